@@ -1,0 +1,300 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/sphera/atrium/app/replica"
+	"github.com/sphera/atrium/backend/api/apitest"
+	"github.com/sphera/atrium/backend/server"
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/store"
+)
+
+const adminToken = "atr_integration_admin_0123456789"
+
+func testLog(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// runPortal starts `atrium serve` in-process on addr and returns its address and a stop function that waits for
+// it to be down.
+func runPortal(t *testing.T, addr, dataDir string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Serve(ctx, server.Config{Addr: addr, DataDir: dataDir, AdminToken: adminToken, Demo: "on",
+			Log: testLog(t)}, func(a string) { ready <- a })
+	}()
+	select {
+	case a := <-ready:
+		return a, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("portal: %v", err)
+			}
+		}
+	case err := <-done:
+		t.Fatalf("portal did not start: %v", err)
+	}
+	return "", nil
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// localClient calls a runtime's local API over loopback, validating every exchange against openapi.yaml.
+type localClient struct {
+	t   *testing.T
+	url string
+	hc  *http.Client
+}
+
+func newLocalClient(t *testing.T, rt *Runtime) *localClient {
+	srv := httptest.NewServer(rt.LocalAPI())
+	t.Cleanup(srv.Close)
+	return &localClient{t: t, url: srv.URL, hc: &http.Client{Transport: apitest.Transport(t, nil)}}
+}
+
+func (c *localClient) do(method, path string, body string, out any) int {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.url+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			c.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (c *localClient) search(q string) []string {
+	var page store.ServicePage
+	if code := c.do("GET", "/api/v1/services?limit=1000&q="+q, "", &page); code != 200 {
+		c.t.Fatalf("search %q: status %d", q, code)
+	}
+	var out []string
+	for _, r := range page.Items {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func (c *localClient) status() syncStatus {
+	var st syncStatus
+	c.do("GET", "/api/v1/sync/status", "", &st)
+	return st
+}
+
+func TestDesktopReplicaAgainstPortal(t *testing.T) {
+	ctx := context.Background()
+	portalDir := t.TempDir()
+	addr, stop := runPortal(t, "127.0.0.1:0", portalDir)
+	portalURL := "http://" + addr
+
+	rt, err := Open(ctx, t.TempDir(), portalURL, adminToken, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := newLocalClient(t, rt)
+	waitFor(t, "first sync", 15*time.Second, func() bool { return c.status().State == replica.StateUpToDate })
+	st := c.status()
+	if st.Mode != ModeRemote || st.PortalURL != portalURL || st.Services < 60 || st.Total != st.Done || st.Done < 60 {
+		t.Fatalf("status after first sync: %+v", st)
+	}
+	if got := c.search("ledger"); len(got) == 0 {
+		t.Fatal("search on the replica found nothing")
+	}
+
+	// The portal goes away: the desktop says offline and keeps answering from its replica.
+	stop()
+	waitFor(t, "offline state", 15*time.Second, func() bool { return c.status().State == replica.StateOffline })
+	st = c.status()
+	if st.AsOf.IsZero() || st.Message == "" {
+		t.Errorf("offline status must carry data time and reason: %+v", st)
+	}
+	if got := c.search("ledger"); len(got) == 0 {
+		t.Fatal("offline search found nothing")
+	}
+	// Writes are not queued silently while offline. (Sent unvalidated: the endpoint is the portal's business.)
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	raw := &localClient{t: t, url: c.url, hc: http.DefaultClient}
+	if code := raw.do("POST", "/api/v1/actions", `{"kind":"sqs"}`, &e); code != http.StatusBadGateway ||
+		e.Error.Code != "portal_unreachable" || !strings.Contains(e.Error.Message, "not sent") {
+		t.Errorf("forward while offline: %d %+v", code, e)
+	}
+
+	// Meanwhile the catalog changes on the portal (a collector wrote while the server was down).
+	pdb, err := store.Open(filepath.Join(portalDir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pdb.PutServices(ctx, []catalog.Service{{Name: "brand-new-service", Owner: "platform",
+		Description: "Arrived while the portal was down", Lifecycle: "experimental", Type: "service",
+		Language: "Go", Source: "manual"}}); err != nil {
+		t.Fatal(err)
+	}
+	pdb.Close()
+
+	// The portal comes back on the same address: the desktop catches up by itself.
+	_, stop = runPortal(t, addr, portalDir)
+	defer stop()
+	waitFor(t, "catch-up", 20*time.Second, func() bool {
+		got := c.search("brand")
+		return len(got) == 1 && got[0] == "brand-new-service"
+	})
+	waitFor(t, "up to date", 5*time.Second, func() bool { return c.status().State == replica.StateUpToDate })
+}
+
+func TestLocalModeAndSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rt, err := Open(ctx, dir, "", "", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := newLocalClient(t, rt)
+	waitFor(t, "local sync", 15*time.Second, func() bool { return c.status().State == replica.StateUpToDate })
+	if st := c.status(); st.Mode != ModeLocal || st.Services < 60 {
+		t.Fatalf("local mode: %+v", st)
+	}
+	// Endpoints the replica does not answer reach the in-process portal as the local user.
+	var b store.Batch
+	if code := c.do("GET", "/api/v1/changes?limit=5", "", &b); code != 200 || len(b.Changes) != 5 {
+		t.Errorf("forward to in-process portal: %d %d", code, len(b.Changes))
+	}
+
+	var sv settingsView
+	if code := c.do("PUT", "/api/v1/settings", `{"portal_url": "ftp://nope"}`, nil); code != 400 {
+		t.Errorf("bad portal URL accepted: %d", code)
+	}
+	if code := c.do("PUT", "/api/v1/settings", `{"portal_url": 5}`, nil); code != 400 {
+		t.Errorf("wrong type accepted: %d", code)
+	}
+	if code := c.do("PUT", "/api/v1/settings", `{"portal_url": "http://127.0.0.1:1", "token": "atr_x_0123456789abcdef"}`, &sv); code != 200 ||
+		sv.Mode != ModeRemote || !sv.TokenSet {
+		t.Fatalf("switch to remote: %d %+v", code, sv)
+	}
+	waitFor(t, "offline against a dead portal", 10*time.Second, func() bool { return c.status().State == replica.StateOffline })
+	if n := len(c.search("pay")); n == 0 {
+		t.Error("replica lost its data when the portal changed")
+	}
+	// Settings persist: a new runtime on the same directory connects to the saved portal.
+	rt.Close()
+	rt2, err := Open(ctx, dir, "", "", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt2.Close()
+	if mode, portal, _, _ := rt2.State(); mode != ModeRemote || portal != "http://127.0.0.1:1" {
+		t.Errorf("saved settings not used: %s %s", mode, portal)
+	}
+	if tok, _ := rt2.tokens.Get("http://127.0.0.1:1"); tok != "atr_x_0123456789abcdef" {
+		t.Error("token not stored")
+	}
+}
+
+func TestCorruptReplicaIsReportedNotWiped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "replica.db")
+	os.WriteFile(path, []byte("definitely not sqlite"), 0o600)
+	_, err := Open(context.Background(), dir, "", "", testLog(t))
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("want an error naming %s, got %v", path, err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "definitely not sqlite" {
+		t.Error("file was changed")
+	}
+}
+
+func TestWebHandlerGuards(t *testing.T) {
+	local := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) })
+	ui := fstest.MapFS{"index.html": {Data: []byte("<html>atrium</html>")}, "assets/app.js": {Data: []byte("js")}}
+	const addr, token = "127.0.0.1:7788", "launchtoken"
+	h := WebHandler(local, ui, addr, token)
+	do := func(host, path string, hdr map[string]string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "http://"+host+path, nil)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	tests := []struct {
+		name, host, path string
+		hdr              map[string]string
+		status           int
+	}{
+		{"rebinding host", "evil.example:7788", "/api/v1/services?token=" + token, nil, 403},
+		{"other port", "127.0.0.1:9999", "/", nil, 403},
+		{"no token", addr, "/api/v1/services", nil, 401},
+		{"wrong token", addr, "/api/v1/services?token=nope", nil, 401},
+		{"query token", addr, "/api/v1/services?token=" + token, nil, 200},
+		{"bearer", "localhost:7788", "/api/v1/services", map[string]string{"Authorization": "Bearer " + token}, 200},
+		{"cookie", addr, "/api/v1/services", map[string]string{"Cookie": tokenCookie + "=" + token}, 200},
+		{"health", addr, "/healthz", nil, 200},
+		{"page", addr, "/", nil, 200},
+		{"asset", addr, "/assets/app.js", nil, 200},
+		{"spa fallback", addr, "/whatever", nil, 200},
+		{"page with token sets cookie", addr, "/?token=" + token, nil, 303},
+		{"page with wrong token", addr, "/?token=bad", nil, 401},
+	}
+	for _, tt := range tests {
+		w := do(tt.host, tt.path, tt.hdr)
+		if w.Code != tt.status {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, w.Code, tt.status, w.Body)
+		}
+		if tt.status >= 400 && !strings.Contains(w.Header().Get("Content-Type"), "json") {
+			t.Errorf("%s: error is not JSON", tt.name)
+		}
+	}
+	w := do(addr, "/?token="+token, nil)
+	if c := w.Result().Cookies(); len(c) != 1 || c[0].Value != token || !c[0].HttpOnly || w.Header().Get("Location") != "/" {
+		t.Errorf("token page: cookies %v location %q", c, w.Header().Get("Location"))
+	}
+	for _, a := range []string{"0.0.0.0:7788", "192.168.1.5:80", ":7788", "example.com:80"} {
+		if LoopbackOnly(a) == nil {
+			t.Errorf("%s accepted as loopback", a)
+		}
+	}
+	for _, a := range []string{"127.0.0.1:0", "[::1]:7788", "localhost:1"} {
+		if err := LoopbackOnly(a); err != nil {
+			t.Errorf("%s refused: %v", a, err)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+)
+
+// ErrNoDesktop means this process cannot open a window: the binary was built without Wails' desktop tags, or
+// there is no display. Callers fall back to serving the UI to a browser.
+var ErrNoDesktop = errors.New("no desktop window available")
+
+// HasDisplay reports whether a window could be shown (on Linux, an X11 or Wayland display is set).
+func HasDisplay() bool {
+	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
+		return true
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// RunDesktop opens the Atrium window and blocks until it is closed. The UI's fetches of /api/... reach the local
+// API through Wails' asset server, in-process: no port is opened and no token is needed.
+func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
+	if !HasDisplay() {
+		return ErrNoDesktop
+	}
+	local := rt.LocalAPI()
+	err := wails.Run(&options.App{
+		Title:     "Atrium",
+		Width:     1320,
+		Height:    860,
+		MinWidth:  900,
+		MinHeight: 560,
+		AssetServer: &assetserver.Options{
+			Assets: ui,
+			Middleware: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" {
+						local.ServeHTTP(w, r)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		},
+		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
+		Linux: &linux.Options{
+			ProgramName: "atrium",
+			// Software rendering works everywhere, including virtual displays; the UI is text and tables.
+			WebviewGpuPolicy: linux.WebviewGpuPolicyNever,
+		},
+		OnStartup: func(context.Context) { rt.Log.Info("desktop window started") },
+	})
+	if err != nil && strings.Contains(err.Error(), "build tags") {
+		return ErrNoDesktop
+	}
+	return err
+}

@@ -1,0 +1,168 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sphera/atrium/backend/api"
+)
+
+// LocalAPI is the desktop's API: reads from the replica, local endpoints (sync status, settings, usage), and
+// everything else forwarded to the portal. The UI talks only to it.
+func (rt *Runtime) LocalAPI() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", api.Health)
+	(&api.Catalog{DB: rt.Replica, Log: rt.Log}).Register(mux)
+	mux.HandleFunc("GET /api/v1/sync/status", rt.syncStatus)
+	mux.HandleFunc("GET /api/v1/settings", rt.getSettings)
+	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)
+	mux.HandleFunc("POST /api/v1/usage/events", rt.usageEvent)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		_, _, _, fwd := rt.State()
+		fwd.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/", api.NotFoundHandler)
+	return api.Recover(rt.Log, mux)
+}
+
+type syncStatus struct {
+	Mode      string    `json:"mode"`
+	PortalURL string    `json:"portal_url,omitempty"`
+	State     string    `json:"state"`
+	Done      int       `json:"done"`
+	Total     int       `json:"total"`
+	AsOf      time.Time `json:"as_of,omitzero"`
+	Message   string    `json:"message,omitempty"`
+	Services  int       `json:"services"`
+}
+
+func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
+	mode, portal, loop, _ := rt.State()
+	st := loop.Status()
+	n, err := rt.Replica.CountServices(r.Context())
+	if err != nil {
+		api.WriteError(w, r, rt.Log, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: mode, PortalURL: portal, State: st.State, Done: st.Done,
+		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n})
+}
+
+type settingsView struct {
+	PortalURL  string `json:"portal_url"`
+	TokenSet   bool   `json:"token_set"`
+	TokenStore string `json:"token_store"`
+	Mode       string `json:"mode"`
+}
+
+func (rt *Runtime) settingsView() settingsView {
+	mode, portal, _, _ := rt.State()
+	tok, _ := rt.tokens.Get(portal)
+	return settingsView{PortalURL: portal, TokenSet: portal != "" && tok != "", TokenStore: rt.tokens.Where(), Mode: mode}
+}
+
+func (rt *Runtime) getSettings(w http.ResponseWriter, r *http.Request) {
+	api.WriteJSON(w, http.StatusOK, rt.settingsView())
+}
+
+func (rt *Runtime) putSettings(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		PortalURL string `json:"portal_url"`
+		Token     string `json:"token"`
+	}
+	if err := api.DecodeJSON(w, r, 16<<10, &in); err != nil {
+		api.WriteError(w, r, rt.Log, err)
+		return
+	}
+	if in.PortalURL != "" {
+		if _, err := ValidatePortalURL(in.PortalURL); err != nil {
+			api.WriteError(w, r, rt.Log, api.BadRequest("invalid settings",
+				api.FieldProblem{Field: "portal_url", Problem: err.Error()}))
+			return
+		}
+	}
+	if err := rt.Connect(context.WithoutCancel(r.Context()), in.PortalURL, in.Token); err != nil {
+		api.WriteError(w, r, rt.Log, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, rt.settingsView())
+}
+
+func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request) {
+	var ev struct {
+		Kind  string `json:"kind"`
+		Page  string `json:"page"`
+		Count int    `json:"count"`
+	}
+	if err := api.DecodeJSON(w, r, 4<<10, &ev); err != nil {
+		api.WriteError(w, r, rt.Log, err)
+		return
+	}
+	if ev.Kind == "" || len(ev.Kind) > 64 || len(ev.Page) > 200 {
+		api.WriteError(w, r, rt.Log, api.BadRequest("invalid usage event",
+			api.FieldProblem{Field: "kind", Problem: "required, at most 64 characters (page at most 200)"}))
+		return
+	}
+	rt.Log.Info("ui event", "kind", ev.Kind, "page", ev.Page, "count", ev.Count)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeForwardError tells the UI the portal could not be reached, and whether the request went out at all.
+func writeForwardError(w http.ResponseWriter, r *http.Request, portal string, err error) {
+	sent := "it may have been received: check before retrying"
+	var op *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial") {
+		sent = "the request was not sent"
+	}
+	api.WriteJSON(w, http.StatusBadGateway, map[string]any{"error": map[string]any{
+		"code":    "portal_unreachable",
+		"message": "The portal at " + portal + " could not be reached (" + shortErr(err) + "); " + sent + ". Nothing was queued.",
+	}})
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i < len(s)-2 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// bufferedResponse is an http.ResponseWriter collecting a whole response, for the in-process transport.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse { return &bufferedResponse{header: http.Header{}} }
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) result(r *http.Request) *http.Response {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return &http.Response{
+		Status: http.StatusText(b.status), StatusCode: b.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: b.header, Body: io.NopCloser(&b.body), ContentLength: int64(b.body.Len()), Request: r,
+	}
+}

@@ -1,0 +1,162 @@
+// Package replica keeps a desktop's SQLite replica in step with its portal by pulling the portal's change feed.
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sphera/atrium/backend/client"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Sync states, as the UI shows them.
+const (
+	StateSyncing  = "syncing"
+	StateUpToDate = "up_to_date"
+	StateOffline  = "offline"
+	StateError    = "error"
+)
+
+// Status is what the sync status line shows.
+type Status struct {
+	State   string    `json:"state"`
+	Done    int       `json:"done"`
+	Total   int       `json:"total"`
+	AsOf    time.Time `json:"as_of,omitzero"`
+	Message string    `json:"message,omitempty"`
+}
+
+const asOfKey = "replica.as_of"
+
+// Loop pulls the feed into the replica until its context ends.
+type Loop struct {
+	DB     *store.DB
+	Client *client.Client
+	Log    *slog.Logger
+	// Wait is how long each request holds open for a change once caught up (long poll).
+	Wait time.Duration
+	// Batch is the number of changes asked for per request.
+	Batch int
+	// MaxBackoff caps the pause between attempts while the portal is unreachable.
+	MaxBackoff time.Duration
+
+	mu     sync.Mutex
+	status Status
+	kick   chan struct{}
+}
+
+// New returns a loop with default timings.
+func New(db *store.DB, c *client.Client, log *slog.Logger) *Loop {
+	l := &Loop{DB: db, Client: c, Log: log, Wait: 20 * time.Second, Batch: 500, MaxBackoff: 10 * time.Second,
+		kick: make(chan struct{}, 1)}
+	l.status = Status{State: StateSyncing}
+	if s, _ := db.Meta(context.Background(), asOfKey); s != "" {
+		l.status.AsOf, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	return l
+}
+
+// Status returns the current sync status.
+func (l *Loop) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.status
+}
+
+func (l *Loop) setStatus(f func(*Status)) {
+	l.mu.Lock()
+	f(&l.status)
+	l.mu.Unlock()
+}
+
+// Kick makes a loop that is waiting between attempts try again now.
+func (l *Loop) Kick() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs until ctx ends. Failures to reach the portal put the loop in the offline state and it retries with
+// backoff; it never gives up and never touches the replica's data on failure.
+func (l *Loop) Run(ctx context.Context) {
+	backoff := 500 * time.Millisecond
+	for ctx.Err() == nil {
+		err := l.pull(ctx)
+		if err == nil || ctx.Err() != nil {
+			backoff = 500 * time.Millisecond
+			continue
+		}
+		state, msg := StateOffline, err.Error()
+		var ae *client.APIError
+		if errors.As(err, &ae) {
+			state = StateError
+			if ae.Status == 401 {
+				msg = "the portal rejected the token (" + ae.Message + "); set a valid token in Settings"
+			}
+		}
+		prev := l.Status().State
+		l.setStatus(func(s *Status) { s.State, s.Message, s.Done, s.Total = state, msg, 0, 0 })
+		if prev != state {
+			l.Log.Warn("replica sync failed", "state", state, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-l.kick:
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, l.MaxBackoff)
+	}
+}
+
+// pull reads batches until caught up, then one long poll; it returns after the long poll so that Run's loop
+// re-enters with fresh state.
+func (l *Loop) pull(ctx context.Context) error {
+	cursor, err := l.DB.Meta(ctx, store.ReplicaCursorKey)
+	if err != nil {
+		return fmt.Errorf("read replica cursor: %w", err)
+	}
+	done := 0
+	wait := time.Duration(0)
+	if l.Status().State == StateUpToDate {
+		wait = l.Wait
+	}
+	for {
+		b, err := l.Client.Changes(ctx, cursor, l.Batch, wait)
+		if err != nil {
+			return err
+		}
+		if len(b.Changes) > 0 || b.Reset {
+			total := done + len(b.Changes) + b.Remaining
+			l.setStatus(func(s *Status) { s.State, s.Done, s.Total, s.Message = StateSyncing, done, total, "" })
+			if err := l.DB.ApplyBatch(ctx, b); err != nil {
+				return fmt.Errorf("apply changes to replica %s: %w", l.DB.Path(), err)
+			}
+			done += len(b.Changes)
+			l.setStatus(func(s *Status) { s.Done = done })
+		} else if err := l.DB.SetMeta(ctx, store.ReplicaCursorKey, b.Cursor); err != nil {
+			return err
+		}
+		cursor = b.Cursor
+		if b.Remaining == 0 {
+			now := time.Now().UTC()
+			if err := l.DB.SetMeta(ctx, asOfKey, now.Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+			if done > 0 {
+				l.Log.Info("replica synced", "changes", done)
+			}
+			l.setStatus(func(s *Status) { s.State, s.AsOf, s.Message, s.Done, s.Total = StateUpToDate, now, "", done, done })
+			if wait > 0 || len(b.Changes) > 0 {
+				return nil
+			}
+			wait = l.Wait
+			continue
+		}
+		wait = 0
+	}
+}

@@ -1,0 +1,273 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/sphera/atrium/app/replica"
+	"github.com/sphera/atrium/backend/client"
+	"github.com/sphera/atrium/backend/server"
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Modes of a desktop.
+const (
+	ModeLocal  = "local"  // the portal runs in this process on a demo catalog
+	ModeRemote = "remote" // a team portal
+)
+
+// Settings are what a user sets in the Settings page; they persist in settings.json of the data directory.
+type Settings struct {
+	PortalURL string `json:"portal_url"`
+}
+
+// Runtime is a running desktop: its replica, the sync loop, and the portal it talks to (in-process or remote).
+// Connect switches portals without a restart.
+type Runtime struct {
+	DataDir string
+	Log     *slog.Logger
+	Replica *store.DB
+
+	mu       sync.Mutex
+	mode     string
+	portal   string // URL in remote mode
+	tokens   TokenStore
+	loop     *replica.Loop
+	stopLoop context.CancelFunc
+	loopDone chan struct{}
+	forward  http.Handler
+	local    *server.Server // in local mode
+}
+
+// DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
+func DefaultDataDir() string {
+	if d := os.Getenv("ATRIUM_DATA"); d != "" {
+		return d
+	}
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+			return filepath.Join(x, "atrium")
+		}
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, ".local", "share", "atrium")
+		}
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "Atrium")
+	}
+	return ".atrium"
+}
+
+// Open opens the replica in dataDir and connects: to portalURL when given (token may be empty to use the stored
+// one), else to the portal of the saved settings, else to an in-process portal in local mode.
+func Open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger) (*Runtime, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+	}
+	db, err := store.Open(filepath.Join(dataDir, "replica.db"))
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log)}
+	if portalURL == "" {
+		s, err := rt.loadSettings()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		portalURL = s.PortalURL
+	}
+	if err := rt.Connect(ctx, portalURL, token); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	return rt, nil
+}
+
+func (rt *Runtime) settingsPath() string { return filepath.Join(rt.DataDir, "settings.json") }
+
+func (rt *Runtime) loadSettings() (Settings, error) {
+	var s Settings
+	b, err := os.ReadFile(rt.settingsPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read settings %s: %w", rt.settingsPath(), err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("settings file %s is not valid JSON (%v); fix or delete it", rt.settingsPath(), err)
+	}
+	return s, nil
+}
+
+func (rt *Runtime) saveSettings(s Settings) error {
+	b, _ := json.MarshalIndent(s, "", "  ")
+	tmp := rt.settingsPath() + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write settings: %w", err)
+	}
+	return os.Rename(tmp, rt.settingsPath())
+}
+
+// ValidatePortalURL checks a portal URL from a user.
+func ValidatePortalURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("portal URL %q must be an http:// or https:// URL with a host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("portal URL %q must not carry a query, fragment or credentials", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// Connect points the desktop at portalURL with token ("" keeps the stored token), or at an in-process portal
+// when portalURL is "". The replica keeps its data until the new portal's first batch replaces it.
+func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	var c *client.Client
+	var forward http.Handler
+	var local *server.Server
+	mode := ModeLocal
+	if portalURL != "" {
+		u, err := ValidatePortalURL(portalURL)
+		if err != nil {
+			return err
+		}
+		portalURL, mode = u, ModeRemote
+		if token != "" {
+			if err := rt.tokens.Set(portalURL, token); err != nil {
+				return err
+			}
+		} else {
+			token, _ = rt.tokens.Get(portalURL)
+		}
+		c = client.New(portalURL, token)
+		forward = newForwarder(portalURL, token, rt.Log)
+	} else {
+		if rt.local != nil {
+			local = rt.local
+		} else {
+			var err error
+			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log)
+			if err != nil {
+				return err
+			}
+		}
+		me := localPrincipal()
+		h := local.Handler()
+		forward = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), me)))
+		})
+		c = client.New("http://atrium.local", "")
+		c.HTTP = &http.Client{Transport: inProcess{h: h, p: me}}
+	}
+	if err := rt.saveSettings(Settings{PortalURL: portalURL}); err != nil {
+		return err
+	}
+	rt.stopLocked()
+	if mode == ModeRemote && rt.local != nil {
+		rt.local.Close()
+		local = nil
+	}
+	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
+	loop := replica.New(rt.Replica, c, rt.Log)
+	lctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	rt.loop, rt.stopLoop, rt.loopDone = loop, cancel, done
+	go func() { defer close(done); loop.Run(lctx) }()
+	rt.Log.Info("connected", "mode", mode, "portal", portalURL)
+	return nil
+}
+
+// stopLocked stops the sync loop and waits for it; rt.mu is held.
+func (rt *Runtime) stopLocked() {
+	if rt.stopLoop != nil {
+		rt.stopLoop()
+		<-rt.loopDone
+		rt.stopLoop = nil
+	}
+}
+
+// Close stops syncing and closes the databases.
+func (rt *Runtime) Close() error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.stopLocked()
+	if rt.local != nil {
+		rt.local.Close()
+	}
+	return rt.Replica.Close()
+}
+
+// State reports the mode, portal URL and sync loop.
+func (rt *Runtime) State() (mode, portal string, loop *replica.Loop, forward http.Handler) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.mode, rt.portal, rt.loop, rt.forward
+}
+
+// localPrincipal is the OS user, admin of the in-process portal in local mode.
+func localPrincipal() auth.Principal {
+	name := "local-user"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return auth.Principal{Subject: name, Via: "local", Grants: []auth.Grant{{Role: auth.RoleAdmin}}}
+}
+
+// inProcess is an http.RoundTripper that calls a handler directly, as the principal p: local mode's sync loop
+// talks to its in-process portal through it, with no socket.
+type inProcess struct {
+	h http.Handler
+	p auth.Principal
+}
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := newBufferedResponse()
+	t.h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), t.p)))
+	return w.result(r), nil
+}
+
+// newForwarder proxies requests the replica cannot answer to the portal, with the user's portal token in place of
+// whatever credentials the UI sent to the local API. When the portal cannot be reached, the caller is told
+// plainly whether the request was sent.
+func newForwarder(portalURL, token string, log *slog.Logger) http.Handler {
+	target, _ := url.Parse(portalURL)
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Header.Del("Cookie")
+			pr.Out.Header.Del("Authorization")
+			if token != "" {
+				pr.Out.Header.Set("Authorization", "Bearer "+token)
+			}
+			q := pr.Out.URL.Query()
+			if q.Has("token") {
+				q.Del("token")
+				pr.Out.URL.RawQuery = q.Encode()
+			}
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			log.Warn("forward to portal failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			writeForwardError(w, r, portalURL, err)
+		},
+	}
+}

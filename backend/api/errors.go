@@ -1,0 +1,134 @@
+// Package api is Atrium's HTTP API: JSON under /api/v1, described by openapi.yaml in this directory. The portal
+// server mounts all of it; a desktop's local API mounts the read endpoints over its replica.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Sentinel errors that handlers return; WriteError maps them to statuses in this one place.
+var (
+	ErrBadRequest   = errors.New("bad request")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrForbidden    = errors.New("forbidden")
+	ErrConflict     = errors.New("conflict")
+	ErrTooLarge     = errors.New("request body too large")
+	ErrUnavailable  = errors.New("unavailable")
+)
+
+// FieldProblem names one bad input.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Fields  []FieldProblem `json:"fields,omitempty"`
+	status  int
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// BadRequest builds a 400 naming the offending fields.
+func BadRequest(msg string, fields ...FieldProblem) *Error {
+	return &Error{Code: "bad_request", Message: msg, Fields: fields, status: http.StatusBadRequest}
+}
+
+// Errorf builds an error with an explicit status and code.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), status: status}
+}
+
+// WriteError answers err as JSON with the status its kind calls for. Unexpected errors are logged and answered
+// with a generic 500 so that internals (paths, SQL) do not leak to clients.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, catalog.ErrNotFound):
+		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, store.ErrBadCursor), errors.Is(err, ErrBadRequest):
+		e = &Error{Code: "bad_request", Message: err.Error(), status: http.StatusBadRequest}
+	case errors.Is(err, ErrUnauthorized):
+		e = &Error{Code: "unauthorized", Message: err.Error(), status: http.StatusUnauthorized}
+	case errors.Is(err, ErrForbidden):
+		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, ErrConflict):
+		e = &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, ErrTooLarge):
+		e = &Error{Code: "too_large", Message: err.Error(), status: http.StatusRequestEntityTooLarge}
+	case errors.Is(err, ErrUnavailable):
+		e = &Error{Code: "unavailable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	case errors.Is(err, store.ErrUnusable):
+		if log != nil {
+			log.Error("database unusable", "path", r.URL.Path, "err", err)
+		}
+		e = &Error{Code: "database_unusable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	default:
+		if log != nil {
+			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		e = &Error{Code: "internal", Message: "internal error; the server log has details", status: http.StatusInternalServerError}
+	}
+	status := e.status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	WriteJSON(w, status, struct {
+		Error *Error `json:"error"`
+	}{e})
+}
+
+// WriteJSON writes v as the JSON body with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// DecodeJSON reads a JSON request body of at most max bytes into v, rejecting unknown fields, trailing data and
+// oversized bodies with errors that say which.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var ute *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &mbe):
+			return &Error{Code: "too_large", status: http.StatusRequestEntityTooLarge,
+				Message: fmt.Sprintf("request body is larger than %d bytes", max)}
+		case errors.As(err, &ute):
+			return BadRequest("request body has a value of the wrong type",
+				FieldProblem{Field: ute.Field, Problem: "must be " + ute.Type.String()})
+		case errors.As(err, &se):
+			return BadRequest(fmt.Sprintf("request body is not valid JSON (at byte %d): %v", se.Offset, err))
+		default:
+			return BadRequest("request body is not valid JSON: " + err.Error())
+		}
+	}
+	if dec.More() {
+		return BadRequest("request body has data after the JSON value")
+	}
+	return nil
+}
+
+// NotFoundHandler answers unknown API paths with a JSON 404.
+func NotFoundHandler(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, nil, Errorf(http.StatusNotFound, "not_found", "no API endpoint %s %s", r.Method, r.URL.Path))
+}

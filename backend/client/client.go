@@ -1,0 +1,174 @@
+// Package client is the Go client of Atrium's portal API, shared by the desktop's sync loop, the CLI and the
+// OpenFeature provider. Other services may import it.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Wire types of the API.
+type (
+	Service     = catalog.Service
+	Team        = catalog.Team
+	ServicePage = store.ServicePage
+	ServiceRow  = store.ServiceRow
+	Batch       = store.Batch
+	Change      = store.Change
+	Source      = store.Source
+)
+
+// ErrUnreachable wraps failures to reach the portal at all (refused, timed out, DNS), as opposed to answers.
+var ErrUnreachable = errors.New("portal unreachable")
+
+// APIError is an error answer of the portal.
+type APIError struct {
+	Status  int
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Fields  []struct {
+		Field   string `json:"field"`
+		Problem string `json:"problem"`
+	} `json:"fields"`
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("portal answered %d %s: %s", e.Status, e.Code, e.Message)
+	for _, f := range e.Fields {
+		msg += fmt.Sprintf("; %s: %s", f.Field, f.Problem)
+	}
+	return msg
+}
+
+// Client calls one portal.
+type Client struct {
+	BaseURL string // e.g. https://atrium.example.com
+	Token   string
+	HTTP    *http.Client
+}
+
+// New returns a client of the portal at baseURL authenticating with token.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 90 * time.Second}}
+}
+
+// Do sends a request to path (with query) and decodes a JSON answer into out (may be nil).
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body io.Reader, out any) error {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, c.BaseURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		var e struct {
+			Error APIError `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" {
+			e.Error = APIError{Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+			if e.Error.Message == "" || strings.HasPrefix(e.Error.Message, "<") {
+				e.Error.Message = "the server at " + c.BaseURL + " did not answer like an Atrium portal"
+			}
+		}
+		e.Error.Status = resp.StatusCode
+		return &e.Error
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Changes reads the change feed after cursor, waiting up to wait for a change when there is none.
+func (c *Client) Changes(ctx context.Context, cursor string, limit int, wait time.Duration) (Batch, error) {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if wait > 0 {
+		q.Set("wait", strconv.Itoa(int(wait/time.Second)))
+	}
+	var b Batch
+	err := c.Do(ctx, http.MethodGet, "/api/v1/changes", q, nil, &b)
+	return b, err
+}
+
+// ServiceQuery selects services; see the listServices operation.
+type ServiceQuery struct {
+	Q, Owner, Language, Lifecycle, Sort, Order string
+	Limit, Offset                              int
+}
+
+// Services lists services.
+func (c *Client) Services(ctx context.Context, sq ServiceQuery) (ServicePage, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"q": sq.Q, "owner": sq.Owner, "language": sq.Language,
+		"lifecycle": sq.Lifecycle, "sort": sq.Sort, "order": sq.Order} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if sq.Limit > 0 {
+		q.Set("limit", strconv.Itoa(sq.Limit))
+	}
+	if sq.Offset > 0 {
+		q.Set("offset", strconv.Itoa(sq.Offset))
+	}
+	var p ServicePage
+	err := c.Do(ctx, http.MethodGet, "/api/v1/services", q, nil, &p)
+	return p, err
+}
+
+// Service reads one service.
+func (c *Client) Service(ctx context.Context, name string) (Service, error) {
+	var s Service
+	err := c.Do(ctx, http.MethodGet, "/api/v1/services/"+url.PathEscape(name), nil, nil, &s)
+	return s, err
+}

@@ -1,0 +1,225 @@
+// Package auth says who is calling: principals, their role grants, and API tokens (stored hashed). Deciding what a
+// principal may do is the policy package's job.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Roles, from least to most powerful. A grant scopes a role to one team, or to all teams when Team is "".
+const (
+	RoleDeveloper        = "developer"
+	RoleTeamOwner        = "team_owner"
+	RolePlatformApprover = "platform_approver"
+	RoleAdmin            = "admin"
+)
+
+// Grant gives a role, on one team or (Team "") on all.
+type Grant struct {
+	Role string `json:"role"`
+	Team string `json:"team,omitempty"`
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Subject string   `json:"subject"`
+	Grants  []Grant  `json:"grants"`
+	Scopes  []string `json:"scopes"` // empty = every scope the grants allow
+	Via     string   `json:"via"`    // token, oidc, local
+	TokenID string   `json:"token_id,omitempty"`
+}
+
+// Has reports whether p holds role on team (a grant on all teams counts for every team).
+func (p Principal) Has(role, team string) bool {
+	for _, g := range p.Grants {
+		if g.Role == role && (g.Team == "" || g.Team == team) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsAdmin reports whether p is an admin of everything.
+func (p Principal) IsAdmin() bool {
+	for _, g := range p.Grants {
+		if g.Role == RoleAdmin && g.Team == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// HasScope reports whether p's token allows scope; principals without scopes (admin tokens, OIDC users) allow all.
+func (p Principal) HasScope(scope string) bool {
+	if len(p.Scopes) == 0 {
+		return true
+	}
+	for _, s := range p.Scopes {
+		if s == scope || (strings.HasSuffix(s, ":*") && strings.HasPrefix(scope, strings.TrimSuffix(s, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns ctx carrying p. Only code in the same process can set it: requests from the network start
+// with a fresh context, so a principal in the context was put there by an authenticator or by the in-process
+// transport of local mode.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the caller, if one was authenticated.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(ctxKey{}).(Principal)
+	return p, ok
+}
+
+// Errors of token authentication; their text is safe to show to the caller.
+var (
+	ErrNoCredentials = errors.New("no credentials: send Authorization: Bearer <token>")
+	ErrBadToken      = errors.New("invalid or revoked token")
+	ErrExpiredToken  = errors.New("token expired")
+)
+
+// TokenPrefix starts every Atrium token, so secret scanners and people can recognise one.
+const TokenPrefix = "atr_"
+
+// Token is an API token's record; the secret itself is never stored.
+type Token struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Subject    string    `json:"subject"`
+	Grants     []Grant   `json:"grants"`
+	Scopes     []string  `json:"scopes"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+// NewSecret makes a token secret.
+func NewSecret() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return TokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// Tokens keeps API tokens in the api_tokens table of a store database.
+type Tokens struct{ DB *sql.DB }
+
+// Create stores a token for t with the given secret (NewSecret when empty) and returns the secret, the only
+// time it is available.
+func (ts Tokens) Create(ctx context.Context, t Token, secret string) (string, Token, error) {
+	if secret == "" {
+		secret = NewSecret()
+	}
+	if len(secret) < 16 {
+		return "", t, fmt.Errorf("token secret too short: at least 16 characters")
+	}
+	idb := make([]byte, 6)
+	rand.Read(idb)
+	t.ID = "tok_" + hex.EncodeToString(idb)
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = time.Now().UTC()
+	}
+	if t.Grants == nil {
+		t.Grants = []Grant{}
+	}
+	if t.Scopes == nil {
+		t.Scopes = []string{}
+	}
+	grants, _ := json.Marshal(t.Grants)
+	scopes, _ := json.Marshal(t.Scopes)
+	_, err := ts.DB.ExecContext(ctx, `INSERT INTO api_tokens(id, name, hash, subject, grants, scopes, created_by,
+		created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, hashSecret(secret), t.Subject,
+		string(grants), string(scopes), t.CreatedBy, t.CreatedAt.UnixMilli(), unixMilliOrZero(t.ExpiresAt))
+	if err != nil {
+		return "", t, fmt.Errorf("store token %q: %w", t.Name, err)
+	}
+	return secret, t, nil
+}
+
+// Ensure stores secret as a token for t unless a token with that secret already exists. It is how a server seeds
+// its first admin token from the environment on every start without duplicating it.
+func (ts Tokens) Ensure(ctx context.Context, t Token, secret string) (created bool, err error) {
+	var n int
+	if err := ts.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens WHERE hash = ?`, hashSecret(secret)).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	_, _, err = ts.Create(ctx, t, secret)
+	return err == nil, err
+}
+
+// Count returns how many tokens exist (revoked included).
+func (ts Tokens) Count(ctx context.Context) (int, error) {
+	var n int
+	err := ts.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens`).Scan(&n)
+	return n, err
+}
+
+// Authenticate finds the principal of a token secret.
+func (ts Tokens) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	if secret == "" {
+		return Principal{}, ErrNoCredentials
+	}
+	var t Token
+	var grants, scopes string
+	var expires, revoked int64
+	err := ts.DB.QueryRowContext(ctx, `SELECT id, subject, grants, scopes, expires_at, revoked_at FROM api_tokens
+		WHERE hash = ?`, hashSecret(secret)).Scan(&t.ID, &t.Subject, &grants, &scopes, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Principal{}, ErrBadToken
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	now := time.Now()
+	if revoked != 0 {
+		return Principal{}, ErrBadToken
+	}
+	if expires != 0 && now.UnixMilli() >= expires {
+		return Principal{}, ErrExpiredToken
+	}
+	p := Principal{Subject: t.Subject, Via: "token", TokenID: t.ID}
+	if err := json.Unmarshal([]byte(grants), &p.Grants); err != nil {
+		return Principal{}, fmt.Errorf("token %s: bad grants: %w", t.ID, err)
+	}
+	if err := json.Unmarshal([]byte(scopes), &p.Scopes); err != nil {
+		return Principal{}, fmt.Errorf("token %s: bad scopes: %w", t.ID, err)
+	}
+	// Last use is advisory; a failure to record it must not fail the request.
+	_, _ = ts.DB.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
+		now.UnixMilli(), t.ID, now.Add(-time.Minute).UnixMilli())
+	return p, nil
+}
+
+func unixMilliOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}

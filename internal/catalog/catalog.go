@@ -1,0 +1,175 @@
+// Package catalog is Atrium's vocabulary: the services a company runs, who owns them, what they depend on, where
+// they are deployed and what is wrong with them. It knows nothing of storage or transport; collectors produce these
+// values, the store keeps them and the API serves them.
+package catalog
+
+import (
+	"errors"
+	"regexp"
+	"sort"
+	"time"
+)
+
+// Lifecycle values understood by the UI; descriptors may use others, which are kept as written.
+const (
+	LifecycleExperimental = "experimental"
+	LifecycleProduction   = "production"
+	LifecycleDeprecated   = "deprecated"
+)
+
+// Ecosystems of dependencies.
+const (
+	EcosystemNPM = "npm"
+	EcosystemGo  = "go"
+)
+
+// Severity of a Finding, from least to most serious.
+type Severity string
+
+const (
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+	SeverityError   Severity = "error"
+)
+
+// ErrNotFound is returned by lookups of an entity that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Service is one deployable unit of software: the row of the catalog table and the subject of a service page.
+type Service struct {
+	Name        string     `json:"name"`
+	Title       string     `json:"title,omitempty"`
+	Description string     `json:"description"`
+	Owner       string     `json:"owner"` // team name
+	Lifecycle   string     `json:"lifecycle"`
+	Type        string     `json:"type"`
+	Language    string     `json:"language"`
+	System      string     `json:"system,omitempty"`
+	Tags        []string   `json:"tags"`
+	Links       []Link     `json:"links"`
+	Repository  Repository `json:"repository"`
+	// Source names the collector that produced the service ("demo", "github:acme"); a collector only ever
+	// replaces or removes services of its own source.
+	Source       string       `json:"source"`
+	Dependencies []Dependency `json:"dependencies"`
+	Deployments  []Deployment `json:"deployments"`
+	Findings     []Finding    `json:"findings"`
+	SyncedAt     time.Time    `json:"synced_at"`
+}
+
+// Link is a titled URL shown on a service page (runbook, dashboard, docs).
+type Link struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
+	Icon  string `json:"icon,omitempty"`
+}
+
+// Repository is where a service's code lives. Path is the descriptor's directory inside a monorepo ("" at the root).
+type Repository struct {
+	URL           string `json:"url"`
+	Provider      string `json:"provider,omitempty"`
+	DefaultBranch string `json:"default_branch,omitempty"`
+	Path          string `json:"path,omitempty"`
+	Head          string `json:"head,omitempty"`
+}
+
+// Dependency is one package a service uses. Version is what the service resolves (lockfile first, then the
+// manifest's lowest acceptable version); Latest is the newest released version known, empty when unknown.
+type Dependency struct {
+	Ecosystem  string `json:"ecosystem"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	Constraint string `json:"constraint,omitempty"`
+	Latest     string `json:"latest,omitempty"`
+	Dev        bool   `json:"dev,omitempty"`
+}
+
+// Behind reports how far Version lags Latest: "major", "minor", "patch", "" when current or unknown.
+func (d Dependency) Behind() string { return Behind(d.Version, d.Latest) }
+
+// Deployment is one running copy of a service (filled by the Kubernetes collector).
+type Deployment struct {
+	Cluster     string    `json:"cluster"`
+	Region      string    `json:"region"`
+	Environment string    `json:"environment"`
+	Namespace   string    `json:"namespace"`
+	Kind        string    `json:"kind"`
+	Name        string    `json:"name"`
+	Image       string    `json:"image"`
+	Version     string    `json:"version"`
+	Ready       int       `json:"ready"`
+	Desired     int       `json:"desired"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Finding is something a user can act on: a descriptor that does not parse, a package far behind, a missing region.
+// Findings accumulate; producing one never stops the rest of the catalog from loading.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Summary  string   `json:"summary"`
+	Detail   string   `json:"detail,omitempty"`
+	Source   string   `json:"source"`
+}
+
+// Team owns services.
+type Team struct {
+	Name        string `json:"name" yaml:"name"`
+	DisplayName string `json:"display_name" yaml:"display_name"`
+	Description string `json:"description,omitempty" yaml:"description"`
+	Contact     string `json:"contact,omitempty" yaml:"contact"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// ValidName reports whether s may name a service or a team: lowercase DNS label, as Kubernetes and Backstage use.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+// Normalize puts a service in canonical form so that two collections of the same input compare equal: nil slices
+// become empty, lists are sorted, and duplicates dropped.
+func (s *Service) Normalize() {
+	if s.Tags == nil {
+		s.Tags = []string{}
+	}
+	sort.Strings(s.Tags)
+	s.Tags = compactStrings(s.Tags)
+	if s.Links == nil {
+		s.Links = []Link{}
+	}
+	if s.Dependencies == nil {
+		s.Dependencies = []Dependency{}
+	}
+	sort.SliceStable(s.Dependencies, func(i, j int) bool {
+		a, b := s.Dependencies[i], s.Dependencies[j]
+		if a.Ecosystem != b.Ecosystem {
+			return a.Ecosystem < b.Ecosystem
+		}
+		return a.Name < b.Name
+	})
+	if s.Deployments == nil {
+		s.Deployments = []Deployment{}
+	}
+	sort.SliceStable(s.Deployments, func(i, j int) bool {
+		a, b := s.Deployments[i], s.Deployments[j]
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	if s.Findings == nil {
+		s.Findings = []Finding{}
+	}
+}
+
+func compactStrings(in []string) []string {
+	out := in[:0]
+	for i, v := range in {
+		if v == "" || (i > 0 && v == in[i-1]) {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}

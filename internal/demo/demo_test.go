@@ -1,0 +1,90 @@
+package demo
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sphera/atrium/internal/store"
+)
+
+func TestDemoCatalog(t *testing.T) {
+	teams, svcs, err := Catalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svcs) < 60 || len(teams) < 6 {
+		t.Fatalf("demo has %d services and %d teams; the spine promises at least 60 and 6", len(svcs), len(teams))
+	}
+	byName := map[string]int{}
+	owners := map[string]int{}
+	langs := map[string]int{}
+	outdated := 0
+	for i, s := range svcs {
+		byName[s.Name] = i
+		owners[s.Owner]++
+		langs[s.Language]++
+		for _, d := range s.Dependencies {
+			if d.Behind() != "" {
+				outdated++
+			}
+		}
+	}
+	for _, tm := range teams {
+		if tm.DisplayName == "" || owners[tm.Name] == 0 {
+			t.Errorf("team %+v has no display name or no services", tm)
+		}
+	}
+	if langs["Go"] == 0 || langs["TypeScript"] == 0 || langs["unknown"] != 0 {
+		t.Errorf("languages detected from manifests: %v", langs)
+	}
+	if outdated == 0 {
+		t.Error("no dependency is behind its newest version")
+	}
+	findings := func(name, sub string) bool {
+		i, ok := byName[name]
+		if !ok {
+			t.Fatalf("demo service %s missing", name)
+		}
+		for _, f := range svcs[i].Findings {
+			if strings.Contains(f.Summary+f.Detail, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	// The deliberate problems show as findings while everything else loads.
+	if !findings("legacy-reporting", "could not be read") {
+		t.Error("broken descriptor of legacy-reporting is not a finding")
+	}
+	if !findings("marketing-site", "package.json could not be read") {
+		t.Error("malformed package.json of marketing-site is not a finding")
+	}
+	if !findings("scratch-experiments", "No service descriptor") {
+		t.Error("scratch-experiments has no descriptor finding")
+	}
+	if _, ok := byName["ios-bff"]; !ok {
+		t.Error("monorepo service ios-bff missing")
+	}
+}
+
+func TestSeedIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, err := Seed(ctx, db)
+	if err != nil || n < 60 {
+		t.Fatalf("first seed: %d %v", n, err)
+	}
+	b, _ := db.Changes(ctx, "", 1000, 0)
+	if n, err := Seed(ctx, db); err != nil || n != 0 {
+		t.Fatalf("second seed changed %d (%v)", n, err)
+	}
+	if b2, _ := db.Changes(ctx, b.Cursor, 1000, 0); len(b2.Changes) != 0 {
+		t.Errorf("second seed advanced the feed by %d", len(b2.Changes))
+	}
+}

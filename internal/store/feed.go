@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sphera/atrium/internal/catalog"
+)
+
+// Change is one entity in the change feed, carried whole: a reader applies it without asking for more.
+type Change struct {
+	Seq     int64            `json:"seq"`
+	Kind    string           `json:"kind"`
+	ID      string           `json:"id"`
+	Deleted bool             `json:"deleted,omitempty"`
+	Service *catalog.Service `json:"service,omitempty"`
+	Team    *catalog.Team    `json:"team,omitempty"`
+}
+
+// Batch is one page of the change feed.
+type Batch struct {
+	// Cursor is where the next request continues; opaque to readers.
+	Cursor string `json:"cursor"`
+	// Reset tells the reader its cursor was not from this feed (first sync, or the portal's database was replaced):
+	// it must drop what it holds before applying the batch.
+	Reset     bool     `json:"reset"`
+	Changes   []Change `json:"changes"`
+	Remaining int      `json:"remaining"` // changes waiting after this batch
+	Sources   []Source `json:"sources"`   // every collector's freshness, which is not itself a change
+}
+
+// ErrBadCursor is returned for a cursor that is not of the form this feed hands out.
+var ErrBadCursor = errors.New("malformed cursor")
+
+func (d *DB) parseCursor(c string) (since int64, reset bool, err error) {
+	if c == "" {
+		return 0, true, nil
+	}
+	epoch, seq, ok := strings.Cut(c, ".")
+	n, perr := strconv.ParseInt(seq, 10, 64)
+	if !ok || perr != nil || n < 0 {
+		return 0, false, fmt.Errorf("%w %q", ErrBadCursor, c)
+	}
+	if epoch != d.epoch {
+		return 0, true, nil
+	}
+	return n, false, nil
+}
+
+// Changes returns up to limit changed entities after cursor, oldest first. When there are none and wait > 0 it
+// waits up to wait for one (long poll), returning early when ctx ends.
+func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Duration) (Batch, error) {
+	since, reset, err := d.parseCursor(cursor)
+	if err != nil {
+		return Batch{}, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 500
+	}
+	var timer <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timer = t.C
+	}
+	for {
+		ch := d.changedChan()
+		b, err := d.changesAfter(ctx, since, reset, limit)
+		if err != nil || len(b.Changes) > 0 || wait <= 0 {
+			return b, err
+		}
+		select {
+		case <-ch:
+		case <-timer:
+			return b, nil
+		case <-ctx.Done():
+			return b, nil
+		}
+	}
+}
+
+func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit int) (Batch, error) {
+	b := Batch{Reset: reset, Changes: []Change{}, Cursor: d.epoch + "." + strconv.FormatInt(since, 10)}
+	// A reader starting over needs no tombstones.
+	rows, err := d.sql.QueryContext(ctx, `SELECT kind, id, seq, deleted FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)
+		ORDER BY seq LIMIT ?`, since, boolInt(reset), limit)
+	if err != nil {
+		return b, d.classify(err)
+	}
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.Kind, &c.ID, &c.Seq, &c.Deleted); err != nil {
+			rows.Close()
+			return b, err
+		}
+		b.Changes = append(b.Changes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return b, err
+	}
+	for i := range b.Changes {
+		c := &b.Changes[i]
+		if c.Deleted {
+			continue
+		}
+		switch c.Kind {
+		case KindService:
+			s, err := getService(ctx, d.sql, c.ID)
+			if errors.Is(err, catalog.ErrNotFound) {
+				c.Deleted = true // deleted after the feed row was read; a tombstone follows
+				continue
+			}
+			if err != nil {
+				return b, err
+			}
+			c.Service = &s
+		case KindTeam:
+			var t catalog.Team
+			err := d.sql.QueryRowContext(ctx, `SELECT name, display_name, description, contact FROM teams WHERE name = ?`,
+				c.ID).Scan(&t.Name, &t.DisplayName, &t.Description, &t.Contact)
+			if errors.Is(err, sql.ErrNoRows) {
+				c.Deleted = true
+				continue
+			}
+			if err != nil {
+				return b, err
+			}
+			c.Team = &t
+		}
+	}
+	last := since
+	if n := len(b.Changes); n > 0 {
+		last = b.Changes[n-1].Seq
+		b.Cursor = d.epoch + "." + strconv.FormatInt(last, 10)
+	}
+	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)`,
+		last, boolInt(reset)).Scan(&b.Remaining); err != nil {
+		return b, err
+	}
+	b.Sources, err = d.Sources(ctx)
+	return b, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ReplicaCursorKey is the meta key under which a replica keeps its position in its portal's feed.
+const ReplicaCursorKey = "replica.cursor"
+
+// ApplyBatch writes a batch received from a portal's feed into this (replica) database in one transaction,
+// together with the new cursor, so a crash never leaves the replica ahead of or behind what it recorded.
+func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
+	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		if b.Reset {
+			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return 0, err
+				}
+			}
+		}
+		for _, c := range b.Changes {
+			var err error
+			switch {
+			case c.Kind == KindService && c.Deleted:
+				err = deleteService(ctx, tx, c.ID, bump)
+			case c.Kind == KindService && c.Service != nil:
+				_, err = putService(ctx, tx, *c.Service, false, bump)
+			case c.Kind == KindTeam && c.Deleted:
+				if _, err = tx.ExecContext(ctx, `DELETE FROM teams WHERE name = ?`, c.ID); err == nil {
+					err = bump(KindTeam, c.ID, true)
+				}
+			case c.Kind == KindTeam && c.Team != nil:
+				_, err = putTeam(ctx, tx, *c.Team, bump)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("apply %s %q: %w", c.Kind, c.ID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sources`); err != nil {
+			return 0, err
+		}
+		for _, s := range b.Sources {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sources(name, synced_at, status, message) VALUES (?, ?, ?, ?)`,
+				s.Name, s.SyncedAt.UnixMilli(), s.Status, s.Message); err != nil {
+				return 0, err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, ReplicaCursorKey, b.Cursor)
+		return len(b.Changes), err
+	})
+	return err
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Sortable columns of the catalog table.
+var SortColumns = map[string]string{
+	"name":       "s.name",
+	"owner":      "s.owner",
+	"language":   "s.language",
+	"lifecycle":  "s.lifecycle",
+	"repository": "s.repo_url",
+	"synced_at":  "synced",
+}
+
+// ServiceQuery selects a page of the catalog table. Empty filters match everything; Q is search text, matched as
+// prefixes of words in names, titles, descriptions, owners and tags.
+type ServiceQuery struct {
+	Q          string
+	Owners     []string
+	Languages  []string
+	Lifecycles []string
+	Sort       string // a key of SortColumns; "" orders by search relevance, then name
+	Desc       bool
+	Limit      int
+	Offset     int
+}
+
+// ServiceRow is one line of the catalog table.
+type ServiceRow struct {
+	Name        string    `json:"name"`
+	Title       string    `json:"title,omitempty"`
+	Description string    `json:"description"`
+	Owner       string    `json:"owner"`
+	Language    string    `json:"language"`
+	Lifecycle   string    `json:"lifecycle"`
+	Type        string    `json:"type"`
+	Repository  string    `json:"repository"`
+	Tags        []string  `json:"tags"`
+	SyncedAt    time.Time `json:"synced_at"`
+	Findings    int       `json:"findings"`
+	Outdated    int       `json:"outdated"`
+}
+
+// ServicePage is a page of rows and how many match in all.
+type ServicePage struct {
+	Items []ServiceRow `json:"items"`
+	Total int          `json:"total"`
+}
+
+// ftsQuery turns typed text into an FTS5 query of quoted prefix terms, all required: `pay api` → `"pay"* "api"*`.
+// Quoting makes every character literal, so no input is an FTS syntax error.
+func ftsQuery(q string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.')
+	}) {
+		w = strings.Trim(w, "-_.")
+		if w == "" {
+			continue
+		}
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+	}
+	return strings.Join(terms, " ")
+}
+
+// ListServices answers the catalog table.
+func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
+	var where []string
+	var args []any
+	from := `services s LEFT JOIN sources src ON src.name = s.source`
+	order := ""
+	if fq := ftsQuery(q.Q); fq != "" {
+		from = `(SELECT rowid AS fid, rank FROM services_fts WHERE services_fts MATCH ?) f
+			JOIN services s ON s.id = f.fid LEFT JOIN sources src ON src.name = s.source`
+		args = append(args, fq)
+		order = "f.rank, s.name"
+	} else if strings.TrimSpace(q.Q) != "" {
+		// Only punctuation typed: nothing can match.
+		return ServicePage{Items: []ServiceRow{}}, nil
+	}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("s.owner", q.Owners)
+	in("s.language", q.Languages)
+	in("s.lifecycle", q.Lifecycles)
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	if col, ok := SortColumns[q.Sort]; ok {
+		dir := " ASC"
+		if q.Desc {
+			dir = " DESC"
+		}
+		order = col + dir + ", s.name" + dir
+	} else if order == "" {
+		order = "s.name"
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+
+	var page ServicePage
+	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+cond, args...).Scan(&page.Total); err != nil {
+		return page, d.classify(err)
+	}
+	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
+		s.type, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
+		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id),
+		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '')
+		FROM `+from+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
+	if err != nil {
+		return page, d.classify(err)
+	}
+	defer rows.Close()
+	page.Items = make([]ServiceRow, 0, limit)
+	for rows.Next() {
+		var r ServiceRow
+		var tags string
+		var synced int64
+		if err := rows.Scan(&r.Name, &r.Title, &r.Description, &r.Owner, &r.Language, &r.Lifecycle, &r.Type,
+			&r.Repository, &tags, &synced, &r.Findings, &r.Outdated); err != nil {
+			return page, err
+		}
+		r.SyncedAt = time.UnixMilli(synced).UTC()
+		_ = json.Unmarshal([]byte(tags), &r.Tags)
+		if r.Tags == nil {
+			r.Tags = []string{}
+		}
+		page.Items = append(page.Items, r)
+	}
+	return page, rows.Err()
+}
+
+// Facet is one value of a filter with how many services carry it.
+type Facet struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Facets are the values the catalog table can be filtered by.
+type Facets struct {
+	Owners     []Facet `json:"owners"`
+	Languages  []Facet `json:"languages"`
+	Lifecycles []Facet `json:"lifecycles"`
+}
+
+// Facets counts services per owner, language and lifecycle.
+func (d *DB) Facets(ctx context.Context) (Facets, error) {
+	var f Facets
+	for _, x := range []struct {
+		col string
+		dst *[]Facet
+	}{{"owner", &f.Owners}, {"language", &f.Languages}, {"lifecycle", &f.Lifecycles}} {
+		rows, err := d.sql.QueryContext(ctx, `SELECT `+x.col+`, COUNT(*) FROM services GROUP BY 1 ORDER BY 1`)
+		if err != nil {
+			return f, d.classify(err)
+		}
+		*x.dst = []Facet{}
+		for rows.Next() {
+			var v Facet
+			if err := rows.Scan(&v.Value, &v.Count); err != nil {
+				rows.Close()
+				return f, err
+			}
+			*x.dst = append(*x.dst, v)
+		}
+		rows.Close()
+	}
+	return f, nil
+}
+
+// CountServices counts all services.
+func (d *DB) CountServices(ctx context.Context) (int, error) {
+	var n int
+	err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM services`).Scan(&n)
+	return n, d.classify(err)
+}

@@ -1,0 +1,402 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sphera/atrium/internal/catalog"
+)
+
+// Entity kinds in the change feed.
+const (
+	KindService = "service"
+	KindTeam    = "team"
+)
+
+// docHash fingerprints everything of a service a user can see except when it was synced.
+func docHash(s catalog.Service) string {
+	s.SyncedAt = time.Time{}
+	b, _ := json.Marshal(s)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:16])
+}
+
+// PutServices writes services in one transaction. A service whose content is unchanged is not touched, so its
+// feed entry stays put. It returns how many services changed.
+func (d *DB) PutServices(ctx context.Context, svcs []catalog.Service) (int, error) {
+	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		n := 0
+		for i := range svcs {
+			changed, err := putService(ctx, tx, svcs[i], true, bump)
+			if err != nil {
+				return 0, err
+			}
+			if changed {
+				n++
+			}
+		}
+		return n, nil
+	})
+}
+
+// ReplaceSource makes the services of source exactly svcs: it writes those that changed and deletes the source's
+// services not among them. It returns how many services changed or were deleted.
+func (d *DB) ReplaceSource(ctx context.Context, source string, svcs []catalog.Service) (int, error) {
+	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		keep := map[string]bool{}
+		n := 0
+		for i := range svcs {
+			svcs[i].Source = source
+			keep[svcs[i].Name] = true
+			changed, err := putService(ctx, tx, svcs[i], true, bump)
+			if err != nil {
+				return 0, err
+			}
+			if changed {
+				n++
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM services WHERE source = ?`, source)
+		if err != nil {
+			return 0, err
+		}
+		var gone []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if !keep[name] {
+				gone = append(gone, name)
+			}
+		}
+		rows.Close()
+		for _, name := range gone {
+			if err := deleteService(ctx, tx, name, bump); err != nil {
+				return 0, err
+			}
+			n++
+		}
+		return n, nil
+	})
+}
+
+// DeleteService removes a service; ErrNotFound (catalog's) when there is none.
+func (d *DB) DeleteService(ctx context.Context, name string) error {
+	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, name).Scan(&id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return 0, catalog.ErrNotFound
+			}
+			return 0, err
+		}
+		return 1, deleteService(ctx, tx, name, bump)
+	})
+	return err
+}
+
+// PutTeams writes teams, touching only those that changed.
+func (d *DB) PutTeams(ctx context.Context, teams []catalog.Team) (int, error) {
+	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		n := 0
+		for _, t := range teams {
+			changed, err := putTeam(ctx, tx, t, bump)
+			if err != nil {
+				return 0, err
+			}
+			if changed {
+				n++
+			}
+		}
+		return n, nil
+	})
+}
+
+// bumper records that an entity changed, giving it the next feed sequence number.
+type bumper func(kind, id string, deleted bool) error
+
+// write runs fn in a transaction with a bumper; subscribers are woken after commit when anything was bumped.
+func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx, bump bumper) (int, error)) (int, error) {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, d.classify(err)
+	}
+	defer tx.Rollback()
+	bumped := false
+	bump := func(kind, id string, deleted bool) error {
+		bumped = true
+		_, err := tx.ExecContext(ctx, `INSERT INTO feed(kind, id, seq, deleted)
+			VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM feed), ?3)
+			ON CONFLICT(kind, id) DO UPDATE SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM feed), deleted = ?3`,
+			kind, id, deleted)
+		return err
+	}
+	n, err := fn(tx, bump)
+	if err != nil {
+		return 0, d.classify(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, d.classify(err)
+	}
+	if bumped {
+		d.notify()
+	}
+	return n, nil
+}
+
+func putTeam(ctx context.Context, tx *sql.Tx, t catalog.Team, bump bumper) (bool, error) {
+	if t.DisplayName == "" {
+		t.DisplayName = t.Name
+	}
+	var old catalog.Team
+	err := tx.QueryRowContext(ctx, `SELECT name, display_name, description, contact FROM teams WHERE name = ?`, t.Name).
+		Scan(&old.Name, &old.DisplayName, &old.Description, &old.Contact)
+	if err == nil && old == t {
+		return false, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO teams(name, display_name, description, contact) VALUES (?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name, description = excluded.description,
+		contact = excluded.contact`, t.Name, t.DisplayName, t.Description, t.Contact); err != nil {
+		return false, err
+	}
+	return true, bump(KindTeam, t.Name, false)
+}
+
+// putService writes s unless its stored hash is equal. keepSyncedAt=false stores s.SyncedAt as given (replicas
+// copy the portal's); true stamps now on a change.
+func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, bump bumper) (bool, error) {
+	if !catalog.ValidName(s.Name) {
+		return false, fmt.Errorf("service name %q is not valid", s.Name)
+	}
+	s.Normalize()
+	hash := docHash(s)
+	var id int64
+	var oldHash string
+	err := tx.QueryRowContext(ctx, `SELECT id, doc_hash FROM services WHERE name = ?`, s.Name).Scan(&id, &oldHash)
+	switch {
+	case err == nil && oldHash == hash:
+		return false, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return false, err
+	}
+	if stamp || s.SyncedAt.IsZero() {
+		s.SyncedAt = time.Now().UTC()
+	}
+	tags, _ := json.Marshal(s.Tags)
+	links, _ := json.Marshal(s.Links)
+	r := s.Repository
+	if id == 0 {
+		res, err := tx.ExecContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
+			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.Name, s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
+			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash)
+		if err != nil {
+			return false, err
+		}
+		id, _ = res.LastInsertId()
+	} else {
+		if _, err := tx.ExecContext(ctx, `UPDATE services SET title = ?, description = ?, owner = ?, lifecycle = ?,
+			type = ?, language = ?, system = ?, tags = ?, links = ?, repo_url = ?, repo_provider = ?, repo_branch = ?,
+			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ? WHERE id = ?`,
+			s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
+			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, id); err != nil {
+			return false, err
+		}
+		for _, t := range []string{"dependencies", "findings", "deployments"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE service_id = ?`, id); err != nil {
+				return false, err
+			}
+		}
+	}
+	if err := insertChildren(ctx, tx, id, s); err != nil {
+		return false, err
+	}
+	return true, bump(KindService, s.Name, false)
+}
+
+func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service) error {
+	if len(s.Dependencies) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dependencies(service_id, ecosystem, name, version,
+			constraint_text, latest, dev, behind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, dp := range s.Dependencies {
+			if _, err := st.ExecContext(ctx, id, dp.Ecosystem, dp.Name, dp.Version, dp.Constraint, dp.Latest, dp.Dev,
+				dp.Behind()); err != nil {
+				return err
+			}
+		}
+	}
+	for i, f := range s.Findings {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO findings(service_id, ord, severity, summary, detail, source)
+			VALUES (?, ?, ?, ?, ?, ?)`, id, i, string(f.Severity), f.Summary, f.Detail, f.Source); err != nil {
+			return err
+		}
+	}
+	for _, dp := range s.Deployments {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO deployments(service_id, cluster, namespace, kind, name,
+			region, environment, image, version, ready, desired, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, dp.Cluster, dp.Namespace, dp.Kind, dp.Name, dp.Region, dp.Environment, dp.Image, dp.Version, dp.Ready,
+			dp.Desired, dp.UpdatedAt.UnixMilli()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteService(ctx context.Context, tx *sql.Tx, name string, bump bumper) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM services WHERE name = ?`, name); err != nil {
+		return err
+	}
+	return bump(KindService, name, true)
+}
+
+// GetService reads one service with all its lists; catalog.ErrNotFound when there is none.
+func (d *DB) GetService(ctx context.Context, name string) (catalog.Service, error) {
+	return getService(ctx, d.sql, name)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getService(ctx context.Context, q querier, name string) (catalog.Service, error) {
+	var s catalog.Service
+	var id, synced, srcSynced int64
+	var tags, links string
+	err := q.QueryRowContext(ctx, `SELECT s.id, s.name, s.title, s.description, s.owner, s.lifecycle, s.type,
+		s.language, s.system, s.tags, s.links, s.repo_url, s.repo_provider, s.repo_branch, s.repo_path, s.repo_head,
+		s.source, s.synced_at, COALESCE(src.synced_at, 0)
+		FROM services s LEFT JOIN sources src ON src.name = s.source WHERE s.name = ?`, name).Scan(
+		&id, &s.Name, &s.Title, &s.Description, &s.Owner, &s.Lifecycle, &s.Type, &s.Language, &s.System, &tags, &links,
+		&s.Repository.URL, &s.Repository.Provider, &s.Repository.DefaultBranch, &s.Repository.Path, &s.Repository.Head,
+		&s.Source, &synced, &srcSynced)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, catalog.ErrNotFound
+	}
+	if err != nil {
+		return s, err
+	}
+	s.SyncedAt = time.UnixMilli(synced).UTC()
+	_ = json.Unmarshal([]byte(tags), &s.Tags)
+	_ = json.Unmarshal([]byte(links), &s.Links)
+
+	rows, err := q.QueryContext(ctx, `SELECT ecosystem, name, version, constraint_text, latest, dev FROM dependencies
+		WHERE service_id = ? ORDER BY ecosystem, name`, id)
+	if err != nil {
+		return s, err
+	}
+	for rows.Next() {
+		var dp catalog.Dependency
+		if err := rows.Scan(&dp.Ecosystem, &dp.Name, &dp.Version, &dp.Constraint, &dp.Latest, &dp.Dev); err != nil {
+			rows.Close()
+			return s, err
+		}
+		s.Dependencies = append(s.Dependencies, dp)
+	}
+	rows.Close()
+
+	rows, err = q.QueryContext(ctx, `SELECT severity, summary, detail, source FROM findings WHERE service_id = ? ORDER BY ord`, id)
+	if err != nil {
+		return s, err
+	}
+	for rows.Next() {
+		var f catalog.Finding
+		if err := rows.Scan(&f.Severity, &f.Summary, &f.Detail, &f.Source); err != nil {
+			rows.Close()
+			return s, err
+		}
+		s.Findings = append(s.Findings, f)
+	}
+	rows.Close()
+
+	rows, err = q.QueryContext(ctx, `SELECT cluster, namespace, kind, name, region, environment, image, version, ready,
+		desired, updated_at FROM deployments WHERE service_id = ? ORDER BY cluster, namespace, name`, id)
+	if err != nil {
+		return s, err
+	}
+	for rows.Next() {
+		var dp catalog.Deployment
+		var at int64
+		if err := rows.Scan(&dp.Cluster, &dp.Namespace, &dp.Kind, &dp.Name, &dp.Region, &dp.Environment, &dp.Image,
+			&dp.Version, &dp.Ready, &dp.Desired, &at); err != nil {
+			rows.Close()
+			return s, err
+		}
+		dp.UpdatedAt = time.UnixMilli(at).UTC()
+		s.Deployments = append(s.Deployments, dp)
+	}
+	rows.Close()
+	s.Normalize()
+	return s, rows.Err()
+}
+
+// Teams lists all teams by name.
+func (d *DB) Teams(ctx context.Context) ([]catalog.Team, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT name, display_name, description, contact FROM teams ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	teams := []catalog.Team{}
+	for rows.Next() {
+		var t catalog.Team
+		if err := rows.Scan(&t.Name, &t.DisplayName, &t.Description, &t.Contact); err != nil {
+			return nil, err
+		}
+		teams = append(teams, t)
+	}
+	return teams, rows.Err()
+}
+
+// Source is a collector's freshness record.
+type Source struct {
+	Name     string    `json:"name"`
+	SyncedAt time.Time `json:"synced_at"`
+	Status   string    `json:"status"`
+	Message  string    `json:"message,omitempty"`
+}
+
+// PutSource records a collector's latest run. Freshness is not a change of any entity, so it does not advance the
+// feed; feed readers receive all sources with every batch.
+func (d *DB) PutSource(ctx context.Context, s Source) error {
+	_, err := d.sql.ExecContext(ctx, `INSERT INTO sources(name, synced_at, status, message) VALUES (?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET synced_at = excluded.synced_at, status = excluded.status,
+		message = excluded.message`, s.Name, s.SyncedAt.UnixMilli(), s.Status, s.Message)
+	return d.classify(err)
+}
+
+// Sources lists collectors' freshness records.
+func (d *DB) Sources(ctx context.Context) ([]Source, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT name, synced_at, status, message FROM sources ORDER BY name`)
+	if err != nil {
+		return nil, d.classify(err)
+	}
+	defer rows.Close()
+	out := []Source{}
+	for rows.Next() {
+		var s Source
+		var at int64
+		if err := rows.Scan(&s.Name, &at, &s.Status, &s.Message); err != nil {
+			return nil, err
+		}
+		s.SyncedAt = time.UnixMilli(at).UTC()
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sphera/atrium/internal/catalog"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "atrium.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func svc(name, owner, lang string) catalog.Service {
+	return catalog.Service{Name: name, Description: "The " + name + " service", Owner: owner, Language: lang,
+		Lifecycle: "production", Type: "service", Source: "test",
+		Repository:   catalog.Repository{URL: "https://github.com/acme/" + name},
+		Dependencies: []catalog.Dependency{{Ecosystem: "npm", Name: "react", Version: "17.0.2", Latest: "19.0.0"}},
+		Findings:     []catalog.Finding{{Severity: catalog.SeverityWarning, Summary: "x", Source: "t"}}}
+}
+
+func TestPutGetRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	in := svc("payments-api", "payments", "Go")
+	in.Tags = []string{"pci", "api"}
+	in.Links = []catalog.Link{{Title: "Runbook", URL: "https://r"}}
+	in.Deployments = []catalog.Deployment{{Cluster: "eu-1", Namespace: "pay", Kind: "Deployment", Name: "payments-api",
+		Region: "eu-west-1", Environment: "production", Image: "r/p:1.2", Version: "1.2", Ready: 3, Desired: 3,
+		UpdatedAt: time.UnixMilli(1700000000000).UTC()}}
+	if n, err := db.PutServices(ctx, []catalog.Service{in}); err != nil || n != 1 {
+		t.Fatalf("put: %d %v", n, err)
+	}
+	out, err := db.GetService(ctx, "payments-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Normalize()
+	in.SyncedAt = out.SyncedAt
+	if docHash(in) != docHash(out) {
+		t.Errorf("round trip differs:\n in %+v\nout %+v", in, out)
+	}
+	if out.SyncedAt.IsZero() {
+		t.Error("synced_at not stamped")
+	}
+	if _, err := db.GetService(ctx, "nope"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("missing service: %v", err)
+	}
+}
+
+func TestUnchangedWriteLeavesFeedQuiet(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	svcs := []catalog.Service{svc("a", "t1", "Go"), svc("b", "t2", "Go")}
+	if n, _ := db.ReplaceSource(ctx, "test", svcs); n != 2 {
+		t.Fatalf("first write changed %d", n)
+	}
+	b1, _ := db.Changes(ctx, "", 100, 0)
+	if n, _ := db.ReplaceSource(ctx, "test", []catalog.Service{svc("a", "t1", "Go"), svc("b", "t2", "Go")}); n != 0 {
+		t.Fatalf("identical write changed %d", n)
+	}
+	b2, _ := db.Changes(ctx, b1.Cursor, 100, 0)
+	if len(b2.Changes) != 0 {
+		t.Fatalf("feed advanced without a change: %+v", b2.Changes)
+	}
+	// Drop b, change a: two entries, a tombstone for b.
+	changed := svc("a", "t1", "Go")
+	changed.Description = "new"
+	if n, _ := db.ReplaceSource(ctx, "test", []catalog.Service{changed}); n != 2 {
+		t.Fatalf("want 2 changes, got %d", n)
+	}
+	b3, _ := db.Changes(ctx, b1.Cursor, 100, 0)
+	if len(b3.Changes) != 2 || b3.Changes[0].ID != "a" || b3.Changes[1].ID != "b" || !b3.Changes[1].Deleted {
+		t.Fatalf("changes: %+v", b3.Changes)
+	}
+	if b3.Changes[0].Service.Description != "new" {
+		t.Errorf("change carries the entity: %+v", b3.Changes[0].Service)
+	}
+}
+
+func TestFeedPagingAndReplicaApply(t *testing.T) {
+	ctx := context.Background()
+	portal, replica := openTemp(t), openTemp(t)
+	var svcs []catalog.Service
+	for i := 0; i < 25; i++ {
+		svcs = append(svcs, svc("svc-"+string(rune('a'+i)), "team", "Go"))
+	}
+	portal.PutTeams(ctx, []catalog.Team{{Name: "team", DisplayName: "The Team"}})
+	portal.ReplaceSource(ctx, "test", svcs)
+	portal.PutSource(ctx, Source{Name: "test", SyncedAt: time.Now(), Status: "ok"})
+
+	cursor, _ := replica.Meta(ctx, ReplicaCursorKey)
+	applied := 0
+	for i := 0; ; i++ {
+		b, err := portal.Changes(ctx, cursor, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && !b.Reset {
+			t.Error("first batch of a new replica must say reset")
+		}
+		if i == 0 && b.Remaining != 26-10 {
+			t.Errorf("remaining after first batch = %d, want 16", b.Remaining)
+		}
+		if err := replica.ApplyBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		applied += len(b.Changes)
+		cursor = b.Cursor
+		if b.Remaining == 0 {
+			break
+		}
+	}
+	if applied != 26 {
+		t.Errorf("applied %d, want 26", applied)
+	}
+	if got, _ := replica.Meta(ctx, ReplicaCursorKey); got != cursor {
+		t.Errorf("cursor stored with the batch: %q vs %q", got, cursor)
+	}
+	page, _ := replica.ListServices(ctx, ServiceQuery{Q: "svc-c"})
+	if page.Total != 1 || page.Items[0].Name != "svc-c" {
+		t.Errorf("replica search: %+v", page)
+	}
+	rs, _ := replica.GetService(ctx, "svc-a")
+	ps, _ := portal.GetService(ctx, "svc-a")
+	if docHash(rs) != docHash(ps) || !rs.SyncedAt.Equal(ps.SyncedAt) {
+		t.Errorf("replica copy differs from portal:\n%+v\n%+v", rs, ps)
+	}
+	// A second pull with nothing changed transfers no entities.
+	b, _ := portal.Changes(ctx, cursor, 10, 0)
+	if len(b.Changes) != 0 || b.Reset {
+		t.Errorf("idle pull: %+v", b)
+	}
+	// A cursor from another portal means start over.
+	b, _ = portal.Changes(ctx, "0000000000000000.5", 100, 0)
+	if !b.Reset || len(b.Changes) != 26 {
+		t.Errorf("foreign cursor: reset=%v n=%d", b.Reset, len(b.Changes))
+	}
+	if _, err := portal.Changes(ctx, "garbage", 10, 0); !errors.Is(err, ErrBadCursor) {
+		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+func TestLongPollWakesOnChange(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	b, _ := db.Changes(ctx, "", 10, 0)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		db.PutServices(ctx, []catalog.Service{svc("late", "t", "Go")})
+	}()
+	b, err := db.Changes(ctx, b.Cursor, 10, 10*time.Second)
+	if err != nil || len(b.Changes) != 1 || b.Changes[0].ID != "late" {
+		t.Fatalf("long poll: %+v %v", b, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	b, err = db.Changes(cctx, b.Cursor, 10, 10*time.Second)
+	if err != nil || len(b.Changes) != 0 {
+		t.Fatalf("cancelled long poll returns empty: %+v %v", b, err)
+	}
+}
+
+func TestSearchFilterSort(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	a := svc("payments-api", "payments", "Go")
+	a.Tags = []string{"pci"}
+	b := svc("ledger", "payments", "Java")
+	b.Description = "Double-entry bookkeeping for payments"
+	c := svc("search-indexer", "search", "Go")
+	c.Lifecycle = "experimental"
+	db.PutServices(ctx, []catalog.Service{a, b, c})
+
+	names := func(q ServiceQuery) string {
+		t.Helper()
+		p, err := db.ListServices(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []string
+		for _, r := range p.Items {
+			n = append(n, r.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	tests := []struct {
+		q    ServiceQuery
+		want string
+	}{
+		{ServiceQuery{}, "ledger,payments-api,search-indexer"},
+		{ServiceQuery{Q: "pay"}, "payments-api,ledger"}, // name match ranks above description match
+		{ServiceQuery{Q: "bookk"}, "ledger"},
+		{ServiceQuery{Q: "pci"}, "payments-api"},
+		{ServiceQuery{Q: "payments-api"}, "payments-api"},
+		{ServiceQuery{Q: "index"}, "search-indexer"},
+		{ServiceQuery{Q: `"); DROP TABLE services; --`}, ""},
+		{ServiceQuery{Q: "*"}, ""},
+		{ServiceQuery{Owners: []string{"payments"}}, "ledger,payments-api"},
+		{ServiceQuery{Languages: []string{"Go"}, Lifecycles: []string{"experimental"}}, "search-indexer"},
+		{ServiceQuery{Sort: "language", Desc: true}, "ledger,search-indexer,payments-api"},
+		{ServiceQuery{Limit: 1, Offset: 1}, "payments-api"},
+	}
+	for _, tt := range tests {
+		if got := names(tt.q); got != tt.want {
+			t.Errorf("%+v: got %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	p, _ := db.ListServices(ctx, ServiceQuery{Q: "payments"})
+	if p.Items[0].Outdated != 1 || p.Items[0].Findings != 1 {
+		t.Errorf("row counts: %+v", p.Items[0])
+	}
+	f, _ := db.Facets(ctx)
+	if len(f.Owners) != 2 || f.Owners[0].Value != "payments" || f.Owners[0].Count != 2 {
+		t.Errorf("facets: %+v", f)
+	}
+}
+
+func TestUpgradeFromSchemaV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := OpenAt(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written as Atrium with schema 1 wrote it: plain rows, no search index, no feed.
+	if _, err := old.SQL().ExecContext(ctx, `INSERT INTO teams(name, display_name) VALUES ('payments', 'Payments');
+		INSERT INTO services(name, description, owner, lifecycle, type, language, tags, source, synced_at, doc_hash)
+		VALUES ('legacy-billing', 'Invoices from the old world', 'payments', 'deprecated', 'service', 'Java',
+		'["billing"]', 'demo', 1700000000000, 'x');`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer db.Close()
+	if v, _ := db.SchemaVersion(ctx); v != len(Migrations()) {
+		t.Errorf("schema version %d, want %d", v, len(Migrations()))
+	}
+	p, err := db.ListServices(ctx, ServiceQuery{Q: "invoic"})
+	if err != nil || p.Total != 1 || p.Items[0].Name != "legacy-billing" {
+		t.Errorf("old rows are searchable after upgrade: %+v %v", p, err)
+	}
+	b, _ := db.Changes(ctx, "", 100, 0)
+	if len(b.Changes) != 2 {
+		t.Errorf("old rows are in the feed after upgrade: %+v", b.Changes)
+	}
+}
+
+func TestUnusableFiles(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.db")
+	os.WriteFile(notDB, []byte("this is a shopping list, not a database\n"), 0o600)
+	_, err := Open(notDB)
+	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), notDB) || !strings.Contains(err.Error(), "mv ") {
+		t.Errorf("not-a-database error must name the file and the remedy: %v", err)
+	}
+	if b, _ := os.ReadFile(notDB); !strings.HasPrefix(string(b), "this is a shopping list") {
+		t.Error("the file was modified")
+	}
+
+	// A real database with its pages overwritten.
+	corrupt := filepath.Join(dir, "corrupt.db")
+	db, err := Open(corrupt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.PutServices(context.Background(), []catalog.Service{svc("a", "t", "Go")})
+	db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	db.Close()
+	b, _ := os.ReadFile(corrupt)
+	for i := 100; i < len(b); i++ {
+		b[i] = 0xA5
+	}
+	os.WriteFile(corrupt, b, 0o600)
+	before := append([]byte(nil), b...)
+	if _, err = Open(corrupt); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), corrupt) {
+		t.Errorf("corrupt database: %v", err)
+	}
+	if after, _ := os.ReadFile(corrupt); string(after) != string(before) {
+		t.Error("corrupt file was rewritten")
+	}
+
+	if os.Geteuid() != 0 { // root reads anything
+		locked := filepath.Join(dir, "locked.db")
+		os.WriteFile(locked, nil, 0o000)
+		if _, err := Open(locked); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "permission") {
+			t.Errorf("unreadable: %v", err)
+		}
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	db, _ := Open(path)
+	db.SQL().Exec(`INSERT INTO schema_migrations(version, name) VALUES (999, 'future')`)
+	db.Close()
+	if _, err := Open(path); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "newer Atrium") {
+		t.Errorf("newer schema: %v", err)
+	}
+}
