@@ -154,26 +154,14 @@ func runWeb(ctx context.Context, args []string, ui fs.FS, log *slog.Logger) erro
 func runServe(ctx context.Context, args []string, log *slog.Logger) error {
 	fset := flag.NewFlagSet("atrium serve", flag.ContinueOnError)
 	cfg := server.Config{Log: log}
-	fset.StringVar(&cfg.Addr, "addr", envOr("ATRIUM_ADDR", "127.0.0.1:8080"), "address to listen on")
-	fset.StringVar(&cfg.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database")
-	fset.StringVar(&cfg.Demo, "demo", envOr("ATRIUM_DEMO", "auto"), "seed the demo catalog: auto (when no collector is configured), on, off")
+	cfg.RegisterFlags(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
-	switch cfg.Demo {
-	case "auto", "on", "off":
-	default:
-		return fmt.Errorf("--demo must be auto, on or off, not %q", cfg.Demo)
+	if err := cfg.FromEnv(); err != nil {
+		return err
 	}
-	cfg.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
 	return server.Serve(ctx, cfg, nil)
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // cliClient opens the runtime and returns a client of its local API, after the replica's first sync (or after it

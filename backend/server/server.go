@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,6 +30,33 @@ type Config struct {
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
 	Log  *slog.Logger
+}
+
+// RegisterFlags defines the server's flags on fs, with defaults from the environment.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", envOr("ATRIUM_ADDR", "127.0.0.1:8080"), "address to listen on ($ATRIUM_ADDR)")
+	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
+	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
+		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
+}
+
+// FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
+// checks it.
+func (c *Config) FromEnv() error {
+	switch c.Demo {
+	case "auto", "on", "off":
+	default:
+		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
+	}
+	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 // Server is a portal: its database and handler, and the background work feeding it.

@@ -75,11 +75,15 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	var args []any
 	from := `services s LEFT JOIN sources src ON src.name = s.source`
 	order := ""
-	if fq := ftsQuery(q.Q); fq != "" {
-		from = `(SELECT rowid AS fid, rank FROM services_fts WHERE services_fts MATCH ?) f
+	fq := ftsQuery(q.Q)
+	if fq != "" {
+		// Relevance in two tiers, cheap enough for every keystroke: services whose name or title match come
+		// first, then those matching elsewhere (description, owner, tags); alphabetical within a tier. (FTS5's
+		// bm25 rank costs about 1 µs per match, too slow when a one-letter prefix matches thousands.)
+		from = `(SELECT rowid AS fid FROM services_fts WHERE services_fts MATCH ?) f
 			JOIN services s ON s.id = f.fid LEFT JOIN sources src ON src.name = s.source`
 		args = append(args, fq)
-		order = "f.rank, s.name"
+		order = "(s.id IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?)) DESC, s.name"
 	} else if strings.TrimSpace(q.Q) != "" {
 		// Only punctuation typed: nothing can match.
 		return ServicePage{Items: []ServiceRow{}}, nil
@@ -100,6 +104,7 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	var orderArgs []any
 	if col, ok := SortColumns[q.Sort]; ok {
 		dir := " ASC"
 		if q.Desc {
@@ -108,6 +113,8 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		order = col + dir + ", s.name" + dir
 	} else if order == "" {
 		order = "s.name"
+	} else {
+		orderArgs = append(orderArgs, "{name title} : ("+fq+")")
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -115,14 +122,19 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	}
 
 	var page ServicePage
-	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+cond, args...).Scan(&page.Total); err != nil {
+	count := `SELECT COUNT(*) FROM ` + from + cond
+	if fq != "" && cond == "" {
+		count = `SELECT COUNT(*) FROM services_fts WHERE services_fts MATCH ?`
+	}
+	if err := d.sql.QueryRowContext(ctx, count, args...).Scan(&page.Total); err != nil {
 		return page, d.classify(err)
 	}
+	args = append(append(args, orderArgs...), limit, q.Offset)
 	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
 		s.type, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
 		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id),
 		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '')
-		FROM `+from+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
+		FROM `+from+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return page, d.classify(err)
 	}

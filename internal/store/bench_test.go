@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sphera/atrium/internal/synthetic"
+)
+
+// The desktop-replica benchmarks run on a synthetic catalog of 10,000 services and 200,000 dependency rows,
+// written through the replica's own path (ApplyBatch of a change-feed batch). See bench/RESULTS.md.
+
+const (
+	benchServices = 10000
+	benchDepsPer  = 20
+)
+
+var (
+	benchOnce sync.Once
+	benchDB   *DB
+	benchDir  string
+	benchErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDB != nil {
+		benchDB.Close()
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func replicaForBench(b *testing.B) *DB {
+	b.Helper()
+	benchOnce.Do(func() {
+		benchDir, benchErr = os.MkdirTemp("", "atrium-bench-")
+		if benchErr != nil {
+			return
+		}
+		benchDB, benchErr = Open(filepath.Join(benchDir, "replica.db"))
+		if benchErr != nil {
+			return
+		}
+		_, svcs, _ := synthetic.Catalog(benchServices, benchDepsPer, 120, 1)
+		ctx := context.Background()
+		for i := 0; i < len(svcs) && benchErr == nil; i += 500 {
+			batch := Batch{Reset: i == 0, Cursor: "synthetic." + string(rune('0'+i%10))}
+			for j := i; j < min(i+500, len(svcs)); j++ {
+				batch.Changes = append(batch.Changes, Change{Kind: KindService, ID: svcs[j].Name, Service: &svcs[j]})
+			}
+			benchErr = benchDB.ApplyBatch(ctx, batch)
+		}
+		if benchErr == nil {
+			_, benchErr = benchDB.SQL().Exec(`PRAGMA optimize; ANALYZE`)
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchDB
+}
+
+// searchQueries is what a user types, keystroke by keystroke, plus whole-word searches.
+var searchQueries = []string{"p", "pa", "pay", "paym", "payme", "payment", "payments", "payments api",
+	"l", "le", "led", "ledger", "fraud sc", "team-17", "stream", "customer prof", "zzz", "invoice worker"}
+
+// reportLatency runs fn over queries b.N times and reports p50/p99 in milliseconds.
+func reportLatency(b *testing.B, queries []string, fn func(q string) error) {
+	b.Helper()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := queries[i%len(queries)]
+		t0 := time.Now()
+		if err := fn(q); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+}
+
+// BenchmarkSearch is the search box: FTS5 prefix search, first page of 50, with the total count.
+func BenchmarkSearch(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	reportLatency(b, searchQueries, func(q string) error {
+		_, err := db.ListServices(ctx, ServiceQuery{Q: q, Limit: 50})
+		return err
+	})
+}
+
+// BenchmarkSearchLikeBaseline is the same search done the naive way (LIKE over the same columns), the baseline
+// the FTS5 index is measured against.
+func BenchmarkSearchLikeBaseline(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	reportLatency(b, searchQueries, func(q string) error {
+		like := "%" + q + "%"
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE name LIKE ?1 OR title LIKE ?1
+			OR description LIKE ?1 OR owner LIKE ?1 OR tags LIKE ?1`, like).Scan(&n); err != nil {
+			return err
+		}
+		rows, err := db.SQL().QueryContext(ctx, `SELECT name, title, description, owner, language, lifecycle
+			FROM services WHERE name LIKE ?1 OR title LIKE ?1 OR description LIKE ?1 OR owner LIKE ?1 OR tags LIKE ?1
+			ORDER BY name LIMIT 50`, like)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		return rows.Close()
+	})
+}
+
+// BenchmarkFirstPage is opening the catalog table: the first 50 rows in the default order, in the order of each
+// sortable column, and filtered by a team.
+func BenchmarkFirstPage(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	owners := []string{"payments-team-0"}
+	queries := []ServiceQuery{
+		{Limit: 50},
+		{Limit: 50, Sort: "synced_at", Desc: true},
+		{Limit: 50, Sort: "owner"},
+		{Limit: 50, Sort: "language"},
+		{Limit: 50, Owners: owners},
+	}
+	i := 0
+	reportLatency(b, []string{""}, func(string) error {
+		_, err := db.ListServices(ctx, queries[i%len(queries)])
+		i++
+		return err
+	})
+}
+
+// BenchmarkFullListBaseline reads the whole table at once — what a UI without paging would ask for.
+func BenchmarkFullListBaseline(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	reportLatency(b, []string{""}, func(string) error {
+		_, err := db.ListServices(ctx, ServiceQuery{Limit: benchServices})
+		return err
+	})
+}
