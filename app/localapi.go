@@ -19,7 +19,7 @@ import (
 func (rt *Runtime) LocalAPI() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", api.Health)
-	(&api.Catalog{DB: rt.Replica, Log: rt.Log}).Register(mux)
+	api.Mount(mux, (&api.Catalog{DB: rt.Replica, Log: rt.Log}).Routes())
 	mux.HandleFunc("GET /api/v1/sync/status", rt.syncStatus)
 	mux.HandleFunc("GET /api/v1/settings", rt.getSettings)
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -18,12 +19,14 @@ type Catalog struct {
 	Log *slog.Logger
 }
 
-// Register mounts the read endpoints on mux.
-func (c *Catalog) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/services", c.listServices)
-	mux.HandleFunc("GET /api/v1/services/{name}", c.getService)
-	mux.HandleFunc("GET /api/v1/facets", c.facets)
-	mux.HandleFunc("GET /api/v1/teams", c.teams)
+// Routes are the catalog's read endpoints.
+func (c *Catalog) Routes() []Route {
+	return []Route{
+		{"GET /api/v1/services", policy.CatalogRead, c.listServices},
+		{"GET /api/v1/services/{name}", policy.CatalogRead, c.getService},
+		{"GET /api/v1/facets", policy.CatalogRead, c.facets},
+		{"GET /api/v1/teams", policy.CatalogRead, c.teams},
+	}
 }
 
 // ParseServiceQuery reads the catalog table's query parameters, naming every bad one.
@@ -140,9 +143,9 @@ type Feed struct {
 	Log *slog.Logger
 }
 
-// Register mounts the feed on mux.
-func (f *Feed) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/changes", f.changes)
+// Routes is the change feed's endpoint.
+func (f *Feed) Routes() []Route {
+	return []Route{{"GET /api/v1/changes", policy.CatalogRead, f.changes}}
 }
 
 func (f *Feed) changes(w http.ResponseWriter, r *http.Request) {

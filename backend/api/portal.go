@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -21,19 +22,40 @@ var Spec []byte
 // Version is the build's version, reported by /healthz.
 var Version = "dev"
 
-// Portal is the portal API: every endpoint, behind authentication.
+// Route is one endpoint and the permission a caller needs to reach it. The portal checks it in one place, before
+// the handler runs; a handler whose resource belongs to a team checks the team-scoped permission with Authorize.
+type Route struct {
+	Pattern string            // http.ServeMux pattern, e.g. "GET /api/v1/services/{name}"
+	Perm    policy.Permission // Public for endpoints that need no credentials or authenticate themselves
+	Handler http.HandlerFunc
+}
+
+// Pseudo-permissions of routes open to more than a role.
+const (
+	// Public marks a route that needs no principal: health, sign-in, webhooks verified by signature.
+	Public policy.Permission = "public"
+	// Authenticated marks a route open to every authenticated caller, whatever their roles (GET /me).
+	Authenticated policy.Permission = "authenticated"
+)
+
+// Mount registers routes on mux without any checks: for the desktop's local API, which has one user.
+func Mount(mux *http.ServeMux, routes []Route) {
+	for _, rt := range routes {
+		mux.HandleFunc(rt.Pattern, rt.Handler)
+	}
+}
+
+// Portal is the portal API: every endpoint, behind authentication and the policy.
 type Portal struct {
 	DB     *store.DB
 	Log    *slog.Logger
 	Tokens auth.Tokens
-	// Mount, when set, registers further endpoints (collectors' webhooks, actions, flags) on the same mux; they are
-	// behind the same authentication unless listed in Public.
-	Mount []func(mux *http.ServeMux)
-	// Public lists path prefixes that authenticate themselves (webhooks verify signatures).
-	Public []string
+	// Routes adds endpoints (collectors' webhooks, actions, flags) to the catalog's and feed's.
+	Routes []Route
 }
 
-// Handler builds the portal's HTTP handler.
+// Handler builds the portal's HTTP handler: authenticate → authorise the route → handler. A route without a
+// permission is a programming error and panics at start, so nothing is reachable by omission.
 func (p *Portal) Handler() http.Handler {
 	if p.Log == nil {
 		p.Log = slog.Default()
@@ -41,64 +63,97 @@ func (p *Portal) Handler() http.Handler {
 	if p.Tokens.DB == nil {
 		p.Tokens = auth.Tokens{DB: p.DB.SQL()}
 	}
+	routes := p.AllRoutes()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", Health)
-	mux.HandleFunc("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
-		w.Write(Spec)
-	})
-	(&Catalog{DB: p.DB, Log: p.Log}).Register(mux)
-	(&Feed{DB: p.DB, Log: p.Log}).Register(mux)
-	for _, m := range p.Mount {
-		m(mux)
+	perms := map[string]policy.Permission{}
+	for _, rt := range routes {
+		if rt.Perm == "" {
+			panic("api: route " + rt.Pattern + " has no permission")
+		}
+		perms[rt.Pattern] = rt.Perm
+		mux.HandleFunc(rt.Pattern, rt.Handler)
 	}
-	mux.HandleFunc("/api/", NotFoundHandler)
 	mux.HandleFunc("/", NotFoundHandler)
-	return Recover(p.Log, p.authenticate(mux))
+	return Recover(p.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := mux.Handler(r)
+		perm, known := perms[pattern]
+		if !known { // 404 and 405 answers need no credentials
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if perm == Public {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		pr, ok := auth.FromContext(r.Context())
+		if !ok {
+			var err error
+			pr, err = p.Tokens.Authenticate(r.Context(), BearerToken(r))
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium"`)
+				if errors.Is(err, auth.ErrNoCredentials) || errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrExpiredToken) {
+					err = Errorf(http.StatusUnauthorized, "unauthorized", "%v", err)
+				}
+				WriteError(w, r, p.Log, err)
+				return
+			}
+			r = r.WithContext(auth.WithPrincipal(r.Context(), pr))
+		}
+		if perm != Authenticated {
+			if d := policy.Decide(pr, perm, ""); !d.Allow {
+				WriteError(w, r, p.Log, Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason))
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// AllRoutes lists every endpoint of the portal with its permission.
+func (p *Portal) AllRoutes() []Route {
+	routes := []Route{
+		{"GET /healthz", Public, Health},
+		{"GET /api/v1/openapi.yaml", Public, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml")
+			w.Write(Spec)
+		}},
+		{"GET /api/v1/me", Authenticated, Me},
+	}
+	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
+	return append(routes, p.Routes...)
+}
+
+// Authorize checks a team-scoped permission on a resource inside a handler; the error is a 403 with the reason.
+func Authorize(r *http.Request, perm policy.Permission, team string) error {
+	pr, ok := auth.FromContext(r.Context())
+	if !ok {
+		return Errorf(http.StatusUnauthorized, "unauthorized", "%v", auth.ErrNoCredentials)
+	}
+	if d := policy.Decide(pr, perm, team); !d.Allow {
+		return Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason)
+	}
+	return nil
+}
+
+// Me answers who the caller is and what they may do.
+func Me(w http.ResponseWriter, r *http.Request) {
+	pr, _ := auth.FromContext(r.Context())
+	grants := pr.Grants
+	if grants == nil {
+		grants = []auth.Grant{}
+	}
+	scopes := pr.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"subject": pr.Subject, "via": pr.Via, "grants": grants,
+		"scopes": scopes, "permissions": policy.Permissions(pr)})
 }
 
 // Health answers liveness probes.
 func Health(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
-}
-
-func (p *Portal) public(path string) bool {
-	if path == "/healthz" || path == "/api/v1/openapi.yaml" {
-		return true
-	}
-	for _, pre := range p.Public {
-		if strings.HasPrefix(path, pre) {
-			return true
-		}
-	}
-	return false
-}
-
-// authenticate puts the caller's principal in the request context or answers 401. A principal already in the
-// context was put there in-process (local mode) and is trusted.
-func (p *Portal) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.public(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if _, ok := auth.FromContext(r.Context()); ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		secret := BearerToken(r)
-		pr, err := p.Tokens.Authenticate(r.Context(), secret)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="atrium"`)
-			if errors.Is(err, auth.ErrNoCredentials) || errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrExpiredToken) {
-				WriteError(w, r, p.Log, Errorf(http.StatusUnauthorized, "unauthorized", "%v", err))
-				return
-			}
-			WriteError(w, r, p.Log, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), pr)))
-	})
 }
 
 // BearerToken reads the token of an Authorization: Bearer header.

@@ -59,13 +59,27 @@ func (p Principal) IsAdmin() bool {
 	return false
 }
 
-// HasScope reports whether p's token allows scope; principals without scopes (admin tokens, OIDC users) allow all.
+// HasScope reports whether p's token allows scope. Principals without scopes (admin tokens, OIDC users, the local
+// user) allow every scope. A token scope allows itself, everything under it ("flags:evaluate" allows
+// "flags:evaluate:production"), and — so that a route may admit the caller before the handler checks the
+// qualifier — the scope above it ("flags:evaluate:production" allows "flags:evaluate").
 func (p Principal) HasScope(scope string) bool {
 	if len(p.Scopes) == 0 {
 		return true
 	}
 	for _, s := range p.Scopes {
-		if s == scope || (strings.HasSuffix(s, ":*") && strings.HasPrefix(scope, strings.TrimSuffix(s, "*"))) {
+		if s == "*" || s == scope || strings.HasPrefix(scope, s+":") || strings.HasPrefix(s, scope+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// ExplicitScope reports whether p's token lists scope (or a scope above it): the grant of machine tokens that
+// carry no role, such as a service's flag-evaluation token.
+func (p Principal) ExplicitScope(scope string) bool {
+	for _, s := range p.Scopes {
+		if s == scope || strings.HasPrefix(scope, s+":") || strings.HasPrefix(s, scope+":") {
 			return true
 		}
 	}

@@ -1,0 +1,107 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// callers are the kinds of principal the matrix covers: every role, a token without roles, and machine tokens.
+var callers = []struct {
+	name   string
+	grants []auth.Grant
+	scopes []string
+}{
+	{"developer", []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}, nil},
+	{"team_owner", []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}}, nil},
+	{"platform_approver", []auth.Grant{{Role: auth.RolePlatformApprover}}, nil},
+	{"admin", []auth.Grant{{Role: auth.RoleAdmin}}, nil},
+	{"no_role", nil, nil},
+	{"admin_read_only_token", []auth.Grant{{Role: auth.RoleAdmin}}, []string{"catalog:read"}},
+	{"ci_catalog_token", nil, []string{"catalog:read"}},
+}
+
+// allowed is the expected route-level answer for every privileged endpoint × caller. A new endpoint fails the test
+// until it is added here, so no endpoint's permissions go unreviewed. Resource-level checks (the team of a flag,
+// an action) are tested where those endpoints live.
+var allowed = map[string]map[string]bool{
+	"GET /api/v1/services":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/services/{name}": {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/facets":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/teams":           {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/changes":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/me":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true},
+}
+
+var pathParam = regexp.MustCompile(`\{[^}]+\}`)
+
+func TestEveryPrivilegedEndpointForEveryRole(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tokens := auth.Tokens{DB: db.SQL()}
+	secrets := map[string]string{}
+	for _, c := range callers {
+		secret, _, err := tokens.Create(ctx, auth.Token{Name: c.name, Subject: c.name, Grants: c.grants, Scopes: c.scopes}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[c.name] = secret
+	}
+	portal := &api.Portal{DB: db}
+	srv := httptest.NewServer(portal.Handler())
+	defer srv.Close()
+
+	seen := map[string]bool{}
+	for _, rt := range portal.AllRoutes() {
+		if rt.Perm == api.Public {
+			continue
+		}
+		seen[rt.Pattern] = true
+		want, ok := allowed[rt.Pattern]
+		if !ok {
+			t.Errorf("endpoint %s (%s) is not in the permission matrix of this test", rt.Pattern, rt.Perm)
+			continue
+		}
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		path = pathParam.ReplaceAllString(path, "x")
+		for _, c := range callers {
+			t.Run(rt.Pattern+"/"+c.name, func(t *testing.T) {
+				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader("{}"))
+				req.Header.Set("Authorization", "Bearer "+secrets[c.name])
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusUnauthorized {
+					t.Fatalf("valid token answered 401")
+				}
+				if got := resp.StatusCode != http.StatusForbidden; got != want[c.name] {
+					t.Errorf("allowed=%v (status %d), want %v", got, resp.StatusCode, want[c.name])
+				}
+			})
+		}
+		// And nobody without credentials.
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s without credentials: %v %v", rt.Pattern, resp.StatusCode, err)
+		}
+	}
+	for p := range allowed {
+		if !seen[p] {
+			t.Errorf("matrix lists %s, which is not an endpoint", p)
+		}
+	}
+}
