@@ -1,7 +1,7 @@
 // The UI in real Chromium against a real `atrium web` in local mode on the demo catalog.
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, startAtrium, type Atrium } from './harness';
+import { launchBrowser, newContext, screenshot, startAtrium, startPortal, type Atrium } from './harness';
 
 const WAIT = { timeout: 20_000, interval: 100 };
 
@@ -224,7 +224,7 @@ describe('atrium web in Chromium', () => {
     expect(await current.textContent()).toMatch(/Tokenset/);
 
     const sync = page.getByTestId('sync-status');
-    await expect.poll(() => sync.textContent(), WAIT).toMatch(/offline — data as of \d{1,2}:\d{2}/);
+    await expect.poll(() => sync.textContent(), WAIT).toMatch(/offline — data from the local demo as of \d{1,2}:\d{2}/);
     expect(await sync.textContent()).toContain('127.0.0.1:1');
     expect(await sync.getAttribute('title')).toContain('connection refused');
     await screenshot(page, 'settings-offline');
@@ -244,20 +244,32 @@ describe('atrium web in Chromium', () => {
     });
     await expect.poll(() => body.evaluate((el) => el.scrollTop), WAIT).toBe(400);
     const refetch = page.waitForRequest((r: Request) => r.url().includes('/api/v1/services?'), { timeout: 20_000 });
-    // Reconnecting to the local demo re-syncs the replica, which moves its as_of.
-    const res = await fetch(`${atrium.base}/api/v1/settings`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${atrium.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ portal_url: '' }),
-    });
-    expect(res.status).toBe(200);
-    const req = await refetch;
-    expect(new URL(req.url()).searchParams.get('lifecycle')).toBe('production');
-    await (await req.response())?.finished();
-    expect(await body.evaluate((el) => el.scrollTop)).toBe(400);
-    expect(new URL(page.url()).hash).toBe('#/?lifecycle=production');
-    expect(await total(page)).toBe(n);
-    expect(await page.getByRole('combobox', { name: 'Lifecycle' }).inputValue()).toBe('production');
+    // Connecting to a team portal (a real `atrium serve`) replaces the replica's content, which changes its
+    // data version; the table refetches in place.
+    const portal = await startPortal();
+    try {
+      const res = await fetch(`${atrium.base}/api/v1/settings`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${atrium.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ portal_url: portal.base, token: portal.token }),
+      });
+      expect(res.status).toBe(200);
+      const req = await refetch;
+      expect(new URL(req.url()).searchParams.get('lifecycle')).toBe('production');
+      await (await req.response())?.finished();
+      expect(await body.evaluate((el) => el.scrollTop)).toBe(400);
+      expect(new URL(page.url()).hash).toBe('#/?lifecycle=production');
+      expect(await total(page)).toBe(n);
+      expect(await page.getByRole('combobox', { name: 'Lifecycle' }).inputValue()).toBe('production');
+      await expect.poll(() => page.getByTestId('sync-status').textContent(), WAIT).toContain(portal.base.slice(7));
+    } finally {
+      await fetch(`${atrium.base}/api/v1/settings`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${atrium.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ portal_url: '' }),
+      });
+      await portal.stop();
+    }
   });
 
   it('tells a browser without the launch token how to get in', async () => {

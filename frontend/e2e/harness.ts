@@ -78,6 +78,50 @@ export async function startAtrium(): Promise<Atrium> {
   return { url, base, token, stop, log: () => stderr };
 }
 
+export interface Portal {
+  /** http://127.0.0.1:PORT */
+  base: string;
+  /** Its admin API token. */
+  token: string;
+  stop: () => Promise<void>;
+}
+
+/** Starts a real `atrium serve` (the portal API server) on a free loopback port, seeded with the demo catalog. */
+export async function startPortal(): Promise<Portal> {
+  const bin = process.env.ATRIUM_BIN ?? resolve(frontendDir, '../atrium');
+  const dataDir = mkdtempSync(join(tmpdir(), 'atrium-e2e-portal-'));
+  const token = `atr_e2e_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  const proc: ChildProcess = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--demo', 'on'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ATRIUM_ADMIN_TOKEN: token },
+  });
+  let stderr = '';
+  const base = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`atrium serve did not start within 30 s.\n${stderr}`)), 30_000);
+    proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const m = /msg="portal listening" addr=(127\.0\.0\.1:\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        res(`http://${m[1]}`);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`atrium serve exited (code ${code}).\n${stderr}`));
+    });
+  });
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { base, token, stop };
+}
+
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

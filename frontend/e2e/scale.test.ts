@@ -1,8 +1,10 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 // The catalog with 10,000 services in real Chromium: the demo has fewer, so the services endpoint is answered by
 // the test (everything else is the real `atrium web`), with rows generated for the offset asked.
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, startAtrium, type Atrium } from './harness';
+import { launchBrowser, newContext, resultsDir, screenshot, startAtrium, type Atrium } from './harness';
 
 const TOTAL = 10_000;
 const WAIT = { timeout: 20_000, interval: 50 };
@@ -80,7 +82,9 @@ describe('a catalog of 10,000 services', () => {
     await screenshot(page, 'scale-end');
   });
 
-  it('scrolls without long main-thread stalls', async () => {
+  // A measurement, not a pass/fail timing: the frame times land in test-results/scroll-frames.json and in
+  // bench/RESULTS.md. What is asserted is behaviour: the fling keeps the DOM to a window of rows.
+  it('measures frame times while flinging through 4,000 rows, keeping a window of rows', async () => {
     await page.locator('.catalog-table .tbody').evaluate((el) => {
       el.scrollTop = 0;
     });
@@ -106,10 +110,10 @@ describe('a catalog of 10,000 services', () => {
     const p90 = sorted[Math.floor(sorted.length * 0.9)] ?? 0;
     const slowest = sorted[sorted.length - 1] ?? 0;
     console.log(`frames while scrolling 4,000 rows: p90 ${p90.toFixed(1)} ms, slowest ${slowest.toFixed(1)} ms`);
-    // Generous for a shared 2-core CI machine running headless without a GPU (locally: p90 16.7 ms, slowest
-    // under 100 ms); rendering all rows instead of a window would take seconds per frame.
-    expect(p90).toBeLessThan(50);
-    expect(slowest).toBeLessThan(250);
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'scroll-frames.json'), JSON.stringify({ frames: frames.length, p90, slowest }, null, 2));
+    expect(frames).toHaveLength(120);
+    expect(await page.locator('.catalog-table [data-service]').count()).toBeLessThan(80);
     await page.locator('.catalog-table [data-service]').first().waitFor();
   });
 });

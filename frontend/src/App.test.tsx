@@ -9,7 +9,15 @@ describe('App', () => {
   it('reports ui.ready once with the total after the first catalog page, and shows sync status', async () => {
     window.location.hash = '#/';
     const api = fakeApi({
-      sync: { mode: 'local', state: 'syncing', done: 12, total: 83, services: 40, as_of: '2026-11-26T09:33:08Z' },
+      sync: {
+        mode: 'local',
+        state: 'syncing',
+        done: 12,
+        total: 83,
+        services: 40,
+        as_of: '2026-11-26T09:33:08Z',
+        data_version: 'e.12',
+      },
     });
     render(<App />);
     expect(await screen.findByText('500 services')).toBeTruthy();

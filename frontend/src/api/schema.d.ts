@@ -364,6 +364,10 @@ export interface components {
             message?: string;
             /** @description Services in the replica. */
             services: number;
+            /** @description Where the replica's data came from: "local" or a portal URL. After switching portals it names the previous one until the new portal's first batch arrives. */
+            origin?: string;
+            /** @description Changes exactly when the replica's content changes; views refetch when it does. */
+            data_version: string;
         };
         Settings: {
             /** @description Empty in local mode. */

@@ -14,6 +14,7 @@ describe('SyncStatus', () => {
           done: 0,
           total: 0,
           services: 3,
+          data_version: 'e.3',
           message: 'the portal rejected the token',
         }}
         error={null}

@@ -4,7 +4,16 @@ import { replicaKey, syncView } from './syncText';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const opts = { locale: 'en-GB', timeZone: 'UTC' };
-const base: SyncStatus = { mode: 'local', state: 'up_to_date', done: 83, total: 83, services: 75, as_of: '2026-11-26T09:33:08Z' };
+const base: SyncStatus = {
+  mode: 'local',
+  state: 'up_to_date',
+  done: 83,
+  total: 83,
+  services: 75,
+  as_of: '2026-11-26T09:33:08Z',
+  origin: 'local',
+  data_version: 'e1.83',
+};
 
 describe('syncView', () => {
   it('syncing shows done/total', () => {
@@ -21,7 +30,14 @@ describe('syncView', () => {
   });
   it('offline shows the data time and puts the message in the tooltip', () => {
     const v = syncView(
-      { ...base, mode: 'remote', portal_url: 'https://atrium.example.com', state: 'offline', message: 'dial tcp: connection refused' },
+      {
+        ...base,
+        mode: 'remote',
+        portal_url: 'https://atrium.example.com',
+        origin: 'https://atrium.example.com',
+        state: 'offline',
+        message: 'dial tcp: connection refused',
+      },
       now,
       opts,
     );
@@ -29,6 +45,20 @@ describe('syncView', () => {
     expect(v.title).toContain('dial tcp: connection refused');
     expect(v.tone).toBe('warn');
     expect(v.mode).toBe('https://atrium.example.com');
+  });
+  it('offline after switching portals says whose data is shown', () => {
+    const v = syncView(
+      { ...base, mode: 'remote', portal_url: 'https://atrium.example.com', state: 'offline', message: 'refused' },
+      now,
+      opts,
+    );
+    expect(v.text).toBe('offline — data from the local demo as of 09:33');
+    const w = syncView(
+      { ...base, mode: 'local', origin: 'https://old.example.com', state: 'syncing', done: 1, total: 9 },
+      now,
+      opts,
+    );
+    expect(w.title).toContain('from https://old.example.com');
   });
   it('offline before any data', () => {
     const { as_of: _unused, ...noData } = base;
@@ -42,9 +72,9 @@ describe('syncView', () => {
 });
 
 describe('replicaKey', () => {
-  it('changes with the service count and as_of', () => {
-    expect(replicaKey(base)).not.toBe(replicaKey({ ...base, services: 76 }));
-    expect(replicaKey(base)).not.toBe(replicaKey({ ...base, as_of: '2026-11-26T09:34:00Z' }));
+  it('changes with the data version only', () => {
+    expect(replicaKey(base)).not.toBe(replicaKey({ ...base, data_version: 'e1.84' }));
+    expect(replicaKey(base)).toBe(replicaKey({ ...base, as_of: '2026-11-26T09:34:00Z' }));
     expect(replicaKey(base)).toBe(replicaKey({ ...base, state: 'syncing', done: 1 }));
     expect(replicaKey(null)).toBe('');
   });

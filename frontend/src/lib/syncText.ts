@@ -17,7 +17,11 @@ export interface SyncView {
 export function syncView(s: SyncStatus, now: Date, opts: FormatOptions = {}): SyncView {
   const mode = s.mode === 'local' ? 'local demo' : s.portal_url || 'team portal';
   const at = shortTime(s.as_of, now, opts);
-  const full = s.as_of ? `data as of ${absoluteTime(s.as_of, opts)}` : 'no data synced yet';
+  // After switching portals the replica still holds the previous one's data until the new one answers.
+  const current = s.mode === 'local' ? 'local' : s.portal_url ?? '';
+  const foreign = s.origin !== undefined && s.origin !== '' && s.origin !== current;
+  const from = foreign ? ` from ${s.origin === 'local' ? 'the local demo' : s.origin}` : '';
+  const full = s.as_of ? `data${from} as of ${absoluteTime(s.as_of, opts)}` : 'no data synced yet';
   switch (s.state) {
     case 'syncing':
       return { text: `syncing ${s.done}/${s.total}`, title: `Applying changes from the portal; ${full}`, tone: 'busy', mode };
@@ -25,7 +29,7 @@ export function syncView(s: SyncStatus, now: Date, opts: FormatOptions = {}): Sy
       return { text: at ? `up to date as of ${at}` : 'up to date', title: full, tone: 'ok', mode };
     case 'offline':
       return {
-        text: at ? `offline — data as of ${at}` : 'offline — no data yet',
+        text: at ? `offline — data${from} as of ${at}` : 'offline — no data yet',
         title: s.message ? `${s.message} (${full})` : full,
         tone: 'warn',
         mode,
@@ -40,10 +44,7 @@ export function syncView(s: SyncStatus, now: Date, opts: FormatOptions = {}): Sy
   }
 }
 
-/**
- * A key that changes when the replica's content may have changed, so views can refetch: the number of services
- * and the time the replica last matched the portal.
- */
+/** A key that changes exactly when the replica's content changes, so views refetch then and only then. */
 export function replicaKey(s: SyncStatus | null): string {
-  return s ? `${s.services}|${s.as_of ?? ''}` : '';
+  return s ? s.data_version : '';
 }

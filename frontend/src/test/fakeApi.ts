@@ -83,7 +83,18 @@ export function fakeApi(opts: FakeApiOptions = {}) {
     }
     if (p === '/api/v1/facets') return json(facets);
     if (p === '/api/v1/sync/status')
-      return json(opts.sync ?? { mode: 'local', state: 'up_to_date', done: 1, total: 1, services: rows.length, as_of: new Date().toISOString() });
+      return json(
+        opts.sync ?? {
+          mode: 'local',
+          state: 'up_to_date',
+          done: 1,
+          total: 1,
+          services: rows.length,
+          as_of: new Date().toISOString(),
+          origin: 'local',
+          data_version: 'test.1',
+        },
+      );
     if (p === '/api/v1/usage/events') return new Response(null, { status: 204 });
     if (p === '/api/v1/settings') return json({ portal_url: '', token_set: false, token_store: 'file', mode: 'local' });
     return json({ error: { code: 'not_found', message: `no API endpoint ${r.method} ${p}` } }, 404);
