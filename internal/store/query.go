@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Sortable columns of the catalog table.
@@ -76,7 +77,14 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	from := `services s LEFT JOIN sources src ON src.name = s.source`
 	order := ""
 	fq := ftsQuery(q.Q)
-	if fq != "" {
+	if one := strings.ToLower(strings.TrimSpace(q.Q)); utf8.RuneCountInString(one) == 1 && fq != "" {
+		// The first keystroke: services whose name starts with it, straight off the name index. A one-letter
+		// prefix of every word in every description matches most of the catalog and helps nobody.
+		r, _ := utf8.DecodeRuneInString(one)
+		where = append(where, "s.name >= ? AND s.name < ?")
+		args = append(args, one, string(r+1))
+		fq = ""
+	} else if fq != "" {
 		// Relevance in two tiers, cheap enough for every keystroke: services whose name or title match come
 		// first, then those matching elsewhere (description, owner, tags); alphabetical within a tier. (FTS5's
 		// bm25 rank costs about 1 µs per match, too slow when a one-letter prefix matches thousands.)

@@ -207,6 +207,9 @@ func TestSearchFilterSort(t *testing.T) {
 		{ServiceQuery{Q: "index"}, "search-indexer"},
 		{ServiceQuery{Q: `"); DROP TABLE services; --`}, ""},
 		{ServiceQuery{Q: "*"}, ""},
+		{ServiceQuery{Q: "s"}, "search-indexer"}, // one letter: name prefix only
+		{ServiceQuery{Q: " L "}, "ledger"},       // case and spaces ignored
+		{ServiceQuery{Q: "p", Owners: []string{"search"}}, ""},
 		{ServiceQuery{Owners: []string{"payments"}}, "ledger,payments-api"},
 		{ServiceQuery{Languages: []string{"Go"}, Lifecycles: []string{"experimental"}}, "search-indexer"},
 		{ServiceQuery{Sort: "language", Desc: true}, "ledger,search-indexer,payments-api"},
