@@ -2,12 +2,9 @@ package actions
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sphera/atrium/internal/auth"
 )
@@ -79,24 +76,6 @@ type WorkerConfig struct {
 type GitHubConfig struct {
 	APIURL string `yaml:"api_url"` // empty: github.com
 	Token  string `yaml:"-"`
-}
-
-// LoadConfig reads the actions section of a YAML file (a file holding only that section works too).
-func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("read actions config: %w", err)
-	}
-	var doc struct {
-		Actions *Config `yaml:"actions"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return Config{}, fmt.Errorf("actions config %s: %w", path, err)
-	}
-	if doc.Actions == nil {
-		return Config{}, nil
-	}
-	return *doc.Actions, doc.Actions.Check()
 }
 
 // Check reports what is wrong with c, and fills in defaults.
