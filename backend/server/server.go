@@ -164,11 +164,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.File.Actions.Environments == nil {
-		if err := cfg.File.complete(); err != nil {
-			db.Close()
-			return nil, err
-		}
+	// FromEnv checked a configuration read from a file; one built in code is checked (and defaulted) here.
+	if err := cfg.File.Actions.Check(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	s, err := newServer(db, cfg.Log, cfg.File)
 	if err != nil {

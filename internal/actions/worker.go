@@ -153,7 +153,8 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		log.Warn("action failed", "err", msg)
 		_, err = w.Store.finish(ctx, a.ID, w.Owner, false, out.Result, msg)
 	default:
-		backoff := time.Duration(1<<min(a.Attempts, 8)) * time.Second
+		// Back off from the poll interval, doubling per attempt, at most ten minutes.
+		backoff := min(w.Config.Poll<<min(a.Attempts-1, 10), 10*time.Minute)
 		log.Warn("action attempt failed; will retry", "err", xerr, "in", backoff)
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, xerr.Error(),
 			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), time.Now().Add(backoff))
