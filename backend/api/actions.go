@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -129,7 +131,14 @@ func (h *Actions) decide(w http.ResponseWriter, r *http.Request, approve bool) {
 		Reason string `json:"reason"`
 	}
 	// An approval may come without a body; a rejection needs one with a reason.
-	if r.ContentLength != 0 {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		WriteError(w, r, h.Log, &Error{Code: "too_large", Message: "request body is larger than 16384 bytes",
+			status: http.StatusRequestEntityTooLarge})
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
 			WriteError(w, r, h.Log, err)
 			return

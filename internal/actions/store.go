@@ -286,8 +286,11 @@ func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Ac
 	if err != nil {
 		return Action{}, false, err
 	}
+	// An attempt is a start, a resumption after a crash or a retry after an error; checking on an open pull request
+	// is not one. (Expressions of an UPDATE see the row as it was.)
 	if _, err := tx.ExecContext(ctx, `UPDATE actions SET state = 'running', lease_owner = ?, lease_until = ?,
-		attempts = attempts + 1, updated_at = ? WHERE id = ?`, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), id); err != nil {
+		attempts = attempts + CASE WHEN state = 'approved' OR lease_owner != '' OR error != '' THEN 1 ELSE 0 END,
+		updated_at = ? WHERE id = ?`, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), id); err != nil {
 		return Action{}, false, err
 	}
 	a, err := s.get(ctx, tx, id)

@@ -68,6 +68,8 @@ func validate(cfg Config, req Request) (json.RawMessage, []Problem) {
 	}
 	if req.Environment == "" {
 		add("environment", "required")
+	} else if len(cfg.Environments) == 0 {
+		add("environment", "this portal has no environments for actions: an admin configures them in the actions section of its configuration file")
 	} else if env, ok := cfg.Environments[req.Environment]; !ok {
 		add("environment", "unknown environment %q; known: %s", req.Environment, strings.Join(cfg.EnvironmentNames(), ", "))
 	} else if req.Region != "" && !slices.Contains(env.Regions, req.Region) {

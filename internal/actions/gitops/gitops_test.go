@@ -267,7 +267,7 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 	gh.merge(1)
 	run()
 	a, _ = svc.Store.Get(ctx, a.ID)
-	if a.State != actions.StateSucceeded || a.Result["merge_commit"] == "" || a.Result["pr_url"] == "" {
+	if a.State != actions.StateSucceeded || a.Result["merge_commit"] == "" || a.Result["pr_url"] == "" || a.Attempts != 1 {
 		t.Fatalf("after merge: %+v", a)
 	}
 	var notes []string
