@@ -189,8 +189,13 @@ func TestLocalModeAndSettings(t *testing.T) {
 	defer rt.Close()
 	c := newLocalClient(t, rt)
 	waitFor(t, "local sync", 15*time.Second, func() bool { return c.status().State == replica.StateUpToDate })
-	if st := c.status(); st.Mode != ModeLocal || st.Services < 60 {
+	st := c.status()
+	if st.Mode != ModeLocal || st.Services < 60 || st.Origin != ModeLocal {
 		t.Fatalf("local mode: %+v", st)
+	}
+	// The data version moves only with the data: an idle long poll does not change it.
+	if st2 := c.status(); st2.DataVersion != st.DataVersion {
+		t.Errorf("data version moved without a change: %q → %q", st.DataVersion, st2.DataVersion)
 	}
 	// Endpoints the replica does not answer reach the in-process portal as the local user.
 	var b store.Batch
@@ -210,6 +215,9 @@ func TestLocalModeAndSettings(t *testing.T) {
 		t.Fatalf("switch to remote: %d %+v", code, sv)
 	}
 	waitFor(t, "offline against a dead portal", 10*time.Second, func() bool { return c.status().State == replica.StateOffline })
+	if st := c.status(); st.Origin != ModeLocal || st.DataVersion == "" {
+		t.Errorf("the status must say the data shown still comes from local mode: %+v", st)
+	}
 	if n := len(c.search("pay")); n == 0 {
 		t.Error("replica lost its data when the portal changed")
 	}

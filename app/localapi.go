@@ -33,14 +33,16 @@ func (rt *Runtime) LocalAPI() http.Handler {
 }
 
 type syncStatus struct {
-	Mode      string    `json:"mode"`
-	PortalURL string    `json:"portal_url,omitempty"`
-	State     string    `json:"state"`
-	Done      int       `json:"done"`
-	Total     int       `json:"total"`
-	AsOf      time.Time `json:"as_of,omitzero"`
-	Message   string    `json:"message,omitempty"`
-	Services  int       `json:"services"`
+	Mode        string    `json:"mode"`
+	PortalURL   string    `json:"portal_url,omitempty"`
+	State       string    `json:"state"`
+	Done        int       `json:"done"`
+	Total       int       `json:"total"`
+	AsOf        time.Time `json:"as_of,omitzero"`
+	Message     string    `json:"message,omitempty"`
+	Services    int       `json:"services"`
+	Origin      string    `json:"origin,omitempty"`
+	DataVersion string    `json:"data_version"`
 }
 
 func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +54,7 @@ func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: mode, PortalURL: portal, State: st.State, Done: st.Done,
-		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n})
+		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n, Origin: st.Origin, DataVersion: st.DataVersion})
 }
 
 type settingsView struct {

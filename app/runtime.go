@@ -188,7 +188,11 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
-	loop := replica.New(rt.Replica, c, rt.Log)
+	origin := portalURL
+	if mode == ModeLocal {
+		origin = ModeLocal
+	}
+	loop := replica.New(rt.Replica, c, origin, rt.Log)
 	lctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rt.loop, rt.stopLoop, rt.loopDone = loop, cancel, done

@@ -28,9 +28,17 @@ type Status struct {
 	Total   int       `json:"total"`
 	AsOf    time.Time `json:"as_of,omitzero"`
 	Message string    `json:"message,omitempty"`
+	// Origin is where the replica's data came from: a portal URL, or "local" for local mode. It differs from the
+	// current connection after switching portals, until the new one's first batch replaces the data.
+	Origin string `json:"origin,omitempty"`
+	// DataVersion changes exactly when the replica's content changes, so views know when to refetch.
+	DataVersion string `json:"data_version"`
 }
 
-const asOfKey = "replica.as_of"
+const (
+	asOfKey   = "replica.as_of"
+	originKey = "replica.origin"
+)
 
 // Loop pulls the feed into the replica until its context ends.
 type Loop struct {
@@ -43,20 +51,25 @@ type Loop struct {
 	Batch int
 	// MaxBackoff caps the pause between attempts while the portal is unreachable.
 	MaxBackoff time.Duration
+	// Origin names the portal this loop pulls from ("local" or its URL), recorded with the data it brings.
+	Origin string
 
 	mu     sync.Mutex
 	status Status
 	kick   chan struct{}
 }
 
-// New returns a loop with default timings.
-func New(db *store.DB, c *client.Client, log *slog.Logger) *Loop {
-	l := &Loop{DB: db, Client: c, Log: log, Wait: 20 * time.Second, Batch: 500, MaxBackoff: 10 * time.Second,
-		kick: make(chan struct{}, 1)}
+// New returns a loop pulling from the portal named origin with default timings.
+func New(db *store.DB, c *client.Client, origin string, log *slog.Logger) *Loop {
+	l := &Loop{DB: db, Client: c, Log: log, Origin: origin, Wait: 20 * time.Second, Batch: 500,
+		MaxBackoff: 10 * time.Second, kick: make(chan struct{}, 1)}
 	l.status = Status{State: StateSyncing}
-	if s, _ := db.Meta(context.Background(), asOfKey); s != "" {
+	ctx := context.Background()
+	if s, _ := db.Meta(ctx, asOfKey); s != "" {
 		l.status.AsOf, _ = time.Parse(time.RFC3339Nano, s)
 	}
+	l.status.Origin, _ = db.Meta(ctx, originKey)
+	l.status.DataVersion, _ = db.Meta(ctx, store.ReplicaCursorKey)
 	return l
 }
 
@@ -136,8 +149,18 @@ func (l *Loop) pull(ctx context.Context) error {
 			if err := l.DB.ApplyBatch(ctx, b); err != nil {
 				return fmt.Errorf("apply changes to replica %s: %w", l.DB.Path(), err)
 			}
+			if b.Reset {
+				if err := l.DB.SetMeta(ctx, originKey, l.Origin); err != nil {
+					return err
+				}
+			}
 			done += len(b.Changes)
-			l.setStatus(func(s *Status) { s.Done = done })
+			l.setStatus(func(s *Status) {
+				s.Done, s.DataVersion = done, b.Cursor
+				if b.Reset {
+					s.Origin = l.Origin
+				}
+			})
 		} else if err := l.DB.SetMeta(ctx, store.ReplicaCursorKey, b.Cursor); err != nil {
 			return err
 		}

@@ -1,0 +1,156 @@
+// Starts a real `atrium web` on a free loopback port with a fresh data directory, and a real Chromium that may
+// talk to nothing but 127.0.0.1.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const frontendDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const resultsDir = join(frontendDir, 'test-results');
+
+export interface Atrium {
+  /** The URL atrium printed, with ?token=. */
+  url: string;
+  /** http://127.0.0.1:PORT */
+  base: string;
+  token: string;
+  stop: () => Promise<void>;
+  /** What atrium wrote to stderr so far (its log), for failure messages. */
+  log: () => string;
+}
+
+export async function startAtrium(): Promise<Atrium> {
+  const bin = process.env.ATRIUM_BIN ?? resolve(frontendDir, '../atrium');
+  if (!existsSync(bin)) {
+    throw new Error(
+      `atrium binary not found at ${bin}. Build it first: (cd frontend && npm run build) && go build -o atrium . ` +
+        '(from the repository root), or set ATRIUM_BIN.',
+    );
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'atrium-e2e-'));
+  const proc: ChildProcess = spawn(bin, ['web', '--addr', '127.0.0.1:0', '--data', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`atrium web printed no URL within 30 s.\nstdout:\n${stdout}\nstderr:\n${stderr}`)), 30_000);
+    proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9A-Za-z_-]+/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        res(m[0]);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`atrium web exited (code ${code}) before printing its URL.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    });
+  });
+  const u = new URL(url);
+  const base = u.origin;
+  const token = u.searchParams.get('token') ?? '';
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${base}/healthz did not answer 200 within 30 s.\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { url, base, token, stop, log: () => stderr };
+}
+
+export interface Portal {
+  /** http://127.0.0.1:PORT */
+  base: string;
+  /** Its admin API token. */
+  token: string;
+  stop: () => Promise<void>;
+}
+
+/** Starts a real `atrium serve` (the portal API server) on a free loopback port, seeded with the demo catalog. */
+export async function startPortal(): Promise<Portal> {
+  const bin = process.env.ATRIUM_BIN ?? resolve(frontendDir, '../atrium');
+  const dataDir = mkdtempSync(join(tmpdir(), 'atrium-e2e-portal-'));
+  const token = `atr_e2e_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  const proc: ChildProcess = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--demo', 'on'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ATRIUM_ADMIN_TOKEN: token },
+  });
+  let stderr = '';
+  const base = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`atrium serve did not start within 30 s.\n${stderr}`)), 30_000);
+    proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const m = /msg="portal listening" addr=(127\.0\.0\.1:\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        res(`http://${m[1]}`);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`atrium serve exited (code ${code}).\n${stderr}`));
+    });
+  });
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { base, token, stop };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A browser context at 1280×800 whose requests to anything but 127.0.0.1 are refused. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    return host === '127.0.0.1' ? route.continue() : route.abort('blockedbyclient');
+  });
+  return context;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(resultsDir, { recursive: true });
+  const path = join(resultsDir, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}

@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api, ApiError, buildUrl, onUnauthorized, parseApiError } from './client';
+
+describe('parseApiError', () => {
+  it('keeps the server message and code', () => {
+    const e = parseApiError(404, 'Not Found', '{"error":{"code":"not_found","message":"no service named \\"nope\\""}}');
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e.status).toBe(404);
+    expect(e.code).toBe('not_found');
+    expect(e.message).toBe('no service named "nope"');
+  });
+  it('appends field problems and keeps them for forms', () => {
+    const e = parseApiError(
+      400,
+      'Bad Request',
+      JSON.stringify({
+        error: {
+          code: 'bad_request',
+          message: 'invalid settings',
+          fields: [{ field: 'portal_url', problem: 'must be an http:// or https:// URL with a host' }],
+        },
+      }),
+    );
+    expect(e.message).toBe('invalid settings (portal_url: must be an http:// or https:// URL with a host)');
+    expect(e.fieldProblem('portal_url')).toBe('must be an http:// or https:// URL with a host');
+    expect(e.fieldProblem('token')).toBeUndefined();
+  });
+  it('explains a non-JSON error body', () => {
+    const e = parseApiError(502, 'Bad Gateway', '<html>bad gateway</html>');
+    expect(e.code).toBe('http_502');
+    expect(e.message).toContain('502 Bad Gateway');
+    expect(e.message).toContain('check the terminal or log of atrium');
+  });
+  it('explains an empty 401', () => {
+    expect(parseApiError(401, 'Unauthorized', '').message).toContain('open the URL that `atrium web` printed');
+  });
+  it('ignores malformed fields', () => {
+    const e = parseApiError(400, '', '{"error":{"code":"bad_request","message":"bad","fields":[{"field":1},"x"]}}');
+    expect(e.fields).toEqual([]);
+    expect(e.message).toBe('bad');
+  });
+});
+
+describe('buildUrl', () => {
+  it('drops empty values', () => {
+    expect(buildUrl('/api/v1/services', { q: 'pay api', owner: '', limit: 200, offset: 0, sort: undefined })).toBe(
+      '/api/v1/services?q=pay+api&limit=200&offset=0',
+    );
+    expect(buildUrl('/api/v1/facets')).toBe('/api/v1/facets');
+  });
+});
+
+describe('request', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('throws ApiError with the message and tells 401 listeners', async () => {
+    const body = '{"error":{"code":"unauthorized","message":"missing or wrong launch token: open the URL that `atrium web` printed"}}';
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(body, { status: 401, statusText: 'Unauthorized' })));
+    const seen: ApiError[] = [];
+    const off = onUnauthorized((e) => seen.push(e));
+    await expect(api.getFacets()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    off();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.message).toContain('launch token');
+  });
+
+  it('reports an unreachable API as status 0 with what to do', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    const err = await api.getSettings().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(0);
+    expect((err as ApiError).message).toContain('Check that atrium is still running');
+  });
+
+  it('sends JSON bodies and accepts 204', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await expect(api.postUsageEvent({ kind: 'page.view', page: 'catalog' })).resolves.toBeUndefined();
+    const [url, init] = fetchMock.mock.calls[0] ?? [];
+    expect(url).toBe('/api/v1/usage/events');
+    expect(init?.method).toBe('POST');
+    expect(init?.body).toBe('{"kind":"page.view","page":"catalog"}');
+  });
+});

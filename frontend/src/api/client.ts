@@ -1,0 +1,190 @@
+// The UI's one way to the backend: typed wrappers over fetch for /api/v1/..., with types generated from
+// backend/api/openapi.yaml (src/api/schema.d.ts; `npm run gen:api`, checked by `npm run gen:check`).
+import type { components, operations } from './schema';
+
+type Schemas = components['schemas'];
+type JsonOk<Op extends keyof operations, Status extends number = 200> = operations[Op]['responses'] extends Record<
+  Status,
+  { content: { 'application/json': infer T } }
+>
+  ? T
+  : never;
+
+export type ServiceRow = Schemas['ServiceRow'];
+export type ServicePage = JsonOk<'listServices'>;
+export type Service = JsonOk<'getService'>;
+export type Dependency = Schemas['Dependency'];
+export type Deployment = Schemas['Deployment'];
+export type Finding = Schemas['Finding'];
+export type Link = Schemas['Link'];
+export type Facet = Schemas['Facet'];
+export type Facets = JsonOk<'getFacets'>;
+export type SyncStatus = JsonOk<'getSyncStatus'>;
+export type Settings = JsonOk<'getSettings'>;
+export type SettingsUpdate = Schemas['SettingsUpdate'];
+export type UsageEvent = Schemas['UsageEvent'];
+export type FieldProblem = Schemas['FieldProblem'];
+export type ServiceQuery = NonNullable<operations['listServices']['parameters']['query']>;
+export type SortKey = NonNullable<ServiceQuery['sort']>;
+export type SortOrder = NonNullable<ServiceQuery['order']>;
+
+/** A failed API call, with a message a person can act on. status 0 means the API could not be reached. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: FieldProblem[];
+
+  constructor(status: number, code: string, message: string, fields: FieldProblem[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+
+  /** The problem the server named for one input field, if any. */
+  fieldProblem(field: string): string | undefined {
+    return this.fields.find((f) => f.field === field)?.problem;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isFieldProblem(v: unknown): v is FieldProblem {
+  return isRecord(v) && typeof v.field === 'string' && typeof v.problem === 'string';
+}
+
+/**
+ * Turns an error response into an ApiError. Bodies of the API's Error shape ({error:{code,message,fields}}) keep
+ * the server's message, with field problems appended; anything else (a proxy's HTML page, an empty body) gets a
+ * message saying what the status means and what to try.
+ */
+export function parseApiError(status: number, statusText: string, body: string): ApiError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const e = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+  if (e && typeof e.message === 'string') {
+    const code = typeof e.code === 'string' && e.code !== '' ? e.code : `http_${status}`;
+    const fields = Array.isArray(e.fields) ? e.fields.filter(isFieldProblem) : [];
+    let message = e.message.trim() || fallbackMessage(status, statusText);
+    if (fields.length > 0) {
+      message += ` (${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')})`;
+    }
+    return new ApiError(status, code, message, fields);
+  }
+  return new ApiError(status, `http_${status}`, fallbackMessage(status, statusText));
+}
+
+function fallbackMessage(status: number, statusText: string): string {
+  const what = `The Atrium API answered ${status}${statusText ? ` ${statusText}` : ''} without details`;
+  if (status === 401) return `${what}: open the URL that \`atrium web\` printed, or reload the app.`;
+  if (status === 404) return `${what}: this version of the UI may not match the running atrium; reload the page.`;
+  if (status >= 500) return `${what}: check the terminal or log of atrium for the cause, then retry.`;
+  return `${what}; reload the page and try again.`;
+}
+
+/** Whether err is the cancellation of a request (AbortController), which callers ignore. */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof DOMException ? err.name === 'AbortError' : isRecord(err) && err.name === 'AbortError';
+}
+
+type UnauthorizedListener = (err: ApiError) => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Calls listener whenever the API answers 401, so the app can say how to get in instead of showing errors. */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => {
+    unauthorizedListeners.delete(listener);
+  };
+}
+
+type QueryValue = string | number | boolean | undefined | null;
+
+interface RequestOptions {
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export function buildUrl(path: string, query?: Record<string, QueryValue>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null || v === '') continue;
+    params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const init: RequestInit = {
+    method,
+    headers: { Accept: 'application/json' },
+    credentials: 'same-origin',
+  };
+  if (opts.signal) init.signal = opts.signal;
+  if (opts.body !== undefined) {
+    init.body = JSON.stringify(opts.body);
+    init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+  }
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, opts.query), init);
+  } catch (err) {
+    if (isAbortError(err)) throw err;
+    throw new ApiError(
+      0,
+      'network',
+      `Could not reach the Atrium API (${err instanceof Error ? err.message : String(err)}). ` +
+        'Check that atrium is still running, then retry.',
+    );
+  }
+  if (!res.ok) {
+    const text = await res.text().catch(() => '');
+    const err = parseApiError(res.status, res.statusText, text);
+    if (res.status === 401) unauthorizedListeners.forEach((l) => l(err));
+    throw err;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(
+      res.status,
+      'bad_response',
+      `The Atrium API sent a response to ${method} ${path} that is not JSON; the UI and atrium may be different versions — reload the page.`,
+    );
+  }
+}
+
+export const api = {
+  listServices(query: ServiceQuery, signal?: AbortSignal): Promise<ServicePage> {
+    return request('GET', '/api/v1/services', { query: { ...query }, signal });
+  },
+  getService(name: string, signal?: AbortSignal): Promise<Service> {
+    return request('GET', `/api/v1/services/${encodeURIComponent(name)}`, { signal });
+  },
+  getFacets(signal?: AbortSignal): Promise<Facets> {
+    return request('GET', '/api/v1/facets', { signal });
+  },
+  getSyncStatus(signal?: AbortSignal): Promise<SyncStatus> {
+    return request('GET', '/api/v1/sync/status', { signal });
+  },
+  getSettings(signal?: AbortSignal): Promise<Settings> {
+    return request('GET', '/api/v1/settings', { signal });
+  },
+  putSettings(update: SettingsUpdate): Promise<Settings> {
+    return request('PUT', '/api/v1/settings', { body: update });
+  },
+  postUsageEvent(event: UsageEvent): Promise<void> {
+    return request('POST', '/api/v1/usage/events', { body: event });
+  },
+};

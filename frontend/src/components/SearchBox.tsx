@@ -1,0 +1,56 @@
+import { useEffect, useRef, useState } from 'react';
+
+interface Props {
+  value: string;
+  onSearch: (q: string) => void;
+  /** Debounce before onSearch, so typing fast sends few requests. */
+  delayMs?: number;
+}
+
+/** The catalog's search field: answers as you type. */
+export function SearchBox({ value, onSearch, delayMs = 80 }: Props) {
+  const [text, setText] = useState(value);
+  const sent = useRef(value);
+  const timer = useRef<number | undefined>(undefined);
+
+  // Follow the URL when it changes from elsewhere (back button, "clear filters"), not as an echo of our typing.
+  useEffect(() => {
+    if (value !== sent.current) {
+      sent.current = value;
+      setText(value);
+    }
+  }, [value]);
+
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+
+  const change = (next: string) => {
+    setText(next);
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => {
+      sent.current = next;
+      onSearch(next);
+    }, delayMs);
+  };
+
+  return (
+    <div className="search-box">
+      <svg className="search-icon" viewBox="0 0 16 16" aria-hidden="true">
+        <circle cx="7" cy="7" r="4.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
+        <path d="M10.5 10.5 14 14" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+      </svg>
+      <input
+        type="search"
+        aria-label="Search services"
+        placeholder="Search name, title, description, team, tags…"
+        value={text}
+        maxLength={200}
+        spellCheck={false}
+        autoComplete="off"
+        onChange={(e) => change(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && text) change('');
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,165 @@
+import { useEffect, useState } from 'react';
+import { api, ApiError, isAbortError, type Service } from '../api/client';
+import { useNow } from '../hooks/useNow';
+import { absoluteTime, relativeTime } from '../lib/format';
+import { lastCatalogHash } from '../lib/router';
+import { DependencyTable } from './DependencyTable';
+import { DeploymentTable } from './DeploymentTable';
+import { ExternalLink } from './ExternalLink';
+import { FindingsList } from './FindingsList';
+import { LinksList } from './LinksList';
+import { ErrorState } from './Notice';
+
+interface Props {
+  name: string;
+  /** Changes when the replica changes; the page then reloads in place. */
+  refreshKey: string;
+}
+
+type Load = { kind: 'loading' } | { kind: 'ok'; service: Service } | { kind: 'error'; error: ApiError };
+
+/** One service: what it is, who owns it, what it depends on, where it runs, and what needs attention. */
+export function ServicePage({ name, refreshKey }: Props) {
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  const now = useNow();
+
+  useEffect(() => {
+    setLoad((l) => (l.kind === 'ok' && l.service.name === name ? l : { kind: 'loading' }));
+    const controller = new AbortController();
+    api.getService(name, controller.signal).then(
+      (service) => setLoad({ kind: 'ok', service }),
+      (err: unknown) => {
+        if (isAbortError(err)) return;
+        setLoad({ kind: 'error', error: err instanceof ApiError ? err : new ApiError(0, 'unknown', String(err)) });
+      },
+    );
+    return () => controller.abort();
+  }, [name, refreshKey, attempt]);
+
+  const back = (
+    <nav className="breadcrumb">
+      <a href={lastCatalogHash()}>← Catalog</a>
+    </nav>
+  );
+
+  if (load.kind === 'loading') {
+    return (
+      <div className="page service-page">
+        {back}
+        <div className="notice notice-loading" role="status">
+          Loading {name}…
+        </div>
+      </div>
+    );
+  }
+  if (load.kind === 'error') {
+    if (load.error.status === 404) {
+      return (
+        <div className="page service-page">
+          {back}
+          <div className="notice notice-empty" role="alert">
+            <p className="notice-title">No service named {name}</p>
+            <p className="notice-body">
+              It may have been renamed or removed from the catalog. <a href={lastCatalogHash()}>Back to the catalog</a>{' '}
+              to search for it.
+            </p>
+          </div>
+        </div>
+      );
+    }
+    return (
+      <div className="page service-page">
+        {back}
+        <ErrorState title={`${name} could not be loaded`} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+      </div>
+    );
+  }
+
+  const s = load.service;
+  const errors = s.findings.filter((f) => f.severity === 'error').length;
+  return (
+    <div className="page service-page">
+      {back}
+      <header className="service-header">
+        <div className="service-heading">
+          <h1>{s.name}</h1>
+          <span className={`lifecycle lifecycle-${s.lifecycle}`}>{s.lifecycle}</span>
+          {errors > 0 && <span className="badge badge-findings">{errors === 1 ? '1 error' : `${errors} errors`}</span>}
+        </div>
+        {s.title && <p className="service-subtitle">{s.title}</p>}
+        {s.description ? (
+          <p className="service-description">{s.description}</p>
+        ) : (
+          <p className="service-description muted">No description in the service&apos;s atrium.yaml.</p>
+        )}
+        <dl className="facts">
+          <div>
+            <dt>Owner</dt>
+            <dd>{s.owner}</dd>
+          </div>
+          <div>
+            <dt>Type</dt>
+            <dd>{s.type}</dd>
+          </div>
+          <div>
+            <dt>Language</dt>
+            <dd>{s.language || '—'}</dd>
+          </div>
+          <div>
+            <dt>System</dt>
+            <dd>{s.system || '—'}</dd>
+          </div>
+          <div className="fact-wide">
+            <dt>Repository</dt>
+            <dd>
+              <ExternalLink href={s.repository.url}>{s.repository.url}</ExternalLink>
+              {s.repository.default_branch && <span className="muted"> ({s.repository.default_branch})</span>}
+            </dd>
+          </div>
+          <div>
+            <dt>Last synced</dt>
+            <dd>
+              <time dateTime={s.synced_at} title={absoluteTime(s.synced_at)}>
+                {relativeTime(s.synced_at, now)}
+              </time>
+            </dd>
+          </div>
+        </dl>
+        {s.tags.length > 0 && (
+          <ul className="tags" aria-label="Tags">
+            {s.tags.map((t) => (
+              <li key={t} className="tag">
+                {t}
+              </li>
+            ))}
+          </ul>
+        )}
+      </header>
+      <div className="service-grid">
+        <div className="service-main">
+          <section className="panel" aria-labelledby="deps-heading">
+            <h2 id="deps-heading">Dependencies</h2>
+            <DependencyTable dependencies={s.dependencies} />
+          </section>
+          <section className="panel" aria-labelledby="deploy-heading">
+            <h2 id="deploy-heading">Deployments</h2>
+            <DeploymentTable deployments={s.deployments} />
+          </section>
+        </div>
+        <div className="service-side">
+          <section className="panel" aria-labelledby="findings-heading">
+            <h2 id="findings-heading">
+              Findings <span className="count">{s.findings.length}</span>
+            </h2>
+            <FindingsList findings={s.findings} />
+          </section>
+          <section className="panel" aria-labelledby="links-heading">
+            <h2 id="links-heading">Links</h2>
+            <LinksList links={s.links} />
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { catalogHash, parseHash, routeHash, serviceHash, type Route } from './router';
+
+describe('parseHash', () => {
+  const cases: [string, Route][] = [
+    ['', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '' } }],
+    ['#/', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '' } }],
+    ['#/?q=pay&owner=payments', { name: 'catalog', filters: { q: 'pay', owner: 'payments', language: '', lifecycle: '' } }],
+    [
+      '#/?language=Go&lifecycle=production&sort=synced_at&order=desc',
+      { name: 'catalog', filters: { q: '', owner: '', language: 'Go', lifecycle: 'production', sort: 'synced_at', order: 'desc' } },
+    ],
+    ['#/?sort=bogus&order=desc', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '' } }],
+    ['#/?sort=name', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '', sort: 'name', order: 'asc' } }],
+    ['#/?q=a%20b%26c', { name: 'catalog', filters: { q: 'a b&c', owner: '', language: '', lifecycle: '' } }],
+    ['#/services/payments-api', { name: 'service', service: 'payments-api' }],
+    ['#/services/odd%2Fname', { name: 'service', service: 'odd/name' }],
+    ['#/services/', { name: 'not_found', path: '/services/' }],
+    ['#/settings', { name: 'settings' }],
+    ['#/settings/', { name: 'settings' }],
+    ['#/nowhere', { name: 'not_found', path: '/nowhere' }],
+  ];
+  for (const [hash, want] of cases) {
+    it(JSON.stringify(hash), () => expect(parseHash(hash)).toEqual(want));
+  }
+});
+
+describe('hash builders', () => {
+  it('catalogHash leaves out empty filters', () => {
+    expect(catalogHash({})).toBe('#/');
+    expect(catalogHash({ q: '  ', owner: '' })).toBe('#/');
+    expect(catalogHash({ q: 'pay', owner: 'payments' })).toBe('#/?q=pay&owner=payments');
+    expect(catalogHash({ sort: 'owner' })).toBe('#/?sort=owner&order=asc');
+  });
+  it('round-trips through parseHash', () => {
+    const routes: Route[] = [
+      { name: 'catalog', filters: { q: 'pay api', owner: 'payments', language: 'Go', lifecycle: '', sort: 'name', order: 'desc' } },
+      { name: 'service', service: 'weird name/with?chars#' },
+      { name: 'settings' },
+    ];
+    for (const r of routes) expect(parseHash(routeHash(r))).toEqual(r);
+  });
+  it('serviceHash encodes the name', () => {
+    expect(serviceHash('a/b')).toBe('#/services/a%2Fb');
+  });
+});

@@ -1,0 +1,15 @@
+// Usage events for the weekly-active KPI and smoke tests: fire-and-forget, failures ignored.
+import { api, type UsageEvent } from '../api/client';
+
+export function reportUsage(event: UsageEvent): void {
+  api.postUsageEvent(event).catch(() => undefined);
+}
+
+let readySent = false;
+
+/** Sends ui.ready once per page load, when the first catalog page has rendered. */
+export function reportReadyOnce(count: number): void {
+  if (readySent) return;
+  readySent = true;
+  reportUsage({ kind: 'ui.ready', page: 'catalog', count });
+}

@@ -1,0 +1,12 @@
+import { cleanup } from '@testing-library/react';
+import { afterEach } from 'vitest';
+
+// jsdom does no layout, so every element measures 0×0 and a virtualised list would render no rows. Give
+// elements the size of a laptop window's table body.
+Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 600 });
+Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 1200 });
+
+afterEach(() => {
+  cleanup();
+  window.location.hash = '';
+});

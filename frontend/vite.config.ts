@@ -1,0 +1,33 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vitest/config';
+
+const atriumUrl = process.env.ATRIUM_URL ? new URL(process.env.ATRIUM_URL) : undefined;
+const atrium = atriumUrl && {
+  target: atriumUrl.origin,
+  changeOrigin: true, // atrium web accepts only its own Host
+  headers: { Authorization: `Bearer ${atriumUrl.searchParams.get('token') ?? ''}` },
+};
+
+// The UI is served from the root of the local API (Wails asset server or `atrium web`), so assets live at
+// absolute /assets/... paths. Routing is on the hash, so the server never needs to know the app's routes.
+export default defineConfig({
+  plugins: [react()],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    sourcemap: false,
+    target: 'es2022',
+  },
+  server: {
+    // `npm run dev` against a running `atrium web`: ATRIUM_URL='<the URL it printed, with ?token=>' npm run dev
+    proxy: atrium ? { '/api': atrium, '/healthz': atrium } : undefined,
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test/setup.ts'],
+    restoreMocks: true,
+  },
+});
