@@ -50,6 +50,9 @@ type AWSConfig struct {
 	Endpoints map[string]string `yaml:"endpoints"`
 	// Profile of the shared AWS config to use; empty for the default chain.
 	Profile string `yaml:"profile"`
+	// QueuePolicy: "manage" (default) adds a statement to a queue's policy so that a topic subscribed to it may
+	// send to it; "skip" leaves queue policies to whoever manages them (and to emulators that cannot store one).
+	QueuePolicy string `yaml:"queue_policy"`
 }
 
 // GitOps is where the gitops path writes Terraform.
@@ -100,6 +103,11 @@ func (c *Config) Check() error {
 			}
 		default:
 			errs = append(errs, fmt.Sprintf("environment %s: delivery must be direct or gitops, not %q", name, env.Delivery))
+		}
+		switch env.AWS.QueuePolicy {
+		case "", "manage", "skip":
+		default:
+			errs = append(errs, fmt.Sprintf("environment %s: aws.queue_policy must be manage or skip", name))
 		}
 		if env.Approvers != nil {
 			for _, r := range *env.Approvers {

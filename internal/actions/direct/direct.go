@@ -105,7 +105,8 @@ func (e *Executor) Execute(ctx context.Context, a actions.Action) (actions.Outco
 		if err := decode(a, &p); err != nil {
 			return actions.Outcome{}, err
 		}
-		res, err = EnsureTopic(ctx, t, q, p, tags(a))
+		manage := e.Config.Environments[a.Environment].AWS.QueuePolicy != "skip"
+		res, err = EnsureTopic(ctx, t, q, p, tags(a), manage)
 	default:
 		return actions.Outcome{}, actions.Permanentf("kind %q is not supported by the direct path", a.Kind)
 	}
@@ -183,8 +184,9 @@ func EnsureQueue(ctx context.Context, c *sqs.Client, p actions.SQSQueueParams, t
 }
 
 // EnsureTopic creates the topic of p (CreateTopic returns an existing topic's ARN) and, when p names a queue,
-// subscribes that queue unless it is subscribed already.
-func EnsureTopic(ctx context.Context, t *sns.Client, q *sqs.Client, p actions.SNSTopicParams, tags map[string]string) (map[string]string, error) {
+// subscribes that queue unless it is subscribed already — after adding a statement to the queue's policy that
+// lets the topic send to it, when managePolicy is set.
+func EnsureTopic(ctx context.Context, t *sns.Client, q *sqs.Client, p actions.SNSTopicParams, tags map[string]string, managePolicy bool) (map[string]string, error) {
 	in := &sns.CreateTopicInput{Name: aws.String(p.Name)}
 	if p.FIFO {
 		in.Attributes = map[string]string{"FifoTopic": "true"}
@@ -212,6 +214,11 @@ func EnsureTopic(ctx context.Context, t *sns.Client, q *sqs.Client, p actions.SN
 	}
 	queueArn := qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 	res["queue_arn"] = queueArn
+	if managePolicy {
+		if err := ensureQueuePolicy(ctx, q, aws.ToString(qu.QueueUrl), queueArn, topic); err != nil {
+			return nil, err
+		}
+	}
 	pager := sns.NewListSubscriptionsByTopicPaginator(t, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
@@ -233,6 +240,55 @@ func EnsureTopic(ctx context.Context, t *sns.Client, q *sqs.Client, p actions.SN
 	}
 	res["subscription_arn"] = aws.ToString(sub.SubscriptionArn)
 	return res, nil
+}
+
+// ensureQueuePolicy lets the topic send to the queue: SNS delivers to SQS only when the queue's policy allows it.
+func ensureQueuePolicy(ctx context.Context, q *sqs.Client, queueURL, queueArn, topicArn string) error {
+	ga, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNamePolicy}})
+	if err != nil {
+		return fmt.Errorf("read policy of %s: %w", queueArn, err)
+	}
+	policy, changed, err := AllowTopic(ga.Attributes[string(sqstypes.QueueAttributeNamePolicy)], queueArn, topicArn)
+	if err != nil || !changed {
+		return err
+	}
+	if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): policy}}); err != nil {
+		return fmt.Errorf("allow %s to send to %s: %w", topicArn, queueArn, err)
+	}
+	return nil
+}
+
+// AllowTopic returns the queue policy raw ("" for none) with a statement of Atrium's (Sid atrium-sns-<topic>)
+// letting topicArn send to queueArn, added unless it is there already (changed false). The queue's other
+// statements are kept as they are.
+func AllowTopic(raw, queueArn, topicArn string) (policy string, changed bool, err error) {
+	topicName := topicArn[strings.LastIndex(topicArn, ":")+1:]
+	sid := "atrium-sns-" + strings.ReplaceAll(topicName, ".", "-")
+	doc := map[string]any{"Version": "2012-10-17"}
+	var statements []any
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+			return "", false, actions.Permanentf("queue %s has a policy that is not JSON; allow %s to send to it by hand", queueArn, topicArn)
+		}
+		switch st := doc["Statement"].(type) {
+		case []any:
+			statements = st
+		case map[string]any:
+			statements = []any{st}
+		}
+	}
+	for _, st := range statements {
+		if m, ok := st.(map[string]any); ok && m["Sid"] == sid {
+			return raw, false, nil
+		}
+	}
+	doc["Statement"] = append(statements, map[string]any{"Sid": sid, "Effect": "Allow",
+		"Principal": map[string]any{"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": queueArn,
+		"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArn}}})
+	b, _ := json.Marshal(doc)
+	return string(b), true, nil
 }
 
 // isCode reports whether err is an AWS API error with one of codes. Emulators answer with the old query-protocol

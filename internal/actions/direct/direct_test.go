@@ -61,20 +61,20 @@ func TestEnsureTopicWithSubscriptionIsIdempotent(t *testing.T) {
 	q, s := g.SQS(), g.SNS()
 	p := actions.SNSTopicParams{Name: "payments-settled", SubscribeQueue: "ledger-inbox", RawMessageDelivery: true}
 	// The queue to subscribe must exist first.
-	if _, err := direct.EnsureTopic(ctx, s, q, p, nil); err == nil || !actions.IsPermanent(err) || !strings.Contains(err.Error(), "request it first") {
+	if _, err := direct.EnsureTopic(ctx, s, q, p, nil, false); err == nil || !actions.IsPermanent(err) || !strings.Contains(err.Error(), "request it first") {
 		t.Fatalf("missing queue: %v", err)
 	}
 	if _, err := direct.EnsureQueue(ctx, q, actions.SQSQueueParams{Name: "ledger-inbox"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	first, err := direct.EnsureTopic(ctx, s, q, p, nil)
+	first, err := direct.EnsureTopic(ctx, s, q, p, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first["topic_arn"] != "arn:aws:sns:us-east-1:"+goawstest.AccountID+":payments-settled" || first["subscription_arn"] == "" {
 		t.Fatalf("result: %v", first)
 	}
-	second, err := direct.EnsureTopic(ctx, s, q, p, nil)
+	second, err := direct.EnsureTopic(ctx, s, q, p, nil, false)
 	if err != nil || second["topic_arn"] != first["topic_arn"] {
 		t.Fatalf("second run: %v %v", second, err)
 	}
@@ -115,10 +115,12 @@ func newEnv(t *testing.T) *env {
 		Lifecycle: "production", Type: "service", Language: "Go", Source: "manual"}}); err != nil {
 		t.Fatal(err)
 	}
-	endpoints := map[string]string{"eu-west-1": eu.URL, "us-east-1": us.URL}
+	// goaws cannot store queue policies (it rejects the JSON string AWS takes), so they are not managed here;
+	// TestAllowTopic covers the policy document.
+	awsCfg := actions.AWSConfig{Endpoints: map[string]string{"eu-west-1": eu.URL, "us-east-1": us.URL}, QueuePolicy: "skip"}
 	cfg := actions.Config{Environments: map[string]actions.Environment{
-		"staging":    {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryDirect, AWS: actions.AWSConfig{Endpoints: endpoints}},
-		"production": {Regions: []string{"eu-west-1", "us-east-1"}, Delivery: actions.DeliveryDirect, AWS: actions.AWSConfig{Endpoints: endpoints}},
+		"staging":    {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryDirect, AWS: awsCfg},
+		"production": {Regions: []string{"eu-west-1", "us-east-1"}, Delivery: actions.DeliveryDirect, AWS: awsCfg},
 	}}
 	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
@@ -285,6 +287,58 @@ func TestTeamOwnerApprovesNonProductionWhenConfigured(t *testing.T) {
 	}
 	if a, err = e.svc.Decide(ctx, owner, a.ID, true, ""); err != nil || a.State != actions.StateApproved {
 		t.Fatalf("owner approval: %+v %v", a, err)
+	}
+}
+
+func TestAllowTopic(t *testing.T) {
+	const q, topic = "arn:aws:sqs:eu-west-1:1:inbox", "arn:aws:sns:eu-west-1:1:orders.fifo"
+	other := `{"Version":"2012-10-17","Id":"keep","Statement":{"Sid":"ops","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"sqs:*","Resource":"` + q + `"}}`
+	tests := []struct {
+		name, raw  string
+		changed    bool
+		statements int
+		err        bool
+	}{
+		{"no policy", "", true, 1, false},
+		{"another statement is kept", other, true, 2, false},
+		{"not JSON", "{", false, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, changed, err := direct.AllowTopic(tt.raw, q, topic)
+			if (err != nil) != tt.err || changed != tt.changed {
+				t.Fatalf("changed %v err %v", changed, err)
+			}
+			if tt.err {
+				if !actions.IsPermanent(err) {
+					t.Error("a policy we cannot read is not retried")
+				}
+				return
+			}
+			var doc struct {
+				Id        string
+				Statement []struct {
+					Sid       string
+					Resource  string
+					Condition map[string]map[string]string
+				}
+			}
+			if err := json.Unmarshal([]byte(got), &doc); err != nil {
+				t.Fatal(err)
+			}
+			last := doc.Statement[len(doc.Statement)-1]
+			if len(doc.Statement) != tt.statements || last.Sid != "atrium-sns-orders-fifo" || last.Resource != q ||
+				last.Condition["ArnEquals"]["aws:SourceArn"] != topic {
+				t.Errorf("policy: %s", got)
+			}
+			if tt.raw == other && doc.Id != "keep" {
+				t.Error("policy id lost")
+			}
+			again, changed, err := direct.AllowTopic(got, q, topic)
+			if err != nil || changed || again != got {
+				t.Errorf("second run changed the policy: %v %v", changed, err)
+			}
+		})
 	}
 }
 
