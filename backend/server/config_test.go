@@ -52,6 +52,13 @@ actions:
 	}
 	t.Setenv("ATRIUM_OIDC_ISSUER", "")
 
+	// The documented example is valid.
+	c = Config{Demo: "auto", ConfigFile: filepath.Join("..", "..", "docs", "atrium.example.yaml")}
+	if err := c.FromEnv(); err != nil || len(c.File.Actions.Environments) != 3 || len(c.File.OIDC.Grants) != 5 ||
+		len(c.File.Actions.ApproversOf("dev")) != 0 {
+		t.Errorf("docs/atrium.example.yaml: %v %+v", err, c.File)
+	}
+
 	bad := []struct{ body, want string }{
 		{"actions:\n  environmnets: {}\n", "environmnets"},
 		{"actions:\n  environments:\n    qa: {regions: [eu-west-1], delivery: ftp}\n", "delivery must be direct or gitops"},
