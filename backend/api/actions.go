@@ -114,13 +114,31 @@ func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
 }
 
+// actionView is an action as one caller sees it: whether they may decide on it, and if not, why — so the UI can
+// disable the buttons and say so.
+type actionView struct {
+	actions.Action
+	MayApprove       bool   `json:"may_approve"`
+	MayApproveReason string `json:"may_approve_reason,omitempty"`
+}
+
 func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
 	a, err := h.Svc.Store.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, a)
+	p, _ := auth.FromContext(r.Context())
+	v := actionView{Action: a}
+	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Approvers); {
+	case a.State != actions.StatePendingApproval:
+		v.MayApproveReason = "the action is " + string(a.State) + ", not pending approval"
+	case !d.Allow:
+		v.MayApproveReason = d.Reason
+	default:
+		v.MayApprove = true
+	}
+	WriteJSON(w, http.StatusOK, v)
 }
 
 func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, r, true) }

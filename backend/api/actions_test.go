@@ -335,6 +335,16 @@ func TestActionRequestsOverHTTP(t *testing.T) {
 	if s.do("GET", "/api/v1/approvals", pat, "", nil, &list); len(list.Actions) != 1 {
 		t.Errorf("approver's inbox: %d", len(list.Actions))
 	}
+	var view struct {
+		MayApprove       bool   `json:"may_approve"`
+		MayApproveReason string `json:"may_approve_reason"`
+	}
+	for who, want := range map[string]string{"pat": "", "dana": "nobody approves their own request", "olga": "platform_approver"} {
+		s.do("GET", "/api/v1/actions/"+a.ID, s.tok[who], "", nil, &view)
+		if view.MayApprove != (want == "") || !strings.Contains(view.MayApproveReason, want) {
+			t.Errorf("%s sees may_approve=%v %q", who, view.MayApprove, view.MayApproveReason)
+		}
+	}
 	if code, _ := s.do("POST", "/api/v1/actions/"+a.ID+"/reject", pat, `{}`, nil, &e); code != 400 || e.fields() != "reason" {
 		t.Errorf("reject without reason: %d %+v", code, e)
 	}

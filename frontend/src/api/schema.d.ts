@@ -289,7 +289,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One action with its approvals, its history (who moved it where, when, why) and its result. */
+        /** One action with its approvals, its history (who moved it where, when, why) and its result, and whether the caller may approve or reject it (may_approve; may_approve_reason says why not). */
         get: operations["getAction"];
         put?: never;
         post?: never;
@@ -498,6 +498,10 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             approvals: components["schemas"]["Approval"][];
+            /** @description Only in GET /api/v1/actions/{id} - whether the caller may approve or reject it now. */
+            may_approve?: boolean;
+            /** @description Only in GET /api/v1/actions/{id} - why the caller may not, for the UI to show. */
+            may_approve_reason?: string;
             /** @description Every state change, oldest first (empty in lists). */
             history: components["schemas"]["ActionEvent"][];
         };
