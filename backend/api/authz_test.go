@@ -39,6 +39,23 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/teams":           {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
 	"GET /api/v1/changes":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
 	"GET /api/v1/me":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true},
+
+	// Tokens: admins only.
+	"POST /api/v1/tokens":        {"admin": true},
+	"GET /api/v1/tokens":         {"admin": true},
+	"DELETE /api/v1/tokens/{id}": {"admin": true},
+	// Audit log: platform approvers and admins.
+	"GET /api/v1/audit": {"platform_approver": true, "admin": true},
+	// Actions: everyone with a role reads them; developers and team owners request (for their own team, checked
+	// in the handler); team owners, platform approvers and admins reach the approval endpoints (whether they may
+	// approve a given request is policy.MayApprove's answer, tested in internal/actions).
+	"GET /api/v1/actions/options":       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/actions":              {"developer": true, "team_owner": true, "admin": true},
+	"GET /api/v1/actions":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/approvals":             {"team_owner": true, "platform_approver": true, "admin": true},
 }
 
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)

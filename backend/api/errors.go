@@ -55,6 +55,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var e *Error
 	switch {
 	case errors.As(err, &e):
+	case actionError(err) != nil:
+		e = actionError(err)
 	case errors.Is(err, catalog.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
 	case errors.Is(err, store.ErrBadCursor), errors.Is(err, ErrBadRequest):

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/store"
@@ -50,7 +52,11 @@ type Portal struct {
 	DB     *store.DB
 	Log    *slog.Logger
 	Tokens auth.Tokens
-	// Routes adds endpoints (collectors' webhooks, actions, flags) to the catalog's and feed's.
+	// OIDC, when set, verifies bearer JWTs from the identity provider; API tokens work either way.
+	OIDC *auth.OIDC
+	// Actions serves self-service actions; nil: a service with no environments (every request is refused).
+	Actions *actions.Service
+	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
 }
 
@@ -59,9 +65,6 @@ type Portal struct {
 func (p *Portal) Handler() http.Handler {
 	if p.Log == nil {
 		p.Log = slog.Default()
-	}
-	if p.Tokens.DB == nil {
-		p.Tokens = auth.Tokens{DB: p.DB.SQL()}
 	}
 	routes := p.AllRoutes()
 	mux := http.NewServeMux()
@@ -75,6 +78,12 @@ func (p *Portal) Handler() http.Handler {
 	}
 	mux.HandleFunc("/", NotFoundHandler)
 	return Recover(p.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rid := r.Header.Get("X-Request-Id")
+		if !validRequestID(rid) {
+			rid = audit.NewRequestID()
+		}
+		w.Header().Set("X-Request-Id", rid)
+		r = r.WithContext(audit.WithRequestID(r.Context(), rid))
 		_, pattern := mux.Handler(r)
 		perm, known := perms[pattern]
 		if !known { // 404 and 405 answers need no credentials
@@ -88,7 +97,7 @@ func (p *Portal) Handler() http.Handler {
 		pr, ok := auth.FromContext(r.Context())
 		if !ok {
 			var err error
-			pr, err = p.Tokens.Authenticate(r.Context(), BearerToken(r))
+			pr, err = p.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium"`)
 				if errors.Is(err, auth.ErrNoCredentials) || errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrExpiredToken) {
@@ -109,8 +118,47 @@ func (p *Portal) Handler() http.Handler {
 	}))
 }
 
+// authenticate finds the caller of a network request: a bearer JWT is verified with OIDC when configured,
+// anything else is looked up as an API token. This is the only place credentials are checked.
+func (p *Portal) authenticate(r *http.Request) (auth.Principal, error) {
+	bearer := BearerToken(r)
+	if p.OIDC != nil && auth.LooksLikeJWT(bearer) {
+		return p.OIDC.Authenticate(r.Context(), bearer)
+	}
+	return p.Tokens.Authenticate(r.Context(), bearer)
+}
+
+// validRequestID accepts a caller's X-Request-Id when it is short and plain, so it can be logged and audited.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// signInMethods tells a client how it may sign in to this portal; it needs no credentials.
+func (p *Portal) signInMethods(w http.ResponseWriter, r *http.Request) {
+	body := map[string]any{"token": true}
+	if p.OIDC != nil {
+		c := p.OIDC.Config()
+		body["oidc"] = map[string]string{"issuer": c.Issuer, "audience": c.Audience}
+	}
+	WriteJSON(w, http.StatusOK, body)
+}
+
 // AllRoutes lists every endpoint of the portal with its permission.
 func (p *Portal) AllRoutes() []Route {
+	if p.Tokens.DB == nil {
+		p.Tokens = auth.Tokens{DB: p.DB.SQL()}
+	}
+	if p.Actions == nil {
+		p.Actions = actions.NewService(p.DB.SQL(), actions.Config{}, p.DB)
+	}
 	routes := []Route{
 		{"GET /healthz", Public, Health},
 		{"GET /api/v1/openapi.yaml", Public, func(w http.ResponseWriter, r *http.Request) {
@@ -118,9 +166,14 @@ func (p *Portal) AllRoutes() []Route {
 			w.Write(Spec)
 		}},
 		{"GET /api/v1/me", Authenticated, Me},
+		{"GET /api/v1/auth/methods", Public, p.signInMethods},
 	}
 	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
+	auditLog := audit.Log{DB: p.DB.SQL()}
+	routes = append(routes, (&Tokens{Tokens: p.Tokens, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Audit{Log: auditLog, Logger: p.Log}).Routes()...)
+	routes = append(routes, (&Actions{Svc: p.Actions, Audit: auditLog, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

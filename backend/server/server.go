@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,7 +16,12 @@ import (
 	"sync"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/actions/direct"
+	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/store"
@@ -29,7 +35,43 @@ type Config struct {
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
+	// ConfigFile is the portal's YAML configuration (OIDC, actions); see docs/self-service.md.
+	ConfigFile string
+	// File is the parsed ConfigFile, completed from the environment by FromEnv.
+	File FileConfig
 	Log  *slog.Logger
+}
+
+// FileConfig is the portal's configuration file.
+//
+//	oidc:                        # optional; ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_AUDIENCE override issuer and audience
+//	  issuer: https://login.sphera.example
+//	  audience: atrium
+//	  subject_claim: email       # default sub
+//	  groups_claim: groups       # default groups
+//	  grants:                    # group → grants, "role" (all teams) or "role@team"
+//	    platform-team: [platform_approver]
+//	    payments-devs: [developer@payments]
+//	actions: ...                 # see actions.Config
+type FileConfig struct {
+	OIDC    *auth.OIDCConfig `yaml:"oidc"`
+	Actions actions.Config   `yaml:"actions"`
+}
+
+// LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
+func LoadFileConfig(path string) (FileConfig, error) {
+	var fc FileConfig
+	f, err := os.Open(path)
+	if err != nil {
+		return fc, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return fc, fmt.Errorf("config %s: %w", path, err)
+	}
+	return fc, nil
 }
 
 // RegisterFlags defines the server's flags on fs, with defaults from the environment.
@@ -38,6 +80,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
 	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
+	fs.StringVar(&c.ConfigFile, "config", os.Getenv("ATRIUM_CONFIG"),
+		"YAML configuration: OIDC sign-in, action environments and approval policy ($ATRIUM_CONFIG)")
 }
 
 // FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
@@ -49,6 +93,45 @@ func (c *Config) FromEnv() error {
 		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
 	}
 	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	if c.ConfigFile != "" {
+		fc, err := LoadFileConfig(c.ConfigFile)
+		if err != nil {
+			return err
+		}
+		c.File = fc
+	}
+	return c.File.complete()
+}
+
+// complete fills the configuration from the environment and checks it.
+func (fc *FileConfig) complete() error {
+	iss, aud := os.Getenv("ATRIUM_OIDC_ISSUER"), os.Getenv("ATRIUM_OIDC_AUDIENCE")
+	if iss != "" || aud != "" {
+		if fc.OIDC == nil {
+			fc.OIDC = &auth.OIDCConfig{}
+		}
+		if iss != "" {
+			fc.OIDC.Issuer = iss
+		}
+		if aud != "" {
+			fc.OIDC.Audience = aud
+		}
+	}
+	if fc.OIDC != nil {
+		if fc.OIDC.Issuer == "" || fc.OIDC.Audience == "" {
+			return errors.New("OIDC needs an issuer and an audience (oidc.issuer/oidc.audience in the config file, or $ATRIUM_OIDC_ISSUER/$ATRIUM_OIDC_AUDIENCE)")
+		}
+		if _, err := auth.NewOIDC(*fc.OIDC, nil); err != nil {
+			return err
+		}
+	}
+	if fc.Actions.Environments == nil {
+		fc.Actions.Environments = map[string]actions.Environment{}
+	}
+	if err := fc.Actions.Check(); err != nil {
+		return err
+	}
+	fc.Actions.GitHub.Token = os.Getenv("ATRIUM_GITHUB_TOKEN")
 	return nil
 }
 
@@ -81,7 +164,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(db, cfg.Log)
+	// FromEnv checked a configuration read from a file; one built in code is checked (and defaulted) here.
+	if err := cfg.File.Actions.Check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s, err := newServer(db, cfg.Log, cfg.File)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.seedAdmin(ctx, cfg); err != nil {
 		s.Close()
 		return nil, err
@@ -109,15 +201,44 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	return newServer(db, log), nil
+	s, err := newServer(db, log, FileConfig{})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
-func newServer(db *store.DB, log *slog.Logger) *Server {
+func newServer(db *store.DB, log *slog.Logger, fc FileConfig) (*Server, error) {
 	s := &Server{DB: db, Log: log}
-	_, s.cancel = context.WithCancel(context.Background())
+	var bg context.Context
+	bg, s.cancel = context.WithCancel(context.Background())
 	p := &api.Portal{DB: db, Log: log}
+	if fc.OIDC != nil {
+		o, err := auth.NewOIDC(*fc.OIDC, nil)
+		if err != nil {
+			return nil, err
+		}
+		p.OIDC = o
+		log.Info("OIDC sign-in enabled", "issuer", fc.OIDC.Issuer)
+	}
+	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
+	if len(fc.Actions.Environments) > 0 {
+		executors := map[string]actions.Executor{actions.DeliveryDirect: direct.New(fc.Actions)}
+		gh, err := gitops.New(fc.Actions)
+		if err != nil {
+			return nil, err
+		}
+		if gh != nil {
+			executors[actions.DeliveryGitOps] = gh
+		}
+		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
+		p.Actions.Wake = w.Wake
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); w.Run(bg) }()
+	}
 	s.handler = p.Handler()
-	return s
+	return s, nil
 }
 
 // seedAdmin stores the configured admin token, or, on a server with no tokens at all, makes one and writes it to a

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sphera/atrium/internal/audit"
 )
 
 // Roles, from least to most powerful. A grant scopes a role to one team, or to all teams when Team is "".
@@ -145,6 +147,120 @@ type Tokens struct{ DB *sql.DB }
 // Create stores a token for t with the given secret (NewSecret when empty) and returns the secret, the only
 // time it is available.
 func (ts Tokens) Create(ctx context.Context, t Token, secret string) (string, Token, error) {
+	return ts.create(ctx, ts.DB, t, secret)
+}
+
+// Issue creates a token as Create does and records it in the audit log in the same transaction: either both are
+// stored or neither.
+func (ts Tokens) Issue(ctx context.Context, t Token) (string, Token, error) {
+	tx, err := ts.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return "", t, err
+	}
+	defer tx.Rollback()
+	secret, t, err := ts.create(ctx, tx, t, "")
+	if err != nil {
+		return "", t, err
+	}
+	if err := audit.RecordTx(ctx, tx, audit.Event{Actor: t.CreatedBy, Action: "token.created", Resource: "token/" + t.ID,
+		Detail: map[string]any{"name": t.Name, "subject": t.Subject, "grants": t.Grants, "scopes": t.Scopes,
+			"expires_at": t.ExpiresAt}}); err != nil {
+		return "", t, err
+	}
+	return secret, t, tx.Commit()
+}
+
+// ErrTokenNotFound is returned for an unknown token id.
+var ErrTokenNotFound = errors.New("no such token")
+
+// List returns every token (revoked ones too), newest first; secrets are never stored, so never listed.
+func (ts Tokens) List(ctx context.Context) ([]Token, error) {
+	rows, err := ts.DB.QueryContext(ctx, `SELECT id, name, subject, grants, scopes, created_by, created_at, expires_at,
+		revoked_at, last_used_at FROM api_tokens ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Get returns one token's record.
+func (ts Tokens) Get(ctx context.Context, id string) (Token, error) {
+	t, err := scanToken(ts.DB.QueryRowContext(ctx, `SELECT id, name, subject, grants, scopes, created_by, created_at,
+		expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("token %q: %w", id, ErrTokenNotFound)
+	}
+	return t, err
+}
+
+// Revoke revokes token id on behalf of actor and audits it, in one transaction. Revoking a revoked token changes
+// nothing and is not an error.
+func (ts Tokens) Revoke(ctx context.Context, id, actor string) (Token, error) {
+	tx, err := ts.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return Token{}, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0`,
+		time.Now().UnixMilli(), id)
+	if err != nil {
+		return Token{}, fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		if err := audit.RecordTx(ctx, tx, audit.Event{Actor: actor, Action: "token.revoked", Resource: "token/" + id}); err != nil {
+			return Token{}, err
+		}
+	}
+	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT id, name, subject, grants, scopes, created_by, created_at,
+		expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("token %q: %w", id, ErrTokenNotFound)
+	}
+	if err != nil {
+		return t, err
+	}
+	return t, tx.Commit()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanToken(row scanner) (Token, error) {
+	var t Token
+	var grants, scopes string
+	var created, expires, revoked, used int64
+	if err := row.Scan(&t.ID, &t.Name, &t.Subject, &grants, &scopes, &t.CreatedBy, &created, &expires, &revoked, &used); err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal([]byte(grants), &t.Grants); err != nil {
+		return t, fmt.Errorf("token %s: bad grants: %w", t.ID, err)
+	}
+	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
+		return t, fmt.Errorf("token %s: bad scopes: %w", t.ID, err)
+	}
+	t.CreatedAt = time.UnixMilli(created).UTC()
+	t.ExpiresAt = timeOrZero(expires)
+	t.RevokedAt = timeOrZero(revoked)
+	t.LastUsedAt = timeOrZero(used)
+	return t, nil
+}
+
+func timeOrZero(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func (ts Tokens) create(ctx context.Context, ex audit.Execer, t Token, secret string) (string, Token, error) {
 	if secret == "" {
 		secret = NewSecret()
 	}
@@ -165,7 +281,7 @@ func (ts Tokens) Create(ctx context.Context, t Token, secret string) (string, To
 	}
 	grants, _ := json.Marshal(t.Grants)
 	scopes, _ := json.Marshal(t.Scopes)
-	_, err := ts.DB.ExecContext(ctx, `INSERT INTO api_tokens(id, name, hash, subject, grants, scopes, created_by,
+	_, err := ex.ExecContext(ctx, `INSERT INTO api_tokens(id, name, hash, subject, grants, scopes, created_by,
 		created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, hashSecret(secret), t.Subject,
 		string(grants), string(scopes), t.CreatedBy, t.CreatedAt.UnixMilli(), unixMilliOrZero(t.ExpiresAt))
 	if err != nil {

@@ -48,6 +48,8 @@ var rules = map[string]map[Permission]scope{
 	auth.RoleTeamOwner: {
 		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam,
+		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
+		ActionsApprove: ownTeam,
 	},
 	auth.RolePlatformApprover: {
 		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, ActionsRead: anyTeam,
@@ -132,4 +134,31 @@ func All() []Permission {
 // Roles lists every role.
 func Roles() []string {
 	return []string{auth.RoleDeveloper, auth.RoleTeamOwner, auth.RolePlatformApprover, auth.RoleAdmin}
+}
+
+// MayApprove says whether p may approve (or reject) a request by requester for team, in an environment whose
+// approvals need one of the roles in approvers (platform_approver: on all teams or on team; team_owner: of team).
+// Nobody approves their own request, not even an admin; admins otherwise may approve anything.
+func MayApprove(p auth.Principal, requester, team string, approvers []string) Decision {
+	if p.Subject == requester {
+		return Decision{Reason: "nobody approves their own request: another approver must decide"}
+	}
+	if !p.HasScope(string(ActionsApprove)) {
+		return Decision{Reason: fmt.Sprintf("this token's scopes do not include %s", ActionsApprove)}
+	}
+	if len(approvers) == 0 {
+		return Decision{Reason: "this request needs no approval"}
+	}
+	if p.IsAdmin() {
+		return Decision{Allow: true}
+	}
+	for _, role := range approvers {
+		switch role {
+		case auth.RolePlatformApprover, auth.RoleTeamOwner:
+			if p.Has(role, team) {
+				return Decision{Allow: true}
+			}
+		}
+	}
+	return Decision{Reason: fmt.Sprintf("approving this request of team %q needs one of the roles %v", team, approvers)}
 }

@@ -251,8 +251,8 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 		t.Fatalf("upgrade: %v", err)
 	}
 	defer db.Close()
-	if v, _ := db.SchemaVersion(ctx); v != len(Migrations()) {
-		t.Errorf("schema version %d, want %d", v, len(Migrations()))
+	if v, _ := db.SchemaVersion(ctx); v != LatestVersion() {
+		t.Errorf("schema version %d, want %d", v, LatestVersion())
 	}
 	p, err := db.ListServices(ctx, ServiceQuery{Q: "invoic"})
 	if err != nil || p.Total != 1 || p.Items[0].Name != "legacy-billing" {

@@ -178,10 +178,350 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How to sign in to this portal (API token, OpenID Connect); needs no credentials. */
+        get: operations["getSignInMethods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every API token (revoked ones too), newest first. Secrets are never shown again. Needs tokens:manage. */
+        get: operations["listTokens"];
+        put?: never;
+        /** Create an API token; the secret is in this response only. Needs tokens:manage. Audited. */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token; it stops working at once. Revoking twice is harmless. Needs tokens:manage. Audited. */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first: every change and decision (tokens, action requests, approvals, rejections, runs). Needs audit:read. With format=jsonl or Accept application/x-ndjson, an export as JSON lines (up to 10000 events a call; page with `before`). */
+        get: operations["queryAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What may be requested where — kinds, environments with their regions, delivery path and approvers. */
+        get: operations["getActionOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Actions, newest first (without history). Needs actions:read. */
+        get: operations["listActions"];
+        put?: never;
+        /** Request an action for a service of one of the caller's teams. It is stored before anything runs, then waits for approval when the environment's policy asks for one, else runs at once. The same Idempotency-Key from the same requester returns the first action (200) instead of a new one (201). A bad request is answered 400 naming every bad field, and nothing is stored. */
+        post: operations["requestAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One action with its approvals, its history (who moved it where, when, why) and its result, and whether the caller may approve or reject it (may_approve; may_approve_reason says why not). */
+        get: operations["getAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending action. Nobody approves their own request; the environment's approvers say which roles may (see /api/v1/actions/options). Audited, refusals too. */
+        post: operations["approveAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending action, with a reason the requester sees. Same rules as approving. */
+        post: operations["rejectAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The approver's inbox — pending actions the caller may approve, oldest first. */
+        get: operations["listApprovals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        SignInMethods: {
+            /** @description API tokens (Authorization Bearer atr_...) are accepted. */
+            token: boolean;
+            /** @description Present when OpenID Connect ID tokens from this issuer are accepted as bearer tokens. */
+            oidc?: {
+                issuer: string;
+                /** @description The client id the ID token must be issued for. */
+                audience: string;
+            };
+        };
+        Token: {
+            id: string;
+            name: string;
+            /** @description Who acts with this token (audit logs name them). */
+            subject: string;
+            grants: components["schemas"]["Grant"][];
+            /** @description Permissions the token is narrowed to; empty = all its grants allow. */
+            scopes: string[];
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string;
+            /** Format: date-time */
+            revoked_at?: string;
+            /** Format: date-time */
+            last_used_at?: string;
+        };
+        TokenCreate: {
+            name: string;
+            subject: string;
+            grants?: components["schemas"]["Grant"][];
+            scopes?: string[];
+            /**
+             * Format: date-time
+             * @description Absent = never expires.
+             */
+            expires_at?: string;
+        };
+        TokenCreated: {
+            token: components["schemas"]["Token"];
+            /** @description The token itself; shown only in this response. */
+            secret: string;
+        };
+        TokenList: {
+            tokens: components["schemas"]["Token"][];
+        };
+        AuditEvent: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            /** @description token.created, token.revoked, action.requested, action.approved, action.rejected, action.approve and action.reject (refused, outcome denied), action.started, action.resumed, action.succeeded, action.failed. */
+            action: string;
+            /** @description kind/id, e.g. action/act_0123abcd */
+            resource: string;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "failure";
+            detail: {
+                [key: string]: unknown;
+            };
+            /** @description X-Request-Id of the API request that caused it. */
+            request_id?: string;
+        };
+        AuditPage: {
+            events: components["schemas"]["AuditEvent"][];
+            /** @description Pass as `before` for the next (older) page; absent on the last. */
+            next_before?: number;
+        };
+        SqsQueueParams: {
+            name: string;
+            /** @description A FIFO queue; its name must end in .fifo. */
+            fifo?: boolean;
+            visibility_timeout_seconds?: number;
+            message_retention_seconds?: number;
+        };
+        SnsTopicParams: {
+            name: string;
+            /** @description A FIFO topic; its name must end in .fifo. */
+            fifo?: boolean;
+            /** @description An SQS queue in the same environment and region to subscribe. */
+            subscribe_queue?: string;
+            raw_message_delivery?: boolean;
+        };
+        ActionRequest: {
+            /** @enum {string} */
+            kind: "sqs_queue" | "sns_topic";
+            /** @description A catalog service; its owner team is the action's team. */
+            service: string;
+            environment: string;
+            region: string;
+            /** @description SqsQueueParams for sqs_queue, SnsTopicParams for sns_topic. */
+            params: components["schemas"]["SqsQueueParams"] | components["schemas"]["SnsTopicParams"];
+        };
+        ActionEvent: {
+            /** Format: date-time */
+            at: string;
+            /** @description Who caused it; "system" for the worker. */
+            actor: string;
+            from?: string;
+            to: string;
+            message?: string;
+        };
+        Approval: {
+            approver: string;
+            /** @enum {string} */
+            decision: "approved" | "rejected";
+            reason?: string;
+            /** Format: date-time */
+            at: string;
+        };
+        Action: {
+            id: string;
+            requester: string;
+            team: string;
+            service: string;
+            /** @enum {string} */
+            kind: "sqs_queue" | "sns_topic";
+            params: {
+                [key: string]: unknown;
+            };
+            environment: string;
+            region: string;
+            /** @enum {string} */
+            delivery: "direct" | "gitops";
+            idempotency_key: string;
+            /** @enum {string} */
+            state: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
+            /** @description Roles one of which must approve; empty when none is needed. */
+            approvers: ("platform_approver" | "team_owner")[];
+            /** @description What the action produced so far: queue_url, queue_arn, topic_arn, subscription_arn (direct); pr_url, pr_number, branch, path (gitops). */
+            result: {
+                [key: string]: string;
+            };
+            /** @description Why it failed (or, while retrying, why the last attempt failed). */
+            error?: string;
+            /** @description Why it was rejected. */
+            reason?: string;
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            approvals: components["schemas"]["Approval"][];
+            /** @description Only in GET /api/v1/actions/{id} - whether the caller may approve or reject it now. */
+            may_approve?: boolean;
+            /** @description Only in GET /api/v1/actions/{id} - why the caller may not, for the UI to show. */
+            may_approve_reason?: string;
+            /** @description Every state change, oldest first (empty in lists). */
+            history: components["schemas"]["ActionEvent"][];
+        };
+        ActionList: {
+            actions: components["schemas"]["Action"][];
+        };
+        ActionOptions: {
+            kinds: ("sqs_queue" | "sns_topic")[];
+            environments: {
+                name: string;
+                regions: string[];
+                /** @enum {string} */
+                delivery: "direct" | "gitops";
+                approvers: ("platform_approver" | "team_owner")[];
+            }[];
+        };
+        Decision: {
+            /** @description Required when rejecting. */
+            reason?: string;
+        };
         Error: {
             error: {
                 /** @description Machine-readable, e.g. bad_request, unauthorized, forbidden, not_found, portal_unreachable. */
@@ -374,8 +714,11 @@ export interface components {
             portal_url: string;
             /** @description Whether a portal token is stored (it is never returned). */
             token_set: boolean;
-            /** @description Where the token is kept (keyring or file). */
-            token_store?: string;
+            /**
+             * @description Where the token is kept - the OS keyring or a file only the user can read.
+             * @enum {string}
+             */
+            token_store?: "keyring" | "file";
             /** @enum {string} */
             mode: "local" | "remote";
         };
@@ -393,6 +736,33 @@ export interface components {
         };
     };
     responses: {
+        /** @description The resource is not in a state that allows this (e.g. approving a rejected action). */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request body is too large; nothing was stored. */
+        TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A service the portal depends on (the identity provider) cannot be reached. */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request is malformed; `fields` names what is wrong. */
         BadRequest: {
             headers: {
@@ -476,6 +846,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listServices: {
@@ -699,6 +1070,353 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+        };
+    };
+    getSignInMethods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in methods. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInMethods"];
+                };
+            };
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenCreate"];
+            };
+        };
+        responses: {
+            /** @description The token and its secret. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    queryAudit: {
+        parameters: {
+            query?: {
+                /** @description Subject who acted ("system" for the worker). */
+                actor?: string;
+                /** @description Event name, e.g. action.approved; a prefix ending in "." matches a family (action.). */
+                action?: string;
+                /** @description Resource, e.g. action/act_0123; a prefix ending in "/" matches a kind (token/). */
+                resource?: string;
+                /** @description Events at or after (RFC 3339). */
+                since?: string;
+                /** @description Events before (RFC 3339). */
+                until?: string;
+                /** @description Default 100 (JSON, at most 1000) or 10000 (JSON lines). */
+                limit?: number;
+                /** @description Only events with a smaller id (next_before of the previous page). */
+                before?: number;
+                format?: "json" | "jsonl";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, or the export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getActionOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The options. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionOptions"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listActions: {
+        parameters: {
+            query?: {
+                /** @description Only the caller's own requests. */
+                mine?: boolean;
+                state?: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
+                team?: string;
+                /** @description Default 100. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The actions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    requestAction: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A unique value per intended action (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            /** @description The action stored earlier under this Idempotency-Key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description The new action. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            /** @description The Idempotency-Key was used before for a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    approveAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description The approved action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    rejectAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description The rejected action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    listApprovals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending actions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
 }

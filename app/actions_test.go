@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sphera/atrium/backend/server"
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/auth"
+)
+
+// TestDesktopForwardsActions: the UI's action requests go through the local API to the portal with the user's
+// token, and come back with the portal's answer.
+func TestDesktopForwardsActions(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	pending := []string{"platform_approver"} // so nothing runs: this test is about forwarding
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminToken: adminToken, Demo: "on", Log: testLog(t),
+		File: server.FileConfig{Actions: actions.Config{Environments: map[string]actions.Environment{
+			"staging": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryDirect, Approvers: &pending}}}}}
+	go func() { done <- server.Serve(ctx, cfg, func(a string) { ready <- a }) }()
+	var portalURL string
+	select {
+	case a := <-ready:
+		portalURL = "http://" + a
+	case err := <-done:
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+
+	// An admin makes the developer's token through the API, as the admin UI would.
+	admin := &localClient{t: t, url: portalURL, hc: http.DefaultClient}
+	var created struct{ Secret string }
+	req, _ := http.NewRequest("POST", portalURL+"/api/v1/tokens", strings.NewReader(
+		`{"name":"dana's desktop","subject":"dana","grants":[{"role":"developer","team":"payments"}]}`))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := admin.hc.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create token: %v %v", resp, err)
+	}
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+
+	rt, err := Open(context.Background(), t.TempDir(), portalURL, created.Secret, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := newLocalClient(t, rt)
+	var me struct {
+		Subject string
+		Grants  []auth.Grant
+	}
+	if code := c.do("GET", "/api/v1/me", "", &me); code != 200 || me.Subject != "dana" {
+		t.Fatalf("me through the desktop: %d %+v", code, me)
+	}
+	body := `{"kind":"sqs_queue","service":"payments-api","environment":"staging","region":"eu-west-1","params":{"name":"from-desktop"}}`
+	post := func() (int, actions.Action) {
+		req, _ := http.NewRequest("POST", c.url+"/api/v1/actions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "desktop-1")
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a actions.Action
+		json.NewDecoder(resp.Body).Decode(&a)
+		return resp.StatusCode, a
+	}
+	code, a := post()
+	if code != 201 || a.Requester != "dana" || a.State != actions.StatePendingApproval {
+		t.Fatalf("forwarded request: %d %+v", code, a)
+	}
+	if code, again := post(); code != 200 || again.ID != a.ID {
+		t.Errorf("retry through the desktop: %d %s", code, again.ID)
+	}
+	var got actions.Action
+	if code := c.do("GET", "/api/v1/actions/"+a.ID, "", &got); code != 200 || len(got.History) != 1 {
+		t.Errorf("read back: %d %+v", code, got)
+	}
+}

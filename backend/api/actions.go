@@ -1,0 +1,220 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/audit"
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/policy"
+)
+
+// Actions serves self-service actions: requests, the approvers' inbox and decisions.
+type Actions struct {
+	Svc   *actions.Service
+	Audit audit.Auditor
+	Log   *slog.Logger
+}
+
+// maxActionBody bounds a request body; a larger one is answered 413 and nothing is written.
+const maxActionBody = 64 << 10
+
+// Routes lists the endpoints of actions.
+func (h *Actions) Routes() []Route {
+	return []Route{
+		{"GET /api/v1/actions/options", policy.ActionsRead, h.options},
+		{"POST /api/v1/actions", policy.ActionsRequest, h.request},
+		{"GET /api/v1/actions", policy.ActionsRead, h.list},
+		{"GET /api/v1/actions/{id}", policy.ActionsRead, h.get},
+		{"POST /api/v1/actions/{id}/approve", policy.ActionsApprove, h.approve},
+		{"POST /api/v1/actions/{id}/reject", policy.ActionsApprove, h.reject},
+		{"GET /api/v1/approvals", policy.ActionsApprove, h.inbox},
+	}
+}
+
+type environmentView struct {
+	Name      string   `json:"name"`
+	Regions   []string `json:"regions"`
+	Delivery  string   `json:"delivery"`
+	Approvers []string `json:"approvers"`
+}
+
+// options tells the UI what may be requested where, and who approves it.
+func (h *Actions) options(w http.ResponseWriter, r *http.Request) {
+	envs := []environmentView{}
+	for _, name := range h.Svc.Config.EnvironmentNames() {
+		e := h.Svc.Config.Environments[name]
+		envs = append(envs, environmentView{Name: name, Regions: e.Regions, Delivery: e.Delivery, Approvers: h.Svc.Config.ApproversOf(name)})
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"kinds": actions.Kinds(), "environments": envs})
+}
+
+func (h *Actions) request(w http.ResponseWriter, r *http.Request) {
+	var req actions.Request
+	if err := DecodeJSON(w, r, maxActionBody, &req); err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	p, _ := auth.FromContext(r.Context())
+	a, created, err := h.Svc.Request(r.Context(), p, r.Header.Get("Idempotency-Key"), req)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/actions/"+a.ID)
+	status := http.StatusOK // the action stored first under this key
+	if created {
+		status = http.StatusCreated
+	}
+	WriteJSON(w, status, a)
+}
+
+func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f actions.Filter
+	var problems []FieldProblem
+	switch q.Get("mine") {
+	case "", "false", "0":
+	case "true", "1":
+		p, _ := auth.FromContext(r.Context())
+		f.Requester = p.Subject
+	default:
+		problems = append(problems, FieldProblem{Field: "mine", Problem: "must be true or false"})
+	}
+	if s := actions.State(q.Get("state")); s != "" {
+		if !slices.Contains(actions.States(), s) {
+			problems = append(problems, FieldProblem{Field: "state", Problem: fmt.Sprintf("must be one of %v", actions.States())})
+		}
+		f.State = s
+	}
+	f.Team = q.Get("team")
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be 1–500"})
+		}
+		f.Limit = n
+	}
+	if len(problems) > 0 {
+		WriteError(w, r, h.Log, BadRequest("invalid query", problems...))
+		return
+	}
+	list, err := h.Svc.Store.List(r.Context(), f)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
+}
+
+// actionView is an action as one caller sees it: whether they may decide on it, and if not, why — so the UI can
+// disable the buttons and say so.
+type actionView struct {
+	actions.Action
+	MayApprove       bool   `json:"may_approve"`
+	MayApproveReason string `json:"may_approve_reason,omitempty"`
+}
+
+func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
+	a, err := h.Svc.Store.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	p, _ := auth.FromContext(r.Context())
+	v := actionView{Action: a}
+	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Approvers); {
+	case a.State != actions.StatePendingApproval:
+		v.MayApproveReason = "the action is " + string(a.State) + ", not pending approval"
+	case !d.Allow:
+		v.MayApproveReason = d.Reason
+	default:
+		v.MayApprove = true
+	}
+	WriteJSON(w, http.StatusOK, v)
+}
+
+func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, r, true) }
+func (h *Actions) reject(w http.ResponseWriter, r *http.Request)  { h.decide(w, r, false) }
+
+func (h *Actions) decide(w http.ResponseWriter, r *http.Request, approve bool) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	// An approval may come without a body; a rejection needs one with a reason.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		WriteError(w, r, h.Log, &Error{Code: "too_large", Message: "request body is larger than 16384 bytes",
+			status: http.StatusRequestEntityTooLarge})
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
+			WriteError(w, r, h.Log, err)
+			return
+		}
+	}
+	p, _ := auth.FromContext(r.Context())
+	id := r.PathValue("id")
+	a, err := h.Svc.Decide(r.Context(), p, id, approve, in.Reason)
+	if errors.Is(err, actions.ErrForbidden) && h.Audit != nil {
+		verb := "action.approve"
+		if !approve {
+			verb = "action.reject"
+		}
+		// A refused decision is itself a decision worth keeping.
+		if aerr := h.Audit.Record(r.Context(), audit.Event{Actor: p.Subject, Action: verb, Resource: "action/" + id,
+			Outcome: audit.Denied, Detail: map[string]any{"reason": err.Error()}}); aerr != nil {
+			h.Log.Error("audit a denied decision", "err", aerr)
+		}
+	}
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, a)
+}
+
+func (h *Actions) inbox(w http.ResponseWriter, r *http.Request) {
+	p, _ := auth.FromContext(r.Context())
+	list, err := h.Svc.Inbox(r.Context(), p)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
+}
+
+// actionError maps the actions package's errors; WriteError calls it.
+func actionError(err error) *Error {
+	var ve *actions.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		fields := make([]FieldProblem, len(ve.Problems))
+		for i, p := range ve.Problems {
+			fields[i] = FieldProblem{Field: p.Field, Problem: p.Problem}
+		}
+		return BadRequest("invalid action request: nothing was stored", fields...)
+	case errors.Is(err, actions.ErrNotFound), errors.Is(err, auth.ErrTokenNotFound):
+		return &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, actions.ErrForbidden):
+		return &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, actions.ErrIdempotencyConflict):
+		return &Error{Code: "idempotency_key_reused", Message: err.Error() + "; use a new Idempotency-Key for a new request",
+			status: http.StatusUnprocessableEntity}
+	case errors.Is(err, actions.ErrConflict):
+		return &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, auth.ErrIdentityProvider):
+		return &Error{Code: "identity_provider_unreachable", Message: "the identity provider cannot be reached to check your sign-in; try again shortly",
+			status: http.StatusServiceUnavailable}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sphera/atrium/internal/audit"
+	"github.com/sphera/atrium/internal/policy"
+)
+
+// Audit serves the audit log to those who may read it, as JSON or as JSON lines for export.
+type Audit struct {
+	Log    audit.Log
+	Logger *slog.Logger
+}
+
+// Routes lists the audit endpoints.
+func (h *Audit) Routes() []Route {
+	return []Route{{"GET /api/v1/audit", policy.AuditRead, h.query}}
+}
+
+// NDJSON is the media type of the JSON lines export.
+const NDJSON = "application/x-ndjson"
+
+func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Resource: q.Get("resource")}
+	var problems []FieldProblem
+	for _, tf := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(tf.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				problems = append(problems, FieldProblem{Field: tf.name, Problem: "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"})
+			}
+			*tf.dst = t
+		}
+	}
+	jsonl := q.Get("format") == "jsonl" || strings.Contains(r.Header.Get("Accept"), NDJSON)
+	switch q.Get("format") {
+	case "", "json", "jsonl":
+	default:
+		problems = append(problems, FieldProblem{Field: "format", Problem: "must be json or jsonl"})
+	}
+	max := 1000
+	if jsonl {
+		max = audit.MaxLimit
+	}
+	f.Limit = audit.DefaultLimit
+	if jsonl {
+		f.Limit = audit.MaxLimit
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > max {
+			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be 1–" + strconv.Itoa(max)})
+		}
+		f.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			problems = append(problems, FieldProblem{Field: "before", Problem: "must be an event id"})
+		}
+		f.Before = n
+	}
+	if len(problems) > 0 {
+		WriteError(w, r, h.Logger, BadRequest("invalid audit query", problems...))
+		return
+	}
+	events, err := h.Log.Query(r.Context(), f)
+	if err != nil {
+		WriteError(w, r, h.Logger, err)
+		return
+	}
+	if jsonl {
+		w.Header().Set("Content-Type", NDJSON)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Disposition", `attachment; filename="atrium-audit.jsonl"`)
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for _, e := range events {
+			if err := enc.Encode(e); err != nil {
+				return
+			}
+		}
+		return
+	}
+	body := map[string]any{"events": events}
+	if len(events) == f.Limit && len(events) > 0 {
+		body["next_before"] = events[len(events)-1].ID
+	}
+	WriteJSON(w, http.StatusOK, body)
+}

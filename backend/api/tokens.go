@@ -1,0 +1,117 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/policy"
+)
+
+// Tokens serves the admins' management of API tokens. Secrets are shown once, on creation.
+type Tokens struct {
+	Tokens auth.Tokens
+	Log    *slog.Logger
+}
+
+// Routes lists the token endpoints.
+func (h *Tokens) Routes() []Route {
+	return []Route{
+		{"POST /api/v1/tokens", policy.TokensManage, h.create},
+		{"GET /api/v1/tokens", policy.TokensManage, h.list},
+		{"DELETE /api/v1/tokens/{id}", policy.TokensManage, h.revoke},
+	}
+}
+
+type tokenRequest struct {
+	Name      string       `json:"name"`
+	Subject   string       `json:"subject"`
+	Grants    []auth.Grant `json:"grants"`
+	Scopes    []string     `json:"scopes"`
+	ExpiresAt *time.Time   `json:"expires_at"`
+}
+
+// validScope accepts "*", a permission, or a permission with a qualifier ("flags:evaluate:production").
+func validScope(s string) bool {
+	if s == "*" {
+		return true
+	}
+	for _, p := range policy.All() {
+		if s == string(p) || (strings.HasPrefix(s, string(p)+":") && len(s) > len(p)+1) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
+	var in tokenRequest
+	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	var problems []FieldProblem
+	if n := len(strings.TrimSpace(in.Name)); n == 0 || n > 100 {
+		problems = append(problems, FieldProblem{Field: "name", Problem: "required, at most 100 characters"})
+	}
+	if n := len(strings.TrimSpace(in.Subject)); n == 0 || n > 200 {
+		problems = append(problems, FieldProblem{Field: "subject", Problem: "required, at most 200 characters: who acts with this token"})
+	}
+	for i, g := range in.Grants {
+		if _, err := auth.ParseGrant(g.Role); err != nil || strings.Contains(g.Role, "@") {
+			problems = append(problems, FieldProblem{Field: fmt.Sprintf("grants[%d].role", i),
+				Problem: "must be one of developer, team_owner, platform_approver, admin"})
+		}
+	}
+	for i, s := range in.Scopes {
+		if !validScope(s) {
+			problems = append(problems, FieldProblem{Field: fmt.Sprintf("scopes[%d]", i),
+				Problem: fmt.Sprintf("%q is not a permission (e.g. catalog:read, flags:evaluate:production) or *", s)})
+		}
+	}
+	if len(in.Grants) == 0 && len(in.Scopes) == 0 {
+		problems = append(problems, FieldProblem{Field: "grants", Problem: "a token needs grants, scopes, or both"})
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
+		problems = append(problems, FieldProblem{Field: "expires_at", Problem: "must be in the future"})
+	}
+	if len(problems) > 0 {
+		WriteError(w, r, h.Log, BadRequest("invalid token request: nothing was stored", problems...))
+		return
+	}
+	p, _ := auth.FromContext(r.Context())
+	t := auth.Token{Name: strings.TrimSpace(in.Name), Subject: strings.TrimSpace(in.Subject), Grants: in.Grants,
+		Scopes: in.Scopes, CreatedBy: p.Subject}
+	if in.ExpiresAt != nil {
+		t.ExpiresAt = in.ExpiresAt.UTC()
+	}
+	secret, t, err := h.Tokens.Issue(r.Context(), t)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/tokens/"+t.ID)
+	WriteJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+}
+
+func (h *Tokens) list(w http.ResponseWriter, r *http.Request) {
+	ts, err := h.Tokens.List(r.Context())
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+}
+
+func (h *Tokens) revoke(w http.ResponseWriter, r *http.Request) {
+	p, _ := auth.FromContext(r.Context())
+	t, err := h.Tokens.Revoke(r.Context(), r.PathValue("id"), p.Subject)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, t)
+}

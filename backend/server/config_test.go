@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "atrium.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigFile(t *testing.T) {
+	t.Setenv("ATRIUM_OIDC_ISSUER", "")
+	t.Setenv("ATRIUM_OIDC_AUDIENCE", "")
+	good := `oidc:
+  issuer: https://login.example
+  audience: atrium
+  grants:
+    platform-team: [platform_approver]
+    payments-devs: [developer@payments, team_owner@payments]
+actions:
+  environments:
+    staging: {regions: [eu-west-1], delivery: direct}
+    production:
+      regions: [eu-west-1, us-east-1]
+      delivery: gitops
+      gitops: {repo: sphera/infra}
+`
+	c := Config{Demo: "auto", ConfigFile: writeConfig(t, good)}
+	if err := c.FromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	prod := c.File.Actions.Environments["production"]
+	if prod.GitOps.Base != "main" || prod.GitOps.Path != "envs/{environment}/{region}/{service}" ||
+		strings.Join(c.File.Actions.ApproversOf("production"), ",") != "platform_approver" ||
+		len(c.File.Actions.ApproversOf("staging")) != 0 || c.File.Actions.Worker.Lease == 0 {
+		t.Errorf("defaults: %+v", c.File.Actions)
+	}
+	// The environment overrides the file's issuer.
+	t.Setenv("ATRIUM_OIDC_ISSUER", "https://other.example")
+	c = Config{Demo: "auto", ConfigFile: writeConfig(t, good)}
+	if err := c.FromEnv(); err != nil || c.File.OIDC.Issuer != "https://other.example" {
+		t.Errorf("env override: %v %+v", err, c.File.OIDC)
+	}
+	t.Setenv("ATRIUM_OIDC_ISSUER", "")
+
+	// The documented example is valid.
+	c = Config{Demo: "auto", ConfigFile: filepath.Join("..", "..", "docs", "atrium.example.yaml")}
+	if err := c.FromEnv(); err != nil || len(c.File.Actions.Environments) != 3 || len(c.File.OIDC.Grants) != 5 ||
+		len(c.File.Actions.ApproversOf("dev")) != 0 {
+		t.Errorf("docs/atrium.example.yaml: %v %+v", err, c.File)
+	}
+
+	bad := []struct{ body, want string }{
+		{"actions:\n  environmnets: {}\n", "environmnets"},
+		{"actions:\n  environments:\n    qa: {regions: [eu-west-1], delivery: ftp}\n", "delivery must be direct or gitops"},
+		{"actions:\n  environments:\n    qa: {regions: [], delivery: direct}\n", "regions"},
+		{"actions:\n  environments:\n    qa: {regions: [x], delivery: gitops}\n", "gitops.repo"},
+		{"actions:\n  environments:\n    qa: {regions: [x], delivery: direct, approvers: [developer]}\n", "approvers"},
+		{"oidc:\n  issuer: https://x\n", "audience"},
+		{"oidc:\n  issuer: https://x\n  audience: a\n  grants: {g: [wizard@team]}\n", "unknown role"},
+	}
+	for _, tt := range bad {
+		c := Config{Demo: "auto", ConfigFile: writeConfig(t, tt.body)}
+		if err := c.FromEnv(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.body, err, tt.want)
+		}
+	}
+
+	// gitops needs a GitHub token, and says so at start rather than at the first action.
+	t.Setenv("ATRIUM_GITHUB_TOKEN", "")
+	c = Config{Demo: "off", ConfigFile: writeConfig(t, good), DataDir: t.TempDir()}
+	if err := c.FromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(context.Background(), c); err == nil || !strings.Contains(err.Error(), "ATRIUM_GITHUB_TOKEN") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("gitops without token: %v", err)
+	}
+}

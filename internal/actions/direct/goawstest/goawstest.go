@@ -1,0 +1,198 @@
+// Package goawstest runs goaws, an SQS and SNS emulator, for tests: one process per region on a free loopback
+// port, installed with `go install` into the user's cache directory (outside the repository) when missing.
+//
+// goaws listens on all interfaces; tests only ever send it traffic on 127.0.0.1. It answers errors with the old
+// query-protocol codes (AWS.SimpleQueueService.NonExistentQueue), so code under test matches on
+// smithy.APIError.ErrorCode() with both spellings.
+package goawstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Module and Version of goaws that the tests run.
+const (
+	Module  = "github.com/Admiral-Piett/goaws/app/cmd"
+	Version = "v0.5.4"
+)
+
+// AccountID of the emulated account.
+const AccountID = "100010001000"
+
+var (
+	installOnce sync.Once
+	installPath string
+	installErr  error
+)
+
+// Dir is where the goaws binary is kept: $ATRIUM_TOOLS_DIR/goaws-<version>, or the user cache directory's
+// atrium/tools/goaws-<version>.
+func Dir() string {
+	base := os.Getenv("ATRIUM_TOOLS_DIR")
+	if base == "" {
+		c, err := os.UserCacheDir()
+		if err != nil {
+			c = os.TempDir()
+		}
+		base = filepath.Join(c, "atrium", "tools")
+	}
+	return filepath.Join(base, "goaws-"+Version)
+}
+
+// Install makes sure the goaws binary exists and returns its path. Test packages run as parallel processes, so
+// the install holds a file lock.
+func Install() (string, error) {
+	installOnce.Do(func() {
+		dir := Dir()
+		bin := filepath.Join(dir, "cmd") // go install names the binary after the package directory
+		if _, err := os.Stat(bin); err == nil {
+			installPath = bin
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			installErr = err
+			return
+		}
+		lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			installErr = err
+			return
+		}
+		defer lock.Close()
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			installErr = err
+			return
+		}
+		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		if _, err := os.Stat(bin); err == nil {
+			installPath = bin
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "install", Module+"@"+Version)
+		cmd.Dir = dir // outside any module, so the repository's go.mod is not involved
+		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=", "GO111MODULE=on")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			installErr = fmt.Errorf("go install %s@%s: %v\n%s", Module, Version, err, out)
+			return
+		}
+		installPath = bin
+	})
+	return installPath, installErr
+}
+
+// Server is one goaws process, emulating one region.
+type Server struct {
+	URL    string // http://127.0.0.1:port
+	Region string
+	cmd    *exec.Cmd
+	log    string
+}
+
+// Start installs goaws if needed and starts it for region; the process is stopped when the test ends. The test
+// is skipped, saying why, only when goaws cannot be installed.
+func Start(t testing.TB, region string) *Server {
+	t.Helper()
+	bin, err := Install()
+	if err != nil {
+		t.Skipf("goaws %s is not available and could not be installed, so this AWS test cannot run: %v", Version, err)
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := fmt.Sprintf(`Test:
+  Host: 127.0.0.1
+  Port: %d
+  Region: %s
+  AccountId: "%s"
+  LogToFile: false
+  EnableDuplicates: false
+  QueueAttributeDefaults:
+    VisibilityTimeout: 30
+    ReceiveMessageWaitTimeSeconds: 0
+    MaximumMessageSize: 262144
+  Queues: []
+  Topics: []
+`, port, region, AccountID)
+	cfgPath := filepath.Join(dir, "goaws.yaml")
+	if err := os.WriteFile(cfgPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "goaws.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-config", cfgPath, "-loglevel", "warn", "Test")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start goaws: %v", err)
+	}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Region: region, cmd: cmd, log: logPath}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("goaws %s log:\n%.4000s", region, b)
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("goaws did not become ready on %s: %v\n%s", s.URL, err, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Credentials are the static fake credentials the emulator accepts (it checks none).
+var Credentials = credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
+
+// AWSConfig is an SDK configuration for the emulator's region with fake credentials.
+func (s *Server) AWSConfig() aws.Config {
+	return aws.Config{Region: s.Region, Credentials: Credentials}
+}
+
+// SQS is an SQS client of the emulator.
+func (s *Server) SQS() *sqs.Client {
+	return sqs.NewFromConfig(s.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.URL) })
+}
+
+// SNS is an SNS client of the emulator.
+func (s *Server) SNS() *sns.Client {
+	return sns.NewFromConfig(s.AWSConfig(), func(o *sns.Options) { o.BaseEndpoint = aws.String(s.URL) })
+}

@@ -1,0 +1,152 @@
+package actions
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// executorFunc adapts a function to Executor: the worker's retry and failure handling is what is under test here;
+// the real executors are tested against goaws and a GitHub server.
+type executorFunc func(ctx context.Context, a Action) (Outcome, error)
+
+func (f executorFunc) Execute(ctx context.Context, a Action) (Outcome, error) { return f(ctx, a) }
+
+func newTestService(t *testing.T) (*Service, *sql.DB) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.PutServices(context.Background(), []catalog.Service{{Name: "checkout", Owner: "payments",
+		Description: "x", Lifecycle: "production", Type: "service", Language: "Go", Source: "manual"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Environments: map[string]Environment{"staging": {Regions: []string{"eu-west-1"}, Delivery: DeliveryDirect}},
+		Worker: WorkerConfig{Poll: 5 * time.Millisecond, Lease: time.Second, MaxAttempts: 3}}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return NewService(db.SQL(), cfg, db), db.SQL()
+}
+
+var dev = auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
+
+func request(t *testing.T, svc *Service, key string) Action {
+	t.Helper()
+	a, _, err := svc.Request(context.Background(), dev, key, Request{Kind: KindSQSQueue, Service: "checkout",
+		Environment: "staging", Region: "eu-west-1", Params: json.RawMessage(`{"name":"q-` + key + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func runUntilFinal(t *testing.T, w *Worker, svc *Service, id string) Action {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := w.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		a, err := svc.Store.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.State.Final() {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not finished: %+v", a)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWorkerRetriesTransientErrorsAndFailsPermanentOnes(t *testing.T) {
+	svc, _ := newTestService(t)
+	var calls atomic.Int32
+	ex := executorFunc(func(ctx context.Context, a Action) (Outcome, error) {
+		n := calls.Add(1)
+		switch {
+		case strings.Contains(string(a.Params), "q-flaky") && n == 1:
+			return Outcome{}, errors.New("connection reset by peer")
+		case strings.Contains(string(a.Params), "q-flaky"):
+			return Outcome{Done: true, Result: map[string]string{"queue_url": "http://q"}}, nil
+		case strings.Contains(string(a.Params), "q-denied"):
+			return Outcome{}, Permanentf("AccessDenied: not allowed")
+		default:
+			return Outcome{}, errors.New("still down")
+		}
+	})
+	w := NewWorker(svc.Store, map[string]Executor{DeliveryDirect: ex}, svc.Config.Worker, slog.New(slog.DiscardHandler))
+
+	a := runUntilFinal(t, w, svc, request(t, svc, "flaky").ID)
+	if a.State != StateSucceeded || a.Attempts != 2 || a.Error != "" || a.Result["queue_url"] != "http://q" {
+		t.Errorf("flaky: %+v", a)
+	}
+	if !strings.Contains(a.History[2].Message, "attempt 1 failed, retrying: connection reset") {
+		t.Errorf("history: %+v", a.History)
+	}
+
+	calls.Store(0)
+	a = runUntilFinal(t, w, svc, request(t, svc, "denied").ID)
+	if a.State != StateFailed || a.Attempts != 1 || !strings.Contains(a.Error, "AccessDenied") {
+		t.Errorf("permanent: %+v", a)
+	}
+
+	a = runUntilFinal(t, w, svc, request(t, svc, "down").ID)
+	if a.State != StateFailed || a.Attempts != 3 || !strings.Contains(a.Error, "gave up after 3 attempts: still down") {
+		t.Errorf("exhausted: %+v", a)
+	}
+}
+
+func TestNoExecutorForDeliveryFails(t *testing.T) {
+	svc, _ := newTestService(t)
+	w := NewWorker(svc.Store, map[string]Executor{}, svc.Config.Worker, slog.New(slog.DiscardHandler))
+	a := runUntilFinal(t, w, svc, request(t, svc, "x").ID)
+	if a.State != StateFailed || !strings.Contains(a.Error, `no executor for delivery "direct"`) {
+		t.Errorf("%+v", a)
+	}
+}
+
+func TestLeaseKeepsOtherWorkersOff(t *testing.T) {
+	svc, db := newTestService(t)
+	a := request(t, svc, "held")
+	got, ok, err := svc.Store.claim(context.Background(), "w1", time.Minute)
+	if err != nil || !ok || got.ID != a.ID {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if _, ok, _ := svc.Store.claim(context.Background(), "w2", time.Minute); ok {
+		t.Fatal("a held action was claimed twice")
+	}
+	// The lease runs out (w1 died): w2 takes over, and w1's late result is dropped.
+	if _, err := db.Exec(`UPDATE actions SET lease_until = 1 WHERE id = ?`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := svc.Store.claim(context.Background(), "w2", time.Minute); !ok {
+		t.Fatal("expired lease not taken over")
+	}
+	if _, err := svc.Store.finish(context.Background(), a.ID, "w1", true, nil, ""); !errors.Is(err, errLeaseLost) {
+		t.Errorf("stale worker finished the action: %v", err)
+	}
+	if _, err := svc.Store.finish(context.Background(), a.ID, "w2", true, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	final, _ := svc.Store.Get(context.Background(), a.ID)
+	if final.State != StateSucceeded || final.Attempts != 2 {
+		t.Errorf("%+v", final)
+	}
+}
