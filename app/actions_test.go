@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sphera/atrium/backend/server"
 	"github.com/sphera/atrium/internal/actions"
@@ -82,5 +83,52 @@ func TestDesktopForwardsActions(t *testing.T) {
 	var got actions.Action
 	if code := c.do("GET", "/api/v1/actions/"+a.ID, "", &got); code != 200 || len(got.History) != 1 {
 		t.Errorf("read back: %d %+v", code, got)
+	}
+}
+
+// TestLocalModeSelfServicePreview: in local mode the demo's environments preview actions, so a developer can try
+// the whole flow on a laptop: the request runs without approval in dev and its result is the Terraform a pull
+// request would add; production waits for a platform approver, and the local user cannot approve their own.
+func TestLocalModeSelfServicePreview(t *testing.T) {
+	rt, err := Open(context.Background(), t.TempDir(), "", "", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := newLocalClient(t, rt)
+	request := func(env, key string) actions.Action {
+		t.Helper()
+		body := `{"kind":"sqs_queue","service":"payments-api","environment":"` + env +
+			`","region":"eu-west-1","params":{"name":"payments-events"}}`
+		req, _ := http.NewRequest("POST", c.url+"/api/v1/actions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a actions.Action
+		json.NewDecoder(resp.Body).Decode(&a)
+		if resp.StatusCode != 201 {
+			t.Fatalf("request in %s: %d %+v", env, resp.StatusCode, a)
+		}
+		return a
+	}
+	dev := request("dev", "local-dev-1")
+	var got actions.Action
+	waitFor(t, "preview in dev", 15*time.Second, func() bool {
+		c.do("GET", "/api/v1/actions/"+dev.ID, "", &got)
+		return got.State == actions.StateSucceeded
+	})
+	if !strings.Contains(got.Result["terraform"], `resource "aws_sqs_queue"`) || got.Result["terraform_path"] == "" {
+		t.Errorf("preview result: %+v", got.Result)
+	}
+	prod := request("production", "local-prod-1")
+	if prod.State != actions.StatePendingApproval {
+		t.Fatalf("production needs a platform approver: %+v", prod)
+	}
+	if code := c.do("POST", "/api/v1/actions/"+prod.ID+"/approve", `{"reason":"lgtm"}`, nil); code != http.StatusForbidden {
+		t.Errorf("self-approval: status %d", code)
 	}
 }

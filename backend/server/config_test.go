@@ -61,7 +61,7 @@ actions:
 
 	bad := []struct{ body, want string }{
 		{"actions:\n  environmnets: {}\n", "environmnets"},
-		{"actions:\n  environments:\n    qa: {regions: [eu-west-1], delivery: ftp}\n", "delivery must be direct or gitops"},
+		{"actions:\n  environments:\n    qa: {regions: [eu-west-1], delivery: ftp}\n", "delivery must be direct, gitops or preview"},
 		{"actions:\n  environments:\n    qa: {regions: [], delivery: direct}\n", "regions"},
 		{"actions:\n  environments:\n    qa: {regions: [x], delivery: gitops}\n", "gitops.repo"},
 		{"actions:\n  environments:\n    qa: {regions: [x], delivery: direct, approvers: [developer]}\n", "approvers"},

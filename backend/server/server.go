@@ -201,12 +201,33 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	s, err := newServer(db, log, FileConfig{})
+	s, err := newServer(db, log, LocalConfig())
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// LocalConfig is the portal configuration of local mode: the demo's environments, whose actions are previewed
+// (the Terraform a pull request would add is shown) rather than carried out, with the approval rules a team
+// portal would typically have.
+func LocalConfig() FileConfig {
+	none := []string{}
+	owners := []string{"team_owner"}
+	regions := []string{"eu-west-1", "us-east-1"}
+	fc := FileConfig{Actions: actions.Config{
+		Environments: map[string]actions.Environment{
+			"dev":        {Regions: regions, Delivery: actions.DeliveryPreview, Approvers: &none},
+			"staging":    {Regions: regions, Delivery: actions.DeliveryPreview, Approvers: &owners},
+			"production": {Regions: regions, Delivery: actions.DeliveryPreview}, // a platform approver
+		},
+		Worker: actions.WorkerConfig{Poll: 2 * time.Second},
+	}}
+	if err := fc.Actions.Check(); err != nil {
+		panic(err) // a constant configuration
+	}
+	return fc
 }
 
 func newServer(db *store.DB, log *slog.Logger, fc FileConfig) (*Server, error) {
@@ -224,7 +245,8 @@ func newServer(db *store.DB, log *slog.Logger, fc FileConfig) (*Server, error) {
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	if len(fc.Actions.Environments) > 0 {
-		executors := map[string]actions.Executor{actions.DeliveryDirect: direct.New(fc.Actions)}
+		executors := map[string]actions.Executor{actions.DeliveryDirect: direct.New(fc.Actions),
+			actions.DeliveryPreview: gitops.Preview{Config: fc.Actions}}
 		gh, err := gitops.New(fc.Actions)
 		if err != nil {
 			return nil, err

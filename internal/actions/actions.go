@@ -52,6 +52,9 @@ func (s State) Final() bool { return s == StateSucceeded || s == StateFailed || 
 const (
 	DeliveryDirect = "direct" // the portal calls AWS with its own credentials
 	DeliveryGitOps = "gitops" // the portal opens a pull request with Terraform in the infra repository
+	// DeliveryPreview renders the Terraform the gitops path would propose and stops there: nothing is created.
+	// Local mode uses it so that the whole request → approval → result flow can be tried on a laptop.
+	DeliveryPreview = "preview"
 )
 
 // Action is one requested action and everything that happened to it.

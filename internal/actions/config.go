@@ -34,7 +34,7 @@ type Config struct {
 // Environment is one deployment environment where actions may run.
 type Environment struct {
 	Regions  []string `yaml:"regions"`
-	Delivery string   `yaml:"delivery"` // direct | gitops
+	Delivery string   `yaml:"delivery"` // direct | gitops | preview
 	// Approvers are the roles one of which must approve a request here: platform_approver (any team) and/or
 	// team_owner (of the requesting team). Absent: platform_approver in an environment named production or prod,
 	// no approval elsewhere. An empty list: no approval.
@@ -89,7 +89,10 @@ func (c *Config) Check() error {
 			errs = append(errs, fmt.Sprintf("environment %s: regions: at least one", name))
 		}
 		switch env.Delivery {
-		case DeliveryDirect:
+		case DeliveryDirect, DeliveryPreview:
+			if env.GitOps.Path == "" {
+				env.GitOps.Path = "envs/{environment}/{region}/{service}"
+			}
 		case DeliveryGitOps:
 			owner, repo, ok := strings.Cut(env.GitOps.Repo, "/")
 			if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
@@ -102,7 +105,7 @@ func (c *Config) Check() error {
 				env.GitOps.Path = "envs/{environment}/{region}/{service}"
 			}
 		default:
-			errs = append(errs, fmt.Sprintf("environment %s: delivery must be direct or gitops, not %q", name, env.Delivery))
+			errs = append(errs, fmt.Sprintf("environment %s: delivery must be direct, gitops or preview, not %q", name, env.Delivery))
 		}
 		switch env.AWS.QueuePolicy {
 		case "", "manage", "skip":

@@ -478,7 +478,7 @@ export interface components {
             environment: string;
             region: string;
             /** @enum {string} */
-            delivery: "direct" | "gitops";
+            delivery: "direct" | "gitops" | "preview";
             idempotency_key: string;
             /** @enum {string} */
             state: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
@@ -514,7 +514,7 @@ export interface components {
                 name: string;
                 regions: string[];
                 /** @enum {string} */
-                delivery: "direct" | "gitops";
+                delivery: "direct" | "gitops" | "preview";
                 approvers: ("platform_approver" | "team_owner")[];
             }[];
         };
