@@ -1,6 +1,7 @@
 package flags_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,11 +54,14 @@ func TestFlagdTestbed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compile testkit flags: %v", err)
 	}
+	var out bytes.Buffer
 	suite := godog.TestSuite{
 		Name:                "flagd-testbed-evaluator",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) { (&scenario{set: set}).register(sc) },
 		Options: &godog.Options{
 			Format:   "progress",
+			NoColors: true,
+			Output:   &out,
 			Paths:    []string{filepath.Join(dir, "gherkin")},
 			Tags:     "~@fractional-v1",
 			Strict:   true,
@@ -65,7 +69,7 @@ func TestFlagdTestbed(t *testing.T) {
 		},
 	}
 	if code := suite.Run(); code != 0 {
-		t.Fatalf("flagd-testbed scenarios failed (status %d)", code)
+		t.Fatalf("flagd-testbed scenarios failed (status %d):\n%s", code, out.String())
 	}
 }
 

@@ -214,11 +214,11 @@ func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 func (c *compiled) run(ctx map[string]any) (d Detail) {
 	st := statePool.Get().(*state)
-	st.root, st.flagKey, st.now, st.err, st.data, st.scoped = ctx, c.key, 0, "", nil, false
+	st.root, st.flagKey, st.now, st.err, st.data, st.scoped, st.bufBusy = ctx, c.key, 0, "", nil, false, false
 	defer func() {
 		if r := recover(); r != nil {
 			d = Detail{Key: c.key, Reason: ReasonError, ErrorCode: ErrGeneral,
-				ErrorMessage: fmt.Sprintf("evaluating flag %q failed: %v", c.key, r), Metadata: c.meta}
+				ErrorMessage: fmt.Sprintf("internal error evaluating flag %q: %v", c.key, r), Metadata: c.meta}
 		}
 		st.root, st.data = nil, nil
 		statePool.Put(st)

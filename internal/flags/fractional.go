@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/mod/semver"
 )
@@ -183,7 +184,13 @@ func (c *compiler) fractional(args []any, path string, single bool) node {
 func bucketName(v val) bool { return v.k <= kStr }
 
 func (n *fractionalNode) eval(s *state) val {
-	buf := s.buf[:0]
+	// The key goes into the state's scratch buffer unless a fractional nested in this one's key holds it.
+	var buf []byte
+	if !s.bufBusy {
+		s.bufBusy = true
+		defer func() { s.bufBusy = false }()
+		buf = s.buf[:0]
+	}
 	buckets := n.buckets
 	var dynamicFirst *val
 	if n.key != nil {
@@ -215,25 +222,28 @@ func (n *fractionalNode) eval(s *state) val {
 		return null
 	}
 
-	// Resolve weights (and, for dynamic buckets, names).
+	// Weights: known at compile time, or evaluated once each.
 	var total uint64
+	var weightsArr [16]uint64
+	var weights []uint64
 	if n.static && dynamicFirst == nil {
 		total = n.total
 	} else {
+		weights = weightsArr[:0]
 		if dynamicFirst != nil {
-			if _, _, ok := bucketFromValue(*dynamicFirst); !ok {
+			_, w, ok := bucketFromValue(*dynamicFirst)
+			if !ok {
 				return null
 			}
+			weights = append(weights, w)
+			total += w
 		}
 		for i := range buckets {
 			w, ok := n.weight(s, i)
 			if !ok {
 				return null
 			}
-			total += w
-		}
-		if dynamicFirst != nil {
-			_, w, _ := bucketFromValue(*dynamicFirst)
+			weights = append(weights, w)
 			total += w
 		}
 		if total > math.MaxInt32 {
@@ -245,17 +255,22 @@ func (n *fractionalNode) eval(s *state) val {
 	}
 	b := uint64(Bucket(Murmur3(buf), uint32(total)))
 	var end uint64
+	j := 0
 	if dynamicFirst != nil {
-		name, w, _ := bucketFromValue(*dynamicFirst)
-		end += w
+		end += weights[0]
+		j = 1
 		if b < end {
+			name, _, _ := bucketFromValue(*dynamicFirst)
 			name.split = true
 			return name
 		}
 	}
 	for i := range buckets {
-		w, _ := n.weight(s, i)
-		end += w
+		if weights != nil {
+			end += weights[i+j]
+		} else {
+			end += uint64(buckets[i].lit)
+		}
 		if b < end {
 			v := n.name(s, i)
 			if !bucketName(v) {
@@ -374,6 +389,12 @@ func (c *compiler) semver(args []any, path string, single bool) node {
 // normalizeVersion prefixes "v" (golang.org/x/mod/semver wants it) and checks validity, as flagd does; numbers
 // are read in their decimal form, so 1.1 compares as "1.1".
 func normalizeVersion(v val) (string, bool) {
+	return normalizeVersionBuf(v, nil)
+}
+
+// normalizeVersionBuf is normalizeVersion writing a needed "v" prefix into buf, so that evaluating a context
+// version allocates nothing; the result is valid until buf is reused.
+func normalizeVersionBuf(v val, buf []byte) (string, bool) {
 	var s string
 	switch v.k {
 	case kStr:
@@ -384,7 +405,13 @@ func normalizeVersion(v val) (string, bool) {
 		return "", false
 	}
 	if !strings.HasPrefix(s, "v") {
-		s = "v" + strings.TrimPrefix(s, "V")
+		s = strings.TrimPrefix(s, "V")
+		if buf != nil && len(s)+1 <= cap(buf) {
+			buf = append(append(buf[:0], 'v'), s...)
+			s = unsafe.String(&buf[0], len(buf))
+		} else {
+			s = "v" + s
+		}
 	}
 	if !semver.IsValid(s) {
 		return "", false
@@ -396,17 +423,21 @@ func (n *semverNode) eval(s *state) val {
 	if len(n.args) != 3 {
 		return null
 	}
-	a, ok := normalizeVersion(n.args[0].eval(s))
+	av, opv := n.args[0].eval(s), n.args[1].eval(s)
+	var bv val
+	if n.target == "" {
+		bv = n.args[2].eval(s)
+	}
+	a, ok := normalizeVersionBuf(av, s.vbuf[0][:0])
 	if !ok {
 		return null
 	}
-	opv := n.args[1].eval(s)
 	if opv.k != kStr || !semverOps[opv.s] {
 		return null
 	}
 	b := n.target
 	if b == "" {
-		if b, ok = normalizeVersion(n.args[2].eval(s)); !ok {
+		if b, ok = normalizeVersionBuf(bv, s.vbuf[1][:0]); !ok {
 			return null
 		}
 	}

@@ -24,6 +24,8 @@ type state struct {
 	now     int64
 	err     string
 	buf     [192]byte
+	bufBusy bool
+	vbuf    [2][64]byte // sem_ver's "v"-prefixed versions
 }
 
 func (s *state) fail(format string, args ...any) {
