@@ -308,8 +308,8 @@ func bucketingAttribute(x any) string {
 	return "expression"
 }
 
-// Change is one difference between two JSON documents.
-type Change struct {
+// DiffOp is one difference between two JSON documents.
+type DiffOp struct {
 	Path   string `json:"path"`
 	Op     string `json:"op"` // add, remove, replace
 	Before any    `json:"before,omitempty"`
@@ -318,7 +318,7 @@ type Change struct {
 
 // Diff lists the differences between two JSON documents (nil or empty = absent), as JSON Pointer paths in
 // document order, keys sorted.
-func Diff(before, after []byte) []Change {
+func Diff(before, after []byte) []DiffOp {
 	var a, b any
 	if len(before) > 0 {
 		a, _ = decodeNumbers(before)
@@ -326,23 +326,23 @@ func Diff(before, after []byte) []Change {
 	if len(after) > 0 {
 		b, _ = decodeNumbers(after)
 	}
-	var out []Change
+	var out []DiffOp
 	diffValue("", a, b, len(before) > 0, len(after) > 0, &out)
 	if out == nil {
-		out = []Change{}
+		out = []DiffOp{}
 	}
 	return out
 }
 
-func diffValue(path string, a, b any, hasA, hasB bool, out *[]Change) {
+func diffValue(path string, a, b any, hasA, hasB bool, out *[]DiffOp) {
 	switch {
 	case !hasA && !hasB:
 		return
 	case !hasA:
-		*out = append(*out, Change{Path: path, Op: "add", After: b})
+		*out = append(*out, DiffOp{Path: path, Op: "add", After: b})
 		return
 	case !hasB:
-		*out = append(*out, Change{Path: path, Op: "remove", Before: a})
+		*out = append(*out, DiffOp{Path: path, Op: "remove", Before: a})
 		return
 	}
 	am, aok := a.(map[string]any)
@@ -376,6 +376,6 @@ func diffValue(path string, a, b any, hasA, hasB bool, out *[]Change) {
 		return
 	}
 	if !reflect.DeepEqual(a, b) {
-		*out = append(*out, Change{Path: path, Op: "replace", Before: a, After: b})
+		*out = append(*out, DiffOp{Path: path, Op: "replace", Before: a, After: b})
 	}
 }

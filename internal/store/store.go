@@ -73,7 +73,14 @@ type DB struct {
 // the current schema. A file that is not SQLite, is corrupt, is unreadable or was written by a newer Atrium is
 // reported with ErrUnusable and left as it is.
 func Open(path string) (*DB, error) {
-	return OpenAt(path, len(Migrations()))
+	return OpenAt(path, LatestVersion())
+}
+
+// LatestVersion is the schema version the newest migration produces. Versions are the numbers in the file names,
+// which may have gaps while features land on separate branches (0005 before 0004).
+func LatestVersion() int {
+	ms := Migrations()
+	return ms[len(ms)-1].Version
 }
 
 // OpenAt is Open migrating only up to schema version upTo; tests use it to write databases of older versions.
@@ -163,12 +170,28 @@ func (d *DB) migrate(ctx context.Context, upTo int) error {
 		return d.classify(fmt.Errorf("read schema version of %s: %w", d.path, err))
 	}
 	all := Migrations()
-	if current > len(all) {
+	if latest := all[len(all)-1].Version; current > latest {
 		return fmt.Errorf("%w: %s has schema version %d but this Atrium knows only up to %d; run a newer Atrium "+
-			"or point --data at another directory", ErrUnusable, d.path, current, len(all))
+			"or point --data at another directory", ErrUnusable, d.path, current, latest)
 	}
+	applied := map[int]bool{}
+	rows, err := d.sql.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return d.classify(err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return d.classify(err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
 	for _, m := range all {
-		if m.Version <= current || m.Version > upTo {
+		// Each migration is applied once, by number: a lower-numbered one that arrives later (merged from another
+		// branch) still runs.
+		if applied[m.Version] || m.Version > upTo {
 			continue
 		}
 		tx, err := d.sql.BeginTx(ctx, nil)

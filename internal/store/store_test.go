@@ -248,8 +248,8 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 		t.Fatalf("upgrade: %v", err)
 	}
 	defer db.Close()
-	if v, _ := db.SchemaVersion(ctx); v != len(Migrations()) {
-		t.Errorf("schema version %d, want %d", v, len(Migrations()))
+	if v, _ := db.SchemaVersion(ctx); v != LatestVersion() {
+		t.Errorf("schema version %d, want %d", v, LatestVersion())
 	}
 	p, err := db.ListServices(ctx, ServiceQuery{Q: "invoic"})
 	if err != nil || p.Total != 1 || p.Items[0].Name != "legacy-billing" {
@@ -311,5 +311,22 @@ func TestNewerSchemaRefused(t *testing.T) {
 	db.Close()
 	if _, err := Open(path); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "newer Atrium") {
 		t.Errorf("newer schema: %v", err)
+	}
+}
+
+// TestReopenWithNumberingGap: migration numbers may have gaps while features land from separate branches; a
+// database at the newest version must reopen, and each migration must have been applied exactly once.
+func TestReopenWithNumberingGap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gap.db")
+	for i := 0; i < 2; i++ {
+		db, err := Open(path)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		var n int
+		if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(Migrations()) {
+			t.Errorf("open %d: %d migrations recorded, want %d (%v)", i, n, len(Migrations()), err)
+		}
+		db.Close()
 	}
 }
