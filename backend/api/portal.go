@@ -88,7 +88,7 @@ func (p *Portal) Handler() http.Handler {
 		pr, ok := auth.FromContext(r.Context())
 		if !ok {
 			var err error
-			pr, err = p.Tokens.Authenticate(r.Context(), BearerToken(r))
+			pr, err = p.Tokens.Authenticate(r.Context(), RequestToken(r))
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium"`)
 				if errors.Is(err, auth.ErrNoCredentials) || errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrExpiredToken) {
@@ -154,6 +154,15 @@ func Me(w http.ResponseWriter, r *http.Request) {
 // Health answers liveness probes.
 func Health(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
+}
+
+// RequestToken reads the caller's token: an Authorization: Bearer header, or else an X-API-Key header (which
+// OFREP providers may send instead).
+func RequestToken(r *http.Request) string {
+	if t := BearerToken(r); t != "" {
+		return t
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }
 
 // BearerToken reads the token of an Authorization: Bearer header.

@@ -12,12 +12,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
+	"github.com/sphera/atrium/internal/flags"
+	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -29,7 +34,11 @@ type Config struct {
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
-	Log  *slog.Logger
+	// FlagEnvironments are the environments flags are managed in (default dev, staging, production).
+	FlagEnvironments []string
+	// FlagStaleDays is how long a fully rolled-out or disabled flag stays unchanged before it is marked stale.
+	FlagStaleDays int
+	Log           *slog.Logger
 }
 
 // RegisterFlags defines the server's flags on fs, with defaults from the environment.
@@ -38,6 +47,43 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
 	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
+	fs.Func("flag-environments", "comma-separated environments of feature flags (default dev,staging,production; "+
+		"$ATRIUM_FLAG_ENVIRONMENTS)", func(v string) error {
+		envs, err := ParseEnvironments(v)
+		c.FlagEnvironments = envs
+		return err
+	})
+	fs.IntVar(&c.FlagStaleDays, "flag-stale-days", envInt("ATRIUM_FLAG_STALE_DAYS", 30),
+		"days a fully rolled-out or disabled flag stays unchanged before it is marked stale ($ATRIUM_FLAG_STALE_DAYS)")
+}
+
+// ParseEnvironments reads a comma-separated list of flag environments.
+func ParseEnvironments(v string) ([]string, error) {
+	var envs []string
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if !flags.ValidKey(e) {
+			return nil, fmt.Errorf("flag environment %q: use letters, digits, and _ . : -", e)
+		}
+		if slices.Contains(envs, e) {
+			return nil, fmt.Errorf("flag environment %q is listed twice", e)
+		}
+		envs = append(envs, e)
+	}
+	if len(envs) == 0 {
+		return nil, fmt.Errorf("no flag environments given")
+	}
+	return envs, nil
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
 }
 
 // FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
@@ -49,6 +95,18 @@ func (c *Config) FromEnv() error {
 		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
 	}
 	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	if len(c.FlagEnvironments) == 0 {
+		if v := os.Getenv("ATRIUM_FLAG_ENVIRONMENTS"); v != "" {
+			envs, err := ParseEnvironments(v)
+			if err != nil {
+				return fmt.Errorf("$ATRIUM_FLAG_ENVIRONMENTS: %w", err)
+			}
+			c.FlagEnvironments = envs
+		}
+	}
+	if c.FlagStaleDays < 0 {
+		return fmt.Errorf("--flag-stale-days must not be negative, not %d", c.FlagStaleDays)
+	}
 	return nil
 }
 
@@ -61,8 +119,11 @@ func envOr(key, def string) string {
 
 // Server is a portal: its database and handler, and the background work feeding it.
 type Server struct {
-	DB      *store.DB
-	Log     *slog.Logger
+	DB  *store.DB
+	Log *slog.Logger
+	// Flags serves feature flags; its Gate and Audit may be replaced before the first request (approvals,
+	// the audit log).
+	Flags   *api.Flags
 	handler http.Handler
 
 	cancel context.CancelFunc
@@ -81,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(db, cfg.Log)
+	s := newServer(db, cfg.Log, cfg)
 	if err := s.seedAdmin(ctx, cfg); err != nil {
 		s.Close()
 		return nil, err
@@ -109,13 +170,18 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	return newServer(db, log), nil
+	return newServer(db, log, Config{}), nil
 }
 
-func newServer(db *store.DB, log *slog.Logger) *Server {
+func newServer(db *store.DB, log *slog.Logger, cfg Config) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
 	s := &Server{DB: db, Log: log}
 	_, s.cancel = context.WithCancel(context.Background())
-	p := &api.Portal{DB: db, Log: log}
+	s.Flags = &api.Flags{Store: &flagstore.Store{DB: db.SQL()}, Log: log, Environments: cfg.FlagEnvironments,
+		StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
+	p := &api.Portal{DB: db, Log: log, Routes: s.Flags.Routes()}
 	s.handler = p.Handler()
 	return s
 }
