@@ -27,6 +27,9 @@ var (
 type Store struct {
 	DB  *sql.DB
 	Now func() time.Time // nil: time.Now
+	// InTx, when set, runs inside every change's transaction after the change is written (to record it in the
+	// audit log atomically with it, e.g. with audit.RecordTx); an error rolls the change back.
+	InTx func(ctx context.Context, tx *sql.Tx, c flags.Change) error
 
 	gen atomic.Uint64 // bumped after every committed change, for in-process caches
 }
@@ -296,6 +299,11 @@ func (s *Store) Apply(ctx context.Context, c flags.Change) error {
 	}
 	if err := updateETag(ctx, tx, c.Environment, c.Actor, now); err != nil {
 		return err
+	}
+	if s.InTx != nil {
+		if err := s.InTx(ctx, tx, c); err != nil {
+			return fmt.Errorf("flag change not applied: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err

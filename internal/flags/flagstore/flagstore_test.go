@@ -2,8 +2,10 @@ package flagstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,5 +255,35 @@ func TestImportIsAtomic(t *testing.T) {
 	}
 	if h, _ := s.History(ctx, "dev", "drop", 0); len(h) != 1 {
 		t.Errorf("history written by a failed import: %+v", h)
+	}
+}
+
+// TestInTxFailureRollsBack: a failing in-transaction hook (the audit log, say) undoes the change.
+func TestInTxFailureRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	var seen []flags.Change
+	s.InTx = func(_ context.Context, _ *sql.Tx, c flags.Change) error {
+		seen = append(seen, c)
+		if c.Key == "refused" {
+			return errors.New("audit log unavailable")
+		}
+		return nil
+	}
+	if err := s.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "dev", Key: "kept", Flag: flag(t, onOff), Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "dev", Key: "refused", Flag: flag(t, onOff), Actor: "a"})
+	if err == nil || !strings.Contains(err.Error(), "audit log unavailable") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := s.Get(ctx, "dev", "refused"); !errors.Is(err, flagstore.ErrNotFound) {
+		t.Errorf("refused change was stored: %v", err)
+	}
+	if h, _ := s.History(ctx, "dev", "refused", 0); len(h) != 0 {
+		t.Errorf("history of a refused change: %+v", h)
+	}
+	if len(seen) != 2 || seen[0].Key != "kept" {
+		t.Errorf("hook saw %+v", seen)
 	}
 }
