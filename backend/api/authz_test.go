@@ -11,6 +11,7 @@ import (
 
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -27,6 +28,7 @@ var callers = []struct {
 	{"no_role", nil, nil},
 	{"admin_read_only_token", []auth.Grant{{Role: auth.RoleAdmin}}, []string{"catalog:read"}},
 	{"ci_catalog_token", nil, []string{"catalog:read"}},
+	{"flags_eval_token", nil, []string{"flags:evaluate:production"}},
 }
 
 // allowed is the expected route-level answer for every privileged endpoint × caller. A new endpoint fails the test
@@ -38,7 +40,7 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/facets":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
 	"GET /api/v1/teams":           {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
 	"GET /api/v1/changes":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/me":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/me":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
 
 	// Tokens: admins only.
 	"POST /api/v1/tokens":        {"admin": true},
@@ -56,7 +58,26 @@ var allowed = map[string]map[string]bool{
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/approvals":             {"team_owner": true, "platform_approver": true, "admin": true},
+
+	"GET /api/v1/flags":                             flagReaders,
+	"GET /api/v1/flags/environments":                flagReaders,
+	"GET /api/v1/flags/export":                      flagReaders,
+	"GET /api/v1/flags/{environment}/{key}":         flagReaders,
+	"GET /api/v1/flags/{environment}/{key}/history": flagReaders,
+	"POST /api/v1/flags/import":                     {"admin": true},
+	"PUT /api/v1/flags/{environment}/{key}":         {"team_owner": true, "admin": true},
+	"DELETE /api/v1/flags/{environment}/{key}":      {"team_owner": true, "admin": true},
+	"GET /api/v1/flags/definitions":                 flagEvaluators,
+	"POST /ofrep/v1/evaluate/flags/{key}":           flagEvaluators,
+	"POST /ofrep/v1/evaluate/flags":                 flagEvaluators,
 }
+
+// Reading flags is open to every role; evaluating them also to machine tokens scoped to an environment.
+var (
+	flagReaders    = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true}
+	flagEvaluators = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true,
+		"flags_eval_token": true}
+)
 
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)
 
@@ -76,7 +97,7 @@ func TestEveryPrivilegedEndpointForEveryRole(t *testing.T) {
 		}
 		secrets[c.name] = secret
 	}
-	portal := &api.Portal{DB: db}
+	portal := &api.Portal{DB: db, Routes: (&api.Flags{Store: &flagstore.Store{DB: db.SQL()}}).Routes()}
 	srv := httptest.NewServer(portal.Handler())
 	defer srv.Close()
 

@@ -121,7 +121,7 @@ func (p *Portal) Handler() http.Handler {
 // authenticate finds the caller of a network request: a bearer JWT is verified with OIDC when configured,
 // anything else is looked up as an API token. This is the only place credentials are checked.
 func (p *Portal) authenticate(r *http.Request) (auth.Principal, error) {
-	bearer := BearerToken(r)
+	bearer := RequestToken(r) // OFREP clients may send X-API-Key instead of a bearer token
 	if p.OIDC != nil && auth.LooksLikeJWT(bearer) {
 		return p.OIDC.Authenticate(r.Context(), bearer)
 	}
@@ -207,6 +207,15 @@ func Me(w http.ResponseWriter, r *http.Request) {
 // Health answers liveness probes.
 func Health(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
+}
+
+// RequestToken reads the caller's token: an Authorization: Bearer header, or else an X-API-Key header (which
+// OFREP providers may send instead).
+func RequestToken(r *http.Request) string {
+	if t := BearerToken(r); t != "" {
+		return t
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }
 
 // BearerToken reads the token of an Authorization: Bearer header.

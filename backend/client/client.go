@@ -93,18 +93,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
-		var e struct {
-			Error APIError `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" {
-			e.Error = APIError{Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
-			if e.Error.Message == "" || strings.HasPrefix(e.Error.Message, "<") {
-				e.Error.Message = "the server at " + c.BaseURL + " did not answer like an Atrium portal"
-			}
-		}
-		e.Error.Status = resp.StatusCode
-		return &e.Error
+		return c.apiError(resp)
 	}
 	if out == nil {
 		return nil
@@ -113,6 +102,80 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// apiError reads an error answer.
+func (c *Client) apiError(resp *http.Response) error {
+	var e struct {
+		Error APIError `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if json.Unmarshal(b, &e) != nil || e.Error.Code == "" {
+		e.Error = APIError{Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+		if e.Error.Message == "" || strings.HasPrefix(e.Error.Message, "<") {
+			e.Error.Message = "the server at " + c.BaseURL + " did not answer like an Atrium portal"
+		}
+	}
+	e.Error.Status = resp.StatusCode
+	return &e.Error
+}
+
+// FlagDefinitions is an environment's flag set as the portal serves it to in-process providers.
+type FlagDefinitions struct {
+	Data        []byte // the flagd flag-definition file; nil when NotModified
+	ETag        string
+	NotModified bool
+}
+
+// maxFlagDefinitions bounds the flag set a client accepts.
+const maxFlagDefinitions = 32 << 20
+
+// FlagDefinitions fetches the flag set of environment ("" when the token is scoped to one). With etag from an
+// earlier answer the portal answers NotModified when nothing changed, which costs it almost nothing.
+func (c *Client) FlagDefinitions(ctx context.Context, environment, etag string) (FlagDefinitions, error) {
+	u := c.BaseURL + "/api/v1/flags/definitions"
+	if environment != "" {
+		u += "?" + url.Values{"environment": {environment}}.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return FlagDefinitions{}, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	req.Header.Set("Accept", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return FlagDefinitions{}, ctx.Err()
+		}
+		return FlagDefinitions{}, fmt.Errorf("%w: %s: %v", ErrUnreachable, c.BaseURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return FlagDefinitions{ETag: etag, NotModified: true}, nil
+	case resp.StatusCode >= 400:
+		return FlagDefinitions{}, c.apiError(resp)
+	case resp.StatusCode != http.StatusOK:
+		return FlagDefinitions{}, fmt.Errorf("flag definitions: unexpected status %d", resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFlagDefinitions+1))
+	if err != nil {
+		return FlagDefinitions{}, fmt.Errorf("%w: %s: reading flag definitions: %v", ErrUnreachable, c.BaseURL, err)
+	}
+	if len(b) > maxFlagDefinitions {
+		return FlagDefinitions{}, fmt.Errorf("flag definitions larger than %d bytes", maxFlagDefinitions)
+	}
+	return FlagDefinitions{Data: b, ETag: resp.Header.Get("ETag")}, nil
 }
 
 func unwrapURLError(err error) error {

@@ -13,6 +13,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,8 +25,11 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/direct"
 	"github.com/sphera/atrium/internal/actions/gitops"
+	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
+	"github.com/sphera/atrium/internal/flags"
+	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -39,7 +45,11 @@ type Config struct {
 	ConfigFile string
 	// File is the parsed ConfigFile, completed from the environment by FromEnv.
 	File FileConfig
-	Log  *slog.Logger
+	// FlagEnvironments are the environments flags are managed in (default dev, staging, production).
+	FlagEnvironments []string
+	// FlagStaleDays is how long a fully rolled-out or disabled flag stays unchanged before it is marked stale.
+	FlagStaleDays int
+	Log           *slog.Logger
 }
 
 // FileConfig is the portal's configuration file.
@@ -82,6 +92,43 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
 	fs.StringVar(&c.ConfigFile, "config", os.Getenv("ATRIUM_CONFIG"),
 		"YAML configuration: OIDC sign-in, action environments and approval policy ($ATRIUM_CONFIG)")
+	fs.Func("flag-environments", "comma-separated environments of feature flags (default dev,staging,production; "+
+		"$ATRIUM_FLAG_ENVIRONMENTS)", func(v string) error {
+		envs, err := ParseEnvironments(v)
+		c.FlagEnvironments = envs
+		return err
+	})
+	fs.IntVar(&c.FlagStaleDays, "flag-stale-days", envInt("ATRIUM_FLAG_STALE_DAYS", 30),
+		"days a fully rolled-out or disabled flag stays unchanged before it is marked stale ($ATRIUM_FLAG_STALE_DAYS)")
+}
+
+// ParseEnvironments reads a comma-separated list of flag environments.
+func ParseEnvironments(v string) ([]string, error) {
+	var envs []string
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if !flags.ValidKey(e) {
+			return nil, fmt.Errorf("flag environment %q: use letters, digits, and _ . : -", e)
+		}
+		if slices.Contains(envs, e) {
+			return nil, fmt.Errorf("flag environment %q is listed twice", e)
+		}
+		envs = append(envs, e)
+	}
+	if len(envs) == 0 {
+		return nil, fmt.Errorf("no flag environments given")
+	}
+	return envs, nil
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
 }
 
 // FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
@@ -93,6 +140,18 @@ func (c *Config) FromEnv() error {
 		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
 	}
 	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	if len(c.FlagEnvironments) == 0 {
+		if v := os.Getenv("ATRIUM_FLAG_ENVIRONMENTS"); v != "" {
+			envs, err := ParseEnvironments(v)
+			if err != nil {
+				return fmt.Errorf("$ATRIUM_FLAG_ENVIRONMENTS: %w", err)
+			}
+			c.FlagEnvironments = envs
+		}
+	}
+	if c.FlagStaleDays < 0 {
+		return fmt.Errorf("--flag-stale-days must not be negative, not %d", c.FlagStaleDays)
+	}
 	if c.ConfigFile != "" {
 		fc, err := LoadFileConfig(c.ConfigFile)
 		if err != nil {
@@ -144,8 +203,11 @@ func envOr(key, def string) string {
 
 // Server is a portal: its database and handler, and the background work feeding it.
 type Server struct {
-	DB      *store.DB
-	Log     *slog.Logger
+	DB  *store.DB
+	Log *slog.Logger
+	// Flags serves feature flags; its Gate and Audit may be replaced before the first request (approvals,
+	// the audit log).
+	Flags   *api.Flags
 	handler http.Handler
 
 	cancel context.CancelFunc
@@ -169,7 +231,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s, err := newServer(db, cfg.Log, cfg.File)
+	s, err := newServer(db, cfg.Log, cfg)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -201,7 +263,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	s, err := newServer(db, log, LocalConfig())
+	s, err := newServer(db, log, Config{File: LocalConfig()})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -230,11 +292,18 @@ func LocalConfig() FileConfig {
 	return fc
 }
 
-func newServer(db *store.DB, log *slog.Logger, fc FileConfig) (*Server, error) {
+func newServer(db *store.DB, log *slog.Logger, cfg Config) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	fc := cfg.File
 	s := &Server{DB: db, Log: log}
 	var bg context.Context
 	bg, s.cancel = context.WithCancel(context.Background())
-	p := &api.Portal{DB: db, Log: log}
+	s.Flags = &api.Flags{Store: &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx},
+		Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log, Environments: cfg.FlagEnvironments,
+		StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
+	p := &api.Portal{DB: db, Log: log, Routes: s.Flags.Routes()}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {

@@ -41,18 +41,20 @@ const (
 // rules: role → permission → where the role holds it. A developer or team owner grant names a team; the role
 // applies to that team's resources (ownTeam) or to all resources (anyTeam, e.g. reading the catalog).
 var rules = map[string]map[Permission]scope{
+	// Whoever may read flags may also evaluate them (OFREP, the in-process provider's flag sets): evaluation
+	// reveals nothing that reading the definitions does not. Machine tokens get FlagsEvaluate by scope alone.
 	auth.RoleDeveloper: {
-		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, ActionsRead: anyTeam,
+		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, UsageWrite: anyTeam,
 	},
 	auth.RoleTeamOwner: {
-		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, ActionsRead: anyTeam,
+		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
 	auth.RolePlatformApprover: {
-		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, ActionsRead: anyTeam,
+		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam,
 	},
 }

@@ -350,6 +350,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flag table, across environments. */
+        get: operations["listFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The environments flags are managed in, with each flag set's ETag and size. */
+        get: operations["listFlagEnvironments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an environment's flag set with a flagd flag-definition file (administrators).
+         * @description The file is validated as a whole; with any problem the answer is 400 naming each (a JSON Pointer into the
+         *     file and a message) and nothing is stored. Otherwise the set is replaced in one transaction: new flags are
+         *     created, changed ones get a new version, flags missing from the file are deleted, each with a history entry.
+         *     A flag's team and owner come from its metadata (team, owner), else stay as they were, else `team`.
+         */
+        post: operations["importFlags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An environment's flag set as a flagd flag-definition file. */
+        get: operations["exportFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An environment's raw flag set, for in-process providers (conditional with If-None-Match). */
+        get: operations["getFlagDefinitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{environment}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        get: operations["getFlag"];
+        /**
+         * Create or change a flag (owners of its team, administrators).
+         * @description The caller needs flags:write on the flag's current team and on the team in the body; a flag without a team
+         *     can be changed by administrators only. With `version` the change applies only if the flag is still at that
+         *     version (409 otherwise). Invalid definitions answer 400 with each problem's JSON Pointer under /flag.
+         */
+        put: operations["putFlag"];
+        post?: never;
+        /** Close (remove) a flag; its history stays. */
+        delete: operations["deleteFlag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{environment}/{key}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change of a flag, newest first, with the definitions before and after and their difference. */
+        get: operations["getFlagHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ofrep/v1/evaluate/flags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate a single feature flag (OFREP). */
+        post: operations["ofrepEvaluateFlag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ofrep/v1/evaluate/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate all flags of the environment (OFREP); conditional with If-None-Match. */
+        post: operations["ofrepEvaluateFlagsBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -734,9 +902,161 @@ export interface components {
             page?: string;
             count?: number;
         };
+        /** @description A flagd flag-definition file (https://flagd.dev/schema/v0/flags.json). */
+        FlagdFile: {
+            $schema?: string;
+            flags: {
+                [key: string]: components["schemas"]["FlagdFlag"];
+            };
+            $evaluators?: {
+                [key: string]: Record<string, never>;
+            };
+            metadata?: components["schemas"]["FlagMetadata"];
+        };
+        /** @description One flag in flagd's format. */
+        FlagdFlag: {
+            /** @enum {string} */
+            state: "ENABLED" | "DISABLED";
+            variants: {
+                [key: string]: unknown;
+            };
+            /** @description null (or absent) means the caller's code default. */
+            defaultVariant?: string | null;
+            /** @description A JsonLogic rule with flagd's operations (fractional, sem_ver, starts_with, ends_with, $ref). */
+            targeting?: Record<string, never>;
+            metadata?: components["schemas"]["FlagMetadata"];
+        };
+        FlagMetadata: {
+            [key: string]: boolean | string | number;
+        };
+        FlagRow: {
+            key: string;
+            environment: string;
+            team: string;
+            owner: string;
+            /** @enum {string} */
+            state: "ENABLED" | "DISABLED";
+            /** @description boolean, string, number, object (of the variants) or mixed */
+            type: string;
+            variants: string[];
+            /** @description Default variant; null is the caller's code default. */
+            default: string | null;
+            /** @description e.g. "fractional by accountId 20/80", "2 rules", "static: on" */
+            rollout: string;
+            /** @description Variants an evaluation can produce. */
+            reachable: string[];
+            version: number;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
+            /** @description Fully rolled out or disabled, and unchanged for stale_after_days. */
+            stale: boolean;
+            stale_reason?: string;
+        };
+        FlagList: {
+            items: components["schemas"]["FlagRow"][];
+            environments: string[];
+            stale_after_days: number;
+        };
+        FlagDetail: components["schemas"]["FlagRow"] & {
+            definition: components["schemas"]["FlagdFlag"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        FlagPut: {
+            flag: components["schemas"]["FlagdFlag"];
+            team: string;
+            owner?: string;
+            /** @description Apply only if the flag is at this version. */
+            version?: number;
+            comment?: string;
+        };
+        FlagHistoryEntry: {
+            /** Format: int64 */
+            id: number;
+            environment: string;
+            key: string;
+            version: number;
+            /** @enum {string} */
+            action: "create" | "update" | "delete" | "import";
+            team: string;
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            comment: string;
+            before: components["schemas"]["FlagdFlag"] | null;
+            after: components["schemas"]["FlagdFlag"] | null;
+            diff: components["schemas"]["FlagDiffOp"][];
+        };
+        FlagDiffOp: {
+            /** @description JSON Pointer into the flag definition. */
+            path: string;
+            /** @enum {string} */
+            op: "add" | "remove" | "replace";
+            before?: unknown;
+            after?: unknown;
+        };
+        FlagImportResult: {
+            environment: string;
+            etag: string;
+            flags: number;
+        };
+        PendingChange: {
+            pending: {
+                id: string;
+                message: string;
+            };
+        };
+        OfrepEvaluationRequest: {
+            /** @description Evaluation context; targetingKey, when present, must be a string. */
+            context: {
+                targetingKey?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        OfrepMetadata: {
+            [key: string]: boolean | string | number;
+        };
+        /** @description Without value (and variant) the provider uses its code default (the protocol's codeDefaultFlag). */
+        OfrepEvaluationSuccess: {
+            key: string;
+            /** @enum {string} */
+            reason: "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "UNKNOWN";
+            variant?: string;
+            metadata?: components["schemas"]["OfrepMetadata"];
+            value?: boolean | string | number | {
+                [key: string]: unknown;
+            };
+        };
+        OfrepEvaluationFailure: {
+            key: string;
+            /** @enum {string} */
+            errorCode: "PARSE_ERROR" | "TARGETING_KEY_MISSING" | "INVALID_CONTEXT" | "GENERAL";
+            errorDetails?: string;
+            metadata?: components["schemas"]["OfrepMetadata"];
+        };
+        OfrepFlagNotFound: {
+            key: string;
+            /** @enum {string} */
+            errorCode: "FLAG_NOT_FOUND";
+            errorDetails?: string;
+            metadata?: components["schemas"]["OfrepMetadata"];
+        };
+        OfrepBulkSuccess: {
+            flags: (components["schemas"]["OfrepEvaluationSuccess"] | components["schemas"]["OfrepEvaluationFailure"])[];
+            metadata?: components["schemas"]["OfrepMetadata"];
+        };
+        OfrepBulkFailure: {
+            errorCode: string;
+            errorDetails?: string;
+        };
+        OfrepGeneralError: {
+            errorDetails?: string;
+        };
     };
     responses: {
-        /** @description The resource is not in a state that allows this (e.g. approving a rejected action). */
+        /** @description The resource is not in a state that allows this (e.g. approving a rejected action), or it changed since it was read; reload and retry. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1417,6 +1737,438 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    listFlags: {
+        parameters: {
+            query?: {
+                environment?: string;
+                team?: string;
+                /** @description Only stale flags (true) or only live ones (false). */
+                stale?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Flags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listFlagEnvironments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Environments. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            name: string;
+                            etag: string;
+                            flags: number;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    importFlags: {
+        parameters: {
+            query: {
+                environment: string;
+                /** @description Team of new flags whose metadata names none. */
+                team?: string;
+                comment?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagdFile"];
+            };
+        };
+        responses: {
+            /** @description Imported. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagImportResult"];
+                };
+            };
+            /** @description The import awaits approval. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["BadRequest"];
+        };
+    };
+    exportFlags: {
+        parameters: {
+            query: {
+                environment: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flagd file. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagdFile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getFlagDefinitions: {
+        parameters: {
+            query?: {
+                /** @description Required unless the token is scoped to exactly one environment (flags:evaluate:ENV). */
+                environment?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flagd file. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagdFile"];
+                };
+            };
+            /** @description Unchanged since the ETag given in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flag. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagDetail"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagPut"];
+            };
+        };
+        responses: {
+            /** @description The flag as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagDetail"];
+                };
+            };
+            /** @description The change awaits approval. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    deleteFlag: {
+        parameters: {
+            query?: {
+                comment?: string;
+            };
+            header?: never;
+            path: {
+                environment: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The removal awaits approval. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingChange"];
+                };
+            };
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getFlagHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description History. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["FlagHistoryEntry"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    ofrepEvaluateFlag: {
+        parameters: {
+            query?: {
+                /** @description Required unless the token is scoped to exactly one environment. */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfrepEvaluationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful flag evaluation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepEvaluationSuccess"];
+                };
+            };
+            /** @description Bad evaluation request, or an evaluation failure. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepEvaluationFailure"];
+                };
+            };
+            /** @description Unauthorized. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Flag not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepFlagNotFound"];
+                };
+            };
+            /** @description Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepGeneralError"];
+                };
+            };
+        };
+    };
+    ofrepEvaluateFlagsBulk: {
+        parameters: {
+            query?: {
+                /** @description Required unless the token is scoped to exactly one environment. */
+                environment?: string;
+                flagConfigEtag?: string;
+                flagConfigLastModified?: string;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfrepEvaluationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful bulk evaluation. */
+            200: {
+                headers: {
+                    /** @description Covers the flag set and the evaluation context. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepBulkSuccess"];
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad evaluation request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepBulkFailure"];
+                };
+            };
+            /** @description Unauthorized. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepGeneralError"];
+                };
+            };
         };
     };
 }

@@ -1,0 +1,605 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/flags"
+	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/policy"
+)
+
+// DefaultEnvironments are the flag environments of a portal that configures none.
+var DefaultEnvironments = []string{"dev", "staging", "production"}
+
+// DefaultStaleAfter is how long a fully rolled-out or disabled flag stays unchanged before it counts as stale.
+const DefaultStaleAfter = 30 * 24 * time.Hour
+
+// maxFlagFile bounds import bodies.
+const maxFlagFile = 8 << 20
+
+// Flags serves feature flags: the management API under /api/v1/flags, the raw flag sets for in-process
+// providers, and OFREP evaluation under /ofrep/v1.
+type Flags struct {
+	Store        *flagstore.Store
+	Log          *slog.Logger
+	Gate         flags.ChangeGate // nil: changes apply at once
+	Audit        flags.Auditor    // nil: logged
+	Environments []string         // nil: DefaultEnvironments
+	StaleAfter   time.Duration    // 0: DefaultStaleAfter
+	Now          func() time.Time // nil: time.Now
+
+	once  sync.Once
+	cache map[string]*atomic.Pointer[compiledSet]
+}
+
+// compiledSet is an environment's flag set compiled for evaluation, with what it was loaded from.
+type compiledSet struct {
+	set     *flags.Set
+	etag    string
+	gen     uint64
+	checked time.Time
+}
+
+func (f *Flags) init() {
+	f.once.Do(func() {
+		if f.Log == nil {
+			f.Log = slog.Default()
+		}
+		if len(f.Environments) == 0 {
+			f.Environments = DefaultEnvironments
+		}
+		if f.StaleAfter == 0 {
+			f.StaleAfter = DefaultStaleAfter
+		}
+		if f.Gate == nil {
+			f.Gate = flags.ApplyNow{Store: f.Store}
+		}
+		if f.Audit == nil {
+			f.Audit = flags.LogAuditor{Log: f.Log}
+		}
+		f.cache = map[string]*atomic.Pointer[compiledSet]{}
+		for _, env := range f.Environments {
+			f.cache[env] = &atomic.Pointer[compiledSet]{}
+		}
+	})
+}
+
+func (f *Flags) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// Routes are the flag endpoints.
+func (f *Flags) Routes() []Route {
+	f.init()
+	return []Route{
+		{"GET /api/v1/flags", policy.FlagsRead, f.list},
+		{"GET /api/v1/flags/environments", policy.FlagsRead, f.environments},
+		{"POST /api/v1/flags/import", policy.FlagsImport, f.importSet},
+		{"GET /api/v1/flags/export", policy.FlagsRead, f.export},
+		{"GET /api/v1/flags/definitions", policy.FlagsEvaluate, f.definitions},
+		{"GET /api/v1/flags/{environment}/{key}", policy.FlagsRead, f.get},
+		{"PUT /api/v1/flags/{environment}/{key}", policy.FlagsWrite, f.put},
+		{"DELETE /api/v1/flags/{environment}/{key}", policy.FlagsWrite, f.remove},
+		{"GET /api/v1/flags/{environment}/{key}/history", policy.FlagsRead, f.history},
+		{"POST /ofrep/v1/evaluate/flags/{key}", policy.FlagsEvaluate, f.ofrepSingle},
+		{"POST /ofrep/v1/evaluate/flags", policy.FlagsEvaluate, f.ofrepBulk},
+	}
+}
+
+func (f *Flags) known(env string) bool { return slices.Contains(f.Environments, env) }
+
+// queryEnvironment reads the required environment query parameter.
+func (f *Flags) queryEnvironment(r *http.Request) (string, error) {
+	env := r.URL.Query().Get("environment")
+	if env == "" {
+		return "", BadRequest("missing environment", FieldProblem{Field: "environment",
+			Problem: "required: one of " + strings.Join(f.Environments, ", ")})
+	}
+	if !f.known(env) {
+		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
+			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
+	}
+	return env, nil
+}
+
+func (f *Flags) pathEnvironment(r *http.Request) (string, error) {
+	env := r.PathValue("environment")
+	if !f.known(env) {
+		return "", Errorf(http.StatusNotFound, "not_found", "no flag environment %q (environments: %s)", env,
+			strings.Join(f.Environments, ", "))
+	}
+	return env, nil
+}
+
+func (f *Flags) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ps flags.Problems
+	switch {
+	case errors.As(err, &ps):
+		fields := make([]FieldProblem, len(ps))
+		for i, p := range ps {
+			fields[i] = FieldProblem{Field: p.Path, Problem: p.Message}
+		}
+		err = BadRequest(fmt.Sprintf("invalid flag definition: %d problem(s); nothing was stored", len(ps)), fields...)
+	case errors.Is(err, flagstore.ErrNotFound):
+		err = Errorf(http.StatusNotFound, "not_found", "%v", err)
+	case errors.Is(err, flagstore.ErrConflict):
+		err = Errorf(http.StatusConflict, "conflict", "%v", err)
+	}
+	WriteError(w, r, f.Log, err)
+}
+
+// ---- reading ----
+
+// FlagRow is one line of the flag table.
+type FlagRow struct {
+	Key         string    `json:"key"`
+	Environment string    `json:"environment"`
+	Team        string    `json:"team"`
+	Owner       string    `json:"owner"`
+	State       string    `json:"state"`
+	Type        string    `json:"type"`
+	Variants    []string  `json:"variants"`
+	Default     *string   `json:"default"`
+	Rollout     string    `json:"rollout"`
+	Reachable   []string  `json:"reachable"`
+	Version     int       `json:"version"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	UpdatedBy   string    `json:"updated_by"`
+	Stale       bool      `json:"stale"`
+	StaleReason string    `json:"stale_reason,omitempty"`
+}
+
+func (f *Flags) row(rec flagstore.Record, evaluators map[string]json.RawMessage) FlagRow {
+	fl := rec.Flag()
+	if fl == nil {
+		fl = &flags.Flag{}
+	}
+	s := flags.Summarize(fl, evaluators)
+	row := FlagRow{Key: rec.Key, Environment: rec.Environment, Team: rec.Team, Owner: rec.Owner, State: fl.State,
+		Type: s.Type, Variants: s.Variants, Default: s.Default, Rollout: s.Rollout, Reachable: s.Reachable,
+		Version: rec.Version, UpdatedAt: rec.UpdatedAt, UpdatedBy: rec.UpdatedBy}
+	unchanged := f.now().Sub(rec.UpdatedAt)
+	days := int(f.StaleAfter / (24 * time.Hour))
+	switch {
+	case unchanged < f.StaleAfter:
+	case fl.State == flags.StateDisabled:
+		row.Stale, row.StaleReason = true, fmt.Sprintf("disabled and unchanged for more than %d days", days)
+	case s.FullyRolledOut():
+		served := "the code default"
+		if len(s.Reachable) == 1 {
+			served = fmt.Sprintf("%q", s.Reachable[0])
+		}
+		row.Stale, row.StaleReason = true, fmt.Sprintf("always serves %s and unchanged for more than %d days", served, days)
+	}
+	return row
+}
+
+func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var problems []FieldProblem
+	for k := range q {
+		if k != "environment" && k != "team" && k != "stale" {
+			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter (use environment, team, stale)"})
+		}
+	}
+	env, team := q.Get("environment"), q.Get("team")
+	if env != "" && !f.known(env) {
+		problems = append(problems, FieldProblem{Field: "environment", Problem: fmt.Sprintf("%q is not one of %s", env,
+			strings.Join(f.Environments, ", "))})
+	}
+	stale := q.Get("stale")
+	if stale != "" && stale != "true" && stale != "false" {
+		problems = append(problems, FieldProblem{Field: "stale", Problem: "must be true or false"})
+	}
+	if len(problems) > 0 {
+		WriteError(w, r, f.Log, BadRequest("invalid query parameters", problems...))
+		return
+	}
+	recs, err := f.Store.List(r.Context(), flagstore.Filter{Environment: env, Team: team})
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	evaluators := map[string]map[string]json.RawMessage{}
+	items := []FlagRow{}
+	for _, rec := range recs {
+		if !f.known(rec.Environment) {
+			continue
+		}
+		ev, ok := evaluators[rec.Environment]
+		if !ok {
+			set, err := f.Store.Load(r.Context(), rec.Environment)
+			if err != nil {
+				f.fail(w, r, err)
+				return
+			}
+			ev = set.File.Evaluators
+			evaluators[rec.Environment] = ev
+		}
+		row := f.row(rec, ev)
+		if stale != "" && row.Stale != (stale == "true") {
+			continue
+		}
+		items = append(items, row)
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "environments": f.Environments,
+		"stale_after_days": int(f.StaleAfter / (24 * time.Hour))})
+}
+
+func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
+	type envInfo struct {
+		Name  string `json:"name"`
+		ETag  string `json:"etag"`
+		Flags int    `json:"flags"`
+	}
+	out := []envInfo{}
+	for _, env := range f.Environments {
+		set, err := f.Store.Load(r.Context(), env)
+		if err != nil {
+			f.fail(w, r, err)
+			return
+		}
+		out = append(out, envInfo{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+// FlagDetail is one flag with its definition.
+type FlagDetail struct {
+	FlagRow
+	Definition json.RawMessage `json:"definition"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+func (f *Flags) detail(r *http.Request, env, key string) (FlagDetail, error) {
+	rec, err := f.Store.Get(r.Context(), env, key)
+	if err != nil {
+		return FlagDetail{}, err
+	}
+	set, err := f.Store.Load(r.Context(), env)
+	if err != nil {
+		return FlagDetail{}, err
+	}
+	return FlagDetail{FlagRow: f.row(rec, set.File.Evaluators), Definition: rec.Definition, CreatedAt: rec.CreatedAt}, nil
+}
+
+func (f *Flags) get(w http.ResponseWriter, r *http.Request) {
+	env, err := f.pathEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	d, err := f.detail(r, env, r.PathValue("key"))
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, d)
+}
+
+// HistoryEntry is one change of a flag, with the difference it made.
+type HistoryEntry struct {
+	flagstore.Entry
+	Diff []flags.DiffOp `json:"diff"`
+}
+
+func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
+	env, err := f.pathEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	entries, err := f.Store.History(r.Context(), env, r.PathValue("key"), 500)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	if len(entries) == 0 {
+		f.fail(w, r, fmt.Errorf("%w: no flag %q in %s, now or before", flagstore.ErrNotFound, r.PathValue("key"), env))
+		return
+	}
+	items := make([]HistoryEntry, len(entries))
+	for i, e := range entries {
+		items[i] = HistoryEntry{Entry: e, Diff: flags.Diff(e.Before, e.After)}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
+	env, err := f.queryEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	f.writeSet(w, r, env, false)
+}
+
+// writeSet answers with an environment's flagd file, its ETag, and 304 when the caller has it already.
+func (f *Flags) writeSet(w http.ResponseWriter, r *http.Request, env string, conditional bool) {
+	set, err := f.Store.Load(r.Context(), env)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", set.ETag)
+	if conditional && etagMatches(r.Header.Get("If-None-Match"), set.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	b, err := set.File.Marshal()
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	if !conditional {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="flags-%s.json"`, env))
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// etagMatches implements If-None-Match: a list of (possibly weak) tags, or *.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Flags) definitions(w http.ResponseWriter, r *http.Request) {
+	env, err := f.evalEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	f.writeSet(w, r, env, true)
+}
+
+// evalEnvironment decides which environment an evaluating caller means: the environment query parameter, or the
+// one environment its token is scoped to (flags:evaluate:ENV). A scoped token may use only its environments.
+func (f *Flags) evalEnvironment(r *http.Request) (string, error) {
+	pr, _ := auth.FromContext(r.Context())
+	env := r.URL.Query().Get("environment")
+	if env == "" {
+		var scoped []string
+		for _, s := range pr.Scopes {
+			if e, ok := strings.CutPrefix(s, string(policy.FlagsEvaluate)+":"); ok && f.known(e) {
+				scoped = append(scoped, e)
+			}
+		}
+		if len(scoped) != 1 {
+			return "", BadRequest("missing environment", FieldProblem{Field: "environment",
+				Problem: "required unless the token is scoped to one environment (flags:evaluate:ENV); one of " +
+					strings.Join(f.Environments, ", ")})
+		}
+		env = scoped[0]
+	}
+	if !f.known(env) {
+		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
+			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
+	}
+	if !pr.HasScope(string(policy.FlagsEvaluate) + ":" + env) {
+		return "", Errorf(http.StatusForbidden, "forbidden", "this token may not evaluate flags of %s", env)
+	}
+	return env, nil
+}
+
+// ---- writing ----
+
+// FlagPut is the body of PUT /api/v1/flags/{environment}/{key}.
+type FlagPut struct {
+	Flag    json.RawMessage `json:"flag"`
+	Team    string          `json:"team"`
+	Owner   string          `json:"owner"`
+	Version int             `json:"version"` // when set, the change applies only to this version (optimistic locking)
+	Comment string          `json:"comment"`
+}
+
+// authorizeTeam checks a team-scoped flag write; a flag without a team may be written by those who may import.
+func authorizeTeam(r *http.Request, team string) error {
+	if team == "" {
+		if err := Authorize(r, policy.FlagsImport, ""); err != nil {
+			return Errorf(http.StatusForbidden, "forbidden", "this flag has no team; only administrators may change it")
+		}
+		return nil
+	}
+	return Authorize(r, policy.FlagsWrite, team)
+}
+
+func actor(r *http.Request) string {
+	pr, _ := auth.FromContext(r.Context())
+	return pr.Subject
+}
+
+func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
+	env, err := f.pathEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	key := r.PathValue("key")
+	var body FlagPut
+	if err := DecodeJSON(w, r, 1<<20, &body); err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	var problems []FieldProblem
+	if !flags.ValidKey(key) {
+		problems = append(problems, FieldProblem{Field: "key", Problem: "flag keys use letters, digits, and _ . : - " +
+			"(at most 128 characters), starting with a letter or digit"})
+	}
+	if strings.TrimSpace(body.Team) == "" {
+		problems = append(problems, FieldProblem{Field: "team", Problem: "required: the team that owns the flag"})
+	}
+	var fl *flags.Flag
+	if len(body.Flag) == 0 || string(body.Flag) == "null" {
+		problems = append(problems, FieldProblem{Field: "/flag", Problem: "required: the flag's flagd definition"})
+	} else if fl, err = flags.ParseFlag(body.Flag); err != nil {
+		var ps flags.Problems
+		errors.As(err, &ps)
+		for _, p := range ps {
+			problems = append(problems, FieldProblem{Field: "/flag" + p.Path, Problem: p.Message})
+		}
+	}
+	if len(problems) > 0 {
+		WriteError(w, r, f.Log, BadRequest("invalid flag; nothing was stored", problems...))
+		return
+	}
+	// The caller needs the right on the flag's current team and on the team it will have.
+	var before json.RawMessage
+	old, err := f.Store.Get(r.Context(), env, key)
+	switch {
+	case err == nil:
+		if err := authorizeTeam(r, old.Team); err != nil {
+			f.fail(w, r, err)
+			return
+		}
+		before = old.Definition
+	case !errors.Is(err, flagstore.ErrNotFound):
+		f.fail(w, r, err)
+		return
+	}
+	if err := authorizeTeam(r, body.Team); err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	c := flags.Change{Action: flags.ActionPut, Environment: env, Key: key, Team: body.Team, Owner: body.Owner,
+		Flag: fl, IfVersion: body.Version, Actor: actor(r), Comment: body.Comment}
+	if ps := flags.ValidateFlag(key, fl, f.evaluators(r, env)); len(ps) > 0 {
+		fields := make([]FieldProblem, len(ps))
+		for i, p := range ps {
+			fields[i] = FieldProblem{Field: "/flag" + p.Path, Problem: p.Message}
+		}
+		f.audit(r, c, "rejected", "invalid definition", before, nil)
+		WriteError(w, r, f.Log, BadRequest(fmt.Sprintf("invalid flag definition: %d problem(s); nothing was stored",
+			len(ps)), fields...))
+		return
+	}
+	f.submit(w, r, c, before, fl.Canonical())
+}
+
+func (f *Flags) evaluators(r *http.Request, env string) map[string]json.RawMessage {
+	set, err := f.Store.Load(r.Context(), env)
+	if err != nil {
+		return nil
+	}
+	return set.File.Evaluators
+}
+
+func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {
+	env, err := f.pathEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	key := r.PathValue("key")
+	old, err := f.Store.Get(r.Context(), env, key)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	if err := authorizeTeam(r, old.Team); err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	c := flags.Change{Action: flags.ActionDelete, Environment: env, Key: key, Team: old.Team, Actor: actor(r),
+		Comment: r.URL.Query().Get("comment")}
+	f.submit(w, r, c, old.Definition, nil)
+}
+
+// submit passes a change through the gate, audits the outcome and answers: 200 with the flag when applied, 202
+// with the request when it awaits approval.
+func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, before, after json.RawMessage) {
+	applied, pending, err := f.Gate.Submit(r.Context(), c)
+	switch {
+	case err != nil:
+		outcome := "failed"
+		var ps flags.Problems
+		if errors.As(err, &ps) || errors.Is(err, flagstore.ErrConflict) || errors.Is(err, flagstore.ErrNotFound) {
+			outcome = "rejected"
+		}
+		f.audit(r, c, outcome, err.Error(), before, after)
+		f.fail(w, r, err)
+		return
+	case pending != nil:
+		f.audit(r, c, "pending", pending.Message, before, after)
+		WriteJSON(w, http.StatusAccepted, map[string]any{"pending": pending})
+		return
+	case !applied:
+		f.audit(r, c, "rejected", "the change gate neither applied nor queued the change", before, after)
+		WriteError(w, r, f.Log, Errorf(http.StatusConflict, "conflict", "the change was not applied"))
+		return
+	}
+	f.audit(r, c, "applied", "", before, after)
+	switch c.Action {
+	case flags.ActionDelete:
+		w.WriteHeader(http.StatusNoContent)
+	case flags.ActionImport:
+		set, err := f.Store.Load(r.Context(), c.Environment)
+		if err != nil {
+			f.fail(w, r, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"environment": c.Environment, "etag": set.ETag,
+			"flags": len(set.File.Flags)})
+	default:
+		d, err := f.detail(r, c.Environment, c.Key)
+		if err != nil {
+			f.fail(w, r, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, d)
+	}
+}
+
+func (f *Flags) audit(r *http.Request, c flags.Change, outcome, detail string, before, after json.RawMessage) {
+	f.Audit.Record(r.Context(), flags.AuditEntry{Actor: c.Actor, Action: "flag." + c.Action,
+		Environment: c.Environment, Key: c.Key, Team: c.Team, Outcome: outcome, Detail: detail, Before: before,
+		After: after})
+}
+
+func (f *Flags) importSet(w http.ResponseWriter, r *http.Request) {
+	env, err := f.queryEnvironment(r)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFlagFile))
+	if err != nil {
+		WriteError(w, r, f.Log, Errorf(http.StatusRequestEntityTooLarge, "too_large",
+			"a flag-definition file may be at most %d bytes", maxFlagFile))
+		return
+	}
+	c := flags.Change{Action: flags.ActionImport, Environment: env, Team: r.URL.Query().Get("team"),
+		Actor: actor(r), Comment: r.URL.Query().Get("comment")}
+	file, ps := flags.ValidateJSON(body)
+	if len(ps) > 0 {
+		f.audit(r, c, "rejected", fmt.Sprintf("%d problem(s) in the file", len(ps)), nil, nil)
+		f.fail(w, r, ps)
+		return
+	}
+	c.File = file
+	f.submit(w, r, c, nil, nil)
+}

@@ -1,0 +1,88 @@
+package flags
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+)
+
+// Change is a requested change of an environment's flags: the unit that approvals and the audit log deal in.
+type Change struct {
+	Action      string `json:"action"` // ActionPut, ActionDelete or ActionImport
+	Environment string `json:"environment"`
+	Key         string `json:"key,omitempty"`   // put, delete
+	Team        string `json:"team,omitempty"`  // put: the owning team; import: team of flags that name none
+	Owner       string `json:"owner,omitempty"` // put: the owning person or group
+	Flag        *Flag  `json:"flag,omitempty"`  // put: the new definition
+	File        *File  `json:"file,omitempty"`  // import: the new flag set
+	// IfVersion, when not 0, makes a put or delete fail with a conflict unless the flag is at that version.
+	IfVersion int    `json:"if_version,omitempty"`
+	Actor     string `json:"actor"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// Actions of a Change.
+const (
+	ActionPut    = "put" // create or update one flag
+	ActionDelete = "delete"
+	ActionImport = "import" // replace an environment's whole flag set
+)
+
+// Request is a change waiting for approval.
+type Request struct {
+	ID      string `json:"id"`
+	Message string `json:"message"` // what happens next, for a person
+}
+
+// ChangeGate decides whether a change is applied now or waits for approval. Submit returns applied=true when the
+// change was applied, or a pending request; an error means it was rejected or failed, and nothing changed.
+type ChangeGate interface {
+	Submit(ctx context.Context, c Change) (applied bool, pending *Request, err error)
+}
+
+// Applier applies a change at once (the flag store).
+type Applier interface {
+	Apply(ctx context.Context, c Change) error
+}
+
+// ApplyNow is the gate without approvals: every change is applied when submitted.
+type ApplyNow struct{ Store Applier }
+
+// Submit applies c.
+func (g ApplyNow) Submit(ctx context.Context, c Change) (bool, *Request, error) {
+	if err := g.Store.Apply(ctx, c); err != nil {
+		return false, nil, err
+	}
+	return true, nil, nil
+}
+
+// AuditEntry records who did what to which flags, and how it ended.
+type AuditEntry struct {
+	Actor       string          `json:"actor"`
+	Action      string          `json:"action"` // e.g. flag.put, flag.delete, flag.import
+	Environment string          `json:"environment"`
+	Key         string          `json:"key,omitempty"`
+	Team        string          `json:"team,omitempty"`
+	Outcome     string          `json:"outcome"` // applied, pending, rejected, failed
+	Detail      string          `json:"detail,omitempty"`
+	Before      json.RawMessage `json:"before,omitempty"`
+	After       json.RawMessage `json:"after,omitempty"`
+}
+
+// Auditor writes audit entries. Record must not fail the change it records; implementations log their own errors.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEntry)
+}
+
+// LogAuditor writes audit entries to a structured log, until the audit log proper records them.
+type LogAuditor struct{ Log *slog.Logger }
+
+// Record logs e at info level (definitions are left out: they can be large and are in the flag history).
+func (a LogAuditor) Record(_ context.Context, e AuditEntry) {
+	log := a.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("audit", "actor", e.Actor, "action", e.Action, "environment", e.Environment, "key", e.Key,
+		"team", e.Team, "outcome", e.Outcome, "detail", e.Detail)
+}

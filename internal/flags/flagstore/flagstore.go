@@ -1,0 +1,524 @@
+// Package flagstore keeps flag sets in the portal's SQLite database (tables flag_sets, flags and flag_history of
+// migration 0005): one set per environment, every change in one transaction with its history row and a new ETag.
+package flagstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/sphera/atrium/internal/flags"
+)
+
+// Errors of the store. Validation failures wrap flags.ErrInvalid and carry flags.Problems.
+var (
+	ErrNotFound = errors.New("flag not found")
+	ErrConflict = errors.New("flag changed since it was read")
+)
+
+// Store reads and writes flags in a store database.
+type Store struct {
+	DB  *sql.DB
+	Now func() time.Time // nil: time.Now
+	// InTx, when set, runs inside every change's transaction after the change is written (to record it in the
+	// audit log atomically with it, e.g. with audit.RecordTx); an error rolls the change back.
+	InTx func(ctx context.Context, tx *sql.Tx, c flags.Change) error
+
+	gen atomic.Uint64 // bumped after every committed change, for in-process caches
+}
+
+// Generation changes after every change this Store commits; caches compare it to know when to reload.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Record is a stored flag.
+type Record struct {
+	Environment string          `json:"environment"`
+	Key         string          `json:"key"`
+	Team        string          `json:"team"`
+	Owner       string          `json:"owner"`
+	Definition  json.RawMessage `json:"definition"`
+	Version     int             `json:"version"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	UpdatedBy   string          `json:"updated_by"`
+}
+
+// Flag decodes the record's definition.
+func (r Record) Flag() *flags.Flag {
+	f, _ := flags.ParseFlag(r.Definition)
+	return f
+}
+
+// Entry is one change in a flag's history.
+type Entry struct {
+	ID          int64           `json:"id"`
+	Environment string          `json:"environment"`
+	Key         string          `json:"key"`
+	Version     int             `json:"version"`
+	Action      string          `json:"action"` // create, update, delete, import
+	Team        string          `json:"team"`
+	Actor       string          `json:"actor"`
+	At          time.Time       `json:"at"`
+	Comment     string          `json:"comment"`
+	Before      json.RawMessage `json:"before"`
+	After       json.RawMessage `json:"after"`
+}
+
+// Set is an environment's flag set as stored.
+type Set struct {
+	Environment string
+	ETag        string
+	UpdatedAt   time.Time
+	File        *flags.File
+}
+
+// Filter selects flags for List.
+type Filter struct {
+	Environment string // "" = all
+	Team        string // "" = all
+}
+
+const recordColumns = `environment, key, team, owner, definition, version, created_at, updated_at, updated_by`
+
+func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
+	var r Record
+	var def string
+	var created, updated int64
+	if err := sc.Scan(&r.Environment, &r.Key, &r.Team, &r.Owner, &def, &r.Version, &created, &updated,
+		&r.UpdatedBy); err != nil {
+		return r, err
+	}
+	r.Definition = json.RawMessage(def)
+	r.CreatedAt, r.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return r, nil
+}
+
+// Get reads one flag; ErrNotFound when the environment has no such flag.
+func (s *Store) Get(ctx context.Context, env, key string) (Record, error) {
+	r, err := scanRecord(s.DB.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ? AND key = ?`,
+		env, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("%w: no flag %q in %s", ErrNotFound, key, env)
+	}
+	return r, err
+}
+
+// List reads flags, ordered by environment and key.
+func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
+	q := `SELECT ` + recordColumns + ` FROM flags WHERE (? = '' OR environment = ?) AND (? = '' OR team = ?)
+		ORDER BY environment, key`
+	rows, err := s.DB.QueryContext(ctx, q, f.Environment, f.Environment, f.Team, f.Team)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Record{}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// History lists a flag's changes, newest first (at most limit; 0 = all), including those before it was deleted.
+func (s *Store) History(ctx context.Context, env, key string, limit int) ([]Entry, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, environment, key, version, action, team, actor, at, comment,
+		before, after FROM flag_history WHERE environment = ? AND key = ? ORDER BY id DESC LIMIT ?`, env, key, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var at int64
+		var before, after sql.NullString
+		if err := rows.Scan(&e.ID, &e.Environment, &e.Key, &e.Version, &e.Action, &e.Team, &e.Actor, &at,
+			&e.Comment, &before, &after); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		if before.Valid {
+			e.Before = json.RawMessage(before.String)
+		}
+		if after.Valid {
+			e.After = json.RawMessage(after.String)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ETag is the current ETag of an environment's flag set (that of an empty set when it has never been written).
+func (s *Store) ETag(ctx context.Context, env string) (string, error) {
+	var etag string
+	err := s.DB.QueryRowContext(ctx, `SELECT etag FROM flag_sets WHERE environment = ?`, env).Scan(&etag)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && etag == "") {
+		return computeETag(env, "", nil, nil, nil), nil
+	}
+	return etag, err
+}
+
+// Load reads an environment's whole flag set as a flagd file.
+func (s *Store) Load(ctx context.Context, env string) (Set, error) {
+	tx, err := s.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Set{}, err
+	}
+	defer tx.Rollback()
+	return load(ctx, tx, env)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func load(ctx context.Context, q querier, env string) (Set, error) {
+	set := Set{Environment: env, File: &flags.File{Flags: map[string]*flags.Flag{}}}
+	var schema, evaluators, metadata string
+	var updated int64
+	err := q.QueryRowContext(ctx, `SELECT schema_url, evaluators, metadata, etag, updated_at FROM flag_sets
+		WHERE environment = ?`, env).Scan(&schema, &evaluators, &metadata, &set.ETag, &updated)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		set.ETag = computeETag(env, "", nil, nil, nil)
+		return set, nil
+	case err != nil:
+		return set, err
+	}
+	set.UpdatedAt = time.UnixMilli(updated).UTC()
+	set.File.Schema = schema
+	if err := json.Unmarshal([]byte(evaluators), &set.File.Evaluators); err != nil {
+		return set, fmt.Errorf("flag set %s: stored $evaluators: %w", env, err)
+	}
+	if len(set.File.Evaluators) == 0 {
+		set.File.Evaluators = nil
+	}
+	if err := json.Unmarshal([]byte(metadata), &set.File.Metadata); err != nil {
+		return set, fmt.Errorf("flag set %s: stored metadata: %w", env, err)
+	}
+	if len(set.File.Metadata) == 0 {
+		set.File.Metadata = nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT key, definition FROM flags WHERE environment = ?`, env)
+	if err != nil {
+		return set, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, def string
+		if err := rows.Scan(&key, &def); err != nil {
+			return set, err
+		}
+		f, err := flags.ParseFlag([]byte(def))
+		if err != nil {
+			return set, fmt.Errorf("flag %s in %s: stored definition: %w", key, env, err)
+		}
+		set.File.Flags[key] = f
+	}
+	return set, rows.Err()
+}
+
+// computeETag hashes everything an evaluation depends on, so equal sets have equal ETags.
+func computeETag(env, schema string, evaluators map[string]json.RawMessage, metadata map[string]any,
+	defs map[string][]byte) string {
+	h := sha256.New()
+	ev, _ := json.Marshal(canonicalRaw(evaluators))
+	md, _ := json.Marshal(metadata)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", env, schema, ev, md)
+	keys := make([]string, 0, len(defs))
+	for k := range defs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s\x00%s\x00", k, defs[k])
+	}
+	return `"` + hex.EncodeToString(h.Sum(nil))[:32] + `"`
+}
+
+func canonicalRaw(m map[string]json.RawMessage) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		var x any
+		_ = json.Unmarshal(v, &x)
+		out[k] = x
+	}
+	return out
+}
+
+// Apply applies a change in one transaction: the flags, a history row per changed flag and the set's new ETag.
+// An invalid definition wraps flags.ErrInvalid (with flags.Problems) and changes nothing.
+func (s *Store) Apply(ctx context.Context, c flags.Change) error {
+	if c.Environment == "" {
+		return fmt.Errorf("%w: no environment", flags.ErrInvalid)
+	}
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	set, err := load(ctx, tx, c.Environment)
+	if err != nil {
+		return err
+	}
+	now := s.now().UnixMilli()
+	switch c.Action {
+	case flags.ActionPut:
+		err = s.put(ctx, tx, set, c, now)
+	case flags.ActionDelete:
+		err = s.remove(ctx, tx, c, now)
+	case flags.ActionImport:
+		err = s.importFile(ctx, tx, set, c, now)
+	default:
+		err = fmt.Errorf("%w: unknown action %q", flags.ErrInvalid, c.Action)
+	}
+	if err != nil {
+		return err
+	}
+	if err := updateETag(ctx, tx, c.Environment, c.Actor, now); err != nil {
+		return err
+	}
+	if s.InTx != nil {
+		if err := s.InTx(ctx, tx, c); err != nil {
+			return fmt.Errorf("flag change not applied: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.gen.Add(1)
+	return nil
+}
+
+func invalid(ps flags.Problems) error { return fmt.Errorf("%w: %w", flags.ErrInvalid, ps) }
+
+func (s *Store) put(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, now int64) error {
+	if c.Flag == nil {
+		return invalid(flags.Problems{{Path: "/flag", Message: "missing: the flag's flagd definition"}})
+	}
+	if ps := flags.ValidateFlag(c.Key, c.Flag, set.File.Evaluators); len(ps) > 0 {
+		return invalid(ps)
+	}
+	def := string(c.Flag.Canonical())
+	old, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ? AND key = ?`,
+		c.Environment, c.Key))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if c.IfVersion != 0 {
+			return fmt.Errorf("%w: flag %q does not exist in %s (expected version %d)", ErrConflict, c.Key,
+				c.Environment, c.IfVersion)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO flags(`+recordColumns+`) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+			c.Environment, c.Key, c.Team, c.Owner, def, now, now, c.Actor); err != nil {
+			return err
+		}
+		return history(ctx, tx, c.Environment, c.Key, 1, "create", c.Team, c.Actor, c.Comment, now, nil, &def)
+	case err != nil:
+		return err
+	}
+	if c.IfVersion != 0 && c.IfVersion != old.Version {
+		return fmt.Errorf("%w: flag %q in %s is at version %d, not %d; reload it and apply your change again",
+			ErrConflict, c.Key, c.Environment, old.Version, c.IfVersion)
+	}
+	if string(old.Definition) == def && old.Team == c.Team && old.Owner == c.Owner {
+		return nil // nothing changed: no new version, no history
+	}
+	v := old.Version + 1
+	if _, err := tx.ExecContext(ctx, `UPDATE flags SET team = ?, owner = ?, definition = ?, version = ?, updated_at = ?,
+		updated_by = ? WHERE environment = ? AND key = ?`, c.Team, c.Owner, def, v, now, c.Actor, c.Environment,
+		c.Key); err != nil {
+		return err
+	}
+	before := string(old.Definition)
+	return history(ctx, tx, c.Environment, c.Key, v, "update", c.Team, c.Actor, c.Comment, now, &before, &def)
+}
+
+func (s *Store) remove(ctx context.Context, tx *sql.Tx, c flags.Change, now int64) error {
+	old, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ? AND key = ?`,
+		c.Environment, c.Key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: no flag %q in %s", ErrNotFound, c.Key, c.Environment)
+	}
+	if err != nil {
+		return err
+	}
+	if c.IfVersion != 0 && c.IfVersion != old.Version {
+		return fmt.Errorf("%w: flag %q in %s is at version %d, not %d", ErrConflict, c.Key, c.Environment,
+			old.Version, c.IfVersion)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM flags WHERE environment = ? AND key = ?`, c.Environment, c.Key); err != nil {
+		return err
+	}
+	before := string(old.Definition)
+	return history(ctx, tx, c.Environment, c.Key, old.Version, "delete", old.Team, c.Actor, c.Comment, now, &before, nil)
+}
+
+func (s *Store) importFile(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, now int64) error {
+	if c.File == nil {
+		return invalid(flags.Problems{{Path: "", Message: "missing: the flag-definition file"}})
+	}
+	if ps := flags.Validate(c.File); len(ps) > 0 {
+		return invalid(ps)
+	}
+	existing := map[string]Record{}
+	rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ?`, c.Environment)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		existing[r.Key] = r
+	}
+	rows.Close()
+	for key, fl := range c.File.Flags {
+		def := string(fl.Canonical())
+		team, owner := metaString(fl, "team"), metaString(fl, "owner")
+		old, ok := existing[key]
+		delete(existing, key)
+		if !ok {
+			if team == "" {
+				team = c.Team
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO flags(`+recordColumns+`) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+				c.Environment, key, team, owner, def, now, now, c.Actor); err != nil {
+				return err
+			}
+			if err := history(ctx, tx, c.Environment, key, 1, "import", team, c.Actor, c.Comment, now, nil, &def); err != nil {
+				return err
+			}
+			continue
+		}
+		if team == "" {
+			team = old.Team
+		}
+		if owner == "" {
+			owner = old.Owner
+		}
+		if string(old.Definition) == def && team == old.Team && owner == old.Owner {
+			continue
+		}
+		v := old.Version + 1
+		if _, err := tx.ExecContext(ctx, `UPDATE flags SET team = ?, owner = ?, definition = ?, version = ?,
+			updated_at = ?, updated_by = ? WHERE environment = ? AND key = ?`, team, owner, def, v, now, c.Actor,
+			c.Environment, key); err != nil {
+			return err
+		}
+		before := string(old.Definition)
+		if err := history(ctx, tx, c.Environment, key, v, "import", team, c.Actor, c.Comment, now, &before, &def); err != nil {
+			return err
+		}
+	}
+	for key, old := range existing {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM flags WHERE environment = ? AND key = ?`, c.Environment, key); err != nil {
+			return err
+		}
+		before := string(old.Definition)
+		if err := history(ctx, tx, c.Environment, key, old.Version, "import", old.Team, c.Actor, c.Comment, now,
+			&before, nil); err != nil {
+			return err
+		}
+	}
+	ev, _ := json.Marshal(orEmpty(c.File.Evaluators))
+	md, _ := json.Marshal(orEmptyAny(c.File.Metadata))
+	_, err = tx.ExecContext(ctx, `INSERT INTO flag_sets(environment, schema_url, evaluators, metadata)
+		VALUES (?, ?, ?, ?) ON CONFLICT(environment) DO UPDATE SET schema_url = excluded.schema_url,
+		evaluators = excluded.evaluators, metadata = excluded.metadata`, c.Environment, c.File.Schema, string(ev),
+		string(md))
+	return err
+}
+
+func orEmpty(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if m == nil {
+		return map[string]json.RawMessage{}
+	}
+	return m
+}
+
+func orEmptyAny(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func metaString(f *flags.Flag, key string) string {
+	s, _ := f.Metadata[key].(string)
+	return s
+}
+
+func history(ctx context.Context, tx *sql.Tx, env, key string, version int, action, team, actor, comment string,
+	at int64, before, after *string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO flag_history(environment, key, version, action, team, actor, at,
+		comment, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, env, key, version, action, team, actor, at,
+		comment, before, after)
+	return err
+}
+
+// updateETag recomputes the set's ETag from what the transaction now holds.
+func updateETag(ctx context.Context, tx *sql.Tx, env, actor string, now int64) error {
+	var schema, evaluators, metadata string
+	err := tx.QueryRowContext(ctx, `SELECT schema_url, evaluators, metadata FROM flag_sets WHERE environment = ?`,
+		env).Scan(&schema, &evaluators, &metadata)
+	if errors.Is(err, sql.ErrNoRows) {
+		schema, evaluators, metadata = "", "{}", "{}"
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	var ev map[string]json.RawMessage
+	var md map[string]any
+	_ = json.Unmarshal([]byte(evaluators), &ev)
+	_ = json.Unmarshal([]byte(metadata), &md)
+	defs := map[string][]byte{}
+	rows, err := tx.QueryContext(ctx, `SELECT key, definition FROM flags WHERE environment = ?`, env)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k, d string
+		if err := rows.Scan(&k, &d); err != nil {
+			rows.Close()
+			return err
+		}
+		defs[k] = []byte(d)
+	}
+	rows.Close()
+	if len(ev) == 0 {
+		ev = nil
+	}
+	if len(md) == 0 {
+		md = nil
+	}
+	etag := computeETag(env, schema, ev, md, defs)
+	_, err = tx.ExecContext(ctx, `INSERT INTO flag_sets(environment, etag, updated_at, updated_by) VALUES (?, ?, ?, ?)
+		ON CONFLICT(environment) DO UPDATE SET etag = excluded.etag, updated_at = excluded.updated_at,
+		updated_by = excluded.updated_by`, env, etag, now, actor)
+	return err
+}
