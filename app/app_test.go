@@ -306,3 +306,48 @@ func TestWebHandlerGuards(t *testing.T) {
 		}
 	}
 }
+
+// The desktop's pages are gated by flags in its portal, read through OpenFeature with Atrium's provider: the demo
+// portal turns the newest page (off by default in code) on, and a flag changed in the portal reaches the desktop.
+func TestUIFeaturesComeFromThePortalsFlags(t *testing.T) {
+	rt, err := Open(context.Background(), t.TempDir(), "", "", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := newLocalClient(t, rt)
+	type view struct {
+		Provider string
+		Features map[string]struct {
+			Enabled bool
+			Reason  string
+		}
+	}
+	var v view
+	waitFor(t, "provider ready", 10*time.Second, func() bool {
+		c.do("GET", "/api/v1/ui/features", "", &v)
+		return v.Provider == "READY"
+	})
+	m := v.Features["atrium-ui-matrix-page"]
+	if !m.Enabled || m.Reason != "SPLIT" {
+		t.Errorf("matrix page: %+v (the demo rolls it out to 100%% of users)", m)
+	}
+	if f := v.Features["atrium-ui-flags-page"]; !f.Enabled || f.Reason != "STATIC" {
+		t.Errorf("flags page: %+v", f)
+	}
+	// An admin turns the flags page off in the portal (through the desktop, which forwards the write).
+	body := `{"team":"platform","flag":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off"}}`
+	if code := c.do("PUT", "/api/v1/flags/production/atrium-ui-flags-page", body, nil); code != 200 {
+		t.Fatalf("turn the flag off: %d", code)
+	}
+	rt.mu.Lock()
+	p := rt.features.provider
+	rt.mu.Unlock()
+	if err := p.Refresh(context.Background()); err != nil { // the provider polls every 30 s; don't wait for it
+		t.Fatal(err)
+	}
+	c.do("GET", "/api/v1/ui/features", "", &v)
+	if f := v.Features["atrium-ui-flags-page"]; f.Enabled {
+		t.Errorf("flags page still on after the portal turned it off: %+v", f)
+	}
+}

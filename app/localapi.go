@@ -24,6 +24,7 @@ func (rt *Runtime) LocalAPI() http.Handler {
 	mux.HandleFunc("GET /api/v1/settings", rt.getSettings)
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)
 	mux.HandleFunc("POST /api/v1/usage/events", rt.usageEvent)
+	mux.HandleFunc("GET /api/v1/ui/features", rt.uiFeatures)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		_, _, _, fwd := rt.State()
 		fwd.ServeHTTP(w, r)

@@ -51,6 +51,7 @@ type Runtime struct {
 	loopDone chan struct{}
 	forward  http.Handler
 	local    *server.Server // in local mode
+	features *features      // the UI's own flags, from the current portal
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -188,6 +189,8 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
+	rt.features.close()
+	rt.features = newFeatures(c.BaseURL, c.Token, c.HTTP, localPrincipal().Subject, rt)
 	origin := portalURL
 	if mode == ModeLocal {
 		origin = ModeLocal
@@ -215,6 +218,7 @@ func (rt *Runtime) Close() error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	rt.stopLocked()
+	rt.features.close()
 	if rt.local != nil {
 		rt.local.Close()
 	}

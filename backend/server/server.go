@@ -248,8 +248,28 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("seed demo catalog: %w", err)
 		}
 		cfg.Log.Info("demo catalog seeded", "changed", n)
+		if err := s.seedDemoFlags(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// seedDemoFlags gives empty flag environments the demo's flags (the desktop's own flags among them).
+func (s *Server) seedDemoFlags(ctx context.Context) error {
+	envs := s.Flags.Environments
+	if len(envs) == 0 {
+		envs = api.DefaultEnvironments
+	}
+	seeded, err := demo.SeedFlags(ctx, s.Flags.Store, envs)
+	if err != nil {
+		return err
+	}
+	if len(seeded) > 0 {
+		s.Log.Info("demo flags seeded", "environments", seeded)
+	}
+	return nil
 }
 
 // OpenLocal opens the in-process portal of a desktop's local mode: the demo catalog, no tokens (the desktop
@@ -266,6 +286,10 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 	s, err := newServer(db, log, Config{File: LocalConfig()})
 	if err != nil {
 		db.Close()
+		return nil, err
+	}
+	if err := s.seedDemoFlags(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil

@@ -161,6 +161,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ui/features": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The desktop's own feature flags (which pages to show), evaluated through OpenFeature.
+         * @description The desktop evaluates its page flags (atrium-ui-*) with Atrium's Go OpenFeature provider against the flag
+         *     set of the portal's production environment. Until the set has arrived, and for flags the portal lacks,
+         *     each page's code default applies.
+         */
+        get: operations["getUIFeatures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/usage/events": {
         parameters: {
             query?: never;
@@ -896,6 +918,19 @@ export interface components {
             /** @description Portal API token; omitted keeps the stored one. */
             token?: string;
         };
+        UIFeatures: {
+            environment: string;
+            /** @description The OpenFeature provider's state: READY, STALE, ERROR, NOT_READY. */
+            provider: string;
+            features: {
+                [key: string]: {
+                    enabled: boolean;
+                    variant?: string;
+                    reason: string;
+                    error?: string;
+                };
+            };
+        };
         UsageEvent: {
             /** @description e.g. ui.ready, page.view */
             kind: string;
@@ -1367,6 +1402,26 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+        };
+    };
+    getUIFeatures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The features. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UIFeatures"];
+                };
+            };
         };
     };
     postUsageEvent: {
