@@ -66,6 +66,7 @@ type Config struct {
 type FileConfig struct {
 	OIDC    *auth.OIDCConfig `yaml:"oidc"`
 	Actions actions.Config   `yaml:"actions"`
+	Flags   FlagsConfig      `yaml:"flags"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -190,6 +191,9 @@ func (fc *FileConfig) complete() error {
 	if err := fc.Actions.Check(); err != nil {
 		return err
 	}
+	if err := fc.Flags.check(); err != nil {
+		return err
+	}
 	fc.Actions.GitHub.Token = os.Getenv("ATRIUM_GITHUB_TOKEN")
 	return nil
 }
@@ -309,7 +313,10 @@ func LocalConfig() FileConfig {
 			"production": {Regions: regions, Delivery: actions.DeliveryPreview}, // a platform approver
 		},
 		Worker: actions.WorkerConfig{Poll: 2 * time.Second},
-	}}
+	},
+		// One user, who may not approve their own changes: flag edits apply at once in local mode.
+		Flags: FlagsConfig{Approvers: map[string][]string{}},
+	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration
 	}
@@ -324,9 +331,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config) (*Server, error) {
 	s := &Server{DB: db, Log: log}
 	var bg context.Context
 	bg, s.cancel = context.WithCancel(context.Background())
-	s.Flags = &api.Flags{Store: &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx},
-		Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log, Environments: cfg.FlagEnvironments,
-		StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
+	flagStore := &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx}
+	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
+		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	p := &api.Portal{DB: db, Log: log, Routes: s.Flags.Routes()}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
@@ -337,9 +344,12 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config) (*Server, error) {
 		log.Info("OIDC sign-in enabled", "issuer", fc.OIDC.Issuer)
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
+	s.Flags.Gate = flagGate{cfg: fc.Flags, store: flagStore, actions: p.Actions}
+	// One worker runs every durable action: infrastructure requests and approved flag changes.
+	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore}}
 	if len(fc.Actions.Environments) > 0 {
-		executors := map[string]actions.Executor{actions.DeliveryDirect: direct.New(fc.Actions),
-			actions.DeliveryPreview: gitops.Preview{Config: fc.Actions}}
+		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
+		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}
 		gh, err := gitops.New(fc.Actions)
 		if err != nil {
 			return nil, err
@@ -347,11 +357,11 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config) (*Server, error) {
 		if gh != nil {
 			executors[actions.DeliveryGitOps] = gh
 		}
-		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
-		p.Actions.Wake = w.Wake
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); w.Run(bg) }()
 	}
+	w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
+	p.Actions.Wake = w.Wake
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); w.Run(bg) }()
 	s.handler = p.Handler()
 	return s, nil
 }

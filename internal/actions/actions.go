@@ -22,9 +22,12 @@ type Kind string
 const (
 	KindSQSQueue Kind = "sqs_queue" // an SQS queue for a service
 	KindSNSTopic Kind = "sns_topic" // an SNS topic, optionally with an SQS subscription
+	// KindFlagChange is a feature-flag change that policy holds for approval; other packages submit it (see
+	// Service.Submit) and the flags delivery path applies it once approved.
+	KindFlagChange Kind = "flag_change"
 )
 
-// Kinds lists every kind.
+// Kinds lists every kind a user requests with POST /actions.
 func Kinds() []Kind { return []Kind{KindSQSQueue, KindSNSTopic} }
 
 // State of an action.
@@ -55,6 +58,8 @@ const (
 	// DeliveryPreview renders the Terraform the gitops path would propose and stops there: nothing is created.
 	// Local mode uses it so that the whole request → approval → result flow can be tried on a laptop.
 	DeliveryPreview = "preview"
+	// DeliveryFlags applies an approved flag change to the flag store.
+	DeliveryFlags = "flags"
 )
 
 // Action is one requested action and everything that happened to it.

@@ -82,6 +82,34 @@ func (s *Service) Request(ctx context.Context, p auth.Principal, key string, req
 	return a, created, err
 }
 
+// Submit stores an action that another part of the portal built and checked itself — a flag change held for
+// approval — under the same guarantees as a request: written before anything runs, once per idempotency key of
+// its requester, audited, then approved or run by the worker. a needs Requester, Team, Kind, Params,
+// Environment, Delivery and IdempotencyKey; Approvers empty means it runs at once.
+func (s *Service) Submit(ctx context.Context, a Action) (Action, bool, error) {
+	if a.Requester == "" || a.Kind == "" || a.Environment == "" || a.Delivery == "" || a.IdempotencyKey == "" {
+		return Action{}, false, errors.New("actions: submitted action needs requester, kind, environment, delivery and idempotency key")
+	}
+	if a.Region == "" {
+		a.Region = "global"
+	}
+	if a.Approvers == nil {
+		a.Approvers = []string{}
+	}
+	norm, _ := json.Marshal(struct {
+		Kind                      Kind
+		Team, Environment, Region string
+		Params                    json.RawMessage
+	}{a.Kind, a.Team, a.Environment, a.Region, a.Params})
+	h := sha256.Sum256(norm)
+	a.requestHash = hex.EncodeToString(h[:])
+	a, created, err := s.Store.create(ctx, a)
+	if err == nil && created && a.State == StateApproved && s.Wake != nil {
+		s.Wake()
+	}
+	return a, created, err
+}
+
 // Decide approves or rejects action id as p. Rejections need a reason.
 func (s *Service) Decide(ctx context.Context, p auth.Principal, id string, approve bool, reason string) (Action, error) {
 	reason = strings.TrimSpace(reason)

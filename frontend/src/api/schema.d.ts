@@ -659,16 +659,21 @@ export interface components {
             id: string;
             requester: string;
             team: string;
+            /** @description Empty for flag changes, which belong to a team. */
             service: string;
-            /** @enum {string} */
-            kind: "sqs_queue" | "sns_topic";
+            /**
+             * @description flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team).
+             * @enum {string}
+             */
+            kind: "sqs_queue" | "sns_topic" | "flag_change";
             params: {
                 [key: string]: unknown;
             };
             environment: string;
+            /** @description "global" for flag changes. */
             region: string;
             /** @enum {string} */
-            delivery: "direct" | "gitops" | "preview";
+            delivery: "direct" | "gitops" | "preview" | "flags";
             idempotency_key: string;
             /** @enum {string} */
             state: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
