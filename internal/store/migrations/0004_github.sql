@@ -21,7 +21,8 @@ CREATE TABLE github_repos (
     pushed_at      TEXT NOT NULL DEFAULT '',  -- as listed; a change means someone pushed to some branch
     head           TEXT NOT NULL DEFAULT '',  -- default-branch commit whose files were read
     meta_hash      TEXT NOT NULL DEFAULT '',  -- description, topics, language, URL...: a change means re-parse only
-    files          TEXT NOT NULL DEFAULT '{}', -- JSON path -> blob SHA of the wanted files at head
+    files          TEXT NOT NULL DEFAULT '{}', -- JSON path -> {sha, size} of the wanted files at head
+    notes          TEXT NOT NULL DEFAULT '[]', -- JSON findings about the repository itself (oversized files, truncated tree)
     services       TEXT NOT NULL DEFAULT '[]', -- JSON of the services parsed from them (without newest versions)
     error          TEXT NOT NULL DEFAULT '',  -- why the last attempt failed; '' when it succeeded
     error_at       INTEGER NOT NULL DEFAULT 0,
