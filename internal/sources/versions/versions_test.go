@@ -123,9 +123,9 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("from env: %q", got)
 	}
 	for in, want := range map[string]string{
-		"http://127.0.0.1:1,direct":              "http://127.0.0.1:1",
-		"off":                                    "",
-		"direct":                                 "",
+		"http://127.0.0.1:1,direct": "http://127.0.0.1:1",
+		"off":                       "",
+		"direct":                    "",
 		"file:///tmp/x|http://127.0.0.1:2|direct": "http://127.0.0.1:2",
 	} {
 		if got := versions.FirstProxy(in); got != want {
