@@ -11,6 +11,7 @@ import (
 
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -50,6 +51,8 @@ type Portal struct {
 	DB     *store.DB
 	Log    *slog.Logger
 	Tokens auth.Tokens
+	// Collectors are the running collectors, reported and triggered through /api/v1/sources.
+	Collectors sources.Set
 	// Routes adds endpoints (collectors' webhooks, actions, flags) to the catalog's and feed's.
 	Routes []Route
 }
@@ -121,6 +124,7 @@ func (p *Portal) AllRoutes() []Route {
 	}
 	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 
