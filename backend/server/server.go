@@ -18,6 +18,9 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
+	"github.com/sphera/atrium/internal/sources"
+	"github.com/sphera/atrium/internal/sources/github"
+	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -29,7 +32,10 @@ type Config struct {
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
-	Log  *slog.Logger
+	// ConfigFile is the YAML file of sources (--config); Sources is what it and the environment configure.
+	ConfigFile string
+	Sources    FileConfig
+	Log        *slog.Logger
 }
 
 // RegisterFlags defines the server's flags on fs, with defaults from the environment.
@@ -38,6 +44,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
 	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
+	fs.StringVar(&c.ConfigFile, "config", os.Getenv("ATRIUM_CONFIG"),
+		"YAML file configuring sources (GitHub organisations, registries); ATRIUM_GITHUB_* etc. override it ($ATRIUM_CONFIG)")
 }
 
 // FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
@@ -49,6 +57,21 @@ func (c *Config) FromEnv() error {
 		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
 	}
 	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	if c.ConfigFile != "" {
+		fc, err := LoadFileConfig(c.ConfigFile)
+		if err != nil {
+			return err
+		}
+		c.Sources = fc
+	}
+	if err := c.Sources.applyEnv(); err != nil {
+		return err
+	}
+	if c.Sources.GitHubEnabled() {
+		if _, err := c.Sources.githubConfig(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -63,8 +86,11 @@ func envOr(key, def string) string {
 type Server struct {
 	DB      *store.DB
 	Log     *slog.Logger
+	GitHub  *github.Hub     // nil unless GitHub organisations are configured
+	Version *versions.Cache // newest package versions, with GitHub
 	handler http.Handler
 
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -81,19 +107,60 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(db, cfg.Log)
+	// Collectors (GitHub; later Kubernetes, AWS) register here as they are configured.
+	collectors := sources.Set{}
+	var routes []api.Route
+	var hub *github.Hub
+	var vc *versions.Cache
+	if cfg.Sources.GitHubEnabled() {
+		ghc, err := cfg.Sources.githubConfig()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		vcfg := cfg.Sources.versionsConfig()
+		vc = versions.New(db.SQL(), vcfg)
+		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
+			db.Close()
+			return nil, err
+		}
+		for _, c := range hub.Collectors() {
+			collectors[c.Name()] = c
+		}
+		routes = append(routes, api.GitHubWebhook(hub, cfg.Log))
+		cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
+			"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+	}
+	s := newServer(db, cfg.Log, collectors, routes)
+	s.GitHub, s.Version = hub, vc
 	if err := s.seedAdmin(ctx, cfg); err != nil {
 		s.Close()
 		return nil, err
 	}
-	collectors := false // collectors (GitHub, Kubernetes, AWS) register here as they are configured
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && !collectors) {
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("seed demo catalog: %w", err)
 		}
 		cfg.Log.Info("demo catalog seeded", "changed", n)
+	} else if n, err := db.DeleteSource(ctx, demo.Source); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("remove demo catalog: %w", err)
+	} else if n > 0 {
+		cfg.Log.Info("demo catalog removed", "services", n)
+	}
+	if hub != nil {
+		s.wg.Add(2)
+		go func() { defer s.wg.Done(); hub.Run(s.ctx) }()
+		go func() {
+			defer s.wg.Done()
+			vc.Run(s.ctx, func(ctx context.Context) {
+				if err := hub.Rewrite(ctx); err != nil {
+					s.Log.Warn("rewrite services with new package versions", "err", err)
+				}
+			})
+		}()
 	}
 	return s, nil
 }
@@ -109,13 +176,13 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	return newServer(db, log), nil
+	return newServer(db, log, nil, nil), nil
 }
 
-func newServer(db *store.DB, log *slog.Logger) *Server {
+func newServer(db *store.DB, log *slog.Logger, collectors sources.Set, routes []api.Route) *Server {
 	s := &Server{DB: db, Log: log}
-	_, s.cancel = context.WithCancel(context.Background())
-	p := &api.Portal{DB: db, Log: log}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: routes}
 	s.handler = p.Handler()
 	return s
 }

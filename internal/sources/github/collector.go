@@ -82,8 +82,9 @@ type Hub struct {
 	blobMu   sync.Mutex
 	inflight map[string]*blobCall
 
-	ctx context.Context // set by Run; webhook refreshes run under it
-	wg  sync.WaitGroup
+	ctxMu sync.Mutex
+	ctx   context.Context // set by Run; webhook refreshes run under it
+	wg    sync.WaitGroup
 }
 
 type blobCall struct {
@@ -175,7 +176,9 @@ func (h *Hub) Collector(org string) *Collector { return h.collectors[strings.ToL
 
 // Run syncs every organisation now and then every Interval (or when triggered) until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
+	h.ctxMu.Lock()
 	h.ctx = ctx
+	h.ctxMu.Unlock()
 	var wg sync.WaitGroup
 	for _, c := range h.collectors {
 		wg.Add(1)

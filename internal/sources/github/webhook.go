@@ -115,10 +115,13 @@ func (h *Hub) onRepository(ev *gh.RepositoryEvent) (bool, string) {
 // background runs webhook work under the hub's context, logging failures (they are also recorded on the
 // repository's row).
 func (h *Hub) background(fn func(ctx context.Context) error) {
+	h.ctxMu.Lock()
+	ctx := h.ctx
+	h.ctxMu.Unlock()
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		if err := fn(h.ctx); err != nil {
+		if err := fn(ctx); err != nil {
 			h.log.Warn("github webhook refresh failed", "err", err)
 		}
 	}()
