@@ -628,6 +628,11 @@ func (h *Hub) blob(ctx context.Context, owner, repo, sha string) ([]byte, error)
 		h.blobMu.Unlock()
 		close(cl.done)
 	}()
+	// Another repository may have stored it since the caller looked.
+	if have, err := blobsFromStore(ctx, h.store.SQL(), []string{sha}); err == nil && have[sha] != nil {
+		cl.data = have[sha]
+		return cl.data, nil
+	}
 	cl.data, _, cl.err = call(ctx, func() ([]byte, *gh.Response, error) {
 		return h.client.Git.GetBlobRaw(ctx, owner, repo, sha)
 	})
