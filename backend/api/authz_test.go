@@ -35,12 +35,17 @@ var callers = []struct {
 // until it is added here, so no endpoint's permissions go unreviewed. Resource-level checks (the team of a flag,
 // an action) are tested where those endpoints live.
 var allowed = map[string]map[string]bool{
-	"GET /api/v1/services":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/services/{name}": {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/facets":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/teams":           {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/changes":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/me":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
+	"GET /api/v1/services":                       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/services/{name}":                {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/facets":                         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/teams":                          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/changes":                        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/packages":                       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/packages/{ecosystem}/{name...}": {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/sources":                        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/sources/{name}":                 {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/sources/{name}/sync":           {"admin": true},
+	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
 
 	// Tokens: admins only.
 	"POST /api/v1/tokens":        {"admin": true},

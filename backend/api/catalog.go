@@ -26,6 +26,8 @@ func (c *Catalog) Routes() []Route {
 		{"GET /api/v1/services/{name}", policy.CatalogRead, c.getService},
 		{"GET /api/v1/facets", policy.CatalogRead, c.facets},
 		{"GET /api/v1/teams", policy.CatalogRead, c.teams},
+		{"GET /api/v1/packages", policy.CatalogRead, c.listPackages},
+		{"GET /api/v1/packages/{ecosystem}/{name...}", policy.CatalogRead, c.getPackage},
 	}
 }
 

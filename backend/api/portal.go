@@ -13,6 +13,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -56,6 +57,8 @@ type Portal struct {
 	OIDC *auth.OIDC
 	// Actions serves self-service actions; nil: a service with no environments (every request is refused).
 	Actions *actions.Service
+	// Collectors are the running collectors, reported and triggered through /api/v1/sources.
+	Collectors sources.Set
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
 }
@@ -174,6 +177,7 @@ func (p *Portal) AllRoutes() []Route {
 	routes = append(routes, (&Tokens{Tokens: p.Tokens, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Audit{Log: auditLog, Logger: p.Log}).Routes()...)
 	routes = append(routes, (&Actions{Svc: p.Actions, Audit: auditLog, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

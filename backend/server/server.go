@@ -30,6 +30,9 @@ import (
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/sources"
+	"github.com/sphera/atrium/internal/sources/github"
+	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -41,7 +44,7 @@ type Config struct {
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
-	// ConfigFile is the portal's YAML configuration (OIDC, actions); see docs/self-service.md.
+	// ConfigFile is the portal's YAML configuration (OIDC, actions, flags, sources).
 	ConfigFile string
 	// File is the parsed ConfigFile, completed from the environment by FromEnv.
 	File FileConfig
@@ -62,11 +65,16 @@ type Config struct {
 //	  grants:                    # group → grants, "role" (all teams) or "role@team"
 //	    platform-team: [platform_approver]
 //	    payments-devs: [developer@payments]
-//	actions: ...                 # see actions.Config
+//	actions: ...                 # see actions.Config and docs/self-service.md
+//	flags: ...                   # see FlagsConfig and docs/flags.md
+//	github: ...                  # see GitHubConfig and docs/github.md
+//	versions: ...                # see VersionsConfig
 type FileConfig struct {
-	OIDC    *auth.OIDCConfig `yaml:"oidc"`
-	Actions actions.Config   `yaml:"actions"`
-	Flags   FlagsConfig      `yaml:"flags"`
+	OIDC     *auth.OIDCConfig `yaml:"oidc"`
+	Actions  actions.Config   `yaml:"actions"`
+	Flags    FlagsConfig      `yaml:"flags"`
+	GitHub   GitHubConfig     `yaml:"github"`
+	Versions VersionsConfig   `yaml:"versions"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -92,7 +100,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
 	fs.StringVar(&c.ConfigFile, "config", os.Getenv("ATRIUM_CONFIG"),
-		"YAML configuration: OIDC sign-in, action environments and approval policy ($ATRIUM_CONFIG)")
+		"YAML configuration: OIDC sign-in, action environments, approval policy, GitHub organisations, registries ($ATRIUM_CONFIG)")
 	fs.Func("flag-environments", "comma-separated environments of feature flags (default dev,staging,production; "+
 		"$ATRIUM_FLAG_ENVIRONMENTS)", func(v string) error {
 		envs, err := ParseEnvironments(v)
@@ -195,6 +203,14 @@ func (fc *FileConfig) complete() error {
 		return err
 	}
 	fc.Actions.GitHub.Token = os.Getenv("ATRIUM_GITHUB_TOKEN")
+	if err := fc.applyEnv(); err != nil {
+		return err
+	}
+	if fc.GitHubEnabled() {
+		if _, err := fc.githubConfig(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -209,11 +225,13 @@ func envOr(key, def string) string {
 type Server struct {
 	DB  *store.DB
 	Log *slog.Logger
-	// Flags serves feature flags; its Gate and Audit may be replaced before the first request (approvals,
-	// the audit log).
+	// Flags serves feature flags.
 	Flags   *api.Flags
+	GitHub  *github.Hub     // nil unless GitHub organisations are configured
+	Version *versions.Cache // newest package versions, with GitHub
 	handler http.Handler
 
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -235,17 +253,41 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s, err := newServer(db, cfg.Log, cfg)
+	// Collectors (GitHub; later Kubernetes, AWS) register here as they are configured.
+	collectors := sources.Set{}
+	var routes []api.Route
+	var hub *github.Hub
+	var vc *versions.Cache
+	if cfg.File.GitHubEnabled() {
+		ghc, err := cfg.File.githubConfig()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		vcfg := cfg.File.versionsConfig()
+		vc = versions.New(db.SQL(), vcfg)
+		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
+			db.Close()
+			return nil, err
+		}
+		for _, c := range hub.Collectors() {
+			collectors[c.Name()] = c
+		}
+		routes = append(routes, api.GitHubWebhook(hub, cfg.Log))
+		cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
+			"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+	}
+	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.GitHub, s.Version = hub, vc
 	if err := s.seedAdmin(ctx, cfg); err != nil {
 		s.Close()
 		return nil, err
 	}
-	collectors := false // collectors (GitHub, Kubernetes, AWS) register here as they are configured
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && !collectors) {
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			s.Close()
@@ -256,6 +298,23 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			s.Close()
 			return nil, err
 		}
+	} else if n, err := db.DeleteSource(ctx, demo.Source); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("remove demo catalog: %w", err)
+	} else if n > 0 {
+		cfg.Log.Info("demo catalog removed", "services", n)
+	}
+	if hub != nil {
+		s.wg.Add(2)
+		go func() { defer s.wg.Done(); hub.Run(s.ctx) }()
+		go func() {
+			defer s.wg.Done()
+			vc.Run(s.ctx, func(ctx context.Context) {
+				if err := hub.Rewrite(ctx); err != nil {
+					s.Log.Warn("rewrite services with new package versions", "err", err)
+				}
+			})
+		}()
 	}
 	return s, nil
 }
@@ -287,7 +346,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	s, err := newServer(db, log, Config{File: LocalConfig()})
+	s, err := newServer(db, log, Config{File: LocalConfig()}, nil, nil)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -323,18 +382,17 @@ func LocalConfig() FileConfig {
 	return fc
 }
 
-func newServer(db *store.DB, log *slog.Logger, cfg Config) (*Server, error) {
+func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	fc := cfg.File
 	s := &Server{DB: db, Log: log}
-	var bg context.Context
-	bg, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	flagStore := &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx}
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
-	p := &api.Portal{DB: db, Log: log, Routes: s.Flags.Routes()}
+	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...)}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {
@@ -361,7 +419,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config) (*Server, error) {
 	w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 	p.Actions.Wake = w.Wake
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); w.Run(bg) }()
+	go func() { defer s.wg.Done(); w.Run(s.ctx) }()
 	s.handler = p.Handler()
 	return s, nil
 }

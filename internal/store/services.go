@@ -400,3 +400,16 @@ func (d *DB) Sources(ctx context.Context) ([]Source, error) {
 	}
 	return out, rows.Err()
 }
+
+// DeleteSource removes a source: its services (advancing the feed for each) and its freshness record. Used when a
+// collector is switched off, e.g. the demo once a real collector is configured.
+func (d *DB) DeleteSource(ctx context.Context, source string) (int, error) {
+	n, err := d.ReplaceSource(ctx, source, nil)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := d.sql.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, source); err != nil {
+		return n, d.classify(err)
+	}
+	return n, nil
+}

@@ -84,7 +84,11 @@ func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
-	route, params, rerr := v.router.FindRoute(req)
+	// Route on the escaped path, so that a path parameter holding "%2F" (a Go module path, a scoped npm package)
+	// stays one segment, as it does for the server's mux.
+	routed := req.Clone(req.Context())
+	routed.URL.Path, routed.URL.RawPath = req.URL.EscapedPath(), ""
+	route, params, rerr := v.router.FindRoute(routed)
 	if rerr != nil {
 		// Unknown paths must still answer with the Error shape; the spec has no route to check them against.
 		if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {

@@ -540,6 +540,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every package services depend on, with versions in use and how far behind the newest they are.
+         * @description Answers "which services use package X, in which versions" and (with `owner` and `outdated=true`) "what is
+         *     outdated in team T". Counts are over the services matching `owner`. `format=csv` downloads the same rows
+         *     (all of them unless `limit` is given) as CSV.
+         */
+        get: operations["listPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/packages/{ecosystem}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The services using one package, with the version each uses and how far behind it is. */
+        get: operations["getPackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every source of the catalog with its sync progress, errors and rate-limit budget. */
+        get: operations["listSources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One source with the errors of its items (repositories). */
+        get: operations["getSource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources/{name}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a sync of a source now (admins). Progress shows in GET /api/v1/sources. */
+        post: operations["syncSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GitHub webhook deliveries (push, repository, ping); authenticated by X-Hub-Signature-256.
+         * @description Configure the organisation's webhook with this URL, content type application/json and the secret set in
+         *     ATRIUM_GITHUB_WEBHOOK_SECRET. A push to a repository's default branch refreshes it within seconds;
+         *     repository events update or remove it. A missing or wrong signature answers 401 and changes nothing.
+         */
+        post: operations["githubWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1093,6 +1205,104 @@ export interface components {
         };
         OfrepGeneralError: {
             errorDetails?: string;
+        };
+        VersionCount: {
+            version: string;
+            services: number;
+        };
+        PackageRow: {
+            /** @enum {string} */
+            ecosystem: "npm" | "go";
+            name: string;
+            /** @description Newest released version; empty when unknown. */
+            latest: string;
+            /** @description Services using the package. */
+            services: number;
+            /** @description Versions in use, newest first, with how many services use each. */
+            versions: components["schemas"]["VersionCount"][];
+            /** @description Services behind the newest version. */
+            outdated: number;
+            /** @description Services a major version behind. */
+            major: number;
+            /** @description Services a minor version behind. */
+            minor: number;
+            /** @description Services a patch version behind. */
+            patch: number;
+        };
+        PackagePage: {
+            items: components["schemas"]["PackageRow"][];
+            total: number;
+        };
+        PackageUse: {
+            service: string;
+            owner: string;
+            version: string;
+            constraint?: string;
+            /** @enum {string} */
+            behind: "" | "major" | "minor" | "patch";
+            dev: boolean;
+        };
+        PackageDetail: components["schemas"]["PackageRow"] & {
+            uses: components["schemas"]["PackageUse"][];
+        };
+        RateLimit: {
+            limit: number;
+            remaining: number;
+            /** Format: date-time */
+            reset: string;
+            /** @description Set while requests are held back, and why. */
+            waiting?: string;
+        };
+        /** @description What the current or last sync asked of the API. */
+        SourceRequests: {
+            total: number;
+            /** @description Conditional requests answered 304 (free of rate limit). */
+            not_modified: number;
+            list: number;
+            content: number;
+            /** @description Requests repeated after a rate-limit answer. */
+            retried: number;
+        };
+        SourceStatus: {
+            /** @description e.g. github:acme, demo */
+            name: string;
+            kind: string;
+            /** @description idle, syncing, ok, partial (some items failed), error (the sync could not run). */
+            state: string;
+            /** @description What happened and what to do, for a person. */
+            message?: string;
+            /** @description Items (repositories) processed in the current or last sync. */
+            done: number;
+            total: number;
+            /** @description Items whose last attempt failed. */
+            errors: number;
+            services: number;
+            /** Format: date-time */
+            started_at?: string;
+            /** Format: date-time */
+            finished_at?: string;
+            rate_limit?: components["schemas"]["RateLimit"];
+            requests?: components["schemas"]["SourceRequests"];
+            /** @description Where newest package versions come from, or why they are unknown. */
+            versions?: string;
+        };
+        ItemError: {
+            /** @description e.g. acme/payments-api */
+            item: string;
+            error: string;
+            /** Format: date-time */
+            at: string;
+        };
+        SourceDetail: components["schemas"]["SourceStatus"] & {
+            /** @description Items (repositories) known. */
+            items?: number;
+            item_errors: components["schemas"]["ItemError"][];
+        };
+        WebhookResult: {
+            event: string;
+            delivery?: string;
+            handled: boolean;
+            detail: string;
         };
     };
     responses: {
@@ -2227,6 +2437,208 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OfrepGeneralError"];
+                };
+            };
+        };
+    };
+    listPackages: {
+        parameters: {
+            query?: {
+                /** @description Part of the package name, case-insensitive. */
+                q?: string;
+                /** @description Ecosystem(s), comma-separated (npm, go). */
+                ecosystem?: string;
+                /** @description Count only services of these teams, comma-separated. */
+                owner?: string;
+                /** @description Only packages that some counted service uses behind the newest version. */
+                outdated?: boolean;
+                sort?: "name" | "ecosystem" | "services" | "outdated" | "major" | "minor" | "patch";
+                order?: "asc" | "desc";
+                limit?: number;
+                offset?: number;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Matching packages (JSON), or a CSV download named packages.csv. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackagePage"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getPackage: {
+        parameters: {
+            query?: {
+                /** @description Only services of these teams, comma-separated. */
+                owner?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                ecosystem: "npm" | "go";
+                /** @description Package name or module path, URL-encoded ("/" as %2F, e.g. @types%2Fnode, github.com%2Fpkg%2Ferrors). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The package and its users (JSON), or a CSV download. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageDetail"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listSources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sources. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SourceStatus"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Source name, e.g. github:acme. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The source. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceDetail"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    syncSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sync is queued; the source's status as it is now. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The source has no collector running on this portal (e.g. the demo). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    githubWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-GitHub-Event": string;
+                "X-Hub-Signature-256": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Valid, nothing to do (another branch, an organisation not synced here, an event not used). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResult"];
+                };
+            };
+            /** @description Valid; the refresh runs now. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Body larger than 25 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/sources"
+	"github.com/sphera/atrium/internal/sources/github"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Sources serves the collectors' status — progress, per-item errors, rate-limit budget — and sync triggers.
+// Sources known only from the store (the demo, or a collector no longer configured) are listed with their last
+// recorded freshness.
+type Sources struct {
+	DB         *store.DB
+	Collectors sources.Set
+	Log        *slog.Logger
+}
+
+// Routes are the sources endpoints.
+func (s *Sources) Routes() []Route {
+	return []Route{
+		{"GET /api/v1/sources", policy.SourcesRead, s.list},
+		{"GET /api/v1/sources/{name}", policy.SourcesRead, s.get},
+		{"POST /api/v1/sources/{name}/sync", policy.SourcesSync, s.sync},
+	}
+}
+
+// recorded turns a store freshness record into a status.
+func recorded(r store.Source) sources.Status {
+	kind, _, _ := strings.Cut(r.Name, ":")
+	return sources.Status{Name: r.Name, Kind: kind, State: r.Status, Message: r.Message, FinishedAt: r.SyncedAt}
+}
+
+func (s *Sources) list(w http.ResponseWriter, r *http.Request) {
+	recs, err := s.DB.Sources(r.Context())
+	if err != nil {
+		WriteError(w, r, s.Log, err)
+		return
+	}
+	items := s.Collectors.Statuses()
+	for _, rec := range recs {
+		if _, live := s.Collectors[rec.Name]; !live {
+			items = append(items, recorded(rec))
+		}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (s *Sources) get(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if c, err := s.Collectors.Get(name); err == nil {
+		d, err := c.Detail(r.Context())
+		if err != nil {
+			WriteError(w, r, s.Log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, d)
+		return
+	}
+	recs, err := s.DB.Sources(r.Context())
+	if err != nil {
+		WriteError(w, r, s.Log, err)
+		return
+	}
+	for _, rec := range recs {
+		if rec.Name == name {
+			WriteJSON(w, http.StatusOK, sources.Detail{Status: recorded(rec), ItemErrors: []sources.ItemError{}})
+			return
+		}
+	}
+	WriteError(w, r, s.Log, Errorf(http.StatusNotFound, "not_found", "no source named %q", name))
+}
+
+func (s *Sources) sync(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	c, err := s.Collectors.Get(name)
+	if err != nil {
+		recs, _ := s.DB.Sources(r.Context())
+		for _, rec := range recs {
+			if rec.Name == name {
+				WriteError(w, r, s.Log, Errorf(http.StatusConflict, "conflict",
+					"source %q has no collector running on this portal; there is nothing to sync", name))
+				return
+			}
+		}
+		WriteError(w, r, s.Log, Errorf(http.StatusNotFound, "not_found", "no source named %q", name))
+		return
+	}
+	c.Trigger()
+	WriteJSON(w, http.StatusAccepted, c.Status())
+}
+
+// WebhookReceiver verifies and acts on a webhook delivery (the GitHub collector's hub).
+type WebhookReceiver interface {
+	ReceiveWebhook(r *http.Request) (github.WebhookResult, error)
+}
+
+// MaxWebhookBytes bounds a delivery's body; GitHub caps payloads at 25 MB.
+const MaxWebhookBytes = 25 << 20
+
+// GitHubWebhook is POST /api/v1/webhooks/github, a Public route: it authenticates deliveries by their
+// X-Hub-Signature-256. Bad or missing signatures answer 401 and change nothing; accepted work answers 202.
+func GitHubWebhook(recv WebhookReceiver, log *slog.Logger) Route {
+	return Route{"POST /api/v1/webhooks/github", Public, func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBytes)
+		res, err := recv.ReceiveWebhook(r)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.Is(err, github.ErrBadSignature), errors.Is(err, github.ErrNoSecret):
+			WriteError(w, r, log, Errorf(http.StatusUnauthorized, "unauthorized", "%v", err))
+		case errors.As(err, &mbe):
+			WriteError(w, r, log, Errorf(http.StatusRequestEntityTooLarge, "too_large",
+				"webhook body is larger than %d bytes", MaxWebhookBytes))
+		case err != nil:
+			WriteError(w, r, log, BadRequest("webhook delivery not understood: "+err.Error()))
+		case res.Handled:
+			WriteJSON(w, http.StatusAccepted, res)
+		default:
+			WriteJSON(w, http.StatusOK, res)
+		}
+	}}
+}

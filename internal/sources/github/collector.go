@@ -1,0 +1,765 @@
+// Package github is the GitHub collector: it turns every repository of the configured organisations into services
+// through catalog.ParseRepository, incrementally (only repositories whose default branch moved are read again),
+// cheaply (conditional requests, content-addressed blob cache) and politely (rate limits, bounded concurrency). All
+// GitHub calls go through go-github v60; its state lives in the portal's SQLite file so a restart resumes.
+package github
+
+import (
+	"context"
+	"crypto/sha1"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/sources"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Kind is the kind of source this collector reports.
+const Kind = "github"
+
+// AppAuth authenticates as a GitHub App installation (tokens are minted and renewed by ghinstallation).
+type AppAuth struct {
+	AppID          int64
+	InstallationID int64
+	PrivateKey     []byte // PEM
+}
+
+// Config configures the collector.
+type Config struct {
+	// APIURL is the REST base URL: empty for GitHub's public API, "https://HOST/api/v3" for GitHub Enterprise.
+	APIURL string
+	Orgs   []string
+	// Token is a personal or fine-grained access token; App is used instead when set.
+	Token string
+	App   *AppAuth
+	// WebhookSecret verifies X-Hub-Signature-256 of webhook deliveries; without it deliveries are refused.
+	WebhookSecret   string
+	IncludeArchived bool
+	Interval        time.Duration // between polling syncs; default 15 minutes
+	Concurrency     int           // GitHub requests in flight; default 8
+	MaxFileBytes    int           // larger descriptors and manifests are skipped with a finding; default 5 MiB
+	// Reserve, SecondaryWait: see Transport. Zero keeps the defaults (50 points, one minute).
+	Reserve       int
+	SecondaryWait time.Duration
+	// Base is the HTTP transport under everything (tests, proxies); nil: http.DefaultTransport.
+	Base http.RoundTripper
+}
+
+// Versions supplies newest package versions to the services the collector writes.
+type Versions interface {
+	catalog.VersionSource
+	// Warm looks up, concurrently, the packages not yet known, so FillLatest afterwards answers from the cache.
+	Warm(ctx context.Context, deps []catalog.Dependency)
+	// Describe says where versions come from, or why some are unknown, for the source status.
+	Describe() string
+}
+
+// Hub runs one Collector per organisation over one GitHub client, one rate-limit budget and one blob cache.
+type Hub struct {
+	cfg      Config
+	store    *store.DB
+	versions Versions
+	log      *slog.Logger
+	client   *gh.Client
+	tr       *Transport
+
+	collectors map[string]*Collector // by lower-case organisation
+
+	blobMu   sync.Mutex
+	inflight map[string]*blobCall
+
+	ctxMu sync.Mutex
+	ctx   context.Context // set by Run; webhook refreshes run under it
+	wg    sync.WaitGroup
+}
+
+type blobCall struct {
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+// New builds the collectors of cfg. versions may be nil (newest versions are then left empty).
+func New(db *store.DB, cfg Config, versions Versions, log *slog.Logger) (*Hub, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if len(cfg.Orgs) == 0 {
+		return nil, errors.New("github: no organisations configured")
+	}
+	if cfg.Token == "" && cfg.App == nil {
+		return nil, errors.New("github: configure a token or a GitHub App installation")
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 15 * time.Minute
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 5 << 20
+	}
+	tr := NewTransport(cfg.Base, db.SQL(), cfg.Concurrency)
+	if cfg.Reserve > 0 {
+		tr.Reserve = cfg.Reserve
+	}
+	if cfg.SecondaryWait > 0 {
+		tr.SecondaryWait = cfg.SecondaryWait
+	}
+	var base *url.URL
+	if cfg.APIURL != "" {
+		u, err := url.Parse(strings.TrimRight(cfg.APIURL, "/") + "/")
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("github: API URL %q must be an http(s) URL", cfg.APIURL)
+		}
+		base = u
+	}
+	var client *gh.Client
+	if cfg.App != nil {
+		itr, err := ghinstallation.New(tr, cfg.App.AppID, cfg.App.InstallationID, cfg.App.PrivateKey)
+		if err != nil {
+			return nil, fmt.Errorf("github: app installation %d: %w", cfg.App.InstallationID, err)
+		}
+		if base != nil {
+			itr.BaseURL = strings.TrimRight(base.String(), "/")
+		}
+		client = gh.NewClient(&http.Client{Transport: itr})
+	} else {
+		client = gh.NewClient(&http.Client{Transport: tr}).WithAuthToken(cfg.Token)
+	}
+	if base != nil {
+		client.BaseURL = base
+	}
+	h := &Hub{cfg: cfg, store: db, versions: versions, log: log, client: client, tr: tr,
+		collectors: map[string]*Collector{}, inflight: map[string]*blobCall{}, ctx: context.Background()}
+	for _, org := range cfg.Orgs {
+		org = strings.TrimSpace(org)
+		if org == "" {
+			continue
+		}
+		c := &Collector{hub: h, org: org, source: SourceName(org), db: db.SQL(), trigger: make(chan struct{}, 1)}
+		c.st = sources.Status{Name: c.source, Kind: Kind, State: sources.StateIdle, Versions: h.describeVersions()}
+		h.collectors[strings.ToLower(org)] = c
+	}
+	return h, nil
+}
+
+// SourceName is the catalog source of an organisation's services.
+func SourceName(org string) string { return "github:" + strings.ToLower(org) }
+
+// Collectors lists the collectors by organisation name.
+func (h *Hub) Collectors() []*Collector {
+	out := make([]*Collector, 0, len(h.collectors))
+	for _, c := range h.collectors {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].source < out[j].source })
+	return out
+}
+
+// Collector returns the collector of org, or nil.
+func (h *Hub) Collector(org string) *Collector { return h.collectors[strings.ToLower(org)] }
+
+// Run syncs every organisation now and then every Interval (or when triggered) until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	h.ctxMu.Lock()
+	h.ctx = ctx
+	h.ctxMu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range h.collectors {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.run(ctx, h.cfg.Interval) }()
+	}
+	wg.Wait()
+	h.wg.Wait()
+}
+
+// Rewrite writes every organisation's services again from what the collector holds, with fresh newest versions;
+// no GitHub request is made. The version refresher calls it after newest versions changed.
+func (h *Hub) Rewrite(ctx context.Context) error {
+	var errs []error
+	for _, c := range h.Collectors() {
+		if _, err := c.write(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Hub) describeVersions() string {
+	if h.versions == nil {
+		return "newest package versions unknown: no registry configured"
+	}
+	return h.versions.Describe()
+}
+
+// RateLimit is the budget left, as GitHub last reported it.
+func (h *Hub) RateLimit() *sources.RateLimit { return h.tr.RateLimit() }
+
+// Collector syncs one organisation.
+type Collector struct {
+	hub     *Hub
+	org     string
+	source  string
+	db      *sql.DB
+	trigger chan struct{}
+
+	syncMu  sync.Mutex // one sync at a time
+	writeMu sync.Mutex // one write of the organisation's services at a time
+	repoMu  [64]sync.Mutex
+
+	stMu sync.Mutex
+	st   sources.Status
+	cnt  *counters
+}
+
+var _ sources.Collector = (*Collector)(nil)
+
+// Name is the source name, "github:<org>".
+func (c *Collector) Name() string { return c.source }
+
+// Trigger asks for a sync soon; a trigger during a sync runs one more afterwards.
+func (c *Collector) Trigger() {
+	select {
+	case c.trigger <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Collector) run(ctx context.Context, interval time.Duration) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-c.trigger:
+		}
+		if err := c.Sync(ctx); err != nil && ctx.Err() == nil {
+			c.hub.log.Warn("github sync failed", "source", c.source, "err", err)
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(interval)
+	}
+}
+
+// Status implements sources.Collector.
+func (c *Collector) Status() sources.Status {
+	c.stMu.Lock()
+	st := c.st
+	if c.cnt != nil {
+		st.Requests = c.cnt.snapshot()
+	}
+	c.stMu.Unlock()
+	st.RateLimit = c.hub.RateLimit()
+	return st
+}
+
+// Detail implements sources.Collector.
+func (c *Collector) Detail(ctx context.Context) (sources.Detail, error) {
+	d := sources.Detail{Status: c.Status(), ItemErrors: []sources.ItemError{}}
+	if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM github_repos WHERE source = ?`, c.source).Scan(&d.Items); err != nil {
+		return d, err
+	}
+	rows, err := c.db.QueryContext(ctx, `SELECT full_name, error, error_at FROM github_repos WHERE source = ? AND error != ''
+		ORDER BY full_name`, c.source)
+	if err != nil {
+		return d, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e sources.ItemError
+		var at int64
+		if err := rows.Scan(&e.Item, &e.Error, &at); err != nil {
+			return d, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		d.ItemErrors = append(d.ItemErrors, e)
+	}
+	return d, rows.Err()
+}
+
+func (c *Collector) update(fn func(st *sources.Status)) {
+	c.stMu.Lock()
+	fn(&c.st)
+	c.stMu.Unlock()
+}
+
+// call runs a go-github call, waiting and repeating it when go-github itself refuses to send it because an
+// earlier answer reported the rate limit exhausted. (Answers that are rate-limit refusals are retried by the
+// Transport underneath.)
+func call[T any](ctx context.Context, fn func() (T, *gh.Response, error)) (T, *gh.Response, error) {
+	for attempt := 0; ; attempt++ {
+		v, resp, err := fn()
+		var rle *gh.RateLimitError
+		var are *gh.AbuseRateLimitError
+		wait := time.Duration(0)
+		switch {
+		case errors.As(err, &rle):
+			wait = time.Until(rle.Rate.Reset.Time) + time.Second
+		case errors.As(err, &are) && are.RetryAfter != nil:
+			wait = *are.RetryAfter
+		}
+		if wait <= 0 || attempt >= 3 {
+			return v, resp, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return v, resp, err
+		}
+	}
+}
+
+// Sync lists the organisation's repositories and brings the catalog up to date with them.
+func (c *Collector) Sync(ctx context.Context) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	cnt := &counters{}
+	ctx = withCounters(ctx, cnt)
+	c.stMu.Lock()
+	c.cnt = cnt
+	c.st.State, c.st.Message, c.st.Done, c.st.Total = sources.StateSyncing, "listing repositories", 0, 0
+	c.st.StartedAt, c.st.FinishedAt = time.Now().UTC(), time.Time{}
+	c.stMu.Unlock()
+
+	listed, err := c.list(ctx)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	stored, err := c.loadRows(ctx)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	keep := map[int64]bool{}
+	var work []repoMeta
+	for _, m := range listed {
+		if m.Archived && !c.hub.cfg.IncludeArchived {
+			continue
+		}
+		keep[m.ID] = true
+		if needsWork(stored[m.ID], m) {
+			work = append(work, m)
+		}
+	}
+	var gone []int64
+	for id := range stored {
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	if err := c.deleteRows(ctx, gone); err != nil {
+		return c.fail(ctx, err)
+	}
+	c.update(func(st *sources.Status) {
+		st.Total, st.Done = len(keep), len(keep)-len(work)
+		st.Message = fmt.Sprintf("reading %d changed of %d repositories", len(work), len(keep))
+	})
+
+	jobs := make(chan repoMeta)
+	var wg sync.WaitGroup
+	for range min(c.hub.cfg.Concurrency, max(len(work), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range jobs {
+				if err := c.refresh(ctx, m, ""); err != nil && ctx.Err() == nil {
+					c.hub.log.Debug("github repository failed", "repository", m.fullName(), "err", err)
+				}
+				c.update(func(st *sources.Status) { st.Done++ })
+			}
+		}()
+	}
+	for _, m := range work {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- m
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return c.fail(ctx, err)
+	}
+	n, err := c.write(ctx)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	c.hub.log.Info("github sync done", "source", c.source, "repositories", len(keep), "read", len(work),
+		"changed_services", n, "requests", cnt.total.Load(), "not_modified", cnt.notModified.Load())
+	return nil
+}
+
+func needsWork(row *repoRow, m repoMeta) bool {
+	return row == nil || row.Error != "" || row.PushedAt != m.PushedAt || row.DefaultBranch != m.DefaultBranch ||
+		row.MetaHash != m.hash() || row.FullName != m.fullName()
+}
+
+// list reads every repository of the organisation, 100 per page, following the Link header.
+func (c *Collector) list(ctx context.Context) ([]repoMeta, error) {
+	opts := &gh.RepositoryListByOrgOptions{Sort: "full_name", Direction: "asc", ListOptions: gh.ListOptions{PerPage: 100}}
+	var out []repoMeta
+	for {
+		repos, resp, err := call(ctx, func() ([]*gh.Repository, *gh.Response, error) {
+			return c.hub.client.Repositories.ListByOrg(ctx, c.org, opts)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range repos {
+			out = append(out, metaFromRepo(r))
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// fail records a sync that could not run, keeping the services of the last good sync.
+func (c *Collector) fail(ctx context.Context, err error) error {
+	msg := c.explain(err)
+	c.update(func(st *sources.Status) {
+		st.State, st.Message, st.FinishedAt = sources.StateError, msg, time.Now().UTC()
+	})
+	if ctx.Err() == nil {
+		_ = c.hub.store.PutSource(context.WithoutCancel(ctx), store.Source{Name: c.source, SyncedAt: time.Now().UTC(),
+			Status: sources.StateError, Message: msg})
+	}
+	return fmt.Errorf("sync github org %q: %w", c.org, err)
+}
+
+// explain turns a sync error into what an admin should do about it.
+func (c *Collector) explain(err error) string {
+	api := c.hub.client.BaseURL.String()
+	var er *gh.ErrorResponse
+	var rle *gh.RateLimitError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "sync interrupted (the portal is stopping)"
+	case errors.As(err, &rle):
+		return fmt.Sprintf("GitHub rate limit exhausted until %s; the sync resumes then", rle.Rate.Reset.UTC().Format(time.RFC3339))
+	case errors.As(err, &er) && er.Response != nil:
+		switch er.Response.StatusCode {
+		case http.StatusUnauthorized:
+			return fmt.Sprintf("GitHub rejected the credentials (401 %s): the token was revoked, has expired or is "+
+				"mistyped; set a valid one (ATRIUM_GITHUB_TOKEN, or github.token in the config file)", er.Message)
+		case http.StatusNotFound:
+			return fmt.Sprintf("organisation %q not found at %s (404): check its name in ATRIUM_GITHUB_ORGS; an "+
+				"organisation the token may not see also answers 404", c.org, api)
+		case http.StatusForbidden:
+			return fmt.Sprintf("GitHub refused access to organisation %q (403 %s): the token needs read access to "+
+				"repository metadata and contents, and SSO authorization where the organisation enforces it", c.org, er.Message)
+		}
+		return fmt.Sprintf("GitHub answered %d: %s", er.Response.StatusCode, er.Message)
+	case errors.As(err, &ne):
+		return fmt.Sprintf("cannot reach GitHub at %s: %v", api, err)
+	}
+	return err.Error()
+}
+
+// refresh brings one repository's row up to date: the default branch's head, its tree when the head moved, the
+// wanted files not yet cached, and the services they describe. head, when known (from a push), saves asking for it.
+// A failure is recorded on the repository's row; its previous services stay.
+func (c *Collector) refresh(ctx context.Context, m repoMeta, head string) error {
+	mu := &c.repoMu[uint64(m.ID)%uint64(len(c.repoMu))]
+	mu.Lock()
+	defer mu.Unlock()
+	row, err := c.loadRow(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if err := c.read(ctx, m, row, head); err != nil {
+		msg := c.repoError(err)
+		if row == nil {
+			row = &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, Files: map[string]fileRef{}}
+		}
+		row.Error, row.ErrorAt = msg, time.Now().UTC()
+		if serr := c.saveRow(context.WithoutCancel(ctx), row); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("repository %s: %w", m.fullName(), err)
+	}
+	return nil
+}
+
+func (c *Collector) repoError(err error) string {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return fmt.Sprintf("GitHub answered %d to %s %s: %s", er.Response.StatusCode, er.Response.Request.Method,
+			er.Response.Request.URL.Path, er.Message)
+	}
+	return err.Error()
+}
+
+func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head string) error {
+	owner, name := m.Owner, m.Name
+	if head == "" && row != nil && row.Error == "" && row.PushedAt == m.PushedAt && row.DefaultBranch == m.DefaultBranch {
+		head = row.Head // nobody pushed: only metadata changed
+	} else if head == "" {
+		last := ""
+		if row != nil && row.DefaultBranch == m.DefaultBranch {
+			last = row.Head
+		}
+		sha, resp, err := call(ctx, func() (string, *gh.Response, error) {
+			return c.hub.client.Repositories.GetCommitSHA1(ctx, owner, name, m.DefaultBranch, last)
+		})
+		switch {
+		case resp != nil && resp.StatusCode == http.StatusNotModified:
+			head = last
+		case resp != nil && resp.StatusCode == http.StatusConflict: // "Git Repository is empty."
+			head = ""
+		case err != nil:
+			return err
+		default:
+			head = sha
+		}
+	}
+	files := map[string]fileRef{}
+	var notes []catalog.Finding
+	if row != nil && head == row.Head && row.Error == "" {
+		files, notes = row.Files, row.Notes
+	} else if head != "" {
+		tree, _, err := call(ctx, func() (*gh.Tree, *gh.Response, error) {
+			return c.hub.client.Git.GetTree(ctx, owner, name, head, true)
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range tree.Entries {
+			if e.GetType() != "blob" || !catalog.WantedFile(e.GetPath()) {
+				continue
+			}
+			files[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
+		}
+		if tree.GetTruncated() {
+			notes = append(notes, catalog.Finding{Severity: catalog.SeverityWarning, Source: "github",
+				Summary: "Repository tree too large to list whole",
+				Detail:  "GitHub truncated the recursive tree listing; descriptors or manifests deep in the tree may be missing."})
+		}
+	}
+	contents, notes2, err := c.hub.contents(ctx, owner, name, files)
+	if err != nil {
+		return err
+	}
+	notes = append(notes, notes2...)
+	snap := catalog.RepoSnapshot{Name: m.Name, URL: m.URL, Provider: Kind, DefaultBranch: m.DefaultBranch, Head: head,
+		Description: m.Description, Language: m.Language, Topics: m.Topics, Files: contents}
+	svcs := catalog.ParseRepository(snap, c.source)
+	for i := range svcs {
+		svcs[i].Findings = append(svcs[i].Findings, notes...)
+	}
+	return c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
+		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs})
+}
+
+// contents returns the wanted files' contents: from the blob cache, or fetched once per SHA.
+func (h *Hub) contents(ctx context.Context, owner, repo string, files map[string]fileRef) (map[string][]byte, []catalog.Finding, error) {
+	var shas []string
+	var notes []catalog.Finding
+	for p, f := range files {
+		if f.Size > h.cfg.MaxFileBytes {
+			notes = append(notes, catalog.Finding{Severity: catalog.SeverityWarning, Source: "github",
+				Summary: fmt.Sprintf("%s skipped: %d bytes", p, f.Size),
+				Detail:  fmt.Sprintf("Files over %d bytes are not read; dependencies it lists are missing.", h.cfg.MaxFileBytes)})
+			continue
+		}
+		shas = append(shas, f.SHA)
+	}
+	have, err := blobsFromStore(ctx, h.store.SQL(), shas)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string][]byte{}
+	for p, f := range files {
+		if f.Size > h.cfg.MaxFileBytes {
+			continue
+		}
+		b, ok := have[f.SHA]
+		if !ok {
+			if b, err = h.blob(ctx, owner, repo, f.SHA); err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w", p, err)
+			}
+			have[f.SHA] = b
+		}
+		out[p] = b
+	}
+	sort.Slice(notes, func(i, j int) bool { return notes[i].Summary < notes[j].Summary })
+	return out, notes, nil
+}
+
+// blob fetches one blob, at most once at a time per SHA across all organisations, and caches it.
+func (h *Hub) blob(ctx context.Context, owner, repo, sha string) ([]byte, error) {
+	h.blobMu.Lock()
+	if cl, ok := h.inflight[sha]; ok {
+		h.blobMu.Unlock()
+		select {
+		case <-cl.done:
+			return cl.data, cl.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	cl := &blobCall{done: make(chan struct{})}
+	h.inflight[sha] = cl
+	h.blobMu.Unlock()
+	defer func() {
+		h.blobMu.Lock()
+		delete(h.inflight, sha)
+		h.blobMu.Unlock()
+		close(cl.done)
+	}()
+	// Another repository may have stored it since the caller looked.
+	if have, err := blobsFromStore(ctx, h.store.SQL(), []string{sha}); err == nil && have[sha] != nil {
+		cl.data = have[sha]
+		return cl.data, nil
+	}
+	cl.data, _, cl.err = call(ctx, func() ([]byte, *gh.Response, error) {
+		return h.client.Git.GetBlobRaw(ctx, owner, repo, sha)
+	})
+	if cl.err == nil {
+		if BlobSHA(cl.data) != sha {
+			cl.err = fmt.Errorf("blob %s: content does not match its SHA", sha)
+			return nil, cl.err
+		}
+		_, cl.err = h.store.SQL().ExecContext(ctx, `INSERT OR IGNORE INTO github_blobs(sha, content) VALUES (?, ?)`, sha, cl.data)
+	}
+	return cl.data, cl.err
+}
+
+// write makes the organisation's services in the catalog exactly those of its repositories, with newest versions,
+// and records the source's freshness. It returns how many services changed.
+func (c *Collector) write(ctx context.Context) (int, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	rows, err := c.loadRows(ctx)
+	if err != nil {
+		return 0, err
+	}
+	list := make([]*repoRow, 0, len(rows))
+	for _, r := range rows {
+		list = append(list, r)
+	}
+	sort.Slice(list, func(i, j int) bool { return strings.ToLower(list[i].FullName) < strings.ToLower(list[j].FullName) })
+	// Names held by other sources (another organisation, a future collector) are not taken over.
+	taken := map[string]string{}
+	q, err := c.db.QueryContext(ctx, `SELECT name, source FROM services WHERE source != ?`, c.source)
+	if err != nil {
+		return 0, err
+	}
+	for q.Next() {
+		var n, s string
+		if err := q.Scan(&n, &s); err != nil {
+			q.Close()
+			return 0, err
+		}
+		taken[n] = s
+	}
+	q.Close()
+	var svcs []catalog.Service
+	from := map[string]string{}
+	for _, r := range list {
+		var conflicts []string
+		for _, s := range r.Services {
+			switch {
+			case taken[s.Name] != "":
+				conflicts = append(conflicts, fmt.Sprintf("service %q is already provided by source %s", s.Name, taken[s.Name]))
+			case from[s.Name] != "":
+				conflicts = append(conflicts, fmt.Sprintf("service %q is already provided by repository %s", s.Name, from[s.Name]))
+			default:
+				from[s.Name] = r.FullName
+				svcs = append(svcs, s)
+			}
+		}
+		if len(conflicts) > 0 {
+			msg := strings.Join(conflicts, "; ") + "; rename it in this repository's descriptor"
+			if r.Error != msg {
+				if err := c.setRowError(ctx, r.ID, msg); err != nil {
+					return 0, err
+				}
+				r.Error = msg
+			}
+		}
+	}
+	if c.hub.versions != nil {
+		var deps []catalog.Dependency
+		for _, s := range svcs {
+			deps = append(deps, s.Dependencies...)
+		}
+		c.hub.versions.Warm(ctx, deps)
+		for _, err := range catalog.FillLatest(ctx, svcs, c.hub.versions) {
+			c.hub.log.Debug("newest version unknown", "err", err)
+		}
+	}
+	n, err := c.hub.store.ReplaceSource(ctx, c.source, svcs)
+	if err != nil {
+		return 0, err
+	}
+	errCount := 0
+	for _, r := range list {
+		if r.Error != "" {
+			errCount++
+		}
+	}
+	state, msg := sources.StateOK, fmt.Sprintf("%d repositories, %d services", len(list), len(svcs))
+	if errCount > 0 {
+		state = sources.StatePartial
+		msg += fmt.Sprintf("; %d repositories failed (see their errors)", errCount)
+	}
+	now := time.Now().UTC()
+	vmsg := c.hub.describeVersions()
+	c.update(func(st *sources.Status) {
+		if st.State != sources.StateSyncing || st.Done >= st.Total {
+			st.State, st.Message, st.FinishedAt = state, msg, now
+		}
+		st.Errors, st.Services, st.Versions = errCount, len(svcs), vmsg
+	})
+	return n, c.hub.store.PutSource(ctx, store.Source{Name: c.source, SyncedAt: now, Status: state, Message: msg})
+}
+
+// BlobSHA is git's SHA of a blob's content; GitHub addresses blobs by it.
+func BlobSHA(content []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(content))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// refreshOne refreshes one repository and rewrites the organisation's services: the webhook path.
+func (c *Collector) refreshOne(ctx context.Context, m repoMeta, head string) error {
+	cnt := &counters{}
+	ctx = withCounters(ctx, cnt)
+	err := c.refresh(ctx, m, head)
+	if _, werr := c.write(ctx); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// remove forgets a repository (deleted, archived, transferred away) and rewrites the organisation's services.
+func (c *Collector) remove(ctx context.Context, id int64) error {
+	if err := c.deleteRows(ctx, []int64{id}); err != nil {
+		return err
+	}
+	_, err := c.write(ctx)
+	return err
+}
