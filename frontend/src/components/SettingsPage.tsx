@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, isAbortError, type Settings } from '../api/client';
+import { useMe } from '../hooks/useMe';
 import { ErrorState } from './Notice';
 
 const FORM_FIELDS = ['portal_url', 'token'];
@@ -25,6 +26,7 @@ export function SettingsPage() {
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState('');
+  const { reload: reloadMe } = useMe();
 
   useEffect(() => {
     const controller = new AbortController();
@@ -50,6 +52,7 @@ export function SettingsPage() {
       setSettings(next);
       setPortalUrl(next.portal_url);
       setToken('');
+      reloadMe(); // a new portal or token: the user may be someone else now
       setSaved(
         next.mode === 'local'
           ? 'Switched to local demo mode: the portal runs inside this app on a demo catalog.'

@@ -5,6 +5,8 @@ describe('approvalNeed', () => {
   it('says before submitting whether and by whom a request must be approved', () => {
     expect(approvalNeed({ name: 'dev', regions: ['eu-west-1'], delivery: 'preview', approvers: [] })).toEqual({
       needed: false,
+      headline: 'No approval needed in dev',
+      detail: 'it runs as soon as you send it.',
       text: 'No approval needed in dev: it runs as soon as you send it.',
     });
     const prod = approvalNeed({ name: 'production', regions: ['eu-west-1'], delivery: 'gitops', approvers: ['platform_approver'] });

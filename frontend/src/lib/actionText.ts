@@ -20,18 +20,24 @@ export function approversText(approvers: readonly ApproverRole[], team?: string)
 
 export interface ApprovalNeed {
   needed: boolean;
+  /** "Needs approval in production" */
+  headline: string;
+  /** Whose approval, and what follows. */
+  detail: string;
+  /** headline: detail */
   text: string;
 }
 
 /** Whether a request in env needs an approval before it runs, and whose — said before the user submits. */
 export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNeed {
-  if (env.approvers.length === 0) {
-    return { needed: false, text: `No approval needed in ${env.name}: it runs as soon as you send it.` };
-  }
-  return {
-    needed: true,
-    text: `Needs approval in ${env.name}: ${approversText(env.approvers, team)} must approve it before it runs. Nobody approves their own request.`,
-  };
+  const [headline, detail] =
+    env.approvers.length === 0
+      ? [`No approval needed in ${env.name}`, 'it runs as soon as you send it.']
+      : [
+          `Needs approval in ${env.name}`,
+          `${approversText(env.approvers, team)} must approve it before it runs. Nobody approves their own request.`,
+        ];
+  return { needed: env.approvers.length > 0, headline, detail, text: `${headline}: ${detail}` };
 }
 
 /** What delivery in env does, in a sentence. */
