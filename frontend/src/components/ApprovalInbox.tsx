@@ -26,10 +26,12 @@ const COLUMNS = [
 
 /** The approver's inbox: pending requests the user may decide on, oldest first; approve or reject with a reason. */
 export function ApprovalInbox() {
-  const { me } = useMe();
+  const { me, error: meError } = useMe();
   const now = useNow();
+  // Wait for /me before asking for the inbox; if /me cannot be had, ask anyway and show what the portal says.
+  const known = me !== null || meError !== null;
   const allowed = !me || can(me, 'actions:approve');
-  const list = useLoad((signal) => api.listApprovals(signal), 'inbox', { pollMs: () => INBOX_POLL_MS, enabled: allowed });
+  const list = useLoad((signal) => api.listApprovals(signal), 'inbox', { pollMs: () => INBOX_POLL_MS, enabled: known && allowed });
   const [deciding, setDeciding] = useState<Action | null>(null);
   const [done, setDone] = useState<Action | null>(null);
   const { reload } = list;

@@ -189,10 +189,12 @@ function ExportButton({ filters }: { filters: AuditFilters }) {
 
 /** Every change and decision (tokens, requests, approvals, runs): filterable, virtualised, exportable as JSON lines. */
 export function AuditLogTable({ filters }: { filters: AuditFilters }) {
-  const { me } = useMe();
+  const { me, error: meError } = useMe();
   const now = useNow();
+  // Wait for /me before asking for the log; if /me cannot be had, ask anyway and show what the portal says.
+  const known = me !== null || meError !== null;
   const allowed = !me || can(me, 'audit:read');
-  const log = useAuditPages(filters, allowed);
+  const log = useAuditPages(filters, known && allowed);
   const [selected, setSelected] = useState<AuditEvent | null>(null);
 
   if (!allowed) {

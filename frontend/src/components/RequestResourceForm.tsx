@@ -137,7 +137,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
       setFailure(apiErr);
       const firstServer = REQUEST_FIELDS.find((f) => fields[f]);
       if (firstServer) document.getElementById(fieldId(firstServer))?.focus();
-      else window.setTimeout(() => failureRef.current?.scrollIntoView({ block: 'nearest' }), 0);
+      else window.setTimeout(() => failureRef.current?.scrollIntoView?.({ block: 'nearest' }), 0);
     } finally {
       inFlight.current = false;
       setSending(false);

@@ -230,11 +230,13 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
 
 /** API tokens for admins: list (revoked ones too), create with the secret shown once, revoke with confirmation. */
 export function TokenAdmin() {
-  const { me } = useMe();
+  const { me, error: meError } = useMe();
   const now = useNow();
+  // Wait for /me before asking for tokens; if /me cannot be had, ask anyway and show what the portal says.
+  const known = me !== null || meError !== null;
   const allowed = !me || can(me, 'tokens:manage');
-  const list = useLoad((signal) => api.listTokens(signal), 'tokens', { enabled: allowed });
-  const teams = useLoad((signal) => api.listTeams(signal), 'teams', { enabled: allowed });
+  const list = useLoad((signal) => api.listTokens(signal), 'tokens', { enabled: known && allowed });
+  const teams = useLoad((signal) => api.listTeams(signal), 'teams', { enabled: known && allowed });
   const [created, setCreated] = useState<TokenCreated | null>(null);
   const [revoking, setRevoking] = useState<Token | null>(null);
   const [revokeBusy, setRevokeBusy] = useState(false);
