@@ -130,10 +130,9 @@ type ExportState =
   | { kind: 'done'; file: SavedFile; events: number; text: string }
   | { kind: 'error'; error: ApiError };
 
-function ExportButton({ filters }: { filters: AuditFilters }) {
+/** The JSON lines export of what the filters match: progress while it pages, then a saved file and where it went. */
+function useAuditExport(filters: AuditFilters) {
   const [state, setState] = useState<ExportState>({ kind: 'idle' });
-  const [copied, setCopied] = useState('');
-  const desktop = inDesktopWindow();
   useEffect(
     () => () => {
       if (state.kind === 'done') URL.revokeObjectURL(state.file.url);
@@ -141,7 +140,6 @@ function ExportButton({ filters }: { filters: AuditFilters }) {
     [state],
   );
   const run = async () => {
-    setCopied('');
     setState({ kind: 'running', events: 0 });
     try {
       const out = await exportAuditLines(auditQuery(filters), (events) => setState({ kind: 'running', events }));
@@ -151,38 +149,40 @@ function ExportButton({ filters }: { filters: AuditFilters }) {
       setState({ kind: 'error', error: asApiError(err) });
     }
   };
+  return { state, run };
+}
+
+function ExportStatus({ state }: { state: ExportState }) {
+  const [copied, setCopied] = useState('');
+  const desktop = inDesktopWindow();
+  if (state.kind === 'error') {
+    return (
+      <p className="inline-error" role="alert">
+        The export failed: {state.error.message}
+      </p>
+    );
+  }
+  if (state.kind !== 'done') return null;
   return (
-    <div className="export">
-      <button type="button" className="button" disabled={state.kind === 'running'} onClick={() => void run()}>
-        {state.kind === 'running' ? `Exporting… ${state.events.toLocaleString('en-US')} events` : 'Export JSON lines'}
+    <div className="export-done" role="status" data-testid="export-status">
+      <span>
+        Exported {count(state.events, 'event')} ({formatBytes(state.file.bytes)}) matching these filters as{' '}
+        <a href={state.file.url} download={state.file.name} data-testid="export-link">
+          {state.file.name}
+        </a>
+        .{' '}
+        {desktop
+          ? 'The desktop window may not save downloads: if no file appeared in your Downloads folder, copy the lines and paste them into a file, or export from a browser (atrium web).'
+          : 'Your browser saved it to its downloads folder (usually Downloads); click the name to save it again.'}
+      </span>
+      <button
+        type="button"
+        className="button button-link"
+        onClick={() => void copyText(state.text).then((ok) => setCopied(ok ? 'Copied to the clipboard.' : 'Copying failed; use the link instead.'))}
+      >
+        Copy the JSON lines
       </button>
-      {state.kind === 'done' && (
-        <div className="export-done" role="status" data-testid="export-status">
-          <p>
-            Exported {count(state.events, 'event')} ({formatBytes(state.file.bytes)}) matching these filters as{' '}
-            <a href={state.file.url} download={state.file.name} data-testid="export-link">
-              {state.file.name}
-            </a>
-            .{' '}
-            {desktop
-              ? 'The desktop window may not save downloads: if no file appeared in your Downloads folder, copy the lines and paste them into a file, or export from a browser (atrium web).'
-              : 'Your browser saved it to its downloads folder (usually Downloads); click the name to save it again.'}
-          </p>
-          <button
-            type="button"
-            className="button button-link"
-            onClick={() => void copyText(state.text).then((ok) => setCopied(ok ? 'Copied to the clipboard.' : 'Copying failed; use the link instead.'))}
-          >
-            Copy the JSON lines
-          </button>
-          {copied && <span className="muted"> {copied}</span>}
-        </div>
-      )}
-      {state.kind === 'error' && (
-        <p className="form-error" role="alert">
-          The export failed: {state.error.message}
-        </p>
-      )}
+      {copied && <span className="muted">{copied}</span>}
     </div>
   );
 }
@@ -196,6 +196,7 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
   const allowed = !me || can(me, 'audit:read');
   const log = useAuditPages(filters, known && allowed);
   const [selected, setSelected] = useState<AuditEvent | null>(null);
+  const exporter = useAuditExport(filters);
 
   if (!allowed) {
     return (
@@ -230,9 +231,14 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
         <span className="catalog-total" data-testid="audit-total" aria-live="polite">
           {log.events.length > 0 ? `${count(log.events.length, 'event')}${log.nextBefore !== undefined ? '+' : ''}` : ''}
         </span>
-        <ExportButton filters={filters} />
+        <button type="button" className="button" disabled={exporter.state.kind === 'running'} onClick={() => void exporter.run()}>
+          {exporter.state.kind === 'running'
+            ? `Exporting… ${exporter.state.events.toLocaleString('en-US')} events`
+            : 'Export JSON lines'}
+        </button>
       </div>
       <FilterForm filters={filters} />
+      <ExportStatus key={exporter.state.kind === 'done' ? exporter.state.file.url : exporter.state.kind} state={exporter.state} />
       {log.error && log.events.length > 0 && (
         <div className="inline-error" role="alert">
           Loading more failed: {log.error.message}{' '}

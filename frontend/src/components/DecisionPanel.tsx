@@ -58,7 +58,7 @@ export function DecisionPanel({ action, mayDecide, reason, onDecided, compact }:
         </p>
       )}
       <div className="field">
-        <label htmlFor={`${id}-reason`}>Reason {compact ? '' : '(shown to the requester; required to reject)'}</label>
+        <label htmlFor={`${id}-reason`}>Reason (shown to the requester; required to reject)</label>
         <textarea
           id={`${id}-reason`}
           rows={compact ? 2 : 3}
