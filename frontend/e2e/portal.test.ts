@@ -149,6 +149,31 @@ describe('self-service through a team portal', () => {
     );
   });
 
+  it('says when the portal refuses a revoked token, without hiding the app, and takes a new one in Settings', async () => {
+    const old = await portalApi<TokenCreated>(portal.base, portal.token, 'POST', '/api/v1/tokens', {
+      name: 'Ana, old laptop',
+      subject: 'ana',
+      grants: [{ role: 'developer', team: 'payments' }],
+    });
+    await portalApi(portal.base, portal.token, 'DELETE', `/api/v1/tokens/${old.token.id}`);
+    await page.goto(`${atrium.base}/#/settings`);
+    await page.getByLabel('Token').fill(old.secret);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const chip = page.getByTestId('identity');
+    await expect.poll(() => chip.textContent(), WAIT).toBe('token refused');
+    expect(await chip.getAttribute('title')).toContain('The team portal refused your sign-in (invalid or revoked token)');
+    expect(await page.getByTestId('signin-status').textContent()).toContain('invalid or revoked token');
+    expect(await page.getByText('Atrium needs its launch token').count()).toBe(0);
+    expect(await navItems(page)).toEqual(['Catalog', 'Self-service', 'Settings']);
+    await screenshot(page, 'portal-token-refused');
+
+    await page.getByLabel('Token').fill(developerSecret);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect.poll(() => chip.textContent(), WAIT).toBe('anadeveloper of payments');
+    expect(await page.getByTestId('signin-status').textContent()).toContain('ana with an API token');
+    expect(await page.getByTestId('signin-status').textContent()).toContain('Sign-in methodsAPI tokens');
+  });
+
   it('says a request was NOT sent when the portal is down, and keeps what was typed', async () => {
     // Back to Ana (the approver may not request): the desktop's settings, as the Settings page would set them.
     const res0 = await fetch(`${atrium.base}/api/v1/settings`, {

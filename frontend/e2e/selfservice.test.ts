@@ -192,4 +192,25 @@ describe('self-service in local mode', () => {
     expect(await page.getByTestId('export-status').textContent()).toContain('downloads folder');
     await screenshot(page, 'audit-export');
   });
+
+  it('requests an SNS topic with an SQS subscription in dev, and previews both', async () => {
+    await page.goto(`${atrium.base}/#/self-service/new?service=payments-api`);
+    await page.getByText('Owned by team payments; the request is made for that team.').waitFor(WAIT);
+    await page.getByLabel(/SNS topic/).check();
+    await page.getByLabel('Name', { exact: true }).fill('payments-updates');
+    await page.getByLabel('Subscribe an SQS queue to the topic').check();
+    const queue = page.getByLabel('SQS queue to subscribe');
+    await queue.fill('payments events');
+    await page.getByText("may contain only letters, digits, hyphens and underscores (found ' ')").waitFor(WAIT);
+    await queue.fill('payments-events');
+    await page.getByLabel(/Raw message delivery/).check();
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await actionIdFromUrl(page);
+    await expect.poll(() => page.locator('.action-header .badge').textContent(), WAIT).toBe('succeeded');
+    const tf = (await page.getByTestId('result-terraform').textContent()) ?? '';
+    expect(tf).toContain('resource "aws_sns_topic"');
+    expect(tf).toContain('aws_sns_topic_subscription');
+    expect(tf).toContain('raw_message_delivery');
+    await screenshot(page, 'selfservice-sns-succeeded');
+  });
 });

@@ -172,10 +172,30 @@ async function send(method: string, path: string, opts: RequestOptions, accept: 
   if (!res.ok) {
     const text = await res.text().catch(() => '');
     const err = parseApiError(res.status, res.statusText, text);
-    if (res.status === 401) unauthorizedListeners.forEach((l) => l(err));
+    if (res.status === 401) {
+      if (isPortalChallenge(res.headers.get('WWW-Authenticate'))) throw portalRefused(err);
+      unauthorizedListeners.forEach((l) => l(err));
+    }
     throw err;
   }
   return res;
+}
+
+/**
+ * Whether a 401 is the team portal's (forwarded by the local API: realm "atrium") rather than the local API's own
+ * (realm "atrium-web": the browser lacks the launch token). The portal's means the user's portal token is
+ * missing, revoked or expired — something to fix in Settings, not a reason to hide the app.
+ */
+export function isPortalChallenge(header: string | null): boolean {
+  return header !== null && /realm="atrium"/.test(header);
+}
+
+function portalRefused(err: ApiError): ApiError {
+  return new ApiError(
+    401,
+    'portal_unauthorized',
+    `The team portal refused your sign-in (${err.message}). Paste a valid API token in Settings, or ask an admin for one.`,
+  );
 }
 
 async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {

@@ -1,5 +1,6 @@
 import { useMe } from '../hooks/useMe';
 import { grantLabel, roleSummary } from '../lib/permissions';
+import { SETTINGS_HASH } from '../lib/router';
 
 const VIA: Record<string, string> = { local: 'the local demo (you are its admin)', token: 'an API token', oidc: 'single sign-on (OIDC)' };
 
@@ -7,10 +8,18 @@ const VIA: Record<string, string> = { local: 'the local demo (you are its admin)
 export function IdentityChip() {
   const { me, error } = useMe();
   if (!me) {
+    if (!error) {
+      return (
+        <span className="identity-chip identity-unknown" data-testid="identity" title="Asking the portal who you are…">
+          …
+        </span>
+      );
+    }
+    // The portal refused the token, or cannot be reached: say so, and lead to where it is fixed.
     return (
-      <span className="identity-chip identity-unknown" data-testid="identity" title={error?.message ?? 'Asking the portal who you are…'}>
-        {error ? 'not signed in' : '…'}
-      </span>
+      <a className="identity-chip identity-unknown" data-testid="identity" href={SETTINGS_HASH} title={error.message}>
+        {error.code === 'portal_unauthorized' ? 'token refused' : 'not signed in'}
+      </a>
     );
   }
   const grants = me.grants.map(grantLabel).join(', ') || 'none';

@@ -5,8 +5,11 @@ export interface MeState {
   /** Who the user is for the portal in use; null until it answered (or when it cannot be reached). */
   me: Me | null;
   error: ApiError | null;
-  /** Ask again, e.g. after the token changed in Settings. */
-  reload: () => void;
+  /**
+   * Ask again. forget: the user may be someone else now (another token was saved in Settings), so the identity
+   * held so far is dropped at once rather than kept while the portal answers.
+   */
+  reload: (opts?: { forget?: boolean }) => void;
 }
 
 export const MeContext = createContext<MeState>({ me: null, error: null, reload: () => undefined });
@@ -36,7 +39,10 @@ export function useMeLoader(portalKey: string): MeState {
     );
     return () => controller.abort();
   }, [portalKey, attempt]);
-  const reload = useCallback(() => setAttempt((n) => n + 1), []);
+  const reload = useCallback((opts?: { forget?: boolean }) => {
+    if (opts?.forget) setState((s) => ({ ...s, me: null, error: null }));
+    setAttempt((n) => n + 1);
+  }, []);
   const current = state.key === portalKey;
   return { me: current ? state.me : null, error: current ? state.error : null, reload };
 }
