@@ -74,7 +74,7 @@ export function App() {
     wasOffline.current = offline;
   }, [offline, reloadMe]);
   const mayApprove = can(me, 'actions:approve');
-  const waiting = useApprovalCount(mayApprove, portalKey);
+  const waiting = useApprovalCount(mayApprove, `${portalKey}|${me?.subject ?? ''}`);
 
   useEffect(() => onUnauthorized(setDenied), []);
 

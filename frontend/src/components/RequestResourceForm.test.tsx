@@ -181,3 +181,48 @@ describe('RequestResourceForm', () => {
     expect(screen.queryByRole('form')).toBeNull();
   });
 });
+
+describe('RequestResourceForm service picker', () => {
+  it('finds services as you type, keeps the text while you edit a choice, and marks services of other teams', async () => {
+    fakeApi({
+      rows: [
+        { ...makeRow('payments-api', 'payments') },
+        { ...makeRow('payments-ledger', 'payments') },
+        { ...makeRow('search-api', 'search') },
+      ],
+      services,
+    });
+    renderForm(DEVELOPER, '');
+    const picker = await screen.findByRole('combobox', { name: 'Service' });
+    fireEvent.focus(picker);
+    fireEvent.change(picker, { target: { value: 'api' } });
+    const option = await screen.findByRole('option', { name: /search-api/ });
+    expect(option.textContent).toContain('not your team');
+    fireEvent.click(await screen.findByRole('option', { name: /payments-api/ }));
+    expect(await screen.findByText('Owned by team payments; the request is made for that team.')).toBeTruthy();
+    fireEvent.change(picker, { target: { value: 'payments-ap' } });
+    expect((picker as HTMLInputElement).value).toBe('payments-ap');
+  });
+
+  it('says when the service in the URL is not in the catalog', async () => {
+    fakeApi({ services });
+    renderForm(ADMIN, 'no-such-service');
+    expect(await screen.findByText('no service named no-such-service in the catalog: search for it')).toBeTruthy();
+  });
+});
+
+function makeRow(name: string, owner: string) {
+  return {
+    name,
+    description: '',
+    owner,
+    language: 'Go',
+    lifecycle: 'production',
+    type: 'service',
+    repository: '',
+    tags: [],
+    synced_at: new Date().toISOString(),
+    findings: 0,
+    outdated: 0,
+  };
+}

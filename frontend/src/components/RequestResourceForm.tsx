@@ -71,7 +71,13 @@ export function RequestResourceForm({ service, portalKey }: Props) {
     api.getService(service, controller.signal).then(
       (s) => setDraft((d) => (d.service === service ? { ...d, team: s.owner } : d)),
       (err: unknown) => {
-        if (!isAbortError(err)) setDraft((d) => (d.service === service ? { ...d, service: '', team: '' } : d));
+        if (isAbortError(err)) return;
+        setDraft((d) => (d.service === service ? { ...d, service: '', team: '' } : d));
+        const apiErr = asApiError(err);
+        setServerProblems((p) => ({
+          ...p,
+          service: apiErr.status === 404 ? `no service named ${service} in the catalog: search for it` : apiErr.message,
+        }));
       },
     );
     return () => controller.abort();

@@ -24,7 +24,10 @@ export function ServicePicker({ id, value, onChange, mayRequestFor, invalid, des
   const listId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
 
-  useEffect(() => setText(value), [value]);
+  // A service chosen from outside (the URL) shows in the box; clearing the choice while typing keeps the text.
+  useEffect(() => {
+    if (value) setText(value);
+  }, [value]);
 
   useEffect(() => {
     if (!open) return;
