@@ -1,7 +1,7 @@
 // Starts a real `atrium web` on a free loopback port with a fresh data directory, and a real Chromium that may
 // talk to nothing but 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,14 @@ export interface Atrium {
   log: () => string;
 }
 
-export async function startAtrium(): Promise<Atrium> {
+export interface AtriumOptions {
+  /** A team portal to connect to (`--portal`); default local mode. */
+  portal?: string;
+  /** The user's token for that portal (`--token`). */
+  token?: string;
+}
+
+export async function startAtrium(opts: AtriumOptions = {}): Promise<Atrium> {
   const bin = process.env.ATRIUM_BIN ?? resolve(frontendDir, '../atrium');
   if (!existsSync(bin)) {
     throw new Error(
@@ -30,8 +37,14 @@ export async function startAtrium(): Promise<Atrium> {
     );
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'atrium-e2e-'));
-  const proc: ChildProcess = spawn(bin, ['web', '--addr', '127.0.0.1:0', '--data', dataDir], {
+  const args = ['web', '--addr', '127.0.0.1:0', '--data', dataDir];
+  if (opts.portal) args.push('--portal', opts.portal);
+  if (opts.token) args.push('--token', opts.token);
+  const proc: ChildProcess = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The token store falls back to a file in the data directory when no OS keyring answers; keep tests off
+    // any keyring of the machine running them.
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'disabled:' },
   });
   let stdout = '';
   let stderr = '';
@@ -86,12 +99,37 @@ export interface Portal {
   stop: () => Promise<void>;
 }
 
+export interface PortalOptions {
+  /** The portal's YAML configuration (OIDC, action environments), written to a file passed as --config. */
+  config?: string;
+}
+
+/** Environments that preview actions (render the Terraform, create nothing), as a team portal might be set up. */
+export const PREVIEW_CONFIG = `actions:
+  worker:
+    poll: 1s
+  environments:
+    dev:
+      regions: [eu-west-1]
+      delivery: preview
+      approvers: []
+    production:            # approvers absent: a platform approver
+      regions: [eu-west-1, us-east-1]
+      delivery: preview
+`;
+
 /** Starts a real `atrium serve` (the portal API server) on a free loopback port, seeded with the demo catalog. */
-export async function startPortal(): Promise<Portal> {
+export async function startPortal(opts: PortalOptions = {}): Promise<Portal> {
   const bin = process.env.ATRIUM_BIN ?? resolve(frontendDir, '../atrium');
   const dataDir = mkdtempSync(join(tmpdir(), 'atrium-e2e-portal-'));
   const token = `atr_e2e_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-  const proc: ChildProcess = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--demo', 'on'], {
+  const args = ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--demo', 'on'];
+  if (opts.config !== undefined) {
+    const file = join(dataDir, 'atrium.yaml');
+    writeFileSync(file, opts.config);
+    args.push('--config', file);
+  }
+  const proc: ChildProcess = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ATRIUM_ADMIN_TOKEN: token },
   });
@@ -140,7 +178,7 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** A browser context at 1280×800 whose requests to anything but 127.0.0.1 are refused. */
 export async function newContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   await context.route('**/*', (route) => {
     const host = new URL(route.request().url()).hostname;
     return host === '127.0.0.1' ? route.continue() : route.abort('blockedbyclient');
@@ -153,4 +191,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(resultsDir, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/** Calls the portal API directly with a bearer token, as a script or another tool would. */
+export async function portalApi<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
 }

@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
-import { fakeApi } from './test/fakeApi';
+import { DEVELOPER, fakeApi, makeAction } from './test/fakeApi';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -29,5 +29,49 @@ describe('App', () => {
     expect(await screen.findByRole('heading', { name: 'Settings' })).toBeTruthy();
     await waitFor(() => expect(usage()).toContainEqual({ kind: 'page.view', page: 'settings' }));
     expect(usage().filter((e) => (e as { kind: string }).kind === 'ui.ready')).toHaveLength(1);
+  });
+});
+
+describe('App navigation by permission', () => {
+  const navLinks = () =>
+    Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
+
+  it('shows an admin everything, with the number of requests waiting for approval', async () => {
+    window.location.hash = '#/settings';
+    fakeApi({
+      override: (r) =>
+        r.url.pathname === '/api/v1/approvals'
+          ? new Response(JSON.stringify({ actions: [makeAction({ id: 'a1' }), makeAction({ id: 'a2' })] }), { status: 200 })
+          : undefined,
+    });
+    render(<App />);
+    expect(await screen.findByTestId('approvals-count')).toBeTruthy();
+    expect(screen.getByTestId('approvals-count').textContent).toBe('2');
+    expect(navLinks()).toEqual(['Catalog', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(screen.getByTestId('identity').textContent).toBe('rootadmin');
+  });
+
+  it('hides Approvals, Audit and Tokens from a developer, and says why when they go there anyway', async () => {
+    window.location.hash = '#/audit';
+    const api = fakeApi({ me: DEVELOPER });
+    render(<App />);
+    expect(await screen.findByText('You may not see the audit log')).toBeTruthy();
+    expect(screen.getByText('The audit log is for platform approvers and admins (it needs audit:read).')).toBeTruthy();
+    expect(navLinks()).toEqual(['Catalog', 'Self-service', 'Settings']);
+    expect(screen.getByTestId('identity').textContent).toBe('anadeveloper of payments');
+    expect(api.requests.some((r) => r.url.pathname === '/api/v1/audit' || r.url.pathname === '/api/v1/approvals')).toBe(false);
+  });
+
+  it("shows the portal's 403 when a view is refused despite what /me said", async () => {
+    window.location.hash = '#/admin/tokens';
+    fakeApi({
+      override: (r) =>
+        r.url.pathname === '/api/v1/tokens'
+          ? new Response(JSON.stringify({ error: { code: 'forbidden', message: "this token's scopes do not include tokens:manage" } }), { status: 403 })
+          : undefined,
+    });
+    render(<App />);
+    expect(await screen.findByText("this token's scopes do not include tokens:manage")).toBeTruthy();
+    expect(screen.getByText('Tokens could not be loaded')).toBeTruthy();
   });
 });

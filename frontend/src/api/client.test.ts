@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, buildUrl, onUnauthorized, parseApiError } from './client';
+import { api, ApiError, buildUrl, isPortalChallenge, onUnauthorized, parseApiError } from './client';
 
 describe('parseApiError', () => {
   it('keeps the server message and code', () => {
@@ -62,6 +62,25 @@ describe('request', () => {
     off();
     expect(seen).toHaveLength(1);
     expect(seen[0]?.message).toContain('launch token');
+  });
+
+  it("tells a portal's 401 (a refused portal token) apart from the launch token's, and does not hide the app for it", async () => {
+    const body = '{"error":{"code":"unauthorized","message":"invalid or revoked token"}}';
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(body, { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="atrium"' } })),
+    );
+    const seen: ApiError[] = [];
+    const off = onUnauthorized((e) => seen.push(e));
+    const err = await api.getMe().catch((e: unknown) => e);
+    off();
+    expect(seen).toHaveLength(0);
+    expect(err).toMatchObject({ status: 401, code: 'portal_unauthorized' });
+    expect((err as ApiError).message).toBe(
+      'The team portal refused your sign-in (invalid or revoked token). Paste a valid API token in Settings, or ask an admin for one.',
+    );
+    expect(isPortalChallenge('Bearer realm="atrium-web"')).toBe(false);
+    expect(isPortalChallenge(null)).toBe(false);
   });
 
   it('reports an unreachable API as status 0 with what to do', async () => {

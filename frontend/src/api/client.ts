@@ -27,6 +27,30 @@ export type FieldProblem = Schemas['FieldProblem'];
 export type ServiceQuery = NonNullable<operations['listServices']['parameters']['query']>;
 export type SortKey = NonNullable<ServiceQuery['sort']>;
 export type SortOrder = NonNullable<ServiceQuery['order']>;
+export type Team = Schemas['Team'];
+
+export type Me = JsonOk<'getMe'>;
+export type Grant = Schemas['Grant'];
+export type Role = Grant['role'];
+export type SignInMethods = JsonOk<'getSignInMethods'>;
+export type Token = Schemas['Token'];
+export type TokenCreate = Schemas['TokenCreate'];
+export type TokenCreated = Schemas['TokenCreated'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditPage = Schemas['AuditPage'];
+export type AuditQuery = Omit<NonNullable<operations['queryAudit']['parameters']['query']>, 'format'>;
+export type Action = Schemas['Action'];
+export type ActionState = Action['state'];
+export type ActionKind = Action['kind'];
+export type ActionEvent = Schemas['ActionEvent'];
+export type Approval = Schemas['Approval'];
+export type ActionOptions = JsonOk<'getActionOptions'>;
+export type ActionEnvironment = ActionOptions['environments'][number];
+export type ApproverRole = ActionEnvironment['approvers'][number];
+export type ActionRequest = Schemas['ActionRequest'];
+export type SqsQueueParams = Schemas['SqsQueueParams'];
+export type SnsTopicParams = Schemas['SnsTopicParams'];
+export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
 
 /** A failed API call, with a message a person can act on. status 0 means the API could not be reached. */
 export class ApiError extends Error {
@@ -111,6 +135,7 @@ interface RequestOptions {
   query?: Record<string, QueryValue>;
   body?: unknown;
   signal?: AbortSignal;
+  headers?: Record<string, string>;
 }
 
 export function buildUrl(path: string, query?: Record<string, QueryValue>): string {
@@ -123,16 +148,14 @@ export function buildUrl(path: string, query?: Record<string, QueryValue>): stri
   return qs ? `${path}?${qs}` : path;
 }
 
-async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const init: RequestInit = {
-    method,
-    headers: { Accept: 'application/json' },
-    credentials: 'same-origin',
-  };
+/** Sends a request and returns the response when it is 2xx; anything else becomes an ApiError. */
+async function send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept, ...opts.headers };
+  const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (opts.signal) init.signal = opts.signal;
   if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);
-    init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+    headers['Content-Type'] = 'application/json';
   }
   let res: Response;
   try {
@@ -149,9 +172,34 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
   if (!res.ok) {
     const text = await res.text().catch(() => '');
     const err = parseApiError(res.status, res.statusText, text);
-    if (res.status === 401) unauthorizedListeners.forEach((l) => l(err));
+    if (res.status === 401) {
+      if (isPortalChallenge(res.headers.get('WWW-Authenticate'))) throw portalRefused(err);
+      unauthorizedListeners.forEach((l) => l(err));
+    }
     throw err;
   }
+  return res;
+}
+
+/**
+ * Whether a 401 is the team portal's (forwarded by the local API: realm "atrium") rather than the local API's own
+ * (realm "atrium-web": the browser lacks the launch token). The portal's means the user's portal token is
+ * missing, revoked or expired — something to fix in Settings, not a reason to hide the app.
+ */
+export function isPortalChallenge(header: string | null): boolean {
+  return header !== null && /realm="atrium"/.test(header);
+}
+
+function portalRefused(err: ApiError): ApiError {
+  return new ApiError(
+    401,
+    'portal_unauthorized',
+    `The team portal refused your sign-in (${err.message}). Paste a valid API token in Settings, or ask an admin for one.`,
+  );
+}
+
+async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(method, path, opts, 'application/json');
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   try {
@@ -187,4 +235,64 @@ export const api = {
   postUsageEvent(event: UsageEvent): Promise<void> {
     return request('POST', '/api/v1/usage/events', { body: event });
   },
+  listTeams(signal?: AbortSignal): Promise<{ items: Team[] }> {
+    return request('GET', '/api/v1/teams', { signal });
+  },
+
+  getMe(signal?: AbortSignal): Promise<Me> {
+    return request('GET', '/api/v1/me', { signal });
+  },
+  getSignInMethods(signal?: AbortSignal): Promise<SignInMethods> {
+    return request('GET', '/api/v1/auth/methods', { signal });
+  },
+
+  listTokens(signal?: AbortSignal): Promise<Token[]> {
+    return request<{ tokens: Token[] }>('GET', '/api/v1/tokens', { signal }).then((r) => r.tokens);
+  },
+  createToken(t: TokenCreate): Promise<TokenCreated> {
+    return request('POST', '/api/v1/tokens', { body: t });
+  },
+  revokeToken(id: string): Promise<Token> {
+    return request('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+  },
+
+  queryAudit(query: AuditQuery, signal?: AbortSignal): Promise<AuditPage> {
+    return request('GET', '/api/v1/audit', { query: { ...query }, signal });
+  },
+  /** The audit log as JSON lines (one event per line, newest first), up to `limit` (at most 10000) events. */
+  async exportAudit(query: AuditQuery, signal?: AbortSignal): Promise<string> {
+    const res = await send('GET', '/api/v1/audit', { query: { ...query, format: 'jsonl' }, signal }, 'application/x-ndjson');
+    return res.text();
+  },
+
+  getActionOptions(signal?: AbortSignal): Promise<ActionOptions> {
+    return request('GET', '/api/v1/actions/options', { signal });
+  },
+  /**
+   * Requests an action. idempotencyKey must be the same for every retry of one intended request, so that the
+   * portal stores it once however often it arrives.
+   */
+  requestAction(req: ActionRequest, idempotencyKey: string): Promise<Action> {
+    return request('POST', '/api/v1/actions', { body: req, headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+  listActions(query: ActionQuery, signal?: AbortSignal): Promise<Action[]> {
+    return request<{ actions: Action[] }>('GET', '/api/v1/actions', { query: { ...query }, signal }).then((r) => r.actions);
+  },
+  getAction(id: string, signal?: AbortSignal): Promise<Action> {
+    return request('GET', `/api/v1/actions/${encodeURIComponent(id)}`, { signal });
+  },
+  approveAction(id: string, reason: string): Promise<Action> {
+    return request('POST', `/api/v1/actions/${encodeURIComponent(id)}/approve`, { body: reason ? { reason } : {} });
+  },
+  rejectAction(id: string, reason: string): Promise<Action> {
+    return request('POST', `/api/v1/actions/${encodeURIComponent(id)}/reject`, { body: { reason } });
+  },
+  listApprovals(signal?: AbortSignal): Promise<Action[]> {
+    return request<{ actions: Action[] }>('GET', '/api/v1/approvals', { signal }).then((r) => r.actions);
+  },
 };
+
+/** err as an ApiError (anything thrown that is not one becomes one with its text). */
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError(0, 'unknown', err instanceof Error ? err.message : String(err));
+}

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, isAbortError, type Service } from '../api/client';
+import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { absoluteTime, relativeTime } from '../lib/format';
-import { lastCatalogHash } from '../lib/router';
+import { can, whyNot } from '../lib/permissions';
+import { lastCatalogHash, newRequestHash } from '../lib/router';
 import { DependencyTable } from './DependencyTable';
 import { DeploymentTable } from './DeploymentTable';
 import { ExternalLink } from './ExternalLink';
@@ -23,6 +25,7 @@ export function ServicePage({ name, refreshKey }: Props) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
   const now = useNow();
+  const { me } = useMe();
 
   useEffect(() => {
     setLoad((l) => (l.kind === 'ok' && l.service.name === name ? l : { kind: 'loading' }));
@@ -86,6 +89,22 @@ export function ServicePage({ name, refreshKey }: Props) {
           <h1>{s.name}</h1>
           <span className={`lifecycle lifecycle-${s.lifecycle}`}>{s.lifecycle}</span>
           {errors > 0 && <span className="badge badge-findings">{errors === 1 ? '1 error' : `${errors} errors`}</span>}
+          <span className="service-actions">
+            {!me || can(me, 'actions:request', s.owner) ? (
+              <a className="button" href={newRequestHash(s.name)}>
+                Request a resource for this service
+              </a>
+            ) : (
+              <>
+                <button type="button" className="button" disabled aria-describedby="request-why-not">
+                  Request a resource for this service
+                </button>
+                <span className="why-not" id="request-why-not">
+                  {whyNot(me, 'actions:request', s.owner)}
+                </span>
+              </>
+            )}
+          </span>
         </div>
         {s.title && <p className="service-subtitle">{s.title}</p>}
         {s.description ? (

@@ -1,6 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, isAbortError, type Settings } from '../api/client';
+import { useMe } from '../hooks/useMe';
 import { ErrorState } from './Notice';
+import { SignInStatus } from './SignInStatus';
 
 const FORM_FIELDS = ['portal_url', 'token'];
 
@@ -25,6 +27,7 @@ export function SettingsPage() {
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState('');
+  const { reload: reloadMe } = useMe();
 
   useEffect(() => {
     const controller = new AbortController();
@@ -50,6 +53,7 @@ export function SettingsPage() {
       setSettings(next);
       setPortalUrl(next.portal_url);
       setToken('');
+      reloadMe({ forget: true }); // a new portal or token: the user may be someone else now
       setSaved(
         next.mode === 'local'
           ? 'Switched to local demo mode: the portal runs inside this app on a demo catalog.'
@@ -123,6 +127,7 @@ export function SettingsPage() {
           )}
         </dl>
       </section>
+      <SignInStatus portalKey={`${settings.mode}|${settings.portal_url}`} />
       <section className="panel" aria-labelledby="form-heading">
         <h2 id="form-heading">Connect to a team portal</h2>
         <form className="settings-form" onSubmit={onSubmit} noValidate>

@@ -3,7 +3,8 @@
 
 declare global {
   interface Window {
-    runtime?: { BrowserOpenURL?: (url: string) => void };
+    /** The Wails runtime, present in the desktop window only. */
+    runtime?: { BrowserOpenURL?: (url: string) => void; ClipboardSetText?: (text: string) => Promise<boolean> };
   }
 }
 

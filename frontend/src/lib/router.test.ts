@@ -19,6 +19,20 @@ describe('parseHash', () => {
     ['#/settings', { name: 'settings' }],
     ['#/settings/', { name: 'settings' }],
     ['#/nowhere', { name: 'not_found', path: '/nowhere' }],
+    ['#/self-service', { name: 'requests', filters: { state: '', team: '', all: false } }],
+    ['#/self-service?state=running&team=payments&all=1', { name: 'requests', filters: { state: 'running', team: 'payments', all: true } }],
+    ['#/self-service?state=bogus', { name: 'requests', filters: { state: '', team: '', all: false } }],
+    ['#/self-service/new', { name: 'request_new', service: '' }],
+    ['#/self-service/new?service=payments-api', { name: 'request_new', service: 'payments-api' }],
+    ['#/self-service/act_0123abcd', { name: 'action', id: 'act_0123abcd' }],
+    ['#/approvals', { name: 'approvals' }],
+    ['#/audit', { name: 'audit', filters: { actor: '', action: '', resource: '', since: '', until: '' } }],
+    [
+      '#/audit?actor=root&action=action.&since=2026-11-26T09%3A00%3A00.000Z',
+      { name: 'audit', filters: { actor: 'root', action: 'action.', resource: '', since: '2026-11-26T09:00:00.000Z', until: '' } },
+    ],
+    ['#/admin/tokens', { name: 'tokens' }],
+    ['#/admin', { name: 'not_found', path: '/admin' }],
   ];
   for (const [hash, want] of cases) {
     it(JSON.stringify(hash), () => expect(parseHash(hash)).toEqual(want));
@@ -37,6 +51,12 @@ describe('hash builders', () => {
       { name: 'catalog', filters: { q: 'pay api', owner: 'payments', language: 'Go', lifecycle: '', sort: 'name', order: 'desc' } },
       { name: 'service', service: 'weird name/with?chars#' },
       { name: 'settings' },
+      { name: 'requests', filters: { state: 'pending_approval', team: 'pay ments', all: true } },
+      { name: 'request_new', service: 'payments-api' },
+      { name: 'action', id: 'act_1' },
+      { name: 'approvals' },
+      { name: 'audit', filters: { actor: 'a b', action: 'token.', resource: 'action/act_1', since: '2026-01-01T00:00:00Z', until: '' } },
+      { name: 'tokens' },
     ];
     for (const r of routes) expect(parseHash(routeHash(r))).toEqual(r);
   });

@@ -1,8 +1,11 @@
 // Hash routing: the app's location lives after "#", so it works from the Wails asset server and from `atrium web`
 // without server-side routes. Catalog filters live in the hash's query so that a reload keeps them:
 //   #/?q=pay&owner=payments&sort=name&order=desc    #/services/payments-api    #/settings
+// Self-service: #/self-service (my requests, ?state=&team=&all=1), #/self-service/new?service=payments-api,
+// #/self-service/ACTION_ID, #/approvals, #/audit?actor=&action=&resource=&since=&until=, #/admin/tokens.
 import { useMemo, useSyncExternalStore } from 'react';
-import type { SortKey, SortOrder } from '../api/client';
+import type { ActionState, SortKey, SortOrder } from '../api/client';
+import { isActionState } from './actionState';
 
 export const SORT_KEYS: readonly SortKey[] = ['name', 'owner', 'language', 'lifecycle', 'repository', 'synced_at'];
 
@@ -15,11 +18,37 @@ export interface CatalogFilters {
   order?: SortOrder;
 }
 
+/** Filters of the requests list. */
+export interface RequestFilters {
+  state: ActionState | '';
+  team: string;
+  /** Everyone's requests rather than only mine. */
+  all: boolean;
+}
+
+/** Filters of the audit log; since and until are RFC 3339 times. */
+export interface AuditFilters {
+  actor: string;
+  action: string;
+  resource: string;
+  since: string;
+  until: string;
+}
+
 export type Route =
   | { name: 'catalog'; filters: CatalogFilters }
   | { name: 'service'; service: string }
   | { name: 'settings' }
+  | { name: 'requests'; filters: RequestFilters }
+  | { name: 'request_new'; service: string }
+  | { name: 'action'; id: string }
+  | { name: 'approvals' }
+  | { name: 'audit'; filters: AuditFilters }
+  | { name: 'tokens' }
   | { name: 'not_found'; path: string };
+
+export const EMPTY_REQUEST_FILTERS: RequestFilters = { state: '', team: '', all: false };
+export const EMPTY_AUDIT_FILTERS: AuditFilters = { actor: '', action: '', resource: '', since: '', until: '' };
 
 export const EMPTY_FILTERS: CatalogFilters = { q: '', owner: '', language: '', lifecycle: '' };
 
@@ -60,7 +89,68 @@ export function parseHash(hash: string): Route {
     return { name: 'service', service: decode(segments[1]) };
   }
   if (segments[0] === 'settings' && segments.length === 1) return { name: 'settings' };
+  if (segments[0] === 'self-service') {
+    if (segments.length === 1) {
+      const state = params.get('state') ?? '';
+      return {
+        name: 'requests',
+        filters: { state: isActionState(state) ? state : '', team: params.get('team') ?? '', all: params.get('all') === '1' },
+      };
+    }
+    if (segments.length === 2 && segments[1] === 'new') return { name: 'request_new', service: params.get('service') ?? '' };
+    if (segments.length === 2 && segments[1]) return { name: 'action', id: decode(segments[1]) };
+  }
+  if (segments[0] === 'approvals' && segments.length === 1) return { name: 'approvals' };
+  if (segments[0] === 'audit' && segments.length === 1) {
+    return {
+      name: 'audit',
+      filters: {
+        actor: params.get('actor') ?? '',
+        action: params.get('action') ?? '',
+        resource: params.get('resource') ?? '',
+        since: params.get('since') ?? '',
+        until: params.get('until') ?? '',
+      },
+    };
+  }
+  if (segments[0] === 'admin' && segments[1] === 'tokens' && segments.length === 2) return { name: 'tokens' };
   return { name: 'not_found', path: decode(pathPart) };
+}
+
+function withQuery(path: string, params: URLSearchParams): string {
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export function requestsHash(f: Partial<RequestFilters> = {}): string {
+  const params = new URLSearchParams();
+  if (f.state) params.set('state', f.state);
+  if (f.team) params.set('team', f.team);
+  if (f.all) params.set('all', '1');
+  return withQuery('#/self-service', params);
+}
+
+/** The request form, for service when given (from a service page). */
+export function newRequestHash(service = ''): string {
+  const params = new URLSearchParams();
+  if (service) params.set('service', service);
+  return withQuery('#/self-service/new', params);
+}
+
+export function actionHash(id: string): string {
+  return `#/self-service/${encodeURIComponent(id)}`;
+}
+
+export const APPROVALS_HASH = '#/approvals';
+export const TOKENS_HASH = '#/admin/tokens';
+
+export function auditHash(f: Partial<AuditFilters> = {}): string {
+  const params = new URLSearchParams();
+  for (const k of ['actor', 'action', 'resource', 'since', 'until'] as const) {
+    const v = f[k]?.trim();
+    if (v) params.set(k, v);
+  }
+  return withQuery('#/audit', params);
 }
 
 /** The hash of the catalog with filters; empty values are left out. */
@@ -92,6 +182,18 @@ export function routeHash(r: Route): string {
       return serviceHash(r.service);
     case 'settings':
       return SETTINGS_HASH;
+    case 'requests':
+      return requestsHash(r.filters);
+    case 'request_new':
+      return newRequestHash(r.service);
+    case 'action':
+      return actionHash(r.id);
+    case 'approvals':
+      return APPROVALS_HASH;
+    case 'audit':
+      return auditHash(r.filters);
+    case 'tokens':
+      return TOKENS_HASH;
     case 'not_found':
       return `#${r.path}`;
   }

@@ -1,14 +1,43 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
-import type { Facets, Service, ServiceRow, SyncStatus } from '../api/client';
+import type { Action, ActionOptions, Facets, Me, Service, ServiceRow, SyncStatus } from '../api/client';
 
 export interface Recorded {
   method: string;
   url: URL;
   body: unknown;
+  headers: Headers;
   signal: AbortSignal | undefined;
 }
+
+/** The local demo's user: admin of the in-process portal. */
+export const ADMIN: Me = {
+  subject: 'root',
+  via: 'local',
+  grants: [{ role: 'admin' }],
+  scopes: [],
+  permissions: ['actions:approve', 'actions:read', 'actions:request', 'audit:read', 'catalog:read', 'tokens:manage'],
+};
+
+/** A developer of the payments team. */
+export const DEVELOPER: Me = {
+  subject: 'ana',
+  via: 'token',
+  grants: [{ role: 'developer', team: 'payments' }],
+  scopes: [],
+  permissions: ['actions:read', 'actions:request@payments', 'catalog:read'],
+};
+
+/** Local mode's environments: dev without approval, staging by team owners, production by platform approvers. */
+export const OPTIONS: ActionOptions = {
+  kinds: ['sqs_queue', 'sns_topic'],
+  environments: [
+    { name: 'dev', regions: ['eu-west-1', 'us-east-1'], delivery: 'preview', approvers: [] },
+    { name: 'production', regions: ['eu-west-1', 'us-east-1'], delivery: 'preview', approvers: ['platform_approver'] },
+    { name: 'staging', regions: ['eu-west-1', 'us-east-1'], delivery: 'preview', approvers: ['team_owner'] },
+  ],
+};
 
 export function makeRows(n: number): ServiceRow[] {
   const owners = ['payments', 'search', 'platform'];
@@ -32,11 +61,13 @@ export interface FakeApiOptions {
   rows?: ServiceRow[];
   services?: Record<string, Service>;
   sync?: SyncStatus;
+  /** GET /api/v1/me; default ADMIN. */
+  me?: Me;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
 
-const json = (v: unknown, status = 200) =>
+export const json = (v: unknown, status = 200) =>
   new Response(JSON.stringify(v), { status, headers: { 'Content-Type': 'application/json' } });
 
 export function fakeApi(opts: FakeApiOptions = {}) {
@@ -60,6 +91,7 @@ export function fakeApi(opts: FakeApiOptions = {}) {
       method: init?.method ?? 'GET',
       url,
       body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      headers: new Headers(init?.headers),
       signal: init?.signal ?? undefined,
     };
     requests.push(r);
@@ -97,11 +129,64 @@ export function fakeApi(opts: FakeApiOptions = {}) {
       );
     if (p === '/api/v1/usage/events') return new Response(null, { status: 204 });
     if (p === '/api/v1/settings') return json({ portal_url: '', token_set: false, token_store: 'file', mode: 'local' });
+    if (p === '/api/v1/me') return json(opts.me ?? ADMIN);
+    if (p === '/api/v1/actions/options') return json(OPTIONS);
+    if (p === '/api/v1/approvals') return json({ actions: [] });
+    if (p === '/api/v1/actions' && r.method === 'GET') return json({ actions: [] });
+    if (p === '/api/v1/teams')
+      return json({ items: ['payments', 'platform', 'search'].map((name) => ({ name, display_name: name[0]?.toUpperCase() + name.slice(1) })) });
     return json({ error: { code: 'not_found', message: `no API endpoint ${r.method} ${p}` } }, 404);
   });
   vi.stubGlobal('fetch', fetchMock);
   return {
     requests,
     serviceRequests: () => requests.filter((r) => r.url.pathname === '/api/v1/services'),
+  };
+}
+
+/** A catalog service with what the pages need. */
+export function makeService(name: string, owner: string): Service {
+  return {
+    name,
+    title: name,
+    description: `${name} does things`,
+    owner,
+    lifecycle: 'production',
+    type: 'service',
+    language: 'Go',
+    tags: [],
+    links: [],
+    repository: { url: `https://github.com/sphera/${name}` },
+    source: 'demo',
+    dependencies: [],
+    deployments: [],
+    findings: [],
+    synced_at: new Date().toISOString(),
+  };
+}
+
+/** An action as the portal answers it; override what the test is about. */
+export function makeAction(patch: Partial<Action> = {}): Action {
+  const at = '2026-11-26T09:00:00Z';
+  return {
+    id: 'act_0123abcd',
+    requester: 'ana',
+    team: 'payments',
+    service: 'payments-api',
+    kind: 'sqs_queue',
+    params: { name: 'payments-events' },
+    environment: 'dev',
+    region: 'eu-west-1',
+    delivery: 'preview',
+    idempotency_key: 'k1',
+    state: 'approved',
+    approvers: [],
+    result: {},
+    attempts: 0,
+    created_at: at,
+    updated_at: at,
+    approvals: [],
+    history: [{ at, actor: 'ana', to: 'approved', message: 'requested; no approval needed in dev' }],
+    ...patch,
   };
 }

@@ -1,0 +1,40 @@
+import { useMe } from '../hooks/useMe';
+import { grantLabel, roleSummary } from '../lib/permissions';
+import { SETTINGS_HASH } from '../lib/router';
+
+const VIA: Record<string, string> = { local: 'the local demo (you are its admin)', token: 'an API token', oidc: 'single sign-on (OIDC)' };
+
+/** Who the portal thinks the user is: subject and main role, the rest on hover. */
+export function IdentityChip() {
+  const { me, error } = useMe();
+  if (!me) {
+    if (!error) {
+      return (
+        <span className="identity-chip identity-unknown" data-testid="identity" title="Asking the portal who you are…">
+          …
+        </span>
+      );
+    }
+    // The portal refused the token, or cannot be reached: say so, and lead to where it is fixed.
+    return (
+      <a className="identity-chip identity-unknown" data-testid="identity" href={SETTINGS_HASH} title={error.message}>
+        {error.code === 'portal_unauthorized' ? 'token refused' : 'not signed in'}
+      </a>
+    );
+  }
+  const grants = me.grants.map(grantLabel).join(', ') || 'none';
+  const title = [
+    `Signed in as ${me.subject} through ${VIA[me.via] ?? me.via}`,
+    `Roles: ${grants}`,
+    me.scopes.length > 0 ? `Token scopes: ${me.scopes.join(', ')}` : '',
+    `May: ${me.permissions.join(', ') || 'nothing'}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return (
+    <span className="identity-chip" data-testid="identity" title={title}>
+      <span className="identity-subject">{me.subject}</span>
+      <span className="identity-roles">{roleSummary(me)}</span>
+    </span>
+  );
+}

@@ -1,0 +1,66 @@
+// How an action's state is shown: a badge per state, whether more will happen, and where it is on its way
+// pending approval → approved → running → succeeded (or failed / rejected).
+import type { Action, ActionState } from '../api/client';
+
+export type Tone = 'waiting' | 'active' | 'ok' | 'error' | 'neutral';
+
+export interface StateBadgeView {
+  label: string;
+  tone: Tone;
+  /** A sentence for a title attribute. */
+  meaning: string;
+}
+
+export const STATE_BADGES: Record<ActionState, StateBadgeView> = {
+  pending_approval: { label: 'pending approval', tone: 'waiting', meaning: 'Waiting for an approver to decide.' },
+  approved: { label: 'approved', tone: 'active', meaning: 'Approved (or needing no approval); the portal starts it shortly.' },
+  running: { label: 'running', tone: 'active', meaning: 'The portal is carrying it out.' },
+  succeeded: { label: 'succeeded', tone: 'ok', meaning: 'Done: the result is on the request’s page.' },
+  failed: { label: 'failed', tone: 'error', meaning: 'The portal gave up; the error says why.' },
+  rejected: { label: 'rejected', tone: 'error', meaning: 'An approver rejected it; the reason says why.' },
+};
+
+export const ACTION_STATES = Object.keys(STATE_BADGES) as ActionState[];
+
+export function isActionState(s: string): s is ActionState {
+  return (ACTION_STATES as string[]).includes(s);
+}
+
+/** Nothing more happens to an action in a final state, so views stop refreshing it. */
+export function isFinal(state: ActionState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'rejected';
+}
+
+export type StepStatus = 'done' | 'current' | 'todo' | 'failed' | 'skipped';
+
+export interface Step {
+  state: ActionState;
+  label: string;
+  status: StepStatus;
+}
+
+/**
+ * The path an action takes, with where it is now: pending approval (only when it needs one) → approved → running
+ * → succeeded; a rejection stops it after pending approval, a failure at running.
+ */
+export function progressSteps(a: Pick<Action, 'state' | 'approvers'>): Step[] {
+  const path: ActionState[] = a.approvers.length > 0 ? ['pending_approval', 'approved', 'running', 'succeeded'] : ['approved', 'running', 'succeeded'];
+  const label = (s: ActionState) => STATE_BADGES[s].label;
+  if (a.state === 'rejected') {
+    return [
+      { state: 'pending_approval', label: label('pending_approval'), status: 'done' },
+      { state: 'rejected', label: label('rejected'), status: 'failed' },
+    ];
+  }
+  if (a.state === 'failed') {
+    return path.map((s) =>
+      s === 'succeeded' ? { state: 'failed', label: label('failed'), status: 'failed' } : { state: s, label: label(s), status: 'done' },
+    );
+  }
+  const at = path.indexOf(a.state);
+  return path.map((s, i) => ({
+    state: s,
+    label: label(s),
+    status: i < at ? 'done' : i === at ? (a.state === 'succeeded' ? 'done' : 'current') : 'todo',
+  }));
+}

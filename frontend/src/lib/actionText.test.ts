@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { actionTitle, approvalNeed, paramEntries, resultEntries } from './actionText';
+
+describe('approvalNeed', () => {
+  it('says before submitting whether and by whom a request must be approved', () => {
+    expect(approvalNeed({ name: 'dev', regions: ['eu-west-1'], delivery: 'preview', approvers: [] })).toEqual({
+      needed: false,
+      headline: 'No approval needed in dev',
+      detail: 'it runs as soon as you send it.',
+      text: 'No approval needed in dev: it runs as soon as you send it.',
+    });
+    const prod = approvalNeed({ name: 'production', regions: ['eu-west-1'], delivery: 'gitops', approvers: ['platform_approver'] });
+    expect(prod.needed).toBe(true);
+    expect(prod.text).toBe(
+      'Needs approval in production: a platform approver must approve it before it runs. Nobody approves their own request.',
+    );
+    const staging = approvalNeed(
+      { name: 'staging', regions: ['eu-west-1'], delivery: 'direct', approvers: ['team_owner', 'platform_approver'] },
+      'payments',
+    );
+    expect(staging.text).toContain('an owner of team payments or a platform approver must approve it');
+  });
+});
+
+describe('resultEntries', () => {
+  it('orders what an action produced and marks how to show it', () => {
+    const entries = resultEntries({
+      terraform: 'resource "aws_sqs_queue" "x" {}',
+      terraform_path: 'envs/dev/eu-west-1/payments-api/sqs_x.tf',
+      preview: 'nothing was created',
+      extra_note: 'hi',
+    });
+    expect(entries.map((e) => `${e.label}:${e.kind}`)).toEqual([
+      'Preview:text',
+      'Terraform file:mono',
+      'Terraform:code',
+      'extra note:text',
+    ]);
+    expect(resultEntries({ queue_url: 'http://q', pr_url: 'https://github.com/o/r/pull/1', queue_arn: '' }).map((e) => e.key)).toEqual([
+      'queue_url',
+      'pr_url',
+    ]);
+  });
+});
+
+describe('labels', () => {
+  it('names an action by kind and name', () => {
+    expect(actionTitle({ kind: 'sqs_queue', params: { name: 'orders' } })).toBe('SQS queue orders');
+    expect(actionTitle({ kind: 'sns_topic', params: {} })).toBe('SNS topic');
+    expect(paramEntries({ name: 'o.fifo', fifo: true, visibility_timeout_seconds: 60 })).toEqual([
+      { label: 'Name', value: 'o.fifo' },
+      { label: 'FIFO', value: 'yes' },
+      { label: 'Visibility timeout (s)', value: '60' },
+    ]);
+  });
+});

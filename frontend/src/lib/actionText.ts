@@ -1,0 +1,107 @@
+// Words for actions: what kind of resource, who must approve, how it is delivered, and what it produced.
+import type { Action, ActionEnvironment, ActionKind, ApproverRole } from '../api/client';
+
+export const KIND_LABEL: Record<ActionKind, string> = { sqs_queue: 'SQS queue', sns_topic: 'SNS topic' };
+
+/** "SQS queue orders-events" from an action's kind and params. */
+export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
+  const name = typeof a.params.name === 'string' ? a.params.name : '';
+  return name ? `${KIND_LABEL[a.kind] ?? a.kind} ${name}` : (KIND_LABEL[a.kind] ?? a.kind);
+}
+
+function approverWords(role: ApproverRole, team: string | undefined): string {
+  return role === 'team_owner' ? (team ? `an owner of team ${team}` : "an owner of the service's team") : 'a platform approver';
+}
+
+/** "a platform approver", "an owner of team payments or a platform approver". */
+export function approversText(approvers: readonly ApproverRole[], team?: string): string {
+  return approvers.map((r) => approverWords(r, team)).join(' or ');
+}
+
+export interface ApprovalNeed {
+  needed: boolean;
+  /** "Needs approval in production" */
+  headline: string;
+  /** Whose approval, and what follows. */
+  detail: string;
+  /** headline: detail */
+  text: string;
+}
+
+/** Whether a request in env needs an approval before it runs, and whose — said before the user submits. */
+export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNeed {
+  const [headline, detail] =
+    env.approvers.length === 0
+      ? [`No approval needed in ${env.name}`, 'it runs as soon as you send it.']
+      : [
+          `Needs approval in ${env.name}`,
+          `${approversText(env.approvers, team)} must approve it before it runs. Nobody approves their own request.`,
+        ];
+  return { needed: env.approvers.length > 0, headline, detail, text: `${headline}: ${detail}` };
+}
+
+/** What delivery in env does, in a sentence. */
+export function deliveryText(delivery: ActionEnvironment['delivery']): string {
+  switch (delivery) {
+    case 'direct':
+      return 'The portal creates it in AWS with its own credentials.';
+    case 'gitops':
+      return 'The portal opens a pull request with the Terraform in the infrastructure repository; it exists once that is merged.';
+    case 'preview':
+      return 'Preview only: the portal shows the Terraform a pull request would add, and creates nothing.';
+  }
+}
+
+export type ResultKind = 'link' | 'code' | 'text' | 'mono';
+
+export interface ResultEntry {
+  key: string;
+  label: string;
+  value: string;
+  kind: ResultKind;
+}
+
+const RESULT_FIELDS: { key: string; label: string; kind: ResultKind }[] = [
+  { key: 'queue_url', label: 'Queue URL', kind: 'mono' },
+  { key: 'queue_arn', label: 'Queue ARN', kind: 'mono' },
+  { key: 'topic_arn', label: 'Topic ARN', kind: 'mono' },
+  { key: 'subscription_arn', label: 'Subscription ARN', kind: 'mono' },
+  { key: 'pr_url', label: 'Pull request', kind: 'link' },
+  { key: 'pr_number', label: 'Pull request number', kind: 'text' },
+  { key: 'branch', label: 'Branch', kind: 'mono' },
+  { key: 'path', label: 'Path', kind: 'mono' },
+  { key: 'preview', label: 'Preview', kind: 'text' },
+  { key: 'terraform_path', label: 'Terraform file', kind: 'mono' },
+  { key: 'terraform', label: 'Terraform', kind: 'code' },
+];
+
+/** The result's entries in a stable, meaningful order; keys the UI does not know yet come last, as text. */
+export function resultEntries(result: Record<string, string>): ResultEntry[] {
+  const known = new Set(RESULT_FIELDS.map((f) => f.key));
+  const out: ResultEntry[] = [];
+  for (const f of RESULT_FIELDS) {
+    const value = result[f.key];
+    if (value !== undefined && value !== '') out.push({ ...f, value });
+  }
+  for (const key of Object.keys(result).sort()) {
+    const value = result[key];
+    if (!known.has(key) && value) out.push({ key, label: key.replace(/_/g, ' '), value, kind: 'text' });
+  }
+  return out;
+}
+
+/** An action's parameters as label/value pairs for display. */
+export function paramEntries(params: Record<string, unknown>): { label: string; value: string }[] {
+  const labels: Record<string, string> = {
+    name: 'Name',
+    fifo: 'FIFO',
+    visibility_timeout_seconds: 'Visibility timeout (s)',
+    message_retention_seconds: 'Message retention (s)',
+    subscribe_queue: 'Subscribed SQS queue',
+    raw_message_delivery: 'Raw message delivery',
+  };
+  return Object.entries(params).map(([k, v]) => ({
+    label: labels[k] ?? k,
+    value: typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v),
+  }));
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Me } from '../api/client';
+import { can, grantLabel, roleSummary, teamsWith, whyNot } from './permissions';
+
+const admin: Me = {
+  subject: 'root',
+  via: 'local',
+  grants: [{ role: 'admin' }],
+  scopes: [],
+  permissions: ['actions:approve', 'actions:read', 'actions:request', 'audit:read', 'catalog:read', 'tokens:manage'],
+};
+const dev: Me = {
+  subject: 'ana',
+  via: 'token',
+  grants: [{ role: 'developer', team: 'payments' }],
+  scopes: [],
+  permissions: ['actions:read', 'actions:request@payments', 'catalog:read'],
+};
+const owner: Me = {
+  subject: 'olga',
+  via: 'oidc',
+  grants: [
+    { role: 'developer', team: 'search' },
+    { role: 'team_owner', team: 'payments' },
+  ],
+  scopes: [],
+  permissions: ['actions:approve@payments', 'actions:read', 'actions:request@payments', 'actions:request@search'],
+};
+const approver: Me = {
+  subject: 'pat',
+  via: 'token',
+  grants: [{ role: 'platform_approver' }],
+  scopes: [],
+  permissions: ['actions:approve', 'actions:read', 'audit:read', 'catalog:read'],
+};
+
+describe('can', () => {
+  const cases: [who: string, me: Me | null, perm: Parameters<typeof can>[1], team: string | undefined, want: boolean][] = [
+    ['admin', admin, 'tokens:manage', undefined, true],
+    ['admin on a team', admin, 'actions:request', 'search', true],
+    ['developer, own team', dev, 'actions:request', 'payments', true],
+    ['developer, other team', dev, 'actions:request', 'search', false],
+    ['developer, any team', dev, 'actions:request', undefined, true],
+    ['developer, approve', dev, 'actions:approve', undefined, false],
+    ['developer, audit', dev, 'audit:read', undefined, false],
+    ['owner approves on some team', owner, 'actions:approve', undefined, true],
+    ['owner approves not on search', owner, 'actions:approve', 'search', false],
+    ['approver, audit', approver, 'audit:read', undefined, true],
+    ['approver, tokens', approver, 'tokens:manage', undefined, false],
+    ['approver, request', approver, 'actions:request', 'payments', false],
+    ['unknown', null, 'catalog:read', undefined, false],
+  ];
+  it.each(cases)('%s', (_who, me, perm, team, want) => {
+    expect(can(me, perm, team)).toBe(want);
+  });
+});
+
+describe('teamsWith', () => {
+  it('says all, a list, or none', () => {
+    expect(teamsWith(admin, 'actions:request')).toBe('all');
+    expect(teamsWith(owner, 'actions:request')).toEqual(['payments', 'search']);
+    expect(teamsWith(approver, 'actions:request')).toEqual([]);
+  });
+});
+
+describe('roles', () => {
+  it('labels grants and puts the most powerful first', () => {
+    expect(grantLabel({ role: 'developer', team: 'payments' })).toBe('developer of payments');
+    expect(grantLabel({ role: 'team_owner', team: 'payments' })).toBe('owner of payments');
+    expect(grantLabel({ role: 'platform_approver' })).toBe('platform approver');
+    expect(roleSummary(admin)).toBe('admin');
+    expect(roleSummary(owner)).toBe('owner of payments +1');
+    expect(roleSummary({ ...dev, grants: [], scopes: ['catalog:read'] })).toBe('scoped token');
+  });
+});
+
+describe('whyNot', () => {
+  it('explains in words a person can act on', () => {
+    expect(whyNot(dev, 'actions:request', 'search')).toBe(
+      'Requesting resources for team search needs a developer or team owner role on search. You may request for: payments.',
+    );
+    expect(whyNot(dev, 'audit:read')).toContain('platform approvers and admins');
+    expect(whyNot({ ...admin, scopes: ['catalog:read'] }, 'tokens:manage')).toBe(
+      "Your token's scopes do not include tokens:manage; ask an admin for a token that does.",
+    );
+    expect(whyNot(null, 'audit:read')).toContain('not answered');
+  });
+});

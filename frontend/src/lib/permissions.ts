@@ -1,0 +1,86 @@
+// What the signed-in user may do, read from GET /api/v1/me. Permissions come as "audit:read" (on every team) or
+// "actions:request@payments" (on one team). The UI uses these answers to offer, disable or hide things and to say
+// why; the portal checks again on every request, and its 403 messages are shown when they happen.
+import type { Grant, Me } from '../api/client';
+
+export type Permission =
+  | 'catalog:read'
+  | 'actions:read'
+  | 'actions:request'
+  | 'actions:approve'
+  | 'audit:read'
+  | 'tokens:manage';
+
+/**
+ * Whether me holds perm on team. Without a team, whether it holds perm on any team at all (the question a nav
+ * item or a route asks before a team is known).
+ */
+export function can(me: Me | null | undefined, perm: Permission, team?: string): boolean {
+  if (!me) return false;
+  if (me.permissions.includes(perm)) return true;
+  if (team !== undefined) return me.permissions.includes(`${perm}@${team}`);
+  return me.permissions.some((p) => p.startsWith(`${perm}@`));
+}
+
+/** The teams on which me holds perm: "all", or a sorted list (empty when none). */
+export function teamsWith(me: Me | null | undefined, perm: Permission): 'all' | string[] {
+  if (!me) return [];
+  if (me.permissions.includes(perm)) return 'all';
+  const prefix = `${perm}@`;
+  return me.permissions
+    .filter((p) => p.startsWith(prefix))
+    .map((p) => p.slice(prefix.length))
+    .sort();
+}
+
+const ROLE_LABEL: Record<Grant['role'], string> = {
+  admin: 'admin',
+  platform_approver: 'platform approver',
+  team_owner: 'team owner',
+  developer: 'developer',
+};
+
+/** "developer of payments", "platform approver", "admin". */
+export function grantLabel(g: Grant): string {
+  const role = ROLE_LABEL[g.role] ?? g.role;
+  if (!g.team) return role;
+  return g.role === 'team_owner' ? `owner of ${g.team}` : `${role} of ${g.team}`;
+}
+
+const ROLE_RANK: Record<Grant['role'], number> = { admin: 0, platform_approver: 1, team_owner: 2, developer: 3 };
+
+/** The grants, most powerful first, as a short phrase for the header: "admin", "developer of payments +1". */
+export function roleSummary(me: Me): string {
+  if (me.grants.length === 0) return me.scopes.length > 0 ? 'scoped token' : 'no roles';
+  const sorted = [...me.grants].sort((a, b) => (ROLE_RANK[a.role] ?? 9) - (ROLE_RANK[b.role] ?? 9));
+  const first = sorted[0];
+  const head = first ? grantLabel(first) : '';
+  return sorted.length > 1 ? `${head} +${sorted.length - 1}` : head;
+}
+
+/** Why me may not use perm (on team): a sentence for a disabled button or a notice. */
+export function whyNot(me: Me | null | undefined, perm: Permission, team?: string): string {
+  if (!me) return 'Atrium does not know who you are yet: the portal has not answered.';
+  if (me.scopes.length > 0 && !me.scopes.includes('*') && !me.scopes.some((s) => s === perm || s.startsWith(`${perm}:`))) {
+    return `Your token's scopes do not include ${perm}; ask an admin for a token that does.`;
+  }
+  switch (perm) {
+    case 'actions:request': {
+      const teams = teamsWith(me, perm);
+      const yours = teams === 'all' ? '' : teams.length > 0 ? ` You may request for: ${teams.join(', ')}.` : '';
+      return team
+        ? `Requesting resources for team ${team} needs a developer or team owner role on ${team}.${yours}`
+        : `Requesting resources needs a developer or team owner role on a team.${yours}`;
+    }
+    case 'actions:approve':
+      return 'Approving requests needs the platform approver role, or team owner for your own team.';
+    case 'audit:read':
+      return 'The audit log is for platform approvers and admins (it needs audit:read).';
+    case 'tokens:manage':
+      return 'API tokens are managed by admins (it needs tokens:manage).';
+    case 'actions:read':
+      return 'Seeing requests needs a role on a team (it needs actions:read).';
+    case 'catalog:read':
+      return 'Reading the catalog needs catalog:read.';
+  }
+}
