@@ -149,11 +149,15 @@ func TestDesktopReplicaAgainstPortal(t *testing.T) {
 	}
 	// Writes are not queued silently while offline. (Sent unvalidated: the endpoint is the portal's business.)
 	var e struct {
-		Error struct{ Code, Message string } `json:"error"`
+		Error struct {
+			Code, Message string
+			Sent          *bool
+		} `json:"error"`
 	}
 	raw := &localClient{t: t, url: c.url, hc: http.DefaultClient}
 	if code := raw.do("POST", "/api/v1/actions", `{"kind":"sqs"}`, &e); code != http.StatusBadGateway ||
-		e.Error.Code != "portal_unreachable" || !strings.Contains(e.Error.Message, "not sent") {
+		e.Error.Code != "portal_unreachable" || !strings.Contains(e.Error.Message, "not sent") ||
+		e.Error.Sent == nil || *e.Error.Sent {
 		t.Errorf("forward while offline: %d %+v", code, e)
 	}
 

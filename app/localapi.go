@@ -119,15 +119,15 @@ func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request) {
 
 // writeForwardError tells the UI the portal could not be reached, and whether the request went out at all.
 func writeForwardError(w http.ResponseWriter, r *http.Request, portal string, err error) {
+	body := map[string]any{"code": "portal_unreachable"}
 	sent := "it may have been received: check before retrying"
 	var op *net.OpError
 	if errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial") {
 		sent = "the request was not sent"
+		body["sent"] = false
 	}
-	api.WriteJSON(w, http.StatusBadGateway, map[string]any{"error": map[string]any{
-		"code":    "portal_unreachable",
-		"message": "The portal at " + portal + " could not be reached (" + shortErr(err) + "); " + sent + ". Nothing was queued.",
-	}})
+	body["message"] = "The portal at " + portal + " could not be reached (" + shortErr(err) + "); " + sent + ". Nothing was queued."
+	api.WriteJSON(w, http.StatusBadGateway, map[string]any{"error": body})
 }
 
 func shortErr(err error) string {

@@ -57,13 +57,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly fields: FieldProblem[];
+  /** portal_unreachable only: false when the request certainly did not leave this computer. */
+  readonly sent: boolean | undefined;
 
-  constructor(status: number, code: string, message: string, fields: FieldProblem[] = []) {
+  constructor(status: number, code: string, message: string, fields: FieldProblem[] = [], sent?: boolean) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.sent = sent;
   }
 
   /** The problem the server named for one input field, if any. */
@@ -100,7 +103,7 @@ export function parseApiError(status: number, statusText: string, body: string):
     if (fields.length > 0) {
       message += ` (${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')})`;
     }
-    return new ApiError(status, code, message, fields);
+    return new ApiError(status, code, message, fields, typeof e.sent === 'boolean' ? e.sent : undefined);
   }
   return new ApiError(status, `http_${status}`, fallbackMessage(status, statusText));
 }

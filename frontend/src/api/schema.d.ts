@@ -791,7 +791,7 @@ export interface components {
             state: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
             /** @description Roles one of which must approve; empty when none is needed. */
             approvers: ("platform_approver" | "team_owner")[];
-            /** @description What the action produced so far: queue_url, queue_arn, topic_arn, subscription_arn (direct); pr_url, pr_number, branch, path (gitops). */
+            /** @description What the action produced so far: queue_url, queue_arn, topic_arn, subscription_arn (direct); pr_url, pr_number, branch, path (gitops); preview, terraform, terraform_path (preview); flag, change (flags). */
             result: {
                 [key: string]: string;
             };
@@ -836,6 +836,8 @@ export interface components {
                 /** @description What went wrong and what to do, for a person. */
                 message: string;
                 fields?: components["schemas"]["FieldProblem"][];
+                /** @description portal_unreachable only (the desktop's answer when its portal cannot be reached): false when the request certainly did not leave this computer; absent when it may have been received. */
+                sent?: boolean;
             };
         };
         FieldProblem: {

@@ -14,6 +14,7 @@ const unreachable = json(
     error: {
       code: 'portal_unreachable',
       message: 'The portal at http://127.0.0.1:9 could not be reached (connect: connection refused); the request was not sent. Nothing was queued.',
+      sent: false,
     },
   },
   502,

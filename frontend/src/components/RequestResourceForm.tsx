@@ -221,7 +221,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
         <fieldset className="field kind-choice">
           <legend>What</legend>
           <div className="radio-cards">
-            {KINDS.filter((k) => opts.kinds.includes(k.kind)).map((k) => (
+            {KINDS.filter((k) => (opts.kinds as readonly string[]).includes(k.kind)).map((k) => (
               <label key={k.kind} className={`radio-card${draft.kind === k.kind ? ' selected' : ''}`}>
                 <input
                   type="radio"

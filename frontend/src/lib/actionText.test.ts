@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionTitle, approvalNeed, paramEntries, resultEntries } from './actionText';
+import { actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries } from './actionText';
 
 describe('approvalNeed', () => {
   it('says before submitting whether and by whom a request must be approved', () => {
@@ -52,5 +52,17 @@ describe('labels', () => {
       { label: 'FIFO', value: 'yes' },
       { label: 'Visibility timeout (s)', value: '60' },
     ]);
+  });
+});
+
+describe('flag change actions', () => {
+  it('names the change and its target', () => {
+    expect(
+      actionTitle({ kind: 'flag_change', params: { action: 'put', environment: 'production', key: 'new-checkout' } }),
+    ).toBe('Flag change: put production/new-checkout');
+    expect(actionTitle({ kind: 'flag_change', params: { action: 'import', environment: 'staging' } })).toBe(
+      'Flag change: import staging flag set',
+    );
+    expect(deliveryText('flags')).toContain('applies the change');
   });
 });

@@ -1,10 +1,21 @@
 // Words for actions: what kind of resource, who must approve, how it is delivered, and what it produced.
 import type { Action, ActionEnvironment, ActionKind, ApproverRole } from '../api/client';
 
-export const KIND_LABEL: Record<ActionKind, string> = { sqs_queue: 'SQS queue', sns_topic: 'SNS topic' };
+export const KIND_LABEL: Record<ActionKind, string> = {
+  sqs_queue: 'SQS queue',
+  sns_topic: 'SNS topic',
+  flag_change: 'Flag change',
+};
 
-/** "SQS queue orders-events" from an action's kind and params. */
+/** "SQS queue orders-events", or "Flag change put production/new-checkout", from an action's kind and params. */
 export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
+  if (a.kind === 'flag_change') {
+    const p = a.params;
+    const verb = typeof p.action === 'string' ? p.action : 'change';
+    const env = typeof p.environment === 'string' ? p.environment : '';
+    const target = typeof p.key === 'string' && p.key !== '' ? `${env}/${p.key}` : `${env} flag set`;
+    return `${KIND_LABEL.flag_change}: ${verb} ${target}`;
+  }
   const name = typeof a.params.name === 'string' ? a.params.name : '';
   return name ? `${KIND_LABEL[a.kind] ?? a.kind} ${name}` : (KIND_LABEL[a.kind] ?? a.kind);
 }
@@ -41,8 +52,10 @@ export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNee
 }
 
 /** What delivery in env does, in a sentence. */
-export function deliveryText(delivery: ActionEnvironment['delivery']): string {
+export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags'): string {
   switch (delivery) {
+    case 'flags':
+      return 'Once approved, the portal applies the change to the flag set.';
     case 'direct':
       return 'The portal creates it in AWS with its own credentials.';
     case 'gitops':

@@ -10,6 +10,8 @@ const unreachable = (sent: string) =>
       error: {
         code: 'portal_unreachable',
         message: `The portal at http://127.0.0.1:9 could not be reached (connect: connection refused); ${sent}. Nothing was queued.`,
+        // The local API says sent: false only when the request certainly did not go out.
+        ...(sent.includes('not sent') ? { sent: false } : {}),
       },
     }),
   );

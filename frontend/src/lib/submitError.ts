@@ -14,12 +14,12 @@ export interface SubmitFailure {
 
 /**
  * Describes a failed submission. The desktop's local API answers 502 portal_unreachable when it could not pass a
- * request on; its message says whether the request went out ("the request was not sent") and that nothing was
- * queued. A retry is always safe for action requests: it carries the same idempotency key.
+ * request on, with `sent: false` when the request certainly did not go out; nothing is queued either way. A retry
+ * is always safe for action requests: it carries the same idempotency key.
  */
 export function describeSubmitError(err: ApiError, what = 'request'): SubmitFailure {
   if (err.code === 'portal_unreachable') {
-    const notSent = /was not sent/i.test(err.message);
+    const notSent = err.sent === false;
     return {
       title: notSent
         ? `Your ${what} was NOT sent: the portal could not be reached`
