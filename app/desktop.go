@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 )
 
 // ErrNoDesktop means this process cannot open a window: the binary was built without Wails' desktop tags, or
@@ -34,6 +37,7 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 		return ErrNoDesktop
 	}
 	local := rt.LocalAPI()
+	bound := &OS{log: rt}
 	err := wails.Run(&options.App{
 		Title:     "Atrium",
 		Width:     1320,
@@ -58,10 +62,38 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 			// Software rendering works everywhere, including virtual displays; the UI is text and tables.
 			WebviewGpuPolicy: linux.WebviewGpuPolicyNever,
 		},
-		OnStartup: func(context.Context) { rt.Log.Info("desktop window started") },
+		OnStartup: func(ctx context.Context) {
+			bound.ctx = ctx
+			rt.Log.Info("desktop window started")
+		},
+		// Bindings are for what only the OS can do; everything else goes through the HTTP API.
+		Bind: []interface{}{bound},
 	})
 	if err != nil && strings.Contains(err.Error(), "build tags") {
 		return ErrNoDesktop
 	}
 	return err
+}
+
+// OS is bound into the desktop window (window.go.app.OS): operations a web view cannot do itself.
+type OS struct {
+	ctx context.Context
+	log *Runtime
+}
+
+// SaveFile asks the user where to save content (a CSV or JSON-lines export) with the system's save dialog and
+// writes it there. It returns the path written, or "" when the user cancelled.
+func (o *OS) SaveFile(suggestedName, content string) (string, error) {
+	path, err := wruntime.SaveFileDialog(o.ctx, wruntime.SaveDialogOptions{
+		DefaultFilename: filepath.Base(suggestedName), Title: "Save " + filepath.Base(suggestedName),
+		CanCreateDirectories: true,
+	})
+	if err != nil || path == "" {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		return "", fmt.Errorf("save %s: %w", path, err)
+	}
+	o.log.Log.Info("export saved", "path", path, "bytes", len(content))
+	return path, nil
 }
