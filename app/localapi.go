@@ -25,6 +25,8 @@ func (rt *Runtime) LocalAPI() http.Handler {
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)
 	mux.HandleFunc("POST /api/v1/usage/events", rt.usageEvent)
 	mux.HandleFunc("GET /api/v1/ui/features", rt.uiFeatures)
+	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
+	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		_, _, _, fwd := rt.State()
 		fwd.ServeHTTP(w, r)

@@ -52,6 +52,7 @@ type Runtime struct {
 	forward  http.Handler
 	local    *server.Server // in local mode
 	features *features      // the UI's own flags, from the current portal
+	signin   signIn         // single sign-on in progress
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -219,6 +220,11 @@ func (rt *Runtime) Close() error {
 	defer rt.mu.Unlock()
 	rt.stopLocked()
 	rt.features.close()
+	rt.signin.mu.Lock()
+	if rt.signin.stop != nil {
+		rt.signin.stop()
+	}
+	rt.signin.mu.Unlock()
 	if rt.local != nil {
 		rt.local.Close()
 	}
