@@ -73,7 +73,14 @@ type DB struct {
 // the current schema. A file that is not SQLite, is corrupt, is unreadable or was written by a newer Atrium is
 // reported with ErrUnusable and left as it is.
 func Open(path string) (*DB, error) {
-	return OpenAt(path, len(Migrations()))
+	return OpenAt(path, latestVersion())
+}
+
+// latestVersion is the highest migration known. Numbers may have gaps (branches reserve theirs), so it is not the
+// count of migrations.
+func latestVersion() int {
+	all := Migrations()
+	return all[len(all)-1].Version
 }
 
 // OpenAt is Open migrating only up to schema version upTo; tests use it to write databases of older versions.
@@ -163,9 +170,9 @@ func (d *DB) migrate(ctx context.Context, upTo int) error {
 		return d.classify(fmt.Errorf("read schema version of %s: %w", d.path, err))
 	}
 	all := Migrations()
-	if current > len(all) {
+	if latest := latestVersion(); current > latest {
 		return fmt.Errorf("%w: %s has schema version %d but this Atrium knows only up to %d; run a newer Atrium "+
-			"or point --data at another directory", ErrUnusable, d.path, current, len(all))
+			"or point --data at another directory", ErrUnusable, d.path, current, latest)
 	}
 	for _, m := range all {
 		if m.Version <= current || m.Version > upTo {
