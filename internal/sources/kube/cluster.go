@@ -77,7 +77,7 @@ type cluster struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	errs    map[string]error // failing parts: resources by name, and the probe
+	errs    map[string]failure // failing parts: resources by name, and the probe
 	cfgErr  error
 	synced  bool
 	lastOK  time.Time
@@ -173,7 +173,7 @@ func (cl *cluster) run(ctx context.Context) {
 		cancel()
 		<-done
 		cl.mu.Lock()
-		cl.errs, cl.synced = map[string]error{}, false
+		cl.errs, cl.synced = map[string]failure{}, false
 		cl.mu.Unlock()
 	}
 }
@@ -200,12 +200,12 @@ func (cl *cluster) session(ctx context.Context, cs kubernetes.Interface) {
 				ctx, cancel := context.WithTimeout(ctx, cl.cfg.Timeout)
 				defer cancel()
 				obj, err := res.list(ctx, cs, o)
-				cl.report(ctx, res.name, err)
+				cl.report(ctx, res.name, "listing "+res.name, err)
 				return obj, err
 			},
 			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				w, err := res.watch(ctx, cs, o)
-				cl.report(ctx, res.name, err)
+				cl.report(ctx, res.name, "watching "+res.name, err)
 				return w, err
 			},
 		}
@@ -357,12 +357,18 @@ func (cl *cluster) probe(ctx context.Context, cs kubernetes.Interface) {
 		if ctx.Err() != nil {
 			return
 		}
-		cl.report(ctx, probePart, err)
+		cl.report(ctx, probePart, "checking the cluster (GET /version)", err)
 	}
 }
 
-// report records how a request to part of the cluster went.
-func (cl *cluster) report(ctx context.Context, part string, err error) {
+// failure is a failed request: what it was doing, and the error.
+type failure struct {
+	what string
+	err  error
+}
+
+// report records how a request to part of the cluster went; what says what the request was doing.
+func (cl *cluster) report(ctx context.Context, part, what string, err error) {
 	if ctx.Err() != nil && err != nil {
 		return // our own cancellation, not the cluster's doing
 	}
@@ -370,7 +376,7 @@ func (cl *cluster) report(ctx context.Context, part string, err error) {
 	if err == nil {
 		delete(cl.errs, part)
 	} else {
-		cl.errs[part] = err
+		cl.errs[part] = failure{what, err}
 	}
 	cl.mu.Unlock()
 	cl.publish(ctx, false)
@@ -388,11 +394,8 @@ func (cl *cluster) state() (string, string) {
 	sort.Strings(parts)
 	state, msg := StateOK, ""
 	for _, p := range parts {
-		what := "listing " + p
-		if p == probePart {
-			what = "checking the cluster (GET /version)"
-		}
-		s, m := classify(what, cl.errs[p])
+		f := cl.errs[p]
+		s, m := classify(f.what, f.err)
 		if severity[s] > severity[state] {
 			state, msg = s, m
 		}

@@ -106,7 +106,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for _, cc := range c.Config.Clusters {
-		cl := &cluster{cfg: cc, c: c, log: c.Log.With("cluster", cc.Name), errs: map[string]error{},
+		cl := &cluster{cfg: cc, c: c, log: c.Log.With("cluster", cc.Name), errs: map[string]failure{},
 			lastOK: lastOK[cc.Name], dirty: make(chan struct{}, 1)}
 		cl.publish(ctx, true)
 		wg.Add(1)

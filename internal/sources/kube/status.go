@@ -47,7 +47,8 @@ func classify(what string, err error) (string, string) {
 		return StateInvalidConfig, fmt.Sprintf("%s: the cluster's TLS certificate does not verify (%v); check the "+
 			"kubeconfig's certificate-authority and server", what, err)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		return StateUnreachable, fmt.Sprintf("%s: timed out (%v)", what, lastPart(err))
+		return StateUnreachable, fmt.Sprintf("%s: timed out: the cluster did not answer in time (%v); check the "+
+			"server address and the network path to it", what, lastPart(err))
 	case errors.As(err, &status) && status.Status().Code != 0:
 		return StateError, fmt.Sprintf("%s: the cluster answered %d: %s", what, status.Status().Code, serverMessage(err))
 	case errors.As(err, &netErr), isConnectionError(err):
