@@ -33,12 +33,18 @@ var callers = []struct {
 // until it is added here, so no endpoint's permissions go unreviewed. Resource-level checks (the team of a flag,
 // an action) are tested where those endpoints live.
 var allowed = map[string]map[string]bool{
-	"GET /api/v1/services":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/services/{name}": {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/facets":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/teams":           {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/changes":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/me":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/services":            {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/services/{name}":     {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/facets":              {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/teams":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/changes":             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/kube/matrix":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/kube/clusters":       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/kube/unmapped":       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/kube/claims":         {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/kube/claims":        {"admin": true},
+	"DELETE /api/v1/kube/claims/{id}": {"admin": true},
+	"GET /api/v1/me":                  {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true},
 }
 
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)

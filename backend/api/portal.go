@@ -121,6 +121,7 @@ func (p *Portal) AllRoutes() []Route {
 	}
 	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 
