@@ -18,6 +18,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
+	"github.com/sphera/atrium/internal/sources/kube"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -29,7 +30,10 @@ type Config struct {
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
-	Log  *slog.Logger
+	// KubeClusters is the path of the Kubernetes cluster registry (see kube.Config); FromEnv reads it into Kube.
+	KubeClusters string
+	Kube         kube.Config
+	Log          *slog.Logger
 }
 
 // RegisterFlags defines the server's flags on fs, with defaults from the environment.
@@ -38,6 +42,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
 	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
+	fs.StringVar(&c.KubeClusters, "kube-clusters", os.Getenv("ATRIUM_KUBE_CLUSTERS"),
+		"YAML file registering the Kubernetes clusters to collect ($ATRIUM_KUBE_CLUSTERS)")
 }
 
 // FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
@@ -49,6 +55,13 @@ func (c *Config) FromEnv() error {
 		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
 	}
 	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	if c.KubeClusters != "" {
+		k, err := kube.LoadConfig(c.KubeClusters)
+		if err != nil {
+			return err
+		}
+		c.Kube = k
+	}
 	return nil
 }
 
@@ -65,6 +78,7 @@ type Server struct {
 	Log     *slog.Logger
 	handler http.Handler
 
+	ctx    context.Context // background work runs until Close cancels it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -87,6 +101,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	collectors := false // collectors (GitHub, Kubernetes, AWS) register here as they are configured
+	if len(cfg.Kube.Clusters) > 0 {
+		collectors = true
+		s.startKube(cfg)
+	}
 	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && !collectors) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
@@ -114,10 +132,24 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 
 func newServer(db *store.DB, log *slog.Logger) *Server {
 	s := &Server{DB: db, Log: log}
-	_, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	p := &api.Portal{DB: db, Log: log}
 	s.handler = p.Handler()
 	return s
+}
+
+// startKube runs the Kubernetes collector until Close.
+func (s *Server) startKube(cfg Config) {
+	kube.LogClientGoTo(s.Log.With("component", "client-go"))
+	c := &kube.Collector{DB: s.DB, Config: cfg.Kube, Log: s.Log.With("collector", "kube")}
+	s.Log.Info("kubernetes collector starting", "clusters", len(cfg.Kube.Clusters))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := c.Run(s.ctx); err != nil {
+			s.Log.Error("kubernetes collector stopped", "err", err)
+		}
+	}()
 }
 
 // seedAdmin stores the configured admin token, or, on a server with no tokens at all, makes one and writes it to a

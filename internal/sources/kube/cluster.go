@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
@@ -30,39 +29,39 @@ import (
 type resource struct {
 	name    string // as RBAC names it, e.g. deployments.apps
 	example runtime.Object
-	list    func(context.Context, kubernetes.Interface, metav1.ListOptions) (runtime.Object, error)
-	watch   func(context.Context, kubernetes.Interface, metav1.ListOptions) (watch.Interface, error)
+	list    func(context.Context, Client, metav1.ListOptions) (runtime.Object, error)
+	watch   func(context.Context, Client, metav1.ListOptions) (watch.Interface, error)
 }
 
 const hpaResource = "horizontalpodautoscalers.autoscaling"
 
 var resources = []resource{
 	{"deployments.apps", &appsv1.Deployment{},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.AppsV1().Deployments("").List(ctx, o)
 		},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (watch.Interface, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (watch.Interface, error) {
 			return cs.AppsV1().Deployments("").Watch(ctx, o)
 		}},
 	{"statefulsets.apps", &appsv1.StatefulSet{},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.AppsV1().StatefulSets("").List(ctx, o)
 		},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (watch.Interface, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (watch.Interface, error) {
 			return cs.AppsV1().StatefulSets("").Watch(ctx, o)
 		}},
 	{"daemonsets.apps", &appsv1.DaemonSet{},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.AppsV1().DaemonSets("").List(ctx, o)
 		},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (watch.Interface, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (watch.Interface, error) {
 			return cs.AppsV1().DaemonSets("").Watch(ctx, o)
 		}},
 	{hpaResource, &autoscalingv2.HorizontalPodAutoscaler{},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.AutoscalingV2().HorizontalPodAutoscalers("").List(ctx, o)
 		},
-		func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (watch.Interface, error) {
+		func(ctx context.Context, cs Client, o metav1.ListOptions) (watch.Interface, error) {
 			return cs.AutoscalingV2().HorizontalPodAutoscalers("").Watch(ctx, o)
 		}},
 }
@@ -190,7 +189,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // session runs the four informers over one client until ctx ends.
-func (cl *cluster) session(ctx context.Context, cs kubernetes.Interface) {
+func (cl *cluster) session(ctx context.Context, cs Client) {
 	stores := map[string]cache.Store{}
 	var synced []cache.InformerSynced
 	var wg sync.WaitGroup
@@ -337,7 +336,7 @@ func (cl *cluster) snapshot(stores map[string]cache.Store) []store.Workload {
 
 // probe checks the cluster answers at all, every ProbeInterval: a watch on a silently dead connection would
 // otherwise look healthy for minutes.
-func (cl *cluster) probe(ctx context.Context, cs kubernetes.Interface) {
+func (cl *cluster) probe(ctx context.Context, cs Client) {
 	t := time.NewTicker(cl.c.ProbeInterval)
 	defer t.Stop()
 	for {
@@ -346,14 +345,9 @@ func (cl *cluster) probe(ctx context.Context, cs kubernetes.Interface) {
 			return
 		case <-t.C:
 		}
-		var err error
-		if rc, ok := cs.Discovery().RESTClient().(*rest.RESTClient); ok && rc != nil {
-			pctx, cancel := context.WithTimeout(ctx, cl.cfg.Timeout)
-			err = rc.Get().AbsPath("/version").Do(pctx).Error()
-			cancel()
-		} else {
-			_, err = cs.Discovery().ServerVersion()
-		}
+		pctx, cancel := context.WithTimeout(ctx, cl.cfg.Timeout)
+		_, err := cs.Discovery().ServerVersionWithContext(pctx)
+		cancel()
 		if ctx.Err() != nil {
 			return
 		}

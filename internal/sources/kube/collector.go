@@ -18,7 +18,10 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/discovery"
+	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
+	autoscalingclient "k8s.io/client-go/kubernetes/typed/autoscaling/v2"
+	"k8s.io/client-go/rest"
 
 	"github.com/sphera/atrium/internal/store"
 )
@@ -39,7 +42,7 @@ type Collector struct {
 	Reload time.Duration
 
 	// clients replaces the client of a cluster in tests that use client-go's fake clientset.
-	clients func(ClusterConfig) (kubernetes.Interface, error)
+	clients func(ClusterConfig) (Client, error)
 }
 
 // Defaults of a Collector's timings.
@@ -50,7 +53,45 @@ const (
 	DefaultReload        = time.Minute
 )
 
-func (c *Collector) connect(cc ClusterConfig) (kubernetes.Interface, string, error) {
+// Client is what the collector uses of a cluster: the typed clients of the two API groups it reads, and
+// discovery for the reachability probe. kubernetes.Interface (and client-go's fake clientset) satisfy it; the
+// collector builds only these three, which keeps the other fifty-odd API groups' clients out of the binary.
+type Client interface {
+	AppsV1() appsclient.AppsV1Interface
+	AutoscalingV2() autoscalingclient.AutoscalingV2Interface
+	Discovery() discovery.DiscoveryInterfaces
+}
+
+type client struct {
+	apps        *appsclient.AppsV1Client
+	autoscaling *autoscalingclient.AutoscalingV2Client
+	discovery   *discovery.DiscoveryClient
+}
+
+func (c client) AppsV1() appsclient.AppsV1Interface                      { return c.apps }
+func (c client) AutoscalingV2() autoscalingclient.AutoscalingV2Interface { return c.autoscaling }
+func (c client) Discovery() discovery.DiscoveryInterfaces                { return c.discovery }
+
+func newClient(rc *rest.Config) (Client, error) {
+	// One HTTP client (one connection pool) for the three.
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return nil, err
+	}
+	var c client
+	if c.apps, err = appsclient.NewForConfigAndClient(rc, hc); err != nil {
+		return nil, err
+	}
+	if c.autoscaling, err = autoscalingclient.NewForConfigAndClient(rc, hc); err != nil {
+		return nil, err
+	}
+	if c.discovery, err = discovery.NewDiscoveryClientForConfigAndClient(rc, hc); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Collector) connect(cc ClusterConfig) (Client, string, error) {
 	if c.clients != nil {
 		cs, err := c.clients(cc)
 		return cs, configFingerprint(cc), err
@@ -59,7 +100,7 @@ func (c *Collector) connect(cc ClusterConfig) (kubernetes.Interface, string, err
 	if err != nil {
 		return nil, fp, err
 	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := newClient(rc)
 	if err != nil {
 		return nil, fp, fmt.Errorf("client for cluster %s: %w", cc.Name, err)
 	}

@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/sphera/atrium/internal/catalog"
@@ -222,7 +221,7 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 	c := &Collector{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Debounce: 20 * time.Millisecond,
 		Config: Config{Clusters: []ClusterConfig{{Name: "eu", Region: "eu-west-1", Environment: "production",
 			Timeout: time.Second, Resync: time.Minute, ExcludeNamespaces: DefaultExcludeNamespaces}}},
-		clients: func(ClusterConfig) (kubernetes.Interface, error) { return cs, nil }}
+		clients: func(ClusterConfig) (Client, error) { return cs, nil }}
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 
