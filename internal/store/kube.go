@@ -181,7 +181,7 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []W
 			}
 			affected[r.service] = true
 		}
-		return rerender(ctx, tx, affected, "", bump)
+		return rerenderCluster(ctx, tx, affected, cluster, bump)
 	})
 }
 
@@ -213,9 +213,9 @@ func stampTimes(dp *catalog.Deployment, created time.Time, prevDoc string, had b
 	}
 }
 
-// rerender rewrites the named services (those that exist) so their deployments match kube_workloads; drop, when
-// set, removes that cluster's deployments from them first (a cluster no longer registered owns nothing).
-func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, drop string, bump bumper) (int, error) {
+// rerender rewrites the named services (those that exist) so that their deployments in every registered cluster
+// match kube_workloads.
+func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, bump bumper) (int, error) {
 	n := 0
 	for name := range names {
 		if name == "" {
@@ -228,14 +228,8 @@ func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, drop strin
 		if err != nil {
 			return 0, err
 		}
-		if drop != "" {
-			kept := s.Deployments[:0]
-			for _, dp := range s.Deployments {
-				if dp.Cluster != drop {
-					kept = append(kept, dp)
-				}
-			}
-			s.Deployments = kept
+		if err := mergeKubeDeployments(ctx, tx, &s); err != nil {
+			return 0, err
 		}
 		changed, err := putService(ctx, tx, s, true, bump)
 		if err != nil {
@@ -246,6 +240,92 @@ func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, drop strin
 		}
 	}
 	return n, nil
+}
+
+// rerenderCluster is rerender when only cluster's workloads changed: it rewrites just that cluster's deployment
+// rows of each service (and the service's hash), which keeps a cluster's snapshot proportional to its own
+// workloads however many other clusters run the same services.
+func rerenderCluster(ctx context.Context, tx *sql.Tx, names map[string]bool, cluster string, bump bumper) (int, error) {
+	n := 0
+	now := time.Now().UTC()
+	for name := range names {
+		if name == "" {
+			continue
+		}
+		var id int64
+		var oldHash string
+		err := tx.QueryRowContext(ctx, `SELECT id, doc_hash FROM services WHERE name = ?`, name).Scan(&id, &oldHash)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		s, err := getService(ctx, tx, name)
+		if err != nil {
+			return 0, err
+		}
+		fresh, err := kubeDeployments(ctx, tx, name, cluster)
+		if err != nil {
+			return 0, err
+		}
+		kept := s.Deployments[:0]
+		for _, dp := range s.Deployments {
+			if dp.Cluster != cluster {
+				kept = append(kept, dp)
+			}
+		}
+		s.Deployments = append(kept, fresh...)
+		canonicalTimes(s.Deployments)
+		s.Normalize()
+		hash := docHash(s)
+		if hash == oldHash {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deployments WHERE service_id = ? AND cluster = ?`, id, cluster); err != nil {
+			return 0, err
+		}
+		canonicalTimes(fresh)
+		if err := insertDeployments(ctx, tx, id, fresh); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE services SET synced_at = ?, doc_hash = ? WHERE id = ?`,
+			now.UnixMilli(), hash, id); err != nil {
+			return 0, err
+		}
+		if err := bump(KindService, name, false); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// kubeDeployments reads the collector's deployments of a service, in one cluster or ("") all.
+func kubeDeployments(ctx context.Context, tx *sql.Tx, service, cluster string) ([]catalog.Deployment, error) {
+	q, args := `SELECT doc FROM kube_workloads WHERE service = ?`, []any{service}
+	if cluster != "" {
+		q += ` AND cluster = ?`
+		args = append(args, cluster)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []catalog.Deployment
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var dp catalog.Deployment
+		if err := json.Unmarshal([]byte(doc), &dp); err != nil {
+			return nil, fmt.Errorf("stored workload of %s: %w", service, err)
+		}
+		out = append(out, dp)
+	}
+	return out, rows.Err()
 }
 
 // mergeKubeDeployments replaces the deployments of s in registered clusters with those the collector recorded.
@@ -273,24 +353,12 @@ func mergeKubeDeployments(ctx context.Context, tx *sql.Tx, s *catalog.Service) e
 			out = append(out, dp)
 		}
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT doc FROM kube_workloads WHERE service = ?`, s.Name)
+	kd, err := kubeDeployments(ctx, tx, s.Name, "")
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return err
-		}
-		var dp catalog.Deployment
-		if err := json.Unmarshal([]byte(doc), &dp); err != nil {
-			return fmt.Errorf("stored workload of %s: %w", s.Name, err)
-		}
-		out = append(out, dp)
-	}
-	s.Deployments = out
-	return rows.Err()
+	s.Deployments = append(out, kd...)
+	return nil
 }
 
 // PutCluster records a cluster's registration and state. Its freshness also goes to sources as "kube:NAME", so
@@ -368,7 +436,7 @@ func (d *DB) ForgetCluster(ctx context.Context, name string) (int, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, SourcePrefix+name); err != nil {
 			return 0, err
 		}
-		return rerender(ctx, tx, affected, name, bump)
+		return rerenderCluster(ctx, tx, affected, name, bump)
 	})
 }
 
@@ -569,7 +637,7 @@ func remap(ctx context.Context, tx *sql.Tx, cluster string, k workloadKey, bump 
 		}
 		affected[h.service], affected[svc] = true, true
 	}
-	if _, err := rerender(ctx, tx, affected, "", bump); err != nil {
+	if _, err := rerender(ctx, tx, affected, bump); err != nil {
 		return 0, err
 	}
 	return len(hits), nil

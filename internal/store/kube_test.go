@@ -91,6 +91,10 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 	if len(s.Deployments) != 1 || s.Description != "moved to a new repository" {
 		t.Errorf("rewrite by another source: %+v", s.Deployments)
 	}
+	// Search follows the description (the index is refreshed only when searched columns change).
+	if p, _ := db.ListServices(ctx, ServiceQuery{Q: "moved repos"}); p.Total != 1 {
+		t.Errorf("search after rewrite: %+v", p)
+	}
 
 	// Unmapped: coredns names nothing, redis names a service the catalog lacks.
 	page, err := db.Unmapped(ctx, UnmappedQuery{})

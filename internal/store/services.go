@@ -33,6 +33,9 @@ func (d *DB) PutServices(ctx context.Context, svcs []catalog.Service) (int, erro
 	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		n := 0
 		for i := range svcs {
+			if err := mergeKubeDeployments(ctx, tx, &svcs[i]); err != nil {
+				return 0, err
+			}
 			changed, err := putService(ctx, tx, svcs[i], true, bump)
 			if err != nil {
 				return 0, err
@@ -54,6 +57,9 @@ func (d *DB) ReplaceSource(ctx context.Context, source string, svcs []catalog.Se
 		for i := range svcs {
 			svcs[i].Source = source
 			keep[svcs[i].Name] = true
+			if err := mergeKubeDeployments(ctx, tx, &svcs[i]); err != nil {
+				return 0, err
+			}
 			changed, err := putService(ctx, tx, svcs[i], true, bump)
 			if err != nil {
 				return 0, err
@@ -179,12 +185,6 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	if !catalog.ValidName(s.Name) {
 		return false, fmt.Errorf("service name %q is not valid", s.Name)
 	}
-	if stamp {
-		// On the portal, deployments in registered clusters are the Kubernetes collector's, whoever writes.
-		if err := mergeKubeDeployments(ctx, tx, &s); err != nil {
-			return false, err
-		}
-	}
 	canonicalTimes(s.Deployments)
 	s.Normalize()
 	hash := docHash(s)
@@ -254,7 +254,12 @@ func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service
 			return err
 		}
 	}
-	if len(s.Deployments) > 0 {
+	return insertDeployments(ctx, tx, id, s.Deployments)
+}
+
+// insertDeployments writes deployment rows of service id.
+func insertDeployments(ctx context.Context, tx *sql.Tx, id int64, ds []catalog.Deployment) error {
+	if len(ds) > 0 {
 		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO deployments(service_id, cluster, namespace, kind,
 			name, region, environment, image, version, ready, desired, updated_at, hpa_min, hpa_max, hpa_current,
 			hpa_desired, health, health_detail, rollout_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -262,7 +267,7 @@ func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service
 			return err
 		}
 		defer st.Close()
-		for _, dp := range s.Deployments {
+		for _, dp := range ds {
 			var hMin, hMax, hCur, hDes sql.NullInt64
 			if a := dp.Autoscaler; a != nil {
 				hMin, hMax = sql.NullInt64{Int64: int64(a.Min), Valid: true}, sql.NullInt64{Int64: int64(a.Max), Valid: true}

@@ -52,3 +52,16 @@ CREATE TABLE kube_claims (
     created_at INTEGER NOT NULL,
     UNIQUE (cluster, namespace, kind, name)
 );
+
+-- Re-index a service for search only when a searched column changed: the collector rewrites services' hashes and
+-- sync times whenever their deployments change, which would otherwise re-index every one of them each time.
+DROP TRIGGER services_fts_au;
+CREATE TRIGGER services_fts_au AFTER UPDATE ON services
+WHEN old.name IS NOT new.name OR old.title IS NOT new.title OR old.description IS NOT new.description
+    OR old.owner IS NOT new.owner OR old.tags IS NOT new.tags
+BEGIN
+    INSERT INTO services_fts(services_fts, rowid, name, title, description, owner, tags)
+    VALUES ('delete', old.id, old.name, old.title, old.description, old.owner, old.tags);
+    INSERT INTO services_fts(rowid, name, title, description, owner, tags)
+    VALUES (new.id, new.name, new.title, new.description, new.owner, new.tags);
+END;
