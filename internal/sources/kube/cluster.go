@@ -15,6 +15,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -196,9 +197,9 @@ func (cl *cluster) session(ctx context.Context, cs Client) {
 	for _, res := range resources {
 		lw := &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				ctx, cancel := context.WithTimeout(ctx, cl.cfg.Timeout)
+				lctx, cancel := context.WithTimeout(ctx, cl.cfg.Timeout)
 				defer cancel()
-				obj, err := res.list(ctx, cs, o)
+				obj, err := res.list(lctx, cs, o)
 				cl.report(ctx, res.name, "listing "+res.name, err)
 				return obj, err
 			},
@@ -348,6 +349,9 @@ func (cl *cluster) probe(ctx context.Context, cs Client) {
 		pctx, cancel := context.WithTimeout(ctx, cl.cfg.Timeout)
 		_, err := cs.Discovery().ServerVersionWithContext(pctx)
 		cancel()
+		if apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
+			err = nil // it answered and knew the credentials: reachable; what may be listed is the informers' to say
+		}
 		if ctx.Err() != nil {
 			return
 		}
