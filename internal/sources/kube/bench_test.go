@@ -13,6 +13,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -174,7 +175,10 @@ func BenchmarkImageChangeToReplica(b *testing.B) {
 	cs := admin(b, eu)
 	ns := "bench-e2e"
 	if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		namespace(b, cs, ns)
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+			metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
 		start := time.Now()
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 16)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,13 +170,29 @@ func admin(t testing.TB, c *kubetest.Cluster) kubernetes.Interface {
 	return cs
 }
 
+var runs atomic.Int64
+
+// unique names a namespace for one run of a test, so tests can be repeated (-count) on the shared clusters.
+func unique(base string) string { return fmt.Sprintf("%s-%d", base, runs.Add(1)) }
+
+// namespace creates a namespace; when the test ends its workloads are deleted (no controller-manager runs to
+// finish deleting the namespace itself, which is why names are unique per run).
 func namespace(t testing.TB, cs kubernetes.Interface, name string) {
 	t.Helper()
-	_, err := cs.CoreV1().Namespaces().Create(context.Background(),
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	ctx := context.Background()
+	_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}},
+		metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		all := metav1.ListOptions{}
+		cs.AppsV1().Deployments(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		cs.AppsV1().StatefulSets(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		cs.AppsV1().DaemonSets(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		cs.AutoscalingV2().HorizontalPodAutoscalers(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
+	})
 }
 
 func podTemplate(name, image string) corev1.PodTemplateSpec {
@@ -235,7 +252,7 @@ func TestTwoClustersMapToServices(t *testing.T) {
 	ctx := context.Background()
 	clusters := env.Clusters(t, "eu", "us")
 	eu, us := admin(t, clusters[0]), admin(t, clusters[1])
-	ns := "shop"
+	ns := unique("shop")
 	namespace(t, eu, ns)
 	namespace(t, us, ns)
 
@@ -333,7 +350,7 @@ func TestImageChangeReachesDesktopReplica(t *testing.T) {
 	ctx := context.Background()
 	clusters := env.Clusters(t, "eu", "us")
 	eu := admin(t, clusters[0])
-	ns := "latency"
+	ns := unique("latency")
 	namespace(t, eu, ns)
 	deploy(t, eu, ns, "api", "registry.example/latency/api:1.0.0", map[string]string{kube.NameLabel: "latency-api"}, nil, 2, 2)
 
@@ -391,7 +408,7 @@ func TestUnreachableClusterKeepsItsLastData(t *testing.T) {
 	eu := env.Clusters(t, "eu")[0]
 	gone := env.Fresh(t, "gone")
 	euc, gonec := admin(t, eu), admin(t, gone)
-	ns := "outage"
+	ns := unique("outage")
 	namespace(t, euc, ns)
 	namespace(t, gonec, ns)
 	labels := map[string]string{kube.NameLabel: "outage-api"}
@@ -451,7 +468,7 @@ func TestBadInputGivesClearPerClusterStatus(t *testing.T) {
 	eu := env.Clusters(t, "eu")[0]
 	expiring := env.Fresh(t, "expiring")
 	euc := admin(t, eu)
-	ns := "badinput"
+	ns := unique("badinput")
 	namespace(t, euc, ns)
 	deploy(t, euc, ns, "api", "registry.example/badinput/api:3.0.0", map[string]string{kube.NameLabel: "badinput-api"}, nil, 1, 1)
 	namespace(t, admin(t, expiring), ns)
