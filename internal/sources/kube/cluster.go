@@ -298,11 +298,16 @@ func (cl *cluster) flush(ctx context.Context, stores map[string]cache.Store) {
 		return
 	}
 	ws := cl.snapshot(stores)
+	// One cluster writes at a time: the first snapshots of many large clusters would otherwise queue inside
+	// SQLite, past its busy timeout.
+	cl.c.writeMu.Lock()
 	start := time.Now()
 	n, err := cl.c.DB.ReplaceClusterWorkloads(ctx, cl.cfg.Name, ws)
+	cl.c.writeMu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
-			cl.log.Error("write workloads", "err", err)
+			cl.log.Error("write workloads; retrying", "err", err)
+			time.AfterFunc(time.Second, cl.markDirty) // nothing else would bring this snapshot back
 		}
 		return
 	}

@@ -43,6 +43,7 @@ type Collector struct {
 
 	// clients replaces the client of a cluster in tests that use client-go's fake clientset.
 	clients func(ClusterConfig) (Client, error)
+	writeMu sync.Mutex
 }
 
 // Defaults of a Collector's timings.
