@@ -10,7 +10,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -86,18 +88,21 @@ func Start(bins Binaries, dir, name string) (*Cluster, error) {
 	if err := c.writeCerts(); err != nil {
 		return nil, fmt.Errorf("kubetest: certificates: %w", err)
 	}
-	if err := c.startEtcd(); err != nil {
-		c.Close()
-		return nil, err
+	// Ports are picked free, then bound by another process: something else (other packages' tests run in
+	// parallel) may take one in between, so a start that finds its port taken is retried with new ones.
+	err := retryPorts(c.startEtcd)
+	if err == nil {
+		err = retryPorts(func() error {
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			c.apiPort = port
+			c.Server = "https://127.0.0.1:" + strconv.Itoa(port)
+			return c.StartAPIServer()
+		})
 	}
-	port, err := freePort()
 	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	c.apiPort = port
-	c.Server = "https://127.0.0.1:" + strconv.Itoa(port)
-	if err := c.StartAPIServer(); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -161,6 +166,7 @@ func ecKeyPEM(k *ecdsa.PrivateKey) []byte {
 }
 
 func (c *Cluster) startEtcd() error {
+	os.RemoveAll(filepath.Join(c.dir, "etcd")) // a fresh member each attempt
 	client, err := freePort()
 	if err != nil {
 		return err
@@ -171,15 +177,17 @@ func (c *Cluster) startEtcd() error {
 	}
 	c.etcdURL = "http://127.0.0.1:" + strconv.Itoa(client)
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(peer)
-	cmd, err := c.spawn("etcd", c.bins.Etcd, "--name", c.Name, "--data-dir", filepath.Join(c.dir, "etcd"),
+	p, err := c.spawn("etcd", c.bins.Etcd, "--name", c.Name, "--data-dir", filepath.Join(c.dir, "etcd"),
 		"--listen-client-urls", c.etcdURL, "--advertise-client-urls", c.etcdURL,
 		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
 		"--initial-cluster", c.Name+"="+peerURL, "--unsafe-no-fsync", "--log-level", "warn")
 	if err != nil {
 		return err
 	}
-	c.etcd = cmd
-	return c.waitReady("etcd", c.etcdURL+"/health", "", func(body string) bool {
+	c.mu.Lock()
+	c.etcd = p
+	c.mu.Unlock()
+	return c.waitReady(p, c.etcdURL+"/health", "", func(body string) bool {
 		return strings.Contains(body, `"health":"true"`)
 	})
 }
@@ -213,7 +221,7 @@ func (c *Cluster) startAPIServer(withExpiring bool) error {
 		return err
 	}
 	f := func(name string) string { return filepath.Join(c.dir, name) }
-	cmd, err := c.spawn("kube-apiserver", c.bins.APIServer,
+	p, err := c.spawn("kube-apiserver", c.bins.APIServer,
 		"--etcd-servers="+c.etcdURL,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.apiPort), "--advertise-address=127.0.0.1",
 		// The default reconciler refuses a loopback advertise address.
@@ -232,9 +240,9 @@ func (c *Cluster) startAPIServer(withExpiring bool) error {
 		return err
 	}
 	c.mu.Lock()
-	c.api, c.expiring = cmd, withExpiring
+	c.api, c.expiring = p, withExpiring
 	c.mu.Unlock()
-	return c.waitReady("kube-apiserver", c.Server+"/readyz", c.tokens[UserAdmin], func(body string) bool {
+	return c.waitReady(p, c.Server+"/readyz", c.tokens[UserAdmin], func(body string) bool {
 		return body == "ok"
 	})
 }
@@ -270,7 +278,32 @@ func (c *Cluster) Close() error {
 // proc is a running server.
 type proc struct {
 	*exec.Cmd
-	done chan struct{} // closed once it has exited
+	name     string
+	log      string
+	logStart int64         // where this run's output begins in log
+	done     chan struct{} // closed once it has exited
+}
+
+// output is what this run of the server has logged, its last lines.
+func (p *proc) output(lines int) string {
+	b, _ := os.ReadFile(p.log)
+	if int64(len(b)) >= p.logStart {
+		b = b[p.logStart:]
+	}
+	return tail(string(b), lines)
+}
+
+// errPortTaken is returned when a server could not bind the port it was given.
+var errPortTaken = errors.New("port taken")
+
+func retryPorts(start func() error) error {
+	var err error
+	for range 5 {
+		if err = start(); !errors.Is(err, errPortTaken) {
+			return err
+		}
+	}
+	return err
 }
 
 // stop asks a server to stop and kills it if it has not within ten seconds.
@@ -290,10 +323,12 @@ func stop(p *proc) error {
 
 // spawn starts a server with its output in DIR/NAME.log.
 func (c *Cluster) spawn(name, bin string, args ...string) (*proc, error) {
-	log, err := os.OpenFile(filepath.Join(c.dir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	path := filepath.Join(c.dir, name+".log")
+	log, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
+	start, _ := log.Seek(0, io.SeekEnd)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr()
@@ -301,14 +336,14 @@ func (c *Cluster) spawn(name, bin string, args ...string) (*proc, error) {
 		log.Close()
 		return nil, fmt.Errorf("kubetest: start %s: %w", name, err)
 	}
-	p := &proc{Cmd: cmd, done: make(chan struct{})}
+	p := &proc{Cmd: cmd, name: name, log: path, logStart: start, done: make(chan struct{})}
 	go func() { cmd.Wait(); log.Close(); close(p.done) }()
 	return p, nil
 }
 
-// waitReady polls url until ok accepts the body, the process exits, or apiReadyWait passes; failures quote the
-// end of the server's log.
-func (c *Cluster) waitReady(name, url, token string, ok func(string) bool) error {
+// waitReady polls url until ok accepts the body, the server exits, or apiReadyWait passes; failures quote the end
+// of the server's log.
+func (c *Cluster) waitReady(p *proc, url, token string, ok func(string) bool) error {
 	ca := x509.NewCertPool()
 	ca.AppendCertsFromPEM(c.CAPEM)
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca}}}
@@ -327,11 +362,19 @@ func (c *Cluster) waitReady(name, url, token string, ok func(string) bool) error
 				return nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-p.done:
+			out := p.output(20)
+			if strings.Contains(out, "address already in use") {
+				return fmt.Errorf("kubetest: %s of cluster %s: %w", p.name, c.Name, errPortTaken)
+			}
+			return fmt.Errorf("kubetest: %s of cluster %s exited; end of its log:\n%s", p.name, c.Name, out)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	logTail, _ := os.ReadFile(filepath.Join(c.dir, name+".log"))
-	return fmt.Errorf("kubetest: %s of cluster %s not ready after %v; end of its log:\n%s", name, c.Name,
-		apiReadyWait, tail(string(logTail), 20))
+	stop(p)
+	return fmt.Errorf("kubetest: %s of cluster %s not ready after %v; end of its log:\n%s", p.name, c.Name,
+		apiReadyWait, p.output(20))
 }
 
 // RESTConfig is a client configuration for user.
