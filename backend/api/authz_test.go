@@ -45,6 +45,12 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/sources":                        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/sources/{name}":                 {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/sources/{name}/sync":           {"admin": true},
+	"GET /api/v1/kube/matrix":                    {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/kube/clusters":                  {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/kube/unmapped":                  {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/kube/claims":                    {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/kube/claims":                   {"admin": true},
+	"DELETE /api/v1/kube/claims/{id}":            {"admin": true},
 	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
 
 	// Tokens: admins only.

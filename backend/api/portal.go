@@ -178,6 +178,7 @@ func (p *Portal) AllRoutes() []Route {
 	routes = append(routes, (&Audit{Log: auditLog, Logger: p.Log}).Routes()...)
 	routes = append(routes, (&Actions{Svc: p.Actions, Audit: auditLog, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

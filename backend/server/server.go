@@ -33,6 +33,7 @@ import (
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/versions"
+	"github.com/sphera/atrium/internal/sources/kube"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -52,7 +53,10 @@ type Config struct {
 	FlagEnvironments []string
 	// FlagStaleDays is how long a fully rolled-out or disabled flag stays unchanged before it is marked stale.
 	FlagStaleDays int
-	Log           *slog.Logger
+	// KubeClusters is the path of the Kubernetes cluster registry (see kube.Config); FromEnv reads it into Kube.
+	KubeClusters string
+	Kube         kube.Config
+	Log          *slog.Logger
 }
 
 // FileConfig is the portal's configuration file.
@@ -109,6 +113,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	})
 	fs.IntVar(&c.FlagStaleDays, "flag-stale-days", envInt("ATRIUM_FLAG_STALE_DAYS", 30),
 		"days a fully rolled-out or disabled flag stays unchanged before it is marked stale ($ATRIUM_FLAG_STALE_DAYS)")
+	fs.StringVar(&c.KubeClusters, "kube-clusters", os.Getenv("ATRIUM_KUBE_CLUSTERS"),
+		"YAML file registering the Kubernetes clusters to collect ($ATRIUM_KUBE_CLUSTERS)")
 }
 
 // ParseEnvironments reads a comma-separated list of flag environments.
@@ -160,6 +166,13 @@ func (c *Config) FromEnv() error {
 	}
 	if c.FlagStaleDays < 0 {
 		return fmt.Errorf("--flag-stale-days must not be negative, not %d", c.FlagStaleDays)
+	}
+	if c.KubeClusters != "" {
+		k, err := kube.LoadConfig(c.KubeClusters)
+		if err != nil {
+			return err
+		}
+		c.Kube = k
 	}
 	if c.ConfigFile != "" {
 		fc, err := LoadFileConfig(c.ConfigFile)
@@ -231,7 +244,7 @@ type Server struct {
 	Version *versions.Cache // newest package versions, with GitHub
 	handler http.Handler
 
-	ctx    context.Context
+	ctx    context.Context // background work runs until Close cancels it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -287,7 +300,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
+	if len(cfg.Kube.Clusters) > 0 {
+		s.startKube(cfg)
+	}
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0 && len(cfg.Kube.Clusters) == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			s.Close()
@@ -422,6 +438,20 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	go func() { defer s.wg.Done(); w.Run(s.ctx) }()
 	s.handler = p.Handler()
 	return s, nil
+}
+
+// startKube runs the Kubernetes collector until Close.
+func (s *Server) startKube(cfg Config) {
+	kube.LogClientGoTo(s.Log.With("component", "client-go"))
+	c := &kube.Collector{DB: s.DB, Config: cfg.Kube, Log: s.Log.With("collector", "kube")}
+	s.Log.Info("kubernetes collector starting", "clusters", len(cfg.Kube.Clusters))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := c.Run(s.ctx); err != nil {
+			s.Log.Error("kubernetes collector stopped", "err", err)
+		}
+	}()
 }
 
 // seedAdmin stores the configured admin token, or, on a server with no tokens at all, makes one and writes it to a

@@ -87,20 +87,46 @@ type Dependency struct {
 // Behind reports how far Version lags Latest: "major", "minor", "patch", "" when current or unknown.
 func (d Dependency) Behind() string { return Behind(d.Version, d.Latest) }
 
-// Deployment is one running copy of a service (filled by the Kubernetes collector).
+// Deployment is one running copy of a service: one workload in one cluster, filled by the Kubernetes collector.
 type Deployment struct {
-	Cluster     string    `json:"cluster"`
-	Region      string    `json:"region"`
-	Environment string    `json:"environment"`
-	Namespace   string    `json:"namespace"`
-	Kind        string    `json:"kind"`
-	Name        string    `json:"name"`
-	Image       string    `json:"image"`
-	Version     string    `json:"version"`
-	Ready       int       `json:"ready"`
-	Desired     int       `json:"desired"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Cluster     string `json:"cluster"`
+	Region      string `json:"region"`
+	Environment string `json:"environment"`
+	Namespace   string `json:"namespace"`
+	Kind        string `json:"kind"` // Deployment, StatefulSet or DaemonSet
+	Name        string `json:"name"`
+	// Image is the reference of the workload's main container; Version is its tag (or short digest).
+	Image   string `json:"image"`
+	Version string `json:"version"`
+	Ready   int    `json:"ready"`
+	Desired int    `json:"desired"`
+	// Autoscaler is the HorizontalPodAutoscaler targeting the workload, if any.
+	Autoscaler *Autoscaler `json:"autoscaler,omitempty"`
+	// Health summarises the replicas: one of the Health* values; HealthDetail says why, for a person.
+	Health       string `json:"health,omitempty"`
+	HealthDetail string `json:"health_detail,omitempty"`
+	// RolloutAt is when the running version last changed (the last rollout).
+	RolloutAt time.Time `json:"rollout_at,omitzero"`
+	// UpdatedAt is when anything of this deployment last changed (replicas, health, version).
+	UpdatedAt time.Time `json:"updated_at"`
 }
+
+// Autoscaler is a HorizontalPodAutoscaler's range and where it stands.
+type Autoscaler struct {
+	Min     int `json:"min"`
+	Max     int `json:"max"`
+	Current int `json:"current"`
+	Desired int `json:"desired"`
+}
+
+// Health of a Deployment.
+const (
+	HealthHealthy      = "healthy"        // every desired replica ready and up to date
+	HealthProgressing  = "progressing"    // a rollout is under way
+	HealthDegraded     = "degraded"       // some replicas ready, not all; or the rollout stalled
+	HealthUnavailable  = "unavailable"    // replicas desired, none ready
+	HealthScaledToZero = "scaled_to_zero" // no replicas desired
+)
 
 // Finding is something a user can act on: a descriptor that does not parse, a package far behind, a missing region.
 // Findings accumulate; producing one never stops the rest of the catalog from loading.
@@ -155,6 +181,9 @@ func (s *Service) Normalize() {
 		}
 		if a.Namespace != b.Namespace {
 			return a.Namespace < b.Namespace
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
 		}
 		return a.Name < b.Name
 	})

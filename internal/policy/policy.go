@@ -28,6 +28,8 @@ const (
 	TokensManage   Permission = "tokens:manage"
 	UsageWrite     Permission = "usage:write"
 	UsageRead      Permission = "usage:read"
+	// KubeClaim maps a Kubernetes workload to a service by hand (admins only: it overrides what teams declare).
+	KubeClaim Permission = "kube:claim"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -130,7 +132,7 @@ func Permissions(p auth.Principal) []string {
 // All lists every permission.
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
-		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead}
+		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim}
 }
 
 // Roles lists every role.

@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 		benchDB.Close()
 		os.RemoveAll(benchDir)
 	}
+	closeKubeBench()
 	os.Exit(code)
 }
 

@@ -33,6 +33,9 @@ func (d *DB) PutServices(ctx context.Context, svcs []catalog.Service) (int, erro
 	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		n := 0
 		for i := range svcs {
+			if err := mergeKubeDeployments(ctx, tx, &svcs[i]); err != nil {
+				return 0, err
+			}
 			changed, err := putService(ctx, tx, svcs[i], true, bump)
 			if err != nil {
 				return 0, err
@@ -54,6 +57,9 @@ func (d *DB) ReplaceSource(ctx context.Context, source string, svcs []catalog.Se
 		for i := range svcs {
 			svcs[i].Source = source
 			keep[svcs[i].Name] = true
+			if err := mergeKubeDeployments(ctx, tx, &svcs[i]); err != nil {
+				return 0, err
+			}
 			changed, err := putService(ctx, tx, svcs[i], true, bump)
 			if err != nil {
 				return 0, err
@@ -179,6 +185,7 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	if !catalog.ValidName(s.Name) {
 		return false, fmt.Errorf("service name %q is not valid", s.Name)
 	}
+	canonicalTimes(s.Deployments)
 	s.Normalize()
 	hash := docHash(s)
 	var id int64
@@ -247,15 +254,60 @@ func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service
 			return err
 		}
 	}
-	for _, dp := range s.Deployments {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO deployments(service_id, cluster, namespace, kind, name,
-			region, environment, image, version, ready, desired, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, dp.Cluster, dp.Namespace, dp.Kind, dp.Name, dp.Region, dp.Environment, dp.Image, dp.Version, dp.Ready,
-			dp.Desired, dp.UpdatedAt.UnixMilli()); err != nil {
+	return insertDeployments(ctx, tx, id, s.Deployments)
+}
+
+// insertDeployments writes deployment rows of service id.
+func insertDeployments(ctx context.Context, tx *sql.Tx, id int64, ds []catalog.Deployment) error {
+	if len(ds) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO deployments(service_id, cluster, namespace, kind,
+			name, region, environment, image, version, ready, desired, updated_at, hpa_min, hpa_max, hpa_current,
+			hpa_desired, health, health_detail, rollout_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
 			return err
+		}
+		defer st.Close()
+		for _, dp := range ds {
+			var hMin, hMax, hCur, hDes sql.NullInt64
+			if a := dp.Autoscaler; a != nil {
+				hMin, hMax = sql.NullInt64{Int64: int64(a.Min), Valid: true}, sql.NullInt64{Int64: int64(a.Max), Valid: true}
+				hCur, hDes = sql.NullInt64{Int64: int64(a.Current), Valid: true}, sql.NullInt64{Int64: int64(a.Desired), Valid: true}
+			}
+			if _, err := st.ExecContext(ctx, id, dp.Cluster, dp.Namespace, dp.Kind, dp.Name, dp.Region,
+				dp.Environment, dp.Image, dp.Version, dp.Ready, dp.Desired, dp.UpdatedAt.UnixMilli(), hMin, hMax, hCur,
+				hDes, dp.Health, dp.HealthDetail, unixMilliOrZero(dp.RolloutAt)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// canonicalTimes rounds deployments' times to what the database keeps (UTC milliseconds), so that a document
+// hashes the same before it is written and after it is read back.
+func canonicalTimes(ds []catalog.Deployment) {
+	for i := range ds {
+		ds[i].UpdatedAt = ds[i].UpdatedAt.Truncate(time.Millisecond).UTC()
+		if ds[i].RolloutAt.IsZero() {
+			ds[i].RolloutAt = time.Time{}
+		} else {
+			ds[i].RolloutAt = ds[i].RolloutAt.Truncate(time.Millisecond).UTC()
+		}
+	}
+}
+
+func unixMilliOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func timeOrZero(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func deleteService(ctx context.Context, tx *sql.Tx, name string, bump bumper) error {
@@ -326,19 +378,27 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 	rows.Close()
 
 	rows, err = q.QueryContext(ctx, `SELECT cluster, namespace, kind, name, region, environment, image, version, ready,
-		desired, updated_at FROM deployments WHERE service_id = ? ORDER BY cluster, namespace, name`, id)
+		desired, updated_at, hpa_min, hpa_max, hpa_current, hpa_desired, health, health_detail, rollout_at
+		FROM deployments WHERE service_id = ? ORDER BY cluster, namespace, kind, name`, id)
 	if err != nil {
 		return s, err
 	}
 	for rows.Next() {
 		var dp catalog.Deployment
-		var at int64
+		var at, rollout int64
+		var hMin, hMax, hCur, hDes sql.NullInt64
 		if err := rows.Scan(&dp.Cluster, &dp.Namespace, &dp.Kind, &dp.Name, &dp.Region, &dp.Environment, &dp.Image,
-			&dp.Version, &dp.Ready, &dp.Desired, &at); err != nil {
+			&dp.Version, &dp.Ready, &dp.Desired, &at, &hMin, &hMax, &hCur, &hDes, &dp.Health, &dp.HealthDetail,
+			&rollout); err != nil {
 			rows.Close()
 			return s, err
 		}
 		dp.UpdatedAt = time.UnixMilli(at).UTC()
+		dp.RolloutAt = timeOrZero(rollout)
+		if hMin.Valid {
+			dp.Autoscaler = &catalog.Autoscaler{Min: int(hMin.Int64), Max: int(hMax.Int64), Current: int(hCur.Int64),
+				Desired: int(hDes.Int64)}
+		}
 		s.Deployments = append(s.Deployments, dp)
 	}
 	rows.Close()

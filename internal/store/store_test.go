@@ -38,7 +38,10 @@ func TestPutGetRoundTrip(t *testing.T) {
 	in.Links = []catalog.Link{{Title: "Runbook", URL: "https://r"}}
 	in.Deployments = []catalog.Deployment{{Cluster: "eu-1", Namespace: "pay", Kind: "Deployment", Name: "payments-api",
 		Region: "eu-west-1", Environment: "production", Image: "r/p:1.2", Version: "1.2", Ready: 3, Desired: 3,
-		UpdatedAt: time.UnixMilli(1700000000000).UTC()}}
+		UpdatedAt: time.UnixMilli(1700000000000).UTC(), RolloutAt: time.UnixMilli(1690000000000).UTC(),
+		Autoscaler: &catalog.Autoscaler{Min: 2, Max: 6, Current: 3, Desired: 3}, Health: catalog.HealthHealthy},
+		{Cluster: "eu-1", Namespace: "pay", Kind: "StatefulSet", Name: "payments-api", Region: "eu-west-1",
+			Environment: "production", Image: "r/p@sha256:abc", Version: "sha256:abc", Health: catalog.HealthScaledToZero}}
 	if n, err := db.PutServices(ctx, []catalog.Service{in}); err != nil || n != 1 {
 		t.Fatalf("put: %d %v", n, err)
 	}

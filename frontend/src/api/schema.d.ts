@@ -161,6 +161,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/oidc/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start single sign-on with the team portal's identity provider (desktop only).
+         * @description OpenID Connect for native apps (RFC 8252): the desktop prepares an authorization-code request with PKCE and a
+         *     one-time loopback redirect, and answers the URL to open in the system browser. When the browser comes back,
+         *     the desktop exchanges the code, checks the ID token and uses it as its portal token. Follow progress with
+         *     GET /api/v1/auth/oidc/status.
+         */
+        post: operations["startSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of the last single sign-on. */
+        get: operations["getSignInStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ui/features": {
         parameters: {
             query?: never;
@@ -652,6 +692,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kube/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Services down, clusters across; each cell the version(s) running there.
+         * @description Columns are the clusters with a deployment in the selected environments and regions, ordered by environment,
+         *     region and name, with each cluster's collector state. Rows are the services with a deployment in the selected
+         *     environments (in any region), by name. A cell `differs` when the service's clusters in that environment do
+         *     not all run the same versions and this one does not run what most do; `missing` when the service runs
+         *     elsewhere in that environment but not here; `absent` when it runs nowhere in that environment. A desktop
+         *     answers this from its replica, offline too.
+         */
+        get: operations["getKubeMatrix"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kube/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered clusters, their state and the age of their data. */
+        get: operations["listKubeClusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kube/unmapped": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workloads no catalog service owns, for admins to claim. */
+        get: operations["listUnmappedWorkloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kube/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admins' claims of workloads. */
+        get: operations["listKubeClaims"];
+        put?: never;
+        /**
+         * Map a workload to a service (admins); replaces a claim of the same workload.
+         * @description A claim wins over the workload's annotation and label. Without `cluster` it applies in every cluster; a
+         *     claim for one cluster wins over one for all. It applies at once and to workloads that appear later.
+         */
+        post: operations["claimWorkload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kube/claims/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a claim; its workloads fall back to their annotation or label. */
+        delete: operations["deleteKubeClaim"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -912,18 +1050,35 @@ export interface components {
             latest?: string;
             dev?: boolean;
         };
+        /** @description One workload of the service in one cluster. */
         Deployment: {
             cluster: string;
             region: string;
             environment: string;
             namespace: string;
+            /** @description Deployment, StatefulSet or DaemonSet. */
             kind: string;
             name: string;
+            /** @description The main container's image reference. */
             image: string;
+            /** @description The image's tag, else a short digest (sha256:0123456789ab), else latest. */
             version: string;
             ready: number;
             desired: number;
-            /** Format: date-time */
+            autoscaler?: components["schemas"]["Autoscaler"];
+            /** @enum {string} */
+            health?: "healthy" | "progressing" | "degraded" | "unavailable" | "scaled_to_zero";
+            /** @description Why, for a person, e.g. 2 of 3 replicas ready. */
+            health_detail?: string;
+            /**
+             * Format: date-time
+             * @description Last rollout: the Deployment controller's Progressing time when the cluster reports it, else when Atrium saw the image change (on first sight, the workload's creation time).
+             */
+            rollout_at?: string;
+            /**
+             * Format: date-time
+             * @description When anything of this deployment last changed.
+             */
             updated_at: string;
         };
         Finding: {
@@ -1306,6 +1461,114 @@ export interface components {
             handled: boolean;
             detail: string;
         };
+        /** @description The HorizontalPodAutoscaler targeting the workload. */
+        Autoscaler: {
+            min: number;
+            max: number;
+            current: number;
+            desired: number;
+        };
+        KubeCluster: {
+            name: string;
+            region: string;
+            environment: string;
+            /** @enum {string} */
+            state: "connecting" | "ok" | "unreachable" | "unauthorized" | "forbidden" | "invalid-config" | "error";
+            /** @description What is wrong and what to do; absent when ok. */
+            message?: string;
+            /**
+             * Format: date-time
+             * @description When the cluster's data was last complete and current; while not ok, its data is as of then.
+             */
+            last_ok_at?: string;
+            /** Format: date-time */
+            checked_at?: string;
+            /** @description Workloads collected (kept while the cluster is not ok). */
+            workloads: number;
+            /** @description Of those, how many no catalog service owns. */
+            unmapped: number;
+        };
+        UnmappedWorkload: {
+            cluster: string;
+            region: string;
+            environment: string;
+            namespace: string;
+            kind: string;
+            name: string;
+            image: string;
+            version: string;
+            /** @description The service name the workload carries when no such service exists. */
+            candidate?: string;
+            reason: string;
+        };
+        UnmappedPage: {
+            items: components["schemas"]["UnmappedWorkload"][];
+            total: number;
+        };
+        ClaimRequest: {
+            /** @description The cluster; omitted or empty claims the workload in every cluster. */
+            cluster?: string;
+            namespace: string;
+            /** @enum {string} */
+            kind: "Deployment" | "StatefulSet" | "DaemonSet";
+            name: string;
+            /** @description An existing catalog service. */
+            service: string;
+        };
+        Claim: {
+            /** Format: int64 */
+            id: number;
+            /** @description Empty for every cluster. */
+            cluster: string;
+            namespace: string;
+            kind: string;
+            name: string;
+            service: string;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        Matrix: {
+            clusters: components["schemas"]["MatrixCluster"][];
+            services: components["schemas"]["MatrixRow"][];
+            /** @description Services in all pages. */
+            total: number;
+        };
+        MatrixCluster: {
+            name: string;
+            region: string;
+            environment: string;
+            /** @description The cluster's collector state (see KubeCluster); absent when unknown. */
+            state?: string;
+            message?: string;
+            /**
+             * Format: date-time
+             * @description While not ok, the column shows data as of then.
+             */
+            last_ok_at?: string;
+        };
+        MatrixRow: {
+            service: string;
+            owner: string;
+            /** @description One per column, in the order of `clusters`. */
+            cells: components["schemas"]["MatrixCell"][];
+        };
+        MatrixCell: {
+            /** @enum {string} */
+            status: "same" | "differs" | "missing" | "absent";
+            /** @description Versions running here, sorted; empty when missing or absent. */
+            versions: string[];
+            /** @description What most of the service's clusters in this environment run (differs and missing cells). */
+            expected?: string[];
+            ready: number;
+            desired: number;
+            workloads: number;
+            /**
+             * @description The worst health of the service's workloads here.
+             * @enum {string}
+             */
+            health?: "healthy" | "progressing" | "degraded" | "unavailable" | "scaled_to_zero";
+        };
     };
     responses: {
         /** @description The resource is not in a state that allows this (e.g. approving a rejected action), or it changed since it was read; reload and retry. */
@@ -1619,6 +1882,64 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+        };
+    };
+    startSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The URL to open. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        auth_url: string;
+                        redirect_uri: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The portal or its identity provider could not be reached. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSignInStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "idle" | "waiting" | "signed_in" | "error";
+                        subject?: string;
+                        message?: string;
+                    };
+                };
+            };
         };
     };
     getUIFeatures: {
@@ -2643,6 +2964,170 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getKubeMatrix: {
+        parameters: {
+            query?: {
+                /** @description Owner team(s) of the services, comma-separated. */
+                team?: string;
+                /** @description Environment(s), comma-separated; filters rows and columns. */
+                environment?: string;
+                /** @description Region(s), comma-separated; filters columns only. */
+                region?: string;
+                /** @description Services per page. */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the matrix. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Matrix"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listKubeClusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every registered cluster, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["KubeCluster"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listUnmappedWorkloads: {
+        parameters: {
+            query?: {
+                cluster?: string;
+                namespace?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of unmapped workloads. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnmappedPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listKubeClaims: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every claim. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Claim"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    claimWorkload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRequest"];
+            };
+        };
+        responses: {
+            /** @description Recorded; `matched` workloads now belong to the service. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        claim: components["schemas"]["Claim"];
+                        /** @description Workloads the claim matched now. */
+                        matched: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    deleteKubeClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
 }

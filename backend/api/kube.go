@@ -1,0 +1,194 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// Kube serves what the Kubernetes collector gathered: the services × clusters matrix (from the store's services, so
+// a desktop's replica answers it too), the clusters' states, and the unmapped workloads admins claim.
+type Kube struct {
+	DB  *store.DB
+	Log *slog.Logger
+}
+
+// ReadRoutes are the endpoints a replica can answer: mount them on a desktop's local API.
+func (k *Kube) ReadRoutes() []Route {
+	return []Route{{"GET /api/v1/kube/matrix", policy.CatalogRead, k.matrix}}
+}
+
+// Routes are every Kubernetes endpoint of the portal.
+func (k *Kube) Routes() []Route {
+	return append(k.ReadRoutes(),
+		Route{"GET /api/v1/kube/clusters", policy.SourcesRead, k.clusters},
+		Route{"GET /api/v1/kube/unmapped", policy.SourcesRead, k.unmapped},
+		Route{"GET /api/v1/kube/claims", policy.SourcesRead, k.claims},
+		Route{"POST /api/v1/kube/claims", policy.KubeClaim, k.claim},
+		Route{"DELETE /api/v1/kube/claims/{id}", policy.KubeClaim, k.unclaim},
+	)
+}
+
+// pageParams reads limit and offset, noting problems.
+func pageParams(v url.Values, def int, problems *[]FieldProblem) (limit, offset int) {
+	limit = def
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			*problems = append(*problems, FieldProblem{Field: "limit", Problem: "must be an integer from 1 to 1000"})
+		}
+		limit = n
+	}
+	if s := v.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			*problems = append(*problems, FieldProblem{Field: "offset", Problem: "must be a non-negative integer"})
+		}
+		offset = n
+	}
+	return limit, offset
+}
+
+func unknownParams(v url.Values, known ...string) []FieldProblem {
+	var problems []FieldProblem
+	for k := range v {
+		ok := k == "token" // the local API's per-launch token may ride along
+		for _, x := range known {
+			ok = ok || k == x
+		}
+		if !ok {
+			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter"})
+		}
+	}
+	return problems
+}
+
+// ParseMatrixQuery reads the matrix's query parameters, naming every bad one.
+func ParseMatrixQuery(v url.Values) (store.MatrixQuery, error) {
+	problems := unknownParams(v, "team", "environment", "region", "limit", "offset")
+	q := store.MatrixQuery{Teams: list(v.Get("team")), Environments: list(v.Get("environment")),
+		Regions: list(v.Get("region"))}
+	q.Limit, q.Offset = pageParams(v, 100, &problems)
+	if len(problems) > 0 {
+		return q, BadRequest("invalid query parameters", problems...)
+	}
+	return q, nil
+}
+
+func (k *Kube) matrix(w http.ResponseWriter, r *http.Request) {
+	q, err := ParseMatrixQuery(r.URL.Query())
+	if err == nil {
+		var m store.Matrix
+		if m, err = k.DB.Matrix(r.Context(), q); err == nil {
+			WriteJSON(w, http.StatusOK, m)
+			return
+		}
+	}
+	WriteError(w, r, k.Log, err)
+}
+
+func (k *Kube) clusters(w http.ResponseWriter, r *http.Request) {
+	cs, err := k.DB.Clusters(r.Context())
+	if err != nil {
+		WriteError(w, r, k.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+}
+
+func (k *Kube) unmapped(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	problems := unknownParams(v, "cluster", "namespace", "limit", "offset")
+	q := store.UnmappedQuery{Cluster: v.Get("cluster"), Namespace: v.Get("namespace")}
+	q.Limit, q.Offset = pageParams(v, 100, &problems)
+	if len(problems) > 0 {
+		WriteError(w, r, k.Log, BadRequest("invalid query parameters", problems...))
+		return
+	}
+	page, err := k.DB.Unmapped(r.Context(), q)
+	if err != nil {
+		WriteError(w, r, k.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, page)
+}
+
+func (k *Kube) claims(w http.ResponseWriter, r *http.Request) {
+	cs, err := k.DB.Claims(r.Context())
+	if err != nil {
+		WriteError(w, r, k.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+}
+
+// workloadKinds are the kinds a claim may name.
+var workloadKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true}
+
+func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Cluster   string `json:"cluster"`
+		Namespace string `json:"namespace"`
+		Kind      string `json:"kind"`
+		Name      string `json:"name"`
+		Service   string `json:"service"`
+	}
+	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
+		WriteError(w, r, k.Log, err)
+		return
+	}
+	var problems []FieldProblem
+	for _, f := range []struct{ field, value string }{{"namespace", in.Namespace}, {"name", in.Name}} {
+		if f.value == "" || len(f.value) > 253 {
+			problems = append(problems, FieldProblem{Field: f.field, Problem: "required, at most 253 characters"})
+		}
+	}
+	if !workloadKinds[in.Kind] {
+		problems = append(problems, FieldProblem{Field: "kind", Problem: "must be Deployment, StatefulSet or DaemonSet"})
+	}
+	if !catalog.ValidName(in.Service) {
+		problems = append(problems, FieldProblem{Field: "service", Problem: "must name a catalog service"})
+	}
+	if len(problems) > 0 {
+		WriteError(w, r, k.Log, BadRequest("invalid claim", problems...))
+		return
+	}
+	pr, _ := auth.FromContext(r.Context())
+	c, n, err := k.DB.PutClaim(r.Context(), store.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind,
+		Name: in.Name, Service: in.Service, CreatedBy: pr.Subject})
+	if errors.Is(err, store.ErrNoSuchService) {
+		err = BadRequest("invalid claim", FieldProblem{Field: "service", Problem: "no service named " + strconv.Quote(in.Service)})
+	}
+	if err != nil {
+		WriteError(w, r, k.Log, err)
+		return
+	}
+	k.Log.Info("workload claimed", "by", pr.Subject, "cluster", c.Cluster, "namespace", c.Namespace, "kind", c.Kind,
+		"name", c.Name, "service", c.Service, "matched", n)
+	WriteJSON(w, http.StatusCreated, map[string]any{"claim": c, "matched": n})
+}
+
+func (k *Kube) unclaim(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		WriteError(w, r, k.Log, BadRequest("invalid claim id", FieldProblem{Field: "id", Problem: "must be an integer"}))
+		return
+	}
+	if err := k.DB.DeleteClaim(r.Context(), id); err != nil {
+		if errors.Is(err, catalog.ErrNotFound) {
+			err = Errorf(http.StatusNotFound, "not_found", "no claim %d", id)
+		}
+		WriteError(w, r, k.Log, err)
+		return
+	}
+	pr, _ := auth.FromContext(r.Context())
+	k.Log.Info("claim removed", "by", pr.Subject, "id", id)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,137 @@
+package kube
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The informers' transform functions turn each object into one of these before it is cached, so memory holds a
+// few hundred bytes per workload instead of the whole object (managed fields, last-applied annotations, pod
+// templates with their env, probes and volumes). The metadata keeps only what the informer itself needs (name,
+// namespace, resource version) and what Atrium reads (generation, creation time).
+
+// Kinds of workload Atrium reads.
+const (
+	KindDeployment  = "Deployment"
+	KindStatefulSet = "StatefulSet"
+	KindDaemonSet   = "DaemonSet"
+)
+
+// The mapping convention: the annotation names the service explicitly and wins; otherwise the recommended
+// Kubernetes label does. Admins' claims (store.Claim) win over both.
+const (
+	ServiceAnnotation = "atrium.sphera.io/service"
+	NameLabel         = "app.kubernetes.io/name"
+)
+
+// workload is what Atrium keeps of a Deployment, StatefulSet or DaemonSet.
+type workload struct {
+	metav1.ObjectMeta
+	Kind string
+	// Service and Label are the values of ServiceAnnotation and NameLabel.
+	Service, Label string
+	Containers     []container
+	Desired        int32 // spec.replicas (Deployment, StatefulSet), status.desiredNumberScheduled (DaemonSet)
+	Ready          int32
+	Updated        int32
+	Available      int32
+	Observed       int64 // status.observedGeneration
+	// ProgressingAt is when the Deployment controller last moved a rollout (Progressing condition); zero if unknown.
+	ProgressingAt time.Time
+	// Stalled is true when the Deployment's rollout exceeded its progress deadline.
+	Stalled bool
+}
+
+type container struct{ Name, Image string }
+
+// autoscaler is what Atrium keeps of a HorizontalPodAutoscaler.
+type autoscaler struct {
+	metav1.ObjectMeta
+	TargetKind, TargetName string
+	Min, Max               int32
+	Current, Desired       int32
+}
+
+func (w *workload) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+func (w *workload) DeepCopyObject() runtime.Object {
+	c := *w
+	w.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	c.Containers = append([]container(nil), w.Containers...)
+	return &c
+}
+
+func (a *autoscaler) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+func (a *autoscaler) DeepCopyObject() runtime.Object {
+	c := *a
+	a.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	return &c
+}
+
+// slimMeta keeps the metadata Atrium and the informer need.
+func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion,
+		Generation: m.Generation, CreationTimestamp: m.CreationTimestamp}
+}
+
+func containers(pod []corev1.Container) []container {
+	out := make([]container, len(pod))
+	for i, c := range pod {
+		out[i] = container{Name: c.Name, Image: c.Image}
+	}
+	return out
+}
+
+// Transform is the informers' transform function: it replaces Deployments, StatefulSets, DaemonSets and
+// HorizontalPodAutoscalers with the little Atrium keeps of them. Anything else (tombstones, objects already
+// transformed) passes through unchanged, so it is idempotent.
+func Transform(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		w := &workload{ObjectMeta: slimMeta(o.ObjectMeta), Kind: KindDeployment,
+			Service: o.Annotations[ServiceAnnotation], Label: o.Labels[NameLabel],
+			Containers: containers(o.Spec.Template.Spec.Containers), Desired: replicas(o.Spec.Replicas),
+			Ready: o.Status.ReadyReplicas, Updated: o.Status.UpdatedReplicas, Available: o.Status.AvailableReplicas,
+			Observed: o.Status.ObservedGeneration}
+		for _, c := range o.Status.Conditions {
+			if c.Type == appsv1.DeploymentProgressing {
+				w.ProgressingAt = c.LastUpdateTime.Time
+				w.Stalled = c.Reason == "ProgressDeadlineExceeded"
+			}
+		}
+		return w, nil
+	case *appsv1.StatefulSet:
+		return &workload{ObjectMeta: slimMeta(o.ObjectMeta), Kind: KindStatefulSet,
+			Service: o.Annotations[ServiceAnnotation], Label: o.Labels[NameLabel],
+			Containers: containers(o.Spec.Template.Spec.Containers), Desired: replicas(o.Spec.Replicas),
+			Ready: o.Status.ReadyReplicas, Updated: o.Status.UpdatedReplicas, Available: o.Status.AvailableReplicas,
+			Observed: o.Status.ObservedGeneration}, nil
+	case *appsv1.DaemonSet:
+		return &workload{ObjectMeta: slimMeta(o.ObjectMeta), Kind: KindDaemonSet,
+			Service: o.Annotations[ServiceAnnotation], Label: o.Labels[NameLabel],
+			Containers: containers(o.Spec.Template.Spec.Containers), Desired: o.Status.DesiredNumberScheduled,
+			Ready: o.Status.NumberReady, Updated: o.Status.UpdatedNumberScheduled, Available: o.Status.NumberAvailable,
+			Observed: o.Status.ObservedGeneration}, nil
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		a := &autoscaler{ObjectMeta: slimMeta(o.ObjectMeta), TargetKind: o.Spec.ScaleTargetRef.Kind,
+			TargetName: o.Spec.ScaleTargetRef.Name, Min: replicas(o.Spec.MinReplicas), Max: o.Spec.MaxReplicas,
+			Current: o.Status.CurrentReplicas, Desired: o.Status.DesiredReplicas}
+		return a, nil
+	}
+	return obj, nil
+}
+
+// replicas reads an optional replica count; Kubernetes defaults it to 1.
+func replicas(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
