@@ -14,7 +14,7 @@ import (
 
 // The Kubernetes benchmarks run on 50 clusters × 2,000 workloads: 2,000 services of 20 teams, each running in
 // (almost) every cluster, written through the collector's path (ReplaceClusterWorkloads) on a portal database and
-// replicated through the change feed to a desktop replica, where the matrix is read. See bench/KUBE.md.
+// replicated through the change feed to a desktop replica, where the matrix is read. See bench/RESULTS.md.
 
 const (
 	kubeBenchClusters  = 50

@@ -27,7 +27,7 @@ import (
 	"github.com/sphera/atrium/internal/store"
 )
 
-// Benchmarks of the collector; results and the commands that produce them are in bench/KUBE.md.
+// Benchmarks of the collector; results and the commands that produce them are in bench/RESULTS.md.
 
 // syntheticDeployment is a Deployment as clusters really serve them: server-side-apply managed fields, kubectl's
 // last-applied annotation, a pod template with an app container and a sidecar (env, resources, probes, mounts).
