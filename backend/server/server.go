@@ -32,8 +32,8 @@ import (
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
-	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/sources/kube"
+	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/store"
 )
 
