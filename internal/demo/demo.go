@@ -72,6 +72,7 @@ func Load(ctx context.Context, fsys fs.FS) ([]catalog.Team, []catalog.Service, e
 	if errs := catalog.FillLatest(ctx, svcs, latest); len(errs) > 0 {
 		return nil, nil, errs[0]
 	}
+	addDeployments(svcs)
 	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 	return teams, svcs, nil
 }

@@ -88,3 +88,36 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Errorf("second seed advanced the feed by %d", len(b2.Changes))
 	}
 }
+
+// The demo runs in three clusters, with the differences the matrix view exists to show.
+func TestDemoDeployments(t *testing.T) {
+	_, svcs, err := Catalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployed, missing, differ, degraded int
+	for _, s := range svcs {
+		if len(s.Deployments) == 0 {
+			continue
+		}
+		deployed++
+		prod := map[string]string{}
+		for _, d := range s.Deployments {
+			if d.Environment == "production" {
+				prod[d.Region] = d.Version
+			}
+			if d.Health == "degraded" {
+				degraded++
+			}
+		}
+		switch {
+		case len(prod) == 1 && s.Lifecycle != "experimental":
+			missing++
+		case len(prod) == 2 && prod["eu-west-1"] != prod["us-east-1"]:
+			differ++
+		}
+	}
+	if deployed < 50 || missing == 0 || differ == 0 || degraded == 0 {
+		t.Errorf("deployed %d, missing in a region %d, differing %d, degraded %d", deployed, missing, differ, degraded)
+	}
+}
