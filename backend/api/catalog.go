@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -33,55 +32,18 @@ func (c *Catalog) Routes() []Route {
 
 // ParseServiceQuery reads the catalog table's query parameters, naming every bad one.
 func ParseServiceQuery(v url.Values) (store.ServiceQuery, error) {
-	var q store.ServiceQuery
-	var problems []FieldProblem
-	known := map[string]bool{"q": true, "owner": true, "language": true, "lifecycle": true, "sort": true,
-		"order": true, "limit": true, "offset": true, "token": true}
-	for k := range v {
-		if !known[k] {
-			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter"})
-		}
+	p := newParams(v)
+	p.only("q", "owner", "language", "lifecycle", "sort", "order", "limit", "offset")
+	q := store.ServiceQuery{
+		Q:          p.text("q", 200),
+		Owners:     list(v.Get("owner")),
+		Languages:  list(v.Get("language")),
+		Lifecycles: list(v.Get("lifecycle")),
+		Sort:       p.oneOf("sort", store.SortColumns, "name, owner, language, lifecycle, repository, synced_at"),
+		Desc:       p.desc(),
 	}
-	q.Q = v.Get("q")
-	if len(q.Q) > 200 {
-		problems = append(problems, FieldProblem{Field: "q", Problem: "at most 200 characters"})
-	}
-	q.Owners = list(v.Get("owner"))
-	q.Languages = list(v.Get("language"))
-	q.Lifecycles = list(v.Get("lifecycle"))
-	if s := v.Get("sort"); s != "" {
-		if _, ok := store.SortColumns[s]; !ok {
-			problems = append(problems, FieldProblem{Field: "sort",
-				Problem: "must be one of name, owner, language, lifecycle, repository, synced_at"})
-		}
-		q.Sort = s
-	}
-	switch v.Get("order") {
-	case "", "asc":
-	case "desc":
-		q.Desc = true
-	default:
-		problems = append(problems, FieldProblem{Field: "order", Problem: "must be asc or desc"})
-	}
-	q.Limit = 50
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be an integer from 1 to 1000"})
-		}
-		q.Limit = n
-	}
-	if s := v.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			problems = append(problems, FieldProblem{Field: "offset", Problem: "must be a non-negative integer"})
-		}
-		q.Offset = n
-	}
-	if len(problems) > 0 {
-		return q, BadRequest("invalid query parameters", problems...)
-	}
-	return q, nil
+	q.Limit, q.Offset = p.page(50)
+	return q, p.err()
 }
 
 func list(s string) []string {
@@ -152,24 +114,11 @@ func (f *Feed) Routes() []Route {
 
 func (f *Feed) changes(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	var problems []FieldProblem
-	limit, wait := 500, 0
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be an integer from 1 to 1000"})
-		}
-		limit = n
-	}
-	if s := v.Get("wait"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 60 {
-			problems = append(problems, FieldProblem{Field: "wait", Problem: "must be an integer from 0 to 60 (seconds)"})
-		}
-		wait = n
-	}
-	if len(problems) > 0 {
-		WriteError(w, r, f.Log, BadRequest("invalid query parameters", problems...))
+	p := newParams(v)
+	limit := p.intIn("limit", 1, 1000, 500, "")
+	wait := p.intIn("wait", 0, 60, 0, "seconds")
+	if err := p.err(); err != nil {
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	b, err := f.DB.Changes(r.Context(), v.Get("cursor"), limit, time.Duration(wait)*time.Second)

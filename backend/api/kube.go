@@ -36,50 +36,14 @@ func (k *Kube) Routes() []Route {
 	)
 }
 
-// pageParams reads limit and offset, noting problems.
-func pageParams(v url.Values, def int, problems *[]FieldProblem) (limit, offset int) {
-	limit = def
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			*problems = append(*problems, FieldProblem{Field: "limit", Problem: "must be an integer from 1 to 1000"})
-		}
-		limit = n
-	}
-	if s := v.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			*problems = append(*problems, FieldProblem{Field: "offset", Problem: "must be a non-negative integer"})
-		}
-		offset = n
-	}
-	return limit, offset
-}
-
-func unknownParams(v url.Values, known ...string) []FieldProblem {
-	var problems []FieldProblem
-	for k := range v {
-		ok := k == "token" // the local API's per-launch token may ride along
-		for _, x := range known {
-			ok = ok || k == x
-		}
-		if !ok {
-			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter"})
-		}
-	}
-	return problems
-}
-
 // ParseMatrixQuery reads the matrix's query parameters, naming every bad one.
 func ParseMatrixQuery(v url.Values) (store.MatrixQuery, error) {
-	problems := unknownParams(v, "team", "environment", "region", "limit", "offset")
+	p := newParams(v)
+	p.only("team", "environment", "region", "limit", "offset")
 	q := store.MatrixQuery{Teams: list(v.Get("team")), Environments: list(v.Get("environment")),
 		Regions: list(v.Get("region"))}
-	q.Limit, q.Offset = pageParams(v, 100, &problems)
-	if len(problems) > 0 {
-		return q, BadRequest("invalid query parameters", problems...)
-	}
-	return q, nil
+	q.Limit, q.Offset = p.page(100)
+	return q, p.err()
 }
 
 func (k *Kube) matrix(w http.ResponseWriter, r *http.Request) {
@@ -105,11 +69,12 @@ func (k *Kube) clusters(w http.ResponseWriter, r *http.Request) {
 
 func (k *Kube) unmapped(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	problems := unknownParams(v, "cluster", "namespace", "limit", "offset")
+	p := newParams(v)
+	p.only("cluster", "namespace", "limit", "offset")
 	q := store.UnmappedQuery{Cluster: v.Get("cluster"), Namespace: v.Get("namespace")}
-	q.Limit, q.Offset = pageParams(v, 100, &problems)
-	if len(problems) > 0 {
-		WriteError(w, r, k.Log, BadRequest("invalid query parameters", problems...))
+	q.Limit, q.Offset = p.page(100)
+	if err := p.err(); err != nil {
+		WriteError(w, r, k.Log, err)
 		return
 	}
 	page, err := k.DB.Unmapped(r.Context(), q)

@@ -14,6 +14,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/backend/api/apitest"
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -42,6 +43,17 @@ func (p *portal) send(method, path, body string, out any) int {
 // seedKube records what a collector would: two production clusters and a staging one.
 func seedKube(t *testing.T, db *store.DB) {
 	ctx := context.Background()
+	// These clusters are the only deployments the tests count: drop the demo catalog's own.
+	_, svcs, err := demo.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range svcs {
+		svcs[i].Deployments = nil
+	}
+	if _, err := db.ReplaceSource(ctx, demo.Source, svcs); err != nil {
+		t.Fatal(err)
+	}
 	w := func(cluster, region, env, name, svc, version string) store.Workload {
 		return store.Workload{LabelService: svc, CreatedAt: time.Now(), Deployment: catalog.Deployment{
 			Cluster: cluster, Region: region, Environment: env, Namespace: "prod", Kind: "Deployment", Name: name,

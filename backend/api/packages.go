@@ -15,80 +15,26 @@ import (
 
 // ParsePackageQuery reads the packages table's query parameters, naming every bad one. csv reports ?format=csv.
 func ParsePackageQuery(v url.Values) (q store.PackageQuery, csv bool, err error) {
-	var problems []FieldProblem
-	known := map[string]bool{"q": true, "ecosystem": true, "owner": true, "outdated": true, "sort": true,
-		"order": true, "limit": true, "offset": true, "format": true}
-	for k := range v {
-		if !known[k] {
-			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter"})
-		}
-	}
-	q.Q = v.Get("q")
-	if len(q.Q) > 200 {
-		problems = append(problems, FieldProblem{Field: "q", Problem: "at most 200 characters"})
-	}
+	p := newParams(v)
+	p.only("q", "ecosystem", "owner", "outdated", "sort", "order", "limit", "offset", "format")
+	q.Q = p.text("q", 200)
 	q.Ecosystems = list(v.Get("ecosystem"))
 	for _, e := range q.Ecosystems {
 		if e != catalog.EcosystemNPM && e != catalog.EcosystemGo {
-			problems = append(problems, FieldProblem{Field: "ecosystem", Problem: "must be npm or go"})
+			p.problem("ecosystem", "must be npm or go")
 		}
 	}
 	q.Owners = list(v.Get("owner"))
-	switch v.Get("outdated") {
-	case "", "false":
-	case "true":
-		q.Outdated = true
-	default:
-		problems = append(problems, FieldProblem{Field: "outdated", Problem: "must be true or false"})
-	}
-	if s := v.Get("sort"); s != "" {
-		if _, ok := store.PackageSortColumns[s]; !ok {
-			problems = append(problems, FieldProblem{Field: "sort",
-				Problem: "must be one of name, ecosystem, services, outdated, major, minor, patch"})
-		}
-		q.Sort = s
-	}
-	switch v.Get("order") {
-	case "", "asc":
-	case "desc":
-		q.Desc = true
-	default:
-		problems = append(problems, FieldProblem{Field: "order", Problem: "must be asc or desc"})
-	}
-	csv, fp := parseFormat(v)
-	problems = append(problems, fp...)
-	q.Limit = 50
+	q.Outdated = p.boolean("outdated")
+	q.Sort = p.oneOf("sort", store.PackageSortColumns, "name, ecosystem, services, outdated, major, minor, patch")
+	q.Desc = p.desc()
+	csv = p.csv()
+	def := 50
 	if csv {
-		q.Limit = 100000 // an export is the whole table unless a limit is given
+		def = 100000 // an export is the whole table unless a limit is given
 	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be an integer from 1 to 1000"})
-		}
-		q.Limit = n
-	}
-	if s := v.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			problems = append(problems, FieldProblem{Field: "offset", Problem: "must be a non-negative integer"})
-		}
-		q.Offset = n
-	}
-	if len(problems) > 0 {
-		return q, csv, BadRequest("invalid query parameters", problems...)
-	}
-	return q, csv, nil
-}
-
-func parseFormat(v url.Values) (bool, []FieldProblem) {
-	switch v.Get("format") {
-	case "", "json":
-		return false, nil
-	case "csv":
-		return true, nil
-	}
-	return false, []FieldProblem{{Field: "format", Problem: "must be json or csv"}}
+	q.Limit, q.Offset = p.page(def)
+	return q, csv, p.err()
 }
 
 func (c *Catalog) listPackages(w http.ResponseWriter, r *http.Request) {
@@ -126,16 +72,11 @@ func versionList(vs []store.VersionCount) string {
 func (c *Catalog) getPackage(w http.ResponseWriter, r *http.Request) {
 	eco, name := r.PathValue("ecosystem"), r.PathValue("name")
 	v := r.URL.Query()
-	var problems []FieldProblem
-	for k := range v {
-		if k != "owner" && k != "format" {
-			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter"})
-		}
-	}
-	asCSV, fp := parseFormat(v)
-	problems = append(problems, fp...)
-	if len(problems) > 0 {
-		WriteError(w, r, c.Log, BadRequest("invalid query parameters", problems...))
+	q := newParams(v)
+	q.only("owner", "format")
+	asCSV := q.csv()
+	if err := q.err(); err != nil {
+		WriteError(w, r, c.Log, err)
 		return
 	}
 	p, err := c.DB.GetPackage(r.Context(), eco, name, list(v.Get("owner")))
