@@ -5,21 +5,14 @@ package server
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/actions"
@@ -28,7 +21,6 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
-	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
@@ -36,203 +28,6 @@ import (
 	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/store"
 )
-
-// Config configures a portal server.
-type Config struct {
-	Addr    string // listen address, e.g. 127.0.0.1:8080
-	DataDir string // holds portal.db
-	// AdminToken, when set, is stored (hashed) as an admin API token on start unless it already exists.
-	AdminToken string
-	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
-	Demo string
-	// ConfigFile is the portal's YAML configuration (OIDC, actions, flags, sources).
-	ConfigFile string
-	// File is the parsed ConfigFile, completed from the environment by FromEnv.
-	File FileConfig
-	// FlagEnvironments are the environments flags are managed in (default dev, staging, production).
-	FlagEnvironments []string
-	// FlagStaleDays is how long a fully rolled-out or disabled flag stays unchanged before it is marked stale.
-	FlagStaleDays int
-	// KubeClusters is the path of the Kubernetes cluster registry (see kube.Config); FromEnv reads it into Kube.
-	KubeClusters string
-	Kube         kube.Config
-	Log          *slog.Logger
-}
-
-// FileConfig is the portal's configuration file.
-//
-//	oidc:                        # optional; ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_AUDIENCE override issuer and audience
-//	  issuer: https://login.sphera.example
-//	  audience: atrium
-//	  subject_claim: email       # default sub
-//	  groups_claim: groups       # default groups
-//	  grants:                    # group → grants, "role" (all teams) or "role@team"
-//	    platform-team: [platform_approver]
-//	    payments-devs: [developer@payments]
-//	actions: ...                 # see actions.Config and docs/self-service.md
-//	flags: ...                   # see FlagsConfig and docs/flags.md
-//	github: ...                  # see GitHubConfig and docs/github.md
-//	versions: ...                # see VersionsConfig
-type FileConfig struct {
-	OIDC     *auth.OIDCConfig `yaml:"oidc"`
-	Actions  actions.Config   `yaml:"actions"`
-	Flags    FlagsConfig      `yaml:"flags"`
-	GitHub   GitHubConfig     `yaml:"github"`
-	Versions VersionsConfig   `yaml:"versions"`
-}
-
-// LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
-func LoadFileConfig(path string) (FileConfig, error) {
-	var fc FileConfig
-	f, err := os.Open(path)
-	if err != nil {
-		return fc, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
-	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
-		return fc, fmt.Errorf("config %s: %w", path, err)
-	}
-	return fc, nil
-}
-
-// RegisterFlags defines the server's flags on fs, with defaults from the environment.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", envOr("ATRIUM_ADDR", "127.0.0.1:8080"), "address to listen on ($ATRIUM_ADDR)")
-	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
-	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
-		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
-	fs.StringVar(&c.ConfigFile, "config", os.Getenv("ATRIUM_CONFIG"),
-		"YAML configuration: OIDC sign-in, action environments, approval policy, GitHub organisations, registries ($ATRIUM_CONFIG)")
-	fs.Func("flag-environments", "comma-separated environments of feature flags (default dev,staging,production; "+
-		"$ATRIUM_FLAG_ENVIRONMENTS)", func(v string) error {
-		envs, err := ParseEnvironments(v)
-		c.FlagEnvironments = envs
-		return err
-	})
-	fs.IntVar(&c.FlagStaleDays, "flag-stale-days", envInt("ATRIUM_FLAG_STALE_DAYS", 30),
-		"days a fully rolled-out or disabled flag stays unchanged before it is marked stale ($ATRIUM_FLAG_STALE_DAYS)")
-	fs.StringVar(&c.KubeClusters, "kube-clusters", os.Getenv("ATRIUM_KUBE_CLUSTERS"),
-		"YAML file registering the Kubernetes clusters to collect ($ATRIUM_KUBE_CLUSTERS)")
-}
-
-// ParseEnvironments reads a comma-separated list of flag environments.
-func ParseEnvironments(v string) ([]string, error) {
-	var envs []string
-	for _, e := range strings.Split(v, ",") {
-		e = strings.TrimSpace(e)
-		if e == "" {
-			continue
-		}
-		if !flags.ValidKey(e) {
-			return nil, fmt.Errorf("flag environment %q: use letters, digits, and _ . : -", e)
-		}
-		if slices.Contains(envs, e) {
-			return nil, fmt.Errorf("flag environment %q is listed twice", e)
-		}
-		envs = append(envs, e)
-	}
-	if len(envs) == 0 {
-		return nil, fmt.Errorf("no flag environments given")
-	}
-	return envs, nil
-}
-
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
-	}
-	return def
-}
-
-// FromEnv completes c from the environment (secrets are never flags, so they stay out of process listings) and
-// checks it.
-func (c *Config) FromEnv() error {
-	switch c.Demo {
-	case "auto", "on", "off":
-	default:
-		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
-	}
-	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
-	if len(c.FlagEnvironments) == 0 {
-		if v := os.Getenv("ATRIUM_FLAG_ENVIRONMENTS"); v != "" {
-			envs, err := ParseEnvironments(v)
-			if err != nil {
-				return fmt.Errorf("$ATRIUM_FLAG_ENVIRONMENTS: %w", err)
-			}
-			c.FlagEnvironments = envs
-		}
-	}
-	if c.FlagStaleDays < 0 {
-		return fmt.Errorf("--flag-stale-days must not be negative, not %d", c.FlagStaleDays)
-	}
-	if c.KubeClusters != "" {
-		k, err := kube.LoadConfig(c.KubeClusters)
-		if err != nil {
-			return err
-		}
-		c.Kube = k
-	}
-	if c.ConfigFile != "" {
-		fc, err := LoadFileConfig(c.ConfigFile)
-		if err != nil {
-			return err
-		}
-		c.File = fc
-	}
-	return c.File.complete()
-}
-
-// complete fills the configuration from the environment and checks it.
-func (fc *FileConfig) complete() error {
-	iss, aud := os.Getenv("ATRIUM_OIDC_ISSUER"), os.Getenv("ATRIUM_OIDC_AUDIENCE")
-	if iss != "" || aud != "" {
-		if fc.OIDC == nil {
-			fc.OIDC = &auth.OIDCConfig{}
-		}
-		if iss != "" {
-			fc.OIDC.Issuer = iss
-		}
-		if aud != "" {
-			fc.OIDC.Audience = aud
-		}
-	}
-	if fc.OIDC != nil {
-		if fc.OIDC.Issuer == "" || fc.OIDC.Audience == "" {
-			return errors.New("OIDC needs an issuer and an audience (oidc.issuer/oidc.audience in the config file, or $ATRIUM_OIDC_ISSUER/$ATRIUM_OIDC_AUDIENCE)")
-		}
-		if _, err := auth.NewOIDC(*fc.OIDC, nil); err != nil {
-			return err
-		}
-	}
-	if fc.Actions.Environments == nil {
-		fc.Actions.Environments = map[string]actions.Environment{}
-	}
-	if err := fc.Actions.Check(); err != nil {
-		return err
-	}
-	if err := fc.Flags.check(); err != nil {
-		return err
-	}
-	fc.Actions.GitHub.Token = os.Getenv("ATRIUM_GITHUB_TOKEN")
-	if err := fc.applyEnv(); err != nil {
-		return err
-	}
-	if fc.GitHubEnabled() {
-		if _, err := fc.githubConfig(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
 
 // Server is a portal: its database and handler, and the background work feeding it.
 type Server struct {
@@ -372,30 +167,6 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		return nil, err
 	}
 	return s, nil
-}
-
-// LocalConfig is the portal configuration of local mode: the demo's environments, whose actions are previewed
-// (the Terraform a pull request would add is shown) rather than carried out, with the approval rules a team
-// portal would typically have.
-func LocalConfig() FileConfig {
-	none := []string{}
-	owners := []string{"team_owner"}
-	regions := []string{"eu-west-1", "us-east-1"}
-	fc := FileConfig{Actions: actions.Config{
-		Environments: map[string]actions.Environment{
-			"dev":        {Regions: regions, Delivery: actions.DeliveryPreview, Approvers: &none},
-			"staging":    {Regions: regions, Delivery: actions.DeliveryPreview, Approvers: &owners},
-			"production": {Regions: regions, Delivery: actions.DeliveryPreview}, // a platform approver
-		},
-		Worker: actions.WorkerConfig{Poll: 2 * time.Second},
-	},
-		// One user, who may not approve their own changes: flag edits apply at once in local mode.
-		Flags: FlagsConfig{Approvers: map[string][]string{}},
-	}
-	if err := fc.Actions.Check(); err != nil {
-		panic(err) // a constant configuration
-	}
-	return fc
 }
 
 func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route) (*Server, error) {
