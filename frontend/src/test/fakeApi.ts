@@ -17,7 +17,22 @@ export const ADMIN: Me = {
   via: 'local',
   grants: [{ role: 'admin' }],
   scopes: [],
-  permissions: ['actions:approve', 'actions:read', 'actions:request', 'audit:read', 'catalog:read', 'tokens:manage'],
+  permissions: [
+    'actions:approve',
+    'actions:read',
+    'actions:request',
+    'audit:read',
+    'catalog:read',
+    'flags:evaluate',
+    'flags:import',
+    'flags:read',
+    'flags:write',
+    'sources:read',
+    'sources:sync',
+    'tokens:manage',
+    'usage:read',
+    'usage:write',
+  ],
 };
 
 /** A developer of the payments team. */
@@ -26,7 +41,26 @@ export const DEVELOPER: Me = {
   via: 'token',
   grants: [{ role: 'developer', team: 'payments' }],
   scopes: [],
-  permissions: ['actions:read', 'actions:request@payments', 'catalog:read'],
+  permissions: ['actions:read', 'actions:request@payments', 'catalog:read', 'flags:evaluate', 'flags:read', 'sources:read', 'usage:write'],
+};
+
+/** An owner of the payments team: may change payments' flags. */
+export const OWNER: Me = {
+  subject: 'olga',
+  via: 'token',
+  grants: [{ role: 'team_owner', team: 'payments' }],
+  scopes: [],
+  permissions: [
+    'actions:approve@payments',
+    'actions:read',
+    'actions:request@payments',
+    'catalog:read',
+    'flags:evaluate',
+    'flags:read',
+    'flags:write@payments',
+    'sources:read',
+    'usage:write',
+  ],
 };
 
 /** Local mode's environments: dev without approval, staging by team owners, production by platform approvers. */
