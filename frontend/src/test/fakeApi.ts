@@ -1,7 +1,7 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
-import type { Action, ActionOptions, Facets, Me, Service, ServiceRow, SyncStatus } from '../api/client';
+import type { Action, ActionOptions, Facets, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
 
 export interface Recorded {
   method: string;
@@ -73,6 +73,23 @@ export const OPTIONS: ActionOptions = {
   ],
 };
 
+/** The desktop's page flags, all on (the demo's production set). */
+export const ALL_FEATURES_ON: UIFeatures = {
+  environment: 'production',
+  provider: 'READY',
+  features: {
+    'atrium-ui-flags-page': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-packages-page': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-self-service': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-matrix-page': { enabled: true, variant: 'on', reason: 'SPLIT' },
+  },
+};
+
+/** The features with one page turned off, as the portal answers when its flag serves "off". */
+export function featuresWithOff(key: string): UIFeatures {
+  return { ...ALL_FEATURES_ON, features: { ...ALL_FEATURES_ON.features, [key]: { enabled: false, variant: 'off', reason: 'STATIC' } } };
+}
+
 export function makeRows(n: number): ServiceRow[] {
   const owners = ['payments', 'search', 'platform'];
   return Array.from({ length: n }, (_, i) => ({
@@ -97,6 +114,8 @@ export interface FakeApiOptions {
   sync?: SyncStatus;
   /** GET /api/v1/me; default ADMIN. */
   me?: Me;
+  /** GET /api/v1/ui/features; default every page on. */
+  features?: UIFeatures;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
@@ -164,6 +183,7 @@ export function fakeApi(opts: FakeApiOptions = {}) {
     if (p === '/api/v1/usage/events') return new Response(null, { status: 204 });
     if (p === '/api/v1/settings') return json({ portal_url: '', token_set: false, token_store: 'file', mode: 'local' });
     if (p === '/api/v1/me') return json(opts.me ?? ADMIN);
+    if (p === '/api/v1/ui/features') return json(opts.features ?? ALL_FEATURES_ON);
     if (p === '/api/v1/actions/options') return json(OPTIONS);
     if (p === '/api/v1/approvals') return json({ actions: [] });
     if (p === '/api/v1/actions' && r.method === 'GET') return json({ actions: [] });
