@@ -1,10 +1,10 @@
 import type { ReactNode } from 'react';
 import type { FlagRow } from '../api/client';
 import { useNow } from '../hooks/useNow';
-import { defaultText } from '../lib/flags';
+import { defaultText, type FlagSortKey } from '../lib/flags';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { flagHash, navigate } from '../lib/router';
-import { VirtualRows } from './VirtualRows';
+import { VirtualRows, type VirtualColumn } from './VirtualRows';
 
 export const FLAG_ROW_HEIGHT = 46;
 
@@ -22,6 +22,8 @@ const COLUMNS = [
 
 interface Props {
   rows: readonly FlagRow[];
+  sort: FlagSortKey;
+  onSort: (key: FlagSortKey) => void;
   staleAfterDays: number;
   /** Shown instead of rows (loading, empty, error). */
   body?: ReactNode;
@@ -29,13 +31,21 @@ interface Props {
 }
 
 /** Every flag of every environment: one virtualised row per flag and environment, stale ones marked ready to close. */
-export function FlagTable({ rows, staleAfterDays, body, busy }: Props) {
+export function FlagTable({ rows, sort, onSort, staleAfterDays, body, busy }: Props) {
   const now = useNow();
+  // Keys A–Z (then environments in the portal's order), or the newest change first.
+  const columns: VirtualColumn[] = COLUMNS.map((c) =>
+    c.className === 'col-flag'
+      ? { ...c, sorted: sort === 'key' ? 'ascending' : 'none', onSort: () => onSort('key') }
+      : c.className === 'col-changed'
+        ? { ...c, sorted: sort === 'updated_at' ? 'descending' : 'none', onSort: () => onSort('updated_at') }
+        : c,
+  );
   return (
     <VirtualRows<FlagRow>
       label="Feature flags"
       className="flag-table"
-      columns={COLUMNS}
+      columns={columns}
       items={rows}
       rowHeight={FLAG_ROW_HEIGHT}
       rowKey={(r) => `${r.environment}/${r.key}`}

@@ -82,10 +82,6 @@ export function FlagsPage({ filters, portalKey }: Props) {
         <span className="catalog-total" data-testid="flags-total" aria-live="polite">
           {data ? count(rows.length, 'flag') : ''}
         </span>
-        <label className="checkbox">
-          <input type="checkbox" checked={sort === 'updated_at'} onChange={(e) => setSort(e.target.checked ? 'updated_at' : 'key')} />
-          Newest change first
-        </label>
         <button type="button" className="button" aria-expanded={tools} onClick={() => setTools((t) => !t)}>
           Import / export
         </button>
@@ -104,7 +100,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
         </div>
       )}
       {tools && data && <FlagImportExport environments={environments} environment={filters.environment} onImported={list.reload} />}
-      <FlagTable rows={rows} staleAfterDays={data?.stale_after_days ?? 30} body={body} busy={!data} />
+      <FlagTable rows={rows} sort={sort} onSort={setSort} staleAfterDays={data?.stale_after_days ?? 30} body={body} busy={!data} />
     </section>
   );
 }
