@@ -21,6 +21,7 @@ import {
 import { can, teamsWith, whyNot } from '../lib/permissions';
 import { flagHash, lastFlagsHash, navigate } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
+import { NO_TARGETING } from '../lib/targeting';
 import { FlagJsonEditor, type JsonSync } from './FlagJsonEditor';
 import { FlagVariantsEditor } from './FlagVariantsEditor';
 import { fieldAria, FormField } from './FormField';
@@ -243,7 +244,8 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
       const apiErr = asApiError(err);
       setOutcome({ kind: 'failed', error: apiErr });
       if (apiErr.status === 400 && apiErr.fields.length > 0) {
-        const placed = placeServerProblems(apiErr.fields, draft.targeting);
+        // With the JSON alone in charge, the form's rules are not what was sent: every problem goes with its path.
+        const placed = placeServerProblems(apiErr.fields, jsonOnly ? NO_TARGETING : draft.targeting);
         setServer(placed);
         if (placed.other.length > 0 || jsonOnly) setShowJson(true);
       }
@@ -400,7 +402,11 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
           {failure && (
             <div className="submit-failure" role="alert" ref={failureRef} data-testid="flag-save-failure">
               <p className="submit-failure-title">{conflict ? 'The flag changed since you opened it: nothing was saved' : failure.title}</p>
-              <p>{failure.body}</p>
+              <p>
+                {outcome.kind === 'failed' && outcome.error.status === 400 && outcome.error.fields.length > 0
+                  ? 'Each problem is shown at the part of the form it is about; those the form has no field for are listed with their JSON path under the JSON. Fix them and save again.'
+                  : failure.body}
+              </p>
               {conflict ? (
                 <p className="submit-failure-next">Open the flag again to see the change, then apply yours on top of it.</p>
               ) : (

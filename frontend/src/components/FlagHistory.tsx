@@ -46,9 +46,7 @@ function FlagHistoryItem({ entry: e }: { entry: FlagHistoryEntry }) {
   return (
     <li className={`flag-change flag-change-${e.action}`} data-version={e.version} data-action={e.action}>
       <div className="timeline-head">
-        <strong>
-          v{e.version} {ACTION_TEXT[e.action]}
-        </strong>
+        <strong>{e.action === 'delete' ? `closed at v${e.version}` : `v${e.version} ${ACTION_TEXT[e.action]}`}</strong>
         <span className="timeline-actor">by {e.actor}</span>
         {e.team && <span className="muted">team {e.team}</span>}
         <time className="timeline-time" dateTime={e.at} title={absoluteTime(e.at)}>

@@ -49,13 +49,15 @@ export function FlagJsonEditor({ text, sync, onChange, problems, onResetToForm }
         {sync.kind === 'invalid' && <>Not a flag definition yet: {sync.problem}</>}
       </p>
       {problems.length > 0 && (
-        <ul className="json-problems" role="alert" aria-label="Problems the portal found">
-          {problems.map((p) => (
-            <li key={`${p.field}|${p.problem}`}>
-              <code>{p.field || '(the flag)'}</code> {p.problem}
-            </li>
-          ))}
-        </ul>
+        <div role="alert">
+          <ul className="json-problems" aria-label="Problems the portal found">
+            {problems.map((p) => (
+              <li key={`${p.field}|${p.problem}`}>
+                <code>{p.field || '(the flag)'}</code> {p.problem}
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
     </div>
   );
