@@ -137,6 +137,10 @@ describe('feature flags in local mode', () => {
     await screenshot(page, 'flags-table-created');
   });
 
+  // atrium web answers POST /ofrep/v1/... with the UI's index.html (200) instead of forwarding it to the
+  // in-process portal, so OFREP evaluation is tested through a real atrium serve in flags.portal.test.ts.
+  it.todo('evaluates the flag through OFREP on the atrium web URL (not forwarded to the in-process portal yet)');
+
   it('edits the rollout to 40/60 and shows the change in the history as a readable diff', async () => {
     await page.goto(`${atrium.base}/#/flags/dev/${KEY}`);
     await page.getByRole('link', { name: 'Edit' }).click();
