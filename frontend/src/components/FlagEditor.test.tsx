@@ -260,3 +260,17 @@ describe('FlagEditor: an existing flag', () => {
     expect(await screen.findByText('You cannot change flags')).toBeTruthy();
   });
 });
+
+describe('FlagEditor: environments', () => {
+  it('starts a new flag in the first environment when the link names none', async () => {
+    const { puts } = setup();
+    renderEditor({ environment: '', flagKey: null });
+    await screen.findByRole('option', { name: 'payments' });
+    expect((screen.getByLabelText('Environment') as HTMLSelectElement).value).toBe('dev');
+    fireEvent.change(screen.getByLabelText('Environment'), { target: { value: 'staging' } });
+    fireEvent.change(screen.getByLabelText('Key'), { target: { value: 'k1' } });
+    fireEvent.change(screen.getByLabelText('Team'), { target: { value: 'payments' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    await waitFor(() => expect(puts()[0]?.url.pathname).toBe('/api/v1/flags/staging/k1'));
+  });
+});

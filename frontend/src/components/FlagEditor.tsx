@@ -72,6 +72,17 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
       </div>
     );
   }
+  if (isNew && !envs.data && !envs.error) {
+    return (
+      <div className="page flag-editor-page">
+        {back}
+        <h1>{title}</h1>
+        <div className="notice notice-loading" role="status">
+          Loading the environments…
+        </div>
+      </div>
+    );
+  }
   const environments = envs.data?.map((e) => e.name) ?? (environment ? [environment] : []);
   return (
     <div className="page flag-editor-page">
@@ -80,7 +91,7 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
       <FlagEditorForm
         key={existing.data ? `${existing.data.environment}/${existing.data.key}@${existing.data.version}` : 'new'}
         existing={existing.data ?? null}
-        environment={environment || environments[0] || ''}
+        environment={environments.includes(environment) ? environment : (environments[0] ?? environment)}
         environments={environments}
         teams={teams.data?.map((t) => t.name) ?? []}
       />

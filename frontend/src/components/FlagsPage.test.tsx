@@ -175,3 +175,33 @@ describe('FlagsPage', () => {
     await waitFor(() => expect(screen.getByRole('button', { name: 'Export flagd file' })).toBeTruthy());
   });
 });
+
+describe('downloads in the desktop window', () => {
+  it('say the file may not have been saved, and offer copying', async () => {
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        if (r.url.pathname === '/api/v1/flags/export') return new Response('{"flags":{}}');
+        return undefined;
+      },
+    });
+    window.runtime = { BrowserOpenURL: () => undefined };
+    try {
+      render(
+        <WithMe me={ADMIN}>
+          <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+        </WithMe>,
+      );
+      await screen.findByText('5 flags');
+      fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
+      fireEvent.click(screen.getByRole('button', { name: 'Export flagd file' }));
+      const status = await screen.findByTestId('flag-export-status');
+      expect(status.textContent).toContain('The desktop window may not save downloads');
+      expect(status.textContent).toContain('flags-dev.json');
+      expect(within(status).getByRole('button', { name: 'Copy the JSON' })).toBeTruthy();
+    } finally {
+      delete window.runtime;
+    }
+  });
+});
