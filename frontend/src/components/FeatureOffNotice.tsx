@@ -22,6 +22,11 @@ export function FeatureOffNotice({ feature, state }: { feature: PageFeature; sta
               You may change it: <a href={flagHash(environment, feature)}>open {feature}</a>; the desktop picks the change up within
               half a minute, then reload.
             </>
+          ) : can(me, 'flags:write') ? (
+            <>
+              You may change it with <code>PUT /api/v1/flags/{environment}/{feature}</code> (or <code>POST /api/v1/flags/import</code>); the
+              desktop picks the change up within half a minute, then reload.
+            </>
           ) : (
             <>Ask your platform team to turn it on for you; the desktop picks the change up within half a minute.</>
           )}{' '}

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, asApiError, type ApiError, type FieldProblem, type FlagWriteResult } from '../api/client';
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { useDownload } from '../hooks/useDownload';
@@ -134,7 +134,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
         <textarea
           id="flag-import-text"
           className="mono"
-          rows={6}
+          rows={4}
           spellCheck={false}
           value={text}
           placeholder='{"flags": {"my-flag": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off"}}}'
@@ -209,8 +209,10 @@ const PROBLEM_COLUMNS = [
 /** The portal's problems with a file: where each is (a JSON Pointer into the file) and what is wrong. */
 export function ImportProblems({ problems, message }: { problems: readonly FieldProblem[]; message: string }) {
   const headline = message.replace(/ \(.*\)$/s, '');
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.scrollIntoView?.({ block: 'nearest' }), [problems]);
   return (
-    <div className="submit-failure import-problems" role="alert" data-testid="flag-import-problems">
+    <div className="submit-failure import-problems" role="alert" data-testid="flag-import-problems" ref={ref}>
       <p className="submit-failure-title">Nothing was imported: the portal found {count(problems.length, 'problem')} in the file</p>
       <p className="muted">{headline}. Fix each place below in the file and import it again.</p>
       <VirtualRows<FieldProblem>
