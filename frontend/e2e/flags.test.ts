@@ -39,7 +39,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   context = await newContext(browser);
   page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('pageerror', (e) => pageErrors.push(String(e) + (process.env.E2E_STACKS ? `\n${e.stack ?? ''}` : '')));
   await page.goto(atrium.url);
 });
 

@@ -210,7 +210,10 @@ const PROBLEM_COLUMNS = [
 export function ImportProblems({ problems, message }: { problems: readonly FieldProblem[]; message: string }) {
   const headline = message.replace(/ \(.*\)$/s, '');
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => ref.current?.scrollIntoView?.({ block: 'nearest' }), [problems]);
+  // A block body: scrollIntoView returns a promise in newer browsers, and an effect may return only a cleanup.
+  useEffect(() => {
+    ref.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [problems]);
   return (
     <div className="submit-failure import-problems" role="alert" data-testid="flag-import-problems" ref={ref}>
       <p className="submit-failure-title">Nothing was imported: the portal found {count(problems.length, 'problem')} in the file</p>
