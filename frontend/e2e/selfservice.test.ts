@@ -47,8 +47,8 @@ describe('self-service in local mode', () => {
   it('shows who I am: the local user, admin, with every nav item', async () => {
     const chip = page.getByTestId('identity');
     await expect.poll(() => chip.textContent(), WAIT).toMatch(/admin$/);
-    const nav = await page.locator('.app-nav a').allTextContents();
-    expect(nav.map((t) => t.replace(/\d+$/, ''))).toEqual(['Catalog', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    const nav = async () => (await page.locator('.app-nav a').allTextContents()).map((t) => t.replace(/\d+$/, ''));
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
   });
 
   it('requests an SQS queue in dev for payments-api from its service page, and watches it succeed with the previewed Terraform', async () => {

@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
-import { DEVELOPER, fakeApi, makeAction } from './test/fakeApi';
+import { DEVELOPER, fakeApi, featuresWithOff, json, makeAction } from './test/fakeApi';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -47,7 +47,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByTestId('approvals-count')).toBeTruthy();
     expect(screen.getByTestId('approvals-count').textContent).toBe('2');
-    expect(navLinks()).toEqual(['Catalog', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
     expect(screen.getByTestId('identity').textContent).toBe('rootadmin');
   });
 
@@ -57,7 +57,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByText('You may not see the audit log')).toBeTruthy();
     expect(screen.getByText('The audit log is for platform approvers and admins (it needs audit:read).')).toBeTruthy();
-    expect(navLinks()).toEqual(['Catalog', 'Self-service', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Settings']);
     expect(screen.getByTestId('identity').textContent).toBe('anadeveloper of payments');
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/audit' || r.url.pathname === '/api/v1/approvals')).toBe(false);
   });
@@ -73,5 +73,67 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByText("this token's scopes do not include tokens:manage")).toBeTruthy();
     expect(screen.getByText('Tokens could not be loaded')).toBeTruthy();
+  });
+});
+
+describe('App pages gated by the desktop\'s own feature flags', () => {
+  const navLinks = () => Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
+
+  it('hides the Flags page when atrium-ui-flags-page is off, and a direct link names the flag', async () => {
+    window.location.hash = '#/flags';
+    const api = fakeApi({ features: featuresWithOff('atrium-ui-flags-page') });
+    render(<App />);
+    const notice = await screen.findByTestId('feature-off');
+    expect(notice.textContent).toContain("The Flags page is turned off by the portal's feature flag atrium-ui-flags-page in production");
+    expect(notice.textContent).toContain('variant "off"');
+    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(api.requests.some((r) => r.url.pathname.startsWith('/api/v1/flags'))).toBe(false);
+    // The way to turn it back on is not offered through the page that is off.
+    expect(notice.querySelector('a[href^="#/flags/"]')).toBeNull();
+  });
+
+  it('turns off every self-service page with atrium-ui-self-service, and offers the flag to an admin', async () => {
+    window.location.hash = '#/approvals';
+    const api = fakeApi({ features: featuresWithOff('atrium-ui-self-service') });
+    render(<App />);
+    const notice = await screen.findByTestId('feature-off');
+    expect(notice.textContent).toContain('atrium-ui-self-service');
+    expect(screen.getByRole('link', { name: 'open atrium-ui-self-service' }).getAttribute('href')).toBe('#/flags/production/atrium-ui-self-service');
+    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Audit', 'Tokens', 'Settings']);
+    expect(api.requests.some((r) => r.url.pathname === '/api/v1/approvals')).toBe(false);
+    window.location.hash = '#/self-service/new';
+    await waitFor(() => expect(screen.getByTestId('feature-off').textContent).toContain('The Self-service page is turned off'));
+  });
+
+  it('hides the Packages page and the dependency links to it when atrium-ui-packages-page is off', async () => {
+    window.location.hash = '#/packages?ecosystem=npm';
+    fakeApi({ features: featuresWithOff('atrium-ui-packages-page') });
+    render(<App />);
+    expect((await screen.findByTestId('feature-off')).textContent).toContain('atrium-ui-packages-page');
+    expect(navLinks()).not.toContain('Packages');
+  });
+
+  it('falls back to each page\'s code default when the features cannot be read', async () => {
+    window.location.hash = '#/matrix';
+    fakeApi({ override: (r) => (r.url.pathname === '/api/v1/ui/features' ? json({ error: { code: 'internal', message: 'boom' } }, 500) : undefined) });
+    render(<App />);
+    expect((await screen.findByTestId('feature-off')).textContent).toContain('the desktop could not read its features: boom');
+    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+  });
+
+  it('keeps a slot for the matrix page, shown when the portal turns it on', async () => {
+    window.location.hash = '#/matrix';
+    fakeApi();
+    render(<App />);
+    expect((await screen.findByTestId('matrix-slot')).textContent).toContain('not in this version of Atrium yet');
+    expect(navLinks()).not.toContain('Matrix');
+  });
+
+  it('links the sync indicator to the sources', async () => {
+    window.location.hash = '#/settings';
+    fakeApi();
+    render(<App />);
+    const status = await screen.findByTestId('sync-status');
+    expect(status.closest('a')?.getAttribute('href')).toBe('#/sources');
   });
 });

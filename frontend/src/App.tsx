@@ -5,25 +5,39 @@ import { ActionPage } from './components/ActionPage';
 import { ApprovalInbox } from './components/ApprovalInbox';
 import { AuditLogTable } from './components/AuditLogTable';
 import { CatalogTable } from './components/CatalogTable';
+import { FeatureOffNotice } from './components/FeatureOffNotice';
+import { FlagEditor } from './components/FlagEditor';
+import { FlagPage } from './components/FlagPage';
+import { FlagsPage } from './components/FlagsPage';
 import { IdentityChip } from './components/IdentityChip';
 import { MyRequests } from './components/MyRequests';
+import { PackagePage } from './components/PackagePage';
+import { PackagesPage } from './components/PackagesPage';
 import { RequestResourceForm } from './components/RequestResourceForm';
 import { ServicePage } from './components/ServicePage';
 import { SettingsPage } from './components/SettingsPage';
+import { SourcesPage } from './components/SourcesPage';
 import { SyncStatus } from './components/SyncStatus';
 import { TokenAdmin } from './components/TokenAdmin';
 import { useApprovalCount } from './hooks/useApprovalCount';
+import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
 import { MeContext, useMeLoader } from './hooks/useMe';
 import { useSyncStatus } from './hooks/useSyncStatus';
+import { gateRoute, showInNav } from './lib/features';
 import { can } from './lib/permissions';
 import {
   APPROVALS_HASH,
   auditHash,
   lastCatalogHash,
+  lastFlagsHash,
+  lastPackagesHash,
   rememberCatalog,
+  rememberFlags,
+  rememberPackages,
   requestsHash,
   routeHash,
   SETTINGS_HASH,
+  SOURCES_HASH,
   TOKENS_HASH,
   useRoute,
   type Route,
@@ -51,6 +65,22 @@ function pageTitle(r: Route): string {
       return 'Audit log — Atrium';
     case 'tokens':
       return 'API tokens — Atrium';
+    case 'flags':
+      return 'Feature flags — Atrium';
+    case 'flag':
+      return `${r.key} (${r.environment}) — Atrium`;
+    case 'flag_edit':
+      return `Edit ${r.key} (${r.environment}) — Atrium`;
+    case 'flag_new':
+      return 'New flag — Atrium';
+    case 'packages':
+      return 'Packages — Atrium';
+    case 'package':
+      return `${r.package} — Atrium`;
+    case 'sources':
+      return 'Sources — Atrium';
+    case 'matrix':
+      return 'Matrix — Atrium';
     case 'not_found':
       return 'Not found — Atrium';
   }
@@ -74,29 +104,45 @@ export function App() {
     wasOffline.current = offline;
   }, [offline, reloadMe]);
   const mayApprove = can(me, 'actions:approve');
-  const waiting = useApprovalCount(mayApprove, `${portalKey}|${me?.subject ?? ''}`);
+  const features = useFeaturesLoader(portalKey);
+  const selfService = showInNav(features, 'atrium-ui-self-service');
+  const waiting = useApprovalCount(mayApprove && selfService, `${portalKey}|${me?.subject ?? ''}`);
 
   useEffect(() => onUnauthorized(setDenied), []);
 
   // One page view per route (not per filter change): "catalog", "service", "settings", ...
   const routeName = route.name;
-  const viewKey = route.name === 'service' ? `service:${route.service}` : route.name === 'action' ? `action:${route.id}` : route.name;
+  const viewKey =
+    route.name === 'service'
+      ? `service:${route.service}`
+      : route.name === 'action'
+        ? `action:${route.id}`
+        : route.name === 'flag' || route.name === 'flag_edit'
+          ? `${route.name}:${route.environment}/${route.key}`
+          : route.name === 'package'
+            ? `package:${route.ecosystem}/${route.package}`
+            : route.name;
   useEffect(() => {
     reportUsage({ kind: 'page.view', page: routeName });
   }, [viewKey, routeName]);
 
   useEffect(() => {
     if (route.name === 'catalog') rememberCatalog(routeHash(route));
+    if (route.name === 'flags') rememberFlags(routeHash(route));
+    if (route.name === 'packages') rememberPackages(routeHash(route));
     document.title = pageTitle(route);
   }, [route]);
 
+  const gate = gateRoute(features, route.name);
   let content;
   if (denied) {
     content = <AccessNotice error={denied} />;
-  } else if (!sync.status && !sync.error) {
+  } else if ((!sync.status && !sync.error) || gate.kind === 'wait') {
     // Wait for the first sync status (one local round trip) so views start with the replica's key and do not
-    // load everything twice.
+    // load everything twice; a page a feature flag gates waits for the features too (one more round trip).
     content = null;
+  } else if (gate.kind === 'off') {
+    content = <FeatureOffNotice feature={gate.feature} state={features} />;
   } else {
     switch (route.name) {
       case 'catalog':
@@ -126,6 +172,41 @@ export function App() {
       case 'tokens':
         content = <TokenAdmin />;
         break;
+      case 'flags':
+        content = <FlagsPage filters={route.filters} portalKey={portalKey} />;
+        break;
+      case 'flag':
+        content = <FlagPage key={`${route.environment}/${route.key}`} environment={route.environment} flagKey={route.key} />;
+        break;
+      case 'flag_edit':
+        content = <FlagEditor key={`${route.environment}/${route.key}`} environment={route.environment} flagKey={route.key} portalKey={portalKey} />;
+        break;
+      case 'flag_new':
+        content = <FlagEditor key={`new/${route.environment}`} environment={route.environment} flagKey={null} portalKey={portalKey} />;
+        break;
+      case 'packages':
+        content = <PackagesPage filters={route.filters} refreshKey={refreshKey} />;
+        break;
+      case 'package':
+        content = <PackagePage key={`${route.ecosystem}/${route.package}`} ecosystem={route.ecosystem} name={route.package} owner={route.owner} refreshKey={refreshKey} />;
+        break;
+      case 'sources':
+        content = <SourcesPage portalKey={portalKey} />;
+        break;
+      case 'matrix':
+        // The slot of a page not built yet: its flag may be on before this version of the desktop has the page.
+        content = (
+          <div className="page">
+            <div className="notice notice-empty" role="status" data-testid="matrix-slot">
+              <p className="notice-title">The matrix page is not in this version of Atrium yet</p>
+              <p className="notice-body">
+                The portal turns it on (atrium-ui-matrix-page), but this desktop does not have it; update Atrium to see it.{' '}
+                <a href={lastCatalogHash()}>Go to the catalog</a>.
+              </p>
+            </div>
+          </div>
+        );
+        break;
       case 'not_found':
         content = (
           <div className="page">
@@ -143,9 +224,12 @@ export function App() {
 
   const current = (...names: Route['name'][]) => (names.includes(route.name) ? 'page' : undefined);
   // Nav items for what the user may do; while the portal has not said who they are, only what everyone may.
-  const showRequests = !me || can(me, 'actions:read');
+  const showRequests = selfService && (!me || can(me, 'actions:read'));
+  const showFlags = showInNav(features, 'atrium-ui-flags-page') && (!me || can(me, 'flags:read'));
+  const showPackages = showInNav(features, 'atrium-ui-packages-page');
   return (
     <MeContext.Provider value={identity}>
+      <FeaturesContext.Provider value={features}>
       <div className="app">
         <header className="app-header">
           <a className="brand" href="#/">
@@ -156,12 +240,22 @@ export function App() {
             <a href={route.name === 'catalog' ? routeHash(route) : lastCatalogHash()} aria-current={current('catalog', 'service')}>
               Catalog
             </a>
+            {showPackages && (
+              <a href={route.name === 'packages' ? routeHash(route) : lastPackagesHash()} aria-current={current('packages', 'package')}>
+                Packages
+              </a>
+            )}
+            {showFlags && (
+              <a href={route.name === 'flags' ? routeHash(route) : lastFlagsHash()} aria-current={current('flags', 'flag', 'flag_edit', 'flag_new')}>
+                Flags
+              </a>
+            )}
             {showRequests && (
               <a href={route.name === 'requests' ? routeHash(route) : requestsHash()} aria-current={current('requests', 'request_new', 'action')}>
                 Self-service
               </a>
             )}
-            {mayApprove && (
+            {mayApprove && selfService && (
               <a href={APPROVALS_HASH} aria-current={current('approvals')}>
                 Approvals
                 {waiting !== null && waiting > 0 && (
@@ -185,11 +279,14 @@ export function App() {
               Settings
             </a>
           </nav>
-          <SyncStatus status={sync.status} error={sync.error} />
+          <a className="sync-link" href={SOURCES_HASH} aria-current={current('sources')} title="Sources: sync progress, errors and rate limits">
+            <SyncStatus status={sync.status} error={sync.error} />
+          </a>
           <IdentityChip />
         </header>
         <main className="app-main">{content}</main>
       </div>
+      </FeaturesContext.Provider>
     </MeContext.Provider>
   );
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, buildUrl, isPortalChallenge, onUnauthorized, parseApiError } from './client';
+import { api, ApiError, buildUrl, dispositionName, isPortalChallenge, onUnauthorized, packageCsvUrl, packagePath, packagesCsvUrl, parseApiError } from './client';
 
 describe('parseApiError', () => {
   it('keeps the server message and code', () => {
@@ -99,5 +99,68 @@ describe('request', () => {
     expect(url).toBe('/api/v1/usage/events');
     expect(init?.method).toBe('POST');
     expect(init?.body).toBe('{"kind":"page.view","page":"catalog"}');
+  });
+});
+
+describe('flags, packages and sources', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const respond = (status: number, body: string, headers: Record<string, string> = {}) => {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        calls.push({ url, init });
+        return new Response(status === 204 ? null : body, { status, headers });
+      }),
+    );
+    return calls;
+  };
+
+  it('putFlag tells an applied change from one held for approval (202)', async () => {
+    respond(202, JSON.stringify({ pending: { id: 'act_1', message: 'needs a platform approver' } }));
+    const out = await api.putFlag('production', 'new-checkout', { team: 'payments', flag: { state: 'ENABLED', variants: { on: true } } });
+    expect(out).toEqual({ kind: 'pending', pending: { id: 'act_1', message: 'needs a platform approver' } });
+    const calls = respond(200, JSON.stringify({ key: 'k' }));
+    expect((await api.putFlag('dev', 'a.b:c', { team: 'payments', flag: { state: 'ENABLED', variants: {} } })).kind).toBe('applied');
+    expect(calls[0]?.url).toBe('/api/v1/flags/dev/a.b%3Ac');
+    expect(calls[0]?.init?.method).toBe('PUT');
+  });
+
+  it('deleteFlag answers deleted on 204 and passes the comment', async () => {
+    const calls = respond(204, '');
+    expect(await api.deleteFlag('dev', 'old-flag', 'fully rolled out')).toEqual({ kind: 'deleted' });
+    expect(calls[0]?.url).toBe('/api/v1/flags/dev/old-flag?comment=fully+rolled+out');
+  });
+
+  it('importFlags sends the file as it is, and a 400 keeps every problem path', async () => {
+    const problems = [{ field: '/flags/bad-flag/state', problem: '"ON" is not a state' }];
+    const calls = respond(400, JSON.stringify({ error: { code: 'bad_request', message: 'invalid flag definition: 1 problem(s)', fields: problems } }));
+    const file = '{ "flags": {"bad-flag": {"state": "ON"}} }';
+    const err = await api.importFlags('staging', file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).fields).toEqual(problems);
+    expect(calls[0]?.init?.body).toBe(file);
+    expect(calls[0]?.url).toBe('/api/v1/flags/import?environment=staging');
+  });
+
+  it('exportFlags names the file as the API does', async () => {
+    respond(200, '{"flags":{}}', { 'Content-Disposition': 'attachment; filename="flags-dev.json"' });
+    expect(await api.exportFlags('dev')).toEqual({ name: 'flags-dev.json', text: '{"flags":{}}', type: 'application/json' });
+  });
+
+  it('builds package paths and CSV links with names encoded into one segment', () => {
+    expect(packagePath('npm', '@types/node')).toBe('/api/v1/packages/npm/%40types%2Fnode');
+    expect(packagePath('go', 'github.com/pkg/errors')).toBe('/api/v1/packages/go/github.com%2Fpkg%2Ferrors');
+    expect(packageCsvUrl('npm', 'react', 'payments')).toBe('/api/v1/packages/npm/react?owner=payments&format=csv');
+    expect(packageCsvUrl('npm', 'react')).toBe('/api/v1/packages/npm/react?format=csv');
+    expect(packagesCsvUrl({ ecosystem: 'npm', owner: 'payments', outdated: true, sort: 'major', order: 'desc', limit: 200, offset: 400 })).toBe(
+      '/api/v1/packages?ecosystem=npm&owner=payments&outdated=true&sort=major&order=desc&format=csv',
+    );
+  });
+
+  it('reads the filename of a Content-Disposition header', () => {
+    expect(dispositionName('attachment; filename="package-npm-react.csv"', 'x.csv')).toBe('package-npm-react.csv');
+    expect(dispositionName('attachment; filename=packages.csv', 'x.csv')).toBe('packages.csv');
+    expect(dispositionName(null, 'x.csv')).toBe('x.csv');
   });
 });

@@ -52,6 +52,64 @@ export type SqsQueueParams = Schemas['SqsQueueParams'];
 export type SnsTopicParams = Schemas['SnsTopicParams'];
 export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
 
+export type UIFeatures = JsonOk<'getUIFeatures'>;
+export type UIFeature = UIFeatures['features'][string];
+
+/** Any JSON value: flag variants, JsonLogic rules, diff values. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type FlagRow = Schemas['FlagRow'];
+export type FlagState = FlagRow['state'];
+export type FlagList = Schemas['FlagList'];
+export type FlagQuery = NonNullable<operations['listFlags']['parameters']['query']>;
+export type FlagEnvironment = JsonOk<'listFlagEnvironments'>['items'][number];
+export type FlagMetadata = Schemas['FlagMetadata'];
+/**
+ * One flag in flagd's format. The OpenAPI file describes `targeting` as an object without properties, which the
+ * generator turns into Record<string, never>; it is any JsonLogic object, and variants are any JSON values.
+ */
+export type FlagDefinition = Omit<Schemas['FlagdFlag'], 'targeting' | 'variants'> & {
+  variants: Record<string, JsonValue>;
+  targeting?: JsonObject;
+};
+export type FlagDetail = Omit<Schemas['FlagDetail'], 'definition'> & { definition: FlagDefinition };
+export type FlagPut = Omit<Schemas['FlagPut'], 'flag'> & { flag: FlagDefinition };
+export type FlagDiffOp = Omit<Schemas['FlagDiffOp'], 'before' | 'after'> & { before?: JsonValue; after?: JsonValue };
+export type FlagHistoryEntry = Omit<Schemas['FlagHistoryEntry'], 'before' | 'after' | 'diff'> & {
+  before: FlagDefinition | null;
+  after: FlagDefinition | null;
+  diff: FlagDiffOp[];
+};
+export type PendingChange = Schemas['PendingChange']['pending'];
+export type FlagImportResult = Schemas['FlagImportResult'];
+/** What a flag write did: applied at once, or held for approval as a flag_change request. */
+export type FlagWriteResult =
+  | { kind: 'applied'; flag: FlagDetail }
+  | { kind: 'deleted' }
+  | { kind: 'imported'; result: FlagImportResult }
+  | { kind: 'pending'; pending: PendingChange };
+
+export type PackageRow = Schemas['PackageRow'];
+export type PackagePage = Schemas['PackagePage'];
+export type PackageUse = Schemas['PackageUse'];
+export type PackageDetail = Schemas['PackageDetail'];
+export type Ecosystem = PackageRow['ecosystem'];
+export type PackageQuery = Omit<NonNullable<operations['listPackages']['parameters']['query']>, 'format'>;
+export type PackageSortKey = NonNullable<PackageQuery['sort']>;
+
+export type SourceStatus = Schemas['SourceStatus'];
+export type SourceDetail = Schemas['SourceDetail'];
+export type RateLimit = Schemas['RateLimit'];
+export type ItemError = Schemas['ItemError'];
+
+/** A file the API made for download (CSV, flagd JSON), with the name it suggested. */
+export interface DownloadedFile {
+  name: string;
+  text: string;
+  type: string;
+}
+
 /** A failed API call, with a message a person can act on. status 0 means the API could not be reached. */
 export class ApiError extends Error {
   readonly status: number;
@@ -137,6 +195,8 @@ type QueryValue = string | number | boolean | undefined | null;
 interface RequestOptions {
   query?: Record<string, QueryValue>;
   body?: unknown;
+  /** A body sent as it is (a file the user picked), as application/json. */
+  rawBody?: string;
   signal?: AbortSignal;
   headers?: Record<string, string>;
 }
@@ -156,7 +216,10 @@ async function send(method: string, path: string, opts: RequestOptions, accept: 
   const headers: Record<string, string> = { Accept: accept, ...opts.headers };
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (opts.signal) init.signal = opts.signal;
-  if (opts.body !== undefined) {
+  if (opts.rawBody !== undefined) {
+    init.body = opts.rawBody;
+    headers['Content-Type'] = 'application/json';
+  } else if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);
     headers['Content-Type'] = 'application/json';
   }
@@ -203,6 +266,10 @@ function portalRefused(err: ApiError): ApiError {
 
 async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const res = await send(method, path, opts, 'application/json');
+  return readJson<T>(res, method, path);
+}
+
+async function readJson<T>(res: Response, method: string, path: string): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   try {
@@ -293,7 +360,118 @@ export const api = {
   listApprovals(signal?: AbortSignal): Promise<Action[]> {
     return request<{ actions: Action[] }>('GET', '/api/v1/approvals', { signal }).then((r) => r.actions);
   },
+
+  // Feature flags, packages and sources.
+  getUIFeatures(signal?: AbortSignal): Promise<UIFeatures> {
+    return request('GET', '/api/v1/ui/features', { signal });
+  },
+
+  listFlags(query: FlagQuery, signal?: AbortSignal): Promise<FlagList> {
+    return request('GET', '/api/v1/flags', { query: { ...query }, signal });
+  },
+  listFlagEnvironments(signal?: AbortSignal): Promise<FlagEnvironment[]> {
+    return request<{ items: FlagEnvironment[] }>('GET', '/api/v1/flags/environments', { signal }).then((r) => r.items);
+  },
+  getFlag(environment: string, key: string, signal?: AbortSignal): Promise<FlagDetail> {
+    return request('GET', flagPath(environment, key), { signal });
+  },
+  getFlagHistory(environment: string, key: string, signal?: AbortSignal): Promise<FlagHistoryEntry[]> {
+    return request<{ items: FlagHistoryEntry[] }>('GET', `${flagPath(environment, key)}/history`, { signal }).then((r) => r.items);
+  },
+  /** Creates or changes a flag: applied (200) or, where policy says so, held for approval (202). */
+  async putFlag(environment: string, key: string, put: FlagPut): Promise<FlagWriteResult> {
+    const path = flagPath(environment, key);
+    const out = await flagWrite(await send('PUT', path, { body: put }, 'application/json'), 'PUT', path);
+    return out.kind === 'ok' ? { kind: 'applied', flag: out.body as FlagDetail } : out;
+  },
+  /** Closes (removes) a flag: deleted (204) or held for approval (202). */
+  async deleteFlag(environment: string, key: string, comment = ''): Promise<FlagWriteResult> {
+    const path = flagPath(environment, key);
+    const out = await flagWrite(await send('DELETE', path, { query: { comment } }, 'application/json'), 'DELETE', path);
+    return out.kind === 'ok' ? { kind: 'deleted' } : out;
+  },
+  /** An environment's flag set as a flagd file, as the API names it (flags-ENV.json). */
+  exportFlags(environment: string, signal?: AbortSignal): Promise<DownloadedFile> {
+    return download('/api/v1/flags/export', { environment }, 'application/json', `flags-${environment}.json`, signal);
+  },
+  /** Replaces an environment's flag set with a flagd file, sent as the user gave it; 400 names each problem. */
+  async importFlags(environment: string, file: string, opts: { team?: string; comment?: string } = {}): Promise<FlagWriteResult> {
+    const path = '/api/v1/flags/import';
+    const res = await send('POST', path, { query: { environment, team: opts.team, comment: opts.comment }, rawBody: file }, 'application/json');
+    const out = await flagWrite(res, 'POST', path);
+    return out.kind === 'ok' ? { kind: 'imported', result: out.body as FlagImportResult } : out;
+  },
+
+  listPackages(query: PackageQuery, signal?: AbortSignal): Promise<PackagePage> {
+    return request('GET', '/api/v1/packages', { query: { ...query }, signal });
+  },
+  getPackage(ecosystem: string, name: string, owner: string, signal?: AbortSignal): Promise<PackageDetail> {
+    return request('GET', packagePath(ecosystem, name), { query: { owner }, signal });
+  },
+  /** The packages table for query as CSV (every matching row). */
+  downloadPackagesCsv(query: PackageQuery, signal?: AbortSignal): Promise<DownloadedFile> {
+    return download('/api/v1/packages', packagesCsvQuery(query), 'text/csv', 'packages.csv', signal);
+  },
+  /** One package's users as CSV. */
+  downloadPackageCsv(ecosystem: string, name: string, owner = '', signal?: AbortSignal): Promise<DownloadedFile> {
+    return download(packagePath(ecosystem, name), { owner, format: 'csv' }, 'text/csv', `package-${ecosystem}.csv`, signal);
+  },
+
+  listSources(signal?: AbortSignal): Promise<SourceStatus[]> {
+    return request<{ items: SourceStatus[] }>('GET', '/api/v1/sources', { signal }).then((r) => r.items);
+  },
+  getSource(name: string, signal?: AbortSignal): Promise<SourceDetail> {
+    return request('GET', `/api/v1/sources/${encodeURIComponent(name)}`, { signal });
+  },
+  /** Starts a sync now (admins); 409 when the source has no collector on this portal (the demo). */
+  syncSource(name: string): Promise<SourceStatus> {
+    return request('POST', `/api/v1/sources/${encodeURIComponent(name)}/sync`);
+  },
 };
+
+/** The filename in a Content-Disposition header (attachment; filename="x.csv"), or fallback. */
+export function dispositionName(header: string | null, fallback: string): string {
+  const m = header ? /filename="([^"]+)"/.exec(header) ?? /filename=([^;\s]+)/.exec(header) : null;
+  return m?.[1] ?? fallback;
+}
+
+async function download(path: string, query: Record<string, QueryValue>, accept: string, fallbackName: string, signal?: AbortSignal): Promise<DownloadedFile> {
+  const res = await send('GET', path, { query, signal }, accept);
+  const text = await res.text();
+  return { name: dispositionName(res.headers.get('Content-Disposition'), fallbackName), text, type: accept };
+}
+
+function flagPath(environment: string, key: string): string {
+  return `/api/v1/flags/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`;
+}
+
+/** A package's API path; names with "/" (@types/node, github.com/pkg/errors) are encoded into one segment. */
+export function packagePath(ecosystem: string, name: string): string {
+  return `/api/v1/packages/${encodeURIComponent(ecosystem)}/${encodeURIComponent(name)}`;
+}
+
+/** The query of the packages table's CSV: the same filters and order, every row (no paging). */
+function packagesCsvQuery(query: PackageQuery): Record<string, QueryValue> {
+  return { ...query, limit: undefined, offset: undefined, format: 'csv' };
+}
+
+/** The API's CSV of the packages table for query (what "Export CSV" downloads). */
+export function packagesCsvUrl(query: PackageQuery): string {
+  return buildUrl('/api/v1/packages', packagesCsvQuery(query));
+}
+
+/** The API's CSV of one package's users. */
+export function packageCsvUrl(ecosystem: string, name: string, owner = ''): string {
+  return buildUrl(packagePath(ecosystem, name), { owner, format: 'csv' });
+}
+
+async function flagWrite(res: Response, method: string, path: string): Promise<FlagWriteResult | { kind: 'ok'; body: unknown }> {
+  if (res.status === 202) {
+    const body = await readJson<{ pending: PendingChange }>(res, method, path);
+    return { kind: 'pending', pending: body.pending };
+  }
+  return { kind: 'ok', body: await readJson<unknown>(res, method, path) };
+}
 
 /** err as an ApiError (anything thrown that is not one becomes one with its text). */
 export function asApiError(err: unknown): ApiError {

@@ -1,7 +1,10 @@
 import { useMemo, useState } from 'react';
 import type { Dependency } from '../api/client';
+import { useFeatures } from '../hooks/useFeatures';
 import { dependencyRows, type DependencySortKey } from '../lib/dependencies';
+import { featureOn } from '../lib/features';
 import { count } from '../lib/format';
+import { packageHash } from '../lib/router';
 import { EmptyState } from './Notice';
 
 interface Props {
@@ -24,6 +27,8 @@ export function DependencyTable({ dependencies }: Props) {
   const [outdatedFirst, setOutdatedFirst] = useState(true);
   const rows = useMemo(() => dependencyRows(dependencies, sort, desc, outdatedFirst), [dependencies, sort, desc, outdatedFirst]);
   const behindCount = rows.filter((r) => r.behind !== null).length;
+  // Each package links to the services using it, when the Packages page is on.
+  const linkPackages = featureOn(useFeatures(), 'atrium-ui-packages-page') === true;
 
   if (dependencies.length === 0) {
     return (
@@ -81,7 +86,13 @@ export function DependencyTable({ dependencies }: Props) {
                 <span className={`ecosystem ecosystem-${d.ecosystem}`}>{d.ecosystem}</span>
               </td>
               <td className="mono package">
-                {d.name}
+                {linkPackages ? (
+                  <a href={packageHash(d.ecosystem, d.name)} title={`Every service using ${d.name}`}>
+                    {d.name}
+                  </a>
+                ) : (
+                  d.name
+                )}
                 {d.dev && <span className="tag tag-dev" title="Development dependency">dev</span>}
               </td>
               <td className="mono">{d.version}</td>

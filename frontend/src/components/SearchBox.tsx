@@ -5,10 +5,18 @@ interface Props {
   onSearch: (q: string) => void;
   /** Debounce before onSearch, so typing fast sends few requests. */
   delayMs?: number;
+  label?: string;
+  placeholder?: string;
 }
 
 /** The catalog's search field: answers as you type. */
-export function SearchBox({ value, onSearch, delayMs = 80 }: Props) {
+export function SearchBox({
+  value,
+  onSearch,
+  delayMs = 80,
+  label = 'Search services',
+  placeholder = 'Search name, title, description, team, tags…',
+}: Props) {
   const [text, setText] = useState(value);
   const sent = useRef(value);
   const timer = useRef<number | undefined>(undefined);
@@ -40,8 +48,8 @@ export function SearchBox({ value, onSearch, delayMs = 80 }: Props) {
       </svg>
       <input
         type="search"
-        aria-label="Search services"
-        placeholder="Search name, title, description, team, tags…"
+        aria-label={label}
+        placeholder={placeholder}
         value={text}
         maxLength={200}
         spellCheck={false}

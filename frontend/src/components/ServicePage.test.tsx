@@ -1,7 +1,8 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../api/client';
-import { fakeApi } from '../test/fakeApi';
+import { FeaturesContext } from '../hooks/useFeatures';
+import { fakeApi, featuresWithOff } from '../test/fakeApi';
 import { ServicePage } from './ServicePage';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -73,5 +74,24 @@ describe('ServicePage', () => {
     render(<ServicePage name="nope" refreshKey="" />);
     expect(await screen.findByText('No service named nope')).toBeTruthy();
     expect(screen.getByRole('link', { name: 'Back to the catalog' }).getAttribute('href')).toBe('#/');
+  });
+});
+
+describe('ServicePage dependency rows', () => {
+  it('link each package to the services using it', async () => {
+    fakeApi({ services: { 'payments-api': service } });
+    render(<ServicePage name="payments-api" refreshKey="" />);
+    const link = await screen.findByRole('link', { name: 'github.com/go-chi/chi/v5' });
+    expect(link.getAttribute('href')).toBe('#/packages/go/github.com%2Fgo-chi%2Fchi%2Fv5');
+  });
+  it('do not link to the Packages page when its feature flag is off', async () => {
+    fakeApi({ services: { 'payments-api': service } });
+    render(
+      <FeaturesContext.Provider value={{ kind: 'loaded', features: featuresWithOff('atrium-ui-packages-page') }}>
+        <ServicePage name="payments-api" refreshKey="" />
+      </FeaturesContext.Provider>,
+    );
+    await screen.findByText('github.com/go-chi/chi/v5');
+    expect(screen.queryByRole('link', { name: 'github.com/go-chi/chi/v5' })).toBeNull();
   });
 });

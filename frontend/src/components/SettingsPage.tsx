@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, isAbortError, type Settings } from '../api/client';
+import { announceSettingsSaved } from '../hooks/useFeatures';
 import { useMe } from '../hooks/useMe';
 import { ErrorState } from './Notice';
 import { SignInStatus } from './SignInStatus';
@@ -54,6 +55,7 @@ export function SettingsPage() {
       setPortalUrl(next.portal_url);
       setToken('');
       reloadMe({ forget: true }); // a new portal or token: the user may be someone else now
+      announceSettingsSaved(); // and its flags may turn other pages on or off
       setSaved(
         next.mode === 'local'
           ? 'Switched to local demo mode: the portal runs inside this app on a demo catalog.'

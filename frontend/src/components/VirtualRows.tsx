@@ -4,6 +4,11 @@ import { useEffect, useRef, type CSSProperties, type ReactNode } from 'react';
 export interface VirtualColumn {
   label: string;
   className: string;
+  /** A sortable column: how the rows are sorted by it now, and what a click does. */
+  sorted?: 'ascending' | 'descending' | 'none';
+  onSort?: () => void;
+  /** A tooltip for the header. */
+  title?: string;
 }
 
 interface Props<T> {
@@ -47,8 +52,23 @@ export function VirtualRows<T>({ label, className, columns, items, rowHeight, ro
       <div className="thead" role="rowgroup">
         <div className="tr" role="row">
           {columns.map((c) => (
-            <div key={c.label} className={`th ${c.className}`} role="columnheader">
-              {c.label}
+            <div
+              key={c.label}
+              className={`th ${c.className}`}
+              role="columnheader"
+              title={c.title}
+              aria-sort={c.onSort && c.sorted && c.sorted !== 'none' ? c.sorted : undefined}
+            >
+              {c.onSort ? (
+                <button type="button" className="sort-button" onClick={c.onSort}>
+                  {c.label}
+                  <span className="sort-arrow" aria-hidden="true">
+                    {c.sorted === 'descending' ? '▼' : c.sorted === 'ascending' ? '▲' : '↕'}
+                  </span>
+                </button>
+              ) : (
+                c.label
+              )}
             </div>
           ))}
         </div>

@@ -86,3 +86,21 @@ describe('whyNot', () => {
     expect(whyNot(null, 'audit:read')).toContain('not answered');
   });
 });
+
+describe('flag and source permissions', () => {
+  const flagOwner: Me = { ...owner, permissions: [...owner.permissions, 'flags:read', 'flags:write@payments', 'sources:read'] };
+  it('team owners write their own team’s flags only; admins all', () => {
+    expect(can(flagOwner, 'flags:write', 'payments')).toBe(true);
+    expect(can(flagOwner, 'flags:write', 'search')).toBe(false);
+    expect(can(flagOwner, 'flags:write')).toBe(true);
+    expect(can(flagOwner, 'flags:import')).toBe(false);
+    expect(can({ ...admin, permissions: [...admin.permissions, 'flags:write', 'flags:import'] }, 'flags:write', 'search')).toBe(true);
+  });
+  it('says which teams’ flags one may change', () => {
+    expect(whyNot(flagOwner, 'flags:write', 'search')).toBe(
+      'Changing flags of team search needs the team owner role on search, or admin. You may change flags of: payments.',
+    );
+    expect(whyNot(dev, 'flags:import')).toBe('Importing a whole flag set is for admins (it needs flags:import).');
+    expect(whyNot(dev, 'sources:sync')).toBe('Starting a sync is for admins (it needs sources:sync).');
+  });
+});

@@ -9,7 +9,12 @@ export type Permission =
   | 'actions:request'
   | 'actions:approve'
   | 'audit:read'
-  | 'tokens:manage';
+  | 'tokens:manage'
+  | 'flags:read'
+  | 'flags:write'
+  | 'flags:import'
+  | 'sources:read'
+  | 'sources:sync';
 
 /**
  * Whether me holds perm on team. Without a team, whether it holds perm on any team at all (the question a nav
@@ -82,5 +87,20 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       return 'Seeing requests needs a role on a team (it needs actions:read).';
     case 'catalog:read':
       return 'Reading the catalog needs catalog:read.';
+    case 'flags:read':
+      return 'Seeing feature flags needs a role on a team (it needs flags:read).';
+    case 'flags:write': {
+      const teams = teamsWith(me, perm);
+      const yours = teams === 'all' ? '' : teams.length > 0 ? ` You may change flags of: ${teams.join(', ')}.` : '';
+      return team
+        ? `Changing flags of team ${team} needs the team owner role on ${team}, or admin.${yours}`
+        : `Changing flags needs the team owner role on a team, or admin.${yours}`;
+    }
+    case 'flags:import':
+      return 'Importing a whole flag set is for admins (it needs flags:import).';
+    case 'sources:read':
+      return 'Seeing the catalog sources needs a role on a team (it needs sources:read).';
+    case 'sources:sync':
+      return 'Starting a sync is for admins (it needs sources:sync).';
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogHash, parseHash, routeHash, serviceHash, type Route } from './router';
+import { catalogHash, flagHash, flagsHash, packageHash, packagesHash, parseHash, routeHash, serviceHash, type Route } from './router';
 
 describe('parseHash', () => {
   const cases: [string, Route][] = [
@@ -33,6 +33,24 @@ describe('parseHash', () => {
     ],
     ['#/admin/tokens', { name: 'tokens' }],
     ['#/admin', { name: 'not_found', path: '/admin' }],
+    ['#/flags', { name: 'flags', filters: { environment: '', team: '', stale: false, q: '' } }],
+    ['#/flags?environment=production&team=payments&stale=1&q=checkout', { name: 'flags', filters: { environment: 'production', team: 'payments', stale: true, q: 'checkout' } }],
+    ['#/flags/production/new-checkout-flow', { name: 'flag', environment: 'production', key: 'new-checkout-flow' }],
+    ['#/flags/dev/a.b%3Ac/edit', { name: 'flag_edit', environment: 'dev', key: 'a.b:c' }],
+    ['#/flags/new?environment=staging', { name: 'flag_new', environment: 'staging' }],
+    ['#/flags/new', { name: 'flag_new', environment: '' }],
+    ['#/flags/dev/x/history', { name: 'not_found', path: '/flags/dev/x/history' }],
+    ['#/packages', { name: 'packages', filters: { q: '', ecosystem: '', owner: '', outdated: false } }],
+    [
+      '#/packages?ecosystem=npm&owner=payments&outdated=1&sort=major&order=desc',
+      { name: 'packages', filters: { q: '', ecosystem: 'npm', owner: 'payments', outdated: true, sort: 'major', order: 'desc' } },
+    ],
+    ['#/packages?ecosystem=pip&sort=bogus', { name: 'packages', filters: { q: '', ecosystem: '', owner: '', outdated: false } }],
+    ['#/packages/npm/react', { name: 'package', ecosystem: 'npm', package: 'react', owner: '' }],
+    ['#/packages/npm/%40types%2Fnode?owner=payments', { name: 'package', ecosystem: 'npm', package: '@types/node', owner: 'payments' }],
+    ['#/packages/go/github.com/pkg/errors', { name: 'package', ecosystem: 'go', package: 'github.com/pkg/errors', owner: '' }],
+    ['#/sources', { name: 'sources' }],
+    ['#/matrix', { name: 'matrix' }],
   ];
   for (const [hash, want] of cases) {
     it(JSON.stringify(hash), () => expect(parseHash(hash)).toEqual(want));
@@ -57,8 +75,23 @@ describe('hash builders', () => {
       { name: 'approvals' },
       { name: 'audit', filters: { actor: 'a b', action: 'token.', resource: 'action/act_1', since: '2026-01-01T00:00:00Z', until: '' } },
       { name: 'tokens' },
+      { name: 'flags', filters: { environment: 'dev', team: 'pay ments', stale: true, q: 'a&b' } },
+      { name: 'flag', environment: 'production', key: 'atrium-ui-flags-page' },
+      { name: 'flag_edit', environment: 'dev', key: 'k:1.x' },
+      { name: 'flag_new', environment: 'production' },
+      { name: 'packages', filters: { q: 'types', ecosystem: 'go', owner: 'payments', outdated: true, sort: 'services', order: 'desc' } },
+      { name: 'package', ecosystem: 'go', package: 'github.com/pkg/errors', owner: 'search' },
+      { name: 'sources' },
+      { name: 'matrix' },
     ];
     for (const r of routes) expect(parseHash(routeHash(r))).toEqual(r);
+  });
+  it('flag and package hashes encode keys and names into one segment', () => {
+    expect(flagHash('dev', 'a/b')).toBe('#/flags/dev/a%2Fb');
+    expect(flagsHash({ environment: 'dev', q: ' ' })).toBe('#/flags?environment=dev');
+    expect(packageHash('npm', '@types/node')).toBe('#/packages/npm/%40types%2Fnode');
+    expect(packageHash('npm', 'react', 'payments')).toBe('#/packages/npm/react?owner=payments');
+    expect(packagesHash({ ecosystem: 'npm', outdated: true, owner: 'payments' })).toBe('#/packages?ecosystem=npm&owner=payments&outdated=1');
   });
   it('serviceHash encodes the name', () => {
     expect(serviceHash('a/b')).toBe('#/services/a%2Fb');

@@ -3,8 +3,11 @@
 //   #/?q=pay&owner=payments&sort=name&order=desc    #/services/payments-api    #/settings
 // Self-service: #/self-service (my requests, ?state=&team=&all=1), #/self-service/new?service=payments-api,
 // #/self-service/ACTION_ID, #/approvals, #/audit?actor=&action=&resource=&since=&until=, #/admin/tokens.
+// Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
+// Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
+// into one segment: @types%2Fnode). #/sources; #/matrix is the slot of a page not built yet.
 import { useMemo, useSyncExternalStore } from 'react';
-import type { ActionState, SortKey, SortOrder } from '../api/client';
+import type { ActionState, Ecosystem, PackageSortKey, SortKey, SortOrder } from '../api/client';
 import { isActionState } from './actionState';
 
 export const SORT_KEYS: readonly SortKey[] = ['name', 'owner', 'language', 'lifecycle', 'repository', 'synced_at'];
@@ -35,6 +38,33 @@ export interface AuditFilters {
   until: string;
 }
 
+/** Filters of the flag table; empty strings mean "all". */
+export interface FlagFilters {
+  environment: string;
+  team: string;
+  /** Only flags ready to close. */
+  stale: boolean;
+  /** Part of the key. */
+  q: string;
+}
+
+export const PACKAGE_SORT_KEYS: readonly PackageSortKey[] = ['name', 'ecosystem', 'services', 'outdated', 'major', 'minor', 'patch'];
+
+/** Filters and order of the packages table. */
+export interface PackageFilters {
+  q: string;
+  ecosystem: Ecosystem | '';
+  /** A team: count only its services ("what is outdated in team T"). */
+  owner: string;
+  /** Only packages some counted service uses behind the newest version. */
+  outdated: boolean;
+  sort?: PackageSortKey;
+  order?: SortOrder;
+}
+
+export const EMPTY_FLAG_FILTERS: FlagFilters = { environment: '', team: '', stale: false, q: '' };
+export const EMPTY_PACKAGE_FILTERS: PackageFilters = { q: '', ecosystem: '', owner: '', outdated: false };
+
 export type Route =
   | { name: 'catalog'; filters: CatalogFilters }
   | { name: 'service'; service: string }
@@ -45,6 +75,14 @@ export type Route =
   | { name: 'approvals' }
   | { name: 'audit'; filters: AuditFilters }
   | { name: 'tokens' }
+  | { name: 'flags'; filters: FlagFilters }
+  | { name: 'flag'; environment: string; key: string }
+  | { name: 'flag_edit'; environment: string; key: string }
+  | { name: 'flag_new'; environment: string }
+  | { name: 'packages'; filters: PackageFilters }
+  | { name: 'package'; ecosystem: string; package: string; owner: string }
+  | { name: 'sources' }
+  | { name: 'matrix' }
   | { name: 'not_found'; path: string };
 
 export const EMPTY_REQUEST_FILTERS: RequestFilters = { state: '', team: '', all: false };
@@ -114,6 +152,47 @@ export function parseHash(hash: string): Route {
     };
   }
   if (segments[0] === 'admin' && segments[1] === 'tokens' && segments.length === 2) return { name: 'tokens' };
+  if (segments[0] === 'flags') {
+    if (segments.length === 1) {
+      return {
+        name: 'flags',
+        filters: {
+          environment: params.get('environment') ?? '',
+          team: params.get('team') ?? '',
+          stale: params.get('stale') === '1',
+          q: params.get('q') ?? '',
+        },
+      };
+    }
+    if (segments.length === 2 && segments[1] === 'new') return { name: 'flag_new', environment: params.get('environment') ?? '' };
+    const [, env, key, verb] = segments;
+    if (env && key && segments.length === 3) return { name: 'flag', environment: decode(env), key: decode(key) };
+    if (env && key && verb === 'edit' && segments.length === 4) return { name: 'flag_edit', environment: decode(env), key: decode(key) };
+  }
+  if (segments[0] === 'packages') {
+    if (segments.length === 1) {
+      const eco = params.get('ecosystem');
+      const filters: PackageFilters = {
+        q: params.get('q') ?? '',
+        ecosystem: eco === 'npm' || eco === 'go' ? eco : '',
+        owner: params.get('owner') ?? '',
+        outdated: params.get('outdated') === '1',
+      };
+      const sort = params.get('sort');
+      if (sort !== null && (PACKAGE_SORT_KEYS as readonly string[]).includes(sort)) {
+        filters.sort = sort as PackageSortKey;
+        filters.order = params.get('order') === 'desc' ? 'desc' : 'asc';
+      }
+      return { name: 'packages', filters };
+    }
+    // A module path typed without encoding (#/packages/go/github.com/pkg/errors) is the rest of the path.
+    const [, eco, ...name] = segments;
+    if (eco && name.length > 0) {
+      return { name: 'package', ecosystem: decode(eco), package: name.map(decode).join('/'), owner: params.get('owner') ?? '' };
+    }
+  }
+  if (segments[0] === 'sources' && segments.length === 1) return { name: 'sources' };
+  if (segments[0] === 'matrix' && segments.length === 1) return { name: 'matrix' };
   return { name: 'not_found', path: decode(pathPart) };
 }
 
@@ -173,6 +252,51 @@ export function serviceHash(name: string): string {
 }
 
 export const SETTINGS_HASH = '#/settings';
+export const SOURCES_HASH = '#/sources';
+export const MATRIX_HASH = '#/matrix';
+
+export function flagsHash(f: Partial<FlagFilters> = {}): string {
+  const params = new URLSearchParams();
+  if (f.environment) params.set('environment', f.environment);
+  if (f.team) params.set('team', f.team);
+  if (f.stale) params.set('stale', '1');
+  if (f.q?.trim()) params.set('q', f.q);
+  return withQuery('#/flags', params);
+}
+
+export function flagHash(environment: string, key: string): string {
+  return `#/flags/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`;
+}
+
+export function flagEditHash(environment: string, key: string): string {
+  return `${flagHash(environment, key)}/edit`;
+}
+
+export function newFlagHash(environment = ''): string {
+  const params = new URLSearchParams();
+  if (environment) params.set('environment', environment);
+  return withQuery('#/flags/new', params);
+}
+
+export function packagesHash(f: Partial<PackageFilters> = {}): string {
+  const params = new URLSearchParams();
+  if (f.q?.trim()) params.set('q', f.q);
+  if (f.ecosystem) params.set('ecosystem', f.ecosystem);
+  if (f.owner) params.set('owner', f.owner);
+  if (f.outdated) params.set('outdated', '1');
+  if (f.sort) {
+    params.set('sort', f.sort);
+    params.set('order', f.order ?? 'asc');
+  }
+  return withQuery('#/packages', params);
+}
+
+/** A package's page; the name is one encoded segment (@types%2Fnode), owner narrows it to a team's services. */
+export function packageHash(ecosystem: string, name: string, owner = ''): string {
+  const params = new URLSearchParams();
+  if (owner) params.set('owner', owner);
+  return withQuery(`#/packages/${encodeURIComponent(ecosystem)}/${encodeURIComponent(name)}`, params);
+}
 
 export function routeHash(r: Route): string {
   switch (r.name) {
@@ -194,6 +318,22 @@ export function routeHash(r: Route): string {
       return auditHash(r.filters);
     case 'tokens':
       return TOKENS_HASH;
+    case 'flags':
+      return flagsHash(r.filters);
+    case 'flag':
+      return flagHash(r.environment, r.key);
+    case 'flag_edit':
+      return flagEditHash(r.environment, r.key);
+    case 'flag_new':
+      return newFlagHash(r.environment);
+    case 'packages':
+      return packagesHash(r.filters);
+    case 'package':
+      return packageHash(r.ecosystem, r.package, r.owner);
+    case 'sources':
+      return SOURCES_HASH;
+    case 'matrix':
+      return MATRIX_HASH;
     case 'not_found':
       return `#${r.path}`;
   }
@@ -234,6 +374,26 @@ export function useRoute(): Route {
 }
 
 let lastCatalog = '#/';
+let lastFlags = '#/flags';
+let lastPackages = '#/packages';
+
+/** Remembers the flag table's hash (with its filters) for "back to flags" links. */
+export function rememberFlags(hash: string): void {
+  lastFlags = hash || '#/flags';
+}
+
+export function lastFlagsHash(): string {
+  return lastFlags;
+}
+
+/** Remembers the packages table's hash (with its filters) for "back to packages" links. */
+export function rememberPackages(hash: string): void {
+  lastPackages = hash || '#/packages';
+}
+
+export function lastPackagesHash(): string {
+  return lastPackages;
+}
 
 /** Remembers the catalog's hash (with its filters) so "back to catalog" links return to the same view. */
 export function rememberCatalog(hash: string): void {

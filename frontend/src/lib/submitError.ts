@@ -17,7 +17,8 @@ export interface SubmitFailure {
  * request on, with `sent: false` when the request certainly did not go out; nothing is queued either way. A retry
  * is always safe for action requests: it carries the same idempotency key.
  */
-export function describeSubmitError(err: ApiError, what = 'request'): SubmitFailure {
+export function describeSubmitError(err: ApiError, what = 'request', opts: { retrySafe?: string } = {}): SubmitFailure {
+  const safe = opts.retrySafe ?? 'Retrying is safe: it carries the same request key, so the portal cannot store it twice.';
   if (err.code === 'portal_unreachable') {
     const notSent = err.sent === false;
     return {
@@ -27,7 +28,7 @@ export function describeSubmitError(err: ApiError, what = 'request'): SubmitFail
       body: err.message,
       next: notSent
         ? 'Nothing was queued on this computer either. Your input is kept: retry when the portal is back (the sync indicator at the top right shows when).'
-        : 'Your input is kept. Retrying is safe: it carries the same request key, so the portal cannot store it twice.',
+        : `Your input is kept. ${safe}`,
       retry: true,
     };
   }
@@ -35,7 +36,7 @@ export function describeSubmitError(err: ApiError, what = 'request'): SubmitFail
     return {
       title: `Your ${what} could not be sent: Atrium itself did not answer`,
       body: err.message,
-      next: 'Your input is kept. Retrying is safe: it carries the same request key, so the portal cannot store it twice.',
+      next: `Your input is kept. ${safe}`,
       retry: true,
     };
   }
@@ -67,7 +68,7 @@ export function describeSubmitError(err: ApiError, what = 'request'): SubmitFail
   return {
     title: err.status >= 500 ? `The portal failed to take the ${what}` : `The ${what} failed`,
     body: err.message,
-    next: 'Your input is kept. Retrying is safe: it carries the same request key, so the portal cannot store it twice.',
+    next: `Your input is kept. ${safe}`,
     retry: true,
   };
 }

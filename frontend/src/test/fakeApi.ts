@@ -1,7 +1,7 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
-import type { Action, ActionOptions, Facets, Me, Service, ServiceRow, SyncStatus } from '../api/client';
+import type { Action, ActionOptions, Facets, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
 
 export interface Recorded {
   method: string;
@@ -17,7 +17,22 @@ export const ADMIN: Me = {
   via: 'local',
   grants: [{ role: 'admin' }],
   scopes: [],
-  permissions: ['actions:approve', 'actions:read', 'actions:request', 'audit:read', 'catalog:read', 'tokens:manage'],
+  permissions: [
+    'actions:approve',
+    'actions:read',
+    'actions:request',
+    'audit:read',
+    'catalog:read',
+    'flags:evaluate',
+    'flags:import',
+    'flags:read',
+    'flags:write',
+    'sources:read',
+    'sources:sync',
+    'tokens:manage',
+    'usage:read',
+    'usage:write',
+  ],
 };
 
 /** A developer of the payments team. */
@@ -26,7 +41,26 @@ export const DEVELOPER: Me = {
   via: 'token',
   grants: [{ role: 'developer', team: 'payments' }],
   scopes: [],
-  permissions: ['actions:read', 'actions:request@payments', 'catalog:read'],
+  permissions: ['actions:read', 'actions:request@payments', 'catalog:read', 'flags:evaluate', 'flags:read', 'sources:read', 'usage:write'],
+};
+
+/** An owner of the payments team: may change payments' flags. */
+export const OWNER: Me = {
+  subject: 'olga',
+  via: 'token',
+  grants: [{ role: 'team_owner', team: 'payments' }],
+  scopes: [],
+  permissions: [
+    'actions:approve@payments',
+    'actions:read',
+    'actions:request@payments',
+    'catalog:read',
+    'flags:evaluate',
+    'flags:read',
+    'flags:write@payments',
+    'sources:read',
+    'usage:write',
+  ],
 };
 
 /** Local mode's environments: dev without approval, staging by team owners, production by platform approvers. */
@@ -38,6 +72,23 @@ export const OPTIONS: ActionOptions = {
     { name: 'staging', regions: ['eu-west-1', 'us-east-1'], delivery: 'preview', approvers: ['team_owner'] },
   ],
 };
+
+/** The desktop's page flags, all on (the demo's production set). */
+export const ALL_FEATURES_ON: UIFeatures = {
+  environment: 'production',
+  provider: 'READY',
+  features: {
+    'atrium-ui-flags-page': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-packages-page': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-self-service': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-matrix-page': { enabled: true, variant: 'on', reason: 'SPLIT' },
+  },
+};
+
+/** The features with one page turned off, as the portal answers when its flag serves "off". */
+export function featuresWithOff(key: string): UIFeatures {
+  return { ...ALL_FEATURES_ON, features: { ...ALL_FEATURES_ON.features, [key]: { enabled: false, variant: 'off', reason: 'STATIC' } } };
+}
 
 export function makeRows(n: number): ServiceRow[] {
   const owners = ['payments', 'search', 'platform'];
@@ -63,6 +114,8 @@ export interface FakeApiOptions {
   sync?: SyncStatus;
   /** GET /api/v1/me; default ADMIN. */
   me?: Me;
+  /** GET /api/v1/ui/features; default every page on. */
+  features?: UIFeatures;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
@@ -130,6 +183,7 @@ export function fakeApi(opts: FakeApiOptions = {}) {
     if (p === '/api/v1/usage/events') return new Response(null, { status: 204 });
     if (p === '/api/v1/settings') return json({ portal_url: '', token_set: false, token_store: 'file', mode: 'local' });
     if (p === '/api/v1/me') return json(opts.me ?? ADMIN);
+    if (p === '/api/v1/ui/features') return json(opts.features ?? ALL_FEATURES_ON);
     if (p === '/api/v1/actions/options') return json(OPTIONS);
     if (p === '/api/v1/approvals') return json({ actions: [] });
     if (p === '/api/v1/actions' && r.method === 'GET') return json({ actions: [] });

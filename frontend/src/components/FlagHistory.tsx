@@ -1,0 +1,89 @@
+import { useState } from 'react';
+import type { FlagHistoryEntry, JsonValue } from '../api/client';
+import { useNow } from '../hooks/useNow';
+import { diffLine } from '../lib/flags';
+import { absoluteTime, shortTime } from '../lib/format';
+
+const ACTION_TEXT: Record<FlagHistoryEntry['action'], string> = {
+  create: 'created',
+  update: 'changed',
+  delete: 'closed',
+  import: 'imported',
+};
+
+const PAGE = 20;
+
+/**
+ * Every change of a flag, newest first: who, when, why, and a readable line per difference; the full JSON on
+ * demand. Changes of different sizes do not fit a fixed-height virtual list, so older ones come 20 at a time.
+ */
+export function FlagHistory({ entries }: { entries: readonly FlagHistoryEntry[] }) {
+  const [shown, setShown] = useState(PAGE);
+  if (entries.length === 0) return <p className="muted">No changes recorded.</p>;
+  return (
+    <>
+      <ol className="flag-history" aria-label="Changes">
+        {entries.slice(0, shown).map((e) => (
+          <FlagHistoryItem key={e.id} entry={e} />
+        ))}
+      </ol>
+      {entries.length > shown && (
+        <button type="button" className="button" onClick={() => setShown((n) => n + PAGE)}>
+          Show {Math.min(PAGE, entries.length - shown)} older changes ({entries.length - shown} left)
+        </button>
+      )}
+    </>
+  );
+}
+
+function FlagHistoryItem({ entry: e }: { entry: FlagHistoryEntry }) {
+  const now = useNow();
+  const [open, setOpen] = useState(false);
+  const before = (e.before ?? null) as JsonValue;
+  const after = (e.after ?? null) as JsonValue;
+  // A creation's diff is the whole flag; its lines are the definition itself, shown as JSON instead.
+  const lines = e.action === 'create' || e.action === 'delete' ? [] : e.diff.map((op) => diffLine(op, before, after));
+  return (
+    <li className={`flag-change flag-change-${e.action}`} data-version={e.version} data-action={e.action}>
+      <div className="timeline-head">
+        <strong>{e.action === 'delete' ? `closed at v${e.version}` : `v${e.version} ${ACTION_TEXT[e.action]}`}</strong>
+        <span className="timeline-actor">by {e.actor}</span>
+        {e.team && <span className="muted">team {e.team}</span>}
+        <time className="timeline-time" dateTime={e.at} title={absoluteTime(e.at)}>
+          {shortTime(e.at, now)}
+        </time>
+      </div>
+      {e.comment && <p className="timeline-message">“{e.comment}”</p>}
+      {lines.length > 0 ? (
+        <ul className="diff-lines" aria-label={`What changed in version ${e.version}`}>
+          {e.diff.map((op, i) => (
+            <li key={`${op.path}|${i}`} className={`diff-line diff-${op.op}`}>
+              {lines[i]}
+            </li>
+          ))}
+        </ul>
+      ) : e.action === 'update' || e.action === 'import' ? (
+        <p className="muted diff-none">No difference in the definition (team, owner or comment only).</p>
+      ) : null}
+      <button type="button" className="button button-link" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+        {open ? 'Hide the JSON' : e.action === 'create' ? 'Show the definition' : 'Show before and after'}
+      </button>
+      {open && (
+        <div className="diff-json">
+          {e.before && (
+            <figure className="code-block">
+              <figcaption>Before</figcaption>
+              <pre>{JSON.stringify(e.before, null, 2)}</pre>
+            </figure>
+          )}
+          {e.after && (
+            <figure className="code-block">
+              <figcaption>After</figcaption>
+              <pre>{JSON.stringify(e.after, null, 2)}</pre>
+            </figure>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,64 @@
+import type { FieldProblem } from '../api/client';
+
+/** How the expert JSON relates to the form. */
+export type JsonSync =
+  | { kind: 'synced' }
+  /** The form has a value that is not valid yet (a number typed as "12a"); the JSON waits for it. */
+  | { kind: 'waiting' }
+  /** Valid JSON the form cannot show: saving uses the JSON. */
+  | { kind: 'json-only'; reason: string; path: string }
+  /** Not a flag definition (yet): what is wrong. */
+  | { kind: 'invalid'; problem: string };
+
+interface Props {
+  text: string;
+  sync: JsonSync;
+  onChange: (text: string) => void;
+  /** The portal's problems that have no field in the form, with their JSON Pointers. */
+  problems: readonly FieldProblem[];
+  onResetToForm?: () => void;
+}
+
+/** The flag's flagd JSON, editable; it follows the form and the form follows it wherever the form can show it. */
+export function FlagJsonEditor({ text, sync, onChange, problems, onResetToForm }: Props) {
+  return (
+    <div className="flag-json-editor">
+      <textarea
+        className="mono json-text"
+        aria-label="Flag definition (flagd JSON)"
+        data-testid="flag-json"
+        spellCheck={false}
+        rows={Math.min(30, Math.max(10, text.split('\n').length + 1))}
+        value={text}
+        aria-invalid={sync.kind === 'invalid' || undefined}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      <p className={`json-sync json-sync-${sync.kind}`} role="status" data-testid="json-sync">
+        {sync.kind === 'synced' && 'The form and this JSON show the same flag; edit either.'}
+        {sync.kind === 'waiting' && 'This JSON follows the form again once the form’s values are valid.'}
+        {sync.kind === 'json-only' && (
+          <>
+            The form cannot show this JSON ({sync.reason}, at <code>{sync.path}</code>), so it can only be edited here; saving sends this JSON.{' '}
+            {onResetToForm && (
+              <button type="button" className="button button-link" onClick={onResetToForm}>
+                Go back to what the form shows
+              </button>
+            )}
+          </>
+        )}
+        {sync.kind === 'invalid' && <>Not a flag definition yet: {sync.problem}</>}
+      </p>
+      {problems.length > 0 && (
+        <div role="alert">
+          <ul className="json-problems" aria-label="Problems the portal found">
+            {problems.map((p) => (
+              <li key={`${p.field}|${p.problem}`}>
+                <code>{p.field || '(the flag)'}</code> {p.problem}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,207 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EMPTY_FLAG_FILTERS, type FlagFilters } from '../lib/router';
+import { ADMIN, DEVELOPER, fakeApi, json } from '../test/fakeApi';
+import { FLAG_LIST } from '../test/flagFixtures';
+import { WithMe } from '../test/withMe';
+import { FlagsPage } from './FlagsPage';
+
+beforeEach(() => {
+  vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: vi.fn(() => 'blob:flags'), revokeObjectURL: vi.fn() }));
+});
+afterEach(() => vi.unstubAllGlobals());
+
+const rowsShown = () => Array.from(document.querySelectorAll('.flag-table [data-flag]')).map((r) => `${r.getAttribute('data-flag')}@${r.getAttribute('data-environment')}`);
+
+function show(filters: Partial<FlagFilters>, me = ADMIN) {
+  const api = fakeApi({ me, override: (r) => (r.url.pathname === '/api/v1/flags' ? json(FLAG_LIST) : undefined) });
+  render(
+    <WithMe me={me}>
+      <FlagsPage filters={{ ...EMPTY_FLAG_FILTERS, ...filters }} portalKey="local|" />
+    </WithMe>,
+  );
+  return api;
+}
+
+describe('FlagsPage', () => {
+  it('lists every flag of every environment with state, variants, default, rollout, owner and last change', async () => {
+    show({});
+    expect(await screen.findByText('5 flags')).toBeTruthy();
+    expect(rowsShown()).toEqual([
+      'legacy-sso-fallback@production',
+      'new-checkout-flow@dev',
+      'new-checkout-flow@production',
+      'orphan-flag@staging',
+      'search-ranking-model@production',
+    ]);
+    const checkout = document.querySelector('[data-flag="new-checkout-flow"][data-environment="production"]') as HTMLElement;
+    expect(within(checkout).getByText('fractional by accountId 20/80')).toBeTruthy();
+    expect(within(checkout).getByText('enabled')).toBeTruthy();
+    expect(within(checkout).getByText('off, on')).toBeTruthy();
+    const stale = document.querySelector('[data-flag="legacy-sso-fallback"]') as HTMLElement;
+    expect(within(stale).getByTestId('stale-badge').textContent).toBe('ready to close');
+    expect(within(stale).getByTestId('stale-badge').getAttribute('title')).toContain('disabled and unchanged for more than 30 days');
+    const orphan = document.querySelector('[data-flag="orphan-flag"]') as HTMLElement;
+    expect(within(orphan).getByText('code default')).toBeTruthy();
+    expect(within(checkout).getByRole('link', { name: 'new-checkout-flow' }).getAttribute('href')).toBe('#/flags/production/new-checkout-flow');
+  });
+
+  const cases: [string, Partial<FlagFilters>, string[]][] = [
+    ['by environment', { environment: 'production' }, ['legacy-sso-fallback@production', 'new-checkout-flow@production', 'search-ranking-model@production']],
+    ['by team', { team: 'payments' }, ['new-checkout-flow@dev', 'new-checkout-flow@production']],
+    ['ready to close only', { stale: true }, ['legacy-sso-fallback@production']],
+    ['by key', { q: 'search' }, ['search-ranking-model@production']],
+  ];
+  for (const [name, filters, want] of cases) {
+    it(`filters ${name}, from the URL`, async () => {
+      show(filters);
+      await screen.findByText(`${want.length} flag${want.length === 1 ? '' : 's'}`);
+      expect(rowsShown()).toEqual(want);
+    });
+  }
+
+  it('puts filter changes into the URL', async () => {
+    show({});
+    await screen.findByText('5 flags');
+    fireEvent.change(screen.getByLabelText('Environment'), { target: { value: 'production' } });
+    expect(window.location.hash).toBe('#/flags?environment=production');
+    fireEvent.click(screen.getByLabelText(/Ready to close only/));
+    expect(window.location.hash).toBe('#/flags?stale=1');
+  });
+
+  it('sorts by the newest change when asked', async () => {
+    fakeApi({
+      override: (r) =>
+        r.url.pathname === '/api/v1/flags'
+          ? json({ ...FLAG_LIST, items: FLAG_LIST.items.map((f, i) => ({ ...f, updated_at: `2026-11-2${i}T00:00:00Z` })) })
+          : undefined,
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+      </WithMe>,
+    );
+    await screen.findByText('5 flags');
+    fireEvent.click(screen.getByRole('button', { name: /Last change/ }));
+    expect(rowsShown()[0]).toBe('orphan-flag@staging');
+  });
+
+  it('says what to do when nothing matches', async () => {
+    show({ stale: true, team: 'payments' });
+    expect(await screen.findByText('No flags match these filters')).toBeTruthy();
+    expect(screen.getByText(/No flag is ready to close: flags count as stale after 30 days/)).toBeTruthy();
+  });
+
+  it('offers New flag to whoever may change flags, not to a developer', async () => {
+    show({});
+    expect(await screen.findByRole('link', { name: 'New flag' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'New flag' }).getAttribute('href')).toBe('#/flags/new');
+  });
+  it('does not offer New flag to a developer', async () => {
+    show({}, DEVELOPER);
+    await screen.findByText('5 flags');
+    expect(screen.queryByRole('link', { name: 'New flag' })).toBeNull();
+  });
+
+  it('shows the error and a retry when the flags cannot be loaded', async () => {
+    fakeApi({ override: (r) => (r.url.pathname === '/api/v1/flags' ? json({ error: { code: 'forbidden', message: 'this token may not read flags' } }, 403) : undefined) });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+      </WithMe>,
+    );
+    expect(await screen.findByText('The flags could not be loaded')).toBeTruthy();
+    expect(screen.getByText('this token may not read flags')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Retry' })).toBeTruthy();
+  });
+
+  it('exports an environment as a flagd file, and shows the portal’s problems with an imported file', async () => {
+    const clicks: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push(this.download);
+    });
+    const api = fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        if (r.url.pathname === '/api/v1/flags/export')
+          return new Response('{"flags":{}}', { headers: { 'Content-Disposition': 'attachment; filename="flags-staging.json"' } });
+        if (r.url.pathname === '/api/v1/flags/import')
+          return json(
+            {
+              error: {
+                code: 'bad_request',
+                message: 'invalid flag definition: 2 problem(s); nothing was stored',
+                fields: [
+                  { field: '/flags/bad-flag/state', problem: '"ON" is not a state; use "ENABLED" or "DISABLED"' },
+                  { field: '/flags/bad-flag/defaultVariant', problem: '"b" is not one of the flag\'s variants (a)' },
+                ],
+              },
+            },
+            400,
+          );
+        return undefined;
+      },
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={{ ...EMPTY_FLAG_FILTERS, environment: 'staging' }} portalKey="k" />
+      </WithMe>,
+    );
+    await screen.findByText('1 flag');
+    fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Export flagd file' }));
+    const status = await screen.findByTestId('flag-export-status');
+    expect(status.textContent).toContain('flags-staging.json');
+    expect(clicks).toEqual(['flags-staging.json']);
+    expect(api.requests.find((r) => r.url.pathname === '/api/v1/flags/export')?.url.searchParams.get('environment')).toBe('staging');
+
+    fireEvent.change(screen.getByLabelText('Or paste the file'), { target: { value: '{"flags":{"bad-flag":{"state":"ON","variants":{"a":1},"defaultVariant":"b"}}}' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import into staging' }));
+    fireEvent.click(await screen.findByRole('button', { name: "Replace staging's flags" }));
+    const problems = await screen.findByTestId('flag-import-problems');
+    expect(problems.textContent).toContain('Nothing was imported: the portal found 2 problems in the file');
+    expect(within(problems).getByText('/flags/bad-flag/state')).toBeTruthy();
+    expect(within(problems).getByText('"ON" is not a state; use "ENABLED" or "DISABLED"')).toBeTruthy();
+    const sent = api.requests.find((r) => r.url.pathname === '/api/v1/flags/import');
+    expect(sent?.url.searchParams.get('environment')).toBe('staging');
+  });
+
+  it('offers importing to admins only', async () => {
+    show({}, DEVELOPER);
+    await screen.findByText('5 flags');
+    fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
+    expect(screen.getByText('Importing a whole flag set is for admins (it needs flags:import).')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /Import into/ })).toBeNull();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Export flagd file' })).toBeTruthy());
+  });
+});
+
+describe('downloads in the desktop window', () => {
+  it('say the file may not have been saved, and offer copying', async () => {
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        if (r.url.pathname === '/api/v1/flags/export') return new Response('{"flags":{}}');
+        return undefined;
+      },
+    });
+    window.runtime = { BrowserOpenURL: () => undefined };
+    try {
+      render(
+        <WithMe me={ADMIN}>
+          <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+        </WithMe>,
+      );
+      await screen.findByText('5 flags');
+      fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
+      fireEvent.click(screen.getByRole('button', { name: 'Export flagd file' }));
+      const status = await screen.findByTestId('flag-export-status');
+      expect(status.textContent).toContain('The desktop window may not save downloads');
+      expect(status.textContent).toContain('flags-dev.json');
+      expect(within(status).getByRole('button', { name: 'Copy the JSON' })).toBeTruthy();
+    } finally {
+      delete window.runtime;
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SourceStatus } from '../api/client';
+import { ADMIN, DEVELOPER, fakeApi, json } from '../test/fakeApi';
+import { WithMe } from '../test/withMe';
+import { SourcesPage } from './SourcesPage';
+
+afterEach(() => vi.unstubAllGlobals());
+
+const demo: SourceStatus = { name: 'demo', kind: 'demo', state: 'ok', message: '75 demo services', done: 0, total: 0, errors: 0, services: 75, finished_at: new Date(Date.now() - 120_000).toISOString() };
+const github: SourceStatus = {
+  name: 'github:acme',
+  kind: 'github',
+  state: 'syncing',
+  done: 120,
+  total: 2000,
+  errors: 2,
+  services: 1800,
+  started_at: new Date(Date.now() - 30_000).toISOString(),
+  rate_limit: { limit: 5000, remaining: 4200, reset: new Date(Date.now() + 23 * 60_000 + 5_000).toISOString() },
+  requests: { total: 312, not_modified: 290, list: 20, content: 2, retried: 0 },
+  versions: 'npm from https://registry.npmjs.org, Go from https://proxy.golang.org',
+};
+
+function setup(items: SourceStatus[]) {
+  return fakeApi({
+    override: (r) => {
+      if (r.url.pathname === '/api/v1/sources') return json({ items });
+      if (r.url.pathname === '/api/v1/sources/github%3Aacme' || r.url.pathname === '/api/v1/sources/github:acme') {
+        if (r.method === 'POST') return json(github, 202);
+        return json({ ...github, item_errors: [{ item: 'acme/broken', error: 'package.json: unexpected end of JSON input', at: new Date().toISOString() }] });
+      }
+      return undefined;
+    },
+  });
+}
+
+describe('SourcesPage', () => {
+  it('shows the demo source, which has nothing to sync', async () => {
+    setup([demo]);
+    render(
+      <WithMe me={ADMIN}>
+        <SourcesPage portalKey="local|" />
+      </WithMe>,
+    );
+    const card = (await screen.findByRole('region', { name: 'Source demo' })) as HTMLElement;
+    expect(within(card).getByTestId('source-state').textContent).toBe('up to date');
+    expect(within(card).getByText('75 demo services')).toBeTruthy();
+    expect(within(card).getByTestId('source-last-sync').textContent).toBe('2 min ago');
+    expect((within(card).getByRole('button', { name: 'Sync now' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(within(card).getByText('The demo catalog is built in; there is nothing to sync.')).toBeTruthy();
+  });
+
+  it('shows a GitHub sync in progress: repositories done/total, rate limit, requests; errors per repository; Sync now for admins', async () => {
+    const api = setup([github]);
+    render(
+      <WithMe me={ADMIN}>
+        <SourcesPage portalKey="local|" />
+      </WithMe>,
+    );
+    const card = (await screen.findByRole('region', { name: 'Source github:acme' })) as HTMLElement;
+    expect(within(card).getByTestId('source-progress').textContent).toBe('120 / 2,000 repositories');
+    expect(within(card).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('120');
+    expect(within(card).getByTestId('rate-limit').textContent).toBe('4,200 of 5,000 requests left (84%), resets in 23 min');
+    expect(within(card).getByText(/290 unchanged \(304, free\)/)).toBeTruthy();
+    expect(within(card).getByText(/npm from https:\/\/registry.npmjs.org/)).toBeTruthy();
+    fireEvent.click(within(card).getByRole('button', { name: /2 repositories — show/ }));
+    expect(await within(card).findByText('acme/broken')).toBeTruthy();
+    expect(within(card).getByText('package.json: unexpected end of JSON input')).toBeTruthy();
+    // Syncing now: the button waits for the sync.
+    expect((within(card).getByRole('button', { name: 'Syncing…' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(api.requests.some((r) => r.method === 'POST')).toBe(false);
+  });
+
+  it('starts a sync for an admin', async () => {
+    const api = setup([{ ...github, state: 'ok', finished_at: new Date().toISOString() }]);
+    render(
+      <WithMe me={ADMIN}>
+        <SourcesPage portalKey="local|" />
+      </WithMe>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Sync now' }));
+    await waitFor(() => expect(api.requests.some((r) => r.method === 'POST' && r.url.pathname.endsWith('/sync'))).toBe(true));
+  });
+
+  it('says why a developer cannot start a sync', async () => {
+    setup([github]);
+    render(
+      <WithMe me={DEVELOPER}>
+        <SourcesPage portalKey="local|" />
+      </WithMe>,
+    );
+    expect(await screen.findByText('Starting a sync is for admins (it needs sources:sync).')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /Sync now|Syncing/ })).toBeNull();
+  });
+});
