@@ -277,6 +277,8 @@ func TestWebHandlerGuards(t *testing.T) {
 		{"no token", addr, "/api/v1/services", nil, 401},
 		{"wrong token", addr, "/api/v1/services?token=nope", nil, 401},
 		{"query token", addr, "/api/v1/services?token=" + token, nil, 200},
+		{"OFREP needs the token too", addr, "/ofrep/v1/evaluate/flags", nil, 401},
+		{"OFREP with the token", addr, "/ofrep/v1/evaluate/flags", map[string]string{"Authorization": "Bearer " + token}, 200},
 		{"bearer", "localhost:7788", "/api/v1/services", map[string]string{"Authorization": "Bearer " + token}, 200},
 		{"cookie", addr, "/api/v1/services", map[string]string{"Cookie": tokenCookie + "=" + token}, 200},
 		{"health", addr, "/healthz", nil, 200},
@@ -353,5 +355,54 @@ func TestUIFeaturesComeFromThePortalsFlags(t *testing.T) {
 	c.do("GET", "/api/v1/ui/features", "", &v)
 	if f := v.Features["atrium-ui-flags-page"]; f.Enabled {
 		t.Errorf("flags page still on after the portal turned it off: %+v", f)
+	}
+}
+
+// OpenFeature clients on the developer's machine can evaluate through the desktop: OFREP reaches the portal (here
+// local mode's in-process one), and the demo's old, fully rolled-out flags show as stale.
+func TestOFREPAndStaleFlagsThroughTheDesktop(t *testing.T) {
+	rt, err := Open(context.Background(), t.TempDir(), "", "", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	c := newLocalClient(t, rt)
+	var eval struct {
+		Key     string
+		Value   any
+		Reason  string
+		Variant string
+	}
+	ctx := `{"context":{"targetingKey":"u1","email":"ana@sphera.example"}}`
+	if code := c.do("POST", "/ofrep/v1/evaluate/flags/search-ranking-model?environment=production", ctx, &eval); code != 200 ||
+		eval.Value != "learned-v3" || eval.Reason != "TARGETING_MATCH" {
+		t.Fatalf("OFREP through the desktop: %d %+v", code, eval)
+	}
+	var list struct {
+		Items []struct {
+			Key   string
+			Stale bool
+		}
+	}
+	if code := c.do("GET", "/api/v1/flags?environment=production&stale=true", "", &list); code != 200 {
+		t.Fatalf("stale flags: %d", code)
+	}
+	stale := map[string]bool{}
+	for _, f := range list.Items {
+		stale[f.Key] = f.Stale
+	}
+	if !stale["notification-digest"] || !stale["legacy-sso-fallback"] || stale["new-checkout-flow"] {
+		t.Errorf("stale demo flags: %v", stale)
+	}
+	var src struct {
+		Items []struct {
+			Name     string
+			Services int
+			Syncable bool
+		}
+	}
+	c.do("GET", "/api/v1/sources", "", &src)
+	if len(src.Items) != 1 || src.Items[0].Name != "demo" || src.Items[0].Services < 60 || src.Items[0].Syncable {
+		t.Errorf("demo source: %+v", src.Items)
 	}
 }

@@ -48,7 +48,7 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 			Assets: ui,
 			Middleware: func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" {
+					if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") || r.URL.Path == "/healthz" {
 						local.ServeHTTP(w, r)
 						return
 					}

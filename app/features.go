@@ -88,3 +88,20 @@ func (rt *Runtime) uiFeatures(w http.ResponseWriter, r *http.Request) {
 		"environment": UIFlagEnvironment, "provider": string(client.State()), "features": out,
 	})
 }
+
+// refreshFeatures fetches the portal's flag set now (in the background).
+func (rt *Runtime) refreshFeatures() {
+	rt.mu.Lock()
+	f := rt.features
+	rt.mu.Unlock()
+	if f == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f.provider.Refresh(ctx); err != nil {
+			rt.Log.Debug("refresh UI flags", "err", err)
+		}
+	}()
+}

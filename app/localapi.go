@@ -28,10 +28,17 @@ func (rt *Runtime) LocalAPI() http.Handler {
 	mux.HandleFunc("GET /api/v1/ui/features", rt.uiFeatures)
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	forward := func(w http.ResponseWriter, r *http.Request) {
 		_, _, _, fwd := rt.State()
 		fwd.ServeHTTP(w, r)
-	})
+		// The desktop's own pages follow flags in its portal; after a flag change made here, read them again
+		// at once rather than at the provider's next poll.
+		if r.Method != http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/flags") {
+			rt.refreshFeatures()
+		}
+	}
+	mux.HandleFunc("/api/", forward)
+	mux.HandleFunc("/ofrep/", forward) // OpenFeature clients on this machine may evaluate through the desktop
 	mux.HandleFunc("/", api.NotFoundHandler)
 	return api.Recover(rt.Log, mux)
 }

@@ -65,7 +65,7 @@ func WebHandler(local http.Handler, ui fs.FS, addr, token string) http.Handler {
 				presented = c.Value
 			}
 		}
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") {
 			if !valid(presented) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium-web"`)
 				api.WriteError(w, r, nil, api.Errorf(http.StatusUnauthorized, "unauthorized",

@@ -486,7 +486,9 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := flags.Change{Action: flags.ActionPut, Environment: env, Key: key, Team: body.Team, Owner: body.Owner,
-		Flag: fl, IfVersion: body.Version, Actor: actor(r), Comment: body.Comment}
+		Flag: fl, IfVersion: body.Version, Actor: actor(r), Comment: body.Comment,
+		// If-None-Match: * is HTTP's "create, don't replace".
+		CreateOnly: strings.TrimSpace(r.Header.Get("If-None-Match")) == "*"}
 	if ps := flags.ValidateFlag(key, fl, f.evaluators(r, env)); len(ps) > 0 {
 		fields := make([]FieldProblem, len(ps))
 		for i, p := range ps {

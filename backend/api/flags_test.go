@@ -286,6 +286,17 @@ func TestFlagWritesArePermissionChecked(t *testing.T) {
 	if r := put("payments", "pay-v2", "payments", onOff, `, "version": 1`); r.status != 409 {
 		t.Errorf("stale version: %d %s", r.status, r.body)
 	}
+	// If-None-Match: * creates and never replaces.
+	createOnly := func(key string) reply {
+		return p.do("PUT", "/api/v1/flags/production/"+key, "payments", `{"flag": `+onOff+`, "team": "payments"}`,
+			"If-None-Match", "*")
+	}
+	if r := createOnly("pay-v3"); r.status != 200 {
+		t.Errorf("create-only of a new key: %d %s", r.status, r.body)
+	}
+	if r := createOnly("pay-v2"); r.status != 409 {
+		t.Errorf("create-only of an existing key: %d %s", r.status, r.body)
+	}
 	bad := `{"state": "ENABLED", "variants": {"on": true, "off": "no"}, "defaultVariant": "off",
 		"targeting": {"if": [{"$ref": "nobody"}, "onn", "off"]}}`
 	r := put("payments", "pay-v2", "payments", bad, "")

@@ -30,10 +30,12 @@ func (s *Sources) Routes() []Route {
 	}
 }
 
-// recorded turns a store freshness record into a status.
-func recorded(r store.Source) sources.Status {
-	kind, _, _ := strings.Cut(r.Name, ":")
-	return sources.Status{Name: r.Name, Kind: kind, State: r.Status, Message: r.Message, FinishedAt: r.SyncedAt}
+// recorded turns a store freshness record into a status, with the services the source left in the catalog.
+func (s *Sources) recorded(r *http.Request, rec store.Source) (sources.Status, error) {
+	kind, _, _ := strings.Cut(rec.Name, ":")
+	n, err := s.DB.CountServicesOf(r.Context(), rec.Name)
+	return sources.Status{Name: rec.Name, Kind: kind, State: rec.Status, Message: rec.Message,
+		FinishedAt: rec.SyncedAt, Services: n}, err
 }
 
 func (s *Sources) list(w http.ResponseWriter, r *http.Request) {
@@ -43,9 +45,17 @@ func (s *Sources) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items := s.Collectors.Statuses()
+	for i := range items {
+		items[i].Syncable = true
+	}
 	for _, rec := range recs {
 		if _, live := s.Collectors[rec.Name]; !live {
-			items = append(items, recorded(rec))
+			st, err := s.recorded(r, rec)
+			if err != nil {
+				WriteError(w, r, s.Log, err)
+				return
+			}
+			items = append(items, st)
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
@@ -59,6 +69,7 @@ func (s *Sources) get(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, r, s.Log, err)
 			return
 		}
+		d.Syncable = true
 		WriteJSON(w, http.StatusOK, d)
 		return
 	}
@@ -69,7 +80,12 @@ func (s *Sources) get(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, rec := range recs {
 		if rec.Name == name {
-			WriteJSON(w, http.StatusOK, sources.Detail{Status: recorded(rec), ItemErrors: []sources.ItemError{}})
+			st, err := s.recorded(r, rec)
+			if err != nil {
+				WriteError(w, r, s.Log, err)
+				return
+			}
+			WriteJSON(w, http.StatusOK, sources.Detail{Status: st, ItemErrors: []sources.ItemError{}})
 			return
 		}
 	}

@@ -74,9 +74,10 @@ func (g flagGate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Requ
 	if err != nil {
 		return false, nil, fmt.Errorf("hold flag change for approval: %w", err)
 	}
+	who := strings.NewReplacer("platform_approver", "a platform approver", "team_owner",
+		"an owner of team "+c.Team).Replace(strings.Join(roles, " or "))
 	return false, &flags.Request{ID: a.ID, Message: fmt.Sprintf(
-		"%s changes to flags in %s wait for approval by %s: request %s", c.Action, c.Environment,
-		strings.Join(roles, " or "), a.ID)}, nil
+		"Changes to flags in %s wait for approval by %s; this one is request %s.", c.Environment, who, a.ID)}, nil
 }
 
 // flagExecutor is the flags delivery path: it applies an approved flag change. Applying it again after a crash

@@ -137,9 +137,25 @@ describe('feature flags in local mode', () => {
     await screenshot(page, 'flags-table-created');
   });
 
-  // atrium web answers POST /ofrep/v1/... with the UI's index.html (200) instead of forwarding it to the
-  // in-process portal, so OFREP evaluation is tested through a real atrium serve in flags.portal.test.ts.
-  it.todo('evaluates the flag through OFREP on the atrium web URL (not forwarded to the in-process portal yet)');
+  it('evaluates the flag through OFREP on the atrium web URL (forwarded to the in-process portal)', async () => {
+    type Eval = { key: string; value: unknown; reason: string; variant: string };
+    const path = `/ofrep/v1/evaluate/flags/${KEY}?environment=dev`;
+    const staff = await local<Eval>('POST', path, { context: { targetingKey: 'u-1', email: 'ana@sphera.example', accountId: 'acc-1' } });
+    expect(staff.status).toBe(200);
+    expect(staff.body).toMatchObject({ key: KEY, value: true, variant: 'on', reason: 'TARGETING_MATCH' });
+    // Everyone else: about 30% of accounts, the same answer every time for one account.
+    let on = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await local<Eval>('POST', path, { context: { targetingKey: `u-${i}`, email: 'x@example.com', accountId: `acc-${i}` } });
+      expect(r.status).toBe(200);
+      if (r.body.value === true) on++;
+    }
+    expect(on).toBeGreaterThan(35);
+    expect(on).toBeLessThan(85);
+    const again = await local<Eval>('POST', path, { context: { targetingKey: 'other', email: 'x@example.com', accountId: 'acc-7' } });
+    const first = await local<Eval>('POST', path, { context: { targetingKey: 'u-7', email: 'x@example.com', accountId: 'acc-7' } });
+    expect(again.body.value).toBe(first.body.value); // bucketed by account, not by user
+  });
 
   it('edits the rollout to 40/60 and shows the change in the history as a readable diff', async () => {
     await page.goto(`${atrium.base}/#/flags/dev/${KEY}`);

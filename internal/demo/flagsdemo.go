@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
@@ -46,7 +47,10 @@ func SeedFlags(ctx context.Context, st *flagstore.Store, envs []string) ([]strin
 		if set.File != nil && len(set.File.Flags) > 0 {
 			continue
 		}
-		if err := st.Apply(ctx, flags.Change{Action: flags.ActionImport, Environment: env, File: f,
+		// The demo's flags were set up two months before the demo epoch, so the ones fully rolled out or switched
+		// off show as stale, ready to close.
+		aged := &flagstore.Store{DB: st.DB, InTx: st.InTx, Now: func() time.Time { return demoEpoch.AddDate(0, -2, 0) }}
+		if err := aged.Apply(ctx, flags.Change{Action: flags.ActionImport, Environment: env, File: f,
 			Team: "platform", Actor: "atrium-demo", Comment: "demo flag set"}); err != nil {
 			return seeded, fmt.Errorf("seed demo flags of %s: %w", env, err)
 		}

@@ -15,10 +15,12 @@ type Change struct {
 	Owner       string `json:"owner,omitempty"` // put: the owning person or group
 	Flag        *Flag  `json:"flag,omitempty"`  // put: the new definition
 	File        *File  `json:"file,omitempty"`  // import: the new flag set
-	// IfVersion, when not 0, makes a put or delete fail with a conflict unless the flag is at that version.
-	IfVersion int    `json:"if_version,omitempty"`
-	Actor     string `json:"actor"`
-	Comment   string `json:"comment,omitempty"`
+	// IfVersion, when not 0, makes a put or delete fail with a conflict unless the flag is at that version;
+	// CreateOnly makes a put fail with a conflict when the flag exists.
+	IfVersion  int    `json:"if_version,omitempty"`
+	CreateOnly bool   `json:"create_only,omitempty"`
+	Actor      string `json:"actor"`
+	Comment    string `json:"comment,omitempty"`
 }
 
 // Actions of a Change.

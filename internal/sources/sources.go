@@ -39,14 +39,17 @@ type Requests struct {
 
 // Status is what a collector reports: progress while it syncs, and how its last sync went.
 type Status struct {
-	Name       string     `json:"name"`
-	Kind       string     `json:"kind"`
-	State      string     `json:"state"`
-	Message    string     `json:"message,omitempty"` // for a person: what happened, what to do
-	Done       int        `json:"done"`              // items (repositories) processed in the current or last sync
-	Total      int        `json:"total"`
-	Errors     int        `json:"errors"` // items whose last attempt failed
-	Services   int        `json:"services"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	State    string `json:"state"`
+	Message  string `json:"message,omitempty"` // for a person: what happened, what to do
+	Done     int    `json:"done"`              // items (repositories) processed in the current or last sync
+	Total    int    `json:"total"`
+	Errors   int    `json:"errors"` // items whose last attempt failed
+	Services int    `json:"services"`
+	// Syncable says whether POST /sources/{name}/sync can start a sync now (a running collector), as opposed to
+	// a source known only from what it left in the catalog (the demo, a collector no longer configured).
+	Syncable   bool       `json:"syncable"`
 	StartedAt  time.Time  `json:"started_at,omitzero"`
 	FinishedAt time.Time  `json:"finished_at,omitzero"`
 	RateLimit  *RateLimit `json:"rate_limit,omitempty"`

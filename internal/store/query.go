@@ -210,3 +210,10 @@ func (d *DB) CountServices(ctx context.Context) (int, error) {
 	err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM services`).Scan(&n)
 	return n, d.classify(err)
 }
+
+// CountServicesOf counts the services of one source.
+func (d *DB) CountServicesOf(ctx context.Context, source string) (int, error) {
+	var n int
+	err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE source = ?`, source).Scan(&n)
+	return n, d.classify(err)
+}

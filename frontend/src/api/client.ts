@@ -378,10 +378,14 @@ export const api = {
   getFlagHistory(environment: string, key: string, signal?: AbortSignal): Promise<FlagHistoryEntry[]> {
     return request<{ items: FlagHistoryEntry[] }>('GET', `${flagPath(environment, key)}/history`, { signal }).then((r) => r.items);
   },
-  /** Creates or changes a flag: applied (200) or, where policy says so, held for approval (202). */
-  async putFlag(environment: string, key: string, put: FlagPut): Promise<FlagWriteResult> {
+  /**
+   * Creates or changes a flag: applied (200) or, where policy says so, held for approval (202). With createOnly the
+   * portal refuses (409) to replace a flag that exists (If-None-Match: *).
+   */
+  async putFlag(environment: string, key: string, put: FlagPut, createOnly = false): Promise<FlagWriteResult> {
     const path = flagPath(environment, key);
-    const out = await flagWrite(await send('PUT', path, { body: put }, 'application/json'), 'PUT', path);
+    const headers = createOnly ? { 'If-None-Match': '*' } : undefined;
+    const out = await flagWrite(await send('PUT', path, { body: put, headers }, 'application/json'), 'PUT', path);
     return out.kind === 'ok' ? { kind: 'applied', flag: out.body as FlagDetail } : out;
   },
   /** Closes (removes) a flag: deleted (204) or held for approval (202). */

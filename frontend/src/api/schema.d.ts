@@ -518,7 +518,8 @@ export interface paths {
          * Create or change a flag (owners of its team, administrators).
          * @description The caller needs flags:write on the flag's current team and on the team in the body; a flag without a team
          *     can be changed by administrators only. With `version` the change applies only if the flag is still at that
-         *     version (409 otherwise). Invalid definitions answer 400 with each problem's JSON Pointer under /flag.
+         *     version (409 otherwise); with `If-None-Match: *` only a new flag is created (409 when the key exists).
+         *     Invalid definitions answer 400 with each problem's JSON Pointer under /flag.
          */
         put: operations["putFlag"];
         post?: never;
@@ -1218,7 +1219,9 @@ export interface components {
                 [key: string]: components["schemas"]["FlagdFlag"];
             };
             $evaluators?: {
-                [key: string]: Record<string, never>;
+                [key: string]: {
+                    [key: string]: unknown;
+                };
             };
             metadata?: components["schemas"]["FlagMetadata"];
         };
@@ -1232,7 +1235,9 @@ export interface components {
             /** @description null (or absent) means the caller's code default. */
             defaultVariant?: string | null;
             /** @description A JsonLogic rule with flagd's operations (fractional, sem_ver, starts_with, ends_with, $ref). */
-            targeting?: Record<string, never>;
+            targeting?: {
+                [key: string]: unknown;
+            };
             metadata?: components["schemas"]["FlagMetadata"];
         };
         FlagMetadata: {
@@ -1421,6 +1426,8 @@ export interface components {
             retried: number;
         };
         SourceStatus: {
+            /** @description Whether POST /sources/{name}/sync can start a sync (a running collector); false for the demo and for collectors no longer configured. */
+            syncable: boolean;
             /** @description e.g. github:acme, demo */
             name: string;
             kind: string;
@@ -2521,7 +2528,10 @@ export interface operations {
     putFlag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description "*": create only, never replace an existing flag. */
+                "If-None-Match"?: string;
+            };
             path: {
                 environment: string;
                 key: string;

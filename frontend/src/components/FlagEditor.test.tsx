@@ -205,7 +205,7 @@ describe('FlagEditor: an existing flag', () => {
     expect((screen.getByLabelText('Everyone else: share of on (%)') as HTMLInputElement).value).toBe('30');
     fireEvent.change(screen.getByLabelText('Everyone else: share of on (%)'), { target: { value: '40' } });
     fireEvent.change(screen.getByLabelText('Everyone else: share of off (%)'), { target: { value: '60' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(puts()).toHaveLength(1));
     const body = puts()[0]?.body as FlagPut;
     expect(body.version).toBe(2);
@@ -218,7 +218,7 @@ describe('FlagEditor: an existing flag', () => {
     setup({ existing: flagDetail(), put: () => json({ pending: { id: 'act_42', message: 'production flag changes need a platform approver' } }, 202) });
     renderEditor({ environment: 'production', flagKey: 'new-checkout-flow' }, OWNER);
     await screen.findByText('Edit new-checkout-flow', { selector: 'h1' });
-    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Save changes' }));
     const pending = await screen.findByTestId('flag-pending');
     expect(pending.textContent).toContain('is waiting for approval');
     expect(pending.textContent).toContain('production flag changes need a platform approver');
@@ -233,7 +233,7 @@ describe('FlagEditor: an existing flag', () => {
     });
     renderEditor({ environment: 'production', flagKey: 'new-checkout-flow' });
     await screen.findByText('Edit new-checkout-flow', { selector: 'h1' });
-    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Save changes' }));
     const failure = await screen.findByTestId('flag-save-failure');
     expect(failure.textContent).toContain('The flag changed since you opened it: nothing was saved');
     expect(failure.textContent).toContain('Open the flag again to see the change');

@@ -225,7 +225,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
     setOutcome({ kind: 'none' });
     try {
       if (isNew) {
-        // PUT creates or replaces: make sure a new flag does not silently replace one that exists.
+        // Say it plainly before sending; If-None-Match: * below makes the portal refuse a replacement anyway.
         const taken = await api.getFlag(draft.environment, draft.key).then(
           () => true,
           (err: unknown) => {
@@ -244,7 +244,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
         owner: draft.owner.trim() || undefined,
         version: existing?.version,
         comment: comment.trim() || undefined,
-      });
+      }, isNew);
       if (out.kind === 'pending') {
         announceActionChange();
         setOutcome({ kind: 'pending', pending: out.pending });

@@ -7,11 +7,12 @@ import { SourcesPage } from './SourcesPage';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const demo: SourceStatus = { name: 'demo', kind: 'demo', state: 'ok', message: '75 demo services', done: 0, total: 0, errors: 0, services: 75, finished_at: new Date(Date.now() - 120_000).toISOString() };
+const demo: SourceStatus = { name: 'demo', kind: 'demo', state: 'ok', message: '75 demo services', done: 0, total: 0, errors: 0, services: 75, syncable: false, finished_at: new Date(Date.now() - 120_000).toISOString() };
 const github: SourceStatus = {
   name: 'github:acme',
   kind: 'github',
   state: 'syncing',
+  syncable: true,
   done: 120,
   total: 2000,
   errors: 2,
@@ -48,7 +49,7 @@ describe('SourcesPage', () => {
     expect(within(card).getByText('75 demo services')).toBeTruthy();
     expect(within(card).getByTestId('source-last-sync').textContent).toBe('2 min ago');
     expect((within(card).getByRole('button', { name: 'Sync now' }) as HTMLButtonElement).disabled).toBe(true);
-    expect(within(card).getByText('The demo catalog is built in; there is nothing to sync.')).toBeTruthy();
+    expect(within(card).getByText('Not a running collector (the built-in demo, or one no longer configured): nothing to sync.')).toBeTruthy();
   });
 
   it('shows a GitHub sync in progress: repositories done/total, rate limit, requests; errors per repository; Sync now for admins', async () => {

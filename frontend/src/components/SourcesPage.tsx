@@ -90,12 +90,12 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
                 type="button"
                 className="button"
                 disabled={!syncable || syncing.kind === 'busy' || s.state === 'syncing'}
-                title={syncable ? undefined : 'The demo catalog is built in; there is nothing to sync.'}
+                title={syncable ? undefined : 'This source is not a running collector (the built-in demo, or one no longer configured): there is nothing to sync.'}
                 onClick={() => void syncNow()}
               >
                 {s.state === 'syncing' ? 'Syncing…' : syncing.kind === 'busy' ? 'Starting…' : 'Sync now'}
               </button>
-              {!syncable && <span className="why-not">The demo catalog is built in; there is nothing to sync.</span>}
+              {!syncable && <span className="why-not">Not a running collector (the built-in demo, or one no longer configured): nothing to sync.</span>}
             </>
           ) : (
             me && <span className="muted why-not-quiet">{whyNot(me, 'sources:sync')}</span>

@@ -53,8 +53,8 @@ describe('requests and polling', () => {
     );
   });
   it('the demo cannot be synced', () => {
-    expect(canSyncSource({ kind: 'demo' })).toBe(false);
-    expect(canSyncSource({ kind: 'github' })).toBe(true);
+    expect(canSyncSource({ syncable: false })).toBe(false);
+    expect(canSyncSource({ syncable: true })).toBe(true);
   });
   it('polls fast while syncing', () => {
     expect(sourcesPollMs([{ state: 'ok' }, { state: 'syncing' }])).toBe(1500);

@@ -70,8 +70,8 @@ export function requestsText(r: NonNullable<SourceStatus['requests']>): string {
 }
 
 /** Whether a sync can be started for s: the built-in demo has no collector (the portal answers 409). */
-export function canSyncSource(s: Pick<SourceStatus, 'kind'>): boolean {
-  return s.kind !== 'demo';
+export function canSyncSource(s: Pick<SourceStatus, 'syncable'>): boolean {
+  return s.syncable;
 }
 
 /** Refresh quickly while something syncs, slowly otherwise. */

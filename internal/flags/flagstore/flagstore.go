@@ -338,6 +338,10 @@ func (s *Store) put(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, no
 	case err != nil:
 		return err
 	}
+	if c.CreateOnly {
+		return fmt.Errorf("%w: flag %q already exists in %s (version %d); edit it instead", ErrConflict, c.Key,
+			c.Environment, old.Version)
+	}
 	if c.IfVersion != 0 && c.IfVersion != old.Version {
 		return fmt.Errorf("%w: flag %q in %s is at version %d, not %d; reload it and apply your change again",
 			ErrConflict, c.Key, c.Environment, old.Version, c.IfVersion)
