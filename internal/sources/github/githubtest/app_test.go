@@ -81,7 +81,7 @@ func TestAppInstallationTokens(t *testing.T) {
 func TestInstallationTokensExpire(t *testing.T) {
 	ctx := context.Background()
 	s, _, pemKey, inst := appServer(t)
-	s.SetInstallationTokenTTL(time.Second)
+	s.SetInstallationTokenTTL(2 * time.Second) // expires_at is whole seconds: more than one second from now
 	_, itr := installationClient(t, s, pemKey, inst)
 	tok, err := itr.Token(ctx)
 	if err != nil {
@@ -105,7 +105,7 @@ func TestInstallationTokensExpire(t *testing.T) {
 	if st := get(tok); st != http.StatusUnauthorized {
 		t.Errorf("expired token: %d", st)
 	}
-	// ghinstallation renews a token within a minute of its expiry, so a 1s token is renewed on every use.
+	// ghinstallation renews a token within a minute of its expiry, so a 2s token is renewed on every use.
 	fresh, err := itr.Token(ctx)
 	if err != nil || fresh == tok || get(fresh) != http.StatusOK {
 		t.Errorf("renewed token: %v", err)
