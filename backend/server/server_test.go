@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,60 @@ func TestServeSyncsGitHubFromEnvironment(t *testing.T) {
 		_, s := getJSON(t, base+"/api/v1/services/checkout-web")
 		return s["owner"] == "web"
 	})
+}
+
+func TestServeSyncsGitHubAsAnApp(t *testing.T) {
+	gh := githubtest.New(t)
+	gh.AddOrg("acme")
+	gh.AddRepo("acme", githubtest.Repo{Name: "payments-api", Files: map[string]string{
+		"atrium.yaml": "name: payments-api\nowner: payments\n"}})
+	key, pemKey := githubtest.NewAppKey(t)
+	gh.AddApp(31337, &key.PublicKey)
+	inst := gh.Install(31337, "acme")
+	_, otherPEM := githubtest.NewAppKey(t)
+	npm := registrytest.NewNPM(t, map[string]string{})
+	proxy := registrytest.NewGoProxy(t, map[string][]string{})
+
+	for _, c := range []struct {
+		name string
+		key  []byte
+		ok   bool
+	}{{"the App's key", pemKey, true}, {"another key", otherPEM, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			keyFile := filepath.Join(t.TempDir(), "app.pem")
+			if err := os.WriteFile(keyFile, c.key, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("ATRIUM_ADMIN_TOKEN", admin)
+			t.Setenv("ATRIUM_DEMO", "")
+			t.Setenv("ATRIUM_GITHUB_API_URL", gh.URL)
+			t.Setenv("ATRIUM_GITHUB_ORGS", "acme")
+			t.Setenv("ATRIUM_GITHUB_TOKEN", "")
+			t.Setenv("ATRIUM_GITHUB_APP_ID", "31337")
+			t.Setenv("ATRIUM_GITHUB_APP_INSTALLATION_ID", strconv.FormatInt(inst, 10))
+			t.Setenv("ATRIUM_GITHUB_APP_PRIVATE_KEY_FILE", keyFile)
+			t.Setenv("ATRIUM_NPM_REGISTRY", npm.URL)
+			t.Setenv("ATRIUM_GOPROXY", proxy.URL)
+			t.Setenv("ATRIUM_GITHUB_SYNC_INTERVAL", "1h")
+			base := serve(t)
+			var src map[string]any
+			waitFor(t, "the first sync", func() bool {
+				_, src = getJSON(t, base+"/api/v1/sources/github:acme")
+				return src["state"] == "ok" || src["state"] == "error"
+			})
+			msg, _ := src["message"].(string)
+			if c.ok {
+				if src["state"] != "ok" || strings.Join(serviceNames(t, base), ",") != "payments-api" {
+					t.Errorf("source %v, services %v", src, serviceNames(t, base))
+				}
+				return
+			}
+			if src["state"] != "error" || !strings.Contains(msg, "private key") || !strings.Contains(msg, "401") ||
+				strings.Contains(msg, strings.Split(string(c.key), "\n")[1]) {
+				t.Errorf("source with another key: %v", src)
+			}
+		})
+	}
 }
 
 func TestConfigFileWithEnvironmentOverride(t *testing.T) {

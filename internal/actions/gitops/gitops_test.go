@@ -3,8 +3,11 @@ package gitops_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +21,9 @@ import (
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/sources/github/githubtest"
 	"github.com/sphera/atrium/internal/store"
 )
-
-const ghToken = "ghp_test_token"
 
 func gitopsEnv() actions.GitOps {
 	return actions.GitOps{Repo: "sphera/infra", Base: "main", Path: "envs/{environment}/{region}/{service}"}
@@ -144,25 +146,81 @@ func TestGeneratedTerraformParsesBack(t *testing.T) {
 	}
 }
 
-func executor(t *testing.T, gh *fakeGitHub) *gitops.Executor {
+// infra starts the fake GitHub of the GitHub collector's tests with the infrastructure repository gitopsEnv names.
+func infra(t *testing.T) *githubtest.Server {
+	t.Helper()
+	gh := githubtest.New(t)
+	gh.AddOrg("sphera")
+	gh.AddRepo("sphera", githubtest.Repo{Name: "infra", Files: map[string]string{"README.md": "infra\n"}})
+	return gh
+}
+
+func config(t *testing.T, gh *githubtest.Server, token string) actions.Config {
 	t.Helper()
 	cfg := actions.Config{Environments: map[string]actions.Environment{
 		"production": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryGitOps, GitOps: gitopsEnv()}},
-		GitHub: actions.GitHubConfig{APIURL: gh.url, Token: ghToken}}
+		GitHub: actions.GitHubConfig{APIURL: gh.URL, Token: token}}
 	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
-	ex, err := gitops.New(cfg)
+	return cfg
+}
+
+func executor(t *testing.T, gh *githubtest.Server, token string) *gitops.Executor {
+	t.Helper()
+	ex, err := gitops.New(config(t, gh, token))
 	if err != nil || ex == nil {
 		t.Fatalf("executor: %v", err)
 	}
 	return ex
 }
 
+// crashing stands for a portal that dies around opening a pull request: before the request leaves (the branch and
+// the file are written, the pull request is not), or after GitHub opened it but before the answer was recorded.
+type crashing struct{ afterSend bool }
+
+func (c crashing) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/pulls") {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	if !c.afterSend {
+		return nil, errors.New("simulated crash before opening the pull request")
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	return nil, errors.New("simulated crash after GitHub opened the pull request")
+}
+
+func crashingExecutor(t *testing.T, gh *githubtest.Server, afterSend bool) *gitops.Executor {
+	t.Helper()
+	c, err := gitops.NewClient(gh.URL, gh.Token, &http.Client{Transport: crashing{afterSend: afterSend}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &gitops.Executor{Config: config(t, gh, gh.Token), GitHub: c}
+}
+
+// prOf is the pull request whose head is branch, or nil.
+func prOf(gh *githubtest.Server, branch string) *githubtest.PullRequest {
+	var found *githubtest.PullRequest
+	for _, p := range gh.Pulls("sphera", "infra") {
+		if p.Head == branch {
+			if found != nil {
+				panic("two pull requests for " + branch)
+			}
+			found = &p
+		}
+	}
+	return found
+}
+
 func TestPullRequestIsOpenedOnceAndTracked(t *testing.T) {
 	ctx := context.Background()
-	gh := newFakeGitHub(t, "sphera", "infra", ghToken)
-	ex := executor(t, gh)
+	gh := infra(t)
+	ex := executor(t, gh, gh.Token)
 	a := action(actions.KindSQSQueue, `{"name":"orders"}`)
 
 	out, err := ex.Execute(ctx, a)
@@ -170,8 +228,24 @@ func TestPullRequestIsOpenedOnceAndTracked(t *testing.T) {
 		t.Fatalf("first run: %+v %v", out, err)
 	}
 	path := "envs/production/eu-west-1/checkout/sqs_orders.tf"
-	if out.Result["path"] != path || out.Result["branch"] != "atrium/"+a.ID || len(gh.file("atrium/"+a.ID, path)) == 0 {
+	if out.Result["path"] != path || out.Result["branch"] != "atrium/"+a.ID {
+		t.Fatalf("result: %+v", out.Result)
+	}
+	// The branch is a real branch of the repository: one commit on main holding the generated Terraform, which
+	// parses back to the requested queue.
+	tf, ok := gh.File("sphera", "infra", "atrium/"+a.ID, path)
+	if !ok {
 		t.Fatalf("file not on the branch: %+v", out.Result)
+	}
+	q := parse(t, gitops.File{Path: path, Content: []byte(tf)})["resource.aws_sqs_queue.orders"]
+	if q == nil || attr(t, q, "name").AsString() != "orders" {
+		t.Errorf("Terraform on the branch:\n%s", tf)
+	}
+	if readme, _ := gh.File("sphera", "infra", "atrium/"+a.ID, "README.md"); readme != "infra\n" {
+		t.Errorf("the branch lost main's files: README.md %q", readme)
+	}
+	if _, onMain := gh.File("sphera", "infra", "main", path); onMain {
+		t.Error("the file is on main before the pull request is merged")
 	}
 	// Run again (a retry, a resumed action): the same pull request, nothing written twice.
 	for range 2 {
@@ -180,42 +254,76 @@ func TestPullRequestIsOpenedOnceAndTracked(t *testing.T) {
 			t.Fatalf("re-run: %+v %v", again, err)
 		}
 	}
-	if gh.count("POST pulls") != 1 || gh.count("PUT contents") != 1 || gh.count("POST ref") != 1 {
-		t.Errorf("writes: %v", gh.calls)
-	}
-	// A crash between the branch and the pull request: the next run finds the branch and the file and opens it.
-	b := action(actions.KindSQSQueue, `{"name":"payments"}`)
-	b.ID = "act_bbbbbbbbbbbbbbbb"
-	out, err = ex.Execute(ctx, b)
-	if err != nil || out.Result["pr_number"] != "2" {
-		t.Fatalf("second action: %+v %v", out, err)
+	if w := gh.Counts().Writes; w[githubtest.KindPulls] != 1 || w[githubtest.KindContents] != 1 || w[githubtest.KindRef] != 1 {
+		t.Errorf("writes: %v", w)
 	}
 
-	gh.merge(1)
+	// A crash after the branch and the file, before the pull request: the next run opens it, once, and writes
+	// neither the branch nor the file again.
+	b := action(actions.KindSQSQueue, `{"name":"payments"}`)
+	b.ID = "act_bbbbbbbbbbbbbbbb"
+	if _, err := crashingExecutor(t, gh, false).Execute(ctx, b); err == nil || actions.IsPermanent(err) {
+		t.Fatalf("crash before the pull request: %v", err)
+	}
+	if _, ok := gh.File("sphera", "infra", "atrium/"+b.ID, "envs/production/eu-west-1/checkout/sqs_payments.tf"); !ok || prOf(gh, "atrium/"+b.ID) != nil {
+		t.Fatalf("after the crash: file on the branch %v, pull request %+v", ok, prOf(gh, "atrium/"+b.ID))
+	}
+	gh.ResetCounts()
+	out, err = ex.Execute(ctx, b)
+	if pr := prOf(gh, "atrium/"+b.ID); err != nil || pr == nil || out.Result["pr_number"] != strconv.Itoa(pr.Number) {
+		t.Fatalf("resumed after a crash before the pull request: %+v %v", out, err)
+	}
+	if w := gh.Counts().Writes; w[githubtest.KindPulls] != 1 || w[githubtest.KindContents] != 0 || w[githubtest.KindRef] != 0 {
+		t.Errorf("writes when resuming: %v", w)
+	}
+
+	// A crash after GitHub opened the pull request but before the answer came back: the next run finds it.
+	c := action(actions.KindSQSQueue, `{"name":"refunds"}`)
+	c.ID = "act_cccccccccccccccc"
+	if _, err := crashingExecutor(t, gh, true).Execute(ctx, c); err == nil || actions.IsPermanent(err) {
+		t.Fatalf("crash after the pull request: %v", err)
+	}
+	opened := prOf(gh, "atrium/"+c.ID)
+	if opened == nil {
+		t.Fatal("the pull request was not opened before the crash")
+	}
+	gh.ResetCounts()
+	out, err = ex.Execute(ctx, c)
+	if err != nil || out.Result["pr_number"] != strconv.Itoa(opened.Number) || gh.Counts().Writes[githubtest.KindPulls] != 0 {
+		t.Fatalf("resumed after a crash after the pull request: %+v %v, writes %v", out, err, gh.Counts().Writes)
+	}
+	if n := len(gh.Pulls("sphera", "infra")); n != 3 {
+		t.Errorf("%d pull requests for 3 actions", n)
+	}
+
+	merge := gh.MergePull("sphera", "infra", 1)
 	done, err := ex.Execute(ctx, a)
-	if err != nil || !done.Done || done.Result["merge_commit"] == "" {
+	if err != nil || !done.Done || done.Result["merge_commit"] != merge {
 		t.Fatalf("after merge: %+v %v", done, err)
 	}
-	if len(gh.file("main", path)) == 0 {
+	if merged, _ := gh.File("sphera", "infra", "main", path); merged != tf {
 		t.Error("merged file not on main")
 	}
-	gh.close(2)
+	gh.ClosePull("sphera", "infra", prOf(gh, "atrium/"+b.ID).Number)
 	if _, err := ex.Execute(ctx, b); err == nil || !actions.IsPermanent(err) || !strings.Contains(err.Error(), "closed without being merged") {
 		t.Errorf("closed PR: %v", err)
 	}
 }
 
 func TestBadGitHubCredentialsFailPermanently(t *testing.T) {
-	gh := newFakeGitHub(t, "sphera", "infra", "another-token")
-	_, err := executor(t, gh).Execute(context.Background(), action(actions.KindSQSQueue, `{"name":"orders"}`))
-	if err == nil || !actions.IsPermanent(err) {
+	gh := infra(t)
+	_, err := executor(t, gh, "ghp_not_the_token").Execute(context.Background(), action(actions.KindSQSQueue, `{"name":"orders"}`))
+	if err == nil || !actions.IsPermanent(err) || !strings.Contains(err.Error(), "401") {
 		t.Errorf("bad credentials: %v", err)
+	}
+	if c := gh.Counts(); c.Rejected == 0 || len(gh.Pulls("sphera", "infra")) != 0 {
+		t.Errorf("counts %+v", c)
 	}
 }
 
 func TestGitOpsActionEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	gh := newFakeGitHub(t, "sphera", "infra", ghToken)
+	gh := infra(t)
 	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +333,7 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 		Lifecycle: "production", Type: "service", Language: "Go", Source: "manual"}}); err != nil {
 		t.Fatal(err)
 	}
-	ex := executor(t, gh)
+	ex := executor(t, gh, gh.Token)
 	cfg := ex.Config
 	cfg.Worker.Poll = 10 * time.Millisecond
 	svc := actions.NewService(db.SQL(), cfg, db)
@@ -254,20 +362,21 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 		t.Fatalf("after opening the PR: %+v", a)
 	}
 	run() // still open: nothing new
-	if gh.count("POST pulls") != 1 {
-		t.Errorf("pulls opened: %d", gh.count("POST pulls"))
+	if n := gh.Counts().Writes[githubtest.KindPulls]; n != 1 {
+		t.Errorf("pulls opened: %d", n)
 	}
-	var body string
-	gh.mu.Lock()
-	body = gh.pulls[0].Body
-	gh.mu.Unlock()
-	if !strings.Contains(body, "approved by pat") || !strings.Contains(body, "dana") {
-		t.Errorf("PR body: %s", body)
+	pr := prOf(gh, "atrium/"+a.ID)
+	if pr == nil || !strings.Contains(pr.Body, "approved by pat") || !strings.Contains(pr.Body, "dana") {
+		t.Fatalf("PR: %+v", pr)
 	}
-	gh.merge(1)
+	tf, _ := gh.File("sphera", "infra", pr.Head, a.Result["path"])
+	if parse(t, gitops.File{Path: a.Result["path"], Content: []byte(tf)})["resource.aws_sns_topic.checkout-done"] == nil {
+		t.Errorf("Terraform on the branch:\n%s", tf)
+	}
+	merge := gh.MergePull("sphera", "infra", pr.Number)
 	run()
 	a, _ = svc.Store.Get(ctx, a.ID)
-	if a.State != actions.StateSucceeded || a.Result["merge_commit"] == "" || a.Result["pr_url"] == "" || a.Attempts != 1 {
+	if a.State != actions.StateSucceeded || a.Result["merge_commit"] != merge || a.Result["pr_url"] == "" || a.Attempts != 1 {
 		t.Fatalf("after merge: %+v", a)
 	}
 	var notes []string

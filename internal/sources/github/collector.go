@@ -9,8 +9,10 @@ import (
 	"crypto/sha1"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -132,7 +134,9 @@ func New(db *store.DB, cfg Config, versions Versions, log *slog.Logger) (*Hub, e
 	if cfg.App != nil {
 		itr, err := ghinstallation.New(tr, cfg.App.AppID, cfg.App.InstallationID, cfg.App.PrivateKey)
 		if err != nil {
-			return nil, fmt.Errorf("github: app installation %d: %w", cfg.App.InstallationID, err)
+			// The parser's message names the format, never the key's content.
+			return nil, fmt.Errorf("github: the private key of GitHub App %d is not a PEM-encoded RSA private key (%v): "+
+				"use the .pem file GitHub generated in the App's settings", cfg.App.AppID, err)
 		}
 		if base != nil {
 			itr.BaseURL = strings.TrimRight(base.String(), "/")
@@ -453,14 +457,21 @@ func (c *Collector) explain(err error) string {
 	var er *gh.ErrorResponse
 	var rle *gh.RateLimitError
 	var ne net.Error
+	var ae *ghinstallation.HTTPError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "sync interrupted (the portal is stopping)"
+	case errors.As(err, &ae) && c.hub.cfg.App != nil:
+		return c.explainApp(ae)
 	case errors.As(err, &rle):
 		return fmt.Sprintf("GitHub rate limit exhausted until %s; the sync resumes then", rle.Rate.Reset.UTC().Format(time.RFC3339))
 	case errors.As(err, &er) && er.Response != nil:
 		switch er.Response.StatusCode {
 		case http.StatusUnauthorized:
+			if app := c.hub.cfg.App; app != nil {
+				return fmt.Sprintf("GitHub rejected the installation token of GitHub App %d (401 %s): the App may have "+
+					"been uninstalled from the organisation or suspended", app.AppID, er.Message)
+			}
 			return fmt.Sprintf("GitHub rejected the credentials (401 %s): the token was revoked, has expired or is "+
 				"mistyped; set a valid one (ATRIUM_GITHUB_TOKEN, or github.token in the config file)", er.Message)
 		case http.StatusNotFound:
@@ -475,6 +486,44 @@ func (c *Collector) explain(err error) string {
 		return fmt.Sprintf("cannot reach GitHub at %s: %v", api, err)
 	}
 	return err.Error()
+}
+
+// explainApp says why GitHub gave no installation token. GitHub's message is shown; neither the JWT nor the key
+// ever is.
+func (c *Collector) explainApp(ae *ghinstallation.HTTPError) string {
+	app := c.hub.cfg.App
+	if ae.Response == nil {
+		return fmt.Sprintf("cannot reach GitHub at %s to get an installation token for GitHub App %d: %v",
+			c.hub.client.BaseURL.String(), app.AppID, ae.RootCause)
+	}
+	msg := http.StatusText(ae.Response.StatusCode)
+	if ae.Response.Body != nil {
+		var body struct {
+			Message string `json:"message"`
+		}
+		if json.NewDecoder(io.LimitReader(ae.Response.Body, 16<<10)).Decode(&body) == nil && body.Message != "" {
+			msg = body.Message
+		}
+		ae.Response.Body.Close()
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	switch ae.Response.StatusCode {
+	case http.StatusUnauthorized:
+		return fmt.Sprintf("GitHub refused the GitHub App's credentials when asked for an installation token (401 %s): "+
+			"the private key is not one of App %d's current keys (rotated, revoked or another App's), or the App ID is "+
+			"wrong; set the App's private key file (ATRIUM_GITHUB_APP_PRIVATE_KEY_FILE, or github.app.private_key_file) "+
+			"and ID, and check this server's clock", msg, app.AppID)
+	case http.StatusNotFound:
+		return fmt.Sprintf("GitHub App %d has no installation %d (404 %s): the App was uninstalled, or "+
+			"ATRIUM_GITHUB_APP_INSTALLATION_ID (github.app.installation_id) is wrong", app.AppID, app.InstallationID, msg)
+	case http.StatusForbidden:
+		return fmt.Sprintf("GitHub refused an installation token for GitHub App %d, installation %d (403 %s): the "+
+			"installation may be suspended", app.AppID, app.InstallationID, msg)
+	}
+	return fmt.Sprintf("GitHub answered %d when asked for an installation token of GitHub App %d: %s",
+		ae.Response.StatusCode, app.AppID, msg)
 }
 
 // refresh brings one repository's row up to date: the default branch's head, its tree when the head moved, the

@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -94,13 +95,205 @@ func buildTrees(files map[string][]byte) (string, map[string][]treeEntry) {
 }
 
 // commitSHA hashes a commit object.
-func commitSHA(tree, parent, message string, at time.Time) string {
+func commitSHA(tree string, parents []string, message string, at time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tree %s\n", tree)
-	if parent != "" {
-		fmt.Fprintf(&b, "parent %s\n", parent)
+	for _, p := range parents {
+		fmt.Fprintf(&b, "parent %s\n", p)
 	}
 	sig := fmt.Sprintf("Octo Cat <octocat@users.noreply.invalid> %d +0000", at.Unix())
 	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s\n", sig, sig, message)
 	return objectSHA("commit", []byte(b.String()))
+}
+
+func parentsOf(sha string) []string {
+	if sha == "" {
+		return nil
+	}
+	return []string{sha}
+}
+
+// branch is the head commit of a branch of r.
+func (r *repo) branch(name string) (string, bool) {
+	if name == r.DefaultBranch {
+		return r.head, r.head != ""
+	}
+	sha, ok := r.branches[name]
+	return sha, ok
+}
+
+// commitBlobs stores the objects of a commit holding files and returns its SHA; s.mu is held.
+func (s *Server) commitBlobs(files map[string][]byte, parents []string, message string) string {
+	strs := make(map[string]string, len(files))
+	for p, c := range files {
+		strs[p] = string(c)
+	}
+	return s.commitFiles(strs, parents, message)
+}
+
+// moveBranch points branch name of r at commit sha, as a push does: pushed_at moves (to the fake clock's now, which
+// the caller advanced before committing); for the default branch so do its head, files and updated_at. s.mu is held.
+func (s *Server) moveBranch(r *repo, name, sha string) {
+	r.pushedAt = s.clock
+	if name != r.DefaultBranch {
+		r.branches[name] = sha
+		return
+	}
+	r.prevHead, r.head = r.head, sha
+	r.Files = map[string]string{}
+	for p, c := range s.files(sha) {
+		r.Files[p] = string(c)
+	}
+	r.updatedAt = s.clock
+}
+
+// files returns the files of a commit (slash paths → content); s.mu is held.
+func (s *Server) files(commitSHA string) map[string][]byte {
+	out := map[string][]byte{}
+	if commitSHA == "" {
+		return out
+	}
+	var walk func(prefix, tree string)
+	walk = func(prefix, tree string) {
+		for _, e := range s.trees[tree] {
+			if e.Type == "tree" {
+				walk(prefix+e.Path+"/", e.SHA)
+			} else {
+				out[prefix+e.Path] = s.blobs[e.SHA]
+			}
+		}
+	}
+	walk("", s.commits[commitSHA].tree)
+	return out
+}
+
+// lookup finds the tree entry at slash path p in commit; "" is the root directory. s.mu is held.
+func (s *Server) lookup(commitSHA, p string) (treeEntry, bool) {
+	e := treeEntry{Mode: "040000", Type: "tree", SHA: s.commits[commitSHA].tree}
+	if p == "" {
+		return e, true
+	}
+	for _, name := range strings.Split(p, "/") {
+		if e.Type != "tree" {
+			return treeEntry{}, false
+		}
+		found := false
+		for _, c := range s.trees[e.SHA] {
+			if c.Path == name {
+				e, found = c, true
+				break
+			}
+		}
+		if !found {
+			return treeEntry{}, false
+		}
+	}
+	return e, true
+}
+
+// ancestors is every commit reachable from sha, sha included; s.mu is held.
+func (s *Server) ancestors(sha string) map[string]bool {
+	seen := map[string]bool{}
+	stack := parentsOf(sha)
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		stack = append(stack, s.commits[c].parents...)
+	}
+	return seen
+}
+
+// mergeBase is the nearest commit reachable from both a and b (breadth first from a); "" when there is none.
+// s.mu is held.
+func (s *Server) mergeBase(a, b string) string {
+	inB := s.ancestors(b)
+	seen := map[string]bool{}
+	queue := parentsOf(a)
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if inB[c] {
+			return c
+		}
+		if !seen[c] {
+			seen[c] = true
+			queue = append(queue, s.commits[c].parents...)
+		}
+	}
+	return ""
+}
+
+// merge3 merges theirs into ours file by file relative to their merge base; ok is false on a conflict (both sides
+// changed a file differently).
+func merge3(base, ours, theirs map[string][]byte) (merged map[string][]byte, ok bool) {
+	merged = map[string][]byte{}
+	paths := map[string]bool{}
+	for _, m := range []map[string][]byte{base, ours, theirs} {
+		for p := range m {
+			paths[p] = true
+		}
+	}
+	same := func(m1, m2 map[string][]byte, p string) bool {
+		a, inA := m1[p]
+		b, inB := m2[p]
+		return inA == inB && bytes.Equal(a, b)
+	}
+	for p := range paths {
+		from := ours
+		switch {
+		case same(base, theirs, p), same(ours, theirs, p):
+		case same(base, ours, p):
+			from = theirs
+		default:
+			return nil, false
+		}
+		if c, in := from[p]; in {
+			merged[p] = c
+		}
+	}
+	return merged, true
+}
+
+// diffStat counts the files that differ between two file sets and the lines added and deleted.
+func diffStat(from, to map[string][]byte) (files, additions, deletions int) {
+	paths := map[string]bool{}
+	for p := range from {
+		paths[p] = true
+	}
+	for p := range to {
+		paths[p] = true
+	}
+	for p := range paths {
+		a, b := from[p], to[p]
+		_, inA := from[p]
+		_, inB := to[p]
+		if inA == inB && bytes.Equal(a, b) {
+			continue
+		}
+		files++
+		lines := map[string]int{}
+		for _, l := range strings.SplitAfter(string(a), "\n") {
+			if l != "" {
+				lines[l]++
+			}
+		}
+		for _, l := range strings.SplitAfter(string(b), "\n") {
+			if l == "" {
+				continue
+			}
+			if lines[l] > 0 {
+				lines[l]--
+			} else {
+				additions++
+			}
+		}
+		for _, n := range lines {
+			deletions += n
+		}
+	}
+	return files, additions, deletions
 }

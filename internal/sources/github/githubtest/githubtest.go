@@ -1,13 +1,17 @@
-// Package githubtest is a fake GitHub REST API on 127.0.0.1 for tests and benchmarks of the GitHub collector. It
-// speaks GitHub's wire format for the endpoints the collector uses — JSON shapes as in GitHub's published REST
-// description, Link pagination, ETags and 304s, rate-limit headers and points, secondary-limit answers — and signs
-// webhook deliveries the way GitHub does. It counts requests by kind so tests can assert what a sync cost.
+// Package githubtest is a fake GitHub REST API on 127.0.0.1 for tests and benchmarks of the GitHub collector and
+// the gitops delivery path. It speaks GitHub's wire format for the endpoints those use — JSON shapes as in GitHub's
+// published REST description, Link pagination, ETags and 304s, rate-limit headers and points, secondary-limit
+// answers — and signs webhook deliveries the way GitHub does. Repositories are real git object graphs: branches,
+// refs, contents written through the API and merged pull requests are commits, trees and blobs that the read
+// endpoints serve. Besides the static Token it accepts installation tokens of GitHub Apps (app.go), minted for an
+// RS256 JWT as GitHub mints them. It counts requests by kind so tests can assert what a sync or an action cost.
 package githubtest
 
 import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -33,6 +37,10 @@ const (
 	KindTree      = "tree"       // GET /repos/{owner}/{repo}/git/trees/{sha}
 	KindBlob      = "blob"       // GET /repos/{owner}/{repo}/git/blobs/{sha}
 	KindRateLimit = "rate_limit" // GET /rate_limit
+	KindRef       = "ref"        // GET /repos/{owner}/{repo}/git/ref/{ref}, POST /repos/{owner}/{repo}/git/refs
+	KindContents  = "contents"   // GET, PUT /repos/{owner}/{repo}/contents/{path}
+	KindPulls     = "pulls"      // GET, POST /repos/{owner}/{repo}/pulls, GET /repos/{owner}/{repo}/pulls/{number}
+	KindApp       = "app"        // /app/... (GitHub App endpoints, authenticated with a JWT)
 	KindOther     = "other"
 )
 
@@ -40,11 +48,13 @@ const (
 type Counts struct {
 	Requests    int            // all requests
 	ByKind      map[string]int // requests by kind, whatever the answer
+	Writes      map[string]int // POST, PUT, PATCH and DELETE requests by kind, whatever the answer
 	NotModified map[string]int // 304 answers by kind
 	Points      int            // rate-limit points spent (304s and /rate_limit are free, as on GitHub)
 	Secondary   int            // secondary-rate-limit answers given
 	Primary     int            // answers refused because the primary rate limit was exhausted
 	Rejected    int            // 401 answers
+	Tokens      int            // installation tokens minted for GitHub Apps
 	MaxInFlight int            // most requests in progress at once
 }
 
@@ -71,13 +81,16 @@ type repo struct {
 	createdAt time.Time
 	pushedAt  time.Time
 	updatedAt time.Time
-	head      string // commit SHA; "" for an empty repository
+	head      string // commit SHA of the default branch; "" for an empty repository
 	prevHead  string
+	branches  map[string]string // other branches → commit SHA
+	pulls     []*pull           // pull request n is pulls[n-1]
 }
 
 type commit struct {
-	tree, parent, message string
-	at                    time.Time
+	tree, message string
+	parents       []string
+	at            time.Time
 }
 
 type throttle struct {
@@ -114,6 +127,11 @@ type Server struct {
 	throttles []throttle
 	counts    Counts
 	inFlight  int
+
+	apps     map[int64]*rsa.PublicKey // GitHub Apps by id
+	installs map[int64]*installation  // by installation id
+	tokens   map[string]*installToken // installation tokens minted
+	tokenTTL time.Duration
 }
 
 // New starts a fake GitHub on 127.0.0.1, closed when the test ends.
@@ -125,6 +143,8 @@ func New(t testing.TB) *Server {
 		broken: map[string]int{},
 		blobs:  map[string][]byte{}, trees: map[string][]treeEntry{}, commits: map[string]commit{},
 		limit: 5000, remaining: 5000, reset: time.Now().Add(time.Hour).Truncate(time.Second),
+		apps: map[int64]*rsa.PublicKey{}, installs: map[int64]*installation{}, tokens: map[string]*installToken{},
+		tokenTTL: time.Hour,
 	}
 	s.ResetCounts()
 	mux := http.NewServeMux()
@@ -135,6 +155,14 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/git/trees/{sha}", s.getTree)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/git/blobs/{sha}", s.getBlob)
 	mux.HandleFunc("GET /rate_limit", s.rateLimit)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/git/ref/{ref...}", s.getRef)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/git/refs", s.createRef)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", s.getContents)
+	mux.HandleFunc("PUT /repos/{owner}/{repo}/contents/{path...}", s.putContents)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", s.listPulls)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls", s.createPull)
+	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.createInstallationToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.srv = httptest.NewServer(s.middleware(mux))
 	s.URL = s.srv.URL
@@ -173,16 +201,16 @@ func (s *Server) AddRepo(org string, r Repo) int64 {
 	}
 	s.nextID++
 	now := s.tick()
-	rp := &repo{Repo: r, id: s.nextID, org: org, createdAt: now, pushedAt: now, updatedAt: now}
+	rp := &repo{Repo: r, id: s.nextID, org: org, createdAt: now, pushedAt: now, updatedAt: now, branches: map[string]string{}}
 	if len(r.Files) > 0 {
-		rp.head = s.commitFiles(r.Files, "", "Initial commit")
+		rp.head = s.commitFiles(r.Files, nil, "Initial commit")
 	}
 	s.repos[rp.id] = rp
 	return rp.id
 }
 
 // commitFiles stores the objects of a commit holding files and returns its SHA; s.mu is held.
-func (s *Server) commitFiles(files map[string]string, parent, message string) string {
+func (s *Server) commitFiles(files map[string]string, parents []string, message string) string {
 	bs := map[string][]byte{}
 	for p, c := range files {
 		bs[p] = []byte(c)
@@ -193,8 +221,8 @@ func (s *Server) commitFiles(files map[string]string, parent, message string) st
 		s.trees[k] = v
 	}
 	at := s.clock
-	sha := commitSHA(root, parent, message, at)
-	s.commits[sha] = commit{tree: root, parent: parent, message: message, at: at}
+	sha := commitSHA(root, parents, message, at)
+	s.commits[sha] = commit{tree: root, parents: parents, message: message, at: at}
 	return sha
 }
 
@@ -214,7 +242,7 @@ func (s *Server) Push(org, name string, files map[string]string) {
 	r := s.find(org, name)
 	now := s.tick()
 	r.prevHead = r.head
-	r.head = s.commitFiles(files, r.head, "Update "+now.Format(time.RFC3339))
+	r.head = s.commitFiles(files, parentsOf(r.head), "Update "+now.Format(time.RFC3339))
 	r.Files = files
 	r.pushedAt, r.updatedAt = now, now
 }
@@ -257,7 +285,7 @@ func (s *Server) Break(org, name string, status int) {
 	s.mu.Unlock()
 }
 
-// RevokeToken makes every later request fail with 401 Bad credentials.
+// RevokeToken makes every later request with Token fail with 401 Bad credentials.
 func (s *Server) RevokeToken() {
 	s.mu.Lock()
 	s.revoked = true
@@ -292,9 +320,12 @@ func (s *Server) Counts() Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.counts
-	c.ByKind, c.NotModified = map[string]int{}, map[string]int{}
+	c.ByKind, c.Writes, c.NotModified = map[string]int{}, map[string]int{}, map[string]int{}
 	for k, v := range s.counts.ByKind {
 		c.ByKind[k] = v
+	}
+	for k, v := range s.counts.Writes {
+		c.Writes[k] = v
 	}
 	for k, v := range s.counts.NotModified {
 		c.NotModified[k] = v
@@ -305,7 +336,7 @@ func (s *Server) Counts() Counts {
 // ResetCounts zeroes the request counters.
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
-	s.counts = Counts{ByKind: map[string]int{}, NotModified: map[string]int{}}
+	s.counts = Counts{ByKind: map[string]int{}, Writes: map[string]int{}, NotModified: map[string]int{}}
 	s.mu.Unlock()
 }
 
@@ -322,6 +353,14 @@ func kindOf(p string) string {
 		return KindTree
 	case len(parts) == 6 && parts[0] == "repos" && parts[4] == "blobs":
 		return KindBlob
+	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "git" && (parts[4] == "ref" || parts[4] == "refs"):
+		return KindRef
+	case len(parts) >= 4 && parts[0] == "repos" && parts[3] == "contents":
+		return KindContents
+	case len(parts) >= 4 && parts[0] == "repos" && parts[3] == "pulls":
+		return KindPulls
+	case parts[0] == "app":
+		return KindApp
 	case p == "/rate_limit":
 		return KindRateLimit
 	}
@@ -347,6 +386,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		s.mu.Lock()
 		s.counts.Requests++
 		s.counts.ByKind[kind]++
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			s.counts.Writes[kind]++
+		}
 		s.inFlight++
 		if s.inFlight > s.counts.MaxInFlight {
 			s.counts.MaxInFlight = s.inFlight
@@ -365,20 +407,32 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 		h.Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 
+		if kind == KindApp {
+			// App endpoints authenticate the App itself with a JWT (checked by their handlers) and spend none of the
+			// installation's points.
+			next.ServeHTTP(w, req)
+			return
+		}
+
 		s.mu.Lock()
 		auth := req.Header.Get("Authorization")
 		tok := ""
 		if f := strings.Fields(auth); len(f) == 2 && (strings.EqualFold(f[0], "bearer") || strings.EqualFold(f[0], "token")) {
 			tok = f[1]
 		}
-		if s.revoked || tok != s.Token {
+		now := time.Now()
+		scope := "" // the organisation an installation token is limited to
+		ok := !s.revoked && tok == s.Token
+		if it := s.tokens[tok]; !ok && it != nil && now.Before(it.expires) {
+			ok, scope = true, it.org
+		}
+		if !ok {
 			s.counts.Rejected++
 			s.mu.Unlock()
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": docsBase,
 				"status": "401"})
 			return
 		}
-		now := time.Now()
 		if !now.Before(s.reset) {
 			s.remaining, s.reset = s.limit, now.Add(time.Hour).Truncate(time.Second)
 		}
@@ -397,6 +451,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"})
 				return
 			}
+		}
+		if scope != "" && !s.visibleTo(req.URL.Path, scope) {
+			// An installation sees only its account's repositories; GitHub answers 404 for the others.
+			s.remaining--
+			s.counts.Points++
+			s.setRateHeaders(h)
+			s.mu.Unlock()
+			notFound(w)
+			return
 		}
 		if parts := strings.Split(req.URL.Path, "/"); len(parts) > 4 && parts[1] == "repos" {
 			if st := s.broken[strings.ToLower(parts[2]+"/"+parts[3])]; st != 0 {
@@ -424,7 +487,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 
 		s.mu.Lock()
 		notModified := false
-		if rec.status == http.StatusOK {
+		if rec.status == http.StatusOK && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 			etag := rec.header.Get("ETag")
 			if etag == "" {
 				sum := sha256.Sum256(append([]byte(req.Header.Get("Accept")+"\n"), rec.body.Bytes()...))
@@ -538,13 +601,7 @@ func (s *Server) repoJSON(r *repo) map[string]any {
 func (s *Server) listRepos(w http.ResponseWriter, req *http.Request) {
 	org := req.PathValue("org")
 	q := req.URL.Query()
-	perPage, _ := strconv.Atoi(q.Get("per_page"))
-	if perPage <= 0 {
-		perPage = 30
-	}
-	perPage = min(perPage, 100)
-	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 1)
+	perPage, page := pageOf(q)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.orgs[strings.ToLower(org)]; !ok {
@@ -573,6 +630,22 @@ func (s *Server) listRepos(w http.ResponseWriter, req *http.Request) {
 	for i := (page - 1) * perPage; i < len(rs) && i < page*perPage; i++ {
 		out = append(out, s.repoJSON(rs[i]))
 	}
+	setLinks(w, fmt.Sprintf("%s/organizations/%d/repos", s.URL, s.orgs[strings.ToLower(org)]), q, perPage, page, last)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// pageOf reads per_page and page as GitHub does: 30 per page unless asked, at most 100.
+func pageOf(q url.Values) (perPage, page int) {
+	perPage, _ = strconv.Atoi(q.Get("per_page"))
+	if perPage <= 0 {
+		perPage = 30
+	}
+	page, _ = strconv.Atoi(q.Get("page"))
+	return min(perPage, 100), max(page, 1)
+}
+
+// setLinks writes the Link header of page (out of last) of the list at base, whose query is q.
+func setLinks(w http.ResponseWriter, base string, q url.Values, perPage, page, last int) {
 	link := func(p int, rel string) string {
 		v := url.Values{}
 		for k, vs := range q {
@@ -580,7 +653,7 @@ func (s *Server) listRepos(w http.ResponseWriter, req *http.Request) {
 		}
 		v.Set("page", strconv.Itoa(p))
 		v.Set("per_page", strconv.Itoa(perPage))
-		return fmt.Sprintf(`<%s/organizations/%d/repos?%s>; rel="%s"`, s.URL, s.orgs[strings.ToLower(org)], v.Encode(), rel)
+		return fmt.Sprintf(`<%s?%s>; rel="%s"`, base, v.Encode(), rel)
 	}
 	var links []string
 	if page > 1 {
@@ -595,7 +668,6 @@ func (s *Server) listRepos(w http.ResponseWriter, req *http.Request) {
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // repoOf finds the repository of a /repos/{owner}/{repo}/... path; s.mu is held.
@@ -631,11 +703,15 @@ func (s *Server) getRepoByID(w http.ResponseWriter, req *http.Request) {
 	writeJSON(w, http.StatusOK, s.repoJSON(r))
 }
 
-// resolve turns a branch name or commit SHA into a commit SHA of r; s.mu is held.
+// resolve turns a branch name (or heads/NAME, refs/heads/NAME, HEAD) or a commit SHA into a commit SHA of r;
+// s.mu is held.
 func (s *Server) resolve(r *repo, ref string) (string, bool) {
-	ref = strings.TrimPrefix(ref, "heads/")
-	if ref == r.DefaultBranch || ref == "HEAD" {
-		return r.head, r.head != ""
+	ref = strings.TrimPrefix(strings.TrimPrefix(ref, "refs/"), "heads/")
+	if ref == "HEAD" {
+		ref = r.DefaultBranch
+	}
+	if sha, ok := r.branch(ref); ok {
+		return sha, true
 	}
 	if _, ok := s.commits[ref]; ok {
 		return ref, true
@@ -673,8 +749,9 @@ func (s *Server) getCommit(w http.ResponseWriter, req *http.Request) {
 	api := s.URL + "/repos/" + r.org + "/" + r.Name
 	person := map[string]any{"name": "Octo Cat", "email": "octocat@users.noreply.invalid", "date": ts(c.at)}
 	parents := []map[string]any{}
-	if c.parent != "" {
-		parents = append(parents, map[string]any{"sha": c.parent, "url": api + "/commits/" + c.parent})
+	for _, p := range c.parents {
+		parents = append(parents, map[string]any{"sha": p, "url": api + "/commits/" + p,
+			"html_url": s.URL + "/" + r.org + "/" + r.Name + "/commit/" + p})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"sha": sha, "node_id": base64.StdEncoding.EncodeToString([]byte("Commit" + sha[:8])), "url": api + "/commits/" + sha,
@@ -743,7 +820,13 @@ func (s *Server) getBlob(w http.ResponseWriter, req *http.Request) {
 		w.Write(content)
 		return
 	}
-	// GitHub wraps base64 content at 60 characters.
+	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "node_id": base64.StdEncoding.EncodeToString([]byte("Blob" + sha[:8])),
+		"size": len(content), "url": s.URL + "/repos/" + r.org + "/" + r.Name + "/git/blobs/" + sha,
+		"content": base64Lines(content), "encoding": "base64"})
+}
+
+// base64Lines encodes content as GitHub does in blobs and contents: base64 wrapped at 60 characters.
+func base64Lines(content []byte) string {
 	enc := base64.StdEncoding.EncodeToString(content)
 	var b strings.Builder
 	for len(enc) > 60 {
@@ -751,9 +834,7 @@ func (s *Server) getBlob(w http.ResponseWriter, req *http.Request) {
 		enc = enc[60:]
 	}
 	b.WriteString(enc + "\n")
-	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "node_id": base64.StdEncoding.EncodeToString([]byte("Blob" + sha[:8])),
-		"size": len(content), "url": s.URL + "/repos/" + r.org + "/" + r.Name + "/git/blobs/" + sha,
-		"content": b.String(), "encoding": "base64"})
+	return b.String()
 }
 
 func (s *Server) rateLimit(w http.ResponseWriter, req *http.Request) {

@@ -1,0 +1,178 @@
+package github_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sphera/atrium/internal/sources"
+	"github.com/sphera/atrium/internal/sources/github"
+	"github.com/sphera/atrium/internal/sources/github/githubtest"
+	"github.com/sphera/atrium/internal/store"
+)
+
+const appID = 77
+
+// syncLog is a concurrency-safe log sink.
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// appHub builds a hub authenticating as installation inst of App appID with the PEM key pemKey, logging at debug
+// level into the returned sink.
+func appHub(t *testing.T, gh *githubtest.Server, inst int64, pemKey []byte) (*github.Hub, *store.DB, *syncLog) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	logs := &syncLog{}
+	hub, err := github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{org}, Concurrency: 4, Reserve: 5,
+		App: &github.AppAuth{AppID: appID, InstallationID: inst, PrivateKey: pemKey}}, nil,
+		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hub, db, logs
+}
+
+func TestSyncAsGitHubAppInstallation(t *testing.T) {
+	ctx := context.Background()
+	gh := githubtest.New(t)
+	seedOrg(gh, 3)
+	key, pemKey := githubtest.NewAppKey(t)
+	gh.AddApp(appID, &key.PublicKey)
+	inst := gh.Install(appID, org)
+	// ghinstallation renews a token a minute before its expires_at (whole seconds): a 62-second token is due one
+	// to two seconds after it was minted.
+	gh.SetInstallationTokenTTL(62 * time.Second)
+	hub, db, _ := appHub(t, gh, inst, pemKey)
+
+	gh.ResetCounts()
+	start := time.Now()
+	if err := hub.Collector(org).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := gh.Counts()
+	page, _ := db.ListServices(ctx, store.ServiceQuery{Limit: 100})
+	if c.Tokens != 1 || c.Rejected != 0 || len(page.Items) != 9 {
+		t.Fatalf("first sync: %d services, counts %+v", len(page.Items), c)
+	}
+	if st := hub.Collector(org).Status(); st.State != sources.StatePartial && st.State != sources.StateOK || st.RateLimit == nil {
+		t.Errorf("status: %+v", st)
+	}
+
+	// Before its renewal point (at least a second after start): no new token.
+	gh.ResetCounts()
+	if time.Since(start) < 900*time.Millisecond {
+		if err := hub.Collector(org).Sync(ctx); err != nil || gh.Counts().Tokens != 0 {
+			t.Fatalf("second sync: %v, counts %+v", err, gh.Counts())
+		}
+	} else {
+		t.Log("first sync too slow to check that a live token is reused")
+	}
+	// Past its renewal point the library mints a new token, before GitHub would refuse the old one.
+	time.Sleep(time.Until(start.Add(2200 * time.Millisecond)))
+	gh.ResetCounts()
+	gh.Push(org, "svc-000", map[string]string{"atrium.yaml": atrium("svc-000", "search")})
+	if err := hub.Collector(org).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := gh.Counts(); c.Tokens != 1 || c.Rejected != 0 || c.ByKind[githubtest.KindBlob] != 1 {
+		t.Errorf("sync after the token's renewal point: %+v", c)
+	}
+	if s, _ := db.GetService(ctx, "svc-000"); s.Owner != "search" {
+		t.Errorf("pushed owner: %+v", s)
+	}
+}
+
+func TestGitHubAppCredentialErrorsAreClear(t *testing.T) {
+	gh := githubtest.New(t)
+	seedOrg(gh, 1)
+	key, pemKey := githubtest.NewAppKey(t)
+	gh.AddApp(appID, &key.PublicKey)
+	inst := gh.Install(appID, org)
+	_, otherPEM := githubtest.NewAppKey(t)
+
+	for _, c := range []struct {
+		name  string
+		inst  int64
+		key   []byte
+		wants []string
+	}{
+		{"a key that is not the App's", inst, otherPEM,
+			[]string{"401", "A JSON web token could not be decoded", "private key", "App 77"}},
+		{"an installation the App does not have", inst + 1000, pemKey,
+			[]string{"404", "has no installation", "ATRIUM_GITHUB_APP_INSTALLATION_ID"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hub, db, logs := appHub(t, gh, c.inst, c.key)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { hub.Run(ctx); close(done) }()
+			col := hub.Collector(org)
+			waitFor(t, "the failed sync", func() bool { return col.Status().State == sources.StateError })
+			time.Sleep(50 * time.Millisecond) // let the run loop log the failure
+			cancel()
+			<-done
+
+			st := col.Status()
+			t.Logf("status: %s", st.Message)
+			for _, w := range c.wants {
+				if !strings.Contains(st.Message, w) {
+					t.Errorf("status message lacks %q: %s", w, st.Message)
+				}
+			}
+			if !strings.Contains(logs.String(), "github sync failed") {
+				t.Errorf("failure not logged:\n%s", logs)
+			}
+			// Neither the key, nor a JWT, nor a token shows.
+			for _, where := range []string{st.Message, logs.String()} {
+				for _, line := range strings.Split(string(c.key), "\n") {
+					if len(line) > 20 && strings.Contains(where, line) {
+						t.Errorf("key material shown: %s", where)
+					}
+				}
+				if strings.Contains(where, "ghs_") || strings.Contains(where, "eyJ") || strings.Contains(where, gh.Token) {
+					t.Errorf("a token or JWT shown: %s", where)
+				}
+			}
+			srcs, _ := db.Sources(context.Background())
+			if len(srcs) != 1 || srcs[0].Status != sources.StateError || srcs[0].Message != st.Message {
+				t.Errorf("stored source: %+v", srcs)
+			}
+		})
+	}
+
+	// A file that is no RSA key at all is refused when the collector is built, saying so without echoing it.
+	garbage := []byte("-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbCwganVzdCBzb21lIHNlY3JldC1sb29raW5nIGJ5dGVz\n-----END RSA PRIVATE KEY-----\n")
+	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{org},
+		App: &github.AppAuth{AppID: appID, InstallationID: inst, PrivateKey: garbage}}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "not a PEM-encoded RSA private key") || strings.Contains(err.Error(), "bm90IGEga2V5") {
+		t.Errorf("malformed key: %v", err)
+	}
+}
