@@ -5,6 +5,7 @@ import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
+import { CLUSTERS_HASH } from '../lib/router';
 import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState } from '../lib/sources';
 import { EmptyState, ErrorState } from './Notice';
 import { VirtualRows } from './VirtualRows';
@@ -42,7 +43,7 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
       <h1>Sources</h1>
       <p className="page-lead">
         Where the catalog comes from. A sync reads only what changed since the last one (conditional requests cost no GitHub rate limit); one failing
-        repository never stops the rest.
+        repository never stops the rest. Kubernetes clusters, which say where services run, have their own page: <a href={CLUSTERS_HASH}>Clusters</a>.
       </p>
       {sources.error && sources.data && (
         <p className="inline-warning" role="status">
