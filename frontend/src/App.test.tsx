@@ -32,6 +32,32 @@ describe('App', () => {
   });
 });
 
+describe('App in the desktop window and in a browser', () => {
+  it.each([
+    ['a browser tab (no window.go)', false],
+    ['the desktop window (window.go bound)', true],
+  ])('renders the catalog and reports usage the same way in %s', async (_, desktop) => {
+    window.location.hash = '#/';
+    if (desktop) {
+      window.go = { app: { OS: { SaveFile: async () => '' } } };
+      window.runtime = { BrowserOpenURL: () => undefined };
+    }
+    try {
+      const api = fakeApi();
+      render(<App />);
+      expect(await screen.findByText('500 services')).toBeTruthy();
+      const usage = () => api.requests.filter((r) => r.url.pathname === '/api/v1/usage/events').map((r) => r.body);
+      // ui.ready goes once per page load (the first test above checks it); events keep the API's schema either way.
+      await waitFor(() => expect(usage()).toContainEqual({ kind: 'page.view', page: 'catalog' }));
+      window.location.hash = '#/settings';
+      expect(await screen.findByRole('heading', { name: 'Settings' })).toBeTruthy();
+    } finally {
+      delete window.go;
+      delete window.runtime;
+    }
+  });
+});
+
 describe('App navigation by permission', () => {
   const navLinks = () =>
     Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
