@@ -7,7 +7,7 @@ import { cellView, groupColumns } from '../lib/matrix';
 import { navigate, serviceHash } from '../lib/router';
 
 export const SERVICE_COL_WIDTH = 220;
-export const CELL_WIDTH = 128;
+export const CELL_WIDTH = 136;
 export const MATRIX_ROW_HEIGHT = 40;
 /** Environment, region and cluster rows of the column header. */
 const HEAD_ROWS = 3;
