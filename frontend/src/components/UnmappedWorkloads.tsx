@@ -141,43 +141,47 @@ export function UnmappedWorkloads({ clusters, mayClaim, whyNotClaim, version, on
           </button>
         </div>
       )}
-      <VirtualRows<UnmappedWorkload>
-        label="Unmapped workloads"
-        className="unmapped-table"
-        columns={COLUMNS}
-        items={pages.items}
-        rowHeight={40}
-        rowKey={(w) => `${w.cluster}/${w.namespace}/${w.kind}/${w.name}`}
-        onEndReached={pages.more}
-        busy={pages.loading}
-        body={body}
-        renderRow={(w, i, style) => (
-          <div key={`${w.cluster}/${w.namespace}/${w.kind}/${w.name}`} className="tr row row-static" role="row" aria-rowindex={i + 2} data-workload={w.name} style={style}>
-            <div className="td col-cluster mono" role="cell">
-              {w.cluster}
+      {pages.total === 0 ? (
+        body
+      ) : (
+        <VirtualRows<UnmappedWorkload>
+          label="Unmapped workloads"
+          className="unmapped-table"
+          columns={COLUMNS}
+          items={pages.items}
+          rowHeight={40}
+          rowKey={(w) => `${w.cluster}/${w.namespace}/${w.kind}/${w.name}`}
+          onEndReached={pages.more}
+          busy={pages.loading}
+          body={body}
+          renderRow={(w, i, style) => (
+            <div key={`${w.cluster}/${w.namespace}/${w.kind}/${w.name}`} className="tr row row-static" role="row" aria-rowindex={i + 2} data-workload={w.name} style={style}>
+              <div className="td col-cluster mono" role="cell">
+                {w.cluster}
+              </div>
+              <div className="td col-namespace mono" role="cell">
+                {w.namespace}
+              </div>
+              <div className="td col-workload" role="cell" title={w.image}>
+                <span className="muted">{w.kind}</span> <span className="mono">{w.name}</span>
+              </div>
+              <div className="td col-version mono" role="cell">
+                {w.version}
+              </div>
+              <div className="td col-reason" role="cell" title={w.reason}>
+                {w.reason}
+              </div>
+              <div className="td col-claim" role="cell">
+                {mayClaim && (
+                  <button type="button" className="button" onClick={() => setClaiming(w)}>
+                    Claim…
+                  </button>
+                )}
+              </div>
             </div>
-            <div className="td col-namespace mono" role="cell">
-              {w.namespace}
-            </div>
-            <div className="td col-workload" role="cell" title={w.image}>
-              <span className="muted">{w.kind}</span> <span className="mono">{w.name}</span>
-            </div>
-            <div className="td col-version mono" role="cell">
-              {w.version}
-            </div>
-            <div className="td col-reason" role="cell" title={w.reason}>
-              {w.reason}
-            </div>
-            <div className="td col-claim" role="cell">
-              {mayClaim && (
-                <button type="button" className="button" onClick={() => setClaiming(w)}>
-                  Claim…
-                </button>
-              )}
-            </div>
-          </div>
-        )}
-      />
+          )}
+        />
+      )}
     </section>
   );
 }

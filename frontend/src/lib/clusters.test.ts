@@ -34,7 +34,7 @@ describe('clusterDataText', () => {
       { state: 'unreachable', last_ok_at: '2026-11-26T11:48:00Z', checked_at: '2026-11-26T11:59:30Z' },
       'Unreachable since 12 min ago — showing data from ',
     ],
-    ['refused before ever reading', { state: 'unauthorized' }, 'Credentials refused — no data from this cluster yet'],
+    ['refused before ever reading', { state: 'unauthorized' }, 'No data from this cluster yet'],
     ['connecting the first time', { state: 'connecting' }, 'Connecting — listing workloads for the first time'],
     ['no state (demo data)', {}, 'No live state known'],
   ] as const)('%s', (_, c, want) => {

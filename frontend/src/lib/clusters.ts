@@ -65,14 +65,14 @@ interface ClusterTimes {
 
 /**
  * How current a cluster's data is, as one sentence: "Up to date (checked 20 s ago)", "Unreachable since 12 min
- * ago — showing data from 11:04", "Credentials refused — no data from this cluster yet".
+ * ago — showing data from 11:04", "No data from this cluster yet".
  */
 export function clusterDataText(c: ClusterTimes, now: Date): string {
   const view = clusterState(c.state);
   if (c.state === 'ok') return c.checked_at ? `Up to date (checked ${relativeTime(c.checked_at, now)})` : 'Up to date';
   if (c.state === undefined || c.state === '') return 'No live state known';
   if (!c.last_ok_at) {
-    return c.state === 'connecting' ? 'Connecting — listing workloads for the first time' : `${view.label} — no data from this cluster yet`;
+    return c.state === 'connecting' ? 'Connecting — listing workloads for the first time' : 'No data from this cluster yet';
   }
   return `${view.label} since ${relativeTime(c.last_ok_at, now)} — showing data from ${shortTime(c.last_ok_at, now)}`;
 }
