@@ -102,6 +102,11 @@ export interface Portal {
 export interface PortalOptions {
   /** The portal's YAML configuration (OIDC, action environments), written to a file passed as --config. */
   config?: string;
+  /**
+   * Kubernetes clusters to register (--kube-clusters): the YAML, and files it names (kubeconfigs) written next to
+   * it. `$DIR` in either is replaced by the directory they are written to.
+   */
+  kube?: { clusters: string; files?: Record<string, string> };
 }
 
 /** Environments that preview actions (render the Terraform, create nothing), as a team portal might be set up. */
@@ -128,6 +133,14 @@ export async function startPortal(opts: PortalOptions = {}): Promise<Portal> {
     const file = join(dataDir, 'atrium.yaml');
     writeFileSync(file, opts.config);
     args.push('--config', file);
+  }
+  if (opts.kube) {
+    const dir = join(dataDir, 'kube');
+    mkdirSync(dir);
+    for (const [name, content] of Object.entries(opts.kube.files ?? {})) writeFileSync(join(dir, name), content.replaceAll('$DIR', dir));
+    const file = join(dir, 'clusters.yaml');
+    writeFileSync(file, opts.kube.clusters.replaceAll('$DIR', dir));
+    args.push('--kube-clusters', file);
   }
   const proc: ChildProcess = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -32,6 +32,32 @@ describe('App', () => {
   });
 });
 
+describe('App in the desktop window and in a browser', () => {
+  it.each([
+    ['a browser tab (no window.go)', false],
+    ['the desktop window (window.go bound)', true],
+  ])('renders the catalog and reports usage the same way in %s', async (_, desktop) => {
+    window.location.hash = '#/';
+    if (desktop) {
+      window.go = { app: { OS: { SaveFile: async () => '' } } };
+      window.runtime = { BrowserOpenURL: () => undefined };
+    }
+    try {
+      const api = fakeApi();
+      render(<App />);
+      expect(await screen.findByText('500 services')).toBeTruthy();
+      const usage = () => api.requests.filter((r) => r.url.pathname === '/api/v1/usage/events').map((r) => r.body);
+      // ui.ready goes once per page load (the first test above checks it); events keep the API's schema either way.
+      await waitFor(() => expect(usage()).toContainEqual({ kind: 'page.view', page: 'catalog' }));
+      window.location.hash = '#/settings';
+      expect(await screen.findByRole('heading', { name: 'Settings' })).toBeTruthy();
+    } finally {
+      delete window.go;
+      delete window.runtime;
+    }
+  });
+});
+
 describe('App navigation by permission', () => {
   const navLinks = () =>
     Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
@@ -47,7 +73,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByTestId('approvals-count')).toBeTruthy();
     expect(screen.getByTestId('approvals-count').textContent).toBe('2');
-    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Packages', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
     expect(screen.getByTestId('identity').textContent).toBe('rootadmin');
   });
 
@@ -57,7 +83,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByText('You may not see the audit log')).toBeTruthy();
     expect(screen.getByText('The audit log is for platform approvers and admins (it needs audit:read).')).toBeTruthy();
-    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Packages', 'Flags', 'Self-service', 'Settings']);
     expect(screen.getByTestId('identity').textContent).toBe('anadeveloper of payments');
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/audit' || r.url.pathname === '/api/v1/approvals')).toBe(false);
   });
@@ -86,7 +112,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     const notice = await screen.findByTestId('feature-off');
     expect(notice.textContent).toContain("The Flags page is turned off by the portal's feature flag atrium-ui-flags-page in production");
     expect(notice.textContent).toContain('variant "off"');
-    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Packages', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
     expect(api.requests.some((r) => r.url.pathname.startsWith('/api/v1/flags'))).toBe(false);
     // The way to turn it back on is not offered through the page that is off.
     expect(notice.querySelector('a[href^="#/flags/"]')).toBeNull();
@@ -99,7 +125,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     const notice = await screen.findByTestId('feature-off');
     expect(notice.textContent).toContain('atrium-ui-self-service');
     expect(screen.getByRole('link', { name: 'open atrium-ui-self-service' }).getAttribute('href')).toBe('#/flags/production/atrium-ui-self-service');
-    expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Packages', 'Flags', 'Audit', 'Tokens', 'Settings']);
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/approvals')).toBe(false);
     window.location.hash = '#/self-service/new';
     await waitFor(() => expect(screen.getByTestId('feature-off').textContent).toContain('The Self-service page is turned off'));
@@ -121,12 +147,41 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     expect(navLinks()).toEqual(['Catalog', 'Packages', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
   });
 
-  it('keeps a slot for the matrix page, shown when the portal turns it on', async () => {
-    window.location.hash = '#/matrix';
+  it('shows the matrix page and its nav item when the portal turns it on', async () => {
+    window.location.hash = '#/matrix?team=payments';
     fakeApi();
     render(<App />);
-    expect((await screen.findByTestId('matrix-slot')).textContent).toContain('not in this version of Atrium yet');
+    expect(await screen.findByRole('grid', { name: 'Services by cluster' })).toBeTruthy();
+    expect(navLinks()).toContain('Matrix');
+    expect(document.title).toBe('What runs where — Atrium');
+    // The nav item keeps the filters when coming back from a service page.
+    window.location.hash = '#/settings';
+    await screen.findByRole('heading', { name: 'Settings' });
+    expect(screen.getByRole('link', { name: 'Matrix' }).getAttribute('href')).toBe('#/matrix?team=payments');
+  });
+
+  it('hides the matrix when atrium-ui-matrix-page is off, and a direct link names the flag', async () => {
+    window.location.hash = '#/matrix';
+    const api = fakeApi({ features: featuresWithOff('atrium-ui-matrix-page') });
+    render(<App />);
+    expect((await screen.findByTestId('feature-off')).textContent).toContain('atrium-ui-matrix-page');
     expect(navLinks()).not.toContain('Matrix');
+    expect(api.requests.some((r) => r.url.pathname === '/api/v1/kube/matrix')).toBe(false);
+  });
+
+  it('reaches the clusters page from the sources page, whatever the matrix flag says', async () => {
+    window.location.hash = '#/sources';
+    fakeApi({
+      features: featuresWithOff('atrium-ui-matrix-page'),
+      override: (r) =>
+        r.url.pathname === '/api/v1/sources' ? json({ items: [] }) : r.url.pathname === '/api/v1/kube/clusters' ? json({ items: [] }) : undefined,
+    });
+    render(<App />);
+    const link = await screen.findByRole('link', { name: 'Clusters' });
+    expect(link.getAttribute('href')).toBe('#/clusters');
+    window.location.hash = '#/clusters';
+    expect(await screen.findByText('No live clusters in local mode')).toBeTruthy();
+    expect(document.title).toBe('Clusters — Atrium');
   });
 
   it('links the sync indicator to the sources', async () => {

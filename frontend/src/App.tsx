@@ -5,11 +5,13 @@ import { ActionPage } from './components/ActionPage';
 import { ApprovalInbox } from './components/ApprovalInbox';
 import { AuditLogTable } from './components/AuditLogTable';
 import { CatalogTable } from './components/CatalogTable';
+import { ClustersPage } from './components/ClustersPage';
 import { FeatureOffNotice } from './components/FeatureOffNotice';
 import { FlagEditor } from './components/FlagEditor';
 import { FlagPage } from './components/FlagPage';
 import { FlagsPage } from './components/FlagsPage';
 import { IdentityChip } from './components/IdentityChip';
+import { MatrixPage } from './components/MatrixPage';
 import { MyRequests } from './components/MyRequests';
 import { PackagePage } from './components/PackagePage';
 import { PackagesPage } from './components/PackagesPage';
@@ -30,9 +32,11 @@ import {
   auditHash,
   lastCatalogHash,
   lastFlagsHash,
+  lastMatrixHash,
   lastPackagesHash,
   rememberCatalog,
   rememberFlags,
+  rememberMatrix,
   rememberPackages,
   requestsHash,
   routeHash,
@@ -80,7 +84,9 @@ function pageTitle(r: Route): string {
     case 'sources':
       return 'Sources — Atrium';
     case 'matrix':
-      return 'Matrix — Atrium';
+      return 'What runs where — Atrium';
+    case 'clusters':
+      return 'Clusters — Atrium';
     case 'not_found':
       return 'Not found — Atrium';
   }
@@ -130,6 +136,7 @@ export function App() {
     if (route.name === 'catalog') rememberCatalog(routeHash(route));
     if (route.name === 'flags') rememberFlags(routeHash(route));
     if (route.name === 'packages') rememberPackages(routeHash(route));
+    if (route.name === 'matrix') rememberMatrix(routeHash(route));
     document.title = pageTitle(route);
   }, [route]);
 
@@ -194,18 +201,10 @@ export function App() {
         content = <SourcesPage portalKey={portalKey} />;
         break;
       case 'matrix':
-        // The slot of a page not built yet: its flag may be on before this version of the desktop has the page.
-        content = (
-          <div className="page">
-            <div className="notice notice-empty" role="status" data-testid="matrix-slot">
-              <p className="notice-title">The matrix page is not in this version of Atrium yet</p>
-              <p className="notice-body">
-                The portal turns it on (atrium-ui-matrix-page), but this desktop does not have it; update Atrium to see it.{' '}
-                <a href={lastCatalogHash()}>Go to the catalog</a>.
-              </p>
-            </div>
-          </div>
-        );
+        content = <MatrixPage filters={route.filters} refreshKey={refreshKey} />;
+        break;
+      case 'clusters':
+        content = <ClustersPage portalKey={portalKey} mode={sync.status?.mode ?? ''} />;
         break;
       case 'not_found':
         content = (
@@ -227,6 +226,7 @@ export function App() {
   const showRequests = selfService && (!me || can(me, 'actions:read'));
   const showFlags = showInNav(features, 'atrium-ui-flags-page') && (!me || can(me, 'flags:read'));
   const showPackages = showInNav(features, 'atrium-ui-packages-page');
+  const showMatrix = showInNav(features, 'atrium-ui-matrix-page') && (!me || can(me, 'catalog:read'));
   return (
     <MeContext.Provider value={identity}>
       <FeaturesContext.Provider value={features}>
@@ -240,6 +240,11 @@ export function App() {
             <a href={route.name === 'catalog' ? routeHash(route) : lastCatalogHash()} aria-current={current('catalog', 'service')}>
               Catalog
             </a>
+            {showMatrix && (
+              <a href={route.name === 'matrix' ? routeHash(route) : lastMatrixHash()} aria-current={current('matrix')}>
+                Matrix
+              </a>
+            )}
             {showPackages && (
               <a href={route.name === 'packages' ? routeHash(route) : lastPackagesHash()} aria-current={current('packages', 'package')}>
                 Packages

@@ -103,6 +103,27 @@ export type SourceDetail = Schemas['SourceDetail'];
 export type RateLimit = Schemas['RateLimit'];
 export type ItemError = Schemas['ItemError'];
 
+export type Matrix = Schemas['Matrix'];
+export type MatrixCluster = Schemas['MatrixCluster'];
+export type MatrixRow = Schemas['MatrixRow'];
+export type MatrixCell = Schemas['MatrixCell'];
+export type MatrixQuery = NonNullable<operations['getKubeMatrix']['parameters']['query']>;
+export type Health = NonNullable<MatrixCell['health']>;
+export type KubeCluster = Schemas['KubeCluster'];
+export type ClusterState = KubeCluster['state'];
+export type UnmappedWorkload = Schemas['UnmappedWorkload'];
+export type UnmappedPage = Schemas['UnmappedPage'];
+export type UnmappedQuery = NonNullable<operations['listUnmappedWorkloads']['parameters']['query']>;
+export type Claim = Schemas['Claim'];
+export type ClaimRequest = Schemas['ClaimRequest'];
+export type ClaimResult = JsonOk<'claimWorkload', 201>;
+export type WorkloadKind = ClaimRequest['kind'];
+
+/** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
+export type SignInStart = JsonOk<'startSignIn'>;
+/** GET /api/v1/auth/oidc/status. */
+export type SignInProgress = JsonOk<'getSignInStatus'>;
+
 /** A file the API made for download (CSV, flagd JSON), with the name it suggested. */
 export interface DownloadedFile {
   name: string;
@@ -315,6 +336,13 @@ export const api = {
   getSignInMethods(signal?: AbortSignal): Promise<SignInMethods> {
     return request('GET', '/api/v1/auth/methods', { signal });
   },
+  /** Starts single sign-on with the team portal's identity provider; open auth_url in the system browser. */
+  startSignIn(): Promise<SignInStart> {
+    return request('POST', '/api/v1/auth/oidc/start');
+  },
+  getSignInStatus(signal?: AbortSignal): Promise<SignInProgress> {
+    return request('GET', '/api/v1/auth/oidc/status', { signal });
+  },
 
   listTokens(signal?: AbortSignal): Promise<Token[]> {
     return request<{ tokens: Token[] }>('GET', '/api/v1/tokens', { signal }).then((r) => r.tokens);
@@ -430,6 +458,28 @@ export const api = {
   /** Starts a sync now (admins); 409 when the source has no collector on this portal (the demo). */
   syncSource(name: string): Promise<SourceStatus> {
     return request('POST', `/api/v1/sources/${encodeURIComponent(name)}/sync`);
+  },
+
+  // Kubernetes: what runs where.
+  /** A page of the services × clusters matrix (answered by the desktop's replica, offline too). */
+  getKubeMatrix(query: MatrixQuery, signal?: AbortSignal): Promise<Matrix> {
+    return request('GET', '/api/v1/kube/matrix', { query: { ...query }, signal });
+  },
+  listKubeClusters(signal?: AbortSignal): Promise<KubeCluster[]> {
+    return request<{ items: KubeCluster[] }>('GET', '/api/v1/kube/clusters', { signal }).then((r) => r.items);
+  },
+  listUnmappedWorkloads(query: UnmappedQuery, signal?: AbortSignal): Promise<UnmappedPage> {
+    return request('GET', '/api/v1/kube/unmapped', { query: { ...query }, signal });
+  },
+  listKubeClaims(signal?: AbortSignal): Promise<Claim[]> {
+    return request<{ items: Claim[] }>('GET', '/api/v1/kube/claims', { signal }).then((r) => r.items);
+  },
+  /** Maps a workload to a service (admins: kube:claim); replaces a claim of the same workload. */
+  claimWorkload(claim: ClaimRequest): Promise<ClaimResult> {
+    return request('POST', '/api/v1/kube/claims', { body: claim });
+  },
+  deleteKubeClaim(id: number): Promise<void> {
+    return request('DELETE', `/api/v1/kube/claims/${encodeURIComponent(String(id))}`);
   },
 };
 

@@ -76,3 +76,35 @@ describe('AuditLogTable', () => {
     }
   });
 });
+
+describe('AuditLogTable export in the desktop window', () => {
+  it('saves the JSON lines with the save dialog and says where they went', async () => {
+    fakeApi({
+      override: (r) =>
+        r.url.pathname === '/api/v1/audit'
+          ? r.url.searchParams.get('format')
+            ? new Response(events.map((e) => JSON.stringify(e)).join('\n') + '\n')
+            : json({ events })
+          : undefined,
+    });
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    const save = vi.fn(async (name: string, _content: string) => `/home/ana/${name}`);
+    window.go = { app: { OS: { SaveFile: save } } };
+    window.runtime = { BrowserOpenURL: () => undefined };
+    try {
+      render(
+        <WithMe me={ADMIN}>
+          <AuditLogTable filters={EMPTY_AUDIT_FILTERS} />
+        </WithMe>,
+      );
+      await screen.findByText('token.created');
+      fireEvent.click(screen.getByRole('button', { name: 'Export JSON lines' }));
+      await waitFor(() => expect(screen.getByTestId('export-status').textContent).toMatch(/^Saved 3 events matching these filters \(\d+ B\) to \/home\/ana\/atrium-audit-\d{8}-\d{6}\.jsonl\./));
+      expect(save.mock.calls[0]?.[1]?.trim().split('\n')).toHaveLength(3);
+      expect(click).not.toHaveBeenCalled();
+    } finally {
+      delete window.go;
+      delete window.runtime;
+    }
+  });
+});

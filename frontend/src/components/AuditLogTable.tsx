@@ -3,11 +3,11 @@ import { api, asApiError, isAbortError, type ApiError, type AuditEvent } from '.
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { AUDIT_ACTIONS, auditQuery, detailSummary, exportAuditLines, exportFileName, fromLocalInput, toLocalInput } from '../lib/audit';
-import { copyText } from '../lib/clipboard';
-import { formatBytes, inDesktopWindow, offerDownload, type SavedFile } from '../lib/download';
+import { releaseFile, saveText, type SavedFile } from '../lib/download';
 import { absoluteTime, count, shortTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, auditHash, navigate, type AuditFilters } from '../lib/router';
+import { DownloadNotice } from './DownloadNotice';
 import { EmptyState, ErrorState } from './Notice';
 import { PermissionNotice } from './PermissionNotice';
 import { VirtualRows } from './VirtualRows';
@@ -130,12 +130,12 @@ type ExportState =
   | { kind: 'done'; file: SavedFile; events: number; text: string }
   | { kind: 'error'; error: ApiError };
 
-/** The JSON lines export of what the filters match: progress while it pages, then a saved file and where it went. */
+/** The JSON lines export of what the filters match: progress while it pages, then the saved file and where it went. */
 function useAuditExport(filters: AuditFilters) {
   const [state, setState] = useState<ExportState>({ kind: 'idle' });
   useEffect(
     () => () => {
-      if (state.kind === 'done') URL.revokeObjectURL(state.file.url);
+      if (state.kind === 'done') releaseFile(state.file);
     },
     [state],
   );
@@ -143,48 +143,18 @@ function useAuditExport(filters: AuditFilters) {
     setState({ kind: 'running', events: 0 });
     try {
       const out = await exportAuditLines(auditQuery(filters), (events) => setState({ kind: 'running', events }));
-      const file = offerDownload(exportFileName(new Date()), out.text);
+      const file = await saveText(exportFileName(new Date()), out.text, 'application/x-ndjson');
       setState({ kind: 'done', file, events: out.events, text: out.text });
     } catch (err) {
       setState({ kind: 'error', error: asApiError(err) });
     }
   };
-  return { state, run };
-}
-
-function ExportStatus({ state }: { state: ExportState }) {
-  const [copied, setCopied] = useState('');
-  const desktop = inDesktopWindow();
-  if (state.kind === 'error') {
-    return (
-      <p className="inline-error" role="alert">
-        The export failed: {state.error.message}
-      </p>
-    );
-  }
-  if (state.kind !== 'done') return null;
-  return (
-    <div className="export-done" role="status" data-testid="export-status">
-      <span>
-        Exported {count(state.events, 'event')} ({formatBytes(state.file.bytes)}) matching these filters as{' '}
-        <a href={state.file.url} download={state.file.name} data-testid="export-link">
-          {state.file.name}
-        </a>
-        .{' '}
-        {desktop
-          ? 'The desktop window may not save downloads: if no file appeared in your Downloads folder, copy the lines and paste them into a file, or export from a browser (atrium web).'
-          : 'Your browser saved it to its downloads folder (usually Downloads); click the name to save it again.'}
-      </span>
-      <button
-        type="button"
-        className="button button-link"
-        onClick={() => void copyText(state.text).then((ok) => setCopied(ok ? 'Copied to the clipboard.' : 'Copying failed; use the link instead.'))}
-      >
-        Copy the JSON lines
-      </button>
-      {copied && <span className="muted">{copied}</span>}
-    </div>
-  );
+  const saveAgain = async () => {
+    if (state.kind !== 'done') return;
+    const { file, events, text } = state;
+    setState({ kind: 'done', file: await saveText(file.name, text, file.type), events, text });
+  };
+  return { state, run, saveAgain };
 }
 
 /** Every change and decision (tokens, requests, approvals, runs): filterable, virtualised, exportable as JSON lines. */
@@ -238,7 +208,14 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
         </button>
       </div>
       <FilterForm filters={filters} />
-      <ExportStatus key={exporter.state.kind === 'done' ? exporter.state.file.url : exporter.state.kind} state={exporter.state} />
+      <DownloadNotice
+        state={exporter.state}
+        what={`${exporter.state.kind === 'done' ? count(exporter.state.events, 'event') : 'the events'} matching these filters`}
+        copyLabel="Copy the JSON lines"
+        onSaveAgain={() => void exporter.saveAgain()}
+        testId="export-status"
+        linkTestId="export-link"
+      />
       {log.error && log.events.length > 0 && (
         <div className="inline-error" role="alert">
           Loading more failed: {log.error.message}{' '}

@@ -1,9 +1,12 @@
 import type { Deployment } from '../api/client';
 import { useNow } from '../hooks/useNow';
-import { absoluteTime, relativeTime } from '../lib/format';
+import { absoluteTime, count, relativeTime } from '../lib/format';
+import { autoscalerText, autoscalerTitle, groupByEnvironment, healthBadge, imageRepository } from '../lib/deployments';
 import { EmptyState } from './Notice';
 
-/** Where a service runs: one row per workload in a cluster. */
+const COLUMNS = ['Cluster', 'Region', 'Namespace', 'Workload', 'Image', 'Version', 'Ready', 'Autoscaler', 'Last rollout', 'Health'];
+
+/** Where a service runs: one row per workload in a cluster, grouped by environment. */
 export function DeploymentTable({ deployments }: { deployments: Deployment[] }) {
   const now = useNow();
   if (deployments.length === 0) {
@@ -13,42 +16,75 @@ export function DeploymentTable({ deployments }: { deployments: Deployment[] }) 
       </EmptyState>
     );
   }
+  const groups = groupByEnvironment(deployments);
   return (
-    <table className="grid">
-      <thead>
-        <tr>
-          <th>Environment</th>
-          <th>Cluster</th>
-          <th>Region</th>
-          <th>Workload</th>
-          <th>Version</th>
-          <th>Ready</th>
-          <th>Updated</th>
-        </tr>
-      </thead>
-      <tbody>
-        {deployments.map((d) => (
-          <tr key={`${d.cluster}/${d.namespace}/${d.kind}/${d.name}`}>
-            <td>{d.environment}</td>
-            <td>{d.cluster}</td>
-            <td>{d.region}</td>
-            <td className="mono" title={d.image}>
-              {d.namespace}/{d.kind.toLowerCase()}/{d.name}
-            </td>
-            <td className="mono">{d.version}</td>
-            <td>
-              <span className={`badge ${d.ready >= d.desired ? 'badge-ok' : 'badge-findings'}`}>
-                {d.ready}/{d.desired}
-              </span>
-            </td>
-            <td>
-              <time dateTime={d.updated_at} title={absoluteTime(d.updated_at)}>
-                {relativeTime(d.updated_at, now)}
-              </time>
-            </td>
+    <div className="table-scroll">
+      <table className="grid deployment-table">
+        <thead>
+          <tr>
+            {COLUMNS.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        {groups.map((g) => {
+          const clusters = new Set(g.deployments.map((d) => d.cluster)).size;
+          return (
+            <tbody key={g.environment} data-environment={g.environment}>
+              <tr className="group-row">
+                <th scope="rowgroup" colSpan={COLUMNS.length}>
+                  {g.environment} <span className="muted">· {count(clusters, 'cluster')}</span>
+                </th>
+              </tr>
+              {g.deployments.map((d) => (
+                <DeploymentRow key={`${d.cluster}/${d.namespace}/${d.kind}/${d.name}`} d={d} now={now} />
+              ))}
+            </tbody>
+          );
+        })}
+      </table>
+    </div>
+  );
+}
+
+function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
+  const health = healthBadge(d.health);
+  const hpa = autoscalerText(d);
+  return (
+    <tr data-cluster={d.cluster} data-workload={d.name}>
+      <td className="mono">{d.cluster}</td>
+      <td>{d.region}</td>
+      <td className="mono">{d.namespace}</td>
+      <td>
+        <span className="muted">{d.kind}</span> <span className="mono">{d.name}</span>
+      </td>
+      <td className="deployment-image mono" title={d.image}>
+        {imageRepository(d.image)}
+      </td>
+      <td className="mono deployment-version">{d.version}</td>
+      <td>
+        <span className={`badge ${d.ready >= d.desired ? 'badge-ok' : 'badge-findings'}`} title={`${d.ready} of ${d.desired} replicas ready`}>
+          {d.ready}/{d.desired}
+        </span>
+      </td>
+      <td className="deployment-hpa" title={autoscalerTitle(d)}>
+        {hpa || <span className="muted">none</span>}
+      </td>
+      <td>
+        {d.rollout_at ? (
+          <time dateTime={d.rollout_at} title={absoluteTime(d.rollout_at)}>
+            {relativeTime(d.rollout_at, now)}
+          </time>
+        ) : (
+          <span className="muted">unknown</span>
+        )}
+      </td>
+      <td>
+        <span className={`badge source-state source-${health.tone}`}>{health.label}</span>
+        {d.health_detail && <span className="deployment-health-detail">{d.health_detail}</span>}
+      </td>
+    </tr>
   );
 }

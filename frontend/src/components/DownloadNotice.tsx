@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { DownloadState } from '../hooks/useDownload';
 import { copyText } from '../lib/clipboard';
 import { formatBytes, inDesktopWindow } from '../lib/download';
@@ -9,14 +9,19 @@ interface Props {
   what: string;
   /** "Copy the CSV". */
   copyLabel: string;
+  /** Offers the same text again (the desktop's save dialog once more). */
+  onSaveAgain?: () => void;
   testId?: string;
+  /** The test id of the browser download's link; default `${testId}-link`. */
+  linkTestId?: string;
 }
 
 /**
- * After an export: the file's name as a link to save it again, where it went, and — in the desktop window, whose
- * webview may not save downloads — a way to copy the text instead. A failure says what failed and to retry.
+ * After an export: where the file went — the path the desktop wrote it to, or the browser's downloads with the
+ * name as a link to save it again — or that saving was cancelled or failed, with a way to save it again or copy
+ * the text instead. A failed export says what failed and to retry.
  */
-export function DownloadNotice({ state, what, copyLabel, testId = 'download-status' }: Props) {
+export function DownloadNotice({ state, what, copyLabel, onSaveAgain, testId = 'download-status', linkTestId = `${testId}-link` }: Props) {
   const [copied, setCopied] = useState('');
   if (state.kind === 'error') {
     return (
@@ -26,23 +31,61 @@ export function DownloadNotice({ state, what, copyLabel, testId = 'download-stat
     );
   }
   if (state.kind !== 'done') return null;
-  const desktop = inDesktopWindow();
+  const f = state.file;
+  const size = formatBytes(f.bytes);
+  const saveAgain = (label: string) =>
+    onSaveAgain && (
+      <button type="button" className="button button-link" onClick={onSaveAgain}>
+        {label}
+      </button>
+    );
+  let message: ReactNode;
+  switch (f.kind) {
+    case 'written':
+      message = (
+        <span>
+          Saved {what} ({size}) to <span className="mono" data-testid={`${testId}-path`}>{f.path}</span>.
+        </span>
+      );
+      break;
+    case 'cancelled':
+      message = (
+        <span>
+          Exported {what} ({size}), but saving {f.name} was cancelled: nothing was written.
+        </span>
+      );
+      break;
+    case 'failed':
+      message = (
+        <span className="field-problem">
+          Exported {what} ({size}), but {f.name} could not be saved: {f.message}. Choose another folder, or copy the text.
+        </span>
+      );
+      break;
+    case 'downloaded':
+      message = (
+        <span>
+          Exported {what} ({size}) as{' '}
+          <a href={f.url} download={f.name} data-testid={linkTestId}>
+            {f.name}
+          </a>
+          .{' '}
+          {inDesktopWindow()
+            ? 'The desktop window may not save downloads: if no file appeared in your Downloads folder, copy the text and paste it into a file, or export from a browser (atrium web).'
+            : 'Your browser saved it to its downloads folder (usually Downloads); click the name to save it again.'}
+        </span>
+      );
+      break;
+  }
   return (
-    <div className="export-done" role="status" data-testid={testId}>
-      <span>
-        Exported {what} ({formatBytes(state.file.bytes)}) as{' '}
-        <a href={state.file.url} download={state.file.name} data-testid={`${testId}-link`}>
-          {state.file.name}
-        </a>
-        .{' '}
-        {desktop
-          ? 'The desktop window may not save downloads: if no file appeared in your Downloads folder, copy the text and paste it into a file, or export from a browser (atrium web).'
-          : 'Your browser saved it to its downloads folder (usually Downloads); click the name to save it again.'}
-      </span>
+    <div className="export-done" role="status" data-testid={testId} data-saved={f.kind}>
+      {message}
+      {f.kind === 'written' && saveAgain('Save another copy…')}
+      {(f.kind === 'cancelled' || f.kind === 'failed') && saveAgain('Save…')}
       <button
         type="button"
         className="button button-link"
-        onClick={() => void copyText(state.text).then((ok) => setCopied(ok ? 'Copied to the clipboard.' : 'Copying failed; use the link instead.'))}
+        onClick={() => void copyText(state.text).then((ok) => setCopied(ok ? 'Copied to the clipboard.' : f.kind === 'downloaded' ? 'Copying failed; use the link instead.' : 'Copying failed.'))}
       >
         {copyLabel}
       </button>

@@ -61,7 +61,7 @@ function FlagExport({ environments, initial }: { environments: readonly string[]
           {download.state.kind === 'running' ? 'Exporting…' : 'Export flagd file'}
         </button>
       </div>
-      <DownloadNotice state={download.state} what={`the flag set of ${env}`} copyLabel="Copy the JSON" testId="flag-export-status" />
+      <DownloadNotice state={download.state} what={`the flag set of ${env}`} copyLabel="Copy the JSON" testId="flag-export-status" onSaveAgain={() => void download.saveAgain()} />
     </div>
   );
 }

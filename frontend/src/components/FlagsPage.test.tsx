@@ -205,3 +205,68 @@ describe('downloads in the desktop window', () => {
     }
   });
 });
+
+describe('downloads with the desktop save dialog', () => {
+  async function exportFlags() {
+    await screen.findByText('5 flags');
+    fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Export flagd file' }));
+    return screen.findByTestId('flag-export-status');
+  }
+
+  it('say where the file was written, and can save another copy', async () => {
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        if (r.url.pathname === '/api/v1/flags/export') return new Response('{"flags":{}}');
+        return undefined;
+      },
+    });
+    const paths = ['/home/ana/flags-dev.json', '/tmp/copy.json'];
+    const save = vi.fn(async () => paths.shift() ?? '');
+    window.go = { app: { OS: { SaveFile: save } } };
+    try {
+      render(
+        <WithMe me={ADMIN}>
+          <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+        </WithMe>,
+      );
+      const status = await exportFlags();
+      await waitFor(() => expect(status.getAttribute('data-saved')).toBe('written'));
+      expect(status.textContent).toContain('Saved the flag set of dev (12 B) to /home/ana/flags-dev.json.');
+      expect(status.textContent).not.toContain('may not save downloads');
+      expect(save).toHaveBeenCalledWith('flags-dev.json', '{"flags":{}}');
+      expect(click).not.toHaveBeenCalled();
+      fireEvent.click(within(status).getByRole('button', { name: 'Save another copy…' }));
+      await waitFor(() => expect(screen.getByTestId('flag-export-status-path').textContent).toBe('/tmp/copy.json'));
+      expect(save).toHaveBeenCalledTimes(2);
+    } finally {
+      delete window.go;
+    }
+  });
+
+  it('say so when the dialog was cancelled, and offer saving again or copying', async () => {
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        if (r.url.pathname === '/api/v1/flags/export') return new Response('{"flags":{}}');
+        return undefined;
+      },
+    });
+    window.go = { app: { OS: { SaveFile: async () => '' } } };
+    try {
+      render(
+        <WithMe me={ADMIN}>
+          <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+        </WithMe>,
+      );
+      const status = await exportFlags();
+      await waitFor(() => expect(status.textContent).toContain('saving flags-dev.json was cancelled: nothing was written'));
+      expect(within(status).getByRole('button', { name: 'Save…' })).toBeTruthy();
+      expect(within(status).getByRole('button', { name: 'Copy the JSON' })).toBeTruthy();
+    } finally {
+      delete window.go;
+    }
+  });
+});

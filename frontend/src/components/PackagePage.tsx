@@ -152,7 +152,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
           </div>
         </dl>
       </header>
-      <DownloadNotice state={download.state} what={`the ${count(p.uses.length, 'service')} using ${p.name}`} copyLabel="Copy the CSV" testId="package-export" />
+      <DownloadNotice state={download.state} what={`the ${count(p.uses.length, 'service')} using ${p.name}`} copyLabel="Copy the CSV" testId="package-export" onSaveAgain={() => void download.saveAgain()} />
       {pkg.error && (
         <p className="inline-error" role="alert">
           {pkg.error.message}{' '}

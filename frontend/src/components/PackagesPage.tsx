@@ -100,7 +100,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
           {download.state.kind === 'running' ? 'Exporting…' : 'Export CSV'}
         </button>
       </div>
-      <DownloadNotice state={download.state} what={`${pages.total === null ? 'the' : count(pages.total, 'package')} matching these filters${teamLabel}`} copyLabel="Copy the CSV" testId="packages-export" />
+      <DownloadNotice state={download.state} what={`${pages.total === null ? 'the' : count(pages.total, 'package')} matching these filters${teamLabel}`} copyLabel="Copy the CSV" testId="packages-export" onSaveAgain={() => void download.saveAgain()} />
       {pages.error && pages.total !== null && (
         <div className="inline-error" role="alert">
           {pages.error.message}{' '}

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, isAbortError, type Service } from '../api/client';
+import { useFeatures } from '../hooks/useFeatures';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
-import { lastCatalogHash, newRequestHash } from '../lib/router';
+import { showInNav } from '../lib/features';
+import { lastCatalogHash, matrixHash, newRequestHash } from '../lib/router';
 import { DependencyTable } from './DependencyTable';
 import { DeploymentTable } from './DeploymentTable';
 import { ExternalLink } from './ExternalLink';
@@ -26,6 +28,7 @@ export function ServicePage({ name, refreshKey }: Props) {
   const [attempt, setAttempt] = useState(0);
   const now = useNow();
   const { me } = useMe();
+  const matrixOn = showInNav(useFeatures(), 'atrium-ui-matrix-page');
 
   useEffect(() => {
     setLoad((l) => (l.kind === 'ok' && l.service.name === name ? l : { kind: 'loading' }));
@@ -155,15 +158,20 @@ export function ServicePage({ name, refreshKey }: Props) {
           </ul>
         )}
       </header>
+      <section className="panel" aria-labelledby="deploy-heading">
+        <div className="section-tools">
+          <h2 id="deploy-heading">
+            Deployments <span className="count">{s.deployments.length}</span>
+          </h2>
+          {matrixOn && s.deployments.length > 0 && <a href={matrixHash({ team: s.owner })}>Compare with {s.owner}&apos;s other services</a>}
+        </div>
+        <DeploymentTable deployments={s.deployments} />
+      </section>
       <div className="service-grid">
         <div className="service-main">
           <section className="panel" aria-labelledby="deps-heading">
             <h2 id="deps-heading">Dependencies</h2>
             <DependencyTable dependencies={s.dependencies} />
-          </section>
-          <section className="panel" aria-labelledby="deploy-heading">
-            <h2 id="deploy-heading">Deployments</h2>
-            <DeploymentTable deployments={s.deployments} />
           </section>
         </div>
         <div className="service-side">

@@ -129,7 +129,15 @@ export function SettingsPage() {
           )}
         </dl>
       </section>
-      <SignInStatus portalKey={`${settings.mode}|${settings.portal_url}`} />
+      <SignInStatus
+        portalKey={`${settings.mode}|${settings.portal_url}`}
+        onSignedIn={() => {
+          // The desktop now sends the ID token as its portal token: read the settings (token set) and who the user is.
+          setAttempt((n) => n + 1);
+          reloadMe({ forget: true });
+          announceSettingsSaved();
+        }}
+      />
       <section className="panel" aria-labelledby="form-heading">
         <h2 id="form-heading">Connect to a team portal</h2>
         <form className="settings-form" onSubmit={onSubmit} noValidate>

@@ -2,11 +2,18 @@ import { api } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { grantLabel } from '../lib/permissions';
+import { SignInWithSSO } from './SignInWithSSO';
 
 const VIA: Record<string, string> = { local: 'as the local demo’s admin', token: 'with an API token', oidc: 'with single sign-on (OIDC)' };
 
-/** Who the portal in use takes the user for, and how that portal lets people sign in. */
-export function SignInStatus({ portalKey }: { portalKey: string }) {
+interface Props {
+  portalKey: string;
+  /** Called after single sign-on changed the desktop's portal token. */
+  onSignedIn: () => void;
+}
+
+/** Who the portal in use takes the user for, how that portal lets people sign in, and single sign-on when offered. */
+export function SignInStatus({ portalKey, onSignedIn }: Props) {
   const { me, error } = useMe();
   const methods = useLoad((signal) => api.getSignInMethods(signal), portalKey);
   const m = methods.data;
@@ -42,14 +49,14 @@ export function SignInStatus({ portalKey }: { portalKey: string }) {
               {m.token && m.oidc ? '; ' : ''}
               {m.oidc ? (
                 <>
-                  single sign-on tokens from <span className="mono">{m.oidc.issuer}</span> (the desktop cannot sign in with single
-                  sign-on yet: ask an admin for an API token)
+                  single sign-on with <span className="mono">{m.oidc.issuer}</span>
                 </>
               ) : null}
             </dd>
           </div>
         )}
       </dl>
+      {m?.oidc && <SignInWithSSO issuer={m.oidc.issuer} onSignedIn={onSignedIn} />}
     </section>
   );
 }

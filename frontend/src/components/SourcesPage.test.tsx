@@ -95,3 +95,37 @@ describe('SourcesPage', () => {
     expect(screen.queryByRole('button', { name: /Sync now|Syncing/ })).toBeNull();
   });
 });
+
+describe('SourcesPage Kubernetes clusters', () => {
+  it('shows a cluster source with its state and data age, links to Clusters, and offers no sync', async () => {
+    const unreachable: SourceStatus = {
+      name: 'kube:prod-us-1',
+      kind: 'kube',
+      state: 'unreachable',
+      message: 'watching daemonsets.apps: dial tcp 10.0.0.1:443: connect: connection refused',
+      done: 0,
+      total: 0,
+      errors: 0,
+      services: 42,
+      syncable: false,
+      finished_at: new Date(Date.now() - 12 * 60_000).toISOString(),
+    };
+    // The portal sends a cluster that was never read with the zero time (1970).
+    const never: SourceStatus = { ...unreachable, name: 'kube:dev-1', state: 'invalid-config', message: 'the kubeconfig cannot be used', services: 0, finished_at: '1970-01-01T00:00:00Z' };
+    setup([demo, unreachable, never]);
+    render(
+      <WithMe me={ADMIN}>
+        <SourcesPage portalKey="k" />
+      </WithMe>,
+    );
+    const card = (await screen.findByRole('region', { name: 'Source kube:prod-us-1' })) as HTMLElement;
+    expect(within(card).getByTestId('source-state').textContent).toBe('Unreachable');
+    expect(card.textContent).toContain('connection refused');
+    expect(card.textContent).toContain('Unreachable since 12 min ago — showing data from');
+    expect(within(card).getByRole('link', { name: 'See prod-us-1 on the Clusters page' }).getAttribute('href')).toBe('#/clusters');
+    expect(within(card).queryByRole('button', { name: 'Sync now' })).toBeNull();
+    const dev = screen.getByRole('region', { name: 'Source kube:dev-1' });
+    expect(dev.textContent).toContain('No data from this cluster yet');
+    expect(dev.textContent).not.toContain('years ago');
+  });
+});

@@ -5,6 +5,8 @@ import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
+import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
+import { CLUSTERS_HASH } from '../lib/router';
 import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState } from '../lib/sources';
 import { EmptyState, ErrorState } from './Notice';
 import { VirtualRows } from './VirtualRows';
@@ -35,14 +37,16 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
       </EmptyState>
     );
   } else {
-    body = sources.data.map((s) => <SourceCard key={s.name} source={s} onSynced={sources.reload} />);
+    body = sources.data.map((s) =>
+      s.kind === 'kube' ? <ClusterSourceCard key={s.name} source={s} /> : <SourceCard key={s.name} source={s} onSynced={sources.reload} />,
+    );
   }
   return (
     <div className="page sources-page">
       <h1>Sources</h1>
       <p className="page-lead">
         Where the catalog comes from. A sync reads only what changed since the last one (conditional requests cost no GitHub rate limit); one failing
-        repository never stops the rest.
+        repository never stops the rest. Kubernetes clusters, which say where services run, have their own page: <a href={CLUSTERS_HASH}>Clusters</a>.
       </p>
       {sources.error && sources.data && (
         <p className="inline-warning" role="status">
@@ -51,6 +55,43 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
       )}
       {body}
     </div>
+  );
+}
+
+/**
+ * A Kubernetes cluster as a source (kube:NAME): its state and message, and how old its data is. It has no
+ * repositories and no "Sync now" (informers watch continuously); the Clusters page has the details.
+ */
+function ClusterSourceCard({ source: s }: { source: SourceStatus }) {
+  const now = useNow(10_000);
+  const view = clusterState(s.state);
+  const cluster = s.name.replace(/^kube:/, '');
+  // finished_at is when the cluster's data was last complete; the portal sends the zero time as 1970 when never.
+  const lastOk = s.finished_at && Date.parse(s.finished_at) > 0 ? s.finished_at : undefined;
+  return (
+    <section className="panel source-card" aria-label={`Source ${s.name}`} data-source={s.name}>
+      <div className="source-head">
+        <h2 className="source-name">{s.name}</h2>
+        <span className="muted">Kubernetes cluster</span>
+        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+          {view.label}
+        </span>
+        <span className="service-actions">
+          <a href={CLUSTERS_HASH}>See {cluster} on the Clusters page</a>
+        </span>
+      </div>
+      {s.message && <p className={`source-message source-message-${view.tone}`}>{s.message}</p>}
+      <dl className="facts">
+        <div>
+          <dt>Services</dt>
+          <dd>{s.services}</dd>
+        </div>
+        <div className="fact-wide">
+          <dt>Data</dt>
+          <dd title={clusterDataTitle({ last_ok_at: lastOk })}>{clusterDataText({ state: s.state, last_ok_at: lastOk }, now)}</dd>
+        </div>
+      </dl>
+    </section>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { asApiError, type ApiError, type DownloadedFile } from '../api/client';
-import { offerDownload, type SavedFile } from '../lib/download';
+import { releaseFile, saveText, type SavedFile } from '../lib/download';
 
 export type DownloadState =
   | { kind: 'idle' }
@@ -9,14 +9,15 @@ export type DownloadState =
   | { kind: 'error'; error: ApiError };
 
 /**
- * Fetches a file the API makes (CSV, flagd JSON) and offers it as a download, keeping the link (and the text, for
- * copying) on screen: a desktop webview may not save downloads at all. The object URL is revoked when replaced.
+ * Fetches a file the API makes (CSV, flagd JSON) and saves it — with the desktop's save dialog in the desktop
+ * window, as a browser download otherwise — keeping the outcome and the text (for copying) on screen. saveAgain
+ * offers the same text again (another place, after a cancel or a failure). A browser link is revoked when replaced.
  */
 export function useDownload() {
   const [state, setState] = useState<DownloadState>({ kind: 'idle' });
   useEffect(
     () => () => {
-      if (state.kind === 'done') URL.revokeObjectURL(state.file.url);
+      if (state.kind === 'done') releaseFile(state.file);
     },
     [state],
   );
@@ -24,11 +25,15 @@ export function useDownload() {
     setState({ kind: 'running' });
     try {
       const f = await fetchFile();
-      const file = offerDownload(f.name, f.text, f.type);
-      setState({ kind: 'done', file, text: f.text });
+      setState({ kind: 'done', file: await saveText(f.name, f.text, f.type), text: f.text });
     } catch (err) {
       setState({ kind: 'error', error: asApiError(err) });
     }
   };
-  return { state, run };
+  const saveAgain = async () => {
+    if (state.kind !== 'done') return;
+    const { file, text } = state;
+    setState({ kind: 'done', file: await saveText(file.name, text, file.type), text });
+  };
+  return { state, run, saveAgain };
 }

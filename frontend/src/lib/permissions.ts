@@ -14,7 +14,8 @@ export type Permission =
   | 'flags:write'
   | 'flags:import'
   | 'sources:read'
-  | 'sources:sync';
+  | 'sources:sync'
+  | 'kube:claim';
 
 /**
  * Whether me holds perm on team. Without a team, whether it holds perm on any team at all (the question a nav
@@ -102,5 +103,7 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       return 'Seeing the catalog sources needs a role on a team (it needs sources:read).';
     case 'sources:sync':
       return 'Starting a sync is for admins (it needs sources:sync).';
+    case 'kube:claim':
+      return 'Mapping workloads to services is for admins (it needs kube:claim).';
   }
 }

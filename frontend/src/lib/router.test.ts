@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogHash, flagHash, flagsHash, packageHash, packagesHash, parseHash, routeHash, serviceHash, type Route } from './router';
+import { catalogHash, flagHash, flagsHash, matrixHash, packageHash, packagesHash, parseHash, routeHash, serviceHash, type Route } from './router';
 
 describe('parseHash', () => {
   const cases: [string, Route][] = [
@@ -50,7 +50,14 @@ describe('parseHash', () => {
     ['#/packages/npm/%40types%2Fnode?owner=payments', { name: 'package', ecosystem: 'npm', package: '@types/node', owner: 'payments' }],
     ['#/packages/go/github.com/pkg/errors', { name: 'package', ecosystem: 'go', package: 'github.com/pkg/errors', owner: '' }],
     ['#/sources', { name: 'sources' }],
-    ['#/matrix', { name: 'matrix' }],
+    ['#/matrix', { name: 'matrix', filters: { team: '', environment: '', region: '' } }],
+    [
+      '#/matrix?team=payments&environment=production&region=us-east-1',
+      { name: 'matrix', filters: { team: 'payments', environment: 'production', region: 'us-east-1' } },
+    ],
+    ['#/matrix?team=payments,search', { name: 'matrix', filters: { team: 'payments,search', environment: '', region: '' } }],
+    ['#/clusters', { name: 'clusters' }],
+    ['#/clusters/x', { name: 'not_found', path: '/clusters/x' }],
   ];
   for (const [hash, want] of cases) {
     it(JSON.stringify(hash), () => expect(parseHash(hash)).toEqual(want));
@@ -82,7 +89,9 @@ describe('hash builders', () => {
       { name: 'packages', filters: { q: 'types', ecosystem: 'go', owner: 'payments', outdated: true, sort: 'services', order: 'desc' } },
       { name: 'package', ecosystem: 'go', package: 'github.com/pkg/errors', owner: 'search' },
       { name: 'sources' },
-      { name: 'matrix' },
+      { name: 'matrix', filters: { team: 'payments', environment: 'production', region: '' } },
+      { name: 'matrix', filters: { team: '', environment: '', region: 'eu west' } },
+      { name: 'clusters' },
     ];
     for (const r of routes) expect(parseHash(routeHash(r))).toEqual(r);
   });
@@ -92,6 +101,10 @@ describe('hash builders', () => {
     expect(packageHash('npm', '@types/node')).toBe('#/packages/npm/%40types%2Fnode');
     expect(packageHash('npm', 'react', 'payments')).toBe('#/packages/npm/react?owner=payments');
     expect(packagesHash({ ecosystem: 'npm', outdated: true, owner: 'payments' })).toBe('#/packages?ecosystem=npm&owner=payments&outdated=1');
+  });
+  it('matrixHash leaves out empty filters, in a stable order', () => {
+    expect(matrixHash({})).toBe('#/matrix');
+    expect(matrixHash({ region: 'us-east-1', team: 'payments', environment: ' ' })).toBe('#/matrix?team=payments&region=us-east-1');
   });
   it('serviceHash encodes the name', () => {
     expect(serviceHash('a/b')).toBe('#/services/a%2Fb');

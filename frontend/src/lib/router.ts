@@ -5,7 +5,7 @@
 // #/self-service/ACTION_ID, #/approvals, #/audit?actor=&action=&resource=&since=&until=, #/admin/tokens.
 // Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
 // Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
-// into one segment: @types%2Fnode). #/sources; #/matrix is the slot of a page not built yet.
+// into one segment: @types%2Fnode). #/sources. What runs where: #/matrix?team=&environment=&region=, #/clusters.
 import { useMemo, useSyncExternalStore } from 'react';
 import type { ActionState, Ecosystem, PackageSortKey, SortKey, SortOrder } from '../api/client';
 import { isActionState } from './actionState';
@@ -62,6 +62,15 @@ export interface PackageFilters {
   order?: SortOrder;
 }
 
+/** Filters of the services × clusters matrix; each may hold several values, comma-separated, as the API takes them. */
+export interface MatrixFilters {
+  team: string;
+  environment: string;
+  region: string;
+}
+
+export const EMPTY_MATRIX_FILTERS: MatrixFilters = { team: '', environment: '', region: '' };
+
 export const EMPTY_FLAG_FILTERS: FlagFilters = { environment: '', team: '', stale: false, q: '' };
 export const EMPTY_PACKAGE_FILTERS: PackageFilters = { q: '', ecosystem: '', owner: '', outdated: false };
 
@@ -82,7 +91,8 @@ export type Route =
   | { name: 'packages'; filters: PackageFilters }
   | { name: 'package'; ecosystem: string; package: string; owner: string }
   | { name: 'sources' }
-  | { name: 'matrix' }
+  | { name: 'matrix'; filters: MatrixFilters }
+  | { name: 'clusters' }
   | { name: 'not_found'; path: string };
 
 export const EMPTY_REQUEST_FILTERS: RequestFilters = { state: '', team: '', all: false };
@@ -192,7 +202,13 @@ export function parseHash(hash: string): Route {
     }
   }
   if (segments[0] === 'sources' && segments.length === 1) return { name: 'sources' };
-  if (segments[0] === 'matrix' && segments.length === 1) return { name: 'matrix' };
+  if (segments[0] === 'matrix' && segments.length === 1) {
+    return {
+      name: 'matrix',
+      filters: { team: params.get('team') ?? '', environment: params.get('environment') ?? '', region: params.get('region') ?? '' },
+    };
+  }
+  if (segments[0] === 'clusters' && segments.length === 1) return { name: 'clusters' };
   return { name: 'not_found', path: decode(pathPart) };
 }
 
@@ -253,7 +269,17 @@ export function serviceHash(name: string): string {
 
 export const SETTINGS_HASH = '#/settings';
 export const SOURCES_HASH = '#/sources';
-export const MATRIX_HASH = '#/matrix';
+export const CLUSTERS_HASH = '#/clusters';
+
+/** The matrix with filters; empty values are left out. */
+export function matrixHash(f: Partial<MatrixFilters> = {}): string {
+  const params = new URLSearchParams();
+  for (const k of ['team', 'environment', 'region'] as const) {
+    const v = f[k]?.trim();
+    if (v) params.set(k, v);
+  }
+  return withQuery('#/matrix', params);
+}
 
 export function flagsHash(f: Partial<FlagFilters> = {}): string {
   const params = new URLSearchParams();
@@ -333,7 +359,9 @@ export function routeHash(r: Route): string {
     case 'sources':
       return SOURCES_HASH;
     case 'matrix':
-      return MATRIX_HASH;
+      return matrixHash(r.filters);
+    case 'clusters':
+      return CLUSTERS_HASH;
     case 'not_found':
       return `#${r.path}`;
   }
@@ -376,6 +404,16 @@ export function useRoute(): Route {
 let lastCatalog = '#/';
 let lastFlags = '#/flags';
 let lastPackages = '#/packages';
+let lastMatrix = '#/matrix';
+
+/** Remembers the matrix's hash (with its filters) for the nav item and "back to the matrix" links. */
+export function rememberMatrix(hash: string): void {
+  lastMatrix = hash || '#/matrix';
+}
+
+export function lastMatrixHash(): string {
+  return lastMatrix;
+}
 
 /** Remembers the flag table's hash (with its filters) for "back to flags" links. */
 export function rememberFlags(hash: string): void {

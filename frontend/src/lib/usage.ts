@@ -7,7 +7,11 @@ export function reportUsage(event: UsageEvent): void {
 
 let readySent = false;
 
-/** Sends ui.ready once per page load, when the first catalog page has rendered. */
+/**
+ * Sends ui.ready once per page load, when the first catalog page has rendered. It does not say whether the desktop
+ * bindings are present (hasDesktopBindings()): the UsageEvent schema has no field for it and the local API refuses
+ * unknown fields with 400, which reportUsage would swallow — the event would be lost, not enriched.
+ */
 export function reportReadyOnce(count: number): void {
   if (readySent) return;
   readySent = true;

@@ -1,7 +1,7 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
-import type { Action, ActionOptions, Facets, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
+import type { Action, ActionOptions, Facets, Matrix, MatrixCell, MatrixCluster, MatrixRow, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
 
 export interface Recorded {
   method: string;
@@ -27,6 +27,7 @@ export const ADMIN: Me = {
     'flags:import',
     'flags:read',
     'flags:write',
+    'kube:claim',
     'sources:read',
     'sources:sync',
     'tokens:manage',
@@ -116,6 +117,8 @@ export interface FakeApiOptions {
   me?: Me;
   /** GET /api/v1/ui/features; default every page on. */
   features?: UIFeatures;
+  /** GET /api/v1/kube/matrix answers from these columns and rows (filtered and paged like the API); default DEMO_MATRIX. */
+  matrix?: Omit<Matrix, 'total'>;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
@@ -187,6 +190,7 @@ export function fakeApi(opts: FakeApiOptions = {}) {
     if (p === '/api/v1/actions/options') return json(OPTIONS);
     if (p === '/api/v1/approvals') return json({ actions: [] });
     if (p === '/api/v1/actions' && r.method === 'GET') return json({ actions: [] });
+    if (p === '/api/v1/kube/matrix') return json(matrixAnswer(opts.matrix ?? DEMO_MATRIX, url.searchParams));
     if (p === '/api/v1/teams')
       return json({ items: ['payments', 'platform', 'search'].map((name) => ({ name, display_name: name[0]?.toUpperCase() + name.slice(1) })) });
     return json({ error: { code: 'not_found', message: `no API endpoint ${r.method} ${p}` } }, 404);
@@ -243,4 +247,50 @@ export function makeAction(patch: Partial<Action> = {}): Action {
     history: [{ at, actor: 'ana', to: 'approved', message: 'requested; no approval needed in dev' }],
     ...patch,
   };
+}
+
+const cell = (status: MatrixCell['status'], versions: string[], extra: Partial<MatrixCell> = {}): MatrixCell => ({
+  status,
+  versions,
+  ready: versions.length ? 2 : 0,
+  desired: versions.length ? 2 : 0,
+  workloads: versions.length ? 1 : 0,
+  ...(versions.length ? { health: 'healthy' as const } : {}),
+  ...extra,
+});
+
+/** Like the local demo: two production regions and a staging cluster; one service lags, one is missing, one degraded. */
+export const DEMO_MATRIX: Omit<Matrix, 'total'> = {
+  clusters: [
+    { name: 'prod-eu-west-1', region: 'eu-west-1', environment: 'production' },
+    { name: 'prod-us-east-1', region: 'us-east-1', environment: 'production' },
+    { name: 'staging-eu-west-1', region: 'eu-west-1', environment: 'staging' },
+  ],
+  services: [
+    { service: 'currency-rates', owner: 'payments', cells: [cell('absent', []), cell('absent', []), cell('same', ['1.7.0'])] },
+    {
+      service: 'payments-api',
+      owner: 'payments',
+      cells: [cell('same', ['1.1.3']), cell('same', ['1.1.3'], { ready: 4, desired: 5, health: 'degraded' }), cell('same', ['1.2.0'])],
+    },
+    { service: 'referral-service', owner: 'growth', cells: [cell('same', ['1.6.2']), cell('missing', [], { expected: ['1.6.2'] }), cell('same', ['1.7.0'])] },
+    { service: 'refund-processor', owner: 'payments', cells: [cell('differs', ['1.2.0']), cell('differs', ['1.1.0']), cell('same', ['1.3.0'])] },
+  ],
+};
+
+/** The matrix API's filters and paging over rows: team narrows rows, environment rows and columns, region columns. */
+export function matrixAnswer(m: Omit<Matrix, 'total'>, q: URLSearchParams): Matrix {
+  const set = (k: string) => (q.get(k) ? new Set((q.get(k) ?? '').split(',')) : null);
+  const teams = set('team');
+  const envs = set('environment');
+  const regions = set('region');
+  const envCols = m.clusters.map((c, i) => (!envs || envs.has(c.environment) ? i : -1)).filter((i) => i >= 0);
+  const cols = envCols.filter((i) => !regions || regions.has(m.clusters[i]?.region ?? ''));
+  const rows: MatrixRow[] = m.services
+    .filter((r) => (!teams || teams.has(r.owner)) && envCols.some((i) => r.cells[i]?.status !== 'absent'))
+    .map((r) => ({ ...r, cells: cols.map((i) => r.cells[i]).filter((c): c is MatrixCell => c !== undefined) }));
+  const offset = Number(q.get('offset') ?? 0);
+  const limit = Number(q.get('limit') ?? 100);
+  const clusters: MatrixCluster[] = cols.map((i) => m.clusters[i]).filter((c): c is MatrixCluster => c !== undefined);
+  return { clusters, services: rows.slice(offset, offset + limit), total: rows.length };
 }

@@ -1,0 +1,163 @@
+// What runs where, in real Chromium against a real `atrium web` in local mode. The demo has deployments in three
+// clusters (prod-eu-west-1, prod-us-east-1, staging-eu-west-1): some services a version behind in us-east-1, some
+// missing there, one degraded, experimental ones only in staging; local mode reads no live cluster.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, newContext, screenshot, startAtrium, type Atrium } from './harness';
+
+const WAIT = { timeout: 20_000, interval: 100 };
+
+let atrium: Atrium;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  atrium = await startAtrium();
+  browser = await launchBrowser();
+  context = await newContext(browser);
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(atrium.url);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await atrium?.stop();
+});
+
+afterEach(() => {
+  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+});
+
+const hash = (p: Page) => new URL(p.url()).hash;
+const cell = (p: Page, service: string, cluster: string) => p.locator(`.matrix-row[data-service="${service}"] [role="gridcell"][data-cluster="${cluster}"]`);
+const rows = (p: Page) => p.locator('.matrix-row[data-service]');
+
+/** The "N services × M clusters" count once no query is on its way. */
+async function total(p: Page): Promise<string> {
+  const el = p.getByTestId('matrix-total');
+  return ((await el.getAttribute('class')) ?? '').includes('pending') ? '' : ((await el.textContent()) ?? '');
+}
+
+describe('the matrix in local mode', () => {
+  it('shows every service across the demo clusters, grouped by environment and region', async () => {
+    await page.getByRole('link', { name: 'Matrix', exact: true }).click();
+    await expect.poll(() => hash(page), WAIT).toBe('#/matrix');
+    await rows(page).first().waitFor(WAIT);
+    expect(await page.locator('.matrix-env-row .matrix-group').allTextContents()).toEqual(['production', 'staging']);
+    expect(await page.locator('.matrix-region-row .matrix-group').allTextContents()).toEqual(['eu-west-1', 'us-east-1', 'eu-west-1']);
+    expect(await page.locator('.matrix-cluster-row .matrix-cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual([
+      'prod-eu-west-1',
+      'prod-us-east-1',
+      'staging-eu-west-1',
+    ]);
+    await expect.poll(() => total(page), WAIT).toMatch(/^\d+ services × 3 clusters$/);
+    await screenshot(page, 'matrix-all');
+  });
+
+  it('highlights a service a version behind in us-east-1, and says "missing here" where one is missing', async () => {
+    await page.goto(`${atrium.base}/#/matrix`);
+    await rows(page).first().waitFor(WAIT);
+    // Rows are virtual: scroll the lagging service into view by its position, as a user would.
+    const lagging = cell(page, 'refund-processor', 'prod-us-east-1');
+    await scrollToRow(page, 'refund-processor');
+    await lagging.waitFor(WAIT);
+    expect(await lagging.getAttribute('data-status')).toBe('differs');
+    expect(await lagging.getAttribute('class')).toContain('cell-behind');
+    expect(await lagging.textContent()).toBe('1.1.0 ↓');
+    expect(await lagging.getAttribute('title')).toContain('behind 1.2.0');
+    const highlighted = await lagging.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const plain = await cell(page, 'refund-processor', 'staging-eu-west-1').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(highlighted).not.toBe(plain);
+
+    await scrollToRow(page, 'referral-service');
+    const missing = cell(page, 'referral-service', 'prod-us-east-1');
+    await missing.waitFor(WAIT);
+    expect(await missing.textContent()).toBe('missing here');
+    expect(await missing.getAttribute('data-status')).toBe('missing');
+    await screenshot(page, 'matrix-lagging-and-missing');
+  });
+
+  it('filters to team payments in production, keeping the filters in the URL', async () => {
+    await page.goto(`${atrium.base}/#/matrix`);
+    await rows(page).first().waitFor(WAIT);
+    await page.getByLabel('Team', { exact: true }).selectOption('payments');
+    await page.getByLabel('Environment', { exact: true }).selectOption('production');
+    await expect.poll(() => hash(page), WAIT).toBe('#/matrix?team=payments&environment=production');
+    await expect.poll(() => total(page), WAIT).toMatch(/^\d+ services × 2 clusters$/);
+    const owners = await rows(page).locator('.matrix-service .service-title').allTextContents();
+    expect(owners.length).toBeGreaterThan(0);
+    expect([...new Set(owners)]).toEqual(['payments']);
+    expect(await page.locator('.matrix-cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual(['prod-eu-west-1', 'prod-us-east-1']);
+    // payments-api is degraded in us-east-1.
+    const degraded = cell(page, 'payments-api', 'prod-us-east-1');
+    expect(await degraded.locator('.cell-health').textContent()).toMatch(/^degraded \d+\/\d+$/);
+    await screenshot(page, 'matrix-payments-production');
+
+    // A reload keeps the filters.
+    await page.reload();
+    await expect.poll(() => total(page), WAIT).toMatch(/× 2 clusters$/);
+    expect(await page.getByLabel('Team', { exact: true }).inputValue()).toBe('payments');
+  });
+
+  it("opens a service from the matrix and shows its deployments with HPA and rollout time", async () => {
+    await page.goto(`${atrium.base}/#/matrix?team=payments&environment=production`);
+    const row = page.locator('.matrix-row[data-service="fraud-scorer"]');
+    await row.waitFor(WAIT);
+    await row.getByRole('link', { name: 'fraud-scorer' }).click();
+    await expect.poll(() => hash(page), WAIT).toBe('#/services/fraud-scorer');
+    const table = page.locator('table.deployment-table');
+    await table.waitFor(WAIT);
+    expect(await table.locator('tbody').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-environment')))).toEqual(['production', 'staging']);
+    const us = table.locator('tr[data-cluster="prod-us-east-1"]');
+    expect(await us.locator('td').nth(3).textContent()).toBe('Deployment fraud-scorer');
+    expect(await us.locator('.deployment-hpa').textContent()).toMatch(/^\d+–\d+, now \d+/);
+    expect(await us.locator('.deployment-hpa').getAttribute('title')).toMatch(/^HorizontalPodAutoscaler: min \d+, max \d+, current \d+, desired \d+$/);
+    const rollout = us.locator('time');
+    expect(await rollout.textContent()).toMatch(/ago$/);
+    expect(await rollout.getAttribute('title')).toMatch(/\d{4}/);
+    expect(await us.locator('.deployment-image').getAttribute('title')).toMatch(/fraud-scorer:\d+\.\d+\.\d+$/);
+    await screenshot(page, 'service-deployments-fraud-scorer');
+
+    // The degraded deployment says why.
+    await page.goto(`${atrium.base}/#/services/payments-api`);
+    const degraded = page.locator('table.deployment-table tr[data-cluster="prod-us-east-1"]');
+    await degraded.waitFor(WAIT);
+    expect(await degraded.locator('.deployment-health-detail').textContent()).toMatch(/^\d+ of \d+ replicas ready$/);
+  });
+});
+
+describe('the clusters page in local mode', () => {
+  it('is reached from the matrix and from Sources, and says there are no live clusters in local mode', async () => {
+    await page.goto(`${atrium.base}/#/matrix`);
+    await page.getByRole('link', { name: 'Clusters', exact: true }).click();
+    await expect.poll(() => hash(page), WAIT).toBe('#/clusters');
+    const notice = page.getByText('No live clusters in local mode');
+    await notice.waitFor(WAIT);
+    await expect
+      .poll(() => page.locator('.clusters-page .notice').textContent(), WAIT)
+      .toContain('demo clusters prod-eu-west-1, prod-us-east-1 and staging-eu-west-1');
+    await screenshot(page, 'clusters-local-mode');
+
+    await page.goto(`${atrium.base}/#/sources`);
+    await page.locator('.sources-page').getByRole('link', { name: 'Clusters' }).click();
+    await expect.poll(() => hash(page), WAIT).toBe('#/clusters');
+  });
+});
+
+/** Scrolls the matrix until service's row is rendered (rows are virtual and ordered by name). */
+async function scrollToRow(p: Page, service: string): Promise<void> {
+  const grid = p.getByTestId('matrix-grid');
+  for (let i = 0; i < 40; i++) {
+    if ((await p.locator(`.matrix-row[data-service="${service}"]`).count()) > 0) {
+      await p.locator(`.matrix-row[data-service="${service}"]`).scrollIntoViewIfNeeded();
+      return;
+    }
+    await grid.evaluate((el) => el.scrollBy(0, 400));
+    await p.waitForTimeout(50);
+  }
+  throw new Error(`row ${service} never appeared in the matrix`);
+}

@@ -1,0 +1,202 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import type { MatrixCluster, MatrixRow } from '../api/client';
+import { useNow } from '../hooks/useNow';
+import { clusterDataText, clusterIsFresh, clusterState } from '../lib/clusters';
+import { cellView, groupColumns } from '../lib/matrix';
+import { navigate, serviceHash } from '../lib/router';
+
+export const SERVICE_COL_WIDTH = 220;
+export const CELL_WIDTH = 136;
+export const MATRIX_ROW_HEIGHT = 40;
+/** Environment, region and cluster rows of the column header. */
+const HEAD_ROWS = 3;
+export const MATRIX_HEAD_HEIGHT = 24 + 22 + 30;
+
+interface Props {
+  clusters: MatrixCluster[];
+  total: number;
+  rowAt: (index: number) => MatrixRow | undefined;
+  ensureRange: (first: number, last: number) => void;
+  /** Changes when a new query starts: the grid scrolls back to the top left. */
+  queryKey: string;
+  pending: boolean;
+}
+
+/**
+ * Services down, clusters across, with the service column and the column header sticky while both directions
+ * scroll. Rows and columns are virtual: a fleet of 2,000 services × 50 clusters renders only what is in view.
+ */
+export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pending }: Props) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const now = useNow();
+  const header = useMemo(() => groupColumns(clusters), [clusters]);
+  const rows = useVirtualizer({
+    count: total,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => MATRIX_ROW_HEIGHT,
+    paddingStart: MATRIX_HEAD_HEIGHT,
+    overscan: 10,
+  });
+  const columns = useVirtualizer({
+    horizontal: true,
+    count: clusters.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => CELL_WIDTH,
+    paddingStart: SERVICE_COL_WIDTH,
+    overscan: 4,
+  });
+  const virtualRows = rows.getVirtualItems();
+  const virtualCols = columns.getVirtualItems();
+  const firstIndex = virtualRows[0]?.index ?? 0;
+  const lastIndex = virtualRows[virtualRows.length - 1]?.index ?? 0;
+
+  useEffect(() => {
+    if (total > 0) ensureRange(firstIndex, lastIndex);
+  }, [firstIndex, lastIndex, total, ensureRange]);
+
+  const shownKey = useRef(queryKey);
+  useLayoutEffect(() => {
+    if (shownKey.current === queryKey) return;
+    shownKey.current = queryKey;
+    if (scrollRef.current) {
+      scrollRef.current.scrollTop = 0;
+      scrollRef.current.scrollLeft = 0;
+    }
+  }, [queryKey]);
+
+  const width = columns.getTotalSize();
+  const stale = clusters.map((c) => !clusterIsFresh(c.state));
+  return (
+    <div
+      className={`matrix-scroll${pending ? ' pending' : ''}`}
+      ref={scrollRef}
+      role="grid"
+      aria-label="Services by cluster"
+      aria-rowcount={total + HEAD_ROWS}
+      aria-colcount={clusters.length + 1}
+      aria-busy={pending || undefined}
+      data-testid="matrix-grid"
+    >
+      <div className="matrix-canvas" style={{ width, height: rows.getTotalSize() }}>
+        <div className="matrix-head" role="rowgroup" style={{ width, height: MATRIX_HEAD_HEIGHT }}>
+          <div className="matrix-head-row matrix-env-row" role="row" aria-rowindex={1}>
+            <div className="matrix-corner" role="columnheader" aria-colindex={1}>
+              Environment
+            </div>
+            {header.environments.map((g) => (
+              <div
+                key={`env-${g.first}`}
+                className="matrix-group"
+                role="columnheader"
+                aria-colindex={g.first + 2}
+                aria-colspan={g.span}
+                data-environment={g.label}
+                style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
+              >
+                <span className="matrix-group-label">{g.label}</span>
+              </div>
+            ))}
+          </div>
+          <div className="matrix-head-row matrix-region-row" role="row" aria-rowindex={2}>
+            <div className="matrix-corner" role="columnheader" aria-colindex={1}>
+              Region
+            </div>
+            {header.regions.map((g) => (
+              <div
+                key={`region-${g.first}`}
+                className="matrix-group"
+                role="columnheader"
+                aria-colindex={g.first + 2}
+                aria-colspan={g.span}
+                data-region={g.label}
+                style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
+              >
+                <span className="matrix-group-label">{g.label}</span>
+              </div>
+            ))}
+          </div>
+          <div className="matrix-head-row matrix-cluster-row" role="row" aria-rowindex={3}>
+            <div className="matrix-corner" role="columnheader" aria-colindex={1}>
+              Service
+            </div>
+            {virtualCols.map((vc) => {
+              const c = clusters[vc.index];
+              if (!c) return null;
+              const state = clusterState(c.state);
+              return (
+                <div
+                  key={c.name}
+                  className={`matrix-cluster${stale[vc.index] ? ` matrix-cluster-${state.tone}` : ''}`}
+                  role="columnheader"
+                  aria-colindex={vc.index + 2}
+                  data-cluster={c.name}
+                  title={[c.name, `${c.environment}, ${c.region}`, c.state ? clusterDataText(c, now) : '', c.message ?? ''].filter(Boolean).join('\n')}
+                  style={{ left: vc.start, width: vc.size }}
+                >
+                  <span className="matrix-cluster-name">{c.name}</span>
+                  {stale[vc.index] && <span className="matrix-cluster-state">{state.label}</span>}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+        {virtualRows.map((vr) => {
+          const row = rowAt(vr.index);
+          const style = { height: vr.size, width, transform: `translateY(${vr.start}px)` };
+          if (!row) {
+            return (
+              <div key={vr.key} className="matrix-row matrix-row-loading" role="row" aria-rowindex={vr.index + HEAD_ROWS + 1} style={style}>
+                <div className="matrix-service" role="rowheader" aria-colindex={1}>
+                  <span className="placeholder" />
+                </div>
+              </div>
+            );
+          }
+          return (
+            <div
+              key={vr.key}
+              className="matrix-row"
+              role="row"
+              aria-rowindex={vr.index + HEAD_ROWS + 1}
+              data-service={row.service}
+              style={style}
+              onClick={() => navigate(serviceHash(row.service))}
+            >
+              <div className="matrix-service" role="rowheader" aria-colindex={1}>
+                <a className="service-name" href={serviceHash(row.service)} onClick={(e) => e.stopPropagation()}>
+                  {row.service}
+                </a>
+                <span className="service-title">{row.owner}</span>
+              </div>
+              {virtualCols.map((vc) => {
+                const c = clusters[vc.index];
+                if (!c) return null;
+                const v = cellView(row, vc.index, clusters);
+                const cls = `matrix-cell cell-${v.status}${v.behind ? ' cell-behind' : ''}${v.health ? ` cell-health-${v.health.tone}` : ''}${stale[vc.index] ? ' cell-stale' : ''}`;
+                return (
+                  <div key={c.name} className={cls} role="gridcell" aria-colindex={vc.index + 2} data-cluster={c.name} data-status={v.status} title={v.title} style={{ left: vc.start, width: vc.size }}>
+                    <span className="cell-version">
+                      {v.text}
+                      {v.behind && (
+                        <span className="cell-behind-mark" aria-label="behind">
+                          {' '}
+                          ↓
+                        </span>
+                      )}
+                    </span>
+                    {v.health && (
+                      <span className={`cell-health health-${v.health.tone}`}>
+                        {v.health.label} {v.replicas}
+                      </span>
+                    )}
+                  </div>
+                );
+              })}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
