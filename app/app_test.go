@@ -74,7 +74,7 @@ type localClient struct {
 }
 
 func newLocalClient(t *testing.T, rt *Runtime) *localClient {
-	srv := httptest.NewServer(rt.LocalAPI())
+	srv := httptest.NewServer(rt.LocalAPI("test"))
 	t.Cleanup(srv.Close)
 	return &localClient{t: t, url: srv.URL, hc: &http.Client{Transport: apitest.Transport(t, nil)}}
 }

@@ -184,7 +184,7 @@ func cliClient(ctx context.Context, cf *clientFlags, log *slog.Logger) (*client.
 		time.Sleep(50 * time.Millisecond)
 	}
 	c := client.New("http://atrium.local", "")
-	c.HTTP.Transport = inProcess{h: rt.LocalAPI(), p: localPrincipal()}
+	c.HTTP.Transport = inProcess{h: rt.LocalAPI("cli"), p: localPrincipal()}
 	return c, rt, nil
 }
 

@@ -36,7 +36,7 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 	if !HasDisplay() {
 		return ErrNoDesktop
 	}
-	local := rt.LocalAPI()
+	local := rt.LocalAPI("desktop")
 	bound := &OS{log: rt}
 	err := wails.Run(&options.App{
 		Title:     "Atrium",

@@ -16,7 +16,10 @@ import (
 
 // LocalAPI is the desktop's API: reads from the replica, local endpoints (sync status, settings, usage), and
 // everything else forwarded to the portal. The UI talks only to it.
-func (rt *Runtime) LocalAPI() http.Handler {
+//
+// client names who the handler serves — "desktop" (the Wails window), "web" (atrium web) or "cli" — and goes into
+// the usage events it logs.
+func (rt *Runtime) LocalAPI(client string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", api.Health)
 	api.Mount(mux, (&api.Catalog{DB: rt.Replica, Log: rt.Log}).Routes())
@@ -24,7 +27,7 @@ func (rt *Runtime) LocalAPI() http.Handler {
 	mux.HandleFunc("GET /api/v1/sync/status", rt.syncStatus)
 	mux.HandleFunc("GET /api/v1/settings", rt.getSettings)
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)
-	mux.HandleFunc("POST /api/v1/usage/events", rt.usageEvent)
+	mux.HandleFunc("POST /api/v1/usage/events", func(w http.ResponseWriter, r *http.Request) { rt.usageEvent(w, r, client) })
 	mux.HandleFunc("GET /api/v1/ui/features", rt.uiFeatures)
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
@@ -108,7 +111,7 @@ func (rt *Runtime) putSettings(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, rt.settingsView())
 }
 
-func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request) {
+func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request, client string) {
 	var ev struct {
 		Kind  string `json:"kind"`
 		Page  string `json:"page"`
@@ -123,7 +126,7 @@ func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request) {
 			api.FieldProblem{Field: "kind", Problem: "required, at most 64 characters (page at most 200)"}))
 		return
 	}
-	rt.Log.Info("ui event", "kind", ev.Kind, "page", ev.Page, "count", ev.Count)
+	rt.Log.Info("ui event", "kind", ev.Kind, "page", ev.Page, "count", ev.Count, "client", client)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -131,7 +131,7 @@ func (rt *Runtime) ServeWeb(ctx context.Context, addr string, ui fs.FS, ready fu
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	srv := &http.Server{
-		Handler:           api.LogRequests(rt.Log, WebHandler(rt.LocalAPI(), ui, actual, token)),
+		Handler:           api.LogRequests(rt.Log, WebHandler(rt.LocalAPI("web"), ui, actual, token)),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 	}

@@ -52,6 +52,7 @@ if [ "$count" -lt 60 ]; then
   echo "desktop-smoke: the window rendered $count services, expected the demo catalog (>= 60)" >&2; exit 1
 fi
 grep -q 'msg="desktop window started"' "$log" || { echo "desktop-smoke: not a desktop window (fell back to web?)" >&2; cat "$log" >&2; exit 1; }
+grep -q 'msg="ui event" kind=ui.ready.* client=desktop' "$log" || { echo "desktop-smoke: the UI that reported ready was not the window's" >&2; cat "$log" >&2; exit 1; }
 
 sleep 1 # let the first frame with the rows reach the X server
 import -window root "$shot"

@@ -455,7 +455,9 @@ func (d *DB) Sources(ctx context.Context) ([]Source, error) {
 		if err := rows.Scan(&s.Name, &at, &s.Status, &s.Message); err != nil {
 			return nil, err
 		}
-		s.SyncedAt = time.UnixMilli(at).UTC()
+		if at != 0 { // 0: never finished
+			s.SyncedAt = time.UnixMilli(at).UTC()
+		}
 		out = append(out, s)
 	}
 	return out, rows.Err()
