@@ -52,6 +52,7 @@ var allowed = map[string]map[string]bool{
 	"POST /api/v1/kube/claims":                   {"admin": true},
 	"DELETE /api/v1/kube/claims/{id}":            {"admin": true},
 	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
+	"GET /api/v1/openapi.yaml":                   {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
 
 	// Tokens: admins only.
 	"POST /api/v1/tokens":        {"admin": true},

@@ -164,7 +164,7 @@ func (p *Portal) AllRoutes() []Route {
 	}
 	routes := []Route{
 		{"GET /healthz", Public, Health},
-		{"GET /api/v1/openapi.yaml", Public, func(w http.ResponseWriter, r *http.Request) {
+		{"GET /api/v1/openapi.yaml", Authenticated, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/yaml")
 			w.Write(Spec)
 		}},
