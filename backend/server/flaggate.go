@@ -22,20 +22,13 @@ import (
 //	    production: [platform_approver]
 //	    staging: [team_owner]
 //
-// Absent: production (or prod) changes need a platform approver; other environments none.
+// Absent: flag changes apply at once — the permission checks (team owners for their team's flags, admins) and the
+// audit log still hold. Approvals are a policy a portal chooses, typically for production.
 type FlagsConfig struct {
 	Approvers map[string][]string `yaml:"approvers"`
 }
 
-func (c FlagsConfig) approversOf(env string) []string {
-	if roles, ok := c.Approvers[env]; ok {
-		return roles
-	}
-	if c.Approvers == nil && (env == "production" || env == "prod") {
-		return []string{auth.RolePlatformApprover}
-	}
-	return nil
-}
+func (c FlagsConfig) approversOf(env string) []string { return c.Approvers[env] }
 
 func (c FlagsConfig) check() error {
 	for env, roles := range c.Approvers {

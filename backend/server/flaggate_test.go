@@ -15,12 +15,13 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 )
 
-// A production flag change waits for a platform approver as an action of kind flag_change, shows in the
+// Where the portal's policy says so (here: production), a flag change waits for a platform approver as an action of kind flag_change, shows in the
 // approver's inbox, and is applied by the worker once approved; dev changes apply at once.
 func TestProductionFlagChangesWaitForApproval(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, Config{DataDir: t.TempDir(), AdminToken: "atr_gate_admin_0123456789abcdef", Demo: "off",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		File: FileConfig{Flags: FlagsConfig{Approvers: map[string][]string{"production": {auth.RolePlatformApprover}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
-// Feature flags through a team portal: a real `atrium serve` (production flag changes need a platform approver,
-// its default) and a real `atrium web` connected to it with the token of an owner of the payments team. A flag
+// Feature flags through a team portal: a real `atrium serve` (configured so that production flag changes need a
+// platform approver) and a real `atrium web` connected to it with the token of an owner of the payments team. A flag
 // built in the UI is evaluated over OFREP on the portal; a production change answers "waiting for approval" with
 // a link to the request, which an approver then sees in the inbox.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -39,7 +39,7 @@ async function evaluate(key: string, environment: string, context: Record<string
 }
 
 beforeAll(async () => {
-  portal = await startPortal();
+  portal = await startPortal({ config: 'flags:\n  approvers:\n    production: [platform_approver]\n' });
   const owner = await portalApi<TokenCreated>(portal.base, portal.token, 'POST', '/api/v1/tokens', {
     name: 'Olga, payments',
     subject: 'olga',
