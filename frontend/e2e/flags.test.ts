@@ -3,19 +3,21 @@
 // edit it and read the diff, close it; import a file with a bad flag; export a flag set. Last, the desktop's own
 // page flag turns the Flags page off.
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FlagDefinition, FlagDetail, UIFeatures } from '../src/api/client';
-import { launchBrowser, newContext, screenshot, startAtrium, type Atrium } from './harness';
+import { type Atrium, localSession, screenshot } from './harness';
 
 const WAIT = { timeout: 20_000, interval: 100 };
-const KEY = 'e2e-checkout';
 
+const session = localSession();
 let atrium: Atrium;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+beforeAll(() => {
+  ({ atrium, page } = session);
+});
+
+const KEY = 'e2e-checkout';
 
 /** The local API as a script would call it, with the launch token. */
 async function local<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }> {
@@ -33,25 +35,6 @@ async function local<T>(method: string, path: string, body?: unknown): Promise<{
   }
   return { status: res.status, body: parsed as T, text };
 }
-
-beforeAll(async () => {
-  atrium = await startAtrium();
-  browser = await launchBrowser();
-  context = await newContext(browser);
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e) + (process.env.E2E_STACKS ? `\n${e.stack ?? ''}` : '')));
-  await page.goto(atrium.url);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await atrium?.stop();
-});
-
-afterEach(() => {
-  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
-});
 
 /** Opens the import/export panel (it stays open while the flag table stays on screen). */
 async function openTools(p: Page): Promise<void> {

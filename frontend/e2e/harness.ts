@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 const frontendDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const resultsDir = join(frontendDir, 'test-results');
@@ -216,4 +217,40 @@ export async function portalApi<T>(base: string, token: string, method: string, 
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return JSON.parse(text) as T;
+}
+
+export interface Session {
+  atrium: Atrium;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * The usual life of a test file: a real `atrium web` in local mode and Chromium, one page opened on the launch URL
+ * (which stores the token cookie), everything stopped afterwards, and after each test a check that the page threw
+ * nothing. prepare runs on the context before the page opens (permissions, init scripts). The fields are set when
+ * the file's tests run.
+ */
+export function localSession(prepare?: (context: BrowserContext, atrium: Atrium) => Promise<void>): Session {
+  const s = {} as Session;
+  const pageErrors: string[] = [];
+  beforeAll(async () => {
+    s.atrium = await startAtrium();
+    s.browser = await launchBrowser();
+    s.context = await newContext(s.browser);
+    if (prepare) await prepare(s.context, s.atrium);
+    s.page = await s.context.newPage();
+    s.page.on('pageerror', (e) => pageErrors.push(String(e) + (process.env.E2E_STACKS ? `\n${e.stack ?? ''}` : '')));
+    await s.page.goto(s.atrium.url);
+  });
+  afterAll(async () => {
+    await s.context?.close();
+    await s.browser?.close();
+    await s.atrium?.stop();
+  });
+  afterEach(() => {
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+  });
+  return s;
 }

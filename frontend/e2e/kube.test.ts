@@ -1,35 +1,17 @@
 // What runs where, in real Chromium against a real `atrium web` in local mode. The demo has deployments in three
 // clusters (prod-eu-west-1, prod-us-east-1, staging-eu-west-1): some services a version behind in us-east-1, some
 // missing there, one degraded, experimental ones only in staging; local mode reads no live cluster.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, startAtrium, type Atrium } from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Atrium, localSession, screenshot } from './harness';
 
 const WAIT = { timeout: 20_000, interval: 100 };
 
+const session = localSession();
 let atrium: Atrium;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  atrium = await startAtrium();
-  browser = await launchBrowser();
-  context = await newContext(browser);
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(atrium.url);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await atrium?.stop();
-});
-
-afterEach(() => {
-  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+beforeAll(() => {
+  ({ atrium, page } = session);
 });
 
 const hash = (p: Page) => new URL(p.url()).hash;

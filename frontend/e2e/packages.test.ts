@@ -1,35 +1,17 @@
 // Packages and sources in real Chromium against a real `atrium web` in local mode on the demo catalog (75
 // services with npm and Go dependencies, many behind their newest version; one built-in "demo" source).
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, startAtrium, type Atrium } from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Atrium, localSession, screenshot } from './harness';
 
 const WAIT = { timeout: 20_000, interval: 100 };
 
+const session = localSession();
 let atrium: Atrium;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  atrium = await startAtrium();
-  browser = await launchBrowser();
-  context = await newContext(browser);
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(atrium.url);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await atrium?.stop();
-});
-
-afterEach(() => {
-  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+beforeAll(() => {
+  ({ atrium, page } = session);
 });
 
 const hash = (p: Page) => new URL(p.url()).hash;

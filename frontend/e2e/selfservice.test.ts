@@ -3,39 +3,23 @@
 // created).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, resultsDir, screenshot, startAtrium, type Atrium } from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Atrium, localSession, resultsDir, screenshot } from './harness';
 
 const WAIT = { timeout: 20_000, interval: 100 };
 
+const session = localSession(async (context, atrium) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: atrium.base });
+});
 let atrium: Atrium;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+beforeAll(() => {
+  ({ atrium, page } = session);
+});
+
 let devAction = '';
 let prodAction = '';
-
-beforeAll(async () => {
-  atrium = await startAtrium();
-  browser = await launchBrowser();
-  context = await newContext(browser);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: atrium.base });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(atrium.url);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await atrium?.stop();
-});
-
-afterEach(() => {
-  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
-});
 
 /** The id in #/self-service/ID once the form has moved there. */
 async function actionIdFromUrl(p: Page): Promise<string> {

@@ -20,7 +20,7 @@ const github: SourceStatus = {
   started_at: new Date(Date.now() - 30_000).toISOString(),
   rate_limit: { limit: 5000, remaining: 4200, reset: new Date(Date.now() + 23 * 60_000 + 5_000).toISOString() },
   requests: { total: 312, not_modified: 290, list: 20, content: 2, retried: 0 },
-  versions: 'npm from https://registry.npmjs.org, Go from https://proxy.golang.org',
+  versions: 'npm from https://npm.mirror.sphera.internal, Go from https://goproxy.sphera.internal',
 };
 
 function setup(items: SourceStatus[]) {
@@ -64,7 +64,7 @@ describe('SourcesPage', () => {
     expect(within(card).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('120');
     expect(within(card).getByTestId('rate-limit').textContent).toBe('4,200 of 5,000 requests left (84%), resets in 23 min');
     expect(within(card).getByText(/290 unchanged \(304, free\)/)).toBeTruthy();
-    expect(within(card).getByText(/npm from https:\/\/registry.npmjs.org/)).toBeTruthy();
+    expect(within(card).getByText(/npm from https:\/\/npm.mirror.sphera.internal/)).toBeTruthy();
     fireEvent.click(within(card).getByRole('button', { name: /2 repositories — show/ }));
     expect(await within(card).findByText('acme/broken')).toBeTruthy();
     expect(within(card).getByText('package.json: unexpected end of JSON input')).toBeTruthy();
