@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import type { MatrixCluster, MatrixRow } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { clusterDataText, clusterIsFresh, clusterState } from '../lib/clusters';
-import { cellView, groupColumns } from '../lib/matrix';
+import { cellView, groupColumns, type ColumnGroup } from '../lib/matrix';
 import { navigate, serviceHash } from '../lib/router';
 
 export const SERVICE_COL_WIDTH = 220;
@@ -80,42 +80,8 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
     >
       <div className="matrix-canvas" style={{ width, height: rows.getTotalSize() }}>
         <div className="matrix-head" role="rowgroup" style={{ width, height: MATRIX_HEAD_HEIGHT }}>
-          <div className="matrix-head-row matrix-env-row" role="row" aria-rowindex={1}>
-            <div className="matrix-corner" role="columnheader" aria-colindex={1}>
-              Environment
-            </div>
-            {header.environments.map((g) => (
-              <div
-                key={`env-${g.first}`}
-                className="matrix-group"
-                role="columnheader"
-                aria-colindex={g.first + 2}
-                aria-colspan={g.span}
-                data-environment={g.label}
-                style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
-              >
-                <span className="matrix-group-label">{g.label}</span>
-              </div>
-            ))}
-          </div>
-          <div className="matrix-head-row matrix-region-row" role="row" aria-rowindex={2}>
-            <div className="matrix-corner" role="columnheader" aria-colindex={1}>
-              Region
-            </div>
-            {header.regions.map((g) => (
-              <div
-                key={`region-${g.first}`}
-                className="matrix-group"
-                role="columnheader"
-                aria-colindex={g.first + 2}
-                aria-colspan={g.span}
-                data-region={g.label}
-                style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
-              >
-                <span className="matrix-group-label">{g.label}</span>
-              </div>
-            ))}
-          </div>
+          <MatrixGroupRow kind="environment" label="Environment" rowIndex={1} groups={header.environments} />
+          <MatrixGroupRow kind="region" label="Region" rowIndex={2} groups={header.regions} />
           <div className="matrix-head-row matrix-cluster-row" role="row" aria-rowindex={3}>
             <div className="matrix-corner" role="columnheader" aria-colindex={1}>
               Service
@@ -197,6 +163,41 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
           );
         })}
       </div>
+    </div>
+  );
+}
+
+/** A header row of column groups spanning their clusters: environments, or regions within them. */
+function MatrixGroupRow({
+  kind,
+  label,
+  rowIndex,
+  groups,
+}: {
+  kind: 'environment' | 'region';
+  label: string;
+  rowIndex: number;
+  groups: readonly ColumnGroup[];
+}) {
+  const data = (g: ColumnGroup) => (kind === 'environment' ? { 'data-environment': g.label } : { 'data-region': g.label });
+  return (
+    <div className={`matrix-head-row matrix-${kind === 'environment' ? 'env' : 'region'}-row`} role="row" aria-rowindex={rowIndex}>
+      <div className="matrix-corner" role="columnheader" aria-colindex={1}>
+        {label}
+      </div>
+      {groups.map((g) => (
+        <div
+          key={`${kind}-${g.first}`}
+          className="matrix-group"
+          role="columnheader"
+          aria-colindex={g.first + 2}
+          aria-colspan={g.span}
+          {...data(g)}
+          style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
+        >
+          <span className="matrix-group-label">{g.label}</span>
+        </div>
+      ))}
     </div>
   );
 }
