@@ -98,7 +98,10 @@ describe('clusters through a team portal', () => {
       name: 'postgres',
       service: 'payments-api',
     });
+    // The previous test ends on #/clusters, where goto to the same URL is a fragment navigation that loads
+    // nothing: reload so the page asks for the claims made since.
     await page.goto(`${atrium.base}/#/clusters`);
+    await page.reload();
     const claim = page.locator(`tr[data-claim="${made.claim.id}"]`);
     await claim.waitFor(WAIT);
     expect(await claim.textContent()).toContain('orders/StatefulSet/postgres');
