@@ -112,7 +112,9 @@ func (p *Portal) Handler() http.Handler {
 			r = r.WithContext(auth.WithPrincipal(r.Context(), pr))
 		}
 		if perm != Authenticated {
-			if d := policy.Decide(pr, perm, ""); !d.Allow {
+			// On any team, in any environment: a handler whose resource has a team or an environment decides
+			// again with them (AuthorizeIn).
+			if d := policy.DecideIn(pr, perm, "", policy.AnyEnvironment); !d.Allow {
 				WriteError(w, r, p.Log, Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason))
 				return
 			}
@@ -183,12 +185,20 @@ func (p *Portal) AllRoutes() []Route {
 }
 
 // Authorize checks a team-scoped permission on a resource inside a handler; the error is a 403 with the reason.
+// For a permission that acts in an environment, use AuthorizeIn: without one, only tokens whose scopes allow the
+// permission in every environment pass.
 func Authorize(r *http.Request, perm policy.Permission, team string) error {
+	return AuthorizeIn(r, perm, team, "")
+}
+
+// AuthorizeIn checks perm on a resource of team in environment env (policy.DecideIn): a token scoped to
+// "flags:write:dev" may write flags of dev and of no other environment.
+func AuthorizeIn(r *http.Request, perm policy.Permission, team, env string) error {
 	pr, ok := auth.FromContext(r.Context())
 	if !ok {
 		return Errorf(http.StatusUnauthorized, "unauthorized", "%v", auth.ErrNoCredentials)
 	}
-	if d := policy.Decide(pr, perm, team); !d.Allow {
+	if d := policy.DecideIn(pr, perm, team, env); !d.Allow {
 		return Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,31 +62,51 @@ func (p Principal) IsAdmin() bool {
 	return false
 }
 
-// HasScope reports whether p's token allows scope. Principals without scopes (admin tokens, OIDC users, the local
-// user) allow every scope. A token scope allows itself, everything under it ("flags:evaluate" allows
-// "flags:evaluate:production"), and — so that a route may admit the caller before the handler checks the
-// qualifier — the scope above it ("flags:evaluate:production" allows "flags:evaluate").
-func (p Principal) HasScope(scope string) bool {
+// AnyEnvironment, as the environment of a scope check, asks whether a permission is allowed in some environment:
+// the question a route asks before its handler knows the environment (the handler then asks with it).
+const AnyEnvironment = "*"
+
+// HasScope reports whether p's token scopes allow permission perm in environment env. Principals without scopes
+// (admin tokens, OIDC users, the local user) allow everything, and so does the scope "*". A scope naming perm
+// ("flags:write") allows it in every environment; a scope qualified with an environment ("flags:write:dev")
+// allows it in that environment only. env "" asks about no particular environment, which only an unqualified
+// scope answers; env AnyEnvironment asks whether any scope allows perm somewhere. Which permissions act in an
+// environment at all is the policy package's knowledge: it passes "" for the others, so that a qualifier on them
+// allows nothing.
+func (p Principal) HasScope(perm, env string) bool {
 	if len(p.Scopes) == 0 {
 		return true
 	}
+	return p.scoped(perm, env, true)
+}
+
+// ExplicitScope reports whether p's token lists perm (for env, as HasScope reads it): the grant of machine tokens
+// that carry no role, such as a service's flag-evaluation token. Neither "no scopes" nor "*" counts.
+func (p Principal) ExplicitScope(perm, env string) bool { return p.scoped(perm, env, false) }
+
+func (p Principal) scoped(perm, env string, star bool) bool {
 	for _, s := range p.Scopes {
-		if s == "*" || s == scope || strings.HasPrefix(scope, s+":") || strings.HasPrefix(s, scope+":") {
+		if s == perm || star && s == "*" {
+			return true
+		}
+		q, ok := strings.CutPrefix(s, perm+":")
+		if ok && q != "" && env != "" && (env == AnyEnvironment || env == q) {
 			return true
 		}
 	}
 	return false
 }
 
-// ExplicitScope reports whether p's token lists scope (or a scope above it): the grant of machine tokens that
-// carry no role, such as a service's flag-evaluation token.
-func (p Principal) ExplicitScope(scope string) bool {
+// ScopeEnvironments lists the environments p's scopes qualify perm with ("flags:write:dev" → dev), in the order
+// the scopes list them.
+func (p Principal) ScopeEnvironments(perm string) []string {
+	var out []string
 	for _, s := range p.Scopes {
-		if s == scope || strings.HasPrefix(scope, s+":") || strings.HasPrefix(s, scope+":") {
-			return true
+		if q, ok := strings.CutPrefix(s, perm+":"); ok && q != "" && !slices.Contains(out, q) {
+			out = append(out, q)
 		}
 	}
-	return false
+	return out
 }
 
 type ctxKey struct{}
