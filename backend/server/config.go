@@ -24,7 +24,8 @@ import (
 type Config struct {
 	Addr    string // listen address, e.g. 127.0.0.1:8080
 	DataDir string // holds portal.db
-	// AdminToken, when set, is stored (hashed) as an admin API token on start unless it already exists.
+	// AdminToken, when set, is stored (hashed) as the seeded admin API token on start unless it already exists;
+	// a new value revokes the previous seeded admin token.
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
