@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -213,4 +214,20 @@ func TestAuthLimiterBehindTrustedProxy(t *testing.T) {
 			t.Errorf("%s: %d, want %d", step.name, code, step.want)
 		}
 	}
+}
+
+// BenchmarkAuthLimiterLimited is what every authenticated request pays: one check of a client that has not
+// failed, from many goroutines, with the limiter full of other clients.
+func BenchmarkAuthLimiterLimited(b *testing.B) {
+	l := &api.AuthLimiter{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for i := range api.DefaultAuthMaxClients {
+		l.Failed(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String())
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, limited := l.Limited("192.0.2.1"); limited {
+				b.Fatal("limited")
+			}
+		}
+	})
 }
