@@ -130,7 +130,7 @@ func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := auth.FromContext(r.Context())
 	v := actionView{Action: a}
-	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Approvers); {
+	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers); {
 	case a.State != actions.StatePendingApproval:
 		v.MayApproveReason = "the action is " + string(a.State) + ", not pending approval"
 	case !d.Allow:

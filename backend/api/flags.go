@@ -125,6 +125,20 @@ func (f *Flags) pathEnvironment(r *http.Request) (string, error) {
 	return env, nil
 }
 
+// readEnvironment is the environment a read names (by path or query), once the caller may read flags there.
+func (f *Flags) readEnvironment(r *http.Request, from func(*http.Request) (string, error)) (string, error) {
+	env, err := from(r)
+	if err != nil {
+		return "", err
+	}
+	return env, AuthorizeIn(r, policy.FlagsRead, "", env)
+}
+
+// readable reports whether the caller may read the flags of env: listings leave out the others.
+func readable(r *http.Request, env string) bool {
+	return AuthorizeIn(r, policy.FlagsRead, "", env) == nil
+}
+
 func (f *Flags) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ps flags.Problems
 	switch {
@@ -209,6 +223,12 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, f.Log, BadRequest("invalid query parameters", problems...))
 		return
 	}
+	if env != "" {
+		if err := AuthorizeIn(r, policy.FlagsRead, "", env); err != nil {
+			f.fail(w, r, err)
+			return
+		}
+	}
 	recs, err := f.Store.List(r.Context(), flagstore.Filter{Environment: env, Team: team})
 	if err != nil {
 		f.fail(w, r, err)
@@ -217,7 +237,7 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 	evaluators := map[string]map[string]json.RawMessage{}
 	items := []FlagRow{}
 	for _, rec := range recs {
-		if !f.known(rec.Environment) {
+		if !f.known(rec.Environment) || !readable(r, rec.Environment) {
 			continue
 		}
 		ev, ok := evaluators[rec.Environment]
@@ -248,6 +268,9 @@ func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []envInfo{}
 	for _, env := range f.Environments {
+		if !readable(r, env) {
+			continue
+		}
 		set, err := f.Store.Load(r.Context(), env)
 		if err != nil {
 			f.fail(w, r, err)
@@ -278,7 +301,7 @@ func (f *Flags) detail(r *http.Request, env, key string) (FlagDetail, error) {
 }
 
 func (f *Flags) get(w http.ResponseWriter, r *http.Request) {
-	env, err := f.pathEnvironment(r)
+	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
 		f.fail(w, r, err)
 		return
@@ -298,7 +321,7 @@ type HistoryEntry struct {
 }
 
 func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
-	env, err := f.pathEnvironment(r)
+	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
 		f.fail(w, r, err)
 		return
@@ -320,7 +343,7 @@ func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
-	env, err := f.queryEnvironment(r)
+	env, err := f.readEnvironment(r, f.queryEnvironment)
 	if err != nil {
 		f.fail(w, r, err)
 		return
@@ -400,10 +423,7 @@ func (f *Flags) evalEnvironment(r *http.Request) (string, error) {
 		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
 			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
 	}
-	if !pr.HasScope(string(policy.FlagsEvaluate) + ":" + env) {
-		return "", Errorf(http.StatusForbidden, "forbidden", "this token may not evaluate flags of %s", env)
-	}
-	return env, nil
+	return env, AuthorizeIn(r, policy.FlagsEvaluate, "", env)
 }
 
 // ---- writing ----
@@ -417,15 +437,16 @@ type FlagPut struct {
 	Comment string          `json:"comment"`
 }
 
-// authorizeTeam checks a team-scoped flag write; a flag without a team may be written by those who may import.
-func authorizeTeam(r *http.Request, team string) error {
+// authorizeTeam checks a team-scoped flag write in env; a flag without a team may be written by those who may
+// import there.
+func authorizeTeam(r *http.Request, team, env string) error {
 	if team == "" {
-		if err := Authorize(r, policy.FlagsImport, ""); err != nil {
+		if err := AuthorizeIn(r, policy.FlagsImport, "", env); err != nil {
 			return Errorf(http.StatusForbidden, "forbidden", "this flag has no team; only administrators may change it")
 		}
 		return nil
 	}
-	return Authorize(r, policy.FlagsWrite, team)
+	return AuthorizeIn(r, policy.FlagsWrite, team, env)
 }
 
 func actor(r *http.Request) string {
@@ -472,7 +493,7 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 	old, err := f.Store.Get(r.Context(), env, key)
 	switch {
 	case err == nil:
-		if err := authorizeTeam(r, old.Team); err != nil {
+		if err := authorizeTeam(r, old.Team, env); err != nil {
 			f.fail(w, r, err)
 			return
 		}
@@ -481,7 +502,7 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, err)
 		return
 	}
-	if err := authorizeTeam(r, body.Team); err != nil {
+	if err := authorizeTeam(r, body.Team, env); err != nil {
 		f.fail(w, r, err)
 		return
 	}
@@ -522,7 +543,7 @@ func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, err)
 		return
 	}
-	if err := authorizeTeam(r, old.Team); err != nil {
+	if err := authorizeTeam(r, old.Team, env); err != nil {
 		f.fail(w, r, err)
 		return
 	}
@@ -584,6 +605,9 @@ func (f *Flags) audit(r *http.Request, c flags.Change, outcome, detail string, b
 
 func (f *Flags) importSet(w http.ResponseWriter, r *http.Request) {
 	env, err := f.queryEnvironment(r)
+	if err == nil {
+		err = AuthorizeIn(r, policy.FlagsImport, "", env)
+	}
 	if err != nil {
 		f.fail(w, r, err)
 		return

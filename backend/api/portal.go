@@ -4,8 +4,10 @@ import (
 	_ "embed"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +63,8 @@ type Portal struct {
 	Collectors sources.Set
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
+	// AuthLimiter limits failed authentications per client; nil: one with the defaults.
+	AuthLimiter *AuthLimiter
 }
 
 // Handler builds the portal's HTTP handler: authenticate → authorise the route → handler. A route without a
@@ -68,6 +72,9 @@ type Portal struct {
 func (p *Portal) Handler() http.Handler {
 	if p.Log == nil {
 		p.Log = slog.Default()
+	}
+	if p.AuthLimiter == nil {
+		p.AuthLimiter = &AuthLimiter{Log: p.Log}
 	}
 	routes := p.AllRoutes()
 	mux := http.NewServeMux()
@@ -99,8 +106,19 @@ func (p *Portal) Handler() http.Handler {
 		}
 		pr, ok := auth.FromContext(r.Context())
 		if !ok {
+			client := p.AuthLimiter.Client(r)
+			if wait, limited := p.AuthLimiter.Limited(client); limited {
+				secs := int(math.Ceil(wait.Seconds()))
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				WriteError(w, r, p.Log, Errorf(http.StatusTooManyRequests, "too_many_failures",
+					"too many failed sign-ins from your address: try again in %d seconds", secs))
+				return
+			}
 			var err error
 			pr, err = p.authenticate(r)
+			if errors.Is(err, auth.ErrBadToken) { // a guess, or a revoked token: expired ones and none are not
+				p.AuthLimiter.Failed(client)
+			}
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium"`)
 				if errors.Is(err, auth.ErrNoCredentials) || errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrExpiredToken) {
@@ -112,7 +130,9 @@ func (p *Portal) Handler() http.Handler {
 			r = r.WithContext(auth.WithPrincipal(r.Context(), pr))
 		}
 		if perm != Authenticated {
-			if d := policy.Decide(pr, perm, ""); !d.Allow {
+			// On any team, in any environment: a handler whose resource has a team or an environment decides
+			// again with them (AuthorizeIn).
+			if d := policy.DecideIn(pr, perm, "", policy.AnyEnvironment); !d.Allow {
 				WriteError(w, r, p.Log, Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason))
 				return
 			}
@@ -183,12 +203,20 @@ func (p *Portal) AllRoutes() []Route {
 }
 
 // Authorize checks a team-scoped permission on a resource inside a handler; the error is a 403 with the reason.
+// For a permission that acts in an environment, use AuthorizeIn: without one, only tokens whose scopes allow the
+// permission in every environment pass.
 func Authorize(r *http.Request, perm policy.Permission, team string) error {
+	return AuthorizeIn(r, perm, team, "")
+}
+
+// AuthorizeIn checks perm on a resource of team in environment env (policy.DecideIn): a token scoped to
+// "flags:write:dev" may write flags of dev and of no other environment.
+func AuthorizeIn(r *http.Request, perm policy.Permission, team, env string) error {
 	pr, ok := auth.FromContext(r.Context())
 	if !ok {
 		return Errorf(http.StatusUnauthorized, "unauthorized", "%v", auth.ErrNoCredentials)
 	}
-	if d := policy.Decide(pr, perm, team); !d.Allow {
+	if d := policy.DecideIn(pr, perm, team, env); !d.Allow {
 		return Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason)
 	}
 	return nil

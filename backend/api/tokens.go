@@ -34,19 +34,6 @@ type tokenRequest struct {
 	ExpiresAt *time.Time   `json:"expires_at"`
 }
 
-// validScope accepts "*", a permission, or a permission with a qualifier ("flags:evaluate:production").
-func validScope(s string) bool {
-	if s == "*" {
-		return true
-	}
-	for _, p := range policy.All() {
-		if s == string(p) || (strings.HasPrefix(s, string(p)+":") && len(s) > len(p)+1) {
-			return true
-		}
-	}
-	return false
-}
-
 func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
 	var in tokenRequest
 	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
@@ -67,9 +54,8 @@ func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for i, s := range in.Scopes {
-		if !validScope(s) {
-			problems = append(problems, FieldProblem{Field: fmt.Sprintf("scopes[%d]", i),
-				Problem: fmt.Sprintf("%q is not a permission (e.g. catalog:read, flags:evaluate:production) or *", s)})
+		if err := policy.CheckScope(s); err != nil {
+			problems = append(problems, FieldProblem{Field: fmt.Sprintf("scopes[%d]", i), Problem: err.Error()})
 		}
 	}
 	if len(in.Grants) == 0 && len(in.Scopes) == 0 {

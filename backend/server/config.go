@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -24,7 +25,8 @@ import (
 type Config struct {
 	Addr    string // listen address, e.g. 127.0.0.1:8080
 	DataDir string // holds portal.db
-	// AdminToken, when set, is stored (hashed) as an admin API token on start unless it already exists.
+	// AdminToken, when set, is stored (hashed) as the seeded admin API token on start unless it already exists;
+	// a new value revokes the previous seeded admin token.
 	AdminToken string
 	// Demo seeds the demo catalog: "on", "off", or "auto" (on when no collector is configured).
 	Demo string
@@ -39,7 +41,10 @@ type Config struct {
 	// KubeClusters is the path of the Kubernetes cluster registry (see kube.Config); FromEnv reads it into Kube.
 	KubeClusters string
 	Kube         kube.Config
-	Log          *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client whose failed authentications
+	// are limited; by default nobody's is trusted (see api.AuthLimiter).
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger
 }
 
 // FileConfig is the portal's configuration file.
@@ -98,6 +103,34 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"days a fully rolled-out or disabled flag stays unchanged before it is marked stale ($ATRIUM_FLAG_STALE_DAYS)")
 	fs.StringVar(&c.KubeClusters, "kube-clusters", os.Getenv("ATRIUM_KUBE_CLUSTERS"),
 		"YAML file registering the Kubernetes clusters to collect ($ATRIUM_KUBE_CLUSTERS)")
+	fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For "+
+		"names the client (default none; $ATRIUM_TRUSTED_PROXIES)", func(v string) error {
+		ps, err := ParseProxies(v)
+		c.TrustedProxies = ps
+		return err
+	})
+}
+
+// ParseProxies reads a comma-separated list of addresses ("10.0.0.5") and CIDR ranges ("10.0.0.0/8").
+func ParseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: not an IP address or CIDR range", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // ParseEnvironments reads a comma-separated list of flag environments.
@@ -146,6 +179,13 @@ func (c *Config) FromEnv() error {
 			}
 			c.FlagEnvironments = envs
 		}
+	}
+	if len(c.TrustedProxies) == 0 {
+		ps, err := ParseProxies(os.Getenv("ATRIUM_TRUSTED_PROXIES"))
+		if err != nil {
+			return fmt.Errorf("$ATRIUM_TRUSTED_PROXIES: %w", err)
+		}
+		c.TrustedProxies = ps
 	}
 	if c.FlagStaleDays < 0 {
 		return fmt.Errorf("--flag-stale-days must not be negative, not %d", c.FlagStaleDays)

@@ -88,3 +88,39 @@ actions:
 		t.Errorf("gitops without token: %v", err)
 	}
 }
+
+func TestParseProxies(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string // the prefixes joined by spaces, or "error"
+	}{
+		{"", ""},
+		{"10.0.0.5", "10.0.0.5/32"},
+		{"10.1.2.3/8, 192.168.0.0/16", "10.0.0.0/8 192.168.0.0/16"},
+		{"::ffff:10.0.0.5, fd00::/8, ::1", "10.0.0.5/32 fd00::/8 ::1/128"},
+		{"10.0.0.5,,", "10.0.0.5/32"},
+		{"proxy.internal", "error"},
+		{"10.0.0.0/33", "error"},
+	} {
+		ps, err := ParseProxies(tt.in)
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.String())
+		}
+		if err != nil {
+			got = []string{"error"}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("ParseProxies(%q) = %v (%v), want %s", tt.in, got, err, tt.want)
+		}
+	}
+	t.Setenv("ATRIUM_TRUSTED_PROXIES", "10.0.0.0/8")
+	c := Config{Demo: "auto"}
+	if err := c.FromEnv(); err != nil || len(c.TrustedProxies) != 1 || c.TrustedProxies[0].String() != "10.0.0.0/8" {
+		t.Errorf("from $ATRIUM_TRUSTED_PROXIES: %v %v", c.TrustedProxies, err)
+	}
+	t.Setenv("ATRIUM_TRUSTED_PROXIES", "nope")
+	if err := (&Config{Demo: "auto"}).FromEnv(); err == nil || !strings.Contains(err.Error(), "ATRIUM_TRUSTED_PROXIES") {
+		t.Errorf("a bad $ATRIUM_TRUSTED_PROXIES: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,7 +180,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	flagStore := &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx}
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
-	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...)}
+	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
+		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log}}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {
@@ -226,18 +228,35 @@ func (s *Server) startKube(cfg Config) {
 }
 
 // seedAdmin stores the configured admin token, or, on a server with no tokens at all, makes one and writes it to a
-// file only the server's user can read (never to the log).
+// file only the server's user can read (never to the log). ATRIUM_ADMIN_TOKEN is the server's one seeded admin
+// token: a new value revokes the token of the previous value (and the first start's file token), audited; the
+// same value again changes nothing.
 func (s *Server) seedAdmin(ctx context.Context, cfg Config) error {
 	tokens := auth.Tokens{DB: s.DB.SQL()}
 	admin := auth.Token{Name: "admin (seeded)", Subject: "admin", Grants: []auth.Grant{{Role: auth.RoleAdmin}},
 		CreatedBy: "atrium serve"}
+	path := filepath.Join(cfg.DataDir, "admin-token")
 	if cfg.AdminToken != "" {
-		created, err := tokens.Ensure(ctx, admin, cfg.AdminToken)
+		rot, err := tokens.Rotate(ctx, admin, cfg.AdminToken, "atrium serve", "ATRIUM_ADMIN_TOKEN set to a new value")
 		if err != nil {
 			return fmt.Errorf("seed admin token: %w", err)
 		}
-		if created {
-			s.Log.Info("admin token from ATRIUM_ADMIN_TOKEN stored")
+		switch {
+		case !rot.Current.RevokedAt.IsZero():
+			s.Log.Warn("the token in ATRIUM_ADMIN_TOKEN was revoked and stays revoked: set a new value", "token", rot.Current.ID)
+		case rot.Created:
+			s.Log.Info("admin token from ATRIUM_ADMIN_TOKEN stored", "token", rot.Current.ID)
+		}
+		if len(rot.Revoked) > 0 {
+			s.Log.Warn("ATRIUM_ADMIN_TOKEN changed: revoked the previous seeded admin token", "revoked", rot.Revoked)
+			// The first start's token file holds a revoked token now (unless it is the value in use): of no use.
+			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != cfg.AdminToken {
+				if err := os.Remove(path); err != nil {
+					s.Log.Warn("remove the revoked first admin token's file", "file", path, "err", err)
+				} else {
+					s.Log.Info("removed the first start's admin token file: its token is revoked", "file", path)
+				}
+			}
 		}
 		return nil
 	}
@@ -249,7 +268,6 @@ func (s *Server) seedAdmin(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(cfg.DataDir, "admin-token")
 	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write first admin token: %w", err)
 	}

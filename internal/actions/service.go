@@ -37,9 +37,9 @@ func NewService(db *sql.DB, cfg Config, cat Catalog) *Service {
 // MaxIdempotencyKey is the longest idempotency key accepted.
 const MaxIdempotencyKey = 200
 
-// Request validates req, checks that p may request actions for the service's team, and stores the action — or
-// returns the action stored before under the same idempotency key (created false). A *ValidationError lists
-// every bad field; nothing is written unless the request is valid and allowed.
+// Request validates req, checks that p may request actions for the service's team in req's environment, and
+// stores the action — or returns the action stored before under the same idempotency key (created false). A
+// *ValidationError lists every bad field; nothing is written unless the request is valid and allowed.
 func (s *Service) Request(ctx context.Context, p auth.Principal, key string, req Request) (Action, bool, error) {
 	params, problems := validate(s.Config, req)
 	switch {
@@ -63,7 +63,7 @@ func (s *Service) Request(ctx context.Context, p auth.Principal, key string, req
 	if len(problems) > 0 {
 		return Action{}, false, &ValidationError{Problems: problems}
 	}
-	if d := policy.Decide(p, policy.ActionsRequest, team); !d.Allow {
+	if d := policy.DecideIn(p, policy.ActionsRequest, team, req.Environment); !d.Allow {
 		return Action{}, false, fmt.Errorf("%w: %s", ErrForbidden, d.Reason)
 	}
 	norm, _ := json.Marshal(struct {
@@ -120,7 +120,7 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, id string, appro
 		return Action{}, &ValidationError{Problems: []Problem{{Field: "reason", Problem: "at most 2000 characters"}}}
 	}
 	a, err := s.Store.decide(ctx, id, p.Subject, approve, reason, func(a Action) error {
-		if d := policy.MayApprove(p, a.Requester, a.Team, a.Approvers); !d.Allow {
+		if d := policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers); !d.Allow {
 			return fmt.Errorf("%w: %s", ErrForbidden, d.Reason)
 		}
 		return nil
@@ -140,7 +140,7 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal) ([]Action, error)
 	out := []Action{}
 	for i := len(pending) - 1; i >= 0; i-- {
 		a := pending[i]
-		if policy.MayApprove(p, a.Requester, a.Team, a.Approvers).Allow {
+		if policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers).Allow {
 			out = append(out, a)
 		}
 	}

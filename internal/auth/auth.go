@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,31 +62,51 @@ func (p Principal) IsAdmin() bool {
 	return false
 }
 
-// HasScope reports whether p's token allows scope. Principals without scopes (admin tokens, OIDC users, the local
-// user) allow every scope. A token scope allows itself, everything under it ("flags:evaluate" allows
-// "flags:evaluate:production"), and — so that a route may admit the caller before the handler checks the
-// qualifier — the scope above it ("flags:evaluate:production" allows "flags:evaluate").
-func (p Principal) HasScope(scope string) bool {
+// AnyEnvironment, as the environment of a scope check, asks whether a permission is allowed in some environment:
+// the question a route asks before its handler knows the environment (the handler then asks with it).
+const AnyEnvironment = "*"
+
+// HasScope reports whether p's token scopes allow permission perm in environment env. Principals without scopes
+// (admin tokens, OIDC users, the local user) allow everything, and so does the scope "*". A scope naming perm
+// ("flags:write") allows it in every environment; a scope qualified with an environment ("flags:write:dev")
+// allows it in that environment only. env "" asks about no particular environment, which only an unqualified
+// scope answers; env AnyEnvironment asks whether any scope allows perm somewhere. Which permissions act in an
+// environment at all is the policy package's knowledge: it passes "" for the others, so that a qualifier on them
+// allows nothing.
+func (p Principal) HasScope(perm, env string) bool {
 	if len(p.Scopes) == 0 {
 		return true
 	}
+	return p.scoped(perm, env, true)
+}
+
+// ExplicitScope reports whether p's token lists perm (for env, as HasScope reads it): the grant of machine tokens
+// that carry no role, such as a service's flag-evaluation token. Neither "no scopes" nor "*" counts.
+func (p Principal) ExplicitScope(perm, env string) bool { return p.scoped(perm, env, false) }
+
+func (p Principal) scoped(perm, env string, star bool) bool {
 	for _, s := range p.Scopes {
-		if s == "*" || s == scope || strings.HasPrefix(scope, s+":") || strings.HasPrefix(s, scope+":") {
+		if s == perm || star && s == "*" {
+			return true
+		}
+		q, ok := strings.CutPrefix(s, perm+":")
+		if ok && q != "" && env != "" && (env == AnyEnvironment || env == q) {
 			return true
 		}
 	}
 	return false
 }
 
-// ExplicitScope reports whether p's token lists scope (or a scope above it): the grant of machine tokens that
-// carry no role, such as a service's flag-evaluation token.
-func (p Principal) ExplicitScope(scope string) bool {
+// ScopeEnvironments lists the environments p's scopes qualify perm with ("flags:write:dev" → dev), in the order
+// the scopes list them.
+func (p Principal) ScopeEnvironments(perm string) []string {
+	var out []string
 	for _, s := range p.Scopes {
-		if s == scope || strings.HasPrefix(scope, s+":") || strings.HasPrefix(s, scope+":") {
-			return true
+		if q, ok := strings.CutPrefix(s, perm+":"); ok && q != "" && !slices.Contains(out, q) {
+			out = append(out, q)
 		}
 	}
-	return false
+	return out
 }
 
 type ctxKey struct{}
@@ -302,6 +323,76 @@ func (ts Tokens) Ensure(ctx context.Context, t Token, secret string) (created bo
 	}
 	_, _, err = ts.Create(ctx, t, secret)
 	return err == nil, err
+}
+
+// Rotation is what Rotate did.
+type Rotation struct {
+	Created bool     // the secret was new and is stored
+	Current Token    // the token of the secret (revoked, when someone revoked it since)
+	Revoked []string // ids of the tokens of the same kind it revoked
+}
+
+// Rotate makes secret the one live token of its kind, the kind being t's Name and CreatedBy (a server's seeded
+// admin token): it stores secret as a token for t unless a token with that secret exists, and then, while that
+// token is live, revokes every other live token of the same name and creator. Each creation and revocation is
+// audited (as actor, with reason; never a secret or its hash) in the same transaction as the change. With the
+// same secret again and nothing else live, it changes nothing. A token with secret that was revoked stays
+// revoked, and then nothing else is revoked either: Rotate never leaves a kind without the token it was given
+// unless someone revoked that token on purpose.
+func (ts Tokens) Rotate(ctx context.Context, t Token, secret, actor, reason string) (Rotation, error) {
+	var rot Rotation
+	tx, err := ts.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return rot, err
+	}
+	defer tx.Rollback()
+	cur, err := scanToken(tx.QueryRowContext(ctx, `SELECT id, name, subject, grants, scopes, created_by, created_at,
+		expires_at, revoked_at, last_used_at FROM api_tokens WHERE hash = ?`, hashSecret(secret)))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, cur, err = ts.create(ctx, tx, t, secret); err != nil {
+			return rot, err
+		}
+		rot.Created = true
+		if err := audit.RecordTx(ctx, tx, audit.Event{Actor: actor, Action: "token.created", Resource: "token/" + cur.ID,
+			Detail: map[string]any{"name": cur.Name, "subject": cur.Subject, "grants": cur.Grants, "scopes": cur.Scopes,
+				"reason": reason}}); err != nil {
+			return rot, err
+		}
+	case err != nil:
+		return rot, fmt.Errorf("find token: %w", err)
+	}
+	rot.Current = cur
+	if cur.RevokedAt.IsZero() {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM api_tokens WHERE name = ? AND created_by = ? AND revoked_at = 0
+			AND id != ? ORDER BY created_at, id`, t.Name, t.CreatedBy, cur.ID)
+		if err != nil {
+			return rot, fmt.Errorf("find tokens to rotate: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return rot, err
+			}
+			rot.Revoked = append(rot.Revoked, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return rot, err
+		}
+		now := time.Now().UnixMilli()
+		for _, id := range rot.Revoked {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, now, id); err != nil {
+				return rot, fmt.Errorf("revoke token %s: %w", id, err)
+			}
+			if err := audit.RecordTx(ctx, tx, audit.Event{Actor: actor, Action: "token.revoked", Resource: "token/" + id,
+				Detail: map[string]any{"reason": reason, "replaced_by": "token/" + cur.ID}}); err != nil {
+				return rot, err
+			}
+		}
+	}
+	return rot, tx.Commit()
 }
 
 // Count returns how many tokens exist (revoked included).

@@ -4,7 +4,9 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/sphera/atrium/internal/auth"
 )
@@ -65,23 +67,97 @@ var rules = map[string]map[Permission]scope{
 // services (flag evaluation for one environment, catalog reads for CI).
 var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true}
 
+// inEnvironment are the permissions that act in one environment — a flag environment, or an actions environment
+// where a resource is requested and approved. Only these take an environment as a token scope's qualifier
+// ("flags:write:dev"); a qualifier on any other permission is refused when a token is created, and allows
+// nothing on a token stored before that check existed.
+var inEnvironment = map[Permission]bool{FlagsRead: true, FlagsWrite: true, FlagsImport: true, FlagsEvaluate: true,
+	ActionsRequest: true, ActionsApprove: true}
+
+// TakesEnvironment reports whether perm acts in an environment, so that a token scope may qualify it with one.
+func TakesEnvironment(perm Permission) bool { return inEnvironment[perm] }
+
+// InEnvironment lists the permissions that take an environment qualifier, in All's order.
+func InEnvironment() []Permission {
+	var out []Permission
+	for _, p := range All() {
+		if inEnvironment[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// AnyEnvironment is the environment of a decision taken before the environment is known: may p use the
+// permission in some environment at all? A route asks it; the handler then decides again in the environment.
+const AnyEnvironment = auth.AnyEnvironment
+
+// environmentName is what an environment name may look like (the syntax of flag environments, which appear in
+// URLs and scopes).
+var environmentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
+
+// CheckScope says what is wrong with a token scope, or nil: a scope is "*", a permission ("catalog:read"), or a
+// permission that acts in an environment qualified with an environment name ("flags:evaluate:production").
+func CheckScope(s string) error {
+	if s == "*" {
+		return nil
+	}
+	for _, p := range All() {
+		q, ok := strings.CutPrefix(s, string(p)+":")
+		switch {
+		case s == string(p):
+			return nil
+		case !ok:
+			continue
+		case !inEnvironment[p]:
+			return fmt.Errorf("%q: %s acts in no environment and takes no qualifier; only %s take one (e.g. "+
+				"flags:write:dev)", s, p, joinPerms(InEnvironment()))
+		case !environmentName.MatchString(q):
+			return fmt.Errorf("%q: %q is not an environment name (letters, digits and _ . : -, starting with a letter "+
+				"or digit); %s take an environment (e.g. flags:write:dev)", s, q, joinPerms(InEnvironment()))
+		default:
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a permission (e.g. catalog:read), a permission in an environment (%s, e.g. "+
+		"flags:evaluate:production) or *", s, joinPerms(InEnvironment()))
+}
+
+func joinPerms(ps []Permission) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ", ")
+}
+
 // Decision is the answer to "may p do this?", with a reason a person can act on when it is no.
 type Decision struct {
 	Allow  bool
 	Reason string
 }
 
-// Decide says whether p may use perm on a resource of team ("" for resources without a team, or for the
-// route-level question "on any team at all?"). Admins may do everything their token's scopes allow. Token scopes
-// narrow what the grants give; they never widen it.
+// Decide is DecideIn with no environment: for the permissions that act in none, and for the others it allows
+// only tokens whose scopes hold perm in every environment.
 func Decide(p auth.Principal, perm Permission, team string) Decision {
-	if !p.HasScope(string(perm)) {
-		return Decision{Reason: fmt.Sprintf("this token's scopes do not include %s", perm)}
+	return DecideIn(p, perm, team, "")
+}
+
+// DecideIn says whether p may use perm on a resource of team ("" for resources without a team, or for the
+// route-level question "on any team at all?") in environment env (AnyEnvironment for the route-level question
+// "in any environment at all?"; ignored for permissions that act in no environment). Admins may do everything
+// their token's scopes allow. Token scopes narrow what the grants give; they never widen it.
+func DecideIn(p auth.Principal, perm Permission, team, env string) Decision {
+	if !inEnvironment[perm] {
+		env = ""
+	}
+	if !p.HasScope(string(perm), env) {
+		return Decision{Reason: scopeReason(perm, env)}
 	}
 	if p.IsAdmin() {
 		return Decision{Allow: true}
 	}
-	if scopeGrantable[perm] && p.ExplicitScope(string(perm)) {
+	if scopeGrantable[perm] && p.ExplicitScope(string(perm), env) {
 		return Decision{Allow: true}
 	}
 	for _, g := range p.Grants {
@@ -99,25 +175,46 @@ func Decide(p auth.Principal, perm Permission, team string) Decision {
 	return Decision{Reason: fmt.Sprintf("%s has no role that grants %s", p.Subject, perm)}
 }
 
-// Permissions lists what p may do on any team, and the teams where team-scoped permissions hold, for GET /me.
+func scopeReason(perm Permission, env string) string {
+	if env == "" || env == AnyEnvironment {
+		return fmt.Sprintf("this token's scopes do not include %s", perm)
+	}
+	return fmt.Sprintf("this token's scopes do not include %s in environment %q", perm, env)
+}
+
+// Permissions lists what p may do, for GET /me: "perm" on every team, "perm@team" on one team; a permission that
+// p's token scopes allow in some environments only is listed once per environment, as "perm:env" or
+// "perm:env@team".
 func Permissions(p auth.Principal) []string {
 	set := map[string]bool{}
 	for _, perm := range All() {
-		if !p.HasScope(string(perm)) {
-			continue
+		envs := []string{""} // "": every environment
+		if !p.HasScope(string(perm), "") {
+			if !inEnvironment[perm] {
+				continue
+			}
+			if envs = p.ScopeEnvironments(string(perm)); len(envs) == 0 {
+				continue
+			}
 		}
-		if p.IsAdmin() {
-			set[string(perm)] = true
-			continue
-		}
-		for _, g := range p.Grants {
-			sc, ok := rules[g.Role][perm]
-			switch {
-			case !ok:
-			case sc == anyTeam || g.Team == "":
-				set[string(perm)] = true
-			default:
-				set[string(perm)+"@"+g.Team] = true
+		for _, env := range envs {
+			name := string(perm)
+			if env != "" {
+				name += ":" + env
+			}
+			if p.IsAdmin() || scopeGrantable[perm] && p.ExplicitScope(string(perm), env) {
+				set[name] = true
+				continue
+			}
+			for _, g := range p.Grants {
+				sc, ok := rules[g.Role][perm]
+				switch {
+				case !ok:
+				case sc == anyTeam || g.Team == "":
+					set[name] = true
+				default:
+					set[name+"@"+g.Team] = true
+				}
 			}
 		}
 	}
@@ -140,15 +237,16 @@ func Roles() []string {
 	return []string{auth.RoleDeveloper, auth.RoleTeamOwner, auth.RolePlatformApprover, auth.RoleAdmin}
 }
 
-// MayApprove says whether p may approve (or reject) a request by requester for team, in an environment whose
+// MayApprove says whether p may approve (or reject) a request by requester for team in environment env, whose
 // approvals need one of the roles in approvers (platform_approver: on all teams or on team; team_owner: of team).
-// Nobody approves their own request, not even an admin; admins otherwise may approve anything.
-func MayApprove(p auth.Principal, requester, team string, approvers []string) Decision {
+// Nobody approves their own request, not even an admin; admins otherwise may approve anything their token's
+// scopes allow — a token scoped to actions:approve:dev decides requests of dev only.
+func MayApprove(p auth.Principal, requester, team, env string, approvers []string) Decision {
 	if p.Subject == requester {
 		return Decision{Reason: "nobody approves their own request: another approver must decide"}
 	}
-	if !p.HasScope(string(ActionsApprove)) {
-		return Decision{Reason: fmt.Sprintf("this token's scopes do not include %s", ActionsApprove)}
+	if !p.HasScope(string(ActionsApprove), env) {
+		return Decision{Reason: scopeReason(ActionsApprove, env)}
 	}
 	if len(approvers) == 0 {
 		return Decision{Reason: "this request needs no approval"}

@@ -1623,6 +1623,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description Too many failed authentications came from the caller's address: nothing was looked up or done. Retry-After says in how many seconds to try again. */
+        TooManyFailures: {
+            headers: {
+                /** @description Seconds until the address may authenticate again. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The caller may not do this; the message says which role or scope is missing. */
         Forbidden: {
             headers: {
@@ -1688,6 +1699,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyFailures"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -1725,6 +1737,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getService: {
@@ -1750,6 +1763,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getFacets: {
@@ -1772,6 +1786,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listTeams: {
@@ -1796,6 +1811,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getChanges: {
@@ -1824,6 +1840,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getSyncStatus: {
@@ -2032,6 +2049,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     createToken: {
@@ -2061,6 +2079,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     revokeToken: {
@@ -2086,6 +2105,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     queryAudit: {
@@ -2126,6 +2146,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getActionOptions: {
@@ -2148,6 +2169,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listActions: {
@@ -2178,6 +2200,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     requestAction: {
@@ -2228,6 +2251,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getAction: {
@@ -2253,6 +2277,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     approveAction: {
@@ -2284,6 +2309,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     rejectAction: {
@@ -2315,6 +2341,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listApprovals: {
@@ -2337,6 +2364,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listFlags: {
@@ -2365,6 +2393,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listFlagEnvironments: {
@@ -2393,6 +2422,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     importFlags: {
@@ -2435,6 +2465,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     exportFlags: {
@@ -2461,6 +2492,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getFlagDefinitions: {
@@ -2497,6 +2529,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getFlag: {
@@ -2523,6 +2556,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     putFlag: {
@@ -2567,6 +2601,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     deleteFlag: {
@@ -2602,6 +2637,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getFlagHistory: {
@@ -2630,6 +2666,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     ofrepEvaluateFlag: {
@@ -2691,6 +2728,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfrepFlagNotFound"];
                 };
             };
+            429: components["responses"]["TooManyFailures"];
             /** @description Internal server error. */
             500: {
                 headers: {
@@ -2763,6 +2801,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            429: components["responses"]["TooManyFailures"];
             /** @description Internal server error. */
             500: {
                 headers: {
@@ -2810,6 +2849,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getPackage: {
@@ -2843,6 +2883,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listSources: {
@@ -2867,6 +2908,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getSource: {
@@ -2893,6 +2935,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     syncSource: {
@@ -2927,6 +2970,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["TooManyFailures"];
         };
     };
     githubWebhook: {
@@ -2974,6 +3018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["TooManyFailures"];
         };
     };
     getKubeMatrix: {
@@ -3007,6 +3052,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listKubeClusters: {
@@ -3031,6 +3077,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listUnmappedWorkloads: {
@@ -3059,6 +3106,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listKubeClaims: {
@@ -3083,6 +3131,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     claimWorkload: {
@@ -3114,6 +3163,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     deleteKubeClaim: {
@@ -3138,6 +3188,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Me } from '../api/client';
-import { can, grantLabel, roleSummary, teamsWith, whyNot } from './permissions';
+import { can, grantLabel, roleSummary, teamsWith, whyNot, type Permission } from './permissions';
 
 const admin: Me = {
   subject: 'root',
@@ -33,6 +33,39 @@ const approver: Me = {
   scopes: [],
   permissions: ['actions:approve', 'actions:read', 'audit:read', 'catalog:read'],
 };
+
+// A team owner of payments whose token is scoped to flags:write:dev and flags:read, and a service's token.
+const scopedOwner: Me = {
+  subject: 'olga-ci',
+  via: 'token',
+  grants: [{ role: 'team_owner', team: 'payments' }],
+  scopes: ['flags:write:dev', 'flags:write:eu:staging', 'flags:read'],
+  permissions: ['flags:read', 'flags:write:dev@payments', 'flags:write:eu:staging@payments'],
+};
+const service: Me = { subject: 'checkout', via: 'token', grants: [], scopes: ['flags:evaluate:production'], permissions: ['flags:evaluate:production'] };
+
+describe('can, with environments', () => {
+  const cases: [who: string, me: Me, perm: Permission, team: string | undefined, env: string | undefined, want: boolean][] = [
+    ['scoped owner, own team, its environment', scopedOwner, 'flags:write', 'payments', 'dev', true],
+    ['scoped owner, own team, an environment with a colon', scopedOwner, 'flags:write', 'payments', 'eu:staging', true],
+    ['scoped owner, own team, another environment', scopedOwner, 'flags:write', 'payments', 'production', false],
+    ['scoped owner, own team, any environment', scopedOwner, 'flags:write', 'payments', undefined, true],
+    ['scoped owner, any team, any environment', scopedOwner, 'flags:write', undefined, undefined, true],
+    ['scoped owner, other team, its environment', scopedOwner, 'flags:write', 'search', 'dev', false],
+    ['scoped owner reads in every environment', scopedOwner, 'flags:read', undefined, 'production', true],
+    ['admin in any environment', admin, 'actions:request', 'search', 'production', true],
+    ['service reads no flags', service, 'flags:read', undefined, undefined, false],
+  ];
+  it.each(cases)('%s', (_who, me, perm, team, env, want) => {
+    expect(can(me, perm, team, env)).toBe(want);
+  });
+  it('teamsWith per environment', () => {
+    expect(teamsWith(scopedOwner, 'flags:write')).toEqual(['payments']);
+    expect(teamsWith(scopedOwner, 'flags:write', 'dev')).toEqual(['payments']);
+    expect(teamsWith(scopedOwner, 'flags:write', 'production')).toEqual([]);
+    expect(teamsWith(scopedOwner, 'flags:read', 'production')).toBe('all');
+  });
+});
 
 describe('can', () => {
   const cases: [who: string, me: Me | null, perm: Parameters<typeof can>[1], team: string | undefined, want: boolean][] = [

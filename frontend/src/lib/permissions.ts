@@ -1,6 +1,7 @@
-// What the signed-in user may do, read from GET /api/v1/me. Permissions come as "audit:read" (on every team) or
-// "actions:request@payments" (on one team). The UI uses these answers to offer, disable or hide things and to say
-// why; the portal checks again on every request, and its 403 messages are shown when they happen.
+// What the signed-in user may do, read from GET /api/v1/me. Permissions come as "audit:read" (on every team),
+// "actions:request@payments" (on one team), and — when the token's scopes allow a permission in some environments
+// only — "flags:write:dev" or "flags:write:dev@payments". The UI uses these answers to offer, disable or hide
+// things and to say why; the portal checks again on every request, and its 403 messages are shown when they happen.
 import type { Grant, Me } from '../api/client';
 
 export type Permission =
@@ -17,26 +18,43 @@ export type Permission =
   | 'sources:sync'
   | 'kube:claim';
 
-/**
- * Whether me holds perm on team. Without a team, whether it holds perm on any team at all (the question a nav
- * item or a route asks before a team is known).
- */
-export function can(me: Me | null | undefined, perm: Permission, team?: string): boolean {
-  if (!me) return false;
-  if (me.permissions.includes(perm)) return true;
-  if (team !== undefined) return me.permissions.includes(`${perm}@${team}`);
-  return me.permissions.some((p) => p.startsWith(`${perm}@`));
+/** One entry of me.permissions: the permission, and the environment and team it is limited to (if any). */
+interface Held {
+  perm: string;
+  env?: string;
+  team?: string;
 }
 
-/** The teams on which me holds perm: "all", or a sorted list (empty when none). */
-export function teamsWith(me: Me | null | undefined, perm: Permission): 'all' | string[] {
+/** "flags:write:dev@payments" → flags:write in dev on payments. Permissions are "resource:verb". */
+function parse(entry: string): Held {
+  const at = entry.indexOf('@');
+  const scoped = at < 0 ? entry : entry.slice(0, at);
+  const team = at < 0 ? undefined : entry.slice(at + 1);
+  const parts = scoped.split(':');
+  const perm = parts.slice(0, 2).join(':');
+  const env = parts.length > 2 ? parts.slice(2).join(':') : undefined;
+  return { perm, env, team };
+}
+
+function held(me: Me, perm: Permission, env?: string): Held[] {
+  return me.permissions.map(parse).filter((h) => h.perm === perm && (h.env === undefined || env === undefined || h.env === env));
+}
+
+/**
+ * Whether me holds perm on team in env. Without a team, whether it holds perm on any team at all (the question a
+ * nav item or a route asks before a team is known); without an environment, whether in any environment at all.
+ */
+export function can(me: Me | null | undefined, perm: Permission, team?: string, env?: string): boolean {
+  if (!me) return false;
+  return held(me, perm, env).some((h) => h.team === undefined || team === undefined || h.team === team);
+}
+
+/** The teams on which me holds perm (in env, or in any environment): "all", or a sorted list (empty when none). */
+export function teamsWith(me: Me | null | undefined, perm: Permission, env?: string): 'all' | string[] {
   if (!me) return [];
-  if (me.permissions.includes(perm)) return 'all';
-  const prefix = `${perm}@`;
-  return me.permissions
-    .filter((p) => p.startsWith(prefix))
-    .map((p) => p.slice(prefix.length))
-    .sort();
+  const hs = held(me, perm, env);
+  if (hs.some((h) => h.team === undefined)) return 'all';
+  return [...new Set(hs.map((h) => h.team as string))].sort();
 }
 
 const ROLE_LABEL: Record<Grant['role'], string> = {
