@@ -45,16 +45,8 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 		MinWidth:  900,
 		MinHeight: 560,
 		AssetServer: &assetserver.Options{
-			Assets: ui,
-			Middleware: func(next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") || r.URL.Path == "/healthz" {
-						local.ServeHTTP(w, r)
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			Assets:     ui,
+			Middleware: AssetMiddleware(local),
 		},
 		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
 		Linux: &linux.Options{
@@ -73,6 +65,20 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 		return ErrNoDesktop
 	}
 	return err
+}
+
+// AssetMiddleware routes the window's requests: the API (/api/, /ofrep/, /healthz) to the local API, everything
+// else to Wails' asset handler (the embedded UI and Wails' runtime scripts).
+func AssetMiddleware(local http.Handler) func(next http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") || r.URL.Path == "/healthz" {
+				local.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // OS is bound into the desktop window (window.go.app.OS): operations a web view cannot do itself.
