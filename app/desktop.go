@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/sphera/atrium/backend/api"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
@@ -69,15 +70,20 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 
 // AssetMiddleware routes the window's requests: the API (/api/, /ofrep/, /healthz) to the local API, everything
 // else to Wails' asset handler (the embedded UI and Wails' runtime scripts).
+//
+// The window needs no token: its asset server listens on no port, and only pages loaded in this web view can reach
+// its wails:// origin — other programs, and browser tabs, cannot. A page of another origin could only reach it if
+// the window itself navigated to that page (a link followed inside it); api.SameOriginJSON refuses the changes such
+// a page would forge, as it does for `atrium web`.
 func AssetMiddleware(local http.Handler) func(next http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return api.SameOriginJSON(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") || r.URL.Path == "/healthz" {
 				local.ServeHTTP(w, r)
 				return
 			}
 			next.ServeHTTP(w, r)
-		})
+		}))
 	}
 }
 

@@ -685,6 +685,8 @@ export interface paths {
          * @description Configure the organisation's webhook with this URL, content type application/json and the secret set in
          *     ATRIUM_GITHUB_WEBHOOK_SECRET. A push to a repository's default branch refreshes it within seconds;
          *     repository events update or remove it. A missing or wrong signature answers 401 and changes nothing.
+         *     Deliveries of content type application/x-www-form-urlencoded (the payload in the `payload` field) work
+         *     too: this is the one endpoint that takes a body other than JSON, since the signature authenticates it.
          */
         post: operations["githubWebhook"];
         delete?: never;
@@ -1623,8 +1625,20 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller may not do this; the message says which role or scope is missing. */
+        /**
+         * @description The caller may not do this; the message says which role or scope is missing. On a change (POST, PUT, PATCH,
+         *     DELETE), code `cross_origin`: a browser sent it from a page of another origin (Origin, Sec-Fetch-Site).
+         */
         Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request has a body that is not `Content-Type application/json` (code `unsupported_media_type`); nothing was changed. */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1889,6 +1903,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     startSignIn: {
@@ -1913,6 +1929,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description The portal or its identity provider could not be reached. */
             502: {
                 headers: {
@@ -1990,6 +2008,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     getSignInMethods: {
@@ -2061,6 +2081,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     revokeToken: {
@@ -2086,6 +2107,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     queryAudit: {
@@ -2219,6 +2241,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description The Idempotency-Key was used before for a different request. */
             422: {
                 headers: {
@@ -2284,6 +2307,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     rejectAction: {
@@ -2315,6 +2339,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     listApprovals: {
@@ -2435,6 +2460,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["BadRequest"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     exportFlags: {
@@ -2567,6 +2593,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     deleteFlag: {
@@ -2602,6 +2629,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     getFlagHistory: {
@@ -2691,6 +2719,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfrepFlagNotFound"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Internal server error. */
             500: {
                 headers: {
@@ -2763,6 +2792,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Internal server error. */
             500: {
                 headers: {
@@ -2927,6 +2957,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     githubWebhook: {
@@ -2942,6 +2973,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": Record<string, never>;
+                "application/x-www-form-urlencoded": {
+                    /** @description The delivery's JSON. */
+                    payload?: string;
+                };
             };
         };
         responses: {
@@ -3114,6 +3149,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     deleteKubeClaim: {
@@ -3138,6 +3174,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
 }
