@@ -36,7 +36,7 @@ func LoopbackOnly(addr string) error {
 
 // contentSecurityPolicy lets the page load only its own scripts, styles and images and talk only to its own origin;
 // nothing may frame it and it submits no forms. The built UI (frontend/dist) has no inline script or style.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // WebHandler serves the UI and the local API to a browser. It guards against other local users and web pages:
