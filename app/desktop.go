@@ -73,8 +73,10 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 //
 // The window needs no token: its asset server listens on no port, and only pages loaded in this web view can reach
 // its wails:// origin — other programs, and browser tabs, cannot. A page of another origin could only reach it if
-// the window itself navigated to that page (a link followed inside it); api.SameOriginJSON refuses the changes such
-// a page would forge, as it does for `atrium web`.
+// the window itself navigated to that page (the UI opens external links in the system browser); api.SameOriginJSON
+// refuses the changes such a page could forge, as it does for `atrium web`. WebKitGTK passes the asset server
+// neither Origin nor Sec-Fetch-Site (nor a body length: the UI labels every change as JSON), so on Linux the JSON
+// rule is what refuses a form such a page would post; where a web view sends those headers, both rules apply.
 func AssetMiddleware(local http.Handler) func(next http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return api.SameOriginJSON(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
