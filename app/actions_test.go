@@ -39,6 +39,7 @@ func TestDesktopForwardsActions(t *testing.T) {
 	req, _ := http.NewRequest("POST", portalURL+"/api/v1/tokens", strings.NewReader(
 		`{"name":"dana's desktop","subject":"dana","grants":[{"role":"developer","team":"payments"}]}`))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := admin.hc.Do(req)
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("create token: %v %v", resp, err)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/sphera/atrium/backend/api"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
@@ -45,16 +46,8 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 		MinWidth:  900,
 		MinHeight: 560,
 		AssetServer: &assetserver.Options{
-			Assets: ui,
-			Middleware: func(next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") || r.URL.Path == "/healthz" {
-						local.ServeHTTP(w, r)
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			Assets:     ui,
+			Middleware: AssetMiddleware(local),
 		},
 		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
 		Linux: &linux.Options{
@@ -73,6 +66,27 @@ func (rt *Runtime) RunDesktop(ctx context.Context, ui fs.FS) error {
 		return ErrNoDesktop
 	}
 	return err
+}
+
+// AssetMiddleware routes the window's requests: the API (/api/, /ofrep/, /healthz) to the local API, everything
+// else to Wails' asset handler (the embedded UI and Wails' runtime scripts).
+//
+// The window needs no token: its asset server listens on no port, and only pages loaded in this web view can reach
+// its wails:// origin — other programs, and browser tabs, cannot. A page of another origin could only reach it if
+// the window itself navigated to that page (the UI opens external links in the system browser); api.SameOriginJSON
+// refuses the changes such a page could forge, as it does for `atrium web`. WebKitGTK passes the asset server
+// neither Origin nor Sec-Fetch-Site (nor a body length: the UI labels every change as JSON), so on Linux the JSON
+// rule is what refuses a form such a page would post; where a web view sends those headers, both rules apply.
+func AssetMiddleware(local http.Handler) func(next http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return api.SameOriginJSON(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") || r.URL.Path == "/healthz" {
+				local.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		}))
+	}
 }
 
 // OS is bound into the desktop window (window.go.app.OS): operations a web view cannot do itself.

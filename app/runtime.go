@@ -270,6 +270,11 @@ func newForwarder(portalURL, token string, log *slog.Logger) http.Handler {
 			pr.SetURL(target)
 			pr.Out.Header.Del("Cookie")
 			pr.Out.Header.Del("Authorization")
+			// The local API has checked where the request came from (api.SameOriginJSON); to the portal it is the
+			// desktop's own request, so the browser's view of origins (the page's, not the portal's) stays here.
+			for _, h := range []string{"Origin", "Referer", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User"} {
+				pr.Out.Header.Del(h)
+			}
 			if token != "" {
 				pr.Out.Header.Set("Authorization", "Bearer "+token)
 			}

@@ -17,8 +17,6 @@ import (
 	"github.com/sphera/atrium/backend/api"
 )
 
-const tokenCookie = "atrium_token"
-
 // LoopbackOnly rejects listen addresses that are not on the loopback interface.
 func LoopbackOnly(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -36,71 +34,79 @@ func LoopbackOnly(addr string) error {
 	return nil
 }
 
+// contentSecurityPolicy lets the page load only its own scripts, styles and images and talk only to its own origin;
+// nothing may frame it and it submits no forms. The built UI (frontend/dist) has no inline script or style.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 // WebHandler serves the UI and the local API to a browser. It guards against other local users and web pages:
-// only the Host names of its own address are accepted (DNS rebinding), and API calls need the per-launch token
-// (Authorization: Bearer, ?token=, or the cookie set when the printed URL is opened).
+//
+//   - only the Host names of its own address are accepted (DNS rebinding);
+//   - API calls (/api/, /ofrep/) need the per-launch token in an Authorization: Bearer header, which only the page
+//     sets (it reads the token from the launch URL and keeps it in its own origin's sessionStorage). No cookie is
+//     set or read: cookies are per host, not per port, so a page on another port of 127.0.0.1 would get them;
+//   - changes must come from this origin with JSON bodies (api.SameOriginJSON), so a page of another origin cannot
+//     forge one even with a credential the browser attached;
+//   - the page and its assets need no token (they hold no data) and are only read; no directory is listed.
 func WebHandler(local http.Handler, ui fs.FS, addr, token string) http.Handler {
 	_, port, _ := net.SplitHostPort(addr)
 	allowed := map[string]bool{addr: true, "localhost:" + port: true, "127.0.0.1:" + port: true, "[::1]:" + port: true}
-	files := http.FileServerFS(ui)
 	valid := func(t string) bool { return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 }
+	files := uiFiles(ui)
+	guarded := api.SameOriginJSON(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/healthz":
+			local.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/"):
+			if !valid(api.BearerToken(r)) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium-web"`)
+				api.WriteError(w, r, nil, api.Errorf(http.StatusUnauthorized, "unauthorized",
+					"missing or wrong launch token (send it as Authorization: Bearer): open the URL that `atrium web` "+
+						"printed (it ends in ?token=...)"))
+				return
+			}
+			local.ServeHTTP(w, r)
+		default:
+			files.ServeHTTP(w, r)
+		}
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowed[r.Host] {
 			api.WriteError(w, r, nil, api.Errorf(http.StatusForbidden, "forbidden_host",
 				"host %q is not this server's address; open the URL atrium web printed", r.Host))
 			return
 		}
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if r.URL.Path == "/healthz" {
-			local.ServeHTTP(w, r)
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		// The launch URL holds the token until the page's script drops it: never pass it on in a Referer.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		guarded.ServeHTTP(w, r)
+	})
+}
+
+// uiFiles serves the built UI: its files, index.html for / and for any path that is no file (the single-page app
+// routes on the fragment), and never a directory listing.
+func uiFiles(ui fs.FS) http.Handler {
+	files := http.FileServerFS(ui)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			api.WriteError(w, r, nil, api.Errorf(http.StatusMethodNotAllowed, "method_not_allowed",
+				"%s %s: the UI's files are only read (GET)", r.Method, r.URL.Path))
 			return
 		}
-		presented := api.BearerToken(r)
-		if presented == "" {
-			presented = r.URL.Query().Get("token")
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		st, err := fs.Stat(ui, name)
+		switch {
+		case r.URL.Path == "/" || err != nil:
+			http.ServeFileFS(w, r, ui, "index.html")
+		case st.IsDir():
+			api.WriteError(w, r, nil, api.Errorf(http.StatusNotFound, "not_found", "no file %s", r.URL.Path))
+		default:
+			files.ServeHTTP(w, r)
 		}
-		if presented == "" {
-			if c, err := r.Cookie(tokenCookie); err == nil {
-				presented = c.Value
-			}
-		}
-		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ofrep/") {
-			if !valid(presented) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="atrium-web"`)
-				api.WriteError(w, r, nil, api.Errorf(http.StatusUnauthorized, "unauthorized",
-					"missing or wrong launch token: open the URL that `atrium web` printed (it ends in ?token=...)"))
-				return
-			}
-			local.ServeHTTP(w, r)
-			return
-		}
-		// The page: opening the printed URL stores the token in a cookie and drops it from the address bar.
-		if t := r.URL.Query().Get("token"); t != "" {
-			if !valid(t) {
-				api.WriteError(w, r, nil, api.Errorf(http.StatusUnauthorized, "unauthorized",
-					"wrong launch token: open the URL that `atrium web` printed most recently"))
-				return
-			}
-			http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteStrictMode})
-			q := r.URL.Query()
-			q.Del("token")
-			target := r.URL.Path
-			if len(q) > 0 {
-				target += "?" + q.Encode()
-			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
-			return
-		}
-		if _, err := fs.Stat(ui, strings.TrimPrefix(path.Clean(r.URL.Path), "/")); err != nil || r.URL.Path == "/" {
-			// Unknown paths are the single-page app's; it routes on the fragment.
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = "/"
-			files.ServeHTTP(w, r2)
-			return
-		}
-		files.ServeHTTP(w, r)
 	})
 }
 

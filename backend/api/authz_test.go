@@ -130,6 +130,7 @@ func TestEveryPrivilegedEndpointForEveryRole(t *testing.T) {
 			t.Run(rt.Pattern+"/"+c.name, func(t *testing.T) {
 				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader("{}"))
 				req.Header.Set("Authorization", "Bearer "+secrets[c.name])
+				req.Header.Set("Content-Type", "application/json")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)

@@ -21,6 +21,10 @@ var (
 	ErrConflict     = errors.New("conflict")
 	ErrTooLarge     = errors.New("request body too large")
 	ErrUnavailable  = errors.New("unavailable")
+	// ErrCrossOrigin refuses a change a browser sent from a page of another origin (SameOriginJSON).
+	ErrCrossOrigin = errors.New("cross-origin request refused")
+	// ErrNotJSON refuses a request body that is not application/json (SameOriginJSON).
+	ErrNotJSON = errors.New("unsupported media type")
 )
 
 // FieldProblem names one bad input.
@@ -69,6 +73,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, ErrTooLarge):
 		e = &Error{Code: "too_large", Message: err.Error(), status: http.StatusRequestEntityTooLarge}
+	case errors.Is(err, ErrCrossOrigin):
+		e = &Error{Code: "cross_origin", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, ErrNotJSON):
+		e = &Error{Code: "unsupported_media_type", Message: err.Error(), status: http.StatusUnsupportedMediaType}
 	case errors.Is(err, ErrUnavailable):
 		e = &Error{Code: "unavailable", Message: err.Error(), status: http.StatusServiceUnavailable}
 	case errors.Is(err, store.ErrUnusable):

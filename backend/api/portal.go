@@ -67,7 +67,8 @@ type Portal struct {
 	AuthLimiter *AuthLimiter
 }
 
-// Handler builds the portal's HTTP handler: authenticate → authorise the route → handler. A route without a
+// Handler builds the portal's HTTP handler: refuse cross-origin changes and non-JSON bodies (SameOriginJSON) →
+// authenticate → authorise the route → handler. A route without a
 // permission is a programming error and panics at start, so nothing is reachable by omission.
 func (p *Portal) Handler() http.Handler {
 	if p.Log == nil {
@@ -87,13 +88,7 @@ func (p *Portal) Handler() http.Handler {
 		mux.HandleFunc(rt.Pattern, rt.Handler)
 	}
 	mux.HandleFunc("/", NotFoundHandler)
-	return Recover(p.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rid := r.Header.Get("X-Request-Id")
-		if !validRequestID(rid) {
-			rid = audit.NewRequestID()
-		}
-		w.Header().Set("X-Request-Id", rid)
-		r = r.WithContext(audit.WithRequestID(r.Context(), rid))
+	authorized := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		perm, known := perms[pattern]
 		if !known { // 404 and 405 answers need no credentials
@@ -138,6 +133,17 @@ func (p *Portal) Handler() http.Handler {
 			}
 		}
 		mux.ServeHTTP(w, r)
+	})
+	// Browsers may reach a portal too (a developer's, on their own machine): changes forged by pages of other
+	// origins are refused before any credential is looked at.
+	guarded := SameOriginJSON(authorized, GitHubWebhookPattern)
+	return Recover(p.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rid := r.Header.Get("X-Request-Id")
+		if !validRequestID(rid) {
+			rid = audit.NewRequestID()
+		}
+		w.Header().Set("X-Request-Id", rid)
+		guarded.ServeHTTP(w, r.WithContext(audit.WithRequestID(r.Context(), rid)))
 	}))
 }
 

@@ -119,10 +119,15 @@ type WebhookReceiver interface {
 // MaxWebhookBytes bounds a delivery's body; GitHub caps payloads at 25 MB.
 const MaxWebhookBytes = 25 << 20
 
+// GitHubWebhookPattern is the route of GitHub's webhook deliveries. They may be form-encoded, so the portal
+// exempts it from SameOriginJSON's JSON rule; the signature of the body authenticates them.
+const GitHubWebhookPattern = "POST /api/v1/webhooks/github"
+
 // GitHubWebhook is POST /api/v1/webhooks/github, a Public route: it authenticates deliveries by their
 // X-Hub-Signature-256. Bad or missing signatures answer 401 and change nothing; accepted work answers 202.
+// Deliveries may be application/json or application/x-www-form-urlencoded (GitHub's two content types).
 func GitHubWebhook(recv WebhookReceiver, log *slog.Logger) Route {
-	return Route{"POST /api/v1/webhooks/github", Public, func(w http.ResponseWriter, r *http.Request) {
+	return Route{GitHubWebhookPattern, Public, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBytes)
 		res, err := recv.ReceiveWebhook(r)
 		var mbe *http.MaxBytesError

@@ -29,7 +29,7 @@ async function total(p: Page): Promise<number> {
   return m?.[1] ? Number(m[1].replace(/,/g, '')) : -1;
 }
 
-/** Opens the catalog at hash (cookie already set) and waits until its rows are on screen. */
+/** Opens the catalog at hash (the tab holds the launch token already) and waits until its rows are on screen. */
 async function openCatalog(hash = '#/'): Promise<void> {
   await page.goto(`${atrium.base}/${hash}`);
   await page.locator('.catalog-table [data-service]').first().waitFor({ timeout: 20_000 });
@@ -60,7 +60,7 @@ describe('atrium web in Chromium', () => {
       { timeout: 20_000 },
     );
     await page.goto(atrium.url);
-    // The server swaps the token for a cookie and drops it from the address bar.
+    // The page keeps the token in its sessionStorage (never a cookie) and drops it from the address bar.
     expect(new URL(page.url()).searchParams.get('token')).toBeNull();
     const sync = page.getByTestId('sync-status');
     await expect.poll(() => sync.textContent(), WAIT).toMatch(/up to date as of \d{1,2}:\d{2}/);

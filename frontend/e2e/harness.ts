@@ -190,9 +190,18 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * What Chromium refused under atrium web's Content-Security-Policy in pages of contexts made by newContext; the
+ * e2e setup (e2e/setup.ts) fails the test that caused any.
+ */
+export const cspViolations: string[] = [];
+
 /** A browser context at 1280×800 whose requests to anything but 127.0.0.1 are refused. */
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  context.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${msg.location().url}: ${msg.text()}`);
+  });
   await context.route('**/*', (route) => {
     const host = new URL(route.request().url()).hostname;
     return host === '127.0.0.1' ? route.continue() : route.abort('blockedbyclient');
@@ -228,7 +237,7 @@ export interface Session {
 
 /**
  * The usual life of a test file: a real `atrium web` in local mode and Chromium, one page opened on the launch URL
- * (which stores the token cookie), everything stopped afterwards, and after each test a check that the page threw
+ * (whose script keeps the token in the tab's sessionStorage), everything stopped afterwards, and after each test a check that the page threw
  * nothing. prepare runs on the context before the page opens (permissions, init scripts). The fields are set when
  * the file's tests run.
  */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, buildUrl, dispositionName, isPortalChallenge, onUnauthorized, packageCsvUrl, packagePath, packagesCsvUrl, parseApiError } from './client';
+import { api, ApiError, buildUrl, dispositionName, isPortalChallenge, onUnauthorized, packagePath, parseApiError } from './client';
 
 describe('parseApiError', () => {
   it('keeps the server message and code', () => {
@@ -148,14 +148,19 @@ describe('flags, packages and sources', () => {
     expect(await api.exportFlags('dev')).toEqual({ name: 'flags-dev.json', text: '{"flags":{}}', type: 'application/json' });
   });
 
-  it('builds package paths and CSV links with names encoded into one segment', () => {
+  it('builds package paths with names encoded into one segment, and fetches CSVs (never links: the API needs its header)', async () => {
     expect(packagePath('npm', '@types/node')).toBe('/api/v1/packages/npm/%40types%2Fnode');
     expect(packagePath('go', 'github.com/pkg/errors')).toBe('/api/v1/packages/go/github.com%2Fpkg%2Ferrors');
-    expect(packageCsvUrl('npm', 'react', 'payments')).toBe('/api/v1/packages/npm/react?owner=payments&format=csv');
-    expect(packageCsvUrl('npm', 'react')).toBe('/api/v1/packages/npm/react?format=csv');
-    expect(packagesCsvUrl({ ecosystem: 'npm', owner: 'payments', outdated: true, sort: 'major', order: 'desc', limit: 200, offset: 400 })).toBe(
+    const calls = respond(200, 'a,b\n', { 'Content-Disposition': 'attachment; filename="package-npm-react.csv"' });
+    expect(await api.downloadPackageCsv('npm', 'react', 'payments')).toEqual({ name: 'package-npm-react.csv', text: 'a,b\n', type: 'text/csv' });
+    await api.downloadPackageCsv('npm', 'react');
+    await api.downloadPackagesCsv({ ecosystem: 'npm', owner: 'payments', outdated: true, sort: 'major', order: 'desc', limit: 200, offset: 400 });
+    expect(calls.map((c) => c.url)).toEqual([
+      '/api/v1/packages/npm/react?owner=payments&format=csv',
+      '/api/v1/packages/npm/react?format=csv',
       '/api/v1/packages?ecosystem=npm&owner=payments&outdated=true&sort=major&order=desc&format=csv',
-    );
+    ]);
+    expect(calls.map((c) => (c.init?.headers as Record<string, string>).Accept)).toEqual(['text/csv', 'text/csv', 'text/csv']);
   });
 
   it('reads the filename of a Content-Disposition header', () => {

@@ -1,5 +1,6 @@
 // The UI's one way to the backend: typed wrappers over fetch for /api/v1/..., with types generated from
 // backend/api/openapi.yaml (src/api/schema.d.ts; `npm run gen:api`, checked by `npm run gen:check`).
+import { launchToken } from './launchToken';
 import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
@@ -232,17 +233,25 @@ export function buildUrl(path: string, query?: Record<string, QueryValue>): stri
   return qs ? `${path}?${qs}` : path;
 }
 
-/** Sends a request and returns the response when it is 2xx; anything else becomes an ApiError. */
+/**
+ * Sends a request and returns the response when it is 2xx; anything else becomes an ApiError.
+ *
+ * `atrium web` authenticates the page by its launch token in an Authorization header, never a cookie, so no
+ * credentials are sent by the browser itself ('omit'). Every change is labelled application/json, with or without a
+ * body: the API refuses other bodies (a page of another origin can post only text/plain, urlencoded and multipart),
+ * and the desktop window's asset server cannot tell an empty body from an absent one.
+ */
 async function send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
   const headers: Record<string, string> = { Accept: accept, ...opts.headers };
-  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  const token = launchToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init: RequestInit = { method, headers, credentials: 'omit' };
   if (opts.signal) init.signal = opts.signal;
+  if (method !== 'GET' && method !== 'HEAD') headers['Content-Type'] = 'application/json';
   if (opts.rawBody !== undefined) {
     init.body = opts.rawBody;
-    headers['Content-Type'] = 'application/json';
   } else if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);
-    headers['Content-Type'] = 'application/json';
   }
   let res: Response;
   try {
@@ -507,16 +516,6 @@ export function packagePath(ecosystem: string, name: string): string {
 /** The query of the packages table's CSV: the same filters and order, every row (no paging). */
 function packagesCsvQuery(query: PackageQuery): Record<string, QueryValue> {
   return { ...query, limit: undefined, offset: undefined, format: 'csv' };
-}
-
-/** The API's CSV of the packages table for query (what "Export CSV" downloads). */
-export function packagesCsvUrl(query: PackageQuery): string {
-  return buildUrl('/api/v1/packages', packagesCsvQuery(query));
-}
-
-/** The API's CSV of one package's users. */
-export function packageCsvUrl(ecosystem: string, name: string, owner = ''): string {
-  return buildUrl(packagePath(ecosystem, name), { owner, format: 'csv' });
 }
 
 async function flagWrite(res: Response, method: string, path: string): Promise<FlagWriteResult | { kind: 'ok'; body: unknown }> {

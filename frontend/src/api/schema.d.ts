@@ -685,6 +685,8 @@ export interface paths {
          * @description Configure the organisation's webhook with this URL, content type application/json and the secret set in
          *     ATRIUM_GITHUB_WEBHOOK_SECRET. A push to a repository's default branch refreshes it within seconds;
          *     repository events update or remove it. A missing or wrong signature answers 401 and changes nothing.
+         *     Deliveries of content type application/x-www-form-urlencoded (the payload in the `payload` field) work
+         *     too: this is the one endpoint that takes a body other than JSON, since the signature authenticates it.
          */
         post: operations["githubWebhook"];
         delete?: never;
@@ -1634,8 +1636,20 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller may not do this; the message says which role or scope is missing. */
+        /**
+         * @description The caller may not do this; the message says which role or scope is missing. On a change (POST, PUT, PATCH,
+         *     DELETE), code `cross_origin`: a browser sent it from a page of another origin (Origin, Sec-Fetch-Site).
+         */
         Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request has a body that is not `Content-Type application/json` (code `unsupported_media_type`); nothing was changed. */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1906,6 +1920,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     startSignIn: {
@@ -1930,6 +1946,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description The portal or its identity provider could not be reached. */
             502: {
                 headers: {
@@ -2007,6 +2025,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     getSignInMethods: {
@@ -2079,6 +2099,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2105,6 +2126,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2242,6 +2264,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description The Idempotency-Key was used before for a different request. */
             422: {
                 headers: {
@@ -2309,6 +2332,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2341,6 +2365,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2465,6 +2490,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["BadRequest"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2601,6 +2627,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2637,6 +2664,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2728,6 +2756,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfrepFlagNotFound"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
             /** @description Internal server error. */
             500: {
@@ -2801,6 +2830,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
             /** @description Internal server error. */
             500: {
@@ -2970,6 +3000,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -2986,6 +3017,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": Record<string, never>;
+                "application/x-www-form-urlencoded": {
+                    /** @description The delivery's JSON. */
+                    payload?: string;
+                };
             };
         };
         responses: {
@@ -3163,6 +3198,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };
@@ -3188,6 +3224,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
     };

@@ -12,7 +12,8 @@ export function AccessNotice({ error }: { error: ApiError }) {
             Find the terminal where <code>atrium web</code> is running.
           </li>
           <li>
-            Open the URL it printed, <code>http://127.0.0.1:PORT/?token=…</code>; the token is new on every start.
+            Open the URL it printed, <code>http://127.0.0.1:PORT/?token=…</code>; the token is new on every start, and a
+            tab keeps it only while it is open (a new tab needs the URL again).
           </li>
           <li>
             No terminal? Start it again with <code>atrium web</code>, or use the desktop app, which needs no token.

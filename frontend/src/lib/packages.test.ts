@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { packagesCsvUrl, type PackageUse } from '../api/client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api, type PackageUse } from '../api/client';
 import { behindCounts, hasPackageFilters, packageQuery, sortedBy, sortUses, versionsText } from './packages';
 import { EMPTY_PACKAGE_FILTERS, type PackageFilters } from './router';
 
@@ -13,13 +13,24 @@ describe('packageQuery', () => {
   ];
   for (const [name, f, want] of cases) it(name, () => expect(packageQuery({ ...EMPTY_PACKAGE_FILTERS, ...f })).toEqual(want));
 
-  it('the CSV link carries the same filters and order, without paging', () => {
-    const f: PackageFilters = { q: 'types', ecosystem: 'npm', owner: 'payments', outdated: true, sort: 'services', order: 'desc' };
-    expect(packagesCsvUrl({ ...packageQuery(f), limit: 200, offset: 200 })).toBe(
-      '/api/v1/packages?q=types&ecosystem=npm&owner=payments&outdated=true&sort=services&order=desc&format=csv',
+  it('the CSV export carries the same filters and order, without paging', async () => {
+    const urls: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        urls.push(url);
+        return new Response('', { status: 200 });
+      }),
     );
-    expect(packagesCsvUrl(packageQuery(EMPTY_PACKAGE_FILTERS))).toBe('/api/v1/packages?format=csv');
+    const f: PackageFilters = { q: 'types', ecosystem: 'npm', owner: 'payments', outdated: true, sort: 'services', order: 'desc' };
+    await api.downloadPackagesCsv({ ...packageQuery(f), limit: 200, offset: 200 });
+    await api.downloadPackagesCsv(packageQuery(EMPTY_PACKAGE_FILTERS));
+    expect(urls).toEqual([
+      '/api/v1/packages?q=types&ecosystem=npm&owner=payments&outdated=true&sort=services&order=desc&format=csv',
+      '/api/v1/packages?format=csv',
+    ]);
   });
+  afterEach(() => vi.unstubAllGlobals());
 
   it('hasPackageFilters ignores the order', () => {
     expect(hasPackageFilters({ ...EMPTY_PACKAGE_FILTERS, sort: 'name' })).toBe(false);
