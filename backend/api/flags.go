@@ -489,7 +489,7 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		Flag: fl, IfVersion: body.Version, Actor: actor(r), Comment: body.Comment,
 		// If-None-Match: * is HTTP's "create, don't replace".
 		CreateOnly: strings.TrimSpace(r.Header.Get("If-None-Match")) == "*"}
-	if ps := flags.ValidateFlag(key, fl, f.evaluators(r, env)); len(ps) > 0 {
+	if ps := flags.ValidateFlagIn(key, fl, f.flagSet(r, env)); len(ps) > 0 {
 		fields := make([]FieldProblem, len(ps))
 		for i, p := range ps {
 			fields[i] = FieldProblem{Field: "/flag" + p.Path, Problem: p.Message}
@@ -502,12 +502,13 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 	f.submit(w, r, c, before, fl.Canonical())
 }
 
-func (f *Flags) evaluators(r *http.Request, env string) map[string]json.RawMessage {
+// flagSet is the environment's flag set a written flag joins (nil when it cannot be read: the store checks again).
+func (f *Flags) flagSet(r *http.Request, env string) *flags.File {
 	set, err := f.Store.Load(r.Context(), env)
 	if err != nil {
 		return nil
 	}
-	return set.File.Evaluators
+	return set.File
 }
 
 func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {

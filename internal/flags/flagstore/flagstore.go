@@ -318,7 +318,8 @@ func (s *Store) put(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, no
 	if c.Flag == nil {
 		return invalid(flags.Problems{{Path: "/flag", Message: "missing: the flag's flagd definition"}})
 	}
-	if ps := flags.ValidateFlag(c.Key, c.Flag, set.File.Evaluators); len(ps) > 0 {
+	// Checked against the whole set: its evaluators, and its size with this flag (flags.MaxNodes).
+	if ps := flags.ValidateFlagIn(c.Key, c.Flag, set.File); len(ps) > 0 {
 		return invalid(ps)
 	}
 	def := string(c.Flag.Canonical())
