@@ -61,6 +61,9 @@ type Portal struct {
 	Collectors sources.Set
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
+	// Refused, when set, hears of every authenticated request the route-level check refuses (with the route's
+	// pattern and the reason) before it is answered 403: where refusals worth keeping are audited (Flags.Refused).
+	Refused func(r *http.Request, pattern string, p auth.Principal, reason string)
 }
 
 // Handler builds the portal's HTTP handler: authenticate → authorise the route → handler. A route without a
@@ -113,6 +116,9 @@ func (p *Portal) Handler() http.Handler {
 		}
 		if perm != Authenticated {
 			if d := policy.Decide(pr, perm, ""); !d.Allow {
+				if p.Refused != nil {
+					p.Refused(r, pattern, pr, d.Reason)
+				}
 				WriteError(w, r, p.Log, Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason))
 				return
 			}

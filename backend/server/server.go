@@ -179,7 +179,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	flagStore := &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx}
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
-	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...)}
+	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
+		Refused: s.Flags.Refused}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {
