@@ -192,7 +192,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	s.Flags.Gate = flagGate{cfg: fc.Flags, store: flagStore, actions: p.Actions}
 	// One worker runs every durable action: infrastructure requests and approved flag changes.
-	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore}}
+	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore,
+		tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
 		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}
