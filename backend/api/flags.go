@@ -494,7 +494,7 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		if err := authorizeTeam(r, old.Team, env); err != nil {
-			f.fail(w, r, err)
+			f.refuse(w, r, flags.Change{Action: flags.ActionPut, Environment: env, Key: key, Team: old.Team}, err)
 			return
 		}
 		before = old.Definition
@@ -503,14 +503,14 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := authorizeTeam(r, body.Team, env); err != nil {
-		f.fail(w, r, err)
+		f.refuse(w, r, flags.Change{Action: flags.ActionPut, Environment: env, Key: key, Team: body.Team}, err)
 		return
 	}
 	c := flags.Change{Action: flags.ActionPut, Environment: env, Key: key, Team: body.Team, Owner: body.Owner,
 		Flag: fl, IfVersion: body.Version, Actor: actor(r), Comment: body.Comment,
 		// If-None-Match: * is HTTP's "create, don't replace".
 		CreateOnly: strings.TrimSpace(r.Header.Get("If-None-Match")) == "*"}
-	if ps := flags.ValidateFlag(key, fl, f.evaluators(r, env)); len(ps) > 0 {
+	if ps := flags.ValidateFlagIn(key, fl, f.flagSet(r, env)); len(ps) > 0 {
 		fields := make([]FieldProblem, len(ps))
 		for i, p := range ps {
 			fields[i] = FieldProblem{Field: "/flag" + p.Path, Problem: p.Message}
@@ -523,12 +523,13 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 	f.submit(w, r, c, before, fl.Canonical())
 }
 
-func (f *Flags) evaluators(r *http.Request, env string) map[string]json.RawMessage {
+// flagSet is the environment's flag set a written flag joins (nil when it cannot be read: the store checks again).
+func (f *Flags) flagSet(r *http.Request, env string) *flags.File {
 	set, err := f.Store.Load(r.Context(), env)
 	if err != nil {
 		return nil
 	}
-	return set.File.Evaluators
+	return set.File
 }
 
 func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {
@@ -544,7 +545,7 @@ func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := authorizeTeam(r, old.Team, env); err != nil {
-		f.fail(w, r, err)
+		f.refuse(w, r, flags.Change{Action: flags.ActionDelete, Environment: env, Key: key, Team: old.Team}, err)
 		return
 	}
 	c := flags.Change{Action: flags.ActionDelete, Environment: env, Key: key, Team: old.Team, Actor: actor(r),
@@ -595,6 +596,43 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 		}
 		WriteJSON(w, http.StatusOK, d)
 	}
+}
+
+// refuse answers a flag write the caller may not make (err, a 403) and audits the refusal, as refused approvals
+// are: who tried to change which flag where, and why not.
+func (f *Flags) refuse(w http.ResponseWriter, r *http.Request, c flags.Change, err error) {
+	c.Actor = actor(r)
+	f.audit(r, c, "rejected", "forbidden: "+errorMessage(err), nil, nil)
+	f.fail(w, r, err)
+}
+
+func errorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// Refused is the portal's hook for requests refused at the route (Portal.Refused): a flag write by a caller with
+// no role that writes (or imports) flags at all is audited like one refused in the handler.
+func (f *Flags) Refused(r *http.Request, pattern string, p auth.Principal, reason string) {
+	f.init()
+	c := flags.Change{Actor: p.Subject}
+	switch pattern {
+	case "PUT /api/v1/flags/{environment}/{key}", "DELETE /api/v1/flags/{environment}/{key}":
+		c.Action = flags.ActionPut
+		if r.Method == http.MethodDelete {
+			c.Action = flags.ActionDelete
+		}
+		c.Environment, c.Key, _ = strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/v1/flags/"), "/")
+	case "POST /api/v1/flags/import":
+		c.Action, c.Environment = flags.ActionImport, r.URL.Query().Get("environment")
+	default:
+		return
+	}
+	c.Environment, c.Key = clip(c.Environment), clip(c.Key) // what was asked for, not necessarily a flag
+	f.audit(r, c, "rejected", "forbidden: "+reason, nil, nil)
 }
 
 func (f *Flags) audit(r *http.Request, c flags.Change, outcome, detail string, before, after json.RawMessage) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -533,4 +534,61 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// fields lists the paths of a 400's problems with their messages.
+func (r reply) fields(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	e, _ := r.json(t)["error"].(map[string]any)
+	fs, _ := e["fields"].([]any)
+	for _, f := range fs {
+		f := f.(map[string]any)
+		out[f["field"].(string)] = f["problem"].(string)
+	}
+	return out
+}
+
+// Flag rules that would expand past the limits are refused with the path of the rule that passes them: a chain
+// of $ref deeper than flags.MaxRefDepth on import (before, such a file took hours to import: every level doubled
+// the work), and a put that would take the set past flags.MaxNodes.
+func TestFlagRuleLimitsAreBadRequests(t *testing.T) {
+	p := newFlagPortal(t, nil)
+	chain := func(depth int) string {
+		ev := []string{`"e0": {"in": [{"var": "email"}, ["ops@sphera.io"]]}`}
+		for i := 1; i < depth; i++ {
+			ev = append(ev, fmt.Sprintf(`"e%d": {"or": [{"$ref": "e%d"}, {"$ref": "e%d"}]}`, i, i-1, i-1))
+		}
+		return fmt.Sprintf(`{"$evaluators": {%s}, "flags": {"chained": {"state": "ENABLED", "variants": {"on": true,
+			"off": false}, "defaultVariant": "off", "targeting": {"if": [{"$ref": "e%d"}, "on", "off"]}}}}`,
+			strings.Join(ev, ", "), depth-1)
+	}
+	if r := p.do("POST", "/api/v1/flags/import?environment=staging", "admin", chain(30)); r.status != 200 {
+		t.Fatalf("a 30-level chain: %d %s", r.status, r.body)
+	}
+	r := p.do("POST", "/api/v1/flags/import?environment=production", "admin", chain(40))
+	deepest := fmt.Sprintf("/$evaluators/e%d", flags.MaxRefDepth)
+	if r.status != 400 || !strings.Contains(r.fields(t)[deepest], "at most 32 may be nested") {
+		t.Fatalf("a 40-level chain: %d %s", r.status, r.body)
+	}
+	if r := p.do("GET", "/api/v1/flags/production/chained", "admin", ""); r.status != 404 {
+		t.Errorf("the refused import stored its flag: %d", r.status)
+	}
+
+	list := func(n int) string { return "[" + strings.TrimSuffix(strings.Repeat("7,", n), ",") + "]" }
+	big := `{"$evaluators": {"big": {"in": [{"var": "n"}, ` + list(flags.MaxNodes-1000) + `]}}, "flags": {}}`
+	if r := p.do("POST", "/api/v1/flags/import?environment=dev", "admin", big); r.status != 200 {
+		t.Fatalf("a set just within the limit: %d %.300s", r.status, r.body)
+	}
+	put := func(n int) reply {
+		return p.do("PUT", "/api/v1/flags/dev/listed", "payments", `{"team": "payments", "flag": {"state": "ENABLED",
+			"variants": {"on": true, "off": false}, "defaultVariant": "off",
+			"targeting": {"if": [{"in": [{"var": "n"}, `+list(n)+`]}, "on", "off"]}}}`)
+	}
+	if r := put(2000); r.status != 400 || !strings.Contains(r.fields(t)["/flag/targeting"], "compile to more than") {
+		t.Errorf("a flag taking the set past the limit: %d %.500s", r.status, r.body)
+	}
+	if r := put(100); r.status != 200 {
+		t.Errorf("a flag within the limit: %d %.500s", r.status, r.body)
+	}
 }

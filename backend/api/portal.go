@@ -65,6 +65,9 @@ type Portal struct {
 	Routes []Route
 	// AuthLimiter limits failed authentications per client; nil: one with the defaults.
 	AuthLimiter *AuthLimiter
+	// Refused, when set, hears of every authenticated request the route-level check refuses (with the route's
+	// pattern and the reason) before it is answered 403: where refusals worth keeping are audited (Flags.Refused).
+	Refused func(r *http.Request, pattern string, p auth.Principal, reason string)
 }
 
 // Handler builds the portal's HTTP handler: refuse cross-origin changes and non-JSON bodies (SameOriginJSON) →
@@ -128,6 +131,9 @@ func (p *Portal) Handler() http.Handler {
 			// On any team, in any environment: a handler whose resource has a team or an environment decides
 			// again with them (AuthorizeIn).
 			if d := policy.DecideIn(pr, perm, "", policy.AnyEnvironment); !d.Allow {
+				if p.Refused != nil {
+					p.Refused(r, pattern, pr, d.Reason)
+				}
 				WriteError(w, r, p.Log, Errorf(http.StatusForbidden, "forbidden", "%s", d.Reason))
 				return
 			}

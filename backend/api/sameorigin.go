@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // SameOriginJSON guards an HTTP API that browsers can reach against requests forged by pages of other origins
@@ -91,10 +92,15 @@ func senderOf(r *http.Request) string {
 	return strings.Join(parts, ", ")
 }
 
-// clip shortens a header value a caller chose before it goes into a message.
+// clip shortens a value a caller chose (a header, a flag key) before it goes into a message or the audit log,
+// cutting at a rune boundary.
 func clip(s string) string {
-	if len(s) > 100 {
-		return s[:100] + "..."
+	if len(s) <= 100 {
+		return s
 	}
-	return s
+	cut := 100
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

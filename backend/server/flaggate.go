@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/policy"
 )
 
 // FlagsConfig is the flags section of the portal's configuration file.
@@ -50,37 +52,110 @@ type flagGate struct {
 	actions *actions.Service
 }
 
+// heldChange is the params of a flag_change action: the change, pinned to the state it was made against
+// (flags.Change.Base), and who asked with what authority.
+type heldChange struct {
+	flags.Change
+	Requester *requester `json:"requester,omitempty"`
+}
+
+// requester is the principal who asked for a held change, as they were authorised when they asked.
+//
+// When the change is applied — hours or days later — the executor asks again whether they may make it, so that
+// an approval cannot apply a change its requester is no longer allowed to make. How it asks depends on how they
+// signed in, and it always takes the narrower answer:
+//   - An API token is read again by its id: a token revoked or expired meanwhile fails the change, and the
+//     token's grants and scopes as they are now are checked. (Token ids are not secrets; they name tokens in the
+//     audit log too.)
+//   - An OIDC user cannot be read again: their groups arrive in a signed token that has expired by then, and the
+//     portal keeps no directory. Their grants as of the request are checked. Since the change is pinned to the
+//     flag's version and team, those grants are checked against the same team they were checked against before;
+//     a user removed from a group is seen at their next request, not at this approval — the approver's decision
+//     is the control for that window.
+//   - The local user of local mode (and any other kind) is treated like an OIDC user.
+type requester struct {
+	Subject string       `json:"subject"`
+	Via     string       `json:"via"`
+	TokenID string       `json:"token_id,omitempty"`
+	Grants  []auth.Grant `json:"grants,omitempty"` // not for tokens: they are read again
+	Scopes  []string     `json:"scopes,omitempty"`
+}
+
 func (g flagGate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Request, error) {
 	roles := g.cfg.approversOf(c.Environment)
 	if len(roles) == 0 {
 		return flags.ApplyNow{Store: g.store}.Submit(ctx, c)
 	}
-	params, err := json.Marshal(c)
-	if err != nil {
-		return false, nil, err
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.Subject != c.Actor {
+		return false, nil, fmt.Errorf("hold flag change for approval: the requester %q is not the caller", c.Actor)
 	}
-	// The same change asked for twice is one request.
-	h := sha256.Sum256(params)
-	a, _, err := g.actions.Submit(ctx, actions.Action{Requester: c.Actor, Team: c.Team, Kind: actions.KindFlagChange,
-		Params: params, Environment: c.Environment, Delivery: actions.DeliveryFlags,
-		IdempotencyKey: "flag-change-" + hex.EncodeToString(h[:12]), Approvers: roles})
+	key := c.Key
+	if c.Action == flags.ActionImport {
+		key = ""
+	}
+	base, err := g.store.Base(ctx, c.Environment, key)
 	if err != nil {
 		return false, nil, fmt.Errorf("hold flag change for approval: %w", err)
 	}
-	who := strings.NewReplacer("platform_approver", "a platform approver", "team_owner",
+	c.Base = base
+	who := &requester{Subject: p.Subject, Via: p.Via, TokenID: p.TokenID, Grants: p.Grants, Scopes: p.Scopes}
+	if p.Via == "token" {
+		who.Grants, who.Scopes = nil, nil // read again from the token when applied; approvers need not see them
+	}
+	held := heldChange{Change: c, Requester: who}
+	params, err := json.Marshal(held)
+	if err != nil {
+		return false, nil, err
+	}
+	// The same change asked for twice against the same state, while the first request is open, is one request.
+	// Once that one is decided, asking again is a new request: its key follows on from the decided one's, so a
+	// retry of the new request still finds it.
+	h := sha256.Sum256(params)
+	key = "flag-change-" + hex.EncodeToString(h[:12])
+	var a actions.Action
+	for i := 0; ; i++ {
+		var created bool
+		a, created, err = g.actions.Submit(ctx, actions.Action{Requester: c.Actor, Team: c.Team,
+			Kind: actions.KindFlagChange, Params: params, Environment: c.Environment, Delivery: actions.DeliveryFlags,
+			IdempotencyKey: key, Approvers: roles})
+		if err != nil {
+			return false, nil, fmt.Errorf("hold flag change for approval: %w", err)
+		}
+		if created || !a.State.Final() {
+			break
+		}
+		if i == 100 {
+			return false, nil, fmt.Errorf("hold flag change for approval: asked for %d times already", i)
+		}
+		key = "flag-change-" + hex.EncodeToString(h[:12]) + "-after-" + a.ID
+	}
+	approvers := strings.NewReplacer("platform_approver", "a platform approver", "team_owner",
 		"an owner of team "+c.Team).Replace(strings.Join(roles, " or "))
 	return false, &flags.Request{ID: a.ID, Message: fmt.Sprintf(
-		"Changes to flags in %s wait for approval by %s; this one is request %s.", c.Environment, who, a.ID)}, nil
+		"Changes to flags in %s wait for approval by %s; this one is request %s.", c.Environment, approvers, a.ID)}, nil
 }
 
-// flagExecutor is the flags delivery path: it applies an approved flag change. Applying it again after a crash
-// writes the same definition (a put or import is idempotent), and deleting a flag that is already gone succeeds.
-type flagExecutor struct{ store *flagstore.Store }
+// flagExecutor is the flags delivery path: it applies an approved flag change — if its requester may still make
+// it, and only to the state it was made against (otherwise it fails with a conflict saying what changed). Applying
+// it again after a crash finds the flag already as asked and succeeds without writing.
+type flagExecutor struct {
+	store  *flagstore.Store
+	tokens auth.Tokens
+}
 
 func (e flagExecutor) Execute(ctx context.Context, a actions.Action) (actions.Outcome, error) {
-	var c flags.Change
-	if err := json.Unmarshal(a.Params, &c); err != nil {
+	var held heldChange
+	if err := json.Unmarshal(a.Params, &held); err != nil {
 		return actions.Outcome{}, actions.Permanentf("flag change of %s is unreadable: %v", a.ID, err)
+	}
+	c := held.Change
+	if c.Base == nil || held.Requester == nil {
+		return actions.Outcome{}, actions.Permanentf("flag change %s was requested before Atrium recorded what it "+
+			"was made against and who asked; nothing was changed — request it again", a.ID)
+	}
+	if err := e.mayStill(ctx, held); err != nil {
+		return actions.Outcome{}, err
 	}
 	c.Comment = strings.TrimSpace(c.Comment + " (approved request " + a.ID + ")")
 	err := e.store.Apply(ctx, c)
@@ -101,4 +176,55 @@ func (e flagExecutor) Execute(ctx context.Context, a actions.Action) (actions.Ou
 		target += "/" + c.Key
 	}
 	return actions.Outcome{Done: true, Result: map[string]string{"flag": target, "change": c.Action}}, nil
+}
+
+// mayStill checks that the requester may still make the change, with the same rules as the flags API: an import
+// needs flags:import; a put or delete needs flags:write on the team the flag had when the change was requested
+// (the store refuses the change if it has another now) and, for a put, on the team it will have; a flag without
+// a team is written by those who may import.
+func (e flagExecutor) mayStill(ctx context.Context, held heldChange) error {
+	r, c := held.Requester, held.Change
+	p := auth.Principal{Subject: r.Subject, Via: r.Via, TokenID: r.TokenID, Grants: r.Grants, Scopes: r.Scopes}
+	if r.Via == "token" {
+		t, err := e.tokens.Get(ctx, r.TokenID)
+		switch {
+		case errors.Is(err, auth.ErrTokenNotFound):
+			return actions.Permanentf("the token %s that requested this change no longer exists", r.TokenID)
+		case err != nil:
+			return fmt.Errorf("read the requester's token: %w", err)
+		case !t.RevokedAt.IsZero():
+			return actions.Permanentf("the token %s that requested this change was revoked at %s; nothing was "+
+				"changed", r.TokenID, t.RevokedAt.Format(time.RFC3339))
+		case !t.ExpiresAt.IsZero() && !time.Now().Before(t.ExpiresAt):
+			return actions.Permanentf("the token %s that requested this change expired at %s; nothing was changed",
+				r.TokenID, t.ExpiresAt.Format(time.RFC3339))
+		case t.Subject != r.Subject:
+			return actions.Permanentf("the token %s that requested this change now belongs to %q", r.TokenID, t.Subject)
+		}
+		p.Grants, p.Scopes = t.Grants, t.Scopes
+	}
+	var teams []string
+	switch c.Action {
+	case flags.ActionImport:
+		if d := policy.DecideIn(p, policy.FlagsImport, "", c.Environment); !d.Allow {
+			return actions.Permanentf("%s may no longer import flags: %s; nothing was changed", r.Subject, d.Reason)
+		}
+		return nil
+	case flags.ActionPut:
+		teams = append(teams, c.Team)
+	}
+	if c.Base.Flag != nil {
+		teams = append(teams, c.Base.Flag.Team)
+	}
+	for _, team := range teams {
+		perm := policy.FlagsWrite
+		if team == "" {
+			perm = policy.FlagsImport
+		}
+		if d := policy.DecideIn(p, perm, team, c.Environment); !d.Allow {
+			return actions.Permanentf("%s may no longer change flag %q in %s: %s; nothing was changed", r.Subject,
+				c.Key, c.Environment, d.Reason)
+		}
+	}
+	return nil
 }

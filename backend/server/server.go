@@ -181,7 +181,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
-		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log}}
+		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
+		Refused:     s.Flags.Refused}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {
@@ -193,7 +194,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	s.Flags.Gate = flagGate{cfg: fc.Flags, store: flagStore, actions: p.Actions}
 	// One worker runs every durable action: infrastructure requests and approved flag changes.
-	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore}}
+	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore,
+		tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
 		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}

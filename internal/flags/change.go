@@ -17,10 +17,31 @@ type Change struct {
 	File        *File  `json:"file,omitempty"`  // import: the new flag set
 	// IfVersion, when not 0, makes a put or delete fail with a conflict unless the flag is at that version;
 	// CreateOnly makes a put fail with a conflict when the flag exists.
-	IfVersion  int    `json:"if_version,omitempty"`
-	CreateOnly bool   `json:"create_only,omitempty"`
-	Actor      string `json:"actor"`
-	Comment    string `json:"comment,omitempty"`
+	IfVersion  int  `json:"if_version,omitempty"`
+	CreateOnly bool `json:"create_only,omitempty"`
+	// Base, when set, is what the change was made against; the store applies it only if its target is still
+	// in that state (or already in the state the change asks for) and fails with a conflict saying what changed
+	// otherwise. Changes held for approval carry one, so an approval cannot apply a change to a flag that moved on.
+	Base    *Base  `json:"base,omitempty"`
+	Actor   string `json:"actor"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// Base is the state of its target a change was made against.
+type Base struct {
+	// Flag is the flag a put or delete was made against; nil when it did not exist.
+	Flag *FlagState `json:"flag,omitempty"`
+	// Flags and ETag are the environment an import was made against: every flag, and the set's ETag (its
+	// evaluators, metadata and definitions).
+	Flags map[string]FlagState `json:"flags,omitempty"`
+	ETag  string               `json:"etag,omitempty"`
+}
+
+// FlagState is what a Base remembers of one flag. A flag's versions never repeat, not even when it is deleted
+// and created again, so the version alone tells whether anything about it (definition, team, owner) changed.
+type FlagState struct {
+	Version int    `json:"version"`
+	Team    string `json:"team"`
 }
 
 // Actions of a Change.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 )
 
@@ -44,6 +43,8 @@ type Set struct {
 	flags    map[string]*compiled
 	keys     []string
 	metadata map[string]any
+	nodes    int // JsonLogic nodes compiled, at most MaxNodes
+	refs     int // evaluators compiled, each once
 }
 
 type compiled struct {
@@ -64,19 +65,27 @@ var statePool = sync.Pool{New: func() any { return new(state) }}
 // Compile turns a flag file into a Set. It is lenient the way flagd is: a flag whose targeting cannot compile
 // (a $ref to a missing evaluator, an unknown operator) still loads and answers PARSE_ERROR when evaluated, and
 // every other flag keeps working. Use Validate to reject such files before they are stored.
+//
+// Each evaluator is compiled once, when a flag first refers to it, and shared by every $ref to it; a $ref chain
+// deeper than MaxRefDepth fails when evaluated, and once the set reaches MaxNodes the flags compiled after that
+// (in key order) answer PARSE_ERROR. Validate rejects files that would reach either limit.
 func Compile(f *File) *Set {
 	s := &Set{flags: make(map[string]*compiled, len(f.Flags)), metadata: primitiveMap(f.Metadata)}
-	evaluators := decodeEvaluators(f.Evaluators)
-	for key, fl := range f.Flags {
+	c := newCompiler(decodeEvaluators(f.Evaluators), false)
+	for _, key := range sortedKeys(f.Flags) {
+		fl := f.Flags[key]
 		if fl == nil {
 			continue
 		}
-		s.flags[key] = compileFlag(key, fl, evaluators, s.metadata)
+		s.flags[key] = compileFlag(key, fl, c, s.metadata)
 		s.keys = append(s.keys, key)
 	}
-	sort.Strings(s.keys)
+	s.nodes, s.refs = c.nodes, len(c.refs)
 	return s
 }
+
+// Nodes is how many JsonLogic nodes the set compiled to (never more than MaxNodes): a measure of its memory.
+func (s *Set) Nodes() int { return s.nodes }
 
 // CompileJSON parses and compiles a flag file.
 func CompileJSON(data []byte) (*Set, error) {
@@ -99,7 +108,7 @@ func decodeEvaluators(raw map[string]json.RawMessage) map[string]any {
 	return out
 }
 
-func compileFlag(key string, fl *Flag, evaluators map[string]any, setMeta map[string]any) *compiled {
+func compileFlag(key string, fl *Flag, comp *compiler, setMeta map[string]any) *compiled {
 	c := &compiled{key: key, disabled: fl.State == StateDisabled, values: map[string]any{}}
 	c.meta = mergeMeta(setMeta, primitiveMap(fl.Metadata))
 	for name, raw := range fl.Variants {
@@ -126,8 +135,10 @@ func compileFlag(key string, fl *Flag, evaluators map[string]any, setMeta map[st
 			c.broken = "targeting is not valid JSON"
 		case isEmptyRule(t):
 		default:
-			comp := &compiler{evaluators: evaluators}
-			c.targeting = comp.compile(t, "/targeting")
+			var fits bool
+			if c.targeting, fits = comp.rule(t, "/targeting"); !fits {
+				c.broken = fmt.Sprintf("the flag set's rules compile to more than %d JsonLogic nodes", MaxNodes)
+			}
 		}
 	}
 	switch {
@@ -207,23 +218,29 @@ func (s *Set) Evaluate(key string, ctx map[string]any) Detail {
 	if c.hasFixed {
 		return c.fixed
 	}
-	return c.run(ctx)
+	return c.run(ctx, s.refs)
 }
 
 func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
-func (c *compiled) run(ctx map[string]any) (d Detail) {
+func (c *compiled) run(ctx map[string]any, refs int) (d Detail) {
 	st := statePool.Get().(*state)
 	st.root, st.flagKey, st.now, st.err, st.data, st.scoped, st.bufBusy = ctx, c.key, 0, "", nil, false, false
+	st.begin(refs)
 	defer func() {
 		if r := recover(); r != nil {
 			d = Detail{Key: c.key, Reason: ReasonError, ErrorCode: ErrGeneral,
 				ErrorMessage: fmt.Sprintf("internal error evaluating flag %q: %v", c.key, r), Metadata: c.meta}
 		}
-		st.root, st.data = nil, nil
+		st.end()
 		statePool.Put(st)
 	}()
 	v := c.targeting.eval(st)
+	if st.over {
+		return Detail{Key: c.key, Reason: ReasonError, ErrorCode: ErrGeneral, Metadata: c.meta,
+			ErrorMessage: fmt.Sprintf("targeting of flag %q was stopped: it needs more than %d evaluation steps "+
+				"(array operations nested too deeply or over too much data)", c.key, MaxEvalSteps)}
+	}
 	if st.err != "" {
 		return Detail{Key: c.key, Reason: ReasonError, ErrorCode: ErrParse,
 			ErrorMessage: fmt.Sprintf("targeting of flag %q failed: %s", c.key, st.err), Metadata: c.meta}

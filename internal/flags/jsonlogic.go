@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,63 @@ type state struct {
 	buf     [192]byte
 	bufBusy bool
 	vbuf    [2][64]byte // sem_ver's "v"-prefixed versions
+
+	// memo keeps each evaluator's value for the scope it was computed in, so an evaluator that a rule refers to
+	// many times runs once per scope. scope names the current one: a new stamp per evaluation and per element an
+	// array operation visits; stamps only grow, so a pooled state never mistakes an old entry for a current one.
+	memo    []memoSlot
+	touched []int32 // memo slots written, cleared after the evaluation so the pool keeps no context data
+	scope   uint64
+	stamp   uint64
+	first   uint64 // the evaluation's first stamp: older memo entries are another evaluation's
+	// steps counts the work evaluations repeat (see MaxEvalSteps); over is set once it runs out.
+	steps int
+	over  bool
+}
+
+type memoSlot struct {
+	scope uint64
+	v     val
+}
+
+// begin readies a pooled state for one evaluation of a set with refs evaluators.
+func (s *state) begin(refs int) {
+	if cap(s.memo) < refs {
+		s.memo = make([]memoSlot, refs)
+	}
+	s.memo = s.memo[:refs]
+	s.stamp++
+	s.first, s.scope, s.steps, s.over = s.stamp, s.stamp, 0, false
+}
+
+// end forgets the evaluation's values before the state goes back to the pool.
+func (s *state) end() {
+	for _, id := range s.touched {
+		s.memo[id].v = val{}
+	}
+	s.touched = s.touched[:0]
+	s.root, s.data = nil, nil
+}
+
+// enter starts a new scope (an element of an array operation) and returns the one to go back to.
+func (s *state) enter() uint64 {
+	prev := s.scope
+	s.stamp++
+	s.scope = s.stamp
+	return prev
+}
+
+// charge spends n steps of the evaluation's budget; false (and over) when it is spent.
+func (s *state) charge(n int) bool {
+	if s.over {
+		return false
+	}
+	s.steps += n
+	if s.steps > MaxEvalSteps {
+		s.over = true
+		return false
+	}
+	return true
 }
 
 func (s *state) fail(format string, args ...any) {
@@ -56,19 +114,235 @@ func Operators() []string {
 	return append(out, "$ref")
 }
 
+// Limits on what a flag set may cost. Each evaluator compiles once and every $ref to it shares the result, so a
+// set compiles in time and memory linear in its size; these limits bound what even a large or hostile file costs.
+const (
+	// MaxRefDepth is how deeply $ref may nest: a chain of evaluators, each referring to the next, at most this long.
+	MaxRefDepth = 32
+	// MaxNodes is how many JsonLogic nodes (operations and the values in them) a flag set's targeting rules and
+	// evaluators may compile to, all together — about ten megabytes of rules.
+	MaxNodes = 1 << 20
+	// MaxEvalSteps bounds the work of one evaluation beyond a single pass over its flag's targeting: every
+	// evaluator it runs costs the operations in it, and every element an array operation (map, filter, all, some,
+	// none, reduce) visits costs the operations of the logic run on it (literal values cost nothing). An
+	// evaluator runs once per evaluation (once per element inside array operations), so a rule within MaxNodes
+	// never needs more than this outside array operations; an evaluation that does — array operations nested in
+	// each other, directly or through $ref, multiply — stops with an error instead of running for minutes.
+	MaxEvalSteps = 2 * MaxNodes
+)
+
 // compiler turns decoded JsonLogic (numbers as json.Number) into nodes. In strict mode it also collects problems
 // with their paths; otherwise mistakes compile into nodes that fail when reached, as flagd fails at evaluation.
+//
+// One compiler serves a whole flag set. A $ref does not compile its evaluator in place: it names an entry that is
+// compiled once, later (drain), and shared by every $ref to it, so the compiled rules form a graph whose size is
+// that of the file, however often evaluators refer to each other. drain then checks that graph for cycles and for
+// chains deeper than MaxRefDepth.
 type compiler struct {
 	evaluators map[string]any
 	strict     bool
 	problems   Problems
-	refStack   []string
+	nproblems  int // problems found, whether kept (strict) or not
+
+	refs  map[string]*refEntry
+	queue []*refEntry // entries referred to but not compiled yet
+	cur   *refEntry   // the evaluator whose body is being compiled; nil while compiling a flag's targeting
+	uses  []refUse    // the $refs of the targeting being compiled
+
+	nodes int    // nodes compiled so far, at most MaxNodes
+	ops   int    // the nodes among them that are operations, not literal values: what evaluations run
+	full  bool   // MaxNodes was reached
+	unit  string // path of the rule being compiled (an evaluator or a flag's targeting), for limit problems
+}
+
+func newCompiler(evaluators map[string]any, strict bool) *compiler {
+	return &compiler{evaluators: evaluators, strict: strict, refs: map[string]*refEntry{}}
+}
+
+// refEntry is one evaluator of $evaluators, compiled once for all the $refs to it.
+type refEntry struct {
+	name   string
+	id     int // index of its slot in an evaluation's memo
+	path   string
+	src    any
+	body   node
+	cost   int // operations of the body itself, not of the evaluators it refers to
+	uses   []refUse
+	height int    // evaluators on the longest $ref chain starting here, itself included
+	bad    string // why a flag referring to it is invalid; "" when it is sound
+	probs  int    // problems found in its body
+	mark   uint8  // depth-first search: 0 unvisited, 1 on the path, 2 done
+}
+
+// refUse is one $ref: the entry it names, where it is written, and its node (cut when it closes a cycle).
+type refUse struct {
+	to   *refEntry
+	path string
+	node *refNode
 }
 
 func (c *compiler) problem(path, format string, args ...any) {
+	c.nproblems++
+	if c.cur != nil {
+		c.cur.probs++
+	}
 	if c.strict {
 		c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
+}
+
+// rule compiles a flag's targeting at path together with the evaluators it refers to. It reports whether the
+// rule fits within MaxNodes, and in strict mode adds a problem for each $ref to an evaluator that is unusable.
+func (c *compiler) rule(x any, path string) (node, bool) {
+	wasFull := c.full
+	c.unit, c.uses = path, nil
+	n := c.compile(x, path)
+	c.drain()
+	for _, u := range c.uses {
+		if u.to.bad != "" {
+			c.problem(u.path, "$ref %q cannot be used: %s", u.to.name, u.to.bad)
+		}
+	}
+	return n, wasFull || !c.full
+}
+
+// compileAll compiles every evaluator that is a JsonLogic rule, in name order: validation checks them all, used or
+// not.
+func (c *compiler) compileAll() {
+	for _, name := range sortedKeys(c.evaluators) {
+		if _, ok := c.evaluators[name].(map[string]any); ok {
+			c.entry(name)
+		}
+	}
+	c.drain()
+}
+
+func (c *compiler) entry(name string) *refEntry {
+	e := c.refs[name]
+	if e == nil {
+		e = &refEntry{name: name, id: len(c.refs), path: Pointer("$evaluators", name), src: c.evaluators[name]}
+		c.refs[name] = e
+		c.queue = append(c.queue, e)
+	}
+	return e
+}
+
+// drain compiles the evaluators referred to and not compiled yet, each once, then checks the $ref graph they
+// add for cycles and depth. Compiling an evaluator only queues the ones it refers to, so nothing recurses from
+// one evaluator into the next.
+func (c *compiler) drain() {
+	var fresh []*refEntry
+	for len(c.queue) > 0 {
+		e := c.queue[0]
+		c.queue = c.queue[1:]
+		fresh = append(fresh, e)
+		c.cur, c.unit = e, e.path
+		before := c.ops
+		e.body = c.compile(e.src, e.path)
+		e.cost = max(c.ops-before, 1)
+		c.cur = nil
+	}
+	c.link(fresh)
+}
+
+// link walks the $ref graph from the fresh entries depth first, without recursion: a $ref back to an entry on
+// the current path closes a cycle and is cut; each entry's height is one more than its tallest target's, and an
+// entry taller than MaxRefDepth compiles to an error, reported once where the chain first gets too long.
+func (c *compiler) link(fresh []*refEntry) {
+	type frame struct {
+		e *refEntry
+		i int
+	}
+	var stack []frame
+	for _, root := range fresh {
+		if root.mark != 0 {
+			continue
+		}
+		root.mark = 1
+		stack = append(stack[:0], frame{e: root})
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			if f.i < len(f.e.uses) {
+				u := f.e.uses[f.i]
+				f.i++
+				switch u.to.mark {
+				case 0:
+					u.to.mark = 1
+					stack = append(stack, frame{e: u.to})
+				case 1:
+					u.node.cycle = true
+					var names []string
+					for j := len(stack) - 1; j >= 0; j-- {
+						names = append(names, stack[j].e.name)
+						if stack[j].e == u.to {
+							break
+						}
+					}
+					slices.Reverse(names)
+					c.cur = f.e
+					c.problem(u.path, "$ref %q refers to itself (through %s)", u.to.name,
+						strings.Join(append(names, u.to.name), " → "))
+					c.cur = nil
+				}
+				continue
+			}
+			c.finish(f.e)
+			f.e.mark = 2
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+// finish sets an entry's height and soundness once every entry it refers to is finished.
+func (c *compiler) finish(e *refEntry) {
+	var tallest *refEntry
+	for _, u := range e.uses {
+		if u.node.cycle {
+			continue
+		}
+		if tallest == nil || u.to.height > tallest.height {
+			tallest = u.to
+		}
+		if e.bad == "" && u.to.bad != "" {
+			e.bad = fmt.Sprintf("it refers to %q, which cannot be used: %s", u.to.name, u.to.bad)
+		}
+	}
+	e.height = 1
+	if tallest != nil {
+		e.height = tallest.height + 1
+	}
+	if e.height > MaxRefDepth {
+		if tallest.height <= MaxRefDepth { // the first entry on its chains that is too deep: say so here
+			chain := []string{e.name}
+			for t := tallest; t != nil && len(chain) < 4; t = t.tallest() {
+				chain = append(chain, t.name)
+			}
+			if e.height > len(chain) {
+				chain = append(chain, "…")
+			}
+			c.cur = e
+			c.problem(e.path, "$ref chains from here are %d evaluators long (%s); at most %d may be nested",
+				e.height, strings.Join(chain, " → "), MaxRefDepth)
+			c.cur = nil
+		}
+		e.body = errNode{fmt.Sprintf("$ref %q nests more than %d levels of $ref", e.name, MaxRefDepth)}
+		e.bad = fmt.Sprintf("it nests $ref %d levels deep; at most %d are allowed", e.height, MaxRefDepth)
+		return
+	}
+	if e.probs > 0 && e.bad == "" {
+		e.bad = fmt.Sprintf("evaluator %q is invalid (see %s)", e.name, e.path)
+	}
+}
+
+// tallest is the entry on e's longest chain after e; nil at its end.
+func (e *refEntry) tallest() *refEntry {
+	var t *refEntry
+	for _, u := range e.uses {
+		if !u.node.cycle && (t == nil || u.to.height > t.height) {
+			t = u.to
+		}
+	}
+	return t
 }
 
 // argList normalises an operator's argument: JsonLogic allows a single argument without the array.
@@ -80,6 +354,23 @@ func argList(x any) []any {
 }
 
 func (c *compiler) compile(x any, path string) node {
+	if c.nodes >= MaxNodes {
+		if !c.full {
+			c.full = true
+			c.problem(c.unit, "the flag set's targeting rules and evaluators compile to more than %d JsonLogic "+
+				"nodes; this rule passes the limit (split the flag set, or use shorter lists)", MaxNodes)
+		}
+		return errNode{fmt.Sprintf("the flag set is larger than %d JsonLogic nodes", MaxNodes)}
+	}
+	c.nodes++
+	n := c.compileNode(x, path)
+	if _, ok := n.(lit); !ok {
+		c.ops++
+	}
+	return n
+}
+
+func (c *compiler) compileNode(x any, path string) node {
 	switch v := x.(type) {
 	case map[string]any:
 		if len(v) != 1 {
@@ -102,7 +393,13 @@ func (c *compiler) compile(x any, path string) node {
 			}
 		}
 		if allLit {
-			return lit{vArr(plainSlice(v))}
+			// Built from the elements' values, not from v again: nested literal arrays cost their size, not
+			// their size times their depth.
+			out := make([]any, len(elems))
+			for i, e := range elems {
+				out[i] = e.(lit).v.toAny()
+			}
+			return lit{vArr(out)}
 		}
 		return arrNode{elems}
 	}
@@ -234,11 +531,24 @@ func (c *compiler) operation(op string, arg any, path string) node {
 		}
 		return arithNode{op: op, args: n}
 	case "map", "filter", "all", "none", "some", "reduce":
-		n := nodes()
+		// The logic runs once per element: its size is what each element costs an evaluation.
+		n := make([]node, len(args))
+		cost := 1
+		for i, a := range args {
+			p := path
+			if isArray {
+				p = childIndex(path, i)
+			}
+			before := c.ops
+			n[i] = c.compile(a, p)
+			if i == 1 {
+				cost = max(c.ops-before, 1)
+			}
+		}
 		if len(n) < 2 || (op == "reduce" && len(n) != 3) {
 			c.problem(path, "%s takes [array, logic%s]", op, map[bool]string{true: ", initial"}[op == "reduce"])
 		}
-		return arrayOpNode{op: op, args: n}
+		return arrayOpNode{op: op, args: n, cost: cost}
 	case "starts_with", "ends_with":
 		n := nodes()
 		if len(n) != 2 {
@@ -261,21 +571,46 @@ func (c *compiler) ref(arg any, path string) node {
 		c.problem(path, "$ref must name an entry of $evaluators")
 		return errNode{"$ref must be a string"}
 	}
-	body, ok := c.evaluators[name]
-	if !ok {
+	if _, ok := c.evaluators[name]; !ok {
 		c.problem(path, "$ref %q names no entry of $evaluators", name)
 		return errNode{fmt.Sprintf("$ref %q names no evaluator", name)}
 	}
-	for _, r := range c.refStack {
-		if r == name {
-			c.problem(path, "$ref %q refers to itself (through %s)", name, strings.Join(c.refStack, " → "))
-			return errNode{fmt.Sprintf("$ref %q is circular", name)}
-		}
+	n := &refNode{e: c.entry(name)}
+	u := refUse{to: n.e, path: path, node: n}
+	if c.cur != nil {
+		c.cur.uses = append(c.cur.uses, u)
+	} else {
+		c.uses = append(c.uses, u)
 	}
-	c.refStack = append(c.refStack, name)
-	n := c.compile(body, Pointer("$evaluators", name))
-	c.refStack = c.refStack[:len(c.refStack)-1]
 	return n
+}
+
+// refNode is a $ref: it runs the shared evaluator, once per scope of an evaluation.
+type refNode struct {
+	e     *refEntry
+	cycle bool // the $ref closes a cycle and fails when reached
+}
+
+func (n *refNode) eval(s *state) val {
+	if n.cycle {
+		s.fail("$ref %q is circular", n.e.name)
+		return null
+	}
+	slot := &s.memo[n.e.id]
+	if slot.scope == s.scope {
+		return slot.v
+	}
+	if !s.charge(n.e.cost) {
+		s.fail("evaluation needs more than %d steps", MaxEvalSteps)
+		return null
+	}
+	v := n.e.body.eval(s)
+	slot = &s.memo[n.e.id]
+	if slot.scope < s.first {
+		s.touched = append(s.touched, int32(n.e.id))
+	}
+	slot.scope, slot.v = s.scope, v
+	return v
 }
 
 // ---- evaluation nodes ----
@@ -573,11 +908,10 @@ type inNode struct {
 func newInNode(a, b node) node {
 	n := inNode{a: a, b: b}
 	if l, ok := b.(lit); ok && l.v.k == kArr {
-		for _, e := range l.v.r.([]any) {
-			n.list = append(n.list, fromAny(e))
-		}
-		if n.list == nil {
-			n.list = []val{}
+		elems := l.v.r.([]any)
+		n.list = make([]val, len(elems))
+		for i, e := range elems {
+			n.list[i] = fromAny(e)
 		}
 	}
 	return n
@@ -791,6 +1125,7 @@ func (n arithNode) eval(s *state) val {
 type arrayOpNode struct {
 	op   string
 	args []node
+	cost int // operations of the logic: what each element costs
 }
 
 func (n arrayOpNode) eval(s *state) val {
@@ -808,21 +1143,40 @@ func (n arrayOpNode) eval(s *state) val {
 	if subject.k == kArr {
 		elems = subject.r.([]any)
 	}
-	saveData, saveScoped := s.data, s.scoped
-	defer func() { s.data, s.scoped = saveData, saveScoped }()
+	var acc val
+	if n.op == "reduce" && len(n.args) > 2 {
+		acc = n.args[2].eval(s)
+	}
+	saveData, saveScoped, saveScope := s.data, s.scoped, s.scope
+	defer func() { s.data, s.scoped, s.scope = saveData, saveScoped, saveScope }()
+	// visit makes e the data of a new scope and pays for running the logic on it; false when the budget is spent.
+	visit := func(e any) bool {
+		if !s.charge(n.cost) {
+			s.fail("evaluation needs more than %d steps (array operations nested too deeply or over too much data)",
+				MaxEvalSteps)
+			return false
+		}
+		s.data, s.scoped = e, true
+		s.enter()
+		return true
+	}
 	logic := n.args[1]
 	switch n.op {
 	case "map":
 		out := make([]any, 0, len(elems))
 		for _, e := range elems {
-			s.data, s.scoped = e, true
+			if !visit(e) {
+				return null
+			}
 			out = append(out, logic.eval(s).toAny())
 		}
 		return vArr(out)
 	case "filter":
 		out := []any{}
 		for _, e := range elems {
-			s.data, s.scoped = e, true
+			if !visit(e) {
+				return null
+			}
 			if logic.eval(s).truthy() {
 				out = append(out, e)
 			}
@@ -833,7 +1187,9 @@ func (n arrayOpNode) eval(s *state) val {
 			return vBool(false)
 		}
 		for _, e := range elems {
-			s.data, s.scoped = e, true
+			if !visit(e) {
+				return null
+			}
 			if !logic.eval(s).truthy() {
 				return vBool(false)
 			}
@@ -841,7 +1197,9 @@ func (n arrayOpNode) eval(s *state) val {
 		return vBool(true)
 	case "some", "none":
 		for _, e := range elems {
-			s.data, s.scoped = e, true
+			if !visit(e) {
+				return null
+			}
 			if logic.eval(s).truthy() {
 				return vBool(n.op == "some")
 			}
@@ -849,12 +1207,10 @@ func (n arrayOpNode) eval(s *state) val {
 		return vBool(n.op == "none")
 	}
 	// reduce
-	var acc val
-	if len(n.args) > 2 {
-		acc = n.args[2].eval(s)
-	}
 	for _, e := range elems {
-		s.data, s.scoped = map[string]any{"current": e, "accumulator": acc.toAny()}, true
+		if !visit(map[string]any{"current": e, "accumulator": acc.toAny()}) {
+			return null
+		}
 		acc = logic.eval(s)
 	}
 	return acc

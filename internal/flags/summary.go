@@ -41,8 +41,8 @@ func Summarize(fl *Flag, evaluators map[string]json.RawMessage) Summary {
 		s.Reachable = []string{}
 		return s
 	}
-	ev := decodeEvaluators(evaluators)
-	a := &analyzer{evaluators: ev, variants: fl.Variants, reach: map[string]bool{}}
+	ev := &evaluatorSource{raw: evaluators}
+	a := &analyzer{evaluators: ev, variants: fl.Variants, reach: map[string]bool{}, seen: map[string]bool{}}
 	if isEmptyRule(rule) {
 		if fl.DefaultVariant != nil {
 			s.Rollout = "static: " + *fl.DefaultVariant
@@ -78,12 +78,39 @@ func variantType(fl *Flag) string {
 	return t
 }
 
-// analyzer collects the variants a rule can select.
+// evaluatorSource decodes a set's evaluators when a rule first refers to them, once each.
+type evaluatorSource struct {
+	raw     map[string]json.RawMessage
+	decoded map[string]any
+}
+
+func (e *evaluatorSource) get(name string) (any, bool) {
+	if v, ok := e.decoded[name]; ok {
+		return v, true
+	}
+	raw, ok := e.raw[name]
+	if !ok {
+		return nil, false
+	}
+	v, err := decodeNumbers(raw)
+	if err != nil {
+		return nil, false
+	}
+	if e.decoded == nil {
+		e.decoded = map[string]any{}
+	}
+	e.decoded[name] = v
+	return v, true
+}
+
+// analyzer collects the variants a rule can select. What an evaluator contributes does not depend on where it is
+// referred to, so each is analysed once, however many $refs lead to it.
 type analyzer struct {
-	evaluators map[string]any
+	evaluators *evaluatorSource
 	variants   map[string]json.RawMessage
 	reach      map[string]bool
-	refs       []string
+	seen       map[string]bool
+	depth      int
 	nullable   bool // the rule can return null (falling back to the default variant)
 	dynamic    bool
 }
@@ -136,19 +163,18 @@ func (a *analyzer) operation(op string, arg any) {
 		}
 	case "$ref":
 		name, _ := arg.(string)
-		body, ok := a.evaluators[name]
-		for _, r := range a.refs {
-			if r == name {
-				ok = false
-			}
+		if a.seen[name] {
+			return // analysed already, or circular (which the validator rejects)
 		}
-		if !ok {
+		body, ok := a.evaluators.get(name)
+		if !ok || a.depth >= MaxRefDepth {
 			a.dynamic = true
 			return
 		}
-		a.refs = append(a.refs, name)
+		a.seen[name] = true
+		a.depth++
 		a.results(body)
-		a.refs = a.refs[:len(a.refs)-1]
+		a.depth--
 	case "fractional":
 		a.nullable = true // no bucketing key → default
 		start := 0
@@ -184,10 +210,12 @@ func (a *analyzer) operation(op string, arg any) {
 	}
 }
 
-// describeRule summarises a rule for people: the percentage splits it contains and how many conditions.
-func describeRule(rule any, evaluators map[string]any) string {
+// describeRule summarises a rule for people: the percentage splits it contains and how many conditions. An
+// evaluator is described once, at its first $ref, however many lead to it.
+func describeRule(rule any, evaluators *evaluatorSource) string {
 	var parts []string
 	conditions := 0
+	seen := map[string]bool{}
 	var walk func(x any, depth int)
 	walk = func(x any, depth int) {
 		if depth > 32 {
@@ -211,8 +239,9 @@ func describeRule(rule any, evaluators map[string]any) string {
 					args := argList(arg)
 					conditions += len(args) / 2
 				case "$ref":
-					if name, ok := arg.(string); ok {
-						if body, ok := evaluators[name]; ok {
+					if name, ok := arg.(string); ok && !seen[name] {
+						seen[name] = true
+						if body, ok := evaluators.get(name); ok {
 							walk(body, depth+1)
 						}
 					}

@@ -36,28 +36,60 @@ func ValidateJSON(data []byte) (*File, Problems) {
 
 // Validate checks a flag set the way the portal must before storing it: every flag well formed, variants of one
 // type, the default variant defined, targeting that compiles, names only defined variants, uses integer
-// non-negative weights and $refs that resolve. Problems carry JSON Pointers into the file.
+// non-negative weights and $refs that resolve, and the set within MaxRefDepth and MaxNodes. Problems carry JSON
+// Pointers into the file.
 func Validate(f *File) Problems {
 	var ps Problems
 	if f.Flags == nil {
 		ps = append(ps, Problem{"/flags", "a flag set needs a \"flags\" object (it may be empty)"})
 	}
-	evaluators, eps := validateEvaluators(f.Evaluators)
+	c, eps := validateEvaluators(f.Evaluators)
 	ps = append(ps, eps...)
 	ps = append(ps, validateMetadata(f.Metadata, "/metadata")...)
 	for _, key := range sortedKeys(f.Flags) {
-		ps = append(ps, validateFlag(key, f.Flags[key], evaluators, Pointer("flags", key))...)
+		ps = append(ps, validateFlag(key, f.Flags[key], c, Pointer("flags", key))...)
 	}
 	return dedupe(ps)
 }
 
 // ValidateFlag checks one flag against a set's $evaluators, with paths relative to the flag ("/variants/on").
 func ValidateFlag(key string, fl *Flag, evaluators map[string]json.RawMessage) Problems {
-	ev, _ := validateEvaluators(evaluators)
-	return dedupe(validateFlag(key, fl, ev, ""))
+	c, _ := validateEvaluators(evaluators)
+	return dedupe(validateFlag(key, fl, c, ""))
 }
 
-func validateEvaluators(raw map[string]json.RawMessage) (map[string]any, Problems) {
+// ValidateFlagIn checks one flag as ValidateFlag does, against the set it is to join (replacing the set's flag
+// of that key): also that the set stays within MaxNodes with it. Paths are relative to the flag.
+func ValidateFlagIn(key string, fl *Flag, set *File) Problems {
+	var evaluators map[string]json.RawMessage
+	if set != nil {
+		evaluators = set.Evaluators
+	}
+	c, _ := validateEvaluators(evaluators)
+	// The other flags count towards the limit; their own problems are not this change's.
+	c.strict = false
+	if set != nil {
+		for _, k := range sortedKeys(set.Flags) {
+			if other := set.Flags[k]; k != key && other != nil && len(other.Targeting) > 0 {
+				if t, err := decodeNumbers(other.Targeting); err == nil && !isEmptyRule(t) {
+					c.rule(t, Pointer("flags", k, "targeting"))
+				}
+			}
+		}
+	}
+	c.strict = true
+	full := c.full
+	ps := validateFlag(key, fl, c, "")
+	if full && fl != nil && len(fl.Targeting) > 0 {
+		ps = append(ps, Problem{"/targeting", fmt.Sprintf("the environment's flags already compile to more than "+
+			"%d JsonLogic nodes; no targeting can be added until the set is made smaller", MaxNodes)})
+	}
+	return dedupe(ps)
+}
+
+// validateEvaluators compiles every evaluator once, in strict mode; the compiler it returns holds them for the
+// flags' targeting to share.
+func validateEvaluators(raw map[string]json.RawMessage) (*compiler, Problems) {
 	var ps Problems
 	ev := map[string]any{}
 	for _, name := range sortedKeys(raw) {
@@ -75,13 +107,13 @@ func validateEvaluators(raw map[string]json.RawMessage) (map[string]any, Problem
 		}
 		if _, ok := ev[name].(map[string]any); !ok {
 			ps = append(ps, Problem{path, "an evaluator must be a JsonLogic rule (an object)"})
-			continue
 		}
-		c := &compiler{evaluators: ev, strict: true, refStack: []string{name}}
-		c.compile(ev[name], path)
-		ps = append(ps, c.problems...)
 	}
-	return ev, ps
+	c := newCompiler(ev, true)
+	c.compileAll()
+	ps = append(ps, c.problems...)
+	c.problems = nil
+	return c, ps
 }
 
 func validateMetadata(m map[string]any, path string) Problems {
@@ -97,7 +129,7 @@ func validateMetadata(m map[string]any, path string) Problems {
 	return ps
 }
 
-func validateFlag(key string, fl *Flag, evaluators map[string]any, path string) Problems {
+func validateFlag(key string, fl *Flag, c *compiler, path string) Problems {
 	var ps Problems
 	add := func(p, format string, args ...any) {
 		ps = append(ps, Problem{p, fmt.Sprintf(format, args...)})
@@ -167,10 +199,11 @@ func validateFlag(key string, fl *Flag, evaluators map[string]any, path string) 
 		add(tp, "targeting must be a JsonLogic rule (an object), not %s", jsonKind(t))
 		return ps
 	}
-	c := &compiler{evaluators: evaluators, strict: true}
-	c.compile(t, tp)
+	c.problems = nil
+	c.rule(t, tp)
 	ps = append(ps, c.problems...)
-	r := &resultChecker{variants: fl.Variants, evaluators: evaluators}
+	c.problems = nil
+	r := &resultChecker{variants: fl.Variants, evaluators: c.evaluators, seen: map[string]bool{}}
 	r.check(t, tp)
 	ps = append(ps, r.problems...)
 	return ps
@@ -184,10 +217,13 @@ func articleFor(t string) string {
 }
 
 // resultChecker walks the places a targeting rule's result comes from and checks that each can name a variant.
+// Each evaluator is checked once per flag, at the first $ref to it: a rule that refers to one evaluator many
+// times (or through a chain of them) costs its size, not the size of its expansion.
 type resultChecker struct {
 	variants   map[string]json.RawMessage
 	evaluators map[string]any
-	refs       []string
+	seen       map[string]bool
+	depth      int // $refs being followed; the compiler reports chains deeper than MaxRefDepth
 	problems   Problems
 }
 
@@ -266,22 +302,18 @@ func (r *resultChecker) operation(op string, arg any, path string) {
 	case "$ref":
 		name, _ := arg.(string)
 		body, ok := r.evaluators[name]
-		if !ok {
+		if !ok || r.seen[name] || r.depth >= MaxRefDepth {
 			return
 		}
-		for _, n := range r.refs {
-			if n == name {
-				return
-			}
-		}
-		r.refs = append(r.refs, name)
+		r.seen[name] = true
 		before := len(r.problems)
+		r.depth++
 		r.check(body, Pointer("$evaluators", name))
+		r.depth--
 		// Report problems found inside a shared evaluator at the $ref that uses it.
 		for i := before; i < len(r.problems); i++ {
 			r.problems[i].Message = fmt.Sprintf("%s (through $ref %q at %s)", r.problems[i].Message, name, path)
 		}
-		r.refs = r.refs[:len(r.refs)-1]
 	case "fractional":
 		start := 0
 		if len(args) > 0 {

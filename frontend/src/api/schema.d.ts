@@ -915,7 +915,7 @@ export interface components {
             /** @description Empty for flag changes, which belong to a team. */
             service: string;
             /**
-             * @description flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team).
+             * @description flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
              * @enum {string}
              */
             kind: "sqs_queue" | "sns_topic" | "flag_change";

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -283,6 +284,20 @@ func (s *Store) Apply(ctx context.Context, c flags.Change) error {
 	if err != nil {
 		return err
 	}
+	if c.Base != nil {
+		if err := checkBase(ctx, tx, c); err != nil {
+			done, herr := holds(ctx, tx, set, c)
+			if herr != nil {
+				return herr
+			}
+			if !done {
+				return err
+			}
+			// Already as the change asks (it was applied before a crash, or someone made the same change):
+			// nothing is overwritten, so there is nothing to refuse and nothing to do.
+			return nil
+		}
+	}
 	now := s.now().UnixMilli()
 	switch c.Action {
 	case flags.ActionPut:
@@ -318,7 +333,8 @@ func (s *Store) put(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, no
 	if c.Flag == nil {
 		return invalid(flags.Problems{{Path: "/flag", Message: "missing: the flag's flagd definition"}})
 	}
-	if ps := flags.ValidateFlag(c.Key, c.Flag, set.File.Evaluators); len(ps) > 0 {
+	// Checked against the whole set: its evaluators, and its size with this flag (flags.MaxNodes).
+	if ps := flags.ValidateFlagIn(c.Key, c.Flag, set.File); len(ps) > 0 {
 		return invalid(ps)
 	}
 	def := string(c.Flag.Canonical())
@@ -330,11 +346,15 @@ func (s *Store) put(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, no
 			return fmt.Errorf("%w: flag %q does not exist in %s (expected version %d)", ErrConflict, c.Key,
 				c.Environment, c.IfVersion)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO flags(`+recordColumns+`) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-			c.Environment, c.Key, c.Team, c.Owner, def, now, now, c.Actor); err != nil {
+		v, err := firstVersion(ctx, tx, c.Environment, c.Key)
+		if err != nil {
 			return err
 		}
-		return history(ctx, tx, c.Environment, c.Key, 1, "create", c.Team, c.Actor, c.Comment, now, nil, &def)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO flags(`+recordColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Environment, c.Key, c.Team, c.Owner, def, v, now, now, c.Actor); err != nil {
+			return err
+		}
+		return history(ctx, tx, c.Environment, c.Key, v, "create", c.Team, c.Actor, c.Comment, now, nil, &def)
 	case err != nil:
 		return err
 	}
@@ -409,11 +429,15 @@ func (s *Store) importFile(ctx context.Context, tx *sql.Tx, set Set, c flags.Cha
 			if team == "" {
 				team = c.Team
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO flags(`+recordColumns+`) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-				c.Environment, key, team, owner, def, now, now, c.Actor); err != nil {
+			v, err := firstVersion(ctx, tx, c.Environment, key)
+			if err != nil {
 				return err
 			}
-			if err := history(ctx, tx, c.Environment, key, 1, "import", team, c.Actor, c.Comment, now, nil, &def); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO flags(`+recordColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.Environment, key, team, owner, def, v, now, now, c.Actor); err != nil {
+				return err
+			}
+			if err := history(ctx, tx, c.Environment, key, v, "import", team, c.Actor, c.Comment, now, nil, &def); err != nil {
 				return err
 			}
 			continue
@@ -474,6 +498,190 @@ func orEmptyAny(m map[string]any) map[string]any {
 func metaString(f *flags.Flag, key string) string {
 	s, _ := f.Metadata[key].(string)
 	return s
+}
+
+// firstVersion is the version a flag gets when it is created: 1, or, when a flag of that key existed before and
+// was deleted, one more than its last version — so a version names one state of a flag, never two (see
+// flags.FlagState), and a change pinned to a deleted flag cannot apply to its successor.
+func firstVersion(ctx context.Context, tx *sql.Tx, env, key string) (int, error) {
+	var last int
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM flag_history WHERE environment = ? AND key = ?`,
+		env, key).Scan(&last)
+	return last + 1, err
+}
+
+// Base reads the state a change is made against (flags.Change.Base): flag key of env, or, when key is "", every
+// flag of env and the set's ETag.
+func (s *Store) Base(ctx context.Context, env, key string) (*flags.Base, error) {
+	tx, err := s.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return readBase(ctx, tx, env, key)
+}
+
+func readBase(ctx context.Context, q querier, env, key string) (*flags.Base, error) {
+	b := &flags.Base{}
+	if key != "" {
+		var st flags.FlagState
+		err := q.QueryRowContext(ctx, `SELECT version, team FROM flags WHERE environment = ? AND key = ?`, env, key).
+			Scan(&st.Version, &st.Team)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return b, nil
+		case err != nil:
+			return nil, err
+		}
+		b.Flag = &st
+		return b, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT key, version, team FROM flags WHERE environment = ?`, env)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	b.Flags = map[string]flags.FlagState{}
+	for rows.Next() {
+		var k string
+		var st flags.FlagState
+		if err := rows.Scan(&k, &st.Version, &st.Team); err != nil {
+			return nil, err
+		}
+		b.Flags[k] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = q.QueryRowContext(ctx, `SELECT etag FROM flag_sets WHERE environment = ?`, env).Scan(&b.ETag)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && b.ETag == "") {
+		b.ETag, err = computeETag(env, "", nil, nil, nil), nil
+	}
+	return b, err
+}
+
+// checkBase fails with ErrConflict, saying what changed, when c's target is no longer in the state c.Base.
+func checkBase(ctx context.Context, tx *sql.Tx, c flags.Change) error {
+	key := c.Key
+	if c.Action == flags.ActionImport {
+		key = ""
+	}
+	now, err := readBase(ctx, tx, c.Environment, key)
+	if err != nil {
+		return err
+	}
+	if c.Action != flags.ActionImport {
+		was, is := c.Base.Flag, now.Flag
+		switch {
+		case was == nil && is == nil:
+			return nil
+		case was == nil:
+			return fmt.Errorf("%w: flag %q was created in %s (version %d, team %q) after this change was requested "+
+				"against no flag; request it again", ErrConflict, c.Key, c.Environment, is.Version, is.Team)
+		case is == nil:
+			return fmt.Errorf("%w: flag %q was deleted from %s after this change was requested against version %d; "+
+				"request it again", ErrConflict, c.Key, c.Environment, was.Version)
+		case was.Version != is.Version:
+			return fmt.Errorf("%w: flag %q in %s changed after this change was requested: version %d → %d%s; "+
+				"request it again against the current version", ErrConflict, c.Key, c.Environment, was.Version,
+				is.Version, teamChange(*was, *is))
+		}
+		return nil
+	}
+	var changes []string
+	for _, k := range sortedKeys(c.Base.Flags, now.Flags) {
+		was, inBase := c.Base.Flags[k]
+		is, inNow := now.Flags[k]
+		switch {
+		case !inNow:
+			changes = append(changes, fmt.Sprintf("%s deleted", k))
+		case !inBase:
+			changes = append(changes, fmt.Sprintf("%s created", k))
+		case was.Version != is.Version:
+			changes = append(changes, fmt.Sprintf("%s version %d → %d%s", k, was.Version, is.Version, teamChange(was, is)))
+		}
+	}
+	if len(changes) == 0 && c.Base.ETag == now.ETag {
+		return nil
+	}
+	if len(changes) == 0 {
+		changes = append(changes, "its $evaluators or metadata changed")
+	}
+	if len(changes) > 5 {
+		changes = append(changes[:5], fmt.Sprintf("and %d more", len(changes)-5))
+	}
+	return fmt.Errorf("%w: the flags of %s changed after this import was requested (%s); export them again and "+
+		"import anew", ErrConflict, c.Environment, strings.Join(changes, "; "))
+}
+
+func teamChange(was, is flags.FlagState) string {
+	if was.Team == is.Team {
+		return ""
+	}
+	return fmt.Sprintf(", team %q → %q", was.Team, is.Team)
+}
+
+func sortedKeys(ms ...map[string]flags.FlagState) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range ms {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// holds reports whether c's target is already in the state c asks for, so that applying it would change nothing.
+func holds(ctx context.Context, tx *sql.Tx, set Set, c flags.Change) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ?`, c.Environment)
+	if err != nil {
+		return false, err
+	}
+	current := map[string]Record{}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			rows.Close()
+			return false, err
+		}
+		current[r.Key] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	switch c.Action {
+	case flags.ActionDelete:
+		_, ok := current[c.Key]
+		return !ok, nil
+	case flags.ActionPut:
+		r, ok := current[c.Key]
+		return ok && c.Flag != nil && string(r.Definition) == string(c.Flag.Canonical()) && r.Team == c.Team &&
+			r.Owner == c.Owner, nil
+	case flags.ActionImport:
+		if c.File == nil || len(current) != len(c.File.Flags) || set.File.Schema != c.File.Schema {
+			return false, nil
+		}
+		for key, fl := range c.File.Flags {
+			r, ok := current[key]
+			team, owner := metaString(fl, "team"), metaString(fl, "owner")
+			if !ok || string(r.Definition) != string(fl.Canonical()) || (team != "" && team != r.Team) ||
+				(owner != "" && owner != r.Owner) {
+				return false, nil
+			}
+		}
+		a, _ := json.Marshal(canonicalRaw(set.File.Evaluators))
+		b, _ := json.Marshal(canonicalRaw(c.File.Evaluators))
+		am, _ := json.Marshal(orEmptyAny(set.File.Metadata))
+		bm, _ := json.Marshal(orEmptyAny(c.File.Metadata))
+		return string(a) == string(b) && string(am) == string(bm), nil
+	}
+	return false, nil
 }
 
 func history(ctx context.Context, tx *sql.Tx, env, key string, version int, action, team, actor, comment string,
