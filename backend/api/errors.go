@@ -71,6 +71,17 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = &Error{Code: "too_large", Message: err.Error(), status: http.StatusRequestEntityTooLarge}
 	case errors.Is(err, ErrUnavailable):
 		e = &Error{Code: "unavailable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	case storageError(err) != nil:
+		// The operator's problem, said plainly: which file, and what to do. The message is the store's own,
+		// never the context the error gathered on its way (which may name queries).
+		se := storageError(err)
+		if log != nil {
+			log.Error("database cannot serve", "path", r.URL.Path, "err", err)
+		}
+		e = &Error{Code: "database_unusable", Message: se.Error(), status: http.StatusServiceUnavailable}
+		if errors.Is(se, store.ErrDiskFull) {
+			e.Code, e.status = "storage_full", http.StatusInsufficientStorage
+		}
 	case errors.Is(err, store.ErrUnusable):
 		if log != nil {
 			log.Error("database unusable", "path", r.URL.Path, "err", err)
@@ -133,4 +144,13 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 // NotFoundHandler answers unknown API paths with a JSON 404.
 func NotFoundHandler(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, r, nil, Errorf(http.StatusNotFound, "not_found", "no API endpoint %s %s", r.Method, r.URL.Path))
+}
+
+// storageError finds a store failure that an operator must fix (disk full, corruption, permissions), or nil.
+func storageError(err error) *store.StorageError {
+	var se *store.StorageError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
 }

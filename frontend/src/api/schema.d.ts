@@ -1596,6 +1596,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The portal's database is corrupt, read-only or its disk fails; the message names the file and what to do. */
+        DatabaseUnusable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The portal's database cannot grow (its disk is full); nothing was stored. The message names the file. */
+        StorageFull: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description A service the portal depends on (the identity provider) cannot be reached. */
         Unavailable: {
             headers: {
@@ -1725,6 +1743,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["DatabaseUnusable"];
         };
     };
     getService: {
@@ -2567,6 +2586,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            507: components["responses"]["StorageFull"];
         };
     };
     deleteFlag: {
