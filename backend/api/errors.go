@@ -59,7 +59,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = actionError(err)
 	case errors.Is(err, catalog.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
-	case errors.Is(err, store.ErrBadCursor), errors.Is(err, ErrBadRequest):
+	case errors.Is(err, store.ErrBadCursor), errors.Is(err, store.ErrTooManyValues), errors.Is(err, ErrBadRequest):
 		e = &Error{Code: "bad_request", Message: err.Error(), status: http.StatusBadRequest}
 	case errors.Is(err, ErrUnauthorized):
 		e = &Error{Code: "unauthorized", Message: err.Error(), status: http.StatusUnauthorized}
