@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -135,10 +136,16 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 			return BadRequest("request body is not valid JSON: " + err.Error())
 		}
 	}
-	if dec.More() {
+	// Only white space may follow the value: Decode stops after it, and More does not see a stray '}' or ']'.
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return nil
+	case errors.As(err, new(*http.MaxBytesError)):
+		return &Error{Code: "too_large", status: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("request body is larger than %d bytes", max)}
+	default:
 		return BadRequest("request body has data after the JSON value")
 	}
-	return nil
 }
 
 // NotFoundHandler answers unknown API paths with a JSON 404.
