@@ -685,6 +685,10 @@ export interface paths {
          * @description Configure the organisation's webhook with this URL, content type application/json and the secret set in
          *     ATRIUM_GITHUB_WEBHOOK_SECRET. A push to a repository's default branch refreshes it within seconds;
          *     repository events update or remove it. A missing or wrong signature answers 401 and changes nothing.
+         *     Before a body is read, a Content-Length over 25 MiB answers 413 and too many bodies being received at once
+         *     503 with Retry-After; an admitted body must arrive within 10 seconds (408). A delivery already received
+         *     (the same X-GitHub-Delivery id, or the same body, within 7 days) answers 200 "duplicate delivery, ignored"
+         *     and is not acted on again, so GitHub's "Redeliver" of a delivery that arrived is a no-op.
          */
         post: operations["githubWebhook"];
         delete?: never;
@@ -2985,7 +2989,16 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description Body larger than 25 MB. */
+            /** @description The body did not arrive in time. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 25 MiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2994,6 +3007,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many deliveries are being received at once (`busy`; retry after Retry-After seconds), or the database is unusable. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            507: components["responses"]["StorageFull"];
         };
     };
     getKubeMatrix: {
