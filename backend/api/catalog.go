@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
@@ -36,24 +35,14 @@ func ParseServiceQuery(v url.Values) (store.ServiceQuery, error) {
 	p.only("q", "owner", "language", "lifecycle", "sort", "order", "limit", "offset")
 	q := store.ServiceQuery{
 		Q:          p.text("q", 200),
-		Owners:     list(v.Get("owner")),
-		Languages:  list(v.Get("language")),
-		Lifecycles: list(v.Get("lifecycle")),
+		Owners:     p.list("owner"),
+		Languages:  p.list("language"),
+		Lifecycles: p.list("lifecycle"),
 		Sort:       p.oneOf("sort", store.SortColumns, "name, owner, language, lifecycle, repository, synced_at"),
 		Desc:       p.desc(),
 	}
 	q.Limit, q.Offset = p.page(50)
 	return q, p.err()
-}
-
-func list(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func (c *Catalog) listServices(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -63,7 +64,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = actionError(err)
 	case errors.Is(err, catalog.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
-	case errors.Is(err, store.ErrBadCursor), errors.Is(err, ErrBadRequest):
+	case errors.Is(err, store.ErrBadCursor), errors.Is(err, store.ErrTooManyValues), errors.Is(err, ErrBadRequest):
 		e = &Error{Code: "bad_request", Message: err.Error(), status: http.StatusBadRequest}
 	case errors.Is(err, ErrUnauthorized):
 		e = &Error{Code: "unauthorized", Message: err.Error(), status: http.StatusUnauthorized}
@@ -79,6 +80,17 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = &Error{Code: "unsupported_media_type", Message: err.Error(), status: http.StatusUnsupportedMediaType}
 	case errors.Is(err, ErrUnavailable):
 		e = &Error{Code: "unavailable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	case storageError(err) != nil:
+		// The operator's problem, said plainly: which file, and what to do. The message is the store's own,
+		// never the context the error gathered on its way (which may name queries).
+		se := storageError(err)
+		if log != nil {
+			log.Error("database cannot serve", "path", r.URL.Path, "err", err)
+		}
+		e = &Error{Code: "database_unusable", Message: se.Error(), status: http.StatusServiceUnavailable}
+		if errors.Is(se, store.ErrDiskFull) {
+			e.Code, e.status = "storage_full", http.StatusInsufficientStorage
+		}
 	case errors.Is(err, store.ErrUnusable):
 		if log != nil {
 			log.Error("database unusable", "path", r.URL.Path, "err", err)
@@ -132,13 +144,28 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 			return BadRequest("request body is not valid JSON: " + err.Error())
 		}
 	}
-	if dec.More() {
+	// Only white space may follow the value: Decode stops after it, and More does not see a stray '}' or ']'.
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return nil
+	case errors.As(err, new(*http.MaxBytesError)):
+		return &Error{Code: "too_large", status: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("request body is larger than %d bytes", max)}
+	default:
 		return BadRequest("request body has data after the JSON value")
 	}
-	return nil
 }
 
 // NotFoundHandler answers unknown API paths with a JSON 404.
 func NotFoundHandler(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, r, nil, Errorf(http.StatusNotFound, "not_found", "no API endpoint %s %s", r.Method, r.URL.Path))
+}
+
+// storageError finds a store failure that an operator must fix (disk full, corruption, permissions), or nil.
+func storageError(err error) *store.StorageError {
+	var se *store.StorageError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
 }

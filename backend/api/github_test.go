@@ -30,6 +30,13 @@ const webhookSecret = "hook-secret"
 // registries, serving the sources, packages and webhook endpoints.
 func githubPortal(t *testing.T) (*portal, *githubtest.Server, *github.Hub) {
 	t.Helper()
+	return githubPortalLimited(t, api.WebhookLimits{}, nil)
+}
+
+// githubPortalLimited is githubPortal with the webhook's limits set, its handler wrapped by wrap (when not nil).
+func githubPortalLimited(t *testing.T, lim api.WebhookLimits, wrap func(http.Handler) http.Handler) (*portal,
+	*githubtest.Server, *github.Hub) {
+	t.Helper()
 	ctx := context.Background()
 	gh := githubtest.New(t)
 	gh.AddOrg("acme")
@@ -63,6 +70,7 @@ func githubPortal(t *testing.T) (*portal, *githubtest.Server, *github.Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(hub.Wait) // background refreshes end before the database closes
 	hub.Collector("acme").Sync(ctx)
 	if _, err := (auth.Tokens{DB: db.SQL()}).Ensure(ctx, auth.Token{Name: "admin", Subject: "admin",
 		Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, adminToken); err != nil {
@@ -72,8 +80,12 @@ func githubPortal(t *testing.T) (*portal, *githubtest.Server, *github.Hub) {
 	for _, c := range hub.Collectors() {
 		set[c.Name()] = c
 	}
-	p := &api.Portal{DB: db, Collectors: set, Routes: []api.Route{api.GitHubWebhook(hub, nil)}}
-	srv := httptest.NewServer(p.Handler())
+	p := &api.Portal{DB: db, Collectors: set, Routes: []api.Route{api.GitHubWebhookLimited(hub, nil, lim)}}
+	h := p.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &portal{t: t, url: srv.URL, db: db, hc: &http.Client{Transport: apitest.Transport(t, nil)}}, gh, hub
 }

@@ -40,8 +40,7 @@ func (k *Kube) Routes() []Route {
 func ParseMatrixQuery(v url.Values) (store.MatrixQuery, error) {
 	p := newParams(v)
 	p.only("team", "environment", "region", "limit", "offset")
-	q := store.MatrixQuery{Teams: list(v.Get("team")), Environments: list(v.Get("environment")),
-		Regions: list(v.Get("region"))}
+	q := store.MatrixQuery{Teams: p.list("team"), Environments: p.list("environment"), Regions: p.list("region")}
 	q.Limit, q.Offset = p.page(100)
 	return q, p.err()
 }

@@ -18,13 +18,14 @@ func ParsePackageQuery(v url.Values) (q store.PackageQuery, csv bool, err error)
 	p := newParams(v)
 	p.only("q", "ecosystem", "owner", "outdated", "sort", "order", "limit", "offset", "format")
 	q.Q = p.text("q", 200)
-	q.Ecosystems = list(v.Get("ecosystem"))
+	q.Ecosystems = p.list("ecosystem")
 	for _, e := range q.Ecosystems {
 		if e != catalog.EcosystemNPM && e != catalog.EcosystemGo {
 			p.problem("ecosystem", "must be npm or go")
+			break
 		}
 	}
-	q.Owners = list(v.Get("owner"))
+	q.Owners = p.list("owner")
 	q.Outdated = p.boolean("outdated")
 	q.Sort = p.oneOf("sort", store.PackageSortColumns, "name, ecosystem, services, outdated, major, minor, patch")
 	q.Desc = p.desc()
@@ -75,11 +76,12 @@ func (c *Catalog) getPackage(w http.ResponseWriter, r *http.Request) {
 	q := newParams(v)
 	q.only("owner", "format")
 	asCSV := q.csv()
+	owners := q.list("owner")
 	if err := q.err(); err != nil {
 		WriteError(w, r, c.Log, err)
 		return
 	}
-	p, err := c.DB.GetPackage(r.Context(), eco, name, list(v.Get("owner")))
+	p, err := c.DB.GetPackage(r.Context(), eco, name, owners)
 	if err == catalog.ErrNotFound {
 		err = Errorf(http.StatusNotFound, "not_found", "no service uses %s package %q", eco, name)
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
+
+	"github.com/sphera/atrium/internal/store"
 )
 
 // params reads query parameters, collecting every problem so that one 400 names them all.
@@ -38,6 +41,21 @@ func (p *params) text(name string, max int) string {
 		p.problem(name, "at most %d characters", max)
 	}
 	return s
+}
+
+// list reads a comma-separated list (blank items dropped) of at most store.MaxListValues values.
+func (p *params) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(p.v.Get(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) > store.MaxListValues {
+		p.problem(name, "at most %d comma-separated values (%d given)", store.MaxListValues, len(out))
+		return nil
+	}
+	return out
 }
 
 // oneOf reads a value that must be a key of allowed ("" when absent).

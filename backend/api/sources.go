@@ -1,14 +1,12 @@
 package api
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/sources"
-	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -109,40 +107,4 @@ func (s *Sources) sync(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Trigger()
 	WriteJSON(w, http.StatusAccepted, c.Status())
-}
-
-// WebhookReceiver verifies and acts on a webhook delivery (the GitHub collector's hub).
-type WebhookReceiver interface {
-	ReceiveWebhook(r *http.Request) (github.WebhookResult, error)
-}
-
-// MaxWebhookBytes bounds a delivery's body; GitHub caps payloads at 25 MB.
-const MaxWebhookBytes = 25 << 20
-
-// GitHubWebhookPattern is the route of GitHub's webhook deliveries. They may be form-encoded, so the portal
-// exempts it from SameOriginJSON's JSON rule; the signature of the body authenticates them.
-const GitHubWebhookPattern = "POST /api/v1/webhooks/github"
-
-// GitHubWebhook is POST /api/v1/webhooks/github, a Public route: it authenticates deliveries by their
-// X-Hub-Signature-256. Bad or missing signatures answer 401 and change nothing; accepted work answers 202.
-// Deliveries may be application/json or application/x-www-form-urlencoded (GitHub's two content types).
-func GitHubWebhook(recv WebhookReceiver, log *slog.Logger) Route {
-	return Route{GitHubWebhookPattern, Public, func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBytes)
-		res, err := recv.ReceiveWebhook(r)
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.Is(err, github.ErrBadSignature), errors.Is(err, github.ErrNoSecret):
-			WriteError(w, r, log, Errorf(http.StatusUnauthorized, "unauthorized", "%v", err))
-		case errors.As(err, &mbe):
-			WriteError(w, r, log, Errorf(http.StatusRequestEntityTooLarge, "too_large",
-				"webhook body is larger than %d bytes", MaxWebhookBytes))
-		case err != nil:
-			WriteError(w, r, log, BadRequest("webhook delivery not understood: "+err.Error()))
-		case res.Handled:
-			WriteJSON(w, http.StatusAccepted, res)
-		default:
-			WriteJSON(w, http.StatusOK, res)
-		}
-	}}
 }

@@ -287,6 +287,20 @@ func (s *Server) Close() error {
 	return s.DB.Close()
 }
 
+// newHTTPServer bounds what a connection may cost before a handler sees it: headers must arrive within 10 s and
+// fit in 64 KiB, idle connections close after 2 minutes. There is no ReadTimeout or WriteTimeout for whole
+// requests: change-feed long polls hold a request for up to a minute and exports stream; handlers that read a
+// body from the internet set their own read deadline (the webhook, api.WebhookLimits).
+func newHTTPServer(h http.Handler, base context.Context) *http.Server {
+	return &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // Serve opens a portal and serves it on cfg.Addr until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	s, err := Open(ctx, cfg)
@@ -301,12 +315,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	// Requests run under base, cancelled at shutdown so that held long polls return at once.
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	srv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return base },
-		Handler:           api.LogRequests(s.Log, s.Handler()),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(api.LogRequests(s.Log, s.Handler()), base)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir)

@@ -61,6 +61,7 @@ func serve(t *testing.T, args ...string) string {
 	case a := <-addr:
 		return "http://" + a
 	case err := <-done:
+		done <- nil // for the cleanup, which waits for Serve to return
 		t.Fatalf("serve: %v", err)
 	}
 	return ""

@@ -78,14 +78,17 @@ type Matrix struct {
 	Total int `json:"total"`
 }
 
-func inClause(col string, vals []string, args *[]any) string {
-	if len(vals) == 0 {
+// andIn is " AND col IN (…)" for a filter, "" for none.
+func andIn(col string, vals []string, args *[]any, err *error) string {
+	if len(vals) == 0 || *err != nil {
 		return ""
 	}
-	for _, v := range vals {
-		*args = append(*args, v)
+	c, e := In(col, vals, args)
+	if e != nil {
+		*err = e
+		return ""
 	}
-	return " AND " + col + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",") + ")"
+	return " AND " + c
 }
 
 // healthRank orders health from best to worst.
@@ -102,7 +105,11 @@ func (d *DB) Matrix(ctx context.Context, q MatrixQuery) (Matrix, error) {
 
 	// Columns: every cluster with a deployment in the selected environments and regions.
 	var args []any
-	cond := inClause("environment", q.Environments, &args) + inClause("region", q.Regions, &args)
+	var err error
+	cond := andIn("environment", q.Environments, &args, &err) + andIn("region", q.Regions, &args, &err)
+	if err != nil {
+		return m, err
+	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT DISTINCT environment, region, cluster FROM deployments
 		WHERE 1 = 1`+cond+` ORDER BY environment, region, cluster`, args...)
 	if err != nil {
@@ -137,8 +144,11 @@ func (d *DB) Matrix(ctx context.Context, q MatrixQuery) (Matrix, error) {
 
 	// Rows: services with a deployment in the selected environments (any region), owned by the selected teams.
 	args = nil
-	envCond := inClause("d.environment", q.Environments, &args)
-	teamCond := inClause("s.owner", q.Teams, &args)
+	envCond := andIn("d.environment", q.Environments, &args, &err)
+	teamCond := andIn("s.owner", q.Teams, &args, &err)
+	if err != nil {
+		return m, err
+	}
 	where := `EXISTS (SELECT 1 FROM deployments d WHERE d.service_id = s.id` + envCond + `)` + teamCond
 	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM services s WHERE `+where, args...).Scan(&m.Total); err != nil {
 		return m, d.classify(err)
@@ -168,11 +178,17 @@ func (d *DB) Matrix(ctx context.Context, q MatrixQuery) (Matrix, error) {
 
 	// Every deployment of those services in the selected environments, in all regions: whether a cell differs is
 	// decided against the service's other regions even when the columns show only some.
-	args = append([]any{}, ids...)
-	envCond = inClause("environment", q.Environments, &args)
+	args = nil
+	idCond, err := In("service_id", ids, &args)
+	if err != nil {
+		return m, err
+	}
+	envCond = andIn("environment", q.Environments, &args, &err)
+	if err != nil {
+		return m, err
+	}
 	rows, err = d.sql.QueryContext(ctx, `SELECT service_id, cluster, environment, version, ready, desired, health
-		FROM deployments WHERE service_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+`)`+envCond,
-		args...)
+		FROM deployments WHERE `+idCond+envCond, args...)
 	if err != nil {
 		return m, d.classify(err)
 	}

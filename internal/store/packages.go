@@ -76,32 +76,37 @@ type PackageDetail struct {
 }
 
 // packageFilter builds the WHERE clause shared by the packages queries over dependencies d joined to services s.
-func packageFilter(q PackageQuery) (string, []any) {
+func packageFilter(q PackageQuery) (string, []any, error) {
 	where := []string{"1"}
 	var args []any
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
+	for _, f := range []struct {
+		col  string
+		vals []string
+	}{{"d.ecosystem", q.Ecosystems}, {"s.owner", q.Owners}} {
+		if len(f.vals) == 0 {
+			continue
 		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
-		for _, v := range vals {
-			args = append(args, v)
+		c, err := In(f.col, f.vals, &args)
+		if err != nil {
+			return "", nil, err
 		}
+		where = append(where, c)
 	}
-	in("d.ecosystem", q.Ecosystems)
-	in("s.owner", q.Owners)
 	if t := strings.TrimSpace(q.Q); t != "" {
 		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 		where = append(where, `d.name LIKE ? ESCAPE '\'`)
 		args = append(args, "%"+r.Replace(t)+"%")
 	}
-	return strings.Join(where, " AND "), args
+	return strings.Join(where, " AND "), args, nil
 }
 
 // ListPackages answers the packages table. The "behind" counts read the dependencies' behind column, which the
 // store computes when a service is written.
 func (d *DB) ListPackages(ctx context.Context, q PackageQuery) (PackagePage, error) {
-	cond, args := packageFilter(q)
+	cond, args, err := packageFilter(q)
+	if err != nil {
+		return PackagePage{}, err
+	}
 	having := ""
 	if q.Outdated {
 		having = " HAVING SUM(d.behind != '') > 0"
@@ -148,34 +153,47 @@ func (d *DB) ListPackages(ctx context.Context, q PackageQuery) (PackagePage, err
 	if err := rows.Err(); err != nil || len(page.Items) == 0 {
 		return page, err
 	}
-	// Versions in use, for this page's packages only.
-	var pairs []string
-	vargs := append([]any{}, args...)
-	for _, r := range page.Items {
-		pairs = append(pairs, "(d.ecosystem = ? AND d.name = ?)")
-		vargs = append(vargs, r.Ecosystem, r.Name)
+	// Versions in use, for this page's packages only, a chunk of packages per query: an export's page may hold
+	// every package, more than SQLite binds in one statement.
+	for start := 0; start < len(page.Items); start += MaxListValues / 2 {
+		chunk := page.Items[start:min(start+MaxListValues/2, len(page.Items))]
+		pairs := make([]string, 0, len(chunk))
+		vargs := append([]any{}, args...)
+		for _, r := range chunk {
+			pairs = append(pairs, "(d.ecosystem = ? AND d.name = ?)")
+			vargs = append(vargs, r.Ecosystem, r.Name)
+		}
+		if err := d.versionsInUse(ctx, cond, pairs, vargs, page.Items, index); err != nil {
+			return page, err
+		}
 	}
-	rows, err = d.sql.QueryContext(ctx, `SELECT d.ecosystem, d.name, d.version, COUNT(*)
+	for i := range page.Items {
+		sortVersions(page.Items[i].Versions)
+	}
+	return page, nil
+}
+
+// versionsInUse adds to items the versions in use of the packages the pairs select.
+func (d *DB) versionsInUse(ctx context.Context, cond string, pairs []string, args []any, items []PackageRow,
+	index map[[2]string]int) error {
+	rows, err := d.sql.QueryContext(ctx, `SELECT d.ecosystem, d.name, d.version, COUNT(*)
 		FROM dependencies d JOIN services s ON s.id = d.service_id WHERE `+cond+` AND (`+strings.Join(pairs, " OR ")+`)
-		GROUP BY d.ecosystem, d.name, d.version`, vargs...)
+		GROUP BY d.ecosystem, d.name, d.version`, args...)
 	if err != nil {
-		return page, d.classify(err)
+		return d.classify(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var eco, name string
 		var v VersionCount
 		if err := rows.Scan(&eco, &name, &v.Version, &v.Services); err != nil {
-			return page, err
+			return err
 		}
 		if i, ok := index[[2]string{eco, name}]; ok {
-			page.Items[i].Versions = append(page.Items[i].Versions, v)
+			items[i].Versions = append(items[i].Versions, v)
 		}
 	}
-	for i := range page.Items {
-		sortVersions(page.Items[i].Versions)
-	}
-	return page, rows.Err()
+	return rows.Err()
 }
 
 // sortVersions orders versions newest first; versions that are not semantic go last, alphabetically.
@@ -197,7 +215,10 @@ func sortVersions(vs []VersionCount) {
 // GetPackage lists the services using one package (only those of owners, when given); catalog.ErrNotFound when no
 // such service uses it.
 func (d *DB) GetPackage(ctx context.Context, ecosystem, name string, owners []string) (PackageDetail, error) {
-	cond, args := packageFilter(PackageQuery{Ecosystems: []string{ecosystem}, Owners: owners})
+	cond, args, err := packageFilter(PackageQuery{Ecosystems: []string{ecosystem}, Owners: owners})
+	if err != nil {
+		return PackageDetail{}, err
+	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.owner, d.version, d.constraint_text, d.behind, d.dev,
 		d.latest FROM dependencies d JOIN services s ON s.id = d.service_id WHERE `+cond+` AND d.name = ?
 		ORDER BY s.name`, append(args, name)...)

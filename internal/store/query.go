@@ -96,18 +96,19 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		// Only punctuation typed: nothing can match.
 		return ServicePage{Items: []ServiceRow{}}, nil
 	}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
+	for _, f := range []struct {
+		col  string
+		vals []string
+	}{{"s.owner", q.Owners}, {"s.language", q.Languages}, {"s.lifecycle", q.Lifecycles}} {
+		if len(f.vals) == 0 {
+			continue
 		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
-		for _, v := range vals {
-			args = append(args, v)
+		c, err := In(f.col, f.vals, &args)
+		if err != nil {
+			return ServicePage{}, err
 		}
+		where = append(where, c)
 	}
-	in("s.owner", q.Owners)
-	in("s.language", q.Languages)
-	in("s.lifecycle", q.Lifecycles)
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")

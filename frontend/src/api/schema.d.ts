@@ -687,6 +687,10 @@ export interface paths {
          *     repository events update or remove it. A missing or wrong signature answers 401 and changes nothing.
          *     Deliveries of content type application/x-www-form-urlencoded (the payload in the `payload` field) work
          *     too: this is the one endpoint that takes a body other than JSON, since the signature authenticates it.
+         *     Before a body is read, a Content-Length over 25 MiB answers 413 and too many bodies being received at once
+         *     503 with Retry-After; an admitted body must arrive within 10 seconds (408). A delivery already received
+         *     (the same X-GitHub-Delivery id, or the same body, within 7 days) answers 200 "duplicate delivery, ignored"
+         *     and is not acted on again, so GitHub's "Redeliver" of a delivery that arrived is a no-op.
          */
         post: operations["githubWebhook"];
         delete?: never;
@@ -1598,6 +1602,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The portal's database is corrupt, read-only or its disk fails; the message names the file and what to do. */
+        DatabaseUnusable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The portal's database cannot grow (its disk is full); nothing was stored. The message names the file. */
+        StorageFull: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description A service the portal depends on (the identity provider) cannot be reached. */
         Unavailable: {
             headers: {
@@ -1752,6 +1774,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyFailures"];
+            503: components["responses"]["DatabaseUnusable"];
         };
     };
     getService: {
@@ -2629,6 +2652,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
+            507: components["responses"]["StorageFull"];
         };
     };
     deleteFlag: {
@@ -3044,7 +3068,16 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description Body larger than 25 MB. */
+            /** @description The body did not arrive in time. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 25 MiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3053,7 +3086,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            429: components["responses"]["TooManyFailures"];
+            /** @description Too many deliveries are being received at once (`busy`; retry after Retry-After seconds), or the database is unusable. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            507: components["responses"]["StorageFull"];
         };
     };
     getKubeMatrix: {

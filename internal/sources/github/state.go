@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // repoMeta is what the collector takes from a repository listing (or a webhook payload).
@@ -169,13 +170,13 @@ func (c *Collector) deleteRows(ctx context.Context, ids []int64) error {
 func blobsFromStore(ctx context.Context, db *sql.DB, shas []string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for len(shas) > 0 {
-		n := min(len(shas), 500)
-		args := make([]any, n)
-		for i := range n {
-			args[i] = shas[i]
+		n := min(len(shas), store.MaxListValues)
+		var args []any
+		in, err := store.In("sha", shas[:n], &args)
+		if err != nil {
+			return nil, err
 		}
-		rows, err := db.QueryContext(ctx, `SELECT sha, content FROM github_blobs WHERE sha IN (`+
-			strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		rows, err := db.QueryContext(ctx, `SELECT sha, content FROM github_blobs WHERE `+in, args...)
 		if err != nil {
 			return nil, err
 		}

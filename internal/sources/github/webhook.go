@@ -2,10 +2,17 @@ package github
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 )
@@ -16,7 +23,17 @@ var (
 	ErrBadSignature = errors.New("webhook signature does not match the configured secret")
 	// ErrNoSecret: no webhook secret is configured, so no delivery can be trusted.
 	ErrNoSecret = errors.New("no GitHub webhook secret is configured (ATRIUM_GITHUB_WEBHOOK_SECRET); deliveries are refused")
+	// ErrBadDelivery: the request is not a delivery that can be read (content type, delivery id, a body cut short).
+	ErrBadDelivery = errors.New("webhook delivery not understood")
 )
+
+// MaxPayloadBytes is the largest delivery body read: GitHub caps webhook payloads at 25 MB.
+const MaxPayloadBytes = 25 << 20
+
+// DeliveryRetention is how long verified deliveries are remembered to act on each once. A delivery replayed
+// later is acted on again; what a push or repository event does is refresh from GitHub's API, bounded by the
+// next full sync.
+const DeliveryRetention = 7 * 24 * time.Hour
 
 // WebhookResult says what a delivery led to.
 type WebhookResult struct {
@@ -26,43 +43,159 @@ type WebhookResult struct {
 	Detail   string `json:"detail"`
 }
 
-// ReceiveWebhook verifies a GitHub delivery (X-Hub-Signature-256 with the configured secret, through go-github's
-// ValidatePayload) and acts on it: a push to a repository's default branch refreshes that repository; repository
-// events (created, renamed, archived, unarchived, deleted, transferred, edited) update or remove it. The work runs in
-// the background; the answer comes at once, as GitHub expects within ten seconds. The caller limits the body size.
-// Nothing changes unless the signature is valid.
-func (h *Hub) ReceiveWebhook(r *http.Request) (WebhookResult, error) {
-	res := WebhookResult{Event: gh.WebHookType(r), Delivery: gh.DeliveryID(r)}
+// CheckWebhook looks at a delivery's headers only — a secret is configured, X-Hub-Signature-256 is present and
+// well formed, the content type is one GitHub sends — so that a request that cannot be a valid delivery is refused
+// before its body is read. VerifyWebhook checks the same.
+func (h *Hub) CheckWebhook(r *http.Request) error {
 	if h.cfg.WebhookSecret == "" {
-		return res, ErrNoSecret
+		return ErrNoSecret
 	}
-	if r.Header.Get(gh.SHA256SignatureHeader) == "" {
-		return res, fmt.Errorf("%w: the %s header is missing", ErrBadSignature, gh.SHA256SignatureHeader)
+	sig := r.Header.Get(gh.SHA256SignatureHeader)
+	if sig == "" {
+		return fmt.Errorf("%w: the %s header is missing", ErrBadSignature, gh.SHA256SignatureHeader)
 	}
-	payload, err := gh.ValidatePayload(r, []byte(h.cfg.WebhookSecret))
+	if _, err := signature(sig); err != nil {
+		return err
+	}
+	if _, err := contentType(r); err != nil {
+		return err
+	}
+	if id := gh.DeliveryID(r); len(id) > 100 {
+		return fmt.Errorf("%w: the X-GitHub-Delivery header is longer than 100 bytes", ErrBadDelivery)
+	}
+	return nil
+}
+
+// signature decodes an X-Hub-Signature-256 value, "sha256=" and 64 hex digits.
+func signature(v string) ([]byte, error) {
+	hexSum, ok := strings.CutPrefix(v, "sha256=")
+	sum, err := hex.DecodeString(hexSum)
+	if !ok || err != nil || len(sum) != sha256.Size {
+		return nil, fmt.Errorf("%w: the %s header is not sha256= and 64 hex digits", ErrBadSignature,
+			gh.SHA256SignatureHeader)
+	}
+	return sum, nil
+}
+
+const formContent = "application/x-www-form-urlencoded"
+
+func contentType(r *http.Request) (string, error) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (ct != "application/json" && ct != formContent) {
+		return "", fmt.Errorf("%w: Content-Type %q; GitHub sends application/json or %s", ErrBadDelivery,
+			r.Header.Get("Content-Type"), formContent)
+	}
+	return ct, nil
+}
+
+// Delivery is a delivery whose signature has been verified, not yet acted on.
+type Delivery struct {
+	Event   string
+	ID      string // X-GitHub-Delivery
+	digest  string // hex HMAC of the body: the delivery's identity when replayed under another id
+	payload []byte // push and repository events only
+}
+
+// ReceiveWebhook verifies a GitHub delivery and acts on it (VerifyWebhook, then ActOnWebhook). The caller limits
+// the body's size and the time to read it.
+func (h *Hub) ReceiveWebhook(r *http.Request) (WebhookResult, error) {
+	d, err := h.VerifyWebhook(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return res, err
+		return WebhookResult{Event: gh.WebHookType(r), Delivery: gh.DeliveryID(r)}, err
+	}
+	return h.ActOnWebhook(r.Context(), d)
+}
+
+// VerifyWebhook reads a delivery's body and checks its X-Hub-Signature-256, an HMAC of the body with the configured
+// secret: the part of a delivery done for anyone who can reach the endpoint. The caller limits the body's size
+// and the time to read it. The HMAC is computed as the body streams in; only push and repository bodies are kept
+// (in one allocation of the Content-Length), every other event is verified and dropped as it is read.
+func (h *Hub) VerifyWebhook(r *http.Request) (*Delivery, error) {
+	if err := h.CheckWebhook(r); err != nil {
+		return nil, err
+	}
+	d := &Delivery{Event: gh.WebHookType(r), ID: gh.DeliveryID(r)}
+	want, _ := signature(r.Header.Get(gh.SHA256SignatureHeader))
+	ct, _ := contentType(r)
+	if r.ContentLength > MaxPayloadBytes {
+		return nil, &http.MaxBytesError{Limit: MaxPayloadBytes}
+	}
+	mac := hmac.New(sha256.New, []byte(h.cfg.WebhookSecret))
+	var body []byte
+	var err error
+	if d.Event == "push" || d.Event == "repository" {
+		body, err = readBody(io.TeeReader(r.Body, mac), r.ContentLength)
+	} else { // GitHub sends every event the hook subscribes to; these need no body
+		_, err = io.Copy(mac, r.Body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the body: %w", ErrBadDelivery, err)
+	}
+	sum := mac.Sum(nil)
+	if !hmac.Equal(sum, want) {
+		return nil, fmt.Errorf("%w (payload signature check failed)", ErrBadSignature)
+	}
+	d.digest = hex.EncodeToString(sum)
+	d.payload = body
+	if body != nil && ct == formContent {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: form body: %v", ErrBadDelivery, err)
 		}
-		return res, fmt.Errorf("%w (%v)", ErrBadSignature, err)
+		d.payload = []byte(form.Get("payload"))
 	}
-	event, err := gh.ParseWebHook(res.Event, payload)
+	return d, nil
+}
+
+// ActOnWebhook acts on a verified delivery: a push to a repository's default branch refreshes that repository;
+// repository events (created, renamed, archived, unarchived, deleted, transferred, edited) update or remove it.
+// The work runs in the background; the answer comes at once, as GitHub expects within ten seconds.
+//
+// A push or repository delivery is recorded first, and one already recorded within DeliveryRetention — by its
+// X-GitHub-Delivery id, or by its body under any id — is answered "duplicate delivery, ignored" and not acted on
+// again. GitHub's "Redeliver" reuses the id, so redelivering a delivery that arrived is such a no-op too.
+func (h *Hub) ActOnWebhook(ctx context.Context, d *Delivery) (WebhookResult, error) {
+	res := WebhookResult{Event: d.Event, Delivery: d.ID}
+	switch {
+	case d.Event == "ping":
+		res.Handled, res.Detail = true, "pong"
+		return res, nil
+	case d.payload == nil:
+		res.Detail = fmt.Sprintf("event %q needs no action", d.Event)
+		return res, nil
+	}
+	event, err := gh.ParseWebHook(d.Event, d.payload)
 	if err != nil {
-		res.Detail = fmt.Sprintf("event %q ignored: %v", res.Event, err)
+		res.Detail = fmt.Sprintf("event %q ignored: %v", d.Event, err)
+		return res, nil
+	}
+	fresh, err := h.store.RecordDelivery(ctx, "github", d.ID, d.digest, d.Event, time.Now(), DeliveryRetention)
+	if err != nil {
+		return res, err
+	}
+	if !fresh {
+		res.Detail = "duplicate delivery, ignored"
 		return res, nil
 	}
 	switch ev := event.(type) {
-	case *gh.PingEvent:
-		res.Handled, res.Detail = true, "pong"
 	case *gh.PushEvent:
 		res.Handled, res.Detail = h.onPush(ev)
 	case *gh.RepositoryEvent:
 		res.Handled, res.Detail = h.onRepository(ev)
-	default:
-		res.Detail = fmt.Sprintf("event %q needs no action", res.Event)
 	}
 	return res, nil
+}
+
+// readBody reads a body of n bytes into one allocation of that size (n < 0: not known, and the caller bounds it).
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	if n < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func (h *Hub) onPush(ev *gh.PushEvent) (bool, string) {

@@ -920,6 +920,11 @@ func Sign(secret string, payload []byte) string {
 // Deliver posts a webhook delivery to target the way GitHub does: JSON body, event and delivery headers, and both
 // signatures computed with secret.
 func Deliver(target, secret, event string, payload []byte) (*http.Response, error) {
+	return DeliverID(target, secret, event, uuid(), payload)
+}
+
+// DeliverID is Deliver with the X-GitHub-Delivery id given, as GitHub's "Redeliver" (or a replay) sends it.
+func DeliverID(target, secret, event, id string, payload []byte) (*http.Response, error) {
 	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
@@ -927,7 +932,7 @@ func Deliver(target, secret, event string, payload []byte) (*http.Response, erro
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "GitHub-Hookshot/"+randHex(4))
 	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", uuid())
+	req.Header.Set("X-GitHub-Delivery", id)
 	req.Header.Set("X-GitHub-Hook-ID", "1234567")
 	req.Header.Set("X-GitHub-Hook-Installation-Target-Type", "organization")
 	req.Header.Set("X-GitHub-Hook-Installation-Target-ID", "42")
