@@ -121,6 +121,8 @@ describe('PackagePage', () => {
     const call = api.requests.find((r) => r.url.pathname.startsWith('/api/v1/packages/'));
     expect(call?.url.pathname).toBe('/api/v1/packages/npm/%40types%2Fnode');
     expect(call?.url.searchParams.get('owner')).toBe('payments');
+    // The rows render after the virtual list has measured itself: wait for one before reading their order.
+    await screen.findByRole('link', { name: 'payments-api' });
     const services = Array.from(document.querySelectorAll('.uses-table [data-service]')).map((e) => e.getAttribute('data-service'));
     expect(services).toEqual(['payments-api', 'checkout-web', 'ledger']);
     expect(screen.getByRole('link', { name: 'payments-api' }).getAttribute('href')).toBe('#/services/payments-api');
