@@ -51,8 +51,9 @@ type Runtime struct {
 	loopDone chan struct{}
 	forward  http.Handler
 	local    *server.Server // in local mode
-	features *features      // the UI's own flags, from the current portal
+	features *features      // the UI's own flags, from the current portal; nil when readOnly
 	signin   signIn         // single sign-on in progress
+	readOnly bool           // see OpenReadOnly
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -78,6 +79,18 @@ func DefaultDataDir() string {
 // Open opens the replica in dataDir and connects: to portalURL when given (token may be empty to use the stored
 // one), else to the portal of the saved settings, else to an in-process portal in local mode.
 func Open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger) (*Runtime, error) {
+	return open(ctx, dataDir, portalURL, token, log, false)
+}
+
+// OpenReadOnly is Open for a command that only reads (atrium services, atrium service): in local mode the
+// in-process portal runs no action worker, so a command that answers and exits never starts, or cuts short, the
+// work of an action — runnable actions wait in portal.db for the next window or `atrium web`. The UI's feature
+// flags are not evaluated either.
+func OpenReadOnly(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger) (*Runtime, error) {
+	return open(ctx, dataDir, portalURL, token, log, true)
+}
+
+func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger, readOnly bool) (*Runtime, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 	}
@@ -85,7 +98,7 @@ func Open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log)}
+	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log), readOnly: readOnly}
 	if portalURL == "" {
 		s, err := rt.loadSettings()
 		if err != nil {
@@ -168,7 +181,8 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 			local = rt.local
 		} else {
 			var err error
-			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log)
+			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log,
+				server.LocalOptions{NoWorker: rt.readOnly})
 			if err != nil {
 				return err
 			}
@@ -191,7 +205,10 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
 	rt.features.close()
-	rt.features = newFeatures(c.BaseURL, c.Token, c.HTTP, localPrincipal().Subject, rt)
+	rt.features = nil
+	if !rt.readOnly {
+		rt.features = newFeatures(c.BaseURL, c.Token, c.HTTP, localPrincipal().Subject, rt)
+	}
 	origin := portalURL
 	if mode == ModeLocal {
 		origin = ModeLocal
