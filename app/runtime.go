@@ -307,3 +307,38 @@ func newForwarder(portalURL, token string, log *slog.Logger) http.Handler {
 		},
 	}
 }
+
+// Client is a client of the local API served in-process — the API the UI calls, without a socket — naming itself
+// name in usage events ("cli").
+func (rt *Runtime) Client(name string) *client.Client {
+	c := client.New("http://atrium.local", "")
+	c.HTTP.Transport = inProcess{h: rt.LocalAPI(name), p: localPrincipal()}
+	return c
+}
+
+// AwaitSync waits until the replica's first sync since Open or Connect has settled — caught up, or the portal
+// found unreachable — or until ctx ends, and returns the sync status then.
+func (rt *Runtime) AwaitSync(ctx context.Context) replica.Status {
+	_, _, loop, _ := rt.State()
+	select {
+	case <-loop.Settled():
+	case <-ctx.Done():
+	}
+	return loop.Status()
+}
+
+// ReplicaServiceNames lists up to limit names of services in the replica of dataDir that start with prefix,
+// connecting to no portal: for shell completion, which must answer at once. A data directory without a replica
+// has none.
+func ReplicaServiceNames(ctx context.Context, dataDir, prefix string, limit int) ([]string, error) {
+	path := filepath.Join(dataDir, "replica.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.ServiceNames(ctx, prefix, limit)
+}
