@@ -213,7 +213,12 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 	if mode == ModeLocal {
 		origin = ModeLocal
 	}
-	loop := replica.New(rt.Replica, c, origin, rt.Log)
+	loopLog := rt.Log
+	if rt.readOnly {
+		// The command reports the sync's outcome itself (AwaitSync); the loop's warnings would say it twice.
+		loopLog = slog.New(errorsUnlessDebug{rt.Log.Handler()})
+	}
+	loop := replica.New(rt.Replica, c, origin, loopLog)
 	lctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rt.loop, rt.stopLoop, rt.loopDone = loop, cancel, done
@@ -341,4 +346,19 @@ func ReplicaServiceNames(ctx context.Context, dataDir, prefix string, limit int)
 	}
 	defer db.Close()
 	return db.ServiceNames(ctx, prefix, limit)
+}
+
+// errorsUnlessDebug passes only errors to its handler, unless that handler takes debug records: then everything.
+type errorsUnlessDebug struct{ slog.Handler }
+
+func (h errorsUnlessDebug) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, l) && (l >= slog.LevelError || h.Handler.Enabled(ctx, slog.LevelDebug))
+}
+
+func (h errorsUnlessDebug) WithAttrs(as []slog.Attr) slog.Handler {
+	return errorsUnlessDebug{h.Handler.WithAttrs(as)}
+}
+
+func (h errorsUnlessDebug) WithGroup(name string) slog.Handler {
+	return errorsUnlessDebug{h.Handler.WithGroup(name)}
 }
