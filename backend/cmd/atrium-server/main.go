@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"strings"
 
 	"github.com/sphera/atrium/backend/cli"
 )
@@ -11,6 +12,7 @@ import (
 func main() {
 	root := cli.ServeCommand()
 	root.Use = "atrium-server"
+	root.Example = strings.ReplaceAll(root.Example, "atrium serve", "atrium-server")
 	root.Version = cli.Version()
 	os.Exit(cli.Main(root, os.Args[1:]))
 }
