@@ -140,14 +140,23 @@ func (rt *Runtime) saveSettings(s Settings) error {
 	return os.Rename(tmp, rt.settingsPath())
 }
 
-// ValidatePortalURL checks a portal URL from a user.
+// ValidatePortalURL checks a portal URL from a user. Its errors never repeat credentials, a query or a fragment:
+// they may hold a token, and errors end up in terminals and logs.
 func ValidatePortalURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("portal URL %q must be an http:// or https:// URL with a host", raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
+		return "", fmt.Errorf("portal URL does not parse (%v): it must be an http:// or https:// URL with a host", err)
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("portal URL %q must be an http:// or https:// URL with a host", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("portal URL %q must not carry a query, fragment or credentials", raw)
+		return "", fmt.Errorf("portal URL %q must not carry a query, fragment or credentials (not shown here)", shown)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }

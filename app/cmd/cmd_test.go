@@ -270,6 +270,24 @@ func TestDidYouMean(t *testing.T) {
 	}
 }
 
+// TestErrorsKeepSecrets: a portal URL carrying credentials or a token is refused without repeating them.
+func TestErrorsKeepSecrets(t *testing.T) {
+	for _, portal := range []string{
+		"https://dana:hunter2@atrium.example.com",
+		"https://atrium.example.com/?token=hunter2",
+		"https://atrium.example.com/#hunter2",
+		"ftp://dana:hunter2@atrium.example.com",
+		"https://atrium.example.com/%zzhunter2",
+	} {
+		t.Run(portal, func(t *testing.T) {
+			r := atriumRun(t, "services", "--portal", portal, "--data", t.TempDir())
+			if r.code != cli.ExitError || !strings.HasPrefix(r.stderr, "atrium: portal URL") || strings.Contains(r.stderr, "hunter2") {
+				t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+			}
+		})
+	}
+}
+
 func TestCompletion(t *testing.T) {
 	dir := demoData(t)
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
