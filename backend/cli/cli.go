@@ -85,10 +85,10 @@ func Run(ctx context.Context, root *cobra.Command, args []string) int {
 	if root.Version != "" {
 		root.SetVersionTemplate(root.Name() + " {{.Version}}\n")
 	}
-	started := false
-	markStarted(root, &started)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd(args...)
+	started := false
+	markStarted(root, &started)
 
 	args = longFlagsWithOneDash(root, args)
 	if len(args) == 0 || !strings.HasPrefix(args[0], "__complete") { // cobra's hidden completion command
