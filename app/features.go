@@ -69,6 +69,16 @@ func (rt *Runtime) uiFeatures(w http.ResponseWriter, r *http.Request) {
 	rt.mu.Lock()
 	f := rt.features
 	rt.mu.Unlock()
+	if f == nil { // a read-only runtime evaluates no flags: the code defaults
+		out := map[string]featureView{}
+		for _, uf := range uiFeatures {
+			out[uf.Key] = featureView{Enabled: uf.Default, Reason: string(of.DefaultReason)}
+		}
+		api.WriteJSON(w, http.StatusOK, map[string]any{
+			"environment": UIFlagEnvironment, "provider": string(of.NotReadyState), "features": out,
+		})
+		return
+	}
 	client := of.NewClient(f.domain)
 	ectx := of.NewEvaluationContext(f.subject, map[string]any{
 		"app": "atrium-desktop", "version": api.Version, "os": runtime.GOOS,

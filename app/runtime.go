@@ -51,8 +51,9 @@ type Runtime struct {
 	loopDone chan struct{}
 	forward  http.Handler
 	local    *server.Server // in local mode
-	features *features      // the UI's own flags, from the current portal
+	features *features      // the UI's own flags, from the current portal; nil when readOnly
 	signin   signIn         // single sign-on in progress
+	readOnly bool           // see OpenReadOnly
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -78,6 +79,18 @@ func DefaultDataDir() string {
 // Open opens the replica in dataDir and connects: to portalURL when given (token may be empty to use the stored
 // one), else to the portal of the saved settings, else to an in-process portal in local mode.
 func Open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger) (*Runtime, error) {
+	return open(ctx, dataDir, portalURL, token, log, false)
+}
+
+// OpenReadOnly is Open for a command that only reads (atrium services, atrium service): in local mode the
+// in-process portal runs no action worker, so a command that answers and exits never starts, or cuts short, the
+// work of an action — runnable actions wait in portal.db for the next window or `atrium web`. The UI's feature
+// flags are not evaluated either.
+func OpenReadOnly(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger) (*Runtime, error) {
+	return open(ctx, dataDir, portalURL, token, log, true)
+}
+
+func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logger, readOnly bool) (*Runtime, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 	}
@@ -85,7 +98,7 @@ func Open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log)}
+	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log), readOnly: readOnly}
 	if portalURL == "" {
 		s, err := rt.loadSettings()
 		if err != nil {
@@ -127,14 +140,23 @@ func (rt *Runtime) saveSettings(s Settings) error {
 	return os.Rename(tmp, rt.settingsPath())
 }
 
-// ValidatePortalURL checks a portal URL from a user.
+// ValidatePortalURL checks a portal URL from a user. Its errors never repeat credentials, a query or a fragment:
+// they may hold a token, and errors end up in terminals and logs.
 func ValidatePortalURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("portal URL %q must be an http:// or https:// URL with a host", raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
+		return "", fmt.Errorf("portal URL does not parse (%v): it must be an http:// or https:// URL with a host", err)
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("portal URL %q must be an http:// or https:// URL with a host", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("portal URL %q must not carry a query, fragment or credentials", raw)
+		return "", fmt.Errorf("portal URL %q must not carry a query, fragment or credentials (not shown here)", shown)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -168,7 +190,8 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 			local = rt.local
 		} else {
 			var err error
-			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log)
+			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log,
+				server.LocalOptions{NoWorker: rt.readOnly})
 			if err != nil {
 				return err
 			}
@@ -191,12 +214,20 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
 	rt.features.close()
-	rt.features = newFeatures(c.BaseURL, c.Token, c.HTTP, localPrincipal().Subject, rt)
+	rt.features = nil
+	if !rt.readOnly {
+		rt.features = newFeatures(c.BaseURL, c.Token, c.HTTP, localPrincipal().Subject, rt)
+	}
 	origin := portalURL
 	if mode == ModeLocal {
 		origin = ModeLocal
 	}
-	loop := replica.New(rt.Replica, c, origin, rt.Log)
+	loopLog := rt.Log
+	if rt.readOnly {
+		// The command reports the sync's outcome itself (AwaitSync); the loop's warnings would say it twice.
+		loopLog = slog.New(errorsUnlessDebug{rt.Log.Handler()})
+	}
+	loop := replica.New(rt.Replica, c, origin, loopLog)
 	lctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rt.loop, rt.stopLoop, rt.loopDone = loop, cancel, done
@@ -289,4 +320,54 @@ func newForwarder(portalURL, token string, log *slog.Logger) http.Handler {
 			writeForwardError(w, r, portalURL, err)
 		},
 	}
+}
+
+// Client is a client of the local API served in-process — the API the UI calls, without a socket — naming itself
+// name in usage events ("cli").
+func (rt *Runtime) Client(name string) *client.Client {
+	c := client.New("http://atrium.local", "")
+	c.HTTP.Transport = inProcess{h: rt.LocalAPI(name), p: localPrincipal()}
+	return c
+}
+
+// AwaitSync waits until the replica's first sync since Open or Connect has settled — caught up, or the portal
+// found unreachable — or until ctx ends, and returns the sync status then.
+func (rt *Runtime) AwaitSync(ctx context.Context) replica.Status {
+	_, _, loop, _ := rt.State()
+	select {
+	case <-loop.Settled():
+	case <-ctx.Done():
+	}
+	return loop.Status()
+}
+
+// ReplicaServiceNames lists up to limit names of services in the replica of dataDir that start with prefix,
+// connecting to no portal: for shell completion, which must answer at once. A data directory without a replica
+// has none.
+func ReplicaServiceNames(ctx context.Context, dataDir, prefix string, limit int) ([]string, error) {
+	path := filepath.Join(dataDir, "replica.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.ServiceNames(ctx, prefix, limit)
+}
+
+// errorsUnlessDebug passes only errors to its handler, unless that handler takes debug records: then everything.
+type errorsUnlessDebug struct{ slog.Handler }
+
+func (h errorsUnlessDebug) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, l) && (l >= slog.LevelError || h.Handler.Enabled(ctx, slog.LevelDebug))
+}
+
+func (h errorsUnlessDebug) WithAttrs(as []slog.Attr) slog.Handler {
+	return errorsUnlessDebug{h.Handler.WithAttrs(as)}
+}
+
+func (h errorsUnlessDebug) WithGroup(name string) slog.Handler {
+	return errorsUnlessDebug{h.Handler.WithGroup(name)}
 }

@@ -54,9 +54,11 @@ type Loop struct {
 	// Origin names the portal this loop pulls from ("local" or its URL), recorded with the data it brings.
 	Origin string
 
-	mu     sync.Mutex
-	status Status
-	kick   chan struct{}
+	mu      sync.Mutex
+	status  Status
+	kick    chan struct{}
+	settled chan struct{} // closed when the first attempt has ended; made by Settled
+	isSet   bool
 }
 
 // New returns a loop pulling from the portal named origin with default timings.
@@ -83,7 +85,27 @@ func (l *Loop) Status() Status {
 func (l *Loop) setStatus(f func(*Status)) {
 	l.mu.Lock()
 	f(&l.status)
+	if l.status.State != StateSyncing && !l.isSet {
+		l.isSet = true
+		if l.settled != nil {
+			close(l.settled)
+		}
+	}
 	l.mu.Unlock()
+}
+
+// Settled is closed once the loop's first attempt has ended: the replica caught up with the portal, or the portal
+// could not be reached (Status says which). Commands that answer from the replica wait for it.
+func (l *Loop) Settled() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.settled == nil {
+		l.settled = make(chan struct{})
+		if l.isSet {
+			close(l.settled)
+		}
+	}
+	return l.settled
 }
 
 // Kick makes a loop that is waiting between attempts try again now.

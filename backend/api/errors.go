@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,9 @@ func Errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), status: status}
 }
 
+// statusClientClosed answers a request its client cancelled (nginx's 499): logged, never read.
+const statusClientClosed = 499
+
 // WriteError answers err as JSON with the status its kind calls for. Unexpected errors are logged and answered
 // with a generic 500 so that internals (paths, SQL) do not leak to clients.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
@@ -96,6 +100,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			log.Error("database unusable", "path", r.URL.Path, "err", err)
 		}
 		e = &Error{Code: "database_unusable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away (closed the connection, stopped its sync loop): nothing failed here, and nobody
+		// reads the answer.
+		if log != nil {
+			log.Debug("request cancelled by its client", "method", r.Method, "path", r.URL.Path)
+		}
+		e = &Error{Code: "cancelled", Message: "the client cancelled the request", status: statusClientClosed}
 	default:
 		if log != nil {
 			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -44,7 +44,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client whose failed authentications
 	// are limited; by default nobody's is trusted (see api.AuthLimiter).
 	TrustedProxies []netip.Prefix
-	Log            *slog.Logger
+	// NoWorker starts no action worker: the portal answers and records, and runnable actions wait in the database
+	// for a portal that runs one. For processes that only read (the CLI's catalog commands in local mode).
+	NoWorker bool
+	Log      *slog.Logger
 }
 
 // FileConfig is the portal's configuration file.

@@ -147,9 +147,15 @@ func (s *Server) seedDemoFlags(ctx context.Context) error {
 	return nil
 }
 
+// LocalOptions tune an in-process portal.
+type LocalOptions struct {
+	// NoWorker starts no action worker (see Config.NoWorker): for commands that only read.
+	NoWorker bool
+}
+
 // OpenLocal opens the in-process portal of a desktop's local mode: the demo catalog, no tokens (the desktop
 // passes its user in the request context).
-func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, error) {
+func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalOptions) (*Server, error) {
 	db, err := store.Open(dbPath)
 	if err != nil {
 		return nil, err
@@ -158,7 +164,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger) (*Server, e
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	s, err := newServer(db, log, Config{File: LocalConfig()}, nil, nil)
+	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker}, nil, nil)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -207,10 +213,12 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 			executors[actions.DeliveryGitOps] = gh
 		}
 	}
-	w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
-	p.Actions.Wake = w.Wake
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); w.Run(s.ctx) }()
+	if !cfg.NoWorker {
+		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
+		p.Actions.Wake = w.Wake
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); w.Run(s.ctx) }()
+	}
 	s.handler = p.Handler()
 	return s, nil
 }

@@ -218,3 +218,22 @@ func (d *DB) CountServicesOf(ctx context.Context, source string) (int, error) {
 	err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE source = ?`, source).Scan(&n)
 	return n, d.classify(err)
 }
+
+// ServiceNames lists, in order, up to limit names of services that start with prefix ("" for all).
+func (d *DB) ServiceNames(ctx context.Context, prefix string, limit int) ([]string, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT name FROM services WHERE substr(name, 1, ?) = ? ORDER BY name LIMIT ?`,
+		utf8.RuneCountInString(prefix), prefix, limit)
+	if err != nil {
+		return nil, d.classify(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, d.classify(err)
+		}
+		names = append(names, n)
+	}
+	return names, d.classify(rows.Err())
+}

@@ -336,3 +336,30 @@ func TestReopenWithNumberingGap(t *testing.T) {
 		db.Close()
 	}
 }
+
+func TestServiceNames(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	db.PutServices(ctx, []catalog.Service{svc("payments-api", "payments", "Go"), svc("payments-ledger", "payments", "Go"),
+		svc("pay", "payments", "Go"), svc("search-indexer", "search", "Go")})
+	for _, tc := range []struct {
+		prefix string
+		limit  int
+		want   string
+	}{
+		{"", 10, "pay,payments-api,payments-ledger,search-indexer"},
+		{"pay", 10, "pay,payments-api,payments-ledger"},
+		{"payments-", 10, "payments-api,payments-ledger"},
+		{"payments-", 1, "payments-api"},
+		{"ledger", 10, ""}, // a prefix of the name, not of a word in it
+		{"%", 10, ""},
+		{"PAY", 10, ""},
+	} {
+		t.Run(tc.prefix, func(t *testing.T) {
+			got, err := db.ServiceNames(ctx, tc.prefix, tc.limit)
+			if err != nil || strings.Join(got, ",") != tc.want {
+				t.Errorf("ServiceNames(%q, %d) = %v, %v; want %s", tc.prefix, tc.limit, got, err, tc.want)
+			}
+		})
+	}
+}

@@ -3,29 +3,16 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
 
-	"github.com/sphera/atrium/backend/server"
+	"github.com/sphera/atrium/backend/cli"
 )
 
 func main() {
-	cfg := server.Config{Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	cfg.RegisterFlags(flag.CommandLine)
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := cfg.FromEnv()
-	if err == nil {
-		err = server.Serve(ctx, cfg, nil)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "atrium-server:", err)
-		os.Exit(1)
-	}
+	root := cli.ServeCommand()
+	root.Use = "atrium-server"
+	root.Example = strings.ReplaceAll(root.Example, "atrium serve", "atrium-server")
+	root.Version = cli.Version()
+	os.Exit(cli.Main(root, os.Args[1:]))
 }

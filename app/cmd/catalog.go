@@ -1,0 +1,290 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sphera/atrium/app/replica"
+	"github.com/sphera/atrium/backend/cli"
+	"github.com/sphera/atrium/backend/client"
+	"github.com/sphera/atrium/internal/catalog"
+)
+
+// syncWait bounds how long a command waits for the replica's first sync before answering from what it has.
+const syncWait = 15 * time.Second
+
+// reader opens the runtime for a command that only reads (no INFO logs, no action worker), waits for the
+// replica's first sync, and returns a client of the local API — the API the UI reads — and a function closing it
+// all. When the portal cannot be reached it says so on standard error and answers from the replica as of its last
+// sync; a replica that never synced is an error.
+func (a *atrium) reader(cmd *cobra.Command) (*client.Client, func(), error) {
+	ctx := cmd.Context()
+	rt, err := a.openReadOnly(ctx, cli.NewLogger(cmd.ErrOrStderr(), true))
+	if err != nil {
+		return nil, nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, syncWait)
+	st := rt.AwaitSync(wctx)
+	cancel()
+	_, portal, _, _ := rt.State()
+	switch {
+	case st.State == replica.StateUpToDate:
+	case st.AsOf.IsZero() && st.State != replica.StateSyncing:
+		rt.Close()
+		return nil, nil, fmt.Errorf("no catalog yet: the replica has never synced: %s", st.Message)
+	case st.State == replica.StateSyncing:
+		from := "the local portal"
+		if portal != "" {
+			from = portal
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "atrium: still syncing from %s (%d of %d changes) — showing what has arrived\n",
+			from, st.Done, st.Total)
+	default:
+		fmt.Fprintf(cmd.ErrOrStderr(), "atrium: %s: %s — showing data as of %s\n", st.State, st.Message,
+			st.AsOf.Local().Format(time.RFC3339))
+	}
+	return rt.Client("cli"), func() { rt.Close() }, nil
+}
+
+func (a *atrium) servicesCommand() *cobra.Command {
+	var q client.ServiceQuery
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "services [TEXT]",
+		Aliases: []string{"search"},
+		Short:   "List and search services",
+		Long: `List services, or search them: TEXT (or --q) matches prefixes of words in names, titles, descriptions,
+owners and tags. Answered from the local replica, after it caught up with the portal.`,
+		Example: `  atrium services --q pay
+  atrium services --owner payments,search --language go --json
+  atrium services checkout --sort owner`,
+		GroupID: groupCatalog,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if q.Q == "" && len(args) > 0 {
+				q.Q = strings.Join(args, " ")
+			}
+			c, done, err := a.reader(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if asJSON {
+				return printRaw(cmd.Context(), cmd.OutOrStdout(), c, "/api/v1/services", servicesQuery(q))
+			}
+			page, err := c.Services(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SERVICE\tOWNER\tLANGUAGE\tLIFECYCLE\tFINDINGS\tOUTDATED")
+			for _, s := range page.Items {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", s.Name, s.Owner, s.Language, s.Lifecycle, s.Findings, s.Outdated)
+			}
+			tw.Flush()
+			_, err = fmt.Fprintf(out, "%d of %d services\n", len(page.Items), page.Total)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&q.Q, "q", "", "search text")
+	f.StringVar(&q.Owner, "owner", "", "owner team(s), comma-separated")
+	f.StringVar(&q.Language, "language", "", "language(s), comma-separated")
+	f.StringVar(&q.Lifecycle, "lifecycle", "", "lifecycle(s), comma-separated")
+	f.StringVar(&q.Sort, "sort", "", "name, owner, language, lifecycle, repository or synced_at (default: relevance, then name)")
+	f.StringVar(&q.Order, "order", "", "asc or desc")
+	f.IntVar(&q.Limit, "limit", 1000, "at most this many (1 to 1000)")
+	f.BoolVar(&asJSON, "json", false, "print the API's JSON (listServices)")
+	cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(
+		[]string{"name", "owner", "language", "lifecycle", "repository", "synced_at"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// servicesQuery is q as the API's query parameters.
+func servicesQuery(q client.ServiceQuery) url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"q": q.Q, "owner": q.Owner, "language": q.Language, "lifecycle": q.Lifecycle,
+		"sort": q.Sort, "order": q.Order} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", fmt.Sprint(q.Limit))
+	}
+	return v
+}
+
+func (a *atrium) serviceCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "service NAME",
+		Short: "Show one service: owner, repository, deployments, findings, dependencies, links",
+		Example: `  atrium service payments-api
+  atrium service payments-api --json | jq '.deployments[] | {cluster, health}'`,
+		GroupID:           groupCatalog,
+		Args:              cli.ExactArgs(1, "NAME"),
+		ValidArgsFunction: a.completeServiceNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			c, done, err := a.reader(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx := cmd.Context()
+			var raw json.RawMessage
+			err = c.Do(ctx, http.MethodGet, "/api/v1/services/"+url.PathEscape(name), nil, nil, &raw)
+			if ae := (*client.APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+				return noSuchService(ctx, c, name)
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeIndented(cmd.OutOrStdout(), raw)
+			}
+			var s client.Service
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("read service %q: %w", name, err)
+			}
+			return printService(cmd.OutOrStdout(), s)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON (getService)")
+	return cmd
+}
+
+// printRaw prints the API's JSON answer to GET path, indented, as it came.
+func printRaw(ctx context.Context, w io.Writer, c *client.Client, path string, q url.Values) error {
+	var raw json.RawMessage
+	if err := c.Do(ctx, http.MethodGet, path, q, nil, &raw); err != nil {
+		return err
+	}
+	return writeIndented(w, raw)
+}
+
+func writeIndented(w io.Writer, raw json.RawMessage) error {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return fmt.Errorf("the API answered JSON that does not parse: %w", err)
+	}
+	b.WriteByte('\n')
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// printService writes a service for a person: what it is and who owns it, where it runs and how that is going,
+// what needs doing, what it depends on, and where to read more.
+func printService(w io.Writer, s client.Service) error {
+	var b bytes.Buffer
+	title := s.Name
+	if s.Title != "" && s.Title != s.Name {
+		title += " (" + s.Title + ")"
+	}
+	fmt.Fprintf(&b, "%s\n", title)
+	if s.Description != "" {
+		fmt.Fprintf(&b, "%s\n", s.Description)
+	}
+	b.WriteByte('\n')
+	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+	field := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	field("owner", s.Owner)
+	field("language", s.Language)
+	field("lifecycle", s.Lifecycle)
+	field("type", s.Type)
+	field("system", s.System)
+	repo := s.Repository.URL
+	if s.Repository.Path != "" {
+		repo += " (" + s.Repository.Path + ")"
+	}
+	field("repository", repo)
+	field("tags", strings.Join(s.Tags, ", "))
+	field("source", s.Source)
+	if !s.SyncedAt.IsZero() {
+		field("synced", s.SyncedAt.Local().Format(time.RFC3339))
+	}
+	tw.Flush()
+
+	section(&b, "deployments", len(s.Deployments))
+	if len(s.Deployments) > 0 {
+		tw = tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CLUSTER\tENVIRONMENT\tREGION\tIMAGE\tREADY\tHEALTH")
+		for _, d := range s.Deployments {
+			health := d.Health
+			if d.HealthDetail != "" && d.Health != "healthy" {
+				health += ": " + d.HealthDetail
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d/%d\t%s\n", d.Cluster, d.Environment, d.Region, d.Image, d.Ready, d.Desired, health)
+		}
+		tw.Flush()
+	}
+
+	section(&b, "findings", len(s.Findings))
+	for _, f := range s.Findings {
+		fmt.Fprintf(&b, "  [%s] %s\n", f.Severity, f.Summary)
+		if f.Detail != "" {
+			fmt.Fprintf(&b, "      %s\n", strings.Join(strings.Fields(f.Detail), " "))
+		}
+	}
+
+	outdated := 0
+	for _, d := range s.Dependencies {
+		if d.Behind() != "" {
+			outdated++
+		}
+	}
+	if len(s.Dependencies) > 0 {
+		fmt.Fprintf(&b, "\ndependencies (%d, %d outdated):\n", len(s.Dependencies), outdated)
+		deps := append([]catalog.Dependency(nil), s.Dependencies...)
+		sort.SliceStable(deps, func(i, j int) bool { return deps[i].Behind() != "" && deps[j].Behind() == "" })
+		tw = tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+		for _, d := range deps {
+			behind := ""
+			if d.Behind() != "" {
+				behind = d.Behind() + " behind " + d.Latest
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.Ecosystem, d.Name, d.Version, behind)
+		}
+		tw.Flush()
+	} else {
+		section(&b, "dependencies", 0)
+	}
+
+	section(&b, "links", len(s.Links))
+	if len(s.Links) > 0 {
+		tw = tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+		for _, l := range s.Links {
+			fmt.Fprintf(tw, "  %s\t%s\n", l.Title, l.URL)
+		}
+		tw.Flush()
+	}
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// section starts a part of printService's output; an empty one says so in its heading.
+func section(b *bytes.Buffer, name string, n int) {
+	if n == 0 {
+		fmt.Fprintf(b, "\n%s: none\n", name)
+		return
+	}
+	fmt.Fprintf(b, "\n%s:\n", name)
+}
