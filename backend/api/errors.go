@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -62,7 +63,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.As(err, &e):
 	case actionError(err) != nil:
 		e = actionError(err)
-	case errors.Is(err, catalog.ErrNotFound):
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, sources.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
 	case errors.Is(err, store.ErrBadCursor), errors.Is(err, store.ErrTooManyValues), errors.Is(err, ErrBadRequest):
 		e = &Error{Code: "bad_request", Message: err.Error(), status: http.StatusBadRequest}
@@ -70,7 +71,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = &Error{Code: "unauthorized", Message: err.Error(), status: http.StatusUnauthorized}
 	case errors.Is(err, ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, sources.ErrNotSyncable):
 		e = &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, ErrTooLarge):
 		e = &Error{Code: "too_large", Message: err.Error(), status: http.StatusRequestEntityTooLarge}

@@ -62,7 +62,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	// Collectors (GitHub; later Kubernetes, AWS) register here as they are configured.
+	// Collectors register here as they are configured: one per GitHub organisation, one per Kubernetes cluster
+	// (later: AWS); the sources API reports them all the same way.
 	collectors := sources.Set{}
 	var routes []api.Route
 	var hub *github.Hub
@@ -80,11 +81,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		for _, c := range hub.Collectors() {
-			collectors[c.Name()] = c
+			collectors.Add(c)
 		}
 		routes = append(routes, api.GitHubWebhook(hub, cfg.Log))
 		cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
 			"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+	}
+	var kc *kube.Collector
+	if len(cfg.Kube.Clusters) > 0 {
+		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
+		collectors.Add(kc.Clusters()...)
 	}
 	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
 	if err != nil {
@@ -96,10 +102,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	if len(cfg.Kube.Clusters) > 0 {
-		s.startKube(cfg)
+	if kc != nil {
+		s.startKube(kc)
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0 && len(cfg.Kube.Clusters) == 0) {
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			s.Close()
@@ -216,10 +222,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 }
 
 // startKube runs the Kubernetes collector until Close.
-func (s *Server) startKube(cfg Config) {
+func (s *Server) startKube(c *kube.Collector) {
 	kube.LogClientGoTo(s.Log.With("component", "client-go"))
-	c := &kube.Collector{DB: s.DB, Config: cfg.Kube, Log: s.Log.With("collector", "kube")}
-	s.Log.Info("kubernetes collector starting", "clusters", len(cfg.Kube.Clusters))
+	s.Log.Info("kubernetes collector starting", "clusters", len(c.Config.Clusters))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

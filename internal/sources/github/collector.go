@@ -231,9 +231,9 @@ type Collector struct {
 	cnt  *counters
 }
 
-var _ sources.Collector = (*Collector)(nil)
+var _ sources.Syncer = (*Collector)(nil)
 
-// Name is the source name, "github:<org>".
+// Name implements sources.Collector: "github:<org>".
 func (c *Collector) Name() string { return c.source }
 
 // Trigger asks for a sync soon; a trigger during a sync runs one more afterwards.

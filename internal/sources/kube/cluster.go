@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -84,6 +85,31 @@ type cluster struct {
 	saved   store.Cluster // what the store holds
 	savedAt time.Time
 	dirty   chan struct{}
+}
+
+var _ sources.Collector = (*cluster)(nil)
+
+// Name implements sources.Collector: kube:NAME.
+func (cl *cluster) Name() string { return SourceName(cl.cfg.Name) }
+
+// Status implements sources.Collector: the cluster's state as last recorded in the store, and when its data was
+// last complete and current. A cluster provides no services of its own (it adds deployments to the services other
+// sources provide) and has nothing to sync on request: its informers watch continuously.
+func (cl *cluster) Status() sources.Status {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	st := sources.Status{Name: cl.Name(), Kind: Kind, State: cl.saved.State, Message: cl.saved.Message,
+		FinishedAt: cl.saved.LastOKAt.Truncate(time.Millisecond)}
+	if st.State == "" { // not recorded yet
+		st.State, st.Message = cl.state()
+		st.FinishedAt = cl.lastOK.Truncate(time.Millisecond)
+	}
+	return st
+}
+
+// Detail implements sources.Collector; the Clusters page (GET /api/v1/kube/clusters) has the cluster's workloads.
+func (cl *cluster) Detail(context.Context) (sources.Detail, error) {
+	return sources.Detail{Status: cl.Status(), ItemErrors: []sources.ItemError{}}, nil
 }
 
 // restConfig builds the client configuration of a cluster and a fingerprint of the files it came from, so a
