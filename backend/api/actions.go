@@ -39,21 +39,15 @@ func (h *Actions) Routes() []Route {
 	}
 }
 
-type environmentView struct {
-	Name      string   `json:"name"`
-	Regions   []string `json:"regions"`
-	Delivery  string   `json:"delivery"`
-	Approvers []string `json:"approvers"`
-}
-
 // options tells the UI what may be requested where, and who approves it.
 func (h *Actions) options(w http.ResponseWriter, r *http.Request) {
-	envs := []environmentView{}
+	out := ActionOptions{Kinds: actions.Kinds(), Environments: []EnvironmentOption{}}
 	for _, name := range h.Svc.Config.EnvironmentNames() {
 		e := h.Svc.Config.Environments[name]
-		envs = append(envs, environmentView{Name: name, Regions: e.Regions, Delivery: e.Delivery, Approvers: h.Svc.Config.ApproversOf(name)})
+		out.Environments = append(out.Environments, EnvironmentOption{Name: name, Regions: e.Regions,
+			Delivery: e.Delivery, Approvers: h.Svc.Config.ApproversOf(name)})
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"kinds": actions.Kinds(), "environments": envs})
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Actions) request(w http.ResponseWriter, r *http.Request) {
@@ -111,15 +105,7 @@ func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
-}
-
-// actionView is an action as one caller sees it: whether they may decide on it, and if not, why — so the UI can
-// disable the buttons and say so.
-type actionView struct {
-	actions.Action
-	MayApprove       bool   `json:"may_approve"`
-	MayApproveReason string `json:"may_approve_reason,omitempty"`
+	WriteJSON(w, http.StatusOK, ActionList{list})
 }
 
 func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +115,7 @@ func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := auth.FromContext(r.Context())
-	v := actionView{Action: a}
+	v := ActionView{Action: a}
 	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers); {
 	case a.State != actions.StatePendingApproval:
 		v.MayApproveReason = "the action is " + string(a.State) + ", not pending approval"
@@ -145,9 +131,7 @@ func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, 
 func (h *Actions) reject(w http.ResponseWriter, r *http.Request)  { h.decide(w, r, false) }
 
 func (h *Actions) decide(w http.ResponseWriter, r *http.Request, approve bool) {
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in Decision
 	// An approval may come without a body; a rejection needs one with a reason.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
 	if err != nil {
@@ -190,7 +174,7 @@ func (h *Actions) inbox(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
+	WriteJSON(w, http.StatusOK, ActionList{list})
 }
 
 // actionError maps the actions package's errors; WriteError calls it.

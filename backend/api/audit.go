@@ -92,9 +92,9 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	body := map[string]any{"events": events}
+	body := AuditPage{Events: events}
 	if len(events) == f.Limit && len(events) > 0 {
-		body["next_before"] = events[len(events)-1].ID
+		body.NextBefore = events[len(events)-1].ID
 	}
 	WriteJSON(w, http.StatusOK, body)
 }

@@ -158,25 +158,6 @@ func (f *Flags) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // ---- reading ----
 
-// FlagRow is one line of the flag table.
-type FlagRow struct {
-	Key         string    `json:"key"`
-	Environment string    `json:"environment"`
-	Team        string    `json:"team"`
-	Owner       string    `json:"owner"`
-	State       string    `json:"state"`
-	Type        string    `json:"type"`
-	Variants    []string  `json:"variants"`
-	Default     *string   `json:"default"`
-	Rollout     string    `json:"rollout"`
-	Reachable   []string  `json:"reachable"`
-	Version     int       `json:"version"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	UpdatedBy   string    `json:"updated_by"`
-	Stale       bool      `json:"stale"`
-	StaleReason string    `json:"stale_reason,omitempty"`
-}
-
 func (f *Flags) row(rec flagstore.Record, evaluators map[string]json.RawMessage) FlagRow {
 	fl := rec.Flag()
 	if fl == nil {
@@ -256,17 +237,12 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, row)
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "environments": f.Environments,
-		"stale_after_days": int(f.StaleAfter / (24 * time.Hour))})
+	WriteJSON(w, http.StatusOK, FlagList{Items: items, Environments: f.Environments,
+		StaleAfterDays: int(f.StaleAfter / (24 * time.Hour))})
 }
 
 func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
-	type envInfo struct {
-		Name  string `json:"name"`
-		ETag  string `json:"etag"`
-		Flags int    `json:"flags"`
-	}
-	out := []envInfo{}
+	out := []FlagEnvironment{}
 	for _, env := range f.Environments {
 		if !readable(r, env) {
 			continue
@@ -276,16 +252,9 @@ func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
 			f.fail(w, r, err)
 			return
 		}
-		out = append(out, envInfo{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
+		out = append(out, FlagEnvironment{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": out})
-}
-
-// FlagDetail is one flag with its definition.
-type FlagDetail struct {
-	FlagRow
-	Definition json.RawMessage `json:"definition"`
-	CreatedAt  time.Time       `json:"created_at"`
+	WriteJSON(w, http.StatusOK, Items[FlagEnvironment]{out})
 }
 
 func (f *Flags) detail(r *http.Request, env, key string) (FlagDetail, error) {
@@ -314,12 +283,6 @@ func (f *Flags) get(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, d)
 }
 
-// HistoryEntry is one change of a flag, with the difference it made.
-type HistoryEntry struct {
-	flagstore.Entry
-	Diff []flags.DiffOp `json:"diff"`
-}
-
 func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
@@ -335,11 +298,11 @@ func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, fmt.Errorf("%w: no flag %q in %s, now or before", flagstore.ErrNotFound, r.PathValue("key"), env))
 		return
 	}
-	items := make([]HistoryEntry, len(entries))
+	items := make([]FlagHistoryEntry, len(entries))
 	for i, e := range entries {
-		items[i] = HistoryEntry{Entry: e, Diff: flags.Diff(e.Before, e.After)}
+		items[i] = FlagHistoryEntry{Entry: e, Diff: flags.Diff(e.Before, e.After)}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+	WriteJSON(w, http.StatusOK, Items[FlagHistoryEntry]{items})
 }
 
 func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
@@ -427,15 +390,6 @@ func (f *Flags) evalEnvironment(r *http.Request) (string, error) {
 }
 
 // ---- writing ----
-
-// FlagPut is the body of PUT /api/v1/flags/{environment}/{key}.
-type FlagPut struct {
-	Flag    json.RawMessage `json:"flag"`
-	Team    string          `json:"team"`
-	Owner   string          `json:"owner"`
-	Version int             `json:"version"` // when set, the change applies only to this version (optimistic locking)
-	Comment string          `json:"comment"`
-}
 
 // authorizeTeam checks a team-scoped flag write in env; a flag without a team may be written by those who may
 // import there.
@@ -569,7 +523,7 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 		return
 	case pending != nil:
 		f.audit(r, c, "pending", pending.Message, before, after)
-		WriteJSON(w, http.StatusAccepted, map[string]any{"pending": pending})
+		WriteJSON(w, http.StatusAccepted, PendingChange{pending})
 		return
 	case !applied:
 		f.audit(r, c, "rejected", "the change gate neither applied nor queued the change", before, after)
@@ -586,8 +540,8 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 			f.fail(w, r, err)
 			return
 		}
-		WriteJSON(w, http.StatusOK, map[string]any{"environment": c.Environment, "etag": set.ETag,
-			"flags": len(set.File.Flags)})
+		WriteJSON(w, http.StatusOK, FlagImportResult{Environment: c.Environment, ETag: set.ETag,
+			Flags: len(set.File.Flags)})
 	default:
 		d, err := f.detail(r, c.Environment, c.Key)
 		if err != nil {

@@ -63,7 +63,7 @@ func (k *Kube) clusters(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, k.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+	WriteJSON(w, http.StatusOK, Items[catalog.Cluster]{cs})
 }
 
 func (k *Kube) unmapped(w http.ResponseWriter, r *http.Request) {
@@ -90,20 +90,11 @@ func (k *Kube) claims(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, k.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+	WriteJSON(w, http.StatusOK, Items[catalog.Claim]{cs})
 }
 
-// workloadKinds are the kinds a claim may name.
-var workloadKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true}
-
 func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Cluster   string `json:"cluster"`
-		Namespace string `json:"namespace"`
-		Kind      string `json:"kind"`
-		Name      string `json:"name"`
-		Service   string `json:"service"`
-	}
+	var in ClaimRequest
 	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
 		WriteError(w, r, k.Log, err)
 		return
@@ -114,7 +105,7 @@ func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
 			problems = append(problems, FieldProblem{Field: f.field, Problem: "required, at most 253 characters"})
 		}
 	}
-	if !workloadKinds[in.Kind] {
+	if !catalog.ValidWorkloadKind(in.Kind) {
 		problems = append(problems, FieldProblem{Field: "kind", Problem: "must be Deployment, StatefulSet or DaemonSet"})
 	}
 	if !catalog.ValidName(in.Service) {
@@ -125,7 +116,7 @@ func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := auth.FromContext(r.Context())
-	c, n, err := k.DB.PutClaim(r.Context(), store.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind,
+	c, n, err := k.DB.PutClaim(r.Context(), catalog.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind,
 		Name: in.Name, Service: in.Service, CreatedBy: pr.Subject})
 	if errors.Is(err, store.ErrNoSuchService) {
 		err = BadRequest("invalid claim", FieldProblem{Field: "service", Problem: "no service named " + strconv.Quote(in.Service)})
@@ -136,7 +127,7 @@ func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
 	}
 	k.Log.Info("workload claimed", "by", pr.Subject, "cluster", c.Cluster, "namespace", c.Namespace, "kind", c.Kind,
 		"name", c.Name, "service", c.Service, "matched", n)
-	WriteJSON(w, http.StatusCreated, map[string]any{"claim": c, "matched": n})
+	WriteJSON(w, http.StatusCreated, ClaimCreated{Claim: c, Matched: n})
 }
 
 func (k *Kube) unclaim(w http.ResponseWriter, r *http.Request) {

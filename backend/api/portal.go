@@ -178,10 +178,10 @@ func validRequestID(s string) bool {
 
 // signInMethods tells a client how it may sign in to this portal; it needs no credentials.
 func (p *Portal) signInMethods(w http.ResponseWriter, r *http.Request) {
-	body := map[string]any{"token": true}
+	body := SignInMethods{Token: true}
 	if p.OIDC != nil {
 		c := p.OIDC.Config()
-		body["oidc"] = map[string]string{"issuer": c.Issuer, "audience": c.Audience}
+		body.OIDC = &OIDCIssuer{Issuer: c.Issuer, Audience: c.Audience}
 	}
 	WriteJSON(w, http.StatusOK, body)
 }
@@ -245,13 +245,13 @@ func Me(w http.ResponseWriter, r *http.Request) {
 	if scopes == nil {
 		scopes = []string{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"subject": pr.Subject, "via": pr.Via, "grants": grants,
-		"scopes": scopes, "permissions": policy.Permissions(pr)})
+	WriteJSON(w, http.StatusOK, Caller{Subject: pr.Subject, Via: pr.Via, Grants: grants, Scopes: scopes,
+		Permissions: policy.Permissions(pr)})
 }
 
 // Health answers liveness probes.
 func Health(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
+	WriteJSON(w, http.StatusOK, HealthStatus{Status: "ok", Version: Version})
 }
 
 // RequestToken reads the caller's token: an Authorization: Bearer header, or else an X-API-Key header (which

@@ -57,7 +57,7 @@ func (s *Sources) list(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": all.Statuses()})
+	WriteJSON(w, http.StatusOK, Items[sources.Status]{all.Statuses()})
 }
 
 func (s *Sources) get(w http.ResponseWriter, r *http.Request) {

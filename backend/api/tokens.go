@@ -26,16 +26,8 @@ func (h *Tokens) Routes() []Route {
 	}
 }
 
-type tokenRequest struct {
-	Name      string       `json:"name"`
-	Subject   string       `json:"subject"`
-	Grants    []auth.Grant `json:"grants"`
-	Scopes    []string     `json:"scopes"`
-	ExpiresAt *time.Time   `json:"expires_at"`
-}
-
 func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
-	var in tokenRequest
+	var in TokenCreate
 	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
 		WriteError(w, r, h.Log, err)
 		return
@@ -80,7 +72,7 @@ func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/tokens/"+t.ID)
-	WriteJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+	WriteJSON(w, http.StatusCreated, TokenCreated{Token: t, Secret: secret})
 }
 
 func (h *Tokens) list(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +81,7 @@ func (h *Tokens) list(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	WriteJSON(w, http.StatusOK, TokenList{ts})
 }
 
 func (h *Tokens) revoke(w http.ResponseWriter, r *http.Request) {

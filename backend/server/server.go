@@ -18,6 +18,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/direct"
+	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
@@ -183,8 +184,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	fc := cfg.File
 	s := &Server{DB: db, Log: log}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	flagStore := &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx}
-	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
+	flagStore := &flagstore.Store{DB: db.SQL(), InTx: flagchange.AuditTx}
+	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
@@ -198,10 +199,10 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		log.Info("OIDC sign-in enabled", "issuer", fc.OIDC.Issuer)
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
-	s.Flags.Gate = flagGate{cfg: fc.Flags, store: flagStore, actions: p.Actions}
+	s.Flags.Gate = flagchange.Gate{Config: fc.Flags, Store: flagStore, Actions: p.Actions}
 	// One worker runs every durable action: infrastructure requests and approved flag changes.
-	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore,
-		tokens: auth.Tokens{DB: db.SQL()}}}
+	executors := map[string]actions.Executor{actions.DeliveryFlags: flagchange.Executor{Store: flagStore,
+		Tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
 		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}

@@ -23,8 +23,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/sources"
-	"github.com/sphera/atrium/internal/store"
 )
 
 // resource is one kind of object a cluster's informers list and watch.
@@ -82,7 +82,7 @@ type cluster struct {
 	cfgErr  error
 	synced  bool
 	lastOK  time.Time
-	saved   store.Cluster // what the store holds
+	saved   catalog.Cluster // what the store holds
 	savedAt time.Time
 	dirty   chan struct{}
 }
@@ -90,7 +90,7 @@ type cluster struct {
 var _ sources.Collector = (*cluster)(nil)
 
 // Name implements sources.Collector: kube:NAME.
-func (cl *cluster) Name() string { return SourceName(cl.cfg.Name) }
+func (cl *cluster) Name() string { return catalog.ClusterSource(cl.cfg.Name) }
 
 // Status implements sources.Collector: the cluster's state as last recorded in the store, and when its data was
 // last complete and current. A cluster provides no services of its own (it adds deployments to the services other
@@ -342,7 +342,7 @@ func (cl *cluster) flush(ctx context.Context, stores map[string]cache.Store) {
 }
 
 // snapshot turns the caches into workloads with their autoscalers.
-func (cl *cluster) snapshot(stores map[string]cache.Store) []store.Workload {
+func (cl *cluster) snapshot(stores map[string]cache.Store) []catalog.Workload {
 	type target struct{ namespace, kind, name string }
 	hpas := map[target]*autoscaler{}
 	for _, obj := range stores[hpaResource].List() {
@@ -350,7 +350,7 @@ func (cl *cluster) snapshot(stores map[string]cache.Store) []store.Workload {
 			hpas[target{a.Namespace, a.TargetKind, a.TargetName}] = a
 		}
 	}
-	var ws []store.Workload
+	var ws []catalog.Workload
 	for _, res := range resources {
 		if res.name == hpaResource {
 			continue
@@ -444,7 +444,7 @@ func (cl *cluster) publish(ctx context.Context, force bool) {
 	if state == StateOK {
 		cl.lastOK = now
 	}
-	next := store.Cluster{Name: cl.cfg.Name, Region: cl.cfg.Region, Environment: cl.cfg.Environment, State: state,
+	next := catalog.Cluster{Name: cl.cfg.Name, Region: cl.cfg.Region, Environment: cl.cfg.Environment, State: state,
 		Message: msg, LastOKAt: cl.lastOK, CheckedAt: now}
 	prev := cl.saved
 	changed := prev.State != state || prev.Message != msg

@@ -30,9 +30,6 @@ import (
 // Kind is the kind of source a cluster reports.
 const Kind = "kube"
 
-// SourceName is the source a cluster reports as, "kube:NAME".
-func SourceName(cluster string) string { return store.SourcePrefix + cluster }
-
 // Collector collects every registered cluster into the store. Each cluster is a source of its own (Clusters),
 // reported in the portal's sources.Set next to GitHub's organisations.
 type Collector struct {
