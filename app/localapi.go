@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // LocalAPI is the desktop's API: reads from the replica, local endpoints (sync status, settings, usage), and
@@ -100,7 +101,7 @@ func (rt *Runtime) putSettings(w http.ResponseWriter, r *http.Request) {
 	if in.PortalURL != "" {
 		if _, err := ValidatePortalURL(in.PortalURL); err != nil {
 			api.WriteError(w, r, rt.Log, api.BadRequest("invalid settings",
-				api.FieldProblem{Field: "portal_url", Problem: err.Error()}))
+				problem.At("portal_url", err.Error())))
 			return
 		}
 	}
@@ -123,7 +124,7 @@ func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request, client str
 	}
 	if ev.Kind == "" || len(ev.Kind) > 64 || len(ev.Page) > 200 {
 		api.WriteError(w, r, rt.Log, api.BadRequest("invalid usage event",
-			api.FieldProblem{Field: "kind", Problem: "required, at most 64 characters (page at most 200)"}))
+			problem.At("kind", "required, at most 64 characters (page at most 200)")))
 		return
 	}
 	rt.Log.Info("ui event", "kind", ev.Kind, "page", ev.Page, "count", ev.Count, "client", client)

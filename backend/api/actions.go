@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Actions serves self-service actions: requests, the approvers' inbox and decisions.
@@ -73,18 +73,18 @@ func (h *Actions) request(w http.ResponseWriter, r *http.Request) {
 func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var f actions.Filter
-	var problems []FieldProblem
+	var problems problem.Problems
 	switch q.Get("mine") {
 	case "", "false", "0":
 	case "true", "1":
 		p, _ := auth.FromContext(r.Context())
 		f.Requester = p.Subject
 	default:
-		problems = append(problems, FieldProblem{Field: "mine", Problem: "must be true or false"})
+		problems.Append(problem.At("mine", "must be true or false"))
 	}
 	if s := actions.State(q.Get("state")); s != "" {
 		if !slices.Contains(actions.States(), s) {
-			problems = append(problems, FieldProblem{Field: "state", Problem: fmt.Sprintf("must be one of %v", actions.States())})
+			problems.Append(problem.Atf("state", "must be one of %v", actions.States()))
 		}
 		f.State = s
 	}
@@ -92,7 +92,7 @@ func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be 1–500"})
+			problems.Append(problem.At("limit", "must be 1–500"))
 		}
 		f.Limit = n
 	}
@@ -175,30 +175,4 @@ func (h *Actions) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, ActionList{list})
-}
-
-// actionError maps the actions package's errors; WriteError calls it.
-func actionError(err error) *Error {
-	var ve *actions.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		fields := make([]FieldProblem, len(ve.Problems))
-		for i, p := range ve.Problems {
-			fields[i] = FieldProblem{Field: p.Field, Problem: p.Problem}
-		}
-		return BadRequest("invalid action request: nothing was stored", fields...)
-	case errors.Is(err, actions.ErrNotFound), errors.Is(err, auth.ErrTokenNotFound):
-		return &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
-	case errors.Is(err, actions.ErrForbidden):
-		return &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
-	case errors.Is(err, actions.ErrIdempotencyConflict):
-		return &Error{Code: "idempotency_key_reused", Message: err.Error() + "; use a new Idempotency-Key for a new request",
-			status: http.StatusUnprocessableEntity}
-	case errors.Is(err, actions.ErrConflict):
-		return &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
-	case errors.Is(err, auth.ErrIdentityProvider):
-		return &Error{Code: "identity_provider_unreachable", Message: "the identity provider cannot be reached to check your sign-in; try again shortly",
-			status: http.StatusServiceUnavailable}
-	}
-	return nil
 }

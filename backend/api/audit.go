@@ -10,6 +10,7 @@ import (
 
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Audit serves the audit log to those who may read it, as JSON or as JSON lines for export.
@@ -29,7 +30,7 @@ const NDJSON = "application/x-ndjson"
 func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Resource: q.Get("resource")}
-	var problems []FieldProblem
+	var problems problem.Problems
 	for _, tf := range []struct {
 		name string
 		dst  *time.Time
@@ -37,7 +38,7 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(tf.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				problems = append(problems, FieldProblem{Field: tf.name, Problem: "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"})
+				problems.Append(problem.At(tf.name, "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"))
 			}
 			*tf.dst = t
 		}
@@ -46,7 +47,7 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("format") {
 	case "", "json", "jsonl":
 	default:
-		problems = append(problems, FieldProblem{Field: "format", Problem: "must be json or jsonl"})
+		problems.Append(problem.At("format", "must be json or jsonl"))
 	}
 	max := 1000
 	if jsonl {
@@ -59,14 +60,14 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > max {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be 1–" + strconv.Itoa(max)})
+			problems.Append(problem.At("limit", "must be 1–"+strconv.Itoa(max)))
 		}
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			problems = append(problems, FieldProblem{Field: "before", Problem: "must be an event id"})
+			problems.Append(problem.At("before", "must be an event id"))
 		}
 		f.Before = n
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // DefaultEnvironments are the flag environments of a portal that configures none.
@@ -106,12 +107,10 @@ func (f *Flags) known(env string) bool { return slices.Contains(f.Environments, 
 func (f *Flags) queryEnvironment(r *http.Request) (string, error) {
 	env := r.URL.Query().Get("environment")
 	if env == "" {
-		return "", BadRequest("missing environment", FieldProblem{Field: "environment",
-			Problem: "required: one of " + strings.Join(f.Environments, ", ")})
+		return "", BadRequest("missing environment", problem.At("environment", "required: one of "+strings.Join(f.Environments, ", ")))
 	}
 	if !f.known(env) {
-		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
-			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
+		return "", BadRequest("unknown environment", problem.Atf("environment", "%q is not one of %s", env, strings.Join(f.Environments, ", ")))
 	}
 	return env, nil
 }
@@ -137,23 +136,6 @@ func (f *Flags) readEnvironment(r *http.Request, from func(*http.Request) (strin
 // readable reports whether the caller may read the flags of env: listings leave out the others.
 func readable(r *http.Request, env string) bool {
 	return AuthorizeIn(r, policy.FlagsRead, "", env) == nil
-}
-
-func (f *Flags) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ps flags.Problems
-	switch {
-	case errors.As(err, &ps):
-		fields := make([]FieldProblem, len(ps))
-		for i, p := range ps {
-			fields[i] = FieldProblem{Field: p.Path, Problem: p.Message}
-		}
-		err = BadRequest(fmt.Sprintf("invalid flag definition: %d problem(s); nothing was stored", len(ps)), fields...)
-	case errors.Is(err, flagstore.ErrNotFound):
-		err = Errorf(http.StatusNotFound, "not_found", "%v", err)
-	case errors.Is(err, flagstore.ErrConflict):
-		err = Errorf(http.StatusConflict, "conflict", "%v", err)
-	}
-	WriteError(w, r, f.Log, err)
 }
 
 // ---- reading ----
@@ -185,20 +167,20 @@ func (f *Flags) row(rec flagstore.Record, evaluators map[string]json.RawMessage)
 
 func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var problems []FieldProblem
+	var problems problem.Problems
 	for k := range q {
 		if k != "environment" && k != "team" && k != "stale" {
-			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter (use environment, team, stale)"})
+			problems = append(problems, problem.At(k, "unknown parameter (use environment, team, stale)"))
 		}
 	}
 	env, team := q.Get("environment"), q.Get("team")
 	if env != "" && !f.known(env) {
-		problems = append(problems, FieldProblem{Field: "environment", Problem: fmt.Sprintf("%q is not one of %s", env,
-			strings.Join(f.Environments, ", "))})
+		problems = append(problems, problem.Atf("environment", "%q is not one of %s", env,
+			strings.Join(f.Environments, ", ")))
 	}
 	stale := q.Get("stale")
 	if stale != "" && stale != "true" && stale != "false" {
-		problems = append(problems, FieldProblem{Field: "stale", Problem: "must be true or false"})
+		problems = append(problems, problem.At("stale", "must be true or false"))
 	}
 	if len(problems) > 0 {
 		WriteError(w, r, f.Log, BadRequest("invalid query parameters", problems...))
@@ -206,13 +188,13 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 	}
 	if env != "" {
 		if err := AuthorizeIn(r, policy.FlagsRead, "", env); err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
 	}
 	recs, err := f.Store.List(r.Context(), flagstore.Filter{Environment: env, Team: team})
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	evaluators := map[string]map[string]json.RawMessage{}
@@ -225,7 +207,7 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			set, err := f.Store.Load(r.Context(), rec.Environment)
 			if err != nil {
-				f.fail(w, r, err)
+				WriteError(w, r, f.Log, err)
 				return
 			}
 			ev = set.File.Evaluators
@@ -249,7 +231,7 @@ func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
 		}
 		set, err := f.Store.Load(r.Context(), env)
 		if err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
 		out = append(out, FlagEnvironment{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
@@ -272,12 +254,12 @@ func (f *Flags) detail(r *http.Request, env, key string) (FlagDetail, error) {
 func (f *Flags) get(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	d, err := f.detail(r, env, r.PathValue("key"))
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, d)
@@ -286,16 +268,16 @@ func (f *Flags) get(w http.ResponseWriter, r *http.Request) {
 func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	entries, err := f.Store.History(r.Context(), env, r.PathValue("key"), 500)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	if len(entries) == 0 {
-		f.fail(w, r, fmt.Errorf("%w: no flag %q in %s, now or before", flagstore.ErrNotFound, r.PathValue("key"), env))
+		WriteError(w, r, f.Log, fmt.Errorf("%w: no flag %q in %s, now or before", flagstore.ErrNotFound, r.PathValue("key"), env))
 		return
 	}
 	items := make([]FlagHistoryEntry, len(entries))
@@ -308,7 +290,7 @@ func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
 func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.queryEnvironment)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	f.writeSet(w, r, env, false)
@@ -318,7 +300,7 @@ func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
 func (f *Flags) writeSet(w http.ResponseWriter, r *http.Request, env string, conditional bool) {
 	set, err := f.Store.Load(r.Context(), env)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	w.Header().Set("ETag", set.ETag)
@@ -328,7 +310,7 @@ func (f *Flags) writeSet(w http.ResponseWriter, r *http.Request, env string, con
 	}
 	b, err := set.File.Marshal()
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -357,7 +339,7 @@ func etagMatches(header, etag string) bool {
 func (f *Flags) definitions(w http.ResponseWriter, r *http.Request) {
 	env, err := f.evalEnvironment(r)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	f.writeSet(w, r, env, true)
@@ -376,15 +358,12 @@ func (f *Flags) evalEnvironment(r *http.Request) (string, error) {
 			}
 		}
 		if len(scoped) != 1 {
-			return "", BadRequest("missing environment", FieldProblem{Field: "environment",
-				Problem: "required unless the token is scoped to one environment (flags:evaluate:ENV); one of " +
-					strings.Join(f.Environments, ", ")})
+			return "", BadRequest("missing environment", problem.At("environment", "required unless the token is scoped to one environment (flags:evaluate:ENV); one of "+strings.Join(f.Environments, ", ")))
 		}
 		env = scoped[0]
 	}
 	if !f.known(env) {
-		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
-			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
+		return "", BadRequest("unknown environment", problem.Atf("environment", "%q is not one of %s", env, strings.Join(f.Environments, ", ")))
 	}
 	return env, AuthorizeIn(r, policy.FlagsEvaluate, "", env)
 }
@@ -411,35 +390,35 @@ func actor(r *http.Request) string {
 func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 	env, err := f.pathEnvironment(r)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	key := r.PathValue("key")
 	var body FlagPut
 	if err := DecodeJSON(w, r, 1<<20, &body); err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
-	var problems []FieldProblem
+	var problems problem.Problems
 	if !flags.ValidKey(key) {
-		problems = append(problems, FieldProblem{Field: "key", Problem: "flag keys use letters, digits, and _ . : - " +
-			"(at most 128 characters), starting with a letter or digit"})
+		problems.Add("key", "flag keys use letters, digits, and _ . : - (at most 128 characters), starting with a "+
+			"letter or digit")
 	}
 	if strings.TrimSpace(body.Team) == "" {
-		problems = append(problems, FieldProblem{Field: "team", Problem: "required: the team that owns the flag"})
+		problems.Add("team", "required: the team that owns the flag")
 	}
 	var fl *flags.Flag
 	if len(body.Flag) == 0 || string(body.Flag) == "null" {
-		problems = append(problems, FieldProblem{Field: "/flag", Problem: "required: the flag's flagd definition"})
+		problems.Add("/flag", "required: the flag's flagd definition")
 	} else if fl, err = flags.ParseFlag(body.Flag); err != nil {
-		var ps flags.Problems
-		errors.As(err, &ps)
-		for _, p := range ps {
-			problems = append(problems, FieldProblem{Field: "/flag" + p.Path, Problem: p.Message})
+		var ps problem.Problems
+		if !errors.As(err, &ps) {
+			ps = problem.Problems{problem.At("", err.Error())}
 		}
+		problems.Append(ps.Under("/flag")...)
 	}
-	if len(problems) > 0 {
-		WriteError(w, r, f.Log, BadRequest("invalid flag; nothing was stored", problems...))
+	if problems.HasErrors() {
+		WriteError(w, r, f.Log, fmt.Errorf("invalid flag; nothing was stored: %w", problems))
 		return
 	}
 	// The caller needs the right on the flag's current team and on the team it will have.
@@ -453,7 +432,7 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		}
 		before = old.Definition
 	case !errors.Is(err, flagstore.ErrNotFound):
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	if err := authorizeTeam(r, body.Team, env); err != nil {
@@ -465,13 +444,8 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		// If-None-Match: * is HTTP's "create, don't replace".
 		CreateOnly: strings.TrimSpace(r.Header.Get("If-None-Match")) == "*"}
 	if ps := flags.ValidateFlagIn(key, fl, f.flagSet(r, env)); len(ps) > 0 {
-		fields := make([]FieldProblem, len(ps))
-		for i, p := range ps {
-			fields[i] = FieldProblem{Field: "/flag" + p.Path, Problem: p.Message}
-		}
 		f.audit(r, c, "rejected", "invalid definition", before, nil)
-		WriteError(w, r, f.Log, BadRequest(fmt.Sprintf("invalid flag definition: %d problem(s); nothing was stored",
-			len(ps)), fields...))
+		WriteError(w, r, f.Log, flags.Invalid(ps.Under("/flag")))
 		return
 	}
 	f.submit(w, r, c, before, fl.Canonical())
@@ -489,13 +463,13 @@ func (f *Flags) flagSet(r *http.Request, env string) *flags.File {
 func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {
 	env, err := f.pathEnvironment(r)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	key := r.PathValue("key")
 	old, err := f.Store.Get(r.Context(), env, key)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	if err := authorizeTeam(r, old.Team, env); err != nil {
@@ -514,12 +488,12 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 	switch {
 	case err != nil:
 		outcome := "failed"
-		var ps flags.Problems
+		var ps problem.Problems
 		if errors.As(err, &ps) || errors.Is(err, flagstore.ErrConflict) || errors.Is(err, flagstore.ErrNotFound) {
 			outcome = "rejected"
 		}
 		f.audit(r, c, outcome, err.Error(), before, after)
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	case pending != nil:
 		f.audit(r, c, "pending", pending.Message, before, after)
@@ -537,7 +511,7 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 	case flags.ActionImport:
 		set, err := f.Store.Load(r.Context(), c.Environment)
 		if err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
 		WriteJSON(w, http.StatusOK, FlagImportResult{Environment: c.Environment, ETag: set.ETag,
@@ -545,7 +519,7 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 	default:
 		d, err := f.detail(r, c.Environment, c.Key)
 		if err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
 		WriteJSON(w, http.StatusOK, d)
@@ -557,7 +531,7 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 func (f *Flags) refuse(w http.ResponseWriter, r *http.Request, c flags.Change, err error) {
 	c.Actor = actor(r)
 	f.audit(r, c, "rejected", "forbidden: "+errorMessage(err), nil, nil)
-	f.fail(w, r, err)
+	WriteError(w, r, f.Log, err)
 }
 
 func errorMessage(err error) string {
@@ -601,7 +575,7 @@ func (f *Flags) importSet(w http.ResponseWriter, r *http.Request) {
 		err = AuthorizeIn(r, policy.FlagsImport, "", env)
 	}
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFlagFile))
@@ -615,7 +589,7 @@ func (f *Flags) importSet(w http.ResponseWriter, r *http.Request) {
 	file, ps := flags.ValidateJSON(body)
 	if len(ps) > 0 {
 		f.audit(r, c, "rejected", fmt.Sprintf("%d problem(s) in the file", len(ps)), nil, nil)
-		f.fail(w, r, ps)
+		WriteError(w, r, f.Log, flags.Invalid(ps))
 		return
 	}
 	c.File = file

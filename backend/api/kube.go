@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -99,27 +101,16 @@ func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, k.Log, err)
 		return
 	}
-	var problems []FieldProblem
-	for _, f := range []struct{ field, value string }{{"namespace", in.Namespace}, {"name", in.Name}} {
-		if f.value == "" || len(f.value) > 253 {
-			problems = append(problems, FieldProblem{Field: f.field, Problem: "required, at most 253 characters"})
-		}
-	}
-	if !catalog.ValidWorkloadKind(in.Kind) {
-		problems = append(problems, FieldProblem{Field: "kind", Problem: "must be Deployment, StatefulSet or DaemonSet"})
-	}
-	if !catalog.ValidName(in.Service) {
-		problems = append(problems, FieldProblem{Field: "service", Problem: "must name a catalog service"})
-	}
-	if len(problems) > 0 {
-		WriteError(w, r, k.Log, BadRequest("invalid claim", problems...))
+	pr, _ := auth.FromContext(r.Context())
+	c := catalog.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind, Name: in.Name,
+		Service: in.Service, CreatedBy: pr.Subject}
+	if err := c.Check().Err(); err != nil {
+		WriteError(w, r, k.Log, fmt.Errorf("invalid claim: %w", err))
 		return
 	}
-	pr, _ := auth.FromContext(r.Context())
-	c, n, err := k.DB.PutClaim(r.Context(), catalog.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind,
-		Name: in.Name, Service: in.Service, CreatedBy: pr.Subject})
+	c, n, err := k.DB.PutClaim(r.Context(), c)
 	if errors.Is(err, store.ErrNoSuchService) {
-		err = BadRequest("invalid claim", FieldProblem{Field: "service", Problem: "no service named " + strconv.Quote(in.Service)})
+		err = fmt.Errorf("invalid claim: %w", problem.Problems{problem.Atf("service", "no service named %q", in.Service)})
 	}
 	if err != nil {
 		WriteError(w, r, k.Log, err)
@@ -133,7 +124,7 @@ func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
 func (k *Kube) unclaim(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		WriteError(w, r, k.Log, BadRequest("invalid claim id", FieldProblem{Field: "id", Problem: "must be an integer"}))
+		WriteError(w, r, k.Log, BadRequest("invalid claim id", problem.At("id", "must be an integer")))
 		return
 	}
 	if err := k.DB.DeleteClaim(r.Context(), id); err != nil {

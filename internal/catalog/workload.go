@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Kubernetes workloads and the services they run. The Kubernetes collector produces these values, the store keeps
@@ -136,6 +138,24 @@ type Claim struct {
 	Service   string    `json:"service"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// Check reports every problem of a claim as asked for: the workload it names and the service, which must also
+// exist in the catalog (the store checks that when it records the claim).
+func (c Claim) Check() problem.Problems {
+	var ps problem.Problems
+	for _, f := range []struct{ field, value string }{{"namespace", c.Namespace}, {"name", c.Name}} {
+		if f.value == "" || len(f.value) > 253 {
+			ps.Add(f.field, "required, at most 253 characters")
+		}
+	}
+	if !ValidWorkloadKind(c.Kind) {
+		ps.Add("kind", "must be Deployment, StatefulSet or DaemonSet")
+	}
+	if !ValidName(c.Service) {
+		ps.Add("service", "must name a catalog service")
+	}
+	return ps
 }
 
 // Ref is the workload (or, with Cluster "", the workload in every cluster) the claim names.

@@ -20,6 +20,7 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Config is the flags section of the portal's configuration file.
@@ -180,7 +181,7 @@ func (e Executor) Execute(ctx context.Context, a actions.Action) (actions.Outcom
 	case errors.Is(err, flagstore.ErrConflict), errors.Is(err, flagstore.ErrNotFound):
 		return actions.Outcome{}, actions.Permanent(err)
 	default:
-		var ps flags.Problems
+		var ps problem.Problems
 		if errors.As(err, &ps) {
 			return actions.Outcome{}, actions.Permanent(err)
 		}

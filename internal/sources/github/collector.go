@@ -26,6 +26,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -584,7 +585,7 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		}
 	}
 	files := map[string]fileRef{}
-	var notes []catalog.Finding
+	var notes problem.Problems
 	if row != nil && head == row.Head && row.Error == "" {
 		files, notes = row.Files, row.Notes
 	} else if head != "" {
@@ -601,7 +602,7 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 			files[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
 		}
 		if tree.GetTruncated() {
-			notes = append(notes, catalog.Finding{Severity: catalog.SeverityWarning, Source: "github",
+			notes = append(notes, problem.Problem{Severity: problem.Warning, Source: "github",
 				Summary: "Repository tree too large to list whole",
 				Detail:  "GitHub truncated the recursive tree listing; descriptors or manifests deep in the tree may be missing."})
 		}
@@ -622,12 +623,12 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 }
 
 // contents returns the wanted files' contents: from the blob cache, or fetched once per SHA.
-func (h *Hub) contents(ctx context.Context, owner, repo string, files map[string]fileRef) (map[string][]byte, []catalog.Finding, error) {
+func (h *Hub) contents(ctx context.Context, owner, repo string, files map[string]fileRef) (map[string][]byte, problem.Problems, error) {
 	var shas []string
-	var notes []catalog.Finding
+	var notes problem.Problems
 	for p, f := range files {
 		if f.Size > h.cfg.MaxFileBytes {
-			notes = append(notes, catalog.Finding{Severity: catalog.SeverityWarning, Source: "github",
+			notes = append(notes, problem.Problem{Severity: problem.Warning, Source: "github",
 				Summary: fmt.Sprintf("%s skipped: %d bytes", p, f.Size),
 				Detail:  fmt.Sprintf("Files over %d bytes are not read; dependencies it lists are missing.", h.cfg.MaxFileBytes)})
 			continue
