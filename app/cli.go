@@ -173,7 +173,7 @@ func cliClient(ctx context.Context, cf *clientFlags, log *slog.Logger) (*client.
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		_, _, loop, _ := rt.State()
+		loop := rt.State().Loop
 		st := loop.Status()
 		if st.State != replica.StateSyncing {
 			if st.State != replica.StateUpToDate {

@@ -33,8 +33,7 @@ func (rt *Runtime) LocalAPI(client string) http.Handler {
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
 	forward := func(w http.ResponseWriter, r *http.Request) {
-		_, _, _, fwd := rt.State()
-		fwd.ServeHTTP(w, r)
+		rt.State().Forward.ServeHTTP(w, r)
 		// The desktop's own pages follow flags in its portal; after a flag change made here, read them again
 		// at once rather than at the provider's next poll.
 		if r.Method != http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/flags") {
@@ -61,14 +60,14 @@ type syncStatus struct {
 }
 
 func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
-	mode, portal, loop, _ := rt.State()
-	st := loop.Status()
+	state := rt.State()
+	st := state.Loop.Status()
 	n, err := rt.Replica.CountServices(r.Context())
 	if err != nil {
 		api.WriteError(w, r, rt.Log, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: mode, PortalURL: portal, State: st.State, Done: st.Done,
+	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: state.Mode, PortalURL: state.Portal, State: st.State, Done: st.Done,
 		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n, Origin: st.Origin, DataVersion: st.DataVersion})
 }
 
@@ -80,9 +79,10 @@ type settingsView struct {
 }
 
 func (rt *Runtime) settingsView() settingsView {
-	mode, portal, _, _ := rt.State()
-	tok, _ := rt.tokens.Get(portal)
-	return settingsView{PortalURL: portal, TokenSet: portal != "" && tok != "", TokenStore: rt.tokens.Where(), Mode: mode}
+	st := rt.State()
+	tok, _ := rt.tokens.Get(st.Portal)
+	return settingsView{PortalURL: st.Portal, TokenSet: st.Portal != "" && tok != "", TokenStore: rt.tokens.Where(),
+		Mode: st.Mode}
 }
 
 func (rt *Runtime) getSettings(w http.ResponseWriter, r *http.Request) {

@@ -15,8 +15,8 @@ import (
 
 // Audit serves the audit log to those who may read it, as JSON or as JSON lines for export.
 type Audit struct {
-	Log    audit.Log
-	Logger *slog.Logger
+	Trail audit.Log
+	Log   *slog.Logger
 }
 
 // Routes lists the audit endpoints.
@@ -72,12 +72,12 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 		f.Before = n
 	}
 	if len(problems) > 0 {
-		WriteError(w, r, h.Logger, BadRequest("invalid audit query", problems...))
+		WriteError(w, r, h.Log, BadRequest("invalid audit query", problems...))
 		return
 	}
-	events, err := h.Log.Query(r.Context(), f)
+	events, err := h.Trail.Query(r.Context(), f)
 	if err != nil {
-		WriteError(w, r, h.Logger, err)
+		WriteError(w, r, h.Log, err)
 		return
 	}
 	if jsonl {

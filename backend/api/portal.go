@@ -205,10 +205,10 @@ func (p *Portal) AllRoutes() []Route {
 	}
 	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
-	auditLog := audit.Log{DB: p.DB.SQL()}
+	trail := audit.Log{DB: p.DB.SQL()}
 	routes = append(routes, (&Tokens{Tokens: p.Tokens, Log: p.Log}).Routes()...)
-	routes = append(routes, (&Audit{Log: auditLog, Logger: p.Log}).Routes()...)
-	routes = append(routes, (&Actions{Svc: p.Actions, Audit: auditLog, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Audit{Trail: trail, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Actions{Svc: p.Actions, Audit: trail, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
