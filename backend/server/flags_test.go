@@ -2,11 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -23,32 +18,14 @@ import (
 // (stale changes, requesters who lost the right, applying twice).
 func TestProductionFlagChangesWaitForApproval(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{DataDir: t.TempDir(), AdminToken: "atr_gate_admin_0123456789abcdef", Demo: "off",
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		File: FileConfig{Flags: flagchange.Config{Approvers: map[string][]string{"production": {auth.RolePlatformApprover}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	s, base := testPortal(t, "atr_gate_admin_0123456789abcdef",
+		FileConfig{Flags: flagchange.Config{Approvers: map[string][]string{"production": {auth.RolePlatformApprover}}}})
 	tokens := auth.Tokens{DB: s.DB.SQL()}
 	owner, _, _ := tokens.Create(ctx, auth.Token{Name: "owner", Subject: "olga", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}}}, "")
 	approver, _, _ := tokens.Create(ctx, auth.Token{Name: "approver", Subject: "pat", Grants: []auth.Grant{{Role: auth.RolePlatformApprover}}}, "")
 	call := func(method, path, token, body string, out any) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			json.NewDecoder(resp.Body).Decode(out)
-		}
-		return resp.StatusCode
+		return callAPI(t, base, token, method, path, body, out)
 	}
 	flag := `{"team":"payments","flag":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}}`
 	if code := call("PUT", "/api/v1/flags/dev/instant-payouts", owner, flag, nil); code != 200 {
@@ -96,24 +73,10 @@ func TestProductionFlagChangesWaitForApproval(t *testing.T) {
 func TestFlagChangesAreAudited(t *testing.T) {
 	ctx := context.Background()
 	const token = "atr_flag_audit_admin_0123456789"
-	s, err := Open(ctx, Config{DataDir: t.TempDir(), AdminToken: token, Demo: "off",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	s, base := testPortal(t, token, FileConfig{})
 	put := func(body string) int {
-		req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/flags/dev/new-checkout", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		t.Helper()
+		return callAPI(t, base, token, "PUT", "/api/v1/flags/dev/new-checkout", body, nil)
 	}
 	good := `{"team":"payments","flag":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off"}}`
 	if code := put(good); code != 200 {
@@ -145,28 +108,13 @@ func TestFlagChangesAreAudited(t *testing.T) {
 func TestDeniedFlagWritesAreAudited(t *testing.T) {
 	ctx := context.Background()
 	const admin = "atr_flag_denied_admin_0123456789"
-	s, err := Open(ctx, Config{DataDir: t.TempDir(), AdminToken: admin, Demo: "off",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	s, base := testPortal(t, admin, FileConfig{})
 	tokens := auth.Tokens{DB: s.DB.SQL()}
 	owner, _, _ := tokens.Create(ctx, auth.Token{Name: "owner", Subject: "olga", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}}}, "")
 	dev, _, _ := tokens.Create(ctx, auth.Token{Name: "dev", Subject: "dora", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, "")
 	call := func(method, path, token, body string) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return callAPI(t, base, token, method, path, body, nil)
 	}
 	def := `"flag":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off"}`
 	if code := call("PUT", "/api/v1/flags/staging/growth-banner", admin, `{"team":"growth",`+def+`}`); code != 200 {

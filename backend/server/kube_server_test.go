@@ -81,17 +81,7 @@ func TestKubeClustersFromEnvironment(t *testing.T) {
 	// to sync on request; and, a collector being configured, the demo catalog is not seeded.
 	call := func(method, path string, out any) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
-		req.Header.Set("Authorization", "Bearer atr_server_test_admin_0123456789")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			json.NewDecoder(resp.Body).Decode(out)
-		}
-		return resp.StatusCode
+		return callAPI(t, "http://"+addr, "atr_server_test_admin_0123456789", method, path, "", out)
 	}
 	var list struct {
 		Items []struct {
