@@ -232,8 +232,8 @@ func TestLocalModeAndSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt2.Close()
-	if mode, portal, _, _ := rt2.State(); mode != ModeRemote || portal != "http://127.0.0.1:1" {
-		t.Errorf("saved settings not used: %s %s", mode, portal)
+	if st := rt2.State(); st.Mode != ModeRemote || st.Portal != "http://127.0.0.1:1" {
+		t.Errorf("saved settings not used: %s %s", st.Mode, st.Portal)
 	}
 	if tok, _ := rt2.tokens.Get("http://127.0.0.1:1"); tok != "atr_x_0123456789abcdef" {
 		t.Error("token not stored")

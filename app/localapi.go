@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // LocalAPI is the desktop's API: reads from the replica, local endpoints (sync status, settings, usage), and
@@ -32,8 +33,7 @@ func (rt *Runtime) LocalAPI(client string) http.Handler {
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
 	forward := func(w http.ResponseWriter, r *http.Request) {
-		_, _, _, fwd := rt.State()
-		fwd.ServeHTTP(w, r)
+		rt.State().Forward.ServeHTTP(w, r)
 		// The desktop's own pages follow flags in its portal; after a flag change made here, read them again
 		// at once rather than at the provider's next poll.
 		if r.Method != http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/flags") {
@@ -60,14 +60,14 @@ type syncStatus struct {
 }
 
 func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
-	mode, portal, loop, _ := rt.State()
-	st := loop.Status()
+	state := rt.State()
+	st := state.Loop.Status()
 	n, err := rt.Replica.CountServices(r.Context())
 	if err != nil {
 		api.WriteError(w, r, rt.Log, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: mode, PortalURL: portal, State: st.State, Done: st.Done,
+	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: state.Mode, PortalURL: state.Portal, State: st.State, Done: st.Done,
 		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n, Origin: st.Origin, DataVersion: st.DataVersion})
 }
 
@@ -79,9 +79,10 @@ type settingsView struct {
 }
 
 func (rt *Runtime) settingsView() settingsView {
-	mode, portal, _, _ := rt.State()
-	tok, _ := rt.tokens.Get(portal)
-	return settingsView{PortalURL: portal, TokenSet: portal != "" && tok != "", TokenStore: rt.tokens.Where(), Mode: mode}
+	st := rt.State()
+	tok, _ := rt.tokens.Get(st.Portal)
+	return settingsView{PortalURL: st.Portal, TokenSet: st.Portal != "" && tok != "", TokenStore: rt.tokens.Where(),
+		Mode: st.Mode}
 }
 
 func (rt *Runtime) getSettings(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +101,7 @@ func (rt *Runtime) putSettings(w http.ResponseWriter, r *http.Request) {
 	if in.PortalURL != "" {
 		if _, err := ValidatePortalURL(in.PortalURL); err != nil {
 			api.WriteError(w, r, rt.Log, api.BadRequest("invalid settings",
-				api.FieldProblem{Field: "portal_url", Problem: err.Error()}))
+				problem.At("portal_url", err.Error())))
 			return
 		}
 	}
@@ -123,7 +124,7 @@ func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request, client str
 	}
 	if ev.Kind == "" || len(ev.Kind) > 64 || len(ev.Page) > 200 {
 		api.WriteError(w, r, rt.Log, api.BadRequest("invalid usage event",
-			api.FieldProblem{Field: "kind", Problem: "required, at most 64 characters (page at most 200)"}))
+			problem.At("kind", "required, at most 64 characters (page at most 200)")))
 		return
 	}
 	rt.Log.Info("ui event", "kind", ev.Kind, "page", ev.Page, "count", ev.Count, "client", client)

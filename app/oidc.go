@@ -55,7 +55,8 @@ func (s *signIn) view() map[string]string {
 
 // oidcStart begins a sign-in with the current portal's identity provider and answers the URL to open.
 func (rt *Runtime) oidcStart(w http.ResponseWriter, r *http.Request) {
-	mode, portal, _, _ := rt.State()
+	st := rt.State()
+	mode, portal := st.Mode, st.Portal
 	if mode != ModeRemote {
 		api.WriteError(w, r, rt.Log, api.BadRequest("single sign-on needs a team portal: connect to one in Settings first"))
 		return

@@ -262,11 +262,19 @@ func (rt *Runtime) Close() error {
 	return rt.Replica.Close()
 }
 
-// State reports the mode, portal URL and sync loop.
-func (rt *Runtime) State() (mode, portal string, loop *replica.Loop, forward http.Handler) {
+// State is what a runtime is connected to, at one moment: Connect replaces all of it at once.
+type State struct {
+	Mode    string        // ModeLocal or ModeRemote
+	Portal  string        // the portal's URL in remote mode
+	Loop    *replica.Loop // the sync loop filling the replica
+	Forward http.Handler  // where requests the replica cannot answer go: the portal
+}
+
+// State reports what the runtime is connected to now.
+func (rt *Runtime) State() State {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	return rt.mode, rt.portal, rt.loop, rt.forward
+	return State{Mode: rt.mode, Portal: rt.portal, Loop: rt.loop, Forward: rt.forward}
 }
 
 // localPrincipal is the OS user, admin of the in-process portal in local mode.
@@ -333,7 +341,7 @@ func (rt *Runtime) Client(name string) *client.Client {
 // AwaitSync waits until the replica's first sync since Open or Connect has settled — caught up, or the portal
 // found unreachable — or until ctx ends, and returns the sync status then.
 func (rt *Runtime) AwaitSync(ctx context.Context) replica.Status {
-	_, _, loop, _ := rt.State()
+	loop := rt.State().Loop
 	select {
 	case <-loop.Settled():
 	case <-ctx.Done():

@@ -38,7 +38,7 @@ func (a *atrium) reader(cmd *cobra.Command) (*client.Client, func(), error) {
 	wctx, cancel := context.WithTimeout(ctx, syncWait)
 	st := rt.AwaitSync(wctx)
 	cancel()
-	_, portal, _, _ := rt.State()
+	portal := rt.State().Portal
 	switch {
 	case st.State == replica.StateUpToDate:
 	case st.AsOf.IsZero() && st.State != replica.StateSyncing:

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Actions serves self-service actions: requests, the approvers' inbox and decisions.
@@ -39,21 +39,15 @@ func (h *Actions) Routes() []Route {
 	}
 }
 
-type environmentView struct {
-	Name      string   `json:"name"`
-	Regions   []string `json:"regions"`
-	Delivery  string   `json:"delivery"`
-	Approvers []string `json:"approvers"`
-}
-
 // options tells the UI what may be requested where, and who approves it.
 func (h *Actions) options(w http.ResponseWriter, r *http.Request) {
-	envs := []environmentView{}
+	out := ActionOptions{Kinds: actions.Kinds(), Environments: []EnvironmentOption{}}
 	for _, name := range h.Svc.Config.EnvironmentNames() {
 		e := h.Svc.Config.Environments[name]
-		envs = append(envs, environmentView{Name: name, Regions: e.Regions, Delivery: e.Delivery, Approvers: h.Svc.Config.ApproversOf(name)})
+		out.Environments = append(out.Environments, EnvironmentOption{Name: name, Regions: e.Regions,
+			Delivery: e.Delivery, Approvers: h.Svc.Config.ApproversOf(name)})
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"kinds": actions.Kinds(), "environments": envs})
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Actions) request(w http.ResponseWriter, r *http.Request) {
@@ -79,18 +73,18 @@ func (h *Actions) request(w http.ResponseWriter, r *http.Request) {
 func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var f actions.Filter
-	var problems []FieldProblem
+	var problems problem.Problems
 	switch q.Get("mine") {
 	case "", "false", "0":
 	case "true", "1":
 		p, _ := auth.FromContext(r.Context())
 		f.Requester = p.Subject
 	default:
-		problems = append(problems, FieldProblem{Field: "mine", Problem: "must be true or false"})
+		problems.Append(problem.At("mine", "must be true or false"))
 	}
 	if s := actions.State(q.Get("state")); s != "" {
 		if !slices.Contains(actions.States(), s) {
-			problems = append(problems, FieldProblem{Field: "state", Problem: fmt.Sprintf("must be one of %v", actions.States())})
+			problems.Append(problem.Atf("state", "must be one of %v", actions.States()))
 		}
 		f.State = s
 	}
@@ -98,7 +92,7 @@ func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be 1–500"})
+			problems.Append(problem.At("limit", "must be 1–500"))
 		}
 		f.Limit = n
 	}
@@ -111,15 +105,7 @@ func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
-}
-
-// actionView is an action as one caller sees it: whether they may decide on it, and if not, why — so the UI can
-// disable the buttons and say so.
-type actionView struct {
-	actions.Action
-	MayApprove       bool   `json:"may_approve"`
-	MayApproveReason string `json:"may_approve_reason,omitempty"`
+	WriteJSON(w, http.StatusOK, ActionList{list})
 }
 
 func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +115,7 @@ func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := auth.FromContext(r.Context())
-	v := actionView{Action: a}
+	v := ActionView{Action: a}
 	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers); {
 	case a.State != actions.StatePendingApproval:
 		v.MayApproveReason = "the action is " + string(a.State) + ", not pending approval"
@@ -145,9 +131,7 @@ func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, 
 func (h *Actions) reject(w http.ResponseWriter, r *http.Request)  { h.decide(w, r, false) }
 
 func (h *Actions) decide(w http.ResponseWriter, r *http.Request, approve bool) {
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in Decision
 	// An approval may come without a body; a rejection needs one with a reason.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
 	if err != nil {
@@ -190,31 +174,5 @@ func (h *Actions) inbox(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"actions": list})
-}
-
-// actionError maps the actions package's errors; WriteError calls it.
-func actionError(err error) *Error {
-	var ve *actions.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		fields := make([]FieldProblem, len(ve.Problems))
-		for i, p := range ve.Problems {
-			fields[i] = FieldProblem{Field: p.Field, Problem: p.Problem}
-		}
-		return BadRequest("invalid action request: nothing was stored", fields...)
-	case errors.Is(err, actions.ErrNotFound), errors.Is(err, auth.ErrTokenNotFound):
-		return &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
-	case errors.Is(err, actions.ErrForbidden):
-		return &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
-	case errors.Is(err, actions.ErrIdempotencyConflict):
-		return &Error{Code: "idempotency_key_reused", Message: err.Error() + "; use a new Idempotency-Key for a new request",
-			status: http.StatusUnprocessableEntity}
-	case errors.Is(err, actions.ErrConflict):
-		return &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
-	case errors.Is(err, auth.ErrIdentityProvider):
-		return &Error{Code: "identity_provider_unreachable", Message: "the identity provider cannot be reached to check your sign-in; try again shortly",
-			status: http.StatusServiceUnavailable}
-	}
-	return nil
+	WriteJSON(w, http.StatusOK, ActionList{list})
 }

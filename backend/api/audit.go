@@ -10,12 +10,13 @@ import (
 
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Audit serves the audit log to those who may read it, as JSON or as JSON lines for export.
 type Audit struct {
-	Log    audit.Log
-	Logger *slog.Logger
+	Trail audit.Log
+	Log   *slog.Logger
 }
 
 // Routes lists the audit endpoints.
@@ -29,7 +30,7 @@ const NDJSON = "application/x-ndjson"
 func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Resource: q.Get("resource")}
-	var problems []FieldProblem
+	var problems problem.Problems
 	for _, tf := range []struct {
 		name string
 		dst  *time.Time
@@ -37,7 +38,7 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(tf.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				problems = append(problems, FieldProblem{Field: tf.name, Problem: "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"})
+				problems.Append(problem.At(tf.name, "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"))
 			}
 			*tf.dst = t
 		}
@@ -46,7 +47,7 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("format") {
 	case "", "json", "jsonl":
 	default:
-		problems = append(problems, FieldProblem{Field: "format", Problem: "must be json or jsonl"})
+		problems.Append(problem.At("format", "must be json or jsonl"))
 	}
 	max := 1000
 	if jsonl {
@@ -59,24 +60,24 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > max {
-			problems = append(problems, FieldProblem{Field: "limit", Problem: "must be 1–" + strconv.Itoa(max)})
+			problems.Append(problem.At("limit", "must be 1–"+strconv.Itoa(max)))
 		}
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			problems = append(problems, FieldProblem{Field: "before", Problem: "must be an event id"})
+			problems.Append(problem.At("before", "must be an event id"))
 		}
 		f.Before = n
 	}
 	if len(problems) > 0 {
-		WriteError(w, r, h.Logger, BadRequest("invalid audit query", problems...))
+		WriteError(w, r, h.Log, BadRequest("invalid audit query", problems...))
 		return
 	}
-	events, err := h.Log.Query(r.Context(), f)
+	events, err := h.Trail.Query(r.Context(), f)
 	if err != nil {
-		WriteError(w, r, h.Logger, err)
+		WriteError(w, r, h.Log, err)
 		return
 	}
 	if jsonl {
@@ -92,9 +93,9 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	body := map[string]any{"events": events}
+	body := AuditPage{Events: events}
 	if len(events) == f.Limit && len(events) > 0 {
-		body["next_before"] = events[len(events)-1].ID
+		body.NextBefore = events[len(events)-1].ID
 	}
 	WriteJSON(w, http.StatusOK, body)
 }

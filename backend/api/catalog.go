@@ -87,7 +87,7 @@ func (c *Catalog) teams(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, c.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": t})
+	WriteJSON(w, http.StatusOK, Items[catalog.Team]{t})
 }
 
 // Feed serves the change feed of the portal's store.

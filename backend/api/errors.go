@@ -10,8 +10,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -29,10 +35,28 @@ var (
 	ErrNotJSON = errors.New("unsupported media type")
 )
 
-// FieldProblem names one bad input.
+// FieldProblem is how an error body names one problem of the request: where (a query parameter, a body field such
+// as grants[0].role, or a JSON Pointer into the body such as /flag/defaultVariant) and what is wrong. Handlers and
+// the domain report problem.Problem; fieldProblems is the one mapping to this wire shape.
 type FieldProblem struct {
 	Field   string `json:"field"`
 	Problem string `json:"problem"`
+}
+
+// fieldProblems maps problems to the error body's fields.
+func fieldProblems(ps []problem.Problem) []FieldProblem {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]FieldProblem, len(ps))
+	for i, p := range ps {
+		what := p.Summary
+		if p.Detail != "" {
+			what += ": " + p.Detail
+		}
+		out[i] = FieldProblem{Field: p.Path, Problem: what}
+	}
+	return out
 }
 
 // Error is the body of every error response.
@@ -45,9 +69,19 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// BadRequest builds a 400 naming the offending fields.
-func BadRequest(msg string, fields ...FieldProblem) *Error {
-	return &Error{Code: "bad_request", Message: msg, Fields: fields, status: http.StatusBadRequest}
+// BadRequest builds a 400 naming every problem of the request.
+func BadRequest(msg string, ps ...problem.Problem) *Error {
+	return &Error{Code: "bad_request", Message: msg, Fields: fieldProblems(ps), status: http.StatusBadRequest}
+}
+
+// refusal is the message of an input refused for its problems: what the error that carries them says before the
+// list ("invalid action request: nothing was stored: %w" says "invalid action request: nothing was stored"). The
+// list itself goes into the fields.
+func refusal(err error, ps problem.Problems) string {
+	if msg, ok := strings.CutSuffix(err.Error(), ": "+ps.Error()); ok && msg != "" {
+		return msg
+	}
+	return fmt.Sprintf("invalid request: %d problem(s)", len(ps))
 }
 
 // Errorf builds an error with an explicit status and code.
@@ -58,23 +92,36 @@ func Errorf(status int, code, format string, args ...any) *Error {
 // statusClientClosed answers a request its client cancelled (nginx's 499): logged, never read.
 const statusClientClosed = 499
 
-// WriteError answers err as JSON with the status its kind calls for. Unexpected errors are logged and answered
-// with a generic 500 so that internals (paths, SQL) do not leak to clients.
+// WriteError answers err as JSON with the status its kind calls for: problem.Problems anywhere in it make a 400
+// naming each. Unexpected errors are logged and answered with a generic 500 so that internals (paths, SQL) do not
+// leak to clients.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *Error
+	var ps problem.Problems
 	switch {
 	case errors.As(err, &e):
-	case actionError(err) != nil:
-		e = actionError(err)
-	case errors.Is(err, catalog.ErrNotFound):
+	case errors.As(err, &ps):
+		e = BadRequest(refusal(err, ps), ps...)
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, sources.ErrNotFound), errors.Is(err, actions.ErrNotFound),
+		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, actions.ErrForbidden):
+		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, actions.ErrIdempotencyConflict):
+		e = &Error{Code: "idempotency_key_reused", Message: err.Error() + "; use a new Idempotency-Key for a new request",
+			status: http.StatusUnprocessableEntity}
+	case errors.Is(err, actions.ErrConflict), errors.Is(err, flagstore.ErrConflict):
+		e = &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, auth.ErrIdentityProvider):
+		e = &Error{Code: "identity_provider_unreachable", status: http.StatusServiceUnavailable,
+			Message: "the identity provider cannot be reached to check your sign-in; try again shortly"}
 	case errors.Is(err, store.ErrBadCursor), errors.Is(err, store.ErrTooManyValues), errors.Is(err, ErrBadRequest):
 		e = &Error{Code: "bad_request", Message: err.Error(), status: http.StatusBadRequest}
 	case errors.Is(err, ErrUnauthorized):
 		e = &Error{Code: "unauthorized", Message: err.Error(), status: http.StatusUnauthorized}
 	case errors.Is(err, ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, sources.ErrNotSyncable):
 		e = &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, ErrTooLarge):
 		e = &Error{Code: "too_large", Message: err.Error(), status: http.StatusRequestEntityTooLarge}
@@ -148,7 +195,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 				Message: fmt.Sprintf("request body is larger than %d bytes", max)}
 		case errors.As(err, &ute):
 			return BadRequest("request body has a value of the wrong type",
-				FieldProblem{Field: ute.Field, Problem: "must be " + ute.Type.String()})
+				problem.At(ute.Field, "must be "+ute.Type.String()))
 		case errors.As(err, &se):
 			return BadRequest(fmt.Sprintf("request body is not valid JSON (at byte %d): %v", se.Offset, err))
 		default:

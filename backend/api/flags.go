@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // DefaultEnvironments are the flag environments of a portal that configures none.
@@ -106,12 +107,10 @@ func (f *Flags) known(env string) bool { return slices.Contains(f.Environments, 
 func (f *Flags) queryEnvironment(r *http.Request) (string, error) {
 	env := r.URL.Query().Get("environment")
 	if env == "" {
-		return "", BadRequest("missing environment", FieldProblem{Field: "environment",
-			Problem: "required: one of " + strings.Join(f.Environments, ", ")})
+		return "", BadRequest("missing environment", problem.At("environment", "required: one of "+strings.Join(f.Environments, ", ")))
 	}
 	if !f.known(env) {
-		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
-			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
+		return "", BadRequest("unknown environment", problem.Atf("environment", "%q is not one of %s", env, strings.Join(f.Environments, ", ")))
 	}
 	return env, nil
 }
@@ -139,43 +138,7 @@ func readable(r *http.Request, env string) bool {
 	return AuthorizeIn(r, policy.FlagsRead, "", env) == nil
 }
 
-func (f *Flags) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ps flags.Problems
-	switch {
-	case errors.As(err, &ps):
-		fields := make([]FieldProblem, len(ps))
-		for i, p := range ps {
-			fields[i] = FieldProblem{Field: p.Path, Problem: p.Message}
-		}
-		err = BadRequest(fmt.Sprintf("invalid flag definition: %d problem(s); nothing was stored", len(ps)), fields...)
-	case errors.Is(err, flagstore.ErrNotFound):
-		err = Errorf(http.StatusNotFound, "not_found", "%v", err)
-	case errors.Is(err, flagstore.ErrConflict):
-		err = Errorf(http.StatusConflict, "conflict", "%v", err)
-	}
-	WriteError(w, r, f.Log, err)
-}
-
 // ---- reading ----
-
-// FlagRow is one line of the flag table.
-type FlagRow struct {
-	Key         string    `json:"key"`
-	Environment string    `json:"environment"`
-	Team        string    `json:"team"`
-	Owner       string    `json:"owner"`
-	State       string    `json:"state"`
-	Type        string    `json:"type"`
-	Variants    []string  `json:"variants"`
-	Default     *string   `json:"default"`
-	Rollout     string    `json:"rollout"`
-	Reachable   []string  `json:"reachable"`
-	Version     int       `json:"version"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	UpdatedBy   string    `json:"updated_by"`
-	Stale       bool      `json:"stale"`
-	StaleReason string    `json:"stale_reason,omitempty"`
-}
 
 func (f *Flags) row(rec flagstore.Record, evaluators map[string]json.RawMessage) FlagRow {
 	fl := rec.Flag()
@@ -204,20 +167,20 @@ func (f *Flags) row(rec flagstore.Record, evaluators map[string]json.RawMessage)
 
 func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var problems []FieldProblem
+	var problems problem.Problems
 	for k := range q {
 		if k != "environment" && k != "team" && k != "stale" {
-			problems = append(problems, FieldProblem{Field: k, Problem: "unknown parameter (use environment, team, stale)"})
+			problems = append(problems, problem.At(k, "unknown parameter (use environment, team, stale)"))
 		}
 	}
 	env, team := q.Get("environment"), q.Get("team")
 	if env != "" && !f.known(env) {
-		problems = append(problems, FieldProblem{Field: "environment", Problem: fmt.Sprintf("%q is not one of %s", env,
-			strings.Join(f.Environments, ", "))})
+		problems = append(problems, problem.Atf("environment", "%q is not one of %s", env,
+			strings.Join(f.Environments, ", ")))
 	}
 	stale := q.Get("stale")
 	if stale != "" && stale != "true" && stale != "false" {
-		problems = append(problems, FieldProblem{Field: "stale", Problem: "must be true or false"})
+		problems = append(problems, problem.At("stale", "must be true or false"))
 	}
 	if len(problems) > 0 {
 		WriteError(w, r, f.Log, BadRequest("invalid query parameters", problems...))
@@ -225,13 +188,13 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 	}
 	if env != "" {
 		if err := AuthorizeIn(r, policy.FlagsRead, "", env); err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
 	}
 	recs, err := f.Store.List(r.Context(), flagstore.Filter{Environment: env, Team: team})
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	evaluators := map[string]map[string]json.RawMessage{}
@@ -244,7 +207,7 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			set, err := f.Store.Load(r.Context(), rec.Environment)
 			if err != nil {
-				f.fail(w, r, err)
+				WriteError(w, r, f.Log, err)
 				return
 			}
 			ev = set.File.Evaluators
@@ -256,36 +219,24 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, row)
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "environments": f.Environments,
-		"stale_after_days": int(f.StaleAfter / (24 * time.Hour))})
+	WriteJSON(w, http.StatusOK, FlagList{Items: items, Environments: f.Environments,
+		StaleAfterDays: int(f.StaleAfter / (24 * time.Hour))})
 }
 
 func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
-	type envInfo struct {
-		Name  string `json:"name"`
-		ETag  string `json:"etag"`
-		Flags int    `json:"flags"`
-	}
-	out := []envInfo{}
+	out := []FlagEnvironment{}
 	for _, env := range f.Environments {
 		if !readable(r, env) {
 			continue
 		}
 		set, err := f.Store.Load(r.Context(), env)
 		if err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
-		out = append(out, envInfo{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
+		out = append(out, FlagEnvironment{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": out})
-}
-
-// FlagDetail is one flag with its definition.
-type FlagDetail struct {
-	FlagRow
-	Definition json.RawMessage `json:"definition"`
-	CreatedAt  time.Time       `json:"created_at"`
+	WriteJSON(w, http.StatusOK, Items[FlagEnvironment]{out})
 }
 
 func (f *Flags) detail(r *http.Request, env, key string) (FlagDetail, error) {
@@ -303,49 +254,43 @@ func (f *Flags) detail(r *http.Request, env, key string) (FlagDetail, error) {
 func (f *Flags) get(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	d, err := f.detail(r, env, r.PathValue("key"))
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, d)
 }
 
-// HistoryEntry is one change of a flag, with the difference it made.
-type HistoryEntry struct {
-	flagstore.Entry
-	Diff []flags.DiffOp `json:"diff"`
-}
-
 func (f *Flags) history(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.pathEnvironment)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	entries, err := f.Store.History(r.Context(), env, r.PathValue("key"), 500)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	if len(entries) == 0 {
-		f.fail(w, r, fmt.Errorf("%w: no flag %q in %s, now or before", flagstore.ErrNotFound, r.PathValue("key"), env))
+		WriteError(w, r, f.Log, fmt.Errorf("%w: no flag %q in %s, now or before", flagstore.ErrNotFound, r.PathValue("key"), env))
 		return
 	}
-	items := make([]HistoryEntry, len(entries))
+	items := make([]FlagHistoryEntry, len(entries))
 	for i, e := range entries {
-		items[i] = HistoryEntry{Entry: e, Diff: flags.Diff(e.Before, e.After)}
+		items[i] = FlagHistoryEntry{Entry: e, Diff: flags.Diff(e.Before, e.After)}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+	WriteJSON(w, http.StatusOK, Items[FlagHistoryEntry]{items})
 }
 
 func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
 	env, err := f.readEnvironment(r, f.queryEnvironment)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	f.writeSet(w, r, env, false)
@@ -355,7 +300,7 @@ func (f *Flags) export(w http.ResponseWriter, r *http.Request) {
 func (f *Flags) writeSet(w http.ResponseWriter, r *http.Request, env string, conditional bool) {
 	set, err := f.Store.Load(r.Context(), env)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	w.Header().Set("ETag", set.ETag)
@@ -365,7 +310,7 @@ func (f *Flags) writeSet(w http.ResponseWriter, r *http.Request, env string, con
 	}
 	b, err := set.File.Marshal()
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -394,7 +339,7 @@ func etagMatches(header, etag string) bool {
 func (f *Flags) definitions(w http.ResponseWriter, r *http.Request) {
 	env, err := f.evalEnvironment(r)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	f.writeSet(w, r, env, true)
@@ -413,29 +358,17 @@ func (f *Flags) evalEnvironment(r *http.Request) (string, error) {
 			}
 		}
 		if len(scoped) != 1 {
-			return "", BadRequest("missing environment", FieldProblem{Field: "environment",
-				Problem: "required unless the token is scoped to one environment (flags:evaluate:ENV); one of " +
-					strings.Join(f.Environments, ", ")})
+			return "", BadRequest("missing environment", problem.At("environment", "required unless the token is scoped to one environment (flags:evaluate:ENV); one of "+strings.Join(f.Environments, ", ")))
 		}
 		env = scoped[0]
 	}
 	if !f.known(env) {
-		return "", BadRequest("unknown environment", FieldProblem{Field: "environment",
-			Problem: fmt.Sprintf("%q is not one of %s", env, strings.Join(f.Environments, ", "))})
+		return "", BadRequest("unknown environment", problem.Atf("environment", "%q is not one of %s", env, strings.Join(f.Environments, ", ")))
 	}
 	return env, AuthorizeIn(r, policy.FlagsEvaluate, "", env)
 }
 
 // ---- writing ----
-
-// FlagPut is the body of PUT /api/v1/flags/{environment}/{key}.
-type FlagPut struct {
-	Flag    json.RawMessage `json:"flag"`
-	Team    string          `json:"team"`
-	Owner   string          `json:"owner"`
-	Version int             `json:"version"` // when set, the change applies only to this version (optimistic locking)
-	Comment string          `json:"comment"`
-}
 
 // authorizeTeam checks a team-scoped flag write in env; a flag without a team may be written by those who may
 // import there.
@@ -457,35 +390,35 @@ func actor(r *http.Request) string {
 func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 	env, err := f.pathEnvironment(r)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	key := r.PathValue("key")
 	var body FlagPut
 	if err := DecodeJSON(w, r, 1<<20, &body); err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
-	var problems []FieldProblem
+	var problems problem.Problems
 	if !flags.ValidKey(key) {
-		problems = append(problems, FieldProblem{Field: "key", Problem: "flag keys use letters, digits, and _ . : - " +
-			"(at most 128 characters), starting with a letter or digit"})
+		problems.Add("key", "flag keys use letters, digits, and _ . : - (at most 128 characters), starting with a "+
+			"letter or digit")
 	}
 	if strings.TrimSpace(body.Team) == "" {
-		problems = append(problems, FieldProblem{Field: "team", Problem: "required: the team that owns the flag"})
+		problems.Add("team", "required: the team that owns the flag")
 	}
 	var fl *flags.Flag
 	if len(body.Flag) == 0 || string(body.Flag) == "null" {
-		problems = append(problems, FieldProblem{Field: "/flag", Problem: "required: the flag's flagd definition"})
+		problems.Add("/flag", "required: the flag's flagd definition")
 	} else if fl, err = flags.ParseFlag(body.Flag); err != nil {
-		var ps flags.Problems
-		errors.As(err, &ps)
-		for _, p := range ps {
-			problems = append(problems, FieldProblem{Field: "/flag" + p.Path, Problem: p.Message})
+		var ps problem.Problems
+		if !errors.As(err, &ps) {
+			ps = problem.Problems{problem.At("", err.Error())}
 		}
+		problems.Append(ps.Under("/flag")...)
 	}
-	if len(problems) > 0 {
-		WriteError(w, r, f.Log, BadRequest("invalid flag; nothing was stored", problems...))
+	if problems.HasErrors() {
+		WriteError(w, r, f.Log, fmt.Errorf("invalid flag; nothing was stored: %w", problems))
 		return
 	}
 	// The caller needs the right on the flag's current team and on the team it will have.
@@ -499,7 +432,7 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		}
 		before = old.Definition
 	case !errors.Is(err, flagstore.ErrNotFound):
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	if err := authorizeTeam(r, body.Team, env); err != nil {
@@ -511,13 +444,8 @@ func (f *Flags) put(w http.ResponseWriter, r *http.Request) {
 		// If-None-Match: * is HTTP's "create, don't replace".
 		CreateOnly: strings.TrimSpace(r.Header.Get("If-None-Match")) == "*"}
 	if ps := flags.ValidateFlagIn(key, fl, f.flagSet(r, env)); len(ps) > 0 {
-		fields := make([]FieldProblem, len(ps))
-		for i, p := range ps {
-			fields[i] = FieldProblem{Field: "/flag" + p.Path, Problem: p.Message}
-		}
 		f.audit(r, c, "rejected", "invalid definition", before, nil)
-		WriteError(w, r, f.Log, BadRequest(fmt.Sprintf("invalid flag definition: %d problem(s); nothing was stored",
-			len(ps)), fields...))
+		WriteError(w, r, f.Log, flags.Invalid(ps.Under("/flag")))
 		return
 	}
 	f.submit(w, r, c, before, fl.Canonical())
@@ -535,13 +463,13 @@ func (f *Flags) flagSet(r *http.Request, env string) *flags.File {
 func (f *Flags) remove(w http.ResponseWriter, r *http.Request) {
 	env, err := f.pathEnvironment(r)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	key := r.PathValue("key")
 	old, err := f.Store.Get(r.Context(), env, key)
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	if err := authorizeTeam(r, old.Team, env); err != nil {
@@ -560,16 +488,16 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 	switch {
 	case err != nil:
 		outcome := "failed"
-		var ps flags.Problems
+		var ps problem.Problems
 		if errors.As(err, &ps) || errors.Is(err, flagstore.ErrConflict) || errors.Is(err, flagstore.ErrNotFound) {
 			outcome = "rejected"
 		}
 		f.audit(r, c, outcome, err.Error(), before, after)
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	case pending != nil:
 		f.audit(r, c, "pending", pending.Message, before, after)
-		WriteJSON(w, http.StatusAccepted, map[string]any{"pending": pending})
+		WriteJSON(w, http.StatusAccepted, PendingChange{pending})
 		return
 	case !applied:
 		f.audit(r, c, "rejected", "the change gate neither applied nor queued the change", before, after)
@@ -583,15 +511,15 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 	case flags.ActionImport:
 		set, err := f.Store.Load(r.Context(), c.Environment)
 		if err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
-		WriteJSON(w, http.StatusOK, map[string]any{"environment": c.Environment, "etag": set.ETag,
-			"flags": len(set.File.Flags)})
+		WriteJSON(w, http.StatusOK, FlagImportResult{Environment: c.Environment, ETag: set.ETag,
+			Flags: len(set.File.Flags)})
 	default:
 		d, err := f.detail(r, c.Environment, c.Key)
 		if err != nil {
-			f.fail(w, r, err)
+			WriteError(w, r, f.Log, err)
 			return
 		}
 		WriteJSON(w, http.StatusOK, d)
@@ -603,7 +531,7 @@ func (f *Flags) submit(w http.ResponseWriter, r *http.Request, c flags.Change, b
 func (f *Flags) refuse(w http.ResponseWriter, r *http.Request, c flags.Change, err error) {
 	c.Actor = actor(r)
 	f.audit(r, c, "rejected", "forbidden: "+errorMessage(err), nil, nil)
-	f.fail(w, r, err)
+	WriteError(w, r, f.Log, err)
 }
 
 func errorMessage(err error) string {
@@ -647,7 +575,7 @@ func (f *Flags) importSet(w http.ResponseWriter, r *http.Request) {
 		err = AuthorizeIn(r, policy.FlagsImport, "", env)
 	}
 	if err != nil {
-		f.fail(w, r, err)
+		WriteError(w, r, f.Log, err)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFlagFile))
@@ -661,7 +589,7 @@ func (f *Flags) importSet(w http.ResponseWriter, r *http.Request) {
 	file, ps := flags.ValidateJSON(body)
 	if len(ps) > 0 {
 		f.audit(r, c, "rejected", fmt.Sprintf("%d problem(s) in the file", len(ps)), nil, nil)
-		f.fail(w, r, ps)
+		WriteError(w, r, f.Log, flags.Invalid(ps))
 		return
 	}
 	c.File = file

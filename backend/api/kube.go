@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -63,7 +65,7 @@ func (k *Kube) clusters(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, k.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+	WriteJSON(w, http.StatusOK, Items[catalog.Cluster]{cs})
 }
 
 func (k *Kube) unmapped(w http.ResponseWriter, r *http.Request) {
@@ -90,45 +92,25 @@ func (k *Kube) claims(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, k.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+	WriteJSON(w, http.StatusOK, Items[catalog.Claim]{cs})
 }
 
-// workloadKinds are the kinds a claim may name.
-var workloadKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true}
-
 func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Cluster   string `json:"cluster"`
-		Namespace string `json:"namespace"`
-		Kind      string `json:"kind"`
-		Name      string `json:"name"`
-		Service   string `json:"service"`
-	}
+	var in ClaimRequest
 	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
 		WriteError(w, r, k.Log, err)
 		return
 	}
-	var problems []FieldProblem
-	for _, f := range []struct{ field, value string }{{"namespace", in.Namespace}, {"name", in.Name}} {
-		if f.value == "" || len(f.value) > 253 {
-			problems = append(problems, FieldProblem{Field: f.field, Problem: "required, at most 253 characters"})
-		}
-	}
-	if !workloadKinds[in.Kind] {
-		problems = append(problems, FieldProblem{Field: "kind", Problem: "must be Deployment, StatefulSet or DaemonSet"})
-	}
-	if !catalog.ValidName(in.Service) {
-		problems = append(problems, FieldProblem{Field: "service", Problem: "must name a catalog service"})
-	}
-	if len(problems) > 0 {
-		WriteError(w, r, k.Log, BadRequest("invalid claim", problems...))
+	pr, _ := auth.FromContext(r.Context())
+	c := catalog.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind, Name: in.Name,
+		Service: in.Service, CreatedBy: pr.Subject}
+	if err := c.Check().Err(); err != nil {
+		WriteError(w, r, k.Log, fmt.Errorf("invalid claim: %w", err))
 		return
 	}
-	pr, _ := auth.FromContext(r.Context())
-	c, n, err := k.DB.PutClaim(r.Context(), store.Claim{Cluster: in.Cluster, Namespace: in.Namespace, Kind: in.Kind,
-		Name: in.Name, Service: in.Service, CreatedBy: pr.Subject})
+	c, n, err := k.DB.PutClaim(r.Context(), c)
 	if errors.Is(err, store.ErrNoSuchService) {
-		err = BadRequest("invalid claim", FieldProblem{Field: "service", Problem: "no service named " + strconv.Quote(in.Service)})
+		err = fmt.Errorf("invalid claim: %w", problem.Problems{problem.Atf("service", "no service named %q", in.Service)})
 	}
 	if err != nil {
 		WriteError(w, r, k.Log, err)
@@ -136,13 +118,13 @@ func (k *Kube) claim(w http.ResponseWriter, r *http.Request) {
 	}
 	k.Log.Info("workload claimed", "by", pr.Subject, "cluster", c.Cluster, "namespace", c.Namespace, "kind", c.Kind,
 		"name", c.Name, "service", c.Service, "matched", n)
-	WriteJSON(w, http.StatusCreated, map[string]any{"claim": c, "matched": n})
+	WriteJSON(w, http.StatusCreated, ClaimCreated{Claim: c, Matched: n})
 }
 
 func (k *Kube) unclaim(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		WriteError(w, r, k.Log, BadRequest("invalid claim id", FieldProblem{Field: "id", Problem: "must be an integer"}))
+		WriteError(w, r, k.Log, BadRequest("invalid claim id", problem.At("id", "must be an integer")))
 		return
 	}
 	if err := k.DB.DeleteClaim(r.Context(), id); err != nil {

@@ -54,23 +54,23 @@ func seedKube(t *testing.T, db *store.DB) {
 	if _, err := db.ReplaceSource(ctx, demo.Source, svcs); err != nil {
 		t.Fatal(err)
 	}
-	w := func(cluster, region, env, name, svc, version string) store.Workload {
-		return store.Workload{LabelService: svc, CreatedAt: time.Now(), Deployment: catalog.Deployment{
+	w := func(cluster, region, env, name, svc, version string) catalog.Workload {
+		return catalog.Workload{LabelService: svc, CreatedAt: time.Now(), Deployment: catalog.Deployment{
 			Cluster: cluster, Region: region, Environment: env, Namespace: "prod", Kind: "Deployment", Name: name,
 			Image: "r.example/" + name + ":" + version, Version: version, Ready: 2, Desired: 2,
 			Health: catalog.HealthHealthy, Autoscaler: &catalog.Autoscaler{Min: 2, Max: 5, Current: 2, Desired: 2}}}
 	}
 	for _, c := range []struct {
 		name, region, env string
-		ws                []store.Workload
+		ws                []catalog.Workload
 	}{
-		{"prod-eu", "eu-west-1", "production", []store.Workload{w("prod-eu", "eu-west-1", "production", "payments-api", "payments-api", "1.4.0"),
+		{"prod-eu", "eu-west-1", "production", []catalog.Workload{w("prod-eu", "eu-west-1", "production", "payments-api", "payments-api", "1.4.0"),
 			w("prod-eu", "eu-west-1", "production", "auth-gateway", "auth-gateway", "3.1.0"),
 			w("prod-eu", "eu-west-1", "production", "redis", "", "7.2")}},
-		{"prod-us", "us-east-1", "production", []store.Workload{w("prod-us", "us-east-1", "production", "payments-api", "payments-api", "1.3.9")}},
-		{"stage-eu", "eu-west-1", "staging", []store.Workload{w("stage-eu", "eu-west-1", "staging", "payments-api", "payments-api", "1.5.0-rc.1")}},
+		{"prod-us", "us-east-1", "production", []catalog.Workload{w("prod-us", "us-east-1", "production", "payments-api", "payments-api", "1.3.9")}},
+		{"stage-eu", "eu-west-1", "staging", []catalog.Workload{w("stage-eu", "eu-west-1", "staging", "payments-api", "payments-api", "1.5.0-rc.1")}},
 	} {
-		if err := db.PutCluster(ctx, store.Cluster{Name: c.name, Region: c.region, Environment: c.env, State: "ok",
+		if err := db.PutCluster(ctx, catalog.Cluster{Name: c.name, Region: c.region, Environment: c.env, State: "ok",
 			LastOKAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestKubeEndpoints(t *testing.T) {
 		t.Errorf("autoscaler: %+v", svc.Deployments[0])
 	}
 
-	var clusters struct{ Items []store.Cluster }
+	var clusters struct{ Items []catalog.Cluster }
 	if code := p.send("GET", "/api/v1/kube/clusters", "", &clusters); code != 200 || len(clusters.Items) != 3 ||
 		clusters.Items[0].Name != "prod-eu" || clusters.Items[0].Workloads != 3 || clusters.Items[0].Unmapped != 1 {
 		t.Errorf("clusters: %d %+v", code, clusters)
@@ -112,8 +112,8 @@ func TestKubeEndpoints(t *testing.T) {
 		t.Fatalf("unmapped: %d %+v", code, unmapped)
 	}
 	var claimed struct {
-		Claim   store.Claim `json:"claim"`
-		Matched int         `json:"matched"`
+		Claim   catalog.Claim `json:"claim"`
+		Matched int           `json:"matched"`
 	}
 	if code := p.send("POST", "/api/v1/kube/claims",
 		`{"namespace":"prod","kind":"Deployment","name":"redis","service":"session-store"}`, &claimed); code != 201 ||
@@ -123,7 +123,7 @@ func TestKubeEndpoints(t *testing.T) {
 	if p.send("GET", "/api/v1/kube/unmapped", "", &unmapped); unmapped.Total != 0 {
 		t.Errorf("claimed workload still unmapped: %+v", unmapped)
 	}
-	var claims struct{ Items []store.Claim }
+	var claims struct{ Items []catalog.Claim }
 	if code := p.send("GET", "/api/v1/kube/claims", "", &claims); code != 200 || len(claims.Items) != 1 {
 		t.Errorf("claims: %d %+v", code, claims)
 	}

@@ -20,23 +20,6 @@ import (
 // (changes made through this process are seen at once).
 const recheckAfter = time.Second
 
-// ofrepSuccess is evaluationSuccess. Value and variant are omitted when the caller's code default applies.
-type ofrepSuccess struct {
-	Key      string         `json:"key"`
-	Value    any            `json:"value,omitempty"`
-	Reason   string         `json:"reason"`
-	Variant  string         `json:"variant,omitempty"`
-	Metadata map[string]any `json:"metadata,omitempty"`
-}
-
-// ofrepFailure is evaluationFailure and flagNotFound (with key) or bulkEvaluationFailure (without).
-type ofrepFailure struct {
-	Key          string         `json:"key,omitempty"`
-	ErrorCode    string         `json:"errorCode"`
-	ErrorDetails string         `json:"errorDetails,omitempty"`
-	Metadata     map[string]any `json:"metadata,omitempty"`
-}
-
 // ofrepReason maps a resolution reason into the protocol's enum (STATIC, TARGETING_MATCH, SPLIT, DISABLED,
 // UNKNOWN), which has no DEFAULT: a rule that fell through to the default variant, or a code default, is UNKNOWN.
 func ofrepReason(r flags.Reason) string {
@@ -134,7 +117,7 @@ func (f *Flags) ofrepEnvironment(w http.ResponseWriter, r *http.Request, key str
 		WriteError(w, r, f.Log, err)
 		return "", false
 	}
-	ofrepJSON(w, http.StatusBadRequest, ofrepFailure{Key: key, ErrorCode: string(flags.ErrGeneral),
+	ofrepJSON(w, http.StatusBadRequest, OfrepEvaluationFailure{Key: key, ErrorCode: string(flags.ErrGeneral),
 		ErrorDetails: err.Error() + ": " + problemText(err)})
 	return "", false
 }
@@ -155,26 +138,26 @@ func (f *Flags) ofrepSingle(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, bad := ofrepContext(w, r)
 	if bad != "" {
-		ofrepJSON(w, http.StatusBadRequest, ofrepFailure{Key: key, ErrorCode: string(flags.ErrInvalidContext),
+		ofrepJSON(w, http.StatusBadRequest, OfrepEvaluationFailure{Key: key, ErrorCode: string(flags.ErrInvalidContext),
 			ErrorDetails: bad})
 		return
 	}
 	cs, err := f.compiled(r, env)
 	if err != nil {
 		f.Log.Error("ofrep: load flags", "environment", env, "err", err)
-		ofrepJSON(w, http.StatusInternalServerError, map[string]string{"errorDetails": "flags could not be loaded"})
+		ofrepJSON(w, http.StatusInternalServerError, OfrepGeneralError{"flags could not be loaded"})
 		return
 	}
 	d := cs.set.Evaluate(key, ctx)
 	switch d.ErrorCode {
 	case "":
-		ofrepJSON(w, http.StatusOK, ofrepSuccess{Key: key, Value: d.Value, Reason: ofrepReason(d.Reason),
+		ofrepJSON(w, http.StatusOK, OfrepEvaluationSuccess{Key: key, Value: d.Value, Reason: ofrepReason(d.Reason),
 			Variant: d.Variant, Metadata: d.Metadata})
 	case flags.ErrFlagNotFound:
-		ofrepJSON(w, http.StatusNotFound, ofrepFailure{Key: key, ErrorCode: string(d.ErrorCode),
+		ofrepJSON(w, http.StatusNotFound, OfrepEvaluationFailure{Key: key, ErrorCode: string(d.ErrorCode),
 			ErrorDetails: d.ErrorMessage})
 	default:
-		ofrepJSON(w, http.StatusBadRequest, ofrepFailure{Key: key, ErrorCode: string(d.ErrorCode),
+		ofrepJSON(w, http.StatusBadRequest, OfrepEvaluationFailure{Key: key, ErrorCode: string(d.ErrorCode),
 			ErrorDetails: d.ErrorMessage, Metadata: d.Metadata})
 	}
 }
@@ -186,13 +169,13 @@ func (f *Flags) ofrepBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, bad := ofrepContext(w, r)
 	if bad != "" {
-		ofrepJSON(w, http.StatusBadRequest, ofrepFailure{ErrorCode: string(flags.ErrInvalidContext), ErrorDetails: bad})
+		ofrepJSON(w, http.StatusBadRequest, OfrepEvaluationFailure{ErrorCode: string(flags.ErrInvalidContext), ErrorDetails: bad})
 		return
 	}
 	cs, err := f.compiled(r, env)
 	if err != nil {
 		f.Log.Error("ofrep: load flags", "environment", env, "err", err)
-		ofrepJSON(w, http.StatusInternalServerError, map[string]string{"errorDetails": "flags could not be loaded"})
+		ofrepJSON(w, http.StatusInternalServerError, OfrepGeneralError{"flags could not be loaded"})
 		return
 	}
 	// The answer depends on the flag set and on the context, so the ETag covers both: a client whose context
@@ -208,16 +191,16 @@ func (f *Flags) ofrepBulk(w http.ResponseWriter, r *http.Request) {
 	items := make([]any, 0, len(cs.set.Keys()))
 	for _, d := range cs.set.EvaluateAll(ctx) {
 		if d.ErrorCode != "" {
-			items = append(items, ofrepFailure{Key: d.Key, ErrorCode: string(d.ErrorCode), ErrorDetails: d.ErrorMessage,
+			items = append(items, OfrepEvaluationFailure{Key: d.Key, ErrorCode: string(d.ErrorCode), ErrorDetails: d.ErrorMessage,
 				Metadata: d.Metadata})
 			continue
 		}
-		items = append(items, ofrepSuccess{Key: d.Key, Value: d.Value, Reason: ofrepReason(d.Reason),
+		items = append(items, OfrepEvaluationSuccess{Key: d.Key, Value: d.Value, Reason: ofrepReason(d.Reason),
 			Variant: d.Variant, Metadata: d.Metadata})
 	}
-	resp := map[string]any{"flags": items}
+	resp := OfrepBulkSuccess{Flags: items}
 	if md := cs.set.Metadata(); len(md) > 0 {
-		resp["metadata"] = md
+		resp.Metadata = md
 	}
 	ofrepJSON(w, http.StatusOK, resp)
 }

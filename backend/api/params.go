@@ -1,24 +1,24 @@
 package api
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
 )
 
 // params reads query parameters, collecting every problem so that one 400 names them all.
 type params struct {
 	v        url.Values
-	problems []FieldProblem
+	problems problem.Problems
 }
 
 func newParams(v url.Values) *params { return &params{v: v} }
 
 func (p *params) problem(field, format string, args ...any) {
-	p.problems = append(p.problems, FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
+	p.problems = append(p.problems, problem.Atf(field, format, args...))
 }
 
 // only reports parameters outside known; the local API's per-launch token may ride along on any call.

@@ -178,10 +178,10 @@ func validRequestID(s string) bool {
 
 // signInMethods tells a client how it may sign in to this portal; it needs no credentials.
 func (p *Portal) signInMethods(w http.ResponseWriter, r *http.Request) {
-	body := map[string]any{"token": true}
+	body := SignInMethods{Token: true}
 	if p.OIDC != nil {
 		c := p.OIDC.Config()
-		body["oidc"] = map[string]string{"issuer": c.Issuer, "audience": c.Audience}
+		body.OIDC = &OIDCIssuer{Issuer: c.Issuer, Audience: c.Audience}
 	}
 	WriteJSON(w, http.StatusOK, body)
 }
@@ -205,10 +205,10 @@ func (p *Portal) AllRoutes() []Route {
 	}
 	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
-	auditLog := audit.Log{DB: p.DB.SQL()}
+	trail := audit.Log{DB: p.DB.SQL()}
 	routes = append(routes, (&Tokens{Tokens: p.Tokens, Log: p.Log}).Routes()...)
-	routes = append(routes, (&Audit{Log: auditLog, Logger: p.Log}).Routes()...)
-	routes = append(routes, (&Actions{Svc: p.Actions, Audit: auditLog, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Audit{Trail: trail, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Actions{Svc: p.Actions, Audit: trail, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
@@ -245,13 +245,13 @@ func Me(w http.ResponseWriter, r *http.Request) {
 	if scopes == nil {
 		scopes = []string{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"subject": pr.Subject, "via": pr.Via, "grants": grants,
-		"scopes": scopes, "permissions": policy.Permissions(pr)})
+	WriteJSON(w, http.StatusOK, Caller{Subject: pr.Subject, Via: pr.Via, Grants: grants, Scopes: scopes,
+		Permissions: policy.Permissions(pr)})
 }
 
 // Health answers liveness probes.
 func Health(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
+	WriteJSON(w, http.StatusOK, HealthStatus{Status: "ok", Version: Version})
 }
 
 // RequestToken reads the caller's token: an Authorization: Bearer header, or else an X-API-Key header (which

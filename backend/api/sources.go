@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,9 +11,9 @@ import (
 	"github.com/sphera/atrium/internal/store"
 )
 
-// Sources serves the collectors' status — progress, per-item errors, rate-limit budget — and sync triggers.
-// Sources known only from the store (the demo, or a collector no longer configured) are listed with their last
-// recorded freshness.
+// Sources serves the collectors' status — progress, per-item errors, rate-limit budget — and sync triggers, all
+// through one sources.Set: the running collectors (GitHub organisations, Kubernetes clusters), and the sources
+// known only from what they left in the store (the demo, a collector no longer configured).
 type Sources struct {
 	DB         *store.DB
 	Collectors sources.Set
@@ -28,83 +29,61 @@ func (s *Sources) Routes() []Route {
 	}
 }
 
-// recorded turns a store freshness record into a status, with the services the source left in the catalog.
-func (s *Sources) recorded(r *http.Request, rec store.Source) (sources.Status, error) {
-	kind, _, _ := strings.Cut(rec.Name, ":")
-	n, err := s.DB.CountServicesOf(r.Context(), rec.Name)
-	return sources.Status{Name: rec.Name, Kind: kind, State: rec.Status, Message: rec.Message,
-		FinishedAt: rec.SyncedAt, Services: n}, err
+// all is the running collectors, with the sources the store records and no running collector reports.
+func (s *Sources) all(ctx context.Context) (sources.Set, error) {
+	recs, err := s.DB.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	recorded := sources.Set{}
+	for _, rec := range recs {
+		if _, live := s.Collectors[rec.Name]; live {
+			continue
+		}
+		kind, _, _ := strings.Cut(rec.Name, ":")
+		n, err := s.DB.CountServicesOf(ctx, rec.Name)
+		if err != nil {
+			return nil, err
+		}
+		recorded.Add(sources.Recorded{Last: sources.Status{Name: rec.Name, Kind: kind, State: rec.Status,
+			Message: rec.Message, FinishedAt: rec.SyncedAt, Services: n}})
+	}
+	return s.Collectors.With(recorded), nil
 }
 
 func (s *Sources) list(w http.ResponseWriter, r *http.Request) {
-	recs, err := s.DB.Sources(r.Context())
+	all, err := s.all(r.Context())
 	if err != nil {
 		WriteError(w, r, s.Log, err)
 		return
 	}
-	items := s.Collectors.Statuses()
-	for i := range items {
-		items[i].Syncable = true
-	}
-	for _, rec := range recs {
-		if _, live := s.Collectors[rec.Name]; !live {
-			st, err := s.recorded(r, rec)
-			if err != nil {
-				WriteError(w, r, s.Log, err)
-				return
-			}
-			items = append(items, st)
-		}
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+	WriteJSON(w, http.StatusOK, Items[sources.Status]{all.Statuses()})
 }
 
 func (s *Sources) get(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if c, err := s.Collectors.Get(name); err == nil {
-		d, err := c.Detail(r.Context())
-		if err != nil {
-			WriteError(w, r, s.Log, err)
-			return
-		}
-		d.Syncable = true
-		WriteJSON(w, http.StatusOK, d)
-		return
-	}
-	recs, err := s.DB.Sources(r.Context())
+	all, err := s.all(r.Context())
 	if err != nil {
 		WriteError(w, r, s.Log, err)
 		return
 	}
-	for _, rec := range recs {
-		if rec.Name == name {
-			st, err := s.recorded(r, rec)
-			if err != nil {
-				WriteError(w, r, s.Log, err)
-				return
-			}
-			WriteJSON(w, http.StatusOK, sources.Detail{Status: st, ItemErrors: []sources.ItemError{}})
-			return
-		}
+	d, err := all.Detail(r.Context(), r.PathValue("name"))
+	if err != nil {
+		WriteError(w, r, s.Log, err)
+		return
 	}
-	WriteError(w, r, s.Log, Errorf(http.StatusNotFound, "not_found", "no source named %q", name))
+	WriteJSON(w, http.StatusOK, d)
 }
 
 func (s *Sources) sync(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	c, err := s.Collectors.Get(name)
+	all, err := s.all(r.Context())
 	if err != nil {
-		recs, _ := s.DB.Sources(r.Context())
-		for _, rec := range recs {
-			if rec.Name == name {
-				WriteError(w, r, s.Log, Errorf(http.StatusConflict, "conflict",
-					"source %q has no collector running on this portal; there is nothing to sync", name))
-				return
-			}
-		}
-		WriteError(w, r, s.Log, Errorf(http.StatusNotFound, "not_found", "no source named %q", name))
+		WriteError(w, r, s.Log, err)
 		return
 	}
-	c.Trigger()
-	WriteJSON(w, http.StatusAccepted, c.Status())
+	st, err := all.Sync(r.PathValue("name"))
+	if err != nil {
+		WriteError(w, r, s.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusAccepted, st)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Tokens serves the admins' management of API tokens. Secrets are shown once, on creation.
@@ -26,43 +27,35 @@ func (h *Tokens) Routes() []Route {
 	}
 }
 
-type tokenRequest struct {
-	Name      string       `json:"name"`
-	Subject   string       `json:"subject"`
-	Grants    []auth.Grant `json:"grants"`
-	Scopes    []string     `json:"scopes"`
-	ExpiresAt *time.Time   `json:"expires_at"`
-}
-
 func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
-	var in tokenRequest
+	var in TokenCreate
 	if err := DecodeJSON(w, r, 16<<10, &in); err != nil {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	var problems []FieldProblem
+	var problems problem.Problems
 	if n := len(strings.TrimSpace(in.Name)); n == 0 || n > 100 {
-		problems = append(problems, FieldProblem{Field: "name", Problem: "required, at most 100 characters"})
+		problems.Append(problem.At("name", "required, at most 100 characters"))
 	}
 	if n := len(strings.TrimSpace(in.Subject)); n == 0 || n > 200 {
-		problems = append(problems, FieldProblem{Field: "subject", Problem: "required, at most 200 characters: who acts with this token"})
+		problems.Append(problem.At("subject", "required, at most 200 characters: who acts with this token"))
 	}
 	for i, g := range in.Grants {
 		if _, err := auth.ParseGrant(g.Role); err != nil || strings.Contains(g.Role, "@") {
-			problems = append(problems, FieldProblem{Field: fmt.Sprintf("grants[%d].role", i),
-				Problem: "must be one of developer, team_owner, platform_approver, admin"})
+			problems.Append(problem.At(fmt.Sprintf("grants[%d].role", i),
+				"must be one of developer, team_owner, platform_approver, admin"))
 		}
 	}
 	for i, s := range in.Scopes {
 		if err := policy.CheckScope(s); err != nil {
-			problems = append(problems, FieldProblem{Field: fmt.Sprintf("scopes[%d]", i), Problem: err.Error()})
+			problems.Append(problem.At(fmt.Sprintf("scopes[%d]", i), err.Error()))
 		}
 	}
 	if len(in.Grants) == 0 && len(in.Scopes) == 0 {
-		problems = append(problems, FieldProblem{Field: "grants", Problem: "a token needs grants, scopes, or both"})
+		problems.Append(problem.At("grants", "a token needs grants, scopes, or both"))
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
-		problems = append(problems, FieldProblem{Field: "expires_at", Problem: "must be in the future"})
+		problems.Append(problem.At("expires_at", "must be in the future"))
 	}
 	if len(problems) > 0 {
 		WriteError(w, r, h.Log, BadRequest("invalid token request: nothing was stored", problems...))
@@ -80,7 +73,7 @@ func (h *Tokens) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/tokens/"+t.ID)
-	WriteJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+	WriteJSON(w, http.StatusCreated, TokenCreated{Token: t, Secret: secret})
 }
 
 func (h *Tokens) list(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +82,7 @@ func (h *Tokens) list(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	WriteJSON(w, http.StatusOK, TokenList{ts})
 }
 
 func (h *Tokens) revoke(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/sources/kube"
@@ -61,15 +62,15 @@ type Config struct {
 //	    platform-team: [platform_approver]
 //	    payments-devs: [developer@payments]
 //	actions: ...                 # see actions.Config and docs/self-service.md
-//	flags: ...                   # see FlagsConfig and docs/flags.md
+//	flags: ...                   # see flagchange.Config and docs/flags.md
 //	github: ...                  # see GitHubConfig and docs/github.md
 //	versions: ...                # see VersionsConfig
 type FileConfig struct {
-	OIDC     *auth.OIDCConfig `yaml:"oidc"`
-	Actions  actions.Config   `yaml:"actions"`
-	Flags    FlagsConfig      `yaml:"flags"`
-	GitHub   GitHubConfig     `yaml:"github"`
-	Versions VersionsConfig   `yaml:"versions"`
+	OIDC     *auth.OIDCConfig  `yaml:"oidc"`
+	Actions  actions.Config    `yaml:"actions"`
+	Flags    flagchange.Config `yaml:"flags"`
+	GitHub   GitHubConfig      `yaml:"github"`
+	Versions VersionsConfig    `yaml:"versions"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -238,7 +239,7 @@ func (fc *FileConfig) complete() error {
 	if err := fc.Actions.Check(); err != nil {
 		return err
 	}
-	if err := fc.Flags.check(); err != nil {
+	if err := fc.Flags.Check(); err != nil {
 		return err
 	}
 	fc.Actions.GitHub.Token = os.Getenv("ATRIUM_GITHUB_TOKEN")
@@ -276,7 +277,7 @@ func LocalConfig() FileConfig {
 		Worker: actions.WorkerConfig{Poll: 2 * time.Second},
 	},
 		// One user, who may not approve their own changes: flag edits apply at once in local mode.
-		Flags: FlagsConfig{Approvers: map[string][]string{}},
+		Flags: flagchange.Config{Approvers: map[string][]string{}},
 	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration

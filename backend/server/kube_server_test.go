@@ -77,6 +77,39 @@ func TestKubeClustersFromEnvironment(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// The cluster is a source like GitHub's organisations: listed with its state by the sources API, with nothing
+	// to sync on request; and, a collector being configured, the demo catalog is not seeded.
+	call := func(method, path string, out any) int {
+		t.Helper()
+		return callAPI(t, "http://"+addr, "atr_server_test_admin_0123456789", method, path, "", out)
+	}
+	var list struct {
+		Items []struct {
+			Name, Kind, State, Message string
+			Syncable                   bool
+		}
+	}
+	if code := call("GET", "/api/v1/sources", &list); code != 200 || len(list.Items) != 1 ||
+		list.Items[0].Name != "kube:prod-eu-1" || list.Items[0].Kind != "kube" || list.Items[0].State != "invalid-config" ||
+		!strings.Contains(list.Items[0].Message, "missing.kubeconfig") || list.Items[0].Syncable {
+		t.Errorf("sources: %d %+v", code, list.Items)
+	}
+	var detail struct {
+		Name       string
+		ItemErrors []any `json:"item_errors"`
+	}
+	if code := call("GET", "/api/v1/sources/kube:prod-eu-1", &detail); code != 200 || detail.Name != "kube:prod-eu-1" ||
+		detail.ItemErrors == nil {
+		t.Errorf("source detail: %d %+v", code, detail)
+	}
+	var refused struct {
+		Error struct{ Code, Message string }
+	}
+	if code := call("POST", "/api/v1/sources/kube:prod-eu-1/sync", &refused); code != 409 ||
+		!strings.Contains(refused.Error.Message, "watches continuously") {
+		t.Errorf("sync a cluster: %d %+v", code, refused)
+	}
+
 	// A registry that does not parse stops the server from starting, naming every problem.
 	os.WriteFile(registry, []byte("clusters:\n  - name: x\n"), 0o600)
 	if err := cfg.FromEnv(); err == nil || !strings.Contains(err.Error(), "region is required") ||

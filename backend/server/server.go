@@ -18,6 +18,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/direct"
+	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
@@ -62,7 +63,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	// Collectors (GitHub; later Kubernetes, AWS) register here as they are configured.
+	// Collectors register here as they are configured: one per GitHub organisation, one per Kubernetes cluster
+	// (later: AWS); the sources API reports them all the same way.
 	collectors := sources.Set{}
 	var routes []api.Route
 	var hub *github.Hub
@@ -80,11 +82,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		for _, c := range hub.Collectors() {
-			collectors[c.Name()] = c
+			collectors.Add(c)
 		}
 		routes = append(routes, api.GitHubWebhook(hub, cfg.Log))
 		cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
 			"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+	}
+	var kc *kube.Collector
+	if len(cfg.Kube.Clusters) > 0 {
+		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
+		collectors.Add(kc.Clusters()...)
 	}
 	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
 	if err != nil {
@@ -96,10 +103,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	if len(cfg.Kube.Clusters) > 0 {
-		s.startKube(cfg)
+	if kc != nil {
+		s.startKube(kc)
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0 && len(cfg.Kube.Clusters) == 0) {
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			s.Close()
@@ -183,8 +190,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	fc := cfg.File
 	s := &Server{DB: db, Log: log}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	flagStore := &flagstore.Store{DB: db.SQL(), InTx: auditFlagChangeTx}
-	s.Flags = &api.Flags{Store: flagStore, Audit: flagAuditor{log: audit.Log{DB: db.SQL()}, slogs: log}, Log: log,
+	flagStore := &flagstore.Store{DB: db.SQL(), InTx: flagchange.AuditTx}
+	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
@@ -198,10 +205,10 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		log.Info("OIDC sign-in enabled", "issuer", fc.OIDC.Issuer)
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
-	s.Flags.Gate = flagGate{cfg: fc.Flags, store: flagStore, actions: p.Actions}
+	s.Flags.Gate = flagchange.Gate{Config: fc.Flags, Store: flagStore, Actions: p.Actions}
 	// One worker runs every durable action: infrastructure requests and approved flag changes.
-	executors := map[string]actions.Executor{actions.DeliveryFlags: flagExecutor{store: flagStore,
-		tokens: auth.Tokens{DB: db.SQL()}}}
+	executors := map[string]actions.Executor{actions.DeliveryFlags: flagchange.Executor{Store: flagStore,
+		Tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
 		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}
@@ -224,10 +231,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 }
 
 // startKube runs the Kubernetes collector until Close.
-func (s *Server) startKube(cfg Config) {
+func (s *Server) startKube(c *kube.Collector) {
 	kube.LogClientGoTo(s.Log.With("component", "client-go"))
-	c := &kube.Collector{DB: s.DB, Config: cfg.Kube, Log: s.Log.With("collector", "kube")}
-	s.Log.Info("kubernetes collector starting", "clusters", len(cfg.Kube.Clusters))
+	s.Log.Info("kubernetes collector starting", "clusters", len(c.Config.Clusters))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

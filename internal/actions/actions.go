@@ -11,8 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Kind names what an action does.
@@ -145,21 +146,10 @@ var (
 	ErrIdempotencyConflict = errors.New("idempotency key reused with a different request")
 )
 
-// Problem names one bad input field.
-type Problem struct {
-	Field   string `json:"field"`
-	Problem string `json:"problem"`
-}
-
-// ValidationError lists everything wrong with a request; nothing was written.
-type ValidationError struct{ Problems []Problem }
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		parts[i] = p.Field + ": " + p.Problem
-	}
-	return "invalid action request: " + strings.Join(parts, "; ")
+// invalid is the error of a request refused for its problems (each at the field it is about): errors.As finds
+// the problem.Problems.
+func invalid(ps problem.Problems) error {
+	return fmt.Errorf("invalid action request: nothing was stored: %w", ps)
 }
 
 // permanentError marks an executor error that retrying cannot fix.

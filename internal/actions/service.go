@@ -13,6 +13,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Catalog finds the team owning a service; the store's DB implements it.
@@ -39,29 +40,29 @@ const MaxIdempotencyKey = 200
 
 // Request validates req, checks that p may request actions for the service's team in req's environment, and
 // stores the action — or returns the action stored before under the same idempotency key (created false). A
-// *ValidationError lists every bad field; nothing is written unless the request is valid and allowed.
+// problem.Problems (errors.As) lists every bad field; nothing is written unless the request is valid and allowed.
 func (s *Service) Request(ctx context.Context, p auth.Principal, key string, req Request) (Action, bool, error) {
 	params, problems := validate(s.Config, req)
 	switch {
 	case key == "":
-		problems = append(problems, Problem{Field: "Idempotency-Key", Problem: "header required: a unique value per intended action, reused on retries"})
+		problems.Add("Idempotency-Key", "header required: a unique value per intended action, reused on retries")
 	case len(key) > MaxIdempotencyKey:
-		problems = append(problems, Problem{Field: "Idempotency-Key", Problem: fmt.Sprintf("at most %d characters", MaxIdempotencyKey)})
+		problems.Add("Idempotency-Key", "at most %d characters", MaxIdempotencyKey)
 	}
 	var team string
 	if req.Service != "" {
 		svc, err := s.Catalog.GetService(ctx, req.Service)
 		switch {
 		case errors.Is(err, catalog.ErrNotFound):
-			problems = append(problems, Problem{Field: "service", Problem: fmt.Sprintf("no service %q in the catalog", req.Service)})
+			problems.Add("service", "no service %q in the catalog", req.Service)
 		case err != nil:
 			return Action{}, false, err
 		default:
 			team = svc.Owner
 		}
 	}
-	if len(problems) > 0 {
-		return Action{}, false, &ValidationError{Problems: problems}
+	if problems.HasErrors() {
+		return Action{}, false, invalid(problems)
 	}
 	if d := policy.DecideIn(p, policy.ActionsRequest, team, req.Environment); !d.Allow {
 		return Action{}, false, fmt.Errorf("%w: %s", ErrForbidden, d.Reason)
@@ -114,10 +115,10 @@ func (s *Service) Submit(ctx context.Context, a Action) (Action, bool, error) {
 func (s *Service) Decide(ctx context.Context, p auth.Principal, id string, approve bool, reason string) (Action, error) {
 	reason = strings.TrimSpace(reason)
 	if !approve && reason == "" {
-		return Action{}, &ValidationError{Problems: []Problem{{Field: "reason", Problem: "required when rejecting: tell the requester why"}}}
+		return Action{}, invalid(problem.Problems{problem.At("reason", "required when rejecting: tell the requester why")})
 	}
 	if len(reason) > 2000 {
-		return Action{}, &ValidationError{Problems: []Problem{{Field: "reason", Problem: "at most 2000 characters"}}}
+		return Action{}, invalid(problem.Problems{problem.At("reason", "at most 2000 characters")})
 	}
 	a, err := s.Store.decide(ctx, id, p.Subject, approve, reason, func(a Action) error {
 		if d := policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers); !d.Allow {

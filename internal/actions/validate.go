@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // ValidQueueName checks an SQS queue name against AWS's rules: 1–80 characters of letters, digits, hyphens and
@@ -58,11 +60,9 @@ func decodeStrict(raw json.RawMessage, v any) error {
 }
 
 // validate checks req against cfg and returns its normalised parameters and every problem found.
-func validate(cfg Config, req Request) (json.RawMessage, []Problem) {
-	var ps []Problem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, Problem{Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
+func validate(cfg Config, req Request) (json.RawMessage, problem.Problems) {
+	var ps problem.Problems
+	add := ps.Add
 	if req.Service == "" {
 		add("service", "required")
 	}

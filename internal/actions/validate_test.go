@@ -61,7 +61,7 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 		_, ps := validate(cfg, tt.req)
 		var got []string
 		for _, p := range ps {
-			got = append(got, p.Field)
+			got = append(got, p.Path)
 		}
 		if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
 			t.Errorf("%d: fields %v, want %v (%v)", i, got, tt.fields, ps)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Lifecycle values understood by the UI; descriptors may use others, which are kept as written.
@@ -21,15 +23,6 @@ const (
 const (
 	EcosystemNPM = "npm"
 	EcosystemGo  = "go"
-)
-
-// Severity of a Finding, from least to most serious.
-type Severity string
-
-const (
-	SeverityInfo    Severity = "info"
-	SeverityWarning Severity = "warning"
-	SeverityError   Severity = "error"
 )
 
 // ErrNotFound is returned by lookups of an entity that does not exist.
@@ -53,8 +46,10 @@ type Service struct {
 	Source       string       `json:"source"`
 	Dependencies []Dependency `json:"dependencies"`
 	Deployments  []Deployment `json:"deployments"`
-	Findings     []Finding    `json:"findings"`
-	SyncedAt     time.Time    `json:"synced_at"`
+	// Findings are what a user can act on: a descriptor that does not parse, a package far behind, a missing
+	// region. They accumulate; producing one never stops the rest of the catalog from loading.
+	Findings problem.Problems `json:"findings"`
+	SyncedAt time.Time        `json:"synced_at"`
 }
 
 // Link is a titled URL shown on a service page (runbook, dashboard, docs).
@@ -128,15 +123,6 @@ const (
 	HealthScaledToZero = "scaled_to_zero" // no replicas desired
 )
 
-// Finding is something a user can act on: a descriptor that does not parse, a package far behind, a missing region.
-// Findings accumulate; producing one never stops the rest of the catalog from loading.
-type Finding struct {
-	Severity Severity `json:"severity"`
-	Summary  string   `json:"summary"`
-	Detail   string   `json:"detail,omitempty"`
-	Source   string   `json:"source"`
-}
-
 // Team owns services.
 type Team struct {
 	Name        string `json:"name" yaml:"name"`
@@ -188,7 +174,7 @@ func (s *Service) Normalize() {
 		return a.Name < b.Name
 	})
 	if s.Findings == nil {
-		s.Findings = []Finding{}
+		s.Findings = problem.Problems{}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Descriptor file names, in order of preference within one directory.
@@ -56,8 +58,8 @@ func ParseRepository(snap RepoSnapshot, source string) []Service {
 	var out []Service
 	if len(dirs) == 0 {
 		s := defaultService(snap, source, "")
-		s.Findings = append(s.Findings, Finding{
-			Severity: SeverityWarning,
+		s.Findings = append(s.Findings, problem.Problem{
+			Severity: problem.Warning,
 			Summary:  "No service descriptor",
 			Detail:   "Add an atrium.yaml (or Backstage catalog-info.yaml) at the repository root to set the owner, lifecycle and links.",
 			Source:   "descriptor",
@@ -72,8 +74,8 @@ func ParseRepository(snap RepoSnapshot, source string) []Service {
 	seen := map[string]int{}
 	for i := range out {
 		if j, dup := seen[out[i].Name]; dup {
-			out[i].Findings = append(out[i].Findings, Finding{
-				Severity: SeverityError,
+			out[i].Findings = append(out[i].Findings, problem.Problem{
+				Severity: problem.Error,
 				Summary:  fmt.Sprintf("Service name %q is used twice in this repository", out[i].Name),
 				Detail:   fmt.Sprintf("Both %q and %q declare it; only one is kept.", descPath(out[j]), descPath(out[i])),
 				Source:   "descriptor",
@@ -176,7 +178,7 @@ func parseDir(snap RepoSnapshot, source, dir string) []Service {
 		}
 	}
 	var svcs []Service
-	var problems []Finding
+	var problems problem.Problems
 	if best <= descriptorNames["atrium.yml"] {
 		s, fs := parseAtrium(snap, source, dir, file)
 		svcs, problems = []Service{s}, fs
@@ -209,20 +211,20 @@ type atriumFile struct {
 	} `yaml:"links"`
 }
 
-func parseAtrium(snap RepoSnapshot, source, dir, file string) (Service, []Finding) {
+func parseAtrium(snap RepoSnapshot, source, dir, file string) (Service, problem.Problems) {
 	s := defaultService(snap, source, dir)
 	var f atriumFile
 	dec := yaml.NewDecoder(bytes.NewReader(snap.Files[file]))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return s, []Finding{descriptorError(file, err)}
+		return s, problem.Problems{descriptorError(file, err)}
 	}
-	var problems []Finding
+	var problems problem.Problems
 	if f.Name != "" {
 		if ValidName(f.Name) {
 			s.Name = f.Name
 		} else {
-			problems = append(problems, Finding{Severity: SeverityError, Source: "descriptor",
+			problems = append(problems, problem.Problem{Severity: problem.Error, Source: "descriptor",
 				Summary: fmt.Sprintf("%s: name %q is not a valid service name", file, f.Name),
 				Detail:  "Use lowercase letters, digits and dashes (at most 63 characters); the repository name is used meanwhile."})
 		}
@@ -240,7 +242,7 @@ func parseAtrium(snap RepoSnapshot, source, dir, file string) (Service, []Findin
 		}
 	}
 	if f.Owner == "" {
-		problems = append(problems, Finding{Severity: SeverityWarning, Source: "descriptor",
+		problems = append(problems, problem.Problem{Severity: problem.Warning, Source: "descriptor",
 			Summary: file + ": no owner", Detail: "Set owner to the team that runs this service."})
 	} else {
 		s.Owner = ownerRef(f.Owner)
@@ -272,10 +274,10 @@ type backstageEntity struct {
 	} `yaml:"spec"`
 }
 
-func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, []Finding) {
+func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, problem.Problems) {
 	dec := yaml.NewDecoder(bytes.NewReader(snap.Files[file]))
 	var svcs []Service
-	var problems []Finding
+	var problems problem.Problems
 	for doc := 1; ; doc++ {
 		var e backstageEntity
 		err := dec.Decode(&e)
@@ -293,7 +295,7 @@ func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, []F
 		if ValidName(e.Metadata.Name) {
 			s.Name = e.Metadata.Name
 		} else {
-			problems = append(problems, Finding{Severity: SeverityError, Source: "descriptor",
+			problems = append(problems, problem.Problem{Severity: problem.Error, Source: "descriptor",
 				Summary: fmt.Sprintf("%s (document %d): metadata.name %q is not a valid service name", file, doc, e.Metadata.Name),
 				Detail:  "Use lowercase letters, digits and dashes (at most 63 characters)."})
 		}
@@ -311,7 +313,7 @@ func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, []F
 		if e.Spec.Owner != "" {
 			s.Owner = ownerRef(e.Spec.Owner)
 		} else {
-			problems = append(problems, Finding{Severity: SeverityWarning, Source: "descriptor",
+			problems = append(problems, problem.Problem{Severity: problem.Warning, Source: "descriptor",
 				Summary: file + ": spec.owner is empty", Detail: "Set spec.owner to the team that runs this service."})
 		}
 		svcs = append(svcs, s)
@@ -319,7 +321,7 @@ func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, []F
 	if len(svcs) == 0 {
 		s := defaultService(snap, source, dir)
 		if len(problems) == 0 {
-			problems = append(problems, Finding{Severity: SeverityWarning, Source: "descriptor",
+			problems = append(problems, problem.Problem{Severity: problem.Warning, Source: "descriptor",
 				Summary: file + ": no Component entity", Detail: "Atrium reads entities of kind Component; none was found."})
 		}
 		svcs = append(svcs, s)
@@ -339,9 +341,9 @@ func ownerRef(ref string) string {
 	return strings.ToLower(ref)
 }
 
-func descriptorError(file string, err error) Finding {
-	return Finding{
-		Severity: SeverityError,
+func descriptorError(file string, err error) problem.Problem {
+	return problem.Problem{
+		Severity: problem.Error,
 		Summary:  file + " could not be read",
 		Detail:   strings.TrimPrefix(err.Error(), "yaml: ") + ". Defaults are shown until it is fixed.",
 		Source:   "descriptor",

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // attachManifests reads the package manifests next to a service's descriptor and records its dependencies and, when
@@ -44,9 +46,9 @@ func attachManifests(s *Service, snap RepoSnapshot, dir string) {
 	}
 }
 
-func manifestError(file string, err error) Finding {
-	return Finding{
-		Severity: SeverityError,
+func manifestError(file string, err error) problem.Problem {
+	return problem.Problem{
+		Severity: problem.Error,
 		Summary:  file + " could not be read",
 		Detail:   err.Error() + ". Dependencies from this file are missing until it is fixed.",
 		Source:   "manifest",
@@ -86,10 +88,10 @@ type packageLock struct {
 
 // ParsePackageJSON lists the dependencies of a package.json, with the versions its package-lock.json (may be nil)
 // resolves. typescript reports whether the package builds with TypeScript.
-func ParsePackageJSON(name string, data, lock []byte) (deps []Dependency, typescript bool, findings []Finding) {
+func ParsePackageJSON(name string, data, lock []byte) (deps []Dependency, typescript bool, findings problem.Problems) {
 	var pj packageJSON
 	if err := json.Unmarshal(data, &pj); err != nil {
-		return nil, false, []Finding{manifestError(name, jsonProblem(data, err))}
+		return nil, false, problem.Problems{manifestError(name, jsonProblem(data, err))}
 	}
 	resolved := map[string]string{}
 	if lock != nil {

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Reason says why a flag resolved to its value (OpenFeature's resolution reasons).
@@ -70,33 +72,18 @@ type Flag struct {
 	Metadata       map[string]any  `json:"metadata,omitempty"`
 }
 
-// Problem is one thing wrong with a flag definition: where (a JSON Pointer into the document, "" for the whole
-// document) and what.
-type Problem struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (p Problem) String() string {
-	if p.Path == "" {
-		return p.Message
-	}
-	return p.Path + ": " + p.Message
-}
-
-// Problems is a list of problems; as an error it reads as all of them.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.String()
-	}
-	return strings.Join(parts, "; ")
-}
-
-// ErrInvalid is wrapped by errors of invalid flag definitions; errors.As finds the Problems.
+// ErrInvalid is wrapped by errors of invalid flag definitions (Invalid); errors.As finds their problem.Problems,
+// each at a JSON Pointer into the definition ("" for the whole of it).
 var ErrInvalid = errors.New("invalid flag definition")
+
+// Invalid is the error of a definition refused for its problems (nil when none is an error): it wraps ErrInvalid
+// and ps, and says that nothing was stored.
+func Invalid(ps problem.Problems) error {
+	if !ps.HasErrors() {
+		return nil
+	}
+	return fmt.Errorf("%w: %d problem(s); nothing was stored: %w", ErrInvalid, len(ps), ps)
+}
 
 // Pointer builds a JSON Pointer from path segments, escaping ~ and /.
 func Pointer(segments ...string) string {
@@ -120,9 +107,9 @@ func ParseFile(data []byte) (*File, error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, Problems{{Path: "", Message: "a flag-definition file must be a JSON object with a \"flags\" object"}}
+		return nil, problem.Problems{problem.At("", "a flag-definition file must be a JSON object with a \"flags\" object")}
 	}
-	var ps Problems
+	var ps problem.Problems
 	f := &File{}
 	keys := sortedKeys(top)
 	for _, k := range keys {
@@ -130,12 +117,12 @@ func ParseFile(data []byte) (*File, error) {
 		switch k {
 		case "$schema":
 			if err := json.Unmarshal(raw, &f.Schema); err != nil {
-				ps = append(ps, Problem{Pointer(k), "must be a string"})
+				ps = append(ps, problem.At(Pointer(k), "must be a string"))
 			}
 		case "flags":
 			var flagsRaw map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &flagsRaw); err != nil || flagsRaw == nil {
-				ps = append(ps, Problem{Pointer(k), "must be an object mapping flag keys to flags"})
+				ps = append(ps, problem.At(Pointer(k), "must be an object mapping flag keys to flags"))
 				continue
 			}
 			f.Flags = make(map[string]*Flag, len(flagsRaw))
@@ -148,25 +135,22 @@ func ParseFile(data []byte) (*File, error) {
 			}
 		case "$evaluators":
 			if err := json.Unmarshal(raw, &f.Evaluators); err != nil || (f.Evaluators == nil && !isNull(raw)) {
-				ps = append(ps, Problem{Pointer(k), "must be an object mapping evaluator names to JsonLogic rules"})
+				ps = append(ps, problem.At(Pointer(k), "must be an object mapping evaluator names to JsonLogic rules"))
 			}
 		case "metadata":
 			if err := decodeInto(raw, &f.Metadata); err != nil || (f.Metadata == nil && !isNull(raw)) {
-				ps = append(ps, Problem{Pointer(k), "must be an object"})
+				ps = append(ps, problem.At(Pointer(k), "must be an object"))
 			}
 		default:
 			if !strings.HasPrefix(k, "$") {
-				ps = append(ps, Problem{Pointer(k), "unknown property (expected flags, $evaluators, metadata or $schema)"})
+				ps = append(ps, problem.At(Pointer(k), "unknown property (expected flags, $evaluators, metadata or $schema)"))
 			}
 		}
 	}
 	if _, ok := top["flags"]; !ok {
-		ps = append(ps, Problem{"", "missing \"flags\": a flag-definition file needs a \"flags\" object"})
+		ps = append(ps, problem.At("", "missing \"flags\": a flag-definition file needs a \"flags\" object"))
 	}
-	if len(ps) > 0 {
-		return f, ps
-	}
-	return f, nil
+	return f, ps.Err()
 }
 
 // ParseFlag decodes one flag's definition (the value under "flags" → key in a file).
@@ -175,35 +159,32 @@ func ParseFlag(data []byte) (*Flag, error) {
 		return nil, err
 	}
 	f, ps := parseFlag(data, "")
-	if len(ps) > 0 {
-		return f, ps
-	}
-	return f, nil
+	return f, ps.Err()
 }
 
-func parseFlag(raw json.RawMessage, path string) (*Flag, Problems) {
+func parseFlag(raw json.RawMessage, path string) (*Flag, problem.Problems) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		return nil, Problems{{path, "a flag must be an object with state, variants and defaultVariant"}}
+		return nil, problem.Problems{problem.At(path, "a flag must be an object with state, variants and defaultVariant")}
 	}
-	var ps Problems
+	var ps problem.Problems
 	f := &Flag{}
 	for _, k := range sortedKeys(fields) {
 		v := fields[k]
 		switch k {
 		case "state":
 			if err := json.Unmarshal(v, &f.State); err != nil {
-				ps = append(ps, Problem{child(path, k), "must be \"ENABLED\" or \"DISABLED\""})
+				ps = append(ps, problem.At(child(path, k), "must be \"ENABLED\" or \"DISABLED\""))
 			}
 		case "variants":
 			if err := json.Unmarshal(v, &f.Variants); err != nil || f.Variants == nil {
-				ps = append(ps, Problem{child(path, k), "must be an object mapping variant names to values"})
+				ps = append(ps, problem.At(child(path, k), "must be an object mapping variant names to values"))
 			}
 		case "defaultVariant":
 			if !isNull(v) {
 				var s string
 				if err := json.Unmarshal(v, &s); err != nil {
-					ps = append(ps, Problem{child(path, k), "must be a variant name or null"})
+					ps = append(ps, problem.At(child(path, k), "must be a variant name or null"))
 				} else {
 					f.DefaultVariant = &s
 				}
@@ -214,11 +195,10 @@ func parseFlag(raw json.RawMessage, path string) (*Flag, Problems) {
 			}
 		case "metadata":
 			if err := decodeInto(v, &f.Metadata); err != nil || (f.Metadata == nil && !isNull(v)) {
-				ps = append(ps, Problem{child(path, k), "must be an object"})
+				ps = append(ps, problem.At(child(path, k), "must be an object"))
 			}
 		default:
-			ps = append(ps, Problem{child(path, k),
-				"unknown property (expected state, variants, defaultVariant, targeting or metadata)"})
+			ps = append(ps, problem.At(child(path, k), "unknown property (expected state, variants, defaultVariant, targeting or metadata)"))
 		}
 	}
 	for k, v := range f.Variants {
@@ -237,12 +217,12 @@ func syntaxCheck(data []byte) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line, col := lineCol(data, se.Offset)
-		return Problems{{"", fmt.Sprintf("invalid JSON at line %d, column %d: %v", line, col, se)}}
+		return problem.Problems{problem.Atf("", "invalid JSON at line %d, column %d: %v", line, col, se)}
 	}
 	if err == nil {
 		err = errors.New("trailing data")
 	}
-	return Problems{{"", "invalid JSON: " + err.Error()}}
+	return problem.Problems{problem.At("", "invalid JSON: "+err.Error())}
 }
 
 func lineCol(data []byte, off int64) (int, int) {

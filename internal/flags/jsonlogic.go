@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // node is a compiled JsonLogic expression.
@@ -141,7 +143,7 @@ const (
 type compiler struct {
 	evaluators map[string]any
 	strict     bool
-	problems   Problems
+	problems   problem.Problems
 	nproblems  int // problems found, whether kept (strict) or not
 
 	refs  map[string]*refEntry
@@ -187,7 +189,7 @@ func (c *compiler) problem(path, format string, args ...any) {
 		c.cur.probs++
 	}
 	if c.strict {
-		c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+		c.problems = append(c.problems, problem.Atf(path, format, args...))
 	}
 }
 

@@ -89,7 +89,7 @@ func TestRefDepthLimit(t *testing.T) {
 		"/flags/direct/targeting/$ref":                     "nests $ref",
 	}
 	for _, p := range ps {
-		if strings.Contains(p.Message, want[p.Path]) {
+		if strings.Contains(p.Summary, want[p.Path]) {
 			delete(want, p.Path)
 		}
 	}
@@ -157,7 +157,7 @@ func TestNodeLimit(t *testing.T) {
 	half := flags.MaxNodes/2 + 10
 	data := []byte(`{"flags": {"a": ` + bigFlag(half) + `, "b": ` + bigFlag(half) + `, "c": ` + bigFlag(10) + `}}`)
 	_, ps := flags.ValidateJSON(data)
-	if len(ps) != 1 || ps[0].Path != "/flags/b/targeting" || !strings.Contains(ps[0].Message, "more than 1048576 JsonLogic nodes") {
+	if len(ps) != 1 || ps[0].Path != "/flags/b/targeting" || !strings.Contains(ps[0].Summary, "more than 1048576 JsonLogic nodes") {
 		t.Errorf("problems %v", ps)
 	}
 	set, err := flags.CompileJSON(data)

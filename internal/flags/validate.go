@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // keyPattern is what flag keys and evaluator names may look like: they appear in URLs and in code.
@@ -14,14 +16,14 @@ var keyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 func ValidKey(key string) bool { return keyPattern.MatchString(key) }
 
 // ValidateJSON parses and validates a flag file, returning every problem found (nil when it is valid).
-func ValidateJSON(data []byte) (*File, Problems) {
+func ValidateJSON(data []byte) (*File, problem.Problems) {
 	f, err := ParseFile(data)
-	var ps Problems
+	var ps problem.Problems
 	if err != nil {
-		if pe, ok := err.(Problems); ok {
+		if pe, ok := err.(problem.Problems); ok {
 			ps = append(ps, pe...)
 		} else {
-			return nil, Problems{{"", err.Error()}}
+			return nil, problem.Problems{problem.At("", err.Error())}
 		}
 	}
 	if f == nil {
@@ -38,10 +40,10 @@ func ValidateJSON(data []byte) (*File, Problems) {
 // type, the default variant defined, targeting that compiles, names only defined variants, uses integer
 // non-negative weights and $refs that resolve, and the set within MaxRefDepth and MaxNodes. Problems carry JSON
 // Pointers into the file.
-func Validate(f *File) Problems {
-	var ps Problems
+func Validate(f *File) problem.Problems {
+	var ps problem.Problems
 	if f.Flags == nil {
-		ps = append(ps, Problem{"/flags", "a flag set needs a \"flags\" object (it may be empty)"})
+		ps = append(ps, problem.At("/flags", "a flag set needs a \"flags\" object (it may be empty)"))
 	}
 	c, eps := validateEvaluators(f.Evaluators)
 	ps = append(ps, eps...)
@@ -53,14 +55,14 @@ func Validate(f *File) Problems {
 }
 
 // ValidateFlag checks one flag against a set's $evaluators, with paths relative to the flag ("/variants/on").
-func ValidateFlag(key string, fl *Flag, evaluators map[string]json.RawMessage) Problems {
+func ValidateFlag(key string, fl *Flag, evaluators map[string]json.RawMessage) problem.Problems {
 	c, _ := validateEvaluators(evaluators)
 	return dedupe(validateFlag(key, fl, c, ""))
 }
 
 // ValidateFlagIn checks one flag as ValidateFlag does, against the set it is to join (replacing the set's flag
 // of that key): also that the set stays within MaxNodes with it. Paths are relative to the flag.
-func ValidateFlagIn(key string, fl *Flag, set *File) Problems {
+func ValidateFlagIn(key string, fl *Flag, set *File) problem.Problems {
 	var evaluators map[string]json.RawMessage
 	if set != nil {
 		evaluators = set.Evaluators
@@ -81,21 +83,21 @@ func ValidateFlagIn(key string, fl *Flag, set *File) Problems {
 	full := c.full
 	ps := validateFlag(key, fl, c, "")
 	if full && fl != nil && len(fl.Targeting) > 0 {
-		ps = append(ps, Problem{"/targeting", fmt.Sprintf("the environment's flags already compile to more than "+
-			"%d JsonLogic nodes; no targeting can be added until the set is made smaller", MaxNodes)})
+		ps = append(ps, problem.Atf("/targeting", "the environment's flags already compile to more than "+
+			"%d JsonLogic nodes; no targeting can be added until the set is made smaller", MaxNodes))
 	}
 	return dedupe(ps)
 }
 
 // validateEvaluators compiles every evaluator once, in strict mode; the compiler it returns holds them for the
 // flags' targeting to share.
-func validateEvaluators(raw map[string]json.RawMessage) (*compiler, Problems) {
-	var ps Problems
+func validateEvaluators(raw map[string]json.RawMessage) (*compiler, problem.Problems) {
+	var ps problem.Problems
 	ev := map[string]any{}
 	for _, name := range sortedKeys(raw) {
 		v, err := decodeNumbers(raw[name])
 		if err != nil {
-			ps = append(ps, Problem{Pointer("$evaluators", name), "not valid JSON"})
+			ps = append(ps, problem.At(Pointer("$evaluators", name), "not valid JSON"))
 			continue
 		}
 		ev[name] = v
@@ -103,10 +105,10 @@ func validateEvaluators(raw map[string]json.RawMessage) (*compiler, Problems) {
 	for _, name := range sortedKeys(ev) {
 		path := Pointer("$evaluators", name)
 		if !keyPattern.MatchString(name) {
-			ps = append(ps, Problem{path, "evaluator names use letters, digits, and _ . : - (at most 128)"})
+			ps = append(ps, problem.At(path, "evaluator names use letters, digits, and _ . : - (at most 128)"))
 		}
 		if _, ok := ev[name].(map[string]any); !ok {
-			ps = append(ps, Problem{path, "an evaluator must be a JsonLogic rule (an object)"})
+			ps = append(ps, problem.At(path, "an evaluator must be a JsonLogic rule (an object)"))
 		}
 	}
 	c := newCompiler(ev, true)
@@ -116,23 +118,23 @@ func validateEvaluators(raw map[string]json.RawMessage) (*compiler, Problems) {
 	return c, ps
 }
 
-func validateMetadata(m map[string]any, path string) Problems {
-	var ps Problems
+func validateMetadata(m map[string]any, path string) problem.Problems {
+	var ps problem.Problems
 	for _, k := range sortedKeys(m) {
 		switch m[k].(type) {
 		case bool, string, float64:
 		default:
-			ps = append(ps, Problem{child(path, k), fmt.Sprintf(
-				"metadata values must be booleans, strings or numbers, not %s", jsonKind(m[k]))})
+			ps = append(ps, problem.Atf(child(path, k),
+				"metadata values must be booleans, strings or numbers, not %s", jsonKind(m[k])))
 		}
 	}
 	return ps
 }
 
-func validateFlag(key string, fl *Flag, c *compiler, path string) Problems {
-	var ps Problems
+func validateFlag(key string, fl *Flag, c *compiler, path string) problem.Problems {
+	var ps problem.Problems
 	add := func(p, format string, args ...any) {
-		ps = append(ps, Problem{p, fmt.Sprintf(format, args...)})
+		ps = append(ps, problem.Atf(p, format, args...))
 	}
 	if !keyPattern.MatchString(key) {
 		add(path, "flag keys use letters, digits, and _ . : - (at most 128 characters), starting with a letter or digit")
@@ -224,11 +226,11 @@ type resultChecker struct {
 	evaluators map[string]any
 	seen       map[string]bool
 	depth      int // $refs being followed; the compiler reports chains deeper than MaxRefDepth
-	problems   Problems
+	problems   problem.Problems
 }
 
 func (r *resultChecker) add(path, format string, args ...any) {
-	r.problems = append(r.problems, Problem{path, fmt.Sprintf(format, args...)})
+	r.problems = append(r.problems, problem.Atf(path, format, args...))
 }
 
 func (r *resultChecker) known() string { return strings.Join(sortedKeys(r.variants), ", ") }
@@ -312,7 +314,7 @@ func (r *resultChecker) operation(op string, arg any, path string) {
 		r.depth--
 		// Report problems found inside a shared evaluator at the $ref that uses it.
 		for i := before; i < len(r.problems); i++ {
-			r.problems[i].Message = fmt.Sprintf("%s (through $ref %q at %s)", r.problems[i].Message, name, path)
+			r.problems[i].Summary = fmt.Sprintf("%s (through $ref %q at %s)", r.problems[i].Summary, name, path)
 		}
 	case "fractional":
 		start := 0
@@ -341,11 +343,11 @@ func (r *resultChecker) operation(op string, arg any, path string) {
 	}
 }
 
-func dedupe(ps Problems) Problems {
+func dedupe(ps problem.Problems) problem.Problems {
 	if len(ps) == 0 {
 		return nil
 	}
-	seen := map[Problem]bool{}
+	seen := map[problem.Problem]bool{}
 	out := ps[:0]
 	for _, p := range ps {
 		if !seen[p] {

@@ -74,7 +74,7 @@ func TestValidateRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ps := flags.ValidateJSON([]byte(tc.file))
 			for _, p := range ps {
-				if p.Path == tc.path && strings.Contains(p.Message, tc.msg) {
+				if p.Path == tc.path && strings.Contains(p.Summary, tc.msg) {
 					return
 				}
 			}

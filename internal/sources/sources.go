@@ -6,6 +6,7 @@ package sources
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -72,36 +73,135 @@ type Detail struct {
 	ItemErrors []ItemError `json:"item_errors"`
 }
 
-// Collector is a running source of services.
+// Collector is a source of services the portal reports on: a running collector (a GitHub organisation, a
+// Kubernetes cluster), or a source known only from what it left in the store (Recorded).
 type Collector interface {
-	// Status reports progress and the outcome of the last sync; it never blocks on a running sync.
+	// Name is the source's name, e.g. github:acme, kube:prod-eu-1, demo.
+	Name() string
+	// Status reports progress and the outcome of the last sync; it never blocks on a running sync. Syncable is
+	// the Set's to fill.
 	Status() Status
 	// Detail is Status with per-item errors.
 	Detail(ctx context.Context) (Detail, error)
+}
+
+// Syncer is a collector that syncs on request (GitHub). Collectors that watch continuously (Kubernetes informers)
+// and recorded sources are not Syncers: there is nothing to start.
+type Syncer interface {
+	Collector
 	// Trigger asks for a sync as soon as possible and returns at once; a sync already running is not repeated.
 	Trigger()
 }
 
-// ErrNotFound is returned for a collector name that is not running.
-var ErrNotFound = errors.New("no such collector")
+// Recorded is a source known only from the freshness record it left in the store — the demo, a collector no longer
+// configured: its last recorded status, and nothing to sync.
+type Recorded struct{ Last Status }
 
-// Set is the collectors a portal runs, by name.
+// Name implements Collector.
+func (r Recorded) Name() string { return r.Last.Name }
+
+// Status implements Collector.
+func (r Recorded) Status() Status { return r.Last }
+
+// Detail implements Collector: a recorded source keeps no per-item errors.
+func (r Recorded) Detail(context.Context) (Detail, error) {
+	return Detail{Status: r.Last, ItemErrors: []ItemError{}}, nil
+}
+
+// Errors of a Set.
+var (
+	// ErrNotFound is returned for a name no collector of the set has.
+	ErrNotFound = errors.New("no source")
+	// ErrNotSyncable is returned when asked to sync a collector that is not a Syncer.
+	ErrNotSyncable = errors.New("nothing to sync")
+)
+
+// Set is the collectors a portal reports on, by name (e.g. github:acme, kube:prod-eu-1, demo).
 type Set map[string]Collector
 
-// Statuses lists every collector's status by name.
-func (s Set) Statuses() []Status {
-	out := make([]Status, 0, len(s))
-	for _, c := range s {
-		out = append(out, c.Status())
+// Add puts collectors into the set under their names.
+func (s Set) Add(cs ...Collector) {
+	for _, c := range cs {
+		s[c.Name()] = c
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+}
+
+// With returns a set of s's collectors and, for names s does not have, more's.
+func (s Set) With(more Set) Set {
+	out := make(Set, len(s)+len(more))
+	for n, c := range more {
+		out[n] = c
+	}
+	for n, c := range s {
+		out[n] = c
+	}
 	return out
 }
 
-// Get returns the named collector or ErrNotFound.
+// status is c's status, saying whether it syncs on request.
+func status(c Collector) Status {
+	st := c.Status()
+	_, st.Syncable = c.(Syncer)
+	return st
+}
+
+// Statuses lists every collector's status: the running collectors by name, then the recorded sources by name.
+func (s Set) Statuses() []Status {
+	type entry struct {
+		st       Status
+		recorded bool
+	}
+	list := make([]entry, 0, len(s))
+	for _, c := range s {
+		_, rec := c.(Recorded)
+		list = append(list, entry{status(c), rec})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].recorded != list[j].recorded {
+			return !list[i].recorded
+		}
+		return list[i].st.Name < list[j].st.Name
+	})
+	out := make([]Status, len(list))
+	for i, e := range list {
+		out[i] = e.st
+	}
+	return out
+}
+
+// Get returns the named collector, or an error wrapping ErrNotFound.
 func (s Set) Get(name string) (Collector, error) {
 	if c, ok := s[name]; ok {
 		return c, nil
 	}
-	return nil, ErrNotFound
+	return nil, fmt.Errorf("%w named %q", ErrNotFound, name)
+}
+
+// Detail is the named collector's detail.
+func (s Set) Detail(ctx context.Context, name string) (Detail, error) {
+	c, err := s.Get(name)
+	if err != nil {
+		return Detail{}, err
+	}
+	d, err := c.Detail(ctx)
+	_, d.Syncable = c.(Syncer)
+	return d, err
+}
+
+// Sync triggers the named collector and returns its status, or an error wrapping ErrNotFound or ErrNotSyncable.
+func (s Set) Sync(name string) (Status, error) {
+	c, err := s.Get(name)
+	if err != nil {
+		return Status{}, err
+	}
+	sy, ok := c.(Syncer)
+	if !ok {
+		if _, rec := c.(Recorded); rec {
+			return Status{}, fmt.Errorf("source %q has no collector running on this portal; there is %w", name,
+				ErrNotSyncable)
+		}
+		return Status{}, fmt.Errorf("source %q watches continuously; there is %w", name, ErrNotSyncable)
+	}
+	sy.Trigger()
+	return status(c), nil
 }

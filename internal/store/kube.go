@@ -14,84 +14,24 @@ import (
 
 // The Kubernetes collector's data on the portal. kube_workloads holds every workload of every registered cluster,
 // mapped or not; a service's deployments are the mapped rows, merged into its document whenever either side
-// changes, so replicas receive them through the change feed like every other part of a service.
-
-// Ways a workload is mapped to a service, strongest first.
-const (
-	MappedByClaim      = "claim"      // an admin recorded it (kube_claims)
-	MappedByAnnotation = "annotation" // the workload's atrium.sphera.io/service annotation
-	MappedByLabel      = "label"      // the workload's app.kubernetes.io/name label
-)
-
-// SourcePrefix names the freshness record of a cluster in sources ("kube:prod-eu-1"), which travels to replicas with
-// every feed batch, so a desktop knows each cluster's state and the age of its data offline.
-const SourcePrefix = "kube:"
+// changes, so replicas receive them through the change feed like every other part of a service. Which service a
+// workload belongs to is the catalog's rule (catalog.Claims.Service); the store applies it when either a workload or
+// a claim changes.
 
 // ErrNoSuchService is returned when a claim names a service the catalog does not have.
 var ErrNoSuchService = errors.New("no such service")
 
-// Workload is one Deployment, StatefulSet or DaemonSet as a cluster reports it, before it is mapped to a service.
-type Workload struct {
-	// Deployment holds what is shown; Cluster, Namespace, Kind and Name identify the workload. A zero RolloutAt
-	// means the cluster does not say when the last rollout was: the store then keeps the time it first saw the
-	// current image (CreatedAt on first sight).
-	Deployment catalog.Deployment
-	// CreatedAt is the workload's creation time.
-	CreatedAt time.Time
-	// AnnotationService and LabelService are the service names the workload carries, if any.
-	AnnotationService string
-	LabelService      string
-}
-
-// Cluster is a registered cluster and how reaching it goes.
-type Cluster struct {
-	Name        string `json:"name"`
-	Region      string `json:"region"`
-	Environment string `json:"environment"`
-	// State is one of connecting, ok, unreachable, unauthorized, forbidden, invalid-config, error.
-	State   string `json:"state"`
-	Message string `json:"message,omitempty"`
-	// LastOKAt is when the cluster's data was last known to be complete and current; its workloads are kept as of
-	// then while it is not ok.
-	LastOKAt  time.Time `json:"last_ok_at,omitzero"`
-	CheckedAt time.Time `json:"checked_at,omitzero"`
-	Workloads int       `json:"workloads"`
-	Unmapped  int       `json:"unmapped"`
-}
-
-type workloadKey struct{ namespace, kind, name string }
-
-type claimKey struct{ cluster, namespace, kind, name string }
-
-// resolveService applies the mapping convention: a claim for this cluster, then a claim for every cluster, then
-// the annotation, then the label.
-func resolveService(claims map[claimKey]string, cluster string, k workloadKey, annotation, label string) (string, string) {
-	if s, ok := claims[claimKey{cluster, k.namespace, k.kind, k.name}]; ok {
-		return s, MappedByClaim
-	}
-	if s, ok := claims[claimKey{"", k.namespace, k.kind, k.name}]; ok {
-		return s, MappedByClaim
-	}
-	if annotation != "" {
-		return annotation, MappedByAnnotation
-	}
-	if label != "" {
-		return label, MappedByLabel
-	}
-	return "", ""
-}
-
-func loadClaims(ctx context.Context, q querier) (map[claimKey]string, error) {
+func loadClaims(ctx context.Context, q querier) (catalog.Claims, error) {
 	rows, err := q.QueryContext(ctx, `SELECT cluster, namespace, kind, name, service FROM kube_claims`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[claimKey]string{}
+	out := catalog.Claims{}
 	for rows.Next() {
-		var k claimKey
+		var k catalog.WorkloadRef
 		var s string
-		if err := rows.Scan(&k.cluster, &k.namespace, &k.kind, &k.name, &s); err != nil {
+		if err := rows.Scan(&k.Cluster, &k.Namespace, &k.Kind, &k.Name, &s); err != nil {
 			return nil, err
 		}
 		out[k] = s
@@ -106,7 +46,7 @@ type workloadRow struct {
 // ReplaceClusterWorkloads makes the workloads of cluster exactly ws, in one transaction: rows that did not change
 // are not touched, and only services whose deployments changed are rewritten, so an unchanged snapshot advances
 // nothing. It returns how many services changed.
-func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []Workload) (int, error) {
+func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []catalog.Workload) (int, error) {
 	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO kube_clusters(name) VALUES (?)`, cluster); err != nil {
 			return 0, err
@@ -115,16 +55,16 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []W
 		if err != nil {
 			return 0, err
 		}
-		old := map[workloadKey]workloadRow{}
+		old := map[catalog.WorkloadRef]workloadRow{}
 		rows, err := tx.QueryContext(ctx, `SELECT namespace, kind, name, service, mapped_by, annotation_service,
 			label_service, doc FROM kube_workloads WHERE cluster = ?`, cluster)
 		if err != nil {
 			return 0, err
 		}
 		for rows.Next() {
-			var k workloadKey
+			k := catalog.WorkloadRef{Cluster: cluster}
 			var r workloadRow
-			if err := rows.Scan(&k.namespace, &k.kind, &k.name, &r.service, &r.mappedBy, &r.annotation, &r.label,
+			if err := rows.Scan(&k.Namespace, &k.Kind, &k.Name, &r.service, &r.mappedBy, &r.annotation, &r.label,
 				&r.doc); err != nil {
 				rows.Close()
 				return 0, err
@@ -138,7 +78,7 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []W
 
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		affected := map[string]bool{}
-		seen := make(map[workloadKey]bool, len(ws))
+		seen := make(map[catalog.WorkloadRef]bool, len(ws))
 		upsert, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO kube_workloads(cluster, namespace, kind, name,
 			service, mapped_by, annotation_service, label_service, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
@@ -146,14 +86,13 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []W
 		}
 		defer upsert.Close()
 		for _, w := range ws {
-			dp := w.Deployment
-			dp.Cluster = cluster
-			k := workloadKey{dp.Namespace, dp.Kind, dp.Name}
+			w.Deployment.Cluster = cluster
+			dp, k := w.Deployment, w.Ref()
 			if seen[k] {
 				continue
 			}
 			seen[k] = true
-			svc, by := resolveService(claims, cluster, k, w.AnnotationService, w.LabelService)
+			svc, by := claims.Service(k, w.AnnotationService, w.LabelService)
 			prev, had := old[k]
 			stampTimes(&dp, w.CreatedAt, prev.doc, had, now)
 			b, _ := json.Marshal(dp)
@@ -162,7 +101,7 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []W
 			if had && prev == row {
 				continue
 			}
-			if _, err := upsert.ExecContext(ctx, cluster, k.namespace, k.kind, k.name, row.service, row.mappedBy,
+			if _, err := upsert.ExecContext(ctx, cluster, k.Namespace, k.Kind, k.Name, row.service, row.mappedBy,
 				row.annotation, row.label, row.doc); err != nil {
 				return 0, err
 			}
@@ -176,7 +115,7 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []W
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM kube_workloads WHERE cluster = ? AND namespace = ? AND
-				kind = ? AND name = ?`, cluster, k.namespace, k.kind, k.name); err != nil {
+				kind = ? AND name = ?`, cluster, k.Namespace, k.Kind, k.Name); err != nil {
 				return 0, err
 			}
 			affected[r.service] = true
@@ -361,9 +300,9 @@ func mergeKubeDeployments(ctx context.Context, tx *sql.Tx, s *catalog.Service) e
 	return nil
 }
 
-// PutCluster records a cluster's registration and state. Its freshness also goes to sources as "kube:NAME", so
-// replicas learn it with their next batch; neither advances the change feed.
-func (d *DB) PutCluster(ctx context.Context, c Cluster) error {
+// PutCluster records a cluster's registration and state. Its freshness also goes to sources as "kube:NAME"
+// (catalog.ClusterSource), so replicas learn it with their next batch; neither advances the change feed.
+func (d *DB) PutCluster(ctx context.Context, c catalog.Cluster) error {
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return d.classify(err)
@@ -378,14 +317,14 @@ func (d *DB) PutCluster(ctx context.Context, c Cluster) error {
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sources(name, synced_at, status, message) VALUES (?, ?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET synced_at = excluded.synced_at, status = excluded.status,
-		message = excluded.message`, SourcePrefix+c.Name, unixMilliOrZero(c.LastOKAt), c.State, c.Message); err != nil {
+		message = excluded.message`, catalog.ClusterSource(c.Name), unixMilliOrZero(c.LastOKAt), c.State, c.Message); err != nil {
 		return d.classify(err)
 	}
 	return d.classify(tx.Commit())
 }
 
 // Clusters lists registered clusters with their workload counts, by name.
-func (d *DB) Clusters(ctx context.Context) ([]Cluster, error) {
+func (d *DB) Clusters(ctx context.Context) ([]catalog.Cluster, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT c.name, c.region, c.environment, c.state, c.message, c.last_ok_at,
 		c.checked_at,
 		(SELECT COUNT(*) FROM kube_workloads w WHERE w.cluster = c.name),
@@ -396,9 +335,9 @@ func (d *DB) Clusters(ctx context.Context) ([]Cluster, error) {
 		return nil, d.classify(err)
 	}
 	defer rows.Close()
-	out := []Cluster{}
+	out := []catalog.Cluster{}
 	for rows.Next() {
-		var c Cluster
+		var c catalog.Cluster
 		var ok, checked int64
 		if err := rows.Scan(&c.Name, &c.Region, &c.Environment, &c.State, &c.Message, &ok, &checked, &c.Workloads,
 			&c.Unmapped); err != nil {
@@ -433,27 +372,11 @@ func (d *DB) ForgetCluster(ctx context.Context, name string) (int, error) {
 				return 0, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, SourcePrefix+name); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, catalog.ClusterSource(name)); err != nil {
 			return 0, err
 		}
 		return rerenderCluster(ctx, tx, affected, name, bump)
 	})
-}
-
-// UnmappedWorkload is a workload no service owns: it names none, or names one the catalog does not have.
-type UnmappedWorkload struct {
-	Cluster     string `json:"cluster"`
-	Region      string `json:"region"`
-	Environment string `json:"environment"`
-	Namespace   string `json:"namespace"`
-	Kind        string `json:"kind"`
-	Name        string `json:"name"`
-	Image       string `json:"image"`
-	Version     string `json:"version"`
-	// Candidate is the service name the workload carries (annotation, label or claim) when that service does not
-	// exist.
-	Candidate string `json:"candidate,omitempty"`
-	Reason    string `json:"reason"`
 }
 
 // UnmappedQuery selects unmapped workloads; empty fields match all.
@@ -466,8 +389,8 @@ type UnmappedQuery struct {
 
 // UnmappedPage is a page of unmapped workloads and how many there are in all.
 type UnmappedPage struct {
-	Items []UnmappedWorkload `json:"items"`
-	Total int                `json:"total"`
+	Items []catalog.UnmappedWorkload `json:"items"`
+	Total int                        `json:"total"`
 }
 
 // Unmapped lists workloads no service owns, for admins to claim.
@@ -482,7 +405,7 @@ func (d *DB) Unmapped(ctx context.Context, q UnmappedQuery) (UnmappedPage, error
 		where += ` AND w.namespace = ?`
 		args = append(args, q.Namespace)
 	}
-	page := UnmappedPage{Items: []UnmappedWorkload{}}
+	page := UnmappedPage{Items: []catalog.UnmappedWorkload{}}
 	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM kube_workloads w WHERE `+where, args...).
 		Scan(&page.Total); err != nil {
 		return page, d.classify(err)
@@ -506,37 +429,14 @@ func (d *DB) Unmapped(ctx context.Context, q UnmappedQuery) (UnmappedPage, error
 		if err := json.Unmarshal([]byte(doc), &dp); err != nil {
 			return page, err
 		}
-		u := UnmappedWorkload{Cluster: dp.Cluster, Region: dp.Region, Environment: dp.Environment,
-			Namespace: dp.Namespace, Kind: dp.Kind, Name: dp.Name, Image: dp.Image, Version: dp.Version, Candidate: svc}
-		switch by {
-		case "":
-			u.Reason = "carries neither the atrium.sphera.io/service annotation nor the app.kubernetes.io/name label"
-		case MappedByClaim:
-			u.Reason = fmt.Sprintf("claimed for service %q, which is not in the catalog", svc)
-		default:
-			u.Reason = fmt.Sprintf("its %s names service %q, which is not in the catalog", by, svc)
-		}
-		page.Items = append(page.Items, u)
+		page.Items = append(page.Items, catalog.Unmapped(dp, svc, by))
 	}
 	return page, rows.Err()
 }
 
-// Claim maps a workload to a service by decision of an admin, over what the workload's annotation or label says.
-// Cluster "" claims the workload in every cluster.
-type Claim struct {
-	ID        int64     `json:"id"`
-	Cluster   string    `json:"cluster"`
-	Namespace string    `json:"namespace"`
-	Kind      string    `json:"kind"`
-	Name      string    `json:"name"`
-	Service   string    `json:"service"`
-	CreatedBy string    `json:"created_by"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 // PutClaim records a claim, replacing one for the same workload, and maps the workloads it matches at once. The
 // service must exist (ErrNoSuchService otherwise). It returns the stored claim and how many workloads it matched.
-func (d *DB) PutClaim(ctx context.Context, c Claim) (Claim, int, error) {
+func (d *DB) PutClaim(ctx context.Context, c catalog.Claim) (catalog.Claim, int, error) {
 	matched := 0
 	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		var one int
@@ -555,7 +455,7 @@ func (d *DB) PutClaim(ctx context.Context, c Claim) (Claim, int, error) {
 			return 0, err
 		}
 		var err error
-		matched, err = remap(ctx, tx, c.Cluster, workloadKey{c.Namespace, c.Kind, c.Name}, bump)
+		matched, err = remap(ctx, tx, c.Ref(), bump)
 		return matched, err
 	})
 	return c, matched, err
@@ -565,7 +465,7 @@ func (d *DB) PutClaim(ctx context.Context, c Claim) (Claim, int, error) {
 // (catalog's) when there is no such claim.
 func (d *DB) DeleteClaim(ctx context.Context, id int64) error {
 	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
-		var c Claim
+		var c catalog.Claim
 		err := tx.QueryRowContext(ctx, `DELETE FROM kube_claims WHERE id = ? RETURNING cluster, namespace, kind, name`,
 			id).Scan(&c.Cluster, &c.Namespace, &c.Kind, &c.Name)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -574,22 +474,22 @@ func (d *DB) DeleteClaim(ctx context.Context, id int64) error {
 		if err != nil {
 			return 0, err
 		}
-		return remap(ctx, tx, c.Cluster, workloadKey{c.Namespace, c.Kind, c.Name}, bump)
+		return remap(ctx, tx, c.Ref(), bump)
 	})
 	return err
 }
 
 // Claims lists admins' claims.
-func (d *DB) Claims(ctx context.Context) ([]Claim, error) {
+func (d *DB) Claims(ctx context.Context) ([]catalog.Claim, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT id, cluster, namespace, kind, name, service, created_by, created_at
 		FROM kube_claims ORDER BY namespace, kind, name, cluster`)
 	if err != nil {
 		return nil, d.classify(err)
 	}
 	defer rows.Close()
-	out := []Claim{}
+	out := []catalog.Claim{}
 	for rows.Next() {
-		var c Claim
+		var c catalog.Claim
 		var at int64
 		if err := rows.Scan(&c.ID, &c.Cluster, &c.Namespace, &c.Kind, &c.Name, &c.Service, &c.CreatedBy, &at); err != nil {
 			return nil, err
@@ -600,18 +500,19 @@ func (d *DB) Claims(ctx context.Context) ([]Claim, error) {
 	return out, rows.Err()
 }
 
-// remap re-resolves the workloads a claim on (cluster, k) matches and rewrites the services they leave and join.
-func remap(ctx context.Context, tx *sql.Tx, cluster string, k workloadKey, bump bumper) (int, error) {
+// remap maps again the workloads a claim on k matches (k.Cluster "": in every cluster) and rewrites the services
+// they leave and join.
+func remap(ctx context.Context, tx *sql.Tx, k catalog.WorkloadRef, bump bumper) (int, error) {
 	claims, err := loadClaims(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
 	q := `SELECT cluster, service, annotation_service, label_service FROM kube_workloads
 		WHERE namespace = ? AND kind = ? AND name = ?`
-	args := []any{k.namespace, k.kind, k.name}
-	if cluster != "" {
+	args := []any{k.Namespace, k.Kind, k.Name}
+	if k.Cluster != "" {
 		q += ` AND cluster = ?`
-		args = append(args, cluster)
+		args = append(args, k.Cluster)
 	}
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -630,9 +531,11 @@ func remap(ctx context.Context, tx *sql.Tx, cluster string, k workloadKey, bump 
 	rows.Close()
 	affected := map[string]bool{}
 	for _, h := range hits {
-		svc, by := resolveService(claims, h.cluster, k, h.annotation, h.label)
+		w := k
+		w.Cluster = h.cluster
+		svc, by := claims.Service(w, h.annotation, h.label)
 		if _, err := tx.ExecContext(ctx, `UPDATE kube_workloads SET service = ?, mapped_by = ? WHERE cluster = ? AND
-			namespace = ? AND kind = ? AND name = ?`, svc, by, h.cluster, k.namespace, k.kind, k.name); err != nil {
+			namespace = ? AND kind = ? AND name = ?`, svc, by, h.cluster, k.Namespace, k.Kind, k.Name); err != nil {
 			return 0, err
 		}
 		affected[h.service], affected[svc] = true, true
@@ -658,7 +561,7 @@ func clusterStates(ctx context.Context, q querier) (map[string]Source, error) {
 			return nil, err
 		}
 		s.SyncedAt = timeOrZero(at)
-		out[strings.TrimPrefix(s.Name, SourcePrefix)] = s
+		out[strings.TrimPrefix(s.Name, catalog.ClusterSourcePrefix)] = s
 	}
 	return out, rows.Err()
 }

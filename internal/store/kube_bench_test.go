@@ -48,9 +48,9 @@ func kubeBenchCluster(i int) (name, region, env string) {
 
 // kubeBenchWorkloadsOf is what cluster i runs: every service but a few, most at the service's version, some at
 // another.
-func kubeBenchWorkloadsOf(i int, version func(svc int) string) []Workload {
+func kubeBenchWorkloadsOf(i int, version func(svc int) string) []catalog.Workload {
 	name, region, env := kubeBenchCluster(i)
-	ws := make([]Workload, 0, kubeBenchWorkloads)
+	ws := make([]catalog.Workload, 0, kubeBenchWorkloads)
 	for j := 0; j < kubeBenchWorkloads; j++ {
 		if (i*j)%23 == 5 {
 			continue // missing here
@@ -60,7 +60,7 @@ func kubeBenchWorkloadsOf(i int, version func(svc int) string) []Workload {
 			v += "-hotfix" // differs from the service's other regions
 		}
 		svc := kubeBenchNames[j]
-		ws = append(ws, Workload{LabelService: svc, CreatedAt: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
+		ws = append(ws, catalog.Workload{LabelService: svc, CreatedAt: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
 			Deployment: catalog.Deployment{Cluster: name, Region: region, Environment: env, Namespace: "apps",
 				Kind: "Deployment", Name: svc, Image: "registry.example/" + svc + ":" + v, Version: v, Ready: 3,
 				Desired: 3, Health: catalog.HealthHealthy,
@@ -98,7 +98,7 @@ func kubeForBench(b *testing.B) (portal, replica *DB) {
 		start := time.Now()
 		for i := 0; i < kubeBenchClusters; i++ {
 			name, region, env := kubeBenchCluster(i)
-			if kubeBenchErr = kubeBenchPortal.PutCluster(ctx, Cluster{Name: name, Region: region, Environment: env,
+			if kubeBenchErr = kubeBenchPortal.PutCluster(ctx, catalog.Cluster{Name: name, Region: region, Environment: env,
 				State: "ok", LastOKAt: time.Now()}); kubeBenchErr != nil {
 				return
 			}

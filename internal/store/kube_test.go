@@ -11,8 +11,8 @@ import (
 )
 
 // wl builds a workload of cluster c mapped by label to svc.
-func wl(c, region, env, ns, name, svc, version string) Workload {
-	return Workload{LabelService: svc, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+func wl(c, region, env, ns, name, svc, version string) catalog.Workload {
+	return catalog.Workload{LabelService: svc, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Deployment: catalog.Deployment{Cluster: c, Region: region, Environment: env, Namespace: ns,
 			Kind: "Deployment", Name: name, Image: "registry.example/" + name + ":" + version, Version: version,
 			Ready: 2, Desired: 2, Health: catalog.HealthHealthy}}
@@ -33,7 +33,7 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 	db.ReplaceSource(ctx, "github", []catalog.Service{svc("payments-api", "payments", "Go"), svc("ledger", "payments", "Go")})
 	_, cursor := feedLen(t, db, "")
 
-	eu := []Workload{
+	eu := []catalog.Workload{
 		wl("eu-1", "eu-west-1", "production", "pay", "payments-api", "payments-api", "1.4.0"),
 		wl("eu-1", "eu-west-1", "production", "pay", "ledger", "ledger", "2.0.0"),
 		wl("eu-1", "eu-west-1", "production", "kube-system", "coredns", "", "1.11"),
@@ -121,17 +121,17 @@ func TestMappingPrecedenceAndClaims(t *testing.T) {
 	w := wl("c1", "r", "prod", "ns", "redis", "redis", "7")
 	w.AnnotationService = "cache" // annotation wins over the label
 	other := wl("c2", "r2", "prod", "ns", "redis", "redis", "7")
-	db.ReplaceClusterWorkloads(ctx, "c1", []Workload{w})
-	db.ReplaceClusterWorkloads(ctx, "c2", []Workload{other})
+	db.ReplaceClusterWorkloads(ctx, "c1", []catalog.Workload{w})
+	db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{other})
 	if s, _ := db.GetService(ctx, "cache"); len(s.Deployments) != 1 || s.Deployments[0].Cluster != "c1" {
 		t.Fatalf("annotation mapping: %+v", s.Deployments)
 	}
 
-	if _, _, err := db.PutClaim(ctx, Claim{Namespace: "ns", Kind: "Deployment", Name: "redis", Service: "nope"}); !errors.Is(err, ErrNoSuchService) {
+	if _, _, err := db.PutClaim(ctx, catalog.Claim{Namespace: "ns", Kind: "Deployment", Name: "redis", Service: "nope"}); !errors.Is(err, ErrNoSuchService) {
 		t.Errorf("claim for a missing service: %v", err)
 	}
 	// A claim for every cluster beats annotation and label.
-	c, n, err := db.PutClaim(ctx, Claim{Namespace: "ns", Kind: "Deployment", Name: "redis", Service: "api", CreatedBy: "admin"})
+	c, n, err := db.PutClaim(ctx, catalog.Claim{Namespace: "ns", Kind: "Deployment", Name: "redis", Service: "api", CreatedBy: "admin"})
 	if err != nil || n != 2 || c.ID == 0 {
 		t.Fatalf("claim: %+v %d %v", c, n, err)
 	}
@@ -145,14 +145,14 @@ func TestMappingPrecedenceAndClaims(t *testing.T) {
 		t.Errorf("claimed workloads still unmapped: %+v", page)
 	}
 	// A claim for one cluster beats the one for every cluster.
-	if _, n, _ := db.PutClaim(ctx, Claim{Cluster: "c2", Namespace: "ns", Kind: "Deployment", Name: "redis", Service: "web"}); n != 1 {
+	if _, n, _ := db.PutClaim(ctx, catalog.Claim{Cluster: "c2", Namespace: "ns", Kind: "Deployment", Name: "redis", Service: "web"}); n != 1 {
 		t.Errorf("cluster claim matched %d", n)
 	}
 	if s, _ := db.GetService(ctx, "web"); len(s.Deployments) != 1 || s.Deployments[0].Cluster != "c2" {
 		t.Errorf("cluster claim: %+v", s.Deployments)
 	}
 	// Claims hold for snapshots that come later.
-	db.ReplaceClusterWorkloads(ctx, "c2", []Workload{other})
+	db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{other})
 	if s, _ := db.GetService(ctx, "web"); len(s.Deployments) != 1 {
 		t.Errorf("claim lost on the next snapshot: %+v", s.Deployments)
 	}
@@ -189,12 +189,12 @@ func TestClusterStatusAndForget(t *testing.T) {
 	db := openTemp(t)
 	db.ReplaceSource(ctx, "github", []catalog.Service{svc("api", "t", "Go")})
 	ok := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	db.PutCluster(ctx, Cluster{Name: "c1", Region: "r1", Environment: "prod", State: "ok", LastOKAt: ok, CheckedAt: ok})
-	db.PutCluster(ctx, Cluster{Name: "c2", Region: "r2", Environment: "prod", State: "unreachable",
+	db.PutCluster(ctx, catalog.Cluster{Name: "c1", Region: "r1", Environment: "prod", State: "ok", LastOKAt: ok, CheckedAt: ok})
+	db.PutCluster(ctx, catalog.Cluster{Name: "c2", Region: "r2", Environment: "prod", State: "unreachable",
 		Message: "dial tcp 127.0.0.1:1: connection refused", LastOKAt: ok})
-	db.ReplaceClusterWorkloads(ctx, "c1", []Workload{wl("c1", "r1", "prod", "ns", "api", "api", "1"),
+	db.ReplaceClusterWorkloads(ctx, "c1", []catalog.Workload{wl("c1", "r1", "prod", "ns", "api", "api", "1"),
 		wl("c1", "r1", "prod", "ns", "x", "", "1")})
-	db.ReplaceClusterWorkloads(ctx, "c2", []Workload{wl("c2", "r2", "prod", "ns", "api", "api", "1")})
+	db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{wl("c2", "r2", "prod", "ns", "api", "api", "1")})
 	cs, err := db.Clusters(ctx)
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("clusters: %+v %v", cs, err)
@@ -223,8 +223,8 @@ func TestMatrix(t *testing.T) {
 	portal, replica := openTemp(t), openTemp(t)
 	a, b, c := svc("alpha", "payments", "Go"), svc("beta", "search", "Go"), svc("gamma", "payments", "Go")
 	portal.ReplaceSource(ctx, "github", []catalog.Service{a, b, c, svc("idle", "payments", "Go")})
-	put := func(cluster, region, env string, ws ...Workload) {
-		portal.PutCluster(ctx, Cluster{Name: cluster, Region: region, Environment: env, State: "ok", LastOKAt: time.Now()})
+	put := func(cluster, region, env string, ws ...catalog.Workload) {
+		portal.PutCluster(ctx, catalog.Cluster{Name: cluster, Region: region, Environment: env, State: "ok", LastOKAt: time.Now()})
 		if _, err := portal.ReplaceClusterWorkloads(ctx, cluster, ws); err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestMatrix(t *testing.T) {
 	put("stage-eu", "eu", "staging",
 		wl("stage-eu", "eu", "staging", "a", "alpha", "alpha", "1.4"),
 		wl("stage-eu", "eu", "staging", "g", "gamma", "gamma", "0.1"))
-	portal.PutCluster(ctx, Cluster{Name: "prod-us", Region: "us", Environment: "production", State: "unreachable",
+	portal.PutCluster(ctx, catalog.Cluster{Name: "prod-us", Region: "us", Environment: "production", State: "unreachable",
 		Message: "timed out", LastOKAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 
 	// The replica answers from the feed alone.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 // Entity kinds in the change feed.
@@ -368,7 +369,7 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 		return s, err
 	}
 	for rows.Next() {
-		var f catalog.Finding
+		var f problem.Problem
 		if err := rows.Scan(&f.Severity, &f.Summary, &f.Detail, &f.Source); err != nil {
 			rows.Close()
 			return s, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
 )
 
 func openTemp(t *testing.T) *DB {
@@ -27,7 +28,7 @@ func svc(name, owner, lang string) catalog.Service {
 		Lifecycle: "production", Type: "service", Source: "test",
 		Repository:   catalog.Repository{URL: "https://github.com/acme/" + name},
 		Dependencies: []catalog.Dependency{{Ecosystem: "npm", Name: "react", Version: "17.0.2", Latest: "19.0.0"}},
-		Findings:     []catalog.Finding{{Severity: catalog.SeverityWarning, Summary: "x", Source: "t"}}}
+		Findings:     problem.Problems{{Severity: problem.Warning, Summary: "x", Source: "t"}}}
 }
 
 func TestPutGetRoundTrip(t *testing.T) {

@@ -1432,7 +1432,7 @@ export interface components {
             retried: number;
         };
         SourceStatus: {
-            /** @description Whether POST /sources/{name}/sync can start a sync (a running collector); false for the demo and for collectors no longer configured. */
+            /** @description Whether POST /sources/{name}/sync can start a sync (a collector that syncs on request, e.g. a GitHub organisation); false for Kubernetes clusters (their informers watch continuously), the demo, and collectors no longer configured. */
             syncable: boolean;
             /** @description e.g. github:acme, demo */
             name: string;

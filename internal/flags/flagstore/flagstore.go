@@ -16,9 +16,10 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/flags"
+	"github.com/sphera/atrium/internal/problem"
 )
 
-// Errors of the store. Validation failures wrap flags.ErrInvalid and carry flags.Problems.
+// Errors of the store. Validation failures wrap flags.ErrInvalid and carry problem.Problems.
 var (
 	ErrNotFound = errors.New("flag not found")
 	ErrConflict = errors.New("flag changed since it was read")
@@ -270,7 +271,7 @@ func canonicalRaw(m map[string]json.RawMessage) map[string]any {
 }
 
 // Apply applies a change in one transaction: the flags, a history row per changed flag and the set's new ETag.
-// An invalid definition wraps flags.ErrInvalid (with flags.Problems) and changes nothing.
+// An invalid definition wraps flags.ErrInvalid (with problem.Problems) and changes nothing.
 func (s *Store) Apply(ctx context.Context, c flags.Change) error {
 	if c.Environment == "" {
 		return fmt.Errorf("%w: no environment", flags.ErrInvalid)
@@ -327,15 +328,13 @@ func (s *Store) Apply(ctx context.Context, c flags.Change) error {
 	return nil
 }
 
-func invalid(ps flags.Problems) error { return fmt.Errorf("%w: %w", flags.ErrInvalid, ps) }
-
 func (s *Store) put(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, now int64) error {
 	if c.Flag == nil {
-		return invalid(flags.Problems{{Path: "/flag", Message: "missing: the flag's flagd definition"}})
+		return flags.Invalid(problem.Problems{problem.At("/flag", "missing: the flag's flagd definition")})
 	}
 	// Checked against the whole set: its evaluators, and its size with this flag (flags.MaxNodes).
 	if ps := flags.ValidateFlagIn(c.Key, c.Flag, set.File); len(ps) > 0 {
-		return invalid(ps)
+		return flags.Invalid(ps)
 	}
 	def := string(c.Flag.Canonical())
 	old, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ? AND key = ?`,
@@ -401,10 +400,10 @@ func (s *Store) remove(ctx context.Context, tx *sql.Tx, c flags.Change, now int6
 
 func (s *Store) importFile(ctx context.Context, tx *sql.Tx, set Set, c flags.Change, now int64) error {
 	if c.File == nil {
-		return invalid(flags.Problems{{Path: "", Message: "missing: the flag-definition file"}})
+		return flags.Invalid(problem.Problems{problem.At("", "missing: the flag-definition file")})
 	}
 	if ps := flags.Validate(c.File); len(ps) > 0 {
-		return invalid(ps)
+		return flags.Invalid(ps)
 	}
 	existing := map[string]Record{}
 	rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM flags WHERE environment = ?`, c.Environment)

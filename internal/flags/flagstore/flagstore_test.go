@@ -11,6 +11,7 @@ import (
 
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -96,7 +97,7 @@ func TestInvalidPutStoresNothing(t *testing.T) {
 	bad := flag(t, `{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
 		"targeting": {"fractional": [["on", 10.5], ["off", 89.5]]}}`)
 	err := s.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "dev", Key: "x", Flag: bad, Actor: "a"})
-	var ps flags.Problems
+	var ps problem.Problems
 	if !errors.Is(err, flags.ErrInvalid) || !errors.As(err, &ps) || ps[0].Path != "/targeting/fractional/0/1" {
 		t.Fatalf("got %v (problems %v)", err, ps)
 	}
@@ -214,7 +215,7 @@ func TestInvalidImportChangesNothing(t *testing.T) {
 	bad := `{"flags": {"keep": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on",
 		"targeting": {"if": [{"$ref": "gone"}, "on", null]}}}}`
 	err := importFile(t, s, "dev", bad)
-	var ps flags.Problems
+	var ps problem.Problems
 	if !errors.As(err, &ps) || ps[0].Path != "/flags/keep/targeting/if/0/$ref" {
 		t.Fatalf("got %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
@@ -179,7 +180,7 @@ func TestSyncIncremental(t *testing.T) {
 	broken := e.service("broken")
 	errs := 0
 	for _, f := range broken.Findings {
-		if f.Severity == catalog.SeverityError {
+		if f.Severity == problem.Error {
 			errs++
 		}
 	}

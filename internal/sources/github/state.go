@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -78,7 +79,7 @@ type repoRow struct {
 	Head          string
 	MetaHash      string
 	Files         map[string]fileRef
-	Notes         []catalog.Finding
+	Notes         problem.Problems
 	Services      []catalog.Service
 	Error         string
 	ErrorAt       time.Time

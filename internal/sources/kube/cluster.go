@@ -23,7 +23,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/sources"
 )
 
 // resource is one kind of object a cluster's informers list and watch.
@@ -81,9 +82,34 @@ type cluster struct {
 	cfgErr  error
 	synced  bool
 	lastOK  time.Time
-	saved   store.Cluster // what the store holds
+	saved   catalog.Cluster // what the store holds
 	savedAt time.Time
 	dirty   chan struct{}
+}
+
+var _ sources.Collector = (*cluster)(nil)
+
+// Name implements sources.Collector: kube:NAME.
+func (cl *cluster) Name() string { return catalog.ClusterSource(cl.cfg.Name) }
+
+// Status implements sources.Collector: the cluster's state as last recorded in the store, and when its data was
+// last complete and current. A cluster provides no services of its own (it adds deployments to the services other
+// sources provide) and has nothing to sync on request: its informers watch continuously.
+func (cl *cluster) Status() sources.Status {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	st := sources.Status{Name: cl.Name(), Kind: Kind, State: cl.saved.State, Message: cl.saved.Message,
+		FinishedAt: cl.saved.LastOKAt.Truncate(time.Millisecond)}
+	if st.State == "" { // not recorded yet
+		st.State, st.Message = cl.state()
+		st.FinishedAt = cl.lastOK.Truncate(time.Millisecond)
+	}
+	return st
+}
+
+// Detail implements sources.Collector; the Clusters page (GET /api/v1/kube/clusters) has the cluster's workloads.
+func (cl *cluster) Detail(context.Context) (sources.Detail, error) {
+	return sources.Detail{Status: cl.Status(), ItemErrors: []sources.ItemError{}}, nil
 }
 
 // restConfig builds the client configuration of a cluster and a fingerprint of the files it came from, so a
@@ -316,7 +342,7 @@ func (cl *cluster) flush(ctx context.Context, stores map[string]cache.Store) {
 }
 
 // snapshot turns the caches into workloads with their autoscalers.
-func (cl *cluster) snapshot(stores map[string]cache.Store) []store.Workload {
+func (cl *cluster) snapshot(stores map[string]cache.Store) []catalog.Workload {
 	type target struct{ namespace, kind, name string }
 	hpas := map[target]*autoscaler{}
 	for _, obj := range stores[hpaResource].List() {
@@ -324,7 +350,7 @@ func (cl *cluster) snapshot(stores map[string]cache.Store) []store.Workload {
 			hpas[target{a.Namespace, a.TargetKind, a.TargetName}] = a
 		}
 	}
-	var ws []store.Workload
+	var ws []catalog.Workload
 	for _, res := range resources {
 		if res.name == hpaResource {
 			continue
@@ -418,7 +444,7 @@ func (cl *cluster) publish(ctx context.Context, force bool) {
 	if state == StateOK {
 		cl.lastOK = now
 	}
-	next := store.Cluster{Name: cl.cfg.Name, Region: cl.cfg.Region, Environment: cl.cfg.Environment, State: state,
+	next := catalog.Cluster{Name: cl.cfg.Name, Region: cl.cfg.Region, Environment: cl.cfg.Environment, State: state,
 		Message: msg, LastOKAt: cl.lastOK, CheckedAt: now}
 	prev := cl.saved
 	changed := prev.State != state || prev.Message != msg

@@ -23,10 +23,15 @@ import (
 	autoscalingclient "k8s.io/client-go/kubernetes/typed/autoscaling/v2"
 	"k8s.io/client-go/rest"
 
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
-// Collector collects every registered cluster into the store.
+// Kind is the kind of source a cluster reports.
+const Kind = "kube"
+
+// Collector collects every registered cluster into the store. Each cluster is a source of its own (Clusters),
+// reported in the portal's sources.Set next to GitHub's organisations.
 type Collector struct {
 	DB     *store.DB
 	Config Config
@@ -44,6 +49,9 @@ type Collector struct {
 	// clients replaces the client of a cluster in tests that use client-go's fake clientset.
 	clients func(ClusterConfig) (Client, error)
 	writeMu sync.Mutex
+
+	once     sync.Once
+	clusters []*cluster
 }
 
 // Defaults of a Collector's timings.
@@ -108,24 +116,46 @@ func (c *Collector) connect(cc ClusterConfig) (Client, string, error) {
 	return cs, fp, nil
 }
 
-// Run collects until ctx ends. Clusters the store knows that are no longer registered are forgotten first, their
+// Clusters are the registered clusters as sources (sources.Collector), one per cluster, named kube:NAME. They
+// report as soon as they exist; Run collects them.
+func (c *Collector) Clusters() []sources.Collector {
+	c.init()
+	out := make([]sources.Collector, len(c.clusters))
+	for i, cl := range c.clusters {
+		out[i] = cl
+	}
+	return out
+}
+
+// init applies the defaults and makes one cluster per registered one, once.
+func (c *Collector) init() {
+	c.once.Do(func() {
+		if c.Log == nil {
+			c.Log = slog.Default()
+		}
+		if c.Debounce <= 0 {
+			c.Debounce = DefaultDebounce
+		}
+		if c.MaxDelay < c.Debounce {
+			c.MaxDelay = max(DefaultMaxDelay, c.Debounce)
+		}
+		if c.ProbeInterval <= 0 {
+			c.ProbeInterval = DefaultProbeInterval
+		}
+		if c.Reload <= 0 {
+			c.Reload = DefaultReload
+		}
+		for _, cc := range c.Config.Clusters {
+			c.clusters = append(c.clusters, &cluster{cfg: cc, c: c, log: c.Log.With("cluster", cc.Name),
+				errs: map[string]failure{}, dirty: make(chan struct{}, 1)})
+		}
+	})
+}
+
+// Run collects until ctx ends; a Collector runs once. Clusters the store knows that are no longer registered are forgotten first, their
 // deployments removed from services.
 func (c *Collector) Run(ctx context.Context) error {
-	if c.Log == nil {
-		c.Log = slog.Default()
-	}
-	if c.Debounce <= 0 {
-		c.Debounce = DefaultDebounce
-	}
-	if c.MaxDelay < c.Debounce {
-		c.MaxDelay = max(DefaultMaxDelay, c.Debounce)
-	}
-	if c.ProbeInterval <= 0 {
-		c.ProbeInterval = DefaultProbeInterval
-	}
-	if c.Reload <= 0 {
-		c.Reload = DefaultReload
-	}
+	c.init()
 	known, err := c.DB.Clusters(ctx)
 	if err != nil {
 		return fmt.Errorf("kube: read clusters: %w", err)
@@ -147,9 +177,10 @@ func (c *Collector) Run(ctx context.Context) error {
 		c.Log.Info("cluster no longer registered: its deployments were removed", "cluster", k.Name, "services", n)
 	}
 	var wg sync.WaitGroup
-	for _, cc := range c.Config.Clusters {
-		cl := &cluster{cfg: cc, c: c, log: c.Log.With("cluster", cc.Name), errs: map[string]failure{},
-			lastOK: lastOK[cc.Name], dirty: make(chan struct{}, 1)}
+	for _, cl := range c.clusters {
+		cl.mu.Lock()
+		cl.lastOK = lastOK[cl.cfg.Name]
+		cl.mu.Unlock()
 		cl.publish(ctx, true)
 		wg.Add(1)
 		go func() { defer wg.Done(); cl.run(ctx) }()

@@ -131,7 +131,7 @@ func (p *portal) deployments(name string) []catalog.Deployment {
 	return s.Deployments
 }
 
-func (p *portal) cluster(name string) store.Cluster {
+func (p *portal) cluster(name string) catalog.Cluster {
 	cs, err := p.db.Clusters(context.Background())
 	if err != nil {
 		p.t.Fatal(err)
@@ -141,10 +141,10 @@ func (p *portal) cluster(name string) store.Cluster {
 			return c
 		}
 	}
-	return store.Cluster{}
+	return catalog.Cluster{}
 }
 
-func (p *portal) waitState(name, state string, timeout time.Duration) store.Cluster {
+func (p *portal) waitState(name, state string, timeout time.Duration) catalog.Cluster {
 	p.t.Helper()
 	waitFor(p.t, fmt.Sprintf("cluster %s to be %s (is %+v)", name, state, p.cluster(name)), timeout,
 		func() bool { return p.cluster(name).State == state })
@@ -319,7 +319,7 @@ func TestTwoClustersMapToServices(t *testing.T) {
 	if err != nil || page.Total != 1 || page.Items[0].Name != "mystery" || page.Items[0].Cluster != "eu" {
 		t.Fatalf("unmapped: %+v %v", page, err)
 	}
-	if _, n, err := p.db.PutClaim(ctx, store.Claim{Namespace: ns, Kind: kube.KindDeployment, Name: "mystery",
+	if _, n, err := p.db.PutClaim(ctx, catalog.Claim{Namespace: ns, Kind: kube.KindDeployment, Name: "mystery",
 		Service: "shop-orders", CreatedBy: "admin"}); err != nil || n != 1 {
 		t.Fatalf("claim: %d %v", n, err)
 	}

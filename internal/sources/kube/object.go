@@ -24,7 +24,7 @@ const (
 )
 
 // The mapping convention: the annotation names the service explicitly and wins; otherwise the recommended
-// Kubernetes label does. Admins' claims (store.Claim) win over both.
+// Kubernetes label does. Admins' claims (catalog.Claim) win over both.
 const (
 	ServiceAnnotation = "atrium.sphera.io/service"
 	NameLabel         = "app.kubernetes.io/name"

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -222,6 +223,14 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		Config: Config{Clusters: []ClusterConfig{{Name: "eu", Region: "eu-west-1", Environment: "production",
 			Timeout: time.Second, Resync: time.Minute, ExcludeNamespaces: DefaultExcludeNamespaces}}},
 		clients: func(ClusterConfig) (Client, error) { return cs, nil }}
+	// Each cluster is a source of the portal's sources.Set, reporting before the collector runs.
+	srcs := c.Clusters()
+	if len(srcs) != 1 || srcs[0].Name() != "kube:eu" || srcs[0].Status().State != StateConnecting {
+		t.Fatalf("sources before running: %+v", srcs)
+	}
+	if _, syncs := srcs[0].(sources.Syncer); syncs {
+		t.Error("a cluster's informers watch continuously: it has nothing to sync on request")
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 
@@ -244,6 +253,13 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		cs, _ := db.Clusters(ctx)
 		return len(cs) == 1 && cs[0].State == StateOK
 	})
+	// The source reports what the store recorded, which replicas receive.
+	recs, _ := db.Sources(ctx)
+	st := srcs[0].Status()
+	if len(recs) != 1 || st.Kind != "kube" || st.State != recs[0].Status || st.Message != recs[0].Message ||
+		!st.FinishedAt.Equal(recs[0].SyncedAt) || st.FinishedAt.IsZero() {
+		t.Errorf("source status %+v, store records %+v", st, recs)
+	}
 
 	d, _ := cs.AppsV1().Deployments("pay").Get(ctx, "payments-api", metav1.GetOptions{})
 	d.Spec.Template.Spec.Containers[1].Image = "r.example/payments-api:1.5.0"

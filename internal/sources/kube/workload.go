@@ -5,11 +5,10 @@ import (
 	"strings"
 
 	"github.com/sphera/atrium/internal/catalog"
-	"github.com/sphera/atrium/internal/store"
 )
 
 // toWorkload is what Atrium shows of w in cluster c, with the autoscaler targeting it (nil if none).
-func toWorkload(c ClusterConfig, w *workload, hpa *autoscaler) store.Workload {
+func toWorkload(c ClusterConfig, w *workload, hpa *autoscaler) catalog.Workload {
 	main := mainContainer(w)
 	h, detail := health(w)
 	dp := catalog.Deployment{Cluster: c.Name, Region: c.Region, Environment: c.Environment, Namespace: w.Namespace,
@@ -19,7 +18,7 @@ func toWorkload(c ClusterConfig, w *workload, hpa *autoscaler) store.Workload {
 		dp.Autoscaler = &catalog.Autoscaler{Min: int(hpa.Min), Max: int(hpa.Max), Current: int(hpa.Current),
 			Desired: int(hpa.Desired)}
 	}
-	return store.Workload{Deployment: dp, CreatedAt: w.CreationTimestamp.Time, AnnotationService: w.Service,
+	return catalog.Workload{Deployment: dp, CreatedAt: w.CreationTimestamp.Time, AnnotationService: w.Service,
 		LabelService: w.Label}
 }
 

@@ -14,6 +14,9 @@ import (
 	"github.com/sphera/atrium/internal/sources/versions"
 )
 
+// The collectors' sections of the configuration file (github, versions), the environment variables that override
+// them, and their checks. The Kubernetes cluster registry is a file of its own (kube.Config).
+
 // GitHubConfig configures the GitHub collector.
 type GitHubConfig struct {
 	APIURL            string    `yaml:"api_url"` // default: GitHub's public API

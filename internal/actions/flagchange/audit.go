@@ -1,4 +1,4 @@
-package server
+package flagchange
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 )
 
-// Flag changes reach the audit log two ways. An applied change is recorded by the flag store inside the
-// transaction that makes it (auditFlagChangeTx, its InTx hook), so a change is never stored without its entry.
-// Decisions that change nothing — rejected, failed, awaiting approval — are recorded by flagAuditor, which the
-// flags API calls for every outcome and which leaves applied ones to the store.
+// Flag changes reach the audit trail two ways. An applied change is recorded by the flag store inside the
+// transaction that makes it (AuditTx, its InTx hook), so a change is never stored without its entry. Decisions
+// that change nothing — rejected, failed, awaiting approval — are recorded by Auditor, which the flags API calls
+// for every outcome and which leaves applied ones to the store.
 
 func flagResource(env, key string) string {
 	if key == "" {
@@ -22,8 +22,8 @@ func flagResource(env, key string) string {
 	return "flag/" + env + "/" + key
 }
 
-// auditFlagChangeTx is the flag store's InTx hook.
-func auditFlagChangeTx(ctx context.Context, tx *sql.Tx, c flags.Change) error {
+// AuditTx is the flag store's InTx hook: it records an applied change in the change's transaction.
+func AuditTx(ctx context.Context, tx *sql.Tx, c flags.Change) error {
 	detail := map[string]any{"environment": c.Environment}
 	if c.Team != "" {
 		detail["team"] = c.Team
@@ -43,13 +43,15 @@ func auditFlagChangeTx(ctx context.Context, tx *sql.Tx, c flags.Change) error {
 		Resource: flagResource(c.Environment, c.Key), Outcome: audit.Success, Detail: detail})
 }
 
-// flagAuditor records the flag decisions that changed nothing.
-type flagAuditor struct {
-	log   audit.Log
-	slogs *slog.Logger
+// Auditor records the flag decisions that changed nothing; it is the flags API's flags.Auditor.
+type Auditor struct {
+	Trail audit.Log
+	// Log hears of entries the trail could not record.
+	Log *slog.Logger
 }
 
-func (a flagAuditor) Record(ctx context.Context, e flags.AuditEntry) {
+// Record implements flags.Auditor.
+func (a Auditor) Record(ctx context.Context, e flags.AuditEntry) {
 	if e.Outcome == "applied" {
 		return // recorded in the change's transaction
 	}
@@ -67,9 +69,9 @@ func (a flagAuditor) Record(ctx context.Context, e flags.AuditEntry) {
 	if e.Outcome == "pending" {
 		outcome = audit.Success
 	}
-	if err := a.log.Record(ctx, audit.Event{Actor: e.Actor, Action: "flag." + actionVerb(e.Action),
+	if err := a.Trail.Record(ctx, audit.Event{Actor: e.Actor, Action: "flag." + actionVerb(e.Action),
 		Resource: flagResource(e.Environment, e.Key), Outcome: outcome, Detail: detail}); err != nil {
-		a.slogs.Error("audit flag decision", "action", e.Action, "resource", flagResource(e.Environment, e.Key), "err", err)
+		a.Log.Error("audit flag decision", "action", e.Action, "resource", flagResource(e.Environment, e.Key), "err", err)
 	}
 }
 

@@ -1,4 +1,9 @@
-package server
+// Package flagchange is the flags delivery path of actions: feature-flag changes that a portal's policy holds for
+// approval (typically production) become actions of kind flag_change — in the approvers' inbox with every other
+// request, under the same rules — and the worker applies them once approved (Executor), next to the direct and
+// gitops delivery paths. Changes that need no approval apply at once. It also records the flag decisions in the
+// audit trail (Auditor, AuditTx).
+package flagchange
 
 import (
 	"context"
@@ -15,9 +20,10 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/problem"
 )
 
-// FlagsConfig is the flags section of the portal's configuration file.
+// Config is the flags section of the portal's configuration file.
 //
 //	flags:
 //	  approvers:                 # roles one of which approves a flag change, per environment
@@ -26,13 +32,14 @@ import (
 //
 // Absent: flag changes apply at once — the permission checks (team owners for their team's flags, admins) and the
 // audit log still hold. Approvals are a policy a portal chooses, typically for production.
-type FlagsConfig struct {
+type Config struct {
 	Approvers map[string][]string `yaml:"approvers"`
 }
 
-func (c FlagsConfig) approversOf(env string) []string { return c.Approvers[env] }
+func (c Config) approversOf(env string) []string { return c.Approvers[env] }
 
-func (c FlagsConfig) check() error {
+// Check refuses approver roles that cannot approve flag changes.
+func (c Config) Check() error {
 	for env, roles := range c.Approvers {
 		for _, r := range roles {
 			if r != auth.RolePlatformApprover && r != auth.RoleTeamOwner {
@@ -43,14 +50,20 @@ func (c FlagsConfig) check() error {
 	return nil
 }
 
-// flagGate holds flag changes that policy says need approval as actions of kind flag_change: they appear in the
+// Gate holds flag changes that policy says need approval as actions of kind flag_change: they appear in the
 // approvers' inbox with every other request, and the worker applies them once approved. Other changes apply at
-// once.
-type flagGate struct {
-	cfg     FlagsConfig
-	store   *flagstore.Store
-	actions *actions.Service
+// once. It is the flags API's flags.ChangeGate.
+type Gate struct {
+	Config  Config
+	Store   *flagstore.Store
+	Actions *actions.Service
 }
+
+var (
+	_ flags.ChangeGate = Gate{}
+	_ actions.Executor = Executor{}
+	_ flags.Auditor    = Auditor{}
+)
 
 // heldChange is the params of a flag_change action: the change, pinned to the state it was made against
 // (flags.Change.Base), and who asked with what authority.
@@ -81,10 +94,12 @@ type requester struct {
 	Scopes  []string     `json:"scopes,omitempty"`
 }
 
-func (g flagGate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Request, error) {
-	roles := g.cfg.approversOf(c.Environment)
+// Submit applies c at once, or holds it for approval pinned to the state it was made against and to its
+// requester (the principal in ctx, who must be c.Actor), returning the request.
+func (g Gate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Request, error) {
+	roles := g.Config.approversOf(c.Environment)
 	if len(roles) == 0 {
-		return flags.ApplyNow{Store: g.store}.Submit(ctx, c)
+		return flags.ApplyNow{Store: g.Store}.Submit(ctx, c)
 	}
 	p, ok := auth.FromContext(ctx)
 	if !ok || p.Subject != c.Actor {
@@ -94,7 +109,7 @@ func (g flagGate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Requ
 	if c.Action == flags.ActionImport {
 		key = ""
 	}
-	base, err := g.store.Base(ctx, c.Environment, key)
+	base, err := g.Store.Base(ctx, c.Environment, key)
 	if err != nil {
 		return false, nil, fmt.Errorf("hold flag change for approval: %w", err)
 	}
@@ -116,7 +131,7 @@ func (g flagGate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Requ
 	var a actions.Action
 	for i := 0; ; i++ {
 		var created bool
-		a, created, err = g.actions.Submit(ctx, actions.Action{Requester: c.Actor, Team: c.Team,
+		a, created, err = g.Actions.Submit(ctx, actions.Action{Requester: c.Actor, Team: c.Team,
 			Kind: actions.KindFlagChange, Params: params, Environment: c.Environment, Delivery: actions.DeliveryFlags,
 			IdempotencyKey: key, Approvers: roles})
 		if err != nil {
@@ -136,15 +151,16 @@ func (g flagGate) Submit(ctx context.Context, c flags.Change) (bool, *flags.Requ
 		"Changes to flags in %s wait for approval by %s; this one is request %s.", c.Environment, approvers, a.ID)}, nil
 }
 
-// flagExecutor is the flags delivery path: it applies an approved flag change — if its requester may still make
-// it, and only to the state it was made against (otherwise it fails with a conflict saying what changed). Applying
-// it again after a crash finds the flag already as asked and succeeds without writing.
-type flagExecutor struct {
-	store  *flagstore.Store
-	tokens auth.Tokens
+// Executor is the flags delivery path (actions.DeliveryFlags): it applies an approved flag change — if its
+// requester may still make it, and only to the state it was made against (otherwise it fails with a conflict saying
+// what changed). Applying it again after a crash finds the flag already as asked and succeeds without writing.
+type Executor struct {
+	Store  *flagstore.Store
+	Tokens auth.Tokens
 }
 
-func (e flagExecutor) Execute(ctx context.Context, a actions.Action) (actions.Outcome, error) {
+// Execute implements actions.Executor.
+func (e Executor) Execute(ctx context.Context, a actions.Action) (actions.Outcome, error) {
 	var held heldChange
 	if err := json.Unmarshal(a.Params, &held); err != nil {
 		return actions.Outcome{}, actions.Permanentf("flag change of %s is unreadable: %v", a.ID, err)
@@ -158,14 +174,14 @@ func (e flagExecutor) Execute(ctx context.Context, a actions.Action) (actions.Ou
 		return actions.Outcome{}, err
 	}
 	c.Comment = strings.TrimSpace(c.Comment + " (approved request " + a.ID + ")")
-	err := e.store.Apply(ctx, c)
+	err := e.Store.Apply(ctx, c)
 	switch {
 	case err == nil:
 	case c.Action == flags.ActionDelete && errors.Is(err, flagstore.ErrNotFound):
 	case errors.Is(err, flagstore.ErrConflict), errors.Is(err, flagstore.ErrNotFound):
 		return actions.Outcome{}, actions.Permanent(err)
 	default:
-		var ps flags.Problems
+		var ps problem.Problems
 		if errors.As(err, &ps) {
 			return actions.Outcome{}, actions.Permanent(err)
 		}
@@ -182,11 +198,11 @@ func (e flagExecutor) Execute(ctx context.Context, a actions.Action) (actions.Ou
 // needs flags:import; a put or delete needs flags:write on the team the flag had when the change was requested
 // (the store refuses the change if it has another now) and, for a put, on the team it will have; a flag without
 // a team is written by those who may import.
-func (e flagExecutor) mayStill(ctx context.Context, held heldChange) error {
+func (e Executor) mayStill(ctx context.Context, held heldChange) error {
 	r, c := held.Requester, held.Change
 	p := auth.Principal{Subject: r.Subject, Via: r.Via, TokenID: r.TokenID, Grants: r.Grants, Scopes: r.Scopes}
 	if r.Via == "token" {
-		t, err := e.tokens.Get(ctx, r.TokenID)
+		t, err := e.Tokens.Get(ctx, r.TokenID)
 		switch {
 		case errors.Is(err, auth.ErrTokenNotFound):
 			return actions.Permanentf("the token %s that requested this change no longer exists", r.TokenID)
