@@ -125,12 +125,28 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 			}
 		}
 	}()
-	out, xerr := ex.Execute(runCtx, a)
+	out, xerr := ex.Execute(withLease(runCtx, leaseOf{store: w.Store, owner: w.Owner}), a)
 	cancel()
 	<-renewDone
 	if ctx.Err() != nil {
 		// Shutting down: leave the lease to expire; the action is resumed by the next worker.
 		return true, nil
+	}
+	if !(xerr == nil && out.Done) {
+		// A cancel that arrived while the executor ran ends the action now, before anything more is done (RunSteps
+		// stops before the next step by itself; an executor without steps stops when it returns).
+		if c, err := w.Store.cancelRequested(ctx, a.ID); err != nil {
+			return true, err
+		} else if c || errors.Is(xerr, errCancelled) {
+			c, err := w.Store.cancelRunning(ctx, a.ID, w.Owner)
+			if errors.Is(err, errLeaseLost) {
+				err = nil
+			}
+			if err == nil {
+				log.Info("action cancelled", "left_behind", c.Result["left_behind"])
+			}
+			return true, err
+		}
 	}
 
 	switch {
@@ -145,6 +161,10 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 			after = w.Config.Poll
 		}
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, "", out.Note, time.Now().Add(after))
+		if err == nil {
+			// A cancel requested after the check above found the action held; now nothing holds it.
+			_, err = w.Store.cancelIfIdle(ctx, a.ID)
+		}
 	case IsPermanent(xerr) || a.Attempts >= w.Config.MaxAttempts:
 		msg := xerr.Error()
 		if !IsPermanent(xerr) {
@@ -158,6 +178,9 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		log.Warn("action attempt failed; will retry", "err", xerr, "in", backoff)
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, xerr.Error(),
 			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), time.Now().Add(backoff))
+		if err == nil {
+			_, err = w.Store.cancelIfIdle(ctx, a.ID)
+		}
 	}
 	if errors.Is(err, errLeaseLost) {
 		log.Warn("lease lost before the outcome was stored; another worker redoes the action")

@@ -43,9 +43,14 @@ type Service struct {
 	Repository  Repository `json:"repository"`
 	// Source names the collector that produced the service ("demo", "github:acme"); a collector only ever
 	// replaces or removes services of its own source.
-	Source       string       `json:"source"`
-	Dependencies []Dependency `json:"dependencies"`
-	Deployments  []Deployment `json:"deployments"`
+	Source string `json:"source"`
+	// Template is the template (name@version) the service was created from by the golden path, and
+	// CreatedByAction the portal action that created it; both empty for services that were not created through
+	// Atrium. A collector reading the service later keeps them.
+	Template        string       `json:"template,omitempty"`
+	CreatedByAction string       `json:"created_by_action,omitempty"`
+	Dependencies    []Dependency `json:"dependencies"`
+	Deployments     []Deployment `json:"deployments"`
 	// Findings are what a user can act on: a descriptor that does not parse, a package far behind, a missing
 	// region. They accumulate; producing one never stops the rest of the catalog from loading.
 	Findings problem.Problems `json:"findings"`

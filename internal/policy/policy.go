@@ -264,3 +264,17 @@ func MayApprove(p auth.Principal, requester, team, env string, approvers []strin
 	}
 	return Decision{Reason: fmt.Sprintf("approving this request of team %q needs one of the roles %v", team, approvers)}
 }
+
+// MayRetryOrCancel says whether p may retry (a failed) or cancel (an unfinished) action that requester asked for
+// on behalf of team in environment env: the requester, an owner of that team, or an admin — with a token whose
+// scopes allow requesting actions in env.
+func MayRetryOrCancel(p auth.Principal, requester, team, env string) Decision {
+	if !p.HasScope(string(ActionsRequest), env) {
+		return Decision{Reason: scopeReason(ActionsRequest, env)}
+	}
+	if p.IsAdmin() || p.Subject == requester || (team != "" && p.Has(auth.RoleTeamOwner, team)) {
+		return Decision{Allow: true}
+	}
+	return Decision{Reason: fmt.Sprintf("only %s (who requested it), an owner of team %q or an admin may retry or cancel this action",
+		requester, team)}
+}

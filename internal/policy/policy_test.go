@@ -260,3 +260,26 @@ func TestCheckScope(t *testing.T) {
 		})
 	}
 }
+
+func TestMayRetryOrCancel(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    auth.Principal
+		want bool
+	}{
+		{"the requester", auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, true},
+		{"an owner of the team", auth.Principal{Subject: "olga", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}}}, true},
+		{"an admin", auth.Principal{Subject: "root", Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, true},
+		{"a developer of the team", auth.Principal{Subject: "erin", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, false},
+		{"an owner of another team", auth.Principal{Subject: "otto", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "search"}}}, false},
+		{"a platform approver", auth.Principal{Subject: "pat", Grants: []auth.Grant{{Role: auth.RolePlatformApprover}}}, false},
+		{"the requester with a read-only token", auth.Principal{Subject: "dana", Scopes: []string{"catalog:read"},
+			Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, false},
+		{"an admin with a token for another environment", auth.Principal{Subject: "root", Scopes: []string{"actions:request:prod"},
+			Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, false},
+	} {
+		if d := policy.MayRetryOrCancel(c.p, "dana", "payments", "dev"); d.Allow != c.want || (!d.Allow && d.Reason == "") {
+			t.Errorf("%s: %+v, want allow=%v", c.name, d, c.want)
+		}
+	}
+}
