@@ -86,14 +86,14 @@ type repo struct {
 	protections map[string]*Protection // by branch
 	written     map[string]bool        // objects written through the git data API
 	id          int64
-	org       string
-	createdAt time.Time
-	pushedAt  time.Time
-	updatedAt time.Time
-	head      string // commit SHA of the default branch; "" for an empty repository
-	prevHead  string
-	branches  map[string]string // other branches → commit SHA
-	pulls     []*pull           // pull request n is pulls[n-1]
+	org         string
+	createdAt   time.Time
+	pushedAt    time.Time
+	updatedAt   time.Time
+	head        string // commit SHA of the default branch; "" for an empty repository
+	prevHead    string
+	branches    map[string]string // other branches → commit SHA
+	pulls       []*pull           // pull request n is pulls[n-1]
 }
 
 type commit struct {
@@ -104,7 +104,9 @@ type commit struct {
 }
 
 // sha is the commit's object SHA.
-func (c commit) sha() string { return commitSHAOf(c.tree, c.parents, c.message, c.at, c.author, c.email) }
+func (c commit) sha() string {
+	return commitSHAOf(c.tree, c.parents, c.message, c.at, c.author, c.email)
+}
 
 type throttle struct {
 	kind       string
