@@ -117,7 +117,8 @@ func (s Store) startStep(ctx context.Context, id, owner, step string) (StepRecor
 	}
 	defer tx.Rollback()
 	var cancel bool
-	if err := tx.QueryRowContext(ctx, `SELECT cancel_requested FROM actions WHERE id = ?`, id).Scan(&cancel); err != nil {
+	var attempt int
+	if err := tx.QueryRowContext(ctx, `SELECT cancel_requested, attempts FROM actions WHERE id = ?`, id).Scan(&cancel, &attempt); err != nil {
 		return StepRecord{}, err
 	}
 	if cancel {
@@ -127,9 +128,13 @@ func (s Store) startStep(ctx context.Context, id, owner, step string) (StepRecor
 	if err := touch(ctx, tx, id, owner, now); err != nil {
 		return StepRecord{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE action_steps SET state = ?, attempts = attempts + 1, finished_at = 0,
-		started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END WHERE action_id = ? AND step = ?`,
-		StepRunning, now.UnixMilli(), id, step); err != nil {
+	// A step that waits is started again at each check, within the same attempt of the action: that is no new
+	// attempt of the step. A resumption after a crash, a retry after an error or a retry by a person is.
+	if _, err := tx.ExecContext(ctx, `UPDATE action_steps SET state = ?, finished_at = 0,
+		attempts = attempts + CASE WHEN state != 'running' OR run_attempt != ? OR error != '' THEN 1 ELSE 0 END,
+		run_attempt = ?, started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END
+		WHERE action_id = ? AND step = ?`,
+		StepRunning, attempt, attempt, now.UnixMilli(), id, step); err != nil {
 		return StepRecord{}, err
 	}
 	r, err := getStep(ctx, tx, id, step)
@@ -238,8 +243,10 @@ func failRunningSteps(ctx context.Context, tx *sql.Tx, a Action, msg string, now
 	}
 	rows.Close()
 	for _, st := range running {
-		if _, err := tx.ExecContext(ctx, `UPDATE action_steps SET state = ?, finished_at = ?, error = ?
-			WHERE action_id = ? AND step = ?`, StepFailed, now.UnixMilli(), msg, a.ID, st); err != nil {
+		// The step's own error (what its last attempt said) is more precise than the action's.
+		if _, err := tx.ExecContext(ctx, `UPDATE action_steps SET state = ?, finished_at = ?,
+			error = CASE WHEN error = '' THEN ? ELSE error END WHERE action_id = ? AND step = ?`,
+			StepFailed, now.UnixMilli(), msg, a.ID, st); err != nil {
 			return err
 		}
 		if err := auditAction(ctx, tx, a, System, "step_failed", audit.Failure, map[string]any{"step": st, "error": msg}); err != nil {

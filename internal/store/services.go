@@ -494,3 +494,11 @@ func (d *DB) DeleteSource(ctx context.Context, source string) (int, error) {
 	}
 	return n, nil
 }
+
+// TeamKnown reports whether team is a team of the catalog: in the teams table, or the owner of some service.
+func (d *DB) TeamKnown(ctx context.Context, team string) (bool, error) {
+	var known bool
+	err := d.sql.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM teams WHERE name = ?1)
+		OR EXISTS(SELECT 1 FROM services WHERE owner = ?1)`, team).Scan(&known)
+	return known, err
+}

@@ -13,7 +13,8 @@ CREATE TABLE action_steps (
     state       TEXT NOT NULL,               -- pending, running, succeeded, failed, skipped
     started_at  INTEGER NOT NULL DEFAULT 0,  -- unix ms of the first start; 0 before
     finished_at INTEGER NOT NULL DEFAULT 0,  -- unix ms; 0 while not finished
-    attempts    INTEGER NOT NULL DEFAULT 0,
+    attempts    INTEGER NOT NULL DEFAULT 0,  -- starts: the first, resumptions after a crash, retries
+    run_attempt INTEGER NOT NULL DEFAULT 0,  -- the action's attempt in which the step last started
     output      TEXT NOT NULL DEFAULT '{}',
     error       TEXT NOT NULL DEFAULT '',
     left_behind TEXT NOT NULL DEFAULT '',

@@ -1,0 +1,504 @@
+package golden_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/actions/gitops"
+	"github.com/sphera/atrium/internal/actions/golden"
+	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/sources/github"
+	"github.com/sphera/atrium/internal/sources/github/githubtest"
+	"github.com/sphera/atrium/internal/store"
+)
+
+// planFor is the plan a Go HTTP service template renders for a service name of team payments: what the executor
+// runs. (The template package renders the real ones; its tests check the rendering. Here the run is under test.)
+func planFor(name string) *golden.Plan {
+	descriptor := fmt.Sprintf("name: %s\ndescription: Orders API\nowner: payments\nlifecycle: experimental\nlanguage: Go\n", name)
+	manifest := func(kind, body string) string {
+		return "# Hello-world of " + name + "\n" + body
+	}
+	return &golden.Plan{
+		Template:   golden.TemplateRef{Name: "go-http-service", Version: "1.0.0"},
+		Service:    name,
+		Parameters: map[string]any{"name": name, "team": "payments"},
+		Files: []golden.File{
+			{Path: ".github/workflows/ci.yml", Content: "name: ci\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n"},
+			{Path: "CODEOWNERS", Content: "* @sphera/payments\n"},
+			{Path: "Dockerfile", Content: "FROM golang:1.26 AS build\n"},
+			{Path: "README.md", Content: "# " + name + "\n"},
+			{Path: "atrium.yaml", Content: descriptor},
+			{Path: "cmd/" + name + "/main.go", Content: "package main\n\nfunc main() {}\n"},
+			{Path: "go.mod", Content: "module github.com/sphera/" + name + "\n\ngo 1.26\n"},
+		},
+		Repository: golden.Repository{Owner: "sphera", Name: name, URL: "https://github.com/sphera/" + name,
+			Description: "Orders API", DefaultBranch: "main", Visibility: "private",
+			Protection: &golden.BranchProtection{Branch: "main", RequiredReviews: 1, RequireCodeOwnerReviews: true,
+				RequiredChecks: []string{"build", "test"}, Strict: true}},
+		InfraPullRequest: golden.PullRequest{Repository: "sphera/infra", Base: "main", Branch: "atrium/new-service-" + name,
+			Title: "New service " + name, Body: "Infrastructure of " + name, Files: []golden.File{
+				{Path: "envs/dev/eu-west-1/" + name + "/iam.tf", Content: "# iam\n"},
+				{Path: "envs/dev/eu-west-1/" + name + "/kubernetes/deployment.yaml", Content: "kind: Deployment\n"},
+			}},
+		Deploy: []golden.Deploy{{Cluster: "dev-1", Environment: "dev", Region: "eu-west-1", Namespace: "payments",
+			Deployment: name, URL: "http://" + name + ".payments.svc.cluster.local:8080", Files: []golden.File{
+				{Path: "namespace.yaml", Content: manifest("Namespace", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n")},
+				{Path: "deployment.yaml", Content: manifest("Deployment", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "+name+"\n  namespace: payments\n")},
+			}}},
+		CatalogEntry: catalog.Service{Name: name, Description: "Orders API", Owner: "payments", Lifecycle: "experimental",
+			Type: "service", Language: "Go", Source: "github:sphera",
+			Repository: catalog.Repository{URL: "https://github.com/sphera/" + name, Provider: "github", DefaultBranch: "main"}},
+		Steps: []golden.PlanStep{{ID: golden.StepCreateRepository, Title: "Create the repository sphera/" + name},
+			{ID: golden.StepPushInitialCommit, Title: "Push the initial commit"}, {ID: golden.StepProtectBranch, Title: "Protect main"},
+			{ID: golden.StepRegisterCatalog, Title: "Register " + name}, {ID: golden.StepOpenInfraPR, Title: "Open the infrastructure pull request"},
+			{ID: golden.StepDeployDev, Title: "Deploy hello-world to dev-1"}, {ID: golden.StepWaitDevAvailable, Title: "Wait for hello-world"}},
+		Digest: "d1g35t-" + name,
+	}
+}
+
+// templates renders planFor(name) for the parameters' name, and asks the checker as the real registry does.
+type templates struct{}
+
+func (templates) Plan(ctx context.Context, name string, params map[string]any, chk golden.Checker) (*golden.Plan, error) {
+	if name != "go-http-service" {
+		return nil, golden.ErrNoTemplate
+	}
+	svc, _ := params["name"].(string)
+	var ps problem.Problems
+	if taken, err := chk.ServiceExists(ctx, svc); err != nil || taken {
+		ps.Add("/name", "taken in the catalog")
+	}
+	if taken, err := chk.RepoExists(ctx, "sphera", svc); err != nil || taken {
+		ps.Add("/name", "taken on GitHub")
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return planFor(svc), nil
+}
+
+// clusters is the agent queue as the golden path sees it: work queued once per key, reports the test gives.
+type clusters struct {
+	mu      sync.Mutex
+	byKey   map[string]string
+	work    map[string]golden.Work
+	reports map[string]golden.Report
+}
+
+func newClusters() *clusters {
+	return &clusters{byKey: map[string]string{}, work: map[string]golden.Work{}, reports: map[string]golden.Report{}}
+}
+
+func (c *clusters) Deploy(_ context.Context, cluster string, w golden.Work) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok := c.byKey[cluster+"|"+w.Key]; ok {
+		return id, nil
+	}
+	id := fmt.Sprintf("wrk_%d", len(c.work)+1)
+	c.byKey[cluster+"|"+w.Key], c.work[id] = id, w
+	return id, nil
+}
+
+func (c *clusters) Report(_ context.Context, id string) (golden.Report, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.work[id]; !ok {
+		return golden.Report{}, errors.New("no such work")
+	}
+	return c.reports[id], nil
+}
+
+func (c *clusters) report(id string, r golden.Report) {
+	c.mu.Lock()
+	c.reports[id] = r
+	c.mu.Unlock()
+}
+
+type env struct {
+	gh       *githubtest.Server
+	db       *store.DB
+	svc      *actions.Service
+	w        *actions.Worker
+	clusters *clusters
+	ex       *golden.Executor
+}
+
+var dana = auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
+
+func newEnv(t *testing.T, transport http.RoundTripper) *env {
+	t.Helper()
+	gh := githubtest.New(t)
+	gh.AddOrg("sphera")
+	gh.AddRepo("sphera", githubtest.Repo{Name: "infra", Files: map[string]string{"README.md": "infra\n"}})
+	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.PutTeams(context.Background(), []catalog.Team{{Name: "payments"}}); err != nil {
+		t.Fatal(err)
+	}
+	var hc *http.Client
+	if transport != nil {
+		hc = &http.Client{Transport: transport}
+	}
+	client, err := gitops.NewClient(gh.URL, gh.Token, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := actions.Config{Environments: map[string]actions.Environment{"dev": {Regions: []string{"eu-west-1"},
+		Delivery: actions.DeliveryDirect}}, Worker: actions.WorkerConfig{Poll: 5 * time.Millisecond, Lease: time.Second, MaxAttempts: 3}}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	svc := actions.NewService(db.SQL(), cfg, db)
+	svc.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: golden.Requests{Templates: templates{},
+		Checker: golden.CatalogChecker{Catalog: db, GitHub: client}}}
+	cl := newClusters()
+	ex := &golden.Executor{GitHub: client, Catalog: db, Clusters: cl, Poll: 5 * time.Millisecond}
+	w := actions.NewWorker(svc.Store, map[string]actions.Executor{actions.DeliveryGolden: ex}, cfg.Worker, slog.New(slog.DiscardHandler))
+	return &env{gh: gh, db: db, svc: svc, w: w, clusters: cl, ex: ex}
+}
+
+func (e *env) request(t *testing.T, name string) actions.Action {
+	t.Helper()
+	a, created, err := e.svc.Request(context.Background(), dana, "create-"+name, actions.Request{Kind: actions.KindServiceCreate,
+		Environment: "dev", Params: json.RawMessage(`{"template":"go-http-service","parameters":{"name":"` + name + `","team":"payments"}}`)})
+	if err != nil || !created {
+		t.Fatalf("request: %v %v", created, err)
+	}
+	return a
+}
+
+// run runs the worker until the action is final or waits for the agents' report (its last step running).
+func (e *env) run(t *testing.T, id string) actions.Action { return e.runUntil(t, id, false) }
+
+// finish runs the worker until the action is final.
+func (e *env) finish(t *testing.T, id string) actions.Action { return e.runUntil(t, id, true) }
+
+func (e *env) runUntil(t *testing.T, id string, final bool) actions.Action {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := e.w.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.svc.Store.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting := len(a.Steps) > 0 && a.Steps[len(a.Steps)-1].State == actions.StepRunning && a.Error == ""
+		if a.State.Final() || (waiting && !final) {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done: %s %s %q", a.State, states(a), a.Error)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func states(a actions.Action) string {
+	var s []string
+	for _, st := range a.Steps {
+		s = append(s, st.ID+"="+string(st.State))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestGoldenPathRun: a request runs every step against the GitHub fake — one repository with exactly one commit
+// holding the plan's files, a protected main, the catalog entry at once, one infrastructure pull request, the
+// hello-world queued for the dev cluster's agent — and succeeds when the agent reports it available, with each
+// step's output. A real sync of the organisation afterwards keeps the service, once, with its provenance.
+func TestGoldenPathRun(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	a := e.request(t, "orders")
+	if a.Delivery != actions.DeliveryGolden || a.Team != "payments" || a.Service != "orders" || a.Region != "eu-west-1" {
+		t.Fatalf("requested: %+v", a)
+	}
+	a = e.run(t, a.ID)
+	if a.State != actions.StateRunning || !strings.HasSuffix(states(a), "deploy_dev=succeeded wait_dev_available=running") {
+		t.Fatalf("before the agent's report: %s %s %q", a.State, states(a), a.Error)
+	}
+	// The catalog entry is there before the hello-world runs.
+	reg, err := e.db.GetService(ctx, "orders")
+	if err != nil || reg.Source != "template:go-http-service" || reg.Template != "go-http-service@1.0.0" ||
+		reg.CreatedByAction != a.ID || reg.Owner != "payments" || reg.Repository.URL != e.gh.URL+"/sphera/orders" {
+		t.Fatalf("registered: %+v %v", reg, err)
+	}
+	work := a.Steps[5].Output["work_id:dev-1"]
+	w := e.clusters.work[work]
+	if w.Key != a.ID+"/deploy_dev/dev-1" || w.Ref != "action/"+a.ID || len(w.Manifests) != 2 || w.Wait[0] != "orders" ||
+		!strings.Contains(string(w.Manifests[1]), `"kind":"Deployment"`) {
+		t.Fatalf("work: %+v", w)
+	}
+	e.clusters.report(work, golden.Report{Finished: true, URL: "http://orders.payments.svc.cluster.local:8080"})
+	a = e.finish(t, a.ID)
+	if a.State != actions.StateSucceeded || a.Attempts != 1 {
+		t.Fatalf("%s %s %q", a.State, states(a), a.Error)
+	}
+	want := "create_repository=succeeded push_initial_commit=succeeded protect_branch=succeeded register_catalog=succeeded " +
+		"open_infra_pull_request=succeeded deploy_dev=succeeded wait_dev_available=succeeded"
+	if states(a) != want {
+		t.Errorf("steps: %s", states(a))
+	}
+
+	// GitHub: one repository, one commit with every file, the protection asked for, one pull request.
+	if n := e.gh.Counts().Writes[githubtest.KindCreateRepo]; n != 1 {
+		t.Errorf("%d repositories created", n)
+	}
+	info := e.gh.Info("sphera", "orders")
+	if info.Description != "Orders API" || !info.Private {
+		t.Errorf("repository: %+v (the marker is gone once the id is recorded)", info)
+	}
+	hist := e.gh.History("sphera", "orders", "main")
+	if len(hist) != 1 || a.Steps[1].Output["commit_sha"] != hist[0] || a.Result["commit_sha"] != hist[0] {
+		t.Errorf("history %v, step output %v", hist, a.Steps[1].Output)
+	}
+	for _, f := range planFor("orders").Files {
+		if got, _ := e.gh.File("sphera", "orders", "main", f.Path); got != f.Content {
+			t.Errorf("%s on main: %q", f.Path, got)
+		}
+	}
+	if p, ok := e.gh.BranchProtection("sphera", "orders", "main"); !ok || p.RequiredReviews != 1 || !p.RequireCodeOwnerReviews ||
+		strings.Join(p.RequiredChecks, ",") != "build,test" || !p.Strict {
+		t.Errorf("protection: %+v %v", p, ok)
+	}
+	pulls := e.gh.Pulls("sphera", "infra")
+	if len(pulls) != 1 || pulls[0].Head != "atrium/new-service-orders" || pulls[0].Title != "New service orders" {
+		t.Fatalf("pull requests: %+v", pulls)
+	}
+	if f, _ := e.gh.File("sphera", "infra", "atrium/new-service-orders", "envs/dev/eu-west-1/orders/iam.tf"); f != "# iam\n" {
+		t.Errorf("infra file: %q", f)
+	}
+	out := a.Result
+	if out["repository_url"] != e.gh.URL+"/sphera/orders" || !strings.HasSuffix(out["pr_url"], "/sphera/infra/pull/1") ||
+		out["url"] != "http://orders.payments.svc.cluster.local:8080" || out["catalog_service"] != "orders" {
+		t.Errorf("result: %v", out)
+	}
+
+	// The next sync of the organisation reads the new repository and adopts the entry: one service, its template
+	// and action kept.
+	hub, err := github.New(e.db, github.Config{APIURL: e.gh.URL, Orgs: []string{"sphera"}, Token: e.gh.Token}, nil,
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.Collector("sphera").Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.db.ListServices(ctx, store.ServiceQuery{Q: "orders", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range page.Items {
+		names = append(names, s.Name)
+	}
+	sort.Strings(names)
+	got, _ := e.db.GetService(ctx, "orders")
+	if strings.Count(strings.Join(names, ","), "orders") != 1 || got.Source != "github:sphera" ||
+		got.Template != "go-http-service@1.0.0" || got.CreatedByAction != a.ID || len(got.Findings) != 0 {
+		t.Fatalf("after a sync: %v; %+v", names, got)
+	}
+	if err := hub.Collector("sphera").Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := e.db.GetService(ctx, "orders"); again.Source != "github:sphera" || again.CreatedByAction != a.ID {
+		t.Errorf("after a second sync: %+v", again)
+	}
+}
+
+// TestNameTakenOnGitHub: a repository of the name that the run did not create stops the run at its first step,
+// with nothing created: no catalog entry, no pull request, no work for a cluster.
+func TestNameTakenOnGitHub(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	// The name is free when the request is checked, and taken before the run starts.
+	a := e.request(t, "orders")
+	e.gh.AddRepo("sphera", githubtest.Repo{Name: "orders", Description: "someone else's"})
+	a = e.run(t, a.ID)
+	if a.State != actions.StateFailed || !strings.Contains(a.Steps[0].Error, "name taken on GitHub") ||
+		states(a) != "create_repository=failed push_initial_commit=pending protect_branch=pending register_catalog=pending "+
+			"open_infra_pull_request=pending deploy_dev=pending wait_dev_available=pending" {
+		t.Fatalf("%s %s: %q", a.State, states(a), a.Steps[0].Error)
+	}
+	if _, err := e.db.GetService(ctx, "orders"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("catalog entry: %v", err)
+	}
+	if len(e.gh.Pulls("sphera", "infra")) != 0 || len(e.clusters.work) != 0 || e.gh.Info("sphera", "orders").Description != "someone else's" {
+		t.Error("something was created")
+	}
+	// Checked at request time, the same name is refused at its field.
+	_, _, err := e.svc.Request(ctx, dana, "again", actions.Request{Kind: actions.KindServiceCreate, Environment: "dev",
+		Params: json.RawMessage(`{"template":"go-http-service","parameters":{"name":"orders","team":"payments"}}`)})
+	var ps problem.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "/params/parameters/name" || ps[0].Summary != "taken on GitHub" {
+		t.Errorf("request for a taken name: %v", err)
+	}
+}
+
+// TestRetryFromTheFailedStep: the pull request step fails once (GitHub refuses it); a retry opens it without
+// creating the repository, pushing, protecting or registering again.
+func TestRetryFromTheFailedStep(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	e.gh.FailNext(githubtest.KindPulls, http.MethodPost, 1, http.StatusForbidden, "Resource not accessible by integration")
+	a := e.run(t, e.request(t, "orders").ID)
+	if a.State != actions.StateFailed || !strings.Contains(a.Steps[4].Error, "Resource not accessible by integration") ||
+		!strings.HasPrefix(states(a), "create_repository=succeeded push_initial_commit=succeeded protect_branch=succeeded register_catalog=succeeded open_infra_pull_request=failed") {
+		t.Fatalf("%s %s %q", a.State, states(a), a.Error)
+	}
+	e.gh.ResetCounts()
+	if _, err := e.svc.Retry(ctx, dana, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	a = e.run(t, a.ID)
+	if a.State != actions.StateRunning || !strings.Contains(states(a), "open_infra_pull_request=succeeded") {
+		t.Fatalf("after retry: %s %s %q", a.State, states(a), a.Error)
+	}
+	w := e.gh.Counts().Writes
+	if w[githubtest.KindCreateRepo] != 0 || w[githubtest.KindBlob] != 0 || w[githubtest.KindTree] != 0 ||
+		w[githubtest.KindGitCommit] != 0 || w[githubtest.KindProtection] != 0 || w[githubtest.KindPulls] != 1 {
+		t.Errorf("writes of the retry: %v", w)
+	}
+	for _, st := range a.Steps[:4] {
+		if st.Attempts != 1 {
+			t.Errorf("step %s ran %d times", st.ID, st.Attempts)
+		}
+	}
+	if len(e.gh.Pulls("sphera", "infra")) != 1 {
+		t.Error("pull requests")
+	}
+}
+
+// TestClusterRefusesTheManifest: an agent's report that the API server refused an object fails the wait step
+// with the API server's words.
+func TestClusterRefusesTheManifest(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.run(t, e.request(t, "orders").ID)
+	msg := `Deployment payments/orders: Deployment.apps "orders" is invalid: spec.template.spec.containers[0].image: Required value`
+	e.clusters.report(a.Steps[5].Output["work_id:dev-1"], golden.Report{Finished: true, Failed: true, Message: msg})
+	a = e.finish(t, a.ID)
+	if a.State != actions.StateFailed || a.Steps[6].State != actions.StepFailed || a.Steps[6].Error != "dev-1: "+msg {
+		t.Fatalf("%s %s %q", a.State, states(a), a.Steps[6].Error)
+	}
+}
+
+// TestCancelLeavesBehindWhatItMade: a run cancelled while it waits for the agent says what it left behind: the
+// repository, the open pull request, the catalog entry and the hello-world sent to the cluster.
+func TestCancelLeavesBehindWhatItMade(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.run(t, e.request(t, "orders").ID)
+	c, err := e.svc.Cancel(context.Background(), dana, a.ID, "")
+	if err != nil || c.State != actions.StateCancelled {
+		t.Fatalf("%v %+v", err, c)
+	}
+	want := "left behind: repository " + e.gh.URL + "/sphera/orders; catalog entry orders; pull request " + e.gh.URL +
+		"/sphera/infra/pull/1 (open); hello-world Deployment payments/orders (with its Namespace, ServiceAccount and Service) sent to the agents of dev-1"
+	if c.Result["left_behind"] != want || c.Steps[6].State != actions.StepSkipped {
+		t.Errorf("left behind: %q\nwant         %q\n%s", c.Result["left_behind"], want, states(c))
+	}
+}
+
+// crashAfter stands for a portal that dies right after GitHub did something: the request reaches GitHub, which
+// does it, and the answer is lost — the first time a request matching it is sent.
+type crashAfter struct {
+	mu     sync.Mutex
+	method string
+	suffix string
+	done   bool
+}
+
+func (c *crashAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || c.done || req.Method != c.method || !strings.HasSuffix(req.URL.Path, c.suffix) {
+		return resp, err
+	}
+	c.done = true
+	resp.Body.Close()
+	return nil, errors.New("simulated crash after GitHub acted")
+}
+
+// TestLostAnswersAreFoundAgain: when GitHub's answer to creating the repository, moving the branch or opening the
+// pull request is lost, the next attempt of the step finds what was done — one repository, one commit, one pull
+// request. (The kill -9 version of this is the server's crash test.)
+func TestLostAnswersAreFoundAgain(t *testing.T) {
+	for _, c := range []struct{ method, suffix string }{
+		{http.MethodPost, "/orgs/sphera/repos"},
+		{http.MethodPatch, "/git/refs/heads/main"},
+		{http.MethodPost, "/sphera/infra/pulls"},
+	} {
+		t.Run(c.method+" "+c.suffix, func(t *testing.T) {
+			e := newEnv(t, &crashAfter{method: c.method, suffix: c.suffix})
+			a := e.run(t, e.request(t, "orders").ID)
+			if a.State != actions.StateRunning || !strings.HasSuffix(states(a), "wait_dev_available=running") {
+				t.Fatalf("%s %s %q", a.State, states(a), a.Error)
+			}
+			retried := 0
+			for _, st := range a.Steps {
+				retried += st.Attempts - 1
+			}
+			cnt := e.gh.Counts().Writes
+			if retried != 1 || cnt[githubtest.KindCreateRepo] != 1 || len(e.gh.History("sphera", "orders", "main")) != 1 ||
+				len(e.gh.Pulls("sphera", "infra")) != 1 {
+				t.Errorf("retried %d; writes %v; history %v; pulls %d", retried, cnt, e.gh.History("sphera", "orders", "main"),
+					len(e.gh.Pulls("sphera", "infra")))
+			}
+		})
+	}
+}
+
+// TestPreviewRegistersForRealAndPreviewsTheRest is local mode's run: the catalog entry is real, every other step
+// is skipped with what a team portal would have done.
+func TestPreviewRegistersForRealAndPreviewsTheRest(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	w := actions.NewWorker(e.svc.Store, map[string]actions.Executor{actions.DeliveryGolden: golden.Preview{Catalog: e.db}},
+		e.svc.Config.Worker, slog.New(slog.DiscardHandler))
+	a := e.request(t, "orders")
+	e.w = w
+	a = e.run(t, a.ID)
+	want := "create_repository=skipped push_initial_commit=skipped protect_branch=skipped register_catalog=succeeded " +
+		"open_infra_pull_request=skipped deploy_dev=skipped wait_dev_available=skipped"
+	if a.State != actions.StateSucceeded || states(a) != want {
+		t.Fatalf("%s %s %q", a.State, states(a), a.Error)
+	}
+	if p := a.Steps[0].Output["preview"]; p != `a team portal would have created the private repository sphera/orders on GitHub (https://github.com/sphera/orders), described "Orders API"` {
+		t.Errorf("create_repository: %q", p)
+	}
+	if p := a.Steps[1].Output["preview"]; !strings.Contains(p, "one commit to main of sphera/orders with these 7 files: .github/workflows/ci.yml, CODEOWNERS") {
+		t.Errorf("push: %q", p)
+	}
+	if p := a.Steps[4].Output["preview"]; !strings.Contains(p, `pull request "New service orders" on sphera/infra`) {
+		t.Errorf("pull request: %q", p)
+	}
+	if p := a.Steps[5].Output["preview"]; !strings.Contains(p, "to dev-1 (namespace payments): namespace.yaml, deployment.yaml") {
+		t.Errorf("deploy: %q", p)
+	}
+	if s, err := e.db.GetService(ctx, "orders"); err != nil || s.Template != "go-http-service@1.0.0" || s.CreatedByAction != a.ID {
+		t.Errorf("catalog: %+v %v", s, err)
+	}
+	if e.gh.Exists("sphera", "orders") || e.gh.Counts().Writes[githubtest.KindCreateRepo] != 0 {
+		t.Error("the preview created a repository")
+	}
+}
