@@ -6,7 +6,7 @@ import { useNow } from '../hooks/useNow';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
 import { count } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
-import { lastMatrixHash, SETTINGS_HASH, SOURCES_HASH } from '../lib/router';
+import { matrixHash, SETTINGS_HASH, SOURCES_HASH, withLastFilters } from '../lib/router';
 import { EmptyState, ErrorState } from './Notice';
 import { PermissionNotice } from './PermissionNotice';
 import { UnmappedWorkloads } from './UnmappedWorkloads';
@@ -66,7 +66,7 @@ export function ClustersPage({ portalKey, mode }: Props) {
   return (
     <div className="page clusters-page">
       <nav className="breadcrumb">
-        <a href={lastMatrixHash()}>← What runs where</a> · <a href={SOURCES_HASH}>Sources</a>
+        <a href={withLastFilters(matrixHash())}>← What runs where</a> · <a href={SOURCES_HASH}>Sources</a>
       </nav>
       <h1>Clusters</h1>
       <p className="page-lead">
@@ -102,7 +102,7 @@ function NoClustersInLocalMode() {
     <EmptyState title="No live clusters in local mode">
       <p>
         Local mode runs the portal inside this app on a demo catalog and reads no Kubernetes cluster. The deployments in the{' '}
-        <a href={lastMatrixHash()}>matrix</a> and on service pages
+        <a href={withLastFilters(matrixHash())}>matrix</a> and on service pages
         {names.length > 0 ? ` (in the demo clusters ${sentenceList(names)})` : ''} are demo data.
       </p>
       <p>

@@ -19,7 +19,7 @@ import {
   type ServerProblems,
 } from '../lib/flagForm';
 import { can, teamsWith, whyNot } from '../lib/permissions';
-import { flagHash, lastFlagsHash, navigate } from '../lib/router';
+import { flagHash, flagsHash, navigate, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { NO_TARGETING } from '../lib/targeting';
 import { FlagJsonEditor, type JsonSync } from './FlagJsonEditor';
@@ -50,7 +50,7 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
   const title = isNew ? 'New flag' : `Edit ${flagKey}`;
   const back = (
     <nav className="breadcrumb">
-      <a href={isNew ? lastFlagsHash() : flagHash(environment, flagKey)}>← {isNew ? 'Flags' : flagKey}</a>
+      <a href={isNew ? withLastFilters(flagsHash()) : flagHash(environment, flagKey)}>← {isNew ? 'Flags' : flagKey}</a>
     </nav>
   );
   if (!isNew && !existing.data) {
@@ -429,7 +429,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
             <button type="submit" className="button button-primary" disabled={sending}>
               {sending ? 'Saving…' : isNew ? 'Create flag' : 'Save changes'}
             </button>
-            <a className="button" href={existing ? flagHash(existing.environment, existing.key) : lastFlagsHash()}>
+            <a className="button" href={existing ? flagHash(existing.environment, existing.key) : withLastFilters(flagsHash())}>
               Cancel
             </a>
           </div>

@@ -8,7 +8,7 @@ import { conditionText, FLAG_RETRY, outcomeText } from '../lib/flagForm';
 import { defaultText } from '../lib/flags';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
-import { flagEditHash, lastFlagsHash } from '../lib/router';
+import { flagEditHash, flagsHash, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { parseTargeting } from '../lib/targeting';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -35,7 +35,7 @@ export function FlagPage({ environment, flagKey }: Props) {
 
   const back = (
     <nav className="breadcrumb">
-      <a href={lastFlagsHash()}>← Flags</a>
+      <a href={withLastFilters(flagsHash())}>← Flags</a>
     </nav>
   );
   const historySection = (
