@@ -5,11 +5,11 @@ import { isFinal, progressSteps } from '../lib/actionState';
 import { actionTitle, approversText, deliveryText, paramEntries } from '../lib/actionText';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
-import { ActionResult } from './ActionResult';
-import { ActionTimeline } from './ActionTimeline';
-import { DecisionPanel } from './DecisionPanel';
-import { ErrorState } from './Notice';
-import { StateBadge } from './StateBadge';
+import { ActionResult } from '../components/ActionResult';
+import { ActionTimeline } from '../components/ActionTimeline';
+import { DecisionPanel } from '../components/DecisionPanel';
+import { ErrorState } from '../components/Notice';
+import { StateBadge } from '../components/StateBadge';
 
 /** How often an action that is still moving is asked for again. */
 export const ACTION_POLL_MS = 2000;

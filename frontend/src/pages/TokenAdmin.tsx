@@ -8,11 +8,11 @@ import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, grantLabel, whyNot } from '../lib/permissions';
 import { describeSubmitError } from '../lib/submitError';
 import { EMPTY_TOKEN_DRAFT, EXPIRY_CHOICES, parseScopes, tokenDraftProblems, tokenStatus, toTokenCreate, type Expiry, type TokenDraft } from '../lib/tokens';
-import { ConfirmDialog } from './ConfirmDialog';
-import { fieldAria, FormField } from './FormField';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { VirtualRows } from './VirtualRows';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { fieldAria, FormField } from '../components/FormField';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { VirtualRows } from '../components/VirtualRows';
 
 const ROLES: { value: Grant['role']; label: string }[] = [
   { value: 'developer', label: 'developer' },

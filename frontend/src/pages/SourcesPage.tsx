@@ -8,8 +8,8 @@ import { can, whyNot } from '../lib/permissions';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
 import { CLUSTERS_HASH } from '../lib/router';
 import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState } from '../lib/sources';
-import { EmptyState, ErrorState } from './Notice';
-import { VirtualRows } from './VirtualRows';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { VirtualRows } from '../components/VirtualRows';
 
 /**
  * Where the catalog comes from: each source's state, repositories done/total while it syncs, when it last

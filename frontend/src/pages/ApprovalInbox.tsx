@@ -8,10 +8,10 @@ import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash } from '../lib/router';
-import { DecisionPanel } from './DecisionPanel';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { VirtualRows } from './VirtualRows';
+import { DecisionPanel } from '../components/DecisionPanel';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { VirtualRows } from '../components/VirtualRows';
 
 export const INBOX_POLL_MS = 10_000;
 

@@ -19,10 +19,10 @@ import {
 } from '../lib/requestForm';
 import { actionHash, navigate, requestsHash } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
-import { fieldAria, FormField } from './FormField';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { ServicePicker } from './ServicePicker';
+import { fieldAria, FormField } from '../components/FormField';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { ServicePicker } from '../components/ServicePicker';
 
 interface Props {
   /** A service to start with (from a service page's "Request a resource for this service"). */

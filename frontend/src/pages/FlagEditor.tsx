@@ -22,13 +22,13 @@ import { can, teamsWith, whyNot } from '../lib/permissions';
 import { flagHash, flagsHash, navigate, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { NO_TARGETING } from '../lib/targeting';
-import { FlagJsonEditor, type JsonSync } from './FlagJsonEditor';
-import { FlagVariantsEditor } from './FlagVariantsEditor';
-import { fieldAria, FormField } from './FormField';
-import { ErrorState } from './Notice';
-import { PendingApprovalNotice } from './PendingApprovalNotice';
-import { PermissionNotice } from './PermissionNotice';
-import { TargetingRulesEditor } from './TargetingRulesEditor';
+import { FlagJsonEditor, type JsonSync } from '../components/FlagJsonEditor';
+import { FlagVariantsEditor } from '../components/FlagVariantsEditor';
+import { fieldAria, FormField } from '../components/FormField';
+import { ErrorState } from '../components/Notice';
+import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { TargetingRulesEditor } from '../components/TargetingRulesEditor';
 
 interface Props {
   environment: string;

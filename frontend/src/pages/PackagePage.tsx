@@ -5,10 +5,10 @@ import { useLoad } from '../hooks/useLoad';
 import { count } from '../lib/format';
 import { behindCounts, sortUses, type UseSortKey } from '../lib/packages';
 import { navigate, packageHash, packagesHash, serviceHash, withLastFilters } from '../lib/router';
-import { DownloadNotice } from './DownloadNotice';
-import { FacetFilter } from './FacetFilter';
-import { ErrorState } from './Notice';
-import { VirtualRows, type VirtualColumn } from './VirtualRows';
+import { DownloadNotice } from '../components/DownloadNotice';
+import { FacetFilter } from '../components/FacetFilter';
+import { ErrorState } from '../components/Notice';
+import { VirtualRows, type VirtualColumn } from '../components/VirtualRows';
 
 interface Props {
   ecosystem: string;

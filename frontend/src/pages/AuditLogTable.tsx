@@ -7,10 +7,10 @@ import { releaseFile, saveText, type SavedFile } from '../lib/download';
 import { absoluteTime, count, shortTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, auditHash, navigate, type AuditFilters } from '../lib/router';
-import { DownloadNotice } from './DownloadNotice';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { VirtualRows } from './VirtualRows';
+import { DownloadNotice } from '../components/DownloadNotice';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { VirtualRows } from '../components/VirtualRows';
 
 export const AUDIT_ROW_HEIGHT = 36;
 export const AUDIT_PAGE = 200;

@@ -7,10 +7,10 @@ import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters
 import { count } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { matrixHash, SETTINGS_HASH, SOURCES_HASH, withLastFilters } from '../lib/router';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { UnmappedWorkloads } from './UnmappedWorkloads';
-import { WorkloadClaims } from './WorkloadClaims';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { UnmappedWorkloads } from '../components/UnmappedWorkloads';
+import { WorkloadClaims } from '../components/WorkloadClaims';
 
 interface Props {
   portalKey: string;

@@ -11,10 +11,10 @@ import { can, whyNot } from '../lib/permissions';
 import { flagEditHash, flagsHash, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { parseTargeting } from '../lib/targeting';
-import { ConfirmDialog } from './ConfirmDialog';
-import { FlagHistory } from './FlagHistory';
-import { ErrorState } from './Notice';
-import { PendingApprovalNotice } from './PendingApprovalNotice';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { FlagHistory } from '../components/FlagHistory';
+import { ErrorState } from '../components/Notice';
+import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 
 interface Props {
   environment: string;

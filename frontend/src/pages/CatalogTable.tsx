@@ -6,10 +6,10 @@ import { useServicePages } from '../hooks/useServicePages';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { catalogHash, navigate, serviceHash, type CatalogFilters } from '../lib/router';
 import { reportReadyOnce } from '../lib/usage';
-import { ExternalLink } from './ExternalLink';
-import { FacetFilter } from './FacetFilter';
-import { EmptyState, ErrorState } from './Notice';
-import { SearchBox } from './SearchBox';
+import { ExternalLink } from '../components/ExternalLink';
+import { FacetFilter } from '../components/FacetFilter';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { SearchBox } from '../components/SearchBox';
 
 export const ROW_HEIGHT = 44;
 

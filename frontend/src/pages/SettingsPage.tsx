@@ -2,8 +2,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, isAbortError, type Settings } from '../api/client';
 import { announceSettingsSaved } from '../hooks/useFeatures';
 import { useMe } from '../hooks/useMe';
-import { ErrorState } from './Notice';
-import { SignInStatus } from './SignInStatus';
+import { ErrorState } from '../components/Notice';
+import { SignInStatus } from '../components/SignInStatus';
 
 const FORM_FIELDS = ['portal_url', 'token'];
 

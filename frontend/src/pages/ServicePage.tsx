@@ -7,12 +7,12 @@ import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { showInNav } from '../lib/features';
 import { catalogHash, matrixHash, newRequestHash, withLastFilters } from '../lib/router';
-import { DependencyTable } from './DependencyTable';
-import { DeploymentTable } from './DeploymentTable';
-import { ExternalLink } from './ExternalLink';
-import { FindingsList } from './FindingsList';
-import { LinksList } from './LinksList';
-import { ErrorState } from './Notice';
+import { DependencyTable } from '../components/DependencyTable';
+import { DeploymentTable } from '../components/DeploymentTable';
+import { ExternalLink } from '../components/ExternalLink';
+import { FindingsList } from '../components/FindingsList';
+import { LinksList } from '../components/LinksList';
+import { ErrorState } from '../components/Notice';
 
 interface Props {
   name: string;
