@@ -15,6 +15,7 @@ import { rememberFilters, SOURCES_HASH, withLastFilters } from './lib/router';
 import { replicaKey } from './lib/syncText';
 import { reportUsage } from './lib/usage';
 import { ROUTE_NAMES, ROUTES, routeDef, routeHash, useRoute, type RouteDef, type RouteName } from './routes';
+import styles from './App.module.css';
 
 /** Whether the nav item of def belongs in the header for me (null while /me has not answered). */
 function showNavItem(def: RouteDef<unknown>, features: FeatureState, me: Me | null | undefined): boolean {
@@ -90,9 +91,9 @@ export function App() {
     <MeContext.Provider value={identity}>
       <FeaturesContext.Provider value={features}>
       <div className="app">
-        <header className="app-header">
-          <a className="brand" href="#/">
-            <span className="brand-mark" aria-hidden="true" />
+        <header className={styles['app-header']}>
+          <a className={styles.brand} href="#/">
+            <span className={styles['brand-mark']} aria-hidden="true" />
             Atrium
           </a>
           <nav className="app-nav" aria-label="Main">
@@ -102,7 +103,7 @@ export function App() {
                 <a key={name} href={navHref(name)} aria-current={current(name, nav.also)}>
                   {nav.label}
                   {nav.approvalsBadge && waiting !== null && waiting > 0 && (
-                    <span className="nav-count" data-testid="approvals-count" aria-label={`, ${waiting} waiting`}>
+                    <span className={styles['nav-count']} data-testid="approvals-count" aria-label={`, ${waiting} waiting`}>
                       {waiting}
                     </span>
                   )}
@@ -115,7 +116,7 @@ export function App() {
           </a>
           <IdentityChip />
         </header>
-        <main className="app-main">{content}</main>
+        <main className={styles['app-main']}>{content}</main>
       </div>
       </FeaturesContext.Provider>
     </MeContext.Provider>

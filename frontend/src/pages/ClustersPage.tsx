@@ -11,6 +11,7 @@ import { EmptyState, ErrorState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { UnmappedWorkloads } from '../components/UnmappedWorkloads';
 import { WorkloadClaims } from '../components/WorkloadClaims';
+import styles from './ClustersPage.module.css';
 
 interface Props {
   portalKey: string;
@@ -153,7 +154,7 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
                   <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="cluster-state">
                     {view.label}
                   </span>
-                  {c.message && <p className={`cluster-message source-message-${view.tone}`}>{c.message}</p>}
+                  {c.message && <p className={`${styles['cluster-message']} source-message-${view.tone}`}>{c.message}</p>}
                 </td>
                 <td title={clusterDataTitle(c)} data-testid="cluster-data">
                   {clusterDataText(c, now)}
