@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, asApiError, isAbortError, type ApiError, type AuditEvent } from '../api/client';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, asApiError, type ApiError, type AuditEvent } from '../api/client';
+import { useLoadMore, type MoreSource } from '../hooks/useLoadMore';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { AUDIT_ACTIONS, auditQuery, detailSummary, exportAuditLines, exportFileName, fromLocalInput, toLocalInput } from '../lib/audit';
@@ -7,10 +8,10 @@ import { releaseFile, saveText, type SavedFile } from '../lib/download';
 import { absoluteTime, count, shortTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, auditHash, navigate, type AuditFilters } from '../lib/router';
-import { DownloadNotice } from './DownloadNotice';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { VirtualRows } from './VirtualRows';
+import { DownloadNotice } from '../components/DownloadNotice';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { VirtualRows } from '../components/VirtualRows';
 
 export const AUDIT_ROW_HEIGHT = 36;
 export const AUDIT_PAGE = 200;
@@ -24,56 +25,19 @@ const COLUMNS = [
   { label: 'Detail', className: 'col-detail' },
 ];
 
-interface Pages {
-  key: string;
-  events: AuditEvent[];
-  nextBefore: number | undefined;
-  loading: boolean;
-  error: ApiError | null;
-}
+const AUDIT: MoreSource<AuditFilters, AuditEvent, number> = {
+  fetch: async (filters, before, signal) => {
+    const page = await api.queryAudit({ ...auditQuery(filters), limit: AUDIT_PAGE, before }, signal);
+    return { items: page.events, total: null, next: page.next_before };
+  },
+  // Events of other filters would mislead: the list empties while the new filters load.
+  clearOnNewQuery: true,
+};
 
 /** Pages of the audit log for filters, newest first; more() fetches the next older page. */
 function useAuditPages(filters: AuditFilters, enabled: boolean) {
-  const key = JSON.stringify(filters);
-  const [pages, setPages] = useState<Pages>({ key: '', events: [], nextBefore: undefined, loading: false, error: null });
-  const controller = useRef<AbortController | null>(null);
-  const [attempt, setAttempt] = useState(0);
-
-  const fetchPage = useCallback(
-    (before: number | undefined) => {
-      const c = new AbortController();
-      controller.current = c;
-      setPages((p) => ({ ...p, key, loading: true, error: null, ...(before === undefined && p.key !== key ? { events: [], nextBefore: undefined } : {}) }));
-      api.queryAudit({ ...auditQuery(JSON.parse(key) as AuditFilters), limit: AUDIT_PAGE, before }, c.signal).then(
-        (page) =>
-          setPages((p) => ({
-            key,
-            events: before === undefined ? page.events : [...p.events, ...page.events],
-            nextBefore: page.next_before,
-            loading: false,
-            error: null,
-          })),
-        (err: unknown) => {
-          if (isAbortError(err)) return;
-          setPages((p) => ({ ...p, loading: false, error: asApiError(err) }));
-        },
-      );
-    },
-    [key],
-  );
-
-  useEffect(() => {
-    if (!enabled) return;
-    fetchPage(undefined);
-    return () => controller.current?.abort();
-  }, [fetchPage, enabled, attempt]);
-
-  const more = useCallback(() => {
-    if (pages.loading || pages.error || pages.nextBefore === undefined || pages.key !== key) return;
-    fetchPage(pages.nextBefore);
-  }, [pages, key, fetchPage]);
-  const reload = useCallback(() => setAttempt((n) => n + 1), []);
-  return { ...pages, stale: pages.key !== key, more, reload };
+  const log = useLoadMore(AUDIT, filters, { enabled });
+  return { ...log, events: log.items, nextBefore: log.next };
 }
 
 function FilterForm({ filters }: { filters: AuditFilters }) {

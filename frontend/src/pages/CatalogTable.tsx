@@ -6,10 +6,11 @@ import { useServicePages } from '../hooks/useServicePages';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { catalogHash, navigate, serviceHash, type CatalogFilters } from '../lib/router';
 import { reportReadyOnce } from '../lib/usage';
-import { ExternalLink } from './ExternalLink';
-import { FacetFilter } from './FacetFilter';
-import { EmptyState, ErrorState } from './Notice';
-import { SearchBox } from './SearchBox';
+import { ExternalLink } from '../components/ExternalLink';
+import { FacetFilter } from '../components/FacetFilter';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { SearchBox } from '../components/SearchBox';
+import styles from './CatalogTable.module.css';
 
 export const ROW_HEIGHT = 44;
 
@@ -25,7 +26,7 @@ const COLUMNS: Column[] = [
   { label: 'Language', sort: 'language', className: 'col-language' },
   { label: 'Lifecycle', sort: 'lifecycle', className: 'col-lifecycle' },
   { label: 'Repository', sort: 'repository', className: 'col-repo' },
-  { label: 'Last synced', sort: 'synced_at', className: 'col-synced' },
+  { label: 'Last synced', sort: 'synced_at', className: styles['col-synced'] ?? '' },
   { label: 'Signals', className: 'col-signals' },
 ];
 
@@ -289,7 +290,7 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
           <span className="muted">—</span>
         )}
       </div>
-      <div className="td col-synced" role="cell">
+      <div className={`td ${styles['col-synced']}`} role="cell">
         <time dateTime={row.synced_at} title={absoluteTime(row.synced_at)}>
           {relativeTime(row.synced_at, now)}
         </time>

@@ -8,11 +8,12 @@ import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, grantLabel, whyNot } from '../lib/permissions';
 import { describeSubmitError } from '../lib/submitError';
 import { EMPTY_TOKEN_DRAFT, EXPIRY_CHOICES, parseScopes, tokenDraftProblems, tokenStatus, toTokenCreate, type Expiry, type TokenDraft } from '../lib/tokens';
-import { ConfirmDialog } from './ConfirmDialog';
-import { fieldAria, FormField } from './FormField';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { VirtualRows } from './VirtualRows';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { fieldAria, FormField } from '../components/FormField';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { VirtualRows } from '../components/VirtualRows';
+import styles from './TokenAdmin.module.css';
 
 const ROLES: { value: Grant['role']; label: string }[] = [
   { value: 'developer', label: 'developer' },
@@ -38,14 +39,14 @@ function SecretOnce({ created, onDone }: { created: TokenCreated; onDone: () => 
   return (
     <section className="panel secret-once" role="alert" aria-labelledby="secret-heading" data-testid="secret-once">
       <h2 id="secret-heading">Token “{created.token.name}” created — copy its secret now</h2>
-      <p className="secret-warning">
+      <p className={styles['secret-warning']}>
         <strong>This is the only time the secret is shown.</strong> Atrium stores only a hash of it. Give it to{' '}
         {created.token.subject} through a safe channel (a password manager, not chat); if it is lost, revoke the token and create a
         new one.
       </p>
-      <div className="secret-row">
+      <div className={styles['secret-row']}>
         <input
-          className="secret-value mono"
+          className={`${styles['secret-value']} mono`}
           readOnly
           value={created.secret}
           aria-label="Token secret"
@@ -187,11 +188,11 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
           onChange={(e) => set({ scopes: e.target.value })}
         />
       </FormField>
-      <div className="scope-suggestions" aria-label="Add a scope">
+      <div className={styles['scope-suggestions']} aria-label="Add a scope">
         {suggestions
           .filter((s) => !scopes.includes(s))
           .map((s) => (
-            <button key={s} type="button" className="tag tag-button" onClick={() => set({ scopes: [...scopes, s].join(' ') })}>
+            <button key={s} type="button" className={`tag ${styles['tag-button']}`} onClick={() => set({ scopes: [...scopes, s].join(' ') })}>
               + {s}
             </button>
           ))}

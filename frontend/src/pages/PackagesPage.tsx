@@ -5,11 +5,11 @@ import { usePackagePages } from '../hooks/usePackagePages';
 import { count } from '../lib/format';
 import { hasPackageFilters, packageQuery, sortedBy } from '../lib/packages';
 import { EMPTY_PACKAGE_FILTERS, navigate, packagesHash, type PackageFilters } from '../lib/router';
-import { DownloadNotice } from './DownloadNotice';
-import { FacetFilter } from './FacetFilter';
-import { EmptyState, ErrorState } from './Notice';
-import { PackagesTable } from './PackagesTable';
-import { SearchBox } from './SearchBox';
+import { DownloadNotice } from '../components/DownloadNotice';
+import { FacetFilter } from '../components/FacetFilter';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PackagesTable } from '../components/PackagesTable';
+import { SearchBox } from '../components/SearchBox';
 
 interface Props {
   filters: PackageFilters;

@@ -9,9 +9,9 @@ import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, navigate, newRequestHash, requestsHash, type RequestFilters } from '../lib/router';
-import { EmptyState, ErrorState } from './Notice';
-import { StateBadge } from './StateBadge';
-import { VirtualRows } from './VirtualRows';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { StateBadge } from '../components/StateBadge';
+import { VirtualRows } from '../components/VirtualRows';
 
 export const REQUEST_ROW_HEIGHT = 44;
 /** How often the list is refreshed while one of its requests is still moving. */

@@ -2,8 +2,9 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, isAbortError, type Settings } from '../api/client';
 import { announceSettingsSaved } from '../hooks/useFeatures';
 import { useMe } from '../hooks/useMe';
-import { ErrorState } from './Notice';
-import { SignInStatus } from './SignInStatus';
+import { ErrorState } from '../components/Notice';
+import { SignInStatus } from '../components/SignInStatus';
+import styles from './SettingsPage.module.css';
 
 const FORM_FIELDS = ['portal_url', 'token'];
 
@@ -75,7 +76,7 @@ export function SettingsPage() {
 
   if (loadError) {
     return (
-      <div className="page settings-page">
+      <div className={`page ${styles['settings-page']}`}>
         <h1>Settings</h1>
         <ErrorState title="Settings could not be loaded" error={loadError} onRetry={() => setAttempt((n) => n + 1)} />
       </div>
@@ -83,7 +84,7 @@ export function SettingsPage() {
   }
   if (!settings) {
     return (
-      <div className="page settings-page">
+      <div className={`page ${styles['settings-page']}`}>
         <h1>Settings</h1>
         <div className="notice notice-loading" role="status">
           Loading settings…
@@ -104,7 +105,7 @@ export function SettingsPage() {
   const trimmed = portalUrl.trim();
 
   return (
-    <div className="page settings-page">
+    <div className={`page ${styles['settings-page']}`}>
       <h1>Settings</h1>
       <section className="panel" aria-labelledby="conn-heading">
         <h2 id="conn-heading">Connection</h2>
@@ -140,7 +141,7 @@ export function SettingsPage() {
       />
       <section className="panel" aria-labelledby="form-heading">
         <h2 id="form-heading">Connect to a team portal</h2>
-        <form className="settings-form" onSubmit={onSubmit} noValidate>
+        <form className={styles['settings-form']} onSubmit={onSubmit} noValidate>
           <div className="field">
             <label htmlFor="portal_url">Portal URL</label>
             <input

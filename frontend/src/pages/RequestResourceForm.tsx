@@ -19,10 +19,11 @@ import {
 } from '../lib/requestForm';
 import { actionHash, navigate, requestsHash } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
-import { fieldAria, FormField } from './FormField';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { ServicePicker } from './ServicePicker';
+import { fieldAria, FormField } from '../components/FormField';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { ServicePicker } from '../components/ServicePicker';
+import styles from './RequestResourceForm.module.css';
 
 interface Props {
   /** A service to start with (from a service page's "Request a resource for this service"). */
@@ -220,7 +221,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
       <form className="panel request-form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label="Request a resource">
         <fieldset className="field kind-choice">
           <legend>What</legend>
-          <div className="radio-cards">
+          <div className={styles['radio-cards']}>
             {KINDS.filter((k) => (opts.kinds as readonly string[]).includes(k.kind)).map((k) => (
               <label key={k.kind} className={`radio-card${draft.kind === k.kind ? ' selected' : ''}`}>
                 <input
@@ -231,7 +232,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                   onChange={() => update({ kind: k.kind }, 'kind')}
                 />
                 <span className="radio-card-title">{k.label}</span>
-                <span className="radio-card-help">{k.help}</span>
+                <span className={styles['radio-card-help']}>{k.help}</span>
               </label>
             ))}
           </div>
@@ -369,7 +370,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                     />
                   </FormField>
                   <div className="field">
-                    <span className="field-label-spacer" aria-hidden="true" />
+                    <span className={styles['field-label-spacer']} aria-hidden="true" />
                     <label className="checkbox" htmlFor={fieldId('params.raw_message_delivery')}>
                       <input
                         id={fieldId('params.raw_message_delivery')}
@@ -417,7 +418,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
           >
             {failureView?.retry && !sending ? `Retry: ${submitLabel.toLowerCase()}` : submitLabel}
           </button>
-          <a className="button button-quiet" href={requestsHash()}>
+          <a className={`button ${styles['button-quiet']}`} href={requestsHash()}>
             Cancel
           </a>
         </div>

@@ -4,11 +4,11 @@ import { useDownload } from '../hooks/useDownload';
 import { useLoad } from '../hooks/useLoad';
 import { count } from '../lib/format';
 import { behindCounts, sortUses, type UseSortKey } from '../lib/packages';
-import { lastPackagesHash, navigate, packageHash, serviceHash } from '../lib/router';
-import { DownloadNotice } from './DownloadNotice';
-import { FacetFilter } from './FacetFilter';
-import { ErrorState } from './Notice';
-import { VirtualRows, type VirtualColumn } from './VirtualRows';
+import { navigate, packageHash, packagesHash, serviceHash, withLastFilters } from '../lib/router';
+import { DownloadNotice } from '../components/DownloadNotice';
+import { FacetFilter } from '../components/FacetFilter';
+import { ErrorState } from '../components/Notice';
+import { VirtualRows, type VirtualColumn } from '../components/VirtualRows';
 
 interface Props {
   ecosystem: string;
@@ -44,7 +44,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
 
   const back = (
     <nav className="breadcrumb">
-      <a href={lastPackagesHash()}>← Packages</a>
+      <a href={withLastFilters(packagesHash())}>← Packages</a>
     </nav>
   );
   const ownerFilter = (
@@ -70,7 +70,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
                   <a href={packageHash(ecosystem, name)}>See every team</a>, or{' '}
                 </>
               ) : null}
-              <a href={lastPackagesHash()}>search the packages</a> for the name.
+              <a href={withLastFilters(packagesHash())}>search the packages</a> for the name.
             </p>
           </div>
         ) : pkg.error ? (

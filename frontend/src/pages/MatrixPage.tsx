@@ -4,9 +4,9 @@ import { useMatrixPages } from '../hooks/useMatrixPages';
 import { count } from '../lib/format';
 import { distinct, hasMatrixFilters } from '../lib/matrix';
 import { CLUSTERS_HASH, matrixHash, navigate, type MatrixFilters } from '../lib/router';
-import { MatrixGrid } from './MatrixGrid';
-import { MatrixLegend } from './MatrixLegend';
-import { EmptyState, ErrorState } from './Notice';
+import { MatrixGrid } from '../components/MatrixGrid';
+import { MatrixLegend } from '../components/MatrixLegend';
+import { EmptyState, ErrorState } from '../components/Notice';
 
 interface Props {
   filters: MatrixFilters;

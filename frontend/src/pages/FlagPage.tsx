@@ -8,13 +8,13 @@ import { conditionText, FLAG_RETRY, outcomeText } from '../lib/flagForm';
 import { defaultText } from '../lib/flags';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
-import { flagEditHash, lastFlagsHash } from '../lib/router';
+import { flagEditHash, flagsHash, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { parseTargeting } from '../lib/targeting';
-import { ConfirmDialog } from './ConfirmDialog';
-import { FlagHistory } from './FlagHistory';
-import { ErrorState } from './Notice';
-import { PendingApprovalNotice } from './PendingApprovalNotice';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { FlagHistory } from '../components/FlagHistory';
+import { ErrorState } from '../components/Notice';
+import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 
 interface Props {
   environment: string;
@@ -35,7 +35,7 @@ export function FlagPage({ environment, flagKey }: Props) {
 
   const back = (
     <nav className="breadcrumb">
-      <a href={lastFlagsHash()}>← Flags</a>
+      <a href={withLastFilters(flagsHash())}>← Flags</a>
     </nav>
   );
   const historySection = (

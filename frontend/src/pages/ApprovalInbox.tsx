@@ -8,10 +8,11 @@ import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash } from '../lib/router';
-import { DecisionPanel } from './DecisionPanel';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { VirtualRows } from './VirtualRows';
+import { DecisionPanel } from '../components/DecisionPanel';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { VirtualRows } from '../components/VirtualRows';
+import styles from './ApprovalInbox.module.css';
 
 export const INBOX_POLL_MS = 10_000;
 
@@ -78,7 +79,7 @@ export function ApprovalInbox() {
         </p>
       )}
       {deciding && (
-        <div className="panel decide-panel" aria-labelledby="deciding-heading">
+        <div className={`panel ${styles['decide-panel']}`} aria-labelledby="deciding-heading">
           <h2 id="deciding-heading">
             Decide: {actionTitle(deciding)} for {deciding.service}
           </h2>

@@ -8,8 +8,9 @@ import { can, whyNot } from '../lib/permissions';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
 import { CLUSTERS_HASH } from '../lib/router';
 import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState } from '../lib/sources';
-import { EmptyState, ErrorState } from './Notice';
-import { VirtualRows } from './VirtualRows';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { VirtualRows } from '../components/VirtualRows';
+import styles from './SourcesPage.module.css';
 
 /**
  * Where the catalog comes from: each source's state, repositories done/total while it syncs, when it last
@@ -139,7 +140,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
               {!syncable && <span className="why-not">Not a running collector (the built-in demo, or one no longer configured): nothing to sync.</span>}
             </>
           ) : (
-            me && <span className="muted why-not-quiet">{whyNot(me, 'sources:sync')}</span>
+            me && <span className={`muted ${styles['why-not-quiet']}`}>{whyNot(me, 'sources:sync')}</span>
           )}
         </span>
       </div>
@@ -157,7 +158,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
       {(s.state === 'syncing' || s.total > 0) && (
         <div className="source-progress">
           <div
-            className={`progress${s.state === 'syncing' ? ' progress-live' : ''}`}
+            className={`progress${s.state === 'syncing' ? ` ${styles['progress-live']}` : ''}`}
             role="progressbar"
             aria-label={`${s.name} sync progress`}
             aria-valuemin={0}
@@ -250,7 +251,7 @@ function ItemErrors({ name, version }: { name: string; version: string }) {
   const items = detail.data.item_errors;
   if (items.length === 0) return <p className="muted">No repository failed in the last attempt.</p>;
   return (
-    <div className="item-errors">
+    <div className={styles['item-errors']}>
       <p className="muted">These repositories keep the services read before; fix the cause (the error says which file or permission), and the next sync picks them up.</p>
       <VirtualRows<ItemError>
         label={`Failed repositories of ${name}`}

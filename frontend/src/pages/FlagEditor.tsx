@@ -19,16 +19,17 @@ import {
   type ServerProblems,
 } from '../lib/flagForm';
 import { can, teamsWith, whyNot } from '../lib/permissions';
-import { flagHash, lastFlagsHash, navigate } from '../lib/router';
+import { flagHash, flagsHash, navigate, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { NO_TARGETING } from '../lib/targeting';
-import { FlagJsonEditor, type JsonSync } from './FlagJsonEditor';
-import { FlagVariantsEditor } from './FlagVariantsEditor';
-import { fieldAria, FormField } from './FormField';
-import { ErrorState } from './Notice';
-import { PendingApprovalNotice } from './PendingApprovalNotice';
-import { PermissionNotice } from './PermissionNotice';
-import { TargetingRulesEditor } from './TargetingRulesEditor';
+import { FlagJsonEditor, type JsonSync } from '../components/FlagJsonEditor';
+import { FlagVariantsEditor } from '../components/FlagVariantsEditor';
+import { fieldAria, FormField } from '../components/FormField';
+import { ErrorState } from '../components/Notice';
+import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { TargetingRulesEditor } from '../components/TargetingRulesEditor';
+import styles from './FlagEditor.module.css';
 
 interface Props {
   environment: string;
@@ -50,12 +51,12 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
   const title = isNew ? 'New flag' : `Edit ${flagKey}`;
   const back = (
     <nav className="breadcrumb">
-      <a href={isNew ? lastFlagsHash() : flagHash(environment, flagKey)}>← {isNew ? 'Flags' : flagKey}</a>
+      <a href={isNew ? withLastFilters(flagsHash()) : flagHash(environment, flagKey)}>← {isNew ? 'Flags' : flagKey}</a>
     </nav>
   );
   if (!isNew && !existing.data) {
     return (
-      <div className="page flag-editor-page">
+      <div className={`page ${styles['flag-editor-page']}`}>
         {back}
         <h1>{title}</h1>
         {existing.error ? (
@@ -74,7 +75,7 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
   }
   if (isNew && !envs.data && !envs.error) {
     return (
-      <div className="page flag-editor-page">
+      <div className={`page ${styles['flag-editor-page']}`}>
         {back}
         <h1>{title}</h1>
         <div className="notice notice-loading" role="status">
@@ -85,7 +86,7 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
   }
   const environments = envs.data?.map((e) => e.name) ?? (environment ? [environment] : []);
   return (
-    <div className="page flag-editor-page">
+    <div className={`page ${styles['flag-editor-page']}`}>
       {back}
       <h1>{title}</h1>
       <FlagEditorForm
@@ -277,7 +278,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
 
   return (
     <form className="panel flag-form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={isNew ? 'New flag' : `Edit ${draft.key}`}>
-      <section className="form-section" aria-labelledby="flag-identity">
+      <section className={styles['form-section']} aria-labelledby="flag-identity">
         <h2 id="flag-identity">Flag</h2>
         <div className="field-row">
           {isNew ? (
@@ -298,8 +299,8 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
             </FormField>
           ) : (
             <div className="field">
-              <span className="field-label">Key</span>
-              <span className="mono field-static">{draft.key}</span>
+              <span className={styles['field-label']}>Key</span>
+              <span className={`mono ${styles['field-static']}`}>{draft.key}</span>
             </div>
           )}
           {isNew ? (
@@ -314,8 +315,8 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
             </FormField>
           ) : (
             <div className="field">
-              <span className="field-label">Environment</span>
-              <span className="field-static">{draft.environment}</span>
+              <span className={styles['field-label']}>Environment</span>
+              <span className={styles['field-static']}>{draft.environment}</span>
             </div>
           )}
           <FormField id="flag-team" label="Team" problem={teamProblem} help="The team that owns the flag: its owners may change it.">
@@ -351,7 +352,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
             : 'The JSON below is not a flag definition yet; the form follows again once it is.'}
         </p>
       )}
-      <fieldset className="form-section" disabled={jsonOnly} aria-labelledby="flag-variants-heading">
+      <fieldset className={styles['form-section']} disabled={jsonOnly} aria-labelledby="flag-variants-heading">
         <h2 id="flag-variants-heading">Variants</h2>
         <FlagVariantsEditor
           draft={draft}
@@ -363,7 +364,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
           stateProblem={server?.state}
         />
       </fieldset>
-      <fieldset className="form-section" disabled={jsonOnly} aria-labelledby="flag-targeting-heading">
+      <fieldset className={styles['form-section']} disabled={jsonOnly} aria-labelledby="flag-targeting-heading">
         <h2 id="flag-targeting-heading">Targeting</h2>
         <p className="field-help">
           The first rule that matches decides. Rules compare attributes of the evaluation context (email, accountId, appVersion…); a percentage
@@ -379,7 +380,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
         />
       </fieldset>
 
-      <section className="form-section" aria-labelledby="flag-json-heading">
+      <section className={styles['form-section']} aria-labelledby="flag-json-heading">
         <div className="section-tools">
           <h2 id="flag-json-heading">JSON (expert)</h2>
           <button type="button" className="button button-link" aria-expanded={showJson} onClick={() => setShowJson((s) => !s)}>
@@ -429,7 +430,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
             <button type="submit" className="button button-primary" disabled={sending}>
               {sending ? 'Saving…' : isNew ? 'Create flag' : 'Save changes'}
             </button>
-            <a className="button" href={existing ? flagHash(existing.environment, existing.key) : lastFlagsHash()}>
+            <a className="button" href={existing ? flagHash(existing.environment, existing.key) : withLastFilters(flagsHash())}>
               Cancel
             </a>
           </div>

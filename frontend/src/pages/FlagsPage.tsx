@@ -6,11 +6,11 @@ import { filterFlags, flagTeams, type FlagSortKey } from '../lib/flags';
 import { count } from '../lib/format';
 import { can } from '../lib/permissions';
 import { EMPTY_FLAG_FILTERS, flagsHash, navigate, newFlagHash, type FlagFilters } from '../lib/router';
-import { FacetFilter } from './FacetFilter';
-import { FlagImportExport } from './FlagImportExport';
-import { FlagTable } from './FlagTable';
-import { EmptyState, ErrorState } from './Notice';
-import { SearchBox } from './SearchBox';
+import { FacetFilter } from '../components/FacetFilter';
+import { FlagImportExport } from '../components/FlagImportExport';
+import { FlagTable } from '../components/FlagTable';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { SearchBox } from '../components/SearchBox';
 
 interface Props {
   filters: FlagFilters;

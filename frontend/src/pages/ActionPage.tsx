@@ -5,18 +5,19 @@ import { isFinal, progressSteps } from '../lib/actionState';
 import { actionTitle, approversText, deliveryText, paramEntries } from '../lib/actionText';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
-import { ActionResult } from './ActionResult';
-import { ActionTimeline } from './ActionTimeline';
-import { DecisionPanel } from './DecisionPanel';
-import { ErrorState } from './Notice';
-import { StateBadge } from './StateBadge';
+import { ActionResult } from '../components/ActionResult';
+import { ActionTimeline } from '../components/ActionTimeline';
+import { DecisionPanel } from '../components/DecisionPanel';
+import { ErrorState } from '../components/Notice';
+import { StateBadge } from '../components/StateBadge';
+import styles from './ActionPage.module.css';
 
 /** How often an action that is still moving is asked for again. */
 export const ACTION_POLL_MS = 2000;
 
 function ProgressSteps({ action }: { action: Action }) {
   return (
-    <ol className="progress-steps" aria-label="Progress">
+    <ol className={styles['progress-steps']} aria-label="Progress">
       {progressSteps(action).map((s) => (
         <li key={s.state} className={`step step-${s.status}`} aria-current={s.status === 'current' ? 'step' : undefined}>
           {s.label}
@@ -71,7 +72,7 @@ export function ActionPage({ id }: { id: string }) {
           <StateBadge state={a.state} />
           {moving && (
             <span className="live muted" title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
-              <span className="live-dot" aria-hidden="true" /> live
+              <span className={styles['live-dot']} aria-hidden="true" /> live
             </span>
           )}
         </div>
@@ -126,7 +127,7 @@ export function ActionPage({ id }: { id: string }) {
             </section>
           )}
           {a.state === 'failed' && (
-            <section className="panel panel-error" aria-labelledby="error-heading">
+            <section className={`panel ${styles['panel-error']}`} aria-labelledby="error-heading">
               <h2 id="error-heading">Why it failed</h2>
               <p>{a.error || 'The portal gave no reason.'}</p>
               <p className="muted">
@@ -136,7 +137,7 @@ export function ActionPage({ id }: { id: string }) {
             </section>
           )}
           {a.state === 'rejected' && (
-            <section className="panel panel-error" aria-labelledby="reject-heading">
+            <section className={`panel ${styles['panel-error']}`} aria-labelledby="reject-heading">
               <h2 id="reject-heading">Rejected</h2>
               <p data-testid="reject-reason">{a.reason || 'No reason given.'}</p>
             </section>

@@ -6,11 +6,12 @@ import { useNow } from '../hooks/useNow';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
 import { count } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
-import { lastMatrixHash, SETTINGS_HASH, SOURCES_HASH } from '../lib/router';
-import { EmptyState, ErrorState } from './Notice';
-import { PermissionNotice } from './PermissionNotice';
-import { UnmappedWorkloads } from './UnmappedWorkloads';
-import { WorkloadClaims } from './WorkloadClaims';
+import { matrixHash, SETTINGS_HASH, SOURCES_HASH, withLastFilters } from '../lib/router';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { PermissionNotice } from '../components/PermissionNotice';
+import { UnmappedWorkloads } from '../components/UnmappedWorkloads';
+import { WorkloadClaims } from '../components/WorkloadClaims';
+import styles from './ClustersPage.module.css';
 
 interface Props {
   portalKey: string;
@@ -66,7 +67,7 @@ export function ClustersPage({ portalKey, mode }: Props) {
   return (
     <div className="page clusters-page">
       <nav className="breadcrumb">
-        <a href={lastMatrixHash()}>← What runs where</a> · <a href={SOURCES_HASH}>Sources</a>
+        <a href={withLastFilters(matrixHash())}>← What runs where</a> · <a href={SOURCES_HASH}>Sources</a>
       </nav>
       <h1>Clusters</h1>
       <p className="page-lead">
@@ -102,7 +103,7 @@ function NoClustersInLocalMode() {
     <EmptyState title="No live clusters in local mode">
       <p>
         Local mode runs the portal inside this app on a demo catalog and reads no Kubernetes cluster. The deployments in the{' '}
-        <a href={lastMatrixHash()}>matrix</a> and on service pages
+        <a href={withLastFilters(matrixHash())}>matrix</a> and on service pages
         {names.length > 0 ? ` (in the demo clusters ${sentenceList(names)})` : ''} are demo data.
       </p>
       <p>
@@ -153,7 +154,7 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
                   <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="cluster-state">
                     {view.label}
                   </span>
-                  {c.message && <p className={`cluster-message source-message-${view.tone}`}>{c.message}</p>}
+                  {c.message && <p className={`${styles['cluster-message']} source-message-${view.tone}`}>{c.message}</p>}
                 </td>
                 <td title={clusterDataTitle(c)} data-testid="cluster-data">
                   {clusterDataText(c, now)}

@@ -6,13 +6,13 @@ import { useNow } from '../hooks/useNow';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { showInNav } from '../lib/features';
-import { lastCatalogHash, matrixHash, newRequestHash } from '../lib/router';
-import { DependencyTable } from './DependencyTable';
-import { DeploymentTable } from './DeploymentTable';
-import { ExternalLink } from './ExternalLink';
-import { FindingsList } from './FindingsList';
-import { LinksList } from './LinksList';
-import { ErrorState } from './Notice';
+import { catalogHash, matrixHash, newRequestHash, withLastFilters } from '../lib/router';
+import { DependencyTable } from '../components/DependencyTable';
+import { DeploymentTable } from '../components/DeploymentTable';
+import { ExternalLink } from '../components/ExternalLink';
+import { FindingsList } from '../components/FindingsList';
+import { LinksList } from '../components/LinksList';
+import { ErrorState } from '../components/Notice';
 
 interface Props {
   name: string;
@@ -45,7 +45,7 @@ export function ServicePage({ name, refreshKey }: Props) {
 
   const back = (
     <nav className="breadcrumb">
-      <a href={lastCatalogHash()}>← Catalog</a>
+      <a href={withLastFilters(catalogHash())}>← Catalog</a>
     </nav>
   );
 
@@ -67,7 +67,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           <div className="notice notice-empty" role="alert">
             <p className="notice-title">No service named {name}</p>
             <p className="notice-body">
-              It may have been renamed or removed from the catalog. <a href={lastCatalogHash()}>Back to the catalog</a>{' '}
+              It may have been renamed or removed from the catalog. <a href={withLastFilters(catalogHash())}>Back to the catalog</a>{' '}
               to search for it.
             </p>
           </div>
