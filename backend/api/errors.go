@@ -62,6 +62,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.As(err, &e):
 	case actionError(err) != nil:
 		e = actionError(err)
+	case agentError(err) != nil:
+		e = agentError(err)
 	case errors.Is(err, catalog.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
 	case errors.Is(err, store.ErrBadCursor), errors.Is(err, store.ErrTooManyValues), errors.Is(err, ErrBadRequest):

@@ -48,6 +48,14 @@ var (
 	ErrBusy = errors.New("too many open polls")
 )
 
+// invalid is an ErrInvalid with a message of its own.
+type invalid struct{ msg string }
+
+func (e invalid) Error() string        { return e.msg }
+func (e invalid) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error { return invalid{fmt.Sprintf(format, args...)} }
+
 // State of a work item.
 type State string
 

@@ -71,13 +71,15 @@ type Queue struct {
 	OnFinish func(Item)
 	// Now is the clock (tests move it to expire leases); default time.Now.
 	Now func() time.Time
+	// Waiting, when set, is called each time a long poll of cluster found nothing to lease and starts to wait:
+	// tests queue work then, rather than sleeping.
+	Waiting func(cluster string)
 
 	mu       sync.Mutex
 	queued   map[string]chan struct{} // per cluster: closed when work for it may be available
 	finished map[string]chan struct{} // per item: closed when it is finished
 	polls    map[string]int           // open long polls per cluster
 	total    int
-	waiting  func(cluster string) // tests: a long poll found nothing and waits
 }
 
 // NewQueue returns the queue on db.
@@ -360,8 +362,8 @@ func (q *Queue) Next(ctx context.Context, cluster, owner string, wait time.Durat
 		if left <= 0 {
 			return Item{}, false, nil
 		}
-		if q.waiting != nil {
-			q.waiting(cluster)
+		if q.Waiting != nil {
+			q.Waiting(cluster)
 		}
 		t := time.NewTimer(min(left, cfg.Recheck))
 		select {
@@ -425,7 +427,7 @@ func (q *Queue) Report(ctx context.Context, cluster, id, leaseID string, res Res
 		return Item{}, err
 	}
 	if len(b) > MaxResult {
-		return Item{}, fmt.Errorf("%w: result is %d bytes; at most %d", ErrInvalid, len(b), MaxResult)
+		return Item{}, invalidf("invalid result: %d bytes; at most %d", len(b), MaxResult)
 	}
 	state, errMsg := StateSucceeded, ""
 	if res.Failed() {
@@ -532,15 +534,15 @@ type Settings struct {
 // audited: work sealed from now on is sealed to it.
 func (q *Queue) Hello(ctx context.Context, cluster, subject string, h Hello) (Settings, error) {
 	if !ValidCluster(cluster) {
-		return Settings{}, fmt.Errorf("%w: cluster %q is not a cluster name", ErrInvalid, cluster)
+		return Settings{}, invalidf("invalid hello: cluster %q is not a cluster name", cluster)
 	}
 	pub, err := ParsePublicKey(h.PublicKey)
 	if err != nil {
-		return Settings{}, fmt.Errorf("%w: public_key: %v", ErrInvalid, err)
+		return Settings{}, invalidf("invalid hello: public_key: %v", err)
 	}
 	for _, f := range []struct{ name, v string }{{"agent_id", h.AgentID}, {"version", h.Version}, {"kube_version", h.KubeVersion}} {
 		if len(f.v) > 200 {
-			return Settings{}, fmt.Errorf("%w: %s: at most 200 characters", ErrInvalid, f.name)
+			return Settings{}, invalidf("invalid hello: %s: at most 200 characters", f.name)
 		}
 	}
 	tx, err := q.DB.BeginTx(ctx, nil)

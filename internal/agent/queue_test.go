@@ -329,7 +329,7 @@ func TestNextReturnsWorkQueuedWhileItWaits(t *testing.T) {
 // waiting returns a channel that hears of every long poll of q that found nothing and waits.
 func waiting(q *agent.Queue) <-chan string {
 	ch := make(chan string, 16)
-	agent.OnWaiting(q, func(cluster string) { ch <- cluster })
+	q.Waiting = func(cluster string) { ch <- cluster }
 	return ch
 }
 
