@@ -32,6 +32,7 @@ Usage:
   atrium serve [flags]        run the portal API server
   atrium services [flags]     list services (--json for JSON)
   atrium service NAME         show one service (--json for JSON)
+  atrium agent [flags]        run a cluster's agent: apply the portal's work to the cluster (docs/agent.md)
   atrium version
 
 Run "atrium COMMAND -h" for a command's flags.
@@ -58,6 +59,8 @@ func Main(args []string, ui fs.FS) int {
 		err = runServices(ctx, args, log, os.Stdout)
 	case "service":
 		err = runService(ctx, args, log, os.Stdout)
+	case "agent":
+		err = runAgent(ctx, args, log)
 	case "version":
 		fmt.Println("atrium", versionString())
 	case "help", "-h", "--help":
