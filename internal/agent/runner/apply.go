@@ -257,11 +257,16 @@ func (k *kube) resolve(ctx context.Context, src objectSource, namespace string) 
 	}
 	gvk := o.u.GroupVersionKind()
 	o.ref = agent.ObjectRef{APIVersion: o.u.GetAPIVersion(), Kind: o.u.GetKind(), Namespace: o.u.GetNamespace(), Name: o.u.GetName()}
-	m, err := k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		k.mapper.Reset() // a resource added since discovery was cached (a CRD)
+	var m *meta.RESTMapping
+	err := k.retrying(ctx, func() error { // discovery reaches the API server the first time
+		var err error
 		m, err = k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
+		if meta.IsNoMatchError(err) {
+			k.mapper.Reset() // a resource added since discovery was cached (a CRD)
+			m, err = k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		}
+		return err
+	})
 	if err != nil {
 		if meta.IsNoMatchError(err) {
 			return o, &agent.KubeError{Status: 404, Reason: "NotFound",
