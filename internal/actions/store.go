@@ -394,8 +394,10 @@ func (s Store) wait(ctx context.Context, id, owner string, result map[string]str
 	maps.Copy(merged, result)
 	rb, _ := json.Marshal(merged)
 	now := time.Now().UTC()
+	// next_run_at -1: Due was called while the executor ran (what it waits for finished already): run again now.
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET result = ?, error = ?, lease_owner = '', lease_until = 0,
-		next_run_at = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE ? END, updated_at = ?
+		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
 		string(rb), errMsg, at.UnixMilli(), now.UnixMilli(), id, owner)
 	if err != nil {
 		return err
