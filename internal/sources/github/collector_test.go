@@ -367,14 +367,14 @@ func TestSlowsDownBeforeTheRateLimitIsSpent(t *testing.T) {
 	seedOrg(gh, 3)
 	e := newEnv(t, gh, nil)
 	// Room for the listing and a few more before the reserve; the rest must wait for the reset.
-	start := e.clock.Now()
-	gh.SetRateLimit(100, 12, start.Add(2*time.Second))
+	reset := e.clock.Now().Add(2 * time.Second).Truncate(time.Second) // whole seconds, as X-RateLimit-Reset
+	gh.SetRateLimit(100, 12, reset)
 	c := e.sync()
 	if c.Primary != 0 {
 		t.Errorf("%d requests were refused for an exhausted rate limit", c.Primary)
 	}
-	if waited := e.clock.Now().Sub(start); waited < 2*time.Second {
-		t.Errorf("the sync waited %v: not for the reset", waited)
+	if end := e.clock.Now(); end.Before(reset) {
+		t.Errorf("the sync ended at %v, before the reset at %v: it did not wait for it", end, reset)
 	}
 	if !has(e.names(), "svc-002") {
 		t.Error("services missing")
