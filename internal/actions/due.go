@@ -3,7 +3,6 @@ package actions
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Due makes a running action that waits (Outcome.Done false) runnable now: what it waits for has happened — a
@@ -12,7 +11,7 @@ import (
 // faster than the executor's return), the action runs again as soon as the executor returns, whatever After it
 // asked for. Actions in any other state are left alone.
 func (s Store) Due(ctx context.Context, id string) error {
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	_, err := s.DB.ExecContext(ctx, `UPDATE actions SET next_run_at = CASE WHEN lease_owner = '' THEN ? ELSE -1 END
 		WHERE id = ? AND state = 'running'`, now, id)
 	if err != nil {

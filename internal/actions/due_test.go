@@ -13,7 +13,7 @@ func TestDueRunsAWaitingActionNow(t *testing.T) {
 	for _, during := range []bool{false, true} {
 		name := map[bool]string{false: "after the executor returned", true: "while the executor ran"}[during]
 		t.Run(name, func(t *testing.T) {
-			svc, _ := newTestService(t)
+			svc, _, _ := newTestService(t)
 			ctx := context.Background()
 			calls := 0
 			ex := executorFunc(func(ctx context.Context, a Action) (Outcome, error) {

@@ -144,7 +144,7 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		if after <= 0 {
 			after = w.Config.Poll
 		}
-		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, "", out.Note, time.Now().Add(after))
+		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, "", out.Note, w.Store.now().Add(after))
 	case IsPermanent(xerr) || a.Attempts >= w.Config.MaxAttempts:
 		msg := xerr.Error()
 		if !IsPermanent(xerr) {
@@ -157,7 +157,7 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		backoff := min(w.Config.Poll<<min(a.Attempts-1, 10), 10*time.Minute)
 		log.Warn("action attempt failed; will retry", "err", xerr, "in", backoff)
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, xerr.Error(),
-			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), time.Now().Add(backoff))
+			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), w.Store.now().Add(backoff))
 	}
 	if errors.Is(err, errLeaseLost) {
 		log.Warn("lease lost before the outcome was stored; another worker redoes the action")
