@@ -1,5 +1,17 @@
+import { writeFileSync } from 'node:fs';
 import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+// dist/.gitkeep is committed so that the Go packages embedding dist compile before the UI is built (see
+// frontend/embed.go). The build empties dist: put the placeholder back, so that git sees no change.
+const keepDistPlaceholder: Plugin = {
+  name: 'keep-dist-placeholder',
+  apply: 'build',
+  writeBundle() {
+    writeFileSync(new URL('./dist/.gitkeep', import.meta.url), '');
+  },
+};
 
 const atriumUrl = process.env.ATRIUM_URL ? new URL(process.env.ATRIUM_URL) : undefined;
 const atrium = atriumUrl && {
@@ -11,7 +23,7 @@ const atrium = atriumUrl && {
 // The UI is served from the root of the local API (Wails asset server or `atrium web`), so assets live at
 // absolute /assets/... paths. Routing is on the hash, so the server never needs to know the app's routes.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), keepDistPlaceholder],
   base: '/',
   build: {
     outDir: 'dist',

@@ -32,3 +32,10 @@ func serveCommand() *cobra.Command {
 	})
 	return cmd
 }
+
+// agentCommand is `atrium agent` (backend/cli), under atrium: it has --portal and --token of its own.
+func agentCommand() *cobra.Command {
+	cmd := cli.AgentCommand()
+	cmd.GroupID = groupPortal
+	return cmd
+}

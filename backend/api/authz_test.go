@@ -29,6 +29,7 @@ var callers = []struct {
 	{"admin_read_only_token", []auth.Grant{{Role: auth.RoleAdmin}}, []string{"catalog:read"}},
 	{"ci_catalog_token", nil, []string{"catalog:read"}},
 	{"flags_eval_token", nil, []string{"flags:evaluate:production"}},
+	{"agent_token", nil, []string{"agent:work:x"}}, // the agent of cluster "x", the name every path parameter gets
 }
 
 // allowed is the expected route-level answer for every privileged endpoint × caller. A new endpoint fails the test
@@ -51,8 +52,8 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/kube/claims":                    {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/kube/claims":                   {"admin": true},
 	"DELETE /api/v1/kube/claims/{id}":            {"admin": true},
-	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
-	"GET /api/v1/openapi.yaml":                   {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true},
+	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true},
+	"GET /api/v1/openapi.yaml":                   {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true},
 
 	// Tokens: admins only.
 	"POST /api/v1/tokens":        {"admin": true},
@@ -82,7 +83,17 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/flags/definitions":                 flagEvaluators,
 	"POST /ofrep/v1/evaluate/flags/{key}":           flagEvaluators,
 	"POST /ofrep/v1/evaluate/flags":                 flagEvaluators,
+
+	// Cluster agents: the agent of the path's cluster (and admins); whether another cluster's agent is refused is
+	// tested in agents_test.go.
+	"GET /api/v1/agents":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"POST /api/v1/agents/{cluster}/hello":            agentWorkers,
+	"GET /api/v1/agents/{cluster}/work":              agentWorkers,
+	"POST /api/v1/agents/{cluster}/work/{id}/renew":  agentWorkers,
+	"POST /api/v1/agents/{cluster}/work/{id}/result": agentWorkers,
 }
+
+var agentWorkers = map[string]bool{"admin": true, "agent_token": true}
 
 // Reading flags is open to every role; evaluating them also to machine tokens scoped to an environment.
 var (

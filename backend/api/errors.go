@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sphera/atrium/internal/agent"
+
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
@@ -103,10 +105,20 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.As(err, &ps):
 		e = BadRequest(refusal(err, ps), ps...)
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, sources.ErrNotFound), errors.Is(err, actions.ErrNotFound),
-		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound):
+		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
 	case errors.Is(err, actions.ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, agent.ErrLeaseLost):
+		e = &Error{Code: "lease_lost", Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, agent.ErrInvalid):
+		e = &Error{Code: "bad_request", Message: err.Error(), status: http.StatusBadRequest}
+	case errors.Is(err, agent.ErrIdempotencyConflict):
+		e = &Error{Code: "idempotency_key_reused", Message: err.Error(), status: http.StatusUnprocessableEntity}
+	case errors.Is(err, agent.ErrBusy):
+		e = &Error{Code: "too_many_polls", Message: err.Error() + "; try again shortly", status: http.StatusTooManyRequests}
+	case errors.Is(err, agent.ErrNoAgent):
+		e = &Error{Code: "no_agent", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, actions.ErrIdempotencyConflict):
 		e = &Error{Code: "idempotency_key_reused", Message: err.Error() + "; use a new Idempotency-Key for a new request",
 			status: http.StatusUnprocessableEntity}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
@@ -61,6 +62,9 @@ type Portal struct {
 	Actions *actions.Service
 	// Collectors are the running collectors, reported and triggered through /api/v1/sources.
 	Collectors sources.Set
+	// Agents is the work queue of cluster agents; nil: one on DB with the defaults. One per process: its long
+	// polls are woken by work enqueued through it.
+	Agents *agent.Queue
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
 	// AuthLimiter limits failed authentications per client; nil: one with the defaults.
@@ -194,6 +198,9 @@ func (p *Portal) AllRoutes() []Route {
 	if p.Actions == nil {
 		p.Actions = actions.NewService(p.DB.SQL(), actions.Config{}, p.DB)
 	}
+	if p.Agents == nil {
+		p.Agents = agent.NewQueue(p.DB.SQL(), agent.Config{}, p.Log)
+	}
 	routes := []Route{
 		{"GET /healthz", Public, Health},
 		{"GET /api/v1/openapi.yaml", Authenticated, func(w http.ResponseWriter, r *http.Request) {
@@ -211,6 +218,7 @@ func (p *Portal) AllRoutes() []Route {
 	routes = append(routes, (&Actions{Svc: p.Actions, Audit: trail, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Agents{Queue: p.Agents, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

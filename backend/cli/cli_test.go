@@ -162,3 +162,34 @@ func TestVersionOf(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentCommand: `atrium agent` names what it is missing before it dials anything, and never echoes a token.
+func TestAgentCommand(t *testing.T) {
+	t.Setenv("ATRIUM_PORTAL", "")
+	t.Setenv("ATRIUM_CLUSTER", "")
+	t.Setenv("ATRIUM_AGENT_TOKEN", "")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"no portal", []string{"--cluster", "dev", "--token", "atr_secret"}, "--portal (or $ATRIUM_PORTAL) is required"},
+		{"no cluster", []string{"--portal", "http://127.0.0.1:1", "--token", "atr_secret"}, "--cluster (or $ATRIUM_CLUSTER) is required"},
+		{"no token", []string{"--portal", "http://127.0.0.1:1", "--cluster", "dev"}, "a token scoped agent:work:dev"},
+		{"arguments", []string{"now"}, "takes no arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := &cobra.Command{Use: "atrium"}
+			root.AddCommand(AgentCommand())
+			var out, errb bytes.Buffer
+			root.SetOut(&out)
+			root.SetErr(&errb)
+			if code := Run(context.Background(), root, append([]string{"agent"}, tc.args...)); code != ExitUsage {
+				t.Errorf("exit %d, want %d (stderr %q)", code, ExitUsage, errb.String())
+			}
+			if !strings.Contains(errb.String(), tc.stderr) || strings.Contains(errb.String(), "atr_secret") {
+				t.Errorf("stderr %q, want %q and no token", errb.String(), tc.stderr)
+			}
+		})
+	}
+}

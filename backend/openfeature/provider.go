@@ -54,6 +54,8 @@ type Config struct {
 	InitTimeout time.Duration
 	HTTPClient  *http.Client // default: a client with a 30s timeout
 	Logger      *slog.Logger // default: slog.Default()
+	// After waits out the interval before each refresh (default time.After); tests end the waits themselves.
+	After func(time.Duration) <-chan time.Time
 }
 
 // Name is the provider's name in OpenFeature metadata and events.
@@ -98,6 +100,9 @@ func New(cfg Config) *Provider {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	c := client.New(cfg.URL, cfg.Token)
 	if cfg.HTTPClient != nil {
@@ -156,13 +161,11 @@ func (p *Provider) loop(ctx context.Context) {
 	done := p.done
 	p.mu.Unlock()
 	defer close(done)
-	t := time.NewTicker(p.cfg.Interval)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-p.cfg.After(p.cfg.Interval):
 			_ = p.refresh(ctx, false)
 		}
 	}

@@ -93,20 +93,40 @@ func (p *portal) stop() {
 	}
 }
 
+// start serves again on the same address (free at once: stop closed the listener, and Go listens with
+// SO_REUSEADDR).
 func (p *portal) start() {
 	p.t.Helper()
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // the port may take a moment to be free again
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
-		p.t.Fatal(err)
+		p.t.Fatalf("listen again on %s: %v", p.addr, err)
 	}
 	p.serve(ln)
+}
+
+// refreshes is a Config.After that lets a test run the provider's scheduled refreshes one at a time.
+type refreshes struct {
+	waits   chan chan time.Time // each wait of the provider's loop, as it starts
+	pending chan time.Time      // the wait the loop is in
+}
+
+func newRefreshes() *refreshes {
+	return &refreshes{waits: make(chan chan time.Time, 100)} // buffered: the loop never blocks on the test
+}
+
+func (r *refreshes) after(time.Duration) <-chan time.Time {
+	c := make(chan time.Time, 1)
+	r.waits <- c
+	return c
+}
+
+// step ends the loop's wait and returns when the refresh it starts is done (the loop waits again).
+func (r *refreshes) step() {
+	if r.pending == nil {
+		r.pending = <-r.waits
+	}
+	r.pending <- time.Now()
+	r.pending = <-r.waits
 }
 
 func (p *portal) put(key, def string) {
@@ -183,8 +203,8 @@ func TestProviderFollowsThePortalAndSurvivesItsOutage(t *testing.T) {
 	p.put("page-size", `{"state": "ENABLED", "variants": {"s": 10, "l": 50}, "defaultVariant": "s"}`)
 	ctx := context.Background()
 
-	provider := atrium.New(atrium.Config{URL: "http://" + p.addr, Token: p.token, Interval: 40 * time.Millisecond,
-		Logger: quiet})
+	refresh := newRefreshes()
+	provider := atrium.New(atrium.Config{URL: "http://" + p.addr, Token: p.token, Logger: quiet, After: refresh.after})
 	sdk := isolated.NewAPI()
 	ev := watch(sdk)
 	if err := sdk.SetProviderAndWait(ctx, provider); err != nil {
@@ -228,14 +248,17 @@ func TestProviderFollowsThePortalAndSurvivesItsOutage(t *testing.T) {
 	}
 
 	// Unchanged flags cost 304s.
-	time.Sleep(300 * time.Millisecond)
-	if full, partial := p.full.Load(), p.partial.Load(); full != 1 || partial < 3 {
-		t.Errorf("%d full and %d conditional answers; want 1 full, the rest 304", full, partial)
+	for range 3 {
+		refresh.step()
+	}
+	if full, partial := p.full.Load(), p.partial.Load(); full != 1 || partial != 3 {
+		t.Errorf("%d full and %d conditional answers; want 1 full, 3 answered 304", full, partial)
 	}
 
 	// A change reaches the provider with the changed key.
 	seen := ev.count()
 	p.put("new-checkout", `{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"}`)
+	refresh.step()
 	d, seen := ev.wait(t, of.ProviderConfigChange, seen)
 	if !slices.Equal(d.FlagChanges, []string{"new-checkout"}) {
 		t.Errorf("changed flags %v", d.FlagChanges)
@@ -247,12 +270,14 @@ func TestProviderFollowsThePortalAndSurvivesItsOutage(t *testing.T) {
 
 	// The portal goes away: the provider says it is stale and keeps serving the last flag set.
 	p.stop()
+	refresh.step()
 	_, seen = ev.wait(t, of.ProviderStale, seen)
 	if b, err := client.BooleanValueDetails(ctx, "new-checkout", false, staff); err != nil || !b.Value {
 		t.Errorf("during the outage: %+v %v", b, err)
 	}
 	p.put("new-checkout", rollout) // changed while the provider cannot see it
 	p.start()
+	refresh.step()
 	_, after := ev.wait(t, of.ProviderReady, seen)
 	ev.wait(t, of.ProviderConfigChange, seen)
 	if b, _ := client.BooleanValueDetails(ctx, "new-checkout", true, of.NewEvaluationContext("u9", nil)); b.Reason == of.StaticReason {
@@ -271,8 +296,9 @@ func TestProviderStartsWhileThePortalIsDown(t *testing.T) {
 	p.put("flag", `{"state": "ENABLED", "variants": {"a": "a", "b": "b"}, "defaultVariant": "b"}`)
 	p.stop()
 	ctx := context.Background()
-	provider := atrium.New(atrium.Config{URL: "http://" + p.addr, Token: p.token, Interval: 30 * time.Millisecond,
-		InitTimeout: time.Second, Logger: quiet})
+	refresh := newRefreshes()
+	provider := atrium.New(atrium.Config{URL: "http://" + p.addr, Token: p.token, InitTimeout: time.Second,
+		Logger: quiet, After: refresh.after})
 	sdk := isolated.NewAPI()
 	ev := watch(sdk)
 	err := sdk.SetProviderAndWait(ctx, provider)
@@ -286,6 +312,7 @@ func TestProviderStartsWhileThePortalIsDown(t *testing.T) {
 		t.Errorf("before any flag set: %+v %v", v, err)
 	}
 	p.start()
+	refresh.step()
 	ev.wait(t, of.ProviderReady, 0)
 	if v, err := client.StringValue(ctx, "flag", "code-default", of.NewEvaluationContext("u", nil)); err != nil || v != "b" {
 		t.Errorf("after the portal came up: %q %v", v, err)

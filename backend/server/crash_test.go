@@ -1,3 +1,9 @@
+//go:build integration
+
+// The crash test builds atrium-server, runs it as a process against goaws (an SQS emulator) and waits out a lease:
+// it builds with the integration tag, which `task test` sets, so that `go test ./...` stays quick and needs no
+// emulator.
+
 package server_test
 
 import (
@@ -171,9 +177,6 @@ func (p *portalProcess) call(t *testing.T, method, path, body string, hdr map[st
 // but before the answer came back, restarts it on the same data directory, and checks that the action is resumed
 // and completes exactly once: one queue, one success in the history and in the audit log.
 func TestKilledMidActionCompletesExactlyOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server")
-	}
 	g := goawstest.Start(t, "eu-west-1")
 	proxy := newHoldingProxy(t, g.URL)
 	proxy.hold.Store(true)

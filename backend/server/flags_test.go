@@ -52,19 +52,25 @@ func TestProductionFlagChangesWaitForApproval(t *testing.T) {
 	if code := call("POST", "/api/v1/actions/"+pending.Pending.ID+"/approve", approver, `{"reason":"ok"}`, nil); code != 200 {
 		t.Fatalf("approve: %d", code)
 	}
+	// The worker runs on its own: poll the action until it is final (the flag is written before the action is
+	// marked done, so polling the flag and then expecting the action done would race).
 	deadline := time.Now().Add(10 * time.Second)
-	for call("GET", "/api/v1/flags/production/instant-payouts", owner, "", nil) != 200 {
+	var a actions.Action
+	for {
+		call("GET", "/api/v1/actions/"+pending.Pending.ID, approver, "", &a)
+		if a.State.Final() {
+			break
+		}
 		if time.Now().After(deadline) {
-			var a actions.Action
-			call("GET", "/api/v1/actions/"+pending.Pending.ID, approver, "", &a)
 			t.Fatalf("approved change was not applied: %+v", a)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var a actions.Action
-	call("GET", "/api/v1/actions/"+pending.Pending.ID, approver, "", &a)
 	if a.State != actions.StateSucceeded || a.Result["flag"] != "production/instant-payouts" {
 		t.Errorf("action after applying: %+v", a)
+	}
+	if code := call("GET", "/api/v1/flags/production/instant-payouts", owner, "", nil); code != 200 {
+		t.Errorf("the approved flag: %d", code)
 	}
 }
 

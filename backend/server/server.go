@@ -20,6 +20,7 @@ import (
 	"github.com/sphera/atrium/internal/actions/direct"
 	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/actions/gitops"
+	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
@@ -39,6 +40,9 @@ type Server struct {
 	Flags   *api.Flags
 	GitHub  *github.Hub     // nil unless GitHub organisations are configured
 	Version *versions.Cache // newest package versions, with GitHub
+	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
+	// here with Ref "action/ID", return not done, and run again when the agent reports.
+	Agents  *agent.Queue
 	handler http.Handler
 
 	ctx    context.Context // background work runs until Close cancels it
@@ -193,7 +197,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	flagStore := &flagstore.Store{DB: db.SQL(), InTx: flagchange.AuditTx}
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
+	s.Agents = agent.NewQueue(db.SQL(), agent.Config{}, log)
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
+		Agents:      s.Agents,
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
 		Refused:     s.Flags.Refused}
 	if fc.OIDC != nil {
@@ -223,6 +229,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	if !cfg.NoWorker {
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake
+		s.Agents.OnFinish = wakeOnAgentReport(p.Actions.Store, w.Wake, log)
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); w.Run(s.ctx) }()
 	}

@@ -18,7 +18,8 @@ import (
 // same kind of answer (static, targeted, default, disabled, error).
 func TestAgreesWithFlagd(t *testing.T) {
 	files := []string{"testdata/flags.json",
-		filepath.Join("..", "..", "..", "shared", "conformance", "flagd-testbed", "evaluator", "flags", "testkit-flags.json")}
+		// The flagd-testbed's flag set, from the copy the evaluator's conformance test reads (with its license).
+		filepath.Join("..", "..", "internal", "flags", "testdata", "flagd-testbed", "evaluator", "flags", "testkit-flags.json")}
 	rng := rand.New(rand.NewSource(1))
 	for _, path := range files {
 		if _, err := os.Stat(path); err != nil {

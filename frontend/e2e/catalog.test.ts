@@ -9,7 +9,7 @@ let atrium: Atrium;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let pageErrors: string[] = [];
+const pageErrors: string[] = [];
 let allServices = 0;
 
 async function rowNames(p: Page): Promise<string[]> {

@@ -48,7 +48,7 @@ func auditActions(t *testing.T, svc *Service, id string) []string {
 // TestStepsRunInOrderAndEachIsStoredBeforeTheNext: every step's outcome is in the database (state, times, output)
 // when the next one starts, the action's result merges the outputs, and each step is audited.
 func TestStepsRunInOrderAndEachIsStoredBeforeTheNext(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, clk := newTestService(t)
 	var seenByB, seenByC Action
 	ex := stepsExecutor(func() []Step {
 		return []Step{
@@ -70,7 +70,7 @@ func TestStepsRunInOrderAndEachIsStoredBeforeTheNext(t *testing.T) {
 	})
 	w := newStepsWorker(svc, ex)
 	a := request(t, svc, "steps")
-	a = runUntilFinal(t, w, svc, a.ID)
+	a = runUntilFinal(t, w, svc, clk, a.ID)
 	if a.State != StateSucceeded || stepStates(a) != "a=succeeded b=skipped c=succeeded" {
 		t.Fatalf("%s: %s", a.State, stepStates(a))
 	}
@@ -100,7 +100,7 @@ func TestStepsRunInOrderAndEachIsStoredBeforeTheNext(t *testing.T) {
 // TestAFailedStepIsRetriedFromThatStep: a step that fails fails the action with the step's error; a retry by the
 // requester runs that step and the ones after it, not those before; others may not retry.
 func TestAFailedStepIsRetriedFromThatStep(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, clk := newTestService(t)
 	ctx := context.Background()
 	var runsA, runsB, runsC atomic.Int32
 	ex := stepsExecutor(func() []Step {
@@ -125,7 +125,7 @@ func TestAFailedStepIsRetriedFromThatStep(t *testing.T) {
 		}
 	})
 	w := newStepsWorker(svc, ex)
-	a := runUntilFinal(t, w, svc, request(t, svc, "retry").ID)
+	a := runUntilFinal(t, w, svc, clk, request(t, svc, "retry").ID)
 	if a.State != StateFailed || stepStates(a) != "a=succeeded b=failed c=pending" ||
 		!strings.Contains(a.Steps[1].Error, "base branch main does not exist") || !strings.Contains(a.Error, "step b") {
 		t.Fatalf("%s %q: %s %+v", a.State, a.Error, stepStates(a), a.Steps)
@@ -139,7 +139,7 @@ func TestAFailedStepIsRetriedFromThatStep(t *testing.T) {
 	if err != nil || r.State != StateApproved || r.Error != "" || r.Attempts != 0 || stepStates(r) != "a=succeeded b=pending c=pending" {
 		t.Fatalf("retry: %v %+v %s", err, r, stepStates(r))
 	}
-	a = runUntilFinal(t, w, svc, a.ID)
+	a = runUntilFinal(t, w, svc, clk, a.ID)
 	if a.State != StateSucceeded || runsA.Load() != 1 || runsB.Load() != 2 || runsC.Load() != 1 {
 		t.Fatalf("%s; runs a=%d b=%d c=%d", a.State, runsA.Load(), runsB.Load(), runsC.Load())
 	}
@@ -164,7 +164,7 @@ func TestAFailedStepIsRetriedFromThatStep(t *testing.T) {
 // TestTransientStepErrorsAreRetriedWithTheStepRunning: an error that is not permanent keeps the step running
 // with its error shown, and the worker runs it again.
 func TestTransientStepErrorsAreRetriedWithTheStepRunning(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, clk := newTestService(t)
 	var n atomic.Int32
 	var during Action
 	ex := stepsExecutor(func() []Step {
@@ -176,7 +176,7 @@ func TestTransientStepErrorsAreRetriedWithTheStepRunning(t *testing.T) {
 			return Output{}, nil
 		}}}
 	})
-	a := runUntilFinal(t, newStepsWorker(svc, ex), svc, request(t, svc, "transient").ID)
+	a := runUntilFinal(t, newStepsWorker(svc, ex), svc, clk, request(t, svc, "transient").ID)
 	if a.State != StateSucceeded || n.Load() != 2 || during.Steps[0].State != StepRunning ||
 		during.Steps[0].Error != "GitHub answered 502" || a.Steps[0].Error != "" || a.Steps[0].Attempts != 2 {
 		t.Fatalf("%s after %d runs; during: %+v; after: %+v", a.State, n.Load(), during.Steps, a.Steps)
@@ -189,7 +189,7 @@ func TestTransientStepErrorsAreRetriedWithTheStepRunning(t *testing.T) {
 func TestCancelStopsBeforeTheNextStepAndSaysWhatItLeftBehind(t *testing.T) {
 	ctx := context.Background()
 	t.Run("before it runs", func(t *testing.T) {
-		svc, _ := newTestService(t)
+		svc, _, _ := newTestService(t)
 		a := request(t, svc, "cancel-early")
 		c, err := svc.Cancel(ctx, dev, a.ID, "")
 		if err != nil || c.State != StateCancelled || c.Result["left_behind"] != "nothing was created" {
@@ -203,7 +203,7 @@ func TestCancelStopsBeforeTheNextStepAndSaysWhatItLeftBehind(t *testing.T) {
 		}
 	})
 	t.Run("while a step runs", func(t *testing.T) {
-		svc, _ := newTestService(t)
+		svc, _, clk := newTestService(t)
 		var id string
 		var ranC atomic.Bool
 		ex := stepsExecutor(func() []Step {
@@ -232,7 +232,7 @@ func TestCancelStopsBeforeTheNextStepAndSaysWhatItLeftBehind(t *testing.T) {
 			}
 		})
 		id = request(t, svc, "cancel-mid").ID
-		a := runUntilFinal(t, newStepsWorker(svc, ex), svc, id)
+		a := runUntilFinal(t, newStepsWorker(svc, ex), svc, clk, id)
 		want := "left behind: repository https://gh/sphera/orders; pull request https://gh/sphera/infra/pull/7 (open)"
 		if a.State != StateCancelled || ranC.Load() || a.Result["left_behind"] != want || a.Reason != "wrong name" ||
 			stepStates(a) != "repo=succeeded pr=succeeded deploy=skipped" || a.CancelRequested {
@@ -248,7 +248,7 @@ func TestCancelStopsBeforeTheNextStepAndSaysWhatItLeftBehind(t *testing.T) {
 		}
 	})
 	t.Run("while a step waits", func(t *testing.T) {
-		svc, _ := newTestService(t)
+		svc, _, _ := newTestService(t)
 		ex := stepsExecutor(func() []Step {
 			return []Step{{ID: "deploy", Title: "Deploy", Run: func(context.Context, *StepRun) (Output, error) {
 				return Output{Wait: true, After: time.Hour, Note: "queued for the agent of dev-1",
@@ -275,7 +275,7 @@ func TestCancelStopsBeforeTheNextStepAndSaysWhatItLeftBehind(t *testing.T) {
 // TestARunResumesAtTheStepItWasIn: a worker that dies in a step (its lease runs out) is replaced by another, which
 // runs that step again and not the ones before.
 func TestARunResumesAtTheStepItWasIn(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, clk := newTestService(t)
 	ctx := context.Background()
 	var runsA, runsB atomic.Int32
 	block := make(chan struct{})
@@ -298,7 +298,6 @@ func TestARunResumesAtTheStepItWasIn(t *testing.T) {
 			}},
 		}
 	})
-	svc.Config.Worker.Lease = 300 * time.Millisecond
 	first := newStepsWorker(svc, ex)
 	first.Owner = "first"
 	a := request(t, svc, "resume")
@@ -308,9 +307,10 @@ func TestARunResumesAtTheStepItWasIn(t *testing.T) {
 	<-block
 	stop() // the first worker is gone without finishing; its lease runs out
 	<-done
+	clk.advance(2 * svc.Config.Worker.Lease)
 	second := newStepsWorker(svc, ex)
 	second.Owner = "second"
-	a = runUntilFinal(t, second, svc, a.ID)
+	a = runUntilFinal(t, second, svc, clk, a.ID)
 	if a.State != StateSucceeded || runsA.Load() != 1 || runsB.Load() != 2 {
 		t.Fatalf("%s: a ran %d, b ran %d", a.State, runsA.Load(), runsB.Load())
 	}
@@ -319,7 +319,7 @@ func TestARunResumesAtTheStepItWasIn(t *testing.T) {
 // TestWaitAnswersAtTheNextChange: a reader waiting on an action's version gets it as soon as it changes, and as it
 // is when nothing changed in time.
 func TestWaitAnswersAtTheNextChange(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, _ := newTestService(t)
 	ctx := context.Background()
 	a := request(t, svc, "wait")
 	same, err := svc.Wait(ctx, a.ID, a.Version, 10*time.Millisecond)

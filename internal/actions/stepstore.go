@@ -86,7 +86,7 @@ func (s Store) ensureSteps(ctx context.Context, id, owner string, list []Step) (
 		return nil, err
 	}
 	defer tx.Rollback()
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	if err := touch(ctx, tx, id, owner, now); err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s Store) startStep(ctx context.Context, id, owner, step string) (StepRecor
 	if cancel {
 		return StepRecord{}, errCancelled
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	if err := touch(ctx, tx, id, owner, now); err != nil {
 		return StepRecord{}, err
 	}
@@ -169,7 +169,7 @@ func (s Store) saveStep(ctx context.Context, id, owner, step string, values map[
 		return err
 	}
 	defer tx.Rollback()
-	if err := touch(ctx, tx, id, owner, time.Now().UTC()); err != nil {
+	if err := touch(ctx, tx, id, owner, s.now().UTC()); err != nil {
 		return err
 	}
 	if _, err := mergeOutput(ctx, tx, id, step, values, leftBehind); err != nil {
@@ -186,7 +186,7 @@ func (s Store) stepError(ctx context.Context, id, owner, step string, values map
 		return err
 	}
 	defer tx.Rollback()
-	if err := touch(ctx, tx, id, owner, time.Now().UTC()); err != nil {
+	if err := touch(ctx, tx, id, owner, s.now().UTC()); err != nil {
 		return err
 	}
 	if _, err := mergeOutput(ctx, tx, id, step, values, leftBehind); err != nil {
@@ -205,7 +205,7 @@ func (s Store) finishStep(ctx context.Context, a Action, owner, step string, sta
 		return StepRecord{}, err
 	}
 	defer tx.Rollback()
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	if err := touch(ctx, tx, a.ID, owner, now); err != nil {
 		return StepRecord{}, err
 	}
@@ -348,7 +348,7 @@ func (s Store) cancelRunning(ctx context.Context, id, owner string) (Action, err
 		return a, errLeaseLost
 	}
 	actor, reason := cancelRequester(ctx, tx, id)
-	a, err = s.cancelTx(ctx, tx, a, actor, reason, time.Now().UTC())
+	a, err = s.cancelTx(ctx, tx, a, actor, reason, s.now().UTC())
 	if err != nil {
 		return a, err
 	}
@@ -390,7 +390,7 @@ func (s Store) cancelIfIdle(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	actor, reason := cancelRequester(ctx, tx, id)
-	if _, err := s.cancelTx(ctx, tx, a, actor, reason, time.Now().UTC()); err != nil {
+	if _, err := s.cancelTx(ctx, tx, a, actor, reason, s.now().UTC()); err != nil {
 		return false, err
 	}
 	return true, s.commit(tx, id)
@@ -417,7 +417,7 @@ func (s Store) cancel(ctx context.Context, id, actor, reason string, check func(
 	default:
 		return a, fmt.Errorf("%w: action %s is %s: only an action that has not finished can be cancelled", ErrConflict, id, a.State)
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	var leaseUntil int64
 	if err := tx.QueryRowContext(ctx, `SELECT lease_until FROM actions WHERE id = ?`, id).Scan(&leaseUntil); err != nil {
 		return a, err
@@ -470,7 +470,7 @@ func (s Store) retry(ctx context.Context, id, actor string, check func(Action) e
 		return a, fmt.Errorf("%w: action %s is %s: only a failed action can be retried", ErrConflict, id, a.State)
 	}
 	from := nextStep(a)
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	if _, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?, error = '', attempts = 0, next_run_at = 0,
 		lease_owner = '', lease_until = 0, version = version + 1, updated_at = ? WHERE id = ?`,
 		StateApproved, now.UnixMilli(), id); err != nil {

@@ -20,9 +20,18 @@ import (
 // change in the same transaction.
 type Store struct {
 	DB *sql.DB
+	// Now is the time stamped on changes and by which leases expire and waits end; nil: time.Now. Tests drive it.
+	Now func() time.Time
 	// Changes, when set, hears of every committed change, so that readers waiting for one (Service.Wait) wake at
 	// once; without it they look again every second.
 	Changes *Changes
+}
+
+func (s Store) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 // Changes tells the readers of one process that some action changed: a broadcast, so that a long poll on an action
@@ -144,7 +153,7 @@ func (s Store) create(ctx context.Context, a Action) (Action, bool, error) {
 	case !errors.Is(err, sql.ErrNoRows):
 		return a, false, err
 	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	a.ID, a.CreatedAt, a.UpdatedAt = newID(), now, now
 	a.State = StateApproved
 	msg := "requested; no approval needed in " + a.Environment
@@ -297,7 +306,7 @@ func (s Store) decide(ctx context.Context, id, approver string, approve bool, re
 	if a.State != StatePendingApproval {
 		return a, fmt.Errorf("%w: action %s is %s, not pending approval", ErrConflict, id, a.State)
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	to, decision, verb, msg := StateApproved, "approved", "approved", "approved by "+approver
 	if !approve {
 		to, decision, verb, msg = StateRejected, "rejected", "rejected", "rejected by "+approver
@@ -338,7 +347,7 @@ func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Ac
 		return Action{}, false, err
 	}
 	defer tx.Rollback()
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	var id, leaseOwner string
 	var state State
 	err = tx.QueryRowContext(ctx, `SELECT id, state, lease_owner FROM actions
@@ -385,7 +394,7 @@ func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Ac
 // renew extends owner's lease; false when the lease was lost (another worker took the action over).
 func (s Store) renew(ctx context.Context, id, owner string, lease time.Duration) (bool, error) {
 	res, err := s.DB.ExecContext(ctx, `UPDATE actions SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'running'`,
-		time.Now().Add(lease).UnixMilli(), id, owner)
+		s.now().Add(lease).UnixMilli(), id, owner)
 	if err != nil {
 		return false, err
 	}
@@ -414,7 +423,7 @@ func (s Store) finish(ctx context.Context, id, owner string, ok bool, result map
 	if !ok {
 		to, verb, outcome, msg = StateFailed, "failed", audit.Failure, "failed: "+errMsg
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?, result = ?, error = ?, lease_owner = '',
 		lease_until = 0, cancel_requested = 0, version = version + 1, updated_at = ?
 		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
@@ -463,9 +472,11 @@ func (s Store) wait(ctx context.Context, id, owner string, result map[string]str
 	merged := maps.Clone(a.Result)
 	maps.Copy(merged, result)
 	rb, _ := json.Marshal(merged)
-	now := time.Now().UTC()
+	now := s.now().UTC()
+	// next_run_at -1: Due was called while the executor ran (what it waits for finished already): run again now.
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET result = ?, error = ?, lease_owner = '', lease_until = 0,
-		next_run_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE ? END, version = version + 1, updated_at = ?
+		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
 		string(rb), errMsg, at.UnixMilli(), now.UnixMilli(), id, owner)
 	if err != nil {
 		return err

@@ -160,7 +160,7 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		if after <= 0 {
 			after = w.Config.Poll
 		}
-		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, "", out.Note, time.Now().Add(after))
+		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, "", out.Note, w.Store.now().Add(after))
 		if err == nil {
 			// A cancel requested after the check above found the action held; now nothing holds it.
 			_, err = w.Store.cancelIfIdle(ctx, a.ID)
@@ -177,7 +177,7 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		backoff := min(w.Config.Poll<<min(a.Attempts-1, 10), 10*time.Minute)
 		log.Warn("action attempt failed; will retry", "err", xerr, "in", backoff)
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, xerr.Error(),
-			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), time.Now().Add(backoff))
+			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), w.Store.now().Add(backoff))
 		if err == nil {
 			_, err = w.Store.cancelIfIdle(ctx, a.ID)
 		}

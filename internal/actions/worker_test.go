@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,7 +24,25 @@ type executorFunc func(ctx context.Context, a Action) (Outcome, error)
 
 func (f executorFunc) Execute(ctx context.Context, a Action) (Outcome, error) { return f(ctx, a) }
 
-func newTestService(t *testing.T) (*Service, *sql.DB) {
+// clock is a Store.Now that only the test moves.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newTestService(t *testing.T) (*Service, *sql.DB, *clock) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
@@ -39,7 +58,10 @@ func newTestService(t *testing.T) (*Service, *sql.DB) {
 	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
-	return NewService(db.SQL(), cfg, db), db.SQL()
+	svc := NewService(db.SQL(), cfg, db)
+	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	svc.Store.Now = clk.now
+	return svc, db.SQL(), clk
 }
 
 var dev = auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
@@ -54,10 +76,10 @@ func request(t *testing.T, svc *Service, key string) Action {
 	return a
 }
 
-func runUntilFinal(t *testing.T, w *Worker, svc *Service, id string) Action {
+// runUntilFinal runs the worker until the action is final, moving the clock past the longest backoff between runs.
+func runUntilFinal(t *testing.T, w *Worker, svc *Service, clk *clock, id string) Action {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	for range 20 {
 		if _, err := w.RunOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -68,15 +90,15 @@ func runUntilFinal(t *testing.T, w *Worker, svc *Service, id string) Action {
 		if a.State.Final() {
 			return a
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not finished: %+v", a)
-		}
-		time.Sleep(5 * time.Millisecond)
+		clk.advance(10 * time.Minute)
 	}
+	a, _ := svc.Store.Get(context.Background(), id)
+	t.Fatalf("not finished after 20 runs: %+v", a)
+	return a
 }
 
 func TestWorkerRetriesTransientErrorsAndFailsPermanentOnes(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, clk := newTestService(t)
 	var calls atomic.Int32
 	ex := executorFunc(func(ctx context.Context, a Action) (Outcome, error) {
 		n := calls.Add(1)
@@ -93,7 +115,21 @@ func TestWorkerRetriesTransientErrorsAndFailsPermanentOnes(t *testing.T) {
 	})
 	w := NewWorker(svc.Store, map[string]Executor{DeliveryDirect: ex}, svc.Config.Worker, slog.New(slog.DiscardHandler))
 
-	a := runUntilFinal(t, w, svc, request(t, svc, "flaky").ID)
+	// A failed attempt is retried once its backoff (at first the poll interval) has passed, not before.
+	flaky := request(t, svc, "flaky")
+	ctx := context.Background()
+	if worked, err := w.RunOnce(ctx); !worked || err != nil {
+		t.Fatalf("first attempt: %v %v", worked, err)
+	}
+	clk.advance(svc.Config.Worker.Poll - time.Millisecond)
+	if worked, _ := w.RunOnce(ctx); worked {
+		t.Error("retried before its backoff")
+	}
+	clk.advance(time.Millisecond)
+	a := runUntilFinal(t, w, svc, clk, flaky.ID)
+	if calls.Load() != 2 {
+		t.Errorf("the retry took %d more runs", calls.Load()-1)
+	}
 	if a.State != StateSucceeded || a.Attempts != 2 || a.Error != "" || a.Result["queue_url"] != "http://q" {
 		t.Errorf("flaky: %+v", a)
 	}
@@ -102,28 +138,28 @@ func TestWorkerRetriesTransientErrorsAndFailsPermanentOnes(t *testing.T) {
 	}
 
 	calls.Store(0)
-	a = runUntilFinal(t, w, svc, request(t, svc, "denied").ID)
+	a = runUntilFinal(t, w, svc, clk, request(t, svc, "denied").ID)
 	if a.State != StateFailed || a.Attempts != 1 || !strings.Contains(a.Error, "AccessDenied") {
 		t.Errorf("permanent: %+v", a)
 	}
 
-	a = runUntilFinal(t, w, svc, request(t, svc, "down").ID)
+	a = runUntilFinal(t, w, svc, clk, request(t, svc, "down").ID)
 	if a.State != StateFailed || a.Attempts != 3 || !strings.Contains(a.Error, "gave up after 3 attempts: still down") {
 		t.Errorf("exhausted: %+v", a)
 	}
 }
 
 func TestNoExecutorForDeliveryFails(t *testing.T) {
-	svc, _ := newTestService(t)
+	svc, _, clk := newTestService(t)
 	w := NewWorker(svc.Store, map[string]Executor{}, svc.Config.Worker, slog.New(slog.DiscardHandler))
-	a := runUntilFinal(t, w, svc, request(t, svc, "x").ID)
+	a := runUntilFinal(t, w, svc, clk, request(t, svc, "x").ID)
 	if a.State != StateFailed || !strings.Contains(a.Error, `no executor for delivery "direct"`) {
 		t.Errorf("%+v", a)
 	}
 }
 
 func TestLeaseKeepsOtherWorkersOff(t *testing.T) {
-	svc, db := newTestService(t)
+	svc, db, _ := newTestService(t)
 	a := request(t, svc, "held")
 	got, ok, err := svc.Store.claim(context.Background(), "w1", time.Minute)
 	if err != nil || !ok || got.ID != a.ID {

@@ -18,26 +18,12 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 )
 
-// testbedDir finds the flagd-testbed evaluator suite, read in place from shared/ beside the repository.
+// testbedDir is the flagd-testbed evaluator suite, copied under testdata/ (see its README.md for the version).
 func testbedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	tb := filepath.Join(dir, "..", "shared", "conformance", "flagd-testbed", "evaluator")
+	tb := filepath.Join("testdata", "flagd-testbed", "evaluator")
 	if _, err := os.Stat(tb); err != nil {
-		t.Fatalf("flagd-testbed suite not found at %s (it lives in shared/ beside the repository): %v", tb, err)
+		t.Fatalf("flagd-testbed suite not found: %v", err)
 	}
 	return tb
 }

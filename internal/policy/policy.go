@@ -32,6 +32,9 @@ const (
 	UsageRead      Permission = "usage:read"
 	// KubeClaim maps a Kubernetes workload to a service by hand (admins only: it overrides what teams declare).
 	KubeClaim Permission = "kube:claim"
+	// AgentWork is a cluster agent's: say hello, pull its cluster's work, report on it. A machine token holds it
+	// by scope for one cluster ("agent:work:eu-1"); no role grants it (admins hold everything).
+	AgentWork Permission = "agent:work"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -65,14 +68,14 @@ var rules = map[string]map[Permission]scope{
 
 // scopeGrantable are the permissions a token may carry by scope alone, without a role: machine tokens of
 // services (flag evaluation for one environment, catalog reads for CI).
-var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true}
+var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true, AgentWork: true}
 
 // inEnvironment are the permissions that act in one environment — a flag environment, or an actions environment
-// where a resource is requested and approved. Only these take an environment as a token scope's qualifier
-// ("flags:write:dev"); a qualifier on any other permission is refused when a token is created, and allows
-// nothing on a token stored before that check existed.
+// where a resource is requested and approved — or, for AgentWork, in one cluster. Only these take a qualifier in
+// a token scope ("flags:write:dev", "agent:work:eu-1"); a qualifier on any other permission is refused when a
+// token is created, and allows nothing on a token stored before that check existed.
 var inEnvironment = map[Permission]bool{FlagsRead: true, FlagsWrite: true, FlagsImport: true, FlagsEvaluate: true,
-	ActionsRequest: true, ActionsApprove: true}
+	ActionsRequest: true, ActionsApprove: true, AgentWork: true}
 
 // TakesEnvironment reports whether perm acts in an environment, so that a token scope may qualify it with one.
 func TakesEnvironment(perm Permission) bool { return inEnvironment[perm] }
@@ -179,6 +182,9 @@ func scopeReason(perm Permission, env string) string {
 	if env == "" || env == AnyEnvironment {
 		return fmt.Sprintf("this token's scopes do not include %s", perm)
 	}
+	if perm == AgentWork {
+		return fmt.Sprintf("this token's scopes do not include %s for cluster %q", perm, env)
+	}
 	return fmt.Sprintf("this token's scopes do not include %s in environment %q", perm, env)
 }
 
@@ -229,7 +235,8 @@ func Permissions(p auth.Principal) []string {
 // All lists every permission.
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
-		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim}
+		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
+		AgentWork}
 }
 
 // Roles lists every role.

@@ -134,6 +134,11 @@ func TestDecideScopesNarrowRoles(t *testing.T) {
 		{"machine, catalog:read:dev (stored before qualifiers were checked)", nil, []string{"catalog:read:dev"}, policy.CatalogRead, "", policy.AnyEnvironment, false, "scopes"},
 		{"machine, * is not a grant", nil, []string{"*"}, policy.CatalogRead, "", "", false, "no role"},
 		{"machine, flags:write is not grantable by scope", nil, []string{"flags:write"}, policy.FlagsWrite, "payments", "dev", false, "role"},
+		{"agent, agent:work:eu on eu", nil, []string{"agent:work:eu"}, policy.AgentWork, "", "eu", true, ""},
+		{"agent, agent:work:eu at the route", nil, []string{"agent:work:eu"}, policy.AgentWork, "", policy.AnyEnvironment, true, ""},
+		{"agent, agent:work:eu on us", nil, []string{"agent:work:eu"}, policy.AgentWork, "", "us", false, `agent:work for cluster "us"`},
+		{"agent, agent:work:eu reads nothing", nil, []string{"agent:work:eu"}, policy.CatalogRead, "", "", false, "scopes"},
+		{"developer, no agent:work", developer, nil, policy.AgentWork, "", "eu", false, "role"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := auth.Principal{Subject: "u", Grants: tt.grants, Scopes: tt.scopes}
@@ -238,7 +243,8 @@ func TestCheckScope(t *testing.T) {
 		{"actions:approve:staging", ""},
 		{"catalog:read:dev", "catalog:read acts in no environment"},
 		{"tokens:manage:x", "tokens:manage acts in no environment"},
-		{"kube:claim:prod", "flags:read, flags:write, flags:import, flags:evaluate, actions:request, actions:approve take one"},
+		{"agent:work:eu-1", ""},
+		{"kube:claim:prod", "flags:read, flags:write, flags:import, flags:evaluate, actions:request, actions:approve, agent:work take one"},
 		{"flags:write:", "not an environment name"},
 		{"flags:write:-dev", "not an environment name"},
 		{"flags:write:bad env", "not an environment name"},

@@ -63,16 +63,14 @@ func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Du
 		limit = 500
 	}
 	var timer <-chan time.Time
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		timer = t.C
-	}
 	for {
 		ch := d.changedChan()
 		b, err := d.changesAfter(ctx, since, reset, limit)
 		if err != nil || len(b.Changes) > 0 || wait <= 0 {
 			return b, err
+		}
+		if timer == nil {
+			timer = d.After(wait) // from the first empty answer: a change from here on wakes ch
 		}
 		select {
 		case <-ch:
@@ -174,7 +172,7 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 			case c.Kind == KindService && c.Deleted:
 				err = deleteService(ctx, tx, c.ID, bump)
 			case c.Kind == KindService && c.Service != nil:
-				_, err = putService(ctx, tx, *c.Service, false, bump)
+				_, err = putService(ctx, tx, *c.Service, false, d.Now(), bump)
 			case c.Kind == KindTeam && c.Deleted:
 				if _, err = tx.ExecContext(ctx, `DELETE FROM teams WHERE name = ?`, c.ID); err == nil {
 					err = bump(KindTeam, c.ID, true)

@@ -76,7 +76,7 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []c
 			return 0, err
 		}
 
-		now := time.Now().UTC().Truncate(time.Millisecond)
+		now := d.Now().UTC().Truncate(time.Millisecond)
 		affected := map[string]bool{}
 		seen := make(map[catalog.WorkloadRef]bool, len(ws))
 		upsert, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO kube_workloads(cluster, namespace, kind, name,
@@ -120,7 +120,7 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []c
 			}
 			affected[r.service] = true
 		}
-		return rerenderCluster(ctx, tx, affected, cluster, bump)
+		return rerenderCluster(ctx, tx, affected, cluster, now, bump)
 	})
 }
 
@@ -154,7 +154,7 @@ func stampTimes(dp *catalog.Deployment, created time.Time, prevDoc string, had b
 
 // rerender rewrites the named services (those that exist) so that their deployments in every registered cluster
 // match kube_workloads.
-func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, bump bumper) (int, error) {
+func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, now time.Time, bump bumper) (int, error) {
 	n := 0
 	for name := range names {
 		if name == "" {
@@ -170,7 +170,7 @@ func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, bump bumpe
 		if err := mergeKubeDeployments(ctx, tx, &s); err != nil {
 			return 0, err
 		}
-		changed, err := putService(ctx, tx, s, true, bump)
+		changed, err := putService(ctx, tx, s, true, now, bump)
 		if err != nil {
 			return 0, err
 		}
@@ -184,9 +184,8 @@ func rerender(ctx context.Context, tx *sql.Tx, names map[string]bool, bump bumpe
 // rerenderCluster is rerender when only cluster's workloads changed: it rewrites just that cluster's deployment
 // rows of each service (and the service's hash), which keeps a cluster's snapshot proportional to its own
 // workloads however many other clusters run the same services.
-func rerenderCluster(ctx context.Context, tx *sql.Tx, names map[string]bool, cluster string, bump bumper) (int, error) {
+func rerenderCluster(ctx context.Context, tx *sql.Tx, names map[string]bool, cluster string, now time.Time, bump bumper) (int, error) {
 	n := 0
-	now := time.Now().UTC()
 	for name := range names {
 		if name == "" {
 			continue
@@ -375,7 +374,7 @@ func (d *DB) ForgetCluster(ctx context.Context, name string) (int, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, catalog.ClusterSource(name)); err != nil {
 			return 0, err
 		}
-		return rerenderCluster(ctx, tx, affected, name, bump)
+		return rerenderCluster(ctx, tx, affected, name, d.Now(), bump)
 	})
 }
 
@@ -446,7 +445,7 @@ func (d *DB) PutClaim(ctx context.Context, c catalog.Claim) (catalog.Claim, int,
 			}
 			return 0, err
 		}
-		c.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
+		c.CreatedAt = d.Now().UTC().Truncate(time.Millisecond)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO kube_claims(cluster, namespace, kind, name, service, created_by,
 			created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster, namespace, kind, name) DO UPDATE SET
 			service = excluded.service, created_by = excluded.created_by, created_at = excluded.created_at
@@ -455,7 +454,7 @@ func (d *DB) PutClaim(ctx context.Context, c catalog.Claim) (catalog.Claim, int,
 			return 0, err
 		}
 		var err error
-		matched, err = remap(ctx, tx, c.Ref(), bump)
+		matched, err = remap(ctx, tx, c.Ref(), d.Now(), bump)
 		return matched, err
 	})
 	return c, matched, err
@@ -474,7 +473,7 @@ func (d *DB) DeleteClaim(ctx context.Context, id int64) error {
 		if err != nil {
 			return 0, err
 		}
-		return remap(ctx, tx, c.Ref(), bump)
+		return remap(ctx, tx, c.Ref(), d.Now(), bump)
 	})
 	return err
 }
@@ -502,7 +501,7 @@ func (d *DB) Claims(ctx context.Context) ([]catalog.Claim, error) {
 
 // remap maps again the workloads a claim on k matches (k.Cluster "": in every cluster) and rewrites the services
 // they leave and join.
-func remap(ctx context.Context, tx *sql.Tx, k catalog.WorkloadRef, bump bumper) (int, error) {
+func remap(ctx context.Context, tx *sql.Tx, k catalog.WorkloadRef, now time.Time, bump bumper) (int, error) {
 	claims, err := loadClaims(ctx, tx)
 	if err != nil {
 		return 0, err
@@ -540,7 +539,7 @@ func remap(ctx context.Context, tx *sql.Tx, k catalog.WorkloadRef, bump bumper) 
 		}
 		affected[h.service], affected[svc] = true, true
 	}
-	if _, err := rerender(ctx, tx, affected, bump); err != nil {
+	if _, err := rerender(ctx, tx, affected, now, bump); err != nil {
 		return 0, err
 	}
 	return len(hits), nil

@@ -30,6 +30,8 @@ func feedLen(t *testing.T, db *DB, cursor string) (int, string) {
 func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
 	db.ReplaceSource(ctx, "github", []catalog.Service{svc("payments-api", "payments", "Go"), svc("ledger", "payments", "Go")})
 	_, cursor := feedLen(t, db, "")
 
@@ -49,7 +51,7 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 	}
 	dp := s.Deployments[0]
 	if dp.Cluster != "eu-1" || dp.Region != "eu-west-1" || dp.Version != "1.4.0" || dp.Autoscaler == nil ||
-		dp.Autoscaler.Max != 10 || dp.Health != catalog.HealthHealthy || dp.UpdatedAt.IsZero() {
+		dp.Autoscaler.Max != 10 || dp.Health != catalog.HealthHealthy || !dp.UpdatedAt.Equal(now) {
 		t.Errorf("deployment: %+v", dp)
 	}
 	if !dp.RolloutAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
@@ -72,15 +74,16 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 		t.Error("updated_at moved without a change")
 	}
 
-	// A new image: one service changes, its rollout time moves.
-	time.Sleep(5 * time.Millisecond)
+	// A new image: one service changes, its rollout time moves to now.
+	now = now.Add(time.Minute)
 	eu[0].Deployment.Image, eu[0].Deployment.Version = "registry.example/payments-api:1.5.0", "1.5.0"
 	if n, _ := db.ReplaceClusterWorkloads(ctx, "eu-1", eu); n != 1 {
 		t.Fatalf("image change changed %d services", n)
 	}
 	s, _ = db.GetService(ctx, "payments-api")
-	if s.Deployments[0].Version != "1.5.0" || !s.Deployments[0].RolloutAt.After(dp.RolloutAt) {
-		t.Errorf("after image change: %+v", s.Deployments[0])
+	if dp := s.Deployments[0]; dp.Version != "1.5.0" || !dp.RolloutAt.Equal(now) || !dp.UpdatedAt.Equal(now) ||
+		!s.SyncedAt.Equal(now) {
+		t.Errorf("after image change: synced at %v, %+v", s.SyncedAt, dp)
 	}
 
 	// Another collector rewriting the service does not blank its deployments.

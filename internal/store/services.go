@@ -37,7 +37,7 @@ func (d *DB) PutServices(ctx context.Context, svcs []catalog.Service) (int, erro
 			if err := mergeKubeDeployments(ctx, tx, &svcs[i]); err != nil {
 				return 0, err
 			}
-			changed, err := putService(ctx, tx, svcs[i], true, bump)
+			changed, err := putService(ctx, tx, svcs[i], true, d.Now(), bump)
 			if err != nil {
 				return 0, err
 			}
@@ -61,7 +61,7 @@ func (d *DB) ReplaceSource(ctx context.Context, source string, svcs []catalog.Se
 			if err := mergeKubeDeployments(ctx, tx, &svcs[i]); err != nil {
 				return 0, err
 			}
-			changed, err := putService(ctx, tx, svcs[i], true, bump)
+			changed, err := putService(ctx, tx, svcs[i], true, d.Now(), bump)
 			if err != nil {
 				return 0, err
 			}
@@ -180,9 +180,9 @@ func putTeam(ctx context.Context, tx *sql.Tx, t catalog.Team, bump bumper) (bool
 	return true, bump(KindTeam, t.Name, false)
 }
 
-// putService writes s unless its stored hash is equal. keepSyncedAt=false stores s.SyncedAt as given (replicas
-// copy the portal's); true stamps now on a change.
-func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, bump bumper) (bool, error) {
+// putService writes s unless its stored hash is equal. stamp=false stores s.SyncedAt as given (replicas copy the
+// portal's); true stamps now on a change.
+func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, now time.Time, bump bumper) (bool, error) {
 	if !catalog.ValidName(s.Name) {
 		return false, fmt.Errorf("service name %q is not valid", s.Name)
 	}
@@ -213,7 +213,7 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 		}
 	}
 	if stamp || s.SyncedAt.IsZero() {
-		s.SyncedAt = time.Now().UTC()
+		s.SyncedAt = now.UTC()
 	}
 	tags, _ := json.Marshal(s.Tags)
 	links, _ := json.Marshal(s.Links)

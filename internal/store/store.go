@@ -62,6 +62,11 @@ var ErrUnusable = errors.New("database unusable")
 
 // DB is an open catalog database.
 type DB struct {
+	// Now is the time the store stamps on what it writes (synced_at, deployment and claim times), and After waits
+	// out a change-feed long poll. Open sets time.Now and time.After; tests replace them before using the DB.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+
 	sql   *sql.DB
 	path  string
 	epoch string
@@ -109,7 +114,7 @@ func OpenAt(path string, upTo int) (*DB, error) {
 	sdb := sql.OpenDB(&connector{inner: inner, path: path})
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
-	d := &DB{sql: sdb, path: path, changed: make(chan struct{})}
+	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: path, changed: make(chan struct{})}
 	ctx := context.Background()
 	if err := d.quickCheck(ctx); err != nil {
 		sdb.Close()

@@ -156,23 +156,56 @@ func TestFeedPagingAndReplicaApply(t *testing.T) {
 	}
 }
 
+// waits is a DB.After that hands each wait to the test: the test so knows that a long poll found nothing and
+// waits, and ends the wait when it chooses.
+type waits chan chan time.Time
+
+func (w waits) after(time.Duration) <-chan time.Time {
+	c := make(chan time.Time, 1)
+	w <- c
+	return c
+}
+
 func TestLongPollWakesOnChange(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	b, _ := db.Changes(ctx, "", 10, 0)
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		db.PutServices(ctx, []catalog.Service{svc("late", "t", "Go")})
-	}()
-	b, err := db.Changes(ctx, b.Cursor, 10, 10*time.Second)
-	if err != nil || len(b.Changes) != 1 || b.Changes[0].ID != "late" {
-		t.Fatalf("long poll: %+v %v", b, err)
+	w := make(waits)
+	db.After = w.after
+	type answer struct {
+		b   Batch
+		err error
 	}
+	poll := func(ctx context.Context, cursor string) <-chan answer {
+		out := make(chan answer, 1)
+		go func() {
+			b, err := db.Changes(ctx, cursor, 10, 10*time.Second)
+			out <- answer{b, err}
+		}()
+		return out
+	}
+	b, _ := db.Changes(ctx, "", 10, 0)
+
+	// A change made while the poll waits wakes it.
+	got := poll(ctx, b.Cursor)
+	<-w
+	db.PutServices(ctx, []catalog.Service{svc("late", "t", "Go")})
+	a := <-got
+	if a.err != nil || len(a.b.Changes) != 1 || a.b.Changes[0].ID != "late" {
+		t.Fatalf("long poll: %+v %v", a.b, a.err)
+	}
+	// The wait running out answers an empty batch, at the same cursor.
+	got = poll(ctx, a.b.Cursor)
+	(<-w) <- time.Now()
+	if e := <-got; e.err != nil || len(e.b.Changes) != 0 || e.b.Cursor != a.b.Cursor {
+		t.Fatalf("long poll that timed out: %+v %v", e.b, e.err)
+	}
+	// So does the caller giving up.
 	cctx, cancel := context.WithCancel(ctx)
-	time.AfterFunc(50*time.Millisecond, cancel)
-	b, err = db.Changes(cctx, b.Cursor, 10, 10*time.Second)
-	if err != nil || len(b.Changes) != 0 {
-		t.Fatalf("cancelled long poll returns empty: %+v %v", b, err)
+	got = poll(cctx, a.b.Cursor)
+	<-w
+	cancel()
+	if e := <-got; e.err != nil || len(e.b.Changes) != 0 {
+		t.Fatalf("cancelled long poll returns empty: %+v %v", e.b, e.err)
 	}
 }
 

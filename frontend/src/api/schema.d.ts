@@ -797,6 +797,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each cluster's agent (and clusters with work but no agent), with its queue. */
+        get: operations["listAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{cluster}/hello": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An agent connects, says what it runs and registers its public key.
+         * @description Values that must not be kept by the portal (a Secret's data) are sealed to the key registered last. A new or
+         *     changed key is audited (`agent.key_registered`).
+         */
+        post: operations["agentHello"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{cluster}/work": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The next work item of the cluster, leased to the caller (long poll).
+         * @description Leases the oldest item that is queued or whose lease ran out. With `wait` the request is held until work
+         *     arrives or the time passes; 204 when none came. The lease lasts `lease_seconds` (see hello); renew it while
+         *     working, else the item is offered to another agent.
+         */
+        get: operations["agentNextWork"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{cluster}/work/{id}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend the caller's lease on a work item. */
+        post: operations["agentRenewLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{cluster}/work/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the outcome of a work item.
+         * @description Succeeded unless an object was refused, a rollout did not become available, or `message` says why it failed.
+         *     Recorded once: the same lease reporting again gets the recorded item back unchanged.
+         */
+        post: operations["agentReportResult"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1581,6 +1679,138 @@ export interface components {
              * @enum {string}
              */
             health?: "healthy" | "progressing" | "degraded" | "unavailable" | "scaled_to_zero";
+        };
+        AgentHello: {
+            /** @description The agent's pod or host name. */
+            agent_id?: string;
+            version?: string;
+            /** @description The cluster's Kubernetes version. */
+            kube_version?: string;
+            /** @description The agent's X25519 public key, 32 bytes in standard base64. */
+            public_key: string;
+        };
+        AgentSettings: {
+            cluster: string;
+            /** @description The registered key's id; sealed work names it. */
+            key_id: string;
+            /** @description How long a lease lasts unless renewed. */
+            lease_seconds: number;
+            /** @description The longest long poll the portal holds. */
+            max_wait_seconds: number;
+        };
+        AgentStatus: {
+            cluster: string;
+            /** @description Polling now, or polled within the last 90 seconds. */
+            connected: boolean;
+            /** @description Long polls open now. */
+            polling: number;
+            /** @description Who the agent's token acts as. */
+            subject?: string;
+            agent_id?: string;
+            version?: string;
+            kube_version?: string;
+            key_id?: string;
+            /** Format: date-time */
+            first_seen?: string;
+            /** Format: date-time */
+            last_seen?: string;
+            /** @description Items waiting for the agent. */
+            queued: number;
+            /** @description Items an agent is working on. */
+            leased: number;
+        };
+        ObjectRef: {
+            apiVersion: string;
+            kind: string;
+            namespace?: string;
+            name: string;
+        };
+        /** @description Manifests encrypted to the agent's public key (NaCl anonymous box); the portal cannot read them. */
+        SealedPart: {
+            key_id: string;
+            /** Format: byte */
+            box: string;
+        };
+        WorkPayload: {
+            /** @description Namespace of namespaced objects whose manifests name none. */
+            namespace?: string;
+            /** @description Manifests to apply with server-side apply (field manager atrium-agent). */
+            apply?: {
+                [key: string]: unknown;
+            }[];
+            delete?: components["schemas"]["ObjectRef"][];
+            /** @description Deployments whose rollout to wait for. */
+            wait?: components["schemas"]["ObjectRef"][];
+            /** @description Bound of the wait for rollouts (default 300). */
+            timeout_seconds?: number;
+            sealed?: components["schemas"]["SealedPart"];
+        };
+        WorkItem: {
+            id: string;
+            cluster: string;
+            /** @description What the work is for, e.g. deploy, secret, drift-fix. */
+            kind: string;
+            /** @description Who waits for it, e.g. action/act_12ab. */
+            ref?: string;
+            idempotency_key: string;
+            payload: components["schemas"]["WorkPayload"];
+            /** @enum {string} */
+            state: "queued" | "leased" | "succeeded" | "failed";
+            /** @description Leases taken. */
+            attempts: number;
+            /** @description The current lease; send it with renewals and the result. */
+            lease_id?: string;
+            /** Format: date-time */
+            lease_until?: string;
+            result?: components["schemas"]["WorkResult"];
+            error?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            finished_at?: string;
+        };
+        WorkResult: {
+            objects: components["schemas"]["ObjectResult"][];
+            /** @description Why the item failed; absent when it succeeded. */
+            message?: string;
+        };
+        ObjectResult: components["schemas"]["ObjectRef"] & {
+            /** @enum {string} */
+            action: "created" | "configured" | "unchanged" | "deleted" | "absent" | "refused" | "skipped";
+            /** @description The object travelled sealed; nothing of its content is reported. */
+            sealed?: boolean;
+            /** @description A Service's address inside the cluster. */
+            url?: string;
+            rollout?: {
+                /** @enum {string} */
+                status: "available" | "failed" | "timeout";
+                replicas: number;
+                updated: number;
+                available: number;
+                message?: string;
+                /** @description From the end of the apply to the outcome. */
+                seconds: number;
+            };
+            /** @description The API server's refusal. */
+            error?: {
+                status: number;
+                reason: string;
+                message: string;
+                causes?: {
+                    field: string;
+                    type: string;
+                    message: string;
+                }[];
+            };
+        };
+        LeaseRequest: {
+            lease_id: string;
+        };
+        WorkResultRequest: {
+            lease_id: string;
+            result: components["schemas"]["WorkResult"];
         };
     };
     responses: {
@@ -3267,6 +3497,196 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every cluster that has an agent or unfinished work, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AgentStatus"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    agentHello: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentHello"];
+            };
+        };
+        responses: {
+            /** @description Registered; the portal's settings for the agent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    agentNextWork: {
+        parameters: {
+            query?: {
+                /** @description Seconds to wait for work when there is none (0–60). */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A work item, leased to the caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkItem"];
+                };
+            };
+            /** @description No work within `wait` seconds. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Too many failed authentications from the caller's address, or (code `too_many_polls`) too many open polls for the cluster; Retry-After says when to try again. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    agentRenewLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaseRequest"];
+            };
+        };
+        responses: {
+            /** @description Renewed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        lease_until: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The lease is lost (code `lease_lost`) - it ran out and another agent holds the item, or the item is finished. Stop working on it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    agentReportResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkResultRequest"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the finished item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The lease is lost (code `lease_lost`); another agent reports the item. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };

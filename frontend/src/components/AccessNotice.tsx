@@ -1,4 +1,5 @@
 import type { ApiError } from '../api/client';
+import styles from './AccessNotice.module.css';
 
 /** Shown instead of the app when the API refuses us (401): how to get in. */
 export function AccessNotice({ error }: { error: ApiError }) {
@@ -7,7 +8,7 @@ export function AccessNotice({ error }: { error: ApiError }) {
       <div className="notice notice-error access-notice" role="alert">
         <p className="notice-title">Atrium needs its launch token</p>
         <p className="notice-body">{error.message}</p>
-        <ol className="notice-steps">
+        <ol className={styles['notice-steps']}>
           <li>
             Find the terminal where <code>atrium web</code> is running.
           </li>

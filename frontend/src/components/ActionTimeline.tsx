@@ -2,6 +2,7 @@ import type { ActionEvent } from '../api/client';
 import { STATE_BADGES } from '../lib/actionState';
 import { absoluteTime, shortTime } from '../lib/format';
 import { isActionState } from '../lib/actionState';
+import styles from './ActionTimeline.module.css';
 
 function stateLabel(s: string | undefined): string {
   if (!s) return '';
@@ -12,7 +13,7 @@ function stateLabel(s: string | undefined): string {
 export function ActionTimeline({ history, now }: { history: readonly ActionEvent[]; now: Date }) {
   if (history.length === 0) return <p className="muted">No history yet.</p>;
   return (
-    <ol className="timeline" aria-label="History">
+    <ol className={styles.timeline} aria-label="History">
       {history.map((e, i) => {
         const to = isActionState(e.to) ? STATE_BADGES[e.to] : undefined;
         return (

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, asApiError, type ApiError, type ClaimRequest, type ClaimResult, type UnmappedWorkload, type WorkloadKind } from '../api/client';
 import { FormField } from './FormField';
 import { ServicePicker } from './ServicePicker';
+import styles from './ClaimWorkloadForm.module.css';
 
 const KINDS: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 
@@ -59,8 +60,8 @@ export function ClaimWorkloadForm({ workload: w, onClaimed, onCancel }: Props) {
   // The portal's problem with the service shows at the picker; anything else (403, 502) under the form.
   const other = error && !error.fieldProblem('service') ? error.message : '';
   return (
-    <form className="panel claim-form" aria-label={`Claim ${label}`} onSubmit={(e) => void submit(e)} noValidate>
-      <h3 className="claim-title">
+    <form className={`panel ${styles['claim-form']}`} aria-label={`Claim ${label}`} onSubmit={(e) => void submit(e)} noValidate>
+      <h3 className={styles['claim-title']}>
         Claim <span className="mono">{label}</span>
       </h3>
       <p className="muted">
@@ -81,7 +82,7 @@ export function ClaimWorkloadForm({ workload: w, onClaimed, onCancel }: Props) {
           describedBy={serviceProblem ? 'claim-service-problem' : 'claim-service-help'}
         />
       </FormField>
-      <fieldset className="claim-scope">
+      <fieldset className={styles['claim-scope']}>
         <legend>Where</legend>
         <label className="checkbox">
           <input type="radio" name="claim-scope" checked={!everyCluster} onChange={() => setEveryCluster(false)} />

@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import styles from './ConfirmDialog.module.css';
 
 interface Props {
   title: string;
@@ -27,10 +28,10 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, danger, onC
         if (e.key === 'Escape') onCancel();
       }}
     >
-      <p className="confirm-title" id="confirm-title">
+      <p className={styles['confirm-title']} id="confirm-title">
         {title}
       </p>
-      <div className="confirm-body">{children}</div>
+      <div className={styles['confirm-body']}>{children}</div>
       <div className="form-actions">
         <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} disabled={busy} onClick={onConfirm}>
           {busy ? 'Working…' : confirmLabel}

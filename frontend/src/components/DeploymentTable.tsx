@@ -3,6 +3,7 @@ import { useNow } from '../hooks/useNow';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { autoscalerText, autoscalerTitle, groupByEnvironment, healthBadge, imageRepository } from '../lib/deployments';
 import { EmptyState } from './Notice';
+import styles from './DeploymentTable.module.css';
 
 const COLUMNS = ['Cluster', 'Region', 'Namespace', 'Workload', 'Image', 'Version', 'Ready', 'Autoscaler', 'Last rollout', 'Health'];
 
@@ -18,7 +19,7 @@ export function DeploymentTable({ deployments }: { deployments: Deployment[] }) 
   }
   const groups = groupByEnvironment(deployments);
   return (
-    <div className="table-scroll">
+    <div className={styles['table-scroll']}>
       <table className="grid deployment-table">
         <thead>
           <tr>
@@ -63,9 +64,9 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
       <td className="deployment-image mono" title={d.image}>
         {imageRepository(d.image)}
       </td>
-      <td className="mono deployment-version">{d.version}</td>
+      <td className={`mono ${styles['deployment-version']}`}>{d.version}</td>
       <td>
-        <span className={`badge ${d.ready >= d.desired ? 'badge-ok' : 'badge-findings'}`} title={`${d.ready} of ${d.desired} replicas ready`}>
+        <span className={`badge ${d.ready >= d.desired ? styles['badge-ok'] : 'badge-findings'}`} title={`${d.ready} of ${d.desired} replicas ready`}>
           {d.ready}/{d.desired}
         </span>
       </td>

@@ -1,7 +1,7 @@
 import { useMe } from '../hooks/useMe';
 import { featureOn, offReason, type FeatureState, type PageFeature } from '../lib/features';
 import { can } from '../lib/permissions';
-import { flagHash, lastCatalogHash } from '../lib/router';
+import { catalogHash, flagHash, withLastFilters } from '../lib/router';
 
 /**
  * What a direct link to a page shows when the portal's feature flag turns the page off: which flag, what it
@@ -30,7 +30,7 @@ export function FeatureOffNotice({ feature, state }: { feature: PageFeature; sta
           ) : (
             <>Ask your platform team to turn it on for you; the desktop picks the change up within half a minute.</>
           )}{' '}
-          <a href={lastCatalogHash()}>Go to the catalog</a>.
+          <a href={withLastFilters(catalogHash())}>Go to the catalog</a>.
         </p>
       </div>
     </div>

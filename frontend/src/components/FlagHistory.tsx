@@ -3,6 +3,7 @@ import type { FlagHistoryEntry, JsonValue } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { diffLine } from '../lib/flags';
 import { absoluteTime, shortTime } from '../lib/format';
+import styles from './FlagHistory.module.css';
 
 const ACTION_TEXT: Record<FlagHistoryEntry['action'], string> = {
   create: 'created',
@@ -22,7 +23,7 @@ export function FlagHistory({ entries }: { entries: readonly FlagHistoryEntry[] 
   if (entries.length === 0) return <p className="muted">No changes recorded.</p>;
   return (
     <>
-      <ol className="flag-history" aria-label="Changes">
+      <ol className={styles['flag-history']} aria-label="Changes">
         {entries.slice(0, shown).map((e) => (
           <FlagHistoryItem key={e.id} entry={e} />
         ))}

@@ -10,6 +10,7 @@ import { ConfirmDialog } from './ConfirmDialog';
 import { DownloadNotice } from './DownloadNotice';
 import { PendingApprovalNotice } from './PendingApprovalNotice';
 import { VirtualRows } from './VirtualRows';
+import styles from './FlagImportExport.module.css';
 
 interface Props {
   environments: readonly string[];
@@ -24,12 +25,12 @@ export function FlagImportExport({ environments, environment, onImported }: Prop
   const { me } = useMe();
   const first = environment || environments[0] || '';
   return (
-    <section className="panel flag-tools" aria-label="Import and export">
+    <section className={`panel ${styles['flag-tools']}`} aria-label="Import and export">
       <FlagExport environments={environments} initial={first} />
       {can(me, 'flags:import') ? (
         <FlagImport environments={environments} initial={first} onImported={onImported} />
       ) : (
-        <p className="muted flag-import-denied">{whyNot(me, 'flags:import')}</p>
+        <p className={`muted ${styles['flag-import-denied']}`}>{whyNot(me, 'flags:import')}</p>
       )}
     </section>
   );
@@ -41,7 +42,7 @@ function FlagExport({ environments, initial }: { environments: readonly string[]
   return (
     <div className="flag-tool">
       <h2>Export</h2>
-      <div className="flag-tool-row">
+      <div className={styles['flag-tool-row']}>
         <label className="facet-filter">
           <span className="facet-label">Environment</span>
           <select aria-label="Environment to export" value={env} onChange={(e) => setEnv(e.target.value)}>
@@ -108,11 +109,11 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
   return (
     <form className="flag-tool" onSubmit={submit} aria-label="Import a flagd file">
       <h2>Import</h2>
-      <p className="muted flag-tool-help">
+      <p className={`muted ${styles['flag-tool-help']}`}>
         A flagd flag-definition file replaces the whole flag set of the environment: flags missing from the file are
         closed. Each flag&apos;s team comes from its <code>metadata.team</code>, else stays as it was.
       </p>
-      <div className="flag-tool-row">
+      <div className={styles['flag-tool-row']}>
         <label className="facet-filter">
           <span className="facet-label">Environment</span>
           <select aria-label="Environment to import into" value={env} onChange={(e) => setEnv(e.target.value)}>
@@ -123,7 +124,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
             ))}
           </select>
         </label>
-        <label className="button file-button">
+        <label className={`button ${styles['file-button']}`}>
           Choose a file…
           <input type="file" accept=".json,application/json" aria-label="Flagd file" onChange={(e) => void pick(e.target.files?.[0])} />
         </label>
@@ -145,7 +146,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
           }}
         />
       </div>
-      <div className="flag-tool-row">
+      <div className={styles['flag-tool-row']}>
         <label className="facet-filter">
           <span className="facet-label">Team of flags without one</span>
           <input type="text" value={team} onChange={(e) => setTeam(e.target.value)} placeholder="optional" />
@@ -215,7 +216,7 @@ export function ImportProblems({ problems, message }: { problems: readonly Field
     ref.current?.scrollIntoView?.({ block: 'nearest' });
   }, [problems]);
   return (
-    <div className="submit-failure import-problems" role="alert" data-testid="flag-import-problems" ref={ref}>
+    <div className={`submit-failure ${styles['import-problems']}`} role="alert" data-testid="flag-import-problems" ref={ref}>
       <p className="submit-failure-title">Nothing was imported: the portal found {count(problems.length, 'problem')} in the file</p>
       <p className="muted">{headline}. Fix each place below in the file and import it again.</p>
       <VirtualRows<FieldProblem>

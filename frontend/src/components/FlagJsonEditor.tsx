@@ -1,4 +1,5 @@
 import type { FieldProblem } from '../api/client';
+import styles from './FlagJsonEditor.module.css';
 
 /** How the expert JSON relates to the form. */
 export type JsonSync =
@@ -50,7 +51,7 @@ export function FlagJsonEditor({ text, sync, onChange, problems, onResetToForm }
       </p>
       {problems.length > 0 && (
         <div role="alert">
-          <ul className="json-problems" aria-label="Problems the portal found">
+          <ul className={styles['json-problems']} aria-label="Problems the portal found">
             {problems.map((p) => (
               <li key={`${p.field}|${p.problem}`}>
                 <code>{p.field || '(the flag)'}</code> {p.problem}

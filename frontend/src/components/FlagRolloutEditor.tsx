@@ -1,4 +1,5 @@
 import { evenShares, type Bucketing, type Rollout } from '../lib/targeting';
+import styles from './FlagRolloutEditor.module.css';
 
 interface Props {
   /** Prefix of the inputs' ids and labels, e.g. "Everyone else" or "Rule 2". */
@@ -37,7 +38,7 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
 
   return (
     <fieldset className="rollout" aria-label={`${label}: percentage rollout`} data-testid={`${id}-rollout`}>
-      <div className="rollout-bucketing">
+      <div className={styles['rollout-bucketing']}>
         <label className="facet-filter">
           <span className="facet-label">Bucket by</span>
           <select
@@ -59,7 +60,7 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
         {choice === 'custom' && b.by === 'attribute' && (
           <input
             type="text"
-            className="rollout-attribute"
+            className={styles['rollout-attribute']}
             aria-label={`${label}: bucketing attribute`}
             placeholder="attribute, e.g. tenantId"
             value={b.attribute}
@@ -93,13 +94,13 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
               max={100}
               step={1}
               inputMode="numeric"
-              className="share-weight"
+              className={styles['share-weight']}
               aria-label={`${label}: share of ${s.variant} (%)`}
               value={Number.isFinite(s.weight) ? s.weight : ''}
               onChange={(e) => setShare(i, { weight: e.target.value === '' ? Number.NaN : Number(e.target.value) })}
             />
             <span className="muted">%</span>
-            <span className="share-bar" aria-hidden="true">
+            <span className={styles['share-bar']} aria-hidden="true">
               <span style={{ width: `${Math.max(0, Math.min(100, Number.isFinite(s.weight) ? s.weight : 0))}%` }} />
             </span>
             <button
@@ -114,7 +115,7 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
           </li>
         ))}
       </ul>
-      <div className="rollout-tools">
+      <div className={styles['rollout-tools']}>
         <span className={`rollout-total${total === 100 ? ' ok' : ' off'}`} data-testid={`${id}-total`}>
           Total {total}%
         </span>

@@ -1,5 +1,6 @@
 import type { FlagState } from '../api/client';
 import { changeType, FLAG_TYPES, type FlagDraft, type FlagType, type VariantDraft } from '../lib/flagForm';
+import styles from './FlagVariantsEditor.module.css';
 
 interface Props {
   draft: FlagDraft;
@@ -111,7 +112,7 @@ export function FlagVariantsEditor({ draft, onChange, variantProblems, serverVar
             );
           })}
         </ul>
-        <button type="button" className="button button-link add-variant" onClick={add}>
+        <button type="button" className={`button button-link ${styles['add-variant']}`} onClick={add}>
           Add a variant
         </button>
         {(listProblem ?? serverVariantProblems['']) && (

@@ -1,6 +1,7 @@
 import { useMe } from '../hooks/useMe';
 import { grantLabel, roleSummary } from '../lib/permissions';
 import { SETTINGS_HASH } from '../lib/router';
+import styles from './IdentityChip.module.css';
 
 const VIA: Record<string, string> = { local: 'the local demo (you are its admin)', token: 'an API token', oidc: 'single sign-on (OIDC)' };
 
@@ -10,14 +11,14 @@ export function IdentityChip() {
   if (!me) {
     if (!error) {
       return (
-        <span className="identity-chip identity-unknown" data-testid="identity" title="Asking the portal who you are…">
+        <span className={`${styles['identity-chip']} ${styles['identity-unknown']}`} data-testid="identity" title="Asking the portal who you are…">
           …
         </span>
       );
     }
     // The portal refused the token, or cannot be reached: say so, and lead to where it is fixed.
     return (
-      <a className="identity-chip identity-unknown" data-testid="identity" href={SETTINGS_HASH} title={error.message}>
+      <a className={`${styles['identity-chip']} ${styles['identity-unknown']}`} data-testid="identity" href={SETTINGS_HASH} title={error.message}>
         {error.code === 'portal_unauthorized' ? 'token refused' : 'not signed in'}
       </a>
     );
@@ -32,9 +33,9 @@ export function IdentityChip() {
     .filter(Boolean)
     .join('\n');
   return (
-    <span className="identity-chip" data-testid="identity" title={title}>
-      <span className="identity-subject">{me.subject}</span>
-      <span className="identity-roles">{roleSummary(me)}</span>
+    <span className={styles['identity-chip']} data-testid="identity" title={title}>
+      <span className={styles['identity-subject']}>{me.subject}</span>
+      <span className={styles['identity-roles']}>{roleSummary(me)}</span>
     </span>
   );
 }

@@ -2,6 +2,7 @@ import type { Link } from '../api/client';
 import { displayUrl } from '../lib/external';
 import { ExternalLink } from './ExternalLink';
 import { EmptyState } from './Notice';
+import styles from './LinksList.module.css';
 
 /** A service's links from its descriptor: dashboards, runbooks, docs. */
 export function LinksList({ links }: { links: Link[] }) {
@@ -13,7 +14,7 @@ export function LinksList({ links }: { links: Link[] }) {
       {links.map((l) => (
         <li key={`${l.title}|${l.url}`}>
           <ExternalLink href={l.url}>{l.title}</ExternalLink>
-          <span className="muted link-host">{displayUrl(l.url)}</span>
+          <span className={`muted ${styles['link-host']}`}>{displayUrl(l.url)}</span>
         </li>
       ))}
     </ul>

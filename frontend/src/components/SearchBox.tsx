@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import styles from './SearchBox.module.css';
 
 interface Props {
   value: string;
@@ -42,7 +43,7 @@ export function SearchBox({
 
   return (
     <div className="search-box">
-      <svg className="search-icon" viewBox="0 0 16 16" aria-hidden="true">
+      <svg className={styles['search-icon']} viewBox="0 0 16 16" aria-hidden="true">
         <circle cx="7" cy="7" r="4.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
         <path d="M10.5 10.5 14 14" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
       </svg>

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { api, isAbortError, type ServiceRow } from '../api/client';
+import styles from './ServicePicker.module.css';
 
 interface Props {
   id: string;
@@ -98,9 +99,9 @@ export function ServicePicker({ id, value, onChange, mayRequestFor, invalid, des
         }}
       />
       {open && (
-        <ul className="combobox-list" id={listId} role="listbox" aria-label="Services">
-          {searchError && <li className="combobox-note combobox-error">{searchError}</li>}
-          {!searchError && results && items.length === 0 && <li className="combobox-note">No service matches “{text}”.</li>}
+        <ul className={styles['combobox-list']} id={listId} role="listbox" aria-label="Services">
+          {searchError && <li className={`${styles['combobox-note']} ${styles['combobox-error']}`}>{searchError}</li>}
+          {!searchError && results && items.length === 0 && <li className={styles['combobox-note']}>No service matches “{text}”.</li>}
           {items.map((row, i) => {
             const allowed = mayRequestFor(row.owner);
             return (
@@ -116,7 +117,7 @@ export function ServicePicker({ id, value, onChange, mayRequestFor, invalid, des
                 onClick={() => choose(row)}
               >
                 <span className="combobox-name">{row.name}</span>
-                <span className="combobox-owner">
+                <span className={styles['combobox-owner']}>
                   {row.owner}
                   {!allowed && ' · not your team'}
                 </span>
@@ -124,7 +125,7 @@ export function ServicePicker({ id, value, onChange, mayRequestFor, invalid, des
             );
           })}
           {results && results.total > items.length && (
-            <li className="combobox-note">
+            <li className={styles['combobox-note']}>
               {results.total - items.length} more — keep typing to narrow down.
             </li>
           )}

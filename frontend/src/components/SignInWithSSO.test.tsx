@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SignInProgress } from '../api/client';
 import { MeContext } from '../hooks/useMe';
 import { fakeApi, json, type Recorded } from '../test/fakeApi';
-import { SettingsPage } from './SettingsPage';
+import { SettingsPage } from '../pages/SettingsPage';
 import { SignInWithSSO } from './SignInWithSSO';
 
 afterEach(() => {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, asApiError } from '../api/client';
 import { openExternal } from '../lib/external';
+import styles from './SignInWithSSO.module.css';
 
 type Flow =
   | { kind: 'idle' }
@@ -85,7 +86,7 @@ export function SignInWithSSO({ issuer, onSignedIn, pollMs = 1000 }: Props) {
   };
 
   return (
-    <div className="sso" data-testid="sso">
+    <div className={styles.sso} data-testid="sso">
       {flow.kind === 'waiting' ? (
         <div role="status">
           <p className="sso-waiting">

@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, asApiError, isAbortError, type ApiError, type ClaimResult, type KubeCluster, type UnmappedWorkload } from '../api/client';
+import { useState } from 'react';
+import { api, type ClaimResult, type KubeCluster, type UnmappedWorkload } from '../api/client';
+import { nextOffset, useLoadMore, type MoreSource } from '../hooks/useLoadMore';
 import { count } from '../lib/format';
 import { serviceHash } from '../lib/router';
 import { ClaimWorkloadForm } from './ClaimWorkloadForm';
@@ -8,47 +9,24 @@ import { VirtualRows } from './VirtualRows';
 
 export const UNMAPPED_PAGE = 200;
 
-interface Pages {
-  key: string;
-  items: UnmappedWorkload[];
-  total: number | null;
-  loading: boolean;
-  error: ApiError | null;
-}
+const UNMAPPED: MoreSource<{ cluster: string; version: number }, UnmappedWorkload, number> = {
+  fetch: async ({ cluster }, offset, signal) => {
+    const page = await api.listUnmappedWorkloads({ cluster: cluster || undefined, limit: UNMAPPED_PAGE, offset: offset ?? 0 }, signal);
+    return { items: page.items, total: page.total, next: nextOffset(offset, page.items.length, page.total) };
+  },
+};
 
 /** GET /api/v1/kube/unmapped, 200 rows per call as the list scrolls; a new cluster filter or version starts over. */
 function useUnmappedPages(cluster: string, version: number) {
-  const key = `${cluster}|${version}`;
-  const [pages, setPages] = useState<Pages>({ key: '', items: [], total: null, loading: false, error: null });
-  const controller = useRef<AbortController | null>(null);
-
-  const fetchFrom = useCallback(
-    (offset: number) => {
-      controller.current?.abort();
-      const c = new AbortController();
-      controller.current = c;
-      setPages((p) => ({ ...p, loading: true, error: null }));
-      api.listUnmappedWorkloads({ cluster: cluster || undefined, limit: UNMAPPED_PAGE, offset }, c.signal).then(
-        (page) => setPages((p) => ({ key, items: offset === 0 ? page.items : [...p.items, ...page.items], total: page.total, loading: false, error: null })),
-        (err: unknown) => {
-          if (!isAbortError(err)) setPages((p) => ({ ...p, loading: false, error: asApiError(err) }));
-        },
-      );
-    },
-    [cluster, key],
-  );
-
-  useEffect(() => {
-    fetchFrom(0);
-    return () => controller.current?.abort();
-  }, [fetchFrom]);
-
-  const current = pages.key === key;
-  const items = current ? pages.items : [];
-  const more = useCallback(() => {
-    if (!pages.loading && !pages.error && pages.total !== null && pages.items.length < pages.total) fetchFrom(pages.items.length);
-  }, [pages, fetchFrom]);
-  return { items, total: current ? pages.total : null, loading: pages.loading, error: pages.error, more, reload: () => fetchFrom(0) };
+  const pages = useLoadMore(UNMAPPED, { cluster, version });
+  return {
+    items: pages.stale ? [] : pages.items,
+    total: pages.stale ? null : pages.total,
+    loading: pages.loading,
+    error: pages.error,
+    more: pages.more,
+    reload: pages.reload,
+  };
 }
 
 const COLUMNS = [

@@ -39,7 +39,7 @@ describe('exportAuditLines', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(async (input: RequestInfo | URL) => {
-        const url = new URL(String(input), 'http://127.0.0.1');
+        const url = new URL(input instanceof Request ? input.url : input, 'http://127.0.0.1');
         calls.push(url);
         const before = Number(url.searchParams.get('before') ?? 20_001);
         const ids = Array.from({ length: Math.min(10_000, before - 1) }, (_, i) => before - 1 - i);

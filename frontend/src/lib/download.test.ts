@@ -36,6 +36,7 @@ describe('saveText', () => {
 
   it("in the desktop, reports the Go error's text when writing fails", async () => {
     // Wails rejects binding calls with the Go error's text, a string.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what Wails does, which saveText must handle
     window.go = { app: { OS: { SaveFile: () => Promise.reject('save /root/a.csv: permission denied') } } };
     expect(await saveText('a.csv', 'x')).toMatchObject({ kind: 'failed', message: 'save /root/a.csv: permission denied' });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UIFeatures } from '../api/client';
-import { CODE_DEFAULTS, featureOn, gateRoute, offReason, routeFeature, showInNav, type FeatureState } from './features';
-import type { Route } from './router';
+import { ROUTES, type RouteName } from '../routes';
+import { CODE_DEFAULTS, featureOn, gateRoute, offReason, showInNav, type FeatureState } from './features';
 
 function loaded(features: UIFeatures['features'], provider = 'READY'): FeatureState {
   return { kind: 'loaded', features: { environment: 'production', provider, features } };
@@ -18,8 +18,8 @@ const flagsOff = loaded({
   'atrium-ui-packages-page': { enabled: true, variant: 'on', reason: 'STATIC' },
 });
 
-describe('routeFeature', () => {
-  const cases: [Route['name'], string | undefined][] = [
+describe("the route table's feature gates", () => {
+  const cases: [RouteName, string | undefined][] = [
     ['flags', 'atrium-ui-flags-page'],
     ['flag', 'atrium-ui-flags-page'],
     ['flag_edit', 'atrium-ui-flags-page'],
@@ -39,11 +39,11 @@ describe('routeFeature', () => {
     ['settings', undefined],
     ['not_found', undefined],
   ];
-  for (const [name, want] of cases) it(name, () => expect(routeFeature(name)).toBe(want));
+  for (const [name, want] of cases) it(name, () => expect(ROUTES[name].feature).toBe(want));
 });
 
 describe('gateRoute', () => {
-  const cases: [string, FeatureState, Route['name'], ReturnType<typeof gateRoute>][] = [
+  const cases: [string, FeatureState, RouteName, ReturnType<typeof gateRoute>][] = [
     ['an ungated page shows at once', { kind: 'loading' }, 'catalog', { kind: 'show' }],
     ['a gated page waits for the features', { kind: 'loading' }, 'flags', { kind: 'wait' }],
     ['on', allOn, 'flags', { kind: 'show' }],
@@ -54,7 +54,7 @@ describe('gateRoute', () => {
     ['features unreadable: the matrix stays off', { kind: 'failed', message: 'x' }, 'matrix', { kind: 'off', feature: 'atrium-ui-matrix-page' }],
     ['the portal turned the matrix on', allOn, 'matrix', { kind: 'show' }],
   ];
-  for (const [name, state, route, want] of cases) it(name, () => expect(gateRoute(state, route)).toEqual(want));
+  for (const [name, state, route, want] of cases) it(name, () => expect(gateRoute(state, ROUTES[route].feature)).toEqual(want));
 });
 
 describe('nav', () => {

@@ -2,7 +2,6 @@
 // API evaluates the atrium-ui-* flags through OpenFeature and answers GET /api/v1/ui/features. This module decides,
 // from that answer, which pages and nav items to show.
 import type { UIFeatures } from '../api/client';
-import type { Route } from './router';
 
 export type PageFeature = 'atrium-ui-flags-page' | 'atrium-ui-packages-page' | 'atrium-ui-self-service' | 'atrium-ui-matrix-page';
 
@@ -25,29 +24,6 @@ export const PAGE_NAMES: Readonly<Record<PageFeature, string>> = {
   'atrium-ui-matrix-page': 'Matrix',
 };
 
-/** The feature that gates a route, if any. Audit, tokens, settings, the catalog and sources are never gated. */
-export function routeFeature(name: Route['name']): PageFeature | undefined {
-  switch (name) {
-    case 'flags':
-    case 'flag':
-    case 'flag_edit':
-    case 'flag_new':
-      return 'atrium-ui-flags-page';
-    case 'packages':
-    case 'package':
-      return 'atrium-ui-packages-page';
-    case 'requests':
-    case 'request_new':
-    case 'action':
-    case 'approvals':
-      return 'atrium-ui-self-service';
-    case 'matrix':
-      return 'atrium-ui-matrix-page';
-    default:
-      return undefined;
-  }
-}
-
 /**
  * What the app knows of its features: nothing yet (the first answer is one loopback round trip away), the local
  * API's answer, or that it could not be had (then every page follows its code default).
@@ -69,8 +45,8 @@ export function featureOn(state: FeatureState, feature: PageFeature): boolean | 
 /** What the app does with a route: show it, wait for the features, or say the page is turned off by feature. */
 export type Gate = { kind: 'show' } | { kind: 'wait' } | { kind: 'off'; feature: PageFeature };
 
-export function gateRoute(state: FeatureState, name: Route['name']): Gate {
-  const feature = routeFeature(name);
+/** The gate of a page gated by feature (the route table's `feature`; undefined: never gated). */
+export function gateRoute(state: FeatureState, feature: PageFeature | undefined): Gate {
   if (!feature) return { kind: 'show' };
   const on = featureOn(state, feature);
   if (on === undefined) return { kind: 'wait' };

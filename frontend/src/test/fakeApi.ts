@@ -142,7 +142,7 @@ export function fakeApi(opts: FakeApiOptions = {}) {
     lifecycles: [{ value: 'production', count: 500 }],
   };
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const url = new URL(String(input), 'http://127.0.0.1');
+    const url = new URL(input instanceof Request ? input.url : input, 'http://127.0.0.1');
     const r: Recorded = {
       method: init?.method ?? 'GET',
       url,

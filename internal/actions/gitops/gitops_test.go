@@ -337,6 +337,8 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 	cfg := ex.Config
 	cfg.Worker.Poll = 10 * time.Millisecond
 	svc := actions.NewService(db.SQL(), cfg, db)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	svc.Store.Now = func() time.Time { return now }
 	w := actions.NewWorker(svc.Store, map[string]actions.Executor{actions.DeliveryGitOps: ex}, cfg.Worker, slog.New(slog.DiscardHandler))
 	dev := auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
 	approver := auth.Principal{Subject: "pat", Grants: []auth.Grant{{Role: auth.RolePlatformApprover}}}
@@ -351,7 +353,7 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 	}
 	run := func() {
 		t.Helper()
-		time.Sleep(20 * time.Millisecond) // past the poll interval
+		now = now.Add(cfg.Worker.Poll) // the pull request is due for a check
 		if _, err := w.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -136,6 +136,7 @@ type env struct {
 	w        *actions.Worker
 	clusters *clusters
 	ex       *golden.Executor
+	clk      *clock
 }
 
 var dana = auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
@@ -167,12 +168,32 @@ func newEnv(t *testing.T, transport http.RoundTripper) *env {
 		t.Fatal(err)
 	}
 	svc := actions.NewService(db.SQL(), cfg, db)
+	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	svc.Store.Now = clk.now
 	svc.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: golden.Requests{Templates: templates{},
 		Checker: golden.CatalogChecker{Catalog: db, GitHub: client}}}
 	cl := newClusters()
 	ex := &golden.Executor{GitHub: client, Catalog: db, Clusters: cl, Poll: 5 * time.Millisecond}
 	w := actions.NewWorker(svc.Store, map[string]actions.Executor{actions.DeliveryGolden: ex}, cfg.Worker, slog.New(slog.DiscardHandler))
-	return &env{gh: gh, db: db, svc: svc, w: w, clusters: cl, ex: ex}
+	return &env{gh: gh, db: db, svc: svc, w: w, clusters: cl, ex: ex, clk: clk}
+}
+
+// clock is the actions' clock in these tests: the worker's waits and backoffs pass when the test moves it.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 func (e *env) request(t *testing.T, name string) actions.Action {
@@ -194,8 +215,7 @@ func (e *env) finish(t *testing.T, id string) actions.Action { return e.runUntil
 func (e *env) runUntil(t *testing.T, id string, final bool) actions.Action {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	for range 100 {
 		if _, err := e.w.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -207,11 +227,11 @@ func (e *env) runUntil(t *testing.T, id string, final bool) actions.Action {
 		if a.State.Final() || (waiting && !final) {
 			return a
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not done: %s %s %q", a.State, states(a), a.Error)
-		}
-		time.Sleep(2 * time.Millisecond)
+		e.clk.advance(time.Minute) // past any wait or backoff of the worker
 	}
+	a, _ := e.svc.Store.Get(ctx, id)
+	t.Fatalf("not done after 100 runs: %s %s %q", a.State, states(a), a.Error)
+	return a
 }
 
 func states(a actions.Action) string {

@@ -57,11 +57,12 @@ func seedOrg(gh *githubtest.Server, extra int) {
 }
 
 type env struct {
-	t   *testing.T
-	gh  *githubtest.Server
-	db  *store.DB
-	hub *github.Hub
-	cfg github.Config
+	t     *testing.T
+	gh    *githubtest.Server
+	db    *store.DB
+	hub   *github.Hub
+	cfg   github.Config
+	clock *githubtest.Clock // the time of the fake GitHub and of the collector's rate-limit waits
 }
 
 func newEnv(t *testing.T, gh *githubtest.Server, mod func(*github.Config)) *env {
@@ -71,12 +72,15 @@ func newEnv(t *testing.T, gh *githubtest.Server, mod func(*github.Config)) *env 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	clock := githubtest.NewClock(time.Now())
+	gh.SetClock(clock.Now)
 	cfg := github.Config{APIURL: gh.URL, Orgs: []string{org}, Token: gh.Token, WebhookSecret: "s3cret",
-		Concurrency: 4, Reserve: 5, SecondaryWait: 50 * time.Millisecond}
+		Concurrency: 4, Reserve: 5, SecondaryWait: 50 * time.Millisecond,
+		Clock: github.Clock{Now: clock.Now, Sleep: clock.Sleep}}
 	if mod != nil {
 		mod(&cfg)
 	}
-	e := &env{t: t, gh: gh, db: db, cfg: cfg}
+	e := &env{t: t, gh: gh, db: db, cfg: cfg, clock: clock}
 	e.hub = e.open()
 	return e
 }
@@ -332,13 +336,13 @@ func TestSecondaryRateLimitIsWaitedOut(t *testing.T) {
 			seedOrg(gh, 2)
 			gh.Throttle(githubtest.KindTree, 2, status, 1)
 			e := newEnv(t, gh, nil)
-			start := time.Now()
+			start := e.clock.Now()
 			c := e.sync()
 			if c.Secondary != 2 {
 				t.Errorf("secondary answers: %d", c.Secondary)
 			}
-			if el := time.Since(start); el < time.Second {
-				t.Errorf("sync took %v; Retry-After: 1 was not waited for", el)
+			if waited := e.clock.Now().Sub(start); waited < time.Second {
+				t.Errorf("the sync waited %v; Retry-After: 1 was not waited for", waited)
 			}
 			if !has(e.names(), "payments-api") {
 				t.Error("services missing after secondary limits")
@@ -362,16 +366,16 @@ func TestSecondaryRateLimitIsWaitedOut(t *testing.T) {
 func TestSlowsDownBeforeTheRateLimitIsSpent(t *testing.T) {
 	gh := githubtest.New(t)
 	seedOrg(gh, 3)
-	// Room for the listing and a few more before the reserve; the rest must wait for the reset.
-	gh.SetRateLimit(100, 12, time.Now().Add(2*time.Second))
 	e := newEnv(t, gh, nil)
-	start := time.Now()
+	// Room for the listing and a few more before the reserve; the rest must wait for the reset.
+	reset := e.clock.Now().Add(2 * time.Second).Truncate(time.Second) // whole seconds, as X-RateLimit-Reset
+	gh.SetRateLimit(100, 12, reset)
 	c := e.sync()
 	if c.Primary != 0 {
 		t.Errorf("%d requests were refused for an exhausted rate limit", c.Primary)
 	}
-	if el := time.Since(start); el < time.Second {
-		t.Errorf("sync took %v: it did not wait for the reset", el)
+	if end := e.clock.Now(); end.Before(reset) {
+		t.Errorf("the sync ended at %v, before the reset at %v: it did not wait for it", end, reset)
 	}
 	if !has(e.names(), "svc-002") {
 		t.Error("services missing")
@@ -424,14 +428,13 @@ func webhookServer(t *testing.T, hub *github.Hub) string {
 	return srv.URL
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+// settled waits for the work webhook deliveries started (registered before their answer was sent), then
+// requires cond.
+func (e *env) settled(what string, cond func() bool) {
+	e.t.Helper()
+	e.hub.Wait()
+	if !cond() {
+		e.t.Fatalf("after the webhook's work: not %s", what)
 	}
 }
 
@@ -464,18 +467,13 @@ func TestWebhooks(t *testing.T) {
 		t.Errorf("unsigned delivery: %d", resp.StatusCode)
 	}
 
-	// Push to the default branch refreshes that repository within seconds, without a listing.
+	// Push to the default branch refreshes that repository at once (no sync runs here), without a listing.
 	gh.ResetCounts()
-	start := time.Now()
 	resp, err = githubtest.Deliver(url, "s3cret", "push", payload)
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("push delivery: %v %v", resp.StatusCode, err)
 	}
-	waitFor(t, "the pushed owner", func() bool { s, _ := e.db.GetService(ctx, "svc-000"); return s.Owner == "search" })
-	if el := time.Since(start); el > 3*time.Second {
-		t.Errorf("webhook refresh took %v", el)
-	}
-	e.hub.Wait()
+	e.settled("the pushed owner", func() bool { s, _ := e.db.GetService(ctx, "svc-000"); return s.Owner == "search" })
 	if c := gh.Counts(); c.ByKind[githubtest.KindList] != 0 || c.ByKind[githubtest.KindCommit] != 0 || c.ByKind[githubtest.KindTree] != 1 {
 		t.Errorf("push refresh requests: %+v", c)
 	}
@@ -486,16 +484,16 @@ func TestWebhooks(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("renamed: %d", resp.StatusCode)
 	}
-	waitFor(t, "the renamed service", func() bool { n := e.names(); return has(n, "still-empty") && !has(n, "empty") })
+	e.settled("the renamed service", func() bool { n := e.names(); return has(n, "still-empty") && !has(n, "empty") })
 
 	gh.Update(org, "svc-001", func(r *githubtest.Repo) { r.Archived = true })
 	githubtest.Deliver(url, "s3cret", "repository", gh.RepositoryPayload("archived", org, "svc-001", ""))
-	waitFor(t, "the archived service to go", func() bool { return !has(e.names(), "svc-001") })
+	e.settled("the archived service gone", func() bool { return !has(e.names(), "svc-001") })
 
 	del := gh.RepositoryPayload("deleted", org, "svc-002", "")
 	gh.Delete(org, "svc-002")
 	githubtest.Deliver(url, "s3cret", "repository", del)
-	waitFor(t, "the deleted service to go", func() bool { return !has(e.names(), "svc-002") })
+	e.settled("the deleted service gone", func() bool { return !has(e.names(), "svc-002") })
 
 	// Ping and pushes elsewhere are accepted and ignored.
 	resp, _ = githubtest.Deliver(url, "s3cret", "ping", []byte(`{"zen": "Keep it logically awesome.", "hook_id": 1}`))

@@ -56,6 +56,8 @@ type Config struct {
 	SecondaryWait time.Duration
 	// Base is the HTTP transport under everything (tests, proxies); nil: http.DefaultTransport.
 	Base http.RoundTripper
+	// Clock times the waits for rate limits (see Transport); the zero Clock is the real one.
+	Clock Clock
 }
 
 // Versions supplies newest package versions to the services the collector writes.
@@ -113,6 +115,7 @@ func New(db *store.DB, cfg Config, versions Versions, log *slog.Logger) (*Hub, e
 		cfg.MaxFileBytes = 5 << 20
 	}
 	tr := NewTransport(cfg.Base, db.SQL(), cfg.Concurrency)
+	tr.Clock = cfg.Clock
 	if cfg.Reserve > 0 {
 		tr.Reserve = cfg.Reserve
 	}

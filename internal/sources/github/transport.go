@@ -37,6 +37,8 @@ type Transport struct {
 	SecondaryWait time.Duration
 	// MaxRetries bounds how often one request is repeated after rate-limit answers.
 	MaxRetries int
+	// Clock times the rate-limit waits; the zero Clock is the real one.
+	Clock Clock
 
 	sem     chan struct{}
 	limiter limiter
@@ -165,7 +167,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	retriable := req.Method == http.MethodGet || req.Method == http.MethodHead
 	for attempt := 0; ; attempt++ {
-		if err := t.limiter.wait(ctx, t.Reserve); err != nil {
+		if err := t.limiter.wait(ctx, t.Reserve, t.Clock); err != nil {
 			return nil, err
 		}
 		cnt.total.Add(1)
@@ -182,7 +184,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait, why := t.rateLimitWait(resp, body)
 			if wait > 0 && retriable && attempt < t.MaxRetries {
 				cnt.retried.Add(1)
-				t.limiter.pause(time.Now().Add(wait), why)
+				t.limiter.pause(t.Clock.now().Add(wait), why)
 				continue
 			}
 			return resp, nil
@@ -222,12 +224,12 @@ func (t *Transport) rateLimitWait(resp *http.Response, body []byte) (time.Durati
 			return max(time.Duration(n)*time.Second, 10*time.Millisecond), "secondary rate limit: waiting as GitHub asked (Retry-After)"
 		}
 		if at, err := http.ParseTime(s); err == nil {
-			return max(time.Until(at), 10*time.Millisecond), "secondary rate limit: waiting as GitHub asked (Retry-After)"
+			return max(at.Sub(t.Clock.now()), 10*time.Millisecond), "secondary rate limit: waiting as GitHub asked (Retry-After)"
 		}
 	}
 	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
 		if n, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			return max(time.Until(time.Unix(n, 0))+time.Second, 10*time.Millisecond), "rate limit exhausted: waiting for its reset"
+			return max(time.Unix(n, 0).Sub(t.Clock.now())+time.Second, 10*time.Millisecond), "rate limit exhausted: waiting for its reset"
 		}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || bytes.Contains(bytes.ToLower(body), []byte("secondary rate limit")) {
@@ -262,11 +264,11 @@ func (l *limiter) pause(until time.Time, why string) {
 // wait blocks until a request may be sent: not during a secondary-limit pause, not with only reserve points left
 // before the reset (counting requests already in flight), and spaced out so that the remaining points last until the
 // reset once fewer than a tenth of the limit remain. A nil return must be followed by done.
-func (l *limiter) wait(ctx context.Context, reserve int) error {
+func (l *limiter) wait(ctx context.Context, reserve int, clock Clock) error {
 	paced := false
 	for {
 		l.mu.Lock()
-		now := time.Now()
+		now := clock.now()
 		keep := min(reserve, l.limit/10)
 		left := l.remaining - l.pending
 		var until time.Time
@@ -283,7 +285,7 @@ func (l *limiter) wait(ctx context.Context, reserve int) error {
 			}
 			l.nextAt = start.Add(spacing)
 			l.mu.Unlock()
-			if err := sleep(ctx, time.Until(start)); err != nil {
+			if err := clock.sleep(ctx, start.Sub(now)); err != nil {
 				return err
 			}
 			paced = true
@@ -297,7 +299,7 @@ func (l *limiter) wait(ctx context.Context, reserve int) error {
 		}
 		l.mu.Unlock()
 		l.waiting.Add(1)
-		err := sleep(ctx, time.Until(until))
+		err := clock.sleep(ctx, until.Sub(now))
 		l.waiting.Add(-1)
 		if err != nil {
 			return err
@@ -341,6 +343,27 @@ func (l *limiter) snapshot() *sources.RateLimit {
 		rl.Waiting = l.why
 	}
 	return rl
+}
+
+// Clock is the time of the rate-limit waits: Now (nil: time.Now) and Sleep (nil: a timer that ctx ends early).
+// Tests pass one whose Sleep moves its Now, so that waiting out a limit takes no real time.
+type Clock struct {
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (c Clock) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
+
+func (c Clock) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep == nil {
+		return sleep(ctx, d)
+	}
+	return c.Sleep(ctx, d)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

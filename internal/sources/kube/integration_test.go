@@ -1,8 +1,11 @@
+//go:build integration
+
 package kube_test
 
 // Integration tests against real kube-apiservers (built by kubetest from the Go module proxy, cached outside the
 // repository): no mocks. Each test uses its own namespaces and service names, so tests sharing the two clusters
-// ("eu" and "us") do not see each other's workloads as theirs.
+// ("eu" and "us") do not see each other's workloads as theirs. They build with the integration tag
+// (`go test -tags integration`, run by `task test`), so that `go test ./...` needs no kube-apiserver.
 
 import (
 	"context"

@@ -33,6 +33,11 @@ type Config struct {
 	Refresh     time.Duration // how old an answer may get before it is asked again; default 24h
 	Concurrency int           // lookups in flight while warming; default 8
 	HTTP        *http.Client  // nil: a client with a 30 s timeout
+
+	// Now tells how old answers are, and After waits between Run's refreshes; default time.Now and time.After.
+	// Tests drive time with them.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 }
 
 type key struct{ eco, name string }
@@ -63,6 +68,12 @@ func New(db *sql.DB, cfg Config) *Cache {
 	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	cfg.NPMRegistry = strings.TrimRight(cfg.NPMRegistry, "/")
 	cfg.GoProxy = strings.TrimRight(cfg.GoProxy, "/")
@@ -181,7 +192,7 @@ func (c *Cache) fetch(ctx context.Context, k key) entry {
 	if ctx.Err() != nil {
 		return entry{err: ctx.Err().Error()}
 	}
-	e := entry{latest: latest, fetched: time.Now()}
+	e := entry{latest: latest, fetched: c.cfg.Now()}
 	if err != nil {
 		e.err = err.Error()
 		c.mu.Lock()
@@ -207,9 +218,10 @@ func (c *Cache) Refresh(ctx context.Context) (int, error) {
 	}
 	before := map[key]string{}
 	var todo []key
+	now := c.cfg.Now()
 	c.mu.Lock()
 	for k, e := range c.mem {
-		if c.registry(k.eco) != "" && (e.err != "" || time.Since(e.fetched) >= c.cfg.Refresh) {
+		if c.registry(k.eco) != "" && (e.err != "" || now.Sub(e.fetched) >= c.cfg.Refresh) {
 			todo = append(todo, k)
 			before[k] = e.latest
 		}
@@ -229,13 +241,12 @@ func (c *Cache) Refresh(ctx context.Context) (int, error) {
 
 // Run refreshes on schedule until ctx ends, calling onChange after a refresh that changed a newest version.
 func (c *Cache) Run(ctx context.Context, onChange func(ctx context.Context)) {
-	t := time.NewTicker(max(min(c.cfg.Refresh/4, time.Hour), time.Second))
-	defer t.Stop()
+	every := max(min(c.cfg.Refresh/4, time.Hour), time.Second)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-c.cfg.After(every):
 		}
 		if n, err := c.Refresh(ctx); err == nil && n > 0 && onChange != nil {
 			onChange(ctx)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +36,9 @@ func TestLatest(t *testing.T) {
 	proxy.NoLatest("example.test/only-list")
 	proxy.NoLatest("example.test/only-prerelease")
 	db := openDB(t)
-	c := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL + "/", GoProxy: proxy.URL})
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(t time.Time) func() time.Time { return func() time.Time { return t } }
+	c := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL + "/", GoProxy: proxy.URL, Now: at(t0)})
 	for _, tc := range []struct{ eco, name, want string }{
 		{"npm", "react", "19.1.0"},
 		{"npm", "@acme/ui", "2.0.0"}, // scoped: one path segment
@@ -62,21 +65,64 @@ func TestLatest(t *testing.T) {
 	if n := npm.Requests("no-such-package"); n != 1 {
 		t.Errorf("unknown package asked %d times", n)
 	}
-	// A new process reads the SQLite cache: no request.
-	c2 := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL, GoProxy: proxy.URL})
+	// A new process reads the SQLite cache: no request, and none either to refresh answers not old yet.
+	npm.Publish("react", "19.2.0")
+	c2 := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL, GoProxy: proxy.URL,
+		Now: at(t0.Add(24*time.Hour - time.Millisecond))})
 	if v, _ := c2.Latest(ctx, "npm", "react"); v != "19.1.0" || npm.Requests("react") != 1 {
 		t.Errorf("after restart: %q, %d requests", v, npm.Requests("react"))
 	}
-	// Refresh asks again once answers are old, and reports changes.
-	npm.Publish("react", "19.2.0")
-	c3 := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL, GoProxy: proxy.URL, Refresh: time.Millisecond})
-	time.Sleep(5 * time.Millisecond)
+	if n, err := c2.Refresh(ctx); err != nil || n != 0 || npm.Requests("react") != 1 {
+		t.Errorf("refresh of fresh answers: %d changed, %v, %d requests", n, err, npm.Requests("react"))
+	}
+	// Refresh asks again once answers are old (default: a day), and reports changes.
+	c3 := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL, GoProxy: proxy.URL, Now: at(t0.Add(24 * time.Hour))})
 	n, err := c3.Refresh(ctx)
 	if err != nil || n != 1 {
 		t.Errorf("refresh: %d changed, %v", n, err)
 	}
 	if v, _ := c3.Latest(ctx, "npm", "react"); v != "19.2.0" {
 		t.Errorf("after refresh: %q", v)
+	}
+}
+
+// Run refreshes on its schedule and tells of changes; the test ends each wait instead of sleeping through it.
+func TestRunRefreshesOnSchedule(t *testing.T) {
+	npm := registrytest.NewNPM(t, map[string]string{"react": "19.1.0"})
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	waits := make(chan time.Duration, 10) // never blocks Run: it may wait again after the test is done
+	fire := make(chan time.Time)
+	c := versions.New(openDB(t).SQL(), versions.Config{NPMRegistry: npm.URL, Refresh: 8 * time.Hour,
+		Now:   func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		After: func(d time.Duration) <-chan time.Time { waits <- d; return fire }})
+	ctx, cancel := context.WithCancel(context.Background())
+	if v, _ := c.Latest(ctx, "npm", "react"); v != "19.1.0" {
+		t.Fatalf("latest %q", v)
+	}
+	changed := make(chan struct{}, 10)
+	done := make(chan struct{})
+	go func() { c.Run(ctx, func(context.Context) { changed <- struct{}{} }); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	if d := <-waits; d != time.Hour {
+		t.Errorf("Run waits %v between refreshes, want a quarter of Refresh, at most an hour", d)
+	}
+	// Nothing is old yet: the refresh asks nothing and reports no change.
+	fire <- now
+	<-waits
+	if npm.Requests("react") != 1 || len(changed) != 0 {
+		t.Errorf("refresh of a fresh answer: %d requests, %d changes", npm.Requests("react"), len(changed))
+	}
+	// A new release, and the answer is old: the next refresh finds it.
+	npm.Publish("react", "19.2.0")
+	mu.Lock()
+	now = now.Add(8 * time.Hour)
+	mu.Unlock()
+	fire <- now
+	<-changed
+	if v, _ := c.Latest(ctx, "npm", "react"); v != "19.2.0" {
+		t.Errorf("after the scheduled refresh: %q", v)
 	}
 }
 

@@ -152,7 +152,7 @@ func (s *Server) verifyJWT(auth string, now time.Time) (int64, string) {
 func (s *Server) createInstallationToken(w http.ResponseWriter, req *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	app, why := s.verifyJWT(req.Header.Get("Authorization"), time.Now())
+	app, why := s.verifyJWT(req.Header.Get("Authorization"), s.Now())
 	if why != "" {
 		s.counts.Rejected++
 		problem(w, http.StatusUnauthorized, why, docsBase)
@@ -166,7 +166,7 @@ func (s *Server) createInstallationToken(w http.ResponseWriter, req *http.Reques
 		return
 	}
 	token := "ghs_" + randHex(18)
-	expires := time.Now().Add(s.tokenTTL).Truncate(time.Second)
+	expires := s.Now().Add(s.tokenTTL).Truncate(time.Second)
 	s.tokens[token] = &installToken{org: in.org, expires: expires}
 	s.counts.Tokens++
 	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "expires_at": ts(expires),

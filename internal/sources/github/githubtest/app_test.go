@@ -81,13 +81,18 @@ func TestAppInstallationTokens(t *testing.T) {
 func TestInstallationTokensExpire(t *testing.T) {
 	ctx := context.Background()
 	s, _, pemKey, inst := appServer(t)
-	s.SetInstallationTokenTTL(2 * time.Second) // expires_at is whole seconds: more than one second from now
+	clock := githubtest.NewClock(time.Now())
+	s.SetClock(clock.Now)
+	s.SetInstallationTokenTTL(2 * time.Second)
 	_, itr := installationClient(t, s, pemKey, inst)
 	tok, err := itr.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	expires, _, _ := itr.Expiry()
+	if want := clock.Now().Add(2 * time.Second).Truncate(time.Second); !expires.Equal(want) {
+		t.Errorf("expires_at %v, want %v (whole seconds)", expires, want)
+	}
 	get := func(tok string) int {
 		req, _ := http.NewRequest(http.MethodGet, s.URL+"/repos/acme/api", nil)
 		req.Header.Set("Authorization", "token "+tok)
@@ -101,7 +106,11 @@ func TestInstallationTokensExpire(t *testing.T) {
 	if st := get(tok); st != http.StatusOK {
 		t.Fatalf("fresh token: %d", st)
 	}
-	time.Sleep(time.Until(expires) + 10*time.Millisecond)
+	clock.Advance(expires.Sub(clock.Now()) - time.Millisecond)
+	if st := get(tok); st != http.StatusOK {
+		t.Fatalf("token a moment before its expiry: %d", st)
+	}
+	clock.Advance(time.Millisecond)
 	if st := get(tok); st != http.StatusUnauthorized {
 		t.Errorf("expired token: %d", st)
 	}

@@ -9,6 +9,7 @@ package githubtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
@@ -25,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -125,6 +127,7 @@ type Server struct {
 
 	srv *httptest.Server
 	mu  sync.Mutex
+	now atomic.Pointer[func() time.Time] // SetClock
 
 	clock   time.Time // advances one second per change, so pushed_at always moves
 	orgs    map[string]int64
@@ -162,6 +165,7 @@ func New(t testing.TB) *Server {
 		apps: map[int64]*rsa.PublicKey{}, installs: map[int64]*installation{}, tokens: map[string]*installToken{},
 		tokenTTL: time.Hour,
 	}
+	s.SetClock(time.Now)
 	s.ResetCounts()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /orgs/{org}/repos", s.listRepos)
@@ -317,6 +321,46 @@ func (s *Server) RevokeToken() {
 	s.mu.Unlock()
 }
 
+// SetClock sets the server's time, which expires rate-limit windows and installation tokens (default time.Now).
+// Set it before the server is used, to share a Clock with the code under test.
+func (s *Server) SetClock(now func() time.Time) { s.now.Store(&now) }
+
+// Now is the server's time.
+func (s *Server) Now() time.Time { return (*s.now.Load())() }
+
+// Clock is a fake time: Sleep returns at once, moving Now forward by the time slept, so that code waiting out a
+// rate limit takes no real time and a test can tell how long it waited (at least as long as any one sleeper).
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock at start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Sleep moves the clock forward by d and returns; ctx ended returns its error without moving the clock.
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil || d <= 0 {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
 // SetRateLimit sets the primary rate limit: remaining points out of limit until reset (whole seconds, as GitHub's
 // X-RateLimit-Reset).
 func (s *Server) SetRateLimit(limit, remaining int, reset time.Time) {
@@ -451,7 +495,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if f := strings.Fields(auth); len(f) == 2 && (strings.EqualFold(f[0], "bearer") || strings.EqualFold(f[0], "token")) {
 			tok = f[1]
 		}
-		now := time.Now()
+		now := s.Now()
 		scope := "" // the organisation an installation token is limited to
 		ok := !s.revoked && tok == s.Token
 		if it := s.tokens[tok]; !ok && it != nil && now.Before(it.expires) {
@@ -880,7 +924,7 @@ func (s *Server) rateLimit(w http.ResponseWriter, req *http.Request) {
 		"reset": s.reset.Unix(), "resource": "core"}
 	s.mu.Unlock()
 	other := func(name string, limit int) map[string]any {
-		return map[string]any{"limit": limit, "used": 0, "remaining": limit, "reset": time.Now().Add(time.Minute).Unix(),
+		return map[string]any{"limit": limit, "used": 0, "remaining": limit, "reset": s.Now().Add(time.Minute).Unix(),
 			"resource": name}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

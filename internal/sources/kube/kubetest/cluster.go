@@ -39,6 +39,7 @@ const (
 	UserReader   = "atrium-reader"  // RBAC: list and watch what Atrium reads, nothing else
 	UserExpiring = "atrium-expiry"  // like the reader; RestartAPIServer(true) drops its token ("expires" it)
 	UserNobody   = "atrium-nobody"  // authenticated, no RBAC grants: every list is forbidden
+	UserAgent    = "atrium-agent"   // authenticated, no RBAC grants: tests give it the agent's Role (docs/agent.md)
 	readerRole   = "atrium-reader"  // the ClusterRole Atrium needs (docs/kubernetes.md shows the same)
 	apiReadyWait = 60 * time.Second // kube-apiserver answers /readyz in about 3 s when idle
 )
@@ -58,7 +59,18 @@ type Cluster struct {
 	etcd     *proc
 	api      *proc
 	expiring bool // whether the running apiserver accepts UserExpiring's token
+
+	controllers bool    // started WithControllers
+	ctrl        []*proc // kube-controller-manager, kube-scheduler, kwok
 }
+
+// Option changes how a cluster starts.
+type Option func(*Cluster)
+
+// WithControllers also runs kube-controller-manager, kube-scheduler and kwok with one fake node, so that
+// Deployments really roll out: ReplicaSets and Pods are made, Pods scheduled and made Running and Ready. It needs
+// the binaries of BuildControllers (SetupControllers). Start returns once a probe Pod went Ready.
+func WithControllers() Option { return func(c *Cluster) { c.controllers = true } }
 
 // Token is the bearer token of user.
 func (c *Cluster) Token(user string) string { return c.tokens[user] }
@@ -80,9 +92,16 @@ func randomToken() string {
 
 // Start runs a new cluster in dir (which must exist and be empty): etcd, then kube-apiserver, then the RBAC that
 // the users above rely on. It returns when the cluster answers /readyz.
-func Start(bins Binaries, dir, name string) (*Cluster, error) {
+func Start(bins Binaries, dir, name string, opts ...Option) (*Cluster, error) {
 	c := &Cluster{Name: name, dir: dir, bins: bins, expiring: true, tokens: map[string]string{}}
-	for _, u := range []string{UserAdmin, UserReader, UserExpiring, UserNobody} {
+	for _, o := range opts {
+		o(c)
+	}
+	if c.controllers && !bins.HasControllers() {
+		return nil, errors.New("kubetest: a cluster WithControllers needs the controllers' binaries: call " +
+			"SetupControllers (or BuildControllers) instead of Setup")
+	}
+	for _, u := range users {
 		c.tokens[u] = randomToken()
 	}
 	if err := c.writeCerts(); err != nil {
@@ -110,8 +129,17 @@ func Start(bins Binaries, dir, name string) (*Cluster, error) {
 		c.Close()
 		return nil, fmt.Errorf("kubetest: RBAC for %s: %w", UserReader, err)
 	}
+	if c.controllers {
+		if err := c.startControllers(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
 }
+
+// users of every cluster, in the token file's order.
+var users = []string{UserAdmin, UserReader, UserExpiring, UserNobody, UserAgent}
 
 // writeCerts makes a CA, a serving certificate for 127.0.0.1 and a service-account signing key (ECDSA, fast to
 // generate; no external tool needed).
@@ -206,7 +234,7 @@ func (c *Cluster) RestartAPIServer(expireToken bool) error {
 
 func (c *Cluster) startAPIServer(withExpiring bool) error {
 	var lines []string
-	for _, u := range []string{UserAdmin, UserReader, UserExpiring, UserNobody} {
+	for _, u := range users {
 		if u == UserExpiring && !withExpiring {
 			continue
 		}
@@ -264,6 +292,14 @@ func (c *Cluster) StopAPIServer() error {
 
 // Close stops the cluster. Its directory is left for the caller to remove.
 func (c *Cluster) Close() error {
+	c.mu.Lock()
+	ctrl := c.ctrl
+	c.ctrl = nil
+	c.mu.Unlock()
+	for _, p := range ctrl { // they keep no state: no need to let them shut down gracefully
+		p.Process.Kill()
+		<-p.done
+	}
 	err := c.StopAPIServer()
 	c.mu.Lock()
 	etcd := c.etcd
@@ -323,6 +359,11 @@ func stop(p *proc) error {
 
 // spawn starts a server with its output in DIR/NAME.log.
 func (c *Cluster) spawn(name, bin string, args ...string) (*proc, error) {
+	return c.spawnEnv(name, bin, nil, args...)
+}
+
+// spawnEnv is spawn with env added to the environment.
+func (c *Cluster) spawnEnv(name, bin string, env []string, args ...string) (*proc, error) {
 	path := filepath.Join(c.dir, name+".log")
 	log, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -330,6 +371,9 @@ func (c *Cluster) spawn(name, bin string, args ...string) (*proc, error) {
 	}
 	start, _ := log.Seek(0, io.SeekEnd)
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {

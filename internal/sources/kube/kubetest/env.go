@@ -21,8 +21,14 @@ type Env struct {
 // Setup builds (or finds in the cache) kube-apiserver and etcd. Call it from TestMain before m.Run: a first build
 // takes longer than go test's default timeout, which only starts counting in m.Run. An error says what is needed
 // (network access to the module proxy); it is meant to fail the run, not to skip the tests.
-func Setup() (*Env, error) {
-	bins, err := Build()
+func Setup() (*Env, error) { return setup(Build) }
+
+// SetupControllers is Setup for tests of clusters started WithControllers: it builds kube-controller-manager,
+// kube-scheduler and kwok too.
+func SetupControllers() (*Env, error) { return setup(BuildControllers) }
+
+func setup(build func() (Binaries, error)) (*Env, error) {
+	bins, err := build()
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +50,7 @@ func (e *Env) Clusters(t testing.TB, names ...string) []*Cluster {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = e.shared(name)
+			out[i] = e.shared(name, nil)
 		}()
 	}
 	wg.Wait()
@@ -59,7 +65,21 @@ func (e *Env) Clusters(t testing.TB, names ...string) []*Cluster {
 	return out
 }
 
-func (e *Env) shared(name string) *Cluster {
+// Shared returns the shared cluster name, starting it with opts if it is not running yet (a cluster started
+// earlier keeps the options it was started with).
+func (e *Env) Shared(t testing.TB, name string, opts ...Option) *Cluster {
+	t.Helper()
+	c := e.shared(name, opts)
+	if c == nil {
+		e.mu.Lock()
+		err := e.errs[name]
+		e.mu.Unlock()
+		t.Fatalf("cluster %s: %v", name, err)
+	}
+	return c
+}
+
+func (e *Env) shared(name string, opts []Option) *Cluster {
 	e.mu.Lock()
 	if c, ok := e.clusters[name]; ok {
 		e.mu.Unlock()
@@ -75,7 +95,7 @@ func (e *Env) shared(name string) *Cluster {
 	ch := make(chan struct{})
 	e.starting[name] = ch
 	e.mu.Unlock()
-	c, err := e.start(name)
+	c, err := e.start(name, opts...)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.starting, name)
@@ -89,9 +109,9 @@ func (e *Env) shared(name string) *Cluster {
 }
 
 // Fresh starts a cluster only this test uses; it is closed when the test ends.
-func (e *Env) Fresh(t testing.TB, name string) *Cluster {
+func (e *Env) Fresh(t testing.TB, name string, opts ...Option) *Cluster {
 	t.Helper()
-	c, err := e.start(name)
+	c, err := e.start(name, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +119,12 @@ func (e *Env) Fresh(t testing.TB, name string) *Cluster {
 	return c
 }
 
-func (e *Env) start(name string) (*Cluster, error) {
+func (e *Env) start(name string, opts ...Option) (*Cluster, error) {
 	dir, err := os.MkdirTemp(e.root, name+"-")
 	if err != nil {
 		return nil, err
 	}
-	return Start(e.Bins, dir, filepath.Base(name))
+	return Start(e.Bins, dir, filepath.Base(name), opts...)
 }
 
 // Close stops every shared cluster and removes their files.

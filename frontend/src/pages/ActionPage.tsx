@@ -1,0 +1,199 @@
+import { api, type Action } from '../api/client';
+import { useLoad } from '../hooks/useLoad';
+import { useNow } from '../hooks/useNow';
+import { isFinal, progressSteps } from '../lib/actionState';
+import { actionTitle, approversText, deliveryText, paramEntries } from '../lib/actionText';
+import { absoluteTime, relativeTime } from '../lib/format';
+import { requestsHash, serviceHash } from '../lib/router';
+import { ActionResult } from '../components/ActionResult';
+import { ActionTimeline } from '../components/ActionTimeline';
+import { DecisionPanel } from '../components/DecisionPanel';
+import { ErrorState } from '../components/Notice';
+import { StateBadge } from '../components/StateBadge';
+import styles from './ActionPage.module.css';
+
+/** How often an action that is still moving is asked for again. */
+export const ACTION_POLL_MS = 2000;
+
+function ProgressSteps({ action }: { action: Action }) {
+  return (
+    <ol className={styles['progress-steps']} aria-label="Progress">
+      {progressSteps(action).map((s) => (
+        <li key={s.state} className={`step step-${s.status}`} aria-current={s.status === 'current' ? 'step' : undefined}>
+          {s.label}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** One request: where it is, who decided what and why, and what it produced. Refreshes until it is final. */
+export function ActionPage({ id }: { id: string }) {
+  const now = useNow(15_000);
+  const load = useLoad((signal) => api.getAction(id, signal), id, {
+    pollMs: (a) => (isFinal(a.state) ? null : ACTION_POLL_MS),
+  });
+  const a = load.data;
+  const back = (
+    <nav className="breadcrumb">
+      <a href={requestsHash()}>← My requests</a>
+    </nav>
+  );
+
+  if (!a) {
+    return (
+      <div className="page action-page">
+        {back}
+        {load.error?.status === 404 ? (
+          <div className="notice notice-empty" role="alert">
+            <p className="notice-title">No request {id}</p>
+            <p className="notice-body">
+              This portal has no such request; it may belong to another portal. <a href={requestsHash()}>See your requests</a>.
+            </p>
+          </div>
+        ) : load.error ? (
+          <ErrorState title={`Request ${id} could not be loaded`} error={load.error} onRetry={load.reload} />
+        ) : (
+          <div className="notice notice-loading" role="status">
+            Loading request {id}…
+          </div>
+        )}
+      </div>
+    );
+  }
+
+  const moving = !isFinal(a.state);
+  return (
+    <div className="page action-page">
+      {back}
+      <header className="service-header action-header">
+        <div className="service-heading">
+          <h1>{actionTitle(a)}</h1>
+          <StateBadge state={a.state} />
+          {moving && (
+            <span className="live muted" title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
+              <span className={styles['live-dot']} aria-hidden="true" /> live
+            </span>
+          )}
+        </div>
+        <p className="service-subtitle">
+          for <a href={serviceHash(a.service)}>{a.service}</a> (team {a.team}) in {a.environment} / {a.region}
+        </p>
+        <dl className="facts">
+          <div>
+            <dt>Requested by</dt>
+            <dd>{a.requester}</dd>
+          </div>
+          <div>
+            <dt>Requested</dt>
+            <dd>
+              <time dateTime={a.created_at} title={absoluteTime(a.created_at)}>
+                {relativeTime(a.created_at, now)}
+              </time>
+            </dd>
+          </div>
+          <div>
+            <dt>Approval</dt>
+            <dd>{a.approvers.length > 0 ? `by ${approversText(a.approvers, a.team)}` : 'not needed'}</dd>
+          </div>
+          <div className="fact-wide">
+            <dt>Delivery</dt>
+            <dd>{deliveryText(a.delivery)}</dd>
+          </div>
+          <div>
+            <dt>Request id</dt>
+            <dd className="mono">{a.id}</dd>
+          </div>
+        </dl>
+        <ProgressSteps action={a} />
+      </header>
+      {load.error && (
+        <p className="inline-warning" role="status">
+          Refreshing failed: {load.error.message} Showing what the portal said last; retrying.
+        </p>
+      )}
+      <div className="service-grid">
+        <div className="service-main">
+          {a.state === 'pending_approval' && (
+            <section className="panel" aria-labelledby="decide-heading">
+              <h2 id="decide-heading">Decision</h2>
+              <p className="muted">Waiting for {approversText(a.approvers, a.team)}.</p>
+              <DecisionPanel
+                action={a}
+                mayDecide={a.may_approve === true}
+                reason={a.may_approve_reason}
+                onDecided={() => load.reload()}
+              />
+            </section>
+          )}
+          {a.state === 'failed' && (
+            <section className={`panel ${styles['panel-error']}`} aria-labelledby="error-heading">
+              <h2 id="error-heading">Why it failed</h2>
+              <p>{a.error || 'The portal gave no reason.'}</p>
+              <p className="muted">
+                After {a.attempts} attempt{a.attempts === 1 ? '' : 's'}. Nothing more will happen to this request; fix the cause
+                and request again.
+              </p>
+            </section>
+          )}
+          {a.state === 'rejected' && (
+            <section className={`panel ${styles['panel-error']}`} aria-labelledby="reject-heading">
+              <h2 id="reject-heading">Rejected</h2>
+              <p data-testid="reject-reason">{a.reason || 'No reason given.'}</p>
+            </section>
+          )}
+          {moving && a.error && (
+            <p className="inline-warning" role="status">
+              The last attempt failed and will be retried: {a.error}
+            </p>
+          )}
+          <section className="panel" aria-labelledby="result-heading">
+            <h2 id="result-heading">Result</h2>
+            {Object.keys(a.result).length === 0 && moving ? (
+              <p className="muted">{a.state === 'pending_approval' ? 'Appears here once it is approved and has run.' : 'Appears here when it has run.'}</p>
+            ) : (
+              <ActionResult result={a.result} />
+            )}
+          </section>
+          <section className="panel" aria-labelledby="history-heading">
+            <h2 id="history-heading">Timeline</h2>
+            <ActionTimeline history={a.history} now={now} />
+          </section>
+        </div>
+        <div className="service-side">
+          <section className="panel" aria-labelledby="params-heading">
+            <h2 id="params-heading">Parameters</h2>
+            <dl className="facts facts-column">
+              {paramEntries(a.params).map((p) => (
+                <div key={p.label}>
+                  <dt>{p.label}</dt>
+                  <dd className="mono">{p.value}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
+          <section className="panel" aria-labelledby="approvals-heading">
+            <h2 id="approvals-heading">
+              Approvals <span className="count">{a.approvals.length}</span>
+            </h2>
+            {a.approvals.length === 0 ? (
+              <p className="muted">{a.approvers.length === 0 ? 'None needed.' : 'No decision yet.'}</p>
+            ) : (
+              <ul className="approvals">
+                {a.approvals.map((ap, i) => (
+                  <li key={`${ap.approver}-${i}`} className={`approval approval-${ap.decision}`}>
+                    <strong>{ap.decision === 'approved' ? 'Approved' : 'Rejected'}</strong> by {ap.approver}{' '}
+                    <time dateTime={ap.at} title={absoluteTime(ap.at)}>
+                      {relativeTime(ap.at, now)}
+                    </time>
+                    {ap.reason && <p className="approval-reason">“{ap.reason}”</p>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,106 @@
+import { useMemo, useState } from 'react';
+import { api, type FlagList } from '../api/client';
+import { useLoad } from '../hooks/useLoad';
+import { useMe } from '../hooks/useMe';
+import { filterFlags, flagTeams, type FlagSortKey } from '../lib/flags';
+import { count } from '../lib/format';
+import { can } from '../lib/permissions';
+import { EMPTY_FLAG_FILTERS, flagsHash, navigate, newFlagHash, type FlagFilters } from '../lib/router';
+import { FacetFilter } from '../components/FacetFilter';
+import { FlagImportExport } from '../components/FlagImportExport';
+import { FlagTable } from '../components/FlagTable';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { SearchBox } from '../components/SearchBox';
+
+interface Props {
+  filters: FlagFilters;
+  /** Changes with the portal in use; the table reloads then. */
+  portalKey: string;
+}
+
+/**
+ * Every flag of every environment in one table: filter by environment and team, show only flags ready to close,
+ * search by key. The API answers all rows at once, so filters apply as the user types; the list is virtualised.
+ */
+export function FlagsPage({ filters, portalKey }: Props) {
+  const { me } = useMe();
+  const list = useLoad<FlagList>((signal) => api.listFlags({}, signal), portalKey);
+  const [sort, setSort] = useState<FlagSortKey>('key');
+  const [tools, setTools] = useState(false);
+  const data = list.data;
+  const environments = useMemo(() => data?.environments ?? [], [data]);
+  const rows = useMemo(() => (data ? filterFlags(data.items, filters, environments, sort) : []), [data, filters, environments, sort]);
+  const teams = useMemo(() => (data ? flagTeams(data.items) : []), [data]);
+  const envFacets = useMemo(
+    () => environments.map((e) => ({ value: e, count: data?.items.filter((r) => r.environment === e).length ?? 0 })),
+    [environments, data],
+  );
+  const staleCount = data?.items.filter((r) => r.stale).length ?? 0;
+  const update = (patch: Partial<FlagFilters>, replace = false) => navigate(flagsHash({ ...filters, ...patch }), { replace });
+  const filtered = Boolean(filters.environment || filters.team || filters.stale || filters.q.trim());
+
+  let body;
+  if (!data && list.error) {
+    body = <ErrorState title="The flags could not be loaded" error={list.error} onRetry={list.reload} />;
+  } else if (!data) {
+    body = (
+      <div className="notice notice-loading" role="status">
+        Loading flags…
+      </div>
+    );
+  } else if (rows.length === 0) {
+    body = filtered ? (
+      <EmptyState title="No flags match these filters">
+        <p>{filters.stale ? `No flag is ready to close: flags count as stale after ${data.stale_after_days} days fully rolled out or off.` : 'Try another environment, team or key.'}</p>
+        <button type="button" className="button" onClick={() => navigate(flagsHash({}))}>
+          Clear filters
+        </button>
+      </EmptyState>
+    ) : (
+      <EmptyState title="No flags yet">
+        <p>Create one with New flag, or import a flagd file.</p>
+      </EmptyState>
+    );
+  }
+
+  return (
+    <section className="catalog flags" aria-label="Feature flags">
+      <div className="toolbar">
+        <h1 className="toolbar-title">Feature flags</h1>
+        <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search flags by key" placeholder="Search flag keys…" />
+        <FacetFilter label="Environment" allLabel="All environments" facets={envFacets} value={filters.environment} onChange={(environment) => update({ environment })} />
+        <FacetFilter label="Team" allLabel="All teams" facets={teams} value={filters.team} onChange={(team) => update({ team })} />
+        <label className="checkbox" title={data ? `Fully rolled out or off, and unchanged for ${data.stale_after_days} days` : undefined}>
+          <input type="checkbox" checked={filters.stale} onChange={(e) => update({ stale: e.target.checked })} />
+          Ready to close only{staleCount > 0 ? ` (${staleCount})` : ''}
+        </label>
+        {filtered && (
+          <button type="button" className="button button-link" onClick={() => navigate(flagsHash(EMPTY_FLAG_FILTERS))}>
+            Clear filters
+          </button>
+        )}
+        <span className="catalog-total" data-testid="flags-total" aria-live="polite">
+          {data ? count(rows.length, 'flag') : ''}
+        </span>
+        <button type="button" className="button" aria-expanded={tools} onClick={() => setTools((t) => !t)}>
+          Import / export
+        </button>
+        {(!me || can(me, 'flags:write')) && (
+          <a className="button button-primary" href={newFlagHash(filters.environment)}>
+            New flag
+          </a>
+        )}
+      </div>
+      {list.error && data && (
+        <div className="inline-error" role="alert">
+          Refreshing failed: {list.error.message}{' '}
+          <button type="button" className="button button-link" onClick={list.reload}>
+            Retry
+          </button>
+        </div>
+      )}
+      {tools && data && <FlagImportExport environments={environments} environment={filters.environment} onImported={list.reload} />}
+      <FlagTable rows={rows} sort={sort} onSort={setSort} staleAfterDays={data?.stale_after_days ?? 30} body={body} busy={!data} />
+    </section>
+  );
+}

@@ -1,0 +1,170 @@
+import { useCallback } from 'react';
+import { api, type Action } from '../api/client';
+import { useActionChanges } from '../hooks/useApprovalCount';
+import { useLoad } from '../hooks/useLoad';
+import { useMe } from '../hooks/useMe';
+import { useNow } from '../hooks/useNow';
+import { ACTION_STATES, isFinal, STATE_BADGES } from '../lib/actionState';
+import { actionTitle } from '../lib/actionText';
+import { absoluteTime, count, relativeTime } from '../lib/format';
+import { can, whyNot } from '../lib/permissions';
+import { actionHash, navigate, newRequestHash, requestsHash, type RequestFilters } from '../lib/router';
+import { EmptyState, ErrorState } from '../components/Notice';
+import { StateBadge } from '../components/StateBadge';
+import { VirtualRows } from '../components/VirtualRows';
+
+export const REQUEST_ROW_HEIGHT = 44;
+/** How often the list is refreshed while one of its requests is still moving. */
+export const LIST_POLL_MS = 4000;
+
+const COLUMNS = [
+  { label: 'Requested', className: 'col-when' },
+  { label: 'What', className: 'col-what' },
+  { label: 'Service', className: 'col-service-name' },
+  { label: 'Where', className: 'col-where' },
+  { label: 'State', className: 'col-state' },
+  { label: 'Requester', className: 'col-requester' },
+];
+
+/** Requests (mine, or everyone's), newest first, with state badges; refreshes while any is still moving. */
+export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; refreshKey: string }) {
+  const { me } = useMe();
+  const now = useNow();
+  const key = JSON.stringify(filters);
+  const list = useLoad(
+    (signal) => api.listActions({ mine: filters.all ? undefined : true, state: filters.state || undefined, team: filters.team || undefined, limit: 500 }, signal),
+    key,
+    { pollMs: (actions) => (actions.some((a) => !isFinal(a.state)) ? LIST_POLL_MS : null) },
+  );
+  const teams = useLoad((signal) => api.listTeams(signal), refreshKey);
+  const { reload } = list;
+  useActionChanges(useCallback(() => reload(), [reload]));
+
+  const update = (patch: Partial<RequestFilters>) => navigate(requestsHash({ ...filters, ...patch }));
+  const mayRequest = !me || can(me, 'actions:request');
+  const actions = list.data ?? [];
+
+  let body;
+  if (!list.data && list.error) {
+    body = <ErrorState title="Requests could not be loaded" error={list.error} onRetry={list.reload} />;
+  } else if (!list.data) {
+    body = (
+      <div className="notice notice-loading" role="status">
+        Loading requests…
+      </div>
+    );
+  } else if (actions.length === 0) {
+    const filtered = Boolean(filters.state || filters.team);
+    body = filtered ? (
+      <EmptyState title="No requests match these filters">
+        <button type="button" className="button" onClick={() => navigate(requestsHash({ all: filters.all }))}>
+          Clear filters
+        </button>
+      </EmptyState>
+    ) : (
+      <EmptyState title={filters.all ? 'Nobody has requested anything yet' : 'You have not requested anything yet'}>
+        {mayRequest && (
+          <p>
+            <a href={newRequestHash()}>Request an SQS queue or SNS topic</a> for one of your services.
+          </p>
+        )}
+      </EmptyState>
+    );
+  }
+
+  return (
+    <section className="catalog requests" aria-label="Requests">
+      <div className="toolbar">
+        <h1 className="toolbar-title">{filters.all ? 'All requests' : 'My requests'}</h1>
+        <div className="segmented" role="group" aria-label="Whose requests">
+          <button type="button" className={!filters.all ? 'selected' : ''} aria-pressed={!filters.all} onClick={() => update({ all: false })}>
+            Mine
+          </button>
+          <button type="button" className={filters.all ? 'selected' : ''} aria-pressed={filters.all} onClick={() => update({ all: true })}>
+            Everyone&apos;s
+          </button>
+        </div>
+        <label className="facet-filter">
+          <span className="facet-label">State</span>
+          <select value={filters.state} onChange={(e) => update({ state: e.target.value as RequestFilters['state'] })}>
+            <option value="">All states</option>
+            {ACTION_STATES.map((s) => (
+              <option key={s} value={s}>
+                {STATE_BADGES[s].label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="facet-filter">
+          <span className="facet-label">Team</span>
+          <select value={filters.team} onChange={(e) => update({ team: e.target.value })}>
+            <option value="">All teams</option>
+            {(teams.data?.items ?? []).map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.display_name || t.name}
+              </option>
+            ))}
+            {filters.team && !teams.data?.items.some((t) => t.name === filters.team) && <option value={filters.team}>{filters.team}</option>}
+          </select>
+        </label>
+        <span className="catalog-total" aria-live="polite" data-testid="requests-total">
+          {list.data ? count(actions.length, 'request') : ''}
+        </span>
+        {mayRequest ? (
+          <a className="button button-primary" href={newRequestHash()}>
+            New request
+          </a>
+        ) : (
+          <button type="button" className="button button-primary" disabled title={whyNot(me, 'actions:request')}>
+            New request
+          </button>
+        )}
+      </div>
+      {list.error && list.data && (
+        <div className="inline-error" role="alert">
+          Refreshing failed: {list.error.message}{' '}
+          <button type="button" className="button button-link" onClick={list.reload}>
+            Retry
+          </button>
+        </div>
+      )}
+      {!mayRequest && me && <p className="inline-note">{whyNot(me, 'actions:request')}</p>}
+      <VirtualRows<Action>
+        label="Requests"
+        className="requests-table"
+        columns={COLUMNS}
+        items={actions}
+        rowHeight={REQUEST_ROW_HEIGHT}
+        rowKey={(a) => a.id}
+        busy={list.stale}
+        body={body}
+        renderRow={(a, i, style) => (
+          <div key={a.id} className="tr row" role="row" aria-rowindex={i + 2} data-action={a.id} style={style} onClick={() => navigate(actionHash(a.id))}>
+            <div className="td col-when" role="cell">
+              <time dateTime={a.created_at} title={absoluteTime(a.created_at)}>
+                {relativeTime(a.created_at, now)}
+              </time>
+            </div>
+            <div className="td col-what" role="cell">
+              <a href={actionHash(a.id)} onClick={(e) => e.stopPropagation()}>
+                {actionTitle(a)}
+              </a>
+            </div>
+            <div className="td col-service-name" role="cell">
+              {a.service} <span className="muted">· {a.team}</span>
+            </div>
+            <div className="td col-where" role="cell">
+              {a.environment} / {a.region}
+            </div>
+            <div className="td col-state" role="cell">
+              <StateBadge state={a.state} />
+            </div>
+            <div className="td col-requester" role="cell">
+              {a.requester}
+            </div>
+          </div>
+        )}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,192 @@
+import { useEffect, useState } from 'react';
+import { api, ApiError, isAbortError, type Service } from '../api/client';
+import { useFeatures } from '../hooks/useFeatures';
+import { useMe } from '../hooks/useMe';
+import { useNow } from '../hooks/useNow';
+import { absoluteTime, relativeTime } from '../lib/format';
+import { can, whyNot } from '../lib/permissions';
+import { showInNav } from '../lib/features';
+import { catalogHash, matrixHash, newRequestHash, withLastFilters } from '../lib/router';
+import { DependencyTable } from '../components/DependencyTable';
+import { DeploymentTable } from '../components/DeploymentTable';
+import { ExternalLink } from '../components/ExternalLink';
+import { FindingsList } from '../components/FindingsList';
+import { LinksList } from '../components/LinksList';
+import { ErrorState } from '../components/Notice';
+
+interface Props {
+  name: string;
+  /** Changes when the replica changes; the page then reloads in place. */
+  refreshKey: string;
+}
+
+type Load = { kind: 'loading' } | { kind: 'ok'; service: Service } | { kind: 'error'; error: ApiError };
+
+/** One service: what it is, who owns it, what it depends on, where it runs, and what needs attention. */
+export function ServicePage({ name, refreshKey }: Props) {
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  const now = useNow();
+  const { me } = useMe();
+  const matrixOn = showInNav(useFeatures(), 'atrium-ui-matrix-page');
+
+  useEffect(() => {
+    setLoad((l) => (l.kind === 'ok' && l.service.name === name ? l : { kind: 'loading' }));
+    const controller = new AbortController();
+    api.getService(name, controller.signal).then(
+      (service) => setLoad({ kind: 'ok', service }),
+      (err: unknown) => {
+        if (isAbortError(err)) return;
+        setLoad({ kind: 'error', error: err instanceof ApiError ? err : new ApiError(0, 'unknown', String(err)) });
+      },
+    );
+    return () => controller.abort();
+  }, [name, refreshKey, attempt]);
+
+  const back = (
+    <nav className="breadcrumb">
+      <a href={withLastFilters(catalogHash())}>← Catalog</a>
+    </nav>
+  );
+
+  if (load.kind === 'loading') {
+    return (
+      <div className="page service-page">
+        {back}
+        <div className="notice notice-loading" role="status">
+          Loading {name}…
+        </div>
+      </div>
+    );
+  }
+  if (load.kind === 'error') {
+    if (load.error.status === 404) {
+      return (
+        <div className="page service-page">
+          {back}
+          <div className="notice notice-empty" role="alert">
+            <p className="notice-title">No service named {name}</p>
+            <p className="notice-body">
+              It may have been renamed or removed from the catalog. <a href={withLastFilters(catalogHash())}>Back to the catalog</a>{' '}
+              to search for it.
+            </p>
+          </div>
+        </div>
+      );
+    }
+    return (
+      <div className="page service-page">
+        {back}
+        <ErrorState title={`${name} could not be loaded`} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+      </div>
+    );
+  }
+
+  const s = load.service;
+  const errors = s.findings.filter((f) => f.severity === 'error').length;
+  return (
+    <div className="page service-page">
+      {back}
+      <header className="service-header">
+        <div className="service-heading">
+          <h1>{s.name}</h1>
+          <span className={`lifecycle lifecycle-${s.lifecycle}`}>{s.lifecycle}</span>
+          {errors > 0 && <span className="badge badge-findings">{errors === 1 ? '1 error' : `${errors} errors`}</span>}
+          <span className="service-actions">
+            {!me || can(me, 'actions:request', s.owner) ? (
+              <a className="button" href={newRequestHash(s.name)}>
+                Request a resource for this service
+              </a>
+            ) : (
+              <>
+                <button type="button" className="button" disabled aria-describedby="request-why-not">
+                  Request a resource for this service
+                </button>
+                <span className="why-not" id="request-why-not">
+                  {whyNot(me, 'actions:request', s.owner)}
+                </span>
+              </>
+            )}
+          </span>
+        </div>
+        {s.title && <p className="service-subtitle">{s.title}</p>}
+        {s.description ? (
+          <p className="service-description">{s.description}</p>
+        ) : (
+          <p className="service-description muted">No description in the service&apos;s atrium.yaml.</p>
+        )}
+        <dl className="facts">
+          <div>
+            <dt>Owner</dt>
+            <dd>{s.owner}</dd>
+          </div>
+          <div>
+            <dt>Type</dt>
+            <dd>{s.type}</dd>
+          </div>
+          <div>
+            <dt>Language</dt>
+            <dd>{s.language || '—'}</dd>
+          </div>
+          <div>
+            <dt>System</dt>
+            <dd>{s.system || '—'}</dd>
+          </div>
+          <div className="fact-wide">
+            <dt>Repository</dt>
+            <dd>
+              <ExternalLink href={s.repository.url}>{s.repository.url}</ExternalLink>
+              {s.repository.default_branch && <span className="muted"> ({s.repository.default_branch})</span>}
+            </dd>
+          </div>
+          <div>
+            <dt>Last synced</dt>
+            <dd>
+              <time dateTime={s.synced_at} title={absoluteTime(s.synced_at)}>
+                {relativeTime(s.synced_at, now)}
+              </time>
+            </dd>
+          </div>
+        </dl>
+        {s.tags.length > 0 && (
+          <ul className="tags" aria-label="Tags">
+            {s.tags.map((t) => (
+              <li key={t} className="tag">
+                {t}
+              </li>
+            ))}
+          </ul>
+        )}
+      </header>
+      <section className="panel" aria-labelledby="deploy-heading">
+        <div className="section-tools">
+          <h2 id="deploy-heading">
+            Deployments <span className="count">{s.deployments.length}</span>
+          </h2>
+          {matrixOn && s.deployments.length > 0 && <a href={matrixHash({ team: s.owner })}>Compare with {s.owner}&apos;s other services</a>}
+        </div>
+        <DeploymentTable deployments={s.deployments} />
+      </section>
+      <div className="service-grid">
+        <div className="service-main">
+          <section className="panel" aria-labelledby="deps-heading">
+            <h2 id="deps-heading">Dependencies</h2>
+            <DependencyTable dependencies={s.dependencies} />
+          </section>
+        </div>
+        <div className="service-side">
+          <section className="panel" aria-labelledby="findings-heading">
+            <h2 id="findings-heading">
+              Findings <span className="count">{s.findings.length}</span>
+            </h2>
+            <FindingsList findings={s.findings} />
+          </section>
+          <section className="panel" aria-labelledby="links-heading">
+            <h2 id="links-heading">Links</h2>
+            <LinksList links={s.links} />
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,433 @@
+// The route table: every page of the app, once. Each entry says where the page lives (path), how a hash becomes its
+// parameters (parse) and back (format), the document title, the feature flag that gates it, its nav item (with the
+// permission it needs), whether its filters are remembered for the nav and "back" links, and what it renders.
+// App, the nav, titles, usage events and the remembered filters all read this table; the hash builders links use
+// (catalogHash, flagHash, ...) live in lib/router.ts, and each entry's format is one of them.
+import { useMemo, type ReactNode } from 'react';
+import { ActionPage } from './pages/ActionPage';
+import { ApprovalInbox } from './pages/ApprovalInbox';
+import { AuditLogTable } from './pages/AuditLogTable';
+import { CatalogTable } from './pages/CatalogTable';
+import { ClustersPage } from './pages/ClustersPage';
+import { FlagEditor } from './pages/FlagEditor';
+import { FlagPage } from './pages/FlagPage';
+import { FlagsPage } from './pages/FlagsPage';
+import { MatrixPage } from './pages/MatrixPage';
+import { MyRequests } from './pages/MyRequests';
+import { PackagePage } from './pages/PackagePage';
+import { PackagesPage } from './pages/PackagesPage';
+import { RequestResourceForm } from './pages/RequestResourceForm';
+import { ServicePage } from './pages/ServicePage';
+import { SettingsPage } from './pages/SettingsPage';
+import { SourcesPage } from './pages/SourcesPage';
+import { TokenAdmin } from './pages/TokenAdmin';
+import type { PageFeature } from './lib/features';
+import { isActionState } from './lib/actionState';
+import type { Permission } from './lib/permissions';
+import {
+  actionHash,
+  APPROVALS_HASH,
+  auditHash,
+  catalogHash,
+  CLUSTERS_HASH,
+  EMPTY_AUDIT_FILTERS,
+  EMPTY_FILTERS,
+  EMPTY_FLAG_FILTERS,
+  EMPTY_MATRIX_FILTERS,
+  EMPTY_PACKAGE_FILTERS,
+  EMPTY_REQUEST_FILTERS,
+  flagEditHash,
+  flagHash,
+  flagsHash,
+  matrixHash,
+  newFlagHash,
+  newRequestHash,
+  PACKAGE_SORT_KEYS,
+  packageHash,
+  packagesHash,
+  requestsHash,
+  serviceHash,
+  SETTINGS_HASH,
+  SORT_KEYS,
+  SOURCES_HASH,
+  TOKENS_HASH,
+  useHash,
+  type AuditFilters,
+  type CatalogFilters,
+  type FlagFilters,
+  type MatrixFilters,
+  type PackageFilters,
+  type RequestFilters,
+} from './lib/router';
+import type { PackageSortKey, SortKey } from './api/client';
+
+/** A route whose hash holds nothing but its path. */
+type NoParams = Record<never, never>;
+
+/** Each route's parameters (what its hash holds). */
+interface RouteParams {
+  catalog: { filters: CatalogFilters };
+  service: { service: string };
+  matrix: { filters: MatrixFilters };
+  clusters: NoParams;
+  packages: { filters: PackageFilters };
+  package: { ecosystem: string; package: string; owner: string };
+  flags: { filters: FlagFilters };
+  flag_new: { environment: string };
+  flag: { environment: string; key: string };
+  flag_edit: { environment: string; key: string };
+  requests: { filters: RequestFilters };
+  request_new: { service: string };
+  action: { id: string };
+  approvals: NoParams;
+  audit: { filters: AuditFilters };
+  tokens: NoParams;
+  settings: NoParams;
+  sources: NoParams;
+  not_found: { path: string };
+}
+
+export type RouteName = keyof RouteParams;
+
+/** A parsed location: the route's name and its parameters. */
+export type Route = { [N in RouteName]: { name: N } & RouteParams[N] }[RouteName];
+
+/** What a page gets from the app besides its parameters. */
+export interface PageContext {
+  /** Changes when the replica does (lists refetch what is on screen). */
+  refreshKey: string;
+  /** The first sync has not finished: an empty catalog is not yet a fact. */
+  initialSync: boolean;
+  /** The portal in use (mode and URL): what the user may do and see depends on it. */
+  portalKey: string;
+  /** "local" or "portal"; empty until the first sync status. */
+  mode: string;
+}
+
+/** A hash matched against an entry's path. */
+export interface RouteMatch {
+  /** A named segment of the path (":name", "*name"), decoded. */
+  segment(name: string): string;
+  query: URLSearchParams;
+  /** The whole path, decoded. */
+  path: string;
+}
+
+/** A nav item in the header. */
+export interface NavItem<P> {
+  label: string;
+  /** What the item opens when its page is not on screen (its remembered filters, when the entry remembers them). */
+  home: P;
+  /** Other routes under this item (it is marked current on them). */
+  also?: readonly RouteName[];
+  /** The permission the item needs. */
+  permission?: Permission;
+  /**
+   * Whether the item waits for /me before showing. Items everyone may use show while /me has not answered; those
+   * only some may use (approvals, audit, tokens) wait.
+   */
+  waitForMe?: boolean;
+  /** Shows the number of requests waiting for approval. */
+  approvalsBadge?: boolean;
+}
+
+export interface RouteDef<P> {
+  /** Literal segments, ":name" for one segment, "*name" for the rest (at least one segment); "*" matches anything. */
+  path: string;
+  parse(m: RouteMatch): P;
+  format(p: P): string;
+  title(p: P): string;
+  /** The desktop's feature flag that gates the page (lib/features.ts). */
+  feature?: PageFeature;
+  nav?: NavItem<P>;
+  /** The nav item and "back" links return to the filters the page was last shown with. */
+  remember?: boolean;
+  /** One page view per value (usage events): by default the route's name, so filter changes are not views. */
+  view?(p: P): string;
+  component(p: P, ctx: PageContext): ReactNode;
+}
+
+const none = {} as NoParams;
+
+function catalogFilters(q: URLSearchParams): CatalogFilters {
+  const filters: CatalogFilters = { q: q.get('q') ?? '', owner: q.get('owner') ?? '', language: q.get('language') ?? '', lifecycle: q.get('lifecycle') ?? '' };
+  const sort = q.get('sort');
+  if (sort !== null && (SORT_KEYS as readonly string[]).includes(sort)) {
+    filters.sort = sort as SortKey;
+    filters.order = q.get('order') === 'desc' ? 'desc' : 'asc';
+  }
+  return filters;
+}
+
+function packageFilters(q: URLSearchParams): PackageFilters {
+  const eco = q.get('ecosystem');
+  const filters: PackageFilters = {
+    q: q.get('q') ?? '',
+    ecosystem: eco === 'npm' || eco === 'go' ? eco : '',
+    owner: q.get('owner') ?? '',
+    outdated: q.get('outdated') === '1',
+  };
+  const sort = q.get('sort');
+  if (sort !== null && (PACKAGE_SORT_KEYS as readonly string[]).includes(sort)) {
+    filters.sort = sort as PackageSortKey;
+    filters.order = q.get('order') === 'desc' ? 'desc' : 'asc';
+  }
+  return filters;
+}
+
+/** The table, in the nav's order; where two paths could match a hash, the first wins (".../new" before ".../:id"). */
+export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
+  catalog: {
+    path: '/',
+    parse: (m) => ({ filters: catalogFilters(m.query) }),
+    format: (p) => catalogHash(p.filters),
+    title: () => 'Atrium — Catalog',
+    nav: { label: 'Catalog', home: { filters: EMPTY_FILTERS }, also: ['service'] },
+    remember: true,
+    component: (p, ctx) => <CatalogTable filters={p.filters} refreshKey={ctx.refreshKey} initialSync={ctx.initialSync} />,
+  },
+  service: {
+    path: '/services/:service',
+    parse: (m) => ({ service: m.segment('service') }),
+    format: (p) => serviceHash(p.service),
+    title: (p) => `${p.service} — Atrium`,
+    view: (p) => `service:${p.service}`,
+    component: (p, ctx) => <ServicePage key={p.service} name={p.service} refreshKey={ctx.refreshKey} />,
+  },
+  matrix: {
+    path: '/matrix',
+    parse: (m) => ({ filters: { team: m.query.get('team') ?? '', environment: m.query.get('environment') ?? '', region: m.query.get('region') ?? '' } }),
+    format: (p) => matrixHash(p.filters),
+    title: () => 'What runs where — Atrium',
+    feature: 'atrium-ui-matrix-page',
+    nav: { label: 'Matrix', home: { filters: EMPTY_MATRIX_FILTERS }, permission: 'catalog:read' },
+    remember: true,
+    component: (p, ctx) => <MatrixPage filters={p.filters} refreshKey={ctx.refreshKey} />,
+  },
+  clusters: {
+    path: '/clusters',
+    parse: () => none,
+    format: () => CLUSTERS_HASH,
+    title: () => 'Clusters — Atrium',
+    component: (_, ctx) => <ClustersPage portalKey={ctx.portalKey} mode={ctx.mode} />,
+  },
+  packages: {
+    path: '/packages',
+    parse: (m) => ({ filters: packageFilters(m.query) }),
+    format: (p) => packagesHash(p.filters),
+    title: () => 'Packages — Atrium',
+    feature: 'atrium-ui-packages-page',
+    nav: { label: 'Packages', home: { filters: EMPTY_PACKAGE_FILTERS }, also: ['package'] },
+    remember: true,
+    component: (p, ctx) => <PackagesPage filters={p.filters} refreshKey={ctx.refreshKey} />,
+  },
+  package: {
+    // A module path typed without encoding (#/packages/go/github.com/pkg/errors) is the rest of the path.
+    path: '/packages/:ecosystem/*package',
+    parse: (m) => ({ ecosystem: m.segment('ecosystem'), package: m.segment('package'), owner: m.query.get('owner') ?? '' }),
+    format: (p) => packageHash(p.ecosystem, p.package, p.owner),
+    title: (p) => `${p.package} — Atrium`,
+    feature: 'atrium-ui-packages-page',
+    view: (p) => `package:${p.ecosystem}/${p.package}`,
+    component: (p, ctx) => (
+      <PackagePage key={`${p.ecosystem}/${p.package}`} ecosystem={p.ecosystem} name={p.package} owner={p.owner} refreshKey={ctx.refreshKey} />
+    ),
+  },
+  flags: {
+    path: '/flags',
+    parse: (m) => ({
+      filters: { environment: m.query.get('environment') ?? '', team: m.query.get('team') ?? '', stale: m.query.get('stale') === '1', q: m.query.get('q') ?? '' },
+    }),
+    format: (p) => flagsHash(p.filters),
+    title: () => 'Feature flags — Atrium',
+    feature: 'atrium-ui-flags-page',
+    nav: { label: 'Flags', home: { filters: EMPTY_FLAG_FILTERS }, also: ['flag', 'flag_edit', 'flag_new'], permission: 'flags:read' },
+    remember: true,
+    component: (p, ctx) => <FlagsPage filters={p.filters} portalKey={ctx.portalKey} />,
+  },
+  flag_new: {
+    path: '/flags/new',
+    parse: (m) => ({ environment: m.query.get('environment') ?? '' }),
+    format: (p) => newFlagHash(p.environment),
+    title: () => 'New flag — Atrium',
+    feature: 'atrium-ui-flags-page',
+    component: (p, ctx) => <FlagEditor key={`new/${p.environment}`} environment={p.environment} flagKey={null} portalKey={ctx.portalKey} />,
+  },
+  flag: {
+    path: '/flags/:environment/:key',
+    parse: (m) => ({ environment: m.segment('environment'), key: m.segment('key') }),
+    format: (p) => flagHash(p.environment, p.key),
+    title: (p) => `${p.key} (${p.environment}) — Atrium`,
+    feature: 'atrium-ui-flags-page',
+    view: (p) => `flag:${p.environment}/${p.key}`,
+    component: (p) => <FlagPage key={`${p.environment}/${p.key}`} environment={p.environment} flagKey={p.key} />,
+  },
+  flag_edit: {
+    path: '/flags/:environment/:key/edit',
+    parse: (m) => ({ environment: m.segment('environment'), key: m.segment('key') }),
+    format: (p) => flagEditHash(p.environment, p.key),
+    title: (p) => `Edit ${p.key} (${p.environment}) — Atrium`,
+    feature: 'atrium-ui-flags-page',
+    view: (p) => `flag_edit:${p.environment}/${p.key}`,
+    component: (p, ctx) => <FlagEditor key={`${p.environment}/${p.key}`} environment={p.environment} flagKey={p.key} portalKey={ctx.portalKey} />,
+  },
+  requests: {
+    path: '/self-service',
+    parse: (m) => {
+      const state = m.query.get('state') ?? '';
+      return { filters: { state: isActionState(state) ? state : '', team: m.query.get('team') ?? '', all: m.query.get('all') === '1' } };
+    },
+    format: (p) => requestsHash(p.filters),
+    title: () => 'My requests — Atrium',
+    feature: 'atrium-ui-self-service',
+    nav: { label: 'Self-service', home: { filters: EMPTY_REQUEST_FILTERS }, also: ['request_new', 'action'], permission: 'actions:read' },
+    component: (p, ctx) => <MyRequests filters={p.filters} refreshKey={ctx.refreshKey} />,
+  },
+  request_new: {
+    path: '/self-service/new',
+    parse: (m) => ({ service: m.query.get('service') ?? '' }),
+    format: (p) => newRequestHash(p.service),
+    title: () => 'Request a resource — Atrium',
+    feature: 'atrium-ui-self-service',
+    component: (p, ctx) => <RequestResourceForm key={`${ctx.portalKey}|${p.service}`} service={p.service} portalKey={ctx.portalKey} />,
+  },
+  action: {
+    path: '/self-service/:id',
+    parse: (m) => ({ id: m.segment('id') }),
+    format: (p) => actionHash(p.id),
+    title: (p) => `Request ${p.id} — Atrium`,
+    feature: 'atrium-ui-self-service',
+    view: (p) => `action:${p.id}`,
+    component: (p) => <ActionPage key={p.id} id={p.id} />,
+  },
+  approvals: {
+    path: '/approvals',
+    parse: () => none,
+    format: () => APPROVALS_HASH,
+    title: () => 'Approvals — Atrium',
+    feature: 'atrium-ui-self-service',
+    nav: { label: 'Approvals', home: none, permission: 'actions:approve', waitForMe: true, approvalsBadge: true },
+    component: () => <ApprovalInbox />,
+  },
+  audit: {
+    path: '/audit',
+    parse: (m) => ({
+      filters: {
+        actor: m.query.get('actor') ?? '',
+        action: m.query.get('action') ?? '',
+        resource: m.query.get('resource') ?? '',
+        since: m.query.get('since') ?? '',
+        until: m.query.get('until') ?? '',
+      },
+    }),
+    format: (p) => auditHash(p.filters),
+    title: () => 'Audit log — Atrium',
+    nav: { label: 'Audit', home: { filters: EMPTY_AUDIT_FILTERS }, permission: 'audit:read', waitForMe: true },
+    component: (p) => <AuditLogTable filters={p.filters} />,
+  },
+  tokens: {
+    path: '/admin/tokens',
+    parse: () => none,
+    format: () => TOKENS_HASH,
+    title: () => 'API tokens — Atrium',
+    nav: { label: 'Tokens', home: none, permission: 'tokens:manage', waitForMe: true },
+    component: () => <TokenAdmin />,
+  },
+  settings: {
+    path: '/settings',
+    parse: () => none,
+    format: () => SETTINGS_HASH,
+    title: () => 'Settings — Atrium',
+    nav: { label: 'Settings', home: none },
+    component: () => <SettingsPage />,
+  },
+  sources: {
+    path: '/sources',
+    parse: () => none,
+    format: () => SOURCES_HASH,
+    title: () => 'Sources — Atrium',
+    component: (_, ctx) => <SourcesPage portalKey={ctx.portalKey} />,
+  },
+  not_found: {
+    path: '*',
+    parse: (m) => ({ path: m.path }),
+    format: (p) => `#${p.path}`,
+    title: () => 'Not found — Atrium',
+    component: (p) => (
+      <div className="page">
+        <div className="notice notice-empty" role="alert">
+          <p className="notice-title">There is no page at {p.path}</p>
+          <p className="notice-body">
+            <a href="#/">Go to the catalog</a>.
+          </p>
+        </div>
+      </div>
+    ),
+  },
+};
+
+export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
+
+/**
+ * The entry of a route, typed for its parameters. (TypeScript cannot relate ROUTES[r.name] to r's own parameters
+ * for a union, so this says it once.)
+ */
+export function routeDef(r: Route): RouteDef<Route> {
+  return ROUTES[r.name] as unknown as RouteDef<Route>;
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The named segments of path's pattern in segments, or null when the pattern does not match. */
+function matchPath(pattern: string, segments: string[]): Record<string, string> | null {
+  if (pattern === '*') return {};
+  const parts = pattern.split('/').filter((s) => s !== '');
+  const named: Record<string, string> = {};
+  for (const [i, part] of parts.entries()) {
+    if (part.startsWith('*')) {
+      if (segments.length <= i) return null;
+      named[part.slice(1)] = segments.slice(i).map(decode).join('/');
+      return named;
+    }
+    const segment = segments[i];
+    if (segment === undefined) return null;
+    if (part.startsWith(':')) named[part.slice(1)] = decode(segment);
+    else if (part !== segment) return null;
+  }
+  return parts.length === segments.length ? named : null;
+}
+
+/** Parses a location hash ("#/services/x", "#/?q=pay", "" …) into a route. */
+export function parseHash(hash: string): Route {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  const qi = raw.indexOf('?');
+  const pathPart = qi >= 0 ? raw.slice(0, qi) : raw;
+  const query = new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '');
+  const segments = pathPart.split('/').filter((s) => s !== '');
+  for (const name of ROUTE_NAMES) {
+    const named = matchPath(ROUTES[name].path, segments);
+    if (named) {
+      const params = (ROUTES[name] as RouteDef<object>).parse({ segment: (n) => named[n] ?? '', query, path: decode(pathPart) });
+      return { name, ...params } as Route;
+    }
+  }
+  // Unreachable: not_found matches every path.
+  return { name: 'not_found', path: decode(pathPart) };
+}
+
+/** The hash of a route. */
+export function routeHash(r: Route): string {
+  return routeDef(r).format(r);
+}
+
+/** The current route, re-rendering on every hash change. */
+export function useRoute(): Route {
+  const hash = useHash();
+  return useMemo(() => parseHash(hash), [hash]);
+}
