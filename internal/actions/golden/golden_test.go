@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/actions/golden"
+	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/problem"
@@ -91,42 +92,19 @@ func (templates) Plan(ctx context.Context, name string, params map[string]any, c
 	return planFor(svc), nil
 }
 
-// clusters is the agent queue as the golden path sees it: work queued once per key, reports the test gives.
-type clusters struct {
-	mu      sync.Mutex
-	byKey   map[string]string
-	work    map[string]golden.Work
-	reports map[string]golden.Report
-}
-
-func newClusters() *clusters {
-	return &clusters{byKey: map[string]string{}, work: map[string]golden.Work{}, reports: map[string]golden.Report{}}
-}
-
-func (c *clusters) Deploy(_ context.Context, cluster string, w golden.Work) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id, ok := c.byKey[cluster+"|"+w.Key]; ok {
-		return id, nil
+// reportAs answers the next work item of cluster as its agent would: lease it, report res.
+func (e *env) reportAs(t *testing.T, cluster string, res agent.Result) agent.Item {
+	t.Helper()
+	ctx := context.Background()
+	it, ok, err := e.queue.Lease(ctx, cluster, "agent-"+cluster)
+	if err != nil || !ok {
+		t.Fatalf("lease work of %s: %v %v", cluster, ok, err)
 	}
-	id := fmt.Sprintf("wrk_%d", len(c.work)+1)
-	c.byKey[cluster+"|"+w.Key], c.work[id] = id, w
-	return id, nil
-}
-
-func (c *clusters) Report(_ context.Context, id string) (golden.Report, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.work[id]; !ok {
-		return golden.Report{}, errors.New("no such work")
+	done, err := e.queue.Report(ctx, cluster, it.ID, it.LeaseID, res)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return c.reports[id], nil
-}
-
-func (c *clusters) report(id string, r golden.Report) {
-	c.mu.Lock()
-	c.reports[id] = r
-	c.mu.Unlock()
+	return done
 }
 
 type env struct {
@@ -134,7 +112,7 @@ type env struct {
 	db       *store.DB
 	svc      *actions.Service
 	w        *actions.Worker
-	clusters *clusters
+	queue    *agent.Queue
 	ex       *golden.Executor
 	clk      *clock
 }
@@ -172,10 +150,10 @@ func newEnv(t *testing.T, transport http.RoundTripper) *env {
 	svc.Store.Now = clk.now
 	svc.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: golden.Requests{Templates: templates{},
 		Checker: golden.CatalogChecker{Catalog: db, GitHub: client}}}
-	cl := newClusters()
-	ex := &golden.Executor{GitHub: client, Catalog: db, Clusters: cl, Poll: 5 * time.Millisecond}
+	q := agent.NewQueue(db.SQL(), agent.Config{}, slog.New(slog.DiscardHandler))
+	ex := &golden.Executor{GitHub: client, Catalog: db, Clusters: golden.AgentClusters{Queue: q}, Poll: 5 * time.Millisecond}
 	w := actions.NewWorker(svc.Store, map[string]actions.Executor{actions.DeliveryGolden: ex}, cfg.Worker, slog.New(slog.DiscardHandler))
-	return &env{gh: gh, db: db, svc: svc, w: w, clusters: cl, ex: ex, clk: clk}
+	return &env{gh: gh, db: db, svc: svc, w: w, queue: q, ex: ex, clk: clk}
 }
 
 // clock is the actions' clock in these tests: the worker's waits and backoffs pass when the test moves it.
@@ -263,13 +241,18 @@ func TestGoldenPathRun(t *testing.T) {
 		reg.CreatedByAction != a.ID || reg.Owner != "payments" || reg.Repository.URL != e.gh.URL+"/sphera/orders" {
 		t.Fatalf("registered: %+v %v", reg, err)
 	}
-	work := a.Steps[5].Output["work_id:dev-1"]
-	w := e.clusters.work[work]
-	if w.Key != a.ID+"/deploy_dev/dev-1" || w.Ref != "action/"+a.ID || len(w.Manifests) != 2 || w.Wait[0] != "orders" ||
-		!strings.Contains(string(w.Manifests[1]), `"kind":"Deployment"`) {
-		t.Fatalf("work: %+v", w)
+	work, err := e.queue.Get(ctx, a.Steps[5].Output["work_id:dev-1"])
+	if err != nil || work.Cluster != "dev-1" || work.Kind != "deploy" || work.IdempotencyKey != a.ID+"/deploy_dev/dev-1" ||
+		work.Ref != "action/"+a.ID || len(work.Payload.Apply) != 2 || work.Payload.Wait[0].Name != "orders" ||
+		work.Payload.Wait[0].Namespace != "payments" || !strings.Contains(string(work.Payload.Apply[1]), `"kind":"Deployment"`) {
+		t.Fatalf("work: %+v %v", work, err)
 	}
-	e.clusters.report(work, golden.Report{Finished: true, URL: "http://orders.payments.svc.cluster.local:8080"})
+	dep := agent.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "payments", Name: "orders"}
+	e.reportAs(t, "dev-1", agent.Result{Objects: []agent.ObjectResult{
+		{ObjectRef: agent.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: "payments"}, Action: agent.ActionCreated},
+		{ObjectRef: dep, Action: agent.ActionCreated, Rollout: &agent.Rollout{Status: agent.RolloutAvailable, Replicas: 1, Updated: 1, Available: 1}},
+		{ObjectRef: agent.ObjectRef{APIVersion: "v1", Kind: "Service", Namespace: "payments", Name: "orders"}, Action: agent.ActionCreated,
+			URL: "http://orders.payments.svc.cluster.local:8080"}}})
 	a = e.finish(t, a.ID)
 	if a.State != actions.StateSucceeded || a.Attempts != 1 {
 		t.Fatalf("%s %s %q", a.State, states(a), a.Error)
@@ -363,7 +346,7 @@ func TestNameTakenOnGitHub(t *testing.T) {
 	if _, err := e.db.GetService(ctx, "orders"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("catalog entry: %v", err)
 	}
-	if len(e.gh.Pulls("sphera", "infra")) != 0 || len(e.clusters.work) != 0 || e.gh.Info("sphera", "orders").Description != "someone else's" {
+	if st, _ := e.queue.Agents(ctx); len(e.gh.Pulls("sphera", "infra")) != 0 || len(st) != 0 || e.gh.Info("sphera", "orders").Description != "someone else's" {
 		t.Error("something was created")
 	}
 	// Checked at request time, the same name is refused at its field.
@@ -414,10 +397,16 @@ func TestRetryFromTheFailedStep(t *testing.T) {
 func TestClusterRefusesTheManifest(t *testing.T) {
 	e := newEnv(t, nil)
 	a := e.run(t, e.request(t, "orders").ID)
-	msg := `Deployment payments/orders: Deployment.apps "orders" is invalid: spec.template.spec.containers[0].image: Required value`
-	e.clusters.report(a.Steps[5].Output["work_id:dev-1"], golden.Report{Finished: true, Failed: true, Message: msg})
+	e.reportAs(t, "dev-1", agent.Result{Objects: []agent.ObjectResult{
+		{ObjectRef: agent.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: "payments"}, Action: agent.ActionUnchanged},
+		{ObjectRef: agent.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "payments", Name: "orders"},
+			Action: agent.ActionRefused, Error: &agent.KubeError{Status: 422, Reason: "Invalid",
+				Message: `Deployment.apps "orders" is invalid: spec.template.spec.containers[0].image: Required value`,
+				Causes: []agent.Cause{{Field: "spec.template.spec.containers[0].image", Type: "FieldValueRequired", Message: "Required value"}}}}}})
 	a = e.finish(t, a.ID)
-	if a.State != actions.StateFailed || a.Steps[6].State != actions.StepFailed || a.Steps[6].Error != "dev-1: "+msg {
+	want := `dev-1: the API server refused Deployment payments/orders: Deployment.apps "orders" is invalid: ` +
+		`spec.template.spec.containers[0].image: Required value`
+	if a.State != actions.StateFailed || a.Steps[6].State != actions.StepFailed || a.Steps[6].Error != want {
 		t.Fatalf("%s %s %q", a.State, states(a), a.Steps[6].Error)
 	}
 }
