@@ -108,13 +108,13 @@ func (e *env) reportAs(t *testing.T, cluster string, res agent.Result) agent.Ite
 }
 
 type env struct {
-	gh       *githubtest.Server
-	db       *store.DB
-	svc      *actions.Service
-	w        *actions.Worker
-	queue    *agent.Queue
-	ex       *golden.Executor
-	clk      *clock
+	gh    *githubtest.Server
+	db    *store.DB
+	svc   *actions.Service
+	w     *actions.Worker
+	queue *agent.Queue
+	ex    *golden.Executor
+	clk   *clock
 }
 
 var dana = auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
@@ -402,7 +402,7 @@ func TestClusterRefusesTheManifest(t *testing.T) {
 		{ObjectRef: agent.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "payments", Name: "orders"},
 			Action: agent.ActionRefused, Error: &agent.KubeError{Status: 422, Reason: "Invalid",
 				Message: `Deployment.apps "orders" is invalid: spec.template.spec.containers[0].image: Required value`,
-				Causes: []agent.Cause{{Field: "spec.template.spec.containers[0].image", Type: "FieldValueRequired", Message: "Required value"}}}}}})
+				Causes:  []agent.Cause{{Field: "spec.template.spec.containers[0].image", Type: "FieldValueRequired", Message: "Required value"}}}}}})
 	a = e.finish(t, a.ID)
 	want := `dev-1: the API server refused Deployment payments/orders: Deployment.apps "orders" is invalid: ` +
 		`spec.template.spec.containers[0].image: Required value`
