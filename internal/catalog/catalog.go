@@ -42,20 +42,20 @@ type Service struct {
 	Tags        []string   `json:"tags"`
 	Links       []Link     `json:"links"`
 	Repository  Repository `json:"repository"`
+	Template    string     `json:"template,omitempty"` // the template it was created from, "name@version"
 	// Source names the collector that produced the service ("demo", "github:acme"); a collector only ever
 	// replaces or removes services of its own source.
-	Source string `json:"source"`
-	// Template is the template (name@version) the service was created from by the golden path, and
-	// CreatedByAction the portal action that created it; both empty for services that were not created through
-	// Atrium. A collector reading the service later keeps them.
-	Template        string       `json:"template,omitempty"`
-	CreatedByAction string       `json:"created_by_action,omitempty"`
-	Dependencies    []Dependency `json:"dependencies"`
-	Deployments     []Deployment `json:"deployments"`
+	Source       string       `json:"source"`
+	Dependencies []Dependency `json:"dependencies"`
+	Deployments  []Deployment `json:"deployments"`
 	// Findings are what a user can act on: a descriptor that does not parse, a package far behind, a missing
 	// region. They accumulate; producing one never stops the rest of the catalog from loading.
 	Findings problem.Problems `json:"findings"`
 	SyncedAt time.Time        `json:"synced_at"`
+
+	// CreatedByAction is the portal action that created the service (the golden path's run), empty for services
+	// not created through Atrium. Collectors reading the service later keep it, and Template (store).
+	CreatedByAction string `json:"created_by_action,omitempty"`
 }
 
 // Link is a titled URL shown on a service page (runbook, dashboard, docs).

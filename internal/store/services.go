@@ -198,15 +198,20 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return false, err
 	}
-	if stamp && s.Template == "" && s.CreatedByAction == "" && id != 0 {
+	if stamp && (s.Template == "" || s.CreatedByAction == "") && id != 0 {
 		// Where a service came from outlives collectors: the GitHub collector reading the repository the golden path
-		// created knows nothing of the template or the action.
+		// created knows nothing of the action (and of the template unless the descriptor names it).
 		var tmpl, act string
 		if err := tx.QueryRowContext(ctx, `SELECT template, created_by_action FROM services WHERE id = ?`, id).Scan(&tmpl, &act); err != nil {
 			return false, err
 		}
-		if tmpl != "" || act != "" {
-			s.Template, s.CreatedByAction = tmpl, act
+		if s.Template == "" && tmpl != "" || s.CreatedByAction == "" && act != "" {
+			if s.Template == "" {
+				s.Template = tmpl
+			}
+			if s.CreatedByAction == "" {
+				s.CreatedByAction = act
+			}
 			if hash = docHash(s); hash == oldHash {
 				return false, nil
 			}

@@ -422,4 +422,12 @@ func TestProvenanceOutlivesCollectors(t *testing.T) {
 	if n, err := db.ReplaceSource(ctx, "github:sphera", []catalog.Service{collected}); err != nil || n != 0 {
 		t.Errorf("unchanged rewrite changed %d: %v", n, err)
 	}
+	// A descriptor that names its template (atrium.yaml template:) still knows nothing of the action.
+	collected.Template = "go-http-service@2"
+	if _, err := db.ReplaceSource(ctx, "github:sphera", []catalog.Service{collected}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetService(ctx, "orders"); got.Template != "go-http-service@2" || got.CreatedByAction != "act_1" {
+		t.Errorf("after a descriptor with its template: %+v", got)
+	}
 }
