@@ -70,7 +70,11 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
-	"GET /api/v1/approvals":             {"team_owner": true, "platform_approver": true, "admin": true},
+	// The route lets requesters through; the service then admits only the action's requester, an owner of its
+	// team and admins (policy.MayRetryOrCancel, tested in internal/policy and in actions_test.go).
+	"POST /api/v1/actions/{id}/retry":  {"developer": true, "team_owner": true, "admin": true},
+	"POST /api/v1/actions/{id}/cancel": {"developer": true, "team_owner": true, "admin": true},
+	"GET /api/v1/approvals":            {"team_owner": true, "platform_approver": true, "admin": true},
 
 	"GET /api/v1/flags":                             flagReaders,
 	"GET /api/v1/flags/environments":                flagReaders,

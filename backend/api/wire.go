@@ -110,10 +110,18 @@ type ActionView struct {
 	actions.Action
 	MayApprove       bool   `json:"may_approve"`
 	MayApproveReason string `json:"may_approve_reason,omitempty"`
+	// MayRetry and MayCancel: the caller may retry this (failed) action, or cancel this (unfinished) one.
+	MayRetry  bool `json:"may_retry"`
+	MayCancel bool `json:"may_cancel"`
 }
 
 // Decision is the body of POST /api/v1/actions/{id}/approve and .../reject.
 type Decision struct {
+	Reason string `json:"reason"`
+}
+
+// Cancellation is the (optional) body of POST /api/v1/actions/{id}/cancel.
+type Cancellation struct {
 	Reason string `json:"reason"`
 }
 
