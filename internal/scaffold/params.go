@@ -341,7 +341,7 @@ func (t *Template) validate(ctx context.Context, params map[string]any, target T
 			if reported[p.Path] {
 				continue
 			}
-			if b, ok := best[p.Path]; !ok || p.rank < b.rank {
+			if b, ok := best[p.Path]; !ok || p.rank < b.rank || p.rank == b.rank && p.Summary < b.Summary {
 				if !ok {
 					order = append(order, p.Path)
 				}

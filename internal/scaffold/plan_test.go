@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sphera/atrium/internal/catalog"
-	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/scaffold"
 )
 
@@ -321,4 +320,28 @@ func TestPlanWithoutProtectionOrWithCancelledContext(t *testing.T) {
 	}
 }
 
-var _ = problem.Error
+
+// The portal plans for several users at once from one registry: plans of one template in parallel are the same.
+func TestConcurrentPlansOfOneTemplate(t *testing.T) {
+	tmpl := get(t, registry(t), "go-service")
+	want, ps := tmpl.Plan(context.Background(), validParams["go-service"], target(), newWorld())
+	if want == nil {
+		t.Fatal(ps)
+	}
+	digests := make(chan string, 8)
+	for range 8 {
+		go func() {
+			p, _ := tmpl.Plan(context.Background(), validParams["go-service"], target(), newWorld())
+			if p == nil {
+				digests <- ""
+				return
+			}
+			digests <- p.Digest
+		}()
+	}
+	for range 8 {
+		if d := <-digests; d != want.Digest {
+			t.Errorf("digest %q, want %q", d, want.Digest)
+		}
+	}
+}

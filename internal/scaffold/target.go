@@ -11,65 +11,66 @@ import (
 
 // Target is where the golden path puts a new service: the portal's configuration of GitHub, the infrastructure
 // repository, the environments with their regions and clusters, and the container registry. The caller builds it
-// from the portal's configuration; Check fills in the defaults.
+// from the portal's configuration (its yaml tags let a configuration file hold it as is); Check fills in the
+// defaults.
 type Target struct {
-	GitHub GitHubTarget `json:"github"`
-	Infra  InfraTarget  `json:"infra"`
+	GitHub GitHubTarget `json:"github" yaml:"github"`
+	Infra  InfraTarget  `json:"infra" yaml:"infra"`
 	// Environments a service may be deployed to, in the order the UI shows them.
-	Environments []Environment `json:"environments"`
+	Environments []Environment `json:"environments" yaml:"environments"`
 	// DevEnvironment is the environment whose clusters run the hello-world first; default "dev".
-	DevEnvironment string `json:"dev_environment"`
+	DevEnvironment string `json:"dev_environment" yaml:"dev_environment"`
 	// DevClusters are the clusters of DevEnvironment the hello-world is deployed to (those in the regions the user
 	// picks); default every cluster of DevEnvironment.
-	DevClusters []string `json:"dev_clusters,omitempty"`
+	DevClusters []string `json:"dev_clusters,omitempty" yaml:"dev_clusters,omitempty"`
 	// DefaultEnvironments are preselected in the form; default every environment except production and prod.
-	DefaultEnvironments []string `json:"default_environments,omitempty"`
+	DefaultEnvironments []string `json:"default_environments,omitempty" yaml:"default_environments,omitempty"`
 	// Registry is the container registry prefix; a service's image is Registry/NAME.
-	Registry string `json:"registry"`
+	Registry string `json:"registry" yaml:"registry"`
 	// Namespace is the Kubernetes namespace of a service, with {team} and {service} filled in; default "{team}".
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace" yaml:"namespace"`
 }
 
 // GitHubTarget is where new repositories are created and how they are protected.
 type GitHubTarget struct {
 	// Host of the GitHub server, for URLs and Go module paths; default github.com.
-	Host string `json:"host"`
+	Host string `json:"host" yaml:"host"`
 	// Org owns new repositories.
-	Org string `json:"org"`
+	Org string `json:"org" yaml:"org"`
 	// Visibility of new repositories: private (default), internal or public.
-	Visibility string `json:"visibility"`
+	Visibility string `json:"visibility" yaml:"visibility"`
 	// DefaultBranch of new repositories; default main.
-	DefaultBranch string `json:"default_branch"`
+	DefaultBranch string `json:"default_branch" yaml:"default_branch"`
 	// RequiredChecks are status checks every new repository requires on its default branch, besides those its
 	// template's CI declares.
-	RequiredChecks []string `json:"required_checks,omitempty"`
+	RequiredChecks []string `json:"required_checks,omitempty" yaml:"required_checks,omitempty"`
 	// RequiredReviews is the number of approving reviews a pull request needs; default 1.
-	RequiredReviews int `json:"required_reviews"`
+	RequiredReviews int `json:"required_reviews" yaml:"required_reviews"`
 }
 
 // InfraTarget is the infrastructure repository that receives a service's Terraform and Kubernetes manifests.
 type InfraTarget struct {
-	Repo string `json:"repo"` // owner/name
-	Base string `json:"base"` // default main
+	Repo string `json:"repo" yaml:"repo"` // owner/name
+	Base string `json:"base" yaml:"base"` // default main
 	// Path of a service's Terraform, with {environment}, {region} and {service}; default
 	// envs/{environment}/{region}/{service} (as the gitops path of actions).
-	Path string `json:"path"`
+	Path string `json:"path" yaml:"path"`
 	// ManifestPath of its Kubernetes manifests, same placeholders; default the Terraform path + /kubernetes.
-	ManifestPath string `json:"manifest_path"`
+	ManifestPath string `json:"manifest_path" yaml:"manifest_path"`
 }
 
 // Environment is one environment a service may be deployed to.
 type Environment struct {
-	Name     string    `json:"name"`
-	Regions  []string  `json:"regions"`
-	Delivery string    `json:"delivery,omitempty"` // as in the actions configuration: direct, gitops, preview
-	Clusters []Cluster `json:"clusters,omitempty"`
+	Name     string    `json:"name" yaml:"name"`
+	Regions  []string  `json:"regions" yaml:"regions"`
+	Delivery string    `json:"delivery,omitempty" yaml:"delivery,omitempty"` // as in the actions configuration: direct, gitops, preview
+	Clusters []Cluster `json:"clusters,omitempty" yaml:"clusters,omitempty"`
 }
 
 // Cluster is one Kubernetes cluster of an environment.
 type Cluster struct {
-	Name   string `json:"name"`
-	Region string `json:"region"`
+	Name   string `json:"name" yaml:"name"`
+	Region string `json:"region" yaml:"region"`
 }
 
 // Check fills in defaults and reports what is wrong with t, every problem at once.
