@@ -129,7 +129,8 @@ func (t *Template) loadBackstage(fsys fs.FS, def []byte) problem.Problems {
 			add("spec."+k, "spec.%s is not supported (Atrium reads owner, type, parameters and steps; output is ignored)", k)
 		}
 	}
-	t.Owner = strings.TrimPrefix(strings.TrimPrefix(spec.Owner, "group:"), "default/")
+	// An entity reference, "group:default/platform": the team is its last part.
+	t.Owner = spec.Owner[strings.LastIndexAny(spec.Owner, ":/")+1:]
 	bs := &backstageSpec{aliases: map[string]string{}}
 	t.backstage = bs
 	t.params = map[string]any{}

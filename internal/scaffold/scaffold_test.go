@@ -155,7 +155,8 @@ func TestRegistryListsBuiltinsAndBackstage(t *testing.T) {
 			t.Errorf("%s not listed", name)
 			continue
 		}
-		if s.Language != want.language || s.Source != want.source || s.Version != want.version || s.Format != want.format {
+		if s.Language != want.language || s.Source != want.source || s.Version != want.version || s.Format != want.format ||
+			s.Owner != "platform" {
 			t.Errorf("%s: %+v", name, s)
 		}
 		props, _ := s.Parameters["properties"].(map[string]any)

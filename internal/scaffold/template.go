@@ -145,8 +145,14 @@ func (g *GoldenPath) setDefaults() {
 	if g.Dockerfile == "" {
 		g.Dockerfile = "Dockerfile"
 	}
-	if g.Compute == (Compute{}) {
-		g.Compute = Compute{CPURequest: "50m", MemoryRequest: "64Mi", CPULimit: "500m", MemoryLimit: "256Mi"}
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&g.Compute.CPURequest, "50m"},
+		{&g.Compute.MemoryRequest, "64Mi"}, {&g.Compute.CPULimit, "500m"}, {&g.Compute.MemoryLimit, "256Mi"}} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
 	}
 }
 
