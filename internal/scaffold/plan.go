@@ -375,7 +375,7 @@ func (t *Template) checkRendered(files []File, s service) problem.Problems {
 	if d, ok := byPath[t.repo.descriptor]; ok {
 		svcs := catalog.ParseRepository(catalog.RepoSnapshot{Name: s.name, Files: map[string][]byte{t.repo.descriptor: []byte(d)}}, "scaffold")
 		for _, f := range svcs[0].Findings {
-			if f.Severity == catalog.SeverityError {
+			if string(f.Severity) == string(problem.Error) { // catalog.Finding today, problem.Problem once house-go lands
 				ps = append(ps, problem.Problem{Severity: severity, Source: "template",
 					Summary: fmt.Sprintf("the rendered catalog descriptor: %s: %s", f.Summary, f.Detail)})
 			}
