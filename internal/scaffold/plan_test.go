@@ -320,7 +320,6 @@ func TestPlanWithoutProtectionOrWithCancelledContext(t *testing.T) {
 	}
 }
 
-
 // The portal plans for several users at once from one registry: plans of one template in parallel are the same.
 func TestConcurrentPlansOfOneTemplate(t *testing.T) {
 	tmpl := get(t, registry(t), "go-service")
