@@ -41,6 +41,7 @@ type Service struct {
 	Tags        []string   `json:"tags"`
 	Links       []Link     `json:"links"`
 	Repository  Repository `json:"repository"`
+	Template    string     `json:"template,omitempty"` // the template it was created from, "name@version"
 	// Source names the collector that produced the service ("demo", "github:acme"); a collector only ever
 	// replaces or removes services of its own source.
 	Source       string       `json:"source"`
