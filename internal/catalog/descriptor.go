@@ -203,6 +203,7 @@ type atriumFile struct {
 	Type        string   `yaml:"type"`
 	Language    string   `yaml:"language"`
 	System      string   `yaml:"system"`
+	Template    string   `yaml:"template"` // the template it was created from, "go-http-service@v1"
 	Tags        []string `yaml:"tags"`
 	Links       []struct {
 		Title string `yaml:"title"`
@@ -235,6 +236,7 @@ func parseAtrium(snap RepoSnapshot, source, dir, file string) (Service, problem.
 	setIf(&s.Type, f.Type)
 	setIf(&s.Language, f.Language)
 	setIf(&s.System, f.System)
+	setIf(&s.Template, f.Template)
 	s.Tags = append(s.Tags, f.Tags...)
 	for _, l := range f.Links {
 		if l.URL != "" {
@@ -304,6 +306,7 @@ func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, pro
 		setIf(&s.Lifecycle, strings.ToLower(e.Spec.Lifecycle))
 		setIf(&s.Type, e.Spec.Type)
 		setIf(&s.System, ownerRef(e.Spec.System))
+		setIf(&s.Template, templateRef(e.Metadata.Annotations[BackstageTemplateAnnotation]))
 		s.Tags = append(s.Tags, e.Metadata.Tags...)
 		for _, l := range e.Metadata.Links {
 			if l.URL != "" {
@@ -327,6 +330,22 @@ func parseBackstage(snap RepoSnapshot, source, dir, file string) ([]Service, pro
 		svcs = append(svcs, s)
 	}
 	return svcs, problems
+}
+
+// BackstageTemplateAnnotation is where Backstage records the template an entity was created from
+// ("template:default/go-service").
+const BackstageTemplateAnnotation = "backstage.io/source-template"
+
+// templateRef strips the entity-reference decoration of a template reference, keeping its case and version.
+func templateRef(ref string) string {
+	ref = strings.TrimSpace(ref)
+	if strings.HasPrefix(strings.ToLower(ref), "template:") {
+		ref = ref[len("template:"):]
+	}
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		ref = ref[i+1:]
+	}
+	return ref
 }
 
 // ownerRef strips Backstage's entity-reference decoration: "group:default/payments" → "payments".

@@ -107,6 +107,27 @@ spec:
 			},
 		},
 		{
+			name: "created from a template: atrium.yaml's template, Backstage's source-template annotation",
+			files: map[string]string{
+				"atrium.yaml": "name: orders\nowner: payments\ntemplate: go-http-service@v1\n",
+				"web/catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders-web\n" +
+					"  annotations: {backstage.io/source-template: template:default/React-App}\nspec: {owner: payments}\n",
+				"old/atrium.yaml": "name: legacy\nowner: payments\n",
+			},
+			check: func(t *testing.T, svcs []Service) {
+				got := map[string]string{}
+				for _, s := range svcs {
+					got[s.Name] = s.Template
+					if len(s.Findings) != 0 {
+						t.Errorf("%s: findings %+v", s.Name, s.Findings)
+					}
+				}
+				if got["orders"] != "go-http-service@v1" || got["orders-web"] != "React-App" || got["legacy"] != "" {
+					t.Errorf("templates: %v", got)
+				}
+			},
+		},
+		{
 			name:  "no descriptor",
 			files: map[string]string{"package.json": `{"dependencies": {"express": "4.18.2"}}`},
 			check: func(t *testing.T, svcs []Service) {

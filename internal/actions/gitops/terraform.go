@@ -104,18 +104,7 @@ func Generate(g actions.GitOps, a actions.Action) (File, error) {
 			return File{}, actions.Permanentf("parameters of action %s: %v", a.ID, err)
 		}
 		name = "sqs_" + p.Name + ".tf"
-		b := body.AppendNewBlock("resource", []string{"aws_sqs_queue", label(p.Name)}).Body()
-		b.SetAttributeValue("name", cty.StringVal(p.Name))
-		if p.FIFO {
-			b.SetAttributeValue("fifo_queue", cty.True)
-		}
-		if p.VisibilityTimeoutSeconds != nil {
-			b.SetAttributeValue("visibility_timeout_seconds", cty.NumberIntVal(int64(*p.VisibilityTimeoutSeconds)))
-		}
-		if p.MessageRetentionSeconds != nil {
-			b.SetAttributeValue("message_retention_seconds", cty.NumberIntVal(int64(*p.MessageRetentionSeconds)))
-		}
-		b.SetAttributeValue("tags", tagsValue(a))
+		writeSQSQueue(body, p, tagsValue(a))
 	case actions.KindSNSTopic:
 		var p actions.SNSTopicParams
 		if err := json.Unmarshal(a.Params, &p); err != nil {
@@ -147,4 +136,22 @@ func Generate(g actions.GitOps, a actions.Action) (File, error) {
 		return File{}, actions.Permanentf("kind %q is not supported by the gitops path", a.Kind)
 	}
 	return File{Path: path.Join(dir, name), Content: hclwrite.Format(f.Bytes())}, nil
+}
+
+// writeSQSQueue appends the aws_sqs_queue resource of p to body and returns its label.
+func writeSQSQueue(body *hclwrite.Body, p actions.SQSQueueParams, tags cty.Value) string {
+	l := label(p.Name)
+	b := body.AppendNewBlock("resource", []string{"aws_sqs_queue", l}).Body()
+	b.SetAttributeValue("name", cty.StringVal(p.Name))
+	if p.FIFO {
+		b.SetAttributeValue("fifo_queue", cty.True)
+	}
+	if p.VisibilityTimeoutSeconds != nil {
+		b.SetAttributeValue("visibility_timeout_seconds", cty.NumberIntVal(int64(*p.VisibilityTimeoutSeconds)))
+	}
+	if p.MessageRetentionSeconds != nil {
+		b.SetAttributeValue("message_retention_seconds", cty.NumberIntVal(int64(*p.MessageRetentionSeconds)))
+	}
+	b.SetAttributeValue("tags", tags)
+	return l
 }
