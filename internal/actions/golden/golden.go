@@ -80,7 +80,7 @@ func LoadPlan(a actions.Action) (*Plan, error) {
 	if err := json.Unmarshal([]byte(a.Document()), &p); err != nil {
 		return nil, fmt.Errorf("the plan of action %s does not parse: %w", a.ID, err)
 	}
-	if err := p.check(); err != nil {
+	if err := checkPlan(&p); err != nil {
 		return nil, fmt.Errorf("the plan of action %s: %w", a.ID, err)
 	}
 	return &p, nil
@@ -266,7 +266,7 @@ func (e *Executor) pushInitialCommit(ctx context.Context, r *actions.StepRun, p 
 	at := r.Action.CreatedAt
 	commit, _, err := e.GitHub.Git.CreateCommit(ctx, rp.Owner, rp.Name, &github.Commit{
 		Message: github.String(fmt.Sprintf("Initial commit from template %s\n\nCreated by Atrium (action %s) for %s.",
-			p.Template.Ref(), r.Action.ID, r.Action.Requester)),
+			templateRef(p), r.Action.ID, r.Action.Requester)),
 		Tree:   &github.Tree{SHA: tree.SHA},
 		Author: &github.CommitAuthor{Name: github.String(name), Email: github.String(email), Date: &github.Timestamp{Time: at}},
 	}, nil)
@@ -333,7 +333,7 @@ func register(ctx context.Context, cat Catalog, r *actions.StepRun, p *Plan) (ac
 		return registered(e.Name, cur.Source), nil
 	}
 	e.Source = catalog.TemplateSource(p.Template.Name)
-	e.Template, e.CreatedByAction = p.Template.Ref(), r.Action.ID
+	e.Template, e.CreatedByAction = templateRef(p), r.Action.ID
 	if u := r.Output(StepCreateRepository)["repository_url"]; u != "" {
 		// The address GitHub gave the repository: what its collector will find, and adopt the entry by.
 		e.Repository.URL = u

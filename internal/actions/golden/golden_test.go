@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -21,75 +20,23 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
 	"github.com/sphera/atrium/internal/store"
 )
 
-// planFor is the plan a Go HTTP service template renders for a service name of team payments: what the executor
-// runs. (The template package renders the real ones; its tests check the rendering. Here the run is under test.)
-func planFor(name string) *golden.Plan {
-	descriptor := fmt.Sprintf("name: %s\ndescription: Orders API\nowner: payments\nlifecycle: experimental\nlanguage: Go\n", name)
-	manifest := func(kind, body string) string {
-		return "# Hello-world of " + name + "\n" + body
+// target is the portal's golden-path configuration in these tests: the GitHub fake's organisation sphera, its
+// infrastructure repository sphera/infra, and one dev cluster.
+func target() scaffold.Target {
+	t := scaffold.Target{GitHub: scaffold.GitHubTarget{Org: "sphera"}, Infra: scaffold.InfraTarget{Repo: "sphera/infra"},
+		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"}, Delivery: "direct",
+			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}},
+		Registry: "registry.example.com/sphera"}
+	if ps := t.Check(); ps.HasErrors() {
+		panic(ps)
 	}
-	return &golden.Plan{
-		Template:   golden.TemplateRef{Name: "go-http-service", Version: "1.0.0"},
-		Service:    name,
-		Parameters: map[string]any{"name": name, "team": "payments"},
-		Files: []golden.File{
-			{Path: ".github/workflows/ci.yml", Content: "name: ci\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n"},
-			{Path: "CODEOWNERS", Content: "* @sphera/payments\n"},
-			{Path: "Dockerfile", Content: "FROM golang:1.26 AS build\n"},
-			{Path: "README.md", Content: "# " + name + "\n"},
-			{Path: "atrium.yaml", Content: descriptor},
-			{Path: "cmd/" + name + "/main.go", Content: "package main\n\nfunc main() {}\n"},
-			{Path: "go.mod", Content: "module github.com/sphera/" + name + "\n\ngo 1.26\n"},
-		},
-		Repository: golden.Repository{Owner: "sphera", Name: name, URL: "https://github.com/sphera/" + name,
-			Description: "Orders API", DefaultBranch: "main", Visibility: "private",
-			Protection: &golden.BranchProtection{Branch: "main", RequiredReviews: 1, RequireCodeOwnerReviews: true,
-				RequiredChecks: []string{"build", "test"}, Strict: true}},
-		InfraPullRequest: golden.PullRequest{Repository: "sphera/infra", Base: "main", Branch: "atrium/new-service-" + name,
-			Title: "New service " + name, Body: "Infrastructure of " + name, Files: []golden.File{
-				{Path: "envs/dev/eu-west-1/" + name + "/iam.tf", Content: "# iam\n"},
-				{Path: "envs/dev/eu-west-1/" + name + "/kubernetes/deployment.yaml", Content: "kind: Deployment\n"},
-			}},
-		Deploy: []golden.Deploy{{Cluster: "dev-1", Environment: "dev", Region: "eu-west-1", Namespace: "payments",
-			Deployment: name, URL: "http://" + name + ".payments.svc.cluster.local:8080", Files: []golden.File{
-				{Path: "namespace.yaml", Content: manifest("Namespace", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n")},
-				{Path: "deployment.yaml", Content: manifest("Deployment", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "+name+"\n  namespace: payments\n")},
-			}}},
-		CatalogEntry: catalog.Service{Name: name, Description: "Orders API", Owner: "payments", Lifecycle: "experimental",
-			Type: "service", Language: "Go", Source: "github:sphera",
-			Repository: catalog.Repository{URL: "https://github.com/sphera/" + name, Provider: "github", DefaultBranch: "main"}},
-		Steps: []golden.PlanStep{{ID: golden.StepCreateRepository, Title: "Create the repository sphera/" + name},
-			{ID: golden.StepPushInitialCommit, Title: "Push the initial commit"}, {ID: golden.StepProtectBranch, Title: "Protect main"},
-			{ID: golden.StepRegisterCatalog, Title: "Register " + name}, {ID: golden.StepOpenInfraPR, Title: "Open the infrastructure pull request"},
-			{ID: golden.StepDeployDev, Title: "Deploy hello-world to dev-1"}, {ID: golden.StepWaitDevAvailable, Title: "Wait for hello-world"}},
-		Digest: "d1g35t-" + name,
-	}
-}
-
-// templates renders planFor(name) for the parameters' name, and asks the checker as the real registry does.
-type templates struct{}
-
-func (templates) Plan(ctx context.Context, name string, params map[string]any, chk golden.Checker) (*golden.Plan, error) {
-	if name != "go-http-service" {
-		return nil, golden.ErrNoTemplate
-	}
-	svc, _ := params["name"].(string)
-	var ps problem.Problems
-	if taken, err := chk.ServiceExists(ctx, svc); err != nil || taken {
-		ps.Add("/name", "taken in the catalog")
-	}
-	if taken, err := chk.RepoExists(ctx, "sphera", svc); err != nil || taken {
-		ps.Add("/name", "taken on GitHub")
-	}
-	if len(ps) > 0 {
-		return nil, ps
-	}
-	return planFor(svc), nil
+	return t
 }
 
 // reportAs answers the next work item of cluster as its agent would: lease it, report res.
@@ -148,7 +95,8 @@ func newEnv(t *testing.T, transport http.RoundTripper) *env {
 	svc := actions.NewService(db.SQL(), cfg, db)
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	svc.Store.Now = clk.now
-	svc.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: golden.Requests{Templates: templates{},
+	svc.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: golden.Requests{
+		Registry: scaffold.NewRegistry(scaffold.Builtin()), Target: target(),
 		Checker: golden.CatalogChecker{Catalog: db, GitHub: client}}}
 	q := agent.NewQueue(db.SQL(), agent.Config{}, slog.New(slog.DiscardHandler))
 	ex := &golden.Executor{GitHub: client, Catalog: db, Clusters: golden.AgentClusters{Queue: q}, Poll: 5 * time.Millisecond}
@@ -177,7 +125,8 @@ func (c *clock) advance(d time.Duration) {
 func (e *env) request(t *testing.T, name string) actions.Action {
 	t.Helper()
 	a, created, err := e.svc.Request(context.Background(), dana, "create-"+name, actions.Request{Kind: actions.KindServiceCreate,
-		Environment: "dev", Params: json.RawMessage(`{"template":"go-http-service","parameters":{"name":"` + name + `","team":"payments"}}`)})
+		Environment: "dev", Params: json.RawMessage(`{"template":"go-http-service","parameters":{"name":"` + name +
+			`","team":"payments","description":"Orders API"}}`)})
 	if err != nil || !created {
 		t.Fatalf("request: %v %v", created, err)
 	}
@@ -237,15 +186,15 @@ func TestGoldenPathRun(t *testing.T) {
 	}
 	// The catalog entry is there before the hello-world runs.
 	reg, err := e.db.GetService(ctx, "orders")
-	if err != nil || reg.Source != "template:go-http-service" || reg.Template != "go-http-service@1.0.0" ||
+	if err != nil || reg.Source != "template:go-http-service" || reg.Template != "go-http-service@v1" ||
 		reg.CreatedByAction != a.ID || reg.Owner != "payments" || reg.Repository.URL != e.gh.URL+"/sphera/orders" {
 		t.Fatalf("registered: %+v %v", reg, err)
 	}
 	work, err := e.queue.Get(ctx, a.Steps[5].Output["work_id:dev-1"])
 	if err != nil || work.Cluster != "dev-1" || work.Kind != "deploy" || work.IdempotencyKey != a.ID+"/deploy_dev/dev-1" ||
-		work.Ref != "action/"+a.ID || len(work.Payload.Apply) != 2 || work.Payload.Wait[0].Name != "orders" ||
-		work.Payload.Wait[0].Namespace != "payments" || !strings.Contains(string(work.Payload.Apply[1]), `"kind":"Deployment"`) {
-		t.Fatalf("work: %+v %v", work, err)
+		work.Ref != "action/"+a.ID || len(work.Payload.Apply) != 4 || work.Payload.Wait[0].Name != "orders" ||
+		work.Payload.Wait[0].Namespace != "payments" || !strings.Contains(string(work.Payload.Apply[2]), `"kind":"Deployment"`) {
+		t.Fatalf("work: %s %+v %v", work.Payload.Apply, work, err)
 	}
 	dep := agent.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "payments", Name: "orders"}
 	e.reportAs(t, "dev-1", agent.Result{Objects: []agent.ObjectResult{
@@ -275,21 +224,28 @@ func TestGoldenPathRun(t *testing.T) {
 	if len(hist) != 1 || a.Steps[1].Output["commit_sha"] != hist[0] || a.Result["commit_sha"] != hist[0] {
 		t.Errorf("history %v, step output %v", hist, a.Steps[1].Output)
 	}
-	for _, f := range planFor("orders").Files {
+	plan, err := golden.LoadPlan(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plan.Files {
 		if got, _ := e.gh.File("sphera", "orders", "main", f.Path); got != f.Content {
 			t.Errorf("%s on main: %q", f.Path, got)
 		}
 	}
 	if p, ok := e.gh.BranchProtection("sphera", "orders", "main"); !ok || p.RequiredReviews != 1 || !p.RequireCodeOwnerReviews ||
-		strings.Join(p.RequiredChecks, ",") != "build,test" || !p.Strict {
+		strings.Join(p.RequiredChecks, ",") != strings.Join(plan.Repository.Protection.RequiredChecks, ",") || !p.Strict {
 		t.Errorf("protection: %+v %v", p, ok)
 	}
 	pulls := e.gh.Pulls("sphera", "infra")
-	if len(pulls) != 1 || pulls[0].Head != "atrium/new-service-orders" || pulls[0].Title != "New service orders" {
+	if len(pulls) != 1 || pulls[0].Head != "atrium/new-service-orders" || pulls[0].Title != plan.InfraPullRequest.Title ||
+		pulls[0].Body != plan.InfraPullRequest.Body {
 		t.Fatalf("pull requests: %+v", pulls)
 	}
-	if f, _ := e.gh.File("sphera", "infra", "atrium/new-service-orders", "envs/dev/eu-west-1/orders/iam.tf"); f != "# iam\n" {
-		t.Errorf("infra file: %q", f)
+	for _, f := range plan.InfraPullRequest.Files {
+		if got, _ := e.gh.File("sphera", "infra", "atrium/new-service-orders", f.Path); got != f.Content {
+			t.Errorf("infra file %s: %q", f.Path, got)
+		}
 	}
 	out := a.Result
 	if out["repository_url"] != e.gh.URL+"/sphera/orders" || !strings.HasSuffix(out["pr_url"], "/sphera/infra/pull/1") ||
@@ -318,7 +274,7 @@ func TestGoldenPathRun(t *testing.T) {
 	sort.Strings(names)
 	got, _ := e.db.GetService(ctx, "orders")
 	if strings.Count(strings.Join(names, ","), "orders") != 1 || got.Source != "github:sphera" ||
-		got.Template != "go-http-service@1.0.0" || got.CreatedByAction != a.ID || len(got.Findings) != 0 {
+		got.Template != "go-http-service@v1" || got.CreatedByAction != a.ID || len(got.Findings) != 0 {
 		t.Fatalf("after a sync: %v; %+v", names, got)
 	}
 	if err := hub.Collector("sphera").Sync(ctx); err != nil {
@@ -353,7 +309,8 @@ func TestNameTakenOnGitHub(t *testing.T) {
 	_, _, err := e.svc.Request(ctx, dana, "again", actions.Request{Kind: actions.KindServiceCreate, Environment: "dev",
 		Params: json.RawMessage(`{"template":"go-http-service","parameters":{"name":"orders","team":"payments"}}`)})
 	var ps problem.Problems
-	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "/params/parameters/name" || ps[0].Summary != "taken on GitHub" {
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "/params/parameters/name" ||
+		ps[0].Summary != "the repository sphera/orders already exists on GitHub" {
 		t.Errorf("request for a taken name: %v", err)
 	}
 }
@@ -495,16 +452,16 @@ func TestPreviewRegistersForRealAndPreviewsTheRest(t *testing.T) {
 	if p := a.Steps[0].Output["preview"]; p != `a team portal would have created the private repository sphera/orders on GitHub (https://github.com/sphera/orders), described "Orders API"` {
 		t.Errorf("create_repository: %q", p)
 	}
-	if p := a.Steps[1].Output["preview"]; !strings.Contains(p, "one commit to main of sphera/orders with these 7 files: .github/workflows/ci.yml, CODEOWNERS") {
+	if p := a.Steps[1].Output["preview"]; !strings.Contains(p, "one commit to main of sphera/orders with these 11 files: .dockerignore, .github/CODEOWNERS, .github/workflows/ci.yml,") {
 		t.Errorf("push: %q", p)
 	}
-	if p := a.Steps[4].Output["preview"]; !strings.Contains(p, `pull request "New service orders" on sphera/infra`) {
+	if p := a.Steps[4].Output["preview"]; !strings.Contains(p, `pull request "New service orders (team payments): infrastructure for dev" on sphera/infra from branch atrium/new-service-orders into main, with these 4 files: envs/dev/eu-west-1/orders/iam.tf,`) {
 		t.Errorf("pull request: %q", p)
 	}
-	if p := a.Steps[5].Output["preview"]; !strings.Contains(p, "to dev-1 (namespace payments): namespace.yaml, deployment.yaml") {
+	if p := a.Steps[5].Output["preview"]; !strings.Contains(p, "to dev-1 (namespace payments): namespace.yaml, serviceaccount.yaml, deployment.yaml, service.yaml") {
 		t.Errorf("deploy: %q", p)
 	}
-	if s, err := e.db.GetService(ctx, "orders"); err != nil || s.Template != "go-http-service@1.0.0" || s.CreatedByAction != a.ID {
+	if s, err := e.db.GetService(ctx, "orders"); err != nil || s.Template != "go-http-service@v1" || s.CreatedByAction != a.ID {
 		t.Errorf("catalog: %+v %v", s, err)
 	}
 	if e.gh.Exists("sphera", "orders") || e.gh.Counts().Writes[githubtest.KindCreateRepo] != 0 {

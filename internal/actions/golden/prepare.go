@@ -10,26 +10,8 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/scaffold"
 )
-
-// Checker answers what validating a new service asks of the outside world: is the name taken in the catalog or
-// on GitHub, does the team exist. The portal implements it over its store and GitHub (CatalogChecker).
-type Checker interface {
-	ServiceExists(ctx context.Context, name string) (bool, error)
-	RepoExists(ctx context.Context, owner, name string) (bool, error)
-	TeamExists(ctx context.Context, team string) (bool, error)
-}
-
-// Templates renders plans: the portal's template registry.
-type Templates interface {
-	// Plan validates params for template name — asking chk about the outside world — and renders the plan. Bad
-	// parameters are a problem.Problems (errors.As) at JSON Pointers into params ("/name"); an unknown template is
-	// ErrNoTemplate.
-	Plan(ctx context.Context, name string, params map[string]any, chk Checker) (*Plan, error)
-}
-
-// ErrNoTemplate: the template asked for is not in the registry.
-var ErrNoTemplate = errors.New("no such template")
 
 // Params are the parameters of a service_create request: the template and its parameters.
 type Params struct {
@@ -47,11 +29,36 @@ type Stored struct {
 }
 
 // Requests prepares service_create requests for the actions service (actions.Preparer): it checks the template's
-// parameters, renders the plan — the run executes exactly this plan — and names the team the request is for.
+// parameters against the portal's target and the outside world (Checker), renders the plan — the run executes
+// exactly this plan — and names the team the request is for.
 type Requests struct {
-	Templates Templates
-	Checker   Checker
+	Registry *scaffold.Registry
+	Target   scaffold.Target
+	Checker  scaffold.Checker
 }
+
+// Plan validates params for the template called name and renders its plan; problems are at JSON Pointers into
+// params, or at "" for the template itself (unknown or broken: ErrTemplate).
+func (rq Requests) Plan(ctx context.Context, name string, params map[string]any) (*Plan, problem.Problems, error) {
+	t, err := rq.Registry.Get(name)
+	var ps problem.Problems
+	switch {
+	case errors.Is(err, scaffold.ErrNotFound):
+		return nil, nil, fmt.Errorf("%w: no template %q (GET /api/v1/templates lists them)", ErrTemplate, name)
+	case errors.Is(err, scaffold.ErrBroken):
+		return nil, nil, fmt.Errorf("%w: %v", ErrTemplate, err)
+	case err != nil:
+		return nil, nil, err
+	}
+	plan, ps := t.Plan(ctx, params, rq.Target, rq.Checker)
+	if ps.HasErrors() {
+		return nil, ps, nil
+	}
+	return plan, nil, nil
+}
+
+// ErrTemplate: the template asked for is not in the registry, or is broken.
+var ErrTemplate = errors.New("template cannot be used")
 
 // Prepare implements actions.Preparer.
 func (rq Requests) Prepare(ctx context.Context, _ auth.Principal, req actions.Request) (actions.Prepared, error) {
@@ -76,24 +83,21 @@ func (rq Requests) Prepare(ctx context.Context, _ auth.Principal, req actions.Re
 	if in.Parameters == nil {
 		in.Parameters = map[string]any{}
 	}
-	plan, err := rq.Templates.Plan(ctx, in.Template, in.Parameters, rq.Checker)
-	var tps problem.Problems
+	plan, tps, err := rq.Plan(ctx, in.Template, in.Parameters)
 	switch {
-	case errors.Is(err, ErrNoTemplate):
-		return actions.Prepared{}, refused(problem.Problems{problem.Atf("/params/template", "no template %q (GET /api/v1/templates lists them)", in.Template)})
-	case errors.As(err, &tps):
-		return actions.Prepared{}, refused(tps.Under("/params/parameters"))
+	case errors.Is(err, ErrTemplate):
+		return actions.Prepared{}, refused(problem.Problems{problem.At("/params/template", err.Error())})
 	case err != nil:
 		return actions.Prepared{}, err
+	case tps.HasErrors():
+		return actions.Prepared{}, refused(tps.Under("/params/parameters"))
 	}
-	if err := plan.check(); err != nil {
+	if err := checkPlan(plan); err != nil {
 		return actions.Prepared{}, fmt.Errorf("template %s rendered a plan that cannot run: %w", in.Template, err)
 	}
-	doc := plan.Raw
-	if len(doc) == 0 {
-		if doc, err = json.Marshal(plan); err != nil {
-			return actions.Prepared{}, err
-		}
+	doc, err := json.Marshal(plan)
+	if err != nil {
+		return actions.Prepared{}, err
 	}
 	stored, _ := json.Marshal(Stored{Template: plan.Template.Name, TemplateVersion: plan.Template.Version,
 		Parameters: plan.Parameters, PlanDigest: plan.Digest})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/scaffold"
 )
 
 // Preview runs service_create actions where the portal has no GitHub and no cluster agents (local mode, or an
@@ -100,7 +101,7 @@ func visibility(v string) string {
 	return v
 }
 
-func paths(fs []File) string {
+func paths(fs []scaffold.File) string {
 	ps := make([]string, len(fs))
 	for i, f := range fs {
 		ps[i] = f.Path

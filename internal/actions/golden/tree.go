@@ -7,11 +7,13 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/sphera/atrium/internal/scaffold"
 )
 
 // treeSHA is git's SHA of the tree holding files (every one a regular file, mode 100644), computed as git does,
 // so push_initial_commit can tell a branch that already holds the plan's files without writing anything.
-func treeSHA(files []File) (string, error) {
+func treeSHA(files []scaffold.File) (string, error) {
 	type node struct {
 		files map[string][]byte
 		dirs  map[string]*node
