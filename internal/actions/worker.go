@@ -188,3 +188,22 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 	}
 	return true, err
 }
+
+// ByKind is the executor of a delivery path whose kinds are carried out differently: the preview of local mode
+// renders Terraform for a queue or a topic and previews the golden path for a new service.
+type ByKind struct {
+	Kinds   map[Kind]Executor
+	Default Executor // the other kinds; nil: they fail
+}
+
+// Execute implements Executor.
+func (b ByKind) Execute(ctx context.Context, a Action) (Outcome, error) {
+	ex := b.Kinds[a.Kind]
+	if ex == nil {
+		ex = b.Default
+	}
+	if ex == nil {
+		return Outcome{}, Permanentf("the %s delivery path of this portal cannot carry out %s actions", a.Delivery, a.Kind)
+	}
+	return ex.Execute(ctx, a)
+}

@@ -429,6 +429,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The golden path's templates, sorted by name, each with the JSON Schema of its parameters for this portal (the form the UI renders; x-atrium-field hints at pickers: service-name, team, environments, regions). A template that did not load is listed broken, with its problems, and cannot be used. Needs templates:read. */
+        get: operations["listTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One template, as listed. */
+        get: operations["getTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{name}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check parameters as the form is filled in: 200 with every problem at its field (a JSON Pointer into the parameters, e.g. /name), including what only the outside world answers — the name taken in the catalog or on GitHub, the team unknown. Nothing is created. */
+        post: operations["validateTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{name}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The dry run: the full plan of creating the service — every file of the new repository with its content, the infrastructure pull request (Terraform and Kubernetes manifests), the hello-world manifests of each dev cluster, the catalog entry and each step — or 400 naming every bad parameter (at /name, /team, ...). Nothing is created. Requesting the run (POST /api/v1/actions, kind service_create, the same parameters) stores this plan with the action and executes exactly it. */
+        post: operations["planTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/approvals": {
         parameters: {
             query?: never;
@@ -1283,6 +1351,128 @@ export interface components {
             summary: string;
             detail?: string;
             source: string;
+            /** @description Where, for a problem of an input or a file: a field, a JSON Pointer or a file and line. */
+            path?: string;
+        };
+        TemplateList: {
+            templates: components["schemas"]["TemplateSummary"][];
+        };
+        TemplateSummary: {
+            name: string;
+            title: string;
+            description: string;
+            /** @description The new service's language in the catalog (Go, TypeScript, ...). */
+            language: string;
+            tags: string[];
+            /** @description The team that maintains the template. */
+            owner: string;
+            /** @description Where it was loaded from: builtin, or a templates repository. */
+            source: string;
+            version: string;
+            /** @enum {string} */
+            format: "atrium" | "backstage";
+            /** @description The JSON Schema (draft 2020-12 subset) of the template's parameters for this portal: type object, properties with type, title, description, default, enum, pattern, minLength, maxLength, items, uniqueItems, minItems, maxItems, and x-atrium-field (service-name, team, environments, regions) for the UI's pickers; required; x-atrium-order, the properties in form order. Null for a broken template. */
+            parameters: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The template did not load; problems say why. */
+            broken: boolean;
+            problems: components["schemas"]["Finding"][];
+        };
+        TemplateParameters: {
+            /** @description The parameters, as the template's schema describes them. */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        TemplateValidation: {
+            valid: boolean;
+            /** @description The parameters as validated, defaults applied; null when not valid. */
+            parameters: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Every problem, at its field (a JSON Pointer into the parameters). */
+            problems: components["schemas"]["FieldProblem"][];
+            warnings: components["schemas"]["FieldProblem"][];
+        };
+        PlanFile: {
+            /** @description Relative to its repository's root (or, in deploy, the manifest's name). */
+            path: string;
+            content: string;
+        };
+        /** @description Everything creating the service does, computed before anything is created (the dry run). The same template, parameters and portal give the same plan, byte for byte (digest). */
+        Plan: {
+            template: {
+                name: string;
+                version: string;
+                source: string;
+                /** @enum {string} */
+                format: "atrium" | "backstage";
+            };
+            /** @description The new service's name. */
+            service: string;
+            /** @description The parameters as validated, defaults applied. */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description Every file of the new repository's initial commit, sorted by path (a Dockerfile, a CI workflow under .github/workflows/, .github/CODEOWNERS, the catalog descriptor, the code). */
+            files: components["schemas"]["PlanFile"][];
+            repository: {
+                owner: string;
+                name: string;
+                url: string;
+                description: string;
+                default_branch: string;
+                /** @enum {string} */
+                visibility: "private" | "internal" | "public";
+                topics: string[];
+                /** @description The default branch's protection; null when the template asks for none. */
+                protection: {
+                    branch: string;
+                    required_reviews: number;
+                    require_code_owner_reviews: boolean;
+                    dismiss_stale_reviews: boolean;
+                    required_checks: string[];
+                    /** @description A pull request must be up to date with the branch before merging. */
+                    strict: boolean;
+                } | null;
+            };
+            /** @description The pull request the infrastructure repository gets — per environment and region, the service's Terraform and Kubernetes manifests. */
+            infra_pull_request: {
+                /** @description owner/name */
+                repository: string;
+                base: string;
+                branch: string;
+                title: string;
+                /** @description Markdown. */
+                body: string;
+                files: components["schemas"]["PlanFile"][];
+            };
+            /** @description The hello-world of each dev cluster, applied by its agent. */
+            deploy: {
+                cluster: string;
+                environment: string;
+                region: string;
+                namespace: string;
+                /** @description The Deployment whose rollout the run waits for. */
+                deployment: string;
+                /** @description The service's address inside the cluster, e.g. http://NAME.NAMESPACE.svc.cluster.local:8080. */
+                url: string;
+                /** @description The manifests (YAML), in the order the agent applies them. */
+                files: components["schemas"]["PlanFile"][];
+            }[];
+            catalog_entry: components["schemas"]["Service"];
+            steps: {
+                /** @enum {string} */
+                id: "create_repository" | "push_initial_commit" | "protect_branch" | "register_catalog" | "open_infra_pull_request" | "deploy_dev" | "wait_dev_available";
+                title: string;
+                /** @description What the step does, and how running it again finds what an earlier attempt did. */
+                description: string;
+                creates: string[];
+            }[];
+            warnings: components["schemas"]["Finding"][];
+            /** @description SHA-256 of the plan's JSON without the digest. */
+            digest: string;
         };
         Service: {
             name: string;
@@ -2786,6 +2976,124 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The templates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    validateTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateParameters"];
+            };
+        };
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateValidation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    planTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateParameters"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };
