@@ -1371,7 +1371,7 @@ export interface components {
             version: string;
             /** @enum {string} */
             format: "atrium" | "backstage";
-            /** @description The JSON Schema (draft 2020-12 subset) of the template's parameters for this portal: type object, properties with type, title, description, default, enum, pattern, minLength, maxLength, items, uniqueItems, minItems, maxItems, and x-atrium-field (service-name, team, environments, regions) for the UI's pickers; required; x-atrium-order, the properties in form order. Null for a broken template. */
+            /** @description The JSON Schema (draft 2020-12 subset) of the template's parameters for this portal: type object, properties with type, title, description, default, enum, pattern, minLength, maxLength, items, uniqueItems, minItems, maxItems, and x-atrium-field (service-name, team, environments, regions) for the UI's pickers; required; ui:order, the properties in form order. Null for a broken template. */
             parameters: {
                 [key: string]: unknown;
             } | null;

@@ -32,8 +32,12 @@ func (pv Preview) Execute(ctx context.Context, a actions.Action) (actions.Outcom
 	full := rp.Owner + "/" + rp.Name
 	runs := map[string]func(context.Context, *actions.StepRun) (actions.Output, error){
 		StepCreateRepository: func(context.Context, *actions.StepRun) (actions.Output, error) {
-			out := previewOf("a team portal would have created the %s repository %s on GitHub (%s), described %q",
-				visibility(rp.Visibility), full, rp.URL, rp.Description)
+			described := ""
+			if rp.Description != "" {
+				described = fmt.Sprintf(", described %q", rp.Description)
+			}
+			out := previewOf("a team portal would have created the %s repository %s on GitHub (%s)%s",
+				visibility(rp.Visibility), full, rp.URL, described)
 			out.Values["repository"], out.Values["repository_url"] = full, rp.URL
 			return out, nil
 		},
