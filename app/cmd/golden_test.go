@@ -43,7 +43,7 @@ func TestGoldenPathContract(t *testing.T) {
 			r := atriumRun(t, "create", "service", "--template", c.template, "--name", "plan-only", "--team", "payments",
 				"--dry-run", "--json", "--data", dir)
 			var p struct {
-				Files []struct{ Path, Content string }
+				Files            []struct{ Path, Content string }
 				InfraPullRequest struct {
 					Repository string
 					Files      []struct{ Path, Content string }
