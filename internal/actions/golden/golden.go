@@ -25,6 +25,7 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/scaffold"
 )
 
 // Catalog is where register_catalog writes; the store's DB implements it.
@@ -392,10 +393,11 @@ func (e *Executor) deployDev(ctx context.Context, r *actions.StepRun, p *Plan) (
 	}
 	values := map[string]string{}
 	for _, d := range p.Deploy {
-		objs, err := d.Objects()
+		objs, err := agentObjects(d)
 		if err != nil {
 			return actions.Output{}, actions.Permanent(err)
 		}
+		values["namespace:"+d.Cluster] = d.Namespace
 		id, err := e.Clusters.Deploy(ctx, d.Cluster, Work{Key: workKey(r.Action, d.Cluster), Ref: "action/" + r.Action.ID,
 			Namespace: d.Namespace, Manifests: objs, Wait: []string{d.Deployment}})
 		if err != nil {
@@ -404,8 +406,8 @@ func (e *Executor) deployDev(ctx context.Context, r *actions.StepRun, p *Plan) (
 		values["work_id:"+d.Cluster] = id
 	}
 	d := p.Deploy[0]
-	return actions.Output{Values: values, LeftBehind: fmt.Sprintf("hello-world Deployment %s/%s (with its Namespace, "+
-		"ServiceAccount and Service) sent to the agents of %s", d.Namespace, d.Deployment, clusterNames(p))}, nil
+	return actions.Output{Values: values, LeftBehind: fmt.Sprintf("hello-world Deployment %s/%s (with its ServiceAccount "+
+		"and Service) sent to the agents of %s", d.Namespace, d.Deployment, clusterNames(p))}, nil
 }
 
 func clusterNames(p *Plan) string {
@@ -460,4 +462,31 @@ func (e *Executor) waitDev(ctx context.Context, r *actions.StepRun, p *Plan) (ac
 	slices.Sort(urls)
 	values["url"] = strings.Join(slices.Compact(urls), " ")
 	return actions.Output{Values: values}, nil
+}
+
+// agentObjects are the manifests of d the cluster's agent applies: all but the Namespace. The namespace a service
+// deploys to is the platform's — it exists with the agent's RoleBinding in it (docs/agent.md), since the agent
+// holds rights in the namespaces it deploys to and nothing cluster-wide; applying a Namespace would need a
+// cluster-wide right to patch namespaces, which the agent must not have. The plan still shows the Namespace: a
+// cluster provisioned by hand can apply it.
+func agentObjects(d scaffold.Deploy) ([]json.RawMessage, error) {
+	objs, err := d.Objects()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, 0, len(objs))
+	for _, o := range objs {
+		var m struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := json.Unmarshal(o, &m); err != nil {
+			return nil, fmt.Errorf("a manifest of %s: %w", d.Cluster, err)
+		}
+		if m.APIVersion == "v1" && m.Kind == "Namespace" {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

@@ -192,9 +192,16 @@ func TestGoldenPathRun(t *testing.T) {
 	}
 	work, err := e.queue.Get(ctx, a.Steps[5].Output["work_id:dev-1"])
 	if err != nil || work.Cluster != "dev-1" || work.Kind != "deploy" || work.IdempotencyKey != a.ID+"/deploy_dev/dev-1" ||
-		work.Ref != "action/"+a.ID || len(work.Payload.Apply) != 4 || work.Payload.Wait[0].Name != "orders" ||
-		work.Payload.Wait[0].Namespace != "payments" || !strings.Contains(string(work.Payload.Apply[2]), `"kind":"Deployment"`) {
-		t.Fatalf("work: %s %+v %v", work.Payload.Apply, work, err)
+		work.Ref != "action/"+a.ID || len(work.Payload.Apply) != 3 || work.Payload.Wait[0].Name != "orders" ||
+		work.Payload.Wait[0].Namespace != "payments" || !strings.Contains(string(work.Payload.Apply[1]), `"kind":"Deployment"`) {
+		t.Fatalf("work: %s %v", work.Payload.Apply, err)
+	}
+	// The namespace is the platform's, with the agent's RoleBinding in it: the agent applies what goes in it, never
+	// the Namespace (that would need a cluster-wide right).
+	for _, m := range work.Payload.Apply {
+		if strings.Contains(string(m), `"kind":"Namespace"`) {
+			t.Errorf("the Namespace is sent to the agent: %s", m)
+		}
 	}
 	dep := agent.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "payments", Name: "orders"}
 	e.reportAs(t, "dev-1", agent.Result{Objects: []agent.ObjectResult{
@@ -378,7 +385,7 @@ func TestCancelLeavesBehindWhatItMade(t *testing.T) {
 		t.Fatalf("%v %+v", err, c)
 	}
 	want := "left behind: repository " + e.gh.URL + "/sphera/orders; catalog entry orders; pull request " + e.gh.URL +
-		"/sphera/infra/pull/1 (open); hello-world Deployment payments/orders (with its Namespace, ServiceAccount and Service) sent to the agents of dev-1"
+		"/sphera/infra/pull/1 (open); hello-world Deployment payments/orders (with its ServiceAccount and Service) sent to the agents of dev-1"
 	if c.Result["left_behind"] != want || c.Steps[6].State != actions.StepSkipped {
 		t.Errorf("left behind: %q\nwant         %q\n%s", c.Result["left_behind"], want, states(c))
 	}
@@ -458,7 +465,7 @@ func TestPreviewRegistersForRealAndPreviewsTheRest(t *testing.T) {
 	if p := a.Steps[4].Output["preview"]; !strings.Contains(p, `pull request "New service orders (team payments): infrastructure for dev" on sphera/infra from branch atrium/new-service-orders into main, with these 4 files: envs/dev/eu-west-1/orders/iam.tf,`) {
 		t.Errorf("pull request: %q", p)
 	}
-	if p := a.Steps[5].Output["preview"]; !strings.Contains(p, "to dev-1 (namespace payments): namespace.yaml, serviceaccount.yaml, deployment.yaml, service.yaml") {
+	if p := a.Steps[5].Output["preview"]; !strings.Contains(p, "to dev-1 in namespace payments (which the platform provides, with the agent's RoleBinding): serviceaccount.yaml, deployment.yaml, service.yaml") {
 		t.Errorf("deploy: %q", p)
 	}
 	if s, err := e.db.GetService(ctx, "orders"); err != nil || s.Template != "go-http-service@v1" || s.CreatedByAction != a.ID {

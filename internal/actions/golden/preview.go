@@ -71,7 +71,14 @@ func (pv Preview) Execute(ctx context.Context, a actions.Action) (actions.Outcom
 			}
 			var parts []string
 			for _, d := range p.Deploy {
-				parts = append(parts, fmt.Sprintf("to %s (namespace %s): %s", d.Cluster, d.Namespace, paths(d.Files)))
+				var files []scaffold.File
+				for _, f := range d.Files {
+					if !strings.Contains(f.Content, "kind: Namespace") {
+						files = append(files, f)
+					}
+				}
+				parts = append(parts, fmt.Sprintf("to %s in namespace %s (which the platform provides, with the agent's "+
+					"RoleBinding): %s", d.Cluster, d.Namespace, paths(files)))
 			}
 			return previewOf("a team portal's cluster agents would have applied these manifests %s", strings.Join(parts, "; ")), nil
 		},
