@@ -366,5 +366,3 @@ func TestClusterRefusesTheHelloWorld(t *testing.T) {
 	}
 	t.Logf("the failed step says: %s", last.Error)
 }
-
-
