@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/sphera/atrium/internal/actions"
@@ -473,5 +474,43 @@ func TestPreviewRegistersForRealAndPreviewsTheRest(t *testing.T) {
 	}
 	if e.gh.Exists("sphera", "orders") || e.gh.Counts().Writes[githubtest.KindCreateRepo] != 0 {
 		t.Error("the preview created a repository")
+	}
+}
+
+// TestRequestsAreIdempotentAndBrokenTemplatesRefused: the same request under the same key returns the first action
+// even once the run registered the name it checked; a template whose skeleton does not render cannot be asked for.
+func TestRequestsAreIdempotentAndBrokenTemplatesRefused(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	a := e.request(t, "orders")
+	a = e.run(t, a.ID)
+	if _, err := e.db.GetService(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	again, created, err := e.svc.Request(ctx, dana, "create-orders", actions.Request{Kind: actions.KindServiceCreate,
+		Environment: "dev", Params: json.RawMessage(`{"parameters":{"description":"Orders API","team":"payments","name":"orders"},"template":"go-http-service"}`)})
+	if err != nil || created || again.ID != a.ID {
+		t.Fatalf("the same request again: %v %v %s", created, err, again.ID)
+	}
+	if _, _, err := e.svc.Request(ctx, dana, "create-orders", actions.Request{Kind: actions.KindServiceCreate,
+		Environment: "dev", Params: json.RawMessage(`{"template":"go-http-service","parameters":{"name":"other","team":"payments"}}`)}); !errors.Is(err, actions.ErrIdempotencyConflict) {
+		t.Errorf("the key for another request: %v", err)
+	}
+
+	broken := fstest.MapFS{
+		"bad/template.yaml": {Data: []byte("apiVersion: atrium.sphera.io/v1\nkind: Template\nname: bad\ntitle: Bad\nlanguage: Go\n")},
+		"bad/skeleton/main.go.tmpl": {Data: []byte("package {{ .name | nosuchfunc }}\n")},
+	}
+	rq := golden.Requests{Registry: scaffold.NewRegistry(scaffold.Builtin(), scaffold.Source{Name: "github:sphera/templates", FS: broken}),
+		Target: target(), Checker: golden.CatalogChecker{Catalog: e.db}}
+	e.svc.Preparers[actions.KindServiceCreate] = rq
+	_, _, err = e.svc.Request(ctx, dana, "bad-1", actions.Request{Kind: actions.KindServiceCreate, Environment: "dev",
+		Params: json.RawMessage(`{"template":"bad","parameters":{"name":"bad-one","team":"payments"}}`)})
+	var ps problem.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "/params/template" || !strings.Contains(ps[0].Summary, "template is broken") {
+		t.Fatalf("a broken template: %v", err)
+	}
+	if list, _ := e.svc.Store.List(ctx, actions.Filter{}); len(list) != 1 {
+		t.Errorf("%d actions stored", len(list))
 	}
 }
