@@ -498,7 +498,7 @@ func TestRequestsAreIdempotentAndBrokenTemplatesRefused(t *testing.T) {
 	}
 
 	broken := fstest.MapFS{
-		"bad/template.yaml": {Data: []byte("apiVersion: atrium.sphera.io/v1\nkind: Template\nname: bad\ntitle: Bad\nlanguage: Go\n")},
+		"bad/template.yaml":         {Data: []byte("apiVersion: atrium.sphera.io/v1\nkind: Template\nname: bad\ntitle: Bad\nlanguage: Go\n")},
 		"bad/skeleton/main.go.tmpl": {Data: []byte("package {{ .name | nosuchfunc }}\n")},
 	}
 	rq := golden.Requests{Registry: scaffold.NewRegistry(scaffold.Builtin(), scaffold.Source{Name: "github:sphera/templates", FS: broken}),
