@@ -514,3 +514,28 @@ func TestRequestsAreIdempotentAndBrokenTemplatesRefused(t *testing.T) {
 		t.Errorf("%d actions stored", len(list))
 	}
 }
+
+// TestApprovalPolicyHoldsTheRun: in an environment whose policy asks for an approval, a new service waits for it
+// before anything is created; an owner of the team approves, and the run starts.
+func TestApprovalPolicyHoldsTheRun(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	owners := []string{"team_owner"}
+	env := e.svc.Config.Environments["dev"]
+	env.Approvers = &owners
+	e.svc.Config.Environments["dev"] = env
+	a := e.request(t, "orders")
+	if a.State != actions.StatePendingApproval || len(a.Steps) != 0 {
+		t.Fatalf("requested: %s", a.State)
+	}
+	if ran, _ := e.w.RunOnce(ctx); ran || e.gh.Exists("sphera", "orders") {
+		t.Fatal("the run started before its approval")
+	}
+	olga := auth.Principal{Subject: "olga", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}}}
+	if _, err := e.svc.Decide(ctx, olga, a.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if a = e.run(t, a.ID); a.Steps[0].State != actions.StepSucceeded || !e.gh.Exists("sphera", "orders") {
+		t.Fatalf("after the approval: %s %s", a.State, states(a))
+	}
+}
