@@ -218,6 +218,8 @@ func printService(w io.Writer, s client.Service) error {
 	field("repository", repo)
 	field("tags", strings.Join(s.Tags, ", "))
 	field("source", s.Source)
+	field("template", s.Template)
+	field("created by", s.CreatedByAction)
 	if !s.SyncedAt.IsZero() {
 		field("synced", s.SyncedAt.Local().Format(time.RFC3339))
 	}

@@ -26,6 +26,7 @@ const (
 	groupApp     = "app"
 	groupCatalog = "catalog"
 	groupPortal  = "portal"
+	groupGolden  = "golden"
 )
 
 // Main runs atrium with args (without the program's name) and returns the exit code (see backend/cli).
@@ -47,6 +48,7 @@ func New(ui fs.FS) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	root.AddGroup(&cobra.Group{ID: groupApp, Title: "The app:"},
 		&cobra.Group{ID: groupCatalog, Title: "The catalog (from the local replica; --json for JSON):"},
+		&cobra.Group{ID: groupGolden, Title: "The golden path (new services):"},
 		&cobra.Group{ID: groupPortal, Title: "Running a portal:"})
 
 	pf := root.PersistentFlags()
@@ -57,7 +59,8 @@ func New(ui fs.FS) *cobra.Command {
 	pf.StringVar(&a.token, "token", "",
 		"portal API token, stored for next time (default: $ATRIUM_PORTAL_TOKEN, else the stored one)")
 
-	root.AddCommand(a.webCommand(), a.servicesCommand(), a.serviceCommand(), serveCommand(), agentCommand(), versionCommand())
+	root.AddCommand(a.webCommand(), a.servicesCommand(), a.serviceCommand(), serveCommand(), agentCommand(), versionCommand(),
+		a.templatesCommand(), a.createCommand())
 	return root
 }
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/audit"
@@ -33,6 +35,9 @@ func (h *Actions) Routes() []Route {
 		{"POST /api/v1/actions", policy.ActionsRequest, h.request},
 		{"GET /api/v1/actions", policy.ActionsRead, h.list},
 		{"GET /api/v1/actions/{id}", policy.ActionsRead, h.get},
+		// The service checks who may: the requester, an owner of the action's team, or an admin.
+		{"POST /api/v1/actions/{id}/retry", policy.ActionsRequest, h.retry},
+		{"POST /api/v1/actions/{id}/cancel", policy.ActionsRequest, h.cancel},
 		{"POST /api/v1/actions/{id}/approve", policy.ActionsApprove, h.approve},
 		{"POST /api/v1/actions/{id}/reject", policy.ActionsApprove, h.reject},
 		{"GET /api/v1/approvals", policy.ActionsApprove, h.inbox},
@@ -108,14 +113,36 @@ func (h *Actions) list(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, ActionList{list})
 }
 
+// get answers an action; with wait and version it is a long poll that answers as soon as the action's version
+// differs from version (or when wait seconds have passed): how the UI and the CLI follow a run step by step.
 func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
-	a, err := h.Svc.Store.Get(r.Context(), r.PathValue("id"))
+	q := newParams(r.URL.Query())
+	q.only("wait", "version")
+	wait := q.intIn("wait", 0, int(actions.MaxWait/time.Second), 0, "seconds")
+	version := q.intIn("version", 0, math.MaxInt, 0, "")
+	if wait > 0 && !r.URL.Query().Has("version") {
+		q.problem("version", "required with wait: the version of the action you have (its version field)")
+	}
+	if err := q.err(); err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	var a actions.Action
+	var err error
+	if wait > 0 {
+		a, err = h.Svc.Wait(r.Context(), r.PathValue("id"), int64(version), time.Duration(wait)*time.Second)
+	} else {
+		a, err = h.Svc.Store.Get(r.Context(), r.PathValue("id"))
+	}
 	if err != nil {
 		WriteError(w, r, h.Log, err)
 		return
 	}
 	p, _ := auth.FromContext(r.Context())
 	v := ActionView{Action: a}
+	mayControl := policy.MayRetryOrCancel(p, a.Requester, a.Team, a.Environment)
+	v.MayRetry = mayControl.Allow && a.State == actions.StateFailed
+	v.MayCancel = mayControl.Allow && !a.State.Final()
 	switch d := policy.MayApprove(p, a.Requester, a.Team, a.Environment, a.Approvers); {
 	case a.State != actions.StatePendingApproval:
 		v.MayApproveReason = "the action is " + string(a.State) + ", not pending approval"
@@ -175,4 +202,69 @@ func (h *Actions) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, ActionList{list})
+}
+
+func (h *Actions) retry(w http.ResponseWriter, r *http.Request) {
+	if !emptyOrJSON(w, r, h.Log, nil) {
+		return
+	}
+	p, _ := auth.FromContext(r.Context())
+	id := r.PathValue("id")
+	a, err := h.Svc.Retry(r.Context(), p, id)
+	h.auditDenied(r, p, "action.retry", id, err)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, a)
+}
+
+func (h *Actions) cancel(w http.ResponseWriter, r *http.Request) {
+	var in Cancellation
+	if !emptyOrJSON(w, r, h.Log, &in) {
+		return
+	}
+	p, _ := auth.FromContext(r.Context())
+	id := r.PathValue("id")
+	a, err := h.Svc.Cancel(r.Context(), p, id, in.Reason)
+	h.auditDenied(r, p, "action.cancel", id, err)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, a)
+}
+
+// auditDenied keeps a refused retry or cancel in the audit log: a refusal is a decision worth keeping.
+func (h *Actions) auditDenied(r *http.Request, p auth.Principal, verb, id string, err error) {
+	if !errors.Is(err, actions.ErrForbidden) || h.Audit == nil {
+		return
+	}
+	if aerr := h.Audit.Record(r.Context(), audit.Event{Actor: p.Subject, Action: verb, Resource: "action/" + id,
+		Outcome: audit.Denied, Detail: map[string]any{"reason": err.Error()}}); aerr != nil {
+		h.Log.Error("audit a denied request", "action", verb, "err", aerr)
+	}
+}
+
+// emptyOrJSON reads an optional JSON body into v (nil: the body must be empty or {}); false when it answered an
+// error.
+func emptyOrJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		WriteError(w, r, log, &Error{Code: "too_large", Message: "request body is larger than 16384 bytes",
+			status: http.StatusRequestEntityTooLarge})
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	if v == nil {
+		v = &struct{}{}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := DecodeJSON(w, r, 16<<10, v); err != nil {
+		WriteError(w, r, log, err)
+		return false
+	}
+	return true
 }

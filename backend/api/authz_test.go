@@ -32,6 +32,9 @@ var callers = []struct {
 	{"agent_token", nil, []string{"agent:work:x"}}, // the agent of cluster "x", the name every path parameter gets
 }
 
+// templateReaders: everyone with a role lists and dry-runs templates (creating a service is an action request).
+var templateReaders = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true}
+
 // allowed is the expected route-level answer for every privileged endpoint × caller. A new endpoint fails the test
 // until it is added here, so no endpoint's permissions go unreviewed. Resource-level checks (the team of a flag,
 // an action) are tested where those endpoints live.
@@ -70,7 +73,16 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
-	"GET /api/v1/approvals":             {"team_owner": true, "platform_approver": true, "admin": true},
+	// The route lets requesters through; the service then admits only the action's requester, an owner of its
+	// team and admins (policy.MayRetryOrCancel, tested in internal/policy and in actions_test.go).
+	"POST /api/v1/actions/{id}/retry":  {"developer": true, "team_owner": true, "admin": true},
+	"POST /api/v1/actions/{id}/cancel": {"developer": true, "team_owner": true, "admin": true},
+	"GET /api/v1/approvals":            {"team_owner": true, "platform_approver": true, "admin": true},
+
+	"GET /api/v1/templates":                  templateReaders,
+	"GET /api/v1/templates/{name}":           templateReaders,
+	"POST /api/v1/templates/{name}/validate": templateReaders,
+	"POST /api/v1/templates/{name}/plan":     templateReaders,
 
 	"GET /api/v1/flags":                             flagReaders,
 	"GET /api/v1/flags/environments":                flagReaders,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/actions/golden"
 	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
@@ -65,6 +66,8 @@ type Portal struct {
 	// Agents is the work queue of cluster agents; nil: one on DB with the defaults. One per process: its long
 	// polls are woken by work enqueued through it.
 	Agents *agent.Queue
+	// Golden is the golden path (templates, target, checker); nil: the templates endpoints answer not_configured.
+	Golden *golden.Requests
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
 	// AuthLimiter limits failed authentications per client; nil: one with the defaults.
@@ -219,6 +222,7 @@ func (p *Portal) AllRoutes() []Route {
 	routes = append(routes, (&Sources{DB: p.DB, Collectors: p.Collectors, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Agents{Queue: p.Agents, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Templates{Golden: p.Golden, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/scaffold"
 )
 
 // Wire types: the request and response bodies that exist only on the wire, in this one file, each named after its
@@ -110,10 +111,37 @@ type ActionView struct {
 	actions.Action
 	MayApprove       bool   `json:"may_approve"`
 	MayApproveReason string `json:"may_approve_reason,omitempty"`
+	// MayRetry and MayCancel: the caller may retry this (failed) action, or cancel this (unfinished) one.
+	MayRetry  bool `json:"may_retry"`
+	MayCancel bool `json:"may_cancel"`
 }
 
 // Decision is the body of POST /api/v1/actions/{id}/approve and .../reject.
 type Decision struct {
+	Reason string `json:"reason"`
+}
+
+// TemplateList is the listing of the golden path's templates (GET /api/v1/templates).
+type TemplateList struct {
+	Templates []scaffold.Summary `json:"templates"`
+}
+
+// TemplateParameters is the body of POST /api/v1/templates/{name}/validate and .../plan.
+type TemplateParameters struct {
+	Parameters map[string]any `json:"parameters"`
+}
+
+// TemplateValidation is the answer of POST /api/v1/templates/{name}/validate.
+type TemplateValidation struct {
+	Valid bool `json:"valid"`
+	// Parameters as validated, defaults applied; null when not valid.
+	Parameters map[string]any `json:"parameters"`
+	Problems   []FieldProblem `json:"problems"`
+	Warnings   []FieldProblem `json:"warnings"`
+}
+
+// Cancellation is the (optional) body of POST /api/v1/actions/{id}/cancel.
+type Cancellation struct {
 	Reason string `json:"reason"`
 }
 

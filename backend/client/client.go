@@ -65,6 +65,11 @@ func New(baseURL, token string) *Client {
 
 // Do sends a request to path (with query) and decodes a JSON answer into out (may be nil).
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body io.Reader, out any) error {
+	return c.DoWith(ctx, method, path, query, nil, body, out)
+}
+
+// DoWith is Do with request headers (an Idempotency-Key).
+func (c *Client) DoWith(ctx context.Context, method, path string, query url.Values, header http.Header, body io.Reader, out any) error {
 	u := c.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -72,6 +77,9 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)

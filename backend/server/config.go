@@ -19,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags"
+	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/sources/kube"
 )
 
@@ -65,12 +66,15 @@ type Config struct {
 //	flags: ...                   # see flagchange.Config and docs/flags.md
 //	github: ...                  # see GitHubConfig and docs/github.md
 //	versions: ...                # see VersionsConfig
+//	golden_path: ...             # see golden.go and docs/golden-path.md
 type FileConfig struct {
 	OIDC     *auth.OIDCConfig  `yaml:"oidc"`
 	Actions  actions.Config    `yaml:"actions"`
 	Flags    flagchange.Config `yaml:"flags"`
 	GitHub   GitHubConfig      `yaml:"github"`
 	Versions VersionsConfig    `yaml:"versions"`
+	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
+	GoldenPath *scaffold.Target `yaml:"golden_path"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -251,7 +255,7 @@ func (fc *FileConfig) complete() error {
 			return err
 		}
 	}
-	return nil
+	return fc.checkGoldenPath()
 }
 
 func envOr(key, def string) string {
@@ -278,6 +282,8 @@ func LocalConfig() FileConfig {
 	},
 		// One user, who may not approve their own changes: flag edits apply at once in local mode.
 		Flags: flagchange.Config{Approvers: map[string][]string{}},
+		// The whole flow of a new service, through the real pipeline: the catalog entry is real, the rest previewed.
+		GoldenPath: localTarget(),
 	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration

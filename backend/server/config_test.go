@@ -52,11 +52,30 @@ actions:
 	}
 	t.Setenv("ATRIUM_OIDC_ISSUER", "")
 
-	// The documented example is valid.
+	// The documented example is valid (its golden path creates repositories: it needs the GitHub token).
+	t.Setenv("ATRIUM_GITHUB_TOKEN", "ghp_example")
 	c = Config{Demo: "auto", ConfigFile: filepath.Join("..", "..", "docs", "atrium.example.yaml")}
 	if err := c.FromEnv(); err != nil || len(c.File.Actions.Environments) != 3 || len(c.File.OIDC.Grants) != 5 ||
-		len(c.File.Actions.ApproversOf("dev")) != 0 {
+		len(c.File.Actions.ApproversOf("dev")) != 0 || c.File.GoldenPath == nil || c.File.GoldenPath.GitHub.Org != "sphera" {
 		t.Errorf("docs/atrium.example.yaml: %v %+v", err, c.File)
+	}
+	t.Setenv("ATRIUM_GITHUB_TOKEN", "")
+	golden := "actions:\n  environments:\n    dev: {regions: [eu-west-1], delivery: direct}\n" +
+		"golden_path:\n  github: {org: sphera}\n  infra: {repo: sphera/infra}\n  registry: registry.example.com/sphera\n" +
+		"  environments: [{name: dev, regions: [eu-west-1], clusters: [{name: dev-1, region: eu-west-1}]}]\n"
+	for _, b := range []struct{ body, want string }{
+		{golden, "golden_path: creating repositories needs the portal's GitHub token"},
+		{strings.Replace(golden, "dev: {regions", "qa: {regions", 1), `golden_path: the dev environment "dev" must be an environment of the actions section`},
+		{strings.Replace(golden, "infra: {repo: sphera/infra}", "infra: {repo: infra}", 1), "golden_path: infra.repo"},
+	} {
+		c = Config{Demo: "auto", ConfigFile: writeConfig(t, b.body)}
+		if err := c.FromEnv(); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%s: %v, want %q", b.body, err, b.want)
+		}
+	}
+	c = Config{Demo: "auto", ConfigFile: writeConfig(t, strings.Replace(golden, "delivery: direct", "delivery: preview", 1))}
+	if err := c.FromEnv(); err != nil || c.File.GoldenPath == nil {
+		t.Errorf("a previewed golden path needs no token: %v", err)
 	}
 
 	bad := []struct{ body, want string }{

@@ -120,13 +120,14 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-func startPortal(t *testing.T, bin, dataDir, configFile string, log io.Writer) *portalProcess {
+func startPortal(t *testing.T, bin, dataDir, configFile string, log io.Writer, env ...string) *portalProcess {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "--addr", addr, "--data", dataDir, "--demo", "on", "--config", configFile)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "ATRIUM_ADMIN_TOKEN=" + adminToken,
 		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=" + filepath.Join(dataDir, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dataDir, "no-aws-credentials")}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -226,6 +226,21 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 			executors[actions.DeliveryGitOps] = gh
 		}
 	}
+	if fc.GoldenPath != nil {
+		// The golden path: service_create requests are checked against the templates and the catalog, run by
+		// the golden delivery path, or previewed with the other previews.
+		req, ex, preview, err := goldenPath(fc, db, s.Agents)
+		if err != nil {
+			return nil, err
+		}
+		p.Golden = req
+		p.Actions.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: req}
+		if ex != nil {
+			executors[actions.DeliveryGolden] = ex
+		}
+		executors[actions.DeliveryPreview] = actions.ByKind{Kinds: map[actions.Kind]actions.Executor{
+			actions.KindServiceCreate: preview}, Default: executors[actions.DeliveryPreview]}
+	}
 	if !cfg.NoWorker {
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake

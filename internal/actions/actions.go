@@ -3,8 +3,12 @@
 // worker that holds a lease on it: when the worker dies, the lease runs out and the action is resumed. Executors
 // are idempotent, so an action that is run again after a crash creates its resource once.
 //
-// States: pending_approval → approved → running → succeeded | failed, or pending_approval → rejected. Every
+// States: pending_approval → approved → running → succeeded | failed, or pending_approval → rejected; a failed
+// action may be retried (failed → approved), and one that has not finished may be cancelled (→ cancelled). Every
 // change is kept in the action's history and in the audit log, in the same transaction as the change.
+//
+// An action may be made of ordered steps (RunSteps): each step's progress is stored before the next starts, so a
+// run resumes at the step it was in, and a retry redoes only the failed step and those after it.
 package actions
 
 import (
@@ -26,6 +30,9 @@ const (
 	// KindFlagChange is a feature-flag change that policy holds for approval; other packages submit it (see
 	// Service.Submit) and the flags delivery path applies it once approved.
 	KindFlagChange Kind = "flag_change"
+	// KindServiceCreate is the golden path's run: a new service's repository, catalog entry, infrastructure pull
+	// request and dev deployment, in steps. Its requests are checked by the Preparer registered for it.
+	KindServiceCreate Kind = "service_create"
 )
 
 // Kinds lists every kind a user requests with POST /actions.
@@ -42,15 +49,21 @@ const (
 	StateSucceeded       State = "succeeded"
 	StateFailed          State = "failed"
 	StateRejected        State = "rejected"
+	// StateCancelled: someone stopped the action before it finished; its result says what it left behind.
+	StateCancelled State = "cancelled"
 )
 
 // States lists every state.
 func States() []State {
-	return []State{StatePendingApproval, StateApproved, StateRunning, StateSucceeded, StateFailed, StateRejected}
+	return []State{StatePendingApproval, StateApproved, StateRunning, StateSucceeded, StateFailed, StateRejected,
+		StateCancelled}
 }
 
-// Final reports whether nothing more happens to an action in state s.
-func (s State) Final() bool { return s == StateSucceeded || s == StateFailed || s == StateRejected }
+// Final reports whether nothing more happens to an action in state s by itself (a failed action may still be
+// retried by a person).
+func (s State) Final() bool {
+	return s == StateSucceeded || s == StateFailed || s == StateRejected || s == StateCancelled
+}
 
 // Delivery paths, chosen per environment.
 const (
@@ -61,6 +74,10 @@ const (
 	DeliveryPreview = "preview"
 	// DeliveryFlags applies an approved flag change to the flag store.
 	DeliveryFlags = "flags"
+	// DeliveryGolden runs the golden path for real: GitHub, the catalog, the infrastructure pull request and the
+	// dev clusters' agents. A service_create action in an environment whose delivery is direct or gitops uses it;
+	// in a preview environment it previews (DeliveryPreview).
+	DeliveryGolden = "golden"
 )
 
 // Action is one requested action and everything that happened to it.
@@ -79,15 +96,27 @@ type Action struct {
 	Approvers      []string          `json:"approvers"` // roles that may approve; empty when none is needed
 	Result         map[string]string `json:"result"`    // queue_url, queue_arn, topic_arn, subscription_arn, pr_url, ...
 	Error          string            `json:"error,omitempty"`
-	Reason         string            `json:"reason,omitempty"` // why it was rejected
+	Reason         string            `json:"reason,omitempty"` // why it was rejected or cancelled
 	Attempts       int               `json:"attempts"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
-	Approvals      []Approval        `json:"approvals"`
-	History        []Event           `json:"history"`
+	// Version grows with every change a reader can see; GET /actions/{id}?version=N&wait=... waits for the next.
+	Version int64 `json:"version"`
+	// CancelRequested: a cancel arrived while a step was running; the action stops before its next step.
+	CancelRequested bool `json:"cancel_requested"`
+	// Steps of a multi-step action, in order; empty for single-step actions.
+	Steps     []StepRecord `json:"steps"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Approvals []Approval   `json:"approvals"`
+	History   []Event      `json:"history"`
 
 	requestHash string
+	document    string // what a multi-step action runs (Document), fixed at request time
+	leaseOwner  string // the worker holding the action while it runs
 }
+
+// Document is what a multi-step action runs, stored with it when it was requested (the golden path's plan, as the
+// requester reviewed it); empty for other actions. It is not part of the action's JSON.
+func (a Action) Document() string { return a.document }
 
 // Approval is one approver's decision.
 type Approval struct {

@@ -10,17 +10,21 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sphera/atrium/internal/audit"
 )
 
-// Store keeps actions in the actions, action_approvals and action_events tables, and audits every change in the
-// same transaction.
+// Store keeps actions in the actions, action_approvals, action_events and action_steps tables, and audits every
+// change in the same transaction.
 type Store struct {
 	DB *sql.DB
 	// Now is the time stamped on changes and by which leases expire and waits end; nil: time.Now. Tests drive it.
 	Now func() time.Time
+	// Changes, when set, hears of every committed change, so that readers waiting for one (Service.Wait) wake at
+	// once; without it they look again every second.
+	Changes *Changes
 }
 
 func (s Store) now() time.Time {
@@ -28,6 +32,44 @@ func (s Store) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// Changes tells the readers of one process that some action changed: a broadcast, so that a long poll on an action
+// answers as soon as the worker or another request changed it.
+type Changes struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// Next returns a channel closed at the next change.
+func (c *Changes) Next() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch == nil {
+		c.ch = make(chan struct{})
+	}
+	return c.ch
+}
+
+func (c *Changes) notify() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch != nil {
+		close(c.ch)
+		c.ch = nil
+	}
+}
+
+// commit commits tx, a change of action id, and tells waiting readers.
+func (s Store) commit(tx *sql.Tx, _ string) error {
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.Changes.notify()
+	return nil
 }
 
 // System is the actor of changes the worker makes.
@@ -40,7 +82,8 @@ func newID() string {
 }
 
 const actionCols = `id, requester, team, service, kind, params, environment, region, delivery, idempotency_key,
-	request_hash, state, approvers, result, error, reason, attempts, created_at, updated_at`
+	request_hash, state, approvers, result, error, reason, attempts, created_at, updated_at, version, cancel_requested,
+	document, lease_owner`
 
 func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 	var a Action
@@ -48,7 +91,7 @@ func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 	var created, updated int64
 	err := row.Scan(&a.ID, &a.Requester, &a.Team, &a.Service, &a.Kind, &params, &a.Environment, &a.Region,
 		&a.Delivery, &a.IdempotencyKey, &a.requestHash, &a.State, &approvers, &result, &a.Error, &a.Reason,
-		&a.Attempts, &created, &updated)
+		&a.Attempts, &created, &updated, &a.Version, &a.CancelRequested, &a.document, &a.leaseOwner)
 	if err != nil {
 		return a, err
 	}
@@ -63,7 +106,7 @@ func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 		a.Result = map[string]string{}
 	}
 	a.CreatedAt, a.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
-	a.Approvals, a.History = []Approval{}, []Event{}
+	a.Approvals, a.History, a.Steps = []Approval{}, []Event{}, []StepRecord{}
 	return a, nil
 }
 
@@ -120,10 +163,10 @@ func (s Store) create(ctx context.Context, a Action) (Action, bool, error) {
 	}
 	approvers, _ := json.Marshal(a.Approvers)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO actions(id, requester, team, service, kind, params, environment,
-		region, delivery, idempotency_key, request_hash, state, approvers, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Requester, a.Team, a.Service, a.Kind,
+		region, delivery, idempotency_key, request_hash, state, approvers, created_at, updated_at, document)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Requester, a.Team, a.Service, a.Kind,
 		string(a.Params), a.Environment, a.Region, a.Delivery, a.IdempotencyKey, a.requestHash, a.State,
-		string(approvers), now.UnixMilli(), now.UnixMilli()); err != nil {
+		string(approvers), now.UnixMilli(), now.UnixMilli(), a.document); err != nil {
 		return a, false, fmt.Errorf("store action: %w", err)
 	}
 	if err := event(ctx, tx, a.ID, a.Requester, "", a.State, msg, now); err != nil {
@@ -137,10 +180,24 @@ func (s Store) create(ctx context.Context, a Action) (Action, bool, error) {
 	if err != nil {
 		return a, false, err
 	}
-	return full, true, tx.Commit()
+	return full, true, s.commit(tx, a.ID)
 }
 
-// Get returns an action with its approvals and history.
+// byKey returns requester's action stored under idempotency key, with its approvals, history and steps.
+func (s Store) byKey(ctx context.Context, requester, key string) (Action, bool, error) {
+	var id string
+	err := s.DB.QueryRowContext(ctx, `SELECT id FROM actions WHERE requester = ? AND idempotency_key = ?`, requester, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Action{}, false, nil
+	}
+	if err != nil {
+		return Action{}, false, err
+	}
+	a, err := s.Get(ctx, id)
+	return a, err == nil, err
+}
+
+// Get returns an action with its approvals, history and steps.
 func (s Store) Get(ctx context.Context, id string) (Action, error) { return s.get(ctx, s.DB, id) }
 
 func (s Store) get(ctx context.Context, q querier, id string) (Action, error) {
@@ -182,7 +239,12 @@ func (s Store) get(ctx context.Context, q querier, id string) (Action, error) {
 		e.At = time.UnixMilli(at).UTC()
 		a.History = append(a.History, e)
 	}
-	return a, rows.Err()
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
+	rows.Close()
+	a.Steps, err = steps(ctx, q, id)
+	return a, err
 }
 
 // Filter selects actions for List; zero fields match everything.
@@ -260,8 +322,8 @@ func (s Store) decide(ctx context.Context, id, approver string, approve bool, re
 	if !approve {
 		rejectReason = reason
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?, reason = ?, updated_at = ? WHERE id = ?`,
-		to, rejectReason, now.UnixMilli(), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?, reason = ?, version = version + 1, updated_at = ?
+		WHERE id = ?`, to, rejectReason, now.UnixMilli(), id); err != nil {
 		return a, err
 	}
 	if err := event(ctx, tx, id, approver, a.State, to, msg, now); err != nil {
@@ -274,7 +336,7 @@ func (s Store) decide(ctx context.Context, id, approver string, approve bool, re
 	if err != nil {
 		return a, err
 	}
-	return a, tx.Commit()
+	return a, s.commit(tx, id)
 }
 
 // claim takes the next runnable action for owner with a lease until now+lease: an approved action, or a running
@@ -301,7 +363,7 @@ func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Ac
 	// is not one. (Expressions of an UPDATE see the row as it was.)
 	if _, err := tx.ExecContext(ctx, `UPDATE actions SET state = 'running', lease_owner = ?, lease_until = ?,
 		attempts = attempts + CASE WHEN state = 'approved' OR lease_owner != '' OR error != '' THEN 1 ELSE 0 END,
-		updated_at = ? WHERE id = ?`, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), id); err != nil {
+		version = version + 1, updated_at = ? WHERE id = ?`, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), id); err != nil {
 		return Action{}, false, err
 	}
 	a, err := s.get(ctx, tx, id)
@@ -326,7 +388,7 @@ func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Ac
 			return a, false, err
 		}
 	}
-	return a, true, tx.Commit()
+	return a, true, s.commit(tx, id)
 }
 
 // renew extends owner's lease; false when the lease was lost (another worker took the action over).
@@ -363,13 +425,19 @@ func (s Store) finish(ctx context.Context, id, owner string, ok bool, result map
 	}
 	now := s.now().UTC()
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?, result = ?, error = ?, lease_owner = '',
-		lease_until = 0, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+		lease_until = 0, cancel_requested = 0, version = version + 1, updated_at = ?
+		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
 		to, string(rb), errMsg, now.UnixMilli(), id, owner)
 	if err != nil {
 		return a, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return a, errLeaseLost
+	}
+	if !ok {
+		if err := failRunningSteps(ctx, tx, a, errMsg, now); err != nil {
+			return a, err
+		}
 	}
 	if err := event(ctx, tx, id, System, StateRunning, to, msg, now); err != nil {
 		return a, err
@@ -385,7 +453,7 @@ func (s Store) finish(ctx context.Context, id, owner string, ok bool, result map
 	if err != nil {
 		return a, err
 	}
-	return a, tx.Commit()
+	return a, s.commit(tx, id)
 }
 
 // wait releases owner's lease on a running action until at, keeping what was learned so far (a pull request's
@@ -407,7 +475,7 @@ func (s Store) wait(ctx context.Context, id, owner string, result map[string]str
 	now := s.now().UTC()
 	// next_run_at -1: Due was called while the executor ran (what it waits for finished already): run again now.
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET result = ?, error = ?, lease_owner = '', lease_until = 0,
-		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE ? END, updated_at = ?
+		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE ? END, version = version + 1, updated_at = ?
 		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
 		string(rb), errMsg, at.UnixMilli(), now.UnixMilli(), id, owner)
 	if err != nil {
@@ -421,5 +489,5 @@ func (s Store) wait(ctx context.Context, id, owner string, result map[string]str
 			return err
 		}
 	}
-	return tx.Commit()
+	return s.commit(tx, id)
 }

@@ -124,6 +124,8 @@ func validate(cfg Config, req Request) (json.RawMessage, problem.Problems) {
 			add("params.raw_message_delivery", "applies only with subscribe_queue")
 		}
 		params = p
+	case KindServiceCreate:
+		add("kind", "this portal has no golden path: an admin configures golden_path in its configuration file")
 	default:
 		add("kind", "unknown kind %q (one of %v)", req.Kind, Kinds())
 	}

@@ -125,12 +125,28 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 			}
 		}
 	}()
-	out, xerr := ex.Execute(runCtx, a)
+	out, xerr := ex.Execute(withLease(runCtx, leaseOf{store: w.Store, owner: w.Owner}), a)
 	cancel()
 	<-renewDone
 	if ctx.Err() != nil {
 		// Shutting down: leave the lease to expire; the action is resumed by the next worker.
 		return true, nil
+	}
+	if !(xerr == nil && out.Done) {
+		// A cancel that arrived while the executor ran ends the action now, before anything more is done (RunSteps
+		// stops before the next step by itself; an executor without steps stops when it returns).
+		if c, err := w.Store.cancelRequested(ctx, a.ID); err != nil {
+			return true, err
+		} else if c || errors.Is(xerr, errCancelled) {
+			c, err := w.Store.cancelRunning(ctx, a.ID, w.Owner)
+			if errors.Is(err, errLeaseLost) {
+				err = nil
+			}
+			if err == nil {
+				log.Info("action cancelled", "left_behind", c.Result["left_behind"])
+			}
+			return true, err
+		}
 	}
 
 	switch {
@@ -145,6 +161,10 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 			after = w.Config.Poll
 		}
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, "", out.Note, w.Store.now().Add(after))
+		if err == nil {
+			// A cancel requested after the check above found the action held; now nothing holds it.
+			_, err = w.Store.cancelIfIdle(ctx, a.ID)
+		}
 	case IsPermanent(xerr) || a.Attempts >= w.Config.MaxAttempts:
 		msg := xerr.Error()
 		if !IsPermanent(xerr) {
@@ -158,10 +178,32 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 		log.Warn("action attempt failed; will retry", "err", xerr, "in", backoff)
 		err = w.Store.wait(ctx, a.ID, w.Owner, out.Result, xerr.Error(),
 			fmt.Sprintf("attempt %d failed, retrying: %v", a.Attempts, xerr), w.Store.now().Add(backoff))
+		if err == nil {
+			_, err = w.Store.cancelIfIdle(ctx, a.ID)
+		}
 	}
 	if errors.Is(err, errLeaseLost) {
 		log.Warn("lease lost before the outcome was stored; another worker redoes the action")
 		err = nil
 	}
 	return true, err
+}
+
+// ByKind is the executor of a delivery path whose kinds are carried out differently: the preview of local mode
+// renders Terraform for a queue or a topic and previews the golden path for a new service.
+type ByKind struct {
+	Kinds   map[Kind]Executor
+	Default Executor // the other kinds; nil: they fail
+}
+
+// Execute implements Executor.
+func (b ByKind) Execute(ctx context.Context, a Action) (Outcome, error) {
+	ex := b.Kinds[a.Kind]
+	if ex == nil {
+		ex = b.Default
+	}
+	if ex == nil {
+		return Outcome{}, Permanentf("the %s delivery path of this portal cannot carry out %s actions", a.Delivery, a.Kind)
+	}
+	return ex.Execute(ctx, a)
 }

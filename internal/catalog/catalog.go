@@ -7,6 +7,7 @@ import (
 	"errors"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sphera/atrium/internal/problem"
@@ -51,6 +52,10 @@ type Service struct {
 	// region. They accumulate; producing one never stops the rest of the catalog from loading.
 	Findings problem.Problems `json:"findings"`
 	SyncedAt time.Time        `json:"synced_at"`
+
+	// CreatedByAction is the portal action that created the service (the golden path's run), empty for services
+	// not created through Atrium. Collectors reading the service later keep it, and Template (store).
+	CreatedByAction string `json:"created_by_action,omitempty"`
 }
 
 // Link is a titled URL shown on a service page (runbook, dashboard, docs).
@@ -188,4 +193,31 @@ func compactStrings(in []string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TemplateSourcePrefix starts the source of a service the golden path registered before any collector read its
+// repository: "template:go-http-service".
+const TemplateSourcePrefix = "template:"
+
+// TemplateSource is the source of services registered by the golden path from template.
+func TemplateSource(template string) string { return TemplateSourcePrefix + template }
+
+// Adoptable reports whether a collector that reads a service from the repository at repoURL may take over the
+// service of that name held by source heldBy, whose repository is heldRepoURL: only a registration of the golden
+// path (a template source) for that same repository — the collector then holds the one entry, which keeps its
+// template and action (store). A service another collector provides is never taken over.
+func Adoptable(heldBy, heldRepoURL, repoURL string) bool {
+	return strings.HasPrefix(heldBy, TemplateSourcePrefix) && repoURL != "" && sameRepository(heldRepoURL, repoURL)
+}
+
+// sameRepository compares repository URLs by host and path, whatever their scheme, case or ".git".
+func sameRepository(a, b string) bool {
+	norm := func(u string) string {
+		u = strings.ToLower(strings.TrimSpace(u))
+		if _, rest, ok := strings.Cut(u, "://"); ok {
+			u = rest
+		}
+		return strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	}
+	return norm(a) != "" && norm(a) == norm(b)
 }

@@ -32,6 +32,9 @@ const (
 	UsageRead      Permission = "usage:read"
 	// KubeClaim maps a Kubernetes workload to a service by hand (admins only: it overrides what teams declare).
 	KubeClaim Permission = "kube:claim"
+	// TemplatesRead lists the golden path's templates and dry-runs them (validate, plan): it creates nothing.
+	// Creating a service is ActionsRequest on its owner team, in the dev environment.
+	TemplatesRead Permission = "templates:read"
 	// AgentWork is a cluster agent's: say hello, pull its cluster's work, report on it. A machine token holds it
 	// by scope for one cluster ("agent:work:eu-1"); no role grants it (admins hold everything).
 	AgentWork Permission = "agent:work"
@@ -51,17 +54,17 @@ var rules = map[string]map[Permission]scope{
 	// Whoever may read flags may also evaluate them (OFREP, the in-process provider's flag sets): evaluation
 	// reveals nothing that reading the definitions does not. Machine tokens get FlagsEvaluate by scope alone.
 	auth.RoleDeveloper: {
-		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
+		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, UsageWrite: anyTeam,
 	},
 	auth.RoleTeamOwner: {
-		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
+		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
 	auth.RolePlatformApprover: {
-		CatalogRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
+		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam,
 	},
 }
@@ -236,7 +239,7 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork}
+		AgentWork, TemplatesRead}
 }
 
 // Roles lists every role.
@@ -270,4 +273,18 @@ func MayApprove(p auth.Principal, requester, team, env string, approvers []strin
 		}
 	}
 	return Decision{Reason: fmt.Sprintf("approving this request of team %q needs one of the roles %v", team, approvers)}
+}
+
+// MayRetryOrCancel says whether p may retry (a failed) or cancel (an unfinished) action that requester asked for
+// on behalf of team in environment env: the requester, an owner of that team, or an admin — with a token whose
+// scopes allow requesting actions in env.
+func MayRetryOrCancel(p auth.Principal, requester, team, env string) Decision {
+	if !p.HasScope(string(ActionsRequest), env) {
+		return Decision{Reason: scopeReason(ActionsRequest, env)}
+	}
+	if p.IsAdmin() || p.Subject == requester || (team != "" && p.Has(auth.RoleTeamOwner, team)) {
+		return Decision{Allow: true}
+	}
+	return Decision{Reason: fmt.Sprintf("only %s (who requested it), an owner of team %q or an admin may retry or cancel this action",
+		requester, team)}
 }

@@ -14,17 +14,17 @@ import (
 var roleMatrix = map[string]map[policy.Permission]string{
 	auth.RoleDeveloper: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
-		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.UsageWrite: "all",
+		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.UsageWrite: "all", policy.TemplatesRead: "all",
 	},
 	auth.RoleTeamOwner: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.FlagsWrite: "own", policy.UsageWrite: "all",
-		policy.ActionsApprove: "own",
+		policy.ActionsApprove: "own", policy.TemplatesRead: "all",
 	},
 	auth.RolePlatformApprover: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsApprove: "all", policy.AuditRead: "all", policy.UsageWrite: "all",
-		policy.UsageRead: "all",
+		policy.UsageRead: "all", policy.TemplatesRead: "all",
 	},
 }
 
@@ -208,7 +208,8 @@ func TestPermissions(t *testing.T) {
 	}{
 		{"admin", []auth.Grant{{Role: auth.RoleAdmin}}, nil, all},
 		{"developer", []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}, nil, []string{"actions:read",
-			"actions:request@payments", "catalog:read", "flags:evaluate", "flags:read", "sources:read", "usage:write"}},
+			"actions:request@payments", "catalog:read", "flags:evaluate", "flags:read", "sources:read", "templates:read",
+			"usage:write"}},
 		{"team owner, flags:write:dev and flags:read", owner, []string{"flags:write:dev", "flags:read"},
 			[]string{"flags:read", "flags:write:dev@payments"}},
 		{"team owner, two environments", owner, []string{"flags:write:dev", "flags:write:staging", "actions:approve:dev"},
@@ -264,5 +265,28 @@ func TestCheckScope(t *testing.T) {
 				t.Errorf("problem %q does not name the scope or contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestMayRetryOrCancel(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    auth.Principal
+		want bool
+	}{
+		{"the requester", auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, true},
+		{"an owner of the team", auth.Principal{Subject: "olga", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}}}, true},
+		{"an admin", auth.Principal{Subject: "root", Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, true},
+		{"a developer of the team", auth.Principal{Subject: "erin", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, false},
+		{"an owner of another team", auth.Principal{Subject: "otto", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "search"}}}, false},
+		{"a platform approver", auth.Principal{Subject: "pat", Grants: []auth.Grant{{Role: auth.RolePlatformApprover}}}, false},
+		{"the requester with a read-only token", auth.Principal{Subject: "dana", Scopes: []string{"catalog:read"},
+			Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, false},
+		{"an admin with a token for another environment", auth.Principal{Subject: "root", Scopes: []string{"actions:request:prod"},
+			Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, false},
+	} {
+		if d := policy.MayRetryOrCancel(c.p, "dana", "payments", "dev"); d.Allow != c.want || (!d.Allow && d.Reason == "") {
+			t.Errorf("%s: %+v, want allow=%v", c.name, d, c.want)
+		}
 	}
 }

@@ -198,6 +198,25 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return false, err
 	}
+	if stamp && (s.Template == "" || s.CreatedByAction == "") && id != 0 {
+		// Where a service came from outlives collectors: the GitHub collector reading the repository the golden path
+		// created knows nothing of the action (and of the template unless the descriptor names it).
+		var tmpl, act string
+		if err := tx.QueryRowContext(ctx, `SELECT template, created_by_action FROM services WHERE id = ?`, id).Scan(&tmpl, &act); err != nil {
+			return false, err
+		}
+		if s.Template == "" && tmpl != "" || s.CreatedByAction == "" && act != "" {
+			if s.Template == "" {
+				s.Template = tmpl
+			}
+			if s.CreatedByAction == "" {
+				s.CreatedByAction = act
+			}
+			if hash = docHash(s); hash == oldHash {
+				return false, nil
+			}
+		}
+	}
 	if stamp || s.SyncedAt.IsZero() {
 		s.SyncedAt = now.UTC()
 	}
@@ -206,10 +225,12 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	r := s.Repository
 	if id == 0 {
 		res, err := tx.ExecContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
-			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash,
+			template, created_by_action)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.Name, s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
-			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash)
+			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, s.Template,
+			s.CreatedByAction)
 		if err != nil {
 			return false, err
 		}
@@ -217,9 +238,11 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	} else {
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET title = ?, description = ?, owner = ?, lifecycle = ?,
 			type = ?, language = ?, system = ?, tags = ?, links = ?, repo_url = ?, repo_provider = ?, repo_branch = ?,
-			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ? WHERE id = ?`,
+			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ?, template = ?, created_by_action = ?
+			WHERE id = ?`,
 			s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
-			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, id); err != nil {
+			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, s.Template,
+			s.CreatedByAction, id); err != nil {
 			return false, err
 		}
 		for _, t := range []string{"dependencies", "findings", "deployments"} {
@@ -334,11 +357,11 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 	var tags, links string
 	err := q.QueryRowContext(ctx, `SELECT s.id, s.name, s.title, s.description, s.owner, s.lifecycle, s.type,
 		s.language, s.system, s.tags, s.links, s.repo_url, s.repo_provider, s.repo_branch, s.repo_path, s.repo_head,
-		s.source, s.synced_at, COALESCE(src.synced_at, 0)
+		s.source, s.synced_at, COALESCE(src.synced_at, 0), s.template, s.created_by_action
 		FROM services s LEFT JOIN sources src ON src.name = s.source WHERE s.name = ?`, name).Scan(
 		&id, &s.Name, &s.Title, &s.Description, &s.Owner, &s.Lifecycle, &s.Type, &s.Language, &s.System, &tags, &links,
 		&s.Repository.URL, &s.Repository.Provider, &s.Repository.DefaultBranch, &s.Repository.Path, &s.Repository.Head,
-		&s.Source, &synced, &srcSynced)
+		&s.Source, &synced, &srcSynced, &s.Template, &s.CreatedByAction)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, catalog.ErrNotFound
 	}
@@ -475,4 +498,12 @@ func (d *DB) DeleteSource(ctx context.Context, source string) (int, error) {
 		return n, d.classify(err)
 	}
 	return n, nil
+}
+
+// TeamKnown reports whether team is a team of the catalog: in the teams table, or the owner of some service.
+func (d *DB) TeamKnown(ctx context.Context, team string) (bool, error) {
+	var known bool
+	err := d.sql.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM teams WHERE name = ?1)
+		OR EXISTS(SELECT 1 FROM services WHERE owner = ?1)`, team).Scan(&known)
+	return known, err
 }

@@ -397,3 +397,37 @@ func TestServiceNames(t *testing.T) {
 		})
 	}
 }
+
+// TestProvenanceOutlivesCollectors: a service registered with the template and action that created it keeps both
+// when a collector (which knows neither) rewrites it; an unchanged rewrite touches nothing.
+func TestProvenanceOutlivesCollectors(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	svc := catalog.Service{Name: "orders", Owner: "payments", Lifecycle: "experimental", Type: "service",
+		Language: "Go", Source: "template:go-http-service", Template: "go-http-service@1", CreatedByAction: "act_1"}
+	if _, err := db.PutServices(ctx, []catalog.Service{svc}); err != nil {
+		t.Fatal(err)
+	}
+	collected := svc
+	collected.Template, collected.CreatedByAction, collected.Source = "", "", "github:sphera"
+	collected.Description = "from atrium.yaml"
+	if n, err := db.ReplaceSource(ctx, "github:sphera", []catalog.Service{collected}); err != nil || n != 1 {
+		t.Fatalf("rewrite: %d %v", n, err)
+	}
+	got, err := db.GetService(ctx, "orders")
+	if err != nil || got.Template != "go-http-service@1" || got.CreatedByAction != "act_1" ||
+		got.Description != "from atrium.yaml" || got.Source != "github:sphera" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if n, err := db.ReplaceSource(ctx, "github:sphera", []catalog.Service{collected}); err != nil || n != 0 {
+		t.Errorf("unchanged rewrite changed %d: %v", n, err)
+	}
+	// A descriptor that names its template (atrium.yaml template:) still knows nothing of the action.
+	collected.Template = "go-http-service@2"
+	if _, err := db.ReplaceSource(ctx, "github:sphera", []catalog.Service{collected}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetService(ctx, "orders"); got.Template != "go-http-service@2" || got.CreatedByAction != "act_1" {
+		t.Errorf("after a descriptor with its template: %+v", got)
+	}
+}

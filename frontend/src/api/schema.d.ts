@@ -351,7 +351,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One action with its approvals, its history (who moved it where, when, why) and its result, and whether the caller may approve or reject it (may_approve; may_approve_reason says why not). */
+        /** One action with its approvals, its history (who moved it where, when, why), its steps and its result, and whether the caller may approve or reject it (may_approve; may_approve_reason says why not), retry or cancel it (may_retry, may_cancel). With wait and version it is a long poll, how a client follows a run step by step: the answer comes as soon as the action's version differs from version, or after wait seconds with the action as it is. (A long poll, not a stream: it passes unchanged through the desktop's forwarder and its in-process portal, which answer whole responses.) */
         get: operations["getAction"];
         put?: never;
         post?: never;
@@ -389,6 +389,108 @@ export interface paths {
         put?: never;
         /** Reject a pending action, with a reason the requester sees. Same rules as approving. */
         post: operations["rejectAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a failed action again, from its failed step: the steps that succeeded are not run again (their output stands). Only its requester, an owner of its team or an admin may (403 otherwise, audited). Answers the action, approved again. The body may be empty. */
+        post: operations["retryAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an action that has not finished. When nothing of it runs now (pending approval, approved, or waiting between checks) it ends cancelled at once; when a step is running, the answer has cancel_requested and the run stops before its next step. A cancelled action's result.left_behind (and the last history entry) says exactly what it left behind — the repository, the open pull request, the deployment — or "nothing was created". Only its requester, an owner of its team or an admin may (403 otherwise, audited). */
+        post: operations["cancelAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The golden path's templates, sorted by name, each with the JSON Schema of its parameters for this portal (the form the UI renders; x-atrium-field hints at pickers: service-name, team, environments, regions). A template that did not load is listed broken, with its problems, and cannot be used. Needs templates:read. */
+        get: operations["listTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One template, as listed. */
+        get: operations["getTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{name}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check parameters as the form is filled in: 200 with every problem at its field (a JSON Pointer into the parameters, e.g. /name), including what only the outside world answers — the name taken in the catalog or on GitHub, the team unknown. Nothing is created. */
+        post: operations["validateTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{name}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The dry run: the full plan of creating the service — every file of the new repository with its content, the infrastructure pull request (Terraform and Kubernetes manifests), the hello-world manifests of each dev cluster, the catalog entry and each step — or 400 naming every bad parameter (at /name, /team, ...). Nothing is created. Requesting the run (POST /api/v1/actions, kind service_create, the same parameters) stores this plan with the action and executes exactly it. */
+        post: operations["planTemplate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -984,14 +1086,54 @@ export interface components {
             raw_message_delivery?: boolean;
         };
         ActionRequest: {
-            /** @enum {string} */
-            kind: "sqs_queue" | "sns_topic";
-            /** @description A catalog service; its owner team is the action's team. */
-            service: string;
+            /**
+             * @description service_create: create a new service on the golden path (docs/golden-path.md); the run's steps are in the action's steps.
+             * @enum {string}
+             */
+            kind: "sqs_queue" | "sns_topic" | "service_create";
+            /** @description sqs_queue, sns_topic: a catalog service (required); its owner team is the action's team. service_create: leave empty (the new service is named by the parameter name). */
+            service?: string;
+            /** @description service_create: the environment whose approvals policy applies (the dev environment). */
             environment: string;
-            region: string;
-            /** @description SqsQueueParams for sqs_queue, SnsTopicParams for sns_topic. */
-            params: components["schemas"]["SqsQueueParams"] | components["schemas"]["SnsTopicParams"];
+            /** @description Required for sqs_queue and sns_topic; service_create takes its dev cluster's region. */
+            region?: string;
+            /** @description SqsQueueParams for sqs_queue, SnsTopicParams for sns_topic, ServiceCreateParams for service_create. */
+            params: components["schemas"]["SqsQueueParams"] | components["schemas"]["SnsTopicParams"] | components["schemas"]["ServiceCreateParams"];
+        };
+        ServiceCreateParams: {
+            /** @description A template's name (GET /api/v1/templates). */
+            template: string;
+            /** @description The template's parameters, as its parameter schema describes them (name, team, description, environments, regions, ...). */
+            parameters: {
+                [key: string]: unknown;
+            };
+        };
+        ActionStep: {
+            /** @description The step's id, stable for the action; service_create: create_repository, push_initial_commit, protect_branch, register_catalog, open_infra_pull_request, deploy_dev, wait_dev_available. */
+            id: string;
+            title: string;
+            /**
+             * @description running also while the step waits (for an agent's report); skipped: nothing to do, a preview (see output.preview), or a cancelled run never got to it.
+             * @enum {string}
+             */
+            state: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            /**
+             * Format: date-time
+             * @description When the step first started.
+             */
+            started_at?: string;
+            /** Format: date-time */
+            finished_at?: string;
+            /** @description Its starts: the first, resumptions after a crash, retries. */
+            attempts: number;
+            /** @description What the step produced. service_create: repository, repository_url, repository_id (create_repository); commit_sha, branch, files (push_initial_commit); protected_branch, required_checks, required_reviews (protect_branch); catalog_service, catalog_source (register_catalog); pr_url, pr_number, infra_branch (open_infra_pull_request); work_id:CLUSTER (deploy_dev); url, url:CLUSTER — the service's address inside the cluster (wait_dev_available); preview — what a team portal would have done, in a preview. */
+            output: {
+                [key: string]: string;
+            };
+            /** @description Why the step failed, or why its last attempt did while it is retried. */
+            error?: string;
+            /** @description What the step made that outlives a cancelled run, in a phrase. */
+            left_behind?: string;
         };
         ActionEvent: {
             /** Format: date-time */
@@ -1017,10 +1159,10 @@ export interface components {
             /** @description Empty for flag changes, which belong to a team. */
             service: string;
             /**
-             * @description flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
+             * @description service_create: the golden path's run (params: template, template_version, parameters, plan_digest; service: the new service's name). flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
              * @enum {string}
              */
-            kind: "sqs_queue" | "sns_topic" | "flag_change";
+            kind: "sqs_queue" | "sns_topic" | "flag_change" | "service_create";
             params: {
                 [key: string]: unknown;
             };
@@ -1028,21 +1170,34 @@ export interface components {
             /** @description "global" for flag changes. */
             region: string;
             /** @enum {string} */
-            delivery: "direct" | "gitops" | "preview" | "flags";
+            delivery: "direct" | "gitops" | "preview" | "flags" | "golden";
             idempotency_key: string;
-            /** @enum {string} */
-            state: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
+            /**
+             * @description pending_approval → approved → running → succeeded | failed; pending_approval → rejected; a failed action may be retried (→ approved, POST .../retry); one that has not finished may be cancelled (→ cancelled, POST .../cancel).
+             * @enum {string}
+             */
+            state: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected" | "cancelled";
             /** @description Roles one of which must approve; empty when none is needed. */
             approvers: ("platform_approver" | "team_owner")[];
-            /** @description What the action produced so far: queue_url, queue_arn, topic_arn, subscription_arn (direct); pr_url, pr_number, branch, path (gitops); preview, terraform, terraform_path (preview); flag, change (flags). */
+            /** @description What the action produced so far: queue_url, queue_arn, topic_arn, subscription_arn (direct); pr_url, pr_number, branch, path (gitops); preview, terraform, terraform_path (preview); flag, change (flags); the outputs of its steps merged (service_create); left_behind — what a cancelled action left behind. */
             result: {
                 [key: string]: string;
             };
             /** @description Why it failed (or, while retrying, why the last attempt failed). */
             error?: string;
-            /** @description Why it was rejected. */
+            /** @description Why it was rejected or cancelled. */
             reason?: string;
             attempts: number;
+            /** @description Grows with every change a reader can see; GET /api/v1/actions/{id}?version=N&wait=S answers at the next one. */
+            version: number;
+            /** @description A cancel arrived while a step was running: the run stops before its next step. */
+            cancel_requested: boolean;
+            /** @description The steps of a multi-step action (service_create), in order; empty for others and in lists. */
+            steps: components["schemas"]["ActionStep"][];
+            /** @description Only in GET /api/v1/actions/{id} - the caller may retry it (it failed; they requested it, own its team or are an admin). */
+            may_retry?: boolean;
+            /** @description Only in GET /api/v1/actions/{id} - the caller may cancel it (it has not finished; same people). */
+            may_cancel?: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1070,6 +1225,10 @@ export interface components {
         };
         Decision: {
             /** @description Required when rejecting. */
+            reason?: string;
+        };
+        Cancellation: {
+            /** @description Why (optional); kept in the history and the audit log. */
             reason?: string;
         };
         Error: {
@@ -1192,6 +1351,128 @@ export interface components {
             summary: string;
             detail?: string;
             source: string;
+            /** @description Where, for a problem of an input or a file: a field, a JSON Pointer or a file and line. */
+            path?: string;
+        };
+        TemplateList: {
+            templates: components["schemas"]["TemplateSummary"][];
+        };
+        TemplateSummary: {
+            name: string;
+            title: string;
+            description: string;
+            /** @description The new service's language in the catalog (Go, TypeScript, ...). */
+            language: string;
+            tags: string[];
+            /** @description The team that maintains the template. */
+            owner: string;
+            /** @description Where it was loaded from: builtin, or a templates repository. */
+            source: string;
+            version: string;
+            /** @enum {string} */
+            format: "atrium" | "backstage";
+            /** @description The JSON Schema (draft 2020-12 subset) of the template's parameters for this portal: type object, properties with type, title, description, default, enum, pattern, minLength, maxLength, items, uniqueItems, minItems, maxItems, and x-atrium-field (service-name, team, environments, regions) for the UI's pickers; required; ui:order, the properties in form order. Null for a broken template. */
+            parameters: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The template did not load; problems say why. */
+            broken: boolean;
+            problems: components["schemas"]["Finding"][];
+        };
+        TemplateParameters: {
+            /** @description The parameters, as the template's schema describes them. */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        TemplateValidation: {
+            valid: boolean;
+            /** @description The parameters as validated, defaults applied; null when not valid. */
+            parameters: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Every problem, at its field (a JSON Pointer into the parameters). */
+            problems: components["schemas"]["FieldProblem"][];
+            warnings: components["schemas"]["FieldProblem"][];
+        };
+        PlanFile: {
+            /** @description Relative to its repository's root (or, in deploy, the manifest's name). */
+            path: string;
+            content: string;
+        };
+        /** @description Everything creating the service does, computed before anything is created (the dry run). The same template, parameters and portal give the same plan, byte for byte (digest). */
+        Plan: {
+            template: {
+                name: string;
+                version: string;
+                source: string;
+                /** @enum {string} */
+                format: "atrium" | "backstage";
+            };
+            /** @description The new service's name. */
+            service: string;
+            /** @description The parameters as validated, defaults applied. */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description Every file of the new repository's initial commit, sorted by path (a Dockerfile, a CI workflow under .github/workflows/, .github/CODEOWNERS, the catalog descriptor, the code). */
+            files: components["schemas"]["PlanFile"][];
+            repository: {
+                owner: string;
+                name: string;
+                url: string;
+                description: string;
+                default_branch: string;
+                /** @enum {string} */
+                visibility: "private" | "internal" | "public";
+                topics: string[];
+                /** @description The default branch's protection; null when the template asks for none. */
+                protection: {
+                    branch: string;
+                    required_reviews: number;
+                    require_code_owner_reviews: boolean;
+                    dismiss_stale_reviews: boolean;
+                    required_checks: string[];
+                    /** @description A pull request must be up to date with the branch before merging. */
+                    strict: boolean;
+                } | null;
+            };
+            /** @description The pull request the infrastructure repository gets — per environment and region, the service's Terraform and Kubernetes manifests. */
+            infra_pull_request: {
+                /** @description owner/name */
+                repository: string;
+                base: string;
+                branch: string;
+                title: string;
+                /** @description Markdown. */
+                body: string;
+                files: components["schemas"]["PlanFile"][];
+            };
+            /** @description The hello-world of each dev cluster, applied by its agent. */
+            deploy: {
+                cluster: string;
+                environment: string;
+                region: string;
+                namespace: string;
+                /** @description The Deployment whose rollout the run waits for. */
+                deployment: string;
+                /** @description The service's address inside the cluster, e.g. http://NAME.NAMESPACE.svc.cluster.local:8080. */
+                url: string;
+                /** @description The manifests (YAML), in the order the agent applies them. */
+                files: components["schemas"]["PlanFile"][];
+            }[];
+            catalog_entry: components["schemas"]["Service"];
+            steps: {
+                /** @enum {string} */
+                id: "create_repository" | "push_initial_commit" | "protect_branch" | "register_catalog" | "open_infra_pull_request" | "deploy_dev" | "wait_dev_available";
+                title: string;
+                /** @description What the step does, and how running it again finds what an earlier attempt did. */
+                description: string;
+                creates: string[];
+            }[];
+            warnings: components["schemas"]["Finding"][];
+            /** @description SHA-256 of the plan's JSON without the digest. */
+            digest: string;
         };
         Service: {
             name: string;
@@ -1205,6 +1486,11 @@ export interface components {
             tags: string[];
             links: components["schemas"]["Link"][];
             repository: components["schemas"]["Repository"];
+            /** @description The template (name@version) the service was created from, when it was (the golden path, or its descriptor says so). */
+            template?: string;
+            /** @description The portal action (service_create) that created the service: GET /api/v1/actions/{id} shows its run. */
+            created_by_action?: string;
+            /** @description The collector that holds the service (github:ORG, demo, ...); template:NAME for a service the golden path registered and no collector has read yet. */
             source: string;
             dependencies: components["schemas"]["Dependency"][];
             deployments: components["schemas"]["Deployment"][];
@@ -2452,7 +2738,7 @@ export interface operations {
             query?: {
                 /** @description Only the caller's own requests. */
                 mine?: boolean;
-                state?: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected";
+                state?: "pending_approval" | "approved" | "running" | "succeeded" | "failed" | "rejected" | "cancelled";
                 team?: string;
                 /** @description Default 100. */
                 limit?: number;
@@ -2532,7 +2818,12 @@ export interface operations {
     };
     getAction: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seconds to wait for a change of the action (1–60); needs version. */
+                wait?: number;
+                /** @description The version of the action the caller has (its version field). */
+                version?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2541,7 +2832,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The action. */
+            /** @description The action (with wait, at its next version or as it is when the time passed). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2550,6 +2841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Action"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2618,6 +2910,190 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    retryAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The action, queued to run again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    cancelAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Cancellation"];
+            };
+        };
+        responses: {
+            /** @description The action, cancelled or with cancel_requested. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The templates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    validateTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateParameters"];
+            };
+        };
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateValidation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    planTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateParameters"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };

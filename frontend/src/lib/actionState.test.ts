@@ -10,6 +10,7 @@ describe('STATE_BADGES', () => {
     ['succeeded', 'succeeded', 'ok', true],
     ['failed', 'failed', 'error', true],
     ['rejected', 'rejected', 'error', true],
+    ['cancelled', 'cancelled', 'neutral', true],
   ];
   it.each(cases)('%s → %s (%s), final %s', (state, label, tone, final) => {
     expect(STATE_BADGES[state].label).toBe(label);
@@ -17,7 +18,7 @@ describe('STATE_BADGES', () => {
     expect(isFinal(state)).toBe(final);
   });
   it('covers every state of the API', () => {
-    expect(ACTION_STATES).toEqual(['pending_approval', 'approved', 'running', 'succeeded', 'failed', 'rejected']);
+    expect(ACTION_STATES).toEqual(['pending_approval', 'approved', 'running', 'succeeded', 'failed', 'rejected', 'cancelled']);
   });
 });
 
@@ -44,5 +45,6 @@ describe('progressSteps', () => {
   it('ends at a rejection or a failure', () => {
     expect(view('rejected', ['team_owner'])).toEqual(['pending approval:done', 'rejected:failed']);
     expect(view('failed', [])).toEqual(['approved:done', 'running:done', 'failed:failed']);
+    expect(view('cancelled', [])).toEqual(['approved:done', 'running:done', 'cancelled:skipped']);
   });
 });

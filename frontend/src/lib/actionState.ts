@@ -1,5 +1,5 @@
 // How an action's state is shown: a badge per state, whether more will happen, and where it is on its way
-// pending approval → approved → running → succeeded (or failed / rejected).
+// pending approval → approved → running → succeeded (or failed / rejected / cancelled).
 import type { Action, ActionState } from '../api/client';
 
 export type Tone = 'waiting' | 'active' | 'ok' | 'error' | 'neutral';
@@ -18,6 +18,11 @@ export const STATE_BADGES: Record<ActionState, StateBadgeView> = {
   succeeded: { label: 'succeeded', tone: 'ok', meaning: 'Done: the result is on the request’s page.' },
   failed: { label: 'failed', tone: 'error', meaning: 'The portal gave up; the error says why.' },
   rejected: { label: 'rejected', tone: 'error', meaning: 'An approver rejected it; the reason says why.' },
+  cancelled: {
+    label: 'cancelled',
+    tone: 'neutral',
+    meaning: 'Someone stopped it before it finished; its result says what it left behind.',
+  },
 };
 
 export const ACTION_STATES = Object.keys(STATE_BADGES) as ActionState[];
@@ -28,7 +33,7 @@ export function isActionState(s: string): s is ActionState {
 
 /** Nothing more happens to an action in a final state, so views stop refreshing it. */
 export function isFinal(state: ActionState): boolean {
-  return state === 'succeeded' || state === 'failed' || state === 'rejected';
+  return state === 'succeeded' || state === 'failed' || state === 'rejected' || state === 'cancelled';
 }
 
 export type StepStatus = 'done' | 'current' | 'todo' | 'failed' | 'skipped';
@@ -52,9 +57,10 @@ export function progressSteps(a: Pick<Action, 'state' | 'approvers'>): Step[] {
       { state: 'rejected', label: label('rejected'), status: 'failed' },
     ];
   }
-  if (a.state === 'failed') {
+  if (a.state === 'failed' || a.state === 'cancelled') {
+    const end: StepStatus = a.state === 'failed' ? 'failed' : 'skipped';
     return path.map((s) =>
-      s === 'succeeded' ? { state: 'failed', label: label('failed'), status: 'failed' } : { state: s, label: label(s), status: 'done' },
+      s === 'succeeded' ? { state: a.state, label: label(a.state), status: end } : { state: s, label: label(s), status: 'done' },
     );
   }
   const at = path.indexOf(a.state);

@@ -47,6 +47,9 @@ describe('labels', () => {
   it('names an action by kind and name', () => {
     expect(actionTitle({ kind: 'sqs_queue', params: { name: 'orders' } })).toBe('SQS queue orders');
     expect(actionTitle({ kind: 'sns_topic', params: {} })).toBe('SNS topic');
+    expect(
+      actionTitle({ kind: 'service_create', params: { template: 'go-http-service', parameters: { name: 'orders', team: 'payments' } } }),
+    ).toBe('New service orders from go-http-service');
     expect(paramEntries({ name: 'o.fifo', fifo: true, visibility_timeout_seconds: 60 })).toEqual([
       { label: 'Name', value: 'o.fifo' },
       { label: 'FIFO', value: 'yes' },

@@ -5,6 +5,7 @@ export const KIND_LABEL: Record<ActionKind, string> = {
   sqs_queue: 'SQS queue',
   sns_topic: 'SNS topic',
   flag_change: 'Flag change',
+  service_create: 'New service',
 };
 
 /** "SQS queue orders-events", or "Flag change put production/new-checkout", from an action's kind and params. */
@@ -15,6 +16,12 @@ export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
     const env = typeof p.environment === 'string' ? p.environment : '';
     const target = typeof p.key === 'string' && p.key !== '' ? `${env}/${p.key}` : `${env} flag set`;
     return `${KIND_LABEL.flag_change}: ${verb} ${target}`;
+  }
+  if (a.kind === 'service_create') {
+    const params = a.params.parameters as Record<string, unknown> | undefined;
+    const svc = typeof params?.name === 'string' ? params.name : '';
+    const tmpl = typeof a.params.template === 'string' ? ` from ${a.params.template}` : '';
+    return `${KIND_LABEL.service_create} ${svc}${tmpl}`.trim();
   }
   const name = typeof a.params.name === 'string' ? a.params.name : '';
   return name ? `${KIND_LABEL[a.kind] ?? a.kind} ${name}` : (KIND_LABEL[a.kind] ?? a.kind);
@@ -52,7 +59,7 @@ export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNee
 }
 
 /** What delivery in env does, in a sentence. */
-export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags'): string {
+export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden'): string {
   switch (delivery) {
     case 'flags':
       return 'Once approved, the portal applies the change to the flag set.';
@@ -62,6 +69,8 @@ export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags'):
       return 'The portal opens a pull request with the Terraform in the infrastructure repository; it exists once that is merged.';
     case 'preview':
       return 'Preview only: the portal shows the Terraform a pull request would add, and creates nothing.';
+    case 'golden':
+      return 'The golden path: the portal creates the repository, registers the service, opens the infrastructure pull request and deploys hello-world to dev through the cluster agents, step by step.';
   }
 }
 

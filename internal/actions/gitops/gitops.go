@@ -17,8 +17,8 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 )
 
-// Executor opens and tracks pull requests for actions. Each step looks before it writes — the branch, the file
-// on it, the pull request — so running an action again never opens a second pull request.
+// Executor opens and tracks pull requests for actions (with Propose). Each step looks before it writes — the
+// branch, the file on it, the pull request — so running an action again never opens a second pull request.
 type Executor struct {
 	Config actions.Config
 	GitHub *github.Client
@@ -69,29 +69,22 @@ func (e *Executor) Execute(ctx context.Context, a actions.Action) (actions.Outco
 	if !ok {
 		return actions.Outcome{}, actions.Permanentf("environment %q is no longer configured", a.Environment)
 	}
-	owner, repo, _ := strings.Cut(env.GitOps.Repo, "/")
-	base, branch := env.GitOps.Base, Branch(a)
 	file, err := Generate(env.GitOps, a)
 	if err != nil {
 		return actions.Outcome{}, err
 	}
+	branch := Branch(a)
 	res := map[string]string{"branch": branch, "path": file.Path, "repository": env.GitOps.Repo}
-
-	pr, err := e.findPR(ctx, owner, repo, branch, base)
+	body := fmt.Sprintf("Requested in Atrium by **%s** for service `%s` (team %s) in `%s` / `%s`.\n\n"+
+		"Action: `%s` · Kind: `%s` · File: `%s`\n\nApprovals: %s\n\nMerging applies it; closing this pull request fails the action.",
+		a.Requester, a.Service, a.Team, a.Environment, a.Region, a.ID, a.Kind, file.Path, approvals(a))
+	pr, err := Propose(ctx, e.GitHub, Change{Repo: env.GitOps.Repo, Base: env.GitOps.Base, Branch: branch,
+		Title:   fmt.Sprintf("%s %s for %s (%s/%s)", a.Kind, paramName(a), a.Service, a.Environment, a.Region),
+		Body:    body,
+		Message: fmt.Sprintf("%s %s for %s in %s/%s (Atrium action %s)", a.Kind, paramName(a), a.Service, a.Environment, a.Region, a.ID),
+		Files:   []File{file}})
 	if err != nil {
-		return actions.Outcome{}, classify(err)
-	}
-	if pr == nil {
-		if err := e.ensureBranch(ctx, owner, repo, branch, base); err != nil {
-			return actions.Outcome{}, classify(err)
-		}
-		if err := e.ensureFile(ctx, owner, repo, branch, file, a); err != nil {
-			return actions.Outcome{}, classify(err)
-		}
-		pr, err = e.openPR(ctx, owner, repo, branch, base, file, a)
-		if err != nil {
-			return actions.Outcome{}, classify(err)
-		}
+		return actions.Outcome{}, Classify(err)
 	}
 	res["pr_url"] = pr.GetHTMLURL()
 	res["pr_number"] = strconv.Itoa(pr.GetNumber())
@@ -105,6 +98,51 @@ func (e *Executor) Execute(ctx context.Context, a actions.Action) (actions.Outco
 		return actions.Outcome{Result: res}, actions.Permanentf("pull request #%d was closed without being merged", pr.GetNumber())
 	}
 	return actions.Outcome{Result: res, Note: fmt.Sprintf("pull request #%d open: %s; waiting for it to be merged", pr.GetNumber(), pr.GetHTMLURL())}, nil
+}
+
+// Change is a pull request to propose: files committed to Branch of Repo, and a pull request from Branch to Base.
+type Change struct {
+	Repo    string // owner/name
+	Base    string // default main
+	Branch  string
+	Title   string
+	Body    string // markdown
+	Message string // the commit message of each file written
+	Files   []File
+}
+
+// Propose commits c's files to c.Branch (made from c.Base when it does not exist) and opens the pull request — or
+// returns the pull request opened from c.Branch before, whatever its state. Each part looks before it writes (the
+// pull request, the branch, each file's content on it), so proposing the same change again — after a crash, on a
+// retry — writes nothing twice and never opens a second pull request. Errors are GitHub's; Classify says which
+// retrying cannot fix.
+func Propose(ctx context.Context, gh *github.Client, c Change) (*github.PullRequest, error) {
+	owner, repo, ok := strings.Cut(c.Repo, "/")
+	if !ok || owner == "" || repo == "" {
+		return nil, actions.Permanentf("repository %q is not owner/name", c.Repo)
+	}
+	if c.Base == "" {
+		c.Base = "main"
+	}
+	for _, f := range c.Files {
+		if f.Path == "" || strings.HasPrefix(f.Path, "/") || strings.Contains("/"+f.Path+"/", "/../") {
+			return nil, actions.Permanentf("file path %q is not a path inside the repository", f.Path)
+		}
+	}
+	e := &Executor{GitHub: gh}
+	pr, err := e.findPR(ctx, owner, repo, c.Branch, c.Base)
+	if err != nil || pr != nil {
+		return pr, err
+	}
+	if err := e.ensureBranch(ctx, owner, repo, c.Branch, c.Base); err != nil {
+		return nil, err
+	}
+	for _, f := range c.Files {
+		if err := e.ensureFile(ctx, owner, repo, c.Branch, f, c.Message); err != nil {
+			return nil, err
+		}
+	}
+	return e.openPR(ctx, owner, repo, c)
 }
 
 func (e *Executor) findPR(ctx context.Context, owner, repo, branch, base string) (*github.PullRequest, error) {
@@ -146,11 +184,10 @@ func (e *Executor) ensureBranch(ctx context.Context, owner, repo, branch, base s
 	return nil // 422: it exists already (a concurrent or earlier attempt made it)
 }
 
-func (e *Executor) ensureFile(ctx context.Context, owner, repo, branch string, f File, a actions.Action) error {
+func (e *Executor) ensureFile(ctx context.Context, owner, repo, branch string, f File, message string) error {
 	cur, _, resp, err := e.GitHub.Repositories.GetContents(ctx, owner, repo, f.Path, &github.RepositoryContentGetOptions{Ref: branch})
 	opts := &github.RepositoryContentFileOptions{Content: f.Content, Branch: github.String(branch),
-		Message: github.String(fmt.Sprintf("%s %s for %s in %s/%s (Atrium action %s)", a.Kind, paramName(a), a.Service,
-			a.Environment, a.Region, a.ID))}
+		Message: github.String(message)}
 	switch {
 	case err == nil && cur != nil:
 		have, derr := cur.GetContent()
@@ -172,23 +209,19 @@ func (e *Executor) ensureFile(ctx context.Context, owner, repo, branch string, f
 	}
 }
 
-func (e *Executor) openPR(ctx context.Context, owner, repo, branch, base string, f File, a actions.Action) (*github.PullRequest, error) {
-	body := fmt.Sprintf("Requested in Atrium by **%s** for service `%s` (team %s) in `%s` / `%s`.\n\n"+
-		"Action: `%s` · Kind: `%s` · File: `%s`\n\nApprovals: %s\n\nMerging applies it; closing this pull request fails the action.",
-		a.Requester, a.Service, a.Team, a.Environment, a.Region, a.ID, a.Kind, f.Path, approvals(a))
+func (e *Executor) openPR(ctx context.Context, owner, repo string, c Change) (*github.PullRequest, error) {
 	pr, resp, err := e.GitHub.PullRequests.Create(ctx, owner, repo, &github.NewPullRequest{
-		Title: github.String(fmt.Sprintf("%s %s for %s (%s/%s)", a.Kind, paramName(a), a.Service, a.Environment, a.Region)),
-		Head:  github.String(branch), Base: github.String(base), Body: github.String(body)})
+		Title: github.String(c.Title), Head: github.String(c.Branch), Base: github.String(c.Base), Body: github.String(c.Body)})
 	if err == nil {
 		return pr, nil
 	}
 	if resp != nil && resp.StatusCode == http.StatusUnprocessableEntity {
 		// "A pull request already exists": another attempt opened it between our look and now.
-		if pr, ferr := e.findPR(ctx, owner, repo, branch, base); ferr == nil && pr != nil {
+		if pr, ferr := e.findPR(ctx, owner, repo, c.Branch, c.Base); ferr == nil && pr != nil {
 			return pr, nil
 		}
 	}
-	return nil, fmt.Errorf("open pull request for %s: %w", branch, err)
+	return nil, fmt.Errorf("open pull request for %s: %w", c.Branch, err)
 }
 
 func approvals(a actions.Action) string {
@@ -210,9 +243,9 @@ func paramName(a actions.Action) string {
 	return p.Name
 }
 
-// classify marks GitHub errors that retrying cannot fix — bad credentials, no access, no such repository or base
+// Classify marks GitHub errors that retrying cannot fix — bad credentials, no access, no such repository or base
 // branch — as permanent; rate limits, server errors and network errors are retried.
-func classify(err error) error {
+func Classify(err error) error {
 	var er *github.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
 		switch er.Response.StatusCode {

@@ -390,3 +390,44 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 		t.Errorf("history:\n%s", joined)
 	}
 }
+
+// TestProposeASetOfFiles: a change of several files (the golden path's infrastructure pull request) is committed to
+// its branch and proposed once; proposing it again writes nothing and finds the same pull request.
+func TestProposeASetOfFiles(t *testing.T) {
+	ctx := context.Background()
+	gh := infra(t)
+	c, err := gitops.NewClient(gh.URL, gh.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := gitops.Change{Repo: "sphera/infra", Branch: "atrium/service-orders", Title: "Infrastructure of orders",
+		Body: "From template go-http-service", Message: "orders: infrastructure (Atrium)", Files: []gitops.File{
+			{Path: "envs/dev/eu-west-1/orders/iam.tf", Content: []byte("# iam\n")},
+			{Path: "envs/dev/eu-west-1/orders/kubernetes/deployment.yaml", Content: []byte("kind: Deployment\n")},
+			{Path: "envs/staging/eu-west-1/orders/iam.tf", Content: []byte("# iam staging\n")}}}
+	pr, err := gitops.Propose(ctx, c, change)
+	if err != nil || pr.GetNumber() != 1 || pr.GetTitle() != "Infrastructure of orders" || pr.GetBase().GetRef() != "main" {
+		t.Fatalf("propose: %+v %v", pr, err)
+	}
+	for _, f := range change.Files {
+		if got, ok := gh.File("sphera", "infra", change.Branch, f.Path); !ok || got != string(f.Content) {
+			t.Errorf("%s on the branch: %q %v", f.Path, got, ok)
+		}
+	}
+	gh.ResetCounts()
+	again, err := gitops.Propose(ctx, c, change)
+	if err != nil || again.GetNumber() != 1 {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	if w := gh.Counts().Writes; len(w) != 0 && (w[githubtest.KindPulls] != 0 || w[githubtest.KindContents] != 0 || w[githubtest.KindRef] != 0) {
+		t.Errorf("proposing again wrote: %v", w)
+	}
+	if n := len(gh.Pulls("sphera", "infra")); n != 1 {
+		t.Errorf("%d pull requests", n)
+	}
+	bad := change
+	bad.Files = []gitops.File{{Path: "../escape.tf", Content: []byte("x")}}
+	if _, err := gitops.Propose(ctx, c, bad); err == nil || !actions.IsPermanent(err) {
+		t.Errorf("a path outside the repository: %v", err)
+	}
+}

@@ -445,18 +445,21 @@ func (c *Collector) write(ctx context.Context) (int, error) {
 	}
 	sort.Slice(list, func(i, j int) bool { return strings.ToLower(list[i].FullName) < strings.ToLower(list[j].FullName) })
 	// Names held by other sources (another organisation, a future collector) are not taken over.
+	// The golden path's registration of a new service (a template source) is adopted by the collector reading that
+	// service's repository: catalog.Adoptable.
 	taken := map[string]string{}
-	q, err := c.db.QueryContext(ctx, `SELECT name, source FROM services WHERE source != ?`, c.source)
+	heldRepo := map[string]string{}
+	q, err := c.db.QueryContext(ctx, `SELECT name, source, repo_url FROM services WHERE source != ?`, c.source)
 	if err != nil {
 		return 0, err
 	}
 	for q.Next() {
-		var n, s string
-		if err := q.Scan(&n, &s); err != nil {
+		var n, s, u string
+		if err := q.Scan(&n, &s, &u); err != nil {
 			q.Close()
 			return 0, err
 		}
-		taken[n] = s
+		taken[n], heldRepo[n] = s, u
 	}
 	q.Close()
 	var svcs []catalog.Service
@@ -465,7 +468,7 @@ func (c *Collector) write(ctx context.Context) (int, error) {
 		var conflicts []string
 		for _, s := range r.Services {
 			switch {
-			case taken[s.Name] != "":
+			case taken[s.Name] != "" && !catalog.Adoptable(taken[s.Name], heldRepo[s.Name], s.Repository.URL):
 				conflicts = append(conflicts, fmt.Sprintf("service %q is already provided by source %s", s.Name, taken[s.Name]))
 			case from[s.Name] != "":
 				conflicts = append(conflicts, fmt.Sprintf("service %q is already provided by repository %s", s.Name, from[s.Name]))

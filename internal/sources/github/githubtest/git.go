@@ -94,14 +94,22 @@ func buildTrees(files map[string][]byte) (string, map[string][]treeEntry) {
 	return hash(""), trees
 }
 
-// commitSHA hashes a commit object.
+// commitSHA hashes a commit object by the fake's own author.
 func commitSHA(tree string, parents []string, message string, at time.Time) string {
+	return commitSHAOf(tree, parents, message, at, "", "")
+}
+
+// commitSHAOf hashes a commit object by name <email> ("" for the fake's Octo Cat).
+func commitSHAOf(tree string, parents []string, message string, at time.Time, name, email string) string {
+	if name == "" {
+		name, email = "Octo Cat", "octocat@users.noreply.invalid"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "tree %s\n", tree)
 	for _, p := range parents {
 		fmt.Fprintf(&b, "parent %s\n", p)
 	}
-	sig := fmt.Sprintf("Octo Cat <octocat@users.noreply.invalid> %d +0000", at.Unix())
+	sig := fmt.Sprintf("%s <%s> %d +0000", name, email, at.Unix())
 	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s\n", sig, sig, message)
 	return objectSHA("commit", []byte(b.String()))
 }

@@ -1,5 +1,5 @@
-// Package githubtest is a fake GitHub REST API on 127.0.0.1 for tests and benchmarks of the GitHub collector and
-// the gitops delivery path. It speaks GitHub's wire format for the endpoints those use — JSON shapes as in GitHub's
+// Package githubtest is a fake GitHub REST API on 127.0.0.1 for tests and benchmarks of the GitHub collector, the
+// gitops delivery path and the golden path (repository creation, the git data API, branch protection: gitdata.go). It speaks GitHub's wire format for the endpoints those use — JSON shapes as in GitHub's
 // published REST description, Link pagination, ETags and 304s, rate-limit headers and points, secondary-limit
 // answers — and signs webhook deliveries the way GitHub does. Repositories are real git object graphs: branches,
 // refs, contents written through the API and merged pull requests are commits, trees and blobs that the read
@@ -43,7 +43,13 @@ const (
 	KindContents  = "contents"   // GET, PUT /repos/{owner}/{repo}/contents/{path}
 	KindPulls     = "pulls"      // GET, POST /repos/{owner}/{repo}/pulls, GET /repos/{owner}/{repo}/pulls/{number}
 	KindApp       = "app"        // /app/... (GitHub App endpoints, authenticated with a JWT)
-	KindOther     = "other"
+	// KindCreateRepo is POST /orgs/{org}/repos (a write; GET of the same path is KindList).
+	KindCreateRepo = "create_repo"
+	// KindGitCommit is GET and POST /repos/{owner}/{repo}/git/commits[/{sha}]; POST git/blobs and git/trees count
+	// as KindBlob and KindTree writes.
+	KindGitCommit  = "git_commit"
+	KindProtection = "protection" // GET, PUT /repos/{owner}/{repo}/branches/{branch}/protection
+	KindOther      = "other"
 )
 
 // Counts are the requests the server answered since it started or since ResetCounts.
@@ -78,21 +84,30 @@ type Repo struct {
 
 type repo struct {
 	Repo
-	id        int64
-	org       string
-	createdAt time.Time
-	pushedAt  time.Time
-	updatedAt time.Time
-	head      string // commit SHA of the default branch; "" for an empty repository
-	prevHead  string
-	branches  map[string]string // other branches → commit SHA
-	pulls     []*pull           // pull request n is pulls[n-1]
+	Visibility  string                 // as created: public, private or internal ("" for AddRepo's)
+	protections map[string]*Protection // by branch
+	written     map[string]bool        // objects written through the git data API
+	id          int64
+	org         string
+	createdAt   time.Time
+	pushedAt    time.Time
+	updatedAt   time.Time
+	head        string // commit SHA of the default branch; "" for an empty repository
+	prevHead    string
+	branches    map[string]string // other branches → commit SHA
+	pulls       []*pull           // pull request n is pulls[n-1]
 }
 
 type commit struct {
 	tree, message string
 	parents       []string
 	at            time.Time
+	author, email string // "" for the fake's own Octo Cat
+}
+
+// sha is the commit's object SHA.
+func (c commit) sha() string {
+	return commitSHAOf(c.tree, c.parents, c.message, c.at, c.author, c.email)
 }
 
 type throttle struct {
@@ -128,6 +143,7 @@ type Server struct {
 	reset            time.Time
 
 	throttles []throttle
+	failures  []failure
 	counts    Counts
 	inFlight  int
 
@@ -167,6 +183,15 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls", s.createPull)
 	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.createInstallationToken)
+	mux.HandleFunc("POST /orgs/{org}/repos", s.createRepo)
+	mux.HandleFunc("PATCH /repos/{owner}/{repo}", s.editRepo)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/git/blobs", s.createBlob)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/git/trees", s.createTree)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/git/commits", s.createCommit)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/git/commits/{sha}", s.getGitCommit)
+	mux.HandleFunc("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
+	mux.HandleFunc("PUT /repos/{owner}/{repo}/branches/{branch}/protection", s.putProtection)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/branches/{branch}/protection", s.getProtection)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.srv = httptest.NewServer(s.middleware(mux))
 	s.URL = s.srv.URL
@@ -384,19 +409,25 @@ func (s *Server) ResetCounts() {
 	s.mu.Unlock()
 }
 
-func kindOf(p string) string {
+func kindOf(method, p string) string {
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	switch {
+	case len(parts) == 3 && parts[0] == "orgs" && parts[2] == "repos" && method == http.MethodPost:
+		return KindCreateRepo
 	case len(parts) == 3 && parts[0] == "orgs" && parts[2] == "repos":
 		return KindList
 	case len(parts) == 3 && parts[0] == "repos", len(parts) == 2 && parts[0] == "repositories":
 		return KindRepo
 	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "commits":
 		return KindCommit
-	case len(parts) == 6 && parts[0] == "repos" && parts[4] == "trees":
+	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "git" && parts[4] == "trees":
 		return KindTree
-	case len(parts) == 6 && parts[0] == "repos" && parts[4] == "blobs":
+	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "git" && parts[4] == "blobs":
 		return KindBlob
+	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "git" && parts[4] == "commits":
+		return KindGitCommit
+	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "branches" && parts[5] == "protection":
+		return KindProtection
 	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "git" && (parts[4] == "ref" || parts[4] == "refs"):
 		return KindRef
 	case len(parts) >= 4 && parts[0] == "repos" && parts[3] == "contents":
@@ -426,7 +457,7 @@ const docsBase = "https://docs.github.com/rest"
 
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		kind := kindOf(req.URL.Path)
+		kind := kindOf(req.Method, req.URL.Path)
 		s.mu.Lock()
 		s.counts.Requests++
 		s.counts.ByKind[kind]++
@@ -514,6 +545,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				writeJSON(w, st, map[string]any{"message": "Server Error"})
 				return
 			}
+		}
+		if f := s.failing(kind, req.Method); f != nil {
+			s.remaining--
+			s.counts.Points++
+			s.setRateHeaders(h)
+			s.mu.Unlock()
+			writeJSON(w, f.status, map[string]any{"message": f.message, "documentation_url": docsBase,
+				"status": strconv.Itoa(f.status)})
+			return
 		}
 		if s.remaining <= 0 && kind != KindRateLimit {
 			s.counts.Primary++
@@ -614,10 +654,7 @@ func (s *Server) repoJSON(r *repo) map[string]any {
 	if topics == nil {
 		topics = []string{}
 	}
-	visibility := "public"
-	if r.Private {
-		visibility = "private"
-	}
+	visibility := r.visibility()
 	var desc, lang any
 	if r.Description != "" {
 		desc = r.Description

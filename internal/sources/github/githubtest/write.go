@@ -362,6 +362,9 @@ func (s *Server) gitCommitJSON(r *repo, sha string) map[string]any {
 	api := s.URL + "/repos/" + r.org + "/" + r.Name
 	html := s.URL + "/" + r.org + "/" + r.Name + "/commit/"
 	person := map[string]any{"name": "Octo Cat", "email": "octocat@users.noreply.invalid", "date": ts(c.at)}
+	if c.author != "" {
+		person = map[string]any{"name": c.author, "email": c.email, "date": ts(c.at)}
+	}
 	parents := []map[string]any{}
 	for _, p := range c.parents {
 		parents = append(parents, map[string]any{"sha": p, "url": api + "/git/commits/" + p, "html_url": html + p})
