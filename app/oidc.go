@@ -103,7 +103,7 @@ func (rt *Runtime) oidcStart(w http.ResponseWriter, r *http.Request) {
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	var once sync.Once
-	stop := func() { once.Do(func() { close(done); srv.Close() }) }
+	stop := func() { once.Do(func() { close(done); _ = srv.Close() }) } // Close fails only to close the listener
 	rt.signin.stop = stop
 	rt.signin.mu.Unlock()
 

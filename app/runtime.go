@@ -102,13 +102,13 @@ func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if portalURL == "" {
 		s, err := rt.loadSettings()
 		if err != nil {
-			db.Close()
+			_ = db.Close() // the settings error is the one to report
 			return nil, err
 		}
 		portalURL = s.PortalURL
 	}
 	if err := rt.Connect(ctx, portalURL, token); err != nil {
-		rt.Close()
+		_ = rt.Close() // the connect error is the one to report
 		return nil, err
 	}
 	return rt, nil
@@ -209,7 +209,11 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 	}
 	rt.stopLocked()
 	if mode == ModeRemote && rt.local != nil {
-		rt.local.Close()
+		if err := rt.local.Close(); err != nil {
+			// The switch goes on: the in-process portal is stopped either way, only its database did not close
+			// cleanly (SQLite recovers it on the next open).
+			rt.Log.Warn("close the local portal", "err", err)
+		}
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
@@ -256,10 +260,11 @@ func (rt *Runtime) Close() error {
 		rt.signin.stop()
 	}
 	rt.signin.mu.Unlock()
+	var err error
 	if rt.local != nil {
-		rt.local.Close()
+		err = rt.local.Close()
 	}
-	return rt.Replica.Close()
+	return errors.Join(err, rt.Replica.Close())
 }
 
 // State is what a runtime is connected to, at one moment: Connect replaces all of it at once.
@@ -361,7 +366,7 @@ func ReplicaServiceNames(ctx context.Context, dataDir, prefix string, limit int)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // only read here: closing loses nothing
 	return db.ServiceNames(ctx, prefix, limit)
 }
 

@@ -35,7 +35,11 @@ func newAgentPortal(t *testing.T) *agentPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	quiet := slog.New(slog.DiscardHandler)
 	// Only a wake-up can end a long poll early: no periodic look at the database.
 	q := agent.NewQueue(db.SQL(), agent.Config{Recheck: time.Hour}, quiet)

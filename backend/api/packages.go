@@ -117,7 +117,9 @@ func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
 				row[i] = "'" + cell
 			}
 		}
-		cw.Write(row)
+		if err := cw.Write(row); err != nil {
+			return // the status is sent: the client went away, and there is nobody left to tell
+		}
 	}
 	cw.Flush()
 }

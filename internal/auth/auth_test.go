@@ -71,7 +71,11 @@ func openTokens(t *testing.T) (auth.Tokens, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return auth.Tokens{DB: db.SQL()}, db
 }
 

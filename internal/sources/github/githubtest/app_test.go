@@ -164,7 +164,9 @@ func TestAppJWTIsCheckedLikeGitHub(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
 		return resp.StatusCode, body
 	}
 	st, body := post("Bearer "+jwt(key, "RS256", good), inst)
