@@ -124,6 +124,9 @@ func BenchmarkSearchLikeBaseline(b *testing.B) {
 		}
 		for rows.Next() {
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		return rows.Close()
 	})
 }

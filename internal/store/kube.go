@@ -366,6 +366,9 @@ func (d *DB) ForgetCluster(ctx context.Context, name string) (int, error) {
 			affected[s] = true
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
 		for _, q := range []string{`DELETE FROM kube_workloads WHERE cluster = ?`, `DELETE FROM kube_clusters WHERE name = ?`} {
 			if _, err := tx.ExecContext(ctx, q, name); err != nil {
 				return 0, err
@@ -528,6 +531,9 @@ func remap(ctx context.Context, tx *sql.Tx, k catalog.WorkloadRef, now time.Time
 		hits = append(hits, h)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
 	affected := map[string]bool{}
 	for _, h := range hits {
 		w := k

@@ -201,6 +201,9 @@ func (d *DB) Facets(ctx context.Context) (Facets, error) {
 			*x.dst = append(*x.dst, v)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return f, err
+		}
 	}
 	return f, nil
 }

@@ -292,6 +292,9 @@ func (d *DB) migrate(ctx context.Context, upTo int) error {
 		applied[v] = true
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return d.classify(err)
+	}
 	for _, m := range all {
 		if applied[m.Version] || m.Version > upTo {
 			continue

@@ -459,6 +459,9 @@ func (c *Collector) write(ctx context.Context) (int, error) {
 		taken[n] = s
 	}
 	q.Close()
+	if err := q.Err(); err != nil {
+		return 0, err
+	}
 	var svcs []catalog.Service
 	from := map[string]string{}
 	for _, r := range list {
