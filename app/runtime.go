@@ -126,7 +126,7 @@ func (rt *Runtime) loadSettings() (Settings, error) {
 		return s, fmt.Errorf("read settings %s: %w", rt.settingsPath(), err)
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("settings file %s is not valid JSON (%v); fix or delete it", rt.settingsPath(), err)
+		return s, fmt.Errorf("settings file %s is not valid JSON (%w); fix or delete it", rt.settingsPath(), err)
 	}
 	return s, nil
 }
@@ -149,7 +149,7 @@ func ValidatePortalURL(raw string) (string, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL
 		}
-		return "", fmt.Errorf("portal URL does not parse (%v): it must be an http:// or https:// URL with a host", err)
+		return "", fmt.Errorf("portal URL does not parse (%w): it must be an http:// or https:// URL with a host", err)
 	}
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

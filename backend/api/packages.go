@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,7 +83,7 @@ func (c *Catalog) getPackage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := c.DB.GetPackage(r.Context(), eco, name, owners)
-	if err == catalog.ErrNotFound {
+	if errors.Is(err, catalog.ErrNotFound) {
 		err = Errorf(http.StatusNotFound, "not_found", "no service uses %s package %q", eco, name)
 	}
 	if err != nil {

@@ -244,7 +244,7 @@ func checkFile(path string) error {
 	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	hdr := make([]byte, 16)
 	n, err := io.ReadFull(f, hdr)
-	if n == 0 && (err == io.EOF || err == nil) {
+	if n == 0 && (errors.Is(err, io.EOF) || err == nil) {
 		return nil // empty file: SQLite treats it as a new database
 	}
 	if !bytes.Equal(hdr[:n], []byte("SQLite format 3\x00")[:n]) || n < 16 {

@@ -89,7 +89,7 @@ func Install() (string, error) {
 		cmd.Dir = dir // outside any module, so the repository's go.mod is not involved
 		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=", "GO111MODULE=on")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			installErr = fmt.Errorf("go install %s@%s: %v\n%s", Module, Version, err, out)
+			installErr = fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, out)
 			return
 		}
 		installPath = bin

@@ -69,7 +69,7 @@ func CacheDir() (string, error) {
 	if root == "" {
 		c, err := os.UserCacheDir()
 		if err != nil {
-			return "", fmt.Errorf("kubetest: no cache directory (%v); set ATRIUM_KUBE_BIN_CACHE", err)
+			return "", fmt.Errorf("kubetest: no cache directory (%w); set ATRIUM_KUBE_BIN_CACHE", err)
 		}
 		root = filepath.Join(c, "atrium")
 	}
