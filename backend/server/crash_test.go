@@ -97,7 +97,6 @@ func newHoldingProxy(t *testing.T, target string) *holdingProxy {
 type portalProcess struct {
 	cmd *exec.Cmd
 	url string
-	log *bytes.Buffer
 }
 
 func buildServer(t *testing.T) string {

@@ -187,10 +187,7 @@ func (cl *cluster) run(ctx context.Context) {
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); cl.session(sctx, cs) }()
-		for {
-			if !sleep(ctx, cl.c.Reload) {
-				break
-			}
+		for sleep(ctx, cl.c.Reload) {
 			if configFingerprint(cl.cfg) != fp {
 				cl.log.Info("kubeconfig changed; reconnecting")
 				break

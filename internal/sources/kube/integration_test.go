@@ -81,9 +81,8 @@ func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 
 // portal is a portal database with a catalog and a collector running over some clusters.
 type portal struct {
-	t    testing.TB
-	db   *store.DB
-	stop func()
+	t  testing.TB
+	db *store.DB
 }
 
 func newPortal(t testing.TB, services ...string) *portal {
