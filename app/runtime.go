@@ -1,3 +1,6 @@
+// Package app is the desktop side of Atrium: a Runtime holds the local replica of the catalog, keeps it in sync with
+// a portal (a team's, or one running in-process on a demo catalog in local mode), and serves the UI to the Wails
+// window or, with `atrium web`, to a browser on loopback.
 package app
 
 import (

@@ -312,7 +312,7 @@ func (s *Server) Close() error {
 // fit in 64 KiB, idle connections close after 2 minutes. There is no ReadTimeout or WriteTimeout for whole
 // requests: change-feed long polls hold a request for up to a minute and exports stream; handlers that read a
 // body from the internet set their own read deadline (the webhook, api.WebhookLimits).
-func newHTTPServer(h http.Handler, base context.Context) *http.Server {
+func newHTTPServer(base context.Context, h http.Handler) *http.Server {
 	return &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           h,
@@ -342,7 +342,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error)
 	// Requests run under base, cancelled at shutdown so that held long polls return at once.
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	srv := newHTTPServer(api.LogRequests(s.Log, s.Handler()), base)
+	srv := newHTTPServer(base, api.LogRequests(s.Log, s.Handler()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir)

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Sortable columns of the catalog table.
+// SortColumns are the sortable columns of the catalog table: the API's names and their SQL.
 var SortColumns = map[string]string{
 	"name":       "s.name",
 	"owner":      "s.owner",

@@ -275,10 +275,10 @@ func TestTwoClustersMapToServices(t *testing.T) {
 	deploy(t, eu, ns, "checkout", "registry.example/shop/checkout:2.3.1", byLabel, nil, 3, 3)
 	deploy(t, us, ns, "checkout", "registry.example/shop/checkout:2.3.0", byLabel, nil, 3, 1)
 	deploy(t, eu, ns, "mystery", "registry.example/mystery:0.1", nil, nil, 1, 1)
-	min := int32(2)
+	minReplicas := int32(2)
 	if _, err := eu.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
 		ObjectMeta: metav1.ObjectMeta{Name: "checkout", Namespace: ns},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: &min, MaxReplicas: 8,
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: &minReplicas, MaxReplicas: 8,
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "checkout"}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
