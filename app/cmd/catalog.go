@@ -55,7 +55,8 @@ func (a *atrium) reader(cmd *cobra.Command) (*client.Client, io.Closer, error) {
 		notice(cmd.ErrOrStderr(), "atrium: %s: %s — showing data as of %s\n", st.State, st.Message,
 			st.AsOf.Local().Format(time.RFC3339))
 	}
-	return rt.Client("cli"), rt, nil
+	c := rt.Client("cli")
+	return c, rt, nil
 }
 
 func (a *atrium) servicesCommand() *cobra.Command {

@@ -233,7 +233,7 @@ func TestAgentRequestsAreBounded(t *testing.T) {
 	w, _ := p.q.Enqueue(context.Background(), "eu", deployWork("b/1"))
 	var it agent.Item
 	p.do("GET", "/api/v1/agents/eu/work", tok, "", nil, &it)
-	huge := fmt.Sprintf(`{"lease_id":%q,"result":{"objects":[],"message":"%s"}}`, it.LeaseID, strings.Repeat("x", agent.MaxResult+8<<10))
+	huge := fmt.Sprintf(`{"lease_id":%q,"result":{"objects":[],"message":%q}}`, it.LeaseID, strings.Repeat("x", agent.MaxResult+8<<10))
 	for _, tt := range []struct {
 		name, method, path, body string
 		hdr                      map[string]string

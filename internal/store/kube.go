@@ -213,7 +213,8 @@ func rerenderCluster(ctx context.Context, tx *sql.Tx, names map[string]bool, clu
 				kept = append(kept, dp)
 			}
 		}
-		s.Deployments = append(kept, fresh...)
+		kept = append(kept, fresh...) // kept reuses s.Deployments' array: the filter is in place
+		s.Deployments = kept
 		canonicalTimes(s.Deployments)
 		s.Normalize()
 		hash := docHash(s)
@@ -282,8 +283,11 @@ func mergeKubeDeployments(ctx context.Context, tx *sql.Tx, s *catalog.Service) e
 		owned[name] = true
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if len(owned) == 0 {
-		return rows.Err()
+		return nil
 	}
 	var out []catalog.Deployment
 	for _, dp := range s.Deployments {
@@ -295,7 +299,8 @@ func mergeKubeDeployments(ctx context.Context, tx *sql.Tx, s *catalog.Service) e
 	if err != nil {
 		return err
 	}
-	s.Deployments = append(out, kd...)
+	out = append(out, kd...)
+	s.Deployments = out
 	return nil
 }
 

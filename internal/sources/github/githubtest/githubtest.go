@@ -704,7 +704,7 @@ func setLinks(w http.ResponseWriter, base string, q url.Values, perPage, page, l
 		}
 		v.Set("page", strconv.Itoa(p))
 		v.Set("per_page", strconv.Itoa(perPage))
-		return fmt.Sprintf(`<%s?%s>; rel="%s"`, base, v.Encode(), rel)
+		return fmt.Sprintf(`<%s?%s>; rel=%q`, base, v.Encode(), rel)
 	}
 	var links []string
 	if page > 1 {
