@@ -31,7 +31,12 @@ func TestDesktopForwardsActions(t *testing.T) {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	// An admin makes the developer's token through the API, as the admin UI would.
 	admin := &localClient{t: t, url: portalURL, hc: http.DefaultClient}
@@ -44,14 +49,20 @@ func TestDesktopForwardsActions(t *testing.T) {
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("create token: %v %v", resp, err)
 	}
-	json.NewDecoder(resp.Body).Decode(&created)
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 
 	rt, err := Open(context.Background(), t.TempDir(), portalURL, created.Secret, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	var me struct {
 		Subject string
@@ -71,7 +82,9 @@ func TestDesktopForwardsActions(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var a actions.Action
-		json.NewDecoder(resp.Body).Decode(&a)
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+			t.Fatal(err)
+		}
 		return resp.StatusCode, a
 	}
 	code, a := post()
@@ -95,7 +108,11 @@ func TestLocalModeSelfServicePreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	request := func(env, key string) actions.Action {
 		t.Helper()
@@ -110,7 +127,9 @@ func TestLocalModeSelfServicePreview(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var a actions.Action
-		json.NewDecoder(resp.Body).Decode(&a)
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != 201 {
 			t.Fatalf("request in %s: %d %+v", env, resp.StatusCode, a)
 		}

@@ -126,7 +126,11 @@ func TestDesktopReplicaAgainstPortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	waitFor(t, "first sync", 15*time.Second, func() bool { return c.status().State == replica.StateUpToDate })
 	st := c.status()
@@ -171,7 +175,9 @@ func TestDesktopReplicaAgainstPortal(t *testing.T) {
 		Language: "Go", Source: "manual"}}); err != nil {
 		t.Fatal(err)
 	}
-	pdb.Close()
+	if err := pdb.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	// The portal comes back on the same address: the desktop catches up by itself.
 	_, stop = runPortal(t, addr, portalDir)
@@ -190,7 +196,11 @@ func TestLocalModeAndSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	waitFor(t, "local sync", 15*time.Second, func() bool { return c.status().State == replica.StateUpToDate })
 	st := c.status()
@@ -226,12 +236,18 @@ func TestLocalModeAndSettings(t *testing.T) {
 		t.Error("replica lost its data when the portal changed")
 	}
 	// Settings persist: a new runtime on the same directory connects to the saved portal.
-	rt.Close()
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
 	rt2, err := Open(ctx, dir, "", "", testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt2.Close()
+	defer func() {
+		if err := rt2.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if st := rt2.State(); st.Mode != ModeRemote || st.Portal != "http://127.0.0.1:1" {
 		t.Errorf("saved settings not used: %s %s", st.Mode, st.Portal)
 	}
@@ -243,7 +259,9 @@ func TestLocalModeAndSettings(t *testing.T) {
 func TestCorruptReplicaIsReportedNotWiped(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "replica.db")
-	os.WriteFile(path, []byte("definitely not sqlite"), 0o600)
+	if err := os.WriteFile(path, []byte("definitely not sqlite"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	_, err := Open(context.Background(), dir, "", "", testLog(t))
 	if err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("want an error naming %s, got %v", path, err)
@@ -315,7 +333,11 @@ func TestUIFeaturesComeFromThePortalsFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	type view struct {
 		Provider string
@@ -360,7 +382,11 @@ func TestOFREPAndStaleFlagsThroughTheDesktop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	var eval struct {
 		Key     string

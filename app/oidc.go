@@ -103,7 +103,7 @@ func (rt *Runtime) oidcStart(w http.ResponseWriter, r *http.Request) {
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	var once sync.Once
-	stop := func() { once.Do(func() { close(done); srv.Close() }) }
+	stop := func() { once.Do(func() { close(done); _ = srv.Close() }) } // Close fails only to close the listener
 	rt.signin.stop = stop
 	rt.signin.mu.Unlock()
 
@@ -125,7 +125,7 @@ func (rt *Runtime) oidcStart(w http.ResponseWriter, r *http.Request) {
 			defer cancel()
 			tok, err := conf.Exchange(xctx, q.Get("code"), oauth2.VerifierOption(verifier))
 			if err != nil {
-				return fmt.Errorf("exchanging the sign-in code failed: %v", err)
+				return fmt.Errorf("exchanging the sign-in code failed: %w", err)
 			}
 			raw, _ := tok.Extra("id_token").(string)
 			if raw == "" {
@@ -133,7 +133,7 @@ func (rt *Runtime) oidcStart(w http.ResponseWriter, r *http.Request) {
 			}
 			idt, err := provider.Verifier(&oidc.Config{ClientID: methods.OIDC.Audience}).Verify(xctx, raw)
 			if err != nil {
-				return fmt.Errorf("the ID token is not valid: %v", err)
+				return fmt.Errorf("the ID token is not valid: %w", err)
 			}
 			subject = idt.Subject
 			return rt.Connect(xctx, portal, raw)

@@ -33,13 +33,22 @@ func TestDesktopSingleSignOn(t *testing.T) {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	rt, err := Open(context.Background(), t.TempDir(), portalURL, "", testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c := newLocalClient(t, rt)
 	waitFor(t, "the portal refuses the desktop without a token", 10*time.Second, func() bool {
 		return c.status().State == replica.StateError

@@ -56,7 +56,9 @@ func TestReadOnlyRuntimeStartsNoWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	var a actions.Action
-	json.NewDecoder(resp.Body).Decode(&a)
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 201 || a.State != actions.StateApproved {
 		t.Fatalf("request: %d %+v", resp.StatusCode, a)
@@ -65,7 +67,10 @@ func TestReadOnlyRuntimeStartsNoWorker(t *testing.T) {
 	if code := c.do("GET", "/api/v1/ui/features", "", &features); code != 200 || len(features.Features) != len(uiFeatures) {
 		t.Errorf("UI features of a read-only runtime: %d %+v", code, features)
 	}
-	rt.Close() // waits for every goroutine of the portal: a worker, had one started, has logged by now
+	// Close waits for every goroutine of the portal: a worker, had one started, has logged by now.
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(logs.String(), "action worker started") {
 		t.Fatalf("a read-only runtime started the action worker:\n%s", logs.String())
 	}
@@ -80,14 +85,20 @@ func TestReadOnlyRuntimeStartsNoWorker(t *testing.T) {
 	if code := c.do("GET", "/api/v1/actions/"+a.ID, "", &got); code != 200 || got.State != actions.StateApproved || got.Attempts != 0 {
 		t.Fatalf("after a read-only runtime: %d %+v", code, got)
 	}
-	rt.Close()
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	// A full runtime (the window, atrium web) runs it.
 	rt, err = Open(ctx, dir, "", "", log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	c = newLocalClient(t, rt)
 	waitFor(t, "the queued action to run", 15*time.Second, func() bool {
 		c.do("GET", "/api/v1/actions/"+a.ID, "", &got)

@@ -1,3 +1,6 @@
+// Package app is the desktop side of Atrium: a Runtime holds the local replica of the catalog, keeps it in sync with
+// a portal (a team's, or one running in-process on a demo catalog in local mode), and serves the UI to the Wails
+// window or, with `atrium web`, to a browser on loopback.
 package app
 
 import (
@@ -102,13 +105,13 @@ func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if portalURL == "" {
 		s, err := rt.loadSettings()
 		if err != nil {
-			db.Close()
+			_ = db.Close() // the settings error is the one to report
 			return nil, err
 		}
 		portalURL = s.PortalURL
 	}
 	if err := rt.Connect(ctx, portalURL, token); err != nil {
-		rt.Close()
+		_ = rt.Close() // the connect error is the one to report
 		return nil, err
 	}
 	return rt, nil
@@ -126,7 +129,7 @@ func (rt *Runtime) loadSettings() (Settings, error) {
 		return s, fmt.Errorf("read settings %s: %w", rt.settingsPath(), err)
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("settings file %s is not valid JSON (%v); fix or delete it", rt.settingsPath(), err)
+		return s, fmt.Errorf("settings file %s is not valid JSON (%w); fix or delete it", rt.settingsPath(), err)
 	}
 	return s, nil
 }
@@ -149,7 +152,7 @@ func ValidatePortalURL(raw string) (string, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL
 		}
-		return "", fmt.Errorf("portal URL does not parse (%v): it must be an http:// or https:// URL with a host", err)
+		return "", fmt.Errorf("portal URL does not parse (%w): it must be an http:// or https:// URL with a host", err)
 	}
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -209,7 +212,11 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 	}
 	rt.stopLocked()
 	if mode == ModeRemote && rt.local != nil {
-		rt.local.Close()
+		if err := rt.local.Close(); err != nil {
+			// The switch goes on: the in-process portal is stopped either way, only its database did not close
+			// cleanly (SQLite recovers it on the next open).
+			rt.Log.Warn("close the local portal", "err", err)
+		}
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
@@ -256,10 +263,11 @@ func (rt *Runtime) Close() error {
 		rt.signin.stop()
 	}
 	rt.signin.mu.Unlock()
+	var err error
 	if rt.local != nil {
-		rt.local.Close()
+		err = rt.local.Close()
 	}
-	return rt.Replica.Close()
+	return errors.Join(err, rt.Replica.Close())
 }
 
 // State is what a runtime is connected to, at one moment: Connect replaces all of it at once.
@@ -361,7 +369,7 @@ func ReplicaServiceNames(ctx context.Context, dataDir, prefix string, limit int)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // only read here: closing loses nothing
 	return db.ServiceNames(ctx, prefix, limit)
 }
 

@@ -21,7 +21,7 @@ import (
 func LoopbackOnly(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("listen address %q: %v (want host:port, e.g. 127.0.0.1:7788)", addr, err)
+		return fmt.Errorf("listen address %q: %w (want host:port, e.g. 127.0.0.1:7788)", addr, err)
 	}
 	if host == "localhost" {
 		return nil

@@ -27,7 +27,9 @@ func newWebServer(t *testing.T) *webServer {
 	s := &webServer{t: t, token: "launch-token-0123456789abcdef"}
 	local := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.reached.Add(1)
-		io.Copy(io.Discard, r.Body)
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			t.Error(err)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
 	})
@@ -78,7 +80,7 @@ func errorCode(body string) string {
 	var e struct {
 		Error struct{ Code, Message string }
 	}
-	json.Unmarshal([]byte(body), &e)
+	_ = json.Unmarshal([]byte(body), &e) // a body that is not an API error has no code: ""
 	return e.Error.Code
 }
 
@@ -373,7 +375,11 @@ func TestWebForwardsThePagesChangesToThePortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	const token = "launch-token-forward"
 	srv := httptest.NewUnstartedServer(nil)
 	host := srv.Listener.Addr().String()

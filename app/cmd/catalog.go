@@ -29,7 +29,7 @@ const syncWait = 15 * time.Second
 // replica's first sync, and returns a client of the local API — the API the UI reads — and a function closing it
 // all. When the portal cannot be reached it says so on standard error and answers from the replica as of its last
 // sync; a replica that never synced is an error.
-func (a *atrium) reader(cmd *cobra.Command) (*client.Client, func(), error) {
+func (a *atrium) reader(cmd *cobra.Command) (*client.Client, io.Closer, error) {
 	ctx := cmd.Context()
 	rt, err := a.openReadOnly(ctx, cli.NewLogger(cmd.ErrOrStderr(), true))
 	if err != nil {
@@ -42,20 +42,21 @@ func (a *atrium) reader(cmd *cobra.Command) (*client.Client, func(), error) {
 	switch {
 	case st.State == replica.StateUpToDate:
 	case st.AsOf.IsZero() && st.State != replica.StateSyncing:
-		rt.Close()
+		_ = rt.Close() // the missing catalog is the error to report
 		return nil, nil, fmt.Errorf("no catalog yet: the replica has never synced: %s", st.Message)
 	case st.State == replica.StateSyncing:
 		from := "the local portal"
 		if portal != "" {
 			from = portal
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "atrium: still syncing from %s (%d of %d changes) — showing what has arrived\n",
+		notice(cmd.ErrOrStderr(), "atrium: still syncing from %s (%d of %d changes) — showing what has arrived\n",
 			from, st.Done, st.Total)
 	default:
-		fmt.Fprintf(cmd.ErrOrStderr(), "atrium: %s: %s — showing data as of %s\n", st.State, st.Message,
+		notice(cmd.ErrOrStderr(), "atrium: %s: %s — showing data as of %s\n", st.State, st.Message,
 			st.AsOf.Local().Format(time.RFC3339))
 	}
-	return rt.Client("cli"), func() { rt.Close() }, nil
+	c := rt.Client("cli")
+	return c, rt, nil
 }
 
 func (a *atrium) servicesCommand() *cobra.Command {
@@ -71,15 +72,15 @@ owners and tags. Answered from the local replica, after it caught up with the po
   atrium services --owner payments,search --language go --json
   atrium services checkout --sort owner`,
 		GroupID: groupCatalog,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if q.Q == "" && len(args) > 0 {
 				q.Q = strings.Join(args, " ")
 			}
-			c, done, err := a.reader(cmd)
+			c, rt, err := a.reader(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer closeAfter(rt, &err)
 			if asJSON {
 				return printRaw(cmd.Context(), cmd.OutOrStdout(), c, "/api/v1/services", servicesQuery(q))
 			}
@@ -87,14 +88,15 @@ owners and tags. Answered from the local replica, after it caught up with the po
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SERVICE\tOWNER\tLANGUAGE\tLIFECYCLE\tFINDINGS\tOUTDATED")
+			var b bytes.Buffer
+			tw := newTable(&b)
+			tw.row("SERVICE\tOWNER\tLANGUAGE\tLIFECYCLE\tFINDINGS\tOUTDATED\n")
 			for _, s := range page.Items {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", s.Name, s.Owner, s.Language, s.Lifecycle, s.Findings, s.Outdated)
+				tw.row("%s\t%s\t%s\t%s\t%d\t%d\n", s.Name, s.Owner, s.Language, s.Lifecycle, s.Findings, s.Outdated)
 			}
-			tw.Flush()
-			_, err = fmt.Fprintf(out, "%d of %d services\n", len(page.Items), page.Total)
+			tw.flush()
+			fmt.Fprintf(&b, "%d of %d services\n", len(page.Items), page.Total)
+			_, err = b.WriteTo(cmd.OutOrStdout())
 			return err
 		},
 	}
@@ -107,9 +109,11 @@ owners and tags. Answered from the local replica, after it caught up with the po
 	f.StringVar(&q.Order, "order", "", "asc or desc")
 	f.IntVar(&q.Limit, "limit", 1000, "at most this many (1 to 1000)")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON (listServices)")
-	cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(
+	// RegisterFlagCompletionFunc fails only for a flag that does not exist or has a completion already; TestCompletion
+	// completes both.
+	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(
 		[]string{"name", "owner", "language", "lifecycle", "repository", "synced_at"}, cobra.ShellCompDirectiveNoFileComp))
-	cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -138,13 +142,13 @@ func (a *atrium) serviceCommand() *cobra.Command {
 		GroupID:           groupCatalog,
 		Args:              cli.ExactArgs(1, "NAME"),
 		ValidArgsFunction: a.completeServiceNames,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			name := args[0]
-			c, done, err := a.reader(cmd)
+			c, rt, err := a.reader(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer closeAfter(rt, &err)
 			ctx := cmd.Context()
 			var raw json.RawMessage
 			err = c.Do(ctx, http.MethodGet, "/api/v1/services/"+url.PathEscape(name), nil, nil, &raw)
@@ -200,10 +204,10 @@ func printService(w io.Writer, s client.Service) error {
 		fmt.Fprintf(&b, "%s\n", s.Description)
 	}
 	b.WriteByte('\n')
-	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+	tw := newTable(&b)
 	field := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			tw.row("%s\t%s\n", k, v)
 		}
 	}
 	field("owner", s.Owner)
@@ -223,20 +227,20 @@ func printService(w io.Writer, s client.Service) error {
 	if !s.SyncedAt.IsZero() {
 		field("synced", s.SyncedAt.Local().Format(time.RFC3339))
 	}
-	tw.Flush()
+	tw.flush()
 
 	section(&b, "deployments", len(s.Deployments))
 	if len(s.Deployments) > 0 {
-		tw = tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  CLUSTER\tENVIRONMENT\tREGION\tIMAGE\tREADY\tHEALTH")
+		tw = newTable(&b)
+		tw.row("  CLUSTER\tENVIRONMENT\tREGION\tIMAGE\tREADY\tHEALTH\n")
 		for _, d := range s.Deployments {
 			health := d.Health
 			if d.HealthDetail != "" && d.Health != "healthy" {
 				health += ": " + d.HealthDetail
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d/%d\t%s\n", d.Cluster, d.Environment, d.Region, d.Image, d.Ready, d.Desired, health)
+			tw.row("  %s\t%s\t%s\t%s\t%d/%d\t%s\n", d.Cluster, d.Environment, d.Region, d.Image, d.Ready, d.Desired, health)
 		}
-		tw.Flush()
+		tw.flush()
 	}
 
 	section(&b, "findings", len(s.Findings))
@@ -257,26 +261,26 @@ func printService(w io.Writer, s client.Service) error {
 		fmt.Fprintf(&b, "\ndependencies (%d, %d outdated):\n", len(s.Dependencies), outdated)
 		deps := append([]catalog.Dependency(nil), s.Dependencies...)
 		sort.SliceStable(deps, func(i, j int) bool { return deps[i].Behind() != "" && deps[j].Behind() == "" })
-		tw = tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+		tw = newTable(&b)
 		for _, d := range deps {
 			behind := ""
 			if d.Behind() != "" {
 				behind = d.Behind() + " behind " + d.Latest
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.Ecosystem, d.Name, d.Version, behind)
+			tw.row("  %s\t%s\t%s\t%s\n", d.Ecosystem, d.Name, d.Version, behind)
 		}
-		tw.Flush()
+		tw.flush()
 	} else {
 		section(&b, "dependencies", 0)
 	}
 
 	section(&b, "links", len(s.Links))
 	if len(s.Links) > 0 {
-		tw = tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+		tw = newTable(&b)
 		for _, l := range s.Links {
-			fmt.Fprintf(tw, "  %s\t%s\n", l.Title, l.URL)
+			tw.row("  %s\t%s\n", l.Title, l.URL)
 		}
-		tw.Flush()
+		tw.flush()
 	}
 	_, err := b.WriteTo(w)
 	return err
@@ -289,4 +293,28 @@ func section(b *bytes.Buffer, name string, n int) {
 		return
 	}
 	fmt.Fprintf(b, "\n%s:\n", name)
+}
+
+// table aligns columns into a bytes.Buffer. Writing to memory cannot fail, so a table has no errors to return: the
+// command checks the one write of the whole buffer to its output.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(b *bytes.Buffer) table { return table{tabwriter.NewWriter(b, 2, 4, 2, ' ', 0)} }
+
+// row adds a line; cells are separated by tabs.
+func (t table) row(format string, args ...any) { _, _ = fmt.Fprintf(t.tw, format, args...) }
+
+// flush aligns the rows added since the last flush and writes them to the buffer.
+func (t table) flush() { _ = t.tw.Flush() }
+
+// notice writes a line for the user to standard error. A notice that cannot be written is dropped: standard error is
+// where the failure would have been reported.
+func notice(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+
+// closeAfter closes c when a command returns, and makes a failure to close the command's error unless it failed
+// already: closing the replica checkpoints what the sync wrote.
+func closeAfter(c io.Closer, err *error) {
+	if cerr := c.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,10 @@ import (
 func TestMain(m *testing.M) {
 	keyring.MockInit()
 	for _, k := range []string{"ATRIUM_PORTAL", "ATRIUM_PORTAL_TOKEN", "ATRIUM_DATA", "ATRIUM_LOG", "ATRIUM_CONFIG"} {
-		os.Unsetenv(k)
+		if err := os.Unsetenv(k); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	os.Exit(m.Run())
 }
@@ -73,7 +77,11 @@ func apiGet(t *testing.T, dir, path string) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	srv := httptest.NewServer(rt.LocalAPI("test"))
 	defer srv.Close()
 	resp, err := (&http.Client{Transport: apitest.Transport(t, nil)}).Get(srv.URL + path)
@@ -198,11 +206,15 @@ func TestServiceShowsWhatTheServicePageShows(t *testing.T) {
 	// One service with deployments and links, and one with findings.
 	var page struct{ Items []struct{ Name string } }
 	all := atriumRun(t, "services", "--json", "--data", dir)
-	json.Unmarshal([]byte(all.out), &page)
+	if err := json.Unmarshal([]byte(all.out), &page); err != nil {
+		t.Fatal(err)
+	}
 	names := []string{"payments-api"}
 	for _, it := range page.Items {
 		var s catalog.Service
-		json.Unmarshal([]byte(atriumRun(t, "service", it.Name, "--json", "--data", dir).out), &s)
+		if err := json.Unmarshal([]byte(atriumRun(t, "service", it.Name, "--json", "--data", dir).out), &s); err != nil {
+			t.Fatal(err)
+		}
 		if len(s.Findings) > 0 {
 			names = append(names, s.Name)
 			break
@@ -214,7 +226,9 @@ func TestServiceShowsWhatTheServicePageShows(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			var s catalog.Service
-			json.Unmarshal([]byte(atriumRun(t, "service", name, "--json", "--data", dir).out), &s)
+			if err := json.Unmarshal([]byte(atriumRun(t, "service", name, "--json", "--data", dir).out), &s); err != nil {
+				t.Fatal(err)
+			}
 			r := atriumRun(t, "service", name, "--data", dir)
 			if r.code != 0 || r.stderr != "" {
 				t.Fatalf("%+v", r)
@@ -316,6 +330,13 @@ func TestCompletion(t *testing.T) {
 	if got := complete("service", "payments-api", "--data", dir, ""); len(got) != 0 {
 		t.Errorf("service takes one name: %q", got)
 	}
+	if got := complete("services", "--sort", ""); !reflect.DeepEqual(got, []string{"name", "owner", "language", "lifecycle",
+		"repository", "synced_at"}) {
+		t.Errorf("services --sort <TAB>: %q", got)
+	}
+	if got := complete("services", "--order", ""); !reflect.DeepEqual(got, []string{"asc", "desc"}) {
+		t.Errorf("services --order <TAB>: %q", got)
+	}
 	if got := complete("serv"); !reflect.DeepEqual(got, []string{"serve\tRun the portal API server",
 		"service\tShow one service: owner, repository, deployments, findings, dependencies, links",
 		"services\tList and search services"}) {
@@ -358,7 +379,9 @@ func TestPortalUnreachable(t *testing.T) {
 	// process would have closed it on exit, and the portal's shutdown waits 5 s for such a connection.
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 	// The portal is remembered (settings) with its token (keyring): no flags needed.
 	r := atriumRun(t, "service", "payments-api", "--data", dir)
 	if r.code != 0 || !strings.Contains(r.out, "payments-api") ||
@@ -433,8 +456,8 @@ func running(t *testing.T, args ...string) (out, stderr *lineReader, stop func()
 	code := make(chan int, 1)
 	go func() {
 		code <- cli.Run(ctx, root, args)
-		ow.Close()
-		ew.Close()
+		_ = ow.Close() // a pipe's Close always returns nil
+		_ = ew.Close()
 	}()
 	out, stderr = newLineReader(or), newLineReader(er)
 	return out, stderr, func() int { cancel(); return <-code }
@@ -471,7 +494,9 @@ func TestLongRunningCommands(t *testing.T) {
 	t.Run("serve", func(t *testing.T) {
 		dir := t.TempDir()
 		config := filepath.Join(dir, "atrium.yaml")
-		os.WriteFile(config, []byte("flags:\n  approvers:\n    prod: [platform_approver]\n"), 0o600)
+		if err := os.WriteFile(config, []byte("flags:\n  approvers:\n    prod: [platform_approver]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		t.Setenv("ATRIUM_ADMIN_TOKEN", "atr_cli_serve_admin_0123456789abcd")
 		_, stderr, stop := running(t, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo", "on", "--config", config,
 			"--flag-environments", "dev,prod", "--trusted-proxies", "10.0.0.0/8", "--flag-stale-days", "10")

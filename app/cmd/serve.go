@@ -25,7 +25,7 @@ func serveCommand() *cobra.Command {
 		for _, name := range []string{"portal", "token"} {
 			if f := pf.Lookup(name); f != nil && !f.Hidden {
 				f.Hidden = true
-				defer func() { f.Hidden = false }()
+				defer func() { f.Hidden = false }() //nolint:gocritic // deferInLoop on purpose: shown again once the help is printed
 			}
 		}
 		cmd.Root().HelpFunc()(cmd, args)

@@ -18,7 +18,7 @@ launch; the page keeps it and sends it as a header (see README.md, "atrium web s
   atrium web --addr 127.0.0.1:0 --portal https://atrium.example.com`,
 		GroupID: groupApp,
 		Args:    cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := app.LoopbackOnly(addr); err != nil {
 				return cli.Usagef("%v", err)
 			}
@@ -26,7 +26,7 @@ launch; the page keeps it and sends it as a header (see README.md, "atrium web s
 			if err != nil {
 				return err
 			}
-			defer rt.Close()
+			defer closeAfter(rt, &err)
 			return rt.ServeWeb(cmd.Context(), addr, a.ui, printURL(cmd.OutOrStdout()))
 		},
 	}

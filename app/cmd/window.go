@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -27,21 +26,21 @@ on 127.0.0.1 and prints the URL.`,
   atrium services --q pay                  # search the catalog
   atrium service payments-api --json       # one service, as JSON
   source <(atrium completion bash)         # tab completion, service names included`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			rt, err := a.open(cmd)
 			if err != nil {
 				return err
 			}
-			defer rt.Close()
+			defer closeAfter(rt, &err)
 			err = rt.RunDesktop(cmd.Context(), a.ui)
 			if !errors.Is(err, app.ErrNoDesktop) {
 				return err
 			}
 			if app.HasDisplay() {
-				fmt.Fprintln(cmd.ErrOrStderr(), "atrium: this binary was built without the desktop window "+
-					"(go build -tags desktop,production,webkit2_41); serving the UI to a browser instead.")
+				notice(cmd.ErrOrStderr(), "atrium: this binary was built without the desktop window "+
+					"(go build -tags desktop,production,webkit2_41); serving the UI to a browser instead.\n")
 			} else {
-				fmt.Fprintln(cmd.ErrOrStderr(), "atrium: no display (DISPLAY/WAYLAND_DISPLAY unset); serving the UI to a browser instead.")
+				notice(cmd.ErrOrStderr(), "atrium: no display (DISPLAY/WAYLAND_DISPLAY unset); serving the UI to a browser instead.\n")
 			}
 			return rt.ServeWeb(cmd.Context(), addr, a.ui, printURL(cmd.OutOrStdout()))
 		},
@@ -53,6 +52,7 @@ on 127.0.0.1 and prints the URL.`,
 // printURL tells the user where `atrium web` (or the window's fallback) serves the UI.
 func printURL(w io.Writer) func(url string) {
 	return func(url string) {
-		fmt.Fprintf(w, "Atrium is running at %s\n(open that URL in a browser; press Ctrl+C to stop)\n", url)
+		// Printing the URL is best effort, like a notice: the UI is served either way.
+		notice(w, "Atrium is running at %s\n(open that URL in a browser; press Ctrl+C to stop)\n", url)
 	}
 }

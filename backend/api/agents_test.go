@@ -35,7 +35,11 @@ func newAgentPortal(t *testing.T) *agentPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	quiet := slog.New(slog.DiscardHandler)
 	// Only a wake-up can end a long poll early: no periodic look at the database.
 	q := agent.NewQueue(db.SQL(), agent.Config{Recheck: time.Hour}, quiet)
@@ -229,7 +233,7 @@ func TestAgentRequestsAreBounded(t *testing.T) {
 	w, _ := p.q.Enqueue(context.Background(), "eu", deployWork("b/1"))
 	var it agent.Item
 	p.do("GET", "/api/v1/agents/eu/work", tok, "", nil, &it)
-	huge := fmt.Sprintf(`{"lease_id":%q,"result":{"objects":[],"message":"%s"}}`, it.LeaseID, strings.Repeat("x", agent.MaxResult+8<<10))
+	huge := fmt.Sprintf(`{"lease_id":%q,"result":{"objects":[],"message":%q}}`, it.LeaseID, strings.Repeat("x", agent.MaxResult+8<<10))
 	for _, tt := range []struct {
 		name, method, path, body string
 		hdr                      map[string]string

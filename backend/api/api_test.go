@@ -33,7 +33,11 @@ func newPortal(t *testing.T) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +206,9 @@ func TestChangeFeedSecondPullIsEmpty(t *testing.T) {
 		t.Errorf("second pull transferred %d entities", len(body["changes"].([]any)))
 	}
 	// Re-seeding unchanged data keeps it that way.
-	demo.Seed(context.Background(), p.db)
+	if _, err := demo.Seed(context.Background(), p.db); err != nil {
+		t.Fatal(err)
+	}
 	_, body = p.get("/api/v1/changes?cursor="+cursor, adminToken)
 	if len(body["changes"].([]any)) != 0 {
 		t.Errorf("after an idle re-sync the feed has %d entities", len(body["changes"].([]any)))

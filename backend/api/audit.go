@@ -49,9 +49,9 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	default:
 		problems.Append(problem.At("format", "must be json or jsonl"))
 	}
-	max := 1000
+	maxLimit := 1000
 	if jsonl {
-		max = audit.MaxLimit
+		maxLimit = audit.MaxLimit
 	}
 	f.Limit = audit.DefaultLimit
 	if jsonl {
@@ -59,8 +59,8 @@ func (h *Audit) query(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > max {
-			problems.Append(problem.At("limit", "must be 1–"+strconv.Itoa(max)))
+		if err != nil || n < 1 || n > maxLimit {
+			problems.Append(problem.At("limit", "must be 1–"+strconv.Itoa(maxLimit)))
 		}
 		f.Limit = n
 	}

@@ -59,7 +59,11 @@ func newLimitedPortal(t *testing.T, limiter *api.AuthLimiter) *limitedPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	p := &limitedPortal{t: t, db: db, clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, log: &logBuffer{},
 		secrets: map[string]string{}}
 	tokens := auth.Tokens{DB: db.SQL()}

@@ -122,7 +122,11 @@ func TestEveryPrivilegedEndpointForEveryRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	tokens := auth.Tokens{DB: db.SQL()}
 	secrets := map[string]string{}
 	for _, c := range callers {

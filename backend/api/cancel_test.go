@@ -36,7 +36,11 @@ func TestClientGoneIsNoServerError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	var logs lockedLog
 	h := (&api.Portal{DB: db, Log: slog.New(slog.NewTextHandler(&logs, nil))}).Handler()
 	ctx, cancel := context.WithCancel(auth.WithPrincipal(context.Background(),

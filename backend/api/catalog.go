@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -62,7 +63,7 @@ func (c *Catalog) listServices(w http.ResponseWriter, r *http.Request) {
 func (c *Catalog) getService(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	s, err := c.DB.GetService(r.Context(), name)
-	if err == catalog.ErrNotFound {
+	if errors.Is(err, catalog.ErrNotFound) {
 		err = Errorf(http.StatusNotFound, "not_found", "no service named %q", name)
 	}
 	if err != nil {

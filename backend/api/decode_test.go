@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,7 +58,6 @@ func TestDecodeJSONRefusesTrailingData(t *testing.T) {
 }
 
 func asError(err error, e **api.Error) bool {
-	x, ok := err.(*api.Error)
-	*e = x
-	return ok
+	*e = nil
+	return errors.As(err, e)
 }

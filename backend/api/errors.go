@@ -191,10 +191,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// DecodeJSON reads a JSON request body of at most max bytes into v, rejecting unknown fields, trailing data and
+// DecodeJSON reads a JSON request body of at most maxBytes into v, rejecting unknown fields, trailing data and
 // oversized bodies with errors that say which.
-func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, max)
+func DecodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -204,7 +204,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 		switch {
 		case errors.As(err, &mbe):
 			return &Error{Code: "too_large", status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("request body is larger than %d bytes", max)}
+				Message: fmt.Sprintf("request body is larger than %d bytes", maxBytes)}
 		case errors.As(err, &ute):
 			return BadRequest("request body has a value of the wrong type",
 				problem.At(ute.Field, "must be "+ute.Type.String()))
@@ -220,7 +220,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 		return nil
 	case errors.As(err, new(*http.MaxBytesError)):
 		return &Error{Code: "too_large", status: http.StatusRequestEntityTooLarge,
-			Message: fmt.Sprintf("request body is larger than %d bytes", max)}
+			Message: fmt.Sprintf("request body is larger than %d bytes", maxBytes)}
 	default:
 		return BadRequest("request body has data after the JSON value")
 	}

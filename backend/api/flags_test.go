@@ -47,7 +47,11 @@ func newFlagPortal(t *testing.T, configure func(*api.Flags)) *flagPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	tokens := auth.Tokens{DB: db.SQL()}
 	p := &flagPortal{t: t, tokens: map[string]string{}}
 	for name, tok := range flagCallers {

@@ -58,12 +58,20 @@ func githubPortalLimited(t *testing.T, lim api.WebhookLimits, wrap func(http.Han
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil { // a store-only source next to the collector
 		t.Fatal(err)
 	}
-	db.DeleteSource(ctx, demo.Source)
-	db.PutSource(ctx, store.Source{Name: "demo", SyncedAt: time.Now(), Status: "ok", Message: "demo services"})
+	if _, err := db.DeleteSource(ctx, demo.Source); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutSource(ctx, store.Source{Name: "demo", SyncedAt: time.Now(), Status: "ok", Message: "demo services"}); err != nil {
+		t.Fatal(err)
+	}
 	vc := versions.New(db.SQL(), versions.Config{NPMRegistry: npm.URL, GoProxy: proxy.URL})
 	hub, err := github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{"acme"}, Token: gh.Token,
 		WebhookSecret: webhookSecret, Concurrency: 2}, vc, nil)
@@ -71,7 +79,9 @@ func githubPortalLimited(t *testing.T, lim api.WebhookLimits, wrap func(http.Han
 		t.Fatal(err)
 	}
 	t.Cleanup(hub.Wait) // background refreshes end before the database closes
-	hub.Collector("acme").Sync(ctx)
+	if err := hub.Collector("acme").Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := (auth.Tokens{DB: db.SQL()}).Ensure(ctx, auth.Token{Name: "admin", Subject: "admin",
 		Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, adminToken); err != nil {
 		t.Fatal(err)
@@ -229,7 +239,9 @@ func TestGitHubWebhookEndpoint(t *testing.T) {
 	hdr["X-Hub-Signature-256"] = githubtest.Sign(webhookSecret, payload)
 	resp, b = p.raw(http.MethodPost, "/api/v1/webhooks/github", strings.NewReader(string(payload)), hdr)
 	var res map[string]any
-	json.Unmarshal(b, &res)
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != http.StatusAccepted || res["handled"] != true {
 		t.Fatalf("push: %d %s", resp.StatusCode, b)
 	}

@@ -166,7 +166,11 @@ func TestKubeMatrixFromReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	defer func() {
+		if err := rdb.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	for cursor := ""; ; {
 		b, err := p.db.Changes(ctx, cursor, 1000, 0)
 		if err != nil {
@@ -195,7 +199,9 @@ func TestKubeMatrixFromReplica(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var m store.Matrix
-		json.NewDecoder(resp.Body).Decode(&m)
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
 		return m
 	}
 	fromReplica, fromPortal := get(srv.URL, hc, ""), get(p.url, p.hc, adminToken)

@@ -100,9 +100,9 @@ func ofrepContext(w http.ResponseWriter, r *http.Request) (map[string]any, strin
 	return ctx, ""
 }
 
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, error) {
 	var buf bytes.Buffer
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBytes))
 	return buf.Bytes(), err
 }
 

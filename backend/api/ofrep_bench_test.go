@@ -25,7 +25,11 @@ func BenchmarkOFREP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	token, _, err := (auth.Tokens{DB: db.SQL()}).Create(ctx, auth.Token{Name: "svc", Subject: "svc",
 		Scopes: []string{"flags:evaluate:production"}}, "")
 	if err != nil {
@@ -53,7 +57,9 @@ func BenchmarkOFREP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			b.Fatal(err)
+		}
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			b.Fatalf("status %d", resp.StatusCode)

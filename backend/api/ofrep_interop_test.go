@@ -26,7 +26,11 @@ func TestOFREPWithOpenFeatureProvider(t *testing.T) {
 	if err := sdk.SetProviderAndWait(ctx, provider); err != nil {
 		t.Fatal(err)
 	}
-	defer sdk.Shutdown(ctx)
+	defer func() {
+		if err := sdk.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	client := sdk.NewClient()
 	staff := of.NewEvaluationContext("user-1", map[string]any{"email": "jo@sphera.io", "appVersion": "2.3.0",
 		"country": "SE"})
@@ -91,7 +95,11 @@ func TestOFREPWithOpenFeatureProvider(t *testing.T) {
 	if err := sdk2.SetProviderAndWait(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	defer sdk2.Shutdown(ctx)
+	defer func() {
+		if err := sdk2.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	if v, err := sdk2.NewClient().StringValueDetails(ctx, "banner-text", "dflt", guest); err == nil ||
 		v.ErrorCode != of.FlagNotFoundCode {
 		t.Errorf("staging token sees production flags: %+v %v", v, err)

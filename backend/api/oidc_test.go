@@ -42,12 +42,17 @@ func newIssuer(t *testing.T) *issuer {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"issuer": is.url, "jwks_uri": is.url + "/keys",
+		if err := json.NewEncoder(w).Encode(map[string]any{"issuer": is.url, "jwks_uri": is.url + "/keys",
 			"authorization_endpoint": is.url + "/auth", "token_endpoint": is.url + "/token",
-			"id_token_signing_alg_values_supported": []string{"RS256"}})
+			"id_token_signing_alg_values_supported": []string{"RS256"}}); err != nil {
+			t.Error(err)
+		}
 	})
 	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+		if err := json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1",
+			Algorithm: "RS256", Use: "sig"}}}); err != nil {
+			t.Error(err)
+		}
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -87,7 +92,11 @@ func TestOIDCBearerTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if _, err := (auth.Tokens{DB: db.SQL()}).Ensure(ctx, auth.Token{Name: "admin", Subject: "admin",
 		Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, adminToken); err != nil {
 		t.Fatal(err)
@@ -168,7 +177,11 @@ func TestOIDCIssuerDownIs503NotUnauthorized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	o, _ := auth.NewOIDC(auth.OIDCConfig{Issuer: is.url, Audience: "atrium"}, nil)
 	srv := httptest.NewServer((&api.Portal{DB: db, OIDC: o}).Handler())
 	defer srv.Close()

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,7 +83,7 @@ func (c *Catalog) getPackage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := c.DB.GetPackage(r.Context(), eco, name, owners)
-	if err == catalog.ErrNotFound {
+	if errors.Is(err, catalog.ErrNotFound) {
 		err = Errorf(http.StatusNotFound, "not_found", "no service uses %s package %q", eco, name)
 	}
 	if err != nil {
@@ -117,7 +118,9 @@ func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
 				row[i] = "'" + cell
 			}
 		}
-		cw.Write(row)
+		if err := cw.Write(row); err != nil {
+			return // the status is sent: the client went away, and there is nobody left to tell
+		}
 	}
 	cw.Flush()
 }

@@ -34,11 +34,11 @@ func (p *params) only(known ...string) {
 	}
 }
 
-// text reads a string of at most max bytes.
-func (p *params) text(name string, max int) string {
+// text reads a string of at most maxLen bytes.
+func (p *params) text(name string, maxLen int) string {
 	s := p.v.Get(name)
-	if len(s) > max {
-		p.problem(name, "at most %d characters", max)
+	if len(s) > maxLen {
+		p.problem(name, "at most %d characters", maxLen)
 	}
 	return s
 }

@@ -31,7 +31,11 @@ func scopedPortal(t *testing.T) *selfService {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -123,9 +127,15 @@ func TestQualifiedScopesActOnlyInTheirEnvironment(t *testing.T) {
 			t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, c.want)
 			continue
 		}
+		if c.want != 403 {
+			continue
+		}
 		var e errBody
-		json.Unmarshal(body, &e)
-		if c.want == 403 && !strings.Contains(e.Error.Message, "scope") {
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("%s: the 403 is not an API error: %v", c.name, err)
+			continue
+		}
+		if !strings.Contains(e.Error.Message, "scope") {
 			t.Errorf("%s: 403 does not say the token's scope is why: %q", c.name, e.Error.Message)
 		}
 	}

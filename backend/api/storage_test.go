@@ -27,7 +27,11 @@ func TestFullDatabaseAnswersWhatToDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	ctx := context.Background()
 	if _, err := (auth.Tokens{DB: db.SQL()}).Ensure(ctx, auth.Token{Name: "admin", Subject: "admin",
 		Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, adminToken); err != nil {
@@ -42,7 +46,9 @@ func TestFullDatabaseAnswersWhatToDo(t *testing.T) {
 	// The disk is full: one connection, not allowed to grow past the file's size.
 	db.SQL().SetMaxOpenConns(1)
 	var pages int
-	db.SQL().QueryRow(`PRAGMA page_count`).Scan(&pages)
+	if err := db.SQL().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.SQL().Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,8 @@ func fail(root *cobra.Command, err error) int {
 			msg += " (see '" + ue.Command + " --help')"
 		}
 	}
-	fmt.Fprintf(root.ErrOrStderr(), "%s: %s\n", root.Name(), msg)
+	// Standard error is where a failure would be reported: if it cannot be written, the exit code still is.
+	_, _ = fmt.Fprintf(root.ErrOrStderr(), "%s: %s\n", root.Name(), msg)
 	return code
 }
 

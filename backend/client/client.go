@@ -18,15 +18,22 @@ import (
 	"github.com/sphera/atrium/internal/store"
 )
 
-// Wire types of the API.
+// The API's wire types: the catalog's and the store's, as the portal sends them.
 type (
-	Service     = catalog.Service
-	Team        = catalog.Team
+	// Service is one deployable unit of software: a service page.
+	Service = catalog.Service
+	// Team owns services.
+	Team = catalog.Team
+	// ServicePage is a page of rows of the catalog table and how many match in all.
 	ServicePage = store.ServicePage
-	ServiceRow  = store.ServiceRow
-	Batch       = store.Batch
-	Change      = store.Change
-	Source      = store.Source
+	// ServiceRow is one line of the catalog table.
+	ServiceRow = store.ServiceRow
+	// Batch is one page of the change feed.
+	Batch = store.Batch
+	// Change is one entity in the change feed, carried whole.
+	Change = store.Change
+	// Source is a collector's freshness record.
+	Source = store.Source
 )
 
 // ErrUnreachable wraps failures to reach the portal at all (refused, timed out, DNS), as opposed to answers.

@@ -394,11 +394,11 @@ func normalize(ctx of.FlattenedContext) (map[string]any, error) {
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("context value %q (%T) has no JSON form: %v", k, v, err)
+			return nil, fmt.Errorf("context value %q (%T) has no JSON form: %w", k, v, err)
 		}
 		var x any
 		if err := json.Unmarshal(b, &x); err != nil {
-			return nil, fmt.Errorf("context value %q: %v", k, err)
+			return nil, fmt.Errorf("context value %q: %w", k, err)
 		}
 		if out == nil {
 			out = make(map[string]any, len(ctx))

@@ -45,7 +45,11 @@ func newPortal(t *testing.T) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	token, _, err := (auth.Tokens{DB: db.SQL()}).Create(context.Background(), auth.Token{Name: "svc", Subject: "svc",
 		Scopes: []string{"flags:evaluate:production"}}, "")
 	if err != nil {
@@ -82,13 +86,20 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
 
 func (p *portal) serve(ln net.Listener) {
-	p.srv = &http.Server{Handler: p.handler}
-	go p.srv.Serve(ln)
+	srv := &http.Server{Handler: p.handler}
+	p.srv = srv
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			p.t.Error(err)
+		}
+	}()
 }
 
 func (p *portal) stop() {
 	if p.srv != nil {
-		p.srv.Close()
+		if err := p.srv.Close(); err != nil {
+			p.t.Error(err)
+		}
 		p.srv = nil
 	}
 }
@@ -210,7 +221,11 @@ func TestProviderFollowsThePortalAndSurvivesItsOutage(t *testing.T) {
 	if err := sdk.SetProviderAndWait(ctx, provider); err != nil {
 		t.Fatal(err)
 	}
-	defer sdk.Shutdown(ctx)
+	defer func() {
+		if err := sdk.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	client := sdk.NewClient()
 	staff := of.NewEvaluationContext("u1", map[string]any{"email": "jo@sphera.io"})
 
@@ -305,7 +320,11 @@ func TestProviderStartsWhileThePortalIsDown(t *testing.T) {
 	if err == nil {
 		t.Fatal("init succeeded without a portal")
 	}
-	defer sdk.Shutdown(ctx)
+	defer func() {
+		if err := sdk.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	client := sdk.NewClient()
 	v, err := client.StringValueDetails(ctx, "flag", "code-default", of.NewEvaluationContext("u", nil))
 	if err == nil || v.Value != "code-default" {

@@ -42,7 +42,11 @@ func TestAgentReportWakesTheWaitingAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	quiet := slog.New(slog.DiscardHandler)
 	svc := actions.NewService(db.SQL(), actions.Config{}, db)
 	q := agent.NewQueue(db.SQL(), agent.Config{}, quiet)

@@ -84,7 +84,7 @@ func LoadFileConfig(path string) (FileConfig, error) {
 	if err != nil {
 		return fc, fmt.Errorf("read config: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	dec := yaml.NewDecoder(f)
 	dec.KnownFields(true)
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {

@@ -102,7 +102,9 @@ actions:
 	}
 	if s, err := Open(context.Background(), c); err == nil || !strings.Contains(err.Error(), "ATRIUM_GITHUB_TOKEN") {
 		if s != nil {
-			s.Close()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		t.Errorf("gitops without token: %v", err)
 	}

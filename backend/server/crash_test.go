@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -71,13 +72,23 @@ func newHoldingProxy(t *testing.T, target string) *holdingProxy {
 			t.Errorf("proxy to goaws: %v", err)
 			return
 		}
-		io.Copy(io.Discard, resp.Body)
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Error(err)
+		}
 		resp.Body.Close()
 		p.reachOne.Do(func() { close(p.reached) })
 		<-r.Context().Done() // the portal died; its answer is lost with it
 	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	p.url = "http://" + ln.Addr().String()
 	return p
 }
@@ -86,7 +97,6 @@ func newHoldingProxy(t *testing.T, target string) *holdingProxy {
 type portalProcess struct {
 	cmd *exec.Cmd
 	url string
-	log *bytes.Buffer
 }
 
 func buildServer(t *testing.T) string {
@@ -105,8 +115,11 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 type syncBuffer struct {
@@ -135,8 +148,9 @@ func startPortal(t *testing.T, bin, dataDir, configFile string, log io.Writer, e
 	p := &portalProcess{cmd: cmd, url: "http://" + addr}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+			// Only making sure it is gone: how a process killed at the end of a test ended says nothing.
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -214,7 +228,7 @@ func TestKilledMidActionCompletesExactlyOnce(t *testing.T) {
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	first.cmd.Wait()
+	_ = first.cmd.Wait() // "signal: killed", as sent
 	ctx := context.Background()
 	queues, err := g.SQS().ListQueues(ctx, &sqs.ListQueuesInput{})
 	if err != nil || len(queues.QueueUrls) != 1 {
@@ -265,8 +279,12 @@ func TestKilledMidActionCompletesExactlyOnce(t *testing.T) {
 		t.Errorf("queues %v after %d CreateQueue calls", queues.QueueUrls, proxy.creates.Load())
 	}
 
-	second.cmd.Process.Signal(syscall.SIGTERM)
-	second.cmd.Wait()
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.cmd.Wait(); err != nil {
+		t.Errorf("the portal did not shut down cleanly on SIGTERM: %v", err)
+	}
 	if strings.Contains(log.String(), adminToken) {
 		t.Error("the server logged the admin token")
 	}

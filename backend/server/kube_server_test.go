@@ -19,12 +19,14 @@ import (
 func TestKubeClustersFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	registry := filepath.Join(dir, "clusters.yaml")
-	os.WriteFile(registry, []byte(`clusters:
+	if err := os.WriteFile(registry, []byte(`clusters:
   - name: prod-eu-1
     region: eu-west-1
     environment: production
     kubeconfig: `+filepath.Join(dir, "missing.kubeconfig")+`
-`), 0o600)
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("ATRIUM_KUBE_CLUSTERS", registry)
 	t.Setenv("ATRIUM_ADMIN_TOKEN", "atr_server_test_admin_0123456789")
 	var cfg Config
@@ -50,7 +52,12 @@ func TestKubeClustersFromEnvironment(t *testing.T) {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -63,7 +70,9 @@ func TestKubeClustersFromEnvironment(t *testing.T) {
 		var body struct {
 			Items []struct{ Name, State, Message string }
 		}
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		if len(body.Items) == 1 && body.Items[0].State == "invalid-config" {
 			if !strings.Contains(body.Items[0].Message, "missing.kubeconfig") {
@@ -111,7 +120,9 @@ func TestKubeClustersFromEnvironment(t *testing.T) {
 	}
 
 	// A registry that does not parse stops the server from starting, naming every problem.
-	os.WriteFile(registry, []byte("clusters:\n  - name: x\n"), 0o600)
+	if err := os.WriteFile(registry, []byte("clusters:\n  - name: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := cfg.FromEnv(); err == nil || !strings.Contains(err.Error(), "region is required") ||
 		!strings.Contains(err.Error(), "environment is required") {
 		t.Errorf("bad registry: %v", err)

@@ -19,7 +19,11 @@ func testPortal(t *testing.T, admin string, fc FileConfig) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return s, srv.URL
@@ -38,7 +42,9 @@ func callAPI(t *testing.T, base, token, method, path, body string, out any) int 
 	}
 	defer resp.Body.Close()
 	if out != nil {
-		json.NewDecoder(resp.Body).Decode(out)
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return resp.StatusCode
 }

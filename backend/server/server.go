@@ -64,7 +64,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// FromEnv checked a configuration read from a file; one built in code is checked (and defaulted) here.
 	if err := cfg.File.Actions.Check(); err != nil {
-		db.Close()
+		_ = db.Close() // the error below is the one to report
 		return nil, err
 	}
 	// Collectors register here as they are configured: one per GitHub organisation, one per Kubernetes cluster
@@ -76,13 +76,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.File.GitHubEnabled() {
 		ghc, err := cfg.File.githubConfig()
 		if err != nil {
-			db.Close()
+			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
 		vcfg := cfg.File.versionsConfig()
 		vc = versions.New(db.SQL(), vcfg)
 		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
-			db.Close()
+			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
 		for _, c := range hub.Collectors() {
@@ -99,12 +99,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the error below is the one to report
 		return nil, err
 	}
 	s.GitHub, s.Version = hub, vc
 	if err := s.seedAdmin(ctx, cfg); err != nil {
-		s.Close()
+		_ = s.Close() // the error below is the one to report
 		return nil, err
 	}
 	if kc != nil {
@@ -113,16 +113,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
-			s.Close()
+			_ = s.Close() // the error below is the one to report
 			return nil, fmt.Errorf("seed demo catalog: %w", err)
 		}
 		cfg.Log.Info("demo catalog seeded", "changed", n)
 		if err := s.seedDemoFlags(ctx); err != nil {
-			s.Close()
+			_ = s.Close() // the error below is the one to report
 			return nil, err
 		}
 	} else if n, err := db.DeleteSource(ctx, demo.Source); err != nil {
-		s.Close()
+		_ = s.Close() // the error below is the one to report
 		return nil, fmt.Errorf("remove demo catalog: %w", err)
 	} else if n > 0 {
 		cfg.Log.Info("demo catalog removed", "services", n)
@@ -172,16 +172,16 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		return nil, err
 	}
 	if _, err := demo.Seed(ctx, db); err != nil {
-		db.Close()
+		_ = db.Close() // the error below is the one to report
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
 	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker}, nil, nil)
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the error below is the one to report
 		return nil, err
 	}
 	if err := s.seedDemoFlags(ctx); err != nil {
-		s.Close()
+		_ = s.Close() // the error below is the one to report
 		return nil, err
 	}
 	return s, nil
@@ -327,7 +327,7 @@ func (s *Server) Close() error {
 // fit in 64 KiB, idle connections close after 2 minutes. There is no ReadTimeout or WriteTimeout for whole
 // requests: change-feed long polls hold a request for up to a minute and exports stream; handlers that read a
 // body from the internet set their own read deadline (the webhook, api.WebhookLimits).
-func newHTTPServer(h http.Handler, base context.Context) *http.Server {
+func newHTTPServer(base context.Context, h http.Handler) *http.Server {
 	return &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           h,
@@ -338,12 +338,18 @@ func newHTTPServer(h http.Handler, base context.Context) *http.Server {
 }
 
 // Serve opens a portal and serves it on cfg.Addr until ctx ends, then shuts down gracefully.
-func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
+func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error) {
 	s, err := Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		// Closing the portal's database checkpoints its WAL: a failure there is the command's failure, unless
+		// serving failed first.
+		if cerr := s.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close portal: %w", cerr)
+		}
+	}()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -351,7 +357,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	// Requests run under base, cancelled at shutdown so that held long polls return at once.
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	srv := newHTTPServer(api.LogRequests(s.Log, s.Handler()), base)
+	srv := newHTTPServer(base, api.LogRequests(s.Log, s.Handler()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir)

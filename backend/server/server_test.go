@@ -31,7 +31,9 @@ func getJSON(t *testing.T, url string) (int, map[string]any) {
 	defer resp.Body.Close()
 	var m map[string]any
 	b, _ := io.ReadAll(resp.Body)
-	json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
 	return resp.StatusCode, m
 }
 
@@ -196,9 +198,11 @@ func TestServeSyncsGitHubAsAnApp(t *testing.T) {
 func TestConfigFileWithEnvironmentOverride(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "token")
-	os.WriteFile(keyFile, []byte("from-file\n"), 0o600)
+	if err := os.WriteFile(keyFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(dir, "atrium.yaml")
-	os.WriteFile(file, []byte(`github:
+	if err := os.WriteFile(file, []byte(`github:
   api_url: http://127.0.0.1:1/api/v3
   orgs: [one, two]
   token_file: `+keyFile+`
@@ -207,14 +211,18 @@ func TestConfigFileWithEnvironmentOverride(t *testing.T) {
 versions:
   npm_registry: http://127.0.0.1:2/
   refresh: 6h
-`), 0o600)
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("ATRIUM_GITHUB_ORGS", "three")
 	t.Setenv("ATRIUM_GOPROXY", "http://127.0.0.1:3")
 	t.Setenv("ATRIUM_GITHUB_TOKEN", "")
 	cfg := server.Config{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
-	fs.Parse([]string{"--config", file})
+	if err := fs.Parse([]string{"--config", file}); err != nil {
+		t.Fatal(err)
+	}
 	if err := cfg.FromEnv(); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +238,9 @@ versions:
 		"duration":  "github:\n  sync_interval: often\n",
 		"no secret": "github:\n  orgs: [x]\n",
 	} {
-		os.WriteFile(file, []byte(content), 0o600)
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		t.Setenv("ATRIUM_GITHUB_ORGS", "")
 		c := server.Config{ConfigFile: file, Demo: "auto"}
 		if err := c.FromEnv(); err == nil {

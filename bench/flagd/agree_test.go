@@ -31,12 +31,12 @@ func TestAgreesWithFlagd(t *testing.T) {
 			ctx := randomContext(rng)
 			for _, key := range set.Keys() {
 				got := set.Evaluate(key, ctx)
-				any := fd.ResolveAsAnyValue(context.Background(), "", key, ctx)
-				if !agree(got, any.Value, any.Variant, any.Reason, any.Error) {
+				res := fd.ResolveAsAnyValue(context.Background(), "", key, ctx)
+				if !agree(got, res.Value, res.Variant, res.Reason, res.Error) {
 					b, _ := json.Marshal(ctx)
 					t.Errorf("%s %s %s:\n  atrium value=%#v variant=%q reason=%s code=%s (%s)\n  flagd  value=%#v variant=%q reason=%s err=%v",
 						filepath.Base(path), key, b, got.Value, got.Variant, got.Reason, got.ErrorCode, got.ErrorMessage,
-						any.Value, any.Variant, any.Reason, any.Error)
+						res.Value, res.Variant, res.Reason, res.Error)
 					if t.Failed() && compared > 50 {
 						return
 					}

@@ -224,6 +224,9 @@ func (s Store) get(ctx context.Context, q querier, id string) (Action, error) {
 		a.Approvals = append(a.Approvals, ap)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
 	rows, err = q.QueryContext(ctx, `SELECT at, actor, from_state, to_state, message FROM action_events
 		WHERE action_id = ? ORDER BY id`, id)
 	if err != nil {

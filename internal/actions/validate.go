@@ -19,12 +19,12 @@ func ValidQueueName(name string, fifo bool) string { return validName(name, fifo
 func ValidTopicName(name string, fifo bool) string { return validName(name, fifo, 256, "topic") }
 
 // validName returns "" for a good name, else what is wrong with it.
-func validName(name string, fifo bool, max int, what string) string {
+func validName(name string, fifo bool, maxLen int, what string) string {
 	if name == "" {
 		return "required"
 	}
-	if len(name) > max {
-		return fmt.Sprintf("at most %d characters (has %d)", max, len(name))
+	if len(name) > maxLen {
+		return fmt.Sprintf("at most %d characters (has %d)", maxLen, len(name))
 	}
 	base := name
 	if strings.HasSuffix(name, ".fifo") {

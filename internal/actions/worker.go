@@ -46,7 +46,7 @@ type Worker struct {
 // NewWorker returns a worker; cfg's zero fields take their defaults.
 func NewWorker(store Store, executors map[string]Executor, cfg WorkerConfig, log *slog.Logger) *Worker {
 	c := Config{Worker: cfg}
-	c.Check()
+	_ = c.Check() // with no environments Check only fills in the worker's defaults, and cannot fail
 	host, _ := os.Hostname()
 	b := make([]byte, 4)
 	rand.Read(b)

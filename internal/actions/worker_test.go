@@ -48,7 +48,11 @@ func newTestService(t *testing.T) (*Service, *sql.DB, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := db.PutServices(context.Background(), []catalog.Service{{Name: "checkout", Owner: "payments",
 		Description: "x", Lifecycle: "production", Type: "service", Language: "Go", Source: "manual"}}); err != nil {
 		t.Fatal(err)

@@ -235,7 +235,7 @@ func CheckManifest(raw json.RawMessage) (ObjectRef, error) {
 		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return ObjectRef{}, fmt.Errorf("not a JSON object with apiVersion, kind and metadata: %v", err)
+		return ObjectRef{}, fmt.Errorf("not a JSON object with apiVersion, kind and metadata: %w", err)
 	}
 	ref := ObjectRef{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
 	var missing []string

@@ -346,7 +346,10 @@ func (q *Queue) Next(ctx context.Context, cluster, owner string, wait time.Durat
 		// The poll's end is a sign of life too: record it with a context of its own, the request's may be gone.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		q.seen(sctx, cluster, owner)
+		if err := q.seen(sctx, cluster, owner); err != nil {
+			// The poll's answer stands; the agent's next poll records it again.
+			q.Log.Warn("record agent's last poll", "cluster", cluster, "err", err)
+		}
 	}()
 	if err := q.seen(ctx, cluster, owner); err != nil {
 		return Item{}, false, err

@@ -36,7 +36,11 @@ func newQueue(t *testing.T, cfg agent.Config) (*agent.Queue, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return agent.NewQueue(db.SQL(), cfg, slog.New(slog.DiscardHandler)), db
 }
 

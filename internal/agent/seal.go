@@ -94,8 +94,8 @@ func Seal(pub PublicKey, c SealedContent) (*Sealed, error) {
 	return &Sealed{KeyID: pub.ID(), Box: sealed}, nil
 }
 
-// ErrWrongKey: a box was sealed to another key than the agent holds (the agent's key changed since the work was
-// queued); the work must be queued again, sealed to the new key.
+// ErrWrongKey is returned for a box sealed to another key than the agent holds (the agent's key changed since the
+// work was queued); the work must be queued again, sealed to the new key.
 var ErrWrongKey = errors.New("sealed to another agent key")
 
 // Open decrypts s with k.

@@ -16,7 +16,11 @@ func TestRecordAndQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	l := audit.Log{DB: db.SQL()}
 	var a audit.Auditor = l // what other packages hold
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

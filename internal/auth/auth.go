@@ -62,7 +62,7 @@ func (p Principal) IsAdmin() bool {
 	return false
 }
 
-// AnyEnvironment, as the environment of a scope check, asks whether a permission is allowed in some environment:
+// AnyEnvironment is the environment of a scope check that asks whether a permission is allowed in some environment:
 // the question a route asks before its handler knows the environment (the handler then asks with it).
 const AnyEnvironment = "*"
 

@@ -18,7 +18,7 @@ import (
 )
 
 func TestHasScopeAndExplicitScope(t *testing.T) {
-	const any = auth.AnyEnvironment
+	const anyEnv = auth.AnyEnvironment
 	for _, tt := range []struct {
 		name          string
 		scopes        []string
@@ -30,16 +30,16 @@ func TestHasScopeAndExplicitScope(t *testing.T) {
 		{"* allows everything but grants nothing", []string{"*"}, "flags:write", "dev", true, false},
 		{"the permission itself, in an environment", []string{"flags:write"}, "flags:write", "production", true, true},
 		{"the permission itself, no environment", []string{"catalog:read"}, "catalog:read", "", true, true},
-		{"the permission itself, any environment", []string{"flags:write"}, "flags:write", any, true, true},
+		{"the permission itself, any environment", []string{"flags:write"}, "flags:write", anyEnv, true, true},
 		{"qualified, its environment", []string{"flags:write:dev"}, "flags:write", "dev", true, true},
 		{"qualified, another environment", []string{"flags:write:dev"}, "flags:write", "production", false, false},
-		{"qualified, any environment", []string{"flags:write:dev"}, "flags:write", any, true, true},
+		{"qualified, any environment", []string{"flags:write:dev"}, "flags:write", anyEnv, true, true},
 		{"qualified, no environment", []string{"flags:write:dev"}, "flags:write", "", false, false},
 		{"qualified, one of several", []string{"catalog:read", "flags:evaluate:staging", "flags:evaluate:production"},
 			"flags:evaluate", "production", true, true},
 		{"another permission", []string{"flags:read"}, "flags:write", "dev", false, false},
-		{"a longer permission name is not under a shorter one", []string{"flags:readall"}, "flags:read", any, false, false},
-		{"an empty qualifier allows nothing", []string{"flags:write:"}, "flags:write", any, false, false},
+		{"a longer permission name is not under a shorter one", []string{"flags:readall"}, "flags:read", anyEnv, false, false},
+		{"an empty qualifier allows nothing", []string{"flags:write:"}, "flags:write", anyEnv, false, false},
 		{"the environment is compared whole", []string{"flags:write:dev"}, "flags:write", "dev2", false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +71,11 @@ func openTokens(t *testing.T) (auth.Tokens, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return auth.Tokens{DB: db.SQL()}, db
 }
 

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -131,9 +132,10 @@ func ParsePackageJSON(name string, data, lock []byte) (deps []Dependency, typesc
 
 // jsonProblem adds the line of a JSON syntax error, which encoding/json reports only as a byte offset.
 func jsonProblem(data []byte, err error) error {
-	if se, ok := err.(*json.SyntaxError); ok {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
 		line := 1 + strings.Count(string(data[:min(int(se.Offset), len(data))]), "\n")
-		return fmt.Errorf("line %d: %v", line, err)
+		return fmt.Errorf("line %d: %w", line, err)
 	}
 	return err
 }

@@ -75,7 +75,11 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	n, err := Seed(ctx, db)
 	if err != nil || n < 60 {
 		t.Fatalf("first seed: %d %v", n, err)

@@ -82,6 +82,7 @@ func Invalid(ps problem.Problems) error {
 	if !ps.HasErrors() {
 		return nil
 	}
+	//nolint:errorlint // ps is part of the contract: the API lists the problems (backend/api/errors.go)
 	return fmt.Errorf("%w: %d problem(s); nothing was stored: %w", ErrInvalid, len(ps), ps)
 }
 

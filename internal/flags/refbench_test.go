@@ -25,7 +25,9 @@ func BenchmarkCompileRefChain(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("depth=%d/validate", depth), func(b *testing.B) {
 			for b.Loop() {
-				flags.Validate(f)
+				if err := flags.Validate(f); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 		b.Run(fmt.Sprintf("depth=%d/summarize", depth), func(b *testing.B) {

@@ -2,6 +2,7 @@ package flags
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -20,7 +21,8 @@ func ValidateJSON(data []byte) (*File, problem.Problems) {
 	f, err := ParseFile(data)
 	var ps problem.Problems
 	if err != nil {
-		if pe, ok := err.(problem.Problems); ok {
+		var pe problem.Problems
+		if errors.As(err, &pe) {
 			ps = append(ps, pe...)
 		} else {
 			return nil, problem.Problems{problem.At("", err.Error())}

@@ -2,6 +2,7 @@ package flags
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"strconv"
@@ -150,8 +151,7 @@ func (v val) num() float64 {
 }
 
 func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
+	return errors.Is(err, strconv.ErrRange) // a *strconv.NumError unwraps to its cause
 }
 
 // str converts for string operations (cat, substr): numbers in their shortest form, null as "".

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,8 +32,9 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if benchDB != nil {
-		benchDB.Close()
-		os.RemoveAll(benchDir)
+		if err := errors.Join(benchDB.Close(), os.RemoveAll(benchDir)); err != nil {
+			fmt.Fprintln(os.Stderr, "clean up the benchmark catalog:", err) // the tests' outcome stands
+		}
 	}
 	closeKubeBench()
 	os.Exit(code)
@@ -121,6 +124,9 @@ func BenchmarkSearchLikeBaseline(b *testing.B) {
 		}
 		for rows.Next() {
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		return rows.Close()
 	})
 }
@@ -160,7 +166,9 @@ func BenchmarkFullListBaseline(b *testing.B) {
 // services, 200,000 dependency rows), with the file's size reported; and Open as a whole on the same file.
 func BenchmarkOpenQuickCheck(b *testing.B) {
 	db := replicaForBench(b)
-	db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	if _, err := db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		b.Fatal(err)
+	}
 	fi, err := os.Stat(db.Path())
 	if err != nil {
 		b.Fatal(err)
@@ -180,7 +188,9 @@ func BenchmarkOpenQuickCheck(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			d.Close()
+			if err := d.Close(); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.ReportMetric(float64(fi.Size())/(1<<20), "file-MiB")
 	})

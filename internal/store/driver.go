@@ -146,7 +146,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if b, ok := c.inner.(driver.ConnBeginTx); ok {
 		t, err = b.BeginTx(ctx, opts)
 	} else {
-		t, err = c.inner.Begin()
+		t, err = c.inner.Begin() //nolint:staticcheck // deprecated, yet the fallback database/sql uses too for a driver without BeginTx
 	}
 	if err != nil {
 		return nil, c.err(err)
@@ -205,12 +205,12 @@ func (s *stmt) Close() error  { return storageError(s.path, s.inner.Close()) }
 func (s *stmt) NumInput() int { return s.inner.NumInput() }
 
 func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
-	r, err := s.inner.Exec(args)
+	r, err := s.inner.Exec(args) //nolint:staticcheck // driver.Stmt requires Exec; database/sql calls it only when ExecContext is missing
 	return r, storageError(s.path, err)
 }
 
 func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
-	r, err := s.inner.Query(args)
+	r, err := s.inner.Query(args) //nolint:staticcheck // driver.Stmt requires Query; database/sql calls it only when QueryContext is missing
 	if err != nil {
 		return nil, storageError(s.path, err)
 	}

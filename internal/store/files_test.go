@@ -47,7 +47,9 @@ func TestDataPathWithURICharacters(t *testing.T) {
 			if got := dirNames(t, dir); !slices.Contains(got, "portal.db") {
 				t.Errorf("%s holds %v, not portal.db", dir, got)
 			}
-			db.Close()
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
 			if got := dirNames(t, parent); len(got) != 1 || got[0] != name {
 				t.Errorf("the parent directory holds %q, want only %q", got, name)
 			}
@@ -58,7 +60,11 @@ func TestDataPathWithURICharacters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
+			defer func() {
+				if err := db.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
 			if _, err := db.GetService(context.Background(), "kept"); err != nil {
 				t.Errorf("reopened database lost its row: %v", err)
 			}
@@ -107,8 +113,12 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 			t.Errorf("%s left with mode %v, want 0600", filepath.Base(p), m)
 		}
 	}
-	again.Close()
-	db.Close()
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // fullDB is a database that cannot grow: one connection, whose max_page_count is the file's current size.
@@ -119,7 +129,11 @@ func fullDB(t *testing.T) (*DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	db.SQL().SetMaxOpenConns(1)
 	var pages int
 	if err := db.SQL().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
@@ -172,7 +186,10 @@ func TestCorruptPagesFoundAtOpen(t *testing.T) {
 	if _, err := db.PutServices(context.Background(), svcs); err != nil {
 		t.Fatal(err)
 	}
-	db.Close() // the last connection checkpoints the WAL into the file and removes it
+	// The last connection checkpoints the WAL into the file and removes it.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -213,12 +230,16 @@ func TestQuickCheckIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	defer func(b time.Duration) { quickCheckBudget = b }(quickCheckBudget)
 	quickCheckBudget = time.Nanosecond
 	db, err = Open(path)
 	if err != nil {
 		t.Fatalf("open with the check over budget: %v", err)
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

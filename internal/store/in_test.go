@@ -25,7 +25,11 @@ func TestInCapsListsAndListServicesSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	many := make([]string, 40000)
 	for i := range many {
 		many[i] = fmt.Sprint("team-", i)

@@ -213,7 +213,8 @@ func rerenderCluster(ctx context.Context, tx *sql.Tx, names map[string]bool, clu
 				kept = append(kept, dp)
 			}
 		}
-		s.Deployments = append(kept, fresh...)
+		kept = append(kept, fresh...) // kept reuses s.Deployments' array: the filter is in place
+		s.Deployments = kept
 		canonicalTimes(s.Deployments)
 		s.Normalize()
 		hash := docHash(s)
@@ -282,8 +283,11 @@ func mergeKubeDeployments(ctx context.Context, tx *sql.Tx, s *catalog.Service) e
 		owned[name] = true
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if len(owned) == 0 {
-		return rows.Err()
+		return nil
 	}
 	var out []catalog.Deployment
 	for _, dp := range s.Deployments {
@@ -295,7 +299,8 @@ func mergeKubeDeployments(ctx context.Context, tx *sql.Tx, s *catalog.Service) e
 	if err != nil {
 		return err
 	}
-	s.Deployments = append(out, kd...)
+	out = append(out, kd...)
+	s.Deployments = out
 	return nil
 }
 
@@ -366,6 +371,9 @@ func (d *DB) ForgetCluster(ctx context.Context, name string) (int, error) {
 			affected[s] = true
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
 		for _, q := range []string{`DELETE FROM kube_workloads WHERE cluster = ?`, `DELETE FROM kube_clusters WHERE name = ?`} {
 			if _, err := tx.ExecContext(ctx, q, name); err != nil {
 				return 0, err
@@ -528,6 +536,9 @@ func remap(ctx context.Context, tx *sql.Tx, k catalog.WorkloadRef, now time.Time
 		hits = append(hits, h)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
 	affected := map[string]bool{}
 	for _, h := range hits {
 		w := k

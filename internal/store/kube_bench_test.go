@@ -129,7 +129,9 @@ func kubeForBench(b *testing.B) (portal, replica *DB) {
 			}
 		}
 		var rows int
-		kubeBenchReplica.SQL().QueryRow(`SELECT COUNT(*) FROM deployments`).Scan(&rows)
+		if err := kubeBenchReplica.SQL().QueryRow(`SELECT COUNT(*) FROM deployments`).Scan(&rows); err != nil {
+			b.Fatal(err)
+		}
 		fmt.Fprintf(os.Stderr, "kube bench setup: %d clusters × %d workloads written to the portal in %v "+
 			"(%.1f ms per cluster's first snapshot); %d services (%d deployment rows) replicated in %v\n",
 			kubeBenchClusters, kubeBenchWorkloads, write.Round(time.Millisecond),
@@ -144,11 +146,15 @@ func kubeForBench(b *testing.B) (portal, replica *DB) {
 func closeKubeBench() {
 	for _, db := range []*DB{kubeBenchPortal, kubeBenchReplica} {
 		if db != nil {
-			db.Close()
+			if err := db.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "close a benchmark database:", err) // the tests' outcome stands
+			}
 		}
 	}
 	if kubeBenchDir != "" {
-		os.RemoveAll(kubeBenchDir)
+		if err := os.RemoveAll(kubeBenchDir); err != nil {
+			fmt.Fprintln(os.Stderr, "clean up the benchmark catalogs:", err)
+		}
 	}
 }
 

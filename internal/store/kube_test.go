@@ -32,7 +32,9 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 	db := openTemp(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
-	db.ReplaceSource(ctx, "github", []catalog.Service{svc("payments-api", "payments", "Go"), svc("ledger", "payments", "Go")})
+	if _, err := db.ReplaceSource(ctx, "github", []catalog.Service{svc("payments-api", "payments", "Go"), svc("ledger", "payments", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	_, cursor := feedLen(t, db, "")
 
 	eu := []catalog.Workload{
@@ -89,7 +91,9 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 	// Another collector rewriting the service does not blank its deployments.
 	rewritten := svc("payments-api", "payments", "Go")
 	rewritten.Description = "moved to a new repository"
-	db.ReplaceSource(ctx, "github", []catalog.Service{rewritten, svc("ledger", "payments", "Go")})
+	if _, err := db.ReplaceSource(ctx, "github", []catalog.Service{rewritten, svc("ledger", "payments", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	s, _ = db.GetService(ctx, "payments-api")
 	if len(s.Deployments) != 1 || s.Description != "moved to a new repository" {
 		t.Errorf("rewrite by another source: %+v", s.Deployments)
@@ -120,12 +124,18 @@ func TestClusterWorkloadsBecomeDeployments(t *testing.T) {
 func TestMappingPrecedenceAndClaims(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	db.ReplaceSource(ctx, "github", []catalog.Service{svc("web", "t", "Go"), svc("cache", "t", "Go"), svc("api", "t", "Go")})
+	if _, err := db.ReplaceSource(ctx, "github", []catalog.Service{svc("web", "t", "Go"), svc("cache", "t", "Go"), svc("api", "t", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	w := wl("c1", "r", "prod", "ns", "redis", "redis", "7")
 	w.AnnotationService = "cache" // annotation wins over the label
 	other := wl("c2", "r2", "prod", "ns", "redis", "redis", "7")
-	db.ReplaceClusterWorkloads(ctx, "c1", []catalog.Workload{w})
-	db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{other})
+	if _, err := db.ReplaceClusterWorkloads(ctx, "c1", []catalog.Workload{w}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{other}); err != nil {
+		t.Fatal(err)
+	}
 	if s, _ := db.GetService(ctx, "cache"); len(s.Deployments) != 1 || s.Deployments[0].Cluster != "c1" {
 		t.Fatalf("annotation mapping: %+v", s.Deployments)
 	}
@@ -155,7 +165,9 @@ func TestMappingPrecedenceAndClaims(t *testing.T) {
 		t.Errorf("cluster claim: %+v", s.Deployments)
 	}
 	// Claims hold for snapshots that come later.
-	db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{other})
+	if _, err := db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{other}); err != nil {
+		t.Fatal(err)
+	}
 	if s, _ := db.GetService(ctx, "web"); len(s.Deployments) != 1 {
 		t.Errorf("claim lost on the next snapshot: %+v", s.Deployments)
 	}
@@ -180,8 +192,10 @@ func TestMappingPrecedenceAndClaims(t *testing.T) {
 	}
 
 	// A service created after its workloads were seen picks them up.
-	db.ReplaceSource(ctx, "github", []catalog.Service{svc("web", "t", "Go"), svc("cache", "t", "Go"), svc("api", "t", "Go"),
-		svc("redis", "t", "Go")})
+	if _, err := db.ReplaceSource(ctx, "github", []catalog.Service{svc("web", "t", "Go"), svc("cache", "t", "Go"), svc("api", "t", "Go"),
+		svc("redis", "t", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	if s, _ := db.GetService(ctx, "redis"); len(s.Deployments) != 1 || s.Deployments[0].Cluster != "c2" {
 		t.Errorf("new service: %+v", s.Deployments)
 	}
@@ -190,14 +204,24 @@ func TestMappingPrecedenceAndClaims(t *testing.T) {
 func TestClusterStatusAndForget(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	db.ReplaceSource(ctx, "github", []catalog.Service{svc("api", "t", "Go")})
+	if _, err := db.ReplaceSource(ctx, "github", []catalog.Service{svc("api", "t", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	ok := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	db.PutCluster(ctx, catalog.Cluster{Name: "c1", Region: "r1", Environment: "prod", State: "ok", LastOKAt: ok, CheckedAt: ok})
-	db.PutCluster(ctx, catalog.Cluster{Name: "c2", Region: "r2", Environment: "prod", State: "unreachable",
-		Message: "dial tcp 127.0.0.1:1: connection refused", LastOKAt: ok})
-	db.ReplaceClusterWorkloads(ctx, "c1", []catalog.Workload{wl("c1", "r1", "prod", "ns", "api", "api", "1"),
-		wl("c1", "r1", "prod", "ns", "x", "", "1")})
-	db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{wl("c2", "r2", "prod", "ns", "api", "api", "1")})
+	if err := db.PutCluster(ctx, catalog.Cluster{Name: "c1", Region: "r1", Environment: "prod", State: "ok", LastOKAt: ok, CheckedAt: ok}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCluster(ctx, catalog.Cluster{Name: "c2", Region: "r2", Environment: "prod", State: "unreachable",
+		Message: "dial tcp 127.0.0.1:1: connection refused", LastOKAt: ok}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReplaceClusterWorkloads(ctx, "c1", []catalog.Workload{wl("c1", "r1", "prod", "ns", "api", "api", "1"),
+		wl("c1", "r1", "prod", "ns", "x", "", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReplaceClusterWorkloads(ctx, "c2", []catalog.Workload{wl("c2", "r2", "prod", "ns", "api", "api", "1")}); err != nil {
+		t.Fatal(err)
+	}
 	cs, err := db.Clusters(ctx)
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("clusters: %+v %v", cs, err)
@@ -225,9 +249,13 @@ func TestMatrix(t *testing.T) {
 	ctx := context.Background()
 	portal, replica := openTemp(t), openTemp(t)
 	a, b, c := svc("alpha", "payments", "Go"), svc("beta", "search", "Go"), svc("gamma", "payments", "Go")
-	portal.ReplaceSource(ctx, "github", []catalog.Service{a, b, c, svc("idle", "payments", "Go")})
+	if _, err := portal.ReplaceSource(ctx, "github", []catalog.Service{a, b, c, svc("idle", "payments", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	put := func(cluster, region, env string, ws ...catalog.Workload) {
-		portal.PutCluster(ctx, catalog.Cluster{Name: cluster, Region: region, Environment: env, State: "ok", LastOKAt: time.Now()})
+		if err := portal.PutCluster(ctx, catalog.Cluster{Name: cluster, Region: region, Environment: env, State: "ok", LastOKAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := portal.ReplaceClusterWorkloads(ctx, cluster, ws); err != nil {
 			t.Fatal(err)
 		}
@@ -244,8 +272,10 @@ func TestMatrix(t *testing.T) {
 	put("stage-eu", "eu", "staging",
 		wl("stage-eu", "eu", "staging", "a", "alpha", "alpha", "1.4"),
 		wl("stage-eu", "eu", "staging", "g", "gamma", "gamma", "0.1"))
-	portal.PutCluster(ctx, catalog.Cluster{Name: "prod-us", Region: "us", Environment: "production", State: "unreachable",
-		Message: "timed out", LastOKAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	if err := portal.PutCluster(ctx, catalog.Cluster{Name: "prod-us", Region: "us", Environment: "production", State: "unreachable",
+		Message: "timed out", LastOKAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
 
 	// The replica answers from the feed alone.
 	for cursor := ""; ; {

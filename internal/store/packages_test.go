@@ -95,8 +95,12 @@ func TestPackages(t *testing.T) {
 func TestDeleteSource(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	db.PutServices(ctx, []catalog.Service{svc("a", "t", "Go")})
-	db.PutSource(ctx, Source{Name: "test", Status: "ok"})
+	if _, err := db.PutServices(ctx, []catalog.Service{svc("a", "t", "Go")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutSource(ctx, Source{Name: "test", Status: "ok"}); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := db.DeleteSource(ctx, "test"); err != nil || n != 1 {
 		t.Fatalf("delete source: %d %v", n, err)
 	}

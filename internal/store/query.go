@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Sortable columns of the catalog table.
+// SortColumns are the sortable columns of the catalog table: the API's names and their SQL.
 var SortColumns = map[string]string{
 	"name":       "s.name",
 	"owner":      "s.owner",
@@ -201,6 +201,9 @@ func (d *DB) Facets(ctx context.Context) (Facets, error) {
 			*x.dst = append(*x.dst, v)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return f, err
+		}
 	}
 	return f, nil
 }

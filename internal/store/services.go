@@ -85,6 +85,9 @@ func (d *DB) ReplaceSource(ctx context.Context, source string, svcs []catalog.Se
 			}
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
 		for _, name := range gone {
 			if err := deleteService(ctx, tx, name, bump); err != nil {
 				return 0, err
@@ -386,6 +389,9 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 		s.Dependencies = append(s.Dependencies, dp)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
 
 	rows, err = q.QueryContext(ctx, `SELECT severity, summary, detail, source FROM findings WHERE service_id = ? ORDER BY ord`, id)
 	if err != nil {
@@ -400,6 +406,9 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 		s.Findings = append(s.Findings, f)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
 
 	rows, err = q.QueryContext(ctx, `SELECT cluster, namespace, kind, name, region, environment, image, version, ready,
 		desired, updated_at, hpa_min, hpa_max, hpa_current, hpa_desired, health, health_detail, rollout_at

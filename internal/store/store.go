@@ -117,16 +117,16 @@ func OpenAt(path string, upTo int) (*DB, error) {
 	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: path, changed: make(chan struct{})}
 	ctx := context.Background()
 	if err := d.quickCheck(ctx); err != nil {
-		sdb.Close()
+		_ = sdb.Close() // the error that stopped the open is the one to report
 		return nil, err
 	}
 	tightenModes(path) // the first connection made the -wal and -shm files
 	if err := d.migrate(ctx, upTo); err != nil {
-		sdb.Close()
+		_ = sdb.Close() // the error that stopped the open is the one to report
 		return nil, err
 	}
 	if err := d.loadEpoch(ctx); err != nil {
-		sdb.Close()
+		_ = sdb.Close() // the error that stopped the open is the one to report
 		return nil, err
 	}
 	return d, nil
@@ -158,7 +158,9 @@ func createPrivate(path string) error {
 	if err != nil {
 		return fmt.Errorf("%w: cannot create database %s: %v; check its directory's permissions", ErrUnusable, path, err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%w: cannot create database %s: %v", ErrUnusable, path, err)
+	}
 	if err := os.Chmod(path, 0o600); err != nil { // whatever the umask took away
 		return fmt.Errorf("%w: cannot set the mode of database %s: %v", ErrUnusable, path, err)
 	}
@@ -239,10 +241,10 @@ func checkFile(path string) error {
 		return fmt.Errorf("%w: cannot read database %s: %v; check its permissions (Atrium needs read and write access)",
 			ErrUnusable, path, err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	hdr := make([]byte, 16)
 	n, err := io.ReadFull(f, hdr)
-	if n == 0 && (err == io.EOF || err == nil) {
+	if n == 0 && (errors.Is(err, io.EOF) || err == nil) {
 		return nil // empty file: SQLite treats it as a new database
 	}
 	if !bytes.Equal(hdr[:n], []byte("SQLite format 3\x00")[:n]) || n < 16 {
@@ -290,6 +292,9 @@ func (d *DB) migrate(ctx context.Context, upTo int) error {
 		applied[v] = true
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return d.classify(err)
+	}
 	for _, m := range all {
 		if applied[m.Version] || m.Version > upTo {
 			continue

@@ -19,7 +19,11 @@ func openTemp(t *testing.T) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return db
 }
 
@@ -100,9 +104,15 @@ func TestFeedPagingAndReplicaApply(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		svcs = append(svcs, svc("svc-"+string(rune('a'+i)), "team", "Go"))
 	}
-	portal.PutTeams(ctx, []catalog.Team{{Name: "team", DisplayName: "The Team"}})
-	portal.ReplaceSource(ctx, "test", svcs)
-	portal.PutSource(ctx, Source{Name: "test", SyncedAt: time.Now(), Status: "ok"})
+	if _, err := portal.PutTeams(ctx, []catalog.Team{{Name: "team", DisplayName: "The Team"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := portal.ReplaceSource(ctx, "test", svcs); err != nil {
+		t.Fatal(err)
+	}
+	if err := portal.PutSource(ctx, Source{Name: "test", SyncedAt: time.Now(), Status: "ok"}); err != nil {
+		t.Fatal(err)
+	}
 
 	cursor, _ := replica.Meta(ctx, ReplicaCursorKey)
 	applied := 0
@@ -188,7 +198,9 @@ func TestLongPollWakesOnChange(t *testing.T) {
 	// A change made while the poll waits wakes it.
 	got := poll(ctx, b.Cursor)
 	<-w
-	db.PutServices(ctx, []catalog.Service{svc("late", "t", "Go")})
+	if _, err := db.PutServices(ctx, []catalog.Service{svc("late", "t", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	a := <-got
 	if a.err != nil || len(a.b.Changes) != 1 || a.b.Changes[0].ID != "late" {
 		t.Fatalf("long poll: %+v %v", a.b, a.err)
@@ -218,7 +230,9 @@ func TestSearchFilterSort(t *testing.T) {
 	b.Description = "Double-entry bookkeeping for payments"
 	c := svc("search-indexer", "search", "Go")
 	c.Lifecycle = "experimental"
-	db.PutServices(ctx, []catalog.Service{a, b, c})
+	if _, err := db.PutServices(ctx, []catalog.Service{a, b, c}); err != nil {
+		t.Fatal(err)
+	}
 
 	names := func(q ServiceQuery) string {
 		t.Helper()
@@ -281,13 +295,19 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 		'["billing"]', 'demo', 1700000000000, 'x');`); err != nil {
 		t.Fatal(err)
 	}
-	old.Close()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	db, err := Open(path)
 	if err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if v, _ := db.SchemaVersion(ctx); v != LatestVersion() {
 		t.Errorf("schema version %d, want %d", v, LatestVersion())
 	}
@@ -304,7 +324,9 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 func TestUnusableFiles(t *testing.T) {
 	dir := t.TempDir()
 	notDB := filepath.Join(dir, "notes.db")
-	os.WriteFile(notDB, []byte("this is a shopping list, not a database\n"), 0o600)
+	if err := os.WriteFile(notDB, []byte("this is a shopping list, not a database\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	_, err := Open(notDB)
 	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), notDB) || !strings.Contains(err.Error(), "mv ") {
 		t.Errorf("not-a-database error must name the file and the remedy: %v", err)
@@ -319,14 +341,22 @@ func TestUnusableFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.PutServices(context.Background(), []catalog.Service{svc("a", "t", "Go")})
-	db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	db.Close()
+	if _, err := db.PutServices(context.Background(), []catalog.Service{svc("a", "t", "Go")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	b, _ := os.ReadFile(corrupt)
 	for i := 100; i < len(b); i++ {
 		b[i] = 0xA5
 	}
-	os.WriteFile(corrupt, b, 0o600)
+	if err := os.WriteFile(corrupt, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	before := append([]byte(nil), b...)
 	if _, err = Open(corrupt); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), corrupt) {
 		t.Errorf("corrupt database: %v", err)
@@ -337,7 +367,9 @@ func TestUnusableFiles(t *testing.T) {
 
 	if os.Geteuid() != 0 { // root reads anything
 		locked := filepath.Join(dir, "locked.db")
-		os.WriteFile(locked, nil, 0o000)
+		if err := os.WriteFile(locked, nil, 0o000); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := Open(locked); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "permission") {
 			t.Errorf("unreadable: %v", err)
 		}
@@ -347,8 +379,12 @@ func TestUnusableFiles(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
 	db, _ := Open(path)
-	db.SQL().Exec(`INSERT INTO schema_migrations(version, name) VALUES (999, 'future')`)
-	db.Close()
+	if _, err := db.SQL().Exec(`INSERT INTO schema_migrations(version, name) VALUES (999, 'future')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Open(path); !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "newer Atrium") {
 		t.Errorf("newer schema: %v", err)
 	}
@@ -367,15 +403,19 @@ func TestReopenWithNumberingGap(t *testing.T) {
 		if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(Migrations()) {
 			t.Errorf("open %d: %d migrations recorded, want %d (%v)", i, n, len(Migrations()), err)
 		}
-		db.Close()
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
 func TestServiceNames(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	db.PutServices(ctx, []catalog.Service{svc("payments-api", "payments", "Go"), svc("payments-ledger", "payments", "Go"),
-		svc("pay", "payments", "Go"), svc("search-indexer", "search", "Go")})
+	if _, err := db.PutServices(ctx, []catalog.Service{svc("payments-api", "payments", "Go"), svc("payments-ledger", "payments", "Go"),
+		svc("pay", "payments", "Go"), svc("search-indexer", "search", "Go")}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		prefix string
 		limit  int

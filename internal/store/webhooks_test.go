@@ -12,7 +12,11 @@ func TestRecordDeliveryOnceWithinRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	ctx := context.Background()
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	const keep = 7 * 24 * time.Hour
@@ -44,7 +48,9 @@ func TestRecordDeliveryOnceWithinRetention(t *testing.T) {
 		t.Error("records older than the retention were not forgotten")
 	}
 	var n int
-	db.SQL().QueryRow(`SELECT COUNT(*) FROM webhook_deliveries`).Scan(&n)
+	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM webhook_deliveries`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 2 {
 		t.Errorf("%d records kept, want 2 (the two after the retention)", n)
 	}

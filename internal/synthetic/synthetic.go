@@ -53,8 +53,8 @@ func Catalog(n, depsPer, teams int, seed uint64) ([]catalog.Team, []catalog.Serv
 		return fmt.Sprintf("@acme/lib-%d", r.IntN(3000))
 	}
 	version := func() (string, string) {
-		maj, min, pat := r.IntN(5), r.IntN(20), r.IntN(10)
-		return fmt.Sprintf("%d.%d.%d", maj, min, pat), fmt.Sprintf("%d.%d.%d", 4, 19, 9)
+		maj, minor, pat := r.IntN(5), r.IntN(20), r.IntN(10)
+		return fmt.Sprintf("%d.%d.%d", maj, minor, pat), fmt.Sprintf("%d.%d.%d", 4, 19, 9)
 	}
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	svcs := make([]catalog.Service, 0, n)

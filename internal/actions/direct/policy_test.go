@@ -34,7 +34,7 @@ func TestAllowTopic(t *testing.T) {
 				return
 			}
 			var doc struct {
-				Id        string
+				ID        string `json:"Id"`
 				Statement []struct {
 					Sid       string
 					Resource  string
@@ -49,7 +49,7 @@ func TestAllowTopic(t *testing.T) {
 				last.Condition["ArnEquals"]["aws:SourceArn"] != topic {
 				t.Errorf("policy: %s", got)
 			}
-			if tt.raw == other && doc.Id != "keep" {
+			if tt.raw == other && doc.ID != "keep" {
 				t.Error("policy id lost")
 			}
 			again, changed, err := direct.AllowTopic(got, q, topic)

@@ -35,7 +35,11 @@ func newApprovals(t *testing.T) *approvals {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	fs := &flagstore.Store{DB: db.SQL(), InTx: AuditTx}
 	svc := actions.NewService(db.SQL(), actions.Config{}, db)
 	tokens := auth.Tokens{DB: db.SQL()}
@@ -124,7 +128,9 @@ func (a *approvals) flag(key string) (flagView, bool) {
 		return flagView{}, false
 	}
 	v := flagView{Version: r.Version, Team: r.Team}
-	json.Unmarshal(r.Definition, &v.Definition)
+	if err := json.Unmarshal(r.Definition, &v.Definition); err != nil {
+		a.t.Fatal(err)
+	}
 	return v, true
 }
 
@@ -276,7 +282,9 @@ func TestFlagExecutorAppliesOnce(t *testing.T) {
 	// A token scoped to the change's environment keeps the right at apply time (scopes with an environment
 	// qualifier are decided in the environment of the change, not "anywhere").
 	var held heldChange
-	json.Unmarshal(act.Params, &held)
+	if err := json.Unmarshal(act.Params, &held); err != nil {
+		t.Fatal(err)
+	}
 	held.Requester = &requester{Subject: "olga", Via: "oidc", Grants: []auth.Grant{{Role: auth.RoleTeamOwner, Team: "payments"}},
 		Scopes: []string{"flags:write:production"}}
 	scoped := act
@@ -291,7 +299,9 @@ func TestFlagExecutorAppliesOnce(t *testing.T) {
 	}
 	// An OIDC user cannot be read again: their grants as of the request are checked.
 	held = heldChange{}
-	json.Unmarshal(act.Params, &held)
+	if err := json.Unmarshal(act.Params, &held); err != nil {
+		t.Fatal(err)
+	}
 	held.Requester = &requester{Subject: "olga", Via: "oidc", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
 	oidc := act
 	oidc.Params, _ = json.Marshal(held)
@@ -299,7 +309,9 @@ func TestFlagExecutorAppliesOnce(t *testing.T) {
 		t.Errorf("an OIDC requester without the right: %v", err)
 	}
 	var legacy map[string]any
-	json.Unmarshal(act.Params, &legacy)
+	if err := json.Unmarshal(act.Params, &legacy); err != nil {
+		t.Fatal(err)
+	}
 	delete(legacy, "base")
 	delete(legacy, "requester")
 	act.Params, _ = json.Marshal(legacy)

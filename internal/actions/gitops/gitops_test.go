@@ -328,7 +328,11 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if _, err := db.PutServices(ctx, []catalog.Service{{Name: "checkout", Owner: "payments", Description: "x",
 		Lifecycle: "production", Type: "service", Language: "Go", Source: "manual"}}); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func keyFromFile(path string) (agent.KeyPair, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		_ = os.Remove(path) // the write error is the one to report; a half-written key left behind is refused at the next start
 		return k, fmt.Errorf("write agent key %s: %w", path, err)
 	}
 	return k, nil

@@ -90,7 +90,7 @@ func (o *Options) restConfig() (*rest.Config, error) {
 	if o.Kubeconfig == "" {
 		rc, err := rest.InClusterConfig()
 		if err != nil {
-			return nil, fmt.Errorf("not running in a cluster (%v): give --kubeconfig", err)
+			return nil, fmt.Errorf("not running in a cluster (%w): give --kubeconfig", err)
 		}
 		return rc, nil
 	}
@@ -199,7 +199,7 @@ func (r *runner) loadKey(ctx context.Context) (agent.KeyPair, error) {
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return agent.KeyPair{}, fmt.Errorf("no home directory for the agent's key (%v): give --key-file", err)
+			return agent.KeyPair{}, fmt.Errorf("no home directory for the agent's key (%w): give --key-file", err)
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}

@@ -58,7 +58,11 @@ func TestRunStopsWhenThePortalRefusesItsToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	srv := httptest.NewServer((&api.Portal{DB: db, Log: slog.New(slog.DiscardHandler)}).Handler())
 	defer srv.Close()
 	// A cluster nobody listens on: the agent says hello without knowing its version.

@@ -57,13 +57,13 @@ func New(t testing.TB, clientID string, claims map[string]any) *Provider {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/keys",
+		writeJSON(w, http.StatusOK, map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/keys",
 			"authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
 			"response_types_supported": []string{"code"}, "code_challenge_methods_supported": []string{"S256"},
 			"id_token_signing_alg_values_supported": []string{"RS256"}})
 	})
 	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+		writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
@@ -111,9 +111,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fail := func(code, desc string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
 	}
 	if r.Form.Get("grant_type") != "authorization_code" || r.Form.Get("client_id") != p.ClientID {
 		fail("invalid_request", "grant_type authorization_code and this client_id required")
@@ -148,7 +146,19 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.Exchanges++
 	p.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"access_token": "opaque-" + idToken[:8], "token_type": "Bearer",
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": "opaque-" + idToken[:8], "token_type": "Bearer",
 		"expires_in": int(p.TTL.Seconds()), "id_token": idToken})
+}
+
+// writeJSON answers v as JSON with status. A value that does not encode is a bug in this fake: it answers 500, so
+// the test using it fails instead of reading a truncated body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
 }

@@ -419,6 +419,9 @@ func (s *Store) importFile(ctx context.Context, tx *sql.Tx, set Set, c flags.Cha
 		existing[r.Key] = r
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for key, fl := range c.File.Flags {
 		def := string(fl.Canonical())
 		team, owner := metaString(fl, "team"), metaString(fl, "owner")
@@ -721,6 +724,9 @@ func updateETag(ctx context.Context, tx *sql.Tx, env, actor string, now int64) e
 		defs[k] = []byte(d)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if len(ev) == 0 {
 		ev = nil
 	}

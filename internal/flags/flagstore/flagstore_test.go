@@ -21,7 +21,11 @@ func newStore(t *testing.T) *flagstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return &flagstore.Store{DB: db.SQL(), Now: func() time.Time { clock = clock.Add(time.Second); return clock }}
 }
@@ -115,7 +119,9 @@ func TestDelete(t *testing.T) {
 	if err := s.Apply(ctx, flags.Change{Action: flags.ActionDelete, Environment: "dev", Key: "x", Actor: "a"}); !errors.Is(err, flagstore.ErrNotFound) {
 		t.Errorf("delete of a missing flag: %v", err)
 	}
-	s.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "dev", Key: "x", Team: "t", Flag: flag(t, onOff), Actor: "a"})
+	if err := s.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "dev", Key: "x", Team: "t", Flag: flag(t, onOff), Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Apply(ctx, flags.Change{Action: flags.ActionDelete, Environment: "dev", Key: "x", Actor: "b"}); err != nil {
 		t.Fatal(err)
 	}

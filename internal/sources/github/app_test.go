@@ -63,7 +63,11 @@ func appHub(t *testing.T, gh *githubtest.Server, inst int64, pemKey []byte) (*gi
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	logs := newSyncLog()
 	hub, err := github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{org}, Concurrency: 4, Reserve: 5,
 		App: &github.AppAuth{AppID: appID, InstallationID: inst, PrivateKey: pemKey}}, nil,
@@ -182,7 +186,11 @@ func TestGitHubAppCredentialErrorsAreClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	_, err = github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{org},
 		App: &github.AppAuth{AppID: appID, InstallationID: inst, PrivateKey: garbage}}, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a PEM-encoded RSA private key") || strings.Contains(err.Error(), "bm90IGEga2V5") {

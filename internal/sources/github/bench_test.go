@@ -85,7 +85,9 @@ func BenchmarkSync(b *testing.B) {
 			if n, _ := db.CountServices(ctx); n != benchRepos {
 				b.Fatalf("%d services", n)
 			}
-			db.Close()
+			if err := db.Close(); err != nil {
+				b.Fatal(err)
+			}
 		}
 		report(b, total)
 	})
@@ -94,7 +96,11 @@ func BenchmarkSync(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	hub := benchHub(b, gh, db, npm.URL, proxy.URL)
 	freshHour()
 	if err := hub.Collector(org).Sync(ctx); err != nil {

@@ -462,6 +462,9 @@ func (c *Collector) write(ctx context.Context) (int, error) {
 		taken[n], heldRepo[n] = s, u
 	}
 	q.Close()
+	if err := q.Err(); err != nil {
+		return 0, err
+	}
 	var svcs []catalog.Service
 	from := map[string]string{}
 	for _, r := range list {

@@ -71,7 +71,11 @@ func newEnv(t *testing.T, gh *githubtest.Server, mod func(*github.Config)) *env 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	clock := githubtest.NewClock(time.Now())
 	gh.SetClock(clock.Now)
 	cfg := github.Config{APIURL: gh.URL, Orgs: []string{org}, Token: gh.Token, WebhookSecret: "s3cret",
@@ -487,12 +491,16 @@ func TestWebhooks(t *testing.T) {
 	e.settled("the renamed service", func() bool { n := e.names(); return has(n, "still-empty") && !has(n, "empty") })
 
 	gh.Update(org, "svc-001", func(r *githubtest.Repo) { r.Archived = true })
-	githubtest.Deliver(url, "s3cret", "repository", gh.RepositoryPayload("archived", org, "svc-001", ""))
+	if _, err := githubtest.Deliver(url, "s3cret", "repository", gh.RepositoryPayload("archived", org, "svc-001", "")); err != nil {
+		t.Fatal(err)
+	}
 	e.settled("the archived service gone", func() bool { return !has(e.names(), "svc-001") })
 
 	del := gh.RepositoryPayload("deleted", org, "svc-002", "")
 	gh.Delete(org, "svc-002")
-	githubtest.Deliver(url, "s3cret", "repository", del)
+	if _, err := githubtest.Deliver(url, "s3cret", "repository", del); err != nil {
+		t.Fatal(err)
+	}
 	e.settled("the deleted service gone", func() bool { return !has(e.names(), "svc-002") })
 
 	// Ping and pushes elsewhere are accepted and ignored.

@@ -191,6 +191,9 @@ func blobsFromStore(ctx context.Context, db *sql.DB, shas []string) (map[string]
 			out[sha] = b
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 		shas = shas[n:]
 	}
 	return out, nil

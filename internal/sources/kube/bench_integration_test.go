@@ -68,7 +68,9 @@ func BenchmarkImageChangeToReplica(b *testing.B) {
 	if _, err := db.ReplaceSource(ctx, "github", svcs); err != nil {
 		b.Fatal(err)
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
 	const token = "atr_kube_bench_admin_0123456789"
 	sctx, stop := context.WithCancel(ctx)
 	ready, done := make(chan string, 1), make(chan error, 1)
@@ -83,13 +85,22 @@ func BenchmarkImageChangeToReplica(b *testing.B) {
 	case err := <-done:
 		b.Fatal(err)
 	}
-	defer func() { stop(); <-done }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
 
 	rdb, err := store.Open(filepath.Join(b.TempDir(), "replica.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rdb.Close()
+	defer func() {
+		if err := rdb.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	loop := replica.New(rdb, client.New("http://"+addr, token), "http://"+addr, quietLog(b))
 	lctx, stopLoop := context.WithCancel(ctx)
 	var wg sync.WaitGroup

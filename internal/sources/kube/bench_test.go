@@ -127,7 +127,9 @@ func BenchmarkInformerMemory(b *testing.B) {
 					inf := cache.NewSharedIndexInformerWithOptions(lw, &appsv1.Deployment{},
 						cache.SharedIndexInformerOptions{ResyncPeriod: kube.DefaultResync})
 					if v.transform != nil {
-						inf.SetTransform(v.transform)
+						if err := inf.SetTransform(v.transform); err != nil {
+							b.Fatal(err)
+						}
 					}
 					go inf.RunWithContext(ctx)
 					if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {

@@ -187,10 +187,7 @@ func (cl *cluster) run(ctx context.Context) {
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); cl.session(sctx, cs) }()
-		for {
-			if !sleep(ctx, cl.c.Reload) {
-				break
-			}
+		for sleep(ctx, cl.c.Reload) {
 			if configFingerprint(cl.cfg) != fp {
 				cl.log.Info("kubeconfig changed; reconnecting")
 				break
@@ -247,9 +244,9 @@ func (cl *cluster) session(ctx context.Context, cs Client) {
 		})
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc: func(any) { cl.markDirty() },
-			UpdateFunc: func(old, new any) {
-				if o, ok := old.(metav1.Object); ok {
-					if n, ok := new.(metav1.Object); ok && o.GetResourceVersion() == n.GetResourceVersion() {
+			UpdateFunc: func(oldObj, newObj any) {
+				if o, ok := oldObj.(metav1.Object); ok {
+					if n, ok := newObj.(metav1.Object); ok && o.GetResourceVersion() == n.GetResourceVersion() {
 						return // a resync: nothing changed
 					}
 				}

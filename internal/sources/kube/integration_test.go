@@ -54,7 +54,9 @@ func TestMain(m *testing.M) {
 	}
 	kube.LogClientGoTo(quietLog(nil))
 	code := m.Run()
-	env.Close()
+	if err := env.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "kubetest: clean up:", err) // the tests' outcome stands; this says what was left
+	}
 	os.Exit(code)
 }
 
@@ -79,9 +81,8 @@ func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 
 // portal is a portal database with a catalog and a collector running over some clusters.
 type portal struct {
-	t    testing.TB
-	db   *store.DB
-	stop func()
+	t  testing.TB
+	db *store.DB
 }
 
 func newPortal(t testing.TB, services ...string) *portal {
@@ -90,7 +91,11 @@ func newPortal(t testing.TB, services ...string) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	var svcs []catalog.Service
 	for _, name := range services {
 		owner, _, _ := strings.Cut(name, "-")
@@ -122,7 +127,12 @@ func (p *portal) collect(clusters ...kube.ClusterConfig) {
 		Debounce: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond, ProbeInterval: time.Second}
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); c.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		if err := c.Run(ctx); err != nil {
+			p.t.Error(err)
+		}
+	}()
 	p.t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
@@ -189,12 +199,14 @@ func namespace(t testing.TB, cs kubernetes.Interface, name string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// Best effort: names are unique per run, so what is left cannot clash with a later test, and a test may
+		// have stopped this cluster's apiserver for good.
 		all := metav1.ListOptions{}
-		cs.AppsV1().Deployments(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
-		cs.AppsV1().StatefulSets(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
-		cs.AppsV1().DaemonSets(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
-		cs.AutoscalingV2().HorizontalPodAutoscalers(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
-		cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = cs.AppsV1().Deployments(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		_ = cs.AppsV1().StatefulSets(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		_ = cs.AppsV1().DaemonSets(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		_ = cs.AutoscalingV2().HorizontalPodAutoscalers(name).DeleteCollection(ctx, metav1.DeleteOptions{}, all)
+		_ = cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
 	})
 }
 
@@ -263,10 +275,10 @@ func TestTwoClustersMapToServices(t *testing.T) {
 	deploy(t, eu, ns, "checkout", "registry.example/shop/checkout:2.3.1", byLabel, nil, 3, 3)
 	deploy(t, us, ns, "checkout", "registry.example/shop/checkout:2.3.0", byLabel, nil, 3, 1)
 	deploy(t, eu, ns, "mystery", "registry.example/mystery:0.1", nil, nil, 1, 1)
-	min := int32(2)
+	minReplicas := int32(2)
 	if _, err := eu.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
 		ObjectMeta: metav1.ObjectMeta{Name: "checkout", Namespace: ns},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: &min, MaxReplicas: 8,
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: &minReplicas, MaxReplicas: 8,
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "checkout"}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -373,7 +385,11 @@ func TestImageChangeReachesDesktopReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	defer func() {
+		if err := rdb.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	loop := replica.New(rdb, client.New(srv.URL, token), srv.URL, quietLog(t))
 	lctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -480,11 +496,15 @@ func TestBadInputGivesClearPerClusterStatus(t *testing.T) {
 
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.kubeconfig")
-	os.WriteFile(garbage, []byte("apiVersion: v1\nclusters: [this is: not: a kubeconfig\n"), 0o600)
+	if err := os.WriteFile(garbage, []byte("apiVersion: v1\nclusters: [this is: not: a kubeconfig\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	wrongToken := reader(t, eu, kubetest.UserReader, "eu-west-1", "production")
 	b, _ := os.ReadFile(wrongToken.Kubeconfig)
-	os.WriteFile(wrongToken.Kubeconfig, []byte(strings.ReplaceAll(string(b), eu.Token(kubetest.UserReader),
-		"not-a-token-this-cluster-knows")), 0o600)
+	if err := os.WriteFile(wrongToken.Kubeconfig, []byte(strings.ReplaceAll(string(b), eu.Token(kubetest.UserReader),
+		"not-a-token-this-cluster-knows")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	hole, closeHole, err := kubetest.Blackhole()
 	if err != nil {
 		t.Fatal(err)
@@ -492,7 +512,9 @@ func TestBadInputGivesClearPerClusterStatus(t *testing.T) {
 	defer closeHole()
 	holeCfg := filepath.Join(dir, "hole.kubeconfig")
 	b, _ = os.ReadFile(reader(t, eu, kubetest.UserReader, "", "").Kubeconfig)
-	os.WriteFile(holeCfg, []byte(strings.ReplaceAll(string(b), eu.Server, hole)), 0o600)
+	if err := os.WriteFile(holeCfg, []byte(strings.ReplaceAll(string(b), eu.Server, hole)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	good := reader(t, eu, kubetest.UserReader, "eu-west-1", "production")
 	named := func(cc kube.ClusterConfig, name string) kube.ClusterConfig {

@@ -207,9 +207,15 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	db.ReplaceSource(ctx, "github", []catalog.Service{{Name: "payments-api", Owner: "payments", Lifecycle: "production",
-		Type: "service", Language: "Go"}})
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := db.ReplaceSource(ctx, "github", []catalog.Service{{Name: "payments-api", Owner: "payments", Lifecycle: "production",
+		Type: "service", Language: "Go"}}); err != nil {
+		t.Fatal(err)
+	}
 	ten := int32(10)
 	cs := fake.NewClientset(
 		fullDeployment("pay", "payments-api", "r.example/payments-api:1.4.2", map[string]string{NameLabel: "payments-api"}),
@@ -232,7 +238,12 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		t.Error("a cluster's informers watch continuously: it has nothing to sync on request")
 	}
 	done := make(chan struct{})
-	go func() { defer close(done); c.Run(ctx) }()
+	go func() {
+		defer close(done)
+		if err := c.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 
 	version := func() string {
 		s, _ := db.GetService(ctx, "payments-api")

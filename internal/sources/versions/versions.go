@@ -388,7 +388,7 @@ func npmrcRegistry(path string) string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -414,12 +414,10 @@ func DefaultGoProxy() string {
 // FirstProxy picks the first URL of a GOPROXY list (entries separated by "," or "|").
 func FirstProxy(list string) string {
 	for _, e := range strings.FieldsFunc(strings.TrimSpace(list), func(r rune) bool { return r == ',' || r == '|' }) {
+		// Entries that are not HTTP URLs (file://, direct, off) are not proxies Atrium can ask: the next one may be.
 		e = strings.TrimSpace(e)
 		if strings.HasPrefix(e, "http://") || strings.HasPrefix(e, "https://") {
 			return e
-		}
-		if strings.HasPrefix(e, "file://") {
-			continue
 		}
 	}
 	return ""

@@ -20,7 +20,11 @@ func openDB(t *testing.T) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return db
 }
 
@@ -57,7 +61,9 @@ func TestLatest(t *testing.T) {
 		})
 	}
 	// Looked up once: asking again (and warming) costs nothing.
-	c.Latest(ctx, "npm", "react")
+	if _, err := c.Latest(ctx, "npm", "react"); err != nil {
+		t.Fatal(err)
+	}
 	c.Warm(ctx, []catalog.Dependency{{Ecosystem: "npm", Name: "react"}, {Ecosystem: "npm", Name: "no-such-package"}})
 	if n := npm.Requests("react"); n != 1 {
 		t.Errorf("react asked %d times", n)
@@ -160,7 +166,9 @@ func TestDefaults(t *testing.T) {
 	if got := versions.DefaultNPMRegistry(); got != "" {
 		t.Errorf("no npmrc: %q", got)
 	}
-	os.WriteFile(filepath.Join(home, ".npmrc"), []byte("; comment\n//mirror.test/:_authToken=x\nregistry = http://127.0.0.1:4873/\n"), 0o600)
+	if err := os.WriteFile(filepath.Join(home, ".npmrc"), []byte("; comment\n//mirror.test/:_authToken=x\nregistry = http://127.0.0.1:4873/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if got := versions.DefaultNPMRegistry(); got != "http://127.0.0.1:4873/" {
 		t.Errorf("from npmrc: %q", got)
 	}

@@ -73,12 +73,12 @@ func Install() (string, error) {
 			installErr = err
 			return
 		}
-		defer lock.Close()
+		defer lock.Close() //nolint:errcheck // a lock file, never written: closing it loses nothing
 		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 			installErr = err
 			return
 		}
-		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases the lock anyway
 		if _, err := os.Stat(bin); err == nil {
 			installPath = bin
 			return
@@ -89,7 +89,7 @@ func Install() (string, error) {
 		cmd.Dir = dir // outside any module, so the repository's go.mod is not involved
 		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=", "GO111MODULE=on")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			installErr = fmt.Errorf("go install %s@%s: %v\n%s", Module, Version, err, out)
+			installErr = fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, out)
 			return
 		}
 		installPath = bin
@@ -146,9 +146,11 @@ func Start(t testing.TB, region string) *Server {
 	}
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Region: region, cmd: cmd, log: logPath}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
+		// Kill fails only if goaws exited already, and Wait then reports how it ended: either way it is gone, and
+		// the log below tells why if the test failed. The log file is only read after this, by path.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = logf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			t.Logf("goaws %s log:\n%.4000s", region, b)
@@ -176,8 +178,11 @@ func freePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 // Credentials are the static fake credentials the emulator accepts (it checks none).

@@ -32,7 +32,8 @@ func appServer(t *testing.T) (*githubtest.Server, *rsa.PrivateKey, []byte, int64
 	s.AddRepo("other", githubtest.Repo{Name: "secret", Files: map[string]string{"README.md": "no\n"}})
 	key, pemKey := githubtest.NewAppKey(t)
 	s.AddApp(appID, &key.PublicKey)
-	return s, key, pemKey, s.Install(appID, "acme")
+	inst := s.Install(appID, "acme")
+	return s, key, pemKey, inst
 }
 
 func installationClient(t *testing.T, s *githubtest.Server, pemKey []byte, inst int64) (*gh.Client, *ghinstallation.Transport) {
@@ -164,7 +165,9 @@ func TestAppJWTIsCheckedLikeGitHub(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
 		return resp.StatusCode, body
 	}
 	st, body := post("Bearer "+jwt(key, "RS256", good), inst)

@@ -625,10 +625,17 @@ func (s *Server) setRateHeaders(h http.Header) {
 	h.Set("X-RateLimit-Resource", "core")
 }
 
+// writeJSON answers v as JSON with status. A value that does not encode is a bug in this fake: it answers 500, so
+// the test using it fails instead of reading a truncated body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	w.Write(append(b, '\n'))
 }
 
 func notFound(w http.ResponseWriter) {
@@ -734,7 +741,7 @@ func setLinks(w http.ResponseWriter, base string, q url.Values, perPage, page, l
 		}
 		v.Set("page", strconv.Itoa(p))
 		v.Set("per_page", strconv.Itoa(perPage))
-		return fmt.Sprintf(`<%s?%s>; rel="%s"`, base, v.Encode(), rel)
+		return fmt.Sprintf(`<%s?%s>; rel=%q`, base, v.Encode(), rel)
 	}
 	var links []string
 	if page > 1 {

@@ -69,7 +69,7 @@ func CacheDir() (string, error) {
 	if root == "" {
 		c, err := os.UserCacheDir()
 		if err != nil {
-			return "", fmt.Errorf("kubetest: no cache directory (%v); set ATRIUM_KUBE_BIN_CACHE", err)
+			return "", fmt.Errorf("kubetest: no cache directory (%w); set ATRIUM_KUBE_BIN_CACHE", err)
 		}
 		root = filepath.Join(c, "atrium")
 	}
@@ -134,9 +134,10 @@ func build(controllers bool) (Binaries, error) {
 		return bins, fmt.Errorf("kubetest: lock %s: %w", dir, err)
 	}
 	defer unlock()
+	// go test puts the go command that runs it first on PATH.
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return bins, fmt.Errorf("kubetest: no go command on PATH to build the test binaries: %w", err)
 	}
 	for _, b := range missing() { // again: another process may have built some while we waited
 		if b.out == "" {

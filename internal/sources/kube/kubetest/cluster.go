@@ -80,8 +80,8 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
 }
 
 func randomToken() string {
@@ -122,16 +122,16 @@ func Start(bins Binaries, dir, name string, opts ...Option) (*Cluster, error) {
 		})
 	}
 	if err != nil {
-		c.Close()
+		_ = c.Close() // the start error is the one to report
 		return nil, err
 	}
 	if err := c.grantReader(); err != nil {
-		c.Close()
+		_ = c.Close() // the RBAC error is the one to report
 		return nil, fmt.Errorf("kubetest: RBAC for %s: %w", UserReader, err)
 	}
 	if c.controllers {
 		if err := c.startControllers(); err != nil {
-			c.Close()
+			_ = c.Close() // the controllers' error is the one to report
 			return nil, err
 		}
 	}
@@ -194,7 +194,9 @@ func ecKeyPEM(k *ecdsa.PrivateKey) []byte {
 }
 
 func (c *Cluster) startEtcd() error {
-	os.RemoveAll(filepath.Join(c.dir, "etcd")) // a fresh member each attempt
+	if err := os.RemoveAll(filepath.Join(c.dir, "etcd")); err != nil { // a fresh member each attempt
+		return err
+	}
 	client, err := freePort()
 	if err != nil {
 		return err
@@ -285,7 +287,7 @@ func (c *Cluster) StopAPIServer() error {
 	if cmd == nil {
 		return nil
 	}
-	cmd.Process.Kill()
+	_ = cmd.Process.Kill() // fails only if it exited already; done is closed either way
 	<-cmd.done
 	return nil
 }
@@ -297,7 +299,7 @@ func (c *Cluster) Close() error {
 	c.ctrl = nil
 	c.mu.Unlock()
 	for _, p := range ctrl { // they keep no state: no need to let them shut down gracefully
-		p.Process.Kill()
+		_ = p.Process.Kill() // fails only if it exited already; done is closed either way
 		<-p.done
 	}
 	err := c.StopAPIServer()
@@ -305,9 +307,7 @@ func (c *Cluster) Close() error {
 	etcd := c.etcd
 	c.etcd = nil
 	c.mu.Unlock()
-	if e := stop(etcd); err == nil {
-		err = e
-	}
+	stop(etcd)
 	return err
 }
 
@@ -342,19 +342,19 @@ func retryPorts(start func() error) error {
 	return err
 }
 
-// stop asks a server to stop and kills it if it has not within ten seconds.
-func stop(p *proc) error {
+// stop asks a server to stop and kills it if it has not within ten seconds. Signal and Kill fail only for a
+// process that exited already; done is closed either way.
+func stop(p *proc) {
 	if p == nil {
-		return nil
+		return
 	}
-	p.Process.Signal(syscall.SIGTERM)
+	_ = p.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
-		p.Process.Kill()
+		_ = p.Process.Kill()
 		<-p.done
 	}
-	return nil
 }
 
 // spawn starts a server with its output in DIR/NAME.log.
@@ -377,11 +377,13 @@ func (c *Cluster) spawnEnv(name, bin string, env []string, args ...string) (*pro
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
-		log.Close()
+		_ = log.Close() // the start error is the one to report
 		return nil, fmt.Errorf("kubetest: start %s: %w", name, err)
 	}
 	p := &proc{Cmd: cmd, name: name, log: path, logStart: start, done: make(chan struct{})}
-	go func() { cmd.Wait(); log.Close(); close(p.done) }()
+	// How the server ended shows in its log (output); the log file is written by the server, not through this
+	// handle, so closing it loses nothing.
+	go func() { _ = cmd.Wait(); _ = log.Close(); close(p.done) }()
 	return p, nil
 }
 
@@ -488,10 +490,11 @@ func Blackhole() (string, func(), error) {
 		}
 	}()
 	return "https://" + l.Addr().String(), func() {
-		l.Close()
+		// A hole the test is done with: a close that fails leaves nothing behind to report.
+		_ = l.Close()
 		mu.Lock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 		mu.Unlock()
 	}, nil

@@ -1,6 +1,7 @@
 package kubetest
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -115,7 +116,11 @@ func (e *Env) Fresh(t testing.TB, name string, opts ...Option) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(); os.RemoveAll(c.dir) })
+	t.Cleanup(func() {
+		if err := errors.Join(c.Close(), os.RemoveAll(c.dir)); err != nil {
+			t.Errorf("kubetest: close cluster %s: %v", name, err)
+		}
+	})
 	return c
 }
 
@@ -128,11 +133,13 @@ func (e *Env) start(name string, opts ...Option) (*Cluster, error) {
 }
 
 // Close stops every shared cluster and removes their files.
-func (e *Env) Close() {
+func (e *Env) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var errs []error
 	for _, c := range e.clusters {
-		c.Close()
+		errs = append(errs, c.Close())
 	}
-	os.RemoveAll(e.root)
+	errs = append(errs, os.RemoveAll(e.root))
+	return errors.Join(errs...)
 }

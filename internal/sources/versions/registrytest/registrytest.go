@@ -96,8 +96,19 @@ func (n *NPM) serve(w http.ResponseWriter, r *http.Request) {
 		doc["_id"] = name
 		doc["time"] = map[string]string{"created": "2020-01-01T00:00:00.000Z"}
 	}
+	writeJSON(w, ct, doc)
+}
+
+// writeJSON answers v as JSON of content type ct. A value that does not encode is a bug in this fake: it answers
+// 500, so the test using it fails instead of reading a truncated body.
+func writeJSON(w http.ResponseWriter, ct string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", ct)
-	json.NewEncoder(w).Encode(doc)
+	w.Write(append(b, '\n'))
 }
 
 // GoProxy is a fake Go module proxy.
@@ -185,6 +196,5 @@ func (g *GoProxy) serve(w http.ResponseWriter, r *http.Request) {
 			best = v
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"Version": best, "Time": "2024-01-02T03:04:05Z"})
+	writeJSON(w, "application/json", map[string]string{"Version": best, "Time": "2024-01-02T03:04:05Z"})
 }
