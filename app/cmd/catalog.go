@@ -307,8 +307,8 @@ func (t table) row(format string, args ...any) { _, _ = fmt.Fprintf(t.tw, format
 // flush aligns the rows added since the last flush and writes them to the buffer.
 func (t table) flush() { _ = t.tw.Flush() }
 
-// notice writes a line for the user to standard error. A notice that cannot be written is dropped: standard error is
-// where the failure would have been reported.
+// notice writes a line for the user: a notice on standard error, or a command's progress. A line that cannot be
+// written is dropped: the terminal it was for is where the failure would have been reported.
 func notice(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
 
 // closeAfter closes c when a command returns, and makes a failure to close the command's error unless it failed

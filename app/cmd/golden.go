@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,12 +35,12 @@ func (a *atrium) templatesCommand() *cobra.Command {
 language and parameters. --json prints the API's list of templates: [{name, title, language, parameters, ...}].`,
 		GroupID: groupGolden,
 		Args:    cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, done, err := a.reader(cmd)
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			c, rt, err := a.reader(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer closeAfter(rt, &err)
 			var out struct {
 				Templates json.RawMessage `json:"templates"`
 			}
@@ -55,16 +54,19 @@ language and parameters. --json prints the API's list of templates: [{name, titl
 			if err := json.Unmarshal(out.Templates, &ts); err != nil {
 				return fmt.Errorf("read templates: %w", err)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TEMPLATE\tLANGUAGE\tVERSION\tPARAMETERS\tDESCRIPTION")
+			var b bytes.Buffer
+			tw := newTable(&b)
+			tw.row("TEMPLATE\tLANGUAGE\tVERSION\tPARAMETERS\tDESCRIPTION\n")
 			for _, t := range ts {
 				desc := t.Title
 				if t.Broken {
 					desc = "BROKEN: " + t.Problems.Error()
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Language, t.Version, strings.Join(paramNames(t.Parameters), ","), desc)
+				tw.row("%s\t%s\t%s\t%s\t%s\n", t.Name, t.Language, t.Version, strings.Join(paramNames(t.Parameters), ","), desc)
 			}
-			return tw.Flush()
+			tw.flush()
+			_, err = b.WriteTo(cmd.OutOrStdout())
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the templates as the API lists them (listTemplates)")
@@ -140,27 +142,27 @@ In local mode the run goes through the real pipeline: the catalog entry is real,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and create nothing")
 	fl.BoolVar(&f.asJSON, "json", false, "print the plan (--dry-run) or the finished action as the API answers it")
 	fl.DurationVar(&f.wait, "timeout", 30*time.Minute, "how long to follow the run before leaving it to the portal")
-	cmd.MarkFlagRequired("template")
-	cmd.MarkFlagRequired("name")
-	cmd.MarkFlagRequired("team")
-	cmd.RegisterFlagCompletionFunc("template", cobra.NoFileCompletions)
+	// These fail only for a flag that does not exist; the flags are declared just above.
+	_ = cmd.MarkFlagRequired("template")
+	_ = cmd.MarkFlagRequired("name")
+	_ = cmd.MarkFlagRequired("team")
+	_ = cmd.RegisterFlagCompletionFunc("template", cobra.NoFileCompletions)
 	return cmd
 }
 
-func (a *atrium) createService(cmd *cobra.Command, f createFlags) error {
+func (a *atrium) createService(cmd *cobra.Command, f createFlags) (err error) {
 	ctx := cmd.Context()
 	var c *client.Client
-	var done func()
-	var err error
+	var rt io.Closer
 	if f.dryRun {
-		c, done, err = a.reader(cmd)
+		c, rt, err = a.reader(cmd)
 	} else {
-		c, done, err = a.writer(cmd)
+		c, rt, err = a.writer(cmd)
 	}
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer closeAfter(rt, &err)
 	tmpl, err := c.Template(ctx, f.template)
 	if ae := (*client.APIError)(nil); errors.As(err, &ae) && ae.Status == 404 && ae.Code == "not_found" {
 		return noSuchTemplate(ctx, c, f.template)
@@ -193,11 +195,11 @@ func (a *atrium) createService(cmd *cobra.Command, f createFlags) error {
 	if err != nil {
 		return err
 	}
-	var log io.Writer = out
+	log := out
 	if f.asJSON {
 		log = cmd.ErrOrStderr() // progress stays off the JSON
 	}
-	fmt.Fprintf(log, "requested %s: new service %s from %s (action %s)\n", act.State, f.name, f.template, act.ID)
+	notice(log, "requested %s: new service %s from %s (action %s)\n", act.State, f.name, f.template, act.ID)
 	final, err := follow(ctx, c, act, f.wait, log)
 	if err != nil {
 		return err
@@ -213,8 +215,8 @@ func (a *atrium) createService(cmd *cobra.Command, f createFlags) error {
 	}
 	switch final.State {
 	case actions.StateSucceeded:
-		fmt.Fprintf(log, "created %s (action %s)%s\n", f.name, final.ID, resultLine(final))
-		fmt.Fprintf(log, "see it with: atrium service %s\n", f.name)
+		notice(log, "created %s (action %s)%s\n", f.name, final.ID, resultLine(final))
+		notice(log, "see it with: atrium service %s\n", f.name)
 		return nil
 	case actions.StateFailed:
 		return fmt.Errorf("the run of action %s failed: %s; retry it from the failed step (POST /api/v1/actions/%s/retry, or the action's page)",
@@ -230,12 +232,14 @@ func (a *atrium) createService(cmd *cobra.Command, f createFlags) error {
 
 // writer opens the runtime for a command that changes something: warnings only, but with the in-process portal's
 // action worker in local mode, so the run is carried out while the command follows it.
-func (a *atrium) writer(cmd *cobra.Command) (*client.Client, func(), error) {
+// writer opens the runtime with its action worker (a run in local mode is executed by this process), quietly.
+func (a *atrium) writer(cmd *cobra.Command) (*client.Client, io.Closer, error) {
 	rt, err := app.Open(cmd.Context(), a.data, a.portal, a.tokenOrEnv(), cli.NewLogger(cmd.ErrOrStderr(), true))
 	if err != nil {
 		return nil, nil, err
 	}
-	return rt.Client("cli"), func() { rt.Close() }, nil
+	c := rt.Client("cli")
+	return c, rt, nil
 }
 
 func newKey() string {
@@ -332,11 +336,11 @@ func follow(ctx context.Context, c *client.Client, a client.Action, timeout time
 			switch st.State {
 			case actions.StepSucceeded, actions.StepSkipped, actions.StepFailed:
 				printed[st.ID] = key
-				fmt.Fprintf(w, "  %d/%d %-9s %s%s\n", i+1, len(a.Steps), st.State, st.Title, stepDetail(st))
+				notice(w, "  %d/%d %-9s %s%s\n", i+1, len(a.Steps), st.State, st.Title, stepDetail(st))
 			case actions.StepRunning:
 				if st.Error != "" {
 					printed[st.ID] = key
-					fmt.Fprintf(w, "  %d/%d retrying  %s: %s\n", i+1, len(a.Steps), st.Title, st.Error)
+					notice(w, "  %d/%d retrying  %s: %s\n", i+1, len(a.Steps), st.Title, st.Error)
 				}
 			}
 		}
@@ -344,7 +348,7 @@ func follow(ctx context.Context, c *client.Client, a client.Action, timeout time
 			if last := a.History[len(a.History)-1]; last.Message != said && (a.State == actions.StatePendingApproval ||
 				strings.HasPrefix(last.Message, "waiting") || strings.HasPrefix(last.Message, "cancel requested")) {
 				said = last.Message
-				fmt.Fprintf(w, "  … %s\n", last.Message)
+				notice(w, "  … %s\n", last.Message)
 			}
 		}
 	}

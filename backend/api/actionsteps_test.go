@@ -41,7 +41,11 @@ func TestRetryCancelAndFollowOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,11 @@ func TestTemplatesOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +45,7 @@ func TestTemplatesOverHTTP(t *testing.T) {
 	target := scaffold.Target{GitHub: scaffold.GitHubTarget{Org: "sphera"}, Infra: scaffold.InfraTarget{Repo: "sphera/infra"},
 		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"},
 			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}}, Registry: "registry.example.com/sphera"}
-	target.Check()
+	_ = target.Check() // for its defaults; its problems are reported where the configuration is loaded
 	secret, _, err := auth.Tokens{DB: db.SQL()}.Create(ctx, auth.Token{Name: "dana", Subject: "dana",
 		Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}, "")
 	if err != nil {

@@ -14,7 +14,9 @@ import (
 	"github.com/sphera/atrium/internal/scaffold"
 )
 
-// Wire types of actions and templates.
+// The wire types of actions and templates, as the portal answers them.
+//
+//nolint:revive // a group of aliases: one comment says what all of them are
 type (
 	Action          = actions.Action
 	ActionRequest   = actions.Request

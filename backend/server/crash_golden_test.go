@@ -60,13 +60,13 @@ func newGitHubHold(t *testing.T, target, method, path string) *gitHubHold {
 			t.Errorf("to GitHub: %v", err)
 			return
 		}
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body) // GitHub's answer is never delivered: the portal is gone by then
 		resp.Body.Close()
 		h.once.Do(func() { close(h.reached) })
 		<-r.Context().Done() // the portal died; the answer dies with it
 	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }() // ErrServerClosed when the test ends
+	t.Cleanup(func() { _ = srv.Close() })
 	h.url = "http://" + ln.Addr().String()
 	return h
 }
@@ -123,7 +123,7 @@ golden_path:
 			if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			first.cmd.Wait()
+			_ = first.cmd.Wait() // "signal: killed", as sent
 			hold.holding.Store(false)
 
 			second := startPortal(t, bin, data, cfg, log, env)
@@ -183,8 +183,12 @@ golden_path:
 			if a.State != actions.StateSucceeded || a.Result["url"] != "http://orders.payments.svc.cluster.local:8080" || resumed != 1 {
 				t.Errorf("%s %q, url %q, resumed %d times", a.State, a.Error, a.Result["url"], resumed)
 			}
-			second.cmd.Process.Signal(syscall.SIGTERM)
-			second.cmd.Wait()
+			if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := second.cmd.Wait(); err != nil {
+				t.Errorf("the second portal did not stop cleanly on SIGTERM: %v", err)
+			}
 		})
 	}
 }

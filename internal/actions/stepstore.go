@@ -241,6 +241,10 @@ func failRunningSteps(ctx context.Context, tx *sql.Tx, a Action, msg string, now
 		}
 		running = append(running, st)
 	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
 	rows.Close()
 	for _, st := range running {
 		// The step's own error (what its last attempt said) is more precise than the action's.

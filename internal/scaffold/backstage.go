@@ -412,7 +412,7 @@ func (t *Template) loadBackstageSteps(fsys fs.FS, steps []backstageStep) problem
 			known("repoUrl", "description", "defaultBranch", "protectDefaultBranch", "requireCodeOwnerReviews",
 				"repoVisibility", "requiredStatusCheckContexts", "requiredApprovingReviewCount", "topics", "allowedHosts")
 			repoURL, _ := st.Input["repoUrl"].(string)
-			if m := paramRef.FindStringSubmatch(strings.TrimSpace(repoURL)); m == nil || !slices.Contains(bs.repoURLs, m[1]) {
+			if m := paramRef.FindStringSubmatch(strings.TrimSpace(repoURL)); len(m) < 2 || !slices.Contains(bs.repoURLs, m[1]) {
 				stepProblem("repoUrl must be ${{ parameters.X }} where X is a RepoUrlPicker parameter: Atrium creates the repository in the portal's organisation, named after the service")
 			}
 			if d, ok := st.Input["description"].(string); ok {

@@ -85,12 +85,12 @@ func TestBackstageTemplateMapsOntoTheGoldenPath(t *testing.T) {
 }
 
 func TestUnsupportedBackstageFeaturesAreNamedProblems(t *testing.T) {
-	replace := func(old, new string) func(string) string {
+	replace := func(from, to string) func(string) string {
 		return func(def string) string {
-			if !strings.Contains(def, old) {
-				t.Fatalf("fixture has no %q", old)
+			if !strings.Contains(def, from) {
+				t.Fatalf("fixture has no %q", from)
 			}
-			return strings.Replace(def, old, new, 1)
+			return strings.Replace(def, from, to, 1)
 		}
 	}
 	same := func(def string) string { return def }

@@ -27,7 +27,7 @@ func Funcs() template.FuncMap {
 		"camel":      camel,
 		"pascal":     pascal,
 		"trim":       strings.TrimSpace,
-		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"replace":    func(from, to, s string) string { return strings.ReplaceAll(s, from, to) },
 		"quote":      func(v any) string { return fmt.Sprintf("%q", fmt.Sprint(v)) },
 		"default":    defaultValue,
 		"join":       join,

@@ -50,10 +50,7 @@ const (
 // letter and has no "--" (Go's regexp has no look-ahead, so the rule is written as words joined by single dashes).
 const nameRE = `^[a-z][a-z0-9]*(-[a-z0-9]+)*$`
 
-var (
-	nameMatch   = regexp.MustCompile(nameRE)
-	secretMatch = regexp.MustCompile(secretRE)
-)
+var nameMatch = regexp.MustCompile(nameRE)
 
 const secretRE = `^[a-z][a-z0-9]*(-[a-z0-9]+)*$`
 
@@ -186,7 +183,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // with the target's environments and regions as choices, then the template's own, in the order of "ui:order".
 // Unknown parameters are refused (additionalProperties: false). The form renders it; Validate checks against it.
 func (t *Template) Schema(target Target) map[string]any {
-	target.Check()
+	_ = target.Check() // for its defaults; its problems are reported where the configuration is loaded
 	return t.schema(target)
 }
 
@@ -629,7 +626,7 @@ func stringList(v any) []string {
 // schema declares: booleans (true/false), integers, numbers, and lists (comma-separated). A value that does not
 // parse is a problem at its pointer; a key the template does not know is kept as a string for Validate to refuse.
 func (t *Template) ParseParams(kv map[string]string, target Target) (map[string]any, problem.Problems) {
-	target.Check()
+	_ = target.Check() // for its defaults; its problems are reported where the configuration is loaded
 	props := t.schema(target)["properties"].(map[string]any)
 	out := map[string]any{}
 	var ps problem.Problems

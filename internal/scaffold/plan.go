@@ -154,7 +154,7 @@ func (t *Template) Plan(ctx context.Context, params map[string]any, target Targe
 	if err := ctx.Err(); err != nil {
 		return nil, problem.Problems{problem.At("", err.Error())}
 	}
-	target.Check()
+	_ = target.Check() // for its defaults; its problems are reported where the configuration is loaded
 	p, rps := t.render(vals, target)
 	if rps.HasErrors() {
 		return nil, rps

@@ -191,7 +191,6 @@ func (g GoldenPath) check() problem.Problems {
 
 // repoSettings are a template's wishes for its new repository.
 type repoSettings struct {
-	description             string // a template of the description; empty: the description parameter
 	defaultBranch           string
 	visibility              string
 	protect                 bool

@@ -11,6 +11,7 @@ package golden_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -54,7 +55,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	kube.Close()
+	if err := kube.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
 	os.Exit(code)
 }
 
@@ -90,7 +94,11 @@ func newTeamPortal(t testing.TB) *teamPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	gh := githubtest.New(t)
 	gh.AddOrg("sphera")
 	gh.AddRepo("sphera", githubtest.Repo{Name: "infra", Files: map[string]string{"README.md": "infra\n"}})
@@ -103,7 +111,9 @@ func newTeamPortal(t testing.TB) *teamPortal {
 		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"}, Delivery: "direct",
 			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}},
 		Registry: "registry.example.com/sphera", Namespace: "{team}-{service}"}
-	target.Check()
+	if ps := target.Check(); ps.HasErrors() {
+		t.Fatal(ps)
+	}
 	cfg := actions.Config{Environments: map[string]actions.Environment{"dev": {Regions: []string{"eu-west-1"},
 		Delivery: actions.DeliveryDirect}}, Worker: actions.WorkerConfig{Poll: time.Second, Lease: 10 * time.Second}}
 	if err := cfg.Check(); err != nil {
@@ -154,7 +164,12 @@ func newTeamPortal(t testing.TB) *teamPortal {
 		agentDone <- runner.Run(ctx, runner.Options{Portal: srv.URL, Token: agentToken, Cluster: "dev-1", Kubeconfig: kubeconfig,
 			KeyFile: filepath.Join(dir, "agent.key"), HTTP: hc, Log: log, Wait: 20 * time.Second})
 	}()
-	t.Cleanup(func() { cancel(); <-agentDone })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-agentDone; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("agent: %v", err)
+		}
+	})
 	return &teamPortal{t: t, url: srv.URL, gh: gh, db: db, admin: admin, hc: hc, dev: dev, target: target}
 }
 
@@ -173,7 +188,11 @@ func (p *teamPortal) provision(ns string, bind bool) {
 	if _, err := p.admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		p.t.Fatal(err)
 	}
-	p.t.Cleanup(func() { p.admin.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	p.t.Cleanup(func() {
+		if err := p.admin.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
+			p.t.Error(err)
+		}
+	})
 	if !bind {
 		return
 	}

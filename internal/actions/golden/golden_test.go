@@ -76,7 +76,11 @@ func newEnv(t *testing.T, transport http.RoundTripper) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := db.PutTeams(context.Background(), []catalog.Team{{Name: "payments"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (rq Requests) Plan(ctx context.Context, name string, params map[string]any)
 	return plan, nil, nil
 }
 
-// ErrTemplate: the template asked for is not in the registry, or is broken.
+// ErrTemplate says the template asked for is not in the registry, or is broken.
 var ErrTemplate = errors.New("template cannot be used")
 
 // Prepare implements actions.Preparer.
