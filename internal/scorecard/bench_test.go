@@ -1,0 +1,77 @@
+package scorecard_test
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/synthetic"
+)
+
+// benchRules are nine rules of the kind platform teams write, besides the six built-in ones: fifteen in all.
+var benchRules = []scorecard.RuleConfig{
+	{Name: "has-runbook", Level: "silver", Weight: 2,
+		Expression: `service.links.exists(l, l.title.lowerAscii().contains("runbook"))`},
+	{Name: "has-description", Level: "bronze", Weight: 1, Expression: `size(service.description) >= 20`},
+	{Name: "owner-set", Level: "bronze", Weight: 1, Expression: `service.owner != ""`},
+	{Name: "no-error-findings", Level: "silver", Weight: 2,
+		Expression: `!service.findings.exists(f, f.severity == "error")`},
+	{Name: "few-majors-behind", Level: "gold", Weight: 2,
+		Expression: `service.dependencies.filter(d, d.behind == "major").size() <= 3`,
+		Message:    `string(service.dependencies.filter(d, d.behind == "major").size()) + " packages a major version behind"`},
+	{Name: "healthy-in-production", Level: "silver", Weight: 3,
+		Expression: `service.deployments.all(d, d.environment != "production" || d.health == "healthy")`},
+	{Name: "replicated", Level: "gold", Weight: 1,
+		Expression: `service.deployments.all(d, d.environment != "production" || d.desired >= 2)`},
+	{Name: "reviews-required", Level: "gold", Weight: 2,
+		Expression: `service.repository.facts.branch_protection.required_reviews >= 1`},
+	{Name: "lifecycle-known", Level: "bronze", Weight: 1,
+		Expression: `service.lifecycle in ["production", "experimental", "deprecated"]`},
+}
+
+func benchEngine(b *testing.B) *scorecard.Engine {
+	b.Helper()
+	cfg := scorecard.Config{Rules: benchRules, CorePackages: []scorecard.CorePackage{
+		{Name: "google.golang.org/grpc", AllowedLag: "minor"}, {Name: "react", AllowedLag: "major"},
+		{Name: "go.opentelemetry.io/otel", AllowedLag: "patch"}, {Name: "express", AllowedLag: "minor"}}}
+	e, err := scorecard.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := len(e.Rules()); n != 15 {
+		b.Fatalf("%d rules, want 15", n)
+	}
+	return e
+}
+
+// BenchmarkScoreAll scores the synthetic catalog of 10,000 services (20 dependencies, two production deployments
+// and repository facts each) with 15 rules, on all cores as the Scorer does: one op is the whole catalog.
+func BenchmarkScoreAll(b *testing.B) {
+	e := benchEngine(b)
+	_, svcs, _ := synthetic.Catalog(10000, 20, 120, 1)
+	regions := []string{"eu-west-1", "us-east-1"}
+	synthetic.AddReadiness(svcs, regions, 1)
+	p := &scorecard.Platform{Regions: map[string][]string{"production": regions}, CorePackages: e.CorePackages()}
+	cards := make([]catalog.Scorecard, len(svcs))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		pv := scorecard.PlatformValue(p)
+		scorecard.ScoreEach(len(svcs), runtime.GOMAXPROCS(0), func(i int) { cards[i] = e.ScoreWith(&svcs[i], p, pv) })
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(svcs)*len(e.Rules())), "evaluations/op")
+	below := 0
+	for _, c := range cards {
+		if c.Below {
+			below++
+		}
+	}
+	if below == 0 || below == len(cards) {
+		b.Fatalf("%d of %d below the threshold: the synthetic catalog should have both", below, len(cards))
+	}
+}
+
+var _ = sync.Mutex{}
