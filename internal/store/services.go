@@ -204,12 +204,17 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	tags, _ := json.Marshal(s.Tags)
 	links, _ := json.Marshal(s.Links)
 	r := s.Repository
+	facts := ""
+	if r.Facts != nil {
+		b, _ := json.Marshal(r.Facts)
+		facts = string(b)
+	}
 	if id == 0 {
 		res, err := tx.ExecContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
-			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash,
+			repo_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.Name, s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
-			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash)
+			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, facts)
 		if err != nil {
 			return false, err
 		}
@@ -217,9 +222,9 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	} else {
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET title = ?, description = ?, owner = ?, lifecycle = ?,
 			type = ?, language = ?, system = ?, tags = ?, links = ?, repo_url = ?, repo_provider = ?, repo_branch = ?,
-			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ? WHERE id = ?`,
+			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ?, repo_facts = ? WHERE id = ?`,
 			s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
-			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, id); err != nil {
+			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, facts, id); err != nil {
 			return false, err
 		}
 		for _, t := range []string{"dependencies", "findings", "deployments"} {
@@ -331,14 +336,14 @@ type querier interface {
 func getService(ctx context.Context, q querier, name string) (catalog.Service, error) {
 	var s catalog.Service
 	var id, synced, srcSynced int64
-	var tags, links string
+	var tags, links, facts string
 	err := q.QueryRowContext(ctx, `SELECT s.id, s.name, s.title, s.description, s.owner, s.lifecycle, s.type,
 		s.language, s.system, s.tags, s.links, s.repo_url, s.repo_provider, s.repo_branch, s.repo_path, s.repo_head,
-		s.source, s.synced_at, COALESCE(src.synced_at, 0)
+		s.source, s.synced_at, COALESCE(src.synced_at, 0), s.repo_facts
 		FROM services s LEFT JOIN sources src ON src.name = s.source WHERE s.name = ?`, name).Scan(
 		&id, &s.Name, &s.Title, &s.Description, &s.Owner, &s.Lifecycle, &s.Type, &s.Language, &s.System, &tags, &links,
 		&s.Repository.URL, &s.Repository.Provider, &s.Repository.DefaultBranch, &s.Repository.Path, &s.Repository.Head,
-		&s.Source, &synced, &srcSynced)
+		&s.Source, &synced, &srcSynced, &facts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, catalog.ErrNotFound
 	}
@@ -348,6 +353,7 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 	s.SyncedAt = time.UnixMilli(synced).UTC()
 	_ = json.Unmarshal([]byte(tags), &s.Tags)
 	_ = json.Unmarshal([]byte(links), &s.Links)
+	s.Repository.Facts = parseFacts(facts)
 
 	rows, err := q.QueryContext(ctx, `SELECT ecosystem, name, version, constraint_text, latest, dev FROM dependencies
 		WHERE service_id = ? ORDER BY ecosystem, name`, id)
@@ -475,4 +481,16 @@ func (d *DB) DeleteSource(ctx context.Context, source string) (int, error) {
 		return n, d.classify(err)
 	}
 	return n, nil
+}
+
+// parseFacts reads the repo_facts column: nil when empty (not collected) or unreadable.
+func parseFacts(col string) *catalog.RepoFacts {
+	if col == "" {
+		return nil
+	}
+	var f catalog.RepoFacts
+	if json.Unmarshal([]byte(col), &f) != nil {
+		return nil
+	}
+	return &f
 }
