@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags"
+	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources/kube"
 )
 
@@ -65,12 +67,14 @@ type Config struct {
 //	flags: ...                   # see flagchange.Config and docs/flags.md
 //	github: ...                  # see GitHubConfig and docs/github.md
 //	versions: ...                # see VersionsConfig
+//	scorecards: ...              # see scorecard.Config and docs/scorecards.md
 type FileConfig struct {
-	OIDC     *auth.OIDCConfig  `yaml:"oidc"`
-	Actions  actions.Config    `yaml:"actions"`
-	Flags    flagchange.Config `yaml:"flags"`
-	GitHub   GitHubConfig      `yaml:"github"`
-	Versions VersionsConfig    `yaml:"versions"`
+	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
+	Actions    actions.Config    `yaml:"actions"`
+	Flags      flagchange.Config `yaml:"flags"`
+	GitHub     GitHubConfig      `yaml:"github"`
+	Versions   VersionsConfig    `yaml:"versions"`
+	Scorecards scorecard.Config  `yaml:"scorecards"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -251,7 +255,25 @@ func (fc *FileConfig) complete() error {
 			return err
 		}
 	}
-	return nil
+	if u := os.Getenv("ATRIUM_SCORECARD_WEBHOOK_URL"); u != "" {
+		fc.Scorecards.Webhook.URL = u
+	}
+	_, err := fc.scorecardEngine()
+	return err
+}
+
+// scorecardEngine compiles the scorecard rules (nil when scorecards are off): a rule that does not compile refuses
+// the configuration, naming the rule and where in it.
+func (fc *FileConfig) scorecardEngine() (*scorecard.Engine, error) {
+	if fc.Scorecards.Off {
+		return nil, nil
+	}
+	if u := fc.Scorecards.Webhook.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			return nil, errors.New("scorecards.webhook.url (or $ATRIUM_SCORECARD_WEBHOOK_URL) must be an http(s) URL")
+		}
+	}
+	return scorecard.New(fc.Scorecards)
 }
 
 func envOr(key, def string) string {
@@ -278,6 +300,11 @@ func LocalConfig() FileConfig {
 	},
 		// One user, who may not approve their own changes: flag edits apply at once in local mode.
 		Flags: flagchange.Config{Approvers: map[string][]string{}},
+		// Scorecards on, with the demo's core packages: some services are below the threshold and the gate
+		// refuses them in production (docs/scorecards.md).
+		Scorecards: scorecard.Config{CorePackages: []scorecard.CorePackage{
+			{Name: "react", AllowedLag: "minor"}, {Name: "go.opentelemetry.io/otel", AllowedLag: "minor"},
+			{Name: "google.golang.org/grpc", AllowedLag: "minor"}}},
 	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration

@@ -57,7 +57,7 @@ type Scorecard struct {
 	Previous  string    `json:"previous,omitempty"`
 	ChangedAt time.Time `json:"changed_at"`
 	// Rules is the version of the rule set that computed the card.
-	Rules string `json:"rules"`
+	RulesVersion string `json:"rules_version"`
 	// History is the score at the end of each day it changed, oldest first, over the last 12 weeks (with the last
 	// point before them, so that the line starts at its left edge).
 	History []ScorePoint `json:"history"`

@@ -325,7 +325,7 @@ func (e *Engine) Score(s *catalog.Service, p *Platform) catalog.Scorecard {
 func (e *Engine) ScoreWith(s *catalog.Service, p *Platform, pv ref.Val) catalog.Scorecard {
 	doc := catalog.NewDocument(*s, p.Environments())
 	act := map[string]any{"service": docValue(&doc), "platform": pv}
-	card := catalog.Scorecard{Service: s.Name, Owner: s.Owner, Rules: e.info.Version,
+	card := catalog.Scorecard{Service: s.Name, Owner: s.Owner, RulesVersion: e.info.Version,
 		Results: make([]catalog.RuleResult, len(e.rules))}
 	for i, r := range e.rules {
 		card.Results[i] = r.Eval(act)

@@ -261,7 +261,7 @@ func (s *Scorer) change(c catalog.Scorecard, old store.StoredScorecard, had bool
 		c.Previous = o.Level
 	}
 	same := c.Score == o.Score && c.Level == o.Level && c.Below == o.Below && c.Threshold == o.Threshold &&
-		c.Owner == o.Owner && c.Rules == o.Rules && c.Previous == o.Previous && c.ChangedAt.Equal(o.ChangedAt) &&
+		c.Owner == o.Owner && c.RulesVersion == o.RulesVersion && c.Previous == o.Previous && c.ChangedAt.Equal(o.ChangedAt) &&
 		reflect.DeepEqual(c.Results, o.Results) && reflect.DeepEqual(c.Next, o.Next)
 	if same && old.Warned == state {
 		return store.ScorecardWrite{}, false

@@ -131,7 +131,7 @@ func TestScorerScoresOnChangeAndKeepsHistory(t *testing.T) {
 		t.Fatalf("pass after a rule change wrote %d, want 2", n)
 	}
 	card, _ = db.GetScorecard(ctx, "good-api", clk.Now())
-	if card.Level != "silver" || card.Rules != sc.Engine.Info().Version {
+	if card.Level != "silver" || card.RulesVersion != sc.Engine.Info().Version {
 		t.Fatalf("good-api under the new rules: %+v", card)
 	}
 }

@@ -500,3 +500,31 @@ func (d *DB) ScoreTrend(ctx context.Context, service, team string, today time.Ti
 	}
 	return tr, nil
 }
+
+// BackfillScoreHistory adds points to services' histories on days they have none (the demo's past), advancing
+// the feed for each service that gained any. It returns how many services changed.
+func (d *DB) BackfillScoreHistory(ctx context.Context, points map[string][]catalog.ScorePoint) (int, error) {
+	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		n := 0
+		for svc, ps := range points {
+			added := int64(0)
+			for _, p := range ps {
+				res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO scorecard_history(service, day, score, level)
+					SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM scorecards WHERE service = ?)`,
+					svc, p.Day, p.Score, p.Level, svc)
+				if err != nil {
+					return 0, err
+				}
+				k, _ := res.RowsAffected()
+				added += k
+			}
+			if added > 0 {
+				if err := bump(KindScorecard, svc, false); err != nil {
+					return 0, err
+				}
+				n++
+			}
+		}
+		return n, nil
+	})
+}
