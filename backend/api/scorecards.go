@@ -259,8 +259,15 @@ func (g *Gates) tryRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ps problem.Problems
-	if req.Service == "" {
+	s, err := g.DB.GetService(r.Context(), req.Service)
+	switch {
+	case req.Service == "":
 		ps.Add("service", "name the service to try the rule on")
+	case errors.Is(err, catalog.ErrNotFound):
+		ps.Add("service", "no service named %q", req.Service)
+	case err != nil:
+		WriteError(w, r, g.Log, err)
+		return
 	}
 	if req.Rule.Level == "" {
 		req.Rule.Level = catalog.LevelBronze
@@ -281,14 +288,6 @@ func (g *Gates) tryRule(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := ps.Err(); err != nil {
 		WriteError(w, r, g.Log, BadRequest("the rule cannot be tried", ps...))
-		return
-	}
-	s, err := g.DB.GetService(r.Context(), req.Service)
-	if errors.Is(err, catalog.ErrNotFound) {
-		err = BadRequest("the rule cannot be tried", problem.Atf("service", "no service named %q", req.Service))
-	}
-	if err != nil {
-		WriteError(w, r, g.Log, err)
 		return
 	}
 	plat, err := scorecard.PlatformOf(r.Context(), g.DB, g.Engine)

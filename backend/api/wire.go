@@ -239,7 +239,7 @@ type OfrepGeneralError struct {
 // ScorecardList is the ScorecardList schema: GET /api/v1/scorecards.
 type ScorecardList struct {
 	// Rules is the rule set in force; null when scorecards are off (or a replica has not received one yet).
-	Rules *catalog.ScoreRules   `json:"rules"`
+	Rules *catalog.ScoreRules  `json:"rules"`
 	Items []store.ScorecardRow `json:"items"`
 	Total int                  `json:"total"`
 }
@@ -265,7 +265,7 @@ type RuleTest struct {
 
 // RuleTestResult is the RuleTestResult schema: the outcome and what the rule read.
 type RuleTestResult struct {
-	Result   catalog.RuleResult  `json:"result"`
-	Document catalog.Document    `json:"document"`
-	Platform scorecard.Platform  `json:"platform"`
+	Result   catalog.RuleResult `json:"result"`
+	Document catalog.Document   `json:"document"`
+	Platform scorecard.Platform `json:"platform"`
 }
