@@ -17,7 +17,9 @@ import (
 
 // The deploy gate as a Kubernetes validating admission webhook (docs/scorecards.md). A cluster's apiserver sends an
 // AdmissionReview for each Deployment created or updated; the portal answers it with the gate's decision for the
-// Deployment's service in the environment of the cluster named by ?cluster= (the cluster registry says which).
+// Deployment's service in the environment of the cluster the URL names, /api/v1/admission/deployments/{cluster}
+// (the cluster registry says which). The cluster is a path segment because Kubernetes refuses webhook URLs with a
+// query.
 //
 // Who may call it: the apiserver, authenticating with an Atrium token that holds gates:check (given to it in its
 // admission configuration's kubeconfig, never in the webhook URL). The answer is only ever a yes or no for one
@@ -66,11 +68,7 @@ func (g *Gates) admit(r *http.Request, req *admissionv1.AdmissionRequest) *admis
 			return allow() // scaling, labels, annotations: not a rollout
 		}
 	}
-	cluster := r.URL.Query().Get("cluster")
-	if cluster == "" {
-		return allow("atrium: the webhook URL names no cluster (?cluster=NAME), so the environment is unknown " +
-			"and the Deployment was not gated")
-	}
+	cluster := r.PathValue("cluster")
 	env, err := g.environmentOf(r, cluster)
 	if err != nil {
 		g.Log.Warn("admission: cluster registry unreadable", "err", err)

@@ -59,16 +59,16 @@ var allowed = map[string]map[string]bool{
 	// Scorecards: read like the catalog (a replica answers them too); the deploy gate and the admission webhook
 	// for every role and for tokens scoped gates:check; exceptions granted and revoked by admins; rules tried by
 	// platform approvers.
-	"GET /api/v1/scorecards":                {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/scorecards/teams":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/scorecards/trend":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/services/{name}/scorecard": {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
-	"GET /api/v1/gates/deploy":              gateCheckers,
-	"GET /api/v1/gates/exceptions":          gateCheckers,
-	"POST /api/v1/admission/deployments":    gateCheckers,
-	"POST /api/v1/gates/exceptions":         {"admin": true},
-	"DELETE /api/v1/gates/exceptions/{id}":  {"admin": true},
-	"POST /api/v1/scorecards/rules:test":    {"platform_approver": true, "admin": true},
+	"GET /api/v1/scorecards":                       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/scorecards/teams":                 {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/scorecards/trend":                 {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/services/{name}/scorecard":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/gates/deploy":                     gateCheckers,
+	"GET /api/v1/gates/exceptions":                 gateCheckers,
+	"POST /api/v1/admission/deployments/{cluster}": gateCheckers,
+	"POST /api/v1/gates/exceptions":                {"admin": true},
+	"DELETE /api/v1/gates/exceptions/{id}":         {"admin": true},
+	"POST /api/v1/scorecards/rules:test":           {"platform_approver": true, "admin": true},
 
 	// Tokens: admins only.
 	"POST /api/v1/tokens":        {"admin": true},

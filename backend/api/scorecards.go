@@ -174,7 +174,7 @@ func (g *Gates) Routes() []Route {
 		{"POST /api/v1/gates/exceptions", policy.GatesExcept, g.grant},
 		{"DELETE /api/v1/gates/exceptions/{id}", policy.GatesExcept, g.revoke},
 		{"POST /api/v1/scorecards/rules:test", policy.ScorecardsTest, g.tryRule},
-		{"POST /api/v1/admission/deployments", policy.GatesCheck, g.admission},
+		{"POST /api/v1/admission/deployments/{cluster}", policy.GatesCheck, g.admission},
 	}
 }
 

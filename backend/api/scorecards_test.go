@@ -26,6 +26,22 @@ import (
 // scored once, and the demo's production cluster registered.
 func newScoredPortal(t testing.TB) (*portal, *scorecard.Engine) {
 	t.Helper()
+	db, e, h := scoredHandler(t)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	var hc *http.Client
+	if tt, ok := t.(*testing.T); ok {
+		hc = &http.Client{Transport: apitest.Transport(tt, nil)}
+	} else {
+		hc = srv.Client()
+	}
+	tp, _ := t.(*testing.T)
+	return &portal{t: tp, url: srv.URL, db: db, hc: hc}, e
+}
+
+// scoredHandler is newScoredPortal's database, rules and handler, for serving it otherwise (over TLS).
+func scoredHandler(t testing.TB) (*store.DB, *scorecard.Engine, http.Handler) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
@@ -51,20 +67,11 @@ func newScoredPortal(t testing.TB) (*portal, *scorecard.Engine) {
 	}
 	gates := &api.Gates{DB: db, Engine: e, Gate: &scorecard.Gate{DB: db, Engine: e,
 		Exceptions: &scorecard.Exceptions{DB: db}}}
-	srv := httptest.NewServer((&api.Portal{DB: db, Gates: gates}).Handler())
-	t.Cleanup(srv.Close)
-	var hc *http.Client
-	if tt, ok := t.(*testing.T); ok {
-		hc = &http.Client{Transport: apitest.Transport(tt, nil)}
-	} else {
-		hc = srv.Client()
-	}
-	tp, _ := t.(*testing.T)
-	return &portal{t: tp, url: srv.URL, db: db, hc: hc}, e
+	return db, e, (&api.Portal{DB: db, Gates: gates}).Handler()
 }
 
-// demoBelow and demoAbove are demo services on either side of the threshold under newScoredPortal's rules.
-func demoSides(t *testing.T, db *store.DB) (below, above string) {
+// demoSides are demo services on either side of the threshold under newScoredPortal's rules.
+func demoSides(t testing.TB, db *store.DB) (below, above string) {
 	t.Helper()
 	cards, err := db.StoredScorecards(context.Background(), nil)
 	if err != nil {
@@ -271,7 +278,7 @@ func TestAdmissionWebhook(t *testing.T) {
 				} `json:"status"`
 			} `json:"response"`
 		}
-		if st := p.send("POST", "/api/v1/admission/deployments?cluster="+cluster, body, &out); st != 200 || out.Response == nil {
+		if st := p.send("POST", "/api/v1/admission/deployments/"+cluster, body, &out); st != 200 || out.Response == nil {
 			t.Fatalf("review: %d", st)
 		}
 		if out.Response.UID != "u-1" {
@@ -301,7 +308,7 @@ func TestAdmissionWebhook(t *testing.T) {
 	if r := review("prod-eu", admissionReview("CREATE", "not-in-catalog", 0, 2, "", "img:1")); !r.Allowed {
 		t.Fatalf("unknown service: %+v", r)
 	}
-	if st := p.send("POST", "/api/v1/admission/deployments?cluster=prod-eu", `{"kind":"AdmissionReview"}`, nil); st != 400 {
+	if st := p.send("POST", "/api/v1/admission/deployments/prod-eu", `{"kind":"AdmissionReview"}`, nil); st != 400 {
 		t.Fatalf("no request: %d", st)
 	}
 }

@@ -5,9 +5,11 @@
 ALTER TABLE services ADD COLUMN repo_facts TEXT NOT NULL DEFAULT '';
 
 -- The collector's memory of each repository's tree facts (README per directory, CODEOWNERS, workflows; JSON of
--- catalog.RepoTree at head) and of its default branch's protection (JSON of catalog.BranchProtection; '' unknown).
+-- catalog.RepoTree at head) and of its default branch's protection (JSON of catalog.BranchProtection; '' unknown),
+-- read at protection_at (unix ms).
 ALTER TABLE github_repos ADD COLUMN tree TEXT NOT NULL DEFAULT '';
 ALTER TABLE github_repos ADD COLUMN protection TEXT NOT NULL DEFAULT '';
+ALTER TABLE github_repos ADD COLUMN protection_at INTEGER NOT NULL DEFAULT 0;
 
 -- Each service's scorecard as last computed (on the portal) or received (in a replica). card is the JSON of
 -- catalog.Scorecard without its history; the columns beside it are what lists filter, sort and average.

@@ -33,17 +33,18 @@ import (
 
 // Kinds of request counted by the server.
 const (
-	KindList      = "list"       // GET /orgs/{org}/repos
-	KindRepo      = "repo"       // GET /repos/{owner}/{repo}, GET /repositories/{id}
-	KindCommit    = "commit"     // GET /repos/{owner}/{repo}/commits/{ref}
-	KindTree      = "tree"       // GET /repos/{owner}/{repo}/git/trees/{sha}
-	KindBlob      = "blob"       // GET /repos/{owner}/{repo}/git/blobs/{sha}
-	KindRateLimit = "rate_limit" // GET /rate_limit
-	KindRef       = "ref"        // GET /repos/{owner}/{repo}/git/ref/{ref}, POST /repos/{owner}/{repo}/git/refs
-	KindContents  = "contents"   // GET, PUT /repos/{owner}/{repo}/contents/{path}
-	KindPulls     = "pulls"      // GET, POST /repos/{owner}/{repo}/pulls, GET /repos/{owner}/{repo}/pulls/{number}
-	KindApp       = "app"        // /app/... (GitHub App endpoints, authenticated with a JWT)
-	KindOther     = "other"
+	KindList       = "list"       // GET /orgs/{org}/repos
+	KindRepo       = "repo"       // GET /repos/{owner}/{repo}, GET /repositories/{id}
+	KindCommit     = "commit"     // GET /repos/{owner}/{repo}/commits/{ref}
+	KindTree       = "tree"       // GET /repos/{owner}/{repo}/git/trees/{sha}
+	KindBlob       = "blob"       // GET /repos/{owner}/{repo}/git/blobs/{sha}
+	KindRateLimit  = "rate_limit" // GET /rate_limit
+	KindRef        = "ref"        // GET /repos/{owner}/{repo}/git/ref/{ref}, POST /repos/{owner}/{repo}/git/refs
+	KindContents   = "contents"   // GET, PUT /repos/{owner}/{repo}/contents/{path}
+	KindPulls      = "pulls"      // GET, POST /repos/{owner}/{repo}/pulls, GET /repos/{owner}/{repo}/pulls/{number}
+	KindApp        = "app"        // /app/... (GitHub App endpoints, authenticated with a JWT)
+	KindProtection = "protection" // GET /repos/{owner}/{repo}/branches/{branch}/protection
+	KindOther      = "other"
 )
 
 // Counts are the requests the server answered since it started or since ResetCounts.
@@ -135,6 +136,8 @@ type Server struct {
 	installs map[int64]*installation  // by installation id
 	tokens   map[string]*installToken // installation tokens minted
 	tokenTTL time.Duration
+
+	protection map[string]*protectionState // branch protection (protection.go)
 }
 
 // New starts a fake GitHub on 127.0.0.1, closed when the test ends.
@@ -167,6 +170,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls", s.createPull)
 	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.createInstallationToken)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/branches/{branch}/protection", s.getProtection)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.srv = httptest.NewServer(s.middleware(mux))
 	s.URL = s.srv.URL
@@ -403,6 +407,8 @@ func kindOf(p string) string {
 		return KindContents
 	case len(parts) >= 4 && parts[0] == "repos" && parts[3] == "pulls":
 		return KindPulls
+	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "branches" && parts[5] == "protection":
+		return KindProtection
 	case parts[0] == "app":
 		return KindApp
 	case p == "/rate_limit":
