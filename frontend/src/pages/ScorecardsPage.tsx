@@ -23,9 +23,9 @@ const ROW_HEIGHT = 40;
 
 const COLUMNS: VirtualColumn[] = [
   { label: 'Service', className: `${styles.colService}` },
-  { label: 'Team', className: `${styles.colTeam}` },
-  { label: 'Score', className: `${styles.colScore}`, title: 'Weight of the rules passed over the weight of the rules passed or failed' },
-  { label: 'Level', className: `${styles.colLevel}` },
+  { label: 'Team', className: 'col-team' },
+  { label: 'Score', className: 'col-score', title: 'Weight of the rules passed over the weight of the rules passed or failed' },
+  { label: 'Level', className: 'col-level' },
   { label: 'Failing', className: `${styles.colFailing}`, title: 'Rules failed' },
 ];
 
@@ -169,13 +169,13 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
                 {r.service}
               </a>
             </div>
-            <div className={`td ${styles.colTeam}`} role="cell">
+            <div className="td col-team" role="cell">
               {r.owner}
             </div>
-            <div className={`td ${styles.colScore}`} role="cell">
+            <div className="td col-score" role="cell">
               <ScoreBar score={r.score} below={r.below} />
             </div>
-            <div className={`td ${styles.colLevel}`} role="cell">
+            <div className="td col-level" role="cell">
               <LevelBadge level={r.level} />
             </div>
             <div className={`td ${styles.colFailing}`} role="cell">
