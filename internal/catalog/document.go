@@ -126,18 +126,24 @@ func NewDocument(s Service, environments []string) Document {
 	for _, env := range environments {
 		d.Regions[env] = []string{}
 	}
+	// One allocation per list, not one per element.
+	deps, links := make([]DocDependency, len(s.Dependencies)), make([]DocLink, len(s.Links))
+	deployments, findings := make([]DocDeployment, len(s.Deployments)), make([]DocFinding, len(s.Findings))
 	for i, dp := range s.Dependencies {
 		behind := dp.Behind()
-		d.Dependencies[i] = &DocDependency{Ecosystem: dp.Ecosystem, Name: dp.Name, Version: dp.Version,
+		deps[i] = DocDependency{Ecosystem: dp.Ecosystem, Name: dp.Name, Version: dp.Version,
 			Latest: dp.Latest, Dev: dp.Dev, Behind: behind, Lag: LagRank(behind)}
+		d.Dependencies[i] = &deps[i]
 	}
 	for i, l := range s.Links {
-		d.Links[i] = &DocLink{Title: l.Title, URL: l.URL}
+		links[i] = DocLink{Title: l.Title, URL: l.URL}
+		d.Links[i] = &links[i]
 	}
 	for i, dp := range s.Deployments {
-		d.Deployments[i] = &DocDeployment{Cluster: dp.Cluster, Region: dp.Region, Environment: dp.Environment,
+		deployments[i] = DocDeployment{Cluster: dp.Cluster, Region: dp.Region, Environment: dp.Environment,
 			Namespace: dp.Namespace, Kind: dp.Kind, Name: dp.Name, Image: dp.Image, Version: dp.Version,
 			Ready: dp.Ready, Desired: dp.Desired, Health: dp.Health, RolloutAt: dp.RolloutAt}
+		d.Deployments[i] = &deployments[i]
 		if dp.Environment == "" || dp.Region == "" {
 			continue
 		}
@@ -148,7 +154,8 @@ func NewDocument(s Service, environments []string) Document {
 		}
 	}
 	for i, f := range s.Findings {
-		d.Findings[i] = &DocFinding{Severity: string(f.Severity), Summary: f.Summary, Detail: f.Detail, Source: f.Source}
+		findings[i] = DocFinding{Severity: string(f.Severity), Summary: f.Summary, Detail: f.Detail, Source: f.Source}
+		d.Findings[i] = &findings[i]
 	}
 	return d
 }

@@ -70,7 +70,7 @@ func (g *Gate) Decide(ctx context.Context, service, env string) (Decision, error
 		d.Allowed, d.Reason = true, "scorecards are switched off on this portal: nothing is gated"
 		return d, nil
 	}
-	card, err := g.DB.GetScorecard(ctx, service, g.now())
+	card, err := g.DB.GetScorecardNow(ctx, service)
 	if errors.Is(err, catalog.ErrNotFound) {
 		s, serr := g.DB.GetService(ctx, service)
 		if serr != nil {

@@ -240,7 +240,12 @@ func (d *DB) GetScorecard(ctx context.Context, service string, today time.Time) 
 	return getScorecard(ctx, d.sql, service, today)
 }
 
-func getScorecard(ctx context.Context, q querier, service string, today time.Time) (catalog.Scorecard, error) {
+// GetScorecardNow reads a service's scorecard without its history (the deploy gate's one query).
+func (d *DB) GetScorecardNow(ctx context.Context, service string) (catalog.Scorecard, error) {
+	return readCard(ctx, d.sql, service)
+}
+
+func readCard(ctx context.Context, q querier, service string) (catalog.Scorecard, error) {
 	var c catalog.Scorecard
 	var card string
 	err := q.QueryRowContext(ctx, `SELECT card FROM scorecards WHERE service = ?`, service).Scan(&card)
@@ -252,6 +257,14 @@ func getScorecard(ctx context.Context, q querier, service string, today time.Tim
 	}
 	if err := json.Unmarshal([]byte(card), &c); err != nil {
 		return c, fmt.Errorf("stored scorecard of %s: %w", service, err)
+	}
+	return c, nil
+}
+
+func getScorecard(ctx context.Context, q querier, service string, today time.Time) (catalog.Scorecard, error) {
+	c, err := readCard(ctx, q, service)
+	if err != nil {
+		return c, err
 	}
 	from := Day(today.AddDate(0, 0, -7*TrendWeeks))
 	rows, err := q.QueryContext(ctx, `SELECT day, score, level FROM scorecard_history WHERE service = ?1 AND day >= (
