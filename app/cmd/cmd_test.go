@@ -266,7 +266,7 @@ func TestDidYouMean(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"servics"}, cli.ExitUsage, `atrium: unknown command "servics" — did you mean "service" or "services"? (see 'atrium --help')`},
-		{[]string{"sevre", "--addr", "x"}, cli.ExitUsage, `atrium: unknown command "sevre" — did you mean "serve"? (see 'atrium --help')`},
+		{[]string{"sevre", "--addr", "x"}, cli.ExitUsage, `atrium: unknown command "sevre" — did you mean "score" or "serve"? (see 'atrium --help')`},
 		{[]string{"service", "paymnets-api", "--data", dir}, cli.ExitError, `atrium: no service named "paymnets-api" — did you mean payments-api?`},
 		{[]string{"service", "ledger", "--data", dir}, cli.ExitError, `atrium: no service named "ledger" — did you mean ledger-service`},
 		{[]string{"service", "zzzzzzzzzz", "--data", dir}, cli.ExitError, `atrium: no service named "zzzzzzzzzz" (atrium services lists them)`},
@@ -529,6 +529,62 @@ func TestLongRunningCommands(t *testing.T) {
 		}
 		if r := atriumRun(t, "--help"); !strings.Contains(r.out, "--portal") {
 			t.Errorf("hiding them for serve hid them for good:\n%s", r.out)
+		}
+	})
+}
+
+func TestScoreAndGateContract(t *testing.T) {
+	dir := demoData(t)
+	page := apiGet(t, dir, "/api/v1/scorecards?below=true&limit=1").(map[string]any)
+	below := page["items"].([]any)[0].(map[string]any)["service"].(string)
+	page = apiGet(t, dir, "/api/v1/scorecards?below=false&limit=1").(map[string]any)
+	above := page["items"].([]any)[0].(map[string]any)["service"].(string)
+
+	t.Run("score SERVICE --json prints the scorecard as the API returns it", func(t *testing.T) {
+		r := atriumRun(t, "score", below, "--json", "--data", dir)
+		var got any
+		if err := json.Unmarshal([]byte(r.out), &got); r.code != 0 || r.stderr != "" || err != nil {
+			t.Fatalf("%+v %v", r, err)
+		}
+		if want := apiGet(t, dir, "/api/v1/services/"+below+"/scorecard"); !reflect.DeepEqual(got, want) {
+			t.Errorf("CLI JSON differs from the API's:\ncli: %v\napi: %v", got, want)
+		}
+	})
+	t.Run("score SERVICE says what fails and how to fix it", func(t *testing.T) {
+		r := atriumRun(t, "score", below, "--data", dir)
+		if r.code != 0 || !strings.Contains(r.out, "below: production deploys are refused") ||
+			!strings.Contains(r.out, "failed") || !strings.Contains(r.out, "to fix ") {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("gate refuses a service below the threshold: exit 1, failing rules printed", func(t *testing.T) {
+		r := atriumRun(t, "gate", below, "--env", "production", "--data", dir)
+		if r.code != cli.ExitError || !strings.Contains(r.out, "refused") || !strings.Contains(r.out, "failing rules:") ||
+			!strings.Contains(r.stderr, "atrium: "+below+" may not be deployed to production") {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("gate allows a service at or above the threshold: exit 0", func(t *testing.T) {
+		r := atriumRun(t, "gate", above, "--env", "production", "--data", dir, "--json")
+		var d map[string]any
+		if err := json.Unmarshal([]byte(r.out), &d); r.code != 0 || err != nil || d["allowed"] != true {
+			t.Fatalf("%+v %v", r, err)
+		}
+		for _, k := range []string{"allowed", "score", "threshold", "failing"} {
+			if _, ok := d[k]; !ok {
+				t.Errorf("the answer lacks %q: %v", k, d)
+			}
+		}
+	})
+	t.Run("gate without --env is a usage error", func(t *testing.T) {
+		if r := atriumRun(t, "gate", above, "--data", dir); r.code != cli.ExitUsage {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("gate of an unknown service fails naming it", func(t *testing.T) {
+		if r := atriumRun(t, "gate", "no-such-service", "--env", "production", "--data", dir); r.code != cli.ExitError ||
+			!strings.Contains(r.stderr, "no-such-service") {
+			t.Fatalf("%+v", r)
 		}
 	})
 }

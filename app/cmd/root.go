@@ -59,8 +59,8 @@ func New(ui fs.FS) *cobra.Command {
 	pf.StringVar(&a.token, "token", "",
 		"portal API token, stored for next time (default: $ATRIUM_PORTAL_TOKEN, else the stored one)")
 
-	root.AddCommand(a.webCommand(), a.servicesCommand(), a.serviceCommand(), serveCommand(), agentCommand(), versionCommand(),
-		a.templatesCommand(), a.createCommand())
+	root.AddCommand(a.webCommand(), a.servicesCommand(), a.serviceCommand(), a.scoreCommand(), a.gateCommand(),
+		serveCommand(), agentCommand(), versionCommand(), a.templatesCommand(), a.createCommand())
 	return root
 }
 

@@ -29,7 +29,8 @@ var callers = []struct {
 	{"admin_read_only_token", []auth.Grant{{Role: auth.RoleAdmin}}, []string{"catalog:read"}},
 	{"ci_catalog_token", nil, []string{"catalog:read"}},
 	{"flags_eval_token", nil, []string{"flags:evaluate:production"}},
-	{"agent_token", nil, []string{"agent:work:x"}}, // the agent of cluster "x", the name every path parameter gets
+	{"agent_token", nil, []string{"agent:work:x"}},  // the agent of cluster "x", the name every path parameter gets
+	{"ci_gate_token", nil, []string{"gates:check"}}, // a CI pipeline (or a cluster's apiserver) asking the gate
 }
 
 // templateReaders: everyone with a role lists and dry-runs templates (creating a service is an action request).
@@ -55,8 +56,22 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/kube/claims":                    {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/kube/claims":                   {"admin": true},
 	"DELETE /api/v1/kube/claims/{id}":            {"admin": true},
-	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true},
-	"GET /api/v1/openapi.yaml":                   {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true},
+	"GET /api/v1/me":                             {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true, "ci_gate_token": true},
+	"GET /api/v1/openapi.yaml":                   {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true, "ci_gate_token": true},
+
+	// Scorecards: read like the catalog (a replica answers them too); the deploy gate and the admission webhook
+	// for every role and for tokens scoped gates:check; exceptions granted and revoked by admins; rules tried by
+	// platform approvers.
+	"GET /api/v1/scorecards":                       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/scorecards/teams":                 {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/scorecards/trend":                 {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/services/{name}/scorecard":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "admin_read_only_token": true, "ci_catalog_token": true},
+	"GET /api/v1/gates/deploy":                     gateCheckers,
+	"GET /api/v1/gates/exceptions":                 gateCheckers,
+	"POST /api/v1/admission/deployments/{cluster}": gateCheckers,
+	"POST /api/v1/gates/exceptions":                {"admin": true},
+	"DELETE /api/v1/gates/exceptions/{id}":         {"admin": true},
+	"POST /api/v1/scorecards/rules:test":           {"platform_approver": true, "admin": true},
 
 	// Tokens: admins only.
 	"POST /api/v1/tokens":        {"admin": true},
@@ -106,6 +121,9 @@ var allowed = map[string]map[string]bool{
 }
 
 var agentWorkers = map[string]bool{"admin": true, "agent_token": true}
+
+var gateCheckers = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true,
+	"ci_gate_token": true}
 
 // Reading flags is open to every role; evaluating them also to machine tokens scoped to an environment.
 var (

@@ -19,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -105,7 +106,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.As(err, &ps):
 		e = BadRequest(refusal(err, ps), ps...)
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, sources.ErrNotFound), errors.Is(err, actions.ErrNotFound),
-		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound):
+		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound),
+		errors.Is(err, scorecard.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
 	case errors.Is(err, actions.ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}

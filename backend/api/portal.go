@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -68,6 +69,9 @@ type Portal struct {
 	Agents *agent.Queue
 	// Golden is the golden path (templates, target, checker); nil: the templates endpoints answer not_configured.
 	Golden *golden.Requests
+	// Gates answers the deploy gate, admission reviews and rule tries, and keeps gate exceptions; nil: one on DB
+	// with scorecards off (everything allowed).
+	Gates *Gates
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
 	// AuthLimiter limits failed authentications per client; nil: one with the defaults.
@@ -223,6 +227,14 @@ func (p *Portal) AllRoutes() []Route {
 	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Agents{Queue: p.Agents, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Templates{Golden: p.Golden, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Scorecards{DB: p.DB, Log: p.Log}).ReadRoutes()...)
+	if p.Gates == nil {
+		p.Gates = &Gates{DB: p.DB, Gate: &scorecard.Gate{DB: p.DB, Exceptions: &scorecard.Exceptions{DB: p.DB}}}
+	}
+	if p.Gates.Log == nil {
+		p.Gates.Log = p.Log
+	}
+	routes = append(routes, p.Gates.Routes()...)
 	return append(routes, p.Routes...)
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/scaffold"
+	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Wire types: the request and response bodies that exist only on the wire, in this one file, each named after its
@@ -260,4 +262,38 @@ type OfrepBulkSuccess struct {
 // OfrepGeneralError is generalErrorResponse.
 type OfrepGeneralError struct {
 	ErrorDetails string `json:"errorDetails"`
+}
+
+// ScorecardList is the ScorecardList schema: GET /api/v1/scorecards.
+type ScorecardList struct {
+	// Rules is the rule set in force; null when scorecards are off (or a replica has not received one yet).
+	Rules *catalog.ScoreRules  `json:"rules"`
+	Items []store.ScorecardRow `json:"items"`
+	Total int                  `json:"total"`
+}
+
+// ServiceScorecard is the ServiceScorecard schema: a service's card with each rule's description and remediation.
+type ServiceScorecard struct {
+	catalog.Scorecard
+	Rules []ScorecardRuleResult `json:"rules"`
+}
+
+// ScorecardRuleResult is one rule of a service's card: what the rule is, and how it went.
+type ScorecardRuleResult struct {
+	catalog.ScoreRule
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+// RuleTest is the RuleTest schema: POST /api/v1/scorecards/rules:test.
+type RuleTest struct {
+	Rule    scorecard.RuleConfig `json:"rule"`
+	Service string               `json:"service"`
+}
+
+// RuleTestResult is the RuleTestResult schema: the outcome and what the rule read.
+type RuleTestResult struct {
+	Result   catalog.RuleResult `json:"result"`
+	Document catalog.Document   `json:"document"`
+	Platform scorecard.Platform `json:"platform"`
 }

@@ -29,6 +29,9 @@ type GitHubConfig struct {
 	IncludeArchived   bool      `yaml:"include_archived"`
 	SyncInterval      Duration  `yaml:"sync_interval"` // default 15m
 	Concurrency       int       `yaml:"concurrency"`   // default 8
+	// ProtectionInterval is how often the default branch's protection of a repository nobody pushed to is read
+	// again (a push reads it at once); default 6h.
+	ProtectionInterval Duration `yaml:"protection_interval"`
 }
 
 // AppConfig authenticates as a GitHub App installation instead of a token.
@@ -123,7 +126,8 @@ func (fc FileConfig) GitHubEnabled() bool { return len(fc.GitHub.Orgs) > 0 }
 func (fc FileConfig) githubConfig() (github.Config, error) {
 	g := fc.GitHub
 	cfg := github.Config{APIURL: g.APIURL, Orgs: g.Orgs, Token: g.Token, WebhookSecret: g.WebhookSecret,
-		IncludeArchived: g.IncludeArchived, Interval: time.Duration(g.SyncInterval), Concurrency: g.Concurrency}
+		IncludeArchived: g.IncludeArchived, Interval: time.Duration(g.SyncInterval), Concurrency: g.Concurrency,
+		ProtectionInterval: time.Duration(g.ProtectionInterval)}
 	read := func(what, path string) (string, error) {
 		b, err := os.ReadFile(path)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/scaffold"
+	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources/kube"
 )
 
@@ -67,12 +69,14 @@ type Config struct {
 //	github: ...                  # see GitHubConfig and docs/github.md
 //	versions: ...                # see VersionsConfig
 //	golden_path: ...             # see golden.go and docs/golden-path.md
+//	scorecards: ...              # see scorecard.Config and docs/scorecards.md
 type FileConfig struct {
-	OIDC     *auth.OIDCConfig  `yaml:"oidc"`
-	Actions  actions.Config    `yaml:"actions"`
-	Flags    flagchange.Config `yaml:"flags"`
-	GitHub   GitHubConfig      `yaml:"github"`
-	Versions VersionsConfig    `yaml:"versions"`
+	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
+	Actions    actions.Config    `yaml:"actions"`
+	Flags      flagchange.Config `yaml:"flags"`
+	GitHub     GitHubConfig      `yaml:"github"`
+	Versions   VersionsConfig    `yaml:"versions"`
+	Scorecards scorecard.Config  `yaml:"scorecards"`
 	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
 	GoldenPath *scaffold.Target `yaml:"golden_path"`
 }
@@ -255,7 +259,27 @@ func (fc *FileConfig) complete() error {
 			return err
 		}
 	}
+	if u := os.Getenv("ATRIUM_SCORECARD_WEBHOOK_URL"); u != "" {
+		fc.Scorecards.Webhook.URL = u
+	}
+	if _, err := fc.scorecardEngine(); err != nil {
+		return err
+	}
 	return fc.checkGoldenPath()
+}
+
+// scorecardEngine compiles the scorecard rules (nil when scorecards are off): a rule that does not compile refuses
+// the configuration, naming the rule and where in it.
+func (fc *FileConfig) scorecardEngine() (*scorecard.Engine, error) {
+	if fc.Scorecards.Off {
+		return nil, nil
+	}
+	if u := fc.Scorecards.Webhook.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			return nil, errors.New("scorecards.webhook.url (or $ATRIUM_SCORECARD_WEBHOOK_URL) must be an http(s) URL")
+		}
+	}
+	return scorecard.New(fc.Scorecards)
 }
 
 func envOr(key, def string) string {
@@ -284,6 +308,11 @@ func LocalConfig() FileConfig {
 		Flags: flagchange.Config{Approvers: map[string][]string{}},
 		// The whole flow of a new service, through the real pipeline: the catalog entry is real, the rest previewed.
 		GoldenPath: localTarget(),
+		// Scorecards on, with the demo's core packages: some services are below the threshold and the gate
+		// refuses them in production (docs/scorecards.md).
+		Scorecards: scorecard.Config{CorePackages: []scorecard.CorePackage{
+			{Name: "react", AllowedLag: "minor"}, {Name: "go.opentelemetry.io/otel", AllowedLag: "minor"},
+			{Name: "google.golang.org/grpc", AllowedLag: "minor"}}},
 	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration

@@ -86,6 +86,13 @@ actions:
 		{"actions:\n  environments:\n    qa: {regions: [x], delivery: direct, approvers: [developer]}\n", "approvers"},
 		{"oidc:\n  issuer: https://x\n", "audience"},
 		{"oidc:\n  issuer: https://x\n  audience: a\n  grants: {g: [wizard@team]}\n", "unknown role"},
+		// Scorecard rules are compiled at load: a rule that does not type-check is refused with its position.
+		{"scorecards:\n  rules:\n    - {name: typo, level: gold, weight: 1, expression: 'service.ownr != \"\"'}\n",
+			`scorecards.rules[0].expression: rule "typo": line 1, column 8: undefined field 'ownr'`},
+		{"scorecards:\n  rules:\n    - {name: count, level: gold, weight: 1, expression: 'size(service.tags)'}\n",
+			`rule "count": the expression returns int, not bool`},
+		{"scorecards:\n  core_packages: [{name: react, allowed_lag: lots}]\n", `allowed_lag "lots" is not none, patch, minor or major`},
+		{"scorecards:\n  treshold: 50\n", "treshold"},
 	}
 	for _, tt := range bad {
 		c := Config{Demo: "auto", ConfigFile: writeConfig(t, tt.body)}

@@ -25,6 +25,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/kube"
@@ -42,7 +43,10 @@ type Server struct {
 	Version *versions.Cache // newest package versions, with GitHub
 	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
-	Agents  *agent.Queue
+	Agents *agent.Queue
+	// Scorer keeps scorecards current; nil when scorecards are off.
+	Scorer  *scorecard.Scorer
+	gates   *api.Gates
 	handler http.Handler
 
 	ctx    context.Context // background work runs until Close cancels it
@@ -117,6 +121,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("seed demo catalog: %w", err)
 		}
 		cfg.Log.Info("demo catalog seeded", "changed", n)
+		s.seedDemoScores(ctx)
 		if err := s.seedDemoFlags(ctx); err != nil {
 			_ = s.Close() // the error below is the one to report
 			return nil, err
@@ -180,11 +185,26 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		_ = db.Close() // the error below is the one to report
 		return nil, err
 	}
+	s.seedDemoScores(ctx)
 	if err := s.seedDemoFlags(ctx); err != nil {
 		_ = s.Close() // the error below is the one to report
 		return nil, err
 	}
 	return s, nil
+}
+
+// seedDemoScores scores the demo catalog now and gives its scorecards a past, so that the trends show weeks.
+func (s *Server) seedDemoScores(ctx context.Context) {
+	if s.Scorer == nil {
+		return
+	}
+	if _, err := s.Scorer.Pass(ctx); err != nil {
+		s.Log.Warn("scoring the demo catalog failed", "err", err)
+		return
+	}
+	if _, err := demo.SeedScoreHistory(ctx, s.DB, s.DB.Now()); err != nil {
+		s.Log.Warn("seeding the demo's score history failed", "err", err)
+	}
 }
 
 func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route) (*Server, error) {
@@ -212,6 +232,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	s.Flags.Gate = flagchange.Gate{Config: fc.Flags, Store: flagStore, Actions: p.Actions}
+	if err := s.startScorecards(p, fc, cfg.NoWorker); err != nil {
+		return nil, err
+	}
 	// One worker runs every durable action: infrastructure requests and approved flag changes.
 	executors := map[string]actions.Executor{actions.DeliveryFlags: flagchange.Executor{Store: flagStore,
 		Tokens: auth.Tokens{DB: db.SQL()}}}
@@ -250,6 +273,50 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	}
 	s.handler = p.Handler()
 	return s, nil
+}
+
+// startScorecards compiles the scorecard rules, scores the catalog once, and (unless the process only reads) keeps
+// scoring on every change and posts owners' warnings. With scorecards off, stored scorecards are removed, so that
+// no stale score is shown or gates anything.
+func (s *Server) startScorecards(p *api.Portal, fc FileConfig, noWorker bool) error {
+	engine, err := fc.scorecardEngine()
+	if err != nil {
+		return err
+	}
+	sc := fc.Scorecards
+	exceptions := &scorecard.Exceptions{DB: s.DB, MaxDays: sc.Gate.MaxExceptionDays}
+	p.Gates = &api.Gates{DB: s.DB, Engine: engine, Gate: &scorecard.Gate{DB: s.DB, Engine: engine,
+		Exceptions: exceptions}, Log: s.Log}
+	s.gates = p.Gates
+	if engine == nil {
+		if n, err := s.DB.DeleteScoreRules(s.ctx); err != nil {
+			return fmt.Errorf("remove scorecards: %w", err)
+		} else if n > 0 {
+			s.Log.Info("scorecards are off: stored scorecards removed", "removed", n)
+		}
+		return nil
+	}
+	scorer := &scorecard.Scorer{DB: s.DB, Engine: engine, Log: s.Log.With("component", "scorecards"),
+		Warn: sc.Webhook.URL != ""}
+	s.Scorer = scorer
+	if _, err := scorer.Pass(s.ctx); err != nil {
+		s.Log.Warn("scoring services failed; retrying on the next change", "err", err)
+	}
+	if noWorker {
+		return nil
+	}
+	if sc.Webhook.URL != "" {
+		n := &scorecard.Notifier{DB: s.DB.SQL(), URL: sc.Webhook.URL, Log: s.Log.With("component", "scorecards")}
+		n.Start()
+		scorer.Wake = n.Wake
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); n.Run(s.ctx) }()
+	}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); scorer.Run(s.ctx) }()
+	s.Log.Info("scorecards on", "rules", len(engine.Rules()), "threshold", engine.Info().Threshold,
+		"gated", engine.Info().GatedEnvironments, "webhook", sc.Webhook.URL != "")
+	return nil
 }
 
 // startKube runs the Kubernetes collector until Close.

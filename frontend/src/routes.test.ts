@@ -58,6 +58,8 @@ describe('parseHash', () => {
     ],
     ['#/matrix?team=payments,search', { name: 'matrix', filters: { team: 'payments,search', environment: '', region: '' } }],
     ['#/clusters', { name: 'clusters' }],
+    ['#/scorecards', { name: 'scorecards', filters: { team: '', below: false } }],
+    ['#/scorecards?team=payments&below=1', { name: 'scorecards', filters: { team: 'payments', below: true } }],
     ['#/clusters/x', { name: 'not_found', path: '/clusters/x' }],
   ];
   for (const [hash, want] of cases) {
@@ -87,6 +89,7 @@ describe('routeHash', () => {
       { name: 'matrix', filters: { team: 'payments', environment: 'production', region: '' } },
       { name: 'matrix', filters: { team: '', environment: '', region: 'eu west' } },
       { name: 'clusters' },
+      { name: 'scorecards', filters: { team: 'pay ments', below: true } },
     ];
     for (const r of routes) expect(parseHash(routeHash(r))).toEqual(r);
   });

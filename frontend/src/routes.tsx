@@ -17,6 +17,7 @@ import { MyRequests } from './pages/MyRequests';
 import { PackagePage } from './pages/PackagePage';
 import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
+import { ScorecardsPage } from './pages/ScorecardsPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -36,6 +37,7 @@ import {
   EMPTY_MATRIX_FILTERS,
   EMPTY_PACKAGE_FILTERS,
   EMPTY_REQUEST_FILTERS,
+  EMPTY_SCORECARD_FILTERS,
   flagEditHash,
   flagHash,
   flagsHash,
@@ -46,6 +48,7 @@ import {
   packageHash,
   packagesHash,
   requestsHash,
+  scorecardsHash,
   serviceHash,
   SETTINGS_HASH,
   SORT_KEYS,
@@ -58,6 +61,7 @@ import {
   type MatrixFilters,
   type PackageFilters,
   type RequestFilters,
+  type ScorecardFilters,
 } from './lib/router';
 import type { PackageSortKey, SortKey } from './api/client';
 
@@ -70,6 +74,7 @@ interface RouteParams {
   service: { service: string };
   matrix: { filters: MatrixFilters };
   clusters: NoParams;
+  scorecards: { filters: ScorecardFilters };
   packages: { filters: PackageFilters };
   package: { ecosystem: string; package: string; owner: string };
   flags: { filters: FlagFilters };
@@ -210,6 +215,15 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     format: () => CLUSTERS_HASH,
     title: () => 'Clusters — Atrium',
     component: (_, ctx) => <ClustersPage portalKey={ctx.portalKey} mode={ctx.mode} />,
+  },
+  scorecards: {
+    path: '/scorecards',
+    parse: (m) => ({ filters: { team: m.query.get('team') ?? '', below: m.query.get('below') === '1' } }),
+    format: (p) => scorecardsHash(p.filters),
+    title: () => 'Scorecards — Atrium',
+    nav: { label: 'Scorecards', home: { filters: EMPTY_SCORECARD_FILTERS }, permission: 'catalog:read' },
+    remember: true,
+    component: (p, ctx) => <ScorecardsPage filters={p.filters} refreshKey={ctx.refreshKey} />,
   },
   packages: {
     path: '/packages',

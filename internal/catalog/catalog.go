@@ -72,6 +72,9 @@ type Repository struct {
 	DefaultBranch string `json:"default_branch,omitempty"`
 	Path          string `json:"path,omitempty"`
 	Head          string `json:"head,omitempty"`
+	// Facts are what the collector saw of the repository's configuration (README, CODEOWNERS, CI workflows,
+	// branch protection); nil when no collector looked (a service that is not on GitHub).
+	Facts *RepoFacts `json:"facts,omitempty"`
 }
 
 // Dependency is one package a service uses. Version is what the service resolves (lockfile first, then the
@@ -181,6 +184,18 @@ func (s *Service) Normalize() {
 	})
 	if s.Findings == nil {
 		s.Findings = problem.Problems{}
+	}
+	if f := s.Repository.Facts; f != nil {
+		if f.Workflows == nil {
+			f.Workflows = []string{}
+		}
+		sort.Strings(f.Workflows)
+		if bp := f.BranchProtection; bp != nil {
+			if bp.RequiredChecks == nil {
+				bp.RequiredChecks = []string{}
+			}
+			sort.Strings(bp.RequiredChecks)
+		}
 	}
 }
 

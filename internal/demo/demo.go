@@ -73,6 +73,7 @@ func Load(ctx context.Context, fsys fs.FS) ([]catalog.Team, []catalog.Service, e
 		return nil, nil, errs[0]
 	}
 	addDeployments(svcs)
+	addRepoFacts(svcs)
 	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 	return teams, svcs, nil
 }

@@ -38,6 +38,13 @@ const (
 	// AgentWork is a cluster agent's: say hello, pull its cluster's work, report on it. A machine token holds it
 	// by scope for one cluster ("agent:work:eu-1"); no role grants it (admins hold everything).
 	AgentWork Permission = "agent:work"
+	// GatesCheck asks the deploy gate whether a service may be deployed (CI pipelines, the admission webhook) and
+	// lists the exceptions in force. Machine tokens hold it by scope ("gates:check").
+	GatesCheck Permission = "gates:check"
+	// GatesExcept grants and revokes exceptions to the deploy gate (admins only).
+	GatesExcept Permission = "gates:except"
+	// ScorecardsTest tries a scorecard rule against a service before it is saved (platform approvers).
+	ScorecardsTest Permission = "scorecards:test"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -55,23 +62,24 @@ var rules = map[string]map[Permission]scope{
 	// reveals nothing that reading the definitions does not. Machine tokens get FlagsEvaluate by scope alone.
 	auth.RoleDeveloper: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
-		ActionsRequest: ownTeam, UsageWrite: anyTeam,
+		ActionsRequest: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
 	},
 	auth.RoleTeamOwner: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
-		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam,
+		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
 	auth.RolePlatformApprover: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
-		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam,
+		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam, GatesCheck: anyTeam,
+		ScorecardsTest: anyTeam,
 	},
 }
 
 // scopeGrantable are the permissions a token may carry by scope alone, without a role: machine tokens of
 // services (flag evaluation for one environment, catalog reads for CI).
-var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true, AgentWork: true}
+var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true, AgentWork: true, GatesCheck: true}
 
 // inEnvironment are the permissions that act in one environment — a flag environment, or an actions environment
 // where a resource is requested and approved — or, for AgentWork, in one cluster. Only these take a qualifier in
@@ -239,7 +247,7 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork, TemplatesRead}
+		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest}
 }
 
 // Roles lists every role.

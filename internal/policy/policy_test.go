@@ -14,17 +14,17 @@ import (
 var roleMatrix = map[string]map[policy.Permission]string{
 	auth.RoleDeveloper: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
-		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.UsageWrite: "all", policy.TemplatesRead: "all",
+		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.UsageWrite: "all", policy.TemplatesRead: "all", policy.GatesCheck: "all",
 	},
 	auth.RoleTeamOwner: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.FlagsWrite: "own", policy.UsageWrite: "all",
-		policy.ActionsApprove: "own", policy.TemplatesRead: "all",
+		policy.ActionsApprove: "own", policy.TemplatesRead: "all", policy.GatesCheck: "all",
 	},
 	auth.RolePlatformApprover: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsApprove: "all", policy.AuditRead: "all", policy.UsageWrite: "all",
-		policy.UsageRead: "all", policy.TemplatesRead: "all",
+		policy.UsageRead: "all", policy.TemplatesRead: "all", policy.GatesCheck: "all", policy.ScorecardsTest: "all",
 	},
 }
 
@@ -208,8 +208,9 @@ func TestPermissions(t *testing.T) {
 	}{
 		{"admin", []auth.Grant{{Role: auth.RoleAdmin}}, nil, all},
 		{"developer", []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}, nil, []string{"actions:read",
-			"actions:request@payments", "catalog:read", "flags:evaluate", "flags:read", "sources:read", "templates:read",
-			"usage:write"}},
+			"actions:request@payments", "catalog:read", "flags:evaluate", "flags:read", "gates:check", "sources:read",
+			"templates:read", "usage:write"}},
+		{"CI asking the deploy gate", nil, []string{"gates:check"}, []string{"gates:check"}},
 		{"team owner, flags:write:dev and flags:read", owner, []string{"flags:write:dev", "flags:read"},
 			[]string{"flags:read", "flags:write:dev@payments"}},
 		{"team owner, two environments", owner, []string{"flags:write:dev", "flags:write:staging", "actions:approve:dev"},

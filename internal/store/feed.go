@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -20,6 +21,10 @@ type Change struct {
 	Deleted bool             `json:"deleted,omitempty"`
 	Service *catalog.Service `json:"service,omitempty"`
 	Team    *catalog.Team    `json:"team,omitempty"`
+	// Scorecard (kind "scorecard", ID the service) carries its history of the last TrendWeeks weeks; ScoreRules
+	// (kind "scorerules") is the rule set in force.
+	Scorecard  *catalog.Scorecard  `json:"scorecard,omitempty"`
+	ScoreRules *catalog.ScoreRules `json:"score_rules,omitempty"`
 }
 
 // Batch is one page of the change feed.
@@ -130,6 +135,26 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 				return b, err
 			}
 			c.Team = &t
+		case KindScorecard:
+			sc, err := getScorecard(ctx, d.sql, c.ID, d.Now())
+			if errors.Is(err, catalog.ErrNotFound) {
+				c.Deleted = true
+				continue
+			}
+			if err != nil {
+				return b, err
+			}
+			c.Scorecard = &sc
+		case KindScoreRules:
+			r, ok, err := d.ScoreRules(ctx)
+			if err != nil {
+				return b, err
+			}
+			if !ok {
+				c.Deleted = true
+				continue
+			}
+			c.ScoreRules = &r
 		}
 	}
 	last := since
@@ -160,7 +185,8 @@ const ReplicaCursorKey = "replica.cursor"
 func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		if b.Reset {
-			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`} {
+			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`,
+				`DELETE FROM scorecards`, `DELETE FROM scorecard_history`, `DELETE FROM meta WHERE key = '` + scoreRulesKey + `'`} {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return 0, err
 				}
@@ -179,6 +205,28 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 				}
 			case c.Kind == KindTeam && c.Team != nil:
 				_, err = putTeam(ctx, tx, *c.Team, bump)
+			case c.Kind == KindScorecard && c.Deleted:
+				err = deleteScorecard(ctx, tx, c.ID, bump)
+			case c.Kind == KindScorecard && c.Scorecard != nil:
+				history := c.Scorecard.History
+				if history == nil {
+					history = []catalog.ScorePoint{}
+				}
+				if err = putScorecard(ctx, tx, *c.Scorecard, "", "", history); err == nil {
+					err = bump(KindScorecard, c.ID, false)
+				}
+			case c.Kind == KindScoreRules && c.Deleted:
+				if _, err = tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, scoreRulesKey); err == nil {
+					err = bump(KindScoreRules, c.ID, true)
+				}
+			case c.Kind == KindScoreRules && c.ScoreRules != nil:
+				var v []byte
+				if v, err = json.Marshal(c.ScoreRules); err == nil {
+					if _, err = tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)
+						ON CONFLICT(key) DO UPDATE SET value = excluded.value`, scoreRulesKey, string(v)); err == nil {
+						err = bump(KindScoreRules, c.ID, false)
+					}
+				}
 			}
 			if err != nil {
 				return 0, fmt.Errorf("apply %s %q: %w", c.Kind, c.ID, err)

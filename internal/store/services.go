@@ -226,14 +226,19 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	tags, _ := json.Marshal(s.Tags)
 	links, _ := json.Marshal(s.Links)
 	r := s.Repository
+	facts := ""
+	if r.Facts != nil {
+		b, _ := json.Marshal(r.Facts)
+		facts = string(b)
+	}
 	if id == 0 {
 		res, err := tx.ExecContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
 			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash,
-			template, created_by_action)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			template, created_by_action, repo_facts)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.Name, s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
 			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, s.Template,
-			s.CreatedByAction)
+			s.CreatedByAction, facts)
 		if err != nil {
 			return false, err
 		}
@@ -241,11 +246,11 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 	} else {
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET title = ?, description = ?, owner = ?, lifecycle = ?,
 			type = ?, language = ?, system = ?, tags = ?, links = ?, repo_url = ?, repo_provider = ?, repo_branch = ?,
-			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ?, template = ?, created_by_action = ?
-			WHERE id = ?`,
+			repo_path = ?, repo_head = ?, source = ?, synced_at = ?, doc_hash = ?, template = ?, created_by_action = ?,
+			repo_facts = ? WHERE id = ?`,
 			s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
 			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, s.Template,
-			s.CreatedByAction, id); err != nil {
+			s.CreatedByAction, facts, id); err != nil {
 			return false, err
 		}
 		for _, t := range []string{"dependencies", "findings", "deployments"} {
@@ -357,14 +362,14 @@ type querier interface {
 func getService(ctx context.Context, q querier, name string) (catalog.Service, error) {
 	var s catalog.Service
 	var id, synced, srcSynced int64
-	var tags, links string
+	var tags, links, facts string
 	err := q.QueryRowContext(ctx, `SELECT s.id, s.name, s.title, s.description, s.owner, s.lifecycle, s.type,
 		s.language, s.system, s.tags, s.links, s.repo_url, s.repo_provider, s.repo_branch, s.repo_path, s.repo_head,
-		s.source, s.synced_at, COALESCE(src.synced_at, 0), s.template, s.created_by_action
+		s.source, s.synced_at, COALESCE(src.synced_at, 0), s.template, s.created_by_action, s.repo_facts
 		FROM services s LEFT JOIN sources src ON src.name = s.source WHERE s.name = ?`, name).Scan(
 		&id, &s.Name, &s.Title, &s.Description, &s.Owner, &s.Lifecycle, &s.Type, &s.Language, &s.System, &tags, &links,
 		&s.Repository.URL, &s.Repository.Provider, &s.Repository.DefaultBranch, &s.Repository.Path, &s.Repository.Head,
-		&s.Source, &synced, &srcSynced, &s.Template, &s.CreatedByAction)
+		&s.Source, &synced, &srcSynced, &s.Template, &s.CreatedByAction, &facts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, catalog.ErrNotFound
 	}
@@ -374,6 +379,7 @@ func getService(ctx context.Context, q querier, name string) (catalog.Service, e
 	s.SyncedAt = time.UnixMilli(synced).UTC()
 	_ = json.Unmarshal([]byte(tags), &s.Tags)
 	_ = json.Unmarshal([]byte(links), &s.Links)
+	s.Repository.Facts = parseFacts(facts)
 
 	rows, err := q.QueryContext(ctx, `SELECT ecosystem, name, version, constraint_text, latest, dev FROM dependencies
 		WHERE service_id = ? ORDER BY ecosystem, name`, id)
@@ -515,4 +521,16 @@ func (d *DB) TeamKnown(ctx context.Context, team string) (bool, error) {
 	err := d.sql.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM teams WHERE name = ?1)
 		OR EXISTS(SELECT 1 FROM services WHERE owner = ?1)`, team).Scan(&known)
 	return known, err
+}
+
+// parseFacts reads the repo_facts column: nil when empty (not collected) or unreadable.
+func parseFacts(col string) *catalog.RepoFacts {
+	if col == "" {
+		return nil
+	}
+	var f catalog.RepoFacts
+	if json.Unmarshal([]byte(col), &f) != nil {
+		return nil
+	}
+	return &f
 }

@@ -98,3 +98,48 @@ func Catalog(n, depsPer, teams int, seed uint64) ([]catalog.Team, []catalog.Serv
 	}
 	return ts, svcs, latest
 }
+
+// AddReadiness gives services what scorecards read besides dependencies, deterministically for a seed: repository
+// facts (most have a README, CODEOWNERS, a CI workflow and a protected default branch; some lack one of them) and
+// deployments in the production clusters of regions (most run in all of them, some miss one).
+func AddReadiness(svcs []catalog.Service, regions []string, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, seed^0x51ed27f1))
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range svcs {
+		s := &svcs[i]
+		f := &catalog.RepoFacts{Workflows: []string{}}
+		if r.IntN(10) > 0 {
+			f.Readme = "README.md"
+		}
+		if r.IntN(5) > 0 {
+			f.CodeOwners = ".github/CODEOWNERS"
+		}
+		if r.IntN(4) > 0 {
+			f.Workflows = []string{".github/workflows/ci.yml"}
+		}
+		switch r.IntN(6) {
+		case 0: // not readable with the collector's token: unknown
+		case 1:
+			f.BranchProtection = &catalog.BranchProtection{RequiredChecks: []string{}}
+		default:
+			f.BranchProtection = &catalog.BranchProtection{Enabled: true, RequiredReviews: 1 + r.IntN(2),
+				RequiredChecks: []string{"ci"}}
+		}
+		s.Repository.Facts = f
+		s.Links = []catalog.Link{{Title: "Dashboard", URL: "https://grafana.example/d/" + s.Name}}
+		if r.IntN(3) == 0 {
+			s.Links = append(s.Links, catalog.Link{Title: "Runbook", URL: "https://runbooks.example/" + s.Name})
+		}
+		for j, region := range regions {
+			if j > 0 && r.IntN(8) == 0 {
+				continue // missing in this region
+			}
+			v := fmt.Sprintf("1.%d.%d", r.IntN(30), r.IntN(10))
+			s.Deployments = append(s.Deployments, catalog.Deployment{Cluster: "prod-" + region, Region: region,
+				Environment: "production", Namespace: s.Owner, Kind: "Deployment", Name: s.Name,
+				Image: "registry.example/" + s.Name + ":" + v, Version: v, Ready: 3, Desired: 3,
+				Health: catalog.HealthHealthy, RolloutAt: base.Add(-time.Duration(r.IntN(2000)) * time.Hour),
+				UpdatedAt: base})
+		}
+	}
+}

@@ -120,6 +120,19 @@ export type ClaimRequest = Schemas['ClaimRequest'];
 export type ClaimResult = JsonOk<'claimWorkload', 201>;
 export type WorkloadKind = ClaimRequest['kind'];
 
+export type ScorecardList = JsonOk<'listScorecards'>;
+export type ScorecardRow = Schemas['ScorecardRow'];
+export type ScorecardQuery = NonNullable<operations['listScorecards']['parameters']['query']>;
+export type ScoreRules = Schemas['ScoreRules'];
+export type ScoreRule = Schemas['ScoreRule'];
+export type TeamScore = Schemas['TeamScore'];
+export type ScoreTrend = Schemas['ScoreTrend'];
+export type ScorePoint = Schemas['ScorePoint'];
+export type ServiceScorecard = JsonOk<'getServiceScorecard'>;
+export type ScorecardRuleResult = Schemas['ScorecardRuleResult'];
+export type Level = Schemas['Scorecard']['level'];
+export type GateDecision = Schemas['GateDecision'];
+
 /** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
 export type SignInStart = JsonOk<'startSignIn'>;
 /** GET /api/v1/auth/oidc/status. */
@@ -489,6 +502,26 @@ export const api = {
   },
   deleteKubeClaim(id: number): Promise<void> {
     return request('DELETE', `/api/v1/kube/claims/${encodeURIComponent(String(id))}`);
+  },
+
+  // Scorecards (answered by the desktop's replica, offline too) and the deploy gate (the portal's).
+  listScorecards(query: ScorecardQuery, signal?: AbortSignal): Promise<ScorecardList> {
+    return request('GET', '/api/v1/scorecards', { query: { ...query }, signal });
+  },
+  listScorecardTeams(team = '', signal?: AbortSignal): Promise<TeamScore[]> {
+    return request<{ items: TeamScore[] }>('GET', '/api/v1/scorecards/teams', { query: { team: team || undefined }, signal }).then(
+      (r) => r.items,
+    );
+  },
+  /** The weekly trend of one service, one team, or (neither) every service. */
+  getScoreTrend(of: { service?: string; team?: string }, signal?: AbortSignal): Promise<ScoreTrend> {
+    return request('GET', '/api/v1/scorecards/trend', { query: { service: of.service || undefined, team: of.team || undefined }, signal });
+  },
+  getServiceScorecard(name: string, signal?: AbortSignal): Promise<ServiceScorecard> {
+    return request('GET', `/api/v1/services/${encodeURIComponent(name)}/scorecard`, { signal });
+  },
+  checkDeployGate(service: string, environment: string, signal?: AbortSignal): Promise<GateDecision> {
+    return request('GET', '/api/v1/gates/deploy', { query: { service, environment }, signal });
   },
 };
 

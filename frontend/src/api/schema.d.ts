@@ -997,6 +997,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scorecards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every service's score and level (lowest score first), with the rule set in force. A replica answers it offline. */
+        get: operations["listScorecards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scorecards/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each team's average score, how many of its services are below the threshold, and those dragging it down. */
+        get: operations["listScorecardTeams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scorecards/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly score over the last 12 weeks of one service, one team (average), or every service. */
+        get: operations["getScoreTrend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/services/{name}/scorecard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service's scorecard — each rule passed, failed or unknown with why and how to fix it, what the next level needs, and its history. */
+        get: operations["getServiceScorecard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scorecards/rules:test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try a rule (compiled and type-checked as the configuration would be) against one service, before saving it. */
+        post: operations["testScorecardRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gates/deploy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** May this service be deployed to this environment now? For CI pipelines (a token scoped gates:check is enough). */
+        get: operations["checkDeployGate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gates/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exceptions to the deploy gate, newest first; in force only, unless all=true. */
+        get: operations["listGateExceptions"];
+        put?: never;
+        /** Let one service deploy to one environment despite its score until a time (at most scorecards.gate.max_exception_days ahead); audited. */
+        post: operations["grantGateException"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gates/exceptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End an exception now; audited. Revoking one that already ended changes nothing. */
+        delete: operations["revokeGateException"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admission/deployments/{cluster}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The deploy gate as a Kubernetes validating admission webhook (AdmissionReview v1), registered once per cluster; see docs/scorecards.md. */
+        post: operations["admitDeployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1301,6 +1455,7 @@ export interface components {
             default_branch?: string;
             path?: string;
             head?: string;
+            facts?: components["schemas"]["RepoFacts"];
         };
         Dependency: {
             /** @enum {string} */
@@ -1524,11 +1679,13 @@ export interface components {
             /** Format: int64 */
             seq: number;
             /** @enum {string} */
-            kind: "service" | "team";
+            kind: "service" | "team" | "scorecard" | "scorerules";
             id: string;
             deleted?: boolean;
             service?: components["schemas"]["Service"];
             team?: components["schemas"]["Team"];
+            scorecard?: components["schemas"]["Scorecard"];
+            score_rules?: components["schemas"]["ScoreRules"];
         };
         ChangeBatch: {
             cursor: string;
@@ -2097,6 +2254,201 @@ export interface components {
         WorkResultRequest: {
             lease_id: string;
             result: components["schemas"]["WorkResult"];
+        };
+        /** @description What the GitHub collector saw of the repository's configuration at the head of its default branch; "" means none. */
+        RepoFacts: {
+            /** @description The README covering the service (its directory's, else the root's). */
+            readme: string;
+            codeowners: string;
+            workflows: string[];
+            branch_protection?: components["schemas"]["BranchProtection"];
+        };
+        /** @description The default branch's protection; absent from RepoFacts when the collector's credentials may not read it. */
+        BranchProtection: {
+            enabled: boolean;
+            required_reviews: number;
+            required_checks: string[];
+            enforce_admins: boolean;
+        };
+        ScoreRule: {
+            name: string;
+            title: string;
+            description: string;
+            remediation: string;
+            /** @enum {string} */
+            level: "bronze" | "silver" | "gold";
+            weight: number;
+            /** @description CEL over `service` (the service document) and `platform`; returns a boolean. */
+            expression: string;
+            /** @description CEL returning the string said when the rule fails. */
+            message_expression?: string;
+            built_in: boolean;
+        };
+        ScoreRules: {
+            version: string;
+            threshold: number;
+            threshold_expression?: string;
+            levels: string[];
+            rules: components["schemas"]["ScoreRule"][];
+            gated_environments: string[];
+        };
+        RuleResult: {
+            rule: string;
+            /** @enum {string} */
+            status: "passed" | "failed" | "unknown";
+            message?: string;
+        };
+        ScorePoint: {
+            /** Format: date */
+            day: string;
+            score: number;
+            level?: string;
+        };
+        NextLevel: {
+            level: string;
+            rules: string[];
+        };
+        Scorecard: {
+            service: string;
+            owner: string;
+            score: number;
+            /** @enum {string} */
+            level: "none" | "bronze" | "silver" | "gold";
+            threshold: number;
+            below: boolean;
+            results: components["schemas"]["RuleResult"][];
+            next?: components["schemas"]["NextLevel"];
+            /** @description The level before the last change of level. */
+            previous?: string;
+            /** Format: date-time */
+            changed_at: string;
+            rules_version: string;
+            history: components["schemas"]["ScorePoint"][];
+        };
+        ServiceScorecard: components["schemas"]["Scorecard"] & {
+            rules: components["schemas"]["ScorecardRuleResult"][];
+        };
+        ScorecardRuleResult: components["schemas"]["ScoreRule"] & {
+            /** @enum {string} */
+            status: "passed" | "failed" | "unknown";
+            message?: string;
+        };
+        ScorecardRow: {
+            service: string;
+            owner: string;
+            score: number;
+            level: string;
+            below: boolean;
+            failing: number;
+            /** Format: date-time */
+            changed_at: string;
+            previous?: string;
+        };
+        ScorecardList: {
+            rules: components["schemas"]["ScoreRules"] | null;
+            items: components["schemas"]["ScorecardRow"][];
+            total: number;
+        };
+        TeamScore: {
+            team: string;
+            services: number;
+            average: number;
+            below: number;
+            levels: {
+                [key: string]: number;
+            };
+            dragging: components["schemas"]["ScorecardRow"][];
+        };
+        ScoreTrend: {
+            service?: string;
+            team?: string;
+            points: components["schemas"]["ScorePoint"][];
+        };
+        RuleTest: {
+            service: string;
+            rule: {
+                name?: string;
+                title?: string;
+                level?: string;
+                weight?: number;
+                expression: string;
+                message?: string;
+                description?: string;
+                remediation?: string;
+            };
+        };
+        RuleTestResult: {
+            result: components["schemas"]["RuleResult"];
+            /** @description The service document the rule read (`service` in CEL); docs/scorecards.md lists its fields. */
+            document: {
+                [key: string]: unknown;
+            };
+            /** @description What the rule knows of the platform (`platform` in CEL). */
+            platform: {
+                regions: {
+                    [key: string]: string[];
+                };
+                core_packages: {
+                    [key: string]: number;
+                };
+            };
+        };
+        GateFailing: {
+            rule: string;
+            message: string;
+        };
+        GateDecision: {
+            allowed: boolean;
+            service: string;
+            environment: string;
+            score: number;
+            threshold: number;
+            level: string;
+            /** @description Whether deploys to the environment are gated at all. */
+            gated: boolean;
+            failing: components["schemas"]["GateFailing"][];
+            /** @description Rules that could not be evaluated for the service; they neither block nor help. */
+            unknown: components["schemas"]["GateFailing"][];
+            exception?: components["schemas"]["GateException"];
+            reason: string;
+        };
+        GateException: {
+            id: string;
+            service: string;
+            environment: string;
+            reason: string;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            revoked_at?: string;
+            revoked_by?: string;
+            active: boolean;
+        };
+        GateExceptionRequest: {
+            service: string;
+            environment: string;
+            reason: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /** @description Kubernetes' admission.k8s.io/v1 AdmissionReview (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request). */
+        AdmissionReview: {
+            apiVersion: string;
+            kind: string;
+            request?: {
+                [key: string]: unknown;
+            };
+            response?: {
+                uid: string;
+                allowed: boolean;
+                status?: {
+                    [key: string]: unknown;
+                };
+                warnings?: string[];
+            };
         };
     };
     responses: {
@@ -4163,6 +4515,300 @@ export interface operations {
                 };
             };
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listScorecards: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated owning teams. */
+                team?: string;
+                /** @description Comma-separated levels: none, bronze, silver, gold. */
+                level?: string;
+                /** @description Only services below (true) or at or above (false) the threshold. */
+                below?: boolean;
+                /** @description A prefix of the service's name. */
+                q?: string;
+                sort?: "score" | "name" | "owner" | "changed_at";
+                order?: "asc" | "desc";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of scorecards. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScorecardList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listScorecardTeams: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated teams; all when absent. */
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Teams, lowest average first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["TeamScore"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getScoreTrend: {
+        parameters: {
+            query?: {
+                service?: string;
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to 12 weekly points, the last on today. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreTrend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getServiceScorecard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The scorecard. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceScorecard"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    testScorecardRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleTest"];
+            };
+        };
+        responses: {
+            /** @description The outcome, and the document and platform the rule read. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleTestResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    checkDeployGate: {
+        parameters: {
+            query: {
+                service: string;
+                environment: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decision, allowed or not, with the score, threshold and failing rules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateDecision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listGateExceptions: {
+        parameters: {
+            query?: {
+                service?: string;
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Exceptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["GateException"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    grantGateException: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GateExceptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The exception, in force. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateException"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    revokeGateException: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exception as it now is. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateException"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    admitDeployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The cluster's name in the portal's cluster registry, which says its environment (a path segment: Kubernetes refuses webhook URLs with a query). */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdmissionReview"];
+            };
+        };
+        responses: {
+            /** @description The review with its response; allowed is false for a rollout of a service below the threshold, with a message naming the failing rules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdmissionReview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
         };

@@ -8,6 +8,7 @@
 // Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
 // Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
 // into one segment: @types%2Fnode). #/sources. What runs where: #/matrix?team=&environment=&region=, #/clusters.
+// Scorecards: #/scorecards?team=&below=1.
 import { useSyncExternalStore } from 'react';
 import type { ActionState, Ecosystem, PackageSortKey, SortKey, SortOrder } from '../api/client';
 
@@ -71,6 +72,22 @@ export interface MatrixFilters {
 }
 
 export const EMPTY_MATRIX_FILTERS: MatrixFilters = { team: '', environment: '', region: '' };
+
+/** Filters of the scorecards page: one team (or all), and whether only services below the threshold are listed. */
+export interface ScorecardFilters {
+  team: string;
+  below: boolean;
+}
+
+export const EMPTY_SCORECARD_FILTERS: ScorecardFilters = { team: '', below: false };
+
+/** #/scorecards?team=&below=1 */
+export function scorecardsHash(f: Partial<ScorecardFilters> = {}): string {
+  const params = new URLSearchParams();
+  if (f.team?.trim()) params.set('team', f.team.trim());
+  if (f.below) params.set('below', '1');
+  return withQuery('#/scorecards', params);
+}
 
 export const EMPTY_FLAG_FILTERS: FlagFilters = { environment: '', team: '', stale: false, q: '' };
 export const EMPTY_PACKAGE_FILTERS: PackageFilters = { q: '', ecosystem: '', owner: '', outdated: false };

@@ -1,8 +1,9 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Service } from '../api/client';
+import type { Service, ServiceScorecard } from '../api/client';
 import { FeaturesContext } from '../hooks/useFeatures';
-import { ALL_FEATURES_ON, fakeApi, featuresWithOff } from '../test/fakeApi';
+import { ALL_FEATURES_ON, DEVELOPER, fakeApi, featuresWithOff, json } from '../test/fakeApi';
+import { WithMe } from '../test/withMe';
 import { ServicePage } from './ServicePage';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -218,5 +219,88 @@ describe('ServicePage deployments', () => {
     );
     const link = await screen.findByRole('link', { name: "Compare with payments's other services" });
     expect(link.getAttribute('href')).toBe('#/matrix?team=payments');
+  });
+});
+
+const card: ServiceScorecard = {
+  service: 'payments-api',
+  owner: 'payments',
+  score: 53,
+  level: 'none',
+  previous: 'silver',
+  threshold: 70,
+  below: true,
+  changed_at: '2026-09-01T10:00:00Z',
+  rules_version: 'v1',
+  results: [],
+  next: { level: 'bronze', rules: ['repo-codeowners'] },
+  history: [
+    { day: '2020-01-01', score: 84, level: 'silver' },
+    { day: '2020-02-01', score: 53, level: 'none' },
+  ],
+  rules: [
+    {
+      name: 'repo-readme', title: 'README', level: 'bronze', weight: 1, built_in: true, expression: 'e',
+      description: 'The repository has a README.', remediation: 'Add a README.md.', status: 'passed',
+    },
+    {
+      name: 'repo-codeowners', title: 'CODEOWNERS', level: 'bronze', weight: 2, built_in: true, expression: 'e',
+      description: 'The repository has a CODEOWNERS file.', remediation: 'Add .github/CODEOWNERS naming the team.',
+      status: 'failed', message: 'no CODEOWNERS file (looked for .github/CODEOWNERS, CODEOWNERS and docs/CODEOWNERS)',
+    },
+    {
+      name: 'core-packages-current', title: 'Core packages current', level: 'silver', weight: 3, built_in: true, expression: 'e',
+      description: 'Core packages current.', remediation: 'Upgrade the packages named.',
+      status: 'failed', message: 'upgrade google.golang.org/grpc v1.67.1 → v2.0.0 (major version behind)',
+    },
+    {
+      name: 'repo-branch-protection', title: 'Branch protection', level: 'silver', weight: 2, built_in: true, expression: 'e',
+      description: 'Protected.', remediation: 'Protect it.',
+      status: 'unknown', message: 'could not be evaluated for this service: cannot read "enabled": the value is null: not collected for this service',
+    },
+  ],
+};
+
+describe('ServicePage scorecard', () => {
+  it('shows each rule passed, failed or unknown with why and how to fix it, what the next level needs, and the trend', async () => {
+    fakeApi({
+      services: { 'payments-api': service },
+      override: (r) => (r.url.pathname === '/api/v1/services/payments-api/scorecard' ? json(card) : undefined),
+    });
+    render(<ServicePage name="payments-api" refreshKey="" />);
+    const section = await screen.findByTestId('scorecard');
+    expect(within(section).getByText('For Bronze: fix CODEOWNERS.')).toBeTruthy();
+    const statuses = [...section.querySelectorAll<HTMLElement>('[data-rule]')].map((li) => `${li.dataset.rule}:${li.dataset.status}`);
+    expect(statuses).toEqual(['repo-codeowners:failed', 'core-packages-current:failed', 'repo-branch-protection:unknown', 'repo-readme:passed']);
+    const core = section.querySelector('[data-rule="core-packages-current"]') as HTMLElement;
+    expect(core.textContent).toContain('upgrade google.golang.org/grpc v1.67.1 → v2.0.0');
+    expect(core.textContent).toContain('How to fix: Upgrade the packages named.');
+    expect(section.querySelector('[data-rule="repo-branch-protection"]')?.textContent).toContain('not collected for this service');
+    expect(within(section).getByTestId('score-trend').dataset.points).not.toBe('0');
+  });
+
+  it('warns the owners of a service below par', async () => {
+    fakeApi({
+      services: { 'payments-api': service },
+      override: (r) => (r.url.pathname === '/api/v1/services/payments-api/scorecard' ? json(card) : undefined),
+    });
+    render(
+      <WithMe me={DEVELOPER}>
+        <ServicePage name="payments-api" refreshKey="" />
+      </WithMe>,
+    );
+    const notice = await screen.findByTestId('score-notice');
+    expect(notice.textContent).toContain('Your team’s service is below par');
+    expect(notice.textContent).toContain(
+      'payments-api scores 53, below the threshold of 70: production deploys are refused until it reaches it and dropped from Silver to No level.',
+    );
+  });
+
+  it('leaves the section out when the service has no scorecard', async () => {
+    fakeApi({ services: { 'payments-api': service } });
+    render(<ServicePage name="payments-api" refreshKey="" />);
+    await screen.findByRole('heading', { name: 'payments-api', level: 1 });
+    expect(screen.queryByTestId('scorecard')).toBeNull();
+    expect(screen.queryByTestId('score-notice')).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError, isAbortError, type Service } from '../api/client';
+import { api, ApiError, isAbortError, type Service, type ServiceScorecard } from '../api/client';
 import { useFeatures } from '../hooks/useFeatures';
+import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
 import { absoluteTime, relativeTime } from '../lib/format';
@@ -12,6 +13,8 @@ import { DeploymentTable } from '../components/DeploymentTable';
 import { ExternalLink } from '../components/ExternalLink';
 import { FindingsList } from '../components/FindingsList';
 import { LinksList } from '../components/LinksList';
+import { ScorecardSection } from '../components/ScorecardSection';
+import { ownerNotice } from '../lib/scorecards';
 import { ErrorState } from '../components/Notice';
 
 interface Props {
@@ -29,6 +32,18 @@ export function ServicePage({ name, refreshKey }: Props) {
   const now = useNow();
   const { me } = useMe();
   const matrixOn = showInNav(useFeatures(), 'atrium-ui-matrix-page');
+  // No scorecard (scorecards off, or a service scored in a moment) is no error: the section is left out.
+  const scorecard = useLoad<ServiceScorecard | null>(
+    async (signal) => {
+      try {
+        return await api.getServiceScorecard(name, signal);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }
+    },
+    `${name}|${refreshKey}`,
+  );
 
   useEffect(() => {
     setLoad((l) => (l.kind === 'ok' && l.service.name === name ? l : { kind: 'loading' }));
@@ -84,6 +99,9 @@ export function ServicePage({ name, refreshKey }: Props) {
 
   const s = load.service;
   const errors = s.findings.filter((f) => f.severity === 'error').length;
+  const card = scorecard.data ?? null;
+  const warning = card ? ownerNotice(card) : null;
+  const owned = (me?.grants ?? []).some((g) => g.team === s.owner);
   return (
     <div className="page service-page">
       {back}
@@ -148,6 +166,14 @@ export function ServicePage({ name, refreshKey }: Props) {
             </dd>
           </div>
         </dl>
+        {warning && (
+          <div className="notice notice-denied" role="status" data-testid="score-notice">
+            <p className="notice-title">{owned ? 'Your team’s service is below par' : 'Below par'}</p>
+            <p className="notice-body">
+              {warning} <a href="#scorecard-heading">See the scorecard</a> for what to fix.
+            </p>
+          </div>
+        )}
         {s.tags.length > 0 && (
           <ul className="tags" aria-label="Tags">
             {s.tags.map((t) => (
@@ -167,6 +193,8 @@ export function ServicePage({ name, refreshKey }: Props) {
         </div>
         <DeploymentTable deployments={s.deployments} />
       </section>
+      {card && <ScorecardSection card={card} today={now} />}
+      {scorecard.error && !card && <p className="inline-error">The scorecard could not be loaded: {scorecard.error.message}</p>}
       <div className="service-grid">
         <div className="service-main">
           <section className="panel" aria-labelledby="deps-heading">

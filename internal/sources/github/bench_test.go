@@ -30,12 +30,16 @@ func benchOrg(gh *githubtest.Server, n int) {
 			files["go.mod"] = fmt.Sprintf("module example.test/%s\n\ngo 1.22\n\nrequire (\n\tgithub.com/pkg/errors v0.9.%d\n\tgolang.org/x/sync v0.%d.0\n)\n", name, i%2, i%7)
 		}
 		gh.AddRepo(org, githubtest.Repo{Name: name, Language: "Go", Files: files})
+		if i%2 == 0 { // half the default branches protected, half not (GitHub answers 404 for those)
+			gh.Protect(org, name, "main", &githubtest.Protection{RequiredReviews: 1, RequiredChecks: []string{"ci"}})
+		}
 	}
 }
 
-func benchHub(b *testing.B, gh *githubtest.Server, db *store.DB, npm, proxy string) *github.Hub {
+func benchHub(b *testing.B, gh *githubtest.Server, db *store.DB, npm, proxy string, protectionEvery time.Duration) *github.Hub {
 	vc := versions.New(db.SQL(), versions.Config{NPMRegistry: npm, GoProxy: proxy})
-	hub, err := github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{org}, Token: gh.Token}, vc, nil)
+	hub, err := github.New(db, github.Config{APIURL: gh.URL, Orgs: []string{org}, Token: gh.Token,
+		ProtectionInterval: protectionEvery}, vc, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,6 +53,8 @@ func report(b *testing.B, c githubtest.Counts) {
 	b.ReportMetric(float64(c.Content())/float64(b.N), "content/op")
 	b.ReportMetric(float64(c.ByKind[githubtest.KindBlob])/float64(b.N), "blobs/op")
 	b.ReportMetric(float64(c.Points)/float64(b.N), "ratelimit-points/op")
+	b.ReportMetric(float64(c.ByKind[githubtest.KindProtection])/float64(b.N), "protection/op")
+	b.ReportMetric(float64(c.NotModified[githubtest.KindProtection])/float64(b.N), "protection-304s/op")
 }
 
 // BenchmarkSync measures syncs of a 2,000-repository organisation against the fake GitHub on loopback: a full
@@ -73,7 +79,7 @@ func BenchmarkSync(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			hub := benchHub(b, gh, db, npm.URL, proxy.URL)
+			hub := benchHub(b, gh, db, npm.URL, proxy.URL, 0)
 			freshHour()
 			gh.ResetCounts()
 			b.StartTimer()
@@ -101,7 +107,7 @@ func BenchmarkSync(b *testing.B) {
 			b.Error(err)
 		}
 	}()
-	hub := benchHub(b, gh, db, npm.URL, proxy.URL)
+	hub := benchHub(b, gh, db, npm.URL, proxy.URL, 0)
 	freshHour()
 	if err := hub.Collector(org).Sync(ctx); err != nil {
 		b.Fatal(err)
@@ -112,6 +118,20 @@ func BenchmarkSync(b *testing.B) {
 		gh.ResetCounts()
 		for range b.N {
 			if err := hub.Collector(org).Sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b, gh.Counts())
+	})
+
+	// The same unchanged organisation once every repository's branch protection is due again (the default is six
+	// hours after it was last read): one conditional request per repository.
+	b.Run("protection-due", func(b *testing.B) {
+		due := benchHub(b, gh, db, npm.URL, proxy.URL, time.Nanosecond)
+		freshHour()
+		gh.ResetCounts()
+		for range b.N {
+			if err := due.Collector(org).Sync(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}

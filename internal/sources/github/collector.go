@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -187,15 +188,36 @@ func (c *Collector) Sync(ctx context.Context) error {
 		st.Message = fmt.Sprintf("reading %d changed of %d repositories", len(work), len(keep))
 	})
 
-	jobs := make(chan repoMeta)
+	// Unchanged repositories cost one conditional request each: their branch protection, which no push moves.
+	inWork := map[int64]bool{}
+	for _, m := range work {
+		inWork[m.ID] = true
+	}
+	var unchanged []repoMeta
+	for _, m := range listed {
+		if keep[m.ID] && !inWork[m.ID] {
+			unchanged = append(unchanged, m)
+		}
+	}
+	type job struct {
+		m    repoMeta
+		full bool
+	}
+	jobs := make(chan job)
 	var wg sync.WaitGroup
-	for range min(c.hub.cfg.Concurrency, max(len(work), 1)) {
+	for range min(c.hub.cfg.Concurrency, max(len(work)+len(unchanged), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range jobs {
-				if err := c.refresh(ctx, m, ""); err != nil && ctx.Err() == nil {
-					c.hub.log.Debug("github repository failed", "repository", m.fullName(), "err", err)
+			for j := range jobs {
+				if !j.full {
+					if err := c.refreshProtection(ctx, j.m); err != nil && ctx.Err() == nil {
+						c.hub.log.Debug("github branch protection not read", "repository", j.m.fullName(), "err", err)
+					}
+					continue
+				}
+				if err := c.refresh(ctx, j.m, ""); err != nil && ctx.Err() == nil {
+					c.hub.log.Debug("github repository failed", "repository", j.m.fullName(), "err", err)
 				}
 				c.update(func(st *sources.Status) { st.Done++ })
 			}
@@ -205,7 +227,13 @@ func (c *Collector) Sync(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- m
+		jobs <- job{m: m, full: true}
+	}
+	for _, m := range unchanged {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- job{m: m}
 	}
 	close(jobs)
 	wg.Wait()
@@ -222,7 +250,7 @@ func (c *Collector) Sync(ctx context.Context) error {
 }
 
 func needsWork(row *repoRow, m repoMeta) bool {
-	return row == nil || row.Error != "" || row.PushedAt != m.PushedAt || row.DefaultBranch != m.DefaultBranch ||
+	return row == nil || row.Error != "" || row.Tree == nil || row.PushedAt != m.PushedAt || row.DefaultBranch != m.DefaultBranch ||
 		row.MetaHash != m.hash() || row.FullName != m.fullName()
 }
 
@@ -394,8 +422,9 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 	}
 	files := map[string]fileRef{}
 	var notes problem.Problems
-	if row != nil && head == row.Head && row.Error == "" {
-		files, notes = row.Files, row.Notes
+	repoTree := catalog.ScanTree(nil)
+	if row != nil && head == row.Head && row.Error == "" && row.Tree != nil {
+		files, notes, repoTree = row.Files, row.Notes, *row.Tree
 	} else if head != "" {
 		tree, _, err := call(ctx, func() (*gh.Tree, *gh.Response, error) {
 			return c.hub.client.Git.GetTree(ctx, owner, name, head, true)
@@ -403,12 +432,18 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		if err != nil {
 			return err
 		}
+		paths := make([]string, 0, len(tree.Entries))
 		for _, e := range tree.Entries {
-			if e.GetType() != "blob" || !catalog.WantedFile(e.GetPath()) {
+			if e.GetType() != "blob" {
+				continue
+			}
+			paths = append(paths, e.GetPath())
+			if !catalog.WantedFile(e.GetPath()) {
 				continue
 			}
 			files[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
 		}
+		repoTree = catalog.ScanTree(paths)
 		if tree.GetTruncated() {
 			notes = append(notes, problem.Problem{Severity: problem.Warning, Source: "github",
 				Summary: "Repository tree too large to list whole",
@@ -422,12 +457,92 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 	notes = append(notes, notes2...)
 	snap := catalog.RepoSnapshot{Name: m.Name, URL: m.URL, Provider: Kind, DefaultBranch: m.DefaultBranch, Head: head,
 		Description: m.Description, Language: m.Language, Topics: m.Topics, Files: contents}
+	protection, err := c.protection(ctx, m)
+	if err != nil {
+		return err
+	}
 	svcs := catalog.ParseRepository(snap, c.source)
 	for i := range svcs {
 		svcs[i].Findings = append(svcs[i].Findings, notes...)
 	}
+	setFacts(svcs, repoTree, protection)
 	return c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
-		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs})
+		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs, Tree: &repoTree,
+		Protection: protection, ProtectionAt: c.hub.cfg.Clock.now()})
+}
+
+// setFacts gives each service of a repository its facts: the tree's, for the service's directory, and the
+// default branch's protection.
+func setFacts(svcs []catalog.Service, tree catalog.RepoTree, protection *catalog.BranchProtection) {
+	for i := range svcs {
+		svcs[i].Repository.Facts = tree.For(svcs[i].Repository.Path, protection)
+	}
+}
+
+// protection reads the default branch's protection with one conditional request (an unchanged answer is a 304,
+// free of rate limit). Not protected is a protection with Enabled false; nil means unknown: the credentials may
+// not read it (GitHub answers 403, or 404 for a token without administration read), or the repository is empty.
+func (c *Collector) protection(ctx context.Context, m repoMeta) (*catalog.BranchProtection, error) {
+	if m.DefaultBranch == "" {
+		return nil, nil
+	}
+	p, resp, err := call(ctx, func() (*gh.Protection, *gh.Response, error) {
+		return c.hub.client.Repositories.GetBranchProtection(ctx, m.Owner, m.Name, m.DefaultBranch)
+	})
+	var er *gh.ErrorResponse
+	switch {
+	case errors.Is(err, gh.ErrBranchNotProtected):
+		return &catalog.BranchProtection{RequiredChecks: []string{}}, nil
+	case errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == http.StatusForbidden ||
+		er.Response.StatusCode == http.StatusNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case resp != nil && resp.StatusCode == http.StatusNotModified:
+		return nil, errors.New("branch protection: 304 without a cached answer")
+	}
+	bp := &catalog.BranchProtection{Enabled: true, RequiredChecks: []string{}}
+	if r := p.GetRequiredPullRequestReviews(); r != nil {
+		bp.RequiredReviews = r.RequiredApprovingReviewCount
+	}
+	if sc := p.GetRequiredStatusChecks(); sc != nil {
+		if sc.Contexts != nil {
+			bp.RequiredChecks = append(bp.RequiredChecks, *sc.Contexts...)
+		} else if sc.Checks != nil {
+			for _, ch := range *sc.Checks {
+				bp.RequiredChecks = append(bp.RequiredChecks, ch.Context)
+			}
+		}
+	}
+	if a := p.GetEnforceAdmins(); a != nil {
+		bp.EnforceAdmins = a.Enabled
+	}
+	return bp, nil
+}
+
+// refreshProtection reads the protection of a repository that needs no other work this sync, once per
+// Config.ProtectionInterval, and when it changed rewrites the facts of the row's services. A protected branch's
+// answer is a conditional request (a 304 when unchanged, free); GitHub's "not protected" is a 404, which carries no
+// ETag and costs a point: hence the interval rather than every sync.
+func (c *Collector) refreshProtection(ctx context.Context, m repoMeta) error {
+	mu := &c.repoMu[uint64(m.ID)%uint64(len(c.repoMu))]
+	mu.Lock()
+	defer mu.Unlock()
+	row, err := c.loadRow(ctx, m.ID)
+	now := c.hub.cfg.Clock.now()
+	if err != nil || row == nil || row.Tree == nil || now.Sub(row.ProtectionAt) < c.hub.cfg.ProtectionInterval {
+		return err
+	}
+	p, err := c.protection(ctx, m)
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", m.fullName(), err)
+	}
+	row.ProtectionAt = now
+	if !reflect.DeepEqual(p, row.Protection) {
+		row.Protection = p
+		setFacts(row.Services, *row.Tree, p)
+	}
+	return c.saveRow(ctx, row)
 }
 
 // write makes the organisation's services in the catalog exactly those of its repositories, with newest versions,

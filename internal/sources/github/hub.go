@@ -56,8 +56,12 @@ type Config struct {
 	SecondaryWait time.Duration
 	// Base is the HTTP transport under everything (tests, proxies); nil: http.DefaultTransport.
 	Base http.RoundTripper
-	// Clock times the waits for rate limits (see Transport); the zero Clock is the real one.
+	// Clock times the waits for rate limits (see Transport) and when branch protection is due; the zero Clock is
+	// the real one.
 	Clock Clock
+	// ProtectionInterval is how often a repository nobody pushed to has its default branch's protection read
+	// again (a push reads it at once); default 6 hours.
+	ProtectionInterval time.Duration
 }
 
 // Versions supplies newest package versions to the services the collector writes.
@@ -113,6 +117,9 @@ func New(db *store.DB, cfg Config, versions Versions, log *slog.Logger) (*Hub, e
 	}
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 5 << 20
+	}
+	if cfg.ProtectionInterval <= 0 {
+		cfg.ProtectionInterval = 6 * time.Hour
 	}
 	tr := NewTransport(cfg.Base, db.SQL(), cfg.Concurrency)
 	tr.Clock = cfg.Clock

@@ -83,11 +83,16 @@ type repoRow struct {
 	Services      []catalog.Service
 	Error         string
 	ErrorAt       time.Time
+	// Tree is what the repository facts take from the tree at Head (nil: not read since the facts existed);
+	// Protection is the default branch's protection as last read (nil: unknown).
+	Tree         *catalog.RepoTree
+	Protection   *catalog.BranchProtection
+	ProtectionAt time.Time
 }
 
 func (c *Collector) loadRows(ctx context.Context) (map[int64]*repoRow, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT id, full_name, default_branch, pushed_at, head, meta_hash, files, notes,
-		services, error, error_at FROM github_repos WHERE source = ?`, c.source)
+		services, error, error_at, tree, protection, protection_at FROM github_repos WHERE source = ?`, c.source)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +110,7 @@ func (c *Collector) loadRows(ctx context.Context) (map[int64]*repoRow, error) {
 
 func (c *Collector) loadRow(ctx context.Context, id int64) (*repoRow, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT id, full_name, default_branch, pushed_at, head, meta_hash, files, notes,
-		services, error, error_at FROM github_repos WHERE source = ? AND id = ?`, c.source, id)
+		services, error, error_at, tree, protection, protection_at FROM github_repos WHERE source = ? AND id = ?`, c.source, id)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +123,26 @@ func (c *Collector) loadRow(ctx context.Context, id int64) (*repoRow, error) {
 
 func scanRow(rows *sql.Rows) (*repoRow, error) {
 	var r repoRow
-	var files, notes, svcs string
-	var errAt int64
+	var files, notes, svcs, tree, protection string
+	var errAt, protAt int64
 	if err := rows.Scan(&r.ID, &r.FullName, &r.DefaultBranch, &r.PushedAt, &r.Head, &r.MetaHash, &files, &notes, &svcs,
-		&r.Error, &errAt); err != nil {
+		&r.Error, &errAt, &tree, &protection, &protAt); err != nil {
 		return nil, err
+	}
+	if protAt > 0 {
+		r.ProtectionAt = time.UnixMilli(protAt).UTC()
+	}
+	if tree != "" {
+		r.Tree = &catalog.RepoTree{}
+		if json.Unmarshal([]byte(tree), r.Tree) != nil {
+			r.Tree = nil
+		}
+	}
+	if protection != "" {
+		r.Protection = &catalog.BranchProtection{}
+		if json.Unmarshal([]byte(protection), r.Protection) != nil {
+			r.Protection = nil
+		}
 	}
 	_ = json.Unmarshal([]byte(files), &r.Files)
 	_ = json.Unmarshal([]byte(notes), &r.Notes)
@@ -137,18 +157,29 @@ func (c *Collector) saveRow(ctx context.Context, r *repoRow) error {
 	files, _ := json.Marshal(r.Files)
 	notes, _ := json.Marshal(r.Notes)
 	svcs, _ := json.Marshal(r.Services)
+	tree, protection := "", ""
+	if r.Tree != nil {
+		b, _ := json.Marshal(r.Tree)
+		tree = string(b)
+	}
+	if r.Protection != nil {
+		b, _ := json.Marshal(r.Protection)
+		protection = string(b)
+	}
 	var errAt int64
 	if !r.ErrorAt.IsZero() {
 		errAt = r.ErrorAt.UnixMilli()
 	}
 	_, err := c.db.ExecContext(ctx, `INSERT INTO github_repos(source, id, full_name, default_branch, pushed_at, head,
-		meta_hash, files, notes, services, error, error_at, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		meta_hash, files, notes, services, error, error_at, synced_at, tree, protection, protection_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(source, id) DO UPDATE SET full_name = excluded.full_name, default_branch = excluded.default_branch,
 		pushed_at = excluded.pushed_at, head = excluded.head, meta_hash = excluded.meta_hash, files = excluded.files,
 		notes = excluded.notes, services = excluded.services, error = excluded.error, error_at = excluded.error_at,
-		synced_at = excluded.synced_at`,
+		synced_at = excluded.synced_at, tree = excluded.tree, protection = excluded.protection,
+		protection_at = excluded.protection_at`,
 		c.source, r.ID, r.FullName, r.DefaultBranch, r.PushedAt, r.Head, r.MetaHash, string(files), string(notes),
-		string(svcs), r.Error, errAt, time.Now().UnixMilli())
+		string(svcs), r.Error, errAt, time.Now().UnixMilli(), tree, protection, unixMilli(r.ProtectionAt))
 	return err
 }
 
@@ -197,4 +228,11 @@ func blobsFromStore(ctx context.Context, db *sql.DB, shas []string) (map[string]
 		shas = shas[n:]
 	}
 	return out, nil
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }

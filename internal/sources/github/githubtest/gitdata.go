@@ -657,6 +657,10 @@ func (s *Server) getProtection(w http.ResponseWriter, req *http.Request) {
 		problem(w, http.StatusNotFound, "Branch not found", docsProtection+"#get-branch-protection")
 		return
 	}
+	if s.hiddenProtection[protectionKey(r.org, r.Name, branch)] {
+		problem(w, http.StatusForbidden, "Resource not accessible by integration", docsProtection+"#get-branch-protection")
+		return
+	}
 	p := r.protections[branch]
 	if p == nil {
 		problem(w, http.StatusNotFound, "Branch not protected", docsProtection+"#get-branch-protection")
@@ -675,13 +679,10 @@ func (s *Server) protectionJSON(r *repo, branch string, p *Protection) map[strin
 		checks = append(checks, map[string]any{"context": c, "app_id": nil})
 		contexts = append(contexts, c)
 	}
-	return map[string]any{
+	body := map[string]any{
 		"url": u,
 		"required_status_checks": map[string]any{"url": u + "/required_status_checks", "strict": p.Strict,
 			"contexts": contexts, "checks": checks, "contexts_url": u + "/required_status_checks/contexts"},
-		"required_pull_request_reviews": map[string]any{"url": u + "/required_pull_request_reviews",
-			"dismiss_stale_reviews": p.DismissStaleReviews, "require_code_owner_reviews": p.RequireCodeOwnerReviews,
-			"required_approving_review_count": p.RequiredReviews, "require_last_push_approval": false},
 		"enforce_admins":                   map[string]any{"url": u + "/enforce_admins", "enabled": p.EnforceAdmins},
 		"required_linear_history":          enabled(false),
 		"allow_force_pushes":               enabled(false),
@@ -692,6 +693,13 @@ func (s *Server) protectionJSON(r *repo, branch string, p *Protection) map[strin
 		"allow_fork_syncing":               enabled(false),
 		"required_signatures":              map[string]any{"url": u + "/required_signatures", "enabled": false},
 	}
+	// GitHub leaves the member out when reviews are not required.
+	if p.RequiredReviews > 0 || p.RequireCodeOwnerReviews {
+		body["required_pull_request_reviews"] = map[string]any{"url": u + "/required_pull_request_reviews",
+			"dismiss_stale_reviews": p.DismissStaleReviews, "require_code_owner_reviews": p.RequireCodeOwnerReviews,
+			"required_approving_review_count": p.RequiredReviews, "require_last_push_approval": false}
+	}
+	return body
 }
 
 // remarshal decodes a JSON object read as raw members into v.

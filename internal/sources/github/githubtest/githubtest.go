@@ -151,6 +151,8 @@ type Server struct {
 	installs map[int64]*installation  // by installation id
 	tokens   map[string]*installToken // installation tokens minted
 	tokenTTL time.Duration
+
+	hiddenProtection map[string]bool // branches whose protection a test made unreadable (protection.go)
 }
 
 // New starts a fake GitHub on 127.0.0.1, closed when the test ends.

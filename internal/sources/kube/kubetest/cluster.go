@@ -62,6 +62,7 @@ type Cluster struct {
 
 	controllers bool    // started WithControllers
 	ctrl        []*proc // kube-controller-manager, kube-scheduler, kwok
+	apiArgs     []string
 }
 
 // Option changes how a cluster starts.
@@ -71,6 +72,11 @@ type Option func(*Cluster)
 // Deployments really roll out: ReplicaSets and Pods are made, Pods scheduled and made Running and Ready. It needs
 // the binaries of BuildControllers (SetupControllers). Start returns once a probe Pod went Ready.
 func WithControllers() Option { return func(c *Cluster) { c.controllers = true } }
+
+// WithAPIServerArgs passes more flags to kube-apiserver (e.g. --admission-control-config-file).
+func WithAPIServerArgs(args ...string) Option {
+	return func(c *Cluster) { c.apiArgs = append(c.apiArgs, args...) }
+}
 
 // Token is the bearer token of user.
 func (c *Cluster) Token(user string) string { return c.tokens[user] }
@@ -370,6 +376,9 @@ func (c *Cluster) spawnEnv(name, bin string, env []string, args ...string) (*pro
 		return nil, err
 	}
 	start, _ := log.Seek(0, io.SeekEnd)
+	if name == "kube-apiserver" {
+		args = append(args, c.apiArgs...) // WithAPIServerArgs
+	}
 	cmd := exec.Command(bin, args...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
