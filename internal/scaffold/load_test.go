@@ -103,6 +103,8 @@ func TestSkeletonErrorsNameTheFileAndLine(t *testing.T) {
 		{"object parameter", map[string]string{"template.yaml": strings.Replace(minimalTemplate,
 			"{type: string, default: hello}", "{type: object}", 1)}, "type must be string, boolean, integer, number or array"},
 		{"unknown field", map[string]string{"template.yaml": minimalTemplate + "colour: blue\n"}, "field colour not found"},
+		{"unknown fields, in the author's words, on one line", map[string]string{"template.yaml": minimalTemplate + "colour: blue\nsize: 3\n"},
+			"template.yaml: line 13: field colour not found; line 14: field size not found"},
 		{"not UTF-8", map[string]string{"skeleton/logo.png": "\x89PNG\xff\xfe"}, "not UTF-8"},
 	}
 	for _, tc := range tests {

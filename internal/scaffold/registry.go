@@ -22,6 +22,9 @@ type Source struct {
 	// Version of the tree, e.g. its commit; a template without a version of its own has this one.
 	Version string
 	FS      fs.FS
+	// Root is the directory of FS in the source (a templates repository's path to its templates): a template's
+	// Path is its directory below Root.
+	Root string
 	// Problems were found while the tree was fetched (a sync of a templates repository), by the directory of the
 	// template they concern ("." for the root). A template with an error among them is broken, and listed with
 	// those problems only: its files were not fetched, so what loading them would say is not worth showing. A
@@ -139,7 +142,7 @@ func loadSource(src Source) []*entry {
 	})
 	var out []*entry
 	if err != nil {
-		t := &Template{Name: src.Name, Source: src.Name, Version: src.Version, Tags: []string{}}
+		t := templateIn(src, ".")
 		out = append(out, &entry{t: t, problems: problem.Problems{loadProblem("", "read source %s: %v", src.Name, err)}})
 	}
 	found := map[string]bool{}
@@ -159,10 +162,7 @@ func loadSource(src Source) []*entry {
 		pre := src.Problems[d]
 		switch {
 		case !found[d]:
-			t = &Template{Name: path.Base(d), Source: src.Name, Version: src.Version, Tags: []string{}, dir: d}
-			if d == "." {
-				t.Name = src.Name
-			}
+			t = templateIn(src, d)
 			ps = pre
 		case pre.HasErrors():
 			t, _ = load(src.FS, d, src)
@@ -188,9 +188,13 @@ type Summary struct {
 	Language    string   `json:"language"`
 	Tags        []string `json:"tags"`
 	Owner       string   `json:"owner"`
-	Source      string   `json:"source"`
-	Version     string   `json:"version"`
-	Format      string   `json:"format"`
+	// Source, SourceVersion and Path say where the template was read: "builtin", or a templates repository
+	// ("github:owner/name") at a commit, in a directory from the repository's root.
+	Source        string `json:"source"`
+	SourceVersion string `json:"source_version"`
+	Path          string `json:"path"`
+	Version       string `json:"version"`
+	Format        string `json:"format"`
 	// Parameters is the JSON Schema of the template's parameters for the listing's target (Template.Schema);
 	// null for a broken template.
 	Parameters map[string]any `json:"parameters"`
@@ -208,7 +212,7 @@ func (r *Registry) List(target Target) []Summary {
 	for _, e := range r.byName {
 		t := e.t
 		s := Summary{Name: t.Name, Title: t.Title, Description: t.Description, Language: t.Language,
-			Tags: append([]string{}, t.Tags...), Owner: t.Owner, Source: t.Source, Version: t.Version, Format: t.Format,
+			Tags: append([]string{}, t.Tags...), Owner: t.Owner, Source: t.Source, SourceVersion: t.SourceVersion, Path: t.Path, Version: t.Version, Format: t.Format,
 			Broken: e.problems.HasErrors(), Problems: append(problem.Problems{}, e.problems...)}
 		if !s.Broken {
 			s.Parameters = t.schema(target)

@@ -436,7 +436,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The golden path's templates, sorted by name, each with the JSON Schema of its parameters for this portal (the form the UI renders; x-atrium-field hints at pickers: service-name, team, environments, regions). A template that did not load is listed broken, with its problems, and cannot be used. Needs templates:read. */
+        /** The golden path's templates, sorted by name, each with the JSON Schema of its parameters for this portal (the form the UI renders; x-atrium-field hints at pickers: service-name, team, environments, regions). The built-in templates and those of the portal's templates repositories (golden_path.templates) as last synced; source, source_version and path say where each was read. A template that did not load is listed broken, with its problems, and cannot be used. Needs templates:read. */
         get: operations["listTemplates"];
         put?: never;
         post?: never;
@@ -1521,8 +1521,13 @@ export interface components {
             tags: string[];
             /** @description The team that maintains the template. */
             owner: string;
-            /** @description Where it was loaded from: builtin, or a templates repository. */
+            /** @description Where it was loaded from: builtin, or a templates repository (github:owner/name). */
             source: string;
+            /** @description The templates repository's commit the template was read at; empty for a built-in template. */
+            source_version: string;
+            /** @description The template's directory in its source: from the templates repository's root. */
+            path: string;
+            /** @description The template's own version (template.yaml), else its source's (the commit). */
             version: string;
             /** @enum {string} */
             format: "atrium" | "backstage";
@@ -1557,10 +1562,13 @@ export interface components {
         };
         /** @description Everything creating the service does, computed before anything is created (the dry run). The same template, parameters and portal give the same plan, byte for byte (digest). */
         Plan: {
+            /** @description The template the plan was made from, and where it was read (as TemplateSummary's fields of the same names). */
             template: {
                 name: string;
                 version: string;
                 source: string;
+                source_version: string;
+                path: string;
                 /** @enum {string} */
                 format: "atrium" | "backstage";
             };

@@ -431,7 +431,7 @@ func (t *TemplateSource) read(ctx context.Context) (*templateSet, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	set.loaded = t.into.Load(scaffold.Source{Name: t.name, Version: commit, FS: set.fsys, Problems: set.fetch})
+	set.loaded = t.into.Load(scaffold.Source{Name: t.name, Version: commit, FS: set.fsys, Root: t.repo.Path, Problems: set.fetch})
 	set.at = time.Now().UTC()
 	return set, nil
 }
