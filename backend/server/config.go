@@ -52,6 +52,10 @@ type Config struct {
 	// for a portal that runs one. For processes that only read (the CLI's catalog commands in local mode).
 	NoWorker bool
 	Log      *slog.Logger
+
+	// templates is the golden path's template registry, which Open shares between the golden path and the
+	// templates repositories' syncs; nil: the built-in templates only.
+	templates *scaffold.Registry
 }
 
 // FileConfig is the portal's configuration file.
@@ -77,8 +81,9 @@ type FileConfig struct {
 	GitHub     GitHubConfig      `yaml:"github"`
 	Versions   VersionsConfig    `yaml:"versions"`
 	Scorecards scorecard.Config  `yaml:"scorecards"`
-	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
-	GoldenPath *scaffold.Target `yaml:"golden_path"`
+	// GoldenPath is where the golden path puts new services, and the templates repositories it syncs; nil: no
+	// golden path on this portal.
+	GoldenPath *GoldenPathConfig `yaml:"golden_path"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -307,7 +312,7 @@ func LocalConfig() FileConfig {
 		// One user, who may not approve their own changes: flag edits apply at once in local mode.
 		Flags: flagchange.Config{Approvers: map[string][]string{}},
 		// The whole flow of a new service, through the real pipeline: the catalog entry is real, the rest previewed.
-		GoldenPath: localTarget(),
+		GoldenPath: &GoldenPathConfig{Target: *localTarget()},
 		// Scorecards on, with the demo's core packages: some services are below the threshold and the gate
 		// refuses them in production (docs/scorecards.md).
 		Scorecards: scorecard.Config{CorePackages: []scorecard.CorePackage{

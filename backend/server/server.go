@@ -25,6 +25,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
@@ -39,7 +40,7 @@ type Server struct {
 	Log *slog.Logger
 	// Flags serves feature flags.
 	Flags   *api.Flags
-	GitHub  *github.Hub     // nil unless GitHub organisations are configured
+	GitHub  *github.Hub     // nil unless GitHub organisations or templates repositories are configured
 	Version *versions.Cache // newest package versions, with GitHub
 	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
@@ -77,29 +78,61 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	var routes []api.Route
 	var hub *github.Hub
 	var vc *versions.Cache
-	if cfg.File.GitHubEnabled() {
+	if cfg.File.GoldenPath != nil {
+		// One registry for the golden path: the built-in templates, and those the templates repositories' syncs load.
+		cfg.templates = scaffold.NewRegistry(scaffold.Builtin())
+	}
+	repos, err := cfg.File.templateRepos()
+	if err != nil {
+		_ = db.Close() // the error below is the one to report
+		return nil, err
+	}
+	catalogSources := 0 // collectors that write services: without any, the demo is seeded (--demo auto)
+	if cfg.File.githubHubNeeded() {
 		ghc, err := cfg.File.githubConfig()
 		if err != nil {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
-		vcfg := cfg.File.versionsConfig()
-		vc = versions.New(db.SQL(), vcfg)
+		var vcfg versions.Config
+		if cfg.File.GitHubEnabled() {
+			vcfg = cfg.File.versionsConfig()
+			vc = versions.New(db.SQL(), vcfg)
+		}
 		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
 		for _, c := range hub.Collectors() {
 			collectors.Add(c)
+			catalogSources++
+		}
+		for _, r := range repos {
+			ts, err := hub.AddTemplates(r, cfg.templates, github.TemplateLimits{})
+			if err != nil {
+				_ = db.Close() // the error below is the one to report
+				return nil, err
+			}
+			collectors.Add(ts)
 		}
 		routes = append(routes, api.GitHubWebhook(hub, cfg.Log))
-		cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
-			"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+		if vc != nil {
+			cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
+				"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+		}
+		if len(repos) > 0 {
+			names := make([]string, len(repos))
+			for i, r := range repos {
+				names[i] = r.SourceName()
+			}
+			cfg.Log.Info("templates repositories configured", "repos", names, "api", ghc.APIURL, "webhooks", ghc.WebhookSecret != "")
+		}
 	}
 	var kc *kube.Collector
 	if len(cfg.Kube.Clusters) > 0 {
 		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
 		collectors.Add(kc.Clusters()...)
+		catalogSources += len(kc.Clusters())
 	}
 	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
 	if err != nil {
@@ -114,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if kc != nil {
 		s.startKube(kc)
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && catalogSources == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			_ = s.Close() // the error below is the one to report
@@ -133,8 +166,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Log.Info("demo catalog removed", "services", n)
 	}
 	if hub != nil {
-		s.wg.Add(2)
+		s.wg.Add(1)
 		go func() { defer s.wg.Done(); hub.Run(s.ctx) }()
+	}
+	if vc != nil {
+		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			vc.Run(s.ctx, func(ctx context.Context) {
@@ -252,7 +288,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	if fc.GoldenPath != nil {
 		// The golden path: service_create requests are checked against the templates and the catalog, run by
 		// the golden delivery path, or previewed with the other previews.
-		req, ex, preview, err := goldenPath(fc, db, s.Agents)
+		req, ex, preview, err := goldenPath(fc, db, s.Agents, cfg.templates)
 		if err != nil {
 			return nil, err
 		}
