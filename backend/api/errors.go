@@ -19,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -107,6 +108,17 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, sources.ErrNotFound), errors.Is(err, actions.ErrNotFound),
 		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, secrets.ErrForbidden):
+		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, secrets.ErrNotRevealable):
+		e = &Error{Code: "not_revealable", Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, secrets.ErrNotConfigured):
+		e = &Error{Code: "not_configured", Message: err.Error() + ": an admin sets the secrets section of the portal's configuration (docs/secrets.md)",
+			status: http.StatusNotFound}
+	case errors.Is(err, secrets.ErrNoValue):
+		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, secrets.ErrRefused):
+		e = &Error{Code: "backend_refused", Message: err.Error(), status: http.StatusBadGateway}
 	case errors.Is(err, actions.ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
 	case errors.Is(err, agent.ErrLeaseLost):

@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/policy"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -66,6 +67,8 @@ type Portal struct {
 	// Agents is the work queue of cluster agents; nil: one on DB with the defaults. One per process: its long
 	// polls are woken by work enqueued through it.
 	Agents *agent.Queue
+	// Secrets writes and reveals secrets; nil: the metadata is served, writes and reveals answer not_configured.
+	Secrets *secrets.Service
 	// Golden is the golden path (templates, target, checker); nil: the templates endpoints answer not_configured.
 	Golden *golden.Requests
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
@@ -223,6 +226,7 @@ func (p *Portal) AllRoutes() []Route {
 	routes = append(routes, (&Kube{DB: p.DB, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Agents{Queue: p.Agents, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Templates{Golden: p.Golden, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Secrets{DB: p.DB, Svc: p.Secrets, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/scaffold"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources/kube"
 )
 
@@ -49,6 +50,8 @@ type Config struct {
 	// NoWorker starts no action worker: the portal answers and records, and runnable actions wait in the database
 	// for a portal that runs one. For processes that only read (the CLI's catalog commands in local mode).
 	NoWorker bool
+	// VaultKey gives local mode's secrets vault its key (the desktop's OS keyring); nil: a key file in DataDir.
+	VaultKey func() ([]byte, error)
 	Log      *slog.Logger
 }
 
@@ -67,6 +70,7 @@ type Config struct {
 //	github: ...                  # see GitHubConfig and docs/github.md
 //	versions: ...                # see VersionsConfig
 //	golden_path: ...             # see golden.go and docs/golden-path.md
+//	secrets: ...                 # see secrets.Config and docs/secrets.md
 type FileConfig struct {
 	OIDC     *auth.OIDCConfig  `yaml:"oidc"`
 	Actions  actions.Config    `yaml:"actions"`
@@ -75,6 +79,8 @@ type FileConfig struct {
 	Versions VersionsConfig    `yaml:"versions"`
 	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
 	GoldenPath *scaffold.Target `yaml:"golden_path"`
+	// Secrets are the secrets conventions (docs/secrets.md); nil: no secrets on this portal.
+	Secrets *secrets.Config `yaml:"secrets"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -255,7 +261,10 @@ func (fc *FileConfig) complete() error {
 			return err
 		}
 	}
-	return fc.checkGoldenPath()
+	if err := fc.checkGoldenPath(); err != nil {
+		return err
+	}
+	return fc.checkSecrets()
 }
 
 func envOr(key, def string) string {
@@ -284,6 +293,8 @@ func LocalConfig() FileConfig {
 		Flags: flagchange.Config{Approvers: map[string][]string{}},
 		// The whole flow of a new service, through the real pipeline: the catalog entry is real, the rest previewed.
 		GoldenPath: localTarget(),
+		// Secrets in a vault of the data directory, encrypted at rest: the whole flow without a cluster or AWS.
+		Secrets: localSecrets(),
 	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration

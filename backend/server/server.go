@@ -25,6 +25,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/kube"
@@ -162,6 +163,8 @@ func (s *Server) seedDemoFlags(ctx context.Context) error {
 type LocalOptions struct {
 	// NoWorker starts no action worker (see Config.NoWorker): for commands that only read.
 	NoWorker bool
+	// VaultKey gives the secrets vault its key (the OS keyring's); nil: a key file in the data directory.
+	VaultKey func() ([]byte, error)
 }
 
 // OpenLocal opens the in-process portal of a desktop's local mode: the demo catalog, no tokens (the desktop
@@ -175,7 +178,8 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		db.Close()
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker}, nil, nil)
+	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker, VaultKey: opts.VaultKey,
+		DataDir: filepath.Dir(dbPath)}, nil, nil)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -241,7 +245,24 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		executors[actions.DeliveryPreview] = actions.ByKind{Kinds: map[actions.Kind]actions.Executor{
 			actions.KindServiceCreate: preview}, Default: executors[actions.DeliveryPreview]}
 	}
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		dataDir = filepath.Dir(db.Path())
+	}
+	secretsSvc, secretsEx, err := newSecrets(s.ctx, fc, db, p.Actions, s.Agents, log,
+		secretsOptions{dataDir: dataDir, vaultKey: cfg.VaultKey})
+	if err != nil {
+		return nil, err
+	}
+	if secretsSvc != nil {
+		p.Secrets = secretsSvc
+		executors[secrets.Delivery] = secretsEx
+	}
 	if !cfg.NoWorker {
+		if secretsSvc != nil {
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
+		}
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake
 		s.Agents.OnFinish = wakeOnAgentReport(p.Actions.Store, w.Wake, log)

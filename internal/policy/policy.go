@@ -38,6 +38,13 @@ const (
 	// AgentWork is a cluster agent's: say hello, pull its cluster's work, report on it. A machine token holds it
 	// by scope for one cluster ("agent:work:eu-1"); no role grants it (admins hold everything).
 	AgentWork Permission = "agent:work"
+	// SecretsRead lists secrets' metadata (names, where they exist, who created and rotated them): never values.
+	SecretsRead Permission = "secrets:read"
+	// SecretsWrite creates, rotates and deletes the secrets of a team's services (through actions).
+	SecretsWrite Permission = "secrets:write"
+	// SecretsReveal shows a value once; the conventions of the environment (secrets.environments.ENV.reveal) must
+	// also allow the caller.
+	SecretsReveal Permission = "secrets:reveal"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -56,16 +63,19 @@ var rules = map[string]map[Permission]scope{
 	auth.RoleDeveloper: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, UsageWrite: anyTeam,
+		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
 	},
 	auth.RoleTeamOwner: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam,
+		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
 	auth.RolePlatformApprover: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam,
+		SecretsRead: anyTeam,
 	},
 }
 
@@ -78,7 +88,7 @@ var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true,
 // a token scope ("flags:write:dev", "agent:work:eu-1"); a qualifier on any other permission is refused when a
 // token is created, and allows nothing on a token stored before that check existed.
 var inEnvironment = map[Permission]bool{FlagsRead: true, FlagsWrite: true, FlagsImport: true, FlagsEvaluate: true,
-	ActionsRequest: true, ActionsApprove: true, AgentWork: true}
+	ActionsRequest: true, ActionsApprove: true, AgentWork: true, SecretsWrite: true, SecretsReveal: true}
 
 // TakesEnvironment reports whether perm acts in an environment, so that a token scope may qualify it with one.
 func TakesEnvironment(perm Permission) bool { return inEnvironment[perm] }
@@ -239,7 +249,7 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork, TemplatesRead}
+		AgentWork, TemplatesRead, SecretsRead, SecretsWrite, SecretsReveal}
 }
 
 // Roles lists every role.

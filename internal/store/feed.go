@@ -20,6 +20,8 @@ type Change struct {
 	Deleted bool             `json:"deleted,omitempty"`
 	Service *catalog.Service `json:"service,omitempty"`
 	Team    *catalog.Team    `json:"team,omitempty"`
+	// Secret is a secret's metadata (kind "secret"); never its value.
+	Secret *catalog.Secret `json:"secret,omitempty"`
 }
 
 // Batch is one page of the change feed.
@@ -130,6 +132,16 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 				return b, err
 			}
 			c.Team = &t
+		case KindSecret:
+			sec, err := getSecret(ctx, d.sql, c.ID)
+			if errors.Is(err, catalog.ErrNotFound) {
+				c.Deleted = true
+				continue
+			}
+			if err != nil {
+				return b, err
+			}
+			c.Secret = &sec
 		}
 	}
 	last := since
@@ -160,7 +172,8 @@ const ReplicaCursorKey = "replica.cursor"
 func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		if b.Reset {
-			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`} {
+			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`,
+				`DELETE FROM secrets`} {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return 0, err
 				}
@@ -179,6 +192,10 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 				}
 			case c.Kind == KindTeam && c.Team != nil:
 				_, err = putTeam(ctx, tx, *c.Team, bump)
+			case c.Kind == KindSecret && c.Deleted:
+				err = deleteSecretRow(ctx, tx, c.ID, bump)
+			case c.Kind == KindSecret && c.Secret != nil:
+				err = applySecret(ctx, tx, *c.Secret, bump)
 			}
 			if err != nil {
 				return 0, fmt.Errorf("apply %s %q: %w", c.Kind, c.ID, err)
