@@ -319,7 +319,7 @@ func (a *atrium) secretWrite(cmd *cobra.Command, service, name, op string, f val
 	}
 	switch final.State {
 	case actions.StateSucceeded:
-		fmt.Fprintf(log, "done: %s/%s %sd in %s\n", service, name, strings.TrimSuffix(verb, "e"), f.env)
+		fmt.Fprintf(log, "done: %s/%s %sd in %s\n", service, name, verb, f.env)
 		return nil
 	case actions.StateFailed:
 		return fmt.Errorf("action %s failed: %s", final.ID, final.Error)
