@@ -336,7 +336,9 @@ func TestSecretsOnAWSSecretsManager(t *testing.T) {
 			t.Errorf("after rotation %s holds %q, %v", ep, v, err)
 		}
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if st := w.do("POST", "/api/v1/secrets/"+svc+"/db-password/reveal", w.tokens["dana"],
 		`{"environment":"production","region":"eu-west-1","reason":"x"}`, "", &e); st != 403 {
 		t.Errorf("a reveal in production, which allows none: %d %+v", st, e)
@@ -450,7 +452,9 @@ func TestSecretsThroughTheAgent(t *testing.T) {
 		sec.Locations[0].Object != objName {
 		t.Fatalf("metadata: %+v", sec.Locations)
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if st := w.do("POST", "/api/v1/secrets/checkout-web/db-password/reveal", w.tokens["dana"],
 		`{"environment":"dev","reason":"x"}`, "", &e); st != 409 || e.Error.Code != "not_revealable" {
 		t.Errorf("reveal of a Kubernetes Secret: %d %+v", st, e)
