@@ -17,6 +17,7 @@ import { MyRequests } from './pages/MyRequests';
 import { PackagePage } from './pages/PackagePage';
 import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
+import { SecretsPage } from './pages/SecretsPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -43,6 +44,7 @@ import {
   newFlagHash,
   newRequestHash,
   PACKAGE_SORT_KEYS,
+  SECRETS_HASH,
   packageHash,
   packagesHash,
   requestsHash,
@@ -72,6 +74,7 @@ interface RouteParams {
   clusters: NoParams;
   packages: { filters: PackageFilters };
   package: { ecosystem: string; package: string; owner: string };
+  secrets: NoParams;
   flags: { filters: FlagFilters };
   flag_new: { environment: string };
   flag: { environment: string; key: string };
@@ -232,6 +235,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     component: (p, ctx) => (
       <PackagePage key={`${p.ecosystem}/${p.package}`} ecosystem={p.ecosystem} name={p.package} owner={p.owner} refreshKey={ctx.refreshKey} />
     ),
+  },
+  secrets: {
+    path: '/secrets',
+    parse: () => none,
+    format: () => SECRETS_HASH,
+    title: () => 'Secrets — Atrium',
+    nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
+    component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
   },
   flags: {
     path: '/flags',

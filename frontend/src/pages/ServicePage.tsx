@@ -12,6 +12,7 @@ import { DeploymentTable } from '../components/DeploymentTable';
 import { ExternalLink } from '../components/ExternalLink';
 import { FindingsList } from '../components/FindingsList';
 import { LinksList } from '../components/LinksList';
+import { SecretsSection } from '../components/SecretsSection';
 import { ErrorState } from '../components/Notice';
 
 interface Props {
@@ -169,6 +170,7 @@ export function ServicePage({ name, refreshKey }: Props) {
       </section>
       <div className="service-grid">
         <div className="service-main">
+          <SecretsSection service={s.name} team={s.owner} me={me} refreshKey={refreshKey} />
           <section className="panel" aria-labelledby="deps-heading">
             <h2 id="deps-heading">Dependencies</h2>
             <DependencyTable dependencies={s.dependencies} />
