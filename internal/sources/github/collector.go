@@ -19,6 +19,7 @@ import (
 
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/secrets/leak"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -393,6 +394,7 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		}
 	}
 	files := map[string]fileRef{}
+	var risky map[string]fileRef // nil: the tree was not listed, the last secrets scan stands
 	var notes problem.Problems
 	if row != nil && head == row.Head && row.Error == "" {
 		files, notes = row.Files, row.Notes
@@ -403,7 +405,11 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		if err != nil {
 			return err
 		}
+		risky = map[string]fileRef{}
 		for _, e := range tree.Entries {
+			if e.GetType() == "blob" && !catalog.WantedFile(e.GetPath()) && leak.Risky(e.GetPath()) {
+				risky[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
+			}
 			if e.GetType() != "blob" || !catalog.WantedFile(e.GetPath()) {
 				continue
 			}
@@ -423,11 +429,19 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 	snap := catalog.RepoSnapshot{Name: m.Name, URL: m.URL, Provider: Kind, DefaultBranch: m.DefaultBranch, Head: head,
 		Description: m.Description, Language: m.Language, Topics: m.Topics, Files: contents}
 	svcs := catalog.ParseRepository(snap, c.source)
+	scans, err := c.scanForSecrets(ctx, m, files, risky, contents)
+	if err != nil {
+		return err
+	}
+	attachSecretFindings(svcs, scans)
 	for i := range svcs {
 		svcs[i].Findings = append(svcs[i].Findings, notes...)
 	}
-	return c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
-		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs})
+	if err := c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
+		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs}); err != nil {
+		return err
+	}
+	return c.saveScans(ctx, m.ID, scans)
 }
 
 // write makes the organisation's services in the catalog exactly those of its repositories, with newest versions,
