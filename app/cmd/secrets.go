@@ -86,7 +86,7 @@ rotated it and when. --json prints the API's list (GET /api/v1/secrets): metadat
 	cmd.Flags().StringVar(&service, "service", "", "only this service's secrets")
 	cmd.Flags().StringVar(&team, "team", "", "only this team's secrets")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON (GET /api/v1/secrets)")
-	cmd.RegisterFlagCompletionFunc("service", func(c *cobra.Command, _ []string, p string) ([]string, cobra.ShellCompDirective) {
+	_ = cmd.RegisterFlagCompletionFunc("service", func(c *cobra.Command, _ []string, p string) ([]string, cobra.ShellCompDirective) {
 		return a.completeServiceNames(c, nil, p)
 	})
 	return cmd
@@ -153,7 +153,7 @@ func (f *valueFlags) register(cmd *cobra.Command, value bool) {
 	fl.BoolVar(&f.asJSON, "json", false, "print the action as the API answers it")
 	fl.BoolVar(&f.noWait, "no-wait", false, "do not follow the action: print it and exit")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "how long to follow the action before leaving it to the portal")
-	cmd.MarkFlagRequired("env")
+	_ = cmd.MarkFlagRequired("env")
 }
 
 // readValue reads the value from --stdin, --from-file or a prompt without echo; never from an argument.
@@ -383,7 +383,7 @@ written anywhere else.`,
 	cmd.Flags().StringVar(&region, "region", "", "the region, when the secret exists in several")
 	cmd.Flags().StringVar(&reason, "reason", "", "why you need the value (required; kept in the audit log)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's answer (value, region, version, expiry)")
-	cmd.MarkFlagRequired("env")
-	cmd.MarkFlagRequired("reason")
+	_ = cmd.MarkFlagRequired("env")
+	_ = cmd.MarkFlagRequired("reason")
 	return cmd
 }
