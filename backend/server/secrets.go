@@ -113,6 +113,30 @@ func sweepSecrets(ctx context.Context, svc *secrets.Service, log *slog.Logger) {
 	}
 }
 
+// observeSecrets compares, every ObserveInterval until ctx ends, the secrets' metadata with what the listable
+// backends (AWS Secrets Manager) hold.
+func observeSecrets(ctx context.Context, svc *secrets.Service, log *slog.Logger) {
+	listable := false
+	for _, b := range svc.Backends {
+		if _, ok := b.(secrets.Lister); ok {
+			listable = true
+		}
+	}
+	if !listable {
+		return
+	}
+	for {
+		if err := svc.Observe(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("compare secrets with their backends", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(svc.Config.ObserveInterval):
+		}
+	}
+}
+
 // localSecrets are local mode's conventions: the demo's environments in a vault in the data directory, revealable
 // in dev by the owning team; dev takes a secret for any service (the demo has no dev cluster).
 func localSecrets() *secrets.Config {

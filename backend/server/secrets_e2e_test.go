@@ -336,6 +336,23 @@ func TestSecretsOnAWSSecretsManager(t *testing.T) {
 			t.Errorf("after rotation %s holds %q, %v", ep, v, err)
 		}
 	}
+	// Outside Atrium: the values were just read (above), and someone deletes the us-east-1 secret. The portal's
+	// comparison with Secrets Manager records the read and drops the location: the secret shows as missing there.
+	cfg, _ := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion("us-east-1"))
+	usClient := sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(us) })
+	if _, err := usClient.DeleteSecret(context.Background(), &sm.DeleteSecretInput{SecretId: aws.String(full),
+		ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.Secrets.Observe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.do("GET", "/api/v1/secrets/"+svc+"/db-password", w.tokens["dana"], "", "", &sec)
+	if len(sec.Locations) != 1 || sec.Locations[0].Region != "eu-west-1" || sec.Locations[0].LastReadAt.IsZero() ||
+		sec.Locations[0].SeenAt.IsZero() || len(sec.Missing) != 1 || sec.Missing[0].Region != "us-east-1" {
+		t.Fatalf("after the comparison with Secrets Manager: %+v", sec)
+	}
+
 	var e struct {
 		Error struct{ Code, Message string }
 	}

@@ -43,7 +43,9 @@ type Server struct {
 	Version *versions.Cache // newest package versions, with GitHub
 	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
-	Agents  *agent.Queue
+	Agents *agent.Queue
+	// Secrets writes, reveals and observes secrets; nil without a secrets section.
+	Secrets *secrets.Service
 	handler http.Handler
 
 	ctx    context.Context // background work runs until Close cancels it
@@ -255,13 +257,14 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		return nil, err
 	}
 	if secretsSvc != nil {
-		p.Secrets = secretsSvc
+		p.Secrets, s.Secrets = secretsSvc, secretsSvc
 		executors[secrets.Delivery] = secretsEx
 	}
 	if !cfg.NoWorker {
 		if secretsSvc != nil {
-			s.wg.Add(1)
+			s.wg.Add(2)
 			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
+			go func() { defer s.wg.Done(); observeSecrets(s.ctx, secretsSvc, log) }()
 		}
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake

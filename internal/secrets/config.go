@@ -54,6 +54,9 @@ type Config struct {
 	StagingKeyFile string `yaml:"staging_key_file" json:"-"`
 	// RetryWindow is how long a value a failed action could not write is kept for a retry; default 7 days.
 	RetryWindow time.Duration `yaml:"retry_window" json:"-"`
+	// ObserveInterval is how often the portal compares the metadata with what AWS Secrets Manager lists (secrets
+	// deleted or created outside Atrium, last reads); default 5 minutes.
+	ObserveInterval time.Duration `yaml:"observe_interval" json:"-"`
 
 	nameRE *regexp.Regexp
 }
@@ -123,6 +126,9 @@ func (c *Config) Check() problem.Problems {
 	if c.RetryWindow == 0 {
 		c.RetryWindow = 7 * 24 * time.Hour
 	}
+	if c.ObserveInterval == 0 {
+		c.ObserveInterval = 5 * time.Minute
+	}
 	checkTemplate := func(key, tmpl string, allowed ...string) {
 		for _, ph := range placeholder.FindAllString(tmpl, -1) {
 			if !slices.Contains(allowed, ph) {
@@ -157,6 +163,9 @@ func (c *Config) Check() problem.Problems {
 	}
 	if c.RetryWindow < time.Hour {
 		ps.Add("secrets.retry_window", "at least 1h")
+	}
+	if c.ObserveInterval < time.Minute {
+		ps.Add("secrets.observe_interval", "at least 1m")
 	}
 	for _, r := range c.Required {
 		if _, ok := c.Environments[r]; !ok {

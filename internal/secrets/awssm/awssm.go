@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -143,23 +142,14 @@ func (b *Backend) Read(ctx context.Context, t secrets.Target) ([]byte, error) {
 	return out.SecretBinary, nil
 }
 
-// Observed is a secret the portal finds in a region, with what it knows of it (never its value).
-type Observed struct {
-	Name         string
-	Tags         map[string]string
-	CreatedAt    time.Time
-	ChangedAt    time.Time
-	LastAccessed time.Time
-	VersionID    string
-}
-
-// List lists the secrets of env's region that Atrium manages (tagged managed-by: atrium).
-func (b *Backend) List(ctx context.Context, env, region string) ([]Observed, error) {
+// List implements secrets.Lister: the secrets of env's region that Atrium manages (tagged managed-by: atrium),
+// with their tags, dates and AWS's last access (a day).
+func (b *Backend) List(ctx context.Context, env, region string) ([]secrets.Observed, error) {
 	c, err := b.Client(ctx, env, region)
 	if err != nil {
 		return nil, err
 	}
-	var out []Observed
+	var out []secrets.Observed
 	p := sm.NewListSecretsPaginator(c, &sm.ListSecretsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -174,16 +164,9 @@ func (b *Backend) List(ctx context.Context, env, region string) ([]Observed, err
 			if tags[TagManagedBy] != "atrium" {
 				continue
 			}
-			o := Observed{Name: aws.ToString(e.Name), Tags: tags, CreatedAt: aws.ToTime(e.CreatedDate),
-				ChangedAt: aws.ToTime(e.LastChangedDate), LastAccessed: aws.ToTime(e.LastAccessedDate)}
-			for v, stages := range e.SecretVersionsToStages {
-				for _, s := range stages {
-					if s == "AWSCURRENT" {
-						o.VersionID = v
-					}
-				}
-			}
-			out = append(out, o)
+			out = append(out, secrets.Observed{Object: aws.ToString(e.Name), Service: tags[TagService], Name: tags[TagName],
+				Team: tags[TagTeam], Environment: tags[TagEnvironment], CreatedAt: aws.ToTime(e.CreatedDate).UTC(),
+				ChangedAt: aws.ToTime(e.LastChangedDate).UTC(), LastReadAt: aws.ToTime(e.LastAccessedDate).UTC()})
 		}
 	}
 	return out, nil
