@@ -170,6 +170,11 @@ func aad(key, version string) []byte { return []byte(key + "\x00" + version) }
 func (v *Vault) Put(_ context.Context, t secrets.Target, version string, value []byte, meta secrets.Meta) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	unlock, err := lockFile(v.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("lock vault: %w", err)
+	}
+	defer unlock()
 	f, err := v.read()
 	if err != nil {
 		return err
@@ -193,6 +198,11 @@ func (v *Vault) Put(_ context.Context, t secrets.Target, version string, value [
 func (v *Vault) Delete(_ context.Context, t secrets.Target) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	unlock, err := lockFile(v.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("lock vault: %w", err)
+	}
+	defer unlock()
 	f, err := v.read()
 	if err != nil {
 		return err
