@@ -16,7 +16,7 @@ type Observed struct {
 	Object string
 	// Service, Name and Environment are its Atrium tags; a secret without them is not Atrium's and is ignored.
 	Service, Name, Environment, Team string
-	CreatedAt, ChangedAt time.Time
+	CreatedAt, ChangedAt             time.Time
 	// LastReadAt is when the backend says the value was last read (AWS Secrets Manager: the day).
 	LastReadAt time.Time
 }
