@@ -18,6 +18,7 @@ import { PackagePage } from './pages/PackagePage';
 import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
 import { ScorecardsPage } from './pages/ScorecardsPage';
+import { SecretsPage } from './pages/SecretsPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -45,6 +46,7 @@ import {
   newFlagHash,
   newRequestHash,
   PACKAGE_SORT_KEYS,
+  SECRETS_HASH,
   packageHash,
   packagesHash,
   requestsHash,
@@ -77,6 +79,7 @@ interface RouteParams {
   scorecards: { filters: ScorecardFilters };
   packages: { filters: PackageFilters };
   package: { ecosystem: string; package: string; owner: string };
+  secrets: NoParams;
   flags: { filters: FlagFilters };
   flag_new: { environment: string };
   flag: { environment: string; key: string };
@@ -246,6 +249,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     component: (p, ctx) => (
       <PackagePage key={`${p.ecosystem}/${p.package}`} ecosystem={p.ecosystem} name={p.package} owner={p.owner} refreshKey={ctx.refreshKey} />
     ),
+  },
+  secrets: {
+    path: '/secrets',
+    parse: () => none,
+    format: () => SECRETS_HASH,
+    title: () => 'Secrets — Atrium',
+    nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
+    component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
   },
   flags: {
     path: '/flags',

@@ -132,6 +132,16 @@ export type ServiceScorecard = JsonOk<'getServiceScorecard'>;
 export type ScorecardRuleResult = Schemas['ScorecardRuleResult'];
 export type Level = Schemas['Scorecard']['level'];
 export type GateDecision = Schemas['GateDecision'];
+export type Secret = Schemas['Secret'];
+export type SecretPlace = Schemas['SecretPlace'];
+export type SecretLocation = Schemas['SecretLocation'];
+export type SecretBackend = SecretPlace['backend'];
+export type SecretConventions = Schemas['SecretConventions'];
+export type SecretEnvironment = SecretConventions['environments'][number];
+export type SecretCreate = Schemas['SecretCreate'];
+export type SecretRotation = Schemas['SecretRotation'];
+export type SecretRevealRequest = Schemas['SecretRevealRequest'];
+export type SecretRevealed = Schemas['SecretRevealed'];
 
 /** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
 export type SignInStart = JsonOk<'startSignIn'>;
@@ -482,6 +492,31 @@ export const api = {
     return request('POST', `/api/v1/sources/${encodeURIComponent(name)}/sync`);
   },
 
+  // Secrets: metadata for everyone (from the replica, offline too); writes as actions; reveals never cached.
+  listSecrets(query: { service?: string; team?: string }, signal?: AbortSignal): Promise<Secret[]> {
+    return request<{ secrets: Secret[] }>('GET', '/api/v1/secrets', { query: { ...query }, signal }).then((r) => r.secrets);
+  },
+  getSecretConventions(signal?: AbortSignal): Promise<SecretConventions> {
+    return request('GET', '/api/v1/secrets/conventions', { signal });
+  },
+  /** Creates a secret; the value goes in this request's body only. The answer is the action writing it. */
+  createSecret(req: SecretCreate, idempotencyKey: string): Promise<Action> {
+    return request('POST', '/api/v1/secrets', { body: req, headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+  rotateSecret(service: string, name: string, req: SecretRotation, idempotencyKey: string): Promise<Action> {
+    return request('POST', `${secretPath(service, name)}/versions`, { body: req, headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+  deleteSecret(service: string, name: string, environment: string, regions: string[], idempotencyKey: string): Promise<Action> {
+    return request('DELETE', secretPath(service, name), {
+      query: { environment, region: regions.length > 0 ? regions.join(',') : undefined },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+  },
+  /** Shows a value once (audited with the reason); the answer is never cached, and the caller wipes it after reveal_seconds. */
+  revealSecret(service: string, name: string, req: SecretRevealRequest): Promise<SecretRevealed> {
+    return request('POST', `${secretPath(service, name)}/reveal`, { body: req });
+  },
+
   // Kubernetes: what runs where.
   /** A page of the services × clusters matrix (answered by the desktop's replica, offline too). */
   getKubeMatrix(query: MatrixQuery, signal?: AbortSignal): Promise<Matrix> {
@@ -535,6 +570,10 @@ async function download(path: string, query: Record<string, QueryValue>, accept:
   const res = await send('GET', path, { query, signal }, accept);
   const text = await res.text();
   return { name: dispositionName(res.headers.get('Content-Disposition'), fallbackName), text, type: accept };
+}
+
+function secretPath(service: string, name: string): string {
+  return `/api/v1/secrets/${encodeURIComponent(service)}/${encodeURIComponent(name)}`;
 }
 
 function flagPath(environment: string, key: string): string {

@@ -6,6 +6,9 @@ export const KIND_LABEL: Record<ActionKind, string> = {
   sns_topic: 'SNS topic',
   flag_change: 'Flag change',
   service_create: 'New service',
+  secret_create: 'New secret',
+  secret_rotate: 'Secret rotation',
+  secret_delete: 'Secret deletion',
 };
 
 /** "SQS queue orders-events", or "Flag change put production/new-checkout", from an action's kind and params. */
@@ -22,6 +25,10 @@ export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
     const svc = typeof params?.name === 'string' ? params.name : '';
     const tmpl = typeof a.params.template === 'string' ? ` from ${a.params.template}` : '';
     return `${KIND_LABEL.service_create} ${svc}${tmpl}`.trim();
+  }
+  if (a.kind === 'secret_create' || a.kind === 'secret_rotate' || a.kind === 'secret_delete') {
+    const full = typeof a.params.full_name === 'string' ? a.params.full_name : '';
+    return `${KIND_LABEL[a.kind]} ${full}`.trim();
   }
   const name = typeof a.params.name === 'string' ? a.params.name : '';
   return name ? `${KIND_LABEL[a.kind] ?? a.kind} ${name}` : (KIND_LABEL[a.kind] ?? a.kind);
@@ -59,8 +66,10 @@ export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNee
 }
 
 /** What delivery in env does, in a sentence. */
-export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden'): string {
+export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden' | 'secrets'): string {
   switch (delivery) {
+    case 'secrets':
+      return 'The portal writes the value to each target in turn (a Kubernetes Secret through the cluster agent, AWS Secrets Manager per region); the value was sealed when it was sent and is never stored as it is.';
     case 'flags':
       return 'Once approved, the portal applies the change to the flag set.';
     case 'direct':
@@ -121,6 +130,9 @@ export function paramEntries(params: Record<string, unknown>): { label: string; 
     message_retention_seconds: 'Message retention (s)',
     subscribe_queue: 'Subscribed SQS queue',
     raw_message_delivery: 'Raw message delivery',
+    full_name: 'Secret',
+    operation: 'Operation',
+    value_ref: 'Value (sealed; reference only)',
   };
   return Object.entries(params).map(([k, v]) => ({
     label: labels[k] ?? k,

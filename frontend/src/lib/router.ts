@@ -156,6 +156,7 @@ export function serviceHash(name: string): string {
 export const SETTINGS_HASH = '#/settings';
 export const SOURCES_HASH = '#/sources';
 export const CLUSTERS_HASH = '#/clusters';
+export const SECRETS_HASH = '#/secrets';
 
 /** The matrix with filters; empty values are left out. */
 export function matrixHash(f: Partial<MatrixFilters> = {}): string {

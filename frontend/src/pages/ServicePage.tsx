@@ -15,6 +15,7 @@ import { FindingsList } from '../components/FindingsList';
 import { LinksList } from '../components/LinksList';
 import { ScorecardSection } from '../components/ScorecardSection';
 import { ownerNotice } from '../lib/scorecards';
+import { SecretsSection } from '../components/SecretsSection';
 import { ErrorState } from '../components/Notice';
 
 interface Props {
@@ -197,6 +198,7 @@ export function ServicePage({ name, refreshKey }: Props) {
       {scorecard.error && !card && <p className="inline-error">The scorecard could not be loaded: {scorecard.error.message}</p>}
       <div className="service-grid">
         <div className="service-main">
+          <SecretsSection service={s.name} team={s.owner} me={me} refreshKey={refreshKey} />
           <section className="panel" aria-labelledby="deps-heading">
             <h2 id="deps-heading">Dependencies</h2>
             <DependencyTable dependencies={s.dependencies} />
