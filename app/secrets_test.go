@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"net/http"
 	"os"
@@ -40,7 +41,12 @@ func TestDesktopForwardsSecretsAndKeepsNoValue(t *testing.T) {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("portal: %v", err)
+		}
+	}()
 	req, _ := http.NewRequest("POST", portalURL+"/api/v1/tokens", strings.NewReader(
 		`{"name":"dana's desktop","subject":"dana","grants":[{"role":"developer","team":"payments"}]}`))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
@@ -50,7 +56,9 @@ func TestDesktopForwardsSecretsAndKeepsNoValue(t *testing.T) {
 		t.Fatalf("create token: %v %v", resp, err)
 	}
 	var created struct{ Secret string }
-	json.NewDecoder(resp.Body).Decode(&created)
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 
 	dir := t.TempDir()
@@ -72,7 +80,9 @@ func TestDesktopForwardsSecretsAndKeepsNoValue(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
+		if _, err := b.ReadFrom(resp.Body); err != nil {
+			t.Fatal(err)
+		}
 		return resp, b.Bytes()
 	}
 	r, body := send("POST", "/api/v1/secrets", `{"service":"checkout-web","name":"db-password","environment":"dev","value":"`+value+`"}`,
@@ -86,19 +96,29 @@ func TestDesktopForwardsSecretsAndKeepsNoValue(t *testing.T) {
 	})
 	r, body = send("POST", "/api/v1/secrets/checkout-web/db-password/reveal", `{"environment":"dev","reason":"desktop test"}`, nil)
 	var rv secrets.Revealed
-	json.Unmarshal(body, &rv)
+	if err := json.Unmarshal(body, &rv); err != nil {
+		t.Fatalf("reveal: %v: %s", err, body)
+	}
 	if r.StatusCode != 200 || rv.Value != value || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("reveal through the desktop: %d %v %s", r.StatusCode, r.Header, body)
 	}
-	rt.Close()
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	walkErr := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, _ := os.ReadFile(p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
 		if bytes.Contains(b, []byte(value)) || bytes.Contains(b, []byte(base64.StdEncoding.EncodeToString([]byte(value)))) {
 			t.Errorf("the desktop's %s holds the value", p)
 		}
 		return nil
 	})
+	if walkErr != nil {
+		t.Fatal(walkErr)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,12 +57,12 @@ rotated it and when. --json prints the API's list (GET /api/v1/secrets): metadat
 		Example: `  atrium secrets ls
   atrium secrets ls --service checkout --json`,
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, done, err := a.reader(cmd)
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			c, rt, err := a.reader(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer closeAfter(rt, &err)
 			q := url.Values{}
 			if service != "" {
 				q.Set("service", service)
@@ -93,8 +92,9 @@ rotated it and when. --json prints the API's list (GET /api/v1/secrets): metadat
 }
 
 func printSecrets(w io.Writer, list []catalog.Secret) error {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tSECRET\tEXISTS IN\tMISSING IN\tROTATED\tBY")
+	var b bytes.Buffer
+	tw := newTable(&b)
+	tw.row("SERVICE\tSECRET\tEXISTS IN\tMISSING IN\tROTATED\tBY\n")
 	for _, s := range list {
 		var in []string
 		for _, l := range s.Locations {
@@ -108,13 +108,15 @@ func printSecrets(w io.Writer, list []catalog.Secret) error {
 		if !s.RotatedAt.IsZero() {
 			rotated = s.RotatedAt.Local().Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Service, s.Name, orDash(strings.Join(in, ", ")),
+		tw.row("%s\t%s\t%s\t%s\t%s\t%s\n", s.Service, s.Name, orDash(strings.Join(in, ", ")),
 			orDash(strings.Join(missing, ", ")), rotated, orDash(s.RotatedBy))
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(tw, "(no secrets)")
+		tw.row("(no secrets)\n")
 	}
-	return tw.Flush()
+	tw.flush()
+	_, err := b.WriteTo(w)
+	return err
 }
 
 func shortPlace(p catalog.SecretPlace) string {
@@ -176,9 +178,9 @@ func readValue(cmd *cobra.Command, f valueFlags) ([]byte, error) {
 		return b, nil
 	}
 	if in, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(in.Fd())) {
-		fmt.Fprint(cmd.ErrOrStderr(), "value (not shown): ")
+		notice(cmd.ErrOrStderr(), "value (not shown): ")
 		b, err := term.ReadPassword(int(in.Fd()))
-		fmt.Fprintln(cmd.ErrOrStderr())
+		notice(cmd.ErrOrStderr(), "\n")
 		if err != nil {
 			return nil, fmt.Errorf("read the value: %w", err)
 		}
@@ -243,21 +245,20 @@ func (a *atrium) secretsRemoveCommand() *cobra.Command {
 }
 
 // secretWrite sends a create (op ""; a rotation where the secret exists), rotate or delete, and follows the action.
-func (a *atrium) secretWrite(cmd *cobra.Command, service, name, op string, f valueFlags) error {
+func (a *atrium) secretWrite(cmd *cobra.Command, service, name, op string, f valueFlags) (err error) {
 	ctx := cmd.Context()
 	var value []byte
 	if op != "delete" {
-		var err error
 		if value, err = readValue(cmd, f); err != nil {
 			return err
 		}
 		defer clear(value)
 	}
-	c, done, err := a.writer(cmd)
+	c, rt, err := a.writer(cmd)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer closeAfter(rt, &err)
 	if op == "" {
 		op = "create"
 		var s catalog.Secret
@@ -300,12 +301,12 @@ func (a *atrium) secretWrite(cmd *cobra.Command, service, name, op string, f val
 		return err
 	}
 	out := cmd.OutOrStdout()
-	var log io.Writer = out
+	log := out
 	if f.asJSON {
 		log = cmd.ErrOrStderr()
 	}
 	verb := op
-	fmt.Fprintf(log, "requested to %s %s/%s in %s: %s (action %s)\n", verb, service, name, f.env, act.State, act.ID)
+	notice(log, "requested to %s %s/%s in %s: %s (action %s)\n", verb, service, name, f.env, act.State, act.ID)
 	final := act
 	if !f.noWait {
 		if final, err = follow(ctx, c, act, f.timeout, log); err != nil {
@@ -319,7 +320,7 @@ func (a *atrium) secretWrite(cmd *cobra.Command, service, name, op string, f val
 	}
 	switch final.State {
 	case actions.StateSucceeded:
-		fmt.Fprintf(log, "done: %s/%s %sd in %s\n", service, name, verb, f.env)
+		notice(log, "done: %s/%s %sd in %s\n", service, name, verb, f.env)
 		return nil
 	case actions.StateFailed:
 		return fmt.Errorf("action %s failed: %s", final.ID, final.Error)
@@ -328,7 +329,7 @@ func (a *atrium) secretWrite(cmd *cobra.Command, service, name, op string, f val
 	case actions.StateCancelled:
 		return fmt.Errorf("action %s was cancelled", final.ID)
 	case actions.StatePendingApproval:
-		fmt.Fprintf(log, "waiting for approval by %s: nothing is written until then (atrium shows it under Approvals)\n",
+		notice(log, "waiting for approval by %s: nothing is written until then (atrium shows it under Approvals)\n",
 			strings.Join(final.Approvers, " or "))
 		return nil
 	}
@@ -351,12 +352,12 @@ written anywhere else.`,
 		Example:           `  atrium secrets reveal checkout db-password --env dev --reason "debugging the login of INC-123"`,
 		Args:              cli.ExactArgs(2, "SERVICE NAME"),
 		ValidArgsFunction: a.completeServiceNames,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, done, err := a.writer(cmd)
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			c, rt, err := a.writer(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer closeAfter(rt, &err)
 			body, _ := json.Marshal(map[string]string{"environment": env, "region": region, "reason": reason})
 			var out struct {
 				Value         string `json:"value"`

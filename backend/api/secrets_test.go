@@ -34,7 +34,11 @@ func secretsPortal(t *testing.T) (*portal, *actions.Worker, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +119,9 @@ func TestSecretsOverHTTP(t *testing.T) {
 		!strings.HasPrefix(hdr.Get("Location"), "/api/v1/actions/") {
 		t.Fatalf("create: %d %+v", st, a)
 	}
-	json.NewEncoder(raw).Encode(a)
+	if err := json.NewEncoder(raw).Encode(a); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(raw.String(), value) || !strings.Contains(string(a.Params), `"value_ref":"sv_`) {
 		t.Fatalf("the action's parameters: %s", a.Params)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
-	"github.com/sphera/atrium/internal/store"
 	"github.com/sphera/atrium/internal/secrets"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Wire types: the request and response bodies that exist only on the wire, in this one file, each named after its

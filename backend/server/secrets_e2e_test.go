@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,7 +62,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	kubeEnv.Close()
+	if err := kubeEnv.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
 	os.Exit(code)
 }
 
@@ -82,7 +86,11 @@ func newSecretsWorld(t *testing.T, sc *secrets.Config) *secretsWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { logf.Close() })
+	t.Cleanup(func() {
+		if err := logf.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	log := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fc := FileConfig{Actions: actions.Config{Environments: map[string]actions.Environment{},
 		Worker: actions.WorkerConfig{Poll: time.Second, Lease: 10 * time.Second}}, Secrets: sc}
@@ -93,7 +101,7 @@ func newSecretsWorld(t *testing.T, sc *secrets.Config) *secretsWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { _ = s.Close() }) // closed once more after a test closed it to read its files
 	srv := httptest.NewServer(api.LogRequests(log, s.Handler()))
 	t.Cleanup(srv.Close)
 	w := &secretsWorld{t: t, dir: dir, s: s, url: srv.URL, tokens: map[string]string{},
@@ -198,7 +206,7 @@ func scanFiles(t *testing.T, values []string, dirs ...string) {
 	t.Helper()
 	n := 0
 	for _, dir := range dirs {
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		walkErr := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
@@ -217,6 +225,9 @@ func scanFiles(t *testing.T, values []string, dirs ...string) {
 			}
 			return nil
 		})
+		if walkErr != nil {
+			t.Errorf("scan %s: %v", dir, walkErr)
+		}
 	}
 	if n < 4 {
 		t.Fatalf("scanned only %d files", n)
@@ -235,7 +246,7 @@ func (r *refusing) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.to.ServeHTTP(w, req)
 		return
 	}
-	io.Copy(io.Discard, req.Body)
+	_, _ = io.Copy(io.Discard, req.Body) // the refusal does not depend on what was asked
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
 	w.WriteHeader(http.StatusBadRequest)
@@ -360,17 +371,17 @@ func TestSecretsOnAWSSecretsManager(t *testing.T) {
 		`{"environment":"production","region":"eu-west-1","reason":"x"}`, "", &e); st != 403 {
 		t.Errorf("a reveal in production, which allows none: %d %+v", st, e)
 	}
-	n, err := w.s.DB.SQL().QueryContext(context.Background(), `SELECT COUNT(*) FROM secret_staged`)
-	if err == nil {
-		var left int
-		n.Next()
-		n.Scan(&left)
-		n.Close()
+	var left int
+	if err := w.s.DB.SQL().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM secret_staged`).Scan(&left); err != nil {
+		t.Error(err)
+	} else {
 		if left != 0 {
 			t.Errorf("%d staged values are left after every target has its value", left)
 		}
 	}
-	w.s.Close()
+	if err := w.s.Close(); err != nil {
+		t.Error(err)
+	}
 	scanFiles(t, []string{value, rotated}, w.dir)
 }
 
@@ -391,7 +402,11 @@ func TestSecretsThroughTheAgent(t *testing.T) {
 		metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		if err := admin.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
+			t.Error(err)
+		}
+	})
 	// The agent's Role of docs/agent.md in that namespace.
 	if _, err := admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "atrium-agent"},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"},
@@ -427,11 +442,22 @@ func TestSecretsThroughTheAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { logf.Close() })
+	t.Cleanup(func() {
+		if err := logf.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	actx, cancelAgent := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	var stopped sync.Once
-	stop := func() { stopped.Do(func() { cancelAgent(); <-done }) }
+	stop := func() {
+		stopped.Do(func() {
+			cancelAgent()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("agent: %v", err)
+			}
+		})
+	}
 	go func() {
 		done <- runner.Run(actx, runner.Options{Portal: w.url, Token: agentTok, Cluster: cluster, Kubeconfig: kubeconfig,
 			KeyFile: filepath.Join(agentDir, "agent.key"), Wait: 10 * time.Second, HTTP: w.hc,
@@ -501,6 +527,8 @@ func TestSecretsThroughTheAgent(t *testing.T) {
 		t.Errorf("metadata after deletion: %d", st)
 	}
 	stop()
-	w.s.Close()
+	if err := w.s.Close(); err != nil {
+		t.Error(err)
+	}
 	scanFiles(t, []string{value, rotated}, w.dir, agentDir)
 }

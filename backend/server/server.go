@@ -46,8 +46,8 @@ type Server struct {
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
 	Agents *agent.Queue
 	// Scorer keeps scorecards current; nil when scorecards are off.
-	Scorer  *scorecard.Scorer
-	gates   *api.Gates
+	Scorer *scorecard.Scorer
+	gates  *api.Gates
 	// Secrets writes, reveals and observes secrets; nil without a secrets section.
 	Secrets *secrets.Service
 	handler http.Handler

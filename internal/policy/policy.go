@@ -83,7 +83,7 @@ var rules = map[string]map[Permission]scope{
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam, GatesCheck: anyTeam,
 		ScorecardsTest: anyTeam,
-		SecretsRead: anyTeam,
+		SecretsRead:    anyTeam,
 	},
 }
 

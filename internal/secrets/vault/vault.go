@@ -138,7 +138,7 @@ func (v *Vault) read() (file, error) {
 		return f, fmt.Errorf("read vault %s: %w", v.path, err)
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("vault %s is not a vault file (%v); it is left as it is", v.path, err)
+		return f, fmt.Errorf("vault %s is not a vault file (%w); it is left as it is", v.path, err)
 	}
 	if f.Entries == nil {
 		f.Entries = map[string]entry{}

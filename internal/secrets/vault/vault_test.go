@@ -70,11 +70,15 @@ func TestVault(t *testing.T) {
 	}
 	// Swap the two entries in the file: neither opens in the other's place.
 	var f file
-	json.Unmarshal(before, &f)
+	if err := json.Unmarshal(before, &f); err != nil {
+		t.Fatal(err)
+	}
 	a, b := entryKey(target("eu-west-1")), entryKey(target("us-east-1"))
 	f.Entries[a], f.Entries[b] = f.Entries[b], f.Entries[a]
 	swapped, _ := json.Marshal(f)
-	os.WriteFile(path, swapped, 0o600)
+	if err := os.WriteFile(path, swapped, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := v.Read(ctx, target("eu-west-1")); err == nil {
 		t.Error("a sealed value moved to another place opened there")
 	}

@@ -31,7 +31,7 @@ func moduleDir() (string, error) {
 	}
 	dir := filepath.Join(filepath.Dir(file), "bin")
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		return "", fmt.Errorf("kumotest: the module that builds kumo is missing (%v); tests must run from a source checkout", err)
+		return "", fmt.Errorf("kumotest: the module that builds kumo is missing (%w); tests must run from a source checkout", err)
 	}
 	return dir, nil
 }
@@ -57,7 +57,7 @@ func Binary() (string, error) {
 	if root == "" {
 		c, err := os.UserCacheDir()
 		if err != nil {
-			return "", fmt.Errorf("kumotest: no cache directory (%v); set ATRIUM_TOOLS_DIR", err)
+			return "", fmt.Errorf("kumotest: no cache directory (%w); set ATRIUM_TOOLS_DIR", err)
 		}
 		root = filepath.Join(c, "atrium", "tools")
 	}
@@ -71,7 +71,7 @@ func Binary() (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("kumotest: no go command on PATH to build the emulator: %w", err)
 	}
 	// Several test binaries may build at once: each into its own file, renamed into place when complete.
 	tmp := fmt.Sprintf("%s.%d.tmp", bin, os.Getpid())
