@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries } from './actionText';
+import { actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries, runParamEntries } from './actionText';
 
 describe('approvalNeed', () => {
   it('says before submitting whether and by whom a request must be approved', () => {
@@ -54,6 +54,26 @@ describe('labels', () => {
       { label: 'Name', value: 'o.fifo' },
       { label: 'FIFO', value: 'yes' },
       { label: 'Visibility timeout (s)', value: '60' },
+    ]);
+  });
+});
+
+describe('service_create parameters', () => {
+  it('lists the template, each parameter by name (lists joined) and the plan digest, shortened', () => {
+    expect(
+      runParamEntries({
+        template: 'go-http-service',
+        template_version: 'v1',
+        parameters: { name: 'orders', environments: ['dev', 'staging'], secret_names: [], sqs_queue: false },
+        plan_digest: 'e145f26f596f9fe82a263406662054139d85eda15e7210b26bc5425a3fefc954',
+      }),
+    ).toEqual([
+      { label: 'Template', value: 'go-http-service@v1' },
+      { label: 'name', value: 'orders' },
+      { label: 'environments', value: 'dev, staging' },
+      { label: 'secret_names', value: 'none' },
+      { label: 'sqs_queue', value: 'no' },
+      { label: 'Plan digest', value: 'e145f26f596f…' },
     ]);
   });
 });

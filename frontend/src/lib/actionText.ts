@@ -112,6 +112,31 @@ export function resultEntries(result: Record<string, string>): ResultEntry[] {
   return out;
 }
 
+function paramValue(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.length > 0 ? v.join(', ') : 'none';
+  return JSON.stringify(v);
+}
+
+/**
+ * A service_create request's parameters for display: the template and its version, each template parameter by
+ * name (lists as "dev, staging"), and the digest of the plan it stored.
+ */
+export function runParamEntries(params: Record<string, unknown>): { label: string; value: string }[] {
+  const out: { label: string; value: string }[] = [];
+  if (typeof params.template === 'string') {
+    const v = typeof params.template_version === 'string' ? `@${params.template_version}` : '';
+    out.push({ label: 'Template', value: `${params.template}${v}` });
+  }
+  const p = params.parameters;
+  if (typeof p === 'object' && p !== null && !Array.isArray(p)) {
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) out.push({ label: k, value: paramValue(v) });
+  }
+  if (typeof params.plan_digest === 'string') out.push({ label: 'Plan digest', value: `${params.plan_digest.slice(0, 12)}…` });
+  return out;
+}
+
 /** An action's parameters as label/value pairs for display. */
 export function paramEntries(params: Record<string, unknown>): { label: string; value: string }[] {
   const labels: Record<string, string> = {

@@ -188,6 +188,7 @@ describe('following an action', () => {
     ['nothing once final', { ...FOLLOW_START, action: { ...a1, state: 'succeeded' } }, true, 0, { kind: 'stop' }],
     ['a back-off after failures', { ...FOLLOW_START, action: a1, error: err, failures: 3 }, false, 0, { kind: 'wait', version: 4, delayMs: 8000 }],
     ['at most 30 s apart', { ...FOLLOW_START, action: a1, error: err, failures: 12 }, false, 0, { kind: 'wait', version: 4, delayMs: MAX_BACKOFF_MS }],
+    ['nothing for an action the portal does not have', { ...FOLLOW_START, error: new ApiError(404, 'not_found', 'no action'), failures: 1 }, false, 0, { kind: 'stop' }],
     ['a retry of the first request after it failed', { ...FOLLOW_START, error: err, failures: 1 }, false, 0, { kind: 'get', delayMs: 2000 }],
     ['plain requests every 2 s where the portal cannot long-poll', { ...FOLLOW_START, action: a1, plain: true }, true, 5, { kind: 'get', delayMs: 2000 }],
     ['a final action whose refresh failed is asked again', { ...FOLLOW_START, action: { ...a1, state: 'failed' }, error: err, failures: 1 }, false, 0, { kind: 'wait', version: 4, delayMs: 2000 }],

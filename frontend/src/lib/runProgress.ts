@@ -244,13 +244,16 @@ export function followReducer(s: FollowState, e: FollowEvent): FollowState {
 export type NextRequest = { kind: 'stop' } | { kind: 'get'; delayMs: number } | { kind: 'wait'; version: number; delayMs: number };
 
 /**
- * The next request after one that took elapsedMs and left state s: none once the action is final; a plain GET
+ * The next request after one that took elapsedMs and left state s: none once the action is final (or known not to
+ * exist); a plain GET
  * until there is an action (or when the portal cannot long-poll); else a long poll for the next version — at once,
  * unless the last answer brought nothing new sooner than MIN_POLL_GAP_MS (a portal that does not wait), and after
  * failures with a growing back-off.
  */
 export function nextRequest(s: FollowState, changed: boolean, elapsedMs: number): NextRequest {
   if (s.action && isFinal(s.action.state) && !s.error) return { kind: 'stop' };
+  // No such action on this portal: asking again will not make one.
+  if (!s.action && s.error?.status === 404) return { kind: 'stop' };
   if (s.failures > 0) {
     const delayMs = Math.min(MAX_BACKOFF_MS, MIN_POLL_GAP_MS * 2 ** (s.failures - 1));
     return s.action && !s.plain ? { kind: 'wait', version: s.action.version, delayMs } : { kind: 'get', delayMs };
