@@ -252,8 +252,8 @@ export type NextRequest = { kind: 'stop' } | { kind: 'get'; delayMs: number } | 
  */
 export function nextRequest(s: FollowState, changed: boolean, elapsedMs: number): NextRequest {
   if (s.action && isFinal(s.action.state) && !s.error) return { kind: 'stop' };
-  // No such action on this portal: asking again will not make one.
-  if (!s.action && s.error?.status === 404) return { kind: 'stop' };
+  // No such action on this portal, or not for this user: asking again will not change that.
+  if (!s.action && (s.error?.status === 404 || s.error?.status === 403)) return { kind: 'stop' };
   if (s.failures > 0) {
     const delayMs = Math.min(MAX_BACKOFF_MS, MIN_POLL_GAP_MS * 2 ** (s.failures - 1));
     return s.action && !s.plain ? { kind: 'wait', version: s.action.version, delayMs } : { kind: 'get', delayMs };

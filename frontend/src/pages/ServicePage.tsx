@@ -13,6 +13,7 @@ import { ExternalLink } from '../components/ExternalLink';
 import { FindingsList } from '../components/FindingsList';
 import { LinksList } from '../components/LinksList';
 import { ErrorState } from '../components/Notice';
+import { ServiceOrigin } from '../components/ServiceOrigin';
 
 interface Props {
   name: string;
@@ -110,6 +111,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           </span>
         </div>
         {s.title && <p className="service-subtitle">{s.title}</p>}
+        <ServiceOrigin service={s} />
         {s.description ? (
           <p className="service-description">{s.description}</p>
         ) : (
