@@ -273,11 +273,6 @@ export function NewServiceForm({ template, portalKey }: Props) {
             <PlanView key={planned.plan.digest} plan={planned.plan} />
           </div>
           <div className={`panel ${styles.create}`}>
-            {need && (
-              <p className={`approval-need ${need.needed ? 'approval-needed' : 'approval-none'}`} data-testid="approval-need">
-                <strong>{need.headline}:</strong> {need.detail}
-              </p>
-            )}
             {failureView && (
               <div className="submit-failure" role="alert" data-testid="submit-failure">
                 <p className="submit-failure-title">{failureView.title}</p>
@@ -285,7 +280,7 @@ export function NewServiceForm({ template, portalKey }: Props) {
                 {failureView.next && <p className="submit-failure-next">{failureView.next}</p>}
               </div>
             )}
-            <div className="form-actions">
+            <div className={styles['create-row']}>
               <button
                 type="button"
                 className="button button-primary"
@@ -295,13 +290,21 @@ export function NewServiceForm({ template, portalKey }: Props) {
               >
                 {sending ? 'Creating…' : `Create ${planned.plan.service}`}
               </button>
-              <span className={styles.note}>
-                {createBlocked ?? (
-                  <>
-                    Runs exactly this plan (digest <span className="mono">{planned.plan.digest.slice(0, 12)}</span>), step by step; you follow it on the next page.
-                  </>
+              <div className={styles['create-text']}>
+                {need && (
+                  <p className={need.needed ? styles.needed : styles.free} data-testid="approval-need">
+                    <strong>{need.headline}:</strong> {need.detail}
+                  </p>
                 )}
-              </span>
+                <p className={styles.note}>
+                  {createBlocked ?? (
+                    <>
+                      Runs exactly this plan (digest <span className="mono">{planned.plan.digest.slice(0, 12)}</span>), step by step; you follow it on
+                      the next page.
+                    </>
+                  )}
+                </p>
+              </div>
             </div>
           </div>
         </section>

@@ -65,24 +65,21 @@ export function RunSteps({ action, now, onRetry, retrying }: Props) {
           <div className={styles.body}>
             <div className={styles.head}>
               <span className={styles.title}>{v.title}</span>
-              <span className={`badge state state-${v.badge.tone}`} title={v.badge.meaning} data-testid="step-state">
+              <span className={v.preview ? `badge ${styles['badge-preview']}` : `badge state state-${v.badge.tone}`} title={v.badge.meaning} data-testid="step-state">
                 {v.badge.label}
               </span>
               {v.duration && <span className={styles.duration}>{v.duration}</span>}
               {v.attempts > 1 && <span className={styles.attempts}>{v.attempts} attempts</span>}
             </div>
-            {v.preview && (
-              <p className={styles.preview}>
-                <PreviewBadge /> {sentence(v.preview)}
-              </p>
-            )}
+            {v.preview && <p className={styles.preview}>{sentence(v.preview)}.</p>}
             {v.outputs.length > 0 && (
               <dl className={styles.outputs}>
                 {v.outputs.map((o) => (
                   <div key={o.key}>
                     <dt>{o.label}</dt>
                     <dd>
-                      <OutputValue o={o} />
+                      {/* A previewed step made nothing: its would-be URL is no link. */}
+                      <OutputValue o={v.preview && o.kind === 'link' ? { ...o, kind: 'mono' } : o} />
                     </dd>
                   </div>
                 ))}

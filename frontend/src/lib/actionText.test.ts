@@ -87,5 +87,8 @@ describe('flag change actions', () => {
       'Flag change: import staging flag set',
     );
     expect(deliveryText('flags')).toContain('applies the change');
+    // A new service's preview is not a Terraform preview: its catalog entry is real.
+    expect(deliveryText('preview')).toContain('creates nothing');
+    expect(deliveryText('preview', 'service_create')).toContain('registers the catalog entry for real');
   });
 });

@@ -58,8 +58,11 @@ export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNee
   return { needed: env.approvers.length > 0, headline, detail, text: `${headline}: ${detail}` };
 }
 
-/** What delivery in env does, in a sentence. */
-export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden'): string {
+/** What delivery in env does, in a sentence (for a kind of action, where it does something else). */
+export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden', kind?: ActionKind): string {
+  if (kind === 'service_create' && delivery === 'preview') {
+    return 'Preview: the portal registers the catalog entry for real, and says for every other step what a team portal would have created.';
+  }
   switch (delivery) {
     case 'flags':
       return 'Once approved, the portal applies the change to the flag set.';

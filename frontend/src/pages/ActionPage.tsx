@@ -134,7 +134,7 @@ export function ActionPage({ id }: { id: string }) {
           </div>
           <div className="fact-wide">
             <dt>Delivery</dt>
-            <dd>{deliveryText(a.delivery)}</dd>
+            <dd>{deliveryText(a.delivery, a.kind)}</dd>
           </div>
           <div>
             <dt>Request id</dt>
