@@ -10,7 +10,7 @@ export function PlanSteps({ steps }: { steps: readonly PlanStep[] }) {
       </h3>
       <ol className={styles.steps} aria-label="Planned steps">
         {steps.map((s) => (
-          <li key={s.id} className={styles.step} data-step={s.id}>
+          <li key={s.id} className={styles.step} data-plan-step={s.id}>
             <p className={styles.title}>{s.title}</p>
             <p className={styles.description}>{s.description}</p>
             {s.creates.length > 0 && (

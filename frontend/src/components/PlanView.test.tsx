@@ -62,7 +62,7 @@ describe('PlanView', () => {
     expect(screen.getByTestId('plan-pr-body').textContent).toContain('creating the service **orders** of team **payments**');
     expect(screen.getByTestId('plan-pr-body').querySelector('strong')).toBeNull();
     const steps = within(screen.getByRole('list', { name: 'Planned steps' })).getAllByRole('listitem');
-    expect(steps.map((s) => s.getAttribute('data-step'))).toEqual(ORDERS_PLAN.steps.map((s) => s.id));
+    expect(steps.map((s) => s.getAttribute('data-plan-step'))).toEqual(ORDERS_PLAN.steps.map((s) => s.id));
     expect(steps[0]?.textContent).toContain('Creates GitHub repository sphera/orders');
     expect(screen.getByText(/hello-world in dev-eu-west-1/).textContent).toContain('11 files in the new repository sphera/orders');
   });

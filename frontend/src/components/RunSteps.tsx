@@ -1,4 +1,5 @@
 import type { Action } from '../api/client';
+import { isFinal } from '../lib/actionState';
 import { serviceHash } from '../lib/router';
 import { stepViews, type OutputEntry } from '../lib/runProgress';
 import { ExternalLink } from './ExternalLink';
@@ -40,7 +41,13 @@ function sentence(s: string): string {
 export function RunSteps({ action, now, onRetry, retrying }: Props) {
   const views = stepViews(action, now);
   if (views.length === 0) {
-    return <p className="muted">{action.state === 'pending_approval' ? 'The steps run once the request is approved.' : 'The steps appear when the run starts.'}</p>;
+    const why =
+      action.state === 'pending_approval'
+        ? 'The steps run once the request is approved.'
+        : isFinal(action.state)
+          ? 'No step ran.'
+          : 'The steps appear when the run starts.';
+    return <p className="muted">{why}</p>;
   }
   const preview = action.result.preview;
   return (

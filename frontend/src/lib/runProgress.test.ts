@@ -134,6 +134,7 @@ describe('runSummary', () => {
     ],
     ['failed', { state: 'failed', steps: runSteps(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed']) }, 'Failed at step 5 of 7: Open the infrastructure pull request on sphera/infra.'],
     ['cancelled', { state: 'cancelled', steps: runSteps(['succeeded', 'succeeded', 'skipped']) }, 'Cancelled after 2 of 7 steps.'],
+    ['cancelled while it waited', { state: 'cancelled', steps: [] }, 'Cancelled before any step ran.'],
   ])('says where a run is: %s', (_, patch, text) => {
     expect(runSummary(run(patch)).text).toBe(text);
   });

@@ -178,6 +178,7 @@ export function runSummary(a: Pick<Action, 'steps' | 'state' | 'cancel_requested
     }
     case 'cancelled': {
       const ran = a.steps.filter((s) => s.state === 'succeeded').length;
+      if (ran === 0) return { done: finished, total, text: 'Cancelled before any step ran.', tone: 'neutral' };
       return { done: finished, total, text: `Cancelled after ${ran} of ${total} steps.`, tone: 'neutral' };
     }
     case 'rejected':

@@ -155,7 +155,7 @@ export function ActionPage({ id }: { id: string }) {
             <section className="panel" aria-labelledby="decide-heading">
               <h2 id="decide-heading">Decision</h2>
               <p className="muted">Waiting for {approversText(a.approvers, a.team)}.</p>
-              {a.kind === 'service_create' && <p>Review the plan below — every file, the pull request and the steps — before you decide.</p>}
+              {a.kind === 'service_create' && a.may_approve && <p>Review the plan below — every file, the pull request and the steps — before you decide.</p>}
               <DecisionPanel
                 action={a}
                 mayDecide={a.may_approve === true}
