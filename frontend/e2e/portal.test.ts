@@ -69,7 +69,7 @@ describe('self-service through a team portal', () => {
   it("signs in with the developer's token and offers only what a developer may do", async () => {
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toBe('anadeveloper of payments');
     await expect.poll(() => page.getByTestId('sync-status').textContent(), WAIT).toMatch(/up to date/);
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Settings']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Settings']);
     // The audit log is not offered; going there anyway says why.
     await page.goto(`${atrium.base}/#/audit`);
     await page.getByText('You may not see the audit log').waitFor(WAIT);

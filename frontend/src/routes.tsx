@@ -14,6 +14,7 @@ import { FlagPage } from './pages/FlagPage';
 import { FlagsPage } from './pages/FlagsPage';
 import { MatrixPage } from './pages/MatrixPage';
 import { MyRequests } from './pages/MyRequests';
+import { NewServicePage } from './pages/NewServicePage';
 import { PackagePage } from './pages/PackagePage';
 import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
@@ -45,6 +46,7 @@ import {
   matrixHash,
   newFlagHash,
   newRequestHash,
+  newServiceHash,
   PACKAGE_SORT_KEYS,
   SECRETS_HASH,
   packageHash,
@@ -74,6 +76,7 @@ type NoParams = Record<never, never>;
 interface RouteParams {
   catalog: { filters: CatalogFilters };
   service: { service: string };
+  new_service: { template: string };
   matrix: { filters: MatrixFilters };
   clusters: NoParams;
   scorecards: { filters: ScorecardFilters };
@@ -201,6 +204,18 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: (p) => `${p.service} — Atrium`,
     view: (p) => `service:${p.service}`,
     component: (p, ctx) => <ServicePage key={p.service} name={p.service} refreshKey={ctx.refreshKey} />,
+  },
+  new_service: {
+    // #/new-service lists the templates; #/new-service?template=NAME is the form and dry run of one.
+    path: '/new-service',
+    parse: (m) => ({ template: m.query.get('template') ?? '' }),
+    format: (p) => newServiceHash(p.template),
+    title: (p) => (p.template ? `New service from ${p.template} — Atrium` : 'New service — Atrium'),
+    // A new service is a request on the action pipeline: its run is a request's page.
+    feature: 'atrium-ui-self-service',
+    nav: { label: 'New service', home: { template: '' }, permission: 'actions:request', waitForMe: true },
+    view: () => 'new_service',
+    component: (p, ctx) => <NewServicePage key={`${ctx.portalKey}|${p.template}`} template={p.template} portalKey={ctx.portalKey} />,
   },
   matrix: {
     path: '/matrix',

@@ -17,6 +17,7 @@ import { ScorecardSection } from '../components/ScorecardSection';
 import { ownerNotice } from '../lib/scorecards';
 import { SecretsSection } from '../components/SecretsSection';
 import { ErrorState } from '../components/Notice';
+import { ServiceOrigin } from '../components/ServiceOrigin';
 
 interface Props {
   name: string;
@@ -129,6 +130,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           </span>
         </div>
         {s.title && <p className="service-subtitle">{s.title}</p>}
+        <ServiceOrigin service={s} />
         {s.description ? (
           <p className="service-description">{s.description}</p>
         ) : (
