@@ -5,7 +5,7 @@ import styles from './AccessNotice.module.css';
 export function AccessNotice({ error }: { error: ApiError }) {
   return (
     <div className="page">
-      <div className="notice notice-error access-notice" role="alert">
+      <div className="notice notice-error access-notice" role="alert" data-testid="access-notice">
         <p className="notice-title">Atrium needs its launch token</p>
         <p className="notice-body">{error.message}</p>
         <ol className={styles['notice-steps']}>

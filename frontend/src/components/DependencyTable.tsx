@@ -57,7 +57,7 @@ export function DependencyTable({ dependencies }: Props) {
           Outdated first
         </label>
       </div>
-      <table className="grid">
+      <table className="grid" aria-label="Dependencies">
         <thead>
           <tr>
             {HEADERS.map((h) => {
@@ -100,11 +100,13 @@ export function DependencyTable({ dependencies }: Props) {
               <td className="mono">{d.latest ?? <span className="muted" title="No release information">unknown</span>}</td>
               <td>
                 {d.behind ? (
-                  <span className={`badge behind behind-${d.behind}`} title={`${d.version} → ${d.latest ?? ''}`}>
+                  <span className={`badge behind behind-${d.behind}`} data-behind={d.behind} title={`${d.version} → ${d.latest ?? ''}`}>
                     {d.behind}
                   </span>
                 ) : d.latest ? (
-                  <span className="badge behind behind-none">current</span>
+                  <span className="badge behind behind-none" data-behind="none">
+                    current
+                  </span>
                 ) : null}
               </td>
             </tr>

@@ -20,7 +20,7 @@ export function DeploymentTable({ deployments }: { deployments: Deployment[] }) 
   const groups = groupByEnvironment(deployments);
   return (
     <div className={styles['table-scroll']}>
-      <table className="grid deployment-table">
+      <table className="grid deployment-table" aria-label="Deployments">
         <thead>
           <tr>
             {COLUMNS.map((c) => (
@@ -61,7 +61,7 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
       <td>
         <span className="muted">{d.kind}</span> <span className="mono">{d.name}</span>
       </td>
-      <td className="deployment-image mono" title={d.image}>
+      <td className="deployment-image mono" title={d.image} data-column="image">
         {imageRepository(d.image)}
       </td>
       <td className={`mono ${styles['deployment-version']}`}>{d.version}</td>
@@ -70,7 +70,7 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
           {d.ready}/{d.desired}
         </span>
       </td>
-      <td className="deployment-hpa" title={autoscalerTitle(d)}>
+      <td className="deployment-hpa" title={autoscalerTitle(d)} data-column="autoscaler">
         {hpa || <span className="muted">none</span>}
       </td>
       <td>
@@ -84,7 +84,7 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
       </td>
       <td>
         <span className={`badge source-state source-${health.tone}`}>{health.label}</span>
-        {d.health_detail && <span className="deployment-health-detail">{d.health_detail}</span>}
+        {d.health_detail && <span className="deployment-health-detail" data-testid="health-detail">{d.health_detail}</span>}
       </td>
     </tr>
   );

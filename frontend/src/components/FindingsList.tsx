@@ -13,7 +13,7 @@ export function FindingsList({ findings }: { findings: Finding[] }) {
   return (
     <ul className="findings">
       {sorted.map((f, i) => (
-        <li key={i} className={`finding finding-${f.severity}`}>
+        <li key={i} className={`finding finding-${f.severity}`} data-severity={f.severity}>
           <span className="finding-icon" role="img" aria-label={f.severity} title={f.severity}>
             {ICON[f.severity]}
           </span>
@@ -24,7 +24,11 @@ export function FindingsList({ findings }: { findings: Finding[] }) {
                 {f.source}
               </span>
             </div>
-            {f.detail && <div className="finding-detail">{f.detail}</div>}
+            {f.detail && (
+              <div className="finding-detail" data-testid="finding-detail">
+                {f.detail}
+              </div>
+            )}
           </div>
         </li>
       ))}

@@ -62,7 +62,7 @@ export function FlagTable({ rows, sort, onSort, staleAfterDays, body, busy }: Pr
           style={style}
           onClick={() => navigate(flagHash(r.environment, r.key))}
         >
-          <div className="td col-flag" role="cell">
+          <div className="td col-flag" role="cell" data-column="flag">
             <a className="flag-key mono" href={flagHash(r.environment, r.key)} onClick={(e) => e.stopPropagation()} title={r.key}>
               {r.key}
             </a>
@@ -76,28 +76,28 @@ export function FlagTable({ rows, sort, onSort, staleAfterDays, body, busy }: Pr
               </span>
             )}
           </div>
-          <div className="td col-env" role="cell">
+          <div className="td col-env" role="cell" data-column="environment">
             <span className={`env env-${r.environment}`}>{r.environment}</span>
           </div>
-          <div className="td col-team" role="cell" title={r.team || 'no team: only admins may change it'}>
+          <div className="td col-team" role="cell" data-column="team" title={r.team || 'no team: only admins may change it'}>
             {r.team || <span className="muted">none</span>}
           </div>
-          <div className="td col-state" role="cell">
+          <div className="td col-state" role="cell" data-column="state">
             <span className={`badge flag-state flag-state-${r.state.toLowerCase()}`}>{r.state === 'ENABLED' ? 'enabled' : 'disabled'}</span>
           </div>
-          <div className="td col-variants mono" role="cell" title={`${r.type}: ${r.variants.join(', ')}`}>
+          <div className="td col-variants mono" role="cell" data-column="variants" title={`${r.type}: ${r.variants.join(', ')}`}>
             {r.variants.join(', ')}
           </div>
-          <div className={`td col-default mono${r.default === null ? ' muted' : ''}`} role="cell">
+          <div className={`td col-default mono${r.default === null ? ' muted' : ''}`} role="cell" data-column="default">
             {defaultText(r.default)}
           </div>
-          <div className="td col-rollout" role="cell" title={r.rollout}>
+          <div className="td col-rollout" role="cell" data-column="rollout" title={r.rollout}>
             {r.rollout}
           </div>
-          <div className="td col-owner" role="cell" title={r.owner}>
+          <div className="td col-owner" role="cell" data-column="owner" title={r.owner}>
             {r.owner || <span className="muted">—</span>}
           </div>
-          <div className="td col-changed" role="cell">
+          <div className="td col-changed" role="cell" data-column="changed">
             <span className="changed-by" title={r.updated_by}>
               {r.updated_by}
             </span>

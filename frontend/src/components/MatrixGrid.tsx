@@ -133,7 +133,9 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
                 <a className="service-name" href={serviceHash(row.service)} onClick={(e) => e.stopPropagation()}>
                   {row.service}
                 </a>
-                <span className="service-title">{row.owner}</span>
+                <span className="service-title" data-testid="matrix-owner">
+                  {row.owner}
+                </span>
               </div>
               {virtualCols.map((vc) => {
                 const c = clusters[vc.index];
@@ -141,7 +143,18 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
                 const v = cellView(row, vc.index, clusters);
                 const cls = `matrix-cell cell-${v.status}${v.behind ? ' cell-behind' : ''}${v.health ? ` cell-health-${v.health.tone}` : ''}${stale[vc.index] ? ' cell-stale' : ''}`;
                 return (
-                  <div key={c.name} className={cls} role="gridcell" aria-colindex={vc.index + 2} data-cluster={c.name} data-status={v.status} title={v.title} style={{ left: vc.start, width: vc.size }}>
+                  <div
+                    key={c.name}
+                    className={cls}
+                    role="gridcell"
+                    aria-colindex={vc.index + 2}
+                    data-cluster={c.name}
+                    data-status={v.status}
+                    data-behind={v.behind || undefined}
+                    data-stale={stale[vc.index] || undefined}
+                    title={v.title}
+                    style={{ left: vc.start, width: vc.size }}
+                  >
                     <span className="cell-version">
                       {v.text}
                       {v.behind && (
@@ -152,7 +165,7 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
                       )}
                     </span>
                     {v.health && (
-                      <span className={`cell-health health-${v.health.tone}`}>
+                      <span className={`cell-health health-${v.health.tone}`} data-testid="cell-health">
                         {v.health.label} {v.replicas}
                       </span>
                     )}

@@ -66,7 +66,7 @@ export function ActionPage({ id }: { id: string }) {
   return (
     <div className="page action-page">
       {back}
-      <header className="service-header action-header">
+      <header className="service-header action-header" data-testid="action-header">
         <div className="service-heading">
           <h1>{actionTitle(a)}</h1>
           <StateBadge state={a.state} />
@@ -179,7 +179,7 @@ export function ActionPage({ id }: { id: string }) {
             {a.approvals.length === 0 ? (
               <p className="muted">{a.approvers.length === 0 ? 'None needed.' : 'No decision yet.'}</p>
             ) : (
-              <ul className="approvals">
+              <ul className="approvals" aria-label="Decisions">
                 {a.approvals.map((ap, i) => (
                   <li key={`${ap.approver}-${i}`} className={`approval approval-${ap.decision}`}>
                     <strong>{ap.decision === 'approved' ? 'Approved' : 'Rejected'}</strong> by {ap.approver}{' '}

@@ -221,7 +221,7 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
             <div className="td col-action mono" role="cell">
               {e.action}
             </div>
-            <div className="td col-resource mono" role="cell" title={e.resource}>
+            <div className="td col-resource mono" role="cell" title={e.resource} data-column="resource">
               {e.resource.startsWith('action/') ? (
                 <a href={actionHash(e.resource.slice('action/'.length))} onClick={(ev) => ev.stopPropagation()}>
                   {e.resource}
@@ -231,7 +231,9 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
               )}
             </div>
             <div className="td col-outcome" role="cell">
-              <span className={`badge outcome-${e.outcome}`}>{e.outcome}</span>
+              <span className={`badge outcome-${e.outcome}`} data-outcome={e.outcome}>
+                {e.outcome}
+              </span>
             </div>
             <div className="td col-detail" role="cell" title={detailSummary(e.detail)}>
               {detailSummary(e.detail)}

@@ -178,7 +178,7 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="catalog-total" aria-live="polite">
+        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="catalog-total" aria-live="polite" aria-busy={pending || undefined}>
           {total === null ? '' : count(total, 'service')}
         </span>
       </div>
@@ -223,6 +223,7 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
           className="tbody"
           role="rowgroup"
           ref={scrollRef}
+          data-testid="catalog-rows"
           onScroll={(e) => scrollMemory.set(queryKey, e.currentTarget.scrollTop)}
         >
           {body ?? (
@@ -264,7 +265,7 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
       style={style}
       onClick={open}
     >
-      <div className="td col-service" role="cell">
+      <div className="td col-service" role="cell" data-column="service">
         <a className="service-name" href={serviceHash(row.name)} onClick={(e) => e.stopPropagation()}>
           {row.name}
         </a>
@@ -272,16 +273,16 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
           {row.title || row.description || '\u00a0'}
         </span>
       </div>
-      <div className="td col-owner" role="cell">
+      <div className="td col-owner" role="cell" data-column="owner">
         {row.owner}
       </div>
-      <div className="td col-language" role="cell">
+      <div className="td col-language" role="cell" data-column="language">
         {row.language}
       </div>
-      <div className="td col-lifecycle" role="cell">
+      <div className="td col-lifecycle" role="cell" data-column="lifecycle">
         <span className={`lifecycle lifecycle-${row.lifecycle}`}>{row.lifecycle}</span>
       </div>
-      <div className="td col-repo" role="cell">
+      <div className="td col-repo" role="cell" data-column="repository">
         {row.repository ? (
           <ExternalLink href={row.repository} title={row.repository}>
             {repoLabel(row.repository)}
@@ -290,12 +291,12 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
           <span className="muted">—</span>
         )}
       </div>
-      <div className={`td ${styles['col-synced']}`} role="cell">
+      <div className={`td ${styles['col-synced']}`} role="cell" data-column="synced">
         <time dateTime={row.synced_at} title={absoluteTime(row.synced_at)}>
           {relativeTime(row.synced_at, now)}
         </time>
       </div>
-      <div className="td col-signals" role="cell">
+      <div className="td col-signals" role="cell" data-column="signals">
         {row.findings > 0 && (
           <span className="badge badge-findings" title={count(row.findings, 'finding')}>
             {count(row.findings, 'finding')}

@@ -131,7 +131,7 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
       <h2 id="clusters-heading">
         Clusters <span className="count">{clusters.length}</span>
       </h2>
-      <table className="grid clusters-table">
+      <table className="grid clusters-table" aria-label="Clusters">
         <thead>
           <tr>
             <th>Cluster</th>

@@ -74,7 +74,7 @@ export function MatrixPage({ filters, refreshKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="matrix-total" aria-live="polite">
+        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="matrix-total" aria-live="polite" aria-busy={pending || undefined}>
           {total === null ? '' : `${count(total, 'service')} × ${count(clusters.length, 'cluster')}`}
         </span>
         <a className="button" href={CLUSTERS_HASH}>

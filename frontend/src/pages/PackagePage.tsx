@@ -142,7 +142,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
           </div>
           <div className="fact-wide">
             <dt>Versions in use</dt>
-            <dd className="versions-in-use">
+            <dd className="versions-in-use" data-testid="versions-in-use">
               {p.versions.map((v) => (
                 <span key={v.version} className="tag mono" title={count(v.services, 'service')}>
                   {v.version} ×{v.services}
@@ -184,10 +184,10 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
                   </span>
                 )}
               </div>
-              <div className="td col-owner" role="cell">
+              <div className="td col-owner" role="cell" data-column="owner">
                 {u.owner}
               </div>
-              <div className="td col-version mono" role="cell">
+              <div className="td col-version mono" role="cell" data-column="version">
                 {u.version}
               </div>
               <div className="td col-constraint mono muted" role="cell">

@@ -88,7 +88,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pages.stale ? ' pending' : ''}`} data-testid="packages-total" aria-live="polite">
+        <span className={`catalog-total${pages.stale ? ' pending' : ''}`} data-testid="packages-total" aria-live="polite" aria-busy={pages.stale || undefined}>
           {pages.total === null ? '' : count(pages.total, 'package')}
         </span>
         <button

@@ -348,7 +348,7 @@ export function TokenAdmin() {
             const grants = [...t.grants.map(grantLabel), ...t.scopes.map((s) => `scope ${s}`)].join(', ');
             return (
               <div key={t.id} className={`tr row token-${status}`} role="row" aria-rowindex={i + 2} data-token={t.name} style={style}>
-                <div className="td col-token-name" role="cell" title={`${t.name} (${t.id})`}>
+                <div className="td col-token-name" role="cell" title={`${t.name} (${t.id})`} data-column="name">
                   {t.name}
                   <span className="service-title mono">{t.id}</span>
                 </div>
@@ -368,7 +368,7 @@ export function TokenAdmin() {
                   {t.last_used_at ? relativeTime(t.last_used_at, now) : 'never'}
                 </div>
                 <div className="td col-outcome" role="cell">
-                  <span className={`badge token-status-${status}`} title={status === 'revoked' ? `Revoked ${absoluteTime(t.revoked_at)}` : undefined}>
+                  <span className={`badge token-status-${status}`} data-status={status} title={status === 'revoked' ? `Revoked ${absoluteTime(t.revoked_at)}` : undefined}>
                     {status}
                   </span>
                 </div>
