@@ -9,7 +9,7 @@ import { describeSubmitError } from '../lib/submitError';
 import { ConfirmDialog } from './ConfirmDialog';
 import { DownloadNotice } from './DownloadNotice';
 import { PendingApprovalNotice } from './PendingApprovalNotice';
-import { VirtualRows } from './VirtualRows';
+import { cellClass, rowClass, VirtualRows } from './VirtualRows';
 import styles from './FlagImportExport.module.css';
 
 interface Props {
@@ -202,10 +202,7 @@ function ImportResult({ outcome }: { outcome: ImportOutcome }) {
   );
 }
 
-const PROBLEM_COLUMNS = [
-  { label: 'Where (JSON Pointer)', className: 'col-path' },
-  { label: 'Problem', className: 'col-problem' },
-];
+const PROBLEM_COLUMNS = [{ label: 'Where (JSON Pointer)' }, { label: 'Problem' }];
 
 /** The portal's problems with a file: where each is (a JSON Pointer into the file) and what is wrong. */
 export function ImportProblems({ problems, message }: { problems: readonly FieldProblem[]; message: string }) {
@@ -221,17 +218,17 @@ export function ImportProblems({ problems, message }: { problems: readonly Field
       <p className="muted">{headline}. Fix each place below in the file and import it again.</p>
       <VirtualRows<FieldProblem>
         label="Problems in the file"
-        className="problems-table"
+        className={styles.problems}
         columns={PROBLEM_COLUMNS}
         items={problems}
         rowHeight={32}
         rowKey={(p) => `${p.field}|${p.problem}`}
         renderRow={(p, i, style) => (
-          <div key={`${p.field}|${p.problem}`} className="tr row row-static" role="row" aria-rowindex={i + 2} style={style} data-path={p.field}>
-            <div className="td col-path mono" role="cell" title={p.field || '(the whole file)'}>
+          <div key={`${p.field}|${p.problem}`} className={rowClass({ clickable: false })} role="row" aria-rowindex={i + 2} style={style} data-path={p.field}>
+            <div className={cellClass('mono')} role="cell" title={p.field || '(the whole file)'}>
               {p.field || '(the whole file)'}
             </div>
-            <div className="td col-problem" role="cell" title={p.problem}>
+            <div className={cellClass()} role="cell" title={p.problem}>
               {p.problem}
             </div>
           </div>

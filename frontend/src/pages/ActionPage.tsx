@@ -8,7 +8,7 @@ import { requestsHash, serviceHash } from '../lib/router';
 import { ActionResult } from '../components/ActionResult';
 import { ActionTimeline } from '../components/ActionTimeline';
 import { DecisionPanel } from '../components/DecisionPanel';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
 import { StateBadge } from '../components/StateBadge';
 import styles from './ActionPage.module.css';
 
@@ -45,18 +45,17 @@ export function ActionPage({ id }: { id: string }) {
       <div className="page action-page">
         {back}
         {load.error?.status === 404 ? (
-          <div className="notice notice-empty" role="alert">
-            <p className="notice-title">No request {id}</p>
-            <p className="notice-body">
+          <Notice kind="empty" role="alert" title={`No request ${id}`}>
+            <NoticeBody>
               This portal has no such request; it may belong to another portal. <a href={requestsHash()}>See your requests</a>.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         ) : load.error ? (
           <ErrorState title={`Request ${id} could not be loaded`} error={load.error} onRetry={load.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading request {id}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );

@@ -8,22 +8,19 @@ import { releaseFile, saveText, type SavedFile } from '../lib/download';
 import { absoluteTime, count, shortTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, auditHash, navigate, type AuditFilters } from '../lib/router';
+import { Badge, type BadgeTone } from '../components/Badge';
 import { DownloadNotice } from '../components/DownloadNotice';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
-import { VirtualRows } from '../components/VirtualRows';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
+import styles from './AuditLogTable.module.css';
 
 export const AUDIT_ROW_HEIGHT = 36;
 export const AUDIT_PAGE = 200;
 
-const COLUMNS = [
-  { label: 'When', className: 'col-when' },
-  { label: 'Who', className: 'col-actor' },
-  { label: 'What', className: 'col-action' },
-  { label: 'Resource', className: 'col-resource' },
-  { label: 'Outcome', className: 'col-outcome' },
-  { label: 'Detail', className: 'col-detail' },
-];
+const COLUMNS = [{ label: 'When' }, { label: 'Who' }, { label: 'What' }, { label: 'Resource' }, { label: 'Outcome' }, { label: 'Detail', className: styles.detail }];
+
+const OUTCOME_TONE: Record<AuditEvent['outcome'], BadgeTone> = { success: 'ok', denied: 'warn', failure: 'error' };
 
 const AUDIT: MoreSource<AuditFilters, AuditEvent, number> = {
   fetch: async (filters, before, signal) => {
@@ -146,9 +143,9 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
     body = <ErrorState title="The audit log could not be loaded" error={log.error} onRetry={log.reload} />;
   } else if (log.stale || (log.events.length === 0 && log.loading)) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading the audit log…
-      </div>
+      </LoadingState>
     );
   } else if (log.events.length === 0) {
     body = (
@@ -190,7 +187,7 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
       )}
       <VirtualRows<AuditEvent>
         label="Audit events"
-        className="audit-table"
+        className={styles.table}
         columns={COLUMNS}
         items={log.stale ? [] : log.events}
         rowHeight={AUDIT_ROW_HEIGHT}
@@ -198,11 +195,11 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
         onEndReached={log.more}
         busy={log.loading}
         body={body}
-        footer={log.loading && log.events.length > 0 ? <p className="table-footer muted">Loading older events…</p> : undefined}
+        footer={log.loading && log.events.length > 0 ? 'Loading older events…' : undefined}
         renderRow={(e, i, style) => (
           <div
             key={e.id}
-            className={`tr row${selected?.id === e.id ? ' row-selected' : ''}`}
+            className={rowClass({ selected: selected?.id === e.id }, styles.event)}
             role="row"
             aria-rowindex={i + 2}
             aria-selected={selected?.id === e.id}
@@ -210,18 +207,18 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
             style={style}
             onClick={() => setSelected((s) => (s?.id === e.id ? null : e))}
           >
-            <div className="td col-when" role="cell">
+            <div className={cellClass()} role="cell">
               <time dateTime={e.at} title={absoluteTime(e.at)}>
                 {shortTime(e.at, now)}
               </time>
             </div>
-            <div className="td col-actor" role="cell" title={e.actor}>
+            <div className={cellClass()} role="cell" title={e.actor}>
               {e.actor}
             </div>
-            <div className="td col-action mono" role="cell">
+            <div className={cellClass('mono')} role="cell">
               {e.action}
             </div>
-            <div className="td col-resource mono" role="cell" title={e.resource} data-column="resource">
+            <div className={cellClass('mono')} role="cell" title={e.resource} data-column="resource">
               {e.resource.startsWith('action/') ? (
                 <a href={actionHash(e.resource.slice('action/'.length))} onClick={(ev) => ev.stopPropagation()}>
                   {e.resource}
@@ -230,12 +227,12 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
                 e.resource
               )}
             </div>
-            <div className="td col-outcome" role="cell">
-              <span className={`badge outcome-${e.outcome}`} data-outcome={e.outcome}>
+            <div className={cellClass()} role="cell">
+              <Badge tone={OUTCOME_TONE[e.outcome]} data-outcome={e.outcome}>
                 {e.outcome}
-              </span>
+              </Badge>
             </div>
-            <div className="td col-detail" role="cell" title={detailSummary(e.detail)}>
+            <div className={cellClass(styles.detail)} role="cell" title={detailSummary(e.detail)}>
               {detailSummary(e.detail)}
             </div>
           </div>

@@ -7,7 +7,8 @@ import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters
 import { count } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { matrixHash, SETTINGS_HASH, SOURCES_HASH, withLastFilters } from '../lib/router';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { Badge, STATUS_TONE } from '../components/Badge';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { UnmappedWorkloads } from '../components/UnmappedWorkloads';
 import { WorkloadClaims } from '../components/WorkloadClaims';
@@ -55,9 +56,9 @@ export function ClustersPage({ portalKey, mode }: Props) {
     body = <ErrorState title="The clusters could not be loaded" error={clusters.error} onRetry={clusters.reload} />;
   } else if (!items) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading clusters…
-      </div>
+      </LoadingState>
     );
   } else if (items.length === 0) {
     body = mode === 'local' ? <NoClustersInLocalMode /> : <NoClustersRegistered />;
@@ -151,9 +152,9 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
                 <td>{c.environment}</td>
                 <td>{c.region}</td>
                 <td>
-                  <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="cluster-state">
+                  <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="cluster-state">
                     {view.label}
-                  </span>
+                  </Badge>
                   {c.message && <p className={`${styles['cluster-message']} source-message-${view.tone}`}>{c.message}</p>}
                 </td>
                 <td title={clusterDataTitle(c)} data-testid="cluster-data">

@@ -25,7 +25,7 @@ import { NO_TARGETING } from '../lib/targeting';
 import { FlagJsonEditor, type JsonSync } from '../components/FlagJsonEditor';
 import { FlagVariantsEditor } from '../components/FlagVariantsEditor';
 import { fieldAria, FormField } from '../components/FormField';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState } from '../components/Notice';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { TargetingRulesEditor } from '../components/TargetingRulesEditor';
@@ -66,9 +66,9 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
             onRetry={existing.reload}
           />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading {flagKey}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
@@ -78,9 +78,9 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
       <div className={`page ${styles['flag-editor-page']}`}>
         {back}
         <h1>{title}</h1>
-        <div className="notice notice-loading" role="status">
+        <LoadingState>
           Loading the environments…
-        </div>
+        </LoadingState>
       </div>
     );
   }

@@ -11,9 +11,11 @@ import { can, whyNot } from '../lib/permissions';
 import { flagEditHash, flagsHash, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { parseTargeting } from '../lib/targeting';
+import { Badge } from '../components/Badge';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { EnvironmentBadge, FlagStateBadge } from '../components/FlagBadges';
 import { FlagHistory } from '../components/FlagHistory';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState, Notice } from '../components/Notice';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 
 interface Props {
@@ -60,11 +62,15 @@ export function FlagPage({ environment, flagKey }: Props) {
       <div className="page flag-page">
         {back}
         <h1 className="mono">{flagKey}</h1>
-        <div className={close.kind === 'closed' ? 'form-saved' : 'notice notice-empty'} role="status" data-testid="flag-gone">
-          {close.kind === 'closed'
-            ? `Closed: ${flagKey} no longer exists in ${environment}; services asking for it get their code default. Its history stays below.`
-            : `There is no flag ${flagKey} in ${environment} (any more). Its history, if it had one, is below; the flag table lists the flags there are.`}
-        </div>
+        {close.kind === 'closed' ? (
+          <div className="form-saved" role="status" data-testid="flag-gone">
+            {`Closed: ${flagKey} no longer exists in ${environment}; services asking for it get their code default. Its history stays below.`}
+          </div>
+        ) : (
+          <Notice kind="empty" role="status" testId="flag-gone">
+            {`There is no flag ${flagKey} in ${environment} (any more). Its history, if it had one, is below; the flag table lists the flags there are.`}
+          </Notice>
+        )}
         {historySection}
       </div>
     );
@@ -76,9 +82,9 @@ export function FlagPage({ environment, flagKey }: Props) {
         {flag.error ? (
           <ErrorState title={`${flagKey} could not be loaded`} error={flag.error} onRetry={flag.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading {flagKey}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
@@ -110,12 +116,12 @@ export function FlagPage({ environment, flagKey }: Props) {
       <header className="service-header">
         <div className="service-heading">
           <h1 className="mono">{f.key}</h1>
-          <span className={`env env-${f.environment}`}>{f.environment}</span>
-          <span className={`badge flag-state flag-state-${f.state.toLowerCase()}`}>{f.state === 'ENABLED' ? 'enabled' : 'disabled'}</span>
+          <EnvironmentBadge environment={f.environment} />
+          <FlagStateBadge state={f.state} />
           {f.stale && (
-            <span className="badge badge-stale" title={f.stale_reason}>
+            <Badge tone="stale" title={f.stale_reason}>
               ready to close
-            </span>
+            </Badge>
           )}
           <span className="service-actions">
             {mayWrite ? (

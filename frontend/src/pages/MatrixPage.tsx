@@ -6,7 +6,7 @@ import { distinct, hasMatrixFilters } from '../lib/matrix';
 import { CLUSTERS_HASH, matrixHash, navigate, type MatrixFilters } from '../lib/router';
 import { MatrixGrid } from '../components/MatrixGrid';
 import { MatrixLegend } from '../components/MatrixLegend';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 
 interface Props {
   filters: MatrixFilters;
@@ -34,9 +34,9 @@ export function MatrixPage({ filters, refreshKey }: Props) {
     body = <ErrorState title="The matrix could not be loaded" error={error} onRetry={retry} />;
   } else if (total === null) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading the matrix…
-      </div>
+      </LoadingState>
     );
   } else if (total === 0) {
     body = filtered ? (

@@ -20,7 +20,7 @@ import {
 import { actionHash, navigate, requestsHash } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { fieldAria, FormField } from '../components/FormField';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { ServicePicker } from '../components/ServicePicker';
 import styles from './RequestResourceForm.module.css';
@@ -174,9 +174,9 @@ export function RequestResourceForm({ service, portalKey }: Props) {
         {options.error ? (
           <ErrorState title="What may be requested could not be loaded" error={options.error} onRetry={options.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading environments and regions…
-          </div>
+          </LoadingState>
         )}
       </div>
     );

@@ -7,12 +7,14 @@ import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { showInNav } from '../lib/features';
 import { catalogHash, matrixHash, newRequestHash, withLastFilters } from '../lib/router';
+import { Badge } from '../components/Badge';
 import { DependencyTable } from '../components/DependencyTable';
 import { DeploymentTable } from '../components/DeploymentTable';
 import { ExternalLink } from '../components/ExternalLink';
 import { FindingsList } from '../components/FindingsList';
+import { LifecycleBadge } from '../components/LifecycleBadge';
 import { LinksList } from '../components/LinksList';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
 
 interface Props {
   name: string;
@@ -53,9 +55,9 @@ export function ServicePage({ name, refreshKey }: Props) {
     return (
       <div className="page service-page">
         {back}
-        <div className="notice notice-loading" role="status">
+        <LoadingState>
           Loading {name}…
-        </div>
+        </LoadingState>
       </div>
     );
   }
@@ -64,13 +66,12 @@ export function ServicePage({ name, refreshKey }: Props) {
       return (
         <div className="page service-page">
           {back}
-          <div className="notice notice-empty" role="alert">
-            <p className="notice-title">No service named {name}</p>
-            <p className="notice-body">
+          <Notice kind="empty" role="alert" title={`No service named ${name}`}>
+            <NoticeBody>
               It may have been renamed or removed from the catalog. <a href={withLastFilters(catalogHash())}>Back to the catalog</a>{' '}
               to search for it.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         </div>
       );
     }
@@ -90,8 +91,8 @@ export function ServicePage({ name, refreshKey }: Props) {
       <header className="service-header">
         <div className="service-heading">
           <h1>{s.name}</h1>
-          <span className={`lifecycle lifecycle-${s.lifecycle}`}>{s.lifecycle}</span>
-          {errors > 0 && <span className="badge badge-findings">{errors === 1 ? '1 error' : `${errors} errors`}</span>}
+          <LifecycleBadge lifecycle={s.lifecycle} />
+          {errors > 0 && <Badge tone="error">{errors === 1 ? '1 error' : `${errors} errors`}</Badge>}
           <span className="service-actions">
             {!me || can(me, 'actions:request', s.owner) ? (
               <a className="button" href={newRequestHash(s.name)}>

@@ -8,8 +8,9 @@ import { can, whyNot } from '../lib/permissions';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
 import { CLUSTERS_HASH } from '../lib/router';
 import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState } from '../lib/sources';
-import { EmptyState, ErrorState } from '../components/Notice';
-import { VirtualRows } from '../components/VirtualRows';
+import { Badge, STATUS_TONE } from '../components/Badge';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './SourcesPage.module.css';
 
 /**
@@ -24,9 +25,9 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
     body = <ErrorState title="The sources could not be loaded" error={sources.error} onRetry={sources.reload} />;
   } else if (!sources.data) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading sources…
-      </div>
+      </LoadingState>
     );
   } else if (sources.data.length === 0) {
     body = (
@@ -74,9 +75,9 @@ function ClusterSourceCard({ source: s }: { source: SourceStatus }) {
       <div className="source-head">
         <h2 className="source-name">{s.name}</h2>
         <span className="muted">Kubernetes cluster</span>
-        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+        <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
-        </span>
+        </Badge>
         <span className="service-actions">
           <a href={CLUSTERS_HASH}>See {cluster} on the Clusters page</a>
         </span>
@@ -122,9 +123,9 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
       <div className="source-head">
         <h2 className="source-name">{s.name}</h2>
         <span className="muted">{s.kind}</span>
-        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+        <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
-        </span>
+        </Badge>
         <span className="service-actions">
           {mayTry ? (
             <>
@@ -231,11 +232,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
   );
 }
 
-const ERROR_COLUMNS = [
-  { label: 'Repository', className: 'col-item' },
-  { label: 'Error', className: 'col-error' },
-  { label: 'When', className: 'col-when' },
-];
+const ERROR_COLUMNS = [{ label: 'Repository' }, { label: 'Error' }, { label: 'When' }];
 
 /** The repositories whose last attempt failed, with why; one failing never stops the others. */
 function ItemErrors({ name, version }: { name: string; version: string }) {
@@ -255,20 +252,20 @@ function ItemErrors({ name, version }: { name: string; version: string }) {
       <p className="muted">These repositories keep the services read before; fix the cause (the error says which file or permission), and the next sync picks them up.</p>
       <VirtualRows<ItemError>
         label={`Failed repositories of ${name}`}
-        className="item-errors-table"
+        className={styles.table}
         columns={ERROR_COLUMNS}
         items={items}
         rowHeight={34}
         rowKey={(e) => e.item}
         renderRow={(e, i, style) => (
-          <div key={e.item} className="tr row row-static" role="row" aria-rowindex={i + 2} style={style}>
-            <div className="td col-item mono" role="cell" title={e.item}>
+          <div key={e.item} className={rowClass({ clickable: false })} role="row" aria-rowindex={i + 2} style={style}>
+            <div className={cellClass('mono')} role="cell" title={e.item}>
               {e.item}
             </div>
-            <div className="td col-error" role="cell" title={e.error}>
+            <div className={cellClass()} role="cell" title={e.error}>
               {e.error}
             </div>
-            <div className="td col-when" role="cell">
+            <div className={cellClass()} role="cell">
               <time dateTime={e.at} title={absoluteTime(e.at)}>
                 {relativeTime(e.at, now)}
               </time>

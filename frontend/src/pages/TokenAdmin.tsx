@@ -7,12 +7,13 @@ import { copyText } from '../lib/clipboard';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, grantLabel, whyNot } from '../lib/permissions';
 import { describeSubmitError } from '../lib/submitError';
-import { EMPTY_TOKEN_DRAFT, EXPIRY_CHOICES, parseScopes, tokenDraftProblems, tokenStatus, toTokenCreate, type Expiry, type TokenDraft } from '../lib/tokens';
+import { EMPTY_TOKEN_DRAFT, EXPIRY_CHOICES, parseScopes, tokenDraftProblems, tokenStatus, toTokenCreate, type Expiry, type TokenDraft, type TokenStatus } from '../lib/tokens';
+import { Badge, type BadgeTone } from '../components/Badge';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { fieldAria, FormField } from '../components/FormField';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
-import { VirtualRows } from '../components/VirtualRows';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './TokenAdmin.module.css';
 
 const ROLES: { value: Grant['role']; label: string }[] = [
@@ -22,15 +23,17 @@ const ROLES: { value: Grant['role']; label: string }[] = [
   { value: 'admin', label: 'admin' },
 ];
 
+const STATUS_TONE: Record<TokenStatus, BadgeTone> = { active: 'ok', expired: 'warn', revoked: 'neutral' };
+
 const COLUMNS = [
-  { label: 'Name', className: 'col-token-name' },
-  { label: 'Subject', className: 'col-actor' },
-  { label: 'Roles and scopes', className: 'col-grants' },
-  { label: 'Created', className: 'col-when' },
-  { label: 'Expires', className: 'col-when' },
-  { label: 'Last used', className: 'col-when' },
-  { label: 'Status', className: 'col-outcome' },
-  { label: '', className: 'col-decide' },
+  { label: 'Name' },
+  { label: 'Subject' },
+  { label: 'Roles and scopes' },
+  { label: 'Created' },
+  { label: 'Expires' },
+  { label: 'Last used' },
+  { label: 'Status' },
+  { label: '' },
 ];
 
 /** The secret of a new token, shown this once, with a copy button and a plain warning. */
@@ -273,9 +276,9 @@ export function TokenAdmin() {
   if (!list.data && list.error) body = <ErrorState title="Tokens could not be loaded" error={list.error} onRetry={list.reload} />;
   else if (!list.data)
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading tokens…
-      </div>
+      </LoadingState>
     );
   else if (tokens.length === 0)
     body = (
@@ -301,7 +304,7 @@ export function TokenAdmin() {
           list.reload();
         }}
       />
-      <section className="token-list" aria-labelledby="tokens-heading">
+      <section className={styles.list} aria-labelledby="tokens-heading">
         <div className="section-tools">
           <h2 id="tokens-heading">
             Tokens <span className="count">{tokens.length}</span>
@@ -337,7 +340,7 @@ export function TokenAdmin() {
         )}
         <VirtualRows<Token>
           label="API tokens"
-          className="tokens-table"
+          className={styles.table}
           columns={COLUMNS}
           items={tokens}
           rowHeight={44}
@@ -347,32 +350,32 @@ export function TokenAdmin() {
             const status = tokenStatus(t, now);
             const grants = [...t.grants.map(grantLabel), ...t.scopes.map((s) => `scope ${s}`)].join(', ');
             return (
-              <div key={t.id} className={`tr row token-${status}`} role="row" aria-rowindex={i + 2} data-token={t.name} style={style}>
-                <div className="td col-token-name" role="cell" title={`${t.name} (${t.id})`} data-column="name">
+              <div key={t.id} className={rowClass({}, status === 'revoked' ? styles.revoked : undefined)} role="row" aria-rowindex={i + 2} data-token={t.name} style={style}>
+                <div className={cellClass(styles.name)} role="cell" title={`${t.name} (${t.id})`} data-column="name">
                   {t.name}
-                  <span className="service-title mono">{t.id}</span>
+                  <span className={`${styles['token-id']} mono`}>{t.id}</span>
                 </div>
-                <div className="td col-actor" role="cell" title={t.subject}>
+                <div className={cellClass()} role="cell" title={t.subject}>
                   {t.subject}
                 </div>
-                <div className="td col-grants" role="cell" title={grants}>
+                <div className={cellClass()} role="cell" title={grants}>
                   {grants || '—'}
                 </div>
-                <div className="td col-when" role="cell" title={`${absoluteTime(t.created_at)} by ${t.created_by}`}>
+                <div className={cellClass()} role="cell" title={`${absoluteTime(t.created_at)} by ${t.created_by}`}>
                   {relativeTime(t.created_at, now)}
                 </div>
-                <div className="td col-when" role="cell" title={absoluteTime(t.expires_at)}>
+                <div className={cellClass()} role="cell" title={absoluteTime(t.expires_at)}>
                   {t.expires_at ? relativeTime(t.expires_at, now) : 'never'}
                 </div>
-                <div className="td col-when" role="cell" title={absoluteTime(t.last_used_at)}>
+                <div className={cellClass()} role="cell" title={absoluteTime(t.last_used_at)}>
                   {t.last_used_at ? relativeTime(t.last_used_at, now) : 'never'}
                 </div>
-                <div className="td col-outcome" role="cell">
-                  <span className={`badge token-status-${status}`} data-status={status} title={status === 'revoked' ? `Revoked ${absoluteTime(t.revoked_at)}` : undefined}>
+                <div className={cellClass()} role="cell">
+                  <Badge tone={STATUS_TONE[status]} data-status={status} title={status === 'revoked' ? `Revoked ${absoluteTime(t.revoked_at)}` : undefined}>
                     {status}
-                  </span>
+                  </Badge>
                 </div>
-                <div className="td col-decide" role="cell">
+                <div className={cellClass()} role="cell">
                   {status !== 'revoked' && (
                     <button
                       type="button"
