@@ -79,7 +79,7 @@ export function UnmappedWorkloads({ clusters, mayClaim, whyNotClaim, version, on
   }
 
   return (
-    <section className={`panel unmapped ${styles.unmapped}`} aria-labelledby="unmapped-heading">
+    <section className={`panel ${styles.unmapped}`} aria-labelledby="unmapped-heading">
       <div className="section-tools">
         <h2 id="unmapped-heading">
           Unmapped workloads {pages.total !== null && <span className="count">{pages.total}</span>}

@@ -3,7 +3,8 @@ import { api, type KubeCluster } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
-import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
+import { clusterDataText, clusterDataTitle, clusterState, type ClusterTone } from '../lib/clusters';
+import { cx } from '../lib/classNames';
 import { count } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { matrixHash, SETTINGS_HASH, SOURCES_HASH, withLastFilters } from '../lib/router';
@@ -13,6 +14,9 @@ import { PermissionNotice } from '../components/PermissionNotice';
 import { UnmappedWorkloads } from '../components/UnmappedWorkloads';
 import { WorkloadClaims } from '../components/WorkloadClaims';
 import styles from './ClustersPage.module.css';
+
+/** A cluster's message reads in its state's colour when something is wrong. */
+const MESSAGE_TONE: Partial<Record<ClusterTone, string>> = { error: styles['message-error'], warn: styles['message-warn'] };
 
 interface Props {
   portalKey: string;
@@ -43,7 +47,7 @@ export function ClustersPage({ portalKey, mode }: Props) {
 
   if (!allowed) {
     return (
-      <div className="page clusters-page">
+      <div className={`page ${styles.clusters}`}>
         <h1>Clusters</h1>
         <PermissionNotice title="You may not see the clusters" reason={whyNot(me, 'sources:read')} />
       </div>
@@ -66,7 +70,7 @@ export function ClustersPage({ portalKey, mode }: Props) {
     body = <ClusterTable clusters={items} now={now} />;
   }
   return (
-    <div className="page clusters-page">
+    <div className={`page ${styles.clusters}`}>
       <nav className="breadcrumb">
         <a href={withLastFilters(matrixHash())}>← What runs where</a> · <a href={SOURCES_HASH}>Sources</a>
       </nav>
@@ -132,7 +136,7 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
       <h2 id="clusters-heading">
         Clusters <span className="count">{clusters.length}</span>
       </h2>
-      <table className="grid clusters-table" aria-label="Clusters">
+      <table className={`grid ${styles.table}`} aria-label="Clusters">
         <thead>
           <tr>
             <th>Cluster</th>
@@ -155,7 +159,7 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
                   <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="cluster-state">
                     {view.label}
                   </Badge>
-                  {c.message && <p className={`${styles['cluster-message']} source-message-${view.tone}`}>{c.message}</p>}
+                  {c.message && <p className={cx(styles['cluster-message'], MESSAGE_TONE[view.tone])}>{c.message}</p>}
                 </td>
                 <td title={clusterDataTitle(c)} data-testid="cluster-data">
                   {clusterDataText(c, now)}

@@ -57,7 +57,7 @@ export function MatrixPage({ filters, refreshKey }: Props) {
   }
 
   return (
-    <section className="catalog matrix-page" aria-label="What runs where">
+    <section className="catalog" aria-label="What runs where">
       <div className="toolbar">
         <h1 className="toolbar-title">What runs where</h1>
         <ChoiceFilter label="Team" allLabel="All teams" choices={teams} value={filters.team} onChange={(team) => update({ team })} />
