@@ -40,7 +40,7 @@ function FlagExport({ environments, initial }: { environments: readonly string[]
   const [env, setEnv] = useState(initial);
   const download = useDownload();
   return (
-    <div className="flag-tool">
+    <div className={styles['flag-tool']}>
       <h2>Export</h2>
       <div className={styles['flag-tool-row']}>
         <label className="facet-filter">
@@ -62,7 +62,14 @@ function FlagExport({ environments, initial }: { environments: readonly string[]
           {download.state.kind === 'running' ? 'Exporting…' : 'Export flagd file'}
         </button>
       </div>
-      <DownloadNotice state={download.state} what={`the flag set of ${env}`} copyLabel="Copy the JSON" testId="flag-export-status" onSaveAgain={() => void download.saveAgain()} />
+      <DownloadNotice
+        state={download.state}
+        what={`the flag set of ${env}`}
+        copyLabel="Copy the JSON"
+        testId="flag-export-status"
+        onSaveAgain={() => void download.saveAgain()}
+        className={styles.notice}
+      />
     </div>
   );
 }
@@ -107,7 +114,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
   };
 
   return (
-    <form className="flag-tool" onSubmit={submit} aria-label="Import a flagd file">
+    <form className={styles['flag-tool']} onSubmit={submit} aria-label="Import a flagd file">
       <h2>Import</h2>
       <p className={`muted ${styles['flag-tool-help']}`}>
         A flagd flag-definition file replaces the whole flag set of the environment: flags missing from the file are

@@ -32,7 +32,7 @@ function ValueInput({ type, v, i, onChange, invalid }: { type: FlagType; v: Vari
         </select>
       );
     case 'object':
-      return <textarea {...common} className="mono variant-object" rows={3} spellCheck={false} value={v.text} onChange={(e) => onChange(e.target.value)} />;
+      return <textarea {...common} className="mono" rows={3} spellCheck={false} value={v.text} onChange={(e) => onChange(e.target.value)} />;
     case 'number':
       return <input {...common} type="text" inputMode="decimal" className="mono" value={v.text} onChange={(e) => onChange(e.target.value)} />;
     case 'string':
@@ -84,16 +84,16 @@ export function FlagVariantsEditor({ draft, onChange, variantProblems, serverVar
           ))}
         </div>
       </fieldset>
-      <fieldset className="field variants">
+      <fieldset className="field">
         <legend>Variants</legend>
-        <ul className="variant-list">
+        <ul className={styles.list}>
           {draft.variants.map((v, i) => {
             const problem = variantProblems[i] ?? serverVariantProblems[v.name];
             return (
-              <li key={i} className="variant-row">
+              <li key={i} className={styles.row}>
                 <input
                   type="text"
-                  className="mono variant-name"
+                  className="mono"
                   aria-label={`Name of variant ${i + 1}`}
                   aria-invalid={Boolean(variantProblems[i]) || undefined}
                   value={v.name}

@@ -139,6 +139,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'none' });
   const [server, setServer] = useState<ServerProblems | null>(null);
   const failureRef = useRef<HTMLDivElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
 
   const problems = useMemo(() => draftProblems(draft, { newFlag: isNew }), [draft, isNew]);
   const jsonOnly = sync.kind === 'json-only' || sync.kind === 'invalid';
@@ -219,7 +220,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
     const flag = definition();
     if (formBlocks || identityBlocks || !flag) {
       if (!flag) setShowJson(true);
-      window.setTimeout(() => document.querySelector<HTMLElement>('.flag-form [aria-invalid="true"], .flag-form .field-problem')?.scrollIntoView?.({ block: 'center' }), 0);
+      window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .field-problem')?.scrollIntoView?.({ block: 'center' }), 0);
       return;
     }
     setSending(true);
@@ -277,7 +278,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
   const approvalHint = draft.environment === 'production' ? ' Changes in production may need approval; the portal says so when you save.' : '';
 
   return (
-    <form className="panel flag-form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={isNew ? 'New flag' : `Edit ${draft.key}`}>
+    <form className={`panel ${styles.form}`} ref={formRef} onSubmit={(e) => void onSubmit(e)} noValidate aria-label={isNew ? 'New flag' : `Edit ${draft.key}`}>
       <section className={styles['form-section']} aria-labelledby="flag-identity">
         <h2 id="flag-identity">Flag</h2>
         <div className="field-row">

@@ -17,6 +17,7 @@ import { EnvironmentBadge, FlagStateBadge } from '../components/FlagBadges';
 import { FlagHistory } from '../components/FlagHistory';
 import { ErrorState, LoadingState, Notice } from '../components/Notice';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
+import styles from './FlagPage.module.css';
 
 interface Props {
   environment: string;
@@ -59,7 +60,7 @@ export function FlagPage({ environment, flagKey }: Props) {
 
   if (close.kind === 'closed' || (flag.error?.status === 404 && !flag.data)) {
     return (
-      <div className="page flag-page">
+      <div className={`page ${styles.flag}`}>
         {back}
         <h1 className="mono">{flagKey}</h1>
         {close.kind === 'closed' ? (
@@ -77,7 +78,7 @@ export function FlagPage({ environment, flagKey }: Props) {
   }
   if (!flag.data) {
     return (
-      <div className="page flag-page">
+      <div className={`page ${styles.flag}`}>
         {back}
         {flag.error ? (
           <ErrorState title={`${flagKey} could not be loaded`} error={flag.error} onRetry={flag.reload} />
@@ -111,7 +112,7 @@ export function FlagPage({ environment, flagKey }: Props) {
   const failure = close.kind === 'failed' ? describeSubmitError(close.error, 'change', { retrySafe: FLAG_RETRY }) : null;
 
   return (
-    <div className="page flag-page">
+    <div className={`page ${styles.flag}`}>
       {back}
       <header className="service-header">
         <div className="service-heading">
@@ -221,7 +222,7 @@ export function FlagPage({ environment, flagKey }: Props) {
         <div className="service-side">
           <section className="panel" aria-labelledby="definition-heading">
             <h2 id="definition-heading">Definition (flagd JSON)</h2>
-            <pre className="code-block-pre flag-json" data-testid="flag-definition">
+            <pre className={`code-block-pre ${styles.json}`} data-testid="flag-definition">
               {JSON.stringify(f.definition, null, 2)}
             </pre>
           </section>
@@ -247,13 +248,13 @@ export function TargetingSummary({ definition: d }: { definition: FlagDefinition
     return <p>Everyone gets {outcomeText(t.value.otherwise, def)}.</p>;
   }
   return (
-    <ol className="rule-summary">
+    <ol className={styles.rules}>
       {t.value.rules.map((r, i) => (
         <li key={i}>
           If {conditionText(r.when)}: {outcomeText(r.then, def)}
         </li>
       ))}
-      <li className="rule-summary-otherwise">Everyone else: {outcomeText(t.value.otherwise, def)}</li>
+      <li className={styles.otherwise}>Everyone else: {outcomeText(t.value.otherwise, def)}</li>
     </ol>
   );
 }

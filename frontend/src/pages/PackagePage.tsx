@@ -59,7 +59,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
   const notFound = pkg.error?.status === 404;
   if (!shown || notFound) {
     return (
-      <div className="page package-page">
+      <div className={`page package-page ${styles.package}`}>
         {back}
         <h1 className="mono">{name}</h1>
         {notFound ? (
@@ -95,7 +95,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
       : {}),
   }));
   return (
-    <div className="page package-page">
+    <div className={`page package-page ${styles.package}`}>
       {back}
       <header className="service-header">
         <div className="service-heading">
@@ -151,7 +151,14 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
           </div>
         </dl>
       </header>
-      <DownloadNotice state={download.state} what={`the ${count(p.uses.length, 'service')} using ${p.name}`} copyLabel="Copy the CSV" testId="package-export" onSaveAgain={() => void download.saveAgain()} />
+      <DownloadNotice
+        state={download.state}
+        what={`the ${count(p.uses.length, 'service')} using ${p.name}`}
+        copyLabel="Copy the CSV"
+        testId="package-export"
+        onSaveAgain={() => void download.saveAgain()}
+        className={styles.export}
+      />
       {pkg.error && (
         <p className="inline-error" role="alert">
           {pkg.error.message}{' '}
