@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { resultEntries } from '../lib/actionText';
 import { copyText } from '../lib/clipboard';
 import { ExternalLink } from './ExternalLink';
+import styles from './ActionResult.module.css';
 
 /** What an action produced: queue URL and ARNs, the pull request, or the previewed Terraform with its path. */
 export function ActionResult({ result }: { result: Record<string, string> }) {
@@ -12,7 +13,7 @@ export function ActionResult({ result }: { result: Record<string, string> }) {
   const facts = entries.filter((e) => e.kind !== 'code');
   const path = result.terraform_path;
   return (
-    <div className="action-result" data-testid="action-result">
+    <div className={styles.result} data-testid="action-result">
       <dl className="facts facts-column">
         {facts.map((e) => (
           <div key={e.key}>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, asApiError, type Action, type ApiError } from '../api/client';
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { describeSubmitError } from '../lib/submitError';
+import styles from './DecisionPanel.module.css';
 
 interface Props {
   action: Pick<Action, 'id' | 'requester'>;
@@ -51,9 +52,9 @@ export function DecisionPanel({ action, mayDecide, reason, onDecided, compact }:
   const failure = error && !serverReason ? describeSubmitError(error, 'decision') : null;
 
   return (
-    <div className={`decision${compact ? ' decision-compact' : ''}`} data-testid="decision">
+    <div className={styles.decision} data-testid="decision">
       {blocked && (
-        <p className="decision-blocked" data-testid="decision-blocked" role="note">
+        <p className={styles.blocked} data-testid="decision-blocked" role="note">
           <strong>You cannot decide on this request:</strong> {reason || 'the portal does not allow it.'}
         </p>
       )}

@@ -1,8 +1,9 @@
-import { api, type Action } from '../api/client';
+import { api, type Action, type Approval } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useNow } from '../hooks/useNow';
-import { isFinal, progressSteps } from '../lib/actionState';
+import { isFinal, progressSteps, type StepStatus } from '../lib/actionState';
 import { actionTitle, approversText, deliveryText, paramEntries } from '../lib/actionText';
+import { cx } from '../lib/classNames';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
 import { ActionResult } from '../components/ActionResult';
@@ -12,6 +13,9 @@ import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Noti
 import { StateBadge } from '../components/StateBadge';
 import styles from './ActionPage.module.css';
 
+const STEP: Record<StepStatus, string | undefined> = { done: styles.done, current: styles.current, failed: styles.failed, todo: undefined, skipped: undefined };
+const DECISION: Record<Approval['decision'], string | undefined> = { approved: styles.approved, rejected: styles.rejected };
+
 /** How often an action that is still moving is asked for again. */
 export const ACTION_POLL_MS = 2000;
 
@@ -19,7 +23,7 @@ function ProgressSteps({ action }: { action: Action }) {
   return (
     <ol className={styles['progress-steps']} aria-label="Progress">
       {progressSteps(action).map((s) => (
-        <li key={s.state} className={`step step-${s.status}`} aria-current={s.status === 'current' ? 'step' : undefined}>
+        <li key={s.state} className={cx(styles.step, STEP[s.status])} aria-current={s.status === 'current' ? 'step' : undefined}>
           {s.label}
         </li>
       ))}
@@ -42,7 +46,7 @@ export function ActionPage({ id }: { id: string }) {
 
   if (!a) {
     return (
-      <div className="page action-page">
+      <div className="page">
         {back}
         {load.error?.status === 404 ? (
           <Notice kind="empty" role="alert" title={`No request ${id}`}>
@@ -63,14 +67,14 @@ export function ActionPage({ id }: { id: string }) {
 
   const moving = !isFinal(a.state);
   return (
-    <div className="page action-page">
+    <div className="page">
       {back}
-      <header className="service-header action-header" data-testid="action-header">
+      <header className={`service-header ${styles.header}`} data-testid="action-header">
         <div className="service-heading">
           <h1>{actionTitle(a)}</h1>
           <StateBadge state={a.state} />
           {moving && (
-            <span className="live muted" title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
+            <span className={`${styles.live} muted`} title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
               <span className={styles['live-dot']} aria-hidden="true" /> live
             </span>
           )}
@@ -178,14 +182,14 @@ export function ActionPage({ id }: { id: string }) {
             {a.approvals.length === 0 ? (
               <p className="muted">{a.approvers.length === 0 ? 'None needed.' : 'No decision yet.'}</p>
             ) : (
-              <ul className="approvals" aria-label="Decisions">
+              <ul className={styles.approvals} aria-label="Decisions">
                 {a.approvals.map((ap, i) => (
-                  <li key={`${ap.approver}-${i}`} className={`approval approval-${ap.decision}`}>
+                  <li key={`${ap.approver}-${i}`} className={cx(styles.approval, DECISION[ap.decision])}>
                     <strong>{ap.decision === 'approved' ? 'Approved' : 'Rejected'}</strong> by {ap.approver}{' '}
                     <time dateTime={ap.at} title={absoluteTime(ap.at)}>
                       {relativeTime(ap.at, now)}
                     </time>
-                    {ap.reason && <p className="approval-reason">“{ap.reason}”</p>}
+                    {ap.reason && <p className={styles.reason}>“{ap.reason}”</p>}
                   </li>
                 ))}
               </ul>

@@ -7,6 +7,7 @@ import { useNow } from '../hooks/useNow';
 import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
+import { cx } from '../lib/classNames';
 import { actionHash } from '../lib/router';
 import { DecisionPanel } from '../components/DecisionPanel';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
@@ -58,7 +59,7 @@ export function ApprovalInbox() {
   }
 
   return (
-    <section className="catalog approvals-inbox" aria-label="Approvals">
+    <section className="catalog" aria-label="Approvals">
       <div className="toolbar">
         <h1 className="toolbar-title">Approvals</h1>
         <span className="catalog-total" aria-live="polite" data-testid="approvals-total">
@@ -66,7 +67,7 @@ export function ApprovalInbox() {
         </span>
       </div>
       {done && (
-        <p className={`form-saved inbox-done${done.state === 'rejected' ? ' rejected' : ''}`} role="status">
+        <p className={cx('form-saved', styles.done, done.state === 'rejected' && styles.rejected)} role="status">
           {done.state === 'rejected' ? 'Rejected' : 'Approved'} {actionTitle(done)} for {done.service}.{' '}
           <a href={actionHash(done.id)}>Follow it</a>
         </p>

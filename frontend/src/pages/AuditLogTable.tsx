@@ -18,7 +18,7 @@ import styles from './AuditLogTable.module.css';
 export const AUDIT_ROW_HEIGHT = 36;
 export const AUDIT_PAGE = 200;
 
-const COLUMNS = [{ label: 'When' }, { label: 'Who' }, { label: 'What' }, { label: 'Resource' }, { label: 'Outcome' }, { label: 'Detail', className: styles.detail }];
+const COLUMNS = [{ label: 'When' }, { label: 'Who' }, { label: 'What' }, { label: 'Resource' }, { label: 'Outcome' }, { label: 'Detail', className: styles['detail-cell'] }];
 
 const OUTCOME_TONE: Record<AuditEvent['outcome'], BadgeTone> = { success: 'ok', denied: 'warn', failure: 'error' };
 
@@ -47,7 +47,7 @@ function FilterForm({ filters }: { filters: AuditFilters }) {
   const set = (patch: Partial<AuditFilters>) => setF((x) => ({ ...x, ...patch }));
   const any = Object.values(filters).some((v) => v);
   return (
-    <form className="toolbar audit-filters" onSubmit={apply} aria-label="Filter the audit log">
+    <form className={`toolbar ${styles.filters}`} onSubmit={apply} aria-label="Filter the audit log">
       <label className="facet-filter">
         <span className="facet-label">Who</span>
         <input type="text" value={f.actor} placeholder="subject, or system" onChange={(e) => set({ actor: e.target.value })} />
@@ -156,7 +156,7 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
   }
 
   return (
-    <section className="catalog audit" aria-label="Audit log">
+    <section className="catalog" aria-label="Audit log">
       <div className="toolbar">
         <h1 className="toolbar-title">Audit log</h1>
         <span className="catalog-total" data-testid="audit-total" aria-live="polite">
@@ -232,14 +232,14 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
                 {e.outcome}
               </Badge>
             </div>
-            <div className={cellClass(styles.detail)} role="cell" title={detailSummary(e.detail)}>
+            <div className={cellClass(styles['detail-cell'])} role="cell" title={detailSummary(e.detail)}>
               {detailSummary(e.detail)}
             </div>
           </div>
         )}
       />
       {selected && (
-        <section className="panel audit-detail" aria-label={`Event ${selected.id}`}>
+        <section className={`panel ${styles.detail}`} aria-label={`Event ${selected.id}`}>
           <div className="section-tools">
             <h2>
               {selected.action} · {selected.resource}

@@ -40,7 +40,7 @@ const COLUMNS = [
 function SecretOnce({ created, onDone }: { created: TokenCreated; onDone: () => void }) {
   const [copied, setCopied] = useState('');
   return (
-    <section className="panel secret-once" role="alert" aria-labelledby="secret-heading" data-testid="secret-once">
+    <section className={`panel ${styles.secret}`} role="alert" aria-labelledby="secret-heading" data-testid="secret-once">
       <h2 id="secret-heading">Token “{created.token.name}” created — copy its secret now</h2>
       <p className={styles['secret-warning']}>
         <strong>This is the only time the secret is shown.</strong> Atrium stores only a hash of it. Give it to{' '}
@@ -112,7 +112,7 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
   const scopes = parseScopes(d.scopes);
 
   return (
-    <form className="panel token-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-heading">
+    <form className={`panel ${styles.form}`} onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-heading">
       <h2 id="create-heading">Create a token</h2>
       <div className="field-row">
         <FormField id="token-name" label="Name" problem={problem('name')} help="What it is for, e.g. “CI deploys” or “Ana’s laptop”.">
@@ -130,10 +130,10 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
           />
         </FormField>
       </div>
-      <fieldset className="grants" aria-describedby={problem('grants') ? 'token-grants-problem' : undefined}>
+      <fieldset className={styles.grants} aria-describedby={problem('grants') ? 'token-grants-problem' : undefined}>
         <legend>Roles</legend>
         {d.grants.map((g, i) => (
-          <div className="grant-row" key={i}>
+          <div className={styles['grant-row']} key={i}>
             <select
               aria-label={`Role ${i + 1}`}
               value={g.role}
@@ -288,7 +288,7 @@ export function TokenAdmin() {
     );
 
   return (
-    <div className="page token-admin">
+    <div className={`page ${styles.admin}`}>
       <h1>API tokens</h1>
       <p className="page-lead">
         Tokens sign people and machines in to this portal. Give each the least it needs: a role on one team, or scopes. Creating and
