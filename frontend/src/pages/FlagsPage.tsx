@@ -64,7 +64,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
   }
 
   return (
-    <section className="catalog flags" aria-label="Feature flags">
+    <section className="catalog" aria-label="Feature flags">
       <div className="toolbar">
         <h1 className="toolbar-title">Feature flags</h1>
         <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search flags by key" placeholder="Search flag keys…" narrow />

@@ -67,7 +67,7 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
   }
 
   return (
-    <section className="catalog requests" aria-label="Requests">
+    <section className="catalog" aria-label="Requests">
       <div className="toolbar">
         <h1 className="toolbar-title">{filters.all ? 'All requests' : 'My requests'}</h1>
         <div className="segmented" role="group" aria-label="Whose requests">

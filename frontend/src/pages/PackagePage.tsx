@@ -59,7 +59,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
   const notFound = pkg.error?.status === 404;
   if (!shown || notFound) {
     return (
-      <div className={`page package-page ${styles.package}`}>
+      <div className={`page ${styles.package}`}>
         {back}
         <h1 className="mono">{name}</h1>
         {notFound ? (
@@ -95,7 +95,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
       : {}),
   }));
   return (
-    <div className={`page package-page ${styles.package}`}>
+    <div className={`page ${styles.package}`}>
       {back}
       <header className="service-header">
         <div className="service-heading">
@@ -141,7 +141,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
           </div>
           <div className="fact-wide">
             <dt>Versions in use</dt>
-            <dd className="versions-in-use" data-testid="versions-in-use">
+            <dd className={styles.versions} data-testid="versions-in-use">
               {p.versions.map((v) => (
                 <span key={v.version} className="tag mono" title={count(v.services, 'service')}>
                   {v.version} ×{v.services}

@@ -66,7 +66,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
 
   const teamLabel = filters.owner ? ` of ${filters.owner}'s services` : '';
   return (
-    <section className="catalog packages" aria-label="Packages">
+    <section className="catalog" aria-label="Packages">
       <div className="toolbar">
         <h1 className="toolbar-title">Packages</h1>
         <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search packages" placeholder="Search package names…" narrow />
