@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { resultEntries } from '../lib/actionText';
 import { copyText } from '../lib/clipboard';
+import { CodeFigure } from './CodeBlock';
 import { ExternalLink } from './ExternalLink';
 import styles from './ActionResult.module.css';
 
@@ -25,23 +26,26 @@ export function ActionResult({ result }: { result: Record<string, string> }) {
         ))}
       </dl>
       {code.map((e) => (
-        <figure key={e.key} className="code-block">
-          <figcaption>
-            <span className="mono">{e.key === 'terraform' && path ? path : e.label}</span>
-            <button
-              type="button"
-              className="button button-link"
-              onClick={() =>
-                void copyText(e.value).then((ok) => setCopied(ok ? `${e.label} copied.` : 'Copying failed: select the text and copy it.'))
-              }
-            >
-              Copy
-            </button>
-          </figcaption>
-          <pre data-testid={`result-${e.key}`}>
-            <code>{e.value}</code>
-          </pre>
-        </figure>
+        <CodeFigure
+          key={e.key}
+          testId={`result-${e.key}`}
+          caption={
+            <>
+              <span className="mono">{e.key === 'terraform' && path ? path : e.label}</span>
+              <button
+                type="button"
+                className="button button-link"
+                onClick={() =>
+                  void copyText(e.value).then((ok) => setCopied(ok ? `${e.label} copied.` : 'Copying failed: select the text and copy it.'))
+                }
+              >
+                Copy
+              </button>
+            </>
+          }
+        >
+          <code>{e.value}</code>
+        </CodeFigure>
       ))}
       {copied && (
         <p className="muted" role="status">

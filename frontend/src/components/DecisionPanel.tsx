@@ -3,6 +3,7 @@ import { api, asApiError, type Action, type ApiError } from '../api/client';
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { describeSubmitError } from '../lib/submitError';
 import styles from './DecisionPanel.module.css';
+import { SubmitFailure } from './SubmitFailure';
 
 interface Props {
   action: Pick<Action, 'id' | 'requester'>;
@@ -78,11 +79,9 @@ export function DecisionPanel({ action, mayDecide, reason, onDecided, compact }:
         )}
       </div>
       {failure && (
-        <div className="submit-failure" role="alert">
-          <p className="submit-failure-title">{failure.title}</p>
+        <SubmitFailure title={failure.title} next={failure.next}>
           <p>{failure.body}</p>
-          {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-        </div>
+        </SubmitFailure>
       )}
       <div className="form-actions">
         <button

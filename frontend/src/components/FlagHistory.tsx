@@ -3,6 +3,7 @@ import type { FlagHistoryEntry, JsonValue } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { diffLine } from '../lib/flags';
 import { absoluteTime, shortTime } from '../lib/format';
+import { CodeFigure } from './CodeBlock';
 import { cx } from '../lib/classNames';
 import styles from './FlagHistory.module.css';
 
@@ -76,16 +77,14 @@ function FlagHistoryItem({ entry: e }: { entry: FlagHistoryEntry }) {
       {open && (
         <div className={styles.json}>
           {e.before && (
-            <figure className="code-block">
-              <figcaption>Before</figcaption>
-              <pre>{JSON.stringify(e.before, null, 2)}</pre>
-            </figure>
+            <CodeFigure caption="Before" className={styles.figure}>
+              {JSON.stringify(e.before, null, 2)}
+            </CodeFigure>
           )}
           {e.after && (
-            <figure className="code-block">
-              <figcaption>After</figcaption>
-              <pre>{JSON.stringify(e.after, null, 2)}</pre>
-            </figure>
+            <CodeFigure caption="After" className={styles.figure}>
+              {JSON.stringify(e.after, null, 2)}
+            </CodeFigure>
           )}
         </div>
       )}

@@ -9,6 +9,7 @@ import { describeSubmitError } from '../lib/submitError';
 import { ConfirmDialog } from './ConfirmDialog';
 import { DownloadNotice } from './DownloadNotice';
 import { PendingApprovalNotice } from './PendingApprovalNotice';
+import { SubmitFailure } from './SubmitFailure';
 import { cellClass, rowClass, VirtualRows } from './VirtualRows';
 import styles from './FlagImportExport.module.css';
 
@@ -201,11 +202,9 @@ function ImportResult({ outcome }: { outcome: ImportOutcome }) {
   if (e.status === 400 && e.fields.length > 0) return <ImportProblems problems={e.fields} message={e.message} />;
   const failure = describeSubmitError(e, 'import', { retrySafe: 'Importing the same file again is safe: the flag set ends up the same.' });
   return (
-    <div className="submit-failure" role="alert">
-      <p className="submit-failure-title">{failure.title}</p>
+    <SubmitFailure title={failure.title} next={failure.next}>
       <p>{failure.body}</p>
-      {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-    </div>
+    </SubmitFailure>
   );
 }
 
@@ -220,8 +219,12 @@ export function ImportProblems({ problems, message }: { problems: readonly Field
     ref.current?.scrollIntoView?.({ block: 'nearest' });
   }, [problems]);
   return (
-    <div className={`submit-failure ${styles['import-problems']}`} role="alert" data-testid="flag-import-problems" ref={ref}>
-      <p className="submit-failure-title">Nothing was imported: the portal found {count(problems.length, 'problem')} in the file</p>
+    <SubmitFailure
+      title={`Nothing was imported: the portal found ${count(problems.length, 'problem')} in the file`}
+      testId="flag-import-problems"
+      className={styles['import-problems']}
+      ref={ref}
+    >
       <p className="muted">{headline}. Fix each place below in the file and import it again.</p>
       <VirtualRows<FieldProblem>
         label="Problems in the file"
@@ -241,6 +244,6 @@ export function ImportProblems({ problems, message }: { problems: readonly Field
           </div>
         )}
       />
-    </div>
+    </SubmitFailure>
   );
 }

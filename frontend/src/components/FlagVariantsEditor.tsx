@@ -1,5 +1,6 @@
 import type { FlagState } from '../api/client';
 import { changeType, FLAG_TYPES, type FlagDraft, type FlagType, type VariantDraft } from '../lib/flagForm';
+import { Segmented } from './Segmented';
 import styles from './FlagVariantsEditor.module.css';
 
 interface Props {
@@ -68,21 +69,13 @@ export function FlagVariantsEditor({ draft, onChange, variantProblems, serverVar
     <>
       <fieldset className="field">
         <legend>Type</legend>
-        <div className="segmented" role="radiogroup" aria-label="Type">
-          {FLAG_TYPES.map((t) => (
-            <button
-              key={t}
-              type="button"
-              role="radio"
-              aria-checked={draft.type === t}
-              className={draft.type === t ? 'selected' : ''}
-              title={TYPE_HELP[t]}
-              onClick={() => onChange(changeType(draft, t))}
-            >
-              {t}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          kind="radio"
+          label="Type"
+          options={FLAG_TYPES.map((t) => ({ value: t, label: t, title: TYPE_HELP[t] }))}
+          value={draft.type}
+          onChange={(t) => onChange(changeType(draft, t))}
+        />
       </fieldset>
       <fieldset className="field">
         <legend>Variants</legend>

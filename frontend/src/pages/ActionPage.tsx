@@ -10,6 +10,7 @@ import { ActionResult } from '../components/ActionResult';
 import { ActionTimeline } from '../components/ActionTimeline';
 import { DecisionPanel } from '../components/DecisionPanel';
 import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageHeader, PageSubtitle } from '../components/PageHeader';
 import { StateBadge } from '../components/StateBadge';
 import styles from './ActionPage.module.css';
 
@@ -69,19 +70,24 @@ export function ActionPage({ id }: { id: string }) {
   return (
     <div className="page">
       {back}
-      <header className={`service-header ${styles.header}`} data-testid="action-header">
-        <div className="service-heading">
-          <h1>{actionTitle(a)}</h1>
-          <StateBadge state={a.state} />
-          {moving && (
-            <span className={`${styles.live} muted`} title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
-              <span className={styles['live-dot']} aria-hidden="true" /> live
-            </span>
-          )}
-        </div>
-        <p className="service-subtitle">
+      <PageHeader
+        className={styles.header}
+        testId="action-header"
+        heading={
+          <>
+            <h1>{actionTitle(a)}</h1>
+            <StateBadge state={a.state} />
+            {moving && (
+              <span className={`${styles.live} muted`} title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
+                <span className={styles['live-dot']} aria-hidden="true" /> live
+              </span>
+            )}
+          </>
+        }
+      >
+        <PageSubtitle>
           for <a href={serviceHash(a.service)}>{a.service}</a> (team {a.team}) in {a.environment} / {a.region}
-        </p>
+        </PageSubtitle>
         <dl className="facts">
           <div>
             <dt>Requested by</dt>
@@ -109,14 +115,14 @@ export function ActionPage({ id }: { id: string }) {
           </div>
         </dl>
         <ProgressSteps action={a} />
-      </header>
+      </PageHeader>
       {load.error && (
         <p className="inline-warning" role="status">
           Refreshing failed: {load.error.message} Showing what the portal said last; retrying.
         </p>
       )}
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
           {a.state === 'pending_approval' && (
             <section className="panel" aria-labelledby="decide-heading">
               <h2 id="decide-heading">Decision</h2>
@@ -163,7 +169,7 @@ export function ActionPage({ id }: { id: string }) {
             <ActionTimeline history={a.history} now={now} />
           </section>
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="params-heading">
             <h2 id="params-heading">Parameters</h2>
             <dl className="facts facts-column">

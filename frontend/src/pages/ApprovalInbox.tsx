@@ -59,10 +59,10 @@ export function ApprovalInbox() {
   }
 
   return (
-    <section className="catalog" aria-label="Approvals">
+    <section className="list-page" aria-label="Approvals">
       <div className="toolbar">
         <h1 className="toolbar-title">Approvals</h1>
-        <span className="catalog-total" aria-live="polite" data-testid="approvals-total">
+        <span className="list-total" aria-live="polite" data-testid="approvals-total">
           {list.data ? `${count(items.length, 'request')} waiting for you` : ''}
         </span>
       </div>

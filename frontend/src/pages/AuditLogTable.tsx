@@ -9,6 +9,7 @@ import { absoluteTime, count, shortTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, auditHash, navigate, type AuditFilters } from '../lib/router';
 import { Badge, type BadgeTone } from '../components/Badge';
+import { CodeBlock } from '../components/CodeBlock';
 import { DownloadNotice } from '../components/DownloadNotice';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
@@ -156,10 +157,10 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
   }
 
   return (
-    <section className="catalog" aria-label="Audit log">
+    <section className="list-page" aria-label="Audit log">
       <div className="toolbar">
         <h1 className="toolbar-title">Audit log</h1>
-        <span className="catalog-total" data-testid="audit-total" aria-live="polite">
+        <span className="list-total" data-testid="audit-total" aria-live="polite">
           {log.events.length > 0 ? `${count(log.events.length, 'event')}${log.nextBefore !== undefined ? '+' : ''}` : ''}
         </span>
         <button type="button" className="button" disabled={exporter.state.kind === 'running'} onClick={() => void exporter.run()}>
@@ -252,7 +253,7 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
             {absoluteTime(selected.at)} by {selected.actor}, {selected.outcome}
             {selected.request_id ? ` · request ${selected.request_id}` : ''}
           </p>
-          <pre className="code-block-pre">{JSON.stringify(selected.detail, null, 2)}</pre>
+          <CodeBlock className={styles.code}>{JSON.stringify(selected.detail, null, 2)}</CodeBlock>
         </section>
       )}
     </section>

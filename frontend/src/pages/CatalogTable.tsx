@@ -154,7 +154,7 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
   }
 
   return (
-    <section className="catalog" aria-label="Service catalog">
+    <section className="list-page" aria-label="Service catalog">
       <div className="toolbar">
         <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} />
         <FacetFilter
@@ -183,7 +183,7 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="catalog-total" aria-live="polite" aria-busy={pending || undefined}>
+        <span className="list-total" data-testid="catalog-total" aria-live="polite" aria-busy={pending || undefined}>
           {total === null ? '' : count(total, 'service')}
         </span>
       </div>

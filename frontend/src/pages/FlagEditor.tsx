@@ -28,6 +28,7 @@ import { fieldAria, FormField } from '../components/FormField';
 import { ErrorState, LoadingState } from '../components/Notice';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 import { PermissionNotice } from '../components/PermissionNotice';
+import { SubmitFailure } from '../components/SubmitFailure';
 import { TargetingRulesEditor } from '../components/TargetingRulesEditor';
 import styles from './FlagEditor.module.css';
 
@@ -413,19 +414,18 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
       ) : (
         <>
           {failure && (
-            <div className="submit-failure" role="alert" ref={failureRef} data-testid="flag-save-failure">
-              <p className="submit-failure-title">{conflict ? 'The flag changed since you opened it: nothing was saved' : failure.title}</p>
+            <SubmitFailure
+              title={conflict ? 'The flag changed since you opened it: nothing was saved' : failure.title}
+              next={conflict ? 'Open the flag again to see the change, then apply yours on top of it.' : failure.next}
+              testId="flag-save-failure"
+              ref={failureRef}
+            >
               <p>
                 {outcome.kind === 'failed' && outcome.error.status === 400 && outcome.error.fields.length > 0
                   ? 'Each problem is shown at the part of the form it is about; those the form has no field for are listed with their JSON path under the JSON. Fix them and save again.'
                   : failure.body}
               </p>
-              {conflict ? (
-                <p className="submit-failure-next">Open the flag again to see the change, then apply yours on top of it.</p>
-              ) : (
-                failure.next && <p className="submit-failure-next">{failure.next}</p>
-              )}
-            </div>
+            </SubmitFailure>
           )}
           <div className="form-actions">
             <button type="submit" className="button button-primary" disabled={sending}>

@@ -12,11 +12,14 @@ import { flagEditHash, flagsHash, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { parseTargeting } from '../lib/targeting';
 import { Badge } from '../components/Badge';
+import { CodeBlock } from '../components/CodeBlock';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { EnvironmentBadge, FlagStateBadge } from '../components/FlagBadges';
 import { FlagHistory } from '../components/FlagHistory';
 import { ErrorState, LoadingState, Notice } from '../components/Notice';
+import { PageDescription, PageHeader } from '../components/PageHeader';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
+import { SubmitFailure } from '../components/SubmitFailure';
 import styles from './FlagPage.module.css';
 
 interface Props {
@@ -114,39 +117,42 @@ export function FlagPage({ environment, flagKey }: Props) {
   return (
     <div className={`page ${styles.flag}`}>
       {back}
-      <header className="service-header">
-        <div className="service-heading">
-          <h1 className="mono">{f.key}</h1>
-          <EnvironmentBadge environment={f.environment} />
-          <FlagStateBadge state={f.state} />
-          {f.stale && (
-            <Badge tone="stale" title={f.stale_reason}>
-              ready to close
-            </Badge>
-          )}
-          <span className="service-actions">
-            {mayWrite ? (
-              <>
-                <a className="button button-primary" href={flagEditHash(f.environment, f.key)}>
-                  Edit
-                </a>
-                <button type="button" className="button button-danger-quiet" onClick={() => setClose({ kind: 'confirm' })} disabled={close.kind === 'busy'}>
-                  Close flag
-                </button>
-              </>
-            ) : (
-              <>
-                <button type="button" className="button" disabled aria-describedby="flag-why-not">
-                  Edit
-                </button>
-                <span className="why-not" id="flag-why-not">
-                  {why}
-                </span>
-              </>
+      <PageHeader
+        heading={
+          <>
+            <h1 className="mono">{f.key}</h1>
+            <EnvironmentBadge environment={f.environment} />
+            <FlagStateBadge state={f.state} />
+            {f.stale && (
+              <Badge tone="stale" title={f.stale_reason}>
+                ready to close
+              </Badge>
             )}
-          </span>
-        </div>
-        {typeof f.definition.metadata?.description === 'string' && <p className="service-description">{f.definition.metadata.description}</p>}
+            <span className="heading-actions">
+              {mayWrite ? (
+                <>
+                  <a className="button button-primary" href={flagEditHash(f.environment, f.key)}>
+                    Edit
+                  </a>
+                  <button type="button" className="button button-danger-quiet" onClick={() => setClose({ kind: 'confirm' })} disabled={close.kind === 'busy'}>
+                    Close flag
+                  </button>
+                </>
+              ) : (
+                <>
+                  <button type="button" className="button" disabled aria-describedby="flag-why-not">
+                    Edit
+                  </button>
+                  <span className="why-not" id="flag-why-not">
+                    {why}
+                  </span>
+                </>
+              )}
+            </span>
+          </>
+        }
+      >
+        {typeof f.definition.metadata?.description === 'string' && <PageDescription>{f.definition.metadata.description}</PageDescription>}
         {f.stale && f.stale_reason && <p className="inline-note">Ready to close: it {f.stale_reason}. Remove it from the code, then close it here.</p>}
         <dl className="facts">
           <div>
@@ -183,7 +189,7 @@ export function FlagPage({ environment, flagKey }: Props) {
             </dd>
           </div>
         </dl>
-      </header>
+      </PageHeader>
       {close.kind === 'confirm' || close.kind === 'busy' ? (
         <ConfirmDialog
           title={`Close ${f.key} in ${f.environment}?`}
@@ -205,26 +211,24 @@ export function FlagPage({ environment, flagKey }: Props) {
       ) : null}
       {close.kind === 'pending' && <PendingApprovalNotice pending={close.pending} what={`Closing ${f.key} in ${f.environment}`} />}
       {failure && (
-        <div className="submit-failure" role="alert">
-          <p className="submit-failure-title">{failure.title}</p>
+        <SubmitFailure title={failure.title} next={failure.next}>
           <p>{failure.body}</p>
-          {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-        </div>
+        </SubmitFailure>
       )}
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
           <section className="panel" aria-labelledby="serves-heading">
             <h2 id="serves-heading">Who gets what</h2>
             <TargetingSummary definition={f.definition} />
           </section>
           {historySection}
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="definition-heading">
             <h2 id="definition-heading">Definition (flagd JSON)</h2>
-            <pre className={`code-block-pre ${styles.json}`} data-testid="flag-definition">
+            <CodeBlock className={styles.json} testId="flag-definition">
               {JSON.stringify(f.definition, null, 2)}
-            </pre>
+            </CodeBlock>
           </section>
         </div>
       </div>

@@ -64,7 +64,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
   }
 
   return (
-    <section className="catalog" aria-label="Feature flags">
+    <section className="list-page" aria-label="Feature flags">
       <div className="toolbar">
         <h1 className="toolbar-title">Feature flags</h1>
         <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search flags by key" placeholder="Search flag keys…" narrow />
@@ -79,7 +79,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className="catalog-total" data-testid="flags-total" aria-live="polite">
+        <span className="list-total" data-testid="flags-total" aria-live="polite">
           {data ? count(rows.length, 'flag') : ''}
         </span>
         <button type="button" className="button" aria-expanded={tools} onClick={() => setTools((t) => !t)}>

@@ -57,7 +57,7 @@ export function MatrixPage({ filters, refreshKey }: Props) {
   }
 
   return (
-    <section className="catalog" aria-label="What runs where">
+    <section className="list-page" aria-label="What runs where">
       <div className="toolbar">
         <h1 className="toolbar-title">What runs where</h1>
         <ChoiceFilter label="Team" allLabel="All teams" choices={teams} value={filters.team} onChange={(team) => update({ team })} />
@@ -74,7 +74,7 @@ export function MatrixPage({ filters, refreshKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="matrix-total" aria-live="polite" aria-busy={pending || undefined}>
+        <span className="list-total" data-testid="matrix-total" aria-live="polite" aria-busy={pending || undefined}>
           {total === null ? '' : `${count(total, 'service')} × ${count(clusters.length, 'cluster')}`}
         </span>
         <a className="button" href={CLUSTERS_HASH}>

@@ -10,6 +10,7 @@ import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, navigate, newRequestHash, requestsHash, type RequestFilters } from '../lib/router';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
+import { Segmented } from '../components/Segmented';
 import { StateBadge } from '../components/StateBadge';
 import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './MyRequests.module.css';
@@ -67,17 +68,19 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
   }
 
   return (
-    <section className="catalog" aria-label="Requests">
+    <section className="list-page" aria-label="Requests">
       <div className="toolbar">
         <h1 className="toolbar-title">{filters.all ? 'All requests' : 'My requests'}</h1>
-        <div className="segmented" role="group" aria-label="Whose requests">
-          <button type="button" className={!filters.all ? 'selected' : ''} aria-pressed={!filters.all} onClick={() => update({ all: false })}>
-            Mine
-          </button>
-          <button type="button" className={filters.all ? 'selected' : ''} aria-pressed={filters.all} onClick={() => update({ all: true })}>
-            Everyone&apos;s
-          </button>
-        </div>
+        <Segmented
+          kind="toggle"
+          label="Whose requests"
+          options={[
+            { value: false, label: 'Mine' },
+            { value: true, label: "Everyone's" },
+          ]}
+          value={filters.all}
+          onChange={(all) => update({ all })}
+        />
         <label className="facet-filter">
           <span className="facet-label">State</span>
           <select value={filters.state} onChange={(e) => update({ state: e.target.value as RequestFilters['state'] })}>
@@ -101,7 +104,7 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
             {filters.team && !teams.data?.items.some((t) => t.name === filters.team) && <option value={filters.team}>{filters.team}</option>}
           </select>
         </label>
-        <span className="catalog-total" aria-live="polite" data-testid="requests-total">
+        <span className="list-total" aria-live="polite" data-testid="requests-total">
           {list.data ? count(actions.length, 'request') : ''}
         </span>
         {mayRequest ? (

@@ -9,6 +9,7 @@ import { navigate, packageHash, packagesHash, serviceHash, withLastFilters } fro
 import { DownloadNotice } from '../components/DownloadNotice';
 import { FacetFilter } from '../components/FacetFilter';
 import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageHeader } from '../components/PageHeader';
 import { BehindBadge } from '../components/BehindBadge';
 import { cellClass, rowClass, VirtualRows, type VirtualColumn } from '../components/VirtualRows';
 import styles from './PackagePage.module.css';
@@ -97,22 +98,25 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
   return (
     <div className={`page ${styles.package}`}>
       {back}
-      <header className="service-header">
-        <div className="service-heading">
-          <h1 className="mono">{p.name}</h1>
-          <span className={`ecosystem ecosystem-${p.ecosystem}`}>{p.ecosystem}</span>
-          <span className="service-actions">
-            {ownerFilter}
-            <button
-              type="button"
-              className="button"
-              disabled={download.state.kind === 'running'}
-              onClick={() => void download.run(() => api.downloadPackageCsv(ecosystem, name, owner))}
-            >
-              {download.state.kind === 'running' ? 'Exporting…' : 'Export CSV'}
-            </button>
-          </span>
-        </div>
+      <PageHeader
+        heading={
+          <>
+            <h1 className="mono">{p.name}</h1>
+            <span className={`ecosystem ecosystem-${p.ecosystem}`}>{p.ecosystem}</span>
+            <span className="heading-actions">
+              {ownerFilter}
+              <button
+                type="button"
+                className="button"
+                disabled={download.state.kind === 'running'}
+                onClick={() => void download.run(() => api.downloadPackageCsv(ecosystem, name, owner))}
+              >
+                {download.state.kind === 'running' ? 'Exporting…' : 'Export CSV'}
+              </button>
+            </span>
+          </>
+        }
+      >
         <dl className="facts">
           <div>
             <dt>Newest</dt>
@@ -150,7 +154,7 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
             </dd>
           </div>
         </dl>
-      </header>
+      </PageHeader>
       <DownloadNotice
         state={download.state}
         what={`the ${count(p.uses.length, 'service')} using ${p.name}`}

@@ -66,7 +66,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
 
   const teamLabel = filters.owner ? ` of ${filters.owner}'s services` : '';
   return (
-    <section className="catalog" aria-label="Packages">
+    <section className="list-page" aria-label="Packages">
       <div className="toolbar">
         <h1 className="toolbar-title">Packages</h1>
         <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search packages" placeholder="Search package names…" narrow />
@@ -88,7 +88,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pages.stale ? ' pending' : ''}`} data-testid="packages-total" aria-live="polite" aria-busy={pages.stale || undefined}>
+        <span className="list-total" data-testid="packages-total" aria-live="polite" aria-busy={pages.stale || undefined}>
           {pages.total === null ? '' : count(pages.total, 'package')}
         </span>
         <button

@@ -25,6 +25,7 @@ import { fieldAria, FormField } from '../components/FormField';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { ServicePicker } from '../components/ServicePicker';
+import { SubmitFailure } from '../components/SubmitFailure';
 import styles from './RequestResourceForm.module.css';
 
 interface Props {
@@ -395,8 +396,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
         </fieldset>
 
         {failureView && (
-          <div className="submit-failure" role="alert" data-testid="submit-failure" ref={failureRef}>
-            <p className="submit-failure-title">{failureView.title}</p>
+          <SubmitFailure title={failureView.title} next={failureView.next} testId="submit-failure" ref={failureRef}>
             <p>{failureView.body}</p>
             {otherFields.length > 0 && (
               <ul>
@@ -407,8 +407,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                 ))}
               </ul>
             )}
-            {failureView.next && <p className="submit-failure-next">{failureView.next}</p>}
-          </div>
+          </SubmitFailure>
         )}
 
         <div className="form-actions">

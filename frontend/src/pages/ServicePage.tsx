@@ -15,6 +15,8 @@ import { FindingsList } from '../components/FindingsList';
 import { LifecycleBadge } from '../components/LifecycleBadge';
 import { LinksList } from '../components/LinksList';
 import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageDescription, PageHeader, PageSubtitle } from '../components/PageHeader';
+import styles from './ServicePage.module.css';
 
 interface Props {
   name: string;
@@ -53,7 +55,7 @@ export function ServicePage({ name, refreshKey }: Props) {
 
   if (load.kind === 'loading') {
     return (
-      <div className="page service-page">
+      <div className="page">
         {back}
         <LoadingState>
           Loading {name}…
@@ -64,7 +66,7 @@ export function ServicePage({ name, refreshKey }: Props) {
   if (load.kind === 'error') {
     if (load.error.status === 404) {
       return (
-        <div className="page service-page">
+        <div className="page">
           {back}
           <Notice kind="empty" role="alert" title={`No service named ${name}`}>
             <NoticeBody>
@@ -76,7 +78,7 @@ export function ServicePage({ name, refreshKey }: Props) {
       );
     }
     return (
-      <div className="page service-page">
+      <div className="page">
         {back}
         <ErrorState title={`${name} could not be loaded`} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
       </div>
@@ -86,35 +88,38 @@ export function ServicePage({ name, refreshKey }: Props) {
   const s = load.service;
   const errors = s.findings.filter((f) => f.severity === 'error').length;
   return (
-    <div className="page service-page">
+    <div className="page">
       {back}
-      <header className="service-header">
-        <div className="service-heading">
-          <h1>{s.name}</h1>
-          <LifecycleBadge lifecycle={s.lifecycle} />
-          {errors > 0 && <Badge tone="error">{errors === 1 ? '1 error' : `${errors} errors`}</Badge>}
-          <span className="service-actions">
-            {!me || can(me, 'actions:request', s.owner) ? (
-              <a className="button" href={newRequestHash(s.name)}>
-                Request a resource for this service
-              </a>
-            ) : (
-              <>
-                <button type="button" className="button" disabled aria-describedby="request-why-not">
+      <PageHeader
+        heading={
+          <>
+            <h1>{s.name}</h1>
+            <LifecycleBadge lifecycle={s.lifecycle} />
+            {errors > 0 && <Badge tone="error">{errors === 1 ? '1 error' : `${errors} errors`}</Badge>}
+            <span className="heading-actions">
+              {!me || can(me, 'actions:request', s.owner) ? (
+                <a className="button" href={newRequestHash(s.name)}>
                   Request a resource for this service
-                </button>
-                <span className="why-not" id="request-why-not">
-                  {whyNot(me, 'actions:request', s.owner)}
-                </span>
-              </>
-            )}
-          </span>
-        </div>
-        {s.title && <p className="service-subtitle">{s.title}</p>}
+                </a>
+              ) : (
+                <>
+                  <button type="button" className="button" disabled aria-describedby="request-why-not">
+                    Request a resource for this service
+                  </button>
+                  <span className="why-not" id="request-why-not">
+                    {whyNot(me, 'actions:request', s.owner)}
+                  </span>
+                </>
+              )}
+            </span>
+          </>
+        }
+      >
+        {s.title && <PageSubtitle>{s.title}</PageSubtitle>}
         {s.description ? (
-          <p className="service-description">{s.description}</p>
+          <PageDescription>{s.description}</PageDescription>
         ) : (
-          <p className="service-description muted">No description in the service&apos;s atrium.yaml.</p>
+          <PageDescription muted>No description in the service&apos;s atrium.yaml.</PageDescription>
         )}
         <dl className="facts">
           <div>
@@ -150,7 +155,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           </div>
         </dl>
         {s.tags.length > 0 && (
-          <ul className="tags" aria-label="Tags">
+          <ul className={styles.tags} aria-label="Tags">
             {s.tags.map((t) => (
               <li key={t} className="tag">
                 {t}
@@ -158,7 +163,7 @@ export function ServicePage({ name, refreshKey }: Props) {
             ))}
           </ul>
         )}
-      </header>
+      </PageHeader>
       <section className="panel" aria-labelledby="deploy-heading">
         <div className="section-tools">
           <h2 id="deploy-heading">
@@ -168,14 +173,14 @@ export function ServicePage({ name, refreshKey }: Props) {
         </div>
         <DeploymentTable deployments={s.deployments} />
       </section>
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
           <section className="panel" aria-labelledby="deps-heading">
             <h2 id="deps-heading">Dependencies</h2>
             <DependencyTable dependencies={s.dependencies} />
           </section>
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="findings-heading">
             <h2 id="findings-heading">
               Findings <span className="count">{s.findings.length}</span>

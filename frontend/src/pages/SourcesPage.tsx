@@ -83,7 +83,7 @@ function ClusterSourceCard({ source: s }: { source: SourceStatus }) {
         <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
         </Badge>
-        <span className="service-actions">
+        <span className="heading-actions">
           <a href={CLUSTERS_HASH}>See {cluster} on the Clusters page</a>
         </span>
       </div>
@@ -131,7 +131,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
         </Badge>
-        <span className="service-actions">
+        <span className="heading-actions">
           {mayTry ? (
             <>
               <button

@@ -13,6 +13,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { fieldAria, FormField } from '../components/FormField';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
+import { SubmitFailure } from '../components/SubmitFailure';
 import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './TokenAdmin.module.css';
 
@@ -217,11 +218,9 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
         )}
       </div>
       {failure && (
-        <div className="submit-failure" role="alert">
-          <p className="submit-failure-title">{failure.title}</p>
+        <SubmitFailure title={failure.title} next={failure.next}>
           <p>{failure.body}</p>
-          {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-        </div>
+        </SubmitFailure>
       )}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={busy}>
