@@ -92,7 +92,7 @@ describe('the golden path through a team portal', () => {
     await page.getByRole('button', { name: 'Create ledger-e2e' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toMatch(/^#\/self-service\/act_[0-9a-f]+$/);
     runId = new URL(page.url()).hash.slice('#/self-service/'.length);
-    await expect.poll(() => page.locator('.action-header .badge').first().textContent(), WAIT).toBe('pending approval');
+    await expect.poll(() => page.locator('[data-testid="action-header"] [data-state]').first().textContent(), WAIT).toBe('pending approval');
     expect(await page.getByTestId('run-summary').textContent()).toBe('Waiting for approval: nothing runs before it.');
     expect(await page.getByRole('button', { name: 'Cancel…' }).count()).toBe(1);
     await screenshot(page, 'golden-portal-pending');
@@ -112,7 +112,7 @@ describe('the golden path through a team portal', () => {
     await page.getByLabel(/Why/).fill('a duplicate of ledger-e2e');
     await screenshot(page, 'golden-portal-cancel-confirm');
     await page.getByRole('button', { name: 'Cancel the run' }).click();
-    await expect.poll(() => page.locator('.action-header .badge').first().textContent(), WAIT).toBe('cancelled');
+    await expect.poll(() => page.locator('[data-testid="action-header"] [data-state]').first().textContent(), WAIT).toBe('cancelled');
     const left = page.getByTestId('left-behind');
     await left.waitFor(WAIT);
     expect(await left.textContent()).toContain('Nothing was created.');
@@ -134,7 +134,7 @@ describe('the golden path through a team portal', () => {
     await screenshot(page, 'golden-portal-approver');
 
     await page.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => page.locator('.action-header .badge').first().textContent(), WAIT).toBe('failed');
+    await expect.poll(() => page.locator('[data-testid="action-header"] [data-state]').first().textContent(), WAIT).toBe('failed');
     const failed = page.locator('[data-step="create_repository"]');
     await expect.poll(() => failed.getAttribute('data-state'), WAIT).toBe('failed');
     expect(await failed.getByTestId('step-error').textContent()).toContain('Resource not accessible by integration');
@@ -147,7 +147,7 @@ describe('the golden path through a team portal', () => {
     github.allowCreate = true;
     await page.getByRole('button', { name: 'Retry from this step' }).click();
     await expect.poll(() => page.locator('[data-step="create_repository"]').getAttribute('data-state'), WAIT).toBe('succeeded');
-    await expect.poll(() => page.locator('.action-header .badge').first().textContent(), WAIT).toBe('failed');
+    await expect.poll(() => page.locator('[data-testid="action-header"] [data-state]').first().textContent(), WAIT).toBe('failed');
     expect(await stepStates(page)).toEqual([
       'create_repository:succeeded',
       'push_initial_commit:failed',
@@ -164,7 +164,7 @@ describe('the golden path through a team portal', () => {
     expect(github.calls.filter((c) => c === 'POST /orgs/sphera/repos')).toHaveLength(2); // the refused one, and the one that made it
     await page.getByRole('button', { name: 'Retry from this step' }).click();
     await expect.poll(() => page.locator('[data-step="push_initial_commit"]').getAttribute('data-state'), WAIT).toBe('failed');
-    await expect.poll(() => page.locator('.action-header .badge').first().textContent(), WAIT).toBe('failed');
+    await expect.poll(() => page.locator('[data-testid="action-header"] [data-state]').first().textContent(), WAIT).toBe('failed');
     expect(github.calls.filter((c) => c === 'POST /orgs/sphera/repos')).toHaveLength(2);
   });
 });

@@ -103,7 +103,7 @@ describe('the golden path in local mode', () => {
     await create.click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toMatch(/^#\/self-service\/act_[0-9a-f]+$/);
     runId = new URL(page.url()).hash.slice('#/self-service/'.length);
-    await expect.poll(() => page.locator('.action-header .badge').first().textContent(), WAIT).toBe('succeeded');
+    await expect.poll(() => page.locator('[data-testid="action-header"] [data-state]').first().textContent(), WAIT).toBe('succeeded');
     const states = await page.locator('[data-step]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}:${e.getAttribute('data-state')}`));
     expect(states).toEqual([
       'create_repository:skipped',
@@ -122,7 +122,7 @@ describe('the golden path in local mode', () => {
 
   it('lists the new service in the catalog search; its page says it came from the template and links to the run', async () => {
     await page.goto(`${atrium.base}/#/?q=${NAME}`);
-    const row = page.locator(`.catalog-table a[href="#/services/${NAME}"]`).first();
+    const row = page.getByRole('table', { name: 'Services', exact: true }).locator(`a[href="#/services/${NAME}"]`).first();
     await row.waitFor(WAIT);
     await screenshot(page, 'golden-catalog-search');
     await row.click();

@@ -60,7 +60,7 @@ describe('App in the desktop window and in a browser', () => {
 
 describe('App navigation by permission', () => {
   const navLinks = () =>
-    Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
+    Array.from(screen.getByRole('navigation', { name: 'Main' }).querySelectorAll('a')).map((a) => (a.firstChild?.textContent ?? '').trim());
 
   it('shows an admin everything, with the number of requests waiting for approval', async () => {
     window.location.hash = '#/settings';
@@ -122,7 +122,7 @@ describe('App navigation by permission', () => {
 });
 
 describe('App pages gated by the desktop\'s own feature flags', () => {
-  const navLinks = () => Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
+  const navLinks = () => Array.from(screen.getByRole('navigation', { name: 'Main' }).querySelectorAll('a')).map((a) => (a.firstChild?.textContent ?? '').trim());
 
   it('hides the Flags page when atrium-ui-flags-page is off, and a direct link names the flag', async () => {
     window.location.hash = '#/flags';

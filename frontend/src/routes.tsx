@@ -24,6 +24,7 @@ import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
 import { TokenAdmin } from './pages/TokenAdmin';
+import { Notice, NoticeBody } from './components/Notice';
 import type { PageFeature } from './lib/features';
 import { isActionState } from './lib/actionState';
 import type { Permission } from './lib/permissions';
@@ -395,12 +396,11 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: () => 'Not found — Atrium',
     component: (p) => (
       <div className="page">
-        <div className="notice notice-empty" role="alert">
-          <p className="notice-title">There is no page at {p.path}</p>
-          <p className="notice-body">
+        <Notice kind="empty" role="alert" title={`There is no page at ${p.path}`}>
+          <NoticeBody>
             <a href="#/">Go to the catalog</a>.
-          </p>
-        </div>
+          </NoticeBody>
+        </Notice>
       </div>
     ),
   },

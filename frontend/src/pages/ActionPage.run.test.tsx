@@ -54,7 +54,7 @@ describe('ActionPage: a run', () => {
     expect(within(stepRow('push_initial_commit') as HTMLElement).getByText('3c1e9f0a8b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e')).toBeTruthy();
     expect(within(stepRow('register_catalog') as HTMLElement).getByRole('link', { name: 'orders' }).getAttribute('href')).toBe('#/services/orders');
     // Registered now: the subtitle links to the service.
-    expect(document.querySelector('.service-subtitle a')?.getAttribute('href')).toBe('#/services/orders');
+    expect(document.querySelector('[data-testid="action-header"] p a')?.getAttribute('href')).toBe('#/services/orders');
 
     portal.change({ state: 'succeeded', steps: runSteps(Array.from({ length: 7 }, () => 'succeeded' as const)), may_cancel: false });
     await waitFor(() => expect(screen.getByTestId('run-summary').textContent).toBe('All 7 steps done.'));

@@ -63,7 +63,7 @@ describe('ActionPage', () => {
     expect(items[2]?.querySelector('time')?.getAttribute('dateTime')).toBe('2026-11-26T09:00:02Z');
     expect(screen.getByTestId('result-terraform').textContent).toBe(terraform);
     expect(screen.getAllByText('envs/dev/eu-west-1/payments-api/sqs_payments-events.tf').length).toBeGreaterThan(0);
-    expect(screen.getByText('succeeded', { selector: '.badge' })).toBeTruthy();
+    expect(screen.getByText('succeeded', { selector: '[data-state]' })).toBeTruthy();
     // Final: no decision panel, no live marker.
     expect(screen.queryByTestId('decision')).toBeNull();
     expect(screen.queryByText('live')).toBeNull();
@@ -100,7 +100,7 @@ describe('ActionPage', () => {
     fireEvent.change(screen.getByLabelText(/^Reason/), { target: { value: 'retention fits the policy' } });
     fireEvent.click(approve);
     const alert = await screen.findByText(/needs one of the roles \[platform_approver\]/);
-    expect(alert.closest('.submit-failure')?.textContent).toContain('You may not make this decision');
+    expect(alert.closest('[role="alert"]')?.textContent).toContain('You may not make this decision');
     const post = api.requests.find((r) => r.method === 'POST');
     expect(post?.url.pathname).toBe('/api/v1/actions/act_prod/approve');
     expect(post?.body).toEqual({ reason: 'retention fits the policy' });
@@ -131,12 +131,12 @@ describe('ActionPage', () => {
           <ActionPage id="act_0123abcd" />
         </WithMe>,
       );
-      await screen.findByText('approved', { selector: '.badge' });
+      await screen.findByText('approved', { selector: '[data-state]' });
       await waitFor(() => expect(portal.waiting()).toBe(1));
       portal.change({ state: 'running' });
-      await screen.findByText('running', { selector: '.badge' });
+      await screen.findByText('running', { selector: '[data-state]' });
       portal.change({ state: 'succeeded' });
-      await screen.findByText('succeeded', { selector: '.badge' });
+      await screen.findByText('succeeded', { selector: '[data-state]' });
       await vi.advanceTimersByTimeAsync(60_000);
       expect(portal.gets().map((u) => u.search)).toEqual(['', '?wait=30&version=1', '?wait=30&version=2']);
     } finally {
@@ -153,7 +153,7 @@ describe('ActionPage', () => {
           <ActionPage id="act_0123abcd" />
         </WithMe>,
       );
-      await screen.findByText('running', { selector: '.badge' });
+      await screen.findByText('running', { selector: '[data-state]' });
       await vi.advanceTimersByTimeAsync(10_000);
       const n = api.requests.filter((r) => r.url.pathname === '/api/v1/actions/act_0123abcd').length;
       // The first request, its long poll at once, then one every 2 s.

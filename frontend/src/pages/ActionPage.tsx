@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { api, asApiError, type Action, type ApiError } from '../api/client';
+import { api, asApiError, type Action, type ApiError, type Approval } from '../api/client';
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { useFollowAction } from '../hooks/useFollowAction';
 import { useNow } from '../hooks/useNow';
-import { isFinal, progressSteps } from '../lib/actionState';
+import { isFinal, progressSteps, type StepStatus } from '../lib/actionState';
 import { actionTitle, approversText, deliveryText, paramEntries, runParamEntries } from '../lib/actionText';
+import { cx } from '../lib/classNames';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
 import { hasRun, runSummary } from '../lib/runProgress';
@@ -14,17 +15,21 @@ import { ActionTimeline } from '../components/ActionTimeline';
 import { CancelRun } from '../components/CancelRun';
 import { DecisionPanel } from '../components/DecisionPanel';
 import { LeftBehind } from '../components/LeftBehind';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageHeader, PageSubtitle } from '../components/PageHeader';
 import { RunSteps } from '../components/RunSteps';
 import { RunSummaryLine } from '../components/RunSummaryLine';
 import { StateBadge } from '../components/StateBadge';
 import styles from './ActionPage.module.css';
 
+const STEP: Record<StepStatus, string | undefined> = { done: styles.done, current: styles.current, failed: styles.failed, todo: undefined, skipped: undefined };
+const DECISION: Record<Approval['decision'], string | undefined> = { approved: styles.approved, rejected: styles.rejected };
+
 function ProgressSteps({ action }: { action: Action }) {
   return (
     <ol className={styles['progress-steps']} aria-label="Progress">
       {progressSteps(action).map((s) => (
-        <li key={s.state} className={`step step-${s.status}`} aria-current={s.status === 'current' ? 'step' : undefined}>
+        <li key={s.state} className={cx(styles.step, STEP[s.status])} aria-current={s.status === 'current' ? 'step' : undefined}>
           {s.label}
         </li>
       ))}
@@ -71,21 +76,20 @@ export function ActionPage({ id }: { id: string }) {
 
   if (!a) {
     return (
-      <div className="page action-page">
+      <div className="page">
         {back}
         {load.error?.status === 404 ? (
-          <div className="notice notice-empty" role="alert">
-            <p className="notice-title">No request {id}</p>
-            <p className="notice-body">
+          <Notice kind="empty" role="alert" title={`No request ${id}`}>
+            <NoticeBody>
               This portal has no such request; it may belong to another portal. <a href={requestsHash()}>See your requests</a>.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         ) : load.error ? (
           <ErrorState title={`Request ${id} could not be loaded`} error={load.error} onRetry={load.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading request {id}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
@@ -95,26 +99,31 @@ export function ActionPage({ id }: { id: string }) {
   const run = hasRun(a);
   const summary = run ? runSummary(a) : null;
   return (
-    <div className="page action-page">
+    <div className="page">
       {back}
-      <header className="service-header action-header">
-        <div className="service-heading">
-          <h1>{actionTitle(a)}</h1>
-          <StateBadge state={a.state} />
-          {moving && (
-            <span className="live muted" title="Following it: the page changes as soon as the portal does">
-              <span className={styles['live-dot']} aria-hidden="true" /> live
-            </span>
-          )}
-          {a.may_cancel && (
-            <span className="service-actions">
-              <CancelRun action={a} onCancelled={() => load.reload()} />
-            </span>
-          )}
-        </div>
-        <p className="service-subtitle">
+      <PageHeader
+        className={styles.header}
+        testId="action-header"
+        heading={
+          <>
+            <h1>{actionTitle(a)}</h1>
+            <StateBadge state={a.state} />
+            {moving && (
+              <span className={`${styles.live} muted`} title="Following it: the page changes as soon as the portal does">
+                <span className={styles['live-dot']} aria-hidden="true" /> live
+              </span>
+            )}
+            {a.may_cancel && (
+              <span className="heading-actions">
+                <CancelRun action={a} onCancelled={() => load.reload()} />
+              </span>
+            )}
+          </>
+        }
+      >
+        <PageSubtitle>
           for <ServiceRef a={a} /> (team {a.team}) in {a.environment} / {a.region}
-        </p>
+        </PageSubtitle>
         <dl className="facts">
           <div>
             <dt>Requested by</dt>
@@ -143,14 +152,14 @@ export function ActionPage({ id }: { id: string }) {
         </dl>
         <ProgressSteps action={a} />
         {summary && <RunSummaryLine summary={summary} />}
-      </header>
+      </PageHeader>
       {load.error && (
         <p className="inline-warning" role="status">
           Refreshing failed: {load.error.message} Showing what the portal said last; retrying.
         </p>
       )}
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
           {a.state === 'pending_approval' && (
             <section className="panel" aria-labelledby="decide-heading">
               <h2 id="decide-heading">Decision</h2>
@@ -218,7 +227,7 @@ export function ActionPage({ id }: { id: string }) {
             <ActionTimeline history={a.history} now={now} />
           </section>
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="params-heading">
             <h2 id="params-heading">Parameters</h2>
             <dl className="facts facts-column">
@@ -237,14 +246,14 @@ export function ActionPage({ id }: { id: string }) {
             {a.approvals.length === 0 ? (
               <p className="muted">{a.approvers.length === 0 ? 'None needed.' : 'No decision yet.'}</p>
             ) : (
-              <ul className="approvals">
+              <ul className={styles.approvals} aria-label="Decisions">
                 {a.approvals.map((ap, i) => (
-                  <li key={`${ap.approver}-${i}`} className={`approval approval-${ap.decision}`}>
+                  <li key={`${ap.approver}-${i}`} className={cx(styles.approval, DECISION[ap.decision])}>
                     <strong>{ap.decision === 'approved' ? 'Approved' : 'Rejected'}</strong> by {ap.approver}{' '}
                     <time dateTime={ap.at} title={absoluteTime(ap.at)}>
                       {relativeTime(ap.at, now)}
                     </time>
-                    {ap.reason && <p className="approval-reason">“{ap.reason}”</p>}
+                    {ap.reason && <p className={styles.reason}>“{ap.reason}”</p>}
                   </li>
                 ))}
               </ul>

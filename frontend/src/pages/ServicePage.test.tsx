@@ -154,9 +154,9 @@ describe('ServicePage deployments', () => {
 
   it('groups by environment and shows image and tag, replicas, autoscaler, last rollout and health', async () => {
     fakeApi({ services: { 'payments-api': deployed } });
-    const { container } = render(<ServicePage name="payments-api" refreshKey="" />);
+    render(<ServicePage name="payments-api" refreshKey="" />);
     await screen.findByRole('heading', { name: 'payments-api', level: 1 });
-    const table = container.querySelector('table.deployment-table');
+    const table = screen.getByRole('table', { name: 'Deployments' });
     if (!(table instanceof HTMLTableElement)) throw new Error('no deployments table');
     expect(Array.from(table.querySelectorAll('thead th')).map((th) => th.textContent)).toEqual([
       'Cluster',
@@ -204,9 +204,9 @@ describe('ServicePage deployments', () => {
     const rollout = table.querySelector('tr[data-cluster="prod-us-east-1"] time');
     expect(rollout?.getAttribute('title')).toMatch(/\d{4}/);
     expect(rollout?.getAttribute('dateTime')).toBe(deployed.deployments[1]?.rollout_at);
-    const hpa = table.querySelector('tr[data-cluster="prod-us-east-1"] .deployment-hpa');
+    const hpa = table.querySelector('tr[data-cluster="prod-us-east-1"] [data-column="autoscaler"]');
     expect(hpa?.getAttribute('title')).toBe('HorizontalPodAutoscaler: min 2, max 8, current 5, desired 5');
-    expect(table.querySelector('tr[data-cluster="prod-us-east-1"] .deployment-image')?.getAttribute('title')).toBe(
+    expect(table.querySelector('tr[data-cluster="prod-us-east-1"] [data-column="image"]')?.getAttribute('title')).toBe(
       'registry.example.com/payments/payments-api:1.1.3',
     );
   });
