@@ -194,7 +194,7 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		} else {
 			var err error
 			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log,
-				server.LocalOptions{NoWorker: rt.readOnly})
+				server.LocalOptions{NoWorker: rt.readOnly, VaultKey: rt.vaultKey()})
 			if err != nil {
 				return err
 			}

@@ -95,14 +95,6 @@ func templateOrigin(t client.TemplateSummary) string {
 	return strings.TrimPrefix(t.Source, "github:") + "@" + shortSHA(t.SourceVersion) + ":" + p
 }
 
-// orDash keeps an empty cell visible (a broken template may have no language and has no parameters).
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // shortSHA abbreviates a commit as git does (seven characters); anything else is returned as it is.
 func shortSHA(s string) string {
 	if len(s) == 40 && strings.Trim(s, "0123456789abcdef") == "" {

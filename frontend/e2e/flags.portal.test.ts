@@ -127,8 +127,8 @@ describe('feature flags through a team portal', () => {
     expect(await link.getAttribute('href')).toBe(`#/self-service/${actionId}`);
     await link.click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/self-service/${actionId}`);
-    await expect.poll(() => page.locator('.action-header .badge').textContent(), WAIT).toBe('pending approval');
-    expect(await page.locator('.action-header').textContent()).toContain('new-checkout-flow');
+    await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('pending approval');
+    expect(await page.getByTestId('action-header').textContent()).toContain('new-checkout-flow');
     await screenshot(page, 'portal-flag-change-request');
   });
 
@@ -157,10 +157,10 @@ describe('feature flags through a team portal', () => {
       .toBe('fractional by accountId 25/75');
     await page.goto(`${atrium.base}/#/flags/production/new-checkout-flow`);
     await page.getByText('Everyone gets 25% "on" / 75% "off" by accountId.').waitFor(WAIT);
-    const change = page.locator('.flag-change[data-version="2"]');
+    const change = page.getByRole('list', { name: 'Changes', exact: true }).locator('[data-version="2"]');
     await change.waitFor(WAIT);
     expect(await change.textContent()).toContain(`a few more accounts (approved request ${actionId})`);
-    expect(await change.locator('.diff-line').allTextContents()).toEqual([
+    expect(await change.getByRole('list', { name: 'What changed in version 2' }).getByRole('listitem').allTextContents()).toEqual([
       'targeting › fractional › weight of "on": 20 → 25',
       'targeting › fractional › weight of "off": 80 → 75',
     ]);

@@ -43,7 +43,8 @@ async function openTools(p: Page): Promise<void> {
   if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
 }
 
-const flagRows = (p: Page) => p.locator('.flag-table [data-flag]');
+const flagTable = (p: Page) => p.getByRole('table', { name: 'Feature flags', exact: true });
+const flagRows = (p: Page) => flagTable(p).locator('[data-flag]');
 
 const EXPECTED: FlagDefinition = {
   state: 'ENABLED',
@@ -112,11 +113,11 @@ describe('feature flags in local mode', () => {
     expect(defs.body.flags[KEY]?.targeting).toEqual(EXPECTED.targeting);
 
     await page.goto(`${atrium.base}/#/flags?environment=dev&q=${KEY}`);
-    const row = page.locator(`.flag-table [data-flag="${KEY}"]`);
+    const row = flagTable(page).locator(`[data-flag="${KEY}"]`);
     await row.waitFor(WAIT);
-    expect(await row.locator('.col-rollout').textContent()).toBe('1 rule; fractional by accountId 30/70');
-    expect(await row.locator('.col-team').textContent()).toBe('payments');
-    expect(await row.locator('.col-default').textContent()).toBe('off');
+    expect(await row.locator('[data-column="rollout"]').textContent()).toBe('1 rule; fractional by accountId 30/70');
+    expect(await row.locator('[data-column="team"]').textContent()).toBe('payments');
+    expect(await row.locator('[data-column="default"]').textContent()).toBe('off');
     await screenshot(page, 'flags-table-created');
   });
 
@@ -153,14 +154,14 @@ describe('feature flags in local mode', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/flags/dev/${KEY}`);
     await page.getByText('v2 changed').waitFor(WAIT);
-    const change = page.locator('.flag-change[data-version="2"]');
-    expect(await change.locator('.diff-line').allTextContents()).toEqual([
+    const change = page.getByRole('list', { name: 'Changes', exact: true }).locator('[data-version="2"]');
+    expect(await change.getByRole('list', { name: 'What changed in version 2' }).getByRole('listitem').allTextContents()).toEqual([
       'targeting › if › 2 › fractional › weight of "on": 30 → 40',
       'targeting › if › 2 › fractional › weight of "off": 70 → 60',
     ]);
     expect(await change.textContent()).toContain('“more accounts”');
     await change.getByRole('button', { name: 'Show before and after' }).click();
-    await change.locator('.diff-json figure').nth(1).waitFor(WAIT);
+    await change.getByRole('figure').nth(1).waitFor(WAIT);
     await screenshot(page, 'flags-history-diff');
     const detail = await local<FlagDetail>('GET', `/api/v1/flags/dev/${KEY}`);
     expect(detail.body.version).toBe(2);
@@ -250,7 +251,7 @@ describe('feature flags in local mode', () => {
 
   it("turns its own Flags page off with the portal's flag atrium-ui-flags-page: the nav item goes after a reload", { timeout: 90_000 }, async () => {
     await page.goto(`${atrium.base}/#/`);
-    const nav = async () => (await page.locator('.app-nav a').allTextContents()).map((t) => t.replace(/\d+$/, ''));
+    const nav = async () => (await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.replace(/\d+$/, ''));
     await expect.poll(nav, WAIT).toContain('Flags');
     const put = await local('PUT', '/api/v1/flags/production/atrium-ui-flags-page', {
       team: 'platform',
@@ -264,7 +265,7 @@ describe('feature flags in local mode', () => {
       .poll(async () => (await local<UIFeatures>('GET', '/api/v1/ui/features')).body.features['atrium-ui-flags-page']?.enabled, { timeout: 60_000, interval: 1000 })
       .toBe(false);
     await page.reload();
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
     await page.goto(`${atrium.base}/#/flags`);
     const off = page.getByTestId('feature-off');
     await off.waitFor(WAIT);

@@ -90,13 +90,13 @@ export function App() {
   return (
     <MeContext.Provider value={identity}>
       <FeaturesContext.Provider value={features}>
-      <div className="app">
+      <div className={styles.app}>
         <header className={styles['app-header']}>
           <a className={styles.brand} href="#/">
             <span className={styles['brand-mark']} aria-hidden="true" />
             Atrium
           </a>
-          <nav className="app-nav" aria-label="Main">
+          <nav className={styles.nav} aria-label="Main">
             {ROUTE_NAMES.filter((name) => showNavItem(ROUTES[name] as RouteDef<unknown>, features, me)).map((name) => {
               const nav = (ROUTES[name] as RouteDef<unknown>).nav!;
               return (
@@ -111,7 +111,7 @@ export function App() {
               );
             })}
           </nav>
-          <a className="sync-link" href={SOURCES_HASH} aria-current={current('sources')} title="Sources: sync progress, errors and rate limits">
+          <a className={styles['sync-link']} href={SOURCES_HASH} aria-current={current('sources')} title="Sources: sync progress, errors and rate limits">
             <SyncStatus status={sync.status} error={sync.error} />
           </a>
           <IdentityChip />

@@ -45,6 +45,13 @@ const (
 	GatesExcept Permission = "gates:except"
 	// ScorecardsTest tries a scorecard rule against a service before it is saved (platform approvers).
 	ScorecardsTest Permission = "scorecards:test"
+	// SecretsRead lists secrets' metadata (names, where they exist, who created and rotated them): never values.
+	SecretsRead Permission = "secrets:read"
+	// SecretsWrite creates, rotates and deletes the secrets of a team's services (through actions).
+	SecretsWrite Permission = "secrets:write"
+	// SecretsReveal shows a value once; the conventions of the environment (secrets.environments.ENV.reveal) must
+	// also allow the caller.
+	SecretsReveal Permission = "secrets:reveal"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -63,10 +70,12 @@ var rules = map[string]map[Permission]scope{
 	auth.RoleDeveloper: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
+		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
 	},
 	auth.RoleTeamOwner: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
+		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
@@ -74,6 +83,7 @@ var rules = map[string]map[Permission]scope{
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam, GatesCheck: anyTeam,
 		ScorecardsTest: anyTeam,
+		SecretsRead:    anyTeam,
 	},
 }
 
@@ -86,7 +96,7 @@ var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true,
 // a token scope ("flags:write:dev", "agent:work:eu-1"); a qualifier on any other permission is refused when a
 // token is created, and allows nothing on a token stored before that check existed.
 var inEnvironment = map[Permission]bool{FlagsRead: true, FlagsWrite: true, FlagsImport: true, FlagsEvaluate: true,
-	ActionsRequest: true, ActionsApprove: true, AgentWork: true}
+	ActionsRequest: true, ActionsApprove: true, AgentWork: true, SecretsWrite: true, SecretsReveal: true}
 
 // TakesEnvironment reports whether perm acts in an environment, so that a token scope may qualify it with one.
 func TakesEnvironment(perm Permission) bool { return inEnvironment[perm] }
@@ -247,7 +257,7 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest}
+		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, SecretsRead, SecretsWrite, SecretsReveal}
 }
 
 // Roles lists every role.

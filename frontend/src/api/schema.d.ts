@@ -361,6 +361,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plan stored with a service_create action when it was requested — what its run executes, exactly as the requester reviewed it (its digest is the action's params.plan_digest) — so that an approver reviews what they approve. Apart from the action because a plan holds every file of the new repository, which a long poll on the action would otherwise send again at every change. 404 no_plan for an action of another kind. */
+        get: operations["getActionPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions/{id}/approve": {
         parameters: {
             query?: never;
@@ -997,6 +1014,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every secret's metadata (never a value), by id. Needs secrets:read. The desktop answers it from its replica, offline too. */
+        get: operations["listSecrets"];
+        put?: never;
+        /** Create a secret of one of the caller's team's services in one environment (every region where the service runs, or those named). The value is sealed at once for each target and never stored as it is; the write is an action (delivery secrets) whose steps are the targets, under the environment's approvals. The same Idempotency-Key returns the first action (200). A bad request (an empty or oversized value, a name breaking the convention, an environment the service is not deployed in) is answered 400 naming every problem, and nothing is stored. Needs secrets:write on the service's team in the environment. */
+        post: operations["createSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/conventions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal's secrets conventions (naming, environments and their backends, regions and clusters, required environments, who may reveal where, the largest value); configured false on a portal without secrets. */
+        get: operations["getSecretConventions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{service}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One secret's metadata (never its value). Answered from the desktop's replica, offline too. */
+        get: operations["getSecret"];
+        put?: never;
+        post?: never;
+        /** Delete a secret from an environment (all its locations there, or those of the regions named), as an action under the environment's approvals. */
+        delete: operations["deleteSecret"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{service}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a secret: write a new version to every region of the environment where its service runs (or those named), as an action. Like createSecret, the value is sealed at once and never stored; 400 names every problem and nothing is stored. */
+        post: operations["rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{service}/{name}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Show a secret's value once: only where the environment's conventions allow the caller (secrets.environments.ENV.reveal: roles of the owning team; admins), with a reason kept in the audit log (refusals are audited too). The answer carries Cache-Control no-store and is never kept by the desktop; the UI wipes the value after reveal_seconds. A Kubernetes Secret is not revealable through the portal (409 not_revealable): the portal holds no credential that reads Secrets' values. */
+        post: operations["revealSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scorecards": {
         parameters: {
             query?: never;
@@ -1313,10 +1417,10 @@ export interface components {
             /** @description Empty for flag changes, which belong to a team. */
             service: string;
             /**
-             * @description service_create: the golden path's run (params: template, template_version, parameters, plan_digest; service: the new service's name). flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
+             * @description secret_create, secret_rotate, secret_delete: a secret's write (params: name, full_name, operation, targets, and value_ref — the reference of the sealed value, never the value; one step per target). service_create: the golden path's run (params: template, template_version, parameters, plan_digest; service: the new service's name). flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
              * @enum {string}
              */
-            kind: "sqs_queue" | "sns_topic" | "flag_change" | "service_create";
+            kind: "sqs_queue" | "sns_topic" | "flag_change" | "service_create" | "secret_create" | "secret_rotate" | "secret_delete";
             params: {
                 [key: string]: unknown;
             };
@@ -1324,7 +1428,7 @@ export interface components {
             /** @description "global" for flag changes. */
             region: string;
             /** @enum {string} */
-            delivery: "direct" | "gitops" | "preview" | "flags" | "golden";
+            delivery: "direct" | "gitops" | "preview" | "flags" | "golden" | "secrets";
             idempotency_key: string;
             /**
              * @description pending_approval → approved → running → succeeded | failed; pending_approval → rejected; a failed action may be retried (→ approved, POST .../retry); one that has not finished may be cancelled (→ cancelled, POST .../cancel).
@@ -1687,13 +1791,14 @@ export interface components {
             /** Format: int64 */
             seq: number;
             /** @enum {string} */
-            kind: "service" | "team" | "scorecard" | "scorerules";
+            kind: "service" | "team" | "scorecard" | "scorerules" | "secret";
             id: string;
             deleted?: boolean;
             service?: components["schemas"]["Service"];
             team?: components["schemas"]["Team"];
             scorecard?: components["schemas"]["Scorecard"];
             score_rules?: components["schemas"]["ScoreRules"];
+            secret?: components["schemas"]["Secret"];
         };
         ChangeBatch: {
             cursor: string;
@@ -2458,6 +2563,123 @@ export interface components {
                 warnings?: string[];
             };
         };
+        SecretPlace: {
+            environment: string;
+            region: string;
+            /**
+             * @description kubernetes: a Kubernetes Secret written by the cluster's agent; aws: AWS Secrets Manager; local: local mode's encrypted vault.
+             * @enum {string}
+             */
+            backend: "kubernetes" | "aws" | "local";
+            /** @description kubernetes only. */
+            cluster?: string;
+            /** @description kubernetes only. */
+            namespace?: string;
+        };
+        SecretLocation: components["schemas"]["SecretPlace"] & {
+            /** @description The backend's name: the AWS secret's name, the Kubernetes Secret's name, the vault's key. */
+            object: string;
+            /** @description The version written last (the action's value reference for writes through the portal); never derived from the value. */
+            version?: string;
+            created_by?: string;
+            /** Format: date-time */
+            created_at?: string;
+            rotated_by?: string;
+            /** Format: date-time */
+            rotated_at?: string;
+            last_read_by?: string;
+            /** Format: date-time */
+            last_read_at?: string;
+            /** @description atrium (written by the portal), or the collector that saw it (kube:CLUSTER, aws:REGION). */
+            source: string;
+            /** Format: date-time */
+            seen_at?: string;
+        };
+        /** @description A secret's metadata. No field ever holds its value. */
+        Secret: {
+            /** @description SERVICE/NAME */
+            id: string;
+            service: string;
+            team: string;
+            name: string;
+            /** @description The name under the naming convention (e.g. payments/checkout/db-password): the AWS secret's name. */
+            full_name: string;
+            locations: components["schemas"]["SecretLocation"][];
+            /** @description Where it should exist and does not (environments the conventions require, and other regions or clusters of environments where it exists). */
+            missing: components["schemas"]["SecretPlace"][];
+            created_by?: string;
+            /** Format: date-time */
+            created_at?: string;
+            rotated_by?: string;
+            /** Format: date-time */
+            rotated_at?: string;
+            last_read_by?: string;
+            /** Format: date-time */
+            last_read_at?: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SecretList: {
+            secrets: components["schemas"]["Secret"][];
+        };
+        SecretCreate: {
+            service: string;
+            /** @description The secret's own name, under the conventions' name_pattern. */
+            name: string;
+            environment: string;
+            /** @description Default: every region of the environment where the service runs. */
+            regions?: string[];
+            /** @description The value: sealed at once, never stored, logged or returned. */
+            value: string;
+        };
+        SecretRotation: {
+            environment: string;
+            regions?: string[];
+            /** @description The new value: sealed at once, never stored, logged or returned. */
+            value: string;
+        };
+        SecretRevealRequest: {
+            environment: string;
+            /** @description Required when the secret exists in several regions of the environment. */
+            region?: string;
+            /** @description Why the value is needed; kept in the audit log. */
+            reason: string;
+        };
+        SecretRevealed: {
+            service: string;
+            name: string;
+            environment: string;
+            region: string;
+            version?: string;
+            value: string;
+            /** @description How long a UI shows the value before wiping it. */
+            reveal_seconds: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        SecretConventions: {
+            configured: boolean;
+            naming: string;
+            name_pattern: string;
+            max_value_bytes: number;
+            reveal_seconds: number;
+            required: string[];
+            environments: {
+                name: string;
+                /** @enum {string} */
+                backend: "kubernetes" | "aws" | "local";
+                regions: string[];
+                clusters: {
+                    name: string;
+                    region: string;
+                }[];
+                /** @description A secret goes only to a service's deployments' regions and clusters. */
+                deployed_only: boolean;
+                /** @description Roles of the owning team that may reveal here; empty: nobody. */
+                reveal: string[];
+                approvers: string[];
+            }[];
+        };
     };
     responses: {
         /** @description The resource is not in a state that allows this (e.g. approving a rejected action), or it changed since it was read; reload and retry. */
@@ -2564,8 +2786,48 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The new action writing (or deleting) the secret; follow it with GET /api/v1/actions/{id}. */
+        SecretAction: {
+            headers: {
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Action"];
+            };
+        };
+        /** @description The action stored earlier under this Idempotency-Key (the value sent again is not sealed again). */
+        SecretActionAgain: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Action"];
+            };
+        };
+        /** @description The Idempotency-Key was used before for a different request (code `idempotency_key_reused`). */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The secrets backend refused (code `backend_refused`); the message says what it answered, never the value. */
+        BackendRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
-    parameters: never;
+    parameters: {
+        /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -3202,6 +3464,32 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getActionPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4525,6 +4813,220 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listSecrets: {
+        parameters: {
+            query?: {
+                /** @description Only this service's secrets. */
+                service?: string;
+                /** @description Only this team's secrets. */
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secrets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    createSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretCreate"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SecretActionAgain"];
+            201: components["responses"]["SecretAction"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
+            502: components["responses"]["BackendRefused"];
+        };
+    };
+    getSecretConventions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conventions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretConventions"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Secret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    deleteSecret: {
+        parameters: {
+            query: {
+                environment: string;
+                /** @description Only these regions (comma-separated). */
+                region?: string;
+            };
+            header: {
+                /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["SecretActionAgain"];
+            201: components["responses"]["SecretAction"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    rotateSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRotation"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SecretActionAgain"];
+            201: components["responses"]["SecretAction"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
+            502: components["responses"]["BackendRefused"];
+        };
+    };
+    revealSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRevealRequest"];
+            };
+        };
+        responses: {
+            /** @description The value, once. */
+            200: {
+                headers: {
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRevealed"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The secret's backend cannot be read by the portal (code `not_revealable`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+            502: components["responses"]["BackendRefused"];
         };
     };
     listScorecards: {

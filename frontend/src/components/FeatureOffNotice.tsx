@@ -2,6 +2,7 @@ import { useMe } from '../hooks/useMe';
 import { featureOn, offReason, type FeatureState, type PageFeature } from '../lib/features';
 import { can } from '../lib/permissions';
 import { catalogHash, flagHash, withLastFilters } from '../lib/router';
+import { Notice, NoticeBody } from './Notice';
 
 /**
  * What a direct link to a page shows when the portal's feature flag turns the page off: which flag, what it
@@ -13,10 +14,9 @@ export function FeatureOffNotice({ feature, state }: { feature: PageFeature; sta
   const flagsPageOn = featureOn(state, 'atrium-ui-flags-page') === true;
   return (
     <div className="page">
-      <div className="notice notice-denied" role="alert" data-testid="feature-off">
-        <p className="notice-title">This page is turned off</p>
-        <p className="notice-body">{offReason(state, feature)}</p>
-        <p className="notice-body">
+      <Notice kind="denied" role="alert" testId="feature-off" title="This page is turned off">
+        <NoticeBody>{offReason(state, feature)}</NoticeBody>
+        <NoticeBody>
           {flagsPageOn && can(me, 'flags:write') ? (
             <>
               You may change it: <a href={flagHash(environment, feature)}>open {feature}</a>; the desktop picks the change up within
@@ -31,8 +31,8 @@ export function FeatureOffNotice({ feature, state }: { feature: PageFeature; sta
             <>Ask your platform team to turn it on for you; the desktop picks the change up within half a minute.</>
           )}{' '}
           <a href={withLastFilters(catalogHash())}>Go to the catalog</a>.
-        </p>
-      </div>
+        </NoticeBody>
+      </Notice>
     </div>
   );
 }

@@ -3,6 +3,8 @@ import type { FlagHistoryEntry, JsonValue } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { diffLine } from '../lib/flags';
 import { absoluteTime, shortTime } from '../lib/format';
+import { CodeFigure } from './CodeBlock';
+import { cx } from '../lib/classNames';
 import styles from './FlagHistory.module.css';
 
 const ACTION_TEXT: Record<FlagHistoryEntry['action'], string> = {
@@ -11,6 +13,9 @@ const ACTION_TEXT: Record<FlagHistoryEntry['action'], string> = {
   delete: 'closed',
   import: 'imported',
 };
+
+/** A difference's line is marked by what happened to the value. */
+const OP: Record<FlagHistoryEntry['diff'][number]['op'], string | undefined> = { add: styles.add, remove: styles.remove, replace: styles.replace };
 
 const PAGE = 20;
 
@@ -45,43 +50,41 @@ function FlagHistoryItem({ entry: e }: { entry: FlagHistoryEntry }) {
   // A creation's diff is the whole flag; its lines are the definition itself, shown as JSON instead.
   const lines = e.action === 'create' || e.action === 'delete' ? [] : e.diff.map((op) => diffLine(op, before, after));
   return (
-    <li className={`flag-change flag-change-${e.action}`} data-version={e.version} data-action={e.action}>
-      <div className="timeline-head">
+    <li className={styles.change} data-version={e.version} data-action={e.action}>
+      <div className={styles.head}>
         <strong>{e.action === 'delete' ? `closed at v${e.version}` : `v${e.version} ${ACTION_TEXT[e.action]}`}</strong>
-        <span className="timeline-actor">by {e.actor}</span>
+        <span className={styles.actor}>by {e.actor}</span>
         {e.team && <span className="muted">team {e.team}</span>}
-        <time className="timeline-time" dateTime={e.at} title={absoluteTime(e.at)}>
+        <time className={styles.time} dateTime={e.at} title={absoluteTime(e.at)}>
           {shortTime(e.at, now)}
         </time>
       </div>
-      {e.comment && <p className="timeline-message">“{e.comment}”</p>}
+      {e.comment && <p className={styles.comment}>“{e.comment}”</p>}
       {lines.length > 0 ? (
-        <ul className="diff-lines" aria-label={`What changed in version ${e.version}`}>
+        <ul className={styles.lines} aria-label={`What changed in version ${e.version}`}>
           {e.diff.map((op, i) => (
-            <li key={`${op.path}|${i}`} className={`diff-line diff-${op.op}`}>
+            <li key={`${op.path}|${i}`} className={cx(styles.line, OP[op.op])}>
               {lines[i]}
             </li>
           ))}
         </ul>
       ) : e.action === 'update' || e.action === 'import' ? (
-        <p className="muted diff-none">No difference in the definition (team, owner or comment only).</p>
+        <p className={`muted ${styles.none}`}>No difference in the definition (team, owner or comment only).</p>
       ) : null}
       <button type="button" className="button button-link" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
         {open ? 'Hide the JSON' : e.action === 'create' ? 'Show the definition' : 'Show before and after'}
       </button>
       {open && (
-        <div className="diff-json">
+        <div className={styles.json}>
           {e.before && (
-            <figure className="code-block">
-              <figcaption>Before</figcaption>
-              <pre>{JSON.stringify(e.before, null, 2)}</pre>
-            </figure>
+            <CodeFigure caption="Before" className={styles.figure}>
+              {JSON.stringify(e.before, null, 2)}
+            </CodeFigure>
           )}
           {e.after && (
-            <figure className="code-block">
-              <figcaption>After</figcaption>
-              <pre>{JSON.stringify(e.after, null, 2)}</pre>
-            </figure>
+            <CodeFigure caption="After" className={styles.figure}>
+              {JSON.stringify(e.after, null, 2)}
+            </CodeFigure>
           )}
         </div>
       )}

@@ -4,20 +4,24 @@ import { useNow } from '../hooks/useNow';
 import { defaultText, type FlagSortKey } from '../lib/flags';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { flagHash, navigate } from '../lib/router';
-import { VirtualRows, type VirtualColumn } from './VirtualRows';
+import { Badge } from './Badge';
+import { EnvironmentBadge, FlagStateBadge } from './FlagBadges';
+import { cellClass, rowClass, VirtualRows, type VirtualColumn } from './VirtualRows';
+import styles from './FlagTable.module.css';
 
 export const FLAG_ROW_HEIGHT = 46;
 
-const COLUMNS = [
-  { label: 'Flag', className: 'col-flag' },
-  { label: 'Environment', className: 'col-env' },
-  { label: 'Team', className: 'col-team' },
-  { label: 'State', className: 'col-state' },
-  { label: 'Variants', className: 'col-variants' },
-  { label: 'Default', className: 'col-default' },
-  { label: 'Rollout', className: 'col-rollout' },
-  { label: 'Owner', className: 'col-owner' },
-  { label: 'Last change', className: 'col-changed' },
+/** The columns; Flag and Last change sort (keys A–Z, then environments in the portal's order; the newest change first). */
+const COLUMNS: Array<VirtualColumn & { sort?: { key: FlagSortKey; order: 'ascending' | 'descending' } }> = [
+  { label: 'Flag', sort: { key: 'key', order: 'ascending' } },
+  { label: 'Environment' },
+  { label: 'Team', className: styles.text },
+  { label: 'State' },
+  { label: 'Variants' },
+  { label: 'Default' },
+  { label: 'Rollout', className: styles.text },
+  { label: 'Owner', className: styles.text },
+  { label: 'Last change', sort: { key: 'updated_at', order: 'descending' } },
 ];
 
 interface Props {
@@ -33,18 +37,13 @@ interface Props {
 /** Every flag of every environment: one virtualised row per flag and environment, stale ones marked ready to close. */
 export function FlagTable({ rows, sort, onSort, staleAfterDays, body, busy }: Props) {
   const now = useNow();
-  // Keys A–Z (then environments in the portal's order), or the newest change first.
-  const columns: VirtualColumn[] = COLUMNS.map((c) =>
-    c.className === 'col-flag'
-      ? { ...c, sorted: sort === 'key' ? 'ascending' : 'none', onSort: () => onSort('key') }
-      : c.className === 'col-changed'
-        ? { ...c, sorted: sort === 'updated_at' ? 'descending' : 'none', onSort: () => onSort('updated_at') }
-        : c,
+  const columns: VirtualColumn[] = COLUMNS.map(({ sort: by, ...c }) =>
+    by ? { ...c, sorted: sort === by.key ? by.order : 'none', onSort: () => onSort(by.key) } : c,
   );
   return (
     <VirtualRows<FlagRow>
       label="Feature flags"
-      className="flag-table"
+      className={styles.table}
       columns={columns}
       items={rows}
       rowHeight={FLAG_ROW_HEIGHT}
@@ -54,7 +53,7 @@ export function FlagTable({ rows, sort, onSort, staleAfterDays, body, busy }: Pr
       renderRow={(r, i, style) => (
         <div
           key={`${r.environment}/${r.key}`}
-          className="tr row"
+          className={rowClass()}
           role="row"
           aria-rowindex={i + 2}
           data-flag={r.key}
@@ -62,43 +61,44 @@ export function FlagTable({ rows, sort, onSort, staleAfterDays, body, busy }: Pr
           style={style}
           onClick={() => navigate(flagHash(r.environment, r.key))}
         >
-          <div className="td col-flag" role="cell">
-            <a className="flag-key mono" href={flagHash(r.environment, r.key)} onClick={(e) => e.stopPropagation()} title={r.key}>
+          <div className={cellClass(styles.stacked)} role="cell" data-column="flag">
+            <a className={`${styles['flag-key']} mono`} href={flagHash(r.environment, r.key)} onClick={(e) => e.stopPropagation()} title={r.key}>
               {r.key}
             </a>
             {r.stale && (
-              <span
-                className="badge badge-stale"
+              <Badge
+                tone="stale"
+                className={styles.stale}
                 title={`${r.stale_reason ?? 'Stale'}: the code can drop the flag (after ${staleAfterDays} days unchanged)`}
                 data-testid="stale-badge"
               >
                 ready to close
-              </span>
+              </Badge>
             )}
           </div>
-          <div className="td col-env" role="cell">
-            <span className={`env env-${r.environment}`}>{r.environment}</span>
+          <div className={cellClass()} role="cell" data-column="environment">
+            <EnvironmentBadge environment={r.environment} />
           </div>
-          <div className="td col-team" role="cell" title={r.team || 'no team: only admins may change it'}>
+          <div className={cellClass(styles.text)} role="cell" data-column="team" title={r.team || 'no team: only admins may change it'}>
             {r.team || <span className="muted">none</span>}
           </div>
-          <div className="td col-state" role="cell">
-            <span className={`badge flag-state flag-state-${r.state.toLowerCase()}`}>{r.state === 'ENABLED' ? 'enabled' : 'disabled'}</span>
+          <div className={cellClass()} role="cell" data-column="state">
+            <FlagStateBadge state={r.state} />
           </div>
-          <div className="td col-variants mono" role="cell" title={`${r.type}: ${r.variants.join(', ')}`}>
+          <div className={cellClass('mono')} role="cell" data-column="variants" title={`${r.type}: ${r.variants.join(', ')}`}>
             {r.variants.join(', ')}
           </div>
-          <div className={`td col-default mono${r.default === null ? ' muted' : ''}`} role="cell">
+          <div className={cellClass('mono', r.default === null && 'muted')} role="cell" data-column="default">
             {defaultText(r.default)}
           </div>
-          <div className="td col-rollout" role="cell" title={r.rollout}>
+          <div className={cellClass(styles.text)} role="cell" data-column="rollout" title={r.rollout}>
             {r.rollout}
           </div>
-          <div className="td col-owner" role="cell" title={r.owner}>
+          <div className={cellClass(styles.text)} role="cell" data-column="owner" title={r.owner}>
             {r.owner || <span className="muted">—</span>}
           </div>
-          <div className="td col-changed" role="cell">
-            <span className="changed-by" title={r.updated_by}>
+          <div className={cellClass(styles.stacked, styles.changed)} role="cell" data-column="changed">
+            <span className={styles['changed-by']} title={r.updated_by}>
               {r.updated_by}
             </span>
             <time dateTime={r.updated_at} title={`${absoluteTime(r.updated_at)} (version ${r.version})`}>

@@ -41,7 +41,7 @@ describe('AuditLogTable', () => {
     const query = api.requests.find((r) => r.url.pathname === '/api/v1/audit');
     expect(query?.url.searchParams.get('actor')).toBe('root');
     expect(query?.url.searchParams.get('action')).toBe('action.');
-    expect(screen.getByText('denied', { selector: '.badge' })).toBeTruthy();
+    expect(screen.getByText('denied', { selector: '[data-outcome]' })).toBeTruthy();
     expect(screen.getByText('reason="own request"')).toBeTruthy();
     expect(screen.getByRole('link', { name: 'action/act_1' }).getAttribute('href')).toBe('#/self-service/act_1');
 

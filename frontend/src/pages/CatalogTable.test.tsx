@@ -33,7 +33,7 @@ describe('CatalogTable', () => {
     const api = fakeApi();
     render(<CatalogTable filters={EMPTY_FILTERS} refreshKey="" initialSync={false} />);
     await screen.findByText('500 services');
-    const body = document.querySelector('.tbody') as HTMLElement;
+    const body = screen.getByTestId('catalog-rows');
     await act(async () => {
       body.scrollTop = 44 * 230;
       fireEvent.scroll(body);
@@ -169,7 +169,7 @@ describe('CatalogTable refresh', () => {
     const filters = { ...EMPTY_FILTERS, owner: 'payments' };
     const { rerender } = render(<CatalogTable filters={filters} refreshKey="a" initialSync={false} />);
     await screen.findByText('1,000 services');
-    const body = document.querySelector('.tbody') as HTMLElement;
+    const body = screen.getByTestId('catalog-rows');
     await act(async () => {
       body.scrollTop = 44 * 300;
       fireEvent.scroll(body);

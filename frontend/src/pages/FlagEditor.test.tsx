@@ -187,7 +187,7 @@ describe('FlagEditor: a new flag', () => {
     fireEvent.change(screen.getByLabelText('Rule 1: operator'), { target: { value: 'ends_with' } });
     fireEvent.change(screen.getByLabelText('Rule 1: value'), { target: { value: '@x' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
-    const rule = (await screen.findByText('suffix too long')).closest('li.rule') as HTMLElement;
+    const rule = (await screen.findByText('suffix too long')).closest('[data-rule]') as HTMLElement;
     expect(rule.getAttribute('data-rule')).toBe('1');
     expect(screen.getByTestId('flag-save-failure').textContent).toContain('The portal refused the change: nothing was stored');
     // What has no field in the form is shown with its path, next to the JSON (opened for it).

@@ -25,9 +25,10 @@ import { NO_TARGETING } from '../lib/targeting';
 import { FlagJsonEditor, type JsonSync } from '../components/FlagJsonEditor';
 import { FlagVariantsEditor } from '../components/FlagVariantsEditor';
 import { fieldAria, FormField } from '../components/FormField';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState } from '../components/Notice';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 import { PermissionNotice } from '../components/PermissionNotice';
+import { SubmitFailure } from '../components/SubmitFailure';
 import { TargetingRulesEditor } from '../components/TargetingRulesEditor';
 import styles from './FlagEditor.module.css';
 
@@ -66,9 +67,9 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
             onRetry={existing.reload}
           />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading {flagKey}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
@@ -78,9 +79,9 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
       <div className={`page ${styles['flag-editor-page']}`}>
         {back}
         <h1>{title}</h1>
-        <div className="notice notice-loading" role="status">
+        <LoadingState>
           Loading the environments…
-        </div>
+        </LoadingState>
       </div>
     );
   }
@@ -139,6 +140,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'none' });
   const [server, setServer] = useState<ServerProblems | null>(null);
   const failureRef = useRef<HTMLDivElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
 
   const problems = useMemo(() => draftProblems(draft, { newFlag: isNew }), [draft, isNew]);
   const jsonOnly = sync.kind === 'json-only' || sync.kind === 'invalid';
@@ -219,7 +221,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
     const flag = definition();
     if (formBlocks || identityBlocks || !flag) {
       if (!flag) setShowJson(true);
-      window.setTimeout(() => document.querySelector<HTMLElement>('.flag-form [aria-invalid="true"], .flag-form .field-problem')?.scrollIntoView?.({ block: 'center' }), 0);
+      window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .field-problem')?.scrollIntoView?.({ block: 'center' }), 0);
       return;
     }
     setSending(true);
@@ -277,7 +279,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
   const approvalHint = draft.environment === 'production' ? ' Changes in production may need approval; the portal says so when you save.' : '';
 
   return (
-    <form className="panel flag-form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={isNew ? 'New flag' : `Edit ${draft.key}`}>
+    <form className={`panel ${styles.form}`} ref={formRef} onSubmit={(e) => void onSubmit(e)} noValidate aria-label={isNew ? 'New flag' : `Edit ${draft.key}`}>
       <section className={styles['form-section']} aria-labelledby="flag-identity">
         <h2 id="flag-identity">Flag</h2>
         <div className="field-row">
@@ -412,19 +414,18 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
       ) : (
         <>
           {failure && (
-            <div className="submit-failure" role="alert" ref={failureRef} data-testid="flag-save-failure">
-              <p className="submit-failure-title">{conflict ? 'The flag changed since you opened it: nothing was saved' : failure.title}</p>
+            <SubmitFailure
+              title={conflict ? 'The flag changed since you opened it: nothing was saved' : failure.title}
+              next={conflict ? 'Open the flag again to see the change, then apply yours on top of it.' : failure.next}
+              testId="flag-save-failure"
+              ref={failureRef}
+            >
               <p>
                 {outcome.kind === 'failed' && outcome.error.status === 400 && outcome.error.fields.length > 0
                   ? 'Each problem is shown at the part of the form it is about; those the form has no field for are listed with their JSON path under the JSON. Fix them and save again.'
                   : failure.body}
               </p>
-              {conflict ? (
-                <p className="submit-failure-next">Open the flag again to see the change, then apply yours on top of it.</p>
-              ) : (
-                failure.next && <p className="submit-failure-next">{failure.next}</p>
-              )}
-            </div>
+            </SubmitFailure>
           )}
           <div className="form-actions">
             <button type="submit" className="button button-primary" disabled={sending}>

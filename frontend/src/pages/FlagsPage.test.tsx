@@ -11,7 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.unstubAllGlobals());
 
-const rowsShown = () => Array.from(document.querySelectorAll('.flag-table [data-flag]')).map((r) => `${r.getAttribute('data-flag')}@${r.getAttribute('data-environment')}`);
+const rowsShown = () => Array.from(screen.getByRole('table', { name: 'Feature flags' }).querySelectorAll('[data-flag]')).map((r) => `${r.getAttribute('data-flag')}@${r.getAttribute('data-environment')}`);
 
 function show(filters: Partial<FlagFilters>, me = ADMIN) {
   const api = fakeApi({ me, override: (r) => (r.url.pathname === '/api/v1/flags' ? json(FLAG_LIST) : undefined) });

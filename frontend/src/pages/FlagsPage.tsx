@@ -9,7 +9,7 @@ import { EMPTY_FLAG_FILTERS, flagsHash, navigate, newFlagHash, type FlagFilters 
 import { FacetFilter } from '../components/FacetFilter';
 import { FlagImportExport } from '../components/FlagImportExport';
 import { FlagTable } from '../components/FlagTable';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { SearchBox } from '../components/SearchBox';
 
 interface Props {
@@ -44,9 +44,9 @@ export function FlagsPage({ filters, portalKey }: Props) {
     body = <ErrorState title="The flags could not be loaded" error={list.error} onRetry={list.reload} />;
   } else if (!data) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading flags…
-      </div>
+      </LoadingState>
     );
   } else if (rows.length === 0) {
     body = filtered ? (
@@ -64,10 +64,10 @@ export function FlagsPage({ filters, portalKey }: Props) {
   }
 
   return (
-    <section className="catalog flags" aria-label="Feature flags">
+    <section className="list-page" aria-label="Feature flags">
       <div className="toolbar">
         <h1 className="toolbar-title">Feature flags</h1>
-        <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search flags by key" placeholder="Search flag keys…" />
+        <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search flags by key" placeholder="Search flag keys…" narrow />
         <FacetFilter label="Environment" allLabel="All environments" facets={envFacets} value={filters.environment} onChange={(environment) => update({ environment })} />
         <FacetFilter label="Team" allLabel="All teams" facets={teams} value={filters.team} onChange={(team) => update({ team })} />
         <label className="checkbox" title={data ? `Fully rolled out or off, and unchanged for ${data.stale_after_days} days` : undefined}>
@@ -79,7 +79,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className="catalog-total" data-testid="flags-total" aria-live="polite">
+        <span className="list-total" data-testid="flags-total" aria-live="polite">
           {data ? count(rows.length, 'flag') : ''}
         </span>
         <button type="button" className="button" aria-expanded={tools} onClick={() => setTools((t) => !t)}>

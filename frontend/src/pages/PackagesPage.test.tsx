@@ -123,7 +123,7 @@ describe('PackagePage', () => {
     expect(call?.url.searchParams.get('owner')).toBe('payments');
     // The rows render after the virtual list has measured itself: wait for one before reading their order.
     await screen.findByRole('link', { name: 'payments-api' });
-    const services = Array.from(document.querySelectorAll('.uses-table [data-service]')).map((e) => e.getAttribute('data-service'));
+    const services = Array.from(screen.getByRole('table', { name: 'Services using @types/node' }).querySelectorAll('[data-service]')).map((e) => e.getAttribute('data-service'));
     expect(services).toEqual(['payments-api', 'checkout-web', 'ledger']);
     expect(screen.getByRole('link', { name: 'payments-api' }).getAttribute('href')).toBe('#/services/payments-api');
     fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));

@@ -6,12 +6,17 @@ import { useNow } from '../hooks/useNow';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
+import { cx } from '../lib/classNames';
 import { CLUSTERS_HASH } from '../lib/router';
-import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourceItems, sourcesPollMs, sourceState } from '../lib/sources';
-import type { SourceItems } from '../lib/sources';
-import { EmptyState, ErrorState } from '../components/Notice';
-import { VirtualRows } from '../components/VirtualRows';
+import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourceItems, sourcesPollMs, sourceState, type SourceItems, type SourceTone } from '../lib/sources';
+import { Badge, STATUS_TONE } from '../components/Badge';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './SourcesPage.module.css';
+
+/** A source's message reads in its state's colour when something is wrong; so does a rate limit running low. */
+const MESSAGE_TONE: Partial<Record<SourceTone, string>> = { error: styles['message-error'], warn: styles['message-warn'] };
+const RATE_TONE: Partial<Record<SourceTone, string>> = { ok: styles['rate-ok'], warn: styles['rate-warn'] };
 
 /**
  * Where the catalog comes from: each source's state, repositories done/total while it syncs, when it last
@@ -25,9 +30,9 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
     body = <ErrorState title="The sources could not be loaded" error={sources.error} onRetry={sources.reload} />;
   } else if (!sources.data) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading sources…
-      </div>
+      </LoadingState>
     );
   } else if (sources.data.length === 0) {
     body = (
@@ -44,7 +49,7 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
     );
   }
   return (
-    <div className="page sources-page">
+    <div className={`page ${styles.sources}`}>
       <h1>Sources</h1>
       <p className="page-lead">
         Where the catalog comes from. A sync reads only what changed since the last one (conditional requests cost no GitHub rate limit); one failing
@@ -71,18 +76,18 @@ function ClusterSourceCard({ source: s }: { source: SourceStatus }) {
   // finished_at is when the cluster's data was last complete; the portal sends the zero time as 1970 when never.
   const lastOk = s.finished_at && Date.parse(s.finished_at) > 0 ? s.finished_at : undefined;
   return (
-    <section className="panel source-card" aria-label={`Source ${s.name}`} data-source={s.name}>
-      <div className="source-head">
-        <h2 className="source-name">{s.name}</h2>
+    <section className="panel" aria-label={`Source ${s.name}`} data-source={s.name}>
+      <div className={styles.head}>
+        <h2 className={styles.name}>{s.name}</h2>
         <span className="muted">Kubernetes cluster</span>
-        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+        <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
-        </span>
-        <span className="service-actions">
+        </Badge>
+        <span className="heading-actions">
           <a href={CLUSTERS_HASH}>See {cluster} on the Clusters page</a>
         </span>
       </div>
-      {s.message && <p className={`source-message source-message-${view.tone}`}>{s.message}</p>}
+      {s.message && <p className={cx(styles.message, MESSAGE_TONE[view.tone])}>{s.message}</p>}
       <dl className="facts">
         <div>
           <dt>Services</dt>
@@ -120,14 +125,14 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
   };
 
   return (
-    <section className="panel source-card" aria-label={`Source ${s.name}`} data-source={s.name}>
-      <div className="source-head">
-        <h2 className="source-name">{s.name}</h2>
+    <section className="panel" aria-label={`Source ${s.name}`} data-source={s.name}>
+      <div className={styles.head}>
+        <h2 className={styles.name}>{s.name}</h2>
         <span className="muted">{s.kind}</span>
-        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+        <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
-        </span>
-        <span className="service-actions">
+        </Badge>
+        <span className="heading-actions">
           {mayTry ? (
             <>
               <button
@@ -146,9 +151,9 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           )}
         </span>
       </div>
-      {s.message && <p className={`source-message source-message-${view.tone}`}>{s.message}</p>}
+      {s.message && <p className={cx(styles.message, MESSAGE_TONE[view.tone])}>{s.message}</p>}
       {syncing.kind === 'failed' && (
-        <p className="inline-error source-inline" role="alert">
+        <p className={`inline-error ${styles.inline}`} role="alert">
           The sync did not start: {syncing.error.message}
         </p>
       )}
@@ -158,9 +163,9 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         </p>
       )}
       {(s.state === 'syncing' || s.total > 0) && (
-        <div className="source-progress">
+        <div className={styles.progress}>
           <div
-            className={`progress${s.state === 'syncing' ? ` ${styles['progress-live']}` : ''}`}
+            className={cx(styles.bar, s.state === 'syncing' && styles.live)}
             role="progressbar"
             aria-label={`${s.name} sync progress`}
             aria-valuemin={0}
@@ -201,7 +206,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           <dt>{nouns.errorsFact}</dt>
           <dd>
             {s.errors > 0 ? (
-              <button type="button" className="button button-link source-errors-toggle" aria-expanded={showErrors} onClick={() => setShowErrors((x) => !x)}>
+              <button type="button" className={`button button-link ${styles['errors-toggle']}`} aria-expanded={showErrors} onClick={() => setShowErrors((x) => !x)}>
                 {count(s.errors, nouns.one, nouns.many)} — {showErrors ? 'hide' : 'show'}
               </button>
             ) : (
@@ -212,7 +217,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         {s.rate_limit && (
           <div className="fact-wide">
             <dt>GitHub rate limit</dt>
-            <dd className={`rate-limit rate-${rateLimitTone(s.rate_limit)}`} data-testid="rate-limit">
+            <dd className={RATE_TONE[rateLimitTone(s.rate_limit)]} data-testid="rate-limit">
               {rateLimitText(s.rate_limit, now)}
             </dd>
           </div>
@@ -235,11 +240,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
   );
 }
 
-const errorColumns = (nouns: SourceItems) => [
-  { label: nouns.column, className: 'col-item' },
-  { label: 'Error', className: 'col-error' },
-  { label: 'When', className: 'col-when' },
-];
+const errorColumns = (nouns: SourceItems) => [{ label: nouns.column }, { label: 'Error' }, { label: 'When' }];
 
 /** The repositories whose last attempt failed (the broken templates of a templates repository), with why; one
  * failing never stops the others. */
@@ -260,20 +261,20 @@ function ItemErrors({ name, nouns, version }: { name: string; nouns: SourceItems
       <p className="muted">{nouns.errorsMeaning}</p>
       <VirtualRows<ItemError>
         label={`${nouns.errorsFact} of ${name}`}
-        className="item-errors-table"
+        className={styles.table}
         columns={errorColumns(nouns)}
         items={items}
         rowHeight={34}
         rowKey={(e) => e.item}
         renderRow={(e, i, style) => (
-          <div key={e.item} className="tr row row-static" role="row" aria-rowindex={i + 2} style={style}>
-            <div className="td col-item mono" role="cell" title={e.item}>
+          <div key={e.item} className={rowClass({ clickable: false })} role="row" aria-rowindex={i + 2} style={style}>
+            <div className={cellClass('mono')} role="cell" title={e.item}>
               {e.item}
             </div>
-            <div className="td col-error" role="cell" title={e.error}>
+            <div className={cellClass()} role="cell" title={e.error}>
               {e.error}
             </div>
-            <div className="td col-when" role="cell">
+            <div className={cellClass()} role="cell">
               <time dateTime={e.at} title={absoluteTime(e.at)}>
                 {relativeTime(e.at, now)}
               </time>
