@@ -98,11 +98,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		var vcfg versions.Config
+		var newest github.Versions // an interface: nil, not a nil *versions.Cache, when no organisation is cataloged
 		if cfg.File.GitHubEnabled() {
 			vcfg = cfg.File.versionsConfig()
 			vc = versions.New(db.SQL(), vcfg)
+			newest = vc
 		}
-		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
+		if hub, err = github.New(db, ghc, newest, cfg.Log); err != nil {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}

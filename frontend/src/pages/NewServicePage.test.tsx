@@ -83,6 +83,9 @@ describe('NewServicePage: templates', () => {
     expect(broken.getAttribute('aria-disabled')).toBe('true');
     expect(within(broken).queryByRole('link')).toBeNull();
     expect(broken.textContent).toContain('filter "shout" is not supported');
+    // Where each was read: built in, or the templates repository at its commit and the template's directory.
+    expect(go.textContent).toContain('go-http-service@v1 · built in');
+    expect(broken.textContent).toContain('java-service@3f9c2e1 · sphera/templates@3f9c2e1:templates/java-service');
   });
 
   it('says so when the portal has no golden path, and when the user may request nothing', async () => {
