@@ -25,7 +25,7 @@ const (
 )
 
 // dirFiles reads the files under root into slash paths below prefix, each passed through edit.
-func dirFiles(t *testing.T, root, prefix string, edit func(p, content string) string) map[string]string {
+func dirFiles(t testing.TB, root, prefix string, edit func(p, content string) string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := fs.WalkDir(os.DirFS(root), ".", func(p string, d fs.DirEntry, err error) error {
@@ -505,6 +505,17 @@ func TestTemplatesFirstSyncFails(t *testing.T) {
 		if s.Source != scaffold.BuiltinSource {
 			t.Errorf("%s listed from %s", name, s.Source)
 		}
+	}
+
+	// A ref the repository does not have: GitHub's 422, in words that name the configuration to fix.
+	gh.AddRepo(tmplOrg, githubtest.Repo{Name: tmplRepo, Files: templatesRepo(t)})
+	e = newTemplatesEnv(t, gh, github.TemplateRepo{Owner: tmplOrg, Name: tmplRepo, Ref: "v9", Path: "templates"}, github.TemplateLimits{})
+	if err := e.src.Sync(context.Background()); err == nil {
+		t.Fatal("a ref that does not exist synced")
+	}
+	if st := e.src.Status(); st.State != sources.StateError ||
+		!strings.Contains(st.Message, `sphera/golden-templates has no branch, tag or commit "v9" (422 No commit found for SHA: v9): check golden_path.templates' ref`) {
+		t.Errorf("unknown ref: %+v", st)
 	}
 }
 
