@@ -1666,13 +1666,13 @@ export interface components {
         };
         /** @description Everything creating the service does, computed before anything is created (the dry run). The same template, parameters and portal give the same plan, byte for byte (digest). */
         Plan: {
-            /** @description The template the plan was made from, and where it was read (as TemplateSummary's fields of the same names). */
+            /** @description The template the plan was made from, and where it was read (as TemplateSummary's fields of the same names). source_version and path are absent from plans stored (GET /api/v1/actions/{id}/plan) by a portal older than templates repositories. */
             template: {
                 name: string;
                 version: string;
                 source: string;
-                source_version: string;
-                path: string;
+                source_version?: string;
+                path?: string;
                 /** @enum {string} */
                 format: "atrium" | "backstage";
             };
