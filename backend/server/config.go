@@ -70,6 +70,7 @@ type Config struct {
 //	versions: ...                # see VersionsConfig
 //	golden_path: ...             # see golden.go and docs/golden-path.md
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
+//	fleet: ...                   # see FleetConfig and docs/fleet.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
 	Actions    actions.Config    `yaml:"actions"`
@@ -79,6 +80,7 @@ type FileConfig struct {
 	Scorecards scorecard.Config  `yaml:"scorecards"`
 	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
 	GoldenPath *scaffold.Target `yaml:"golden_path"`
+	Fleet      FleetConfig      `yaml:"fleet"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -263,6 +265,9 @@ func (fc *FileConfig) complete() error {
 		fc.Scorecards.Webhook.URL = u
 	}
 	if _, err := fc.scorecardEngine(); err != nil {
+		return err
+	}
+	if err := fc.Fleet.check(); err != nil {
 		return err
 	}
 	return fc.checkGoldenPath()

@@ -45,6 +45,9 @@ const (
 	GatesExcept Permission = "gates:except"
 	// ScorecardsTest tries a scorecard rule against a service before it is saved (platform approvers).
 	ScorecardsTest Permission = "scorecards:test"
+	// FleetManage pushes, previews and rolls back the configuration every desktop install applies, lists the
+	// installs and replaces the developer directory (admins only: it changes every developer's app).
+	FleetManage Permission = "fleet:manage"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -247,7 +250,7 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest}
+		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, FleetManage}
 }
 
 // Roles lists every role.
