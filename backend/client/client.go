@@ -203,6 +203,11 @@ func unwrapURLError(err error) error {
 
 // Changes reads the change feed after cursor, waiting up to wait for a change when there is none.
 func (c *Client) Changes(ctx context.Context, cursor string, limit int, wait time.Duration) (Batch, error) {
+	return c.ChangesWith(ctx, cursor, limit, wait, nil)
+}
+
+// ChangesWith is Changes with request headers: a desktop install reports itself with them (docs/fleet.md).
+func (c *Client) ChangesWith(ctx context.Context, cursor string, limit int, wait time.Duration, header http.Header) (Batch, error) {
 	q := url.Values{}
 	if cursor != "" {
 		q.Set("cursor", cursor)
@@ -214,7 +219,7 @@ func (c *Client) Changes(ctx context.Context, cursor string, limit int, wait tim
 		q.Set("wait", strconv.Itoa(int(wait/time.Second)))
 	}
 	var b Batch
-	err := c.Do(ctx, http.MethodGet, "/api/v1/changes", q, nil, &b)
+	err := c.DoWith(ctx, http.MethodGet, "/api/v1/changes", q, header, nil, &b)
 	return b, err
 }
 
