@@ -119,6 +119,38 @@ func (c *Client) DoWith(ctx context.Context, method, path string, query url.Valu
 	return nil
 }
 
+// DoRaw sends a GET-like request and copies a successful answer's body to w as it is (a CSV download).
+func (c *Client) DoRaw(ctx context.Context, method, path string, query url.Values, w io.Writer) error {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, c.BaseURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return c.apiError(resp)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
 // apiError reads an error answer.
 func (c *Client) apiError(resp *http.Response) error {
 	var e struct {
