@@ -116,7 +116,7 @@ func readJSON(path string, v any, rt *Runtime) error {
 		bad := path + ".bad"
 		rt.Log.Warn("file does not parse; set aside and started afresh", "file", path, "moved_to", bad, "err", err)
 		if rerr := os.Rename(path, bad); rerr != nil {
-			return fmt.Errorf("%s does not parse (%v) and cannot be set aside: %w", path, err, rerr)
+			return fmt.Errorf("%s does not parse and cannot be set aside: %w", path, errors.Join(err, rerr))
 		}
 	}
 	return nil

@@ -51,7 +51,8 @@ func (a *atrium) admin(cmd *cobra.Command) (*client.Client, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return rt.Client("cli"), rt, nil
+	c := rt.Client("cli")
+	return c, rt, nil
 }
 
 func (a *atrium) fleetCommand() *cobra.Command {

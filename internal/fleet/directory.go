@@ -103,7 +103,7 @@ func (d *Directory) Replace(ctx context.Context, source string, members []Member
 	if err != nil {
 		return ch, err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing; on error the error returned matters
+	defer tx.Rollback()
 	var known int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM developers WHERE source = ?`, source).Scan(&known); err != nil {
 		return ch, err

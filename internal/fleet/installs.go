@@ -142,7 +142,7 @@ func (g *Registry) write(ctx context.Context, batch map[string]Report) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing; on error the error returned matters
+	defer tx.Rollback()
 	st, err := tx.PrepareContext(ctx, `INSERT INTO fleet_installs(id, user, team, os, app_version, config_version,
 		config_error, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET user = excluded.user, team = excluded.team, os = excluded.os,
@@ -151,7 +151,7 @@ func (g *Registry) write(ctx context.Context, batch map[string]Report) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close() //nolint:errcheck // closed with the transaction
+	defer st.Close()
 	for _, r := range batch {
 		at := r.At.UnixMilli()
 		if _, err := st.ExecContext(ctx, r.ID, r.User, r.Team, r.OS, r.AppVersion, r.ConfigVersion, r.ConfigError,

@@ -192,9 +192,11 @@ func (d Document) For(team string) Settings {
 
 // Canonical is the document's canonical JSON, which the portal signs and stores.
 func (d Document) Canonical() []byte {
-	d.Schema = Schema
-	sort.Strings(d.Defaults)
-	b, err := json.Marshal(d)
+	c := d
+	c.Schema = Schema
+	c.Defaults = slices.Clone(d.Defaults)
+	sort.Strings(c.Defaults)
+	b, err := json.Marshal(c)
 	if err != nil {
 		panic(err) // only strings, numbers, booleans, slices and maps of them
 	}

@@ -39,6 +39,19 @@ func TestParseAcceptsEverySetting(t *testing.T) {
 	}
 }
 
+// Canonical sorts a copy of the defaults: the caller's document (shared by readers of the portal's current
+// configuration) is not written to.
+func TestCanonicalLeavesTheDocumentAlone(t *testing.T) {
+	d := Document{Defaults: []string{KeyLandingPage, KeyDefaultTeam}}
+	got := string(d.Canonical())
+	if d.Defaults[0] != KeyLandingPage || d.Schema != 0 {
+		t.Errorf("Canonical changed its receiver's defaults: %v (schema %d)", d.Defaults, d.Schema)
+	}
+	if !strings.Contains(got, `"defaults":["default_team","landing_page"]`) {
+		t.Errorf("canonical defaults not sorted: %s", got)
+	}
+}
+
 func TestParseRefusesWithTheField(t *testing.T) {
 	teams := Options{Team: func(n string) bool { return n == "payments" }}
 	for _, tc := range []struct {

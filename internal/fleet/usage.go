@@ -144,7 +144,7 @@ func (u *Usage) Record(ctx context.Context, user string, events []Event) (stored
 	if err != nil {
 		return 0, 0, err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing; on error the error returned matters
+	defer tx.Rollback()
 	for _, e := range events {
 		day := Day(e.At)
 		if day < oldest || e.At.After(now.Add(time.Hour)) {
@@ -252,7 +252,7 @@ func (o *Outbox) Sent(ctx context.Context, p Pending) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing; on error the error returned matters
+	defer tx.Rollback()
 	for i, k := range p.keys {
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_outbox SET count = count - ? WHERE day = ? AND kind = ?
 			AND page = ? AND client = ?`, p.Events[i].Count, k[0], k[1], k[2], k[3]); err != nil {
