@@ -61,10 +61,11 @@ func start(t *testing.T, bin string, env []string, args ...string) *proc {
 		done := make(chan error, 1)
 		go func() { done <- p.cmd.Wait() }()
 		select {
-		case <-done:
+		case err := <-done:
+			t.Logf("%s exited: %v", args[0], err) // stopped by SIGTERM: a signal status is expected
 		case <-time.After(10 * time.Second):
 			_ = p.cmd.Process.Kill()
-			<-done
+			t.Logf("%s killed: %v", args[0], <-done)
 		}
 		_ = w.Close()
 	})
