@@ -88,7 +88,9 @@ func (k *KPI) Adoption(ctx context.Context, weeks int) (Adoption, error) {
 		a.Weeks[i] = Week{Week: Day(end.AddDate(0, 0, -6)), End: Day(end)}
 	}
 	// One pass for every week: the windows as a CTE, developers at each window's end, and the distinct members
-	// active in each window (usage_active holds one row per person and day).
+	// active in each window (usage_active holds one row per person and day). CROSS JOIN fixes the join order
+	// SQLite would otherwise get wrong: each window's days read by the primary key, each person looked up among the
+	// members (an automatic index on the small CTE), not an index over all usage built for every query.
 	endMS := `((unixepoch(w.e) + 86400) * 1000)`
 	q := `WITH RECURSIVE w(i, s, e) AS (
 			SELECT 0, date(?1, '-6 days'), ?1
@@ -96,8 +98,8 @@ func (k *KPI) Adoption(ctx context.Context, weeks int) (Adoption, error) {
 		` + membersCTE + `,
 		devs AS (SELECT w.i, COUNT(DISTINCT m.login) AS n FROM w JOIN m ON m.id = m.login AND ` +
 		fmt.Sprintf(memberAt, endMS) + ` GROUP BY w.i),
-		act AS (SELECT w.i, COUNT(DISTINCT m.login) AS n FROM w JOIN usage_active u ON u.day BETWEEN w.s AND w.e
-			JOIN m ON m.id = u.user AND ` + fmt.Sprintf(memberAt, endMS) + ` GROUP BY w.i)
+		act AS (SELECT w.i, COUNT(DISTINCT m.login) AS n FROM w CROSS JOIN usage_active u ON u.day BETWEEN w.s AND w.e
+			CROSS JOIN m ON m.id = u.user AND ` + fmt.Sprintf(memberAt, endMS) + ` GROUP BY w.i)
 		SELECT w.i, COALESCE(devs.n, 0), COALESCE(act.n, 0) FROM w LEFT JOIN devs ON devs.i = w.i
 			LEFT JOIN act ON act.i = w.i`
 	rows, err := k.DB.QueryContext(ctx, q, today, weeks)
@@ -127,8 +129,8 @@ func (k *KPI) Adoption(ctx context.Context, weeks int) (Adoption, error) {
 		return a, err
 	}
 	err = k.DB.QueryRowContext(ctx, `WITH `+membersCTE+` SELECT COUNT(DISTINCT u.user) FROM usage_active u
-		WHERE u.day BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM m WHERE m.id = u.user AND `+
-		fmt.Sprintf(memberAt, "?3")+`)`, last.Week, last.End, endOfDayMS(last.End)).Scan(&a.OtherActive)
+		WHERE u.day BETWEEN ?1 AND ?2 AND u.user NOT IN (SELECT m.id FROM m WHERE `+fmt.Sprintf(memberAt, "?3")+`)`,
+		last.Week, last.End, endOfDayMS(last.End)).Scan(&a.OtherActive)
 	if err != nil {
 		return a, err
 	}
@@ -159,7 +161,7 @@ func (k *KPI) teams(ctx context.Context, a *Adoption, w Week) error {
 		team(team, login) AS (SELECT DISTINCT t.team, t.login FROM developer_teams t
 			JOIN developers d ON d.source = t.source AND d.login = t.login
 			WHERE d.added_at <= ?3 AND (d.removed_at = 0 OR d.removed_at > ?3)),
-		act(login) AS (SELECT DISTINCT m.login FROM usage_active u JOIN m ON m.id = u.user AND `+
+		act(login) AS (SELECT DISTINCT m.login FROM usage_active u CROSS JOIN m ON m.id = u.user AND `+
 		fmt.Sprintf(memberAt, "?3")+` WHERE u.day BETWEEN ?1 AND ?2)
 		SELECT team.team, COUNT(*), COUNT(act.login) FROM team LEFT JOIN act ON act.login = team.login
 		GROUP BY team.team ORDER BY team.team`, w.Week, w.End, end)
@@ -182,7 +184,7 @@ func (k *KPI) teams(ctx context.Context, a *Adoption, w Week) error {
 func (k *KPI) features(ctx context.Context, a *Adoption, w Week) error {
 	rows, err := k.DB.QueryContext(ctx, `WITH `+membersCTE+`
 		SELECT u.feature, COUNT(DISTINCT m.login), SUM(u.count) FROM usage_events u
-			JOIN m ON m.id = u.user AND `+fmt.Sprintf(memberAt, "?3")+`
+			CROSS JOIN m ON m.id = u.user AND `+fmt.Sprintf(memberAt, "?3")+`
 		WHERE u.day BETWEEN ?1 AND ?2 GROUP BY u.feature`, w.Week, w.End, endOfDayMS(w.End))
 	if err != nil {
 		return err
