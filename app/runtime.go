@@ -210,7 +210,7 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		} else {
 			var err error
 			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log,
-				server.LocalOptions{NoWorker: rt.readOnly, User: localPrincipal().Subject})
+				server.LocalOptions{NoWorker: rt.readOnly, User: localPrincipal().Subject, VaultKey: rt.vaultKey()})
 			if err != nil {
 				return err
 			}

@@ -158,18 +158,72 @@ func (a *atrium) serviceCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeIndented(cmd.OutOrStdout(), raw)
-			}
 			var s client.Service
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return fmt.Errorf("read service %q: %w", name, err)
+			}
+			run := createdByRun(ctx, c, s.CreatedByAction)
+			if asJSON {
+				if run != nil {
+					// The service as the API answers it, with the run that created it: the action lives on the
+					// portal, the service in the replica, so the CLI joins them.
+					var m map[string]json.RawMessage
+					if err := json.Unmarshal(raw, &m); err != nil {
+						return fmt.Errorf("read service %q: %w", name, err)
+					}
+					if m["created_by_run"], err = json.Marshal(run); err != nil {
+						return err
+					}
+					if raw, err = json.Marshal(m); err != nil {
+						return err
+					}
+				}
+				return writeIndented(cmd.OutOrStdout(), raw)
+			}
+			if run != nil {
+				s.CreatedByAction += " (" + run.State
+				if run.Error != "" {
+					s.CreatedByAction += ": " + run.Error
+				}
+				s.CreatedByAction += ")"
 			}
 			return printService(cmd.OutOrStdout(), s)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON (getService)")
 	return cmd
+}
+
+// runSummary is the outcome of the golden-path run that created a service, for `atrium service`.
+type runSummary struct {
+	ID     string            `json:"id"`
+	State  string            `json:"state"`
+	Error  string            `json:"error,omitempty"`
+	Result map[string]string `json:"result,omitempty"`
+	Steps  []runStep         `json:"steps,omitempty"`
+}
+
+type runStep struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
+}
+
+// createdByRun asks the portal for the run that created a service; nil when none did, or when the portal cannot
+// say now (offline: the service itself is still shown from the replica).
+func createdByRun(ctx context.Context, c *client.Client, id string) *runSummary {
+	if id == "" {
+		return nil
+	}
+	a, err := c.Action(ctx, id, 0, 0)
+	if err != nil {
+		return nil
+	}
+	r := &runSummary{ID: a.ID, State: string(a.State), Error: a.Error, Result: a.Result}
+	for _, st := range a.Steps {
+		r.Steps = append(r.Steps, runStep{ID: st.ID, State: string(st.State), Error: st.Error})
+	}
+	return r
 }
 
 // printRaw prints the API's JSON answer to GET path, indented, as it came.

@@ -106,6 +106,10 @@ func TestGoldenPathContract(t *testing.T) {
 		var s struct {
 			Owner, Description, Template, Source string
 			CreatedByAction                      string `json:"created_by_action"`
+			Run                                  struct {
+				ID, State string
+				Steps     []struct{ ID, State string }
+			} `json:"created_by_run"`
 		}
 		if err := json.Unmarshal([]byte(svc.out), &s); svc.code != 0 || err != nil {
 			t.Fatalf("%+v %v", svc, err)
@@ -113,6 +117,10 @@ func TestGoldenPathContract(t *testing.T) {
 		if s.CreatedByAction != id || s.Template != "go-http-service@v1" || s.Owner != "payments" ||
 			s.Description != "Takes orders" || s.Source != "template:go-http-service" {
 			t.Errorf("service: %+v (action %s)", s, id)
+		}
+		if s.Run.ID != id || s.Run.State != "succeeded" || len(s.Run.Steps) != 7 || s.Run.Steps[3].ID != "register_catalog" ||
+			s.Run.Steps[3].State != "succeeded" {
+			t.Errorf("atrium service --json does not show the run's result: %+v", s.Run)
 		}
 		// The run's result, step by step, through the same API.
 		a := apiGet(t, dir, "/api/v1/actions/"+id).(map[string]any)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -35,6 +36,7 @@ func (h *Actions) Routes() []Route {
 		{"POST /api/v1/actions", policy.ActionsRequest, h.request},
 		{"GET /api/v1/actions", policy.ActionsRead, h.list},
 		{"GET /api/v1/actions/{id}", policy.ActionsRead, h.get},
+		{"GET /api/v1/actions/{id}/plan", policy.ActionsRead, h.plan},
 		// The service checks who may: the requester, an owner of the action's team, or an admin.
 		{"POST /api/v1/actions/{id}/retry", policy.ActionsRequest, h.retry},
 		{"POST /api/v1/actions/{id}/cancel", policy.ActionsRequest, h.cancel},
@@ -152,6 +154,24 @@ func (h *Actions) get(w http.ResponseWriter, r *http.Request) {
 		v.MayApprove = true
 	}
 	WriteJSON(w, http.StatusOK, v)
+}
+
+// plan answers the plan stored with an action when it was requested (service_create: what its run executes, exactly
+// as the requester reviewed it), so that an approver reviews what they approve and a run's page can show it. It is
+// apart from the action itself: a plan holds every file of a repository, too much to send again with each change a
+// long poll on the action reports. An action of another kind has none (404 no_plan).
+func (h *Actions) plan(w http.ResponseWriter, r *http.Request) {
+	a, err := h.Svc.Store.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	if a.Document() == "" {
+		WriteError(w, r, h.Log, Errorf(http.StatusNotFound, "no_plan",
+			"action %s has no plan: only service_create actions store one", a.ID))
+		return
+	}
+	WriteJSON(w, http.StatusOK, json.RawMessage(a.Document()))
 }
 
 func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, r, true) }

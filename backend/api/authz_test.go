@@ -86,6 +86,7 @@ var allowed = map[string]map[string]bool{
 	"POST /api/v1/actions":              {"developer": true, "team_owner": true, "admin": true},
 	"GET /api/v1/actions":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/{id}/plan":     {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
 	// The route lets requesters through; the service then admits only the action's requester, an owner of its
@@ -134,7 +135,22 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/kpi/adoption":            {"platform_approver": true, "admin": true},
 	"GET /api/v1/kpi/developers":          {"platform_approver": true, "admin": true},
 	"PUT /api/v1/kpi/developers":          {"admin": true},
+
+	// Secrets: every role reads the metadata (never values); developers and team owners write and reveal (their
+	// own team's, in environments the conventions allow: tested in secrets_test.go).
+	"GET /api/v1/secrets":                            secretReaders,
+	"GET /api/v1/secrets/conventions":                secretReaders,
+	"GET /api/v1/secrets/{service}/{name}":           secretReaders,
+	"POST /api/v1/secrets":                           secretWriters,
+	"POST /api/v1/secrets/{service}/{name}/versions": secretWriters,
+	"DELETE /api/v1/secrets/{service}/{name}":        secretWriters,
+	"POST /api/v1/secrets/{service}/{name}/reveal":   secretWriters,
 }
+
+var (
+	secretReaders = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true}
+	secretWriters = map[string]bool{"developer": true, "team_owner": true, "admin": true}
+)
 
 var agentWorkers = map[string]bool{"admin": true, "agent_token": true}
 

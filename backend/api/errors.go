@@ -20,6 +20,7 @@ import (
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -109,6 +110,17 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound),
 		errors.Is(err, scorecard.ErrNotFound), errors.Is(err, store.ErrNoFleetConfig):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, secrets.ErrForbidden):
+		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, secrets.ErrNotRevealable):
+		e = &Error{Code: "not_revealable", Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, secrets.ErrNotConfigured):
+		e = &Error{Code: "not_configured", Message: err.Error() + ": an admin sets the secrets section of the portal's configuration (docs/secrets.md)",
+			status: http.StatusNotFound}
+	case errors.Is(err, secrets.ErrNoValue):
+		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, secrets.ErrRefused):
+		e = &Error{Code: "backend_refused", Message: err.Error(), status: http.StatusBadGateway}
 	case errors.Is(err, actions.ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
 	case errors.Is(err, agent.ErrLeaseLost):

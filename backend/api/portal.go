@@ -19,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -68,6 +69,8 @@ type Portal struct {
 	// Agents is the work queue of cluster agents; nil: one on DB with the defaults. One per process: its long
 	// polls are woken by work enqueued through it.
 	Agents *agent.Queue
+	// Secrets writes and reveals secrets; nil: the metadata is served, writes and reveals answer not_configured.
+	Secrets *secrets.Service
 	// Golden is the golden path (templates, target, checker); nil: the templates endpoints answer not_configured.
 	Golden *golden.Requests
 	// Gates answers the deploy gate, admission reviews and rule tries, and keeps gate exceptions; nil: one on DB
@@ -246,6 +249,7 @@ func (p *Portal) AllRoutes() []Route {
 		p.Gates.Log = p.Log
 	}
 	routes = append(routes, p.Gates.Routes()...)
+	routes = append(routes, (&Secrets{DB: p.DB, Svc: p.Secrets, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -232,6 +233,26 @@ type ClaimRequest struct {
 type ClaimCreated struct {
 	Claim   catalog.Claim `json:"claim"`
 	Matched int           `json:"matched"`
+}
+
+// ---- secrets ----
+
+// SecretList is the body of GET /secrets: metadata only.
+type SecretList struct {
+	Secrets []catalog.Secret `json:"secrets"`
+}
+
+// SecretConventions is the body of GET /secrets/conventions: whether secrets are configured, and the conventions.
+type SecretConventions struct {
+	Configured bool `json:"configured"`
+	secrets.Conventions
+}
+
+// SecretRotation is the body of POST /secrets/{service}/{name}/versions: a new value for an environment.
+type SecretRotation struct {
+	Environment string   `json:"environment"`
+	Regions     []string `json:"regions,omitempty"`
+	Value       string   `json:"value"`
 }
 
 // ---- OFREP (OpenFeature Remote Evaluation Protocol, v0.3.0): the protocol's own schemas ----

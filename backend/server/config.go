@@ -22,6 +22,7 @@ import (
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources/kube"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	// NoWorker starts no action worker: the portal answers and records, and runnable actions wait in the database
 	// for a portal that runs one. For processes that only read (the CLI's catalog commands in local mode).
 	NoWorker bool
+	// VaultKey gives local mode's secrets vault its key (the desktop's OS keyring); nil: a key file in DataDir.
+	VaultKey func() ([]byte, error)
 	Log      *slog.Logger
 }
 
@@ -71,6 +74,7 @@ type Config struct {
 //	golden_path: ...             # see golden.go and docs/golden-path.md
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
 //	fleet: ...                   # see FleetConfig and docs/fleet.md
+//	secrets: ...                 # see secrets.Config and docs/secrets.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
 	Actions    actions.Config    `yaml:"actions"`
@@ -81,6 +85,8 @@ type FileConfig struct {
 	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
 	GoldenPath *scaffold.Target `yaml:"golden_path"`
 	Fleet      FleetConfig      `yaml:"fleet"`
+	// Secrets are the secrets conventions (docs/secrets.md); nil: no secrets on this portal.
+	Secrets *secrets.Config `yaml:"secrets"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -270,7 +276,10 @@ func (fc *FileConfig) complete() error {
 	if err := fc.Fleet.check(); err != nil {
 		return err
 	}
-	return fc.checkGoldenPath()
+	if err := fc.checkGoldenPath(); err != nil {
+		return err
+	}
+	return fc.checkSecrets()
 }
 
 // scorecardEngine compiles the scorecard rules (nil when scorecards are off): a rule that does not compile refuses
@@ -318,6 +327,8 @@ func LocalConfig() FileConfig {
 		Scorecards: scorecard.Config{CorePackages: []scorecard.CorePackage{
 			{Name: "react", AllowedLag: "minor"}, {Name: "go.opentelemetry.io/otel", AllowedLag: "minor"},
 			{Name: "google.golang.org/grpc", AllowedLag: "minor"}}},
+		// Secrets in a vault of the data directory, encrypted at rest: the whole flow without a cluster or AWS.
+		Secrets: localSecrets(),
 	}
 	if err := fc.Actions.Check(); err != nil {
 		panic(err) // a constant configuration

@@ -26,6 +26,7 @@ import (
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/scorecard"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/kube"
@@ -47,8 +48,10 @@ type Server struct {
 	// Scorer keeps scorecards current; nil when scorecards are off.
 	Scorer *scorecard.Scorer
 	// Fleet is the fleet configuration, installs, usage and the KPI (docs/fleet.md).
-	Fleet   *api.Fleet
-	gates   *api.Gates
+	Fleet *api.Fleet
+	gates *api.Gates
+	// Secrets writes, reveals and observes secrets; nil without a secrets section.
+	Secrets *secrets.Service
 	handler http.Handler
 
 	ctx    context.Context // background work runs until Close cancels it
@@ -183,6 +186,8 @@ type LocalOptions struct {
 	NoWorker bool
 	// User is the local user, a developer of the demo's directory.
 	User string
+	// VaultKey gives the secrets vault its key (the OS keyring's); nil: a key file in the data directory.
+	VaultKey func() ([]byte, error)
 }
 
 // OpenLocal opens the in-process portal of a desktop's local mode: the demo catalog, no tokens (the desktop
@@ -196,7 +201,8 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		_ = db.Close() // the error below is the one to report
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
-	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker}, nil, nil)
+	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker, VaultKey: opts.VaultKey,
+		DataDir: filepath.Dir(dbPath)}, nil, nil)
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -291,9 +297,27 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		executors[actions.DeliveryPreview] = actions.ByKind{Kinds: map[actions.Kind]actions.Executor{
 			actions.KindServiceCreate: preview}, Default: executors[actions.DeliveryPreview]}
 	}
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		dataDir = filepath.Dir(db.Path())
+	}
+	secretsSvc, secretsEx, err := newSecrets(s.ctx, fc, db, p.Actions, s.Agents, log,
+		secretsOptions{dataDir: dataDir, vaultKey: cfg.VaultKey})
+	if err != nil {
+		return nil, err
+	}
+	if secretsSvc != nil {
+		p.Secrets, s.Secrets = secretsSvc, secretsSvc
+		executors[secrets.Delivery] = secretsEx
+	}
 	if !cfg.NoWorker {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); fl.RunMaintenance(s.ctx) }()
+		if secretsSvc != nil {
+			s.wg.Add(2)
+			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
+			go func() { defer s.wg.Done(); observeSecrets(s.ctx, secretsSvc, log) }()
+		}
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake
 		s.Agents.OnFinish = wakeOnAgentReport(p.Actions.Store, w.Wake, log)

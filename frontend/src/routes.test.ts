@@ -17,6 +17,9 @@ describe('parseHash', () => {
     ['#/services/payments-api', { name: 'service', service: 'payments-api' }],
     ['#/services/odd%2Fname', { name: 'service', service: 'odd/name' }],
     ['#/services/', { name: 'not_found', path: '/services/' }],
+    ['#/new-service', { name: 'new_service', template: '' }],
+    ['#/new-service?template=go-http-service', { name: 'new_service', template: 'go-http-service' }],
+    ['#/new-service/go-http-service', { name: 'not_found', path: '/new-service/go-http-service' }],
     ['#/settings', { name: 'settings' }],
     ['#/settings/', { name: 'settings' }],
     ['#/nowhere', { name: 'not_found', path: '/nowhere' }],
@@ -72,6 +75,8 @@ describe('routeHash', () => {
     const routes: Route[] = [
       { name: 'catalog', filters: { q: 'pay api', owner: 'payments', language: 'Go', lifecycle: '', sort: 'name', order: 'desc' } },
       { name: 'service', service: 'weird name/with?chars#' },
+      { name: 'new_service', template: '' },
+      { name: 'new_service', template: 'node service&x' },
       { name: 'settings' },
       { name: 'requests', filters: { state: 'pending_approval', team: 'pay ments', all: true } },
       { name: 'request_new', service: 'payments-api' },

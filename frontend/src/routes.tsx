@@ -14,10 +14,12 @@ import { FlagPage } from './pages/FlagPage';
 import { FlagsPage } from './pages/FlagsPage';
 import { MatrixPage } from './pages/MatrixPage';
 import { MyRequests } from './pages/MyRequests';
+import { NewServicePage } from './pages/NewServicePage';
 import { PackagePage } from './pages/PackagePage';
 import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
 import { ScorecardsPage } from './pages/ScorecardsPage';
+import { SecretsPage } from './pages/SecretsPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -44,7 +46,9 @@ import {
   matrixHash,
   newFlagHash,
   newRequestHash,
+  newServiceHash,
   PACKAGE_SORT_KEYS,
+  SECRETS_HASH,
   packageHash,
   packagesHash,
   requestsHash,
@@ -72,11 +76,13 @@ type NoParams = Record<never, never>;
 interface RouteParams {
   catalog: { filters: CatalogFilters };
   service: { service: string };
+  new_service: { template: string };
   matrix: { filters: MatrixFilters };
   clusters: NoParams;
   scorecards: { filters: ScorecardFilters };
   packages: { filters: PackageFilters };
   package: { ecosystem: string; package: string; owner: string };
+  secrets: NoParams;
   flags: { filters: FlagFilters };
   flag_new: { environment: string };
   flag: { environment: string; key: string };
@@ -199,6 +205,18 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     view: (p) => `service:${p.service}`,
     component: (p, ctx) => <ServicePage key={p.service} name={p.service} refreshKey={ctx.refreshKey} />,
   },
+  new_service: {
+    // #/new-service lists the templates; #/new-service?template=NAME is the form and dry run of one.
+    path: '/new-service',
+    parse: (m) => ({ template: m.query.get('template') ?? '' }),
+    format: (p) => newServiceHash(p.template),
+    title: (p) => (p.template ? `New service from ${p.template} — Atrium` : 'New service — Atrium'),
+    // A new service is a request on the action pipeline: its run is a request's page.
+    feature: 'atrium-ui-self-service',
+    nav: { label: 'New service', home: { template: '' }, permission: 'actions:request', waitForMe: true },
+    view: () => 'new_service',
+    component: (p, ctx) => <NewServicePage key={`${ctx.portalKey}|${p.template}`} template={p.template} portalKey={ctx.portalKey} />,
+  },
   matrix: {
     path: '/matrix',
     parse: (m) => ({ filters: { team: m.query.get('team') ?? '', environment: m.query.get('environment') ?? '', region: m.query.get('region') ?? '' } }),
@@ -246,6 +264,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     component: (p, ctx) => (
       <PackagePage key={`${p.ecosystem}/${p.package}`} ecosystem={p.ecosystem} name={p.package} owner={p.owner} refreshKey={ctx.refreshKey} />
     ),
+  },
+  secrets: {
+    path: '/secrets',
+    parse: () => none,
+    format: () => SECRETS_HASH,
+    title: () => 'Secrets — Atrium',
+    nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
+    component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
   },
   flags: {
     path: '/flags',

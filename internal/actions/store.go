@@ -183,6 +183,13 @@ func (s Store) create(ctx context.Context, a Action) (Action, bool, error) {
 	return full, true, s.commit(tx, a.ID)
 }
 
+// ByKey returns requester's action stored under idempotency key, with its approvals, history and steps; false when
+// there is none. Parts of the portal that submit actions (Service.Submit) look a request up by it before preparing
+// it again.
+func (s Store) ByKey(ctx context.Context, requester, key string) (Action, bool, error) {
+	return s.byKey(ctx, requester, key)
+}
+
 // byKey returns requester's action stored under idempotency key, with its approvals, history and steps.
 func (s Store) byKey(ctx context.Context, requester, key string) (Action, bool, error) {
 	var id string

@@ -48,6 +48,13 @@ const (
 	// FleetManage pushes, previews and rolls back the configuration every desktop install applies, lists the
 	// installs and replaces the developer directory (admins only: it changes every developer's app).
 	FleetManage Permission = "fleet:manage"
+	// SecretsRead lists secrets' metadata (names, where they exist, who created and rotated them): never values.
+	SecretsRead Permission = "secrets:read"
+	// SecretsWrite creates, rotates and deletes the secrets of a team's services (through actions).
+	SecretsWrite Permission = "secrets:write"
+	// SecretsReveal shows a value once; the conventions of the environment (secrets.environments.ENV.reveal) must
+	// also allow the caller.
+	SecretsReveal Permission = "secrets:reveal"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -66,10 +73,12 @@ var rules = map[string]map[Permission]scope{
 	auth.RoleDeveloper: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
+		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
 	},
 	auth.RoleTeamOwner: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
+		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
@@ -77,6 +86,7 @@ var rules = map[string]map[Permission]scope{
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam, GatesCheck: anyTeam,
 		ScorecardsTest: anyTeam,
+		SecretsRead:    anyTeam,
 	},
 }
 
@@ -89,7 +99,7 @@ var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true,
 // a token scope ("flags:write:dev", "agent:work:eu-1"); a qualifier on any other permission is refused when a
 // token is created, and allows nothing on a token stored before that check existed.
 var inEnvironment = map[Permission]bool{FlagsRead: true, FlagsWrite: true, FlagsImport: true, FlagsEvaluate: true,
-	ActionsRequest: true, ActionsApprove: true, AgentWork: true}
+	ActionsRequest: true, ActionsApprove: true, AgentWork: true, SecretsWrite: true, SecretsReveal: true}
 
 // TakesEnvironment reports whether perm acts in an environment, so that a token scope may qualify it with one.
 func TakesEnvironment(perm Permission) bool { return inEnvironment[perm] }
@@ -250,7 +260,8 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, FleetManage}
+		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, FleetManage, SecretsRead, SecretsWrite,
+		SecretsReveal}
 }
 
 // Roles lists every role.

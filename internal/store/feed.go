@@ -28,6 +28,8 @@ type Change struct {
 	// Fleet (kind "fleet", ID "config") is the newest fleet configuration, signed by the portal (docs/fleet.md).
 	// Replicas do not store it: the desktop checks and applies it.
 	Fleet *catalog.FleetConfig `json:"fleet,omitempty"`
+	// Secret is a secret's metadata (kind "secret"); never its value.
+	Secret *catalog.Secret `json:"secret,omitempty"`
 }
 
 // Batch is one page of the change feed.
@@ -171,6 +173,16 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 				continue
 			}
 			c.Fleet = &fc
+		case KindSecret:
+			sec, err := getSecret(ctx, d.sql, c.ID)
+			if errors.Is(err, catalog.ErrNotFound) {
+				c.Deleted = true
+				continue
+			}
+			if err != nil {
+				return b, err
+			}
+			c.Secret = &sec
 		}
 	}
 	last := since
@@ -202,7 +214,8 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 	_, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		if b.Reset {
 			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`,
-				`DELETE FROM scorecards`, `DELETE FROM scorecard_history`, `DELETE FROM meta WHERE key = '` + scoreRulesKey + `'`} {
+				`DELETE FROM scorecards`, `DELETE FROM scorecard_history`, `DELETE FROM meta WHERE key = '` + scoreRulesKey + `'`,
+				`DELETE FROM secrets`} {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return 0, err
 				}
@@ -243,6 +256,10 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 						err = bump(KindScoreRules, c.ID, false)
 					}
 				}
+			case c.Kind == KindSecret && c.Deleted:
+				err = deleteSecretRow(ctx, tx, c.ID, bump)
+			case c.Kind == KindSecret && c.Secret != nil:
+				err = applySecret(ctx, tx, *c.Secret, bump)
 			}
 			if err != nil {
 				return 0, fmt.Errorf("apply %s %q: %w", c.Kind, c.ID, err)

@@ -52,6 +52,18 @@ export type ActionRequest = Schemas['ActionRequest'];
 export type SqsQueueParams = Schemas['SqsQueueParams'];
 export type SnsTopicParams = Schemas['SnsTopicParams'];
 export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
+export type ActionStep = Schemas['ActionStep'];
+export type StepState = ActionStep['state'];
+
+// The golden path: templates, their parameters, the dry run.
+export type TemplateSummary = Schemas['TemplateSummary'];
+export type TemplateValidation = Schemas['TemplateValidation'];
+export type Plan = Schemas['Plan'];
+export type PlanFile = Schemas['PlanFile'];
+export type PlanStep = Plan['steps'][number];
+export type PlanDeploy = Plan['deploy'][number];
+/** A template's parameters: any JSON values, as its schema describes them. */
+export type TemplateParams = Record<string, unknown>;
 
 export type UIFeatures = JsonOk<'getUIFeatures'>;
 export type UIFeature = UIFeatures['features'][string];
@@ -132,6 +144,16 @@ export type ServiceScorecard = JsonOk<'getServiceScorecard'>;
 export type ScorecardRuleResult = Schemas['ScorecardRuleResult'];
 export type Level = Schemas['Scorecard']['level'];
 export type GateDecision = Schemas['GateDecision'];
+export type Secret = Schemas['Secret'];
+export type SecretPlace = Schemas['SecretPlace'];
+export type SecretLocation = Schemas['SecretLocation'];
+export type SecretBackend = SecretPlace['backend'];
+export type SecretConventions = Schemas['SecretConventions'];
+export type SecretEnvironment = SecretConventions['environments'][number];
+export type SecretCreate = Schemas['SecretCreate'];
+export type SecretRotation = Schemas['SecretRotation'];
+export type SecretRevealRequest = Schemas['SecretRevealRequest'];
+export type SecretRevealed = Schemas['SecretRevealed'];
 
 /** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
 export type SignInStart = JsonOk<'startSignIn'>;
@@ -401,6 +423,25 @@ export const api = {
   getAction(id: string, signal?: AbortSignal): Promise<Action> {
     return request('GET', `/api/v1/actions/${encodeURIComponent(id)}`, { signal });
   },
+  /**
+   * The action at its next version: the portal answers as soon as the action's version differs from version, or
+   * after waitSeconds with the action as it is (a long poll, how a run is followed step by step).
+   */
+  waitForAction(id: string, version: number, waitSeconds: number, signal?: AbortSignal): Promise<Action> {
+    return request('GET', `/api/v1/actions/${encodeURIComponent(id)}`, { query: { wait: waitSeconds, version }, signal });
+  },
+  /** The plan stored with a service_create action when it was requested (404 no_plan for other kinds). */
+  getActionPlan(id: string, signal?: AbortSignal): Promise<Plan> {
+    return request('GET', `/api/v1/actions/${encodeURIComponent(id)}/plan`, { signal });
+  },
+  /** Runs a failed action again from its failed step (the steps that succeeded are not run again). */
+  retryAction(id: string): Promise<Action> {
+    return request('POST', `/api/v1/actions/${encodeURIComponent(id)}/retry`, { body: {} });
+  },
+  /** Cancels an action that has not finished; a running step finishes first (cancel_requested). */
+  cancelAction(id: string, reason: string): Promise<Action> {
+    return request('POST', `/api/v1/actions/${encodeURIComponent(id)}/cancel`, { body: reason ? { reason } : {} });
+  },
   approveAction(id: string, reason: string): Promise<Action> {
     return request('POST', `/api/v1/actions/${encodeURIComponent(id)}/approve`, { body: reason ? { reason } : {} });
   },
@@ -409,6 +450,22 @@ export const api = {
   },
   listApprovals(signal?: AbortSignal): Promise<Action[]> {
     return request<{ actions: Action[] }>('GET', '/api/v1/approvals', { signal }).then((r) => r.actions);
+  },
+
+  // The golden path (404 not_configured when the portal has none).
+  listTemplates(signal?: AbortSignal): Promise<TemplateSummary[]> {
+    return request<{ templates: TemplateSummary[] }>('GET', '/api/v1/templates', { signal }).then((r) => r.templates);
+  },
+  getTemplate(name: string, signal?: AbortSignal): Promise<TemplateSummary> {
+    return request('GET', `/api/v1/templates/${encodeURIComponent(name)}`, { signal });
+  },
+  /** Every problem of parameters at its field (a JSON Pointer), including the name taken and the team unknown. */
+  validateTemplate(name: string, parameters: TemplateParams, signal?: AbortSignal): Promise<TemplateValidation> {
+    return request('POST', `/api/v1/templates/${encodeURIComponent(name)}/validate`, { body: { parameters }, signal });
+  },
+  /** The dry run: the whole plan, or a 400 naming every bad parameter. Nothing is created. */
+  planTemplate(name: string, parameters: TemplateParams, signal?: AbortSignal): Promise<Plan> {
+    return request('POST', `/api/v1/templates/${encodeURIComponent(name)}/plan`, { body: { parameters }, signal });
   },
 
   // Feature flags, packages and sources.
@@ -482,6 +539,31 @@ export const api = {
     return request('POST', `/api/v1/sources/${encodeURIComponent(name)}/sync`);
   },
 
+  // Secrets: metadata for everyone (from the replica, offline too); writes as actions; reveals never cached.
+  listSecrets(query: { service?: string; team?: string }, signal?: AbortSignal): Promise<Secret[]> {
+    return request<{ secrets: Secret[] }>('GET', '/api/v1/secrets', { query: { ...query }, signal }).then((r) => r.secrets);
+  },
+  getSecretConventions(signal?: AbortSignal): Promise<SecretConventions> {
+    return request('GET', '/api/v1/secrets/conventions', { signal });
+  },
+  /** Creates a secret; the value goes in this request's body only. The answer is the action writing it. */
+  createSecret(req: SecretCreate, idempotencyKey: string): Promise<Action> {
+    return request('POST', '/api/v1/secrets', { body: req, headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+  rotateSecret(service: string, name: string, req: SecretRotation, idempotencyKey: string): Promise<Action> {
+    return request('POST', `${secretPath(service, name)}/versions`, { body: req, headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+  deleteSecret(service: string, name: string, environment: string, regions: string[], idempotencyKey: string): Promise<Action> {
+    return request('DELETE', secretPath(service, name), {
+      query: { environment, region: regions.length > 0 ? regions.join(',') : undefined },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+  },
+  /** Shows a value once (audited with the reason); the answer is never cached, and the caller wipes it after reveal_seconds. */
+  revealSecret(service: string, name: string, req: SecretRevealRequest): Promise<SecretRevealed> {
+    return request('POST', `${secretPath(service, name)}/reveal`, { body: req });
+  },
+
   // Kubernetes: what runs where.
   /** A page of the services × clusters matrix (answered by the desktop's replica, offline too). */
   getKubeMatrix(query: MatrixQuery, signal?: AbortSignal): Promise<Matrix> {
@@ -535,6 +617,10 @@ async function download(path: string, query: Record<string, QueryValue>, accept:
   const res = await send('GET', path, { query, signal }, accept);
   const text = await res.text();
   return { name: dispositionName(res.headers.get('Content-Disposition'), fallbackName), text, type: accept };
+}
+
+function secretPath(service: string, name: string): string {
+  return `/api/v1/secrets/${encodeURIComponent(service)}/${encodeURIComponent(name)}`;
 }
 
 function flagPath(environment: string, key: string): string {

@@ -361,6 +361,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plan stored with a service_create action when it was requested — what its run executes, exactly as the requester reviewed it (its digest is the action's params.plan_digest) — so that an approver reviews what they approve. Apart from the action because a plan holds every file of the new repository, which a long poll on the action would otherwise send again at every change. 404 no_plan for an action of another kind. */
+        get: operations["getActionPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions/{id}/approve": {
         parameters: {
             query?: never;
@@ -997,6 +1014,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every secret's metadata (never a value), by id. Needs secrets:read. The desktop answers it from its replica, offline too. */
+        get: operations["listSecrets"];
+        put?: never;
+        /** Create a secret of one of the caller's team's services in one environment (every region where the service runs, or those named). The value is sealed at once for each target and never stored as it is; the write is an action (delivery secrets) whose steps are the targets, under the environment's approvals. The same Idempotency-Key returns the first action (200). A bad request (an empty or oversized value, a name breaking the convention, an environment the service is not deployed in) is answered 400 naming every problem, and nothing is stored. Needs secrets:write on the service's team in the environment. */
+        post: operations["createSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/conventions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal's secrets conventions (naming, environments and their backends, regions and clusters, required environments, who may reveal where, the largest value); configured false on a portal without secrets. */
+        get: operations["getSecretConventions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{service}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One secret's metadata (never its value). Answered from the desktop's replica, offline too. */
+        get: operations["getSecret"];
+        put?: never;
+        post?: never;
+        /** Delete a secret from an environment (all its locations there, or those of the regions named), as an action under the environment's approvals. */
+        delete: operations["deleteSecret"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{service}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a secret: write a new version to every region of the environment where its service runs (or those named), as an action. Like createSecret, the value is sealed at once and never stored; 400 names every problem and nothing is stored. */
+        post: operations["rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{service}/{name}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Show a secret's value once: only where the environment's conventions allow the caller (secrets.environments.ENV.reveal: roles of the owning team; admins), with a reason kept in the audit log (refusals are audited too). The answer carries Cache-Control no-store and is never kept by the desktop; the UI wipes the value after reveal_seconds. A Kubernetes Secret is not revealable through the portal (409 not_revealable): the portal holds no credential that reads Secrets' values. */
+        post: operations["revealSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scorecards": {
         parameters: {
             query?: never;
@@ -1145,6 +1249,239 @@ export interface paths {
         put?: never;
         /** The deploy gate as a Kubernetes validating admission webhook (AdmissionReview v1), registered once per cluster; see docs/scorecards.md. */
         post: operations["admitDeployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The fleet configuration in force (version 0 and empty settings when none was pushed). Needs fleet:manage. */
+        get: operations["getFleetConfig"];
+        put?: never;
+        /**
+         * Push a configuration to every install (a new version, signed and sent on the change feed). Needs fleet:manage.
+         * @description The document is validated against the schema (docs/fleet.md) before anything is stored: an unknown key, an
+         *     invalid value or a document over 64 KiB is refused with a 400 naming each problem by its JSON Pointer under
+         *     /config (e.g. /config/settings/banner/text). With base_version, the push is refused with 409 if another
+         *     version was pushed since.
+         */
+        post: operations["pushFleetConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which installs would get what from a configuration, without pushing it. Needs fleet:manage. */
+        post: operations["previewFleetConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Versions of the fleet configuration, newest first. Needs fleet:manage. */
+        get: operations["listFleetHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/history/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of the fleet configuration. Needs fleet:manage. */
+        get: operations["getFleetVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Push an earlier version's content again, as a new version. Needs fleet:manage. */
+        post: operations["rollbackFleetConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/installs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every desktop install as it last reported, newest seen first. Needs fleet:manage. */
+        get: operations["listFleetInstalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal's public signing key and its fingerprint, which installs pin on first connect. */
+        get: operations["getFleetKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Usage events a desktop forwards (who is the caller; when, which page or action, which client). Needs usage:write.
+         * @description At most 500 events. Events older than the portal's retention, or more than an hour in the future, are
+         *     dropped and counted; a malformed event refuses the batch with a 400 naming it (events/N/field).
+         */
+        post: operations["postUsageBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kpi/adoption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The adoption KPI: weekly active developers ÷ all developers, its trend, by team and by feature. Needs usage:read. */
+        get: operations["getAdoption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kpi/developers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All developers (the KPI's denominator), from the identity source. Needs usage:read. */
+        get: operations["listDevelopers"];
+        /** Replace the uploaded developer list (for portals whose identity source has no directory API, e.g. OIDC alone). Needs fleet:manage. */
+        put: operations["putDevelopers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the fleet configuration makes of this install now (banner, links, landing page, features, update notice), and any refusal. */
+        get: operations["getFleetEffective"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-pin the portal's signing key after its rotation — the key the portal presents now, named by its fingerprint. */
+        post: operations["trustFleetKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The user's own choices on this install (team, landing page, pages); the fleet configuration wins where it enforces a setting. */
+        put: operations["putPreferences"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1313,10 +1650,10 @@ export interface components {
             /** @description Empty for flag changes, which belong to a team. */
             service: string;
             /**
-             * @description service_create: the golden path's run (params: template, template_version, parameters, plan_digest; service: the new service's name). flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
+             * @description secret_create, secret_rotate, secret_delete: a secret's write (params: name, full_name, operation, targets, and value_ref — the reference of the sealed value, never the value; one step per target). service_create: the golden path's run (params: template, template_version, parameters, plan_digest; service: the new service's name). flag_change: a feature-flag change held for approval; params is the change (action, environment, key, flag or file, team), the state it was made against (base: the flag version and team, or every flag version of the environment for an import) and who asked (requester).
              * @enum {string}
              */
-            kind: "sqs_queue" | "sns_topic" | "flag_change" | "service_create";
+            kind: "sqs_queue" | "sns_topic" | "flag_change" | "service_create" | "secret_create" | "secret_rotate" | "secret_delete";
             params: {
                 [key: string]: unknown;
             };
@@ -1324,7 +1661,7 @@ export interface components {
             /** @description "global" for flag changes. */
             region: string;
             /** @enum {string} */
-            delivery: "direct" | "gitops" | "preview" | "flags" | "golden";
+            delivery: "direct" | "gitops" | "preview" | "flags" | "golden" | "secrets";
             idempotency_key: string;
             /**
              * @description pending_approval → approved → running → succeeded | failed; pending_approval → rejected; a failed action may be retried (→ approved, POST .../retry); one that has not finished may be cancelled (→ cancelled, POST .../cancel).
@@ -1679,13 +2016,15 @@ export interface components {
             /** Format: int64 */
             seq: number;
             /** @enum {string} */
-            kind: "service" | "team" | "scorecard" | "scorerules";
+            kind: "service" | "team" | "scorecard" | "scorerules" | "secret" | "fleet";
             id: string;
             deleted?: boolean;
             service?: components["schemas"]["Service"];
             team?: components["schemas"]["Team"];
             scorecard?: components["schemas"]["Scorecard"];
             score_rules?: components["schemas"]["ScoreRules"];
+            secret?: components["schemas"]["Secret"];
+            fleet?: components["schemas"]["FleetConfig"];
         };
         ChangeBatch: {
             cursor: string;
@@ -1693,6 +2032,8 @@ export interface components {
             changes: components["schemas"]["Change"][];
             remaining: number;
             sources: components["schemas"]["Source"][];
+            /** @description The portal's public ed25519 key (base64), which signs the fleet configuration; installs pin it on first connect. */
+            fleet_key?: string;
         };
         SyncStatus: {
             /**
@@ -1718,6 +2059,8 @@ export interface components {
             services: number;
             /** @description Where the replica's data came from: "local" or a portal URL. After switching portals it names the previous one until the new portal's first batch arrives. */
             origin?: string;
+            /** @description Changes whenever the install's fleet configuration (applied, refused, key, preferences) does; the UI reloads GET /api/v1/fleet/effective then. */
+            fleet_revision?: string;
             /** @description Changes exactly when the replica's content changes; views refetch when it does. */
             data_version: string;
         };
@@ -2450,6 +2793,412 @@ export interface components {
                 warnings?: string[];
             };
         };
+        SecretPlace: {
+            environment: string;
+            region: string;
+            /**
+             * @description kubernetes: a Kubernetes Secret written by the cluster's agent; aws: AWS Secrets Manager; local: local mode's encrypted vault.
+             * @enum {string}
+             */
+            backend: "kubernetes" | "aws" | "local";
+            /** @description kubernetes only. */
+            cluster?: string;
+            /** @description kubernetes only. */
+            namespace?: string;
+        };
+        SecretLocation: components["schemas"]["SecretPlace"] & {
+            /** @description The backend's name: the AWS secret's name, the Kubernetes Secret's name, the vault's key. */
+            object: string;
+            /** @description The version written last (the action's value reference for writes through the portal); never derived from the value. */
+            version?: string;
+            created_by?: string;
+            /** Format: date-time */
+            created_at?: string;
+            rotated_by?: string;
+            /** Format: date-time */
+            rotated_at?: string;
+            last_read_by?: string;
+            /** Format: date-time */
+            last_read_at?: string;
+            /** @description atrium (written by the portal), or the collector that saw it (kube:CLUSTER, aws:REGION). */
+            source: string;
+            /** Format: date-time */
+            seen_at?: string;
+        };
+        /** @description A secret's metadata. No field ever holds its value. */
+        Secret: {
+            /** @description SERVICE/NAME */
+            id: string;
+            service: string;
+            team: string;
+            name: string;
+            /** @description The name under the naming convention (e.g. payments/checkout/db-password): the AWS secret's name. */
+            full_name: string;
+            locations: components["schemas"]["SecretLocation"][];
+            /** @description Where it should exist and does not (environments the conventions require, and other regions or clusters of environments where it exists). */
+            missing: components["schemas"]["SecretPlace"][];
+            created_by?: string;
+            /** Format: date-time */
+            created_at?: string;
+            rotated_by?: string;
+            /** Format: date-time */
+            rotated_at?: string;
+            last_read_by?: string;
+            /** Format: date-time */
+            last_read_at?: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SecretList: {
+            secrets: components["schemas"]["Secret"][];
+        };
+        SecretCreate: {
+            service: string;
+            /** @description The secret's own name, under the conventions' name_pattern. */
+            name: string;
+            environment: string;
+            /** @description Default: every region of the environment where the service runs. */
+            regions?: string[];
+            /** @description The value: sealed at once, never stored, logged or returned. */
+            value: string;
+        };
+        SecretRotation: {
+            environment: string;
+            regions?: string[];
+            /** @description The new value: sealed at once, never stored, logged or returned. */
+            value: string;
+        };
+        SecretRevealRequest: {
+            environment: string;
+            /** @description Required when the secret exists in several regions of the environment. */
+            region?: string;
+            /** @description Why the value is needed; kept in the audit log. */
+            reason: string;
+        };
+        SecretRevealed: {
+            service: string;
+            name: string;
+            environment: string;
+            region: string;
+            version?: string;
+            value: string;
+            /** @description How long a UI shows the value before wiping it. */
+            reveal_seconds: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        SecretConventions: {
+            configured: boolean;
+            naming: string;
+            name_pattern: string;
+            max_value_bytes: number;
+            reveal_seconds: number;
+            required: string[];
+            environments: {
+                name: string;
+                /** @enum {string} */
+                backend: "kubernetes" | "aws" | "local";
+                regions: string[];
+                clusters: {
+                    name: string;
+                    region: string;
+                }[];
+                /** @description A secret goes only to a service's deployments' regions and clusters. */
+                deployed_only: boolean;
+                /** @description Roles of the owning team that may reveal here; empty: nobody. */
+                reveal: string[];
+                approvers: string[];
+            }[];
+        };
+        /** @description A version of the fleet configuration as the portal signed it (docs/fleet.md). */
+        FleetConfig: {
+            /** Format: int64 */
+            version: number;
+            /**
+             * Format: byte
+             * @description The canonical JSON document, base64.
+             */
+            content: string;
+            /**
+             * Format: byte
+             * @description ed25519 over "atrium fleet configuration v1\n" + version + "\n" + content, base64.
+             */
+            signature: string;
+            /** @description The signing key's fingerprint (first 16 hex digits of its SHA-256). */
+            key_id: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            note?: string;
+            /** Format: int64 */
+            rollback_of?: number;
+        };
+        FleetBanner: {
+            text: string;
+            /** @enum {string} */
+            level: "info" | "warning" | "critical";
+        };
+        FleetSync: {
+            long_poll_seconds?: number;
+            retry_max_seconds?: number;
+        };
+        FleetLink: {
+            title: string;
+            url: string;
+            /** @enum {string} */
+            kind: "docs" | "oncall" | "chat" | "other";
+        };
+        /** @description One layer of settings (every install's, or a team's); an absent setting is not set by the layer. */
+        FleetSettings: {
+            banner?: components["schemas"]["FleetBanner"];
+            /** @enum {string} */
+            landing_page?: "catalog" | "scorecards" | "packages" | "flags" | "self-service" | "matrix" | "approvals";
+            default_team?: string;
+            /** @description Pages switched on or off: flags, packages, self_service, matrix. */
+            features?: {
+                [key: string]: boolean;
+            };
+            min_app_version?: string;
+            sync?: components["schemas"]["FleetSync"];
+            links?: components["schemas"]["FleetLink"][];
+        };
+        /**
+         * @description A fleet configuration (schema 1): settings for every install, the settings users may override (defaults;
+         *     only default_team, landing_page and features — the rest are enforced) and teams whose installs get settings
+         *     of their own over everyone's. Validated by the portal, which names every problem by its JSON Pointer.
+         */
+        FleetDocument: {
+            schema?: number;
+            settings?: components["schemas"]["FleetSettings"];
+            defaults?: ("default_team" | "landing_page" | "features")[];
+            teams?: {
+                [key: string]: components["schemas"]["FleetSettings"];
+            };
+        };
+        FleetVersion: {
+            /**
+             * Format: int64
+             * @description 0 when no configuration was pushed.
+             */
+            version: number;
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: string;
+            note?: string;
+            /**
+             * Format: int64
+             * @description The version whose content this one restores.
+             */
+            rollback_of?: number;
+            key_id?: string;
+            config: components["schemas"]["FleetDocument"];
+        };
+        FleetPush: {
+            /** @description The document (FleetDocument); checked by the portal, not by this schema, so that every problem is named. */
+            config: {
+                [key: string]: unknown;
+            };
+            note?: string;
+            /**
+             * Format: int64
+             * @description The version this was made against; refused with 409 if it is no longer the newest.
+             */
+            base_version?: number;
+        };
+        FleetRollback: {
+            /** Format: int64 */
+            version: number;
+            note?: string;
+            /** Format: int64 */
+            base_version?: number;
+        };
+        FleetPreviewGroup: {
+            /** @description A team with settings of its own; "" for every other install. */
+            team: string;
+            installs: number;
+            install_ids: string[];
+            settings: components["schemas"]["FleetSettings"];
+            changed: string[];
+        };
+        FleetPreview: {
+            /** Format: int64 */
+            version: number;
+            /** Format: int64 */
+            current: number;
+            groups: components["schemas"]["FleetPreviewGroup"][];
+            installs: number;
+            changed: number;
+            defaults_changed: boolean;
+            config: components["schemas"]["FleetDocument"];
+        };
+        FleetInstall: {
+            id: string;
+            user: string;
+            team: string;
+            os: string;
+            app_version: string;
+            /** Format: int64 */
+            config_version: number;
+            /** @description Why the install refused the newest configuration it received (a changed key, a setting it cannot apply). */
+            config_error?: string;
+            /** Format: date-time */
+            first_seen: string;
+            /** Format: date-time */
+            last_seen: string;
+            latest_config: boolean;
+            min_app_version?: string;
+            below_minimum: boolean;
+            unseen: boolean;
+        };
+        FleetInstallList: {
+            items: components["schemas"]["FleetInstall"][];
+            /** Format: int64 */
+            latest_version: number;
+            counts: {
+                [key: string]: number;
+            };
+        };
+        FleetKey: {
+            /** @enum {string} */
+            algorithm: "ed25519";
+            /** @description base64 */
+            public_key: string;
+            key_id: string;
+        };
+        UsageBatchEvent: {
+            /** Format: date-time */
+            at: string;
+            kind: string;
+            /** @description The page; only its route (before ":") is kept. */
+            page: string;
+            /** @enum {string} */
+            client: "desktop" | "web" | "cli";
+            count: number;
+        };
+        UsageBatch: {
+            events: components["schemas"]["UsageBatchEvent"][];
+        };
+        UsageAccepted: {
+            stored: number;
+            dropped: number;
+        };
+        AdoptionWeek: {
+            /**
+             * Format: date
+             * @description The first of the seven days.
+             */
+            week: string;
+            /** Format: date */
+            end: string;
+            active: number;
+            developers: number;
+            percent: number;
+        };
+        AdoptionTeam: {
+            team: string;
+            active: number;
+            developers: number;
+            percent: number;
+        };
+        AdoptionFeature: {
+            /** @enum {string} */
+            feature: "catalog" | "scorecards" | "self-service" | "flags" | "secrets" | "admin" | "other";
+            active: number;
+            /** @description Share of the week's active developers who used the feature. */
+            percent: number;
+            events: number;
+        };
+        DirectorySource: {
+            source: string;
+            developers: number;
+        };
+        Adoption: {
+            /** Format: date */
+            as_of: string;
+            weeks: components["schemas"]["AdoptionWeek"][];
+            teams: components["schemas"]["AdoptionTeam"][];
+            features: components["schemas"]["AdoptionFeature"][];
+            /** @description People active in the last seven days who are not in the directory. */
+            other_active: number;
+            sources: components["schemas"]["DirectorySource"][];
+        };
+        DeveloperMember: {
+            login: string;
+            teams?: string[];
+            aliases?: string[];
+        };
+        DeveloperUpload: {
+            developers: components["schemas"]["DeveloperMember"][];
+        };
+        DirectoryChange: {
+            source: string;
+            developers: number;
+            added: number;
+            removed: number;
+        };
+        DeveloperList: {
+            sources: components["schemas"]["DirectorySource"][];
+            items: {
+                login: string;
+                teams: string[];
+                aliases: string[];
+                sources: string[];
+            }[];
+        };
+        /** @description The user's own choices on this install. */
+        Preferences: {
+            team?: string;
+            landing_page?: string;
+            features?: {
+                [key: string]: boolean;
+            };
+        };
+        FleetEffective: {
+            /** @description Changes whenever anything here changes (also reported in the sync status). */
+            revision: string;
+            /**
+             * Format: int64
+             * @description The configuration applied; 0 none.
+             */
+            version: number;
+            team: string;
+            /** @enum {string} */
+            team_from?: "fleet" | "user" | "grant";
+            banner?: components["schemas"]["FleetBanner"];
+            landing_page?: string;
+            features: {
+                [key: string]: boolean;
+            };
+            min_app_version?: string;
+            app_version: string;
+            update_required: boolean;
+            sync: components["schemas"]["FleetSync"];
+            links: components["schemas"]["FleetLink"][];
+            modes: {
+                [key: string]: "enforced" | "default";
+            };
+            from: {
+                [key: string]: "fleet" | "user" | "grant";
+            };
+            preferences: components["schemas"]["Preferences"];
+            key?: {
+                key_id: string;
+                /** Format: date-time */
+                pinned_at?: string;
+                /** @description A new key the portal presents; configurations it signs are refused until trusted. */
+                offered_key_id?: string;
+            };
+            refused?: {
+                /** Format: int64 */
+                version: number;
+                /** @enum {string} */
+                reason: "key" | "signature" | "replay" | "invalid";
+                message: string;
+                fields?: components["schemas"]["FieldProblem"][];
+                /** Format: date-time */
+                at: string;
+            };
+        };
     };
     responses: {
         /** @description The resource is not in a state that allows this (e.g. approving a rejected action), or it changed since it was read; reload and retry. */
@@ -2556,8 +3305,48 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The new action writing (or deleting) the secret; follow it with GET /api/v1/actions/{id}. */
+        SecretAction: {
+            headers: {
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Action"];
+            };
+        };
+        /** @description The action stored earlier under this Idempotency-Key (the value sent again is not sealed again). */
+        SecretActionAgain: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Action"];
+            };
+        };
+        /** @description The Idempotency-Key was used before for a different request (code `idempotency_key_reused`). */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The secrets backend refused (code `backend_refused`); the message says what it answered, never the value. */
+        BackendRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
-    parameters: never;
+    parameters: {
+        /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -2727,7 +3516,17 @@ export interface operations {
                 /** @description Seconds to wait for a change when there is none (0–60). */
                 wait?: number;
             };
-            header?: never;
+            header?: {
+                /** @description A desktop install's id (stable per data directory); with it, the request reports the install (docs/fleet.md). */
+                "X-Atrium-Install"?: string;
+                "X-Atrium-App-Version"?: string;
+                "X-Atrium-Os"?: string;
+                "X-Atrium-Team"?: string;
+                /** @description The fleet configuration version the install applied. */
+                "X-Atrium-Config-Version"?: number;
+                /** @description Why the install refused the newest configuration it received. */
+                "X-Atrium-Config-Error"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3194,6 +3993,32 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getActionPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4519,6 +5344,220 @@ export interface operations {
             429: components["responses"]["TooManyFailures"];
         };
     };
+    listSecrets: {
+        parameters: {
+            query?: {
+                /** @description Only this service's secrets. */
+                service?: string;
+                /** @description Only this team's secrets. */
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secrets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    createSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretCreate"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SecretActionAgain"];
+            201: components["responses"]["SecretAction"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
+            502: components["responses"]["BackendRefused"];
+        };
+    };
+    getSecretConventions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conventions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretConventions"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Secret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    deleteSecret: {
+        parameters: {
+            query: {
+                environment: string;
+                /** @description Only these regions (comma-separated). */
+                region?: string;
+            };
+            header: {
+                /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["SecretActionAgain"];
+            201: components["responses"]["SecretAction"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    rotateSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A unique value per intended change (e.g. a UUID), reused when retrying that request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRotation"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SecretActionAgain"];
+            201: components["responses"]["SecretAction"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
+            502: components["responses"]["BackendRefused"];
+        };
+    };
+    revealSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRevealRequest"];
+            };
+        };
+        responses: {
+            /** @description The value, once. */
+            200: {
+                headers: {
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRevealed"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The secret's backend cannot be read by the portal (code `not_revealable`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+            502: components["responses"]["BackendRefused"];
+        };
+    };
     listScorecards: {
         parameters: {
             query?: {
@@ -4811,6 +5850,416 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    pushFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetPush"];
+            };
+        };
+        responses: {
+            /** @description The new version. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    previewFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetPush"];
+            };
+        };
+        responses: {
+            /** @description The installs by group (a team with settings of its own, or everyone else) and what changes for them. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listFleetHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Versions older than this one (paging). */
+                before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["FleetVersion"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    rollbackFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetRollback"];
+            };
+        };
+        responses: {
+            /** @description The new version. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listFleetInstalls: {
+        parameters: {
+            query?: {
+                /** @description stale_config = not on the latest configuration; below_minimum = below the minimum app version of its team; unseen = not seen for 7 days. */
+                filter?: "stale_config" | "below_minimum" | "unseen";
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The installs, the latest version and how many installs each filter selects. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetInstallList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    postUsageBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageBatch"];
+            };
+        };
+        responses: {
+            /** @description What was stored and dropped. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getAdoption: {
+        parameters: {
+            query?: {
+                weeks?: number;
+                format?: "json" | "csv";
+                /** @description With format=csv, which table to download (default weeks). */
+                table?: "weeks" | "teams" | "features";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The KPI (JSON), or one of its tables as a CSV download. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Adoption"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listDevelopers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The developers now, and how many each source names. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeveloperList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    putDevelopers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeveloperUpload"];
+            };
+        };
+        responses: {
+            /** @description What changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetEffective: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The install's effective configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEffective"];
+                };
+            };
+        };
+    };
+    trustFleetKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    key_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The install's effective configuration with the new key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEffective"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    putPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Preferences"];
+            };
+        };
+        responses: {
+            /** @description The install's effective configuration with the choices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEffective"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
 }

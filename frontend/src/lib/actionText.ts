@@ -6,6 +6,9 @@ export const KIND_LABEL: Record<ActionKind, string> = {
   sns_topic: 'SNS topic',
   flag_change: 'Flag change',
   service_create: 'New service',
+  secret_create: 'New secret',
+  secret_rotate: 'Secret rotation',
+  secret_delete: 'Secret deletion',
 };
 
 /** "SQS queue orders-events", or "Flag change put production/new-checkout", from an action's kind and params. */
@@ -22,6 +25,10 @@ export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
     const svc = typeof params?.name === 'string' ? params.name : '';
     const tmpl = typeof a.params.template === 'string' ? ` from ${a.params.template}` : '';
     return `${KIND_LABEL.service_create} ${svc}${tmpl}`.trim();
+  }
+  if (a.kind === 'secret_create' || a.kind === 'secret_rotate' || a.kind === 'secret_delete') {
+    const full = typeof a.params.full_name === 'string' ? a.params.full_name : '';
+    return `${KIND_LABEL[a.kind]} ${full}`.trim();
   }
   const name = typeof a.params.name === 'string' ? a.params.name : '';
   return name ? `${KIND_LABEL[a.kind] ?? a.kind} ${name}` : (KIND_LABEL[a.kind] ?? a.kind);
@@ -58,9 +65,14 @@ export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNee
   return { needed: env.approvers.length > 0, headline, detail, text: `${headline}: ${detail}` };
 }
 
-/** What delivery in env does, in a sentence. */
-export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden'): string {
+/** What delivery in env does, in a sentence (for a kind of action, where it does something else). */
+export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden' | 'secrets', kind?: ActionKind): string {
+  if (kind === 'service_create' && delivery === 'preview') {
+    return 'Preview: the portal registers the catalog entry for real, and says for every other step what a team portal would have created.';
+  }
   switch (delivery) {
+    case 'secrets':
+      return 'The portal writes the value to each target in turn (a Kubernetes Secret through the cluster agent, AWS Secrets Manager per region); the value was sealed when it was sent and is never stored as it is.';
     case 'flags':
       return 'Once approved, the portal applies the change to the flag set.';
     case 'direct':
@@ -112,6 +124,31 @@ export function resultEntries(result: Record<string, string>): ResultEntry[] {
   return out;
 }
 
+function paramValue(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.length > 0 ? v.join(', ') : 'none';
+  return JSON.stringify(v);
+}
+
+/**
+ * A service_create request's parameters for display: the template and its version, each template parameter by
+ * name (lists as "dev, staging"), and the digest of the plan it stored.
+ */
+export function runParamEntries(params: Record<string, unknown>): { label: string; value: string }[] {
+  const out: { label: string; value: string }[] = [];
+  if (typeof params.template === 'string') {
+    const v = typeof params.template_version === 'string' ? `@${params.template_version}` : '';
+    out.push({ label: 'Template', value: `${params.template}${v}` });
+  }
+  const p = params.parameters;
+  if (typeof p === 'object' && p !== null && !Array.isArray(p)) {
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) out.push({ label: k, value: paramValue(v) });
+  }
+  if (typeof params.plan_digest === 'string') out.push({ label: 'Plan digest', value: `${params.plan_digest.slice(0, 12)}…` });
+  return out;
+}
+
 /** An action's parameters as label/value pairs for display. */
 export function paramEntries(params: Record<string, unknown>): { label: string; value: string }[] {
   const labels: Record<string, string> = {
@@ -121,6 +158,9 @@ export function paramEntries(params: Record<string, unknown>): { label: string; 
     message_retention_seconds: 'Message retention (s)',
     subscribe_queue: 'Subscribed SQS queue',
     raw_message_delivery: 'Raw message delivery',
+    full_name: 'Secret',
+    operation: 'Operation',
+    value_ref: 'Value (sealed; reference only)',
   };
   return Object.entries(params).map(([k, v]) => ({
     label: labels[k] ?? k,

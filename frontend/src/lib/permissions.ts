@@ -16,7 +16,10 @@ export type Permission =
   | 'flags:import'
   | 'sources:read'
   | 'sources:sync'
-  | 'kube:claim';
+  | 'kube:claim'
+  | 'secrets:read'
+  | 'secrets:write'
+  | 'secrets:reveal';
 
 /** One entry of me.permissions: the permission, and the environment and team it is limited to (if any). */
 interface Held {
@@ -123,5 +126,18 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       return 'Starting a sync is for admins (it needs sources:sync).';
     case 'kube:claim':
       return 'Mapping workloads to services is for admins (it needs kube:claim).';
+    case 'secrets:read':
+      return 'Seeing secrets (names and where they exist, never values) needs a role on a team (it needs secrets:read).';
+    case 'secrets:write': {
+      const teams = teamsWith(me, perm);
+      const yours = teams === 'all' ? '' : teams.length > 0 ? ` You may for: ${teams.join(', ')}.` : '';
+      return team
+        ? `Setting secrets of team ${team}'s services needs a developer or team owner role on ${team}.${yours}`
+        : `Setting secrets needs a developer or team owner role on a team.${yours}`;
+    }
+    case 'secrets:reveal':
+      return team
+        ? `Revealing values of team ${team}'s secrets needs a developer or team owner role on ${team}, where the conventions allow it.`
+        : 'Revealing values needs a developer or team owner role, where the conventions allow it.';
   }
 }

@@ -5,6 +5,7 @@
 //   #/?q=pay&owner=payments&sort=name&order=desc    #/services/payments-api    #/settings
 // Self-service: #/self-service (my requests, ?state=&team=&all=1), #/self-service/new?service=payments-api,
 // #/self-service/ACTION_ID, #/approvals, #/audit?actor=&action=&resource=&since=&until=, #/admin/tokens.
+// The golden path: #/new-service (the templates), #/new-service?template=NAME (its form and dry run).
 // Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
 // Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
 // into one segment: @types%2Fnode). #/sources. What runs where: #/matrix?team=&environment=&region=, #/clusters.
@@ -153,9 +154,17 @@ export function serviceHash(name: string): string {
   return `#/services/${encodeURIComponent(name)}`;
 }
 
+/** Creating a service on the golden path: the templates, or the form of one. */
+export function newServiceHash(template = ''): string {
+  const params = new URLSearchParams();
+  if (template) params.set('template', template);
+  return withQuery('#/new-service', params);
+}
+
 export const SETTINGS_HASH = '#/settings';
 export const SOURCES_HASH = '#/sources';
 export const CLUSTERS_HASH = '#/clusters';
+export const SECRETS_HASH = '#/secrets';
 
 /** The matrix with filters; empty values are left out. */
 export function matrixHash(f: Partial<MatrixFilters> = {}): string {

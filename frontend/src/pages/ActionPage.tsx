@@ -1,19 +1,24 @@
-import { api, type Action } from '../api/client';
-import { useLoad } from '../hooks/useLoad';
+import { useState } from 'react';
+import { api, asApiError, type Action, type ApiError } from '../api/client';
+import { announceActionChange } from '../hooks/useApprovalCount';
+import { useFollowAction } from '../hooks/useFollowAction';
 import { useNow } from '../hooks/useNow';
 import { isFinal, progressSteps } from '../lib/actionState';
-import { actionTitle, approversText, deliveryText, paramEntries } from '../lib/actionText';
+import { actionTitle, approversText, deliveryText, paramEntries, runParamEntries } from '../lib/actionText';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
+import { hasRun, runSummary } from '../lib/runProgress';
+import { ActionPlan } from '../components/ActionPlan';
 import { ActionResult } from '../components/ActionResult';
 import { ActionTimeline } from '../components/ActionTimeline';
+import { CancelRun } from '../components/CancelRun';
 import { DecisionPanel } from '../components/DecisionPanel';
+import { LeftBehind } from '../components/LeftBehind';
 import { ErrorState } from '../components/Notice';
+import { RunSteps } from '../components/RunSteps';
+import { RunSummaryLine } from '../components/RunSummaryLine';
 import { StateBadge } from '../components/StateBadge';
 import styles from './ActionPage.module.css';
-
-/** How often an action that is still moving is asked for again. */
-export const ACTION_POLL_MS = 2000;
 
 function ProgressSteps({ action }: { action: Action }) {
   return (
@@ -27,13 +32,37 @@ function ProgressSteps({ action }: { action: Action }) {
   );
 }
 
-/** One request: where it is, who decided what and why, and what it produced. Refreshes until it is final. */
+/** The subtitle's service: a link once the catalog has it (a new service's only after its run registered it). */
+function ServiceRef({ a }: { a: Action }) {
+  const registered = a.kind !== 'service_create' || a.steps.some((s) => s.id === 'register_catalog' && s.state === 'succeeded');
+  return registered ? <a href={serviceHash(a.service)}>{a.service}</a> : <strong>{a.service}</strong>;
+}
+
+/**
+ * One request: where it is, who decided what and why, and what it produced. A run (a new service) shows its steps
+ * as they go, with retry from a failed step and cancel while it runs, and the plan it executes. Followed with the
+ * portal's long poll until it is final.
+ */
 export function ActionPage({ id }: { id: string }) {
-  const now = useNow(15_000);
-  const load = useLoad((signal) => api.getAction(id, signal), id, {
-    pollMs: (a) => (isFinal(a.state) ? null : ACTION_POLL_MS),
-  });
-  const a = load.data;
+  const load = useFollowAction(id);
+  const a = load.action;
+  // Every second while a step runs (its duration counts up), else as relative times need.
+  const now = useNow(a?.state === 'running' ? 1000 : 15_000);
+  const [retrying, setRetrying] = useState(false);
+  const [retryError, setRetryError] = useState<ApiError | null>(null);
+  const retry = async () => {
+    setRetrying(true);
+    setRetryError(null);
+    try {
+      await api.retryAction(id);
+      announceActionChange();
+      load.reload();
+    } catch (err) {
+      setRetryError(asApiError(err));
+    } finally {
+      setRetrying(false);
+    }
+  };
   const back = (
     <nav className="breadcrumb">
       <a href={requestsHash()}>← My requests</a>
@@ -63,6 +92,8 @@ export function ActionPage({ id }: { id: string }) {
   }
 
   const moving = !isFinal(a.state);
+  const run = hasRun(a);
+  const summary = run ? runSummary(a) : null;
   return (
     <div className="page action-page">
       {back}
@@ -71,13 +102,18 @@ export function ActionPage({ id }: { id: string }) {
           <h1>{actionTitle(a)}</h1>
           <StateBadge state={a.state} />
           {moving && (
-            <span className="live muted" title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
+            <span className="live muted" title="Following it: the page changes as soon as the portal does">
               <span className={styles['live-dot']} aria-hidden="true" /> live
+            </span>
+          )}
+          {a.may_cancel && (
+            <span className="service-actions">
+              <CancelRun action={a} onCancelled={() => load.reload()} />
             </span>
           )}
         </div>
         <p className="service-subtitle">
-          for <a href={serviceHash(a.service)}>{a.service}</a> (team {a.team}) in {a.environment} / {a.region}
+          for <ServiceRef a={a} /> (team {a.team}) in {a.environment} / {a.region}
         </p>
         <dl className="facts">
           <div>
@@ -98,7 +134,7 @@ export function ActionPage({ id }: { id: string }) {
           </div>
           <div className="fact-wide">
             <dt>Delivery</dt>
-            <dd>{deliveryText(a.delivery)}</dd>
+            <dd>{deliveryText(a.delivery, a.kind)}</dd>
           </div>
           <div>
             <dt>Request id</dt>
@@ -106,6 +142,7 @@ export function ActionPage({ id }: { id: string }) {
           </div>
         </dl>
         <ProgressSteps action={a} />
+        {summary && <RunSummaryLine summary={summary} />}
       </header>
       {load.error && (
         <p className="inline-warning" role="status">
@@ -118,6 +155,7 @@ export function ActionPage({ id }: { id: string }) {
             <section className="panel" aria-labelledby="decide-heading">
               <h2 id="decide-heading">Decision</h2>
               <p className="muted">Waiting for {approversText(a.approvers, a.team)}.</p>
+              {a.kind === 'service_create' && a.may_approve && <p>Review the plan below — every file, the pull request and the steps — before you decide.</p>}
               <DecisionPanel
                 action={a}
                 mayDecide={a.may_approve === true}
@@ -131,11 +169,29 @@ export function ActionPage({ id }: { id: string }) {
               <h2 id="error-heading">Why it failed</h2>
               <p>{a.error || 'The portal gave no reason.'}</p>
               <p className="muted">
-                After {a.attempts} attempt{a.attempts === 1 ? '' : 's'}. Nothing more will happen to this request; fix the cause
-                and request again.
+                After {a.attempts} attempt{a.attempts === 1 ? '' : 's'}.{' '}
+                {run && a.may_retry
+                  ? 'Fix the cause if it is yours, then retry from the failed step below: the steps that succeeded are not run again.'
+                  : run
+                    ? `Only the requester, an owner of team ${a.team} or an admin may retry it.`
+                    : 'Nothing more will happen to this request; fix the cause and request again.'}
               </p>
             </section>
           )}
+          {run && (
+            <section className="panel" aria-labelledby="steps-heading">
+              <h2 id="steps-heading">
+                Steps <span className="count">{a.steps.length}</span>
+              </h2>
+              {retryError && (
+                <p className="form-error" role="alert">
+                  The retry was refused: {retryError.message}
+                </p>
+              )}
+              <RunSteps action={a} now={now} onRetry={() => void retry()} retrying={retrying} />
+            </section>
+          )}
+          <LeftBehind action={a} />
           {a.state === 'rejected' && (
             <section className={`panel ${styles['panel-error']}`} aria-labelledby="reject-heading">
               <h2 id="reject-heading">Rejected</h2>
@@ -147,14 +203,16 @@ export function ActionPage({ id }: { id: string }) {
               The last attempt failed and will be retried: {a.error}
             </p>
           )}
-          <section className="panel" aria-labelledby="result-heading">
-            <h2 id="result-heading">Result</h2>
-            {Object.keys(a.result).length === 0 && moving ? (
-              <p className="muted">{a.state === 'pending_approval' ? 'Appears here once it is approved and has run.' : 'Appears here when it has run.'}</p>
-            ) : (
-              <ActionResult result={a.result} />
-            )}
-          </section>
+          {!run && (
+            <section className="panel" aria-labelledby="result-heading">
+              <h2 id="result-heading">Result</h2>
+              {Object.keys(a.result).length === 0 && moving ? (
+                <p className="muted">{a.state === 'pending_approval' ? 'Appears here once it is approved and has run.' : 'Appears here when it has run.'}</p>
+              ) : (
+                <ActionResult result={a.result} />
+              )}
+            </section>
+          )}
           <section className="panel" aria-labelledby="history-heading">
             <h2 id="history-heading">Timeline</h2>
             <ActionTimeline history={a.history} now={now} />
@@ -164,7 +222,7 @@ export function ActionPage({ id }: { id: string }) {
           <section className="panel" aria-labelledby="params-heading">
             <h2 id="params-heading">Parameters</h2>
             <dl className="facts facts-column">
-              {paramEntries(a.params).map((p) => (
+              {(a.kind === 'service_create' ? runParamEntries(a.params) : paramEntries(a.params)).map((p) => (
                 <div key={p.label}>
                   <dt>{p.label}</dt>
                   <dd className="mono">{p.value}</dd>
@@ -194,6 +252,14 @@ export function ActionPage({ id }: { id: string }) {
           </section>
         </div>
       </div>
+      {a.kind === 'service_create' && (
+        <ActionPlan
+          key={a.id}
+          actionId={a.id}
+          digest={typeof a.params.plan_digest === 'string' ? a.params.plan_digest : ''}
+          open={a.state === 'pending_approval'}
+        />
+      )}
     </div>
   );
 }

@@ -87,6 +87,12 @@ export function ApprovalInbox() {
             Requested by {deciding.requester} (team {deciding.team}) in {deciding.environment} / {deciding.region}.{' '}
             <a href={actionHash(deciding.id)}>Full request</a>
           </p>
+          {deciding.kind === 'service_create' && (
+            <p className="inline-note" role="note">
+              A new service: <a href={actionHash(deciding.id)}>review its plan</a> — every file, the pull request and the steps — before you
+              decide.
+            </p>
+          )}
           <DecisionPanel
             key={deciding.id}
             action={deciding}

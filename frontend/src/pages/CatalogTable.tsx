@@ -8,6 +8,7 @@ import { catalogHash, navigate, serviceHash, type CatalogFilters } from '../lib/
 import { reportReadyOnce } from '../lib/usage';
 import { ExternalLink } from '../components/ExternalLink';
 import { FacetFilter } from '../components/FacetFilter';
+import { NewServiceButton } from '../components/NewServiceButton';
 import { EmptyState, ErrorState } from '../components/Notice';
 import { SearchBox } from '../components/SearchBox';
 import styles from './CatalogTable.module.css';
@@ -181,6 +182,7 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
         <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="catalog-total" aria-live="polite">
           {total === null ? '' : count(total, 'service')}
         </span>
+        <NewServiceButton />
       </div>
       {error && total !== null && (
         <div className="inline-error" role="alert">

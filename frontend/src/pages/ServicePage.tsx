@@ -15,7 +15,9 @@ import { FindingsList } from '../components/FindingsList';
 import { LinksList } from '../components/LinksList';
 import { ScorecardSection } from '../components/ScorecardSection';
 import { ownerNotice } from '../lib/scorecards';
+import { SecretsSection } from '../components/SecretsSection';
 import { ErrorState } from '../components/Notice';
+import { ServiceOrigin } from '../components/ServiceOrigin';
 
 interface Props {
   name: string;
@@ -128,6 +130,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           </span>
         </div>
         {s.title && <p className="service-subtitle">{s.title}</p>}
+        <ServiceOrigin service={s} />
         {s.description ? (
           <p className="service-description">{s.description}</p>
         ) : (
@@ -197,6 +200,7 @@ export function ServicePage({ name, refreshKey }: Props) {
       {scorecard.error && !card && <p className="inline-error">The scorecard could not be loaded: {scorecard.error.message}</p>}
       <div className="service-grid">
         <div className="service-main">
+          <SecretsSection service={s.name} team={s.owner} me={me} refreshKey={refreshKey} />
           <section className="panel" aria-labelledby="deps-heading">
             <h2 id="deps-heading">Dependencies</h2>
             <DependencyTable dependencies={s.dependencies} />

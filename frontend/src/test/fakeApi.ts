@@ -1,6 +1,7 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
+import type { Secret, SecretConventions } from '../api/client';
 import type { Action, ActionOptions, Facets, Matrix, MatrixCell, MatrixCluster, MatrixRow, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
 
 export interface Recorded {
@@ -28,6 +29,9 @@ export const ADMIN: Me = {
     'flags:read',
     'flags:write',
     'kube:claim',
+    'secrets:read',
+    'secrets:reveal',
+    'secrets:write',
     'sources:read',
     'sources:sync',
     'tokens:manage',
@@ -42,7 +46,18 @@ export const DEVELOPER: Me = {
   via: 'token',
   grants: [{ role: 'developer', team: 'payments' }],
   scopes: [],
-  permissions: ['actions:read', 'actions:request@payments', 'catalog:read', 'flags:evaluate', 'flags:read', 'sources:read', 'usage:write'],
+  permissions: [
+    'actions:read',
+    'actions:request@payments',
+    'catalog:read',
+    'flags:evaluate',
+    'flags:read',
+    'secrets:read',
+    'secrets:reveal@payments',
+    'secrets:write@payments',
+    'sources:read',
+    'usage:write',
+  ],
 };
 
 /** An owner of the payments team: may change payments' flags. */
@@ -119,9 +134,27 @@ export interface FakeApiOptions {
   features?: UIFeatures;
   /** GET /api/v1/kube/matrix answers from these columns and rows (filtered and paged like the API); default DEMO_MATRIX. */
   matrix?: Omit<Matrix, 'total'>;
+  /** GET /api/v1/secrets (filtered by service); default none. */
+  secrets?: Secret[];
+  /** GET /api/v1/secrets/conventions; default SECRET_CONVENTIONS. */
+  secretConventions?: SecretConventions;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
+
+/** Local mode's conventions: a vault per environment, reveal in dev for the owning team. */
+export const SECRET_CONVENTIONS: SecretConventions = {
+  configured: true,
+  naming: '{team}/{service}/{name}',
+  name_pattern: '^[a-z][a-z0-9-]{0,62}$',
+  max_value_bytes: 65536,
+  reveal_seconds: 30,
+  required: ['dev', 'production'],
+  environments: [
+    { name: 'dev', backend: 'local', regions: ['eu-west-1', 'us-east-1'], clusters: [], deployed_only: false, reveal: ['developer', 'team_owner'], approvers: [] },
+    { name: 'production', backend: 'local', regions: ['eu-west-1', 'us-east-1'], clusters: [], deployed_only: true, reveal: [], approvers: ['platform_approver'] },
+  ],
+};
 
 export const json = (v: unknown, status = 200) =>
   new Response(JSON.stringify(v), { status, headers: { 'Content-Type': 'application/json' } });
@@ -191,6 +224,11 @@ export function fakeApi(opts: FakeApiOptions = {}) {
     if (p === '/api/v1/approvals') return json({ actions: [] });
     if (p === '/api/v1/actions' && r.method === 'GET') return json({ actions: [] });
     if (p === '/api/v1/kube/matrix') return json(matrixAnswer(opts.matrix ?? DEMO_MATRIX, url.searchParams));
+    if (p === '/api/v1/secrets' && r.method === 'GET') {
+      const svc = url.searchParams.get('service');
+      return json({ secrets: (opts.secrets ?? []).filter((x) => !svc || x.service === svc) });
+    }
+    if (p === '/api/v1/secrets/conventions') return json(opts.secretConventions ?? SECRET_CONVENTIONS);
     if (p === '/api/v1/teams')
       return json({ items: ['payments', 'platform', 'search'].map((name) => ({ name, display_name: name[0]?.toUpperCase() + name.slice(1) })) });
     return json({ error: { code: 'not_found', message: `no API endpoint ${r.method} ${p}` } }, 404);

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/secrets/leak"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -421,6 +422,7 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		}
 	}
 	files := map[string]fileRef{}
+	var risky map[string]fileRef // nil: the tree was not listed, the last secrets scan stands
 	var notes problem.Problems
 	repoTree := catalog.ScanTree(nil)
 	if row != nil && head == row.Head && row.Error == "" && row.Tree != nil {
@@ -432,12 +434,16 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		if err != nil {
 			return err
 		}
+		risky = map[string]fileRef{}
 		paths := make([]string, 0, len(tree.Entries))
 		for _, e := range tree.Entries {
 			if e.GetType() != "blob" {
 				continue
 			}
 			paths = append(paths, e.GetPath())
+			if !catalog.WantedFile(e.GetPath()) && leak.Risky(e.GetPath()) {
+				risky[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
+			}
 			if !catalog.WantedFile(e.GetPath()) {
 				continue
 			}
@@ -462,13 +468,21 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		return err
 	}
 	svcs := catalog.ParseRepository(snap, c.source)
+	scans, err := c.scanForSecrets(ctx, m, files, risky, contents)
+	if err != nil {
+		return err
+	}
+	attachSecretFindings(svcs, scans)
 	for i := range svcs {
 		svcs[i].Findings = append(svcs[i].Findings, notes...)
 	}
 	setFacts(svcs, repoTree, protection)
-	return c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
+	if err := c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
 		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs, Tree: &repoTree,
-		Protection: protection, ProtectionAt: c.hub.cfg.Clock.now()})
+		Protection: protection, ProtectionAt: c.hub.cfg.Clock.now()}); err != nil {
+		return err
+	}
+	return c.saveScans(ctx, m.ID, scans)
 }
 
 // setFacts gives each service of a repository its facts: the tree's, for the service's directory, and the
