@@ -152,7 +152,7 @@ func TestFleetConfigurationAppliesLiveAndIsReported(t *testing.T) {
 	var bad struct {
 		Error struct{ Fields []api.FieldProblem }
 	}
-	if code := lc.do("PUT", "/api/v1/preferences", `{"landing_page": "home", "features": {"secrets": true}}`, &bad); code != 400 ||
+	if code := lc.do("PUT", "/api/v1/preferences", `{"landing_page": "home", "features": {"billing": true}}`, &bad); code != 400 ||
 		len(bad.Error.Fields) != 2 || bad.Error.Fields[0].Field != "landing_page" {
 		t.Errorf("bad preferences: %d %+v", code, bad)
 	}

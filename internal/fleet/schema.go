@@ -46,7 +46,7 @@ var Keys = []string{KeyBanner, KeyLandingPage, KeyDefaultTeam, KeyFeatures, KeyM
 var UserSettable = []string{KeyDefaultTeam, KeyLandingPage, KeyFeatures}
 
 // LandingPages are the pages an install may open on.
-var LandingPages = []string{"catalog", "scorecards", "packages", "flags", "self-service", "matrix", "approvals"}
+var LandingPages = []string{"catalog", "scorecards", "packages", "flags", "self-service", "matrix", "approvals", "secrets"}
 
 // FeaturePages are the pages a configuration may switch on or off, each with the desktop's own feature flag that
 // gates it when the configuration does not (app/features.go).
@@ -55,6 +55,7 @@ var FeaturePages = map[string]string{
 	"packages":     "atrium-ui-packages-page",
 	"self_service": "atrium-ui-self-service",
 	"matrix":       "atrium-ui-matrix-page",
+	"secrets":      "atrium-ui-secrets-page",
 }
 
 // BannerLevels are how loud a banner is.

@@ -66,7 +66,7 @@ func TestParseRefusesWithTheField(t *testing.T) {
 		{"landing page", `{"settings": {"landing_page": "home"}}`, "/settings/landing_page", `"home" is not one of`},
 		{"unknown team", `{"settings": {"default_team": "nobody"}}`, "/settings/default_team", `no team named "nobody"`},
 		{"bad team name", `{"settings": {"default_team": "Payments!"}}`, "/settings/default_team", "not a team name"},
-		{"unknown page", `{"settings": {"features": {"secrets": true}}}`, "/settings/features/secrets", "unknown page"},
+		{"unknown page", `{"settings": {"features": {"billing": true}}}`, "/settings/features/billing", "unknown page"},
 		{"page not boolean", `{"settings": {"features": {"matrix": "yes"}}}`, "/settings/features/matrix", "true or false"},
 		{"version", `{"settings": {"min_app_version": "latest"}}`, "/settings/min_app_version", "not a version"},
 		{"long poll range", `{"settings": {"sync": {"long_poll_seconds": 600}}}`, "/settings/sync/long_poll_seconds", "out of range"},

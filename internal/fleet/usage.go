@@ -65,7 +65,7 @@ func Feature(page string) string {
 		return "flags"
 	case strings.HasPrefix(r, "secret"):
 		return "secrets"
-	case slices.Contains([]string{"audit", "tokens", "fleet", "settings", "kpi"}, r):
+	case slices.Contains([]string{"audit", "tokens", "settings", "kpi", "adoption"}, r) || strings.HasPrefix(r, "fleet"):
 		return "admin"
 	}
 	return "other"

@@ -2952,9 +2952,9 @@ export interface components {
         FleetSettings: {
             banner?: components["schemas"]["FleetBanner"];
             /** @enum {string} */
-            landing_page?: "catalog" | "scorecards" | "packages" | "flags" | "self-service" | "matrix" | "approvals";
+            landing_page?: "catalog" | "scorecards" | "packages" | "flags" | "self-service" | "matrix" | "approvals" | "secrets";
             default_team?: string;
-            /** @description Pages switched on or off: flags, packages, self_service, matrix. */
+            /** @description Pages switched on or off: flags, packages, self_service, matrix, secrets. */
             features?: {
                 [key: string]: boolean;
             };
