@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, asApiError, type ApiError, type FleetPreview, type FleetVersion } from '../api/client';
 import { count } from '../lib/format';
 import { configChanges, configProblems, configText, parseConfigText, SETTINGS, STARTER_CONFIG, type PlacedProblem } from '../lib/fleet';
@@ -36,6 +36,11 @@ export function FleetConfigEditor({ current, onPushed, onStale }: Props) {
   const [error, setError] = useState<ApiError | null>(null);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState<'' | 'preview' | 'push'>('');
+  const previewRef = useRef<HTMLDivElement>(null);
+  // The preview appears under a long document: bring it into view when it arrives.
+  useEffect(() => {
+    if (preview) previewRef.current?.scrollIntoView?.({ block: 'start', behavior: 'smooth' });
+  }, [preview]);
   const edited = text !== initial;
   const upToDate = preview !== null && preview.text === text;
 
@@ -169,7 +174,7 @@ export function FleetConfigEditor({ current, onPushed, onStale }: Props) {
         )}
       </div>
       {preview && (
-        <div className={`${styles.preview}${upToDate ? '' : ` ${styles.stale}`}`} data-testid="fleet-preview" aria-live="polite">
+        <div ref={previewRef} className={`${styles.preview}${upToDate ? '' : ` ${styles.stale}`}`} data-testid="fleet-preview" aria-live="polite">
           <h3>Preview of version {next}</h3>
           {!upToDate && <p className="inline-warning">The text changed since this preview: preview again before pushing.</p>}
           {changes.length === 0 ? (
