@@ -116,9 +116,8 @@ func TestFleetConfigurationAppliesLiveAndIsReported(t *testing.T) {
 		len(e.Links) != 1 || !e.UpdateRequired || e.Refused != nil || lc.status().FleetRevision == rev {
 		t.Fatalf("effective %+v", e)
 	}
-	if w, _ := rt.State().Loop.Timings(); w != 7*time.Second {
-		t.Errorf("long poll %v", w)
-	}
+	// The loop is tuned right after the configuration is applied (the two are not one step).
+	waitFor(t, "the sync timings applied", 10*time.Second, func() bool { w, _ := rt.State().Loop.Timings(); return w == 7*time.Second })
 	var features struct {
 		Features map[string]featureView `json:"features"`
 	}
@@ -177,10 +176,13 @@ func TestFleetConfigurationAppliesLiveAndIsReported(t *testing.T) {
 		t.Errorf("adoption %+v", a)
 	}
 
-	// Reopened, the install keeps its id, its pin and its last good configuration before any sync.
+	// Closed (a laptop asleep) while two more versions are pushed: reopened, the install keeps its id, its pin and
+	// its last good configuration before any sync, then applies the newest version when it reconnects.
 	if err := rt.Close(); err != nil {
 		t.Fatal(err)
 	}
+	push(t, base, `{"settings": {"banner": {"text": "missed while offline"}}}`)
+	newest := push(t, base, `{"settings": {"banner": {"text": "back online", "level": "info"}, "landing_page": "catalog"}, "defaults": ["landing_page"]}`)
 	rt, err = Open(ctx, dir, base, "", testLog(t))
 	if err != nil {
 		t.Fatal(err)
@@ -188,6 +190,15 @@ func TestFleetConfigurationAppliesLiveAndIsReported(t *testing.T) {
 	if e := rt.FleetEffective(); e.Version != v.Version || e.LandingPage != "flags" {
 		t.Errorf("after a restart: %+v", e)
 	}
+	lc = newLocalClient(t, rt)
+	waitFor(t, "the newest version applied after reconnecting", 10*time.Second, func() bool { return lc.effective().Version == newest.Version })
+	if e := lc.effective(); e.Banner == nil || e.Banner.Text != "back online" || e.LandingPage != "flags" {
+		t.Errorf("after reconnecting: %+v", e)
+	}
+	waitFor(t, "the install's report of the newest version", 10*time.Second, func() bool {
+		l := installsOf(t, base)
+		return len(l.Items) == 1 && l.Items[0].ConfigVersion == newest.Version && l.Items[0].ID == strings.TrimSpace(string(id))
+	})
 }
 
 func TestFeaturePagesAreTheDesktopsFlags(t *testing.T) {
