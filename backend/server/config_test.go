@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -56,7 +57,8 @@ actions:
 	t.Setenv("ATRIUM_GITHUB_TOKEN", "ghp_example")
 	c = Config{Demo: "auto", ConfigFile: filepath.Join("..", "..", "docs", "atrium.example.yaml")}
 	if err := c.FromEnv(); err != nil || len(c.File.Actions.Environments) != 3 || len(c.File.OIDC.Grants) != 5 ||
-		len(c.File.Actions.ApproversOf("dev")) != 0 || c.File.GoldenPath == nil || c.File.GoldenPath.GitHub.Org != "sphera" {
+		len(c.File.Actions.ApproversOf("dev")) != 0 || c.File.GoldenPath == nil || c.File.GoldenPath.GitHub.Org != "sphera" ||
+		c.File.Fleet.UsageRetentionDays != 400 || time.Duration(c.File.Fleet.DirectoryRefresh) != 6*time.Hour {
 		t.Errorf("docs/atrium.example.yaml: %v %+v", err, c.File)
 	}
 	t.Setenv("ATRIUM_GITHUB_TOKEN", "")
