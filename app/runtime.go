@@ -24,6 +24,7 @@ import (
 	"github.com/sphera/atrium/backend/client"
 	"github.com/sphera/atrium/backend/server"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -57,6 +58,11 @@ type Runtime struct {
 	features *features      // the UI's own flags, from the current portal; nil when readOnly
 	signin   signIn         // single sign-on in progress
 	readOnly bool           // see OpenReadOnly
+	client   *client.Client // the portal's client (usage events go through it)
+	fleet    *fleetAgent    // the fleet configuration (fleet.go)
+	outbox   *fleet.Outbox  // usage events waiting for the portal (usage.go)
+	stopUse  context.CancelFunc
+	useDone  chan struct{}
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -101,7 +107,12 @@ func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log), readOnly: readOnly}
+	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log), readOnly: readOnly,
+		outbox: &fleet.Outbox{DB: db.SQL()}}
+	if rt.fleet, err = newFleetAgent(rt); err != nil {
+		_ = db.Close() // the fleet state's error is the one to report
+		return nil, err
+	}
 	if portalURL == "" {
 		s, err := rt.loadSettings()
 		if err != nil {
@@ -113,6 +124,11 @@ func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if err := rt.Connect(ctx, portalURL, token); err != nil {
 		_ = rt.Close() // the connect error is the one to report
 		return nil, err
+	}
+	if !readOnly {
+		uctx, cancel := context.WithCancel(context.Background())
+		rt.stopUse, rt.useDone = cancel, make(chan struct{})
+		go func() { defer close(rt.useDone); rt.runUsage(uctx) }()
 	}
 	return rt, nil
 }
@@ -194,7 +210,7 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		} else {
 			var err error
 			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log,
-				server.LocalOptions{NoWorker: rt.readOnly, VaultKey: rt.vaultKey()})
+				server.LocalOptions{NoWorker: rt.readOnly, User: localPrincipal().Subject, VaultKey: rt.vaultKey()})
 			if err != nil {
 				return err
 			}
@@ -235,6 +251,8 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		loopLog = slog.New(errorsUnlessDebug{rt.Log.Handler()})
 	}
 	loop := replica.New(rt.Replica, c, origin, loopLog)
+	rt.client = c
+	rt.fleet.attach(origin, loop, c)
 	lctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rt.loop, rt.stopLoop, rt.loopDone = loop, cancel, done
@@ -254,6 +272,10 @@ func (rt *Runtime) stopLocked() {
 
 // Close stops syncing and closes the databases.
 func (rt *Runtime) Close() error {
+	if rt.stopUse != nil {
+		rt.stopUse()
+		<-rt.useDone
+	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	rt.stopLocked()

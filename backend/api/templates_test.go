@@ -164,8 +164,8 @@ func TestActionPlanOverHTTP(t *testing.T) {
 	target := scaffold.Target{GitHub: scaffold.GitHubTarget{Org: "sphera"}, Infra: scaffold.InfraTarget{Repo: "sphera/infra"},
 		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"},
 			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}}, Registry: "registry.example.com/sphera"}
-	if err := target.Check(); err != nil {
-		t.Fatal(err)
+	if ps := target.Check(); len(ps) > 0 {
+		t.Fatal(ps)
 	}
 	owners := []string{auth.RoleTeamOwner}
 	cfg := actions.Config{Environments: map[string]actions.Environment{

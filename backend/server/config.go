@@ -77,6 +77,7 @@ type Config struct {
 //	versions: ...                # see VersionsConfig
 //	golden_path: ...             # see golden.go and docs/golden-path.md
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
+//	fleet: ...                   # see FleetConfig and docs/fleet.md
 //	secrets: ...                 # see secrets.Config and docs/secrets.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
@@ -88,6 +89,7 @@ type FileConfig struct {
 	// GoldenPath is where the golden path puts new services, and the templates repositories it syncs; nil: no
 	// golden path on this portal.
 	GoldenPath *GoldenPathConfig `yaml:"golden_path"`
+	Fleet      FleetConfig       `yaml:"fleet"`
 	// Secrets are the secrets conventions (docs/secrets.md); nil: no secrets on this portal.
 	Secrets *secrets.Config `yaml:"secrets"`
 }
@@ -274,6 +276,9 @@ func (fc *FileConfig) complete() error {
 		fc.Scorecards.Webhook.URL = u
 	}
 	if _, err := fc.scorecardEngine(); err != nil {
+		return err
+	}
+	if err := fc.Fleet.check(); err != nil {
 		return err
 	}
 	if err := fc.checkGoldenPath(); err != nil {

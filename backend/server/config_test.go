@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sphera/atrium/internal/sources/github"
 )
@@ -59,7 +60,8 @@ actions:
 	c = Config{Demo: "auto", ConfigFile: filepath.Join("..", "..", "docs", "atrium.example.yaml")}
 	if err := c.FromEnv(); err != nil || len(c.File.Actions.Environments) != 3 || len(c.File.OIDC.Grants) != 5 ||
 		len(c.File.Actions.ApproversOf("dev")) != 0 || c.File.GoldenPath == nil || c.File.GoldenPath.GitHub.Org != "sphera" ||
-		len(c.File.GoldenPath.Templates) != 1 || c.File.GoldenPath.Templates[0].Path != "templates" {
+		len(c.File.GoldenPath.Templates) != 1 || c.File.GoldenPath.Templates[0].Path != "templates" ||
+		c.File.Fleet.UsageRetentionDays != 400 || time.Duration(c.File.Fleet.DirectoryRefresh) != 6*time.Hour {
 		t.Errorf("docs/atrium.example.yaml: %v %+v", err, c.File)
 	}
 	t.Setenv("ATRIUM_GITHUB_TOKEN", "")

@@ -48,7 +48,9 @@ type Server struct {
 	Agents *agent.Queue
 	// Scorer keeps scorecards current; nil when scorecards are off.
 	Scorer *scorecard.Scorer
-	gates  *api.Gates
+	// Fleet is the fleet configuration, installs, usage and the KPI (docs/fleet.md).
+	Fleet *api.Fleet
+	gates *api.Gates
 	// Secrets writes, reveals and observes secrets; nil without a secrets section.
 	Secrets *secrets.Service
 	handler http.Handler
@@ -152,6 +154,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if kc != nil {
 		s.startKube(kc)
 	}
+	if hub != nil {
+		s.startDirectory(hub, time.Duration(cfg.File.Fleet.DirectoryRefresh))
+	}
 	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && catalogSources == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
@@ -164,6 +169,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			_ = s.Close() // the error below is the one to report
 			return nil, err
 		}
+		s.seedDemoDevelopers(ctx)
 	} else if n, err := db.DeleteSource(ctx, demo.Source); err != nil {
 		_ = s.Close() // the error below is the one to report
 		return nil, fmt.Errorf("remove demo catalog: %w", err)
@@ -204,10 +210,20 @@ func (s *Server) seedDemoFlags(ctx context.Context) error {
 	return nil
 }
 
+// seedDemoDevelopers gives the demo a developer directory (plus extra logins), so that its adoption KPI has a
+// denominator.
+func (s *Server) seedDemoDevelopers(ctx context.Context, extra ...string) {
+	if _, err := demo.SeedDevelopers(ctx, s.Fleet.Directory, extra...); err != nil {
+		s.Log.Warn("seeding the demo's developers failed", "err", err)
+	}
+}
+
 // LocalOptions tune an in-process portal.
 type LocalOptions struct {
 	// NoWorker starts no action worker (see Config.NoWorker): for commands that only read.
 	NoWorker bool
+	// User is the local user, a developer of the demo's directory.
+	User string
 	// VaultKey gives the secrets vault its key (the OS keyring's); nil: a key file in the data directory.
 	VaultKey func() ([]byte, error)
 }
@@ -233,6 +249,11 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 	if err := s.seedDemoFlags(ctx); err != nil {
 		_ = s.Close() // the error below is the one to report
 		return nil, err
+	}
+	if opts.User != "" {
+		s.seedDemoDevelopers(ctx, opts.User)
+	} else {
+		s.seedDemoDevelopers(ctx)
 	}
 	return s, nil
 }
@@ -262,8 +283,14 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	s.Agents = agent.NewQueue(db.SQL(), agent.Config{}, log)
+	fl, err := newFleet(db, fc.Fleet, s)
+	if err != nil {
+		return nil, err
+	}
+	s.Fleet = fl
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
 		Agents:      s.Agents,
+		Fleet:       fl,
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
 		Refused:     s.Flags.Refused}
 	if fc.OIDC != nil {
@@ -322,6 +349,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		executors[secrets.Delivery] = secretsEx
 	}
 	if !cfg.NoWorker {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); fl.RunMaintenance(s.ctx) }()
 		if secretsSvc != nil {
 			s.wg.Add(2)
 			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
@@ -449,7 +478,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
-	return s.DB.Close()
+	var err error
+	if s.Fleet != nil {
+		// Reports received since the last flush (a read-only process runs no flush loop).
+		err = s.Fleet.Installs.Flush(context.Background())
+	}
+	return errors.Join(err, s.DB.Close())
 }
 
 // newHTTPServer bounds what a connection may cost before a handler sees it: headers must arrive within 10 s and

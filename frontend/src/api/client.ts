@@ -155,6 +155,26 @@ export type SecretRotation = Schemas['SecretRotation'];
 export type SecretRevealRequest = Schemas['SecretRevealRequest'];
 export type SecretRevealed = Schemas['SecretRevealed'];
 
+// The fleet configuration (admins), the install's own view of it, and the adoption KPI.
+export type FleetDocument = Schemas['FleetDocument'];
+export type FleetSettings = Schemas['FleetSettings'];
+export type FleetBanner = Schemas['FleetBanner'];
+export type FleetLink = Schemas['FleetLink'];
+export type FleetVersion = Schemas['FleetVersion'];
+export type FleetPreview = Schemas['FleetPreview'];
+export type FleetPreviewGroup = Schemas['FleetPreviewGroup'];
+export type FleetInstall = Schemas['FleetInstall'];
+export type FleetInstallList = Schemas['FleetInstallList'];
+export type FleetInstallQuery = NonNullable<operations['listFleetInstalls']['parameters']['query']>;
+export type FleetEffective = Schemas['FleetEffective'];
+export type Preferences = Schemas['Preferences'];
+export type Adoption = Schemas['Adoption'];
+export type AdoptionWeek = Schemas['AdoptionWeek'];
+export type AdoptionTeam = Schemas['AdoptionTeam'];
+export type AdoptionFeature = Schemas['AdoptionFeature'];
+/** Which of the KPI's tables a CSV holds. */
+export type AdoptionTable = 'weeks' | 'teams' | 'features';
+
 /** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
 export type SignInStart = JsonOk<'startSignIn'>;
 /** GET /api/v1/auth/oidc/status. */
@@ -562,6 +582,56 @@ export const api = {
   /** Shows a value once (audited with the reason); the answer is never cached, and the caller wipes it after reveal_seconds. */
   revealSecret(service: string, name: string, req: SecretRevealRequest): Promise<SecretRevealed> {
     return request('POST', `${secretPath(service, name)}/reveal`, { body: req });
+  },
+
+  // The fleet configuration (admins: fleet:manage).
+  getFleetConfig(signal?: AbortSignal): Promise<FleetVersion> {
+    return request('GET', '/api/v1/fleet/config', { signal });
+  },
+  /** Which installs would get what from config, and how it differs; nothing is pushed. 400 names every problem at /config/.... */
+  previewFleetConfig(config: unknown, signal?: AbortSignal): Promise<FleetPreview> {
+    return request('POST', '/api/v1/fleet/preview', { body: { config }, signal });
+  },
+  /**
+   * Pushes config as the next version, made against baseVersion: 409 when another push came first (preview
+   * again). The answer is the version, signed and on its way to every install.
+   */
+  pushFleetConfig(config: unknown, baseVersion: number, note: string): Promise<FleetVersion> {
+    return request('POST', '/api/v1/fleet/config', { body: { config, base_version: baseVersion, note: note || undefined } });
+  },
+  listFleetHistory(query: { limit?: number; before?: number }, signal?: AbortSignal): Promise<FleetVersion[]> {
+    return request<{ items: FleetVersion[] }>('GET', '/api/v1/fleet/history', { query: { ...query }, signal }).then((r) => r.items);
+  },
+  getFleetVersion(version: number, signal?: AbortSignal): Promise<FleetVersion> {
+    return request('GET', `/api/v1/fleet/history/${encodeURIComponent(String(version))}`, { signal });
+  },
+  /** Pushes an earlier version's content again, as a new version (made against baseVersion, like a push). */
+  rollbackFleetConfig(version: number, baseVersion: number, note: string): Promise<FleetVersion> {
+    return request('POST', '/api/v1/fleet/rollback', { body: { version, base_version: baseVersion, note: note || undefined } });
+  },
+  listFleetInstalls(query: FleetInstallQuery, signal?: AbortSignal): Promise<FleetInstallList> {
+    return request('GET', '/api/v1/fleet/installs', { query: { ...query }, signal });
+  },
+  /** What the fleet configuration makes of this install (answered by the desktop itself). */
+  getFleetEffective(signal?: AbortSignal): Promise<FleetEffective> {
+    return request('GET', '/api/v1/fleet/effective', { signal });
+  },
+  /** Pins the portal's new signing key, named by its fingerprint (after the platform team rotated it). */
+  trustFleetKey(keyId: string): Promise<FleetEffective> {
+    return request('POST', '/api/v1/fleet/trust', { body: { key_id: keyId } });
+  },
+  /** The user's own choices on this install; the fleet configuration wins where it enforces a setting. */
+  putPreferences(p: Preferences): Promise<FleetEffective> {
+    return request('PUT', '/api/v1/preferences', { body: p });
+  },
+
+  // The adoption KPI (usage:read).
+  getAdoption(weeks: number, signal?: AbortSignal): Promise<Adoption> {
+    return request('GET', '/api/v1/kpi/adoption', { query: { weeks }, signal });
+  },
+  /** One of the KPI's tables as CSV, as the portal names it (adoption-weeks-DAY.csv). */
+  downloadAdoptionCsv(weeks: number, table: AdoptionTable, signal?: AbortSignal): Promise<DownloadedFile> {
+    return download('/api/v1/kpi/adoption', { weeks, format: 'csv', table }, 'text/csv', `adoption-${table}.csv`, signal);
   },
 
   // Kubernetes: what runs where.

@@ -19,7 +19,9 @@ export type Permission =
   | 'kube:claim'
   | 'secrets:read'
   | 'secrets:write'
-  | 'secrets:reveal';
+  | 'secrets:reveal'
+  | 'fleet:manage'
+  | 'usage:read';
 
 /** One entry of me.permissions: the permission, and the environment and team it is limited to (if any). */
 interface Held {
@@ -139,5 +141,9 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       return team
         ? `Revealing values of team ${team}'s secrets needs a developer or team owner role on ${team}, where the conventions allow it.`
         : 'Revealing values needs a developer or team owner role, where the conventions allow it.';
+    case 'fleet:manage':
+      return 'The fleet configuration is for admins: it changes every developer\'s app (it needs fleet:manage).';
+    case 'usage:read':
+      return 'The adoption KPI is for platform approvers and admins (it needs usage:read).';
   }
 }

@@ -309,7 +309,7 @@ describe('NewServicePage: dry run and create', () => {
     await fillIn();
     fireEvent.click(screen.getByRole('button', { name: 'Review plan' }));
     fireEvent.click(await screen.findByRole('button', { name: 'Create orders' }));
-    await waitFor(() => expect(problemOf(/Service name/)).toBe('the catalog already has a service named orders'));
+    await waitFor(() => expect(problemOf(/Service name/)).toBe('the catalog already has a service named orders'), { timeout: 10_000 });
     expect(screen.queryByTestId('plan-view')).toBeNull();
   });
 

@@ -154,7 +154,8 @@ type Server struct {
 
 	hiddenProtection map[string]bool // branches whose protection a test made unreadable (protection.go)
 
-	treeLimit int // entries a recursive tree listing holds before it is truncated (SetTreeLimit)
+	treeLimit int                   // entries a recursive tree listing holds before it is truncated (SetTreeLimit)
+	members   map[string]*orgPeople // by lower-case organisation (members.go)
 }
 
 // New starts a fake GitHub on 127.0.0.1, closed when the test ends.
@@ -196,6 +197,9 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
 	mux.HandleFunc("PUT /repos/{owner}/{repo}/branches/{branch}/protection", s.putProtection)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/branches/{branch}/protection", s.getProtection)
+	mux.HandleFunc("GET /orgs/{org}/members", s.listMembers)
+	mux.HandleFunc("GET /orgs/{org}/teams", s.listTeams)
+	mux.HandleFunc("GET /orgs/{org}/teams/{slug}/members", s.listTeamMembers)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.srv = httptest.NewServer(s.middleware(mux))
 	s.URL = s.srv.URL
@@ -448,6 +452,10 @@ func kindOf(method, p string) string {
 		return KindCreateRepo
 	case len(parts) == 3 && parts[0] == "orgs" && parts[2] == "repos":
 		return KindList
+	case len(parts) == 3 && parts[0] == "orgs" && parts[2] == "members":
+		return KindMembers
+	case len(parts) >= 3 && parts[0] == "orgs" && parts[2] == "teams":
+		return KindTeams
 	case len(parts) == 3 && parts[0] == "repos", len(parts) == 2 && parts[0] == "repositories":
 		return KindRepo
 	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "commits":
