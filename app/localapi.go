@@ -33,6 +33,8 @@ func (rt *Runtime) LocalAPI(client string) http.Handler {
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)
 	mux.HandleFunc("POST /api/v1/usage/events", func(w http.ResponseWriter, r *http.Request) { rt.usageEvent(w, r, client) })
 	mux.HandleFunc("GET /api/v1/ui/features", rt.uiFeatures)
+	mux.HandleFunc("GET /api/v1/local/personas", rt.getPersonas)
+	mux.HandleFunc("PUT /api/v1/local/persona", rt.putPersona)
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
 	forward := func(w http.ResponseWriter, r *http.Request) {

@@ -57,6 +57,7 @@ type Runtime struct {
 	features *features      // the UI's own flags, from the current portal; nil when readOnly
 	signin   signIn         // single sign-on in progress
 	readOnly bool           // see OpenReadOnly
+	persona  string         // the demo persona the UI acts as in local mode ("" or PersonaYou: the OS user)
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -201,8 +202,10 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		}
 		me := localPrincipal()
 		h := local.Handler()
+		// The UI's requests reach the portal as the demo persona chosen now (personas.go); the sync loop and the
+		// CLI below stay the OS user.
 		forward = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), me)))
+			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), rt.actingAs())))
 		})
 		c = client.New("http://atrium.local", "")
 		c.HTTP = &http.Client{Transport: inProcess{h: h, p: me}}
@@ -220,6 +223,7 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
+	rt.persona = "" // a new connection starts as the user: a persona never outlives the portal it was chosen for
 	rt.features.close()
 	rt.features = nil
 	if !rt.readOnly {

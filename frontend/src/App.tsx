@@ -3,6 +3,7 @@ import { onUnauthorized, type ApiError } from './api/client';
 import { AccessNotice } from './components/AccessNotice';
 import { FeatureOffNotice } from './components/FeatureOffNotice';
 import { IdentityChip } from './components/IdentityChip';
+import { PersonaBanner } from './components/PersonaSwitch';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
@@ -116,6 +117,7 @@ export function App() {
           </a>
           <IdentityChip />
         </header>
+        <PersonaBanner />
         <main className={styles['app-main']}>{content}</main>
       </div>
       </FeaturesContext.Provider>

@@ -31,6 +31,8 @@ export type SortOrder = NonNullable<ServiceQuery['order']>;
 export type Team = Schemas['Team'];
 
 export type Me = JsonOk<'getMe'>;
+export type PersonaList = JsonOk<'getPersonas'>;
+export type Persona = Schemas['Persona'];
 export type Grant = Schemas['Grant'];
 export type Role = Grant['role'];
 export type SignInMethods = JsonOk<'getSignInMethods'>;
@@ -376,6 +378,14 @@ export const api = {
 
   getMe(signal?: AbortSignal): Promise<Me> {
     return request('GET', '/api/v1/me', { signal });
+  },
+  /** Local mode's demo personas (404 not_local with a team portal). */
+  getPersonas(signal?: AbortSignal): Promise<PersonaList> {
+    return request('GET', '/api/v1/local/personas', { signal });
+  },
+  /** Act as another demo persona from now on (local mode only). */
+  putPersona(id: string): Promise<PersonaList> {
+    return request('PUT', '/api/v1/local/persona', { body: { id } });
   },
   getSignInMethods(signal?: AbortSignal): Promise<SignInMethods> {
     return request('GET', '/api/v1/auth/methods', { signal });

@@ -161,6 +161,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/local/personas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local mode's demo personas, and who the UI acts as now (desktop only).
+         * @description In local mode one person can try the flows that need other people: act as a developer to request, as a
+         *     platform approver to approve. The in-process portal decides with its real policy for the persona, and its
+         *     audit log names it (subjects "demo-..."). A desktop connected to a team portal has no personas (404
+         *     not_local), and no team portal has this endpoint.
+         */
+        get: operations["getPersonas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/local/persona": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Act as another demo persona from now on (local mode only; "you" is the user of this computer).
+         * @description A change to the local API: `atrium web` needs its launch token for it, and a page of another origin cannot
+         *     send it. The choice is kept in memory until the app stops or connects to another portal.
+         */
+        put: operations["putPersona"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/oidc/start": {
         parameters: {
             query?: never;
@@ -1512,8 +1556,11 @@ export interface components {
         };
         Me: {
             subject: string;
-            /** @enum {string} */
-            via: "token" | "oidc" | "local";
+            /**
+             * @description persona: a demo persona of local mode (GET /api/v1/local/personas).
+             * @enum {string}
+             */
+            via: "token" | "oidc" | "local" | "persona";
             grants: components["schemas"]["Grant"][];
             scopes: string[];
             /** @description Permissions held, e.g. catalog:read; team-scoped ones as flags:write@payments. */
@@ -1838,6 +1885,21 @@ export interface components {
             token_store?: "keyring" | "file";
             /** @enum {string} */
             mode: "local" | "remote";
+        };
+        PersonaList: {
+            /** @description The id of the persona the UI acts as now. */
+            active: string;
+            personas: components["schemas"]["Persona"][];
+        };
+        Persona: {
+            id: string;
+            /** @description Who the portal sees (and the audit log names): demo-NAME for a demo persona. */
+            subject: string;
+            label: string;
+            description: string;
+            grants: components["schemas"]["Grant"][];
+            /** @description false for the user of this computer. */
+            demo: boolean;
         };
         SettingsUpdate: {
             /** @description http(s) URL of a team portal; empty for local mode. */
@@ -3074,6 +3136,58 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getPersonas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The personas and the active one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaList"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putPersona: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A persona's id from GET /api/v1/local/personas. */
+                    id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The personas and the one now active. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
