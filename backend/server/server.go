@@ -245,7 +245,15 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	executors := map[string]actions.Executor{actions.DeliveryFlags: flagchange.Executor{Store: flagStore,
 		Tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
-		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
+		dx := direct.New(fc.Actions)
+		executors[actions.DeliveryDirect] = dx
+		// Topics subscribe queues that exist: in direct environments AWS says which do (and the portal's requests).
+		p.Actions.Observers = map[string]actions.QueueObserver{}
+		for name, env := range fc.Actions.Environments {
+			if env.Delivery == actions.DeliveryDirect {
+				p.Actions.Observers[name] = dx
+			}
+		}
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}
 		gh, err := gitops.New(fc.Actions)
 		if err != nil {

@@ -53,6 +53,7 @@ export type ApproverRole = ActionEnvironment['approvers'][number];
 export type ActionRequest = Schemas['ActionRequest'];
 export type SqsQueueParams = Schemas['SqsQueueParams'];
 export type SnsTopicParams = Schemas['SnsTopicParams'];
+export type KnownQueue = Schemas['KnownQueue'];
 export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
 export type ActionStep = Schemas['ActionStep'];
 export type StepState = ActionStep['state'];
@@ -419,6 +420,10 @@ export const api = {
 
   getActionOptions(signal?: AbortSignal): Promise<ActionOptions> {
     return request('GET', '/api/v1/actions/options', { signal });
+  },
+  /** The SQS queues a topic of env's region may subscribe: existing, previewed, or requested and on their way. */
+  listKnownQueues(environment: string, region: string, signal?: AbortSignal): Promise<{ items: KnownQueue[] }> {
+    return request('GET', '/api/v1/actions/queues', { query: { environment, region }, signal });
   },
   /**
    * Requests an action. idempotencyKey must be the same for every retry of one intended request, so that the

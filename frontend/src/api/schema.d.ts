@@ -370,6 +370,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SQS queues an SNS topic of an environment's region may subscribe: those that exist (made by a request that succeeded, or seen in AWS where the environment's delivery path is direct), those previewed (a preview environment's request succeeded), and those requested and on their way. A topic request naming any other queue is refused (400 at params.subscribe_queue). */
+        get: operations["listKnownQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions": {
         parameters: {
             query?: never;
@@ -1885,6 +1902,20 @@ export interface components {
             token_store?: "keyring" | "file";
             /** @enum {string} */
             mode: "local" | "remote";
+        };
+        KnownQueue: {
+            name: string;
+            fifo: boolean;
+            /**
+             * @description exists: made by a request that succeeded, or seen in AWS; previewed: a preview environment's request succeeded (nothing was created); requested: waiting for approval, approved or running.
+             * @enum {string}
+             */
+            state: "exists" | "previewed" | "requested";
+            /** @description The service it was requested for (absent for a queue seen in AWS). */
+            service?: string;
+            team?: string;
+            /** @description The request that made or will make it. */
+            action?: string;
         };
         PersonaList: {
             /** @description The id of the persona the UI acts as now. */
@@ -3456,6 +3487,35 @@ export interface operations {
                     "application/json": components["schemas"]["ActionOptions"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listKnownQueues: {
+        parameters: {
+            query: {
+                environment: string;
+                region: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queues, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["KnownQueue"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyFailures"];
