@@ -39,6 +39,7 @@ func (h *Actions) Routes() []Route {
 		{"GET /api/v1/actions", policy.ActionsRead, h.list},
 		{"GET /api/v1/actions/{id}", policy.ActionsRead, h.get},
 		{"GET /api/v1/actions/{id}/plan", policy.ActionsRead, h.plan},
+		{"GET /api/v1/actions/{id}/preview", policy.ActionsRead, h.preview},
 		// The service checks who may: the requester, an owner of the action's team, or an admin.
 		{"POST /api/v1/actions/{id}/retry", policy.ActionsRequest, h.retry},
 		{"POST /api/v1/actions/{id}/cancel", policy.ActionsRequest, h.cancel},
@@ -199,6 +200,20 @@ func (h *Actions) plan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, json.RawMessage(a.Document()))
+}
+
+// preview answers what an action will do (or did), for every kind: the Terraform or manifests it applies, the
+// flag as it is and as the change makes it, in sentences — what an approver decides on. Never a secret's value.
+func (h *Actions) preview(w http.ResponseWriter, r *http.Request) {
+	p, err := h.Svc.Preview(r.Context(), r.PathValue("id"))
+	if errors.Is(err, actions.ErrNoPreview) {
+		err = Errorf(http.StatusNotFound, "no_preview", "%v", err)
+	}
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, p)
 }
 
 func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, r, true) }

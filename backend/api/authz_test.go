@@ -88,6 +88,7 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/actions":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}/plan":     {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/{id}/preview":  {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
 	// The route lets requesters through; the service then admits only the action's requester, an owner of its

@@ -34,6 +34,8 @@ type Service struct {
 	// Observers list the SQS queues that exist in an environment (by name; the direct path's AWS), for topics to
 	// subscribe; environments without one know the queues requested through the portal.
 	Observers map[string]QueueObserver
+	// Previewers say what an action of a kind will do (GET /actions/{id}/preview), by kind.
+	Previewers map[Kind]Previewer
 }
 
 // Preparer checks a request of one kind and prepares what is stored for it. It is for kinds whose checking needs

@@ -439,6 +439,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an action will do (or did), for every kind, so that an approver sees it before deciding: in sentences; the files it applies as they will be applied (the Terraform of a queue or topic request in a gitops or preview environment, the Kubernetes Secret manifests of a secret action with the value replaced by a placeholder — never the value); for a flag change the flag as it is now and as the change makes it (after it succeeded: the diff its history recorded), or what an import adds, changes and removes; warnings first (the flag changed since the request, so approving applies nothing). A new service's files are in its plan (/plan). 404 no_preview for a kind this portal cannot preview. */
+        get: operations["getActionPreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions/{id}/approve": {
         parameters: {
             query?: never;
@@ -1902,6 +1919,42 @@ export interface components {
             token_store?: "keyring" | "file";
             /** @enum {string} */
             mode: "local" | "remote";
+        };
+        ActionPreview: {
+            /** @description What it does, in sentences. */
+            summary: string[];
+            files: {
+                path: string;
+                /** @description hcl, yaml or json: how to read it. */
+                language: string;
+                content: string;
+            }[];
+            flag?: components["schemas"]["FlagChangePreview"];
+            /** @description What the approver should know first. */
+            warnings: string[];
+        };
+        FlagChangePreview: {
+            environment: string;
+            key?: string;
+            /** @enum {string} */
+            action: "put" | "delete" | "import";
+            comment?: string;
+            team_before?: string;
+            team_after?: string;
+            /** @description The flag's flagd definition now (null when it does not exist); after success, before the change. */
+            before: components["schemas"]["FlagdFlag"] | null;
+            /** @description The definition the change writes (null when it closes the flag). */
+            after: components["schemas"]["FlagdFlag"] | null;
+            /** @description The flag's version the change was made against (0: it did not exist). */
+            base_version: number;
+            /** @description The flag's version now (after success: the version the change wrote). */
+            current_version: number;
+            import?: {
+                added: string[];
+                changed: string[];
+                removed: string[];
+                unchanged: number;
+            };
         };
         KnownQueue: {
             name: string;
@@ -3654,6 +3707,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getActionPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionPreview"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -500,3 +500,41 @@ func TestProposeASetOfFiles(t *testing.T) {
 		t.Errorf("a path outside the repository: %v", err)
 	}
 }
+
+// TestResourcePreview: what an approver sees before deciding is the Terraform the pull request will add — the same
+// generator's file — with the pull request named; in a direct environment, the AWS calls in words.
+func TestResourcePreview(t *testing.T) {
+	ctx := context.Background()
+	cfg := actions.Config{Environments: map[string]actions.Environment{
+		"production": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryGitOps, GitOps: gitopsEnv()},
+		"staging":    {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryDirect},
+	}}
+	pv := gitops.ResourcePreviewer{Config: cfg}
+	a := action(actions.KindSNSTopic, `{"name":"payments-settled","fifo":false,"subscribe_queue":"ledger-inbox"}`)
+	p, err := pv.Preview(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := gitops.Generate(gitopsEnv(), a)
+	if len(p.Files) != 1 || p.Files[0].Path != f.Path || p.Files[0].Content != string(f.Content) || p.Files[0].Language != "hcl" {
+		t.Errorf("files: %+v", p.Files)
+	}
+	want := []string{
+		"Creates the standard SNS topic payments-settled in production / eu-west-1, for checkout (team payments).",
+		"Subscribes the SQS queue ledger-inbox to it, and lets the topic send to the queue: the queue's policy allows sns.amazonaws.com to sqs:SendMessage when aws:SourceArn is the topic.",
+		"Delivered as a pull request to sphera/infra (into main) adding envs/production/eu-west-1/checkout/sns_payments-settled.tf; it exists once the pull request is merged and applied.",
+	}
+	if strings.Join(p.Summary, "\n") != strings.Join(want, "\n") {
+		t.Errorf("summary:\n%s", strings.Join(p.Summary, "\n"))
+	}
+
+	a.Environment = "staging"
+	if p, err = pv.Preview(ctx, a); err != nil || len(p.Files) != 0 || len(p.Summary) != 4 ||
+		!strings.Contains(p.Summary[2], "calls AWS itself") || !strings.Contains(p.Summary[3], "atrium-sns-payments-settled") {
+		t.Errorf("direct: %+v %v", p, err)
+	}
+	a.Environment = "qa"
+	if _, err := pv.Preview(ctx, a); err == nil {
+		t.Error("an environment that is not configured was previewed")
+	}
+}
