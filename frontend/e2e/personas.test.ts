@@ -1,6 +1,7 @@
 // Demo personas in real Chromium against a real `atrium web` in local mode: one person requests a production queue
 // as a demo developer, switches to the demo platform approver in the header, approves it, and sees it succeed —
-// the in-process portal's real policy deciding each step, and its audit log naming the personas.
+// the in-process portal's real policy deciding each step, its audit log naming the personas, and the approver
+// seeing what the request will do (the Terraform) before deciding.
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Atrium, localSession, screenshot } from './harness';
@@ -63,8 +64,15 @@ describe('demo personas in local mode', () => {
     const row = page.locator(`[data-action="${id}"]`);
     await row.waitFor(WAIT);
     expect(await row.textContent()).toContain('demo-dana');
-    await row.getByRole('link').click();
+    // The approver sees what it will do before deciding: the Terraform as the request will apply it.
+    await row.getByRole('button', { name: 'Decide…' }).click();
+    const inboxPreview = page.getByTestId('action-preview');
+    await expect.poll(() => inboxPreview.textContent(), WAIT).toContain('resource "aws_sqs_queue" "payments-settlements"');
+    expect(await inboxPreview.textContent()).toContain('Creates the standard SQS queue payments-settlements in production / eu-west-1');
+    await screenshot(page, 'personas-pat-inbox-preview');
+    await page.getByRole('link', { name: 'Full request' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/self-service/${id}`);
+    await expect.poll(() => page.getByTestId('action-preview').textContent(), WAIT).toContain('sqs_payments-settlements.tf');
     const approve = page.getByRole('button', { name: 'Approve' });
     await expect.poll(() => approve.isEnabled(), WAIT).toBe(true);
     await page.getByLabel(/^Reason/).fill('Settlements queue as agreed');

@@ -54,6 +54,10 @@ export type ActionRequest = Schemas['ActionRequest'];
 export type SqsQueueParams = Schemas['SqsQueueParams'];
 export type SnsTopicParams = Schemas['SnsTopicParams'];
 export type KnownQueue = Schemas['KnownQueue'];
+/** What an action will do (GET /actions/{id}/preview); a flag change's definitions are flag definitions. */
+export type ActionPreview = Omit<Schemas['ActionPreview'], 'flag'> & {
+  flag?: Omit<Schemas['FlagChangePreview'], 'before' | 'after'> & { before: FlagDefinition | null; after: FlagDefinition | null };
+};
 export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
 export type ActionStep = Schemas['ActionStep'];
 export type StepState = ActionStep['state'];
@@ -422,6 +426,10 @@ export const api = {
     return request('GET', '/api/v1/actions/options', { signal });
   },
   /** The SQS queues a topic of env's region may subscribe: existing, previewed, or requested and on their way. */
+  /** What action id will do (or did): sentences, the files it applies, a flag's before and after; 404 no_preview. */
+  getActionPreview(id: string, signal?: AbortSignal): Promise<ActionPreview> {
+    return request('GET', `/api/v1/actions/${encodeURIComponent(id)}/preview`, { signal });
+  },
   listKnownQueues(environment: string, region: string, signal?: AbortSignal): Promise<{ items: KnownQueue[] }> {
     return request('GET', '/api/v1/actions/queues', { query: { environment, region }, signal });
   },
