@@ -37,6 +37,8 @@ func (rt *Runtime) LocalAPI(client string) http.Handler {
 	mux.HandleFunc("GET /api/v1/fleet/effective", rt.fleetEffective)
 	mux.HandleFunc("POST /api/v1/fleet/trust", rt.trustFleetKey)
 	mux.HandleFunc("PUT /api/v1/preferences", rt.putPreferences)
+	mux.HandleFunc("GET /api/v1/local/personas", rt.getPersonas)
+	mux.HandleFunc("PUT /api/v1/local/persona", rt.putPersona)
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
 	forward := func(w http.ResponseWriter, r *http.Request) {

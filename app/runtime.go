@@ -63,6 +63,7 @@ type Runtime struct {
 	outbox   *fleet.Outbox  // usage events waiting for the portal (usage.go)
 	stopUse  context.CancelFunc
 	useDone  chan struct{}
+	persona  string // the demo persona the UI acts as in local mode ("" or PersonaYou: the OS user)
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -217,8 +218,10 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		}
 		me := localPrincipal()
 		h := local.Handler()
+		// The UI's requests reach the portal as the demo persona chosen now (personas.go); the sync loop and the
+		// CLI below stay the OS user.
 		forward = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), me)))
+			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), rt.actingAs())))
 		})
 		c = client.New("http://atrium.local", "")
 		c.HTTP = &http.Client{Transport: inProcess{h: h, p: me}}
@@ -236,6 +239,7 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
+	rt.persona = "" // a new connection starts as the user: a persona never outlives the portal it was chosen for
 	rt.features.close()
 	rt.features = nil
 	if !rt.readOnly {

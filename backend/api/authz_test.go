@@ -83,10 +83,12 @@ var allowed = map[string]map[string]bool{
 	// in the handler); team owners, platform approvers and admins reach the approval endpoints (whether they may
 	// approve a given request is policy.MayApprove's answer, tested in internal/actions).
 	"GET /api/v1/actions/options":       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/queues":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions":              {"developer": true, "team_owner": true, "admin": true},
 	"GET /api/v1/actions":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}/plan":     {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/{id}/preview":  {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
 	// The route lets requesters through; the service then admits only the action's requester, an owner of its

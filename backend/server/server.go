@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -303,6 +304,12 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	s.Flags.Gate = flagchange.Gate{Config: fc.Flags, Store: flagStore, Actions: p.Actions}
+	// What each kind of request will do, for approvers to see before they decide (GET /actions/{id}/preview).
+	p.Actions.Previewers = map[actions.Kind]actions.Previewer{actions.KindFlagChange: flagchange.Previewer{Store: flagStore}}
+	if len(fc.Actions.Environments) > 0 {
+		rp := gitops.ResourcePreviewer{Config: fc.Actions}
+		p.Actions.Previewers[actions.KindSQSQueue], p.Actions.Previewers[actions.KindSNSTopic] = rp, rp
+	}
 	if err := s.startScorecards(p, fc, cfg.NoWorker); err != nil {
 		return nil, err
 	}
@@ -310,7 +317,15 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	executors := map[string]actions.Executor{actions.DeliveryFlags: flagchange.Executor{Store: flagStore,
 		Tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
-		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
+		dx := direct.New(fc.Actions)
+		executors[actions.DeliveryDirect] = dx
+		// Topics subscribe queues that exist: in direct environments AWS says which do (and the portal's requests).
+		p.Actions.Observers = map[string]actions.QueueObserver{}
+		for name, env := range fc.Actions.Environments {
+			if env.Delivery == actions.DeliveryDirect {
+				p.Actions.Observers[name] = dx
+			}
+		}
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}
 		gh, err := gitops.New(fc.Actions)
 		if err != nil {
@@ -329,6 +344,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		}
 		p.Golden = req
 		p.Actions.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: req}
+		p.Actions.Previewers[actions.KindServiceCreate] = actions.PreviewerFunc(planPreview)
 		if ex != nil {
 			executors[actions.DeliveryGolden] = ex
 		}
@@ -347,6 +363,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	if secretsSvc != nil {
 		p.Secrets, s.Secrets = secretsSvc, secretsSvc
 		executors[secrets.Delivery] = secretsEx
+		for _, k := range []actions.Kind{secrets.KindCreate, secrets.KindRotate, secrets.KindDelete} {
+			p.Actions.Previewers[k] = secretsSvc
+		}
 	}
 	if !cfg.NoWorker {
 		s.wg.Add(1)
@@ -539,4 +558,19 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error)
 		return err
 	}
 	return nil
+}
+
+// planPreview says what a new service's run does: its stored plan holds every file, the infrastructure pull request,
+// the dev manifests and the steps (GET /actions/{id}/plan), so the preview points there.
+func planPreview(_ context.Context, a actions.Action) (actions.Preview, error) {
+	var p struct {
+		Template   string         `json:"template"`
+		Parameters map[string]any `json:"parameters"`
+	}
+	_ = json.Unmarshal(a.Params, &p) // what cannot be read is left out of the sentence
+	name, _ := p.Parameters["name"].(string)
+	return actions.Preview{Summary: []string{fmt.Sprintf("Creates the service %s from the template %s for team %s: "+
+		"its repository, catalog entry, infrastructure pull request and dev deployment, step by step, exactly as "+
+		"the plan stored with the request says (every file, the pull request, the manifests, the steps).",
+		name, p.Template, a.Team)}}, nil
 }

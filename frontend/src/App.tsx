@@ -5,6 +5,7 @@ import { FeatureOffNotice } from './components/FeatureOffNotice';
 import { FleetNotices } from './components/FleetNotices';
 import { OrgLinks } from './components/OrgLinks';
 import { IdentityChip } from './components/IdentityChip';
+import { PersonaBanner } from './components/PersonaSwitch';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
@@ -135,6 +136,7 @@ export function App() {
           <OrgLinks links={fleet.effective?.links ?? []} />
           <IdentityChip />
         </header>
+        <PersonaBanner />
         {fleet.effective && <FleetNotices effective={fleet.effective} onTrusted={fleet.set} />}
         <main className={styles['app-main']}>{content}</main>
       </div>

@@ -31,6 +31,8 @@ export type SortOrder = NonNullable<ServiceQuery['order']>;
 export type Team = Schemas['Team'];
 
 export type Me = JsonOk<'getMe'>;
+export type PersonaList = JsonOk<'getPersonas'>;
+export type Persona = Schemas['Persona'];
 export type Grant = Schemas['Grant'];
 export type Role = Grant['role'];
 export type SignInMethods = JsonOk<'getSignInMethods'>;
@@ -51,6 +53,11 @@ export type ApproverRole = ActionEnvironment['approvers'][number];
 export type ActionRequest = Schemas['ActionRequest'];
 export type SqsQueueParams = Schemas['SqsQueueParams'];
 export type SnsTopicParams = Schemas['SnsTopicParams'];
+export type KnownQueue = Schemas['KnownQueue'];
+/** What an action will do (GET /actions/{id}/preview); a flag change's definitions are flag definitions. */
+export type ActionPreview = Omit<Schemas['ActionPreview'], 'flag'> & {
+  flag?: Omit<Schemas['FlagChangePreview'], 'before' | 'after'> & { before: FlagDefinition | null; after: FlagDefinition | null };
+};
 export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
 export type ActionStep = Schemas['ActionStep'];
 export type StepState = ActionStep['state'];
@@ -397,6 +404,14 @@ export const api = {
   getMe(signal?: AbortSignal): Promise<Me> {
     return request('GET', '/api/v1/me', { signal });
   },
+  /** Local mode's demo personas (404 not_local with a team portal). */
+  getPersonas(signal?: AbortSignal): Promise<PersonaList> {
+    return request('GET', '/api/v1/local/personas', { signal });
+  },
+  /** Act as another demo persona from now on (local mode only). */
+  putPersona(id: string): Promise<PersonaList> {
+    return request('PUT', '/api/v1/local/persona', { body: { id } });
+  },
   getSignInMethods(signal?: AbortSignal): Promise<SignInMethods> {
     return request('GET', '/api/v1/auth/methods', { signal });
   },
@@ -429,6 +444,14 @@ export const api = {
 
   getActionOptions(signal?: AbortSignal): Promise<ActionOptions> {
     return request('GET', '/api/v1/actions/options', { signal });
+  },
+  /** The SQS queues a topic of env's region may subscribe: existing, previewed, or requested and on their way. */
+  /** What action id will do (or did): sentences, the files it applies, a flag's before and after; 404 no_preview. */
+  getActionPreview(id: string, signal?: AbortSignal): Promise<ActionPreview> {
+    return request('GET', `/api/v1/actions/${encodeURIComponent(id)}/preview`, { signal });
+  },
+  listKnownQueues(environment: string, region: string, signal?: AbortSignal): Promise<{ items: KnownQueue[] }> {
+    return request('GET', '/api/v1/actions/queues', { query: { environment, region }, signal });
   },
   /**
    * Requests an action. idempotencyKey must be the same for every retry of one intended request, so that the

@@ -161,6 +161,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/local/personas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local mode's demo personas, and who the UI acts as now (desktop only).
+         * @description In local mode one person can try the flows that need other people: act as a developer to request, as a
+         *     platform approver to approve. The in-process portal decides with its real policy for the persona, and its
+         *     audit log names it (subjects "demo-..."). A desktop connected to a team portal has no personas (404
+         *     not_local), and no team portal has this endpoint.
+         */
+        get: operations["getPersonas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/local/persona": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Act as another demo persona from now on (local mode only; "you" is the user of this computer).
+         * @description A change to the local API: `atrium web` needs its launch token for it, and a page of another origin cannot
+         *     send it. The choice is kept in memory until the app stops or connects to another portal.
+         */
+        put: operations["putPersona"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/oidc/start": {
         parameters: {
             query?: never;
@@ -326,6 +370,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SQS queues an SNS topic of an environment's region may subscribe: those that exist (made by a request that succeeded, or seen in AWS where the environment's delivery path is direct), those previewed (a preview environment's request succeeded), and those requested and on their way. A topic request naming any other queue is refused (400 at params.subscribe_queue). */
+        get: operations["listKnownQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions": {
         parameters: {
             query?: never;
@@ -370,6 +431,23 @@ export interface paths {
         };
         /** The plan stored with a service_create action when it was requested — what its run executes, exactly as the requester reviewed it (its digest is the action's params.plan_digest) — so that an approver reviews what they approve. Apart from the action because a plan holds every file of the new repository, which a long poll on the action would otherwise send again at every change. 404 no_plan for an action of another kind. */
         get: operations["getActionPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an action will do (or did), for every kind, so that an approver sees it before deciding: in sentences; the files it applies as they will be applied (the Terraform of a queue or topic request in a gitops or preview environment, the Kubernetes Secret manifests of a secret action with the value replaced by a placeholder — never the value); for a flag change the flag as it is now and as the change makes it (after it succeeded: the diff its history recorded), or what an import adds, changes and removes; warnings first (the flag changed since the request, so approving applies nothing). A new service's files are in its plan (/plan). 404 no_preview for a kind this portal cannot preview. */
+        get: operations["getActionPreview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1745,8 +1823,11 @@ export interface components {
         };
         Me: {
             subject: string;
-            /** @enum {string} */
-            via: "token" | "oidc" | "local";
+            /**
+             * @description persona: a demo persona of local mode (GET /api/v1/local/personas).
+             * @enum {string}
+             */
+            via: "token" | "oidc" | "local" | "persona";
             grants: components["schemas"]["Grant"][];
             scopes: string[];
             /** @description Permissions held, e.g. catalog:read; team-scoped ones as flags:write@payments. */
@@ -2084,6 +2165,71 @@ export interface components {
             token_store?: "keyring" | "file";
             /** @enum {string} */
             mode: "local" | "remote";
+        };
+        ActionPreview: {
+            /** @description What it does, in sentences. */
+            summary: string[];
+            files: {
+                path: string;
+                /** @description hcl, yaml or json: how to read it. */
+                language: string;
+                content: string;
+            }[];
+            flag?: components["schemas"]["FlagChangePreview"];
+            /** @description What the approver should know first. */
+            warnings: string[];
+        };
+        FlagChangePreview: {
+            environment: string;
+            key?: string;
+            /** @enum {string} */
+            action: "put" | "delete" | "import";
+            comment?: string;
+            team_before?: string;
+            team_after?: string;
+            /** @description The flag's flagd definition now (null when it does not exist); after success, before the change. */
+            before: components["schemas"]["FlagdFlag"] | null;
+            /** @description The definition the change writes (null when it closes the flag). */
+            after: components["schemas"]["FlagdFlag"] | null;
+            /** @description The flag's version the change was made against (0: it did not exist). */
+            base_version: number;
+            /** @description The flag's version now (after success: the version the change wrote). */
+            current_version: number;
+            import?: {
+                added: string[];
+                changed: string[];
+                removed: string[];
+                unchanged: number;
+            };
+        };
+        KnownQueue: {
+            name: string;
+            fifo: boolean;
+            /**
+             * @description exists: made by a request that succeeded, or seen in AWS; previewed: a preview environment's request succeeded (nothing was created); requested: waiting for approval, approved or running.
+             * @enum {string}
+             */
+            state: "exists" | "previewed" | "requested";
+            /** @description The service it was requested for (absent for a queue seen in AWS). */
+            service?: string;
+            team?: string;
+            /** @description The request that made or will make it. */
+            action?: string;
+        };
+        PersonaList: {
+            /** @description The id of the persona the UI acts as now. */
+            active: string;
+            personas: components["schemas"]["Persona"][];
+        };
+        Persona: {
+            id: string;
+            /** @description Who the portal sees (and the audit log names): demo-NAME for a demo persona. */
+            subject: string;
+            label: string;
+            description: string;
+            grants: components["schemas"]["Grant"][];
+            /** @description false for the user of this computer. */
+            demo: boolean;
         };
         SettingsUpdate: {
             /** @description http(s) URL of a team portal; empty for local mode. */
@@ -3622,6 +3768,58 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
+    getPersonas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The personas and the active one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaList"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putPersona: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A persona's id from GET /api/v1/local/personas. */
+                    id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The personas and the one now active. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
     startSignIn: {
         parameters: {
             query?: never;
@@ -3892,6 +4090,35 @@ export interface operations {
             429: components["responses"]["TooManyFailures"];
         };
     };
+    listKnownQueues: {
+        parameters: {
+            query: {
+                environment: string;
+                region: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queues, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["KnownQueue"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
     listActions: {
         parameters: {
             query?: {
@@ -4025,6 +4252,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getActionPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionPreview"];
                 };
             };
             401: components["responses"]["Unauthorized"];

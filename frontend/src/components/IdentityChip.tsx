@@ -1,9 +1,15 @@
 import { useMe } from '../hooks/useMe';
 import { grantLabel, roleSummary } from '../lib/permissions';
 import { SETTINGS_HASH } from '../lib/router';
+import { PersonaSwitch } from './PersonaSwitch';
 import styles from './IdentityChip.module.css';
 
-const VIA: Record<string, string> = { local: 'the local demo (you are its admin)', token: 'an API token', oidc: 'single sign-on (OIDC)' };
+const VIA: Record<string, string> = {
+  local: 'the local demo (you are its admin)',
+  persona: 'a demo persona of the local demo (switch back with Act as)',
+  token: 'an API token',
+  oidc: 'single sign-on (OIDC)',
+};
 
 /** Who the portal thinks the user is: subject and main role, the rest on hover. */
 export function IdentityChip() {
@@ -33,9 +39,12 @@ export function IdentityChip() {
     .filter(Boolean)
     .join('\n');
   return (
-    <span className={styles['identity-chip']} data-testid="identity" title={title}>
-      <span className={styles['identity-subject']}>{me.subject}</span>
-      <span className={styles['identity-roles']}>{roleSummary(me)}</span>
-    </span>
+    <>
+      <PersonaSwitch />
+      <span className={styles['identity-chip']} data-testid="identity" title={title}>
+        <span className={styles['identity-subject']}>{me.subject}</span>
+        <span className={styles['identity-roles']}>{roleSummary(me)}</span>
+      </span>
+    </>
   );
 }

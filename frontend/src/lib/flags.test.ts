@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FlagDiffOp, FlagRow, JsonValue } from '../api/client';
-import { defaultText, diffLabel, diffLine, filterFlags, flagTeams, shortValue } from './flags';
+import type { FlagRow } from '../api/client';
+import { defaultText, filterFlags, flagTeams, shortValue } from './flags';
 import { EMPTY_FLAG_FILTERS } from './router';
 
 function row(key: string, environment: string, team: string, patch: Partial<FlagRow> = {}): FlagRow {
@@ -88,25 +88,4 @@ describe('texts', () => {
     expect(shortValue(undefined)).toBe('—');
     expect(shortValue({ a: 'x'.repeat(100) }, 20)).toBe('{"a":"xxxxxxxxxxxxx…');
   });
-
-  const before: JsonValue = {
-    defaultVariant: 'off',
-    state: 'ENABLED',
-    variants: { on: true, off: false },
-    targeting: { if: [{ ends_with: [{ var: 'email' }, '@sphera.example'] }, 'on', { fractional: [{ var: 'accountId' }, ['on', 30], ['off', 70]] }] },
-  };
-  const lines: [FlagDiffOp, string][] = [
-    [{ path: '/defaultVariant', op: 'replace', before: 'off', after: 'on' }, 'default variant: "off" → "on"'],
-    [{ path: '/targeting/if/2/fractional/1/1', op: 'replace', before: 30, after: 40 }, 'targeting › if › 2 › fractional › weight of "on": 30 → 40'],
-    [{ path: '/targeting/if/2/fractional/2/1', op: 'replace', before: 70, after: 60 }, 'targeting › if › 2 › fractional › weight of "off": 70 → 60'],
-    [{ path: '/variants/maybe', op: 'add', after: true }, 'variant "maybe": added true'],
-    [{ path: '/metadata/ticket', op: 'remove', before: 'PAY-1' }, 'metadata ticket: removed (was "PAY-1")'],
-    [{ path: '/state', op: 'replace', before: 'ENABLED', after: 'DISABLED' }, 'state: "ENABLED" → "DISABLED"'],
-    [{ path: '/targeting/if/0/ends_with/1', op: 'replace', before: '@sphera.example', after: '@x.example' }, 'targeting › if › 0 › ends_with › 1: "@sphera.example" → "@x.example"'],
-    [{ path: '', op: 'add', after: { state: 'ENABLED' } }, 'the whole flag: added {"state":"ENABLED"}'],
-    [{ path: '/a~1b', op: 'remove', before: 1 }, 'a/b: removed (was 1)'],
-  ];
-  for (const [op, want] of lines) it(`diffLine ${op.path || '(root)'}`, () => expect(diffLine(op, before, null)).toBe(want));
-
-  it('diffLabel names the whole flag', () => expect(diffLabel({ path: '', op: 'remove' }, null)).toBe('the whole flag'));
 });

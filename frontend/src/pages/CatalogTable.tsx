@@ -3,6 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api, isAbortError, type Facets, type ServiceRow, type SortKey } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { useServicePages } from '../hooks/useServicePages';
+import { quietSignals } from '../lib/dependencies';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { catalogHash, navigate, serviceHash, type CatalogFilters } from '../lib/router';
 import { reportReadyOnce } from '../lib/usage';
@@ -311,8 +312,18 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
             {row.outdated} outdated
           </Badge>
         )}
-        {row.findings === 0 && row.outdated === 0 && <span className="muted">—</span>}
+        {row.findings === 0 && row.outdated === 0 && <QuietSignals language={row.language} />}
       </div>
     </div>
+  );
+}
+
+/** The signals cell without a signal: all well, or — for a language Atrium does not read — not checked. */
+function QuietSignals({ language }: { language: string }) {
+  const q = quietSignals(language);
+  return (
+    <span className="muted" title={q.title} data-signals={q.checked ? 'none' : 'not-checked'}>
+      {q.text}
+    </span>
   );
 }
