@@ -175,6 +175,8 @@ type FlagList struct {
 	Items          []FlagRow `json:"items"`
 	Environments   []string  `json:"environments"`
 	StaleAfterDays int       `json:"stale_after_days"`
+	// Approvers are the roles one of which approves a change, for each environment whose changes wait for one.
+	Approvers map[string][]string `json:"approvers"`
 }
 
 // FlagEnvironment is a flag environment with the version (etag) and size of its flag set.
@@ -182,6 +184,8 @@ type FlagEnvironment struct {
 	Name  string `json:"name"`
 	ETag  string `json:"etag"`
 	Flags int    `json:"flags"`
+	// Approvers are the roles one of which approves a change here; empty when changes apply at once.
+	Approvers []string `json:"approvers"`
 }
 
 // FlagDetail is one flag with its definition.

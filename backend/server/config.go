@@ -323,8 +323,9 @@ func LocalConfig() FileConfig {
 		},
 		Worker: actions.WorkerConfig{Poll: 2 * time.Second},
 	},
-		// One user, who may not approve their own changes: flag edits apply at once in local mode.
-		Flags: flagchange.Config{Approvers: map[string][]string{}},
+		// Production's flag changes wait for a platform approver, as every production change does; the demo
+		// personas (app/personas.go) let one person request and approve them.
+		Flags: flagchange.Config{Approvers: map[string][]string{"production": {auth.RolePlatformApprover}}},
 		// The whole flow of a new service, through the real pipeline: the catalog entry is real, the rest previewed.
 		GoldenPath: &GoldenPathConfig{Target: *localTarget()},
 		// Scorecards on, with the demo's core packages: some services are below the threshold and the gate

@@ -304,6 +304,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	s.Flags.Gate = flagchange.Gate{Config: fc.Flags, Store: flagStore, Actions: p.Actions}
+	s.Flags.Approvers = fc.Flags.Approvers
 	// What each kind of request will do, for approvers to see before they decide (GET /actions/{id}/preview).
 	p.Actions.Previewers = map[actions.Kind]actions.Previewer{actions.KindFlagChange: flagchange.Previewer{Store: flagStore}}
 	if len(fc.Actions.Environments) > 0 {

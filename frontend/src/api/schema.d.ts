@@ -2315,6 +2315,10 @@ export interface components {
             items: components["schemas"]["FlagRow"][];
             environments: string[];
             stale_after_days: number;
+            /** @description For each environment whose flag changes wait for approval, the roles one of which approves (flags.approvers of the portal's configuration); environments absent apply changes at once. */
+            approvers?: {
+                [key: string]: ("platform_approver" | "team_owner")[];
+            };
         };
         FlagDetail: components["schemas"]["FlagRow"] & {
             definition: components["schemas"]["FlagdFlag"];
@@ -4608,6 +4612,8 @@ export interface operations {
                             name: string;
                             etag: string;
                             flags: number;
+                            /** @description The roles one of which approves a change here; empty when changes apply at once. */
+                            approvers: ("platform_approver" | "team_owner")[];
                         }[];
                     };
                 };

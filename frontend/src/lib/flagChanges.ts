@@ -126,9 +126,8 @@ export function flagChangeLines(before: FlagSide, after: FlagSide): ChangeLine[]
   else if (b) out.push(...targetingAlone(b).map((t) => ({ what: t.what, kind: 'added' as const, before: '', after: t.text })));
   else if (a) out.push(...targetingAlone(a).map((t) => ({ what: t.what, kind: 'removed' as const, before: t.text, after: '' })));
   push(line('Description', a ? description(a) : '', b ? description(b) : ''));
-  if ((before.team ?? '') !== (after.team ?? '') && before.team !== undefined && after.team !== undefined) {
-    push(line('Team', before.team, after.team));
-  }
+  // Teams are compared when the caller knows the team after the change (a history entry's definitions carry none).
+  if (after.team !== undefined) push(line('Team', before.team ?? '', after.team));
   return out;
 }
 

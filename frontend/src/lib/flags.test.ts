@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FlagRow } from '../api/client';
-import { defaultText, filterFlags, flagTeams, shortValue } from './flags';
+import { defaultText, flagColumns, flagTeams, groupFlags, shortValue, switched } from './flags';
 import { EMPTY_FLAG_FILTERS } from './router';
 
 function row(key: string, environment: string, team: string, patch: Partial<FlagRow> = {}): FlagRow {
@@ -31,41 +31,6 @@ const rows = [
   row('search-ranking-model', 'staging', 'search', { updated_at: '2026-11-25T00:00:00Z' }),
   row('orphan', 'dev', ''),
 ];
-const keys = (rs: FlagRow[]) => rs.map((r) => `${r.key}@${r.environment}`);
-
-describe('filterFlags', () => {
-  it('orders by key, then environment in the portal’s order', () => {
-    expect(keys(filterFlags(rows, EMPTY_FLAG_FILTERS, envs))).toEqual([
-      'legacy-sso-fallback@production',
-      'new-checkout-flow@dev',
-      'new-checkout-flow@production',
-      'orphan@dev',
-      'search-ranking-model@staging',
-    ]);
-  });
-  const cases: [string, Partial<typeof EMPTY_FLAG_FILTERS>, string[]][] = [
-    ['environment', { environment: 'production' }, ['legacy-sso-fallback@production', 'new-checkout-flow@production']],
-    ['team', { team: 'payments' }, ['new-checkout-flow@dev', 'new-checkout-flow@production']],
-    ['stale only', { stale: true }, ['legacy-sso-fallback@production']],
-    ['key search, any case', { q: 'CHECKOUT' }, ['new-checkout-flow@dev', 'new-checkout-flow@production']],
-    ['all at once', { environment: 'dev', team: 'payments', q: 'new' }, ['new-checkout-flow@dev']],
-    ['nothing', { q: 'zzz' }, []],
-  ];
-  for (const [name, f, want] of cases) {
-    it(name, () => expect(keys(filterFlags(rows, { ...EMPTY_FLAG_FILTERS, ...f }, envs))).toEqual(want));
-  }
-  it('newest change first', () => {
-    expect(keys(filterFlags(rows, EMPTY_FLAG_FILTERS, envs, 'updated_at')).slice(0, 2)).toEqual([
-      'search-ranking-model@staging',
-      'new-checkout-flow@production',
-    ]);
-  });
-  it('does not reorder its input', () => {
-    const copy = [...rows];
-    filterFlags(rows, EMPTY_FLAG_FILTERS, envs);
-    expect(rows).toEqual(copy);
-  });
-});
 
 describe('flagTeams', () => {
   it('counts flags per team, without the flags of no team', () => {
@@ -87,5 +52,32 @@ describe('texts', () => {
     expect(shortValue(30)).toBe('30');
     expect(shortValue(undefined)).toBe('—');
     expect(shortValue({ a: 'x'.repeat(100) }, 20)).toBe('{"a":"xxxxxxxxxxxxx…');
+  });
+});
+
+describe('groupFlags', () => {
+  const none = EMPTY_FLAG_FILTERS;
+  const grouped = (f = none, sort: 'key' | 'updated_at' = 'key') =>
+    groupFlags(rows, f, envs, sort).map((g) => `${g.key}:${Object.keys(g.byEnvironment).join('+')}`);
+  it('puts a flag\'s environments side by side on one row, in the portal\'s order of environments', () => {
+    expect(grouped()).toEqual(['legacy-sso-fallback:production', 'new-checkout-flow:dev+production', 'orphan:dev', 'search-ranking-model:staging']);
+    const g = groupFlags(rows, none, envs).find((x) => x.key === 'new-checkout-flow');
+    expect(g?.last.environment).toBe('production'); // its newest change
+    expect(g?.teams).toEqual(['payments']);
+  });
+  it('shows one environment as the only column when filtered to it, and filters keys by team, search and staleness', () => {
+    expect(flagColumns({ ...none, environment: 'dev' }, envs)).toEqual(['dev']);
+    expect(grouped({ ...none, environment: 'dev' })).toEqual(['new-checkout-flow:dev', 'orphan:dev']);
+    expect(grouped({ ...none, team: 'payments' })).toEqual(['new-checkout-flow:dev+production']);
+    expect(grouped({ ...none, q: 'CHECK' })).toEqual(['new-checkout-flow:dev+production']);
+    expect(grouped({ ...none, stale: true })).toEqual(['legacy-sso-fallback:production']);
+  });
+  it('sorts by the newest change of any environment', () => {
+    expect(grouped(none, 'updated_at')).toEqual(['search-ranking-model:staging', 'new-checkout-flow:dev+production', 'legacy-sso-fallback:production', 'orphan:dev']);
+  });
+  it('switches a definition on or off and nothing else', () => {
+    const d = { state: 'ENABLED' as const, variants: { on: true }, defaultVariant: 'on' };
+    expect(switched(d)).toEqual({ ...d, state: 'DISABLED' });
+    expect(switched(switched(d))).toEqual(d);
   });
 });

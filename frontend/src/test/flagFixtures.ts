@@ -24,6 +24,7 @@ export function flagRow(key: string, environment: string, team: string, patch: P
 export const FLAG_LIST: FlagList = {
   environments: ['dev', 'staging', 'production'],
   stale_after_days: 30,
+  approvers: { production: ['platform_approver'] },
   items: [
     flagRow('new-checkout-flow', 'dev', 'payments', { rollout: 'fractional by accountId 100/0' }),
     flagRow('new-checkout-flow', 'production', 'payments', { rollout: 'fractional by accountId 20/80', reachable: ['off', 'on'] }),
