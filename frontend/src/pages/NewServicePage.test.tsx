@@ -307,9 +307,12 @@ describe('NewServicePage: dry run and create', () => {
     });
     page();
     await fillIn();
+    // The name's own check (after the typing pause) answers first, as it does for a user who reads the form:
+    // otherwise its "no problem" could land after the refusal below.
+    await waitFor(() => expect(screen.getByTestId('name-status').textContent).toBe('✓ No service in the catalog and no repository is named orders.'));
     fireEvent.click(screen.getByRole('button', { name: 'Review plan' }));
     fireEvent.click(await screen.findByRole('button', { name: 'Create orders' }));
-    await waitFor(() => expect(problemOf(/Service name/)).toBe('the catalog already has a service named orders'), { timeout: 10_000 });
+    await waitFor(() => expect(problemOf(/Service name/)).toBe('the catalog already has a service named orders'));
     expect(screen.queryByTestId('plan-view')).toBeNull();
   });
 
