@@ -3,7 +3,7 @@ import { onUnauthorized, type ApiError } from './api/client';
 import { AccessNotice } from './components/AccessNotice';
 import { FeatureOffNotice } from './components/FeatureOffNotice';
 import { IdentityChip } from './components/IdentityChip';
-import { PersonaBanner } from './components/PersonaSwitch';
+import { PersonaBanner } from './components/Personas';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
