@@ -15,32 +15,37 @@ beforeAll(() => {
   ({ atrium, page } = session);
 });
 
-/** Choose a persona in the header; the app loads again as that persona. */
-async function actAs(p: Page, id: string, subject: RegExp) {
-  await p.getByLabel('Act as').selectOption(id);
+/** Choose a persona from the identity chip in the header; the app loads again as that persona. */
+async function actAs(p: Page, label: RegExp, subject: RegExp) {
+  await p.getByTestId('identity').click();
+  await p.getByRole('menu', { name: 'Act as' }).getByRole('menuitemradio', { name: label }).click();
   await expect.poll(() => p.getByTestId('identity').textContent(), WAIT).toMatch(subject);
 }
 
 describe('demo personas in local mode', () => {
   let id = '';
 
-  it('starts as the user of this computer, with the demo personas offered in the header', async () => {
-    const select = page.getByLabel('Act as');
-    await select.waitFor(WAIT);
-    expect(await select.inputValue()).toBe('you');
-    const options = await select.locator('option').allTextContents();
-    expect(options.slice(1)).toEqual([
-      'Dana — developer, payments (demo)',
-      'Olu — team owner, payments (demo)',
-      'Pat — platform approver (demo)',
-      'Gus — developer, growth (demo)',
+  it('starts as the user of this computer, with the demo personas offered from the identity chip', async () => {
+    const chip = page.getByTestId('identity');
+    await expect.poll(() => chip.textContent(), WAIT).toMatch(/admin$/);
+    await expect.poll(() => chip.getAttribute('data-demo'), WAIT).toBe('false');
+    await chip.click();
+    const items = page.getByRole('menu', { name: 'Act as' }).getByRole('menuitemradio');
+    const labels = await items.evaluateAll((xs) => xs.map((x) => x.firstElementChild?.textContent ?? ''));
+    expect(labels.slice(1)).toEqual([
+      'Dana — developer, paymentsdemo',
+      'Olu — team owner, paymentsdemo',
+      'Pat — platform approverdemo',
+      'Gus — developer, growthdemo',
     ]);
-    expect(await page.getByTestId('persona-switch').getAttribute('data-demo')).toBe('false');
+    expect(await items.first().getAttribute('aria-checked')).toBe('true');
+    await screenshot(page, 'personas-menu');
+    await page.keyboard.press('Escape');
   });
 
   it('requests a production queue as Dana, the developer: it waits for a platform approver, and Dana cannot approve it', async () => {
-    await actAs(page, 'dana', /^demo-dana/);
-    expect(await page.getByTestId('persona-switch').getAttribute('data-demo')).toBe('true');
+    await actAs(page, /^Dana/, /^demo-dana/);
+    await expect.poll(() => page.getByTestId('identity').getAttribute('data-demo'), WAIT).toBe('true');
     expect(await page.getByTestId('persona-banner').textContent()).toContain('Demo persona: you act as Dana — developer, payments (demo-dana)');
     await page.goto(`${atrium.base}/#/self-service/new?service=payments-api`);
     await page.getByText('Owned by team payments; the request is made for that team.').waitFor(WAIT);
@@ -51,7 +56,7 @@ describe('demo personas in local mode', () => {
     id = new URL(page.url()).hash.slice('#/self-service/'.length);
     await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('pending approval');
     expect(await page.getByTestId('action-header').textContent()).toContain('demo-dana');
-    const approve = page.getByRole('button', { name: 'Approve' });
+    const approve = page.getByRole('button', { name: 'Approve', exact: true });
     await approve.waitFor(WAIT);
     expect(await approve.isDisabled()).toBe(true);
     expect(await page.getByTestId('decision-blocked').textContent()).toContain('nobody approves their own request');
@@ -59,7 +64,7 @@ describe('demo personas in local mode', () => {
   });
 
   it('switches to Pat, the platform approver, who finds it in the inbox, approves it and sees it succeed', async () => {
-    await actAs(page, 'pat', /^demo-pat/);
+    await actAs(page, /^Pat/, /^demo-pat/);
     await page.goto(`${atrium.base}/#/approvals`);
     const row = page.locator(`[data-action="${id}"]`);
     await row.waitFor(WAIT);
@@ -73,7 +78,7 @@ describe('demo personas in local mode', () => {
     await page.getByRole('link', { name: 'Full request' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/self-service/${id}`);
     await expect.poll(() => page.getByTestId('action-preview').textContent(), WAIT).toContain('sqs_payments-settlements.tf');
-    const approve = page.getByRole('button', { name: 'Approve' });
+    const approve = page.getByRole('button', { name: 'Approve', exact: true });
     await expect.poll(() => approve.isEnabled(), WAIT).toBe(true);
     await page.getByLabel(/^Reason/).fill('Settlements queue as agreed');
     await approve.click();
@@ -94,7 +99,7 @@ describe('demo personas in local mode', () => {
     expect(byEvent['action.approved']).toBe('demo-pat');
     await page.getByRole('button', { name: 'Back to yourself' }).click();
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toMatch(/admin$/);
-    expect(await page.getByTestId('persona-switch').getAttribute('data-demo')).toBe('false');
+    await expect.poll(() => page.getByTestId('identity').getAttribute('data-demo'), WAIT).toBe('false');
     expect(await page.getByTestId('persona-banner').count()).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { FeatureOffNotice } from './components/FeatureOffNotice';
 import { FleetNotices } from './components/FleetNotices';
 import { OrgLinks } from './components/OrgLinks';
 import { IdentityChip } from './components/IdentityChip';
-import { PersonaBanner } from './components/PersonaSwitch';
+import { PersonaBanner } from './components/Personas';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';

@@ -1,9 +1,10 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Me, PersonaList } from '../api/client';
 import { ADMIN, DEVELOPER, fakeApi, json } from '../test/fakeApi';
 import { WithMe } from '../test/withMe';
-import { PersonaBanner, PersonaSwitch } from './PersonaSwitch';
+import { IdentityChip } from './IdentityChip';
+import { PersonaBanner, PersonaMenu } from './Personas';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -31,50 +32,71 @@ function personaApi(active: string, put?: (id: string) => Response) {
   });
 }
 
-describe('PersonaSwitch', () => {
-  it('offers the demo personas in local mode, and switches: the choice is sent, then the app loads again as the persona', async () => {
+describe('demo personas', () => {
+  it('are opened from the identity chip in local mode, each with what they may do', async () => {
+    personaApi('you');
+    render(
+      <WithMe me={ADMIN}>
+        <IdentityChip />
+      </WithMe>,
+    );
+    const chip = await screen.findByRole('button', { name: /root/ });
+    expect(chip.getAttribute('data-testid')).toBe('identity');
+    expect(chip.textContent).toBe('rootadmin');
+    fireEvent.click(chip);
+    const menu = screen.getByRole('menu', { name: 'Act as' });
+    const items = within(menu).getAllByRole('menuitemradio');
+    expect(items.map((i) => i.getAttribute('aria-checked'))).toEqual(['true', 'false', 'false']);
+    expect(items[1]?.textContent).toBe('Dana — developer, paymentsdemoA developer of team payments.');
+    fireEvent.keyDown(menu, { key: 'Escape' });
+    expect(screen.queryByRole('menu')).toBeNull();
+  });
+
+  it('switch: the choice is sent, then the app loads again as the persona', async () => {
     const api = personaApi('you');
     const switched = vi.fn();
     render(
       <WithMe me={ADMIN}>
-        <PersonaSwitch onSwitched={switched} />
+        <PersonaMenu personas={PERSONAS} onClose={() => undefined} onSwitched={switched} />
       </WithMe>,
     );
-    const select = await screen.findByLabelText('Act as');
-    expect(screen.getByTestId('persona-switch').getAttribute('data-demo')).toBe('false');
-    expect([...(select as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
-      'You (root) — admin',
-      'Dana — developer, payments (demo)',
-      'Pat — platform approver (demo)',
-    ]);
-    fireEvent.change(select, { target: { value: 'pat' } });
+    fireEvent.click(screen.getByRole('menuitemradio', { name: /Pat — platform approver/ }));
     await waitFor(() => expect(switched).toHaveBeenCalledTimes(1));
-    const puts = api.requests.filter((r) => r.method === 'PUT');
-    expect(puts.map((r) => [r.url.pathname, r.body])).toEqual([['/api/v1/local/persona', { id: 'pat' }]]);
+    expect(api.requests.filter((r) => r.method === 'PUT').map((r) => [r.url.pathname, r.body])).toEqual([['/api/v1/local/persona', { id: 'pat' }]]);
   });
 
-  it('marks a demo persona plainly while one is active: the switch, and a strip saying whom the portal takes the user for, with the way back', async () => {
+  it('says a refused switch was not made, and stays', async () => {
+    personaApi('you', () => json({ error: { code: 'bad_request', message: 'unknown persona' } }, 400));
+    const switched = vi.fn();
+    render(
+      <WithMe me={ADMIN}>
+        <PersonaMenu personas={PERSONAS} onClose={() => undefined} onSwitched={switched} />
+      </WithMe>,
+    );
+    fireEvent.click(screen.getByRole('menuitemradio', { name: /Dana/ }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Not switched: unknown persona');
+    expect(switched).not.toHaveBeenCalled();
+  });
+
+  it('mark a demo persona plainly while one is active: the chip, and a strip saying whom the portal takes the user for, with the way back', async () => {
     const api = personaApi('pat');
     const switched = vi.fn();
     render(
       <WithMe me={PAT}>
-        <PersonaSwitch onSwitched={() => undefined} />
+        <IdentityChip />
         <PersonaBanner onSwitched={switched} />
       </WithMe>,
     );
     const banner = await screen.findByTestId('persona-banner');
     expect(banner.textContent).toContain('Demo persona: you act as Pat — platform approver (demo-pat). A platform approver.');
     expect(banner.textContent).toContain('its audit log names it');
-    const box = screen.getByTestId('persona-switch');
-    expect(box.getAttribute('data-demo')).toBe('true');
-    expect(box.getAttribute('title')).toContain('Acting as the demo persona demo-pat.');
-    expect((screen.getByLabelText('Act as') as HTMLSelectElement).value).toBe('pat');
+    expect((await screen.findByRole('button', { name: /demo-pat/ })).getAttribute('data-demo')).toBe('true');
     fireEvent.click(screen.getByRole('button', { name: 'Back to yourself' }));
     await waitFor(() => expect(switched).toHaveBeenCalledTimes(1));
     expect(api.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([{ id: 'you' }]);
   });
 
-  it('shows no strip while the user is themself', async () => {
+  it('show no strip while the user is themself', async () => {
     const api = personaApi('you');
     render(
       <WithMe me={ADMIN}>
@@ -86,30 +108,18 @@ describe('PersonaSwitch', () => {
     expect(screen.queryByTestId('persona-banner')).toBeNull();
   });
 
-  it('says a refused switch was not made, and stays', async () => {
-    personaApi('you', () => json({ error: { code: 'bad_request', message: 'unknown persona' } }, 400));
-    const switched = vi.fn();
-    render(
-      <WithMe me={ADMIN}>
-        <PersonaSwitch onSwitched={switched} />
-      </WithMe>,
-    );
-    fireEvent.change(await screen.findByLabelText('Act as'), { target: { value: 'dana' } });
-    expect((await screen.findByRole('alert')).textContent).toBe('not switched');
-    expect(screen.getByTestId('persona-switch').getAttribute('title')).toContain('Switching failed: unknown persona');
-    expect(switched).not.toHaveBeenCalled();
-  });
-
-  it('does not exist with a team portal: nothing is asked and nothing shown', async () => {
+  it('do not exist with a team portal: nothing is asked, the chip opens nothing', async () => {
     const api = personaApi('you');
-    const { container } = render(
+    render(
       <WithMe me={DEVELOPER}>
-        <PersonaSwitch />
+        <IdentityChip />
         <PersonaBanner />
       </WithMe>,
     );
+    const chip = await screen.findByTestId('identity');
+    expect(chip.tagName).toBe('SPAN');
     await new Promise((r) => setTimeout(r, 0));
-    expect(container.innerHTML).toBe('');
+    expect(screen.queryByTestId('persona-banner')).toBeNull();
     expect(api.requests.filter((r) => r.url.pathname.startsWith('/api/v1/local/'))).toHaveLength(0);
   });
 });
