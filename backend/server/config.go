@@ -74,6 +74,7 @@ type Config struct {
 //	golden_path: ...             # see golden.go and docs/golden-path.md
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
 //	secrets: ...                 # see secrets.Config and docs/secrets.md
+//	aws: ...                     # see AWSConfig and docs/drift.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
 	Actions    actions.Config    `yaml:"actions"`
@@ -85,6 +86,8 @@ type FileConfig struct {
 	GoldenPath *scaffold.Target `yaml:"golden_path"`
 	// Secrets are the secrets conventions (docs/secrets.md); nil: no secrets on this portal.
 	Secrets *secrets.Config `yaml:"secrets"`
+	// AWS is the AWS collector (awsconfig.go, docs/drift.md).
+	AWS AWSConfig `yaml:"aws"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -272,6 +275,9 @@ func (fc *FileConfig) complete() error {
 		return err
 	}
 	if err := fc.checkGoldenPath(); err != nil {
+		return err
+	}
+	if err := fc.checkAWS(); err != nil {
 		return err
 	}
 	return fc.checkSecrets()

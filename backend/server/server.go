@@ -28,6 +28,7 @@ import (
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
+	awssrc "github.com/sphera/atrium/internal/sources/aws"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/kube"
 	"github.com/sphera/atrium/internal/sources/versions"
@@ -39,8 +40,10 @@ type Server struct {
 	DB  *store.DB
 	Log *slog.Logger
 	// Flags serves feature flags.
-	Flags   *api.Flags
-	GitHub  *github.Hub     // nil unless GitHub organisations are configured
+	Flags  *api.Flags
+	GitHub *github.Hub // nil unless GitHub organisations are configured
+	// AWS lists the regions the portal writes to or is told to observe; nil when there are none.
+	AWS     *awssrc.Collector
 	Version *versions.Cache // newest package versions, with GitHub
 	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
@@ -104,7 +107,18 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
 		collectors.Add(kc.Clusters()...)
 	}
-	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
+	// The demo fills a portal that collects no services; AWS regions provide none (they follow from the actions'
+	// and secrets' environments), so they do not count.
+	demoOn := cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0)
+	ac, err := newAWSCollector(&cfg.File, db, cfg.Log)
+	if err != nil {
+		_ = db.Close() // the error below is the one to report
+		return nil, err
+	}
+	if ac != nil {
+		collectors.Add(ac.Regions()...)
+	}
+	s, err := newServer(db, cfg.Log, cfg, collectors, routes, ac)
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -117,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if kc != nil {
 		s.startKube(kc)
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
+	if demoOn {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			_ = s.Close() // the error below is the one to report
@@ -134,6 +148,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("remove demo catalog: %w", err)
 	} else if n > 0 {
 		cfg.Log.Info("demo catalog removed", "services", n)
+	}
+	if ac != nil {
+		s.AWS = ac
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); ac.Run(s.ctx) }()
+		s.Log.Info("aws collector starting", "regions", len(ac.Regions()))
 	}
 	if hub != nil {
 		s.wg.Add(2)
@@ -186,7 +206,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
 	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker, VaultKey: opts.VaultKey,
-		DataDir: filepath.Dir(dbPath)}, nil, nil)
+		DataDir: filepath.Dir(dbPath)}, nil, nil, nil)
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -213,7 +233,8 @@ func (s *Server) seedDemoScores(ctx context.Context) {
 	}
 }
 
-func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route) (*Server, error) {
+func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route,
+	ac *awssrc.Collector) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -275,7 +296,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		dataDir = filepath.Dir(db.Path())
 	}
 	secretsSvc, secretsEx, err := newSecrets(s.ctx, fc, db, p.Actions, s.Agents, log,
-		secretsOptions{dataDir: dataDir, vaultKey: cfg.VaultKey})
+		secretsOptions{dataDir: dataDir, vaultKey: cfg.VaultKey, aws: ac})
 	if err != nil {
 		return nil, err
 	}
