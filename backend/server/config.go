@@ -19,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
@@ -75,6 +76,7 @@ type Config struct {
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
 //	secrets: ...                 # see secrets.Config and docs/secrets.md
 //	aws: ...                     # see AWSConfig and docs/drift.md
+//	drift: ...                   # see drift.Config and docs/drift.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
 	Actions    actions.Config    `yaml:"actions"`
@@ -88,6 +90,8 @@ type FileConfig struct {
 	Secrets *secrets.Config `yaml:"secrets"`
 	// AWS is the AWS collector (awsconfig.go, docs/drift.md).
 	AWS AWSConfig `yaml:"aws"`
+	// Drift is drift detection (drift.go, docs/drift.md).
+	Drift drift.Config `yaml:"drift"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -278,6 +282,9 @@ func (fc *FileConfig) complete() error {
 		return err
 	}
 	if err := fc.checkAWS(); err != nil {
+		return err
+	}
+	if err := fc.checkDrift(); err != nil {
 		return err
 	}
 	return fc.checkSecrets()

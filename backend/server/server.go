@@ -24,6 +24,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
+	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
@@ -53,6 +54,8 @@ type Server struct {
 	gates  *api.Gates
 	// Secrets writes, reveals and observes secrets; nil without a secrets section.
 	Secrets *secrets.Service
+	// Drift detects drift; nil when drift is off.
+	Drift   *drift.Engine
 	handler http.Handler
 
 	ctx    context.Context // background work runs until Close cancels it
@@ -83,12 +86,19 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	var routes []api.Route
 	var hub *github.Hub
 	var vc *versions.Cache
+	// Drift's engine exists before the collectors: each reports to it.
+	if err := cfg.File.checkDrift(); err != nil {
+		_ = db.Close() // the error below is the one to report
+		return nil, err
+	}
+	eng := newDriftEngine(&cfg.File)
 	if cfg.File.GitHubEnabled() {
 		ghc, err := cfg.File.githubConfig()
 		if err != nil {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
+		wireGitHubForDrift(&ghc, eng)
 		vcfg := cfg.File.versionsConfig()
 		vc = versions.New(db.SQL(), vcfg)
 		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
@@ -105,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	var kc *kube.Collector
 	if len(cfg.Kube.Clusters) > 0 {
 		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
+		wireKubeForDrift(kc, eng)
 		collectors.Add(kc.Clusters()...)
 	}
 	// The demo fills a portal that collects no services; AWS regions provide none (they follow from the actions'
@@ -116,9 +127,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if ac != nil {
+		wireAWSForDrift(ac, eng)
 		collectors.Add(ac.Regions()...)
 	}
-	s, err := newServer(db, cfg.Log, cfg, collectors, routes, ac)
+	s, err := newServer(db, cfg.Log, cfg, collectors, routes, ac, serverExtras{drift: eng, hub: hub})
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -206,7 +218,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
 	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker, VaultKey: opts.VaultKey,
-		DataDir: filepath.Dir(dbPath)}, nil, nil, nil)
+		DataDir: filepath.Dir(dbPath)}, nil, nil, nil, serverExtras{drift: localDrift(ctx, db)})
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -216,7 +228,19 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		_ = s.Close() // the error below is the one to report
 		return nil, err
 	}
+	s.seedDemoDrift(ctx)
 	return s, nil
+}
+
+// seedDemoDrift runs local mode's drift detection once now, so that the demo's drift is there for a command that
+// only reads (its portal runs no background work) as for the window.
+func (s *Server) seedDemoDrift(ctx context.Context) {
+	if s.Drift == nil {
+		return
+	}
+	if _, err := s.Drift.Detect(ctx); err != nil {
+		s.Log.Warn("detecting the demo's drift failed", "err", err)
+	}
 }
 
 // seedDemoScores scores the demo catalog now and gives its scorecards a past, so that the trends show weeks.
@@ -233,8 +257,14 @@ func (s *Server) seedDemoScores(ctx context.Context) {
 	}
 }
 
+// serverExtras are parts Open builds before the server that the server wires further.
+type serverExtras struct {
+	drift *drift.Engine
+	hub   *github.Hub
+}
+
 func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route,
-	ac *awssrc.Collector) (*Server, error) {
+	ac *awssrc.Collector, x serverExtras) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -304,6 +334,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		p.Secrets, s.Secrets = secretsSvc, secretsSvc
 		executors[secrets.Delivery] = secretsEx
 	}
+	s.startDrift(x.drift, fc, p.Actions, x.hub, cfg.NoWorker)
 	if !cfg.NoWorker {
 		if secretsSvc != nil {
 			s.wg.Add(2)
