@@ -318,3 +318,9 @@ type RuleTestResult struct {
 	Document catalog.Document   `json:"document"`
 	Platform scorecard.Platform `json:"platform"`
 }
+
+// DriftList is the drift items and what the last detection could and could not see (GET /api/v1/drift).
+type DriftList struct {
+	Items  []catalog.DriftItem `json:"items"`
+	Status catalog.DriftStatus `json:"status"`
+}

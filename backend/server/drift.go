@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/actions/gitops"
+	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/scorecard"
@@ -84,10 +86,11 @@ func wireAWSForDrift(ac *awssrc.Collector, e *drift.Engine) {
 
 // startDrift completes the engine's wiring (the store, the actions, the GitHub files) and runs it, with its
 // webhook notifier, until the server closes; a read-only process only wires it (the API reads the store).
-func (s *Server) startDrift(e *drift.Engine, fc FileConfig, acts *actions.Service, hub *github.Hub, noWorker bool) {
+func (s *Server) startDrift(e *drift.Engine, fc FileConfig, p *api.Portal, hub *github.Hub, noWorker bool) error {
 	if e == nil {
-		return
+		return nil
 	}
+	acts := p.Actions
 	e.DB, e.Log = s.DB, s.Log.With("component", "drift")
 	e.Requested = acts.Store.Succeeded
 	e.Creatable = func(env, region string) bool {
@@ -113,8 +116,19 @@ func (s *Server) startDrift(e *drift.Engine, fc FileConfig, acts *actions.Servic
 	}
 	e.Alert = fc.Drift.Webhook.URL != ""
 	s.Drift = e
+	svc := &drift.Service{DB: s.DB, Engine: e, Actions: acts, Agents: s.Agents, Audit: audit.Log{DB: s.DB.SQL()},
+		Log: e.Log}
+	if tok := fc.Actions.GitHub.Token; tok != "" {
+		c, err := gitops.NewClient(fc.Actions.GitHub.APIURL, tok, nil)
+		if err != nil {
+			return err
+		}
+		svc.GitHub = c
+		e.Proposals = true
+	}
+	p.Drift = svc
 	if noWorker {
-		return
+		return nil
 	}
 	if e.Alert {
 		n := &scorecard.Notifier{DB: s.DB.SQL(), URL: fc.Drift.Webhook.URL, Table: "drift_outbox", What: "drift alerts",
@@ -131,6 +145,7 @@ func (s *Server) startDrift(e *drift.Engine, fc FileConfig, acts *actions.Servic
 	}()
 	s.Log.Info("drift detection on", "gitops", len(fc.Drift.GitOps), "clusters", len(e.Clusters), "aws_regions",
 		len(e.Regions), "interval", fc.Drift.Interval.String(), "webhook", e.Alert)
+	return nil
 }
 
 // localDrift is local mode's drift engine on the demo's world (demo.DriftWorld): the demo catalog's clusters as

@@ -334,7 +334,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		p.Secrets, s.Secrets = secretsSvc, secretsSvc
 		executors[secrets.Delivery] = secretsEx
 	}
-	s.startDrift(x.drift, fc, p.Actions, x.hub, cfg.NoWorker)
+	if err := s.startDrift(x.drift, fc, p, x.hub, cfg.NoWorker); err != nil {
+		return nil, err
+	}
 	if !cfg.NoWorker {
 		if secretsSvc != nil {
 			s.wg.Add(2)

@@ -57,7 +57,8 @@ func (r RegionView) known(service string) (bool, string) {
 // Manifest is a Kubernetes object a gitops repository declares, with the place its layout gives it.
 type Manifest struct {
 	gitops.Manifest
-	Repo, Head string
+	// Repo, Head and Branch: the repository, the commit read, and the branch fixes propose changes to.
+	Repo, Head, Branch string
 	// Cluster, when set, is the one cluster it is for; else every cluster of Environment (and Region, if set).
 	Cluster, Environment, Region string
 	// Service is the layout's {service}, else the object's service annotation or name label.
@@ -75,8 +76,8 @@ type Resource struct {
 	Subscriptions []string
 	Source        string
 	DeclaredIn    string
-	// Where the Terraform is (gitops).
-	Repo, Head, Path, TFType, Label string
+	// Where the Terraform is (gitops), and the branch fixes propose changes to.
+	Repo, Head, Branch, Path, TFType, Label string
 	// Action is the action that created it (portal), for the fix that creates a missing copy the same way.
 	Action *actions.Action
 }
@@ -99,6 +100,9 @@ type Inputs struct {
 	Reapply map[string]bool
 	// Creatable says whether the portal's actions can create a resource in an environment's region.
 	Creatable func(env, region string) bool
+	// Proposals says whether the portal can open pull requests (it has a GitHub token): the pull_request fix
+	// is offered only then.
+	Proposals bool
 }
 
 // Evidence is what a detection knew of an item: the declaration and the live state, for the fixes.
@@ -111,6 +115,8 @@ type Evidence struct {
 	Fields  []diff.Field
 	// Live is the live object (Kubernetes projection) of a changed or unmanaged item.
 	Live map[string]any
+	// ReplicasOwned: an autoscaler owns the workload's replicas (a re-apply leaves them out).
+	ReplicasOwned bool
 }
 
 // Result is a detection's outcome.
@@ -357,7 +363,7 @@ func (d *detector) kubernetes(st *catalog.DriftStatus) {
 				if d.in.Reapply[c.Environment] {
 					it.Fixes = []string{catalog.DriftFixReapply}
 				}
-				d.add(it, &Evidence{Manifest: m})
+				d.add(it, &Evidence{Manifest: m, ReplicasOwned: ownedByDeclared[key]})
 				continue
 			}
 			fields := AutoscalerFields
@@ -376,13 +382,15 @@ func (d *detector) kubernetes(st *catalog.DriftStatus) {
 			it := catalog.DriftItem{Kind: catalog.DriftChanged, Service: svc, Resource: resource, ResourceType: m.Kind(),
 				Name: m.Name(), Namespace: m.Namespace(), Environment: c.Environment, Region: c.Region, Cluster: c.Name,
 				Source: catalog.DriftFromGitOps, DeclaredIn: declaredIn, Fields: driftFields(diffs),
-				Summary: summary(diffs), LastChangedBy: l.obj.Manager, LastChangedAt: l.obj.ChangedAt,
-				Fixes: []string{catalog.DriftFixPullRequest}}
+				Summary: summary(diffs), LastChangedBy: l.obj.Manager, LastChangedAt: l.obj.ChangedAt}
+			if d.in.Proposals {
+				it.Fixes = append(it.Fixes, catalog.DriftFixPullRequest)
+			}
 			if d.in.Reapply[c.Environment] {
 				it.Fixes = append(it.Fixes, catalog.DriftFixReapply)
 			}
 			it.ID = catalog.DriftID(it.Kind, it.ResourceType, it.Namespace, it.Name, it.Environment, it.Region, it.Cluster)
-			d.add(it, &Evidence{Manifest: m, Fields: diffs, Live: l.obj.Object})
+			d.add(it, &Evidence{Manifest: m, Fields: diffs, Live: l.obj.Object, ReplicasOwned: l.owned || ownedByDeclared[key]})
 		}
 		if !covered[c.Name] || unreadCovers[c.Name] {
 			continue
@@ -634,7 +642,7 @@ func (d *detector) aws(st *catalog.DriftStatus) {
 		if l.queue != nil {
 			it.LastChangedAt = l.queue.ModifiedAt
 		}
-		if r.Source == catalog.DriftFromGitOps && r.Path != "" {
+		if r.Source == catalog.DriftFromGitOps && r.Path != "" && d.in.Proposals {
 			it.Fixes = []string{catalog.DriftFixPullRequest}
 		}
 		it.ID = catalog.DriftID(it.Kind, it.ResourceType, "", it.Name, it.Environment, it.Region, "")

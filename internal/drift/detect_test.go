@@ -101,7 +101,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: payments}
 `)
-	in := Inputs{Now: t0, Manifests: declared, Owners: map[string]string{"payments-api": "payments", "checkout": "web",
+	in := Inputs{Now: t0, Proposals: true, Manifests: declared, Owners: map[string]string{"payments-api": "payments", "checkout": "web",
 		"tmp-debug": "payments"},
 		Reapply: map[string]bool{"production": true},
 		Clusters: []ClusterView{
@@ -207,7 +207,7 @@ func TestDetectAWS(t *testing.T) {
 	unreachable := &awssrc.Inventory{Environment: "production", Region: "ap-south-1", At: t0, Listed: map[string]bool{},
 		Failed: map[string]string{awssrc.ServiceSQS: "SQS in production/ap-south-1: unreachable", awssrc.ServiceSNS: "SNS: unreachable"}}
 	all := []string{awssrc.ServiceSQS, awssrc.ServiceSNS}
-	in := Inputs{Now: t0, Resources: res, Owners: map[string]string{"payments-api": "payments", "ledger": "payments"},
+	in := Inputs{Now: t0, Proposals: true, Resources: res, Owners: map[string]string{"payments-api": "payments", "ledger": "payments"},
 		Creatable: func(env, region string) bool { return env == "production" },
 		Regions: []RegionView{
 			{Environment: "production", Region: "eu-west-1", Services: all, Inventory: inventory("production", "eu-west-1",

@@ -56,6 +56,8 @@ type Engine struct {
 	Requested func(ctx context.Context, kinds ...actions.Kind) ([]actions.Action, error)
 	// Creatable says whether an action can create a resource in an environment's region.
 	Creatable func(env, region string) bool
+	// Proposals: the portal can open pull requests (the pull_request fix is offered).
+	Proposals bool
 	// Clusters and Regions are what the collectors observe: a registered place that has not reported yet is
 	// unknown, not empty.
 	Clusters []ClusterInfo
@@ -182,7 +184,7 @@ func (e *Engine) Status() catalog.DriftStatus {
 func (e *Engine) Inputs(ctx context.Context) (Inputs, error) {
 	e.init()
 	in := Inputs{Now: e.now(), Rules: e.Config.rules, Reapply: e.Config.reapply, Creatable: e.Creatable,
-		UnreadRepos: map[string]string{}}
+		Proposals: e.Proposals, UnreadRepos: map[string]string{}}
 	e.mu.Lock()
 	for _, c := range e.Clusters {
 		v, ok := e.clusters[c.Name]
@@ -265,6 +267,13 @@ func (e *Engine) repo(ctx context.Context, r compiledRepo) (parsedRepo, error) {
 // Terraform layout, each with the place its directory names.
 func parseRepo(r compiledRepo, f RepoFiles) parsedRepo {
 	p := parsedRepo{head: f.Head}
+	branch := r.Branch
+	if branch == "" {
+		branch = f.DefaultBranch
+	}
+	if branch == "" {
+		branch = "main"
+	}
 	if r.hasKube {
 		// Each place's directory is read on its own: a kustomization renders what its directory lists.
 		byPlace := map[string]map[string][]byte{}
@@ -302,7 +311,7 @@ func parseRepo(r compiledRepo, f RepoFiles) parsedRepo {
 						svc = s
 					}
 				}
-				p.manifests = append(p.manifests, Manifest{Manifest: m, Repo: r.Repo, Head: f.Head,
+				p.manifests = append(p.manifests, Manifest{Manifest: m, Repo: r.Repo, Head: f.Head, Branch: branch,
 					Cluster: v["cluster"], Environment: v["environment"], Region: v["region"], Service: svc})
 			}
 		}
@@ -335,7 +344,7 @@ func parseRepo(r compiledRepo, f RepoFiles) parsedRepo {
 			p.resources = append(p.resources, Resource{Type: res.Type, Name: res.Name, Service: svc,
 				Team: res.Tags["atrium:team"], Environment: v["environment"], Region: v["region"], Attrs: res.Attrs,
 				Subscriptions: subs[dirOf(res.Path)+"\x00"+res.Name], Source: catalog.DriftFromGitOps,
-				DeclaredIn: fmt.Sprintf("%s@%s %s", r.Repo, short(f.Head), res.Path), Repo: r.Repo, Head: f.Head,
+				DeclaredIn: fmt.Sprintf("%s@%s %s", r.Repo, short(f.Head), res.Path), Repo: r.Repo, Head: f.Head, Branch: branch,
 				Path: res.Path, TFType: res.TFType, Label: res.Label})
 		}
 	}
