@@ -66,6 +66,8 @@ type Engine struct {
 	// detection queued some (the notifier's wake-up).
 	Alert   bool
 	Alerted func()
+	// Detected, when set, is called after every detection Run makes (tests wait on it).
+	Detected func(Result, error)
 
 	mu        sync.Mutex
 	clusters  map[string]ClusterView
@@ -145,8 +147,12 @@ func (e *Engine) Run(ctx context.Context, quiet time.Duration) {
 	t := time.NewTicker(e.Config.Interval)
 	defer t.Stop()
 	for {
-		if _, err := e.Detect(ctx); err != nil && ctx.Err() == nil {
+		res, err := e.Detect(ctx)
+		if err != nil && ctx.Err() == nil {
 			e.log().Warn("drift detection failed; retrying on the next change", "err", err)
+		}
+		if e.Detected != nil {
+			e.Detected(res, err)
 		}
 		select {
 		case <-ctx.Done():

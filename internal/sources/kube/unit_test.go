@@ -259,6 +259,14 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		Config: Config{Clusters: []ClusterConfig{{Name: "eu", Region: "eu-west-1", Environment: "production",
 			Timeout: time.Second, Resync: time.Minute, ExcludeNamespaces: DefaultExcludeNamespaces}}},
 		clients: func(ClusterConfig) (Client, error) { return cs, nil }}
+	// Drift hears every snapshot the collector writes, with the workloads' projections.
+	snaps := make(chan Snapshot, 64)
+	c.Observe = func(_ context.Context, s Snapshot) {
+		select {
+		case snaps <- s:
+		default:
+		}
+	}
 	// Each cluster is a source of the portal's sources.Set, reporting before the collector runs.
 	srcs := c.Clusters()
 	if len(srcs) != 1 || srcs[0].Name() != "kube:eu" || srcs[0].Status().State != StateConnecting {
@@ -309,6 +317,24 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the new version in the store", 5*time.Second, func() bool { return version() == "1.5.0" })
+	deadline := time.After(10 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case s := <-snaps:
+			if s.Cluster.Name != "eu" || (!s.OK && (s.State != StateConnecting || len(s.Workloads) > 0)) {
+				t.Fatalf("snapshot: %+v", s)
+			}
+			for _, w := range s.Workloads {
+				if w.Deployment.Name != "payments-api" || w.Live == nil || w.AutoscalerLive == nil {
+					continue
+				}
+				cs := w.Live.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+				seen = cs[1].(map[string]any)["image"] == "r.example/payments-api:1.5.0"
+			}
+		case <-deadline:
+			t.Fatal("no snapshot with the new image for drift")
+		}
+	}
 	cancel()
 	<-done
 }
