@@ -103,6 +103,8 @@ type Inputs struct {
 	// Proposals says whether the portal can open pull requests (it has a GitHub token): the pull_request fix
 	// is offered only then.
 	Proposals bool
+	// Cache, when set, remembers comparisons between detections (the engine keeps one).
+	Cache *DiffCache
 }
 
 // Evidence is what a detection knew of an item: the declaration and the live state, for the fixes.
@@ -210,6 +212,7 @@ func Detect(in Inputs) Result {
 	d.kubernetes(&st)
 	d.aws(&st)
 	d.secrets()
+	in.Cache.done()
 	sort.Slice(d.items, func(i, j int) bool { return d.items[i].ID < d.items[j].ID })
 	return Result{Items: d.items, Status: st, Evidence: d.evidence, Known: knownFunc(in)}
 }
@@ -374,8 +377,11 @@ func (d *detector) kubernetes(st *catalog.DriftStatus) {
 			if m.Kind() == "HorizontalPodAutoscaler" {
 				cfg = resourceMetricsOnly(cfg)
 			}
-			diffs := diff.Diff(cfg, l.obj.Object, diff.Options{Ignore: d.in.Rules.For(m.Kind()), Only: fields,
-				ReplicasOwned: l.owned || ownedByDeclared[key]})
+			owned := l.owned || ownedByDeclared[key]
+			diffs := d.in.Cache.compare(m.Object, l.obj.Object, owned, func() []diff.Field {
+				return diff.Diff(cfg, l.obj.Object, diff.Options{Ignore: d.in.Rules.For(m.Kind()), Only: fields,
+					ReplicasOwned: owned})
+			})
 			if len(diffs) == 0 {
 				continue
 			}

@@ -76,6 +76,7 @@ type Engine struct {
 	evidence  map[string]*Evidence
 	last      catalog.DriftStatus
 	wake      chan struct{}
+	cache     DiffCache // used under detectMu
 	detectMu  sync.Mutex
 	startOnce sync.Once
 }
@@ -415,6 +416,7 @@ func (e *Engine) Detect(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("drift: gather what to compare: %w", err)
 	}
+	in.Cache = &e.cache
 	res := Detect(in)
 	r := store.DriftReplace{Items: res.Items, Known: res.Known, Now: in.Now}
 	if e.Alert {

@@ -18,7 +18,7 @@ import (
 	"github.com/sphera/atrium/internal/store"
 )
 
-func testDB(t *testing.T) *store.DB {
+func testDB(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
@@ -157,5 +157,61 @@ func TestEngineAlerts(t *testing.T) {
 	items, _ := db.ListDrift(ctx, store.DriftQuery{Resolved: true}, time.Now())
 	if len(items) != 1 || !strings.Contains(string(blocks), items[0].ID) {
 		t.Fatalf("the resolution names the item it closes: %s %+v", blocks, items)
+	}
+}
+
+// The comparison cache: a cluster whose snapshot changed is compared again (the drift follows it), the others'
+// comparisons are reused.
+func TestEngineComparesChangedClustersAgain(t *testing.T) {
+	ctx := context.Background()
+	cfg := &Config{GitOps: []GitOpsRepo{{Repo: "acme/deploy", Kubernetes: "clusters/{cluster}"}}}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"clusters/prod-eu-1/hpa.yaml": []byte(`apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: payments-api, namespace: payments}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: payments-api}
+  maxReplicas: 10
+`)}
+	e := &Engine{DB: testDB(t), Config: cfg, Clusters: []ClusterInfo{{Name: "prod-eu-1", Environment: "production", Region: "eu-west-1"}},
+		Files: func(context.Context, string, []string) (RepoFiles, error) {
+			return RepoFiles{Repo: "acme/deploy", Head: "h1", Files: files}, nil
+		}}
+	snapshot := func(hpaMax float64) ClusterView {
+		w := deployment("prod-eu-1", "production", "eu-west-1", "payments", "payments-api", "r/p:1", 3, int(hpaMax), "kubectl-edit")
+		delete(w.AutoscalerLive.Object["spec"].(map[string]any), "minReplicas")
+		return ClusterView{Name: "prod-eu-1", Environment: "production", Region: "eu-west-1", Known: true,
+			Workloads: []catalog.Workload{w}}
+	}
+	changed := func() []string {
+		t.Helper()
+		res, err := e.Detect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range res.Items {
+			if it.Kind == catalog.DriftChanged {
+				out = append(out, it.Summary)
+			}
+		}
+		return out
+	}
+	e.ObserveCluster(snapshot(25))
+	if got := changed(); len(got) != 1 || got[0] != "spec.maxReplicas 10 → 25" {
+		t.Fatalf("raised: %v", got)
+	}
+	if got := changed(); len(got) != 1 {
+		t.Fatalf("nothing changed, from the cache: %v", got)
+	}
+	e.ObserveCluster(snapshot(30))
+	if got := changed(); len(got) != 1 || got[0] != "spec.maxReplicas 10 → 30" {
+		t.Fatalf("raised again: %v", got)
+	}
+	e.ObserveCluster(snapshot(10))
+	if got := changed(); len(got) != 0 {
+		t.Fatalf("back as declared: %v", got)
 	}
 }

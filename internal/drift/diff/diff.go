@@ -58,7 +58,7 @@ func Diff(config, live map[string]any, o Options) []Field {
 	DropDefaults(kindOf(config, live), c, l)
 	RemoveUndeclared(c, l)
 	var out []Field
-	compare(nil, c, l, &out)
+	compare(make(Path, 0, 16), c, l, &out)
 	return out
 }
 
@@ -81,9 +81,20 @@ var serverAnnotations = []string{"kubectl.kubernetes.io/last-applied-configurati
 
 // Normalize returns a copy of obj without what controllers own (status, server-set metadata), with values in one
 // form (numbers as float64, quantities canonical), and without the paths o ignores; spec.replicas goes when o says
-// an autoscaler owns it; with o.Only, only those paths remain.
+// an autoscaler owns it; with o.Only, only those paths remain (and only they are copied: a projection of a large
+// object costs what it keeps).
 func Normalize(obj map[string]any, o Options) map[string]any {
-	out, _ := canonical(nil, obj).(map[string]any)
+	if len(o.Only) > 0 {
+		out := Project(obj, o.Only)
+		if o.ReplicasOwned {
+			Remove(out, Path{{Key: "spec"}, {Key: "replicas"}})
+		}
+		for _, p := range o.Ignore {
+			Remove(out, p)
+		}
+		return out
+	}
+	out, _ := canonical(make(Path, 0, 16), obj).(map[string]any)
 	if out == nil {
 		out = map[string]any{}
 	}
@@ -228,11 +239,15 @@ func remove(v any, p Path) any {
 	return v
 }
 
-// Project keeps of obj only what the patterns reach (and the kind, apiVersion and identity of the object).
+// identity are the paths every projection keeps.
+var identity = []Path{{{Key: "kind"}}, {{Key: "apiVersion"}}, {{Key: "metadata"}, {Key: "name"}},
+	{{Key: "metadata"}, {Key: "namespace"}}}
+
+// Project is a copy of obj holding only what the patterns reach (and the kind, apiVersion and identity of the
+// object), values in canonical form.
 func Project(obj map[string]any, only []Path) map[string]any {
-	keep := append([]Path{{{Key: "kind"}}, {{Key: "apiVersion"}}, {{Key: "metadata"}, {Key: "name"}},
-		{{Key: "metadata"}, {Key: "namespace"}}}, only...)
-	out, _ := project(nil, obj, keep).(map[string]any)
+	keep := append(append(make([]Path, 0, len(identity)+len(only)), identity...), only...)
+	out, _ := project(make(Path, 0, 16), obj, keep).(map[string]any)
 	if out == nil {
 		out = map[string]any{}
 	}
@@ -242,7 +257,7 @@ func Project(obj map[string]any, only []Path) map[string]any {
 func project(path Path, v any, keep []Path) any {
 	for _, p := range keep {
 		if p.Matches(path) {
-			return v // the whole subtree is kept
+			return canonical(path, v) // the whole subtree is kept
 		}
 	}
 	switch x := v.(type) {
@@ -426,7 +441,7 @@ func compare(path Path, c, l any, out *[]Field) {
 		return
 	}
 	*out = append(*out, Field{Path: path.String(), Desired: Render(c), Live: Render(l), DesiredValue: c, LiveValue: l,
-		At: path})
+		At: path.Clone()})
 }
 
 func equal(a, b any) bool {

@@ -69,11 +69,12 @@ func (p Path) String() string {
 	return b.String()
 }
 
-func (p Path) with(s Seg) Path {
-	out := make(Path, len(p), len(p)+1)
-	copy(out, p)
-	return append(out, s)
-}
+// with is p followed by s. It appends in place when p has room: callers walking a tree depth-first may reuse one
+// buffer, and must clone (Clone) a path they keep.
+func (p Path) with(s Seg) Path { return append(p, s) }
+
+// Clone is a copy of p that shares nothing with it.
+func (p Path) Clone() Path { return append(Path(nil), p...) }
 
 // ParsePath reads a dotted path: keys separated by dots, list items in brackets — [name], [0], [*], or a quoted
 // key or name (["app.kubernetes.io/name"]) — and "*" for any key.

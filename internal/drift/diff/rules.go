@@ -118,11 +118,11 @@ func DropDefaults(kind string, config, live map[string]any) {
 		return
 	}
 	var drop []Path
-	walkLeaves(nil, config, func(p Path, v any) {
+	walkLeaves(make(Path, 0, 16), config, func(p Path, v any) {
 		for _, d := range ds {
 			if len(d.path) == len(p) && d.path.Matches(p) && equal(v, d.value) {
 				if _, ok := Get(live, p); !ok {
-					drop = append(drop, p)
+					drop = append(drop, p.Clone())
 				}
 			}
 		}

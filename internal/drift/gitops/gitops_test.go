@@ -93,6 +93,13 @@ func TestReadKubernetesRefusesWhatItCannotRender(t *testing.T) {
 	if _, ps := ReadKubernetes(map[string][]byte{"a.yaml": []byte("kind: [")}); len(ps) != 1 || !strings.Contains(ps[0].Summary, "a.yaml is not valid YAML") {
 		t.Errorf("bad YAML: %+v", ps)
 	}
+	// Values are what Kubernetes reads (YAML as JSON): numbers as float64, dates as the strings written.
+	ms, _ := ReadKubernetes(map[string][]byte{"a.yaml": []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, " +
+		"annotations: {since: 2026-01-01}}\nspec: {replicas: 3}\n")})
+	if len(ms) != 1 || ms[0].Object["spec"].(map[string]any)["replicas"] != 3.0 ||
+		ms[0].Object["metadata"].(map[string]any)["annotations"].(map[string]any)["since"] != "2026-01-01" {
+		t.Errorf("values: %#v", ms)
+	}
 }
 
 func TestReadTerraform(t *testing.T) {

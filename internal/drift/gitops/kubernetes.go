@@ -146,15 +146,13 @@ func decodeManifests(p string, data []byte) ([]Manifest, error) {
 		if err != nil {
 			return out, fmt.Errorf("document %d: %w", i+1, err)
 		}
-		b, err := yamlv3.Marshal(&node)
-		if err != nil {
+		plainTimestamps(&node)
+		var raw any
+		if err := node.Decode(&raw); err != nil {
 			return out, fmt.Errorf("document %d: %w", i+1, err)
 		}
-		var obj map[string]any
-		if err := yaml.Unmarshal(b, &obj); err != nil {
-			return out, fmt.Errorf("document %d: %w", i+1, err)
-		}
-		if obj == nil {
+		obj, ok := jsonValue(raw).(map[string]any)
+		if !ok || obj == nil {
 			continue
 		}
 		if _, ok := obj["apiVersion"].(string); !ok {
@@ -360,4 +358,44 @@ func imageName(ref string) string {
 		ref = ref[:i]
 	}
 	return ref
+}
+
+// jsonValue turns what yaml.v3 decodes into the values JSON decodes to (string-keyed maps, float64 numbers), the
+// form the rest of drift compares.
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonValue(e)
+		}
+		return x
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = jsonValue(e)
+		}
+		return m
+	case []any:
+		for i, e := range x {
+			x[i] = jsonValue(e)
+		}
+		return x
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	}
+	return v
+}
+
+// plainTimestamps makes scalars YAML would read as timestamps strings, as Kubernetes (YAML read as JSON) sees them.
+func plainTimestamps(n *yamlv3.Node) {
+	if n.Kind == yamlv3.ScalarNode && n.ShortTag() == "!!timestamp" {
+		n.Tag = "!!str"
+	}
+	for _, c := range n.Content {
+		plainTimestamps(c)
+	}
 }

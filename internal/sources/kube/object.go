@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"sort"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -37,6 +38,8 @@ type workload struct {
 	// Service and Label are the values of ServiceAnnotation and NameLabel.
 	Service, Label string
 	Containers     []container
+	// Labels are the object's labels (drift compares them).
+	Labels pairs
 	// Replicas is spec.replicas as set (nil: not set, or a DaemonSet); drift compares it with the declaration.
 	Replicas *int32
 	// Manager and ChangedAt are the last change's field manager and time (changedBy).
@@ -56,7 +59,7 @@ type workload struct {
 // container is what Atrium keeps of a container: its image, and its resources for drift.
 type container struct {
 	Name, Image      string
-	Requests, Limits map[string]string // quantities as written by the API server
+	Requests, Limits pairs // quantities as the API server writes them
 }
 
 // autoscaler is what Atrium keeps of a HorizontalPodAutoscaler.
@@ -64,6 +67,7 @@ type autoscaler struct {
 	metav1.ObjectMeta
 	TargetAPIVersion       string
 	TargetKind, TargetName string
+	Labels                 pairs
 	Min, Max               int32
 	MinSet                 bool // spec.minReplicas is set (else Kubernetes' default, 1)
 	Current, Desired       int32
@@ -102,10 +106,39 @@ func (a *autoscaler) DeepCopyObject() runtime.Object {
 	return &c
 }
 
-// slimMeta keeps the metadata Atrium and the informer need, and the labels drift compares.
+// slimMeta keeps the metadata Atrium and the informer need. (The labels drift compares are kept apart, as pairs:
+// a map costs several times as much.)
 func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion,
-		Generation: m.Generation, CreationTimestamp: m.CreationTimestamp, Labels: m.Labels}
+		Generation: m.Generation, CreationTimestamp: m.CreationTimestamp}
+}
+
+// pair is a key and its value; pairs are a small map kept as a slice sorted by key.
+type pair struct{ k, v string }
+
+type pairs []pair
+
+func toPairs[V any](m map[string]V, str func(V) string) pairs {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(pairs, 0, len(m))
+	for k, v := range m {
+		out = append(out, pair{k, str(v)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].k < out[j].k })
+	return out
+}
+
+func labelPairs(m map[string]string) pairs { return toPairs(m, func(s string) string { return s }) }
+
+// object is the pairs as an unstructured map (drift's projection).
+func (ps pairs) object() map[string]any {
+	m := make(map[string]any, len(ps))
+	for _, p := range ps {
+		m[p.k] = p.v
+	}
+	return m
 }
 
 func containers(pod []corev1.Container) []container {
@@ -117,14 +150,15 @@ func containers(pod []corev1.Container) []container {
 	return out
 }
 
-func quantities(l corev1.ResourceList) map[string]string {
-	if len(l) == 0 {
+func quantities(l corev1.ResourceList) pairs {
+	out := make(pairs, 0, len(l))
+	for k, q := range l {
+		out = append(out, pair{string(k), q.String()})
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(l))
-	for k, q := range l {
-		out[string(k)] = q.String()
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].k < out[j].k })
 	return out
 }
 
@@ -157,7 +191,7 @@ func Transform(obj any) (any, error) {
 			Service: o.Annotations[ServiceAnnotation], Label: o.Labels[NameLabel],
 			Containers: containers(o.Spec.Template.Spec.Containers), Desired: replicas(o.Spec.Replicas),
 			Replicas: o.Spec.Replicas, Ready: o.Status.ReadyReplicas, Updated: o.Status.UpdatedReplicas,
-			Available: o.Status.AvailableReplicas, Observed: o.Status.ObservedGeneration}
+			Available: o.Status.AvailableReplicas, Observed: o.Status.ObservedGeneration, Labels: labelPairs(o.Labels)}
 		w.Manager, w.ChangedAt = changedBy(o.ObjectMeta)
 		for _, c := range o.Status.Conditions {
 			if c.Type == appsv1.DeploymentProgressing {
@@ -171,7 +205,7 @@ func Transform(obj any) (any, error) {
 			Service: o.Annotations[ServiceAnnotation], Label: o.Labels[NameLabel],
 			Containers: containers(o.Spec.Template.Spec.Containers), Desired: replicas(o.Spec.Replicas),
 			Replicas: o.Spec.Replicas, Ready: o.Status.ReadyReplicas, Updated: o.Status.UpdatedReplicas,
-			Available: o.Status.AvailableReplicas, Observed: o.Status.ObservedGeneration}
+			Available: o.Status.AvailableReplicas, Observed: o.Status.ObservedGeneration, Labels: labelPairs(o.Labels)}
 		w.Manager, w.ChangedAt = changedBy(o.ObjectMeta)
 		return w, nil
 	case *appsv1.DaemonSet:
@@ -179,14 +213,14 @@ func Transform(obj any) (any, error) {
 			Service: o.Annotations[ServiceAnnotation], Label: o.Labels[NameLabel],
 			Containers: containers(o.Spec.Template.Spec.Containers), Desired: o.Status.DesiredNumberScheduled,
 			Ready: o.Status.NumberReady, Updated: o.Status.UpdatedNumberScheduled, Available: o.Status.NumberAvailable,
-			Observed: o.Status.ObservedGeneration}
+			Observed: o.Status.ObservedGeneration, Labels: labelPairs(o.Labels)}
 		w.Manager, w.ChangedAt = changedBy(o.ObjectMeta)
 		return w, nil
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		a := &autoscaler{ObjectMeta: slimMeta(o.ObjectMeta), TargetAPIVersion: o.Spec.ScaleTargetRef.APIVersion,
 			TargetKind: o.Spec.ScaleTargetRef.Kind, TargetName: o.Spec.ScaleTargetRef.Name,
 			Min: replicas(o.Spec.MinReplicas), MinSet: o.Spec.MinReplicas != nil, Max: o.Spec.MaxReplicas,
-			Current: o.Status.CurrentReplicas, Desired: o.Status.DesiredReplicas}
+			Current: o.Status.CurrentReplicas, Desired: o.Status.DesiredReplicas, Labels: labelPairs(o.Labels)}
 		for _, m := range o.Spec.Metrics {
 			if m.Type != autoscalingv2.ResourceMetricSourceType || m.Resource == nil {
 				continue

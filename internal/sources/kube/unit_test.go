@@ -112,7 +112,7 @@ func TestTransformKeepsOnlyWhatAtriumShows(t *testing.T) {
 	}
 	// Labels stay (drift compares them with declarations); annotations and managed fields go, but who made the
 	// last change is kept: the newest entry that is not the controller's or the status subresource's.
-	if w.Annotations != nil || w.ManagedFields != nil || len(w.Labels) != 2 {
+	if w.Annotations != nil || w.ManagedFields != nil || w.ObjectMeta.Labels != nil || len(w.Labels) != 2 {
 		t.Errorf("metadata not stripped: %+v", w.ObjectMeta)
 	}
 	if w.Manager != "kubectl-edit" || !w.ChangedAt.Equal(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)) {

@@ -31,21 +31,17 @@ func toWorkload(c ClusterConfig, w *workload, hpa *autoscaler) catalog.Workload 
 func liveWorkload(w *workload) *catalog.LiveObject {
 	md := map[string]any{"name": w.Name, "namespace": w.Namespace}
 	if len(w.Labels) > 0 {
-		labels := make(map[string]any, len(w.Labels))
-		for k, v := range w.Labels {
-			labels[k] = v
-		}
-		md["labels"] = labels
+		md["labels"] = w.Labels.object()
 	}
 	cs := make([]any, len(w.Containers))
 	for i, c := range w.Containers {
 		m := map[string]any{"name": c.Name, "image": c.Image}
 		res := map[string]any{}
 		if len(c.Requests) > 0 {
-			res["requests"] = stringMap(c.Requests)
+			res["requests"] = c.Requests.object()
 		}
 		if len(c.Limits) > 0 {
-			res["limits"] = stringMap(c.Limits)
+			res["limits"] = c.Limits.object()
 		}
 		if len(res) > 0 {
 			m["resources"] = res
@@ -64,11 +60,7 @@ func liveWorkload(w *workload) *catalog.LiveObject {
 func liveAutoscaler(a *autoscaler) *catalog.LiveObject {
 	md := map[string]any{"name": a.Name, "namespace": a.Namespace}
 	if len(a.Labels) > 0 {
-		labels := make(map[string]any, len(a.Labels))
-		for k, v := range a.Labels {
-			labels[k] = v
-		}
-		md["labels"] = labels
+		md["labels"] = a.Labels.object()
 	}
 	spec := map[string]any{"maxReplicas": float64(a.Max),
 		"scaleTargetRef": map[string]any{"apiVersion": a.TargetAPIVersion, "kind": a.TargetKind, "name": a.TargetName}}
@@ -91,14 +83,6 @@ func liveAutoscaler(a *autoscaler) *catalog.LiveObject {
 	}
 	return &catalog.LiveObject{Object: map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
 		"metadata": md, "spec": spec}, Manager: a.Manager, ChangedAt: a.ChangedAt}
-}
-
-func stringMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // mainContainer is the container whose version the workload is known by: the one named like the workload or its
