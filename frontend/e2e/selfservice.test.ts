@@ -32,7 +32,7 @@ describe('self-service in local mode', () => {
     const chip = page.getByTestId('identity');
     await expect.poll(() => chip.textContent(), WAIT).toMatch(/admin$/);
     const nav = async () => (await page.locator('.app-nav a').allTextContents()).map((t) => t.replace(/\d+$/, ''));
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
   });
 
   it('requests an SQS queue in dev for payments-api from its service page, and watches it succeed with the previewed Terraform', async () => {

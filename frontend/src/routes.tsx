@@ -19,6 +19,7 @@ import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
 import { ScorecardsPage } from './pages/ScorecardsPage';
 import { SecretsPage } from './pages/SecretsPage';
+import { DriftPage } from './pages/DriftPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -32,6 +33,7 @@ import {
   auditHash,
   catalogHash,
   CLUSTERS_HASH,
+  DRIFT_HASH,
   EMPTY_AUDIT_FILTERS,
   EMPTY_FILTERS,
   EMPTY_FLAG_FILTERS,
@@ -80,6 +82,7 @@ interface RouteParams {
   packages: { filters: PackageFilters };
   package: { ecosystem: string; package: string; owner: string };
   secrets: NoParams;
+  drift: NoParams;
   flags: { filters: FlagFilters };
   flag_new: { environment: string };
   flag: { environment: string; key: string };
@@ -257,6 +260,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: () => 'Secrets — Atrium',
     nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
     component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
+  },
+  drift: {
+    path: '/drift',
+    parse: () => none,
+    format: () => DRIFT_HASH,
+    title: () => 'Drift — Atrium',
+    nav: { label: 'Drift', home: none, permission: 'drift:read' },
+    component: (_, ctx) => <DriftPage refreshKey={ctx.refreshKey} />,
   },
   flags: {
     path: '/flags',

@@ -142,6 +142,15 @@ export type SecretCreate = Schemas['SecretCreate'];
 export type SecretRotation = Schemas['SecretRotation'];
 export type SecretRevealRequest = Schemas['SecretRevealRequest'];
 export type SecretRevealed = Schemas['SecretRevealed'];
+export type DriftItem = Schemas['DriftItem'];
+export type DriftKind = DriftItem['kind'];
+export type DriftState = DriftItem['state'];
+export type DriftFixKind = Schemas['DriftFixRequest']['kind'];
+export type DriftList = JsonOk<'listDrift'>;
+export type DriftStatus = Schemas['DriftStatus'];
+export type DriftPlace = Schemas['DriftPlace'];
+export type DriftFixResult = JsonOk<'fixDrift'>;
+export type DriftQuery = NonNullable<operations['listDrift']['parameters']['query']>;
 
 /** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
 export type SignInStart = JsonOk<'startSignIn'>;
@@ -515,6 +524,22 @@ export const api = {
   /** Shows a value once (audited with the reason); the answer is never cached, and the caller wipes it after reveal_seconds. */
   revealSecret(service: string, name: string, req: SecretRevealRequest): Promise<SecretRevealed> {
     return request('POST', `${secretPath(service, name)}/reveal`, { body: req });
+  },
+
+  // Drift: items for everyone (from the replica, offline too); acknowledging, silencing and fixing on the portal.
+  listDrift(query: DriftQuery, signal?: AbortSignal): Promise<DriftList> {
+    return request('GET', '/api/v1/drift', { query: { ...query }, signal });
+  },
+  /** Acknowledges an item (until it resolves) or, with until, silences it until then; the reason is audited. */
+  acknowledgeDrift(id: string, reason: string, until?: string): Promise<DriftItem> {
+    return request('POST', `/api/v1/drift/${encodeURIComponent(id)}/acknowledge`, { body: until ? { reason, until } : { reason } });
+  },
+  unacknowledgeDrift(id: string): Promise<DriftItem> {
+    return request('DELETE', `/api/v1/drift/${encodeURIComponent(id)}/acknowledgement`);
+  },
+  /** Starts one of an item's fixes: a pull request, a re-apply by the cluster's agent, or the missing copy (an action). */
+  fixDrift(id: string, kind: DriftFixKind, idempotencyKey: string): Promise<DriftFixResult> {
+    return request('POST', `/api/v1/drift/${encodeURIComponent(id)}/fix`, { body: { kind }, headers: { 'Idempotency-Key': idempotencyKey } });
   },
 
   // Kubernetes: what runs where.

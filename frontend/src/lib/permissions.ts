@@ -19,7 +19,16 @@ export type Permission =
   | 'kube:claim'
   | 'secrets:read'
   | 'secrets:write'
-  | 'secrets:reveal';
+  | 'secrets:reveal'
+  | 'drift:read'
+  | 'drift:acknowledge'
+  | 'drift:fix';
+
+/**
+ * The team a decision about an item of no known service is taken on: a team no grant names, so only permissions
+ * held on every team allow it (the portal decides the same way).
+ */
+export const PLATFORM_TEAM = '(platform)';
 
 /** One entry of me.permissions: the permission, and the environment and team it is limited to (if any). */
 interface Held {
@@ -139,5 +148,15 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       return team
         ? `Revealing values of team ${team}'s secrets needs a developer or team owner role on ${team}, where the conventions allow it.`
         : 'Revealing values needs a developer or team owner role, where the conventions allow it.';
+    case 'drift:read':
+      return 'Seeing drift needs a role on a team (it needs drift:read).';
+    case 'drift:acknowledge':
+      return team && team !== PLATFORM_TEAM
+        ? `Acknowledging team ${team}'s drift needs a developer or team owner role on ${team}, or platform approver.`
+        : 'Drift of no known service is the platform\'s: acknowledging it needs the platform approver role, or admin.';
+    case 'drift:fix':
+      return team && team !== PLATFORM_TEAM
+        ? `Fixing team ${team}'s drift needs a developer or team owner role on ${team}, or admin.`
+        : 'Fixing drift of no known service is for admins.';
   }
 }

@@ -157,6 +157,7 @@ export const SETTINGS_HASH = '#/settings';
 export const SOURCES_HASH = '#/sources';
 export const CLUSTERS_HASH = '#/clusters';
 export const SECRETS_HASH = '#/secrets';
+export const DRIFT_HASH = '#/drift';
 
 /** The matrix with filters; empty values are left out. */
 export function matrixHash(f: Partial<MatrixFilters> = {}): string {
