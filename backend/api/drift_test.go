@@ -41,7 +41,7 @@ spec:
 // driftPortal is a portal with drift: a gitops repository on a GitHub fake declaring payments-api's autoscaler
 // (live someone raised its maxReplicas to 25), production's two regions listed (a queue the portal created is gone
 // from us-east-1; a queue nobody declared lives in eu-west-1), and the agents' queue.
-func driftPortal(t *testing.T) (*portal, *githubtest.Server, *agent.Queue, map[string]string) {
+func driftPortal(t *testing.T, reapply ...string) (*portal, *githubtest.Server, *agent.Queue, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
@@ -81,7 +81,7 @@ func driftPortal(t *testing.T) (*portal, *githubtest.Server, *agent.Queue, map[s
 		t.Fatal(err)
 	}
 	cfg := &drift.Config{GitOps: []drift.GitOpsRepo{{Repo: "acme/deploy", Kubernetes: "clusters/{cluster}"}},
-		Reapply: []string{"staging"}}
+		Reapply: append([]string{"staging"}, reapply...)}
 	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -260,5 +260,36 @@ func TestDriftOverHTTP(t *testing.T) {
 		res.Action.Service != "payments-api" || !strings.Contains(string(res.Action.Params), `"visibility_timeout_seconds":45`) ||
 		res.Action.State != actions.StatePendingApproval || res.Item.Fix.Action != res.Action.ID {
 		t.Fatalf("create: %d %+v", st, res)
+	}
+}
+
+// Where drift.reapply allows it, the fix asks the cluster's agent to apply the declaration again: one work item per
+// drift (asking twice queues it once), holding the declared object, for that cluster.
+func TestDriftReapplyThroughTheAgent(t *testing.T) {
+	p, _, queue, tok := driftPortal(t, "production")
+	var list api.DriftList
+	if st, _ := p.do("GET", "/api/v1/drift", tok["dana"], "", nil, &list); st != 200 {
+		t.Fatal(st)
+	}
+	changed := driftByKind(t, list.Items, catalog.DriftChanged, "HorizontalPodAutoscaler")
+	if strings.Join(changed.Fixes, ",") != "pull_request,reapply" {
+		t.Fatalf("fixes: %v", changed.Fixes)
+	}
+	var res drift.FixResult
+	for range 2 {
+		if st, _ := p.do("POST", "/api/v1/drift/"+changed.ID+"/fix", tok["dana"], `{"kind":"reapply"}`, nil, &res); st != 200 ||
+			res.Work == nil || res.Work.Cluster != "prod-eu-1" || res.Item.Fix.Work != res.Work.ID {
+			t.Fatalf("reapply: %d %+v", st, res)
+		}
+	}
+	// What the cluster's agent gets: one item, the declaration.
+	it, ok, err := queue.Lease(context.Background(), "prod-eu-1", "agent-test")
+	if err != nil || !ok || it.ID != res.Work.ID || len(it.Payload.Apply) != 1 || it.Payload.Namespace != "payments" ||
+		!strings.Contains(string(it.Payload.Apply[0]), `"maxReplicas":10`) ||
+		!strings.Contains(string(it.Payload.Apply[0]), `"kind":"HorizontalPodAutoscaler"`) {
+		t.Fatalf("leased work: %+v %v %v", it, ok, err)
+	}
+	if _, more, err := queue.Lease(context.Background(), "prod-eu-1", "agent-test"); err != nil || more {
+		t.Fatalf("a second item: %v %v", more, err)
 	}
 }
