@@ -239,7 +239,7 @@ func TestDriftOverHTTP(t *testing.T) {
 		t.Fatalf("another team fixes: %d", st)
 	}
 	var res drift.FixResult
-	if st, _ := p.do("POST", fixPath, tok["dana"], `{"kind":"pull_request"}`, nil, &res); st != 200 || res.PullRequest == "" ||
+	if st, _ := p.do("POST", fixPath, tok["dana"], `{"kind":"pull_request"}`, map[string]string{"Idempotency-Key": "first"}, &res); st != 200 || res.PullRequest == "" ||
 		res.Item.Fix == nil || res.Item.Fix.URL != res.PullRequest {
 		t.Fatalf("pull request: %d %+v", st, res)
 	}
@@ -252,7 +252,9 @@ func TestDriftOverHTTP(t *testing.T) {
 		!strings.Contains(content, "# payments-api's autoscaler; reviewed by the payments team.") {
 		t.Fatalf("proposed file:\n%s", content)
 	}
-	if st, _ := p.do("POST", fixPath, tok["dana"], `{"kind":"pull_request"}`, nil, &res); st != 200 || len(gh.Pulls("acme", "deploy")) != 1 {
+	// Asked again, with another idempotency key (another window): the same pull request.
+	if st, _ := p.do("POST", fixPath, tok["dana"], `{"kind":"pull_request"}`, map[string]string{"Idempotency-Key": "another"}, &res); st != 200 ||
+		len(gh.Pulls("acme", "deploy")) != 1 || !strings.HasSuffix(res.PullRequest, "/pull/1") {
 		t.Fatalf("asked twice: %d, %d pull requests", st, len(gh.Pulls("acme", "deploy")))
 	}
 	if st, _ := p.do("POST", "/api/v1/drift/"+missing.ID+"/fix", tok["dana"], `{"kind":"create"}`, nil, &res); st != 200 ||

@@ -179,8 +179,9 @@ type FixResult struct {
 	Action      *actions.Action   `json:"action,omitempty"`
 }
 
-// Fix starts the fix kind of item id for p. key is the request's idempotency key ("" derives one from the item
-// and its state, so asking twice for the same drift starts one fix).
+// Fix starts the fix kind of item id for p. A pull request and a re-apply are one per drift (its fields): asking
+// again, from anywhere, finds the same pull request or work item. A copy is an action: key is its idempotency key
+// ("" derives one from the drift the same way).
 func (s *Service) Fix(ctx context.Context, p auth.Principal, id, key string, in FixRequest) (FixResult, error) {
 	now := s.now()
 	it, err := s.DB.GetDrift(ctx, id, now)
@@ -205,9 +206,10 @@ func (s *Service) Fix(ctx context.Context, p auth.Principal, id, key string, in 
 	if ev == nil {
 		return FixResult{}, fmt.Errorf("%w: the drift has not been seen since the portal started; try again after the next detection", ErrNoFix)
 	}
-	if key == "" {
-		h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%v", id, in.Kind, it.Fields))
-		key = "drift-" + in.Kind + "-" + hex.EncodeToString(h[:8])
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%v", id, in.Kind, it.Fields))
+	derived := "drift-" + in.Kind + "-" + hex.EncodeToString(h[:8])
+	if key == "" || in.Kind != catalog.DriftFixCreate {
+		key = derived
 	}
 	res := FixResult{}
 	fix := &catalog.DriftFix{Kind: in.Kind, By: p.Subject, At: now}
@@ -239,6 +241,7 @@ func (s *Service) Fix(ctx context.Context, p auth.Principal, id, key string, in 
 			At: now, Detail: map[string]any{"fix": in.Kind, "service": d.Service, "resource": d.Resource,
 				"pull_request": fix.URL, "work": fix.Work, "action": fix.Action}})
 	})
+	s.Engine.Trigger() // what the fix changes is seen at the next detection
 	return res, err
 }
 
