@@ -88,6 +88,12 @@ func wireAWSForDrift(ac *awssrc.Collector, e *drift.Engine) {
 // webhook notifier, until the server closes; a read-only process only wires it (the API reads the store).
 func (s *Server) startDrift(e *drift.Engine, fc FileConfig, p *api.Portal, hub *github.Hub, noWorker bool) error {
 	if e == nil {
+		// Drift is off: what an earlier run found is neither shown nor alerted any more.
+		if n, err := s.DB.ClearDrift(s.ctx); err != nil {
+			return fmt.Errorf("remove drift items: %w", err)
+		} else if n > 0 {
+			s.Log.Info("drift detection is off: its items were removed", "items", n)
+		}
 		return nil
 	}
 	acts := p.Actions

@@ -427,3 +427,46 @@ func (d *DB) ServiceOwners(ctx context.Context) (map[string]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// ClearDrift deletes every drift item and the status (drift switched off: nothing stale is shown or alerted), and
+// says how many items there were. Replicas receive the deletions.
+func (d *DB) ClearDrift(ctx context.Context) (int, error) {
+	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM drift_items`)
+		if err != nil {
+			return 0, err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM drift_items WHERE id = ?`, id); err != nil {
+				return 0, err
+			}
+			if err := bump(KindDrift, id, true); err != nil {
+				return 0, err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, driftStatusKey)
+		if err != nil {
+			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := bump(KindDriftStatus, DriftStatusID, true); err != nil {
+				return 0, err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM drift_outbox`)
+		return len(ids), err
+	})
+}

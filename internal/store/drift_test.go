@@ -187,9 +187,28 @@ func TestDriftRidesTheFeed(t *testing.T) {
 	if _, err := portal.ReplaceDrift(ctx, DriftReplace{Now: t0.Add(DriftRetention + 2*time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	sync(cursor)
+	cursor = sync(cursor)
 	if got, err := replica.ListDrift(ctx, DriftQuery{Resolved: true}, t0); err != nil || len(got) != 0 {
 		t.Fatalf("replica after deletion: %+v %v", got, err)
+	}
+	// Drift switched off: everything goes, from the replica too.
+	it2 := driftItem(catalog.DriftMissing, "q2", "us-east-1")
+	if _, err := portal.ReplaceDrift(ctx, DriftReplace{Items: []catalog.DriftItem{it2}, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	cursor = sync(cursor)
+	if n, err := portal.ClearDrift(ctx); err != nil || n != 1 {
+		t.Fatalf("clear: %d %v", n, err)
+	}
+	sync(cursor)
+	if got, _ := replica.ListDrift(ctx, DriftQuery{Resolved: true}, t0); len(got) != 0 {
+		t.Fatalf("replica after clear: %+v", got)
+	}
+	if _, ok, _ := replica.DriftStatus(ctx); ok {
+		t.Fatal("replica keeps a status")
+	}
+	if err := portal.PutDriftStatus(ctx, st); err != nil {
+		t.Fatal(err)
 	}
 	// A status that changed only its time does not advance the feed.
 	before, _ := portal.Changes(ctx, "", 100, 0)
