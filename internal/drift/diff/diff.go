@@ -262,17 +262,20 @@ func project(path Path, v any, keep []Path) any {
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		m := map[string]any{}
+		var m map[string]any // made at its first key: most subtrees keep nothing
 		for k, e := range x {
 			cp := path.with(Seg{Key: k})
 			if !leadsToAny(keep, cp) {
 				continue
 			}
 			if r := project(cp, e, keep); r != nil {
+				if m == nil {
+					m = make(map[string]any, 4)
+				}
 				m[k] = r
 			}
 		}
-		if len(m) == 0 {
+		if m == nil {
 			return nil
 		}
 		return m
