@@ -30,15 +30,18 @@ const (
 
 // benchKube is 50 clusters × 2,000 workloads, every one declared in a gitops repository for its cluster; one in
 // ten autoscaled; about 1 % changed live (an image, replicas or an autoscaler's maximum), a few missing.
-func benchKube() Inputs {
+func benchKube() Inputs { return kubeInputs(benchClusters, benchWorkloads) }
+
+// kubeInputs is benchKube's inputs for any number of clusters and workloads.
+func kubeInputs(clusters, workloads int) Inputs {
 	in := Inputs{Now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC), Owners: map[string]string{}, Proposals: true}
-	for j := range benchWorkloads {
+	for j := range workloads {
 		in.Owners[fmt.Sprintf("svc-%04d", j)] = fmt.Sprintf("team-%02d", j%20)
 	}
-	for i := range benchClusters {
+	for i := range clusters {
 		c := ClusterView{Name: fmt.Sprintf("prod-%02d", i), Environment: "production",
 			Region: []string{"eu-west-1", "us-east-1", "ap-south-1", "eu-central-1", "us-west-2"}[i%5], Known: true}
-		for j := range benchWorkloads {
+		for j := range workloads {
 			name := fmt.Sprintf("svc-%04d", j)
 			ns := fmt.Sprintf("team-%02d", j%20)
 			image := fmt.Sprintf("registry.example/%s/%s:1.%d.0", ns, name, j%9)

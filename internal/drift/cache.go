@@ -29,25 +29,35 @@ func keyOf(decl, live map[string]any, owned bool) diffKey {
 	return diffKey{reflect.ValueOf(decl).Pointer(), reflect.ValueOf(live).Pointer(), owned}
 }
 
-// compare returns fn's comparison of decl and live, from the cache when these objects were compared before.
-func (c *DiffCache) compare(decl, live map[string]any, owned bool, fn func() []diff.Field) []diff.Field {
+// lookup is the remembered comparison of decl and live, if these objects were compared before; it keeps it for the
+// next detection.
+func (c *DiffCache) lookup(decl, live map[string]any, owned bool) ([]diff.Field, bool) {
 	if c == nil {
-		return fn()
+		return nil, false
 	}
 	if c.next == nil {
 		c.next = map[diffKey]diffEntry{}
 	}
 	k := keyOf(decl, live, owned)
 	if e, ok := c.next[k]; ok {
-		return e.fields
+		return e.fields, true
 	}
 	if e, ok := c.prev[k]; ok {
 		c.next[k] = e
-		return e.fields
+		return e.fields, true
 	}
-	fields := fn()
-	c.next[k] = diffEntry{decl: decl, live: live, fields: fields}
-	return fields
+	return nil, false
+}
+
+// store remembers a comparison of decl and live made outside compare.
+func (c *DiffCache) store(decl, live map[string]any, owned bool, fields []diff.Field) {
+	if c == nil {
+		return
+	}
+	if c.next == nil {
+		c.next = map[diffKey]diffEntry{}
+	}
+	c.next[keyOf(decl, live, owned)] = diffEntry{decl: decl, live: live, fields: fields}
 }
 
 // done ends a detection: what it did not use is forgotten.

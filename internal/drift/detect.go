@@ -11,8 +11,10 @@ package drift
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sphera/atrium/internal/actions"
@@ -170,6 +172,72 @@ var snsAttributes = map[string]string{"fifo_topic": "FifoTopic", "display_name":
 
 // booleanAttrs are attributes AWS leaves out when false.
 var booleanAttrs = map[string]bool{"FifoQueue": true, "ContentBasedDeduplication": true, "FifoTopic": true}
+
+// compareAll compares each declaration with its live object (none for those not live), through the cache, spreading
+// the comparisons the cache does not hold over GOMAXPROCS goroutines. The answers are in the declarations' order.
+func (d *detector) compareAll(declared []*Manifest, live map[string]liveEntry, ownedByDeclared map[string]bool) [][]diff.Field {
+	out := make([][]diff.Field, len(declared))
+	type job struct {
+		i     int
+		cfg   map[string]any
+		l     liveEntry
+		owned bool
+	}
+	var todo []job
+	for i, m := range declared {
+		key := kubeKey(m.Kind(), m.Namespace(), m.Name())
+		l, ok := live[key]
+		if !ok {
+			continue
+		}
+		owned := l.owned || ownedByDeclared[key]
+		if fields, ok := d.in.Cache.lookup(m.Object, l.obj.Object, owned); ok {
+			out[i] = fields
+			continue
+		}
+		cfg := m.Object
+		if m.Kind() == "HorizontalPodAutoscaler" {
+			cfg = resourceMetricsOnly(cfg)
+		}
+		todo = append(todo, job{i: i, cfg: cfg, l: l, owned: owned})
+	}
+	run := func(j job) {
+		m := declared[j.i]
+		fields := AutoscalerFields
+		if m.Kind() != "HorizontalPodAutoscaler" {
+			fields = WorkloadFields
+		}
+		out[j.i] = diff.Diff(j.cfg, j.l.obj.Object, diff.Options{Ignore: d.in.Rules.For(m.Kind()), Only: fields,
+			ReplicasOwned: j.owned})
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(todo)/64+1) // a few comparisons are not worth a goroutine
+	if workers <= 1 {
+		for _, j := range todo {
+			run(j)
+		}
+	} else {
+		var wg sync.WaitGroup
+		next := make(chan job)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range next {
+					run(j)
+				}
+			}()
+		}
+		for _, j := range todo {
+			next <- j
+		}
+		close(next)
+		wg.Wait()
+	}
+	for _, j := range todo {
+		d.in.Cache.store(declared[j.i].Object, j.l.obj.Object, j.owned, out[j.i])
+	}
+	return out
+}
 
 func kubeKey(kind, ns, name string) string { return kind + "\x00" + ns + "\x00" + name }
 
@@ -341,6 +409,9 @@ func (d *detector) kubernetes(st *catalog.DriftStatus) {
 			n, _ := ref["name"].(string)
 			ownedByDeclared[kubeKey(k, m.Namespace(), n)] = true
 		}
+		// The declarations that count, and their comparisons with live made first, over every core: comparing is
+		// nearly all of a detection's time, and each comparison stands alone.
+		counted := make([]*Manifest, 0, len(declared))
 		for _, m := range declared {
 			if !observedKinds[m.Kind()] {
 				continue
@@ -350,6 +421,11 @@ func (d *detector) kubernetes(st *catalog.DriftStatus) {
 				continue // declared twice (two layouts): the first declaration counts
 			}
 			keys[key] = true
+			counted = append(counted, m)
+		}
+		compared := d.compareAll(counted, live, ownedByDeclared)
+		for i, m := range counted {
+			key := kubeKey(m.Kind(), m.Namespace(), m.Name())
 			l, ok := live[key]
 			svc := m.Service
 			if svc == "" {
@@ -369,19 +445,7 @@ func (d *detector) kubernetes(st *catalog.DriftStatus) {
 				d.add(it, &Evidence{Manifest: m, ReplicasOwned: ownedByDeclared[key]})
 				continue
 			}
-			fields := AutoscalerFields
-			if m.Kind() != "HorizontalPodAutoscaler" {
-				fields = WorkloadFields
-			}
-			cfg := m.Object
-			if m.Kind() == "HorizontalPodAutoscaler" {
-				cfg = resourceMetricsOnly(cfg)
-			}
-			owned := l.owned || ownedByDeclared[key]
-			diffs := d.in.Cache.compare(m.Object, l.obj.Object, owned, func() []diff.Field {
-				return diff.Diff(cfg, l.obj.Object, diff.Options{Ignore: d.in.Rules.For(m.Kind()), Only: fields,
-					ReplicasOwned: owned})
-			})
+			diffs := compared[i]
 			if len(diffs) == 0 {
 				continue
 			}
