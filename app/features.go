@@ -27,6 +27,7 @@ var uiFeatures = []struct {
 	{"atrium-ui-self-service", true},
 	{"atrium-ui-matrix-page", false}, // the newest page: off unless the portal turns it on
 	{"atrium-ui-secrets-page", true},
+	{"atrium-ui-drift-page", true},
 }
 
 // UIFlagEnvironment is the flag environment whose flags gate the desktop's pages.

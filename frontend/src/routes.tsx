@@ -302,6 +302,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: () => none,
     format: () => DRIFT_HASH,
     title: () => 'Drift — Atrium',
+    feature: 'atrium-ui-drift-page',
     nav: { label: 'Drift', home: none, permission: 'drift:read' },
     component: (_, ctx) => <DriftPage refreshKey={ctx.refreshKey} />,
   },

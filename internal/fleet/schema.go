@@ -46,7 +46,8 @@ var Keys = []string{KeyBanner, KeyLandingPage, KeyDefaultTeam, KeyFeatures, KeyM
 var UserSettable = []string{KeyDefaultTeam, KeyLandingPage, KeyFeatures}
 
 // LandingPages are the pages an install may open on.
-var LandingPages = []string{"catalog", "scorecards", "packages", "flags", "self-service", "matrix", "approvals", "secrets"}
+var LandingPages = []string{"catalog", "scorecards", "packages", "flags", "self-service", "matrix", "approvals", "secrets",
+	"drift"}
 
 // FeaturePages are the pages a configuration may switch on or off, each with the desktop's own feature flag that
 // gates it when the configuration does not (app/features.go).
@@ -56,6 +57,7 @@ var FeaturePages = map[string]string{
 	"self_service": "atrium-ui-self-service",
 	"matrix":       "atrium-ui-matrix-page",
 	"secrets":      "atrium-ui-secrets-page",
+	"drift":        "atrium-ui-drift-page",
 }
 
 // BannerLevels are how loud a banner is.

@@ -46,7 +46,7 @@ func Route(page string) string {
 }
 
 // Features are what the KPI says drives adoption, each a family of pages (and CLI commands).
-var Features = []string{"catalog", "scorecards", "self-service", "flags", "secrets", "admin", "other"}
+var Features = []string{"catalog", "scorecards", "self-service", "flags", "secrets", "drift", "admin", "other"}
 
 // Feature is the feature a page (a route, or a CLI command) belongs to.
 func Feature(page string) string {
@@ -65,6 +65,8 @@ func Feature(page string) string {
 		return "flags"
 	case strings.HasPrefix(r, "secret"):
 		return "secrets"
+	case r == "drift":
+		return "drift"
 	case slices.Contains([]string{"audit", "tokens", "settings", "kpi", "adoption"}, r) || strings.HasPrefix(r, "fleet"):
 		return "admin"
 	}

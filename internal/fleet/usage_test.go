@@ -12,7 +12,7 @@ func TestFeatureOfPage(t *testing.T) {
 		"requests": "self-service", "request_new": "self-service", "action:act_1": "self-service",
 		"approvals": "self-service", "new_service": "self-service", "templates": "self-service", "create": "self-service",
 		"flags": "flags", "flag:production/x": "flags", "flag_edit:dev/x": "flags", "flag_new": "flags",
-		"secrets": "secrets", "secret": "secrets",
+		"secrets": "secrets", "secret": "secrets", "drift": "drift",
 		"audit": "admin", "tokens": "admin", "settings": "admin", "fleet": "admin", "fleet_history": "admin",
 		"fleet_installs": "admin", "adoption": "admin", "kpi": "admin",
 		"not_found": "other", "": "other", "Über": "other",

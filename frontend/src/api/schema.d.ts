@@ -3310,9 +3310,9 @@ export interface components {
         FleetSettings: {
             banner?: components["schemas"]["FleetBanner"];
             /** @enum {string} */
-            landing_page?: "catalog" | "scorecards" | "packages" | "flags" | "self-service" | "matrix" | "approvals" | "secrets";
+            landing_page?: "catalog" | "scorecards" | "packages" | "flags" | "self-service" | "matrix" | "approvals" | "secrets" | "drift";
             default_team?: string;
-            /** @description Pages switched on or off: flags, packages, self_service, matrix, secrets. */
+            /** @description Pages switched on or off: flags, packages, self_service, matrix, secrets, drift. */
             features?: {
                 [key: string]: boolean;
             };
@@ -3460,7 +3460,7 @@ export interface components {
         };
         AdoptionFeature: {
             /** @enum {string} */
-            feature: "catalog" | "scorecards" | "self-service" | "flags" | "secrets" | "admin" | "other";
+            feature: "catalog" | "scorecards" | "self-service" | "flags" | "secrets" | "drift" | "admin" | "other";
             active: number;
             /** @description Share of the week's active developers who used the feature. */
             percent: number;

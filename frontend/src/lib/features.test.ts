@@ -32,6 +32,7 @@ describe("the route table's feature gates", () => {
     ['approvals', 'atrium-ui-self-service'],
     ['matrix', 'atrium-ui-matrix-page'],
     ['secrets', 'atrium-ui-secrets-page'],
+    ['drift', 'atrium-ui-drift-page'],
     ['catalog', undefined],
     ['service', undefined],
     ['sources', undefined],

@@ -8,7 +8,8 @@ export type PageFeature =
   | 'atrium-ui-packages-page'
   | 'atrium-ui-self-service'
   | 'atrium-ui-matrix-page'
-  | 'atrium-ui-secrets-page';
+  | 'atrium-ui-secrets-page'
+  | 'atrium-ui-drift-page';
 
 /**
  * Each page's code default, the same as the desktop's (app/features.go): used while the portal's flag set has not
@@ -20,6 +21,7 @@ export const CODE_DEFAULTS: Readonly<Record<PageFeature, boolean>> = {
   'atrium-ui-self-service': true,
   'atrium-ui-matrix-page': false,
   'atrium-ui-secrets-page': true,
+  'atrium-ui-drift-page': true,
 };
 
 /** What users call each gated page. */
@@ -29,6 +31,7 @@ export const PAGE_NAMES: Readonly<Record<PageFeature, string>> = {
   'atrium-ui-self-service': 'Self-service',
   'atrium-ui-matrix-page': 'Matrix',
   'atrium-ui-secrets-page': 'Secrets',
+  'atrium-ui-drift-page': 'Drift',
 };
 
 /**

@@ -41,6 +41,7 @@ export const LANDING_PAGES: Readonly<Record<string, { label: string; hash: strin
   matrix: { label: 'Matrix', hash: '#/matrix' },
   approvals: { label: 'Approvals', hash: '#/approvals' },
   secrets: { label: 'Secrets', hash: '#/secrets' },
+  drift: { label: 'Drift', hash: '#/drift' },
 };
 
 /** The pages a configuration (or the user) may switch, by the configuration's name, with the page's flag. */
@@ -50,6 +51,7 @@ export const FEATURE_PAGES: Readonly<Record<string, { label: string; flag: PageF
   self_service: { label: 'Self-service', flag: 'atrium-ui-self-service' },
   matrix: { label: 'Matrix', flag: 'atrium-ui-matrix-page' },
   secrets: { label: 'Secrets', flag: 'atrium-ui-secrets-page' },
+  drift: { label: 'Drift', flag: 'atrium-ui-drift-page' },
 };
 
 /** The hash the app opens on for a landing page; null for the catalog (the app's own start) and unknown pages. */

@@ -106,6 +106,7 @@ export const ALL_FEATURES_ON: UIFeatures = {
     'atrium-ui-self-service': { enabled: true, variant: 'on', reason: 'STATIC' },
     'atrium-ui-matrix-page': { enabled: true, variant: 'on', reason: 'SPLIT' },
     'atrium-ui-secrets-page': { enabled: true, variant: 'on', reason: 'STATIC' },
+    'atrium-ui-drift-page': { enabled: true, variant: 'on', reason: 'STATIC' },
   },
 };
 
