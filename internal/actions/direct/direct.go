@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -215,6 +216,14 @@ func EnsureTopic(ctx context.Context, t *sns.Client, q *sqs.Client, p actions.SN
 	in := &sns.CreateTopicInput{Name: aws.String(p.Name)}
 	if p.FIFO {
 		in.Attributes = map[string]string{"FifoTopic": "true"}
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		in.Tags = append(in.Tags, snstypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}
 	out, err := t.CreateTopic(ctx, in)
 	if err != nil {

@@ -21,9 +21,10 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/actions/direct"
 	"github.com/sphera/atrium/internal/secrets/awssm/kumotest"
 	"github.com/sphera/atrium/internal/sources"
 	awssrc "github.com/sphera/atrium/internal/sources/aws"
@@ -68,25 +69,6 @@ func (r region) queue(t testing.TB, name string, attrs, tags map[string]string) 
 	}
 }
 
-func (r region) topic(t testing.TB, name string, tags map[string]string, subscribe ...string) string {
-	t.Helper()
-	var tg []snstypes.Tag
-	for k, v := range tags {
-		tg = append(tg, snstypes.Tag{Key: sdk.String(k), Value: sdk.String(v)})
-	}
-	out, err := r.sns.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: sdk.String(name), Tags: tg})
-	if err != nil {
-		t.Fatalf("create topic %s in %s: %v", name, r.name, err)
-	}
-	for _, q := range subscribe {
-		if _, err := r.sns.Subscribe(context.Background(), &sns.SubscribeInput{TopicArn: out.TopicArn,
-			Protocol: sdk.String("sqs"), Endpoint: sdk.String(q)}); err != nil {
-			t.Fatalf("subscribe %s: %v", q, err)
-		}
-	}
-	return sdk.ToString(out.TopicArn)
-}
-
 func TestCollectorListsQueuesTopicsAndSecretsPerRegion(t *testing.T) {
 	awsEnv(t)
 	ctx := context.Background()
@@ -95,7 +77,11 @@ func TestCollectorListsQueuesTopicsAndSecretsPerRegion(t *testing.T) {
 	eu.queue(t, "orders-events", map[string]string{"VisibilityTimeout": "45"}, tags)
 	eu.queue(t, "ledger-inbox", nil, nil)
 	us.queue(t, "orders-events", map[string]string{"VisibilityTimeout": "90"}, tags)
-	eu.topic(t, "payments-settled", tags, "arn:aws:sqs:eu-west-1:000000000000:ledger-inbox")
+	// The topic as the portal's executor makes it (tags and subscription), which the collector must read back.
+	if _, err := direct.EnsureTopic(ctx, eu.sns, eu.sqs, actions.SNSTopicParams{Name: "payments-settled",
+		SubscribeQueue: "ledger-inbox"}, tags, false); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := eu.sm.CreateSecret(ctx, &sm.CreateSecretInput{Name: sdk.String("payments/payments-api/db"),
 		SecretString: sdk.String("not-listed"), Tags: []smtypes.Tag{{Key: sdk.String("managed-by"), Value: sdk.String("atrium")}}}); err != nil {
 		t.Fatal(err)
