@@ -145,8 +145,8 @@ func putScorecard(ctx context.Context, tx *sql.Tx, c catalog.Scorecard, warned, 
 		return err
 	}
 	for _, p := range history {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO scorecard_history(service, day, score, level)
-			VALUES (?, ?, ?, ?)`, c.Service, p.Day, p.Score, p.Level); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scorecard_history(service, day, score, level)
+			VALUES (?, ?, ?, ?) ON CONFLICT(service, day) DO UPDATE SET score = excluded.score, level = excluded.level`, c.Service, p.Day, p.Score, p.Level); err != nil {
 			return err
 		}
 	}
@@ -328,7 +328,7 @@ func (d *DB) ListScorecards(ctx context.Context, q ScorecardQuery) (ScorecardPag
 	page := ScorecardPage{Items: []ScorecardRow{}}
 	var args []any
 	var err error
-	cond := "1" + andIn("owner", q.Teams, &args, &err) + andIn("level", q.Levels, &args, &err)
+	cond := "1 = 1" + andIn("owner", q.Teams, &args, &err) + andIn("level", q.Levels, &args, &err)
 	if err != nil {
 		return page, err
 	}
@@ -337,7 +337,7 @@ func (d *DB) ListScorecards(ctx context.Context, q ScorecardQuery) (ScorecardPag
 		args = append(args, boolInt(*q.Below))
 	}
 	if p := strings.TrimSpace(q.Q); p != "" {
-		cond += " AND service LIKE ? ESCAPE '\\'"
+		cond += " AND service " + LikeNoCase(d.sql) + " ? ESCAPE '\\'"
 		args = append(args, likePrefix(strings.ToLower(p)))
 	}
 	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM scorecards WHERE `+cond, args...).Scan(&page.Total); err != nil {
@@ -356,7 +356,7 @@ func (d *DB) ListScorecards(ctx context.Context, q ScorecardQuery) (ScorecardPag
 		limit = 200
 	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT service, owner, score, level, below, failing, changed_at,
-		json_extract(card, '$.previous') FROM scorecards WHERE `+cond+` ORDER BY `+col+` `+dir+`, service LIMIT ? OFFSET ?`,
+		`+JSONText(d.sql, "card", "previous")+` FROM scorecards WHERE `+cond+` ORDER BY `+col+` `+dir+`, service LIMIT ? OFFSET ?`,
 		append(args, limit, q.Offset)...)
 	if err != nil {
 		return page, d.classify(err)
@@ -396,7 +396,7 @@ type TeamScore struct {
 func (d *DB) ScorecardTeams(ctx context.Context, teams []string) ([]TeamScore, error) {
 	var args []any
 	var err error
-	cond := "1" + andIn("owner", teams, &args, &err)
+	cond := "1 = 1" + andIn("owner", teams, &args, &err)
 	if err != nil {
 		return nil, err
 	}
@@ -526,8 +526,9 @@ func (d *DB) BackfillScoreHistory(ctx context.Context, points map[string][]catal
 		for svc, ps := range points {
 			added := int64(0)
 			for _, p := range ps {
-				res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO scorecard_history(service, day, score, level)
-					SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM scorecards WHERE service = ?)`,
+				res, err := tx.ExecContext(ctx, `INSERT INTO scorecard_history(service, day, score, level)
+					SELECT ?, ?, CAST(? AS BIGINT), ? WHERE EXISTS (SELECT 1 FROM scorecards WHERE service = ?)
+					ON CONFLICT DO NOTHING`,
 					svc, p.Day, p.Score, p.Level, svc)
 				if err != nil {
 					return 0, err

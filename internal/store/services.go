@@ -134,14 +134,25 @@ func (d *DB) PutTeams(ctx context.Context, teams []catalog.Team) (int, error) {
 type bumper func(kind, id string, deleted bool) error
 
 // write runs fn in a transaction with a bumper; subscribers are woken after commit when anything was bumped.
+//
+// The next sequence number is the highest plus one, read inside the transaction: writers never interleave (SQLite
+// serialises them; on PostgreSQL they hold the writers' lock, see pgdriver.go), so numbers are handed out in
+// commit order and a reader never sees seq N+1 committed while N is not yet — it cannot step over a change. On
+// PostgreSQL the commit also notifies the other replicas (LISTEN/NOTIFY), whose long polls wake as this one's do.
 func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx, bump bumper) (int, error)) (int, error) {
-	tx, err := d.sql.BeginTx(ctx, nil)
+	// Never a row-locking transaction: the feed's order rests on the writers' lock.
+	tx, err := d.sql.BeginTx(context.WithValue(ctx, rowLockingKey{}, false), nil)
 	if err != nil {
 		return 0, d.classify(err)
 	}
 	defer tx.Rollback()
 	bumped := false
 	bump := func(kind, id string, deleted bool) error {
+		if !bumped && d.engine == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+feedChannel+`', '')`); err != nil {
+				return err
+			}
+		}
 		bumped = true
 		_, err := tx.ExecContext(ctx, `INSERT INTO feed(kind, id, seq, deleted)
 			VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM feed), ?3)
@@ -232,17 +243,15 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 		facts = string(b)
 	}
 	if id == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
 			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash,
 			template, created_by_action, repo_facts)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			s.Name, s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
 			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, s.Template,
-			s.CreatedByAction, facts)
-		if err != nil {
+			s.CreatedByAction, facts).Scan(&id); err != nil {
 			return false, err
 		}
-		id, _ = res.LastInsertId()
 	} else {
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET title = ?, description = ?, owner = ?, lifecycle = ?,
 			type = ?, language = ?, system = ?, tags = ?, links = ?, repo_url = ?, repo_provider = ?, repo_branch = ?,
@@ -267,8 +276,11 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 
 func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service) error {
 	if len(s.Dependencies) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dependencies(service_id, ecosystem, name, version,
-			constraint_text, latest, dev, behind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO dependencies(service_id, ecosystem, name, version,
+			constraint_text, latest, dev, behind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(service_id, ecosystem, name) DO UPDATE SET version = excluded.version,
+			constraint_text = excluded.constraint_text, latest = excluded.latest, dev = excluded.dev,
+			behind = excluded.behind`)
 		if err != nil {
 			return err
 		}
@@ -292,9 +304,15 @@ func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service
 // insertDeployments writes deployment rows of service id.
 func insertDeployments(ctx context.Context, tx *sql.Tx, id int64, ds []catalog.Deployment) error {
 	if len(ds) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO deployments(service_id, cluster, namespace, kind,
+		st, err := tx.PrepareContext(ctx, `INSERT INTO deployments(service_id, cluster, namespace, kind,
 			name, region, environment, image, version, ready, desired, updated_at, hpa_min, hpa_max, hpa_current,
-			hpa_desired, health, health_detail, rollout_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			hpa_desired, health, health_detail, rollout_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(service_id, cluster, namespace, kind, name) DO UPDATE SET region = excluded.region,
+			environment = excluded.environment, image = excluded.image, version = excluded.version,
+			ready = excluded.ready, desired = excluded.desired, updated_at = excluded.updated_at,
+			hpa_min = excluded.hpa_min, hpa_max = excluded.hpa_max, hpa_current = excluded.hpa_current,
+			hpa_desired = excluded.hpa_desired, health = excluded.health, health_detail = excluded.health_detail,
+			rollout_at = excluded.rollout_at`)
 		if err != nil {
 			return err
 		}
