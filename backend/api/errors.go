@@ -165,8 +165,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			log.Error("database cannot serve", "path", r.URL.Path, "err", err)
 		}
 		e = &Error{Code: "database_unusable", Message: se.Error(), status: http.StatusServiceUnavailable}
-		if errors.Is(se, store.ErrDiskFull) {
+		switch {
+		case errors.Is(se, store.ErrDiskFull):
 			e.Code, e.status = "storage_full", http.StatusInsufficientStorage
+		case errors.Is(se, store.ErrUnavailable):
+			// PostgreSQL is down or unreachable: nothing was done, and the same request may succeed shortly.
+			e.Code = "database_unavailable"
+			w.Header().Set("Retry-After", "5")
 		}
 	case errors.Is(err, store.ErrUnusable):
 		if log != nil {

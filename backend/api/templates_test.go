@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,14 +15,14 @@ import (
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // TestTemplatesOverHTTP: the listing with parameter schemas, and the dry run's field-level problems — including the
 // name taken in the catalog or on GitHub (asked of the GitHub fake with go-github) and an unknown team.
 func TestTemplatesOverHTTP(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

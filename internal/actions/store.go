@@ -485,7 +485,7 @@ func (s Store) wait(ctx context.Context, id, owner string, result map[string]str
 	now := s.now().UTC()
 	// next_run_at -1: Due was called while the executor ran (what it waits for finished already): run again now.
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET result = ?, error = ?, lease_owner = '', lease_until = 0,
-		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE ? END, version = version + 1, updated_at = ?
+		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE CAST(? AS BIGINT) END, version = version + 1, updated_at = ?
 		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
 		string(rb), errMsg, at.UnixMilli(), now.UnixMilli(), id, owner)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // executorFunc adapts a function to Executor: the worker's retry and failure handling is what is under test here;
@@ -44,7 +43,7 @@ func (c *clock) advance(d time.Duration) {
 
 func newTestService(t *testing.T) (*Service, *sql.DB, *clock) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

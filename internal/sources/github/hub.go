@@ -290,7 +290,8 @@ func (h *Hub) blob(ctx context.Context, owner, repo, sha string) ([]byte, error)
 			cl.err = fmt.Errorf("blob %s: content does not match its SHA", sha)
 			return nil, cl.err
 		}
-		_, cl.err = h.store.SQL().ExecContext(ctx, `INSERT OR IGNORE INTO github_blobs(sha, content) VALUES (?, ?)`, sha, cl.data)
+		_, cl.err = h.store.SQL().ExecContext(ctx, `INSERT INTO github_blobs(sha, content) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, sha, cl.data)
 	}
 	return cl.data, cl.err
 }
