@@ -65,7 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "portal.db"))
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +148,15 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}()
 	}
 	return s, nil
+}
+
+// openDatabase opens the portal's database: the PostgreSQL database of cfg.Database, shared with the portal's other
+// replicas, or portal.db in the data directory.
+func openDatabase(ctx context.Context, cfg Config) (*store.DB, error) {
+	if cfg.Database != "" {
+		return store.OpenPostgres(ctx, cfg.Database)
+	}
+	return store.Open(filepath.Join(cfg.DataDir, "portal.db"))
 }
 
 // seedDemoFlags gives empty flag environments the demo's flags (the desktop's own flags among them).
@@ -451,7 +460,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error)
 	srv := newHTTPServer(base, api.LogRequests(s.Log, s.Handler()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir, "database", s.DB.Path())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
