@@ -39,3 +39,12 @@ func SkipLocked(db *sql.DB) string {
 	}
 	return ""
 }
+
+// ForUpdate is the clause that locks the rows a read-write transaction reads before it changes them: FOR UPDATE on
+// PostgreSQL, so that a row-locking transaction (RowLocking) cannot change them in between; nothing on SQLite.
+func ForUpdate(db *sql.DB) string {
+	if IsPostgres(db) {
+		return " FOR UPDATE"
+	}
+	return ""
+}
