@@ -195,3 +195,45 @@ func TestTwoReplicasOnOnePostgres(t *testing.T) {
 		t.Errorf("A's cursor on B: %d %s", code, body)
 	}
 }
+
+// TestLeadershipMovesWhenTheLeaderIsKilled: of two replicas one runs the collectors and scoring (it says so in its
+// log); killed with SIGKILL, the other takes the work over by itself — and only it, once.
+func TestLeadershipMovesWhenTheLeaderIsKilled(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	bin := buildAtrium(t)
+	a := startReplica(t, bin, url)
+	b := startReplica(t, bin, url)
+	const leading, standing = "leading: this replica runs the work", "standing by: another replica leads"
+	// Each replica says which it is once it has tried (polled: they are other processes).
+	var leader, standby *replica
+	deadline := time.Now().Add(30 * time.Second)
+	for leader == nil {
+		switch {
+		case strings.Contains(a.log.String(), leading) && strings.Contains(b.log.String(), standing):
+			leader, standby = a, b
+		case strings.Contains(b.log.String(), leading) && strings.Contains(a.log.String(), standing):
+			leader, standby = b, a
+		case time.Now().After(deadline):
+			t.Fatalf("no single leader:\nA:\n%s\nB:\n%s", a.log.String(), b.log.String())
+		default:
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if strings.Count(leader.log.String(), leading) != 1 || strings.Contains(standby.log.String(), leading) {
+		t.Fatalf("both lead:\nA:\n%s\nB:\n%s", a.log.String(), b.log.String())
+	}
+	if err := leader.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = leader.cmd.Wait() // killed: how it ended says nothing
+	for deadline = time.Now().Add(60 * time.Second); !strings.Contains(standby.log.String(), leading); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby did not take over from the killed leader:\n%s", standby.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The survivor serves on, its collectors' freshness included.
+	if code, body := standby.call(t, adminToken, "GET", "/api/v1/sources", ""); code != http.StatusOK {
+		t.Errorf("sources on the new leader: %d %s", code, body)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
@@ -51,6 +52,10 @@ type Server struct {
 	// Secrets writes, reveals and observes secrets; nil without a secrets section.
 	Secrets *secrets.Service
 	handler http.Handler
+	// Leading tells whether this replica runs the work one replica at a time runs (collectors, scoring): always on
+	// SQLite; on PostgreSQL while it holds the lead (store.DB.Lead).
+	Leading    atomic.Bool
+	leaderWork []func(ctx context.Context)
 
 	ctx    context.Context // background work runs until Close cancels it
 	cancel context.CancelFunc
@@ -115,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if kc != nil {
-		s.startKube(kc)
+		s.lead(func(ctx context.Context) { s.runKube(ctx, kc) })
 	}
 	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
 		n, err := demo.Seed(ctx, db)
@@ -136,18 +141,43 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Log.Info("demo catalog removed", "services", n)
 	}
 	if hub != nil {
-		s.wg.Add(2)
-		go func() { defer s.wg.Done(); hub.Run(s.ctx) }()
-		go func() {
-			defer s.wg.Done()
-			vc.Run(s.ctx, func(ctx context.Context) {
+		s.lead(hub.Run)
+		s.lead(func(ctx context.Context) {
+			vc.Run(ctx, func(ctx context.Context) {
 				if err := hub.Rewrite(ctx); err != nil {
 					s.Log.Warn("rewrite services with new package versions", "err", err)
 				}
 			})
-		}()
+		})
 	}
+	s.startLeading()
 	return s, nil
+}
+
+// lead adds work that one replica at a time runs (collectors, scoring, posting warnings, watching secrets): on a
+// portal of several replicas sharing a PostgreSQL database, the one that leads (store.DB.Lead); on a SQLite portal,
+// this one. startLeading starts it.
+func (s *Server) lead(work func(ctx context.Context)) { s.leaderWork = append(s.leaderWork, work) }
+
+// startLeading runs the work added with lead while this replica leads, until Close.
+func (s *Server) startLeading() {
+	if len(s.leaderWork) == 0 {
+		return
+	}
+	work := s.leaderWork
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.DB.Lead(s.ctx, "collectors", store.LeadConfig{Log: s.Log, OnChange: s.Leading.Store},
+			func(ctx context.Context) {
+				var wg sync.WaitGroup
+				for _, w := range work {
+					wg.Add(1)
+					go func() { defer wg.Done(); w(ctx) }()
+				}
+				wg.Wait()
+			})
+	}()
 }
 
 // openDatabase opens the portal's database: the PostgreSQL database of cfg.Database, shared with the portal's other
@@ -205,6 +235,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		_ = s.Close() // the error below is the one to report
 		return nil, err
 	}
+	s.startLeading()
 	return s, nil
 }
 
@@ -294,9 +325,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	}
 	if !cfg.NoWorker {
 		if secretsSvc != nil {
-			s.wg.Add(2)
-			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
-			go func() { defer s.wg.Done(); observeSecrets(s.ctx, secretsSvc, log) }()
+			s.lead(func(ctx context.Context) { sweepSecrets(ctx, secretsSvc, log) })
+			s.lead(func(ctx context.Context) { observeSecrets(ctx, secretsSvc, log) })
 		}
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake
@@ -342,27 +372,21 @@ func (s *Server) startScorecards(p *api.Portal, fc FileConfig, noWorker bool) er
 		n := &scorecard.Notifier{DB: s.DB.SQL(), URL: sc.Webhook.URL, Log: s.Log.With("component", "scorecards")}
 		n.Start()
 		scorer.Wake = n.Wake
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); n.Run(s.ctx) }()
+		s.lead(n.Run)
 	}
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); scorer.Run(s.ctx) }()
+	s.lead(scorer.Run)
 	s.Log.Info("scorecards on", "rules", len(engine.Rules()), "threshold", engine.Info().Threshold,
 		"gated", engine.Info().GatedEnvironments, "webhook", sc.Webhook.URL != "")
 	return nil
 }
 
-// startKube runs the Kubernetes collector until Close.
-func (s *Server) startKube(c *kube.Collector) {
+// runKube runs the Kubernetes collector until ctx ends.
+func (s *Server) runKube(ctx context.Context, c *kube.Collector) {
 	kube.LogClientGoTo(s.Log.With("component", "client-go"))
 	s.Log.Info("kubernetes collector starting", "clusters", len(c.Config.Clusters))
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := c.Run(s.ctx); err != nil {
-			s.Log.Error("kubernetes collector stopped", "err", err)
-		}
-	}()
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		s.Log.Error("kubernetes collector stopped", "err", err)
+	}
 }
 
 // seedAdmin stores the configured admin token, or, on a server with no tokens at all, makes one and writes it to a

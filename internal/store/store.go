@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"modernc.org/sqlite"
 )
 
@@ -94,6 +95,8 @@ type DB struct {
 	engine Engine
 	epoch  string
 	stop   func() // ends background work (PostgreSQL's listener); nil for SQLite
+	// pgConfig is how to open connections of its own to PostgreSQL (the listener, leadership); nil for SQLite.
+	pgConfig *pgx.ConnConfig
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever the feed advances
