@@ -71,8 +71,8 @@ func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Du
 	}
 	var timer <-chan time.Time
 	for {
-		ch := d.changedChan()
-		b, err := d.changesAfter(ctx, since, reset, limit)
+		ch, gen := d.changedGen()
+		b, err := d.sharedChangesAfter(ctx, gen, since, reset, limit)
 		if err != nil || len(b.Changes) > 0 || wait <= 0 {
 			return b, err
 		}
@@ -86,6 +86,28 @@ func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Du
 		case <-ctx.Done():
 			return b, nil
 		}
+	}
+}
+
+// sharedChangesAfter is changesAfter, read once for all callers asking the same at the same moment: desktops at
+// the head of the feed all hold the same cursor, and a change wakes every one of their long polls at once; one
+// read of the database answers them all. gen is the number of changes announced when the caller looked: a caller
+// joins only a read begun after the same announcement, so no read begun before a change answers one who was told
+// of it (and would then wait for the next). The batch is shared: callers must not change it.
+func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, reset bool, limit int) (Batch, error) {
+	key := fmt.Sprintf("%d/%d/%t/%d", gen, since, reset, limit)
+	c := d.feedReads.DoChan(key, func() (any, error) {
+		// Not the first caller's context: its going away must not fail the others.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		return d.changesAfter(rctx, since, reset, limit)
+	})
+	select {
+	case r := <-c:
+		b, _ := r.Val.(Batch)
+		return b, r.Err
+	case <-ctx.Done():
+		return Batch{Reset: reset, Changes: []Change{}, Cursor: d.epoch + "." + strconv.FormatInt(since, 10)}, ctx.Err()
 	}
 }
 

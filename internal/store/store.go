@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/singleflight"
 	"modernc.org/sqlite"
 )
 
@@ -98,8 +99,10 @@ type DB struct {
 	// pgConfig is how to open connections of its own to PostgreSQL (the listener, leadership); nil for SQLite.
 	pgConfig *pgx.ConnConfig
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever the feed advances
+	mu         sync.Mutex
+	changed    chan struct{}      // closed and replaced whenever the feed advances
+	generation uint64             // how often changed was closed
+	feedReads  singleflight.Group // reads of the feed shared by the long polls asking the same
 }
 
 // Open opens (creating if needed) the database at path, checks that it is an Atrium database, and migrates it to
@@ -429,11 +432,18 @@ func (d *DB) notify() {
 	d.mu.Lock()
 	close(d.changed)
 	d.changed = make(chan struct{})
+	d.generation++
 	d.mu.Unlock()
 }
 
 func (d *DB) changedChan() <-chan struct{} {
+	ch, _ := d.changedGen()
+	return ch
+}
+
+// changedGen returns the channel closed at the next change, and how many changes were announced before it.
+func (d *DB) changedGen() (<-chan struct{}, uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.changed
+	return d.changed, d.generation
 }
