@@ -29,8 +29,11 @@ import (
 
 // Config configures a portal server.
 type Config struct {
-	Addr    string // listen address, e.g. 127.0.0.1:8080
-	DataDir string // holds portal.db (unless Database is set) and the portal's local files
+	Addr string // listen address, e.g. 127.0.0.1:8080
+	// MetricsAddr, when set, is where GET /metrics answers in Prometheus' format, apart from the API (no token;
+	// keep it off the load balancer). Set with --metrics-addr or $ATRIUM_METRICS_ADDR.
+	MetricsAddr string
+	DataDir     string // holds portal.db (unless Database is set) and the portal's local files
 	// Database is the URL of a PostgreSQL database (postgres://...) that several portal replicas share; "" keeps
 	// the portal in DataDir/portal.db (SQLite). Set with --database or $ATRIUM_DATABASE_URL.
 	Database string
@@ -110,6 +113,8 @@ func LoadFileConfig(path string) (FileConfig, error) {
 // RegisterFlags defines the server's flags on fs, with defaults from the environment.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", envOr("ATRIUM_ADDR", "127.0.0.1:8080"), "address to listen on ($ATRIUM_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("ATRIUM_METRICS_ADDR"),
+		"address serving GET /metrics (Prometheus) apart from the API, e.g. :9090 (default off; $ATRIUM_METRICS_ADDR)")
 	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"),
 		"directory of the portal database (SQLite) and the portal's local files ($ATRIUM_DATA)")
 	// No default from the environment here: --help prints defaults, and the URL may hold a password.

@@ -56,6 +56,9 @@ type Server struct {
 	// SQLite; on PostgreSQL while it holds the lead (store.DB.Lead).
 	Leading    atomic.Bool
 	leaderWork []func(ctx context.Context)
+	// Metrics counts requests and collects the portal's samples for GET /metrics (Config.MetricsAddr).
+	Metrics    *api.Metrics
+	collectors sources.Set
 
 	ctx    context.Context // background work runs until Close cancels it
 	cancel context.CancelFunc
@@ -161,6 +164,9 @@ func (s *Server) lead(work func(ctx context.Context)) { s.leaderWork = append(s.
 
 // startLeading runs the work added with lead while this replica leads, until Close.
 func (s *Server) startLeading() {
+	if s.DB.Engine() != store.Postgres {
+		s.Leading.Store(true) // alone with its file: it leads from the start
+	}
 	if len(s.leaderWork) == 0 {
 		return
 	}
@@ -258,7 +264,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		log = slog.Default()
 	}
 	fc := cfg.File
-	s := &Server{DB: db, Log: log}
+	s := &Server{DB: db, Log: log, Metrics: api.NewMetrics(), collectors: collectors}
+	s.Metrics.Collect = s.collect
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	flagStore := &flagstore.Store{DB: db.SQL(), InTx: flagchange.AuditTx}
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
@@ -267,7 +274,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
 		Agents:      s.Agents,
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
-		Refused:     s.Flags.Refused}
+		Refused:     s.Flags.Refused, Metrics: s.Metrics}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {
@@ -484,6 +491,15 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error)
 	srv := newHTTPServer(base, api.LogRequests(s.Log, s.Handler()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		addr, stop, err := s.serveMetrics(base, cfg.MetricsAddr)
+		if err != nil {
+			_ = srv.Close() // the error below is the one to report
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+		defer stop()
+		s.Log.Info("metrics listening", "addr", addr, "path", "/metrics")
+	}
 	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir, "database", s.DB.Path())
 	if ready != nil {
 		ready(ln.Addr().String())
