@@ -7,6 +7,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,9 +18,15 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/actions/direct/goawstest"
 	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
@@ -61,12 +68,22 @@ type replica struct {
 // startReplica runs `atrium serve --database url` with a data directory of its own and waits for /healthz.
 func startReplica(t *testing.T, bin, database string, extra ...string) *replica {
 	t.Helper()
+	return startReplicaEnv(t, bin, database, nil, extra...)
+}
+
+// startReplicaEnv is startReplica with more environment variables.
+func startReplicaEnv(t *testing.T, bin, database string, env []string, extra ...string) *replica {
+	t.Helper()
 	addr := freeAddr(t)
 	log := &syncBuffer{}
-	args := append([]string{"serve", "--database", database, "--addr", addr, "--data", t.TempDir(), "--demo", "on"},
+	data := t.TempDir()
+	args := append([]string{"serve", "--database", database, "--addr", addr, "--data", data, "--demo", "on"},
 		extra...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "ATRIUM_ADMIN_TOKEN=" + adminToken}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "ATRIUM_ADMIN_TOKEN=" + adminToken,
+		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(data, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(data, "no-aws-credentials")}, env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -235,5 +252,145 @@ func TestLeadershipMovesWhenTheLeaderIsKilled(t *testing.T) {
 	// The survivor serves on, its collectors' freshness included.
 	if code, body := standby.call(t, adminToken, "GET", "/api/v1/sources", ""); code != http.StatusOK {
 		t.Errorf("sources on the new leader: %d %s", code, body)
+	}
+}
+
+// TestKillOneOfTwoReplicasDuringABurst: 200 requests for SQS queues go to two replicas (a load balancer's round
+// robin, retrying a request on the other replica with the same Idempotency-Key when one does not answer); partway
+// through, one replica is killed with SIGKILL. Every request is accepted once, every action succeeds exactly once —
+// one action per key, one success in its history — and goaws holds exactly the 200 queues.
+func TestKillOneOfTwoReplicasDuringABurst(t *testing.T) {
+	const n = 200
+	g := goawstest.Start(t, "eu-west-1")
+	url := pgtest.NewDatabase(t)
+	bin := buildAtrium(t)
+	cfg := filepath.Join(t.TempDir(), "atrium.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`actions:
+  worker: {lease: 2s, poll: 100ms}
+  environments:
+    staging:
+      regions: [eu-west-1]
+      delivery: direct
+      approvers: []
+      aws:
+        endpoints: {eu-west-1: %s}
+`, g.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*replica{startReplica(t, bin, url, "--config", cfg), startReplica(t, bin, url, "--config", cfg)}
+	victim, survivor := replicas[0], replicas[1]
+	var killOnce sync.Once
+	var sent, retried, resumed atomic.Int32
+	type accepted struct {
+		key, id string
+	}
+	results := make(chan accepted, n)
+	failures := make(chan string, n)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if sent.Add(1) == n/3 {
+					killOnce.Do(func() { _ = victim.cmd.Process.Kill() })
+				}
+				key := fmt.Sprintf("burst-%03d", i)
+				body := fmt.Sprintf(`{"kind":"sqs_queue","service":"payments-api","environment":"staging",`+
+					`"region":"eu-west-1","params":{"name":"burst-queue-%03d"}}`, i)
+				var got accepted
+				for try := 0; try < 4 && got.id == ""; try++ {
+					r := replicas[(i+try)%2] // round robin; the next replica on a failure
+					req, _ := http.NewRequest("POST", r.url+"/api/v1/actions", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+adminToken)
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Idempotency-Key", key)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						retried.Add(1)
+						continue // the killed replica: not answered, so not accepted — sent again
+					}
+					var a actions.Action
+					derr := json.NewDecoder(resp.Body).Decode(&a)
+					resp.Body.Close()
+					if (resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK) && derr == nil {
+						got = accepted{key, a.ID}
+					}
+				}
+				if got.id == "" {
+					failures <- key
+					continue
+				}
+				results <- got
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(results)
+	close(failures)
+	for key := range failures {
+		t.Errorf("request %s was never accepted", key)
+	}
+	ids := map[string]string{}
+	for r := range results {
+		if prev, ok := ids[r.key]; ok && prev != r.id {
+			t.Errorf("key %s accepted as two actions: %s and %s", r.key, prev, r.id)
+		}
+		ids[r.key] = r.id
+	}
+	if len(ids) != n {
+		t.Fatalf("%d requests accepted, want %d", len(ids), n)
+	}
+	_ = victim.cmd.Wait() // killed: how it ended says nothing
+
+	// The survivor finishes everything, what the killed replica held included (its leases run out).
+	deadline := time.Now().Add(3 * time.Minute)
+	for key, id := range ids {
+		for {
+			code, body := survivor.call(t, adminToken, "GET", "/api/v1/actions/"+id, "")
+			a := decode[actions.Action](t, body)
+			if code == http.StatusOK && a.State.Final() {
+				succeeded := 0
+				for _, h := range a.History {
+					if h.To == actions.StateSucceeded {
+						succeeded++
+					}
+				}
+				for _, h := range a.History {
+					if strings.Contains(h.Message, "resumed") {
+						resumed.Add(1)
+					}
+				}
+				if a.State != actions.StateSucceeded || succeeded != 1 {
+					t.Errorf("%s (%s): %s, %d successes in its history: %+v", key, id, a.State, succeeded, a.History)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s (%s) not finished: %d %s\n%s", key, id, code, body, survivor.log.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	var listed struct {
+		Actions []actions.Action `json:"actions"`
+	}
+	code, body := survivor.call(t, adminToken, "GET", "/api/v1/actions?limit=500", "")
+	if err := json.Unmarshal(body, &listed); code != http.StatusOK || err != nil || len(listed.Actions) != n {
+		t.Errorf("actions stored: %d (%v), want %d", len(listed.Actions), err, n)
+	}
+	if retried.Load() == 0 {
+		t.Error("no request met the killed replica: the fault was not injected")
+	}
+	t.Logf("%d requests sent again after meeting the killed replica; %d actions resumed after its leases ran out",
+		retried.Load(), resumed.Load())
+	queues, err := g.SQS().ListQueues(context.Background(), &sqs.ListQueuesInput{MaxResults: aws.Int32(1000)})
+	if err != nil || len(queues.QueueUrls) != n {
+		t.Errorf("goaws holds %d queues (%v), want %d", len(queues.QueueUrls), err, n)
 	}
 }
