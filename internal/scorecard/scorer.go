@@ -227,11 +227,15 @@ func (s *Scorer) Pass(ctx context.Context) (int, error) {
 		n += m
 		writes, gone = writes[k:], nil
 	}
-	if err := s.DB.SetMeta(ctx, metaCursor, strconv.FormatInt(last, 10)); err != nil {
-		return n, err
+	if next := strconv.FormatInt(last, 10); next != cur {
+		if err := s.DB.SetMeta(ctx, metaCursor, next); err != nil {
+			return n, err
+		}
 	}
-	if err := s.DB.SetMeta(ctx, metaVersion, version); err != nil {
-		return n, err
+	if version != oldVersion {
+		if err := s.DB.SetMeta(ctx, metaVersion, version); err != nil {
+			return n, err
+		}
 	}
 	if warned > 0 && s.Wake != nil {
 		s.Wake()

@@ -169,6 +169,10 @@ func (d *DB) PutScoreRules(ctx context.Context, r catalog.ScoreRules) (bool, err
 	if err != nil {
 		return false, err
 	}
+	// The scorer stores the rules at every pass and they rarely change: a read first spares the writers' lock.
+	if cur, err := d.Meta(ctx, scoreRulesKey); err == nil && cur == string(b) {
+		return false, nil
+	}
 	n, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		var old string
 		err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, scoreRulesKey).Scan(&old)

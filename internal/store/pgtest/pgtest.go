@@ -203,6 +203,16 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// Pid is the server's process id (the postmaster's), 0 while it is stopped.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Stop shuts the server down (fast shutdown: open sessions are ended) and waits for it to exit.
 func (s *Server) Stop() error {
 	s.mu.Lock()
