@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
@@ -60,55 +62,141 @@ func (d *DB) parseCursor(c string) (since int64, reset bool, err error) {
 }
 
 // Changes returns up to limit changed entities after cursor, oldest first. When there are none and wait > 0 it
-// waits up to wait for one (long poll), returning early when ctx ends.
+// waits up to wait for one (long poll), returning early when ctx ends. A wait woken by a change lingers Coalesce
+// before reading, so that a burst of changes goes out in one answer.
 func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Duration) (Batch, error) {
+	sb, err := d.changes(ctx, cursor, limit, wait)
+	if sb == nil {
+		return Batch{}, err
+	}
+	return sb.b, err
+}
+
+// ChangesJSON is Changes answered as the JSON of the batch (what GET /api/v1/changes sends). Long polls answered by
+// one shared read (below) share its encoding too: a change that wakes a thousand desktops waiting at the head of
+// the feed is read once and encoded once.
+func (d *DB) ChangesJSON(ctx context.Context, cursor string, limit int, wait time.Duration) ([]byte, error) {
+	sb, err := d.changes(ctx, cursor, limit, wait)
+	if err != nil {
+		return nil, err
+	}
+	return sb.encoded()
+}
+
+func (d *DB) changes(ctx context.Context, cursor string, limit int, wait time.Duration) (*sharedBatch, error) {
 	since, reset, err := d.parseCursor(cursor)
 	if err != nil {
-		return Batch{}, err
+		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 500
 	}
 	var timer <-chan time.Time
+	ch, gen := d.changedGen()
 	for {
-		ch, gen := d.changedGen()
-		b, err := d.sharedChangesAfter(ctx, gen, since, reset, limit)
-		if err != nil || len(b.Changes) > 0 || wait <= 0 {
-			return b, err
+		sb, err := d.sharedChangesAfter(ctx, gen, since, reset, limit)
+		if err != nil || len(sb.b.Changes) > 0 || wait <= 0 {
+			return sb, err
 		}
 		if timer == nil {
 			timer = d.After(wait) // from the first empty answer: a change from here on wakes ch
 		}
 		select {
 		case <-ch:
+			if d.Coalesce > 0 {
+				select {
+				case <-d.After(d.Coalesce):
+				case <-ctx.Done():
+					return sb, nil
+				}
+			}
 		case <-timer:
-			return b, nil
+			return sb, nil
 		case <-ctx.Done():
-			return b, nil
+			return sb, nil
 		}
+		ch, gen = d.changedGen()
 	}
 }
 
-// sharedChangesAfter is changesAfter, read once for all callers asking the same at the same moment: desktops at
-// the head of the feed all hold the same cursor, and a change wakes every one of their long polls at once; one
-// read of the database answers them all. gen is the number of changes announced when the caller looked: a caller
-// joins only a read begun after the same announcement, so no read begun before a change answers one who was told
-// of it (and would then wait for the next). The batch is shared: callers must not change it.
-func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, reset bool, limit int) (Batch, error) {
-	key := fmt.Sprintf("%d/%d/%t/%d", gen, since, reset, limit)
-	c := d.feedReads.DoChan(key, func() (any, error) {
-		// Not the first caller's context: its going away must not fail the others.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		return d.changesAfter(rctx, since, reset, limit)
+// sharedBatch is a batch read once for every long poll that asked for it, encoded at most once.
+type sharedBatch struct {
+	b    Batch
+	once sync.Once
+	js   []byte
+	err  error
+}
+
+func (s *sharedBatch) encoded() ([]byte, error) {
+	s.once.Do(func() {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		s.err = enc.Encode(s.b)
+		s.js = buf.Bytes()
 	})
-	select {
-	case r := <-c:
-		b, _ := r.Val.(Batch)
-		return b, r.Err
-	case <-ctx.Done():
-		return Batch{Reset: reset, Changes: []Change{}, Cursor: d.epoch + "." + strconv.FormatInt(since, 10)}, ctx.Err()
+	return s.js, s.err
+}
+
+// feedRead is one read of the feed after a cursor, shared by every long poll asking for that cursor that was told
+// of no change newer than the read: gen is how many changes had been announced when the read began.
+type feedRead struct {
+	gen  uint64
+	done chan struct{}
+	sb   *sharedBatch
+	err  error
+}
+
+// sharedChangesAfter is changesAfter, read once for many callers: desktops at the head of the feed all hold the
+// same cursor, and a change wakes every one of their long polls at once; one read of the database answers them
+// all. gen is the number of changes announced when the caller looked; it may take any read of its cursor begun
+// after that announcement (one begun before could miss the change it was told of, and it would wait for the next).
+// The batch is shared: callers must not change it.
+func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, reset bool, limit int) (*sharedBatch, error) {
+	key := fmt.Sprintf("%d/%t/%d", since, reset, limit)
+	d.readsMu.Lock()
+	r := d.reads[key]
+	if r == nil || r.gen < gen || r.failed() {
+		_, cur := d.changedGen()
+		r = &feedRead{gen: cur, done: make(chan struct{})}
+		for k, old := range d.reads { // reads no caller told of the newest change wants any more
+			if old.gen < cur && old.finished() {
+				delete(d.reads, k)
+			}
+		}
+		d.reads[key] = r
+		go func() {
+			defer close(r.done)
+			// Not the first caller's context: its going away must not fail the others.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			var b Batch
+			b, r.err = d.changesAfter(rctx, since, reset, limit)
+			r.sb = &sharedBatch{b: b}
+		}()
 	}
+	d.readsMu.Unlock()
+	select {
+	case <-r.done:
+		return r.sb, r.err
+	case <-ctx.Done():
+		return &sharedBatch{b: emptyBatch(d.epoch, since, reset)}, ctx.Err()
+	}
+}
+
+func (r *feedRead) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *feedRead) failed() bool { return r.finished() && r.err != nil }
+
+func emptyBatch(epoch string, since int64, reset bool) Batch {
+	return Batch{Reset: reset, Changes: []Change{}, Cursor: epoch + "." + strconv.FormatInt(since, 10)}
 }
 
 func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit int) (Batch, error) {

@@ -81,7 +81,7 @@ func OpenPostgresAt(ctx context.Context, url string, upTo int) (*DB, error) {
 	sdb.SetMaxIdleConns(pgMaxConns)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: where, engine: Postgres, changed: make(chan struct{}),
-		pgConfig: cfg.Copy()}
+		pgConfig: cfg.Copy(), reads: map[string]*feedRead{}}
 	fail := func(err error) (*DB, error) {
 		_ = sdb.Close() // the error that stopped the open is the one to report
 		return nil, d.classify(err)

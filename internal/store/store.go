@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/sync/singleflight"
 	"modernc.org/sqlite"
 )
 
@@ -90,6 +89,9 @@ type DB struct {
 	// out a change-feed long poll. Open sets time.Now and time.After; tests replace them before using the DB.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
+	// Coalesce is how long a long poll of the change feed woken by a change lingers before it reads, so that a
+	// burst of changes goes out in one answer rather than one answer each (0: it reads at once). Portals set it.
+	Coalesce time.Duration
 
 	sql    *sql.DB
 	path   string // the SQLite file, or the PostgreSQL URL without its password
@@ -100,9 +102,11 @@ type DB struct {
 	pgConfig *pgx.ConnConfig
 
 	mu         sync.Mutex
-	changed    chan struct{}      // closed and replaced whenever the feed advances
-	generation uint64             // how often changed was closed
-	feedReads  singleflight.Group // reads of the feed shared by the long polls asking the same
+	changed    chan struct{} // closed and replaced whenever the feed advances
+	generation uint64        // how often changed was closed
+
+	readsMu sync.Mutex
+	reads   map[string]*feedRead // reads of the feed shared by the long polls asking the same (feed.go)
 }
 
 // Open opens (creating if needed) the database at path, checks that it is an Atrium database, and migrates it to
@@ -144,7 +148,8 @@ func OpenAt(path string, upTo int) (*DB, error) {
 	sdb := sql.OpenDB(&connector{inner: inner, path: path})
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
-	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: path, engine: SQLite, changed: make(chan struct{})}
+	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: path, engine: SQLite, changed: make(chan struct{}),
+		reads: map[string]*feedRead{}}
 	ctx := context.Background()
 	if err := d.quickCheck(ctx); err != nil {
 		_ = sdb.Close() // the error that stopped the open is the one to report

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -495,6 +497,88 @@ func TestProvenanceOutlivesCollectors(t *testing.T) {
 		}
 		if got, _ := db.GetService(ctx, "orders"); got.Template != "go-http-service@2" || got.CreatedByAction != "act_1" {
 			t.Errorf("after a descriptor with its template: %+v", got)
+		}
+	})
+}
+
+// TestLongPollCoalescesABurst: a long poll woken by a change lingers Coalesce before it reads, so that the changes
+// of a burst go out in one answer — and so does every poll woken with it, from one read.
+func TestLongPollCoalescesABurst(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e Engine) {
+		ctx := context.Background()
+		db := openEngine(t, e)
+		w := make(waits)
+		db.After = w.after
+		db.Coalesce = time.Second // any: the test's clock decides when it ends
+		b, _ := db.Changes(ctx, "", 10, 0)
+		type answer struct {
+			js  []byte
+			err error
+		}
+		polls := make([]chan answer, 3)
+		for i := range polls {
+			polls[i] = make(chan answer, 1)
+			go func() {
+				js, err := db.ChangesJSON(ctx, b.Cursor, 10, time.Minute)
+				polls[i] <- answer{js, err}
+			}()
+			<-w // this poll found nothing and waits
+		}
+		if _, err := db.PutServices(ctx, []catalog.Service{svc("first", "t", "Go")}); err != nil {
+			t.Fatal(err)
+		}
+		lingering := make([]chan time.Time, len(polls))
+		for i := range polls {
+			lingering[i] = <-w // woken, each lingers
+		}
+		if _, err := db.PutServices(ctx, []catalog.Service{svc("second", "t", "Go")}); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lingering {
+			l <- time.Now()
+		}
+		for i, p := range polls {
+			a := <-p
+			var got Batch
+			if a.err != nil || json.Unmarshal(a.js, &got) != nil || len(got.Changes) != 2 ||
+				got.Changes[0].ID != "first" || got.Changes[1].ID != "second" {
+				t.Errorf("poll %d: %s %v", i, a.js, a.err)
+			}
+		}
+	})
+}
+
+// TestRepeatedListEntriesKeepTheLast: a document listing a dependency or a workload twice is stored with the last
+// entry of each, as it always was (the rows are written many per statement, and one statement writes a row once).
+func TestRepeatedListEntriesKeepTheLast(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e Engine) {
+		ctx := context.Background()
+		db := openEngine(t, e)
+		s := svc("twice", "t", "Go")
+		s.Dependencies = []catalog.Dependency{{Ecosystem: "npm", Name: "react", Version: "17.0.0"},
+			{Ecosystem: "go", Name: "x", Version: "1"}, {Ecosystem: "npm", Name: "react", Version: "18.2.0"}}
+		s.Deployments = []catalog.Deployment{{Cluster: "c", Namespace: "n", Kind: "Deployment", Name: "twice", Image: "a"},
+			{Cluster: "c", Namespace: "n", Kind: "Deployment", Name: "twice", Image: "b"}}
+		many := make([]catalog.Dependency, 4000) // more than one statement's worth of values
+		for i := range many {
+			many[i] = catalog.Dependency{Ecosystem: "npm", Name: fmt.Sprintf("pkg-%04d", i), Version: "1.0.0"}
+		}
+		s.Dependencies = append(s.Dependencies, many...)
+		if _, err := db.PutServices(ctx, []catalog.Service{s}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetService(ctx, "twice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		react := ""
+		for _, d := range got.Dependencies {
+			if d.Name == "react" {
+				react += d.Version + " "
+			}
+		}
+		if len(got.Dependencies) != 4002 || react != "18.2.0 " || len(got.Deployments) != 1 || got.Deployments[0].Image != "b" {
+			t.Errorf("%d dependencies (react %q), deployments %+v", len(got.Dependencies), react, got.Deployments)
 		}
 	})
 }
