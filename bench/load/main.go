@@ -22,6 +22,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -281,6 +282,21 @@ func start(o options, engine string) (*system, []string, error) {
 var client = &http.Client{Transport: &http.Transport{MaxIdleConns: 0, MaxIdleConnsPerHost: 4096,
 	IdleConnTimeout: 90 * time.Second, DisableCompression: true}, Timeout: 2 * time.Minute}
 
+// pollErr is the last error a desktop met, for the log.
+var pollErr atomic.Value
+
+func getBody(ctx context.Context, url string) ([]byte, int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.StatusCode, err
+}
+
 func get(ctx context.Context, url string, out any) (int, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
@@ -303,6 +319,33 @@ type batch struct {
 		Kind string `json:"kind"`
 		ID   string `json:"id"`
 	} `json:"changes"`
+}
+
+// scanBatch reads what a simulated desktop needs of a batch — its cursor and the services it changes — without
+// decoding the documents: the client shares the machine with the portals it measures, and decoding a thousand
+// desktops' batches would measure the client. (Fields in the order the portal writes them: seq, kind, id.)
+func scanBatch(body []byte) (cursor string, services []string) {
+	if i := bytes.Index(body, []byte(`"cursor":"`)); i >= 0 {
+		rest := body[i+len(`"cursor":"`):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			cursor = string(rest[:j])
+		}
+	}
+	marker := []byte(`"kind":"service","id":"`)
+	for rest := body; ; {
+		i := bytes.Index(rest, marker)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(marker):]
+		j := bytes.IndexByte(rest, '"')
+		if j < 0 {
+			break
+		}
+		services = append(services, string(rest[:j]))
+		rest = rest[j:]
+	}
+	return cursor, services
 }
 
 // settle reads the feed to its head and waits until it stays there (the portal scores the catalog at start).
@@ -410,6 +453,7 @@ type result struct {
 	cpu                        float64 // portal CPU seconds per second, all replicas
 	rss                        float64 // bytes, the largest replica
 	pgCPU                      float64 // PostgreSQL's CPU seconds per second
+	clientCPU                  float64 // this load generator's CPU seconds per second
 	elapsed                    time.Duration
 	ramp                       []step
 	saturatesAt, sustainedRate float64
@@ -451,7 +495,7 @@ func run(o options, engine string) (result, error) {
 
 	queries := searchQueries(names)
 	var next atomic.Int64
-	pgStart := pgCPU(sys.pg)
+	pgStart, clientStart := pgCPU(sys.pg), selfCPU()
 	for _, p := range sys.portals {
 		p.cpuStart, _ = scrape(p)
 	}
@@ -470,6 +514,7 @@ func run(o options, engine string) (result, error) {
 		r.rss = max(r.rss, p.rssMax)
 	}
 	r.pgCPU = (pgCPU(sys.pg) - pgStart) / r.elapsed.Seconds()
+	r.clientCPU = (selfCPU() - clientStart) / r.elapsed.Seconds()
 	// Let the last writes reach everyone.
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) && !allSeen(prop, o.desktops) {
@@ -478,6 +523,9 @@ func run(o options, engine string) (result, error) {
 	r.propP50, r.propP99, r.propMax, r.propagated, r.writesSent = propagationStats(prop, o.desktops)
 	r.changes = int(changes.Load())
 	log.Printf("%s: done; search p99 %s, change to all desktops p99 %s", engine, r.search.p99(), r.propP99)
+	if e, ok := pollErr.Load().(string); ok {
+		log.Printf("%s: a desktop's last error: %s", engine, e)
+	}
 
 	if o.ramp {
 		r.sustainedRate = o.searches
@@ -544,14 +592,19 @@ func propagationStats(p *propagation, desktops int) (p50, p99, maxd time.Duratio
 func desktop(ctx context.Context, base, cursor string, prop *propagation, polls *samples, changes *atomic.Int64) {
 	backoff := 200 * time.Millisecond
 	for ctx.Err() == nil {
-		var b batch
 		t0 := time.Now()
-		code, err := get(ctx, base+"/api/v1/changes?wait=30&limit=500&cursor="+cursor, &b)
+		body, code, err := getBody(ctx, base+"/api/v1/changes?wait=30&limit=500&cursor="+cursor)
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil || code != http.StatusOK {
+		next, services := scanBatch(body)
+		if err != nil || code != http.StatusOK || next == "" {
 			polls.add(0, false)
+			if err != nil {
+				pollErr.Store(err.Error())
+			} else {
+				pollErr.Store(fmt.Sprintf("status %d: %.200s", code, body))
+			}
 			time.Sleep(backoff)
 			backoff = min(backoff*2, 5*time.Second)
 			continue
@@ -559,15 +612,13 @@ func desktop(ctx context.Context, base, cursor string, prop *propagation, polls 
 		backoff = 200 * time.Millisecond
 		polls.add(time.Since(t0), true)
 		now := time.Now()
-		for _, c := range b.Changes {
-			if c.Kind == store.KindService {
-				prop.received(c.ID, now)
-			}
+		for _, id := range services {
+			prop.received(id, now)
 		}
-		if len(b.Changes) > 0 {
+		if next != cursor {
 			changes.Add(1)
 		}
-		cursor = b.Cursor
+		cursor = next
 	}
 }
 
@@ -700,6 +751,15 @@ func sampleRSS(ctx context.Context, ps []*portal) {
 	}
 }
 
+// selfCPU is this process's CPU seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
 // pgCPU sums the CPU seconds of the PostgreSQL server's processes (the postmaster and its children).
 func pgCPU(pg *pgtest.Server) float64 {
 	if pg == nil {
@@ -781,6 +841,7 @@ func report(w *strings.Builder, o options, rs []result) {
 		return fmt.Sprintf("%.2f cores", r.pgCPU)
 	})
 	row("portal RSS (largest replica, peak)", func(r result) string { return fmt.Sprintf("%.0f MiB", r.rss/(1<<20)) })
+	row("load generator CPU (the desktops' side)", func(r result) string { return fmt.Sprintf("%.2f cores", r.clientCPU) })
 	if o.ramp {
 		row("searches/s sustained (desktops and writes on)", func(r result) string {
 			if r.saturatesAt == 0 {
