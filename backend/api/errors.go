@@ -157,6 +157,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = &Error{Code: "unsupported_media_type", Message: err.Error(), status: http.StatusUnsupportedMediaType}
 	case errors.Is(err, ErrUnavailable):
 		e = &Error{Code: "unavailable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	case errors.Is(err, store.ErrBusy):
+		if log != nil {
+			log.Warn("overloaded", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		e = &Error{Code: "busy", Message: err.Error() + "; try again shortly", status: http.StatusServiceUnavailable}
+		w.Header().Set("Retry-After", "5")
 	case storageError(err) != nil:
 		// The operator's problem, said plainly: which file, and what to do. The message is the store's own,
 		// never the context the error gathered on its way (which may name queries).

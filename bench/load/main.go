@@ -78,6 +78,7 @@ func main() {
 	flag.BoolVar(&o.ramp, "ramp", true, "after the run, double the search rate until the portal saturates")
 	flag.DurationVar(&o.rampStep, "ramp-step", 10*time.Second, "how long each step of the ramp lasts")
 	flag.Float64Var(&o.maxSearches, "max-searches", 6400, "the ramp stops at this search rate")
+	flag.BoolVar(&keepLogs, "keep", false, "keep the portals' directories and logs")
 	flag.Parse()
 	o.engines = strings.Split(engines, ",")
 	log.SetFlags(log.Ltime)
@@ -142,8 +143,15 @@ func (s *system) close() {
 	if s.pg != nil {
 		_ = s.pg.Close()
 	}
+	if keepLogs {
+		log.Printf("portals' logs kept in %s", s.dir)
+		return
+	}
 	_ = os.RemoveAll(s.dir)
 }
+
+// keepLogs keeps the portals' directories (their logs) after a run.
+var keepLogs bool
 
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

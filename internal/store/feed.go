@@ -43,6 +43,10 @@ type Batch struct {
 	Sources   []Source `json:"sources"`   // every collector's freshness, which is not itself a change
 }
 
+// ErrBusy is wrapped by reads of the change feed that the portal could not answer in time, overloaded: the API
+// answers 503 with Retry-After, and a desktop tries again later (nothing is lost: its cursor stays where it was).
+var ErrBusy = errors.New("the portal is too busy to answer now")
+
 // ErrBadCursor is returned for a cursor that is not of the form this feed hands out.
 var ErrBadCursor = errors.New("malformed cursor")
 
@@ -178,6 +182,9 @@ func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, re
 	d.readsMu.Unlock()
 	select {
 	case <-r.done:
+		if errors.Is(r.err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return r.sb, fmt.Errorf("%w: reading the change feed took longer than a minute", ErrBusy)
+		}
 		return r.sb, r.err
 	case <-ctx.Done():
 		return &sharedBatch{b: emptyBatch(d.epoch, since, reset)}, ctx.Err()
@@ -200,9 +207,19 @@ func emptyBatch(epoch string, since int64, reset bool) Batch {
 }
 
 func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit int) (Batch, error) {
+	// One snapshot for the batch (and no lock: it only reads), so the entities and the counts agree.
+	tx, err := d.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return emptyBatch(d.epoch, since, reset), d.classify(err)
+	}
+	defer tx.Rollback()
+	return d.changesIn(ctx, tx, since, reset, limit)
+}
+
+func (d *DB) changesIn(ctx context.Context, tx *sql.Tx, since int64, reset bool, limit int) (Batch, error) {
 	b := Batch{Reset: reset, Changes: []Change{}, Cursor: d.epoch + "." + strconv.FormatInt(since, 10)}
 	// A reader starting over needs no tombstones.
-	rows, err := d.sql.QueryContext(ctx, `SELECT kind, id, seq, deleted FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)
+	rows, err := tx.QueryContext(ctx, `SELECT kind, id, seq, deleted FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)
 		ORDER BY seq LIMIT ?`, since, boolInt(reset), limit)
 	if err != nil {
 		return b, d.classify(err)
@@ -219,6 +236,21 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 	if err := rows.Err(); err != nil {
 		return b, err
 	}
+	// Services, the bulk of a batch, are read together: a few queries for the batch rather than four each.
+	var names []string
+	for _, c := range b.Changes {
+		if c.Kind == KindService && !c.Deleted {
+			names = append(names, c.ID)
+		}
+	}
+	svcs, err := loadServices(ctx, tx, names)
+	if err != nil {
+		return b, err
+	}
+	byName := make(map[string]*catalog.Service, len(svcs))
+	for i := range svcs {
+		byName[svcs[i].Name] = &svcs[i]
+	}
 	for i := range b.Changes {
 		c := &b.Changes[i]
 		if c.Deleted {
@@ -226,18 +258,12 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 		}
 		switch c.Kind {
 		case KindService:
-			s, err := getService(ctx, d.sql, c.ID)
-			if errors.Is(err, catalog.ErrNotFound) {
-				c.Deleted = true // deleted after the feed row was read; a tombstone follows
-				continue
+			if c.Service = byName[c.ID]; c.Service == nil {
+				c.Deleted = true // deleted after the feed row was written; its tombstone follows
 			}
-			if err != nil {
-				return b, err
-			}
-			c.Service = &s
 		case KindTeam:
 			var t catalog.Team
-			err := d.sql.QueryRowContext(ctx, `SELECT name, display_name, description, contact FROM teams WHERE name = ?`,
+			err := tx.QueryRowContext(ctx, `SELECT name, display_name, description, contact FROM teams WHERE name = ?`,
 				c.ID).Scan(&t.Name, &t.DisplayName, &t.Description, &t.Contact)
 			if errors.Is(err, sql.ErrNoRows) {
 				c.Deleted = true
@@ -248,7 +274,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.Team = &t
 		case KindScorecard:
-			sc, err := getScorecard(ctx, d.sql, c.ID, d.Now())
+			sc, err := getScorecard(ctx, tx, c.ID, d.Now())
 			if errors.Is(err, catalog.ErrNotFound) {
 				c.Deleted = true
 				continue
@@ -258,7 +284,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.Scorecard = &sc
 		case KindScoreRules:
-			r, ok, err := d.ScoreRules(ctx)
+			r, ok, err := scoreRulesIn(ctx, tx)
 			if err != nil {
 				return b, err
 			}
@@ -268,7 +294,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.ScoreRules = &r
 		case KindSecret:
-			sec, err := getSecret(ctx, d.sql, c.ID)
+			sec, err := getSecret(ctx, tx, c.ID)
 			if errors.Is(err, catalog.ErrNotFound) {
 				c.Deleted = true
 				continue
@@ -284,11 +310,11 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 		last = b.Changes[n-1].Seq
 		b.Cursor = d.epoch + "." + strconv.FormatInt(last, 10)
 	}
-	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)`,
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)`,
 		last, boolInt(reset)).Scan(&b.Remaining); err != nil {
 		return b, err
 	}
-	b.Sources, err = d.Sources(ctx)
+	b.Sources, err = sourcesIn(ctx, tx)
 	return b, err
 }
 

@@ -196,9 +196,18 @@ const scoreRulesKey = "scorecard.rules"
 // ScoreRules is the rule set in force; ok is false when none was stored (scorecards off, or a replica that has not
 // received one).
 func (d *DB) ScoreRules(ctx context.Context) (r catalog.ScoreRules, ok bool, err error) {
-	v, err := d.Meta(ctx, scoreRulesKey)
-	if err != nil || v == "" {
-		return r, false, d.classify(err)
+	r, ok, err = scoreRulesIn(ctx, d.sql)
+	return r, ok, d.classify(err)
+}
+
+func scoreRulesIn(ctx context.Context, q querier) (r catalog.ScoreRules, ok bool, err error) {
+	var v string
+	err = q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, scoreRulesKey).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && v == "") {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
 	}
 	if err := json.Unmarshal([]byte(v), &r); err != nil {
 		return r, false, fmt.Errorf("stored score rules: %w", err)

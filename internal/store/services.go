@@ -532,9 +532,14 @@ func (d *DB) PutSource(ctx context.Context, s Source) error {
 
 // Sources lists collectors' freshness records.
 func (d *DB) Sources(ctx context.Context) ([]Source, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT name, synced_at, status, message FROM sources ORDER BY name`)
+	out, err := sourcesIn(ctx, d.sql)
+	return out, d.classify(err)
+}
+
+func sourcesIn(ctx context.Context, q querier) ([]Source, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, synced_at, status, message FROM sources ORDER BY name`)
 	if err != nil {
-		return nil, d.classify(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []Source{}
