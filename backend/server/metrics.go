@@ -19,6 +19,16 @@ func (s *Server) collect(ctx context.Context, e *api.Exposition) {
 	up := s.DB.SQL().PingContext(ctx) == nil
 	e.Family("atrium_database_up", "gauge", "1 when the portal's database answers, else 0.")
 	e.Sample("atrium_database_up", b2f(up), "engine", string(s.DB.Engine()))
+	st := s.DB.SQL().Stats()
+	e.Family("atrium_db_connections", "gauge", "The replica's connections to its database, in use and idle.")
+	e.Sample("atrium_db_connections", float64(st.InUse), "state", "in_use")
+	e.Sample("atrium_db_connections", float64(st.Idle), "state", "idle")
+	e.Family("atrium_db_connections_max", "gauge", "The most connections the replica opens.")
+	e.Sample("atrium_db_connections_max", float64(st.MaxOpenConnections))
+	e.Family("atrium_db_connection_waits_total", "counter", "Times a query waited for a free connection.")
+	e.Sample("atrium_db_connection_waits_total", float64(st.WaitCount))
+	e.Family("atrium_db_connection_wait_seconds_total", "counter", "Time queries spent waiting for a free connection.")
+	e.Sample("atrium_db_connection_wait_seconds_total", st.WaitDuration.Seconds())
 	for _, c := range s.collectors {
 		st := c.Status()
 		e.Family("atrium_collector_state", "gauge", "1 for the state each collector of this replica is in "+

@@ -121,11 +121,12 @@ func build() (string, error) {
 
 // portal is one `atrium serve` process.
 type portal struct {
-	cmd      *exec.Cmd
-	url      string
-	metrics  string
-	cpuStart float64
-	rssMax   float64
+	cmd       *exec.Cmd
+	url       string
+	metrics   string
+	cpuStart  float64
+	waitStart float64
+	rssMax    float64
 }
 
 // system is what one engine's run talks to.
@@ -462,6 +463,7 @@ type result struct {
 	rss                        float64 // bytes, the largest replica
 	pgCPU                      float64 // PostgreSQL's CPU seconds per second
 	clientCPU                  float64 // this load generator's CPU seconds per second
+	poolWait                   float64 // seconds queries waited for a database connection, all replicas
 	elapsed                    time.Duration
 	ramp                       []step
 	saturatesAt, sustainedRate float64
@@ -505,7 +507,8 @@ func run(o options, engine string) (result, error) {
 	var next atomic.Int64
 	pgStart, clientStart := pgCPU(sys.pg), selfCPU()
 	for _, p := range sys.portals {
-		p.cpuStart, _ = scrape(p)
+		m := scrapeAll(p)
+		p.cpuStart, p.waitStart = m["process_cpu_seconds_total"], m["atrium_db_connection_wait_seconds_total"]
 	}
 	sampler, stopSampler := context.WithCancel(ctx)
 	sampled := make(chan struct{})
@@ -517,8 +520,9 @@ func run(o options, engine string) (result, error) {
 	stopSampler()
 	<-sampled
 	for _, p := range sys.portals {
-		end, _ := scrape(p)
-		r.cpu += (end - p.cpuStart) / r.elapsed.Seconds()
+		m := scrapeAll(p)
+		r.cpu += (m["process_cpu_seconds_total"] - p.cpuStart) / r.elapsed.Seconds()
+		r.poolWait += m["atrium_db_connection_wait_seconds_total"] - p.waitStart
 		r.rss = max(r.rss, p.rssMax)
 	}
 	r.pgCPU = (pgCPU(sys.pg) - pgStart) / r.elapsed.Seconds()
@@ -716,30 +720,30 @@ func urlEscape(s string) string { return strings.ReplaceAll(s, " ", "+") }
 
 // scrape reads a portal's CPU seconds and resident memory from its /metrics.
 func scrape(p *portal) (cpu, rss float64) {
+	m := scrapeAll(p)
+	return m["process_cpu_seconds_total"], m["process_resident_memory_bytes"]
+}
+
+// scrapeAll reads a portal's unlabelled samples from its /metrics.
+func scrapeAll(p *portal) map[string]float64 {
+	out := map[string]float64{}
 	resp, err := http.Get(p.metrics)
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
+		if !ok || strings.HasPrefix(name, "#") {
 			continue
 		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "process_cpu_seconds_total":
-			cpu = f
-		case "process_resident_memory_bytes":
-			rss = f
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out[name] = f
 		}
 	}
-	return cpu, rss
+	return out
 }
 
 func sampleRSS(ctx context.Context, ps []*portal) {
@@ -849,6 +853,9 @@ func report(w *strings.Builder, o options, rs []result) {
 		return fmt.Sprintf("%.2f cores", r.pgCPU)
 	})
 	row("portal RSS (largest replica, peak)", func(r result) string { return fmt.Sprintf("%.0f MiB", r.rss/(1<<20)) })
+	row("time queries waited for a database connection", func(r result) string {
+		return fmt.Sprintf("%.1f s in %s", r.poolWait, r.elapsed.Round(time.Second))
+	})
 	row("load generator CPU (the desktops' side)", func(r result) string { return fmt.Sprintf("%.2f cores", r.clientCPU) })
 	if o.ramp {
 		row("searches/s sustained (desktops and writes on)", func(r result) string {

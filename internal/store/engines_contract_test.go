@@ -585,3 +585,21 @@ func TestPostgresOutageFailsFastAndRecovers(t *testing.T) {
 		t.Errorf("write after the restart: %v", err)
 	}
 }
+
+// TestPostgresPoolSizeFromTheURL: pool_max_conns in the URL sizes a replica's pool (and is not sent to the server,
+// which would refuse an unknown parameter); a value that is no size is refused, naming it.
+func TestPostgresPoolSizeFromTheURL(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	db, err := OpenPostgres(context.Background(), url+"&pool_max_conns=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close() //nolint:errcheck // test cleanup
+	if n := db.SQL().Stats().MaxOpenConnections; n != 5 {
+		t.Errorf("pool of %d connections, want 5", n)
+	}
+	if _, err := OpenPostgres(context.Background(), url+"&pool_max_conns=lots"); !errors.Is(err, ErrUnusable) ||
+		!strings.Contains(err.Error(), "pool_max_conns") {
+		t.Errorf("a pool size that is none: %v", err)
+	}
+}

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +40,8 @@ func RedactURL(s string) string {
 // feedChannel is the LISTEN/NOTIFY channel on which writers of the change feed announce a commit.
 const feedChannel = "atrium_feed"
 
-// Pool limits of a PostgreSQL handle: each replica holds at most this many connections (plus one listening).
+// Pool limits of a PostgreSQL handle: each replica holds at most this many connections (plus one listening, one
+// leading), unless the URL says pool_max_conns=N.
 const (
 	pgMaxConns = 24
 	// pgConnectTimeout bounds a connection attempt when the URL sets no connect_timeout, so that requests fail
@@ -58,6 +61,10 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 // OpenPostgresAt is OpenPostgres migrating only up to schema version upTo.
 func OpenPostgresAt(ctx context.Context, url string, upTo int) (*DB, error) {
 	where := RedactURL(url)
+	url, maxConns, err := poolSize(url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: database URL %s: %v", ErrUnusable, where, err)
+	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("%w: database URL %s: %v", ErrUnusable, where, redactErr(err, url))
@@ -77,8 +84,8 @@ func OpenPostgresAt(ctx context.Context, url string, upTo int) (*DB, error) {
 	lost := &lostClock{}
 	sdb := sql.OpenDB(&pgConnector{inner: stdlib.GetConnector(*cfg, stdlib.OptionShouldPing(lost.shouldPing)),
 		where: where, lost: lost})
-	sdb.SetMaxOpenConns(pgMaxConns)
-	sdb.SetMaxIdleConns(pgMaxConns)
+	sdb.SetMaxOpenConns(maxConns)
+	sdb.SetMaxIdleConns(maxConns)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: where, engine: Postgres, changed: make(chan struct{}),
 		pgConfig: cfg.Copy(), reads: map[string]*feedRead{}}
@@ -100,6 +107,27 @@ func OpenPostgresAt(ctx context.Context, url string, upTo int) (*DB, error) {
 	go func() { defer close(done); d.listen(lctx, listenCfg, lost) }()
 	d.stop = func() { cancel(); <-done }
 	return d, nil
+}
+
+// poolSize takes the pool's size from the URL's pool_max_conns parameter (pgxpool's name for it; not one of
+// PostgreSQL's, so it is removed before the URL is parsed), else pgMaxConns.
+func poolSize(s string) (string, int, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s, 0, errors.New("the URL does not parse")
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return s, pgMaxConns, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 2 || n > 1000 {
+		return s, 0, fmt.Errorf("pool_max_conns=%q: a number of connections from 2 to 1000", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // redactErr keeps a password that the URL holds out of an error's text.
