@@ -91,10 +91,12 @@ func (c *Catalog) teams(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, Items[catalog.Team]{t})
 }
 
-// Feed serves the change feed of the portal's store.
+// Feed serves the change feed of the portal's store. With Fleet, each batch carries the portal's signing key and
+// each request's install report is recorded (docs/fleet.md).
 type Feed struct {
-	DB  *store.DB
-	Log *slog.Logger
+	DB    *store.DB
+	Log   *slog.Logger
+	Fleet *Fleet
 }
 
 // Routes is the change feed's endpoint.
@@ -111,8 +113,9 @@ func (f *Feed) changes(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, f.Log, err)
 		return
 	}
+	f.Fleet.Report(r)
 	// Encoded by the store: the thousand desktops a change wakes at once share one read and one encoding.
-	b, err := f.DB.ChangesJSON(r.Context(), v.Get("cursor"), limit, time.Duration(wait)*time.Second)
+	b, err := f.DB.ChangesJSON(r.Context(), v.Get("cursor"), limit, time.Duration(wait)*time.Second, f.Fleet.PublicKey())
 	if err != nil {
 		WriteError(w, r, f.Log, err)
 		return

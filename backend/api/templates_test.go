@@ -2,13 +2,16 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/backend/api/apitest"
+	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/actions/golden"
 	"github.com/sphera/atrium/internal/auth"
@@ -137,5 +140,92 @@ func TestTemplatesOverHTTP(t *testing.T) {
 	q := &portal{t: t, url: bare.URL, db: db, hc: &http.Client{Transport: apitest.Transport(t, nil)}}
 	if st, _ := q.do("GET", "/api/v1/templates", secret, "", nil, &e); st != 404 || e.Error.Code != "not_configured" {
 		t.Errorf("no golden path: %d %+v", st, e)
+	}
+}
+
+// TestActionPlanOverHTTP: the plan stored with a service_create request is served at /actions/{id}/plan, as the
+// dry run showed it (same digest as the action's params), to whoever may read the action — an approver reviews
+// what they approve; an action of another kind has none.
+func TestActionPlanOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t)
+	if _, err := demo.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	target := scaffold.Target{GitHub: scaffold.GitHubTarget{Org: "sphera"}, Infra: scaffold.InfraTarget{Repo: "sphera/infra"},
+		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"},
+			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}}, Registry: "registry.example.com/sphera"}
+	if ps := target.Check(); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	owners := []string{auth.RoleTeamOwner}
+	cfg := actions.Config{Environments: map[string]actions.Environment{
+		"dev":     {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryPreview, Approvers: &owners},
+		"staging": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryPreview}}}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	req := &golden.Requests{Registry: scaffold.NewRegistry(scaffold.Builtin()), Target: target, Checker: golden.CatalogChecker{Catalog: db}}
+	svc := actions.NewService(db.SQL(), cfg, db)
+	svc.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: req}
+	tok := map[string]string{}
+	for name, grants := range map[string][]auth.Grant{
+		"dana": {{Role: auth.RoleDeveloper, Team: "payments"}},
+		"olga": {{Role: auth.RoleTeamOwner, Team: "payments"}},
+	} {
+		secret, _, err := auth.Tokens{DB: db.SQL()}.Create(ctx, auth.Token{Name: name, Subject: name, Grants: grants}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok[name] = secret
+	}
+	srv := httptest.NewServer((&api.Portal{DB: db, Actions: svc, Golden: req}).Handler())
+	t.Cleanup(srv.Close)
+	p := &portal{t: t, url: srv.URL, db: db, hc: &http.Client{Transport: apitest.Transport(t, nil)}}
+
+	params := `{"name":"orders","team":"payments","description":"Takes orders."}`
+	var dry scaffold.Plan
+	if st, _ := p.do("POST", "/api/v1/templates/go-http-service/plan", tok["dana"], `{"parameters":`+params+`}`, nil, &dry); st != 200 {
+		t.Fatalf("dry run: %d", st)
+	}
+	var a api.ActionView
+	if st, _ := p.do("POST", "/api/v1/actions", tok["dana"], `{"kind":"service_create","environment":"dev",
+		"params":{"template":"go-http-service","parameters":`+params+`}}`, map[string]string{"Idempotency-Key": "k1"}, &a); st != 201 ||
+		a.State != actions.StatePendingApproval {
+		t.Fatalf("request: %d %+v", st, a)
+	}
+	var stored scaffold.Plan
+	if st, _ := p.do("GET", "/api/v1/actions/"+a.ID+"/plan", tok["olga"], "", nil, &stored); st != 200 {
+		t.Fatalf("the approver reads the plan: %d", st)
+	}
+	var digest string
+	if err := json.Unmarshal(a.Params, &struct {
+		PlanDigest *string `json:"plan_digest"`
+	}{&digest}); err != nil {
+		t.Fatal(err)
+	}
+	files := func(pl scaffold.Plan) []string {
+		var out []string
+		for _, f := range pl.Files {
+			out = append(out, f.Path)
+		}
+		return out
+	}
+	if stored.Digest != dry.Digest || stored.Digest != digest || stored.Service != "orders" ||
+		!slices.Equal(files(stored), files(dry)) || len(stored.InfraPullRequest.Files) == 0 || len(stored.Steps) != len(dry.Steps) {
+		t.Errorf("stored plan %s (files %v), dry run %s (files %v), action's digest %s", stored.Digest, files(stored), dry.Digest, files(dry), digest)
+	}
+
+	var q api.ActionView
+	if st, _ := p.do("POST", "/api/v1/actions", tok["dana"], `{"kind":"sqs_queue","service":"payments-api",
+		"environment":"staging","region":"eu-west-1","params":{"name":"orders-events"}}`, map[string]string{"Idempotency-Key": "k2"}, &q); st != 201 {
+		t.Fatalf("queue request: %d", st)
+	}
+	var e errBody
+	if st, _ := p.do("GET", "/api/v1/actions/"+q.ID+"/plan", tok["dana"], "", nil, &e); st != 404 || e.Error.Code != "no_plan" {
+		t.Errorf("plan of a queue request: %d %+v", st, e)
+	}
+	if st, _ := p.do("GET", "/api/v1/actions/act_nosuch/plan", tok["dana"], "", nil, &e); st != 404 || e.Error.Code != "not_found" {
+		t.Errorf("plan of no action: %d %+v", st, e)
 	}
 }

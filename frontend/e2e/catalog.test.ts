@@ -12,18 +12,21 @@ let page: Page;
 const pageErrors: string[] = [];
 let allServices = 0;
 
+/** The catalog's rendered rows. */
+const catalogRows = (p: Page) => p.getByRole('table', { name: 'Services', exact: true }).locator('[data-service]');
+
 async function rowNames(p: Page): Promise<string[]> {
-  return p.locator('.catalog-table [data-service]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-service') ?? ''));
+  return catalogRows(p).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-service') ?? ''));
 }
 
-async function columnTexts(p: Page, col: string): Promise<string[]> {
-  return p.locator(`.catalog-table [data-service] .${col}`).allTextContents();
+async function columnTexts(p: Page, column: string): Promise<string[]> {
+  return catalogRows(p).locator(`[data-column="${column}"]`).allTextContents();
 }
 
 /** The "N services" count, or -1 while a query is on its way (the previous count is shown dimmed). */
 async function total(p: Page): Promise<number> {
   const el = p.getByTestId('catalog-total');
-  if (((await el.getAttribute('class')) ?? '').includes('pending')) return -1;
+  if ((await el.getAttribute('aria-busy')) === 'true') return -1;
   const text = (await el.textContent()) ?? '';
   const m = /^([\d,]+) services?$/.exec(text.trim());
   return m?.[1] ? Number(m[1].replace(/,/g, '')) : -1;
@@ -32,7 +35,7 @@ async function total(p: Page): Promise<number> {
 /** Opens the catalog at hash (the tab holds the launch token already) and waits until its rows are on screen. */
 async function openCatalog(hash = '#/'): Promise<void> {
   await page.goto(`${atrium.base}/${hash}`);
-  await page.locator('.catalog-table [data-service]').first().waitFor({ timeout: 20_000 });
+  await catalogRows(page).first().waitFor({ timeout: 20_000 });
 }
 
 beforeAll(async () => {
@@ -75,9 +78,9 @@ describe('atrium web in Chromium', () => {
     const event = JSON.parse((await ready).postData() ?? '{}') as Record<string, unknown>;
     expect(event).toEqual({ kind: 'ui.ready', page: 'catalog', count: allServices });
     // Relative time with the absolute time in a title; repository as an external link.
-    const firstRow = page.locator('.catalog-table [data-service]').first();
+    const firstRow = catalogRows(page).first();
     expect(await firstRow.locator('time').getAttribute('title')).toMatch(/\d{4}/);
-    const repo = firstRow.locator('.col-repo a');
+    const repo = firstRow.locator('[data-column="repository"] a');
     expect(await repo.getAttribute('href')).toMatch(/^https:\/\//);
     expect(await repo.getAttribute('target')).toBe('_blank');
     await screenshot(page, 'catalog');
@@ -114,15 +117,15 @@ describe('atrium web in Chromium', () => {
     expect(teamCount).toBeGreaterThan(0);
     await team.selectOption('payments');
     await expect.poll(() => total(page), WAIT).toBe(teamCount);
-    await expect.poll(() => columnTexts(page, 'col-owner'), WAIT).toEqual(Array(teamCount).fill('payments'));
+    await expect.poll(() => columnTexts(page, 'owner'), WAIT).toEqual(Array(teamCount).fill('payments'));
 
     await page.getByRole('combobox', { name: 'Language' }).selectOption('Go');
     await expect.poll(() => page.url(), WAIT).toContain('language=Go');
     await expect.poll(() => total(page), WAIT).toSatisfy((n: number) => n > 0 && n < teamCount);
     const n = await total(page);
     expect(n).toBeGreaterThan(0);
-    await expect.poll(() => columnTexts(page, 'col-language'), WAIT).toEqual(Array(n).fill('Go'));
-    expect(await columnTexts(page, 'col-owner')).toEqual(Array(n).fill('payments'));
+    await expect.poll(() => columnTexts(page, 'language'), WAIT).toEqual(Array(n).fill('Go'));
+    expect(await columnTexts(page, 'owner')).toEqual(Array(n).fill('payments'));
     expect(new URL(page.url()).hash).toBe('#/?owner=payments&language=Go');
     await screenshot(page, 'filter');
 
@@ -135,14 +138,14 @@ describe('atrium web in Chromium', () => {
     const header = page.getByRole('columnheader', { name: /Owner/ });
     await header.getByRole('button').click();
     await expect.poll(() => header.getAttribute('aria-sort'), WAIT).toBe('ascending');
-    await expect.poll(() => columnTexts(page, 'col-owner').then((o) => o[0]), WAIT).toBe('data');
-    const asc = await columnTexts(page, 'col-owner');
+    await expect.poll(() => columnTexts(page, 'owner').then((o) => o[0]), WAIT).toBe('data');
+    const asc = await columnTexts(page, 'owner');
     expect(asc).toEqual([...asc].sort());
 
     await header.getByRole('button').click();
     await expect.poll(() => header.getAttribute('aria-sort'), WAIT).toBe('descending');
-    await expect.poll(() => columnTexts(page, 'col-owner').then((o) => o[0]), WAIT).toBe('unowned');
-    const desc = await columnTexts(page, 'col-owner');
+    await expect.poll(() => columnTexts(page, 'owner').then((o) => o[0]), WAIT).toBe('unowned');
+    const desc = await columnTexts(page, 'owner');
     expect(desc).toEqual([...desc].sort().reverse());
     expect(new URL(page.url()).hash).toBe('#/?sort=owner&order=desc');
     await screenshot(page, 'sort');
@@ -159,16 +162,17 @@ describe('atrium web in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'payments-api' }).waitFor();
     expect(JSON.parse((await pageView).postData() ?? '{}')).toEqual({ kind: 'page.view', page: 'service' });
 
-    const deps = page.locator('.dependency-table tbody tr');
+    const dependencies = page.getByRole('table', { name: 'Dependencies', exact: true });
+    const deps = dependencies.locator('tbody tr');
     expect(await deps.count()).toBeGreaterThan(3);
-    const badges = await page.locator('.dependency-table .behind').allTextContents();
+    const badges = await dependencies.locator('[data-behind]').allTextContents();
     expect(badges.some((b) => ['major', 'minor', 'patch'].includes(b))).toBe(true);
     // Outdated first: no "current" badge before a behind one.
     const firstCurrent = badges.indexOf('current');
     if (firstCurrent >= 0) expect(badges.slice(firstCurrent).every((b) => b === 'current')).toBe(true);
     expect(await page.getByRole('link', { name: 'Runbook' }).getAttribute('href')).toMatch(/^https:\/\//);
     // The demo runs payments-api in its three clusters (e2e/kube.test.ts looks at the deployments closely).
-    await expect.poll(() => page.locator('table.deployment-table tr[data-cluster]').count(), WAIT).toBe(3);
+    await expect.poll(() => page.getByRole('table', { name: 'Deployments', exact: true }).locator('tr[data-cluster]').count(), WAIT).toBe(3);
     await screenshot(page, 'service');
 
     // Back to the catalog keeps the search.
@@ -179,15 +183,15 @@ describe('atrium web in Chromium', () => {
   it('shows the finding of a service whose descriptor is broken', async () => {
     await page.goto(`${atrium.base}/#/services/legacy-reporting`);
     await page.getByRole('heading', { level: 1, name: 'legacy-reporting' }).waitFor({ timeout: 20_000 });
-    const finding = page.locator('.finding-error');
+    const finding = page.locator('[data-severity="error"]');
     await finding.first().waitFor();
     expect(await finding.first().textContent()).toContain('atrium.yaml could not be read');
-    expect(await page.locator('.finding-error .finding-detail').first().textContent()).toMatch(/line \d+/);
+    expect(await finding.getByTestId('finding-detail').first().textContent()).toMatch(/line \d+/);
     await screenshot(page, 'service-broken-descriptor');
 
     await page.goto(`${atrium.base}/#/services/marketing-site`);
     await page.getByRole('heading', { level: 1, name: 'marketing-site' }).waitFor({ timeout: 20_000 });
-    await page.locator('.finding-error', { hasText: 'package.json could not be read' }).waitFor();
+    await page.locator('[data-severity="error"]', { hasText: 'package.json could not be read' }).waitFor();
     await screenshot(page, 'service-broken-manifest');
   });
 
@@ -195,7 +199,7 @@ describe('atrium web in Chromium', () => {
     await page.goto(`${atrium.base}/#/services/no-such-service`);
     await page.getByText('No service named no-such-service').waitFor({ timeout: 20_000 });
     await page.getByRole('link', { name: 'Back to the catalog' }).click();
-    await page.locator('.catalog-table [data-service]').first().waitFor({ timeout: 20_000 });
+    await catalogRows(page).first().waitFor({ timeout: 20_000 });
   });
 
   it('renders settings, and shows a field problem from the API next to the field', async () => {
@@ -239,7 +243,7 @@ describe('atrium web in Chromium', () => {
     await openCatalog('#/?lifecycle=production');
     const n = await total(page);
     expect(n).toBeGreaterThan(20);
-    const body = page.locator('.catalog-table .tbody');
+    const body = page.getByTestId('catalog-rows');
     await body.evaluate((el) => {
       el.scrollTop = 400;
     });
@@ -282,7 +286,7 @@ describe('atrium web in Chromium', () => {
       expect(res.status()).toBe(401);
       await p.goto(`${atrium.base}/`);
       await p.getByText('Atrium needs its launch token').waitFor({ timeout: 20_000 });
-      expect(await p.locator('.access-notice').textContent()).toContain('atrium web');
+      expect(await p.getByTestId('access-notice').textContent()).toContain('atrium web');
       await screenshot(p, 'no-token');
     } finally {
       await stranger.close();

@@ -214,6 +214,6 @@ describe('a page on another port of 127.0.0.1', () => {
 
   it('leaves the app working with the header token', async () => {
     await app.goto(`${atrium.base}/#/self-service/${actionId}`);
-    await expect.poll(() => app.locator('.action-header .badge').textContent(), WAIT).toBe('pending approval');
+    await expect.poll(() => app.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('pending approval');
   });
 });

@@ -56,7 +56,7 @@ describe("with the desktop window's bindings present", () => {
       timeout: 20_000,
     });
     await page.goto(atrium.url);
-    await page.locator('.catalog-table [data-service]').first().waitFor(WAIT);
+    await page.getByRole('table', { name: 'Services', exact: true }).locator('[data-service]').first().waitFor(WAIT);
     const event = JSON.parse((await ready).postData() ?? '{}') as { kind: string; page: string; count: number };
     expect(event.kind).toBe('ui.ready');
     expect(event.page).toBe('catalog');
@@ -65,7 +65,7 @@ describe("with the desktop window's bindings present", () => {
 
   it('saves a CSV export through the save dialog binding and says where it went', async () => {
     await page.goto(`${atrium.base}/#/packages?ecosystem=npm&outdated=1`);
-    await page.locator('.packages-table [data-package]').first().waitFor(WAIT);
+    await page.getByRole('table', { name: 'Packages', exact: true }).locator('[data-package]').first().waitFor(WAIT);
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const status = page.getByTestId('packages-export');
     await expect.poll(() => status.getAttribute('data-saved'), WAIT).toBe('written');

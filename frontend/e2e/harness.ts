@@ -108,6 +108,8 @@ export interface PortalOptions {
    * it. `$DIR` in either is replaced by the directory they are written to.
    */
   kube?: { clusters: string; files?: Record<string, string> };
+  /** More environment variables for the portal (e.g. $ATRIUM_GITHUB_TOKEN for a golden path). */
+  env?: Record<string, string>;
 }
 
 /** Environments that preview actions (render the Terraform, create nothing), as a team portal might be set up. */
@@ -145,7 +147,7 @@ export async function startPortal(opts: PortalOptions = {}): Promise<Portal> {
   }
   const proc: ChildProcess = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ATRIUM_ADMIN_TOKEN: token },
+    env: { ...process.env, ...opts.env, ATRIUM_ADMIN_TOKEN: token },
   });
   let stderr = '';
   const base = await new Promise<string>((res, rej) => {

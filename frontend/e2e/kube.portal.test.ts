@@ -65,7 +65,7 @@ afterEach(() => {
   expect(pageErrors, 'uncaught errors in the page').toEqual([]);
 });
 
-const row = (p: Page, cluster: string) => p.locator(`.clusters-table tr[data-cluster="${cluster}"]`);
+const row = (p: Page, cluster: string) => p.getByRole('table', { name: 'Clusters', exact: true }).locator(`tr[data-cluster="${cluster}"]`);
 
 describe('clusters through a team portal', () => {
   it("shows each cluster's state with the portal's message, and that it has no data yet", async () => {

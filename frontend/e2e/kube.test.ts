@@ -15,13 +15,17 @@ beforeAll(() => {
 });
 
 const hash = (p: Page) => new URL(p.url()).hash;
-const cell = (p: Page, service: string, cluster: string) => p.locator(`.matrix-row[data-service="${service}"] [role="gridcell"][data-cluster="${cluster}"]`);
-const rows = (p: Page) => p.locator('.matrix-row[data-service]');
+const grid = (p: Page) => p.getByTestId('matrix-grid');
+const row = (p: Page, service: string) => grid(p).locator(`[role="row"][data-service="${service}"]`);
+const cell = (p: Page, service: string, cluster: string) => row(p, service).locator(`[role="gridcell"][data-cluster="${cluster}"]`);
+const rows = (p: Page) => grid(p).locator('[role="row"][data-service]');
+/** The column header's cells of one level: environments, regions, or clusters. */
+const columnHeaders = (p: Page, level: 'environment' | 'region' | 'cluster') => grid(p).locator(`[role="columnheader"][data-${level}]`);
 
 /** The "N services × M clusters" count once no query is on its way. */
 async function total(p: Page): Promise<string> {
   const el = p.getByTestId('matrix-total');
-  return ((await el.getAttribute('class')) ?? '').includes('pending') ? '' : ((await el.textContent()) ?? '');
+  return (await el.getAttribute('aria-busy')) === 'true' ? '' : ((await el.textContent()) ?? '');
 }
 
 describe('the matrix in local mode', () => {
@@ -29,9 +33,9 @@ describe('the matrix in local mode', () => {
     await page.getByRole('link', { name: 'Matrix', exact: true }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/matrix');
     await rows(page).first().waitFor(WAIT);
-    expect(await page.locator('.matrix-env-row .matrix-group').allTextContents()).toEqual(['production', 'staging']);
-    expect(await page.locator('.matrix-region-row .matrix-group').allTextContents()).toEqual(['eu-west-1', 'us-east-1', 'eu-west-1']);
-    expect(await page.locator('.matrix-cluster-row .matrix-cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual([
+    expect(await columnHeaders(page, 'environment').allTextContents()).toEqual(['production', 'staging']);
+    expect(await columnHeaders(page, 'region').allTextContents()).toEqual(['eu-west-1', 'us-east-1', 'eu-west-1']);
+    expect(await columnHeaders(page, 'cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual([
       'prod-eu-west-1',
       'prod-us-east-1',
       'staging-eu-west-1',
@@ -48,7 +52,7 @@ describe('the matrix in local mode', () => {
     await scrollToRow(page, 'refund-processor');
     await lagging.waitFor(WAIT);
     expect(await lagging.getAttribute('data-status')).toBe('differs');
-    expect(await lagging.getAttribute('class')).toContain('cell-behind');
+    expect(await lagging.getAttribute('data-behind')).toBe('true');
     expect(await lagging.textContent()).toBe('1.1.0 ↓');
     expect(await lagging.getAttribute('title')).toContain('behind 1.2.0');
     const highlighted = await lagging.evaluate((el) => getComputedStyle(el).backgroundColor);
@@ -70,13 +74,13 @@ describe('the matrix in local mode', () => {
     await page.getByLabel('Environment', { exact: true }).selectOption('production');
     await expect.poll(() => hash(page), WAIT).toBe('#/matrix?team=payments&environment=production');
     await expect.poll(() => total(page), WAIT).toMatch(/^\d+ services × 2 clusters$/);
-    const owners = await rows(page).locator('.matrix-service .service-title').allTextContents();
+    const owners = await rows(page).getByTestId('matrix-owner').allTextContents();
     expect(owners.length).toBeGreaterThan(0);
     expect([...new Set(owners)]).toEqual(['payments']);
-    expect(await page.locator('.matrix-cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual(['prod-eu-west-1', 'prod-us-east-1']);
+    expect(await columnHeaders(page, 'cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual(['prod-eu-west-1', 'prod-us-east-1']);
     // payments-api is degraded in us-east-1.
     const degraded = cell(page, 'payments-api', 'prod-us-east-1');
-    expect(await degraded.locator('.cell-health').textContent()).toMatch(/^degraded \d+\/\d+$/);
+    expect(await degraded.getByTestId('cell-health').textContent()).toMatch(/^degraded \d+\/\d+$/);
     await screenshot(page, 'matrix-payments-production');
 
     // A reload keeps the filters.
@@ -87,28 +91,28 @@ describe('the matrix in local mode', () => {
 
   it("opens a service from the matrix and shows its deployments with HPA and rollout time", async () => {
     await page.goto(`${atrium.base}/#/matrix?team=payments&environment=production`);
-    const row = page.locator('.matrix-row[data-service="fraud-scorer"]');
-    await row.waitFor(WAIT);
-    await row.getByRole('link', { name: 'fraud-scorer' }).click();
+    const fraud = row(page, 'fraud-scorer');
+    await fraud.waitFor(WAIT);
+    await fraud.getByRole('link', { name: 'fraud-scorer' }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/services/fraud-scorer');
-    const table = page.locator('table.deployment-table');
+    const table = page.getByRole('table', { name: 'Deployments', exact: true });
     await table.waitFor(WAIT);
     expect(await table.locator('tbody').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-environment')))).toEqual(['production', 'staging']);
     const us = table.locator('tr[data-cluster="prod-us-east-1"]');
     expect(await us.locator('td').nth(3).textContent()).toBe('Deployment fraud-scorer');
-    expect(await us.locator('.deployment-hpa').textContent()).toMatch(/^\d+–\d+, now \d+/);
-    expect(await us.locator('.deployment-hpa').getAttribute('title')).toMatch(/^HorizontalPodAutoscaler: min \d+, max \d+, current \d+, desired \d+$/);
+    expect(await us.locator('[data-column="autoscaler"]').textContent()).toMatch(/^\d+–\d+, now \d+/);
+    expect(await us.locator('[data-column="autoscaler"]').getAttribute('title')).toMatch(/^HorizontalPodAutoscaler: min \d+, max \d+, current \d+, desired \d+$/);
     const rollout = us.locator('time');
     expect(await rollout.textContent()).toMatch(/ago$/);
     expect(await rollout.getAttribute('title')).toMatch(/\d{4}/);
-    expect(await us.locator('.deployment-image').getAttribute('title')).toMatch(/fraud-scorer:\d+\.\d+\.\d+$/);
+    expect(await us.locator('[data-column="image"]').getAttribute('title')).toMatch(/fraud-scorer:\d+\.\d+\.\d+$/);
     await screenshot(page, 'service-deployments-fraud-scorer');
 
     // The degraded deployment says why.
     await page.goto(`${atrium.base}/#/services/payments-api`);
-    const degraded = page.locator('table.deployment-table tr[data-cluster="prod-us-east-1"]');
+    const degraded = page.getByRole('table', { name: 'Deployments', exact: true }).locator('tr[data-cluster="prod-us-east-1"]');
     await degraded.waitFor(WAIT);
-    expect(await degraded.locator('.deployment-health-detail').textContent()).toMatch(/^\d+ of \d+ replicas ready$/);
+    expect(await degraded.getByTestId('health-detail').textContent()).toMatch(/^\d+ of \d+ replicas ready$/);
   });
 });
 
@@ -117,28 +121,27 @@ describe('the clusters page in local mode', () => {
     await page.goto(`${atrium.base}/#/matrix`);
     await page.getByRole('link', { name: 'Clusters', exact: true }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/clusters');
-    const notice = page.getByText('No live clusters in local mode');
+    const notice = page.getByRole('status').filter({ hasText: 'No live clusters in local mode' });
     await notice.waitFor(WAIT);
     await expect
-      .poll(() => page.locator('.clusters-page .notice').textContent(), WAIT)
+      .poll(() => notice.textContent(), WAIT)
       .toContain('demo clusters prod-eu-west-1, prod-us-east-1 and staging-eu-west-1');
     await screenshot(page, 'clusters-local-mode');
 
     await page.goto(`${atrium.base}/#/sources`);
-    await page.locator('.sources-page').getByRole('link', { name: 'Clusters' }).click();
+    await page.getByRole('main').getByRole('link', { name: 'Clusters' }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/clusters');
   });
 });
 
 /** Scrolls the matrix until service's row is rendered (rows are virtual and ordered by name). */
 async function scrollToRow(p: Page, service: string): Promise<void> {
-  const grid = p.getByTestId('matrix-grid');
   for (let i = 0; i < 40; i++) {
-    if ((await p.locator(`.matrix-row[data-service="${service}"]`).count()) > 0) {
-      await p.locator(`.matrix-row[data-service="${service}"]`).scrollIntoViewIfNeeded();
+    if ((await row(p, service).count()) > 0) {
+      await row(p, service).scrollIntoViewIfNeeded();
       return;
     }
-    await grid.evaluate((el) => el.scrollBy(0, 400));
+    await grid(p).evaluate((el) => el.scrollBy(0, 400));
     await p.waitForTimeout(50);
   }
   throw new Error(`row ${service} never appeared in the matrix`);

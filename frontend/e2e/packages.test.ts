@@ -15,12 +15,16 @@ beforeAll(() => {
 });
 
 const hash = (p: Page) => new URL(p.url()).hash;
-const packageRows = (p: Page) => p.locator('.packages-table [data-package]');
+const packagesTable = (p: Page) => p.getByRole('table', { name: 'Packages', exact: true });
+const packageRows = (p: Page) => packagesTable(p).locator('[data-package]');
+/** The package page's table of the services using it. */
+const usesTable = (p: Page) => p.getByRole('table', { name: /^Services using / });
+const serviceRows = (p: Page) => usesTable(p).locator('[data-service]');
 
 /** The "N packages" count once no query is on its way. */
 async function total(p: Page): Promise<string> {
   const el = p.getByTestId('packages-total');
-  return ((await el.getAttribute('class')) ?? '').includes('pending') ? '' : ((await el.textContent()) ?? '');
+  return (await el.getAttribute('aria-busy')) === 'true' ? '' : ((await el.textContent()) ?? '');
 }
 
 describe('packages in local mode', () => {
@@ -39,21 +43,21 @@ describe('packages in local mode', () => {
     // Most services a major version behind first.
     await page.getByRole('button', { name: /Major/ }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/packages?ecosystem=npm&owner=payments&outdated=1&sort=major&order=desc');
-    const react = page.locator('.packages-table [data-package="react"]');
+    const react = packagesTable(page).locator('[data-package="react"]');
     await react.waitFor(WAIT);
     await screenshot(page, 'packages-outdated-npm-payments');
 
     await react.getByRole('link', { name: 'react' }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/packages/npm/react?owner=payments');
     await page.getByRole('heading', { name: 'react', level: 1 }).waitFor(WAIT);
-    const services = page.locator('.uses-table [data-service]');
+    const services = serviceRows(page);
     await services.first().waitFor(WAIT);
-    const owners = await services.locator('.col-owner').allTextContents();
+    const owners = await services.locator('[data-column="owner"]').allTextContents();
     expect(owners.length).toBeGreaterThan(0);
     expect([...new Set(owners)]).toEqual(['payments']);
-    const versions = await services.locator('.col-version').allTextContents();
+    const versions = await services.locator('[data-column="version"]').allTextContents();
     for (const v of versions) expect(v).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(await page.locator('.versions-in-use .tag').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('versions-in-use').locator('span').count()).toBeGreaterThan(0);
     await screenshot(page, 'package-react-payments');
 
     // Every team: more services use react.
@@ -64,7 +68,7 @@ describe('packages in local mode', () => {
 
   it("downloads the package's users as CSV, and the filtered packages table", async () => {
     await page.goto(`${atrium.base}/#/packages/npm/react?owner=payments`);
-    await page.locator('.uses-table [data-service]').first().waitFor(WAIT);
+    await serviceRows(page).first().waitFor(WAIT);
     const download = page.waitForEvent('download', { timeout: 20_000 });
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const d = await download;
@@ -91,11 +95,11 @@ describe('packages in local mode', () => {
 
   it("links a service's dependency rows to the package page", async () => {
     await page.goto(`${atrium.base}/#/services/checkout-web`);
-    const link = page.locator('.dependency-table a', { hasText: /^react$/ });
+    const link = page.getByRole('table', { name: 'Dependencies', exact: true }).locator('a', { hasText: /^react$/ });
     await link.waitFor(WAIT);
     await link.click();
     await expect.poll(() => hash(page), WAIT).toBe('#/packages/npm/react');
-    await page.locator('.uses-table [data-service="checkout-web"]').waitFor(WAIT);
+    await usesTable(page).locator('[data-service="checkout-web"]').waitFor(WAIT);
   });
 });
 

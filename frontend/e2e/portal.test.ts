@@ -63,13 +63,13 @@ afterEach(() => {
   expect(pageErrors, 'uncaught errors in the page').toEqual([]);
 });
 
-const navItems = async (p: Page) => (await p.locator('.app-nav a').allTextContents()).map((t) => t.replace(/\d+$/, ''));
+const navItems = async (p: Page) => (await p.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.replace(/\d+$/, ''));
 
 describe('self-service through a team portal', () => {
   it("signs in with the developer's token and offers only what a developer may do", async () => {
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toBe('anadeveloper of payments');
     await expect.poll(() => page.getByTestId('sync-status').textContent(), WAIT).toMatch(/up to date/);
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Settings']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Settings']);
     // The audit log is not offered; going there anyway says why.
     await page.goto(`${atrium.base}/#/audit`);
     await page.getByText('You may not see the audit log').waitFor(WAIT);
@@ -92,10 +92,10 @@ describe('self-service through a team portal', () => {
     await page.getByRole('button', { name: 'Send for approval' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toMatch(/^#\/self-service\/act_[0-9a-f]+$/);
     actionId = new URL(page.url()).hash.slice('#/self-service/'.length);
-    await expect.poll(() => page.locator('.action-header .badge').textContent(), WAIT).toBe('pending approval');
+    await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('pending approval');
     expect(await page.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
     expect(await page.getByTestId('decision-blocked').textContent()).toContain('nobody approves their own request');
-    expect(await page.locator('.action-header').textContent()).toContain('Requested byana');
+    expect(await page.getByTestId('action-header').textContent()).toContain('Requested byana');
     await screenshot(page, 'portal-developer-pending');
   });
 
@@ -107,12 +107,12 @@ describe('self-service through a team portal', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText(`Now using the portal at ${portal.base}`).waitFor(WAIT);
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toBe('patplatform approver');
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Settings']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Adoption', 'Settings']);
     await expect.poll(() => page.getByTestId('approvals-count').textContent(), WAIT).toBe('1');
     await screenshot(page, 'portal-approver-badge');
 
     await page.getByRole('link', { name: /^Approvals/ }).click();
-    const row = page.locator(`.inbox-table [data-action="${actionId}"]`);
+    const row = page.getByRole('table', { name: 'Requests waiting for approval', exact: true }).locator(`[data-action="${actionId}"]`);
     await row.waitFor(WAIT);
     expect(await row.textContent()).toContain('ana');
     await row.getByRole('button', { name: 'Decide…' }).click();
@@ -124,17 +124,18 @@ describe('self-service through a team portal', () => {
     await expect.poll(() => page.getByTestId('approvals-count').count(), WAIT).toBe(0);
 
     await page.getByRole('link', { name: 'Follow it' }).click();
-    await expect.poll(() => page.locator('.action-header .badge').textContent(), WAIT).toBe('succeeded');
+    await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('succeeded');
     const tf = page.getByTestId('result-terraform');
     await tf.waitFor(WAIT);
     expect(await tf.textContent()).toContain('message_retention_seconds = 1209600');
     expect(await page.getByTestId('action-result').textContent()).toContain('envs/production/us-east-1/payments-api/sqs_payments-settlements.tf');
-    const approvals = page.locator('.approval');
+    const approvals = page.getByRole('list', { name: 'Decisions', exact: true }).getByRole('listitem');
     expect(await approvals.textContent()).toContain('Approved by pat');
     expect(await approvals.textContent()).toContain('Retention matches the settlement policy');
-    const steps = await page.locator('.timeline-item').evaluateAll((items) => items.map((i) => i.getAttribute('data-to')));
+    const history = page.getByRole('list', { name: 'History', exact: true });
+    const steps = await history.getByRole('listitem').evaluateAll((items) => items.map((i) => i.getAttribute('data-to')));
     expect(steps).toEqual(['pending_approval', 'approved', 'running', 'succeeded']);
-    expect(await page.locator('.timeline-item[data-to="approved"]').textContent()).toContain('by pat');
+    expect(await history.locator('[data-to="approved"]').textContent()).toContain('by pat');
     await screenshot(page, 'portal-approved-succeeded');
 
     // The portal's own audit log has the decision, for whoever reads it.

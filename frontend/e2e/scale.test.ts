@@ -60,11 +60,11 @@ describe('a catalog of 10,000 services', () => {
   it('renders a window of rows and pages through the API as the user scrolls', async () => {
     await page.goto(atrium.url);
     await expect.poll(() => page.getByTestId('catalog-total').textContent(), WAIT).toBe('10,000 services');
-    const domRows = () => page.locator('.catalog-table [data-service]').count();
+    const domRows = () => page.getByRole('table', { name: 'Services', exact: true }).locator('[data-service]').count();
     expect(await domRows()).toBeLessThan(80);
     expect(offsets).toEqual([0]);
 
-    const body = page.locator('.catalog-table .tbody');
+    const body = page.getByTestId('catalog-rows');
     // Jump to the middle, then to the end: only the pages there are fetched.
     await body.evaluate((el) => {
       el.scrollTop = el.scrollHeight / 2;
@@ -85,12 +85,12 @@ describe('a catalog of 10,000 services', () => {
   // A measurement, not a pass/fail timing: the frame times land in test-results/scroll-frames.json and in
   // bench/RESULTS.md. What is asserted is behaviour: the fling keeps the DOM to a window of rows.
   it('measures frame times while flinging through 4,000 rows, keeping a window of rows', async () => {
-    await page.locator('.catalog-table .tbody').evaluate((el) => {
+    await page.getByTestId('catalog-rows').evaluate((el) => {
       el.scrollTop = 0;
     });
     await page.locator('[data-service="svc-00000"]').waitFor({ timeout: 20_000 });
     // Scroll 4,000 rows in 120 animation frames (a fast fling, fetching pages on the way) and time each frame.
-    const frames = await page.locator('.catalog-table .tbody').evaluate(
+    const frames = await page.getByTestId('catalog-rows').evaluate(
       (el) =>
         new Promise<number[]>((resolve) => {
           let frame = 0;
@@ -113,7 +113,7 @@ describe('a catalog of 10,000 services', () => {
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, 'scroll-frames.json'), JSON.stringify({ frames: frames.length, p90, slowest }, null, 2));
     expect(frames).toHaveLength(120);
-    expect(await page.locator('.catalog-table [data-service]').count()).toBeLessThan(80);
-    await page.locator('.catalog-table [data-service]').first().waitFor();
+    expect(await page.getByRole('table', { name: 'Services', exact: true }).locator('[data-service]').count()).toBeLessThan(80);
+    await page.getByRole('table', { name: 'Services', exact: true }).locator('[data-service]').first().waitFor();
   });
 });

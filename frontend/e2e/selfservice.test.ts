@@ -31,8 +31,8 @@ describe('self-service in local mode', () => {
   it('shows who I am: the local user, admin, with every nav item', async () => {
     const chip = page.getByTestId('identity');
     await expect.poll(() => chip.textContent(), WAIT).toMatch(/admin$/);
-    const nav = async () => (await page.locator('.app-nav a').allTextContents()).map((t) => t.replace(/\d+$/, ''));
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    const nav = async () => (await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.replace(/\d+$/, ''));
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
   });
 
   it('requests an SQS queue in dev for payments-api from its service page, and watches it succeed with the previewed Terraform', async () => {
@@ -55,16 +55,17 @@ describe('self-service in local mode', () => {
     await page.getByRole('button', { name: 'Send request' }).click();
 
     devAction = await actionIdFromUrl(page);
-    const badge = page.locator('.action-header .badge');
+    const badge = page.getByTestId('action-header').locator('[data-state]');
     await expect.poll(() => badge.textContent(), WAIT).toBe('succeeded');
     const tf = page.getByTestId('result-terraform');
     await tf.waitFor(WAIT);
     expect(await tf.textContent()).toContain('resource "aws_sqs_queue" "payments-events"');
     expect(await tf.textContent()).toContain('visibility_timeout_seconds = 60');
     expect(await page.getByTestId('action-result').textContent()).toContain('envs/dev/eu-west-1/payments-api/sqs_payments-events.tf');
-    const timeline = await page.locator('.timeline-item').evaluateAll((items) => items.map((i) => i.getAttribute('data-to')));
+    const history = page.getByRole('list', { name: 'History', exact: true }).getByRole('listitem');
+    const timeline = await history.evaluateAll((items) => items.map((i) => i.getAttribute('data-to')));
     expect(timeline).toEqual(['approved', 'running', 'succeeded']);
-    expect(await page.locator('.timeline-item').first().textContent()).toContain('requested; no approval needed in dev');
+    expect(await history.first().textContent()).toContain('requested; no approval needed in dev');
     await screenshot(page, 'selfservice-dev-succeeded');
   });
 
@@ -72,7 +73,7 @@ describe('self-service in local mode', () => {
     await page.goto(`${atrium.base}/#/self-service/new`);
     const picker = page.getByRole('combobox', { name: 'Service' });
     await picker.pressSequentially('payments-a', { delay: 20 });
-    await page.locator('.combobox-option[data-service="payments-api"]').click();
+    await page.getByRole('option').and(page.locator('[data-service="payments-api"]')).click();
     await page.getByText('Owned by team payments; the request is made for that team.').waitFor(WAIT);
     await page.getByLabel('Environment').selectOption('production');
     expect(await page.getByTestId('approval-need').textContent()).toContain(
@@ -84,7 +85,7 @@ describe('self-service in local mode', () => {
     await page.getByRole('button', { name: 'Send for approval' }).click();
 
     prodAction = await actionIdFromUrl(page);
-    await expect.poll(() => page.locator('.action-header .badge').textContent(), WAIT).toBe('pending approval');
+    await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('pending approval');
     const approve = page.getByRole('button', { name: 'Approve' });
     await approve.waitFor(WAIT);
     expect(await approve.isDisabled()).toBe(true);
@@ -100,9 +101,9 @@ describe('self-service in local mode', () => {
 
   it('lists my requests with their states, and filters them', async () => {
     await page.goto(`${atrium.base}/#/self-service`);
-    const rows = page.locator('.requests-table [data-action]');
+    const rows = page.getByRole('table', { name: 'Requests', exact: true }).locator('[data-action]');
     await expect.poll(() => rows.count(), WAIT).toBe(2);
-    const states = await page.locator('.requests-table [data-action] .badge').evaluateAll((b) => b.map((x) => x.getAttribute('data-state')));
+    const states = await rows.locator('[data-state]').evaluateAll((b) => b.map((x) => x.getAttribute('data-state')));
     expect(states).toEqual(['pending_approval', 'succeeded']);
     expect(await rows.first().getAttribute('data-action')).toBe(prodAction);
     await screenshot(page, 'selfservice-my-requests');
@@ -126,7 +127,7 @@ describe('self-service in local mode', () => {
     expect(await page.getByTestId('secret-once').textContent()).toContain('This is the only time the secret is shown.');
     await page.getByRole('button', { name: 'Copy', exact: true }).click();
     await page.getByText(/Copied to the clipboard\.|Copying failed/).waitFor(WAIT);
-    const row = page.locator('.tokens-table [data-token="e2e CI"]');
+    const row = page.getByRole('table', { name: 'API tokens', exact: true }).locator('[data-token="e2e CI"]');
     await row.waitFor(WAIT);
     expect(await row.textContent()).toContain('developer of payments, scope catalog:read');
     await screenshot(page, 'tokens-secret-once');
@@ -140,13 +141,13 @@ describe('self-service in local mode', () => {
     await screenshot(page, 'tokens-revoke-confirm');
     await dialog.getByRole('button', { name: 'Revoke token' }).click();
     await page.getByText('Token “e2e CI” of ci-bot is revoked: it no longer works.').waitFor(WAIT);
-    await expect.poll(() => row.locator('.badge').textContent(), WAIT).toBe('revoked');
+    await expect.poll(() => row.locator('[data-status]').textContent(), WAIT).toBe('revoked');
     expect(await row.getByRole('button', { name: 'Revoke…' }).count()).toBe(0);
   });
 
   it('shows the audit log with every change and decision, filters it, and exports it as JSON lines', async () => {
     await page.goto(`${atrium.base}/#/audit`);
-    const rows = page.locator('.audit-table [data-event]');
+    const rows = page.getByRole('table', { name: 'Audit events', exact: true }).locator('[data-event]');
     await expect.poll(() => rows.count(), WAIT).toBeGreaterThanOrEqual(6);
     const events = await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-event')));
     for (const e of ['action.requested', 'action.started', 'action.succeeded', 'token.created', 'token.revoked']) {
@@ -159,7 +160,7 @@ describe('self-service in local mode', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe('#/audit?action=action.requested');
     await expect.poll(() => rows.count(), WAIT).toBe(2);
-    const resources = await page.locator('.audit-table [data-event] .col-resource').allTextContents();
+    const resources = await rows.locator('[data-column="resource"]').allTextContents();
     expect(resources.sort()).toEqual([`action/${devAction}`, `action/${prodAction}`].sort());
 
     const download = page.waitForEvent('download', { timeout: 20_000 });
@@ -177,24 +178,31 @@ describe('self-service in local mode', () => {
     await screenshot(page, 'audit-export');
   });
 
-  it('requests an SNS topic with an SQS subscription in dev, and previews both', async () => {
+  it('requests an SNS topic with an SQS subscription in dev — the queue picked from those there — and previews both with the queue policy', async () => {
     await page.goto(`${atrium.base}/#/self-service/new?service=payments-api`);
     await page.getByText('Owned by team payments; the request is made for that team.').waitFor(WAIT);
     await page.getByLabel(/SNS topic/).check();
     await page.getByLabel('Name', { exact: true }).fill('payments-updates');
     await page.getByLabel('Subscribe an SQS queue to the topic').check();
+    // The queue is picked, not typed: the dev queue requested above (previewed) is there; production's is not.
     const queue = page.getByLabel('SQS queue to subscribe');
-    await queue.fill('payments events');
-    await page.getByText("may contain only letters, digits, hyphens and underscores (found ' ')").waitFor(WAIT);
-    await queue.fill('payments-events');
+    await expect.poll(() => queue.locator('option').allTextContents(), WAIT).toEqual([
+      'Choose a standard queue…',
+      'payments-events — previewed: its Terraform exists, nothing was created (payments-api)',
+    ]);
+    await queue.selectOption('payments-events');
     await page.getByLabel(/Raw message delivery/).check();
     await page.getByRole('button', { name: 'Send request' }).click();
     await actionIdFromUrl(page);
-    await expect.poll(() => page.locator('.action-header .badge').textContent(), WAIT).toBe('succeeded');
+    await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('succeeded');
     const tf = (await page.getByTestId('result-terraform').textContent()) ?? '';
     expect(tf).toContain('resource "aws_sns_topic"');
     expect(tf).toContain('aws_sns_topic_subscription');
     expect(tf).toContain('raw_message_delivery');
+    // SNS delivers only where the queue's policy lets the topic send.
+    expect(tf).toContain('resource "aws_sqs_queue_policy"');
+    expect(tf).toContain('identifiers = ["sns.amazonaws.com"]');
+    expect(tf).toContain('variable = "aws:SourceArn"');
     await screenshot(page, 'selfservice-sns-succeeded');
   });
 });

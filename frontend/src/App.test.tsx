@@ -60,7 +60,7 @@ describe('App in the desktop window and in a browser', () => {
 
 describe('App navigation by permission', () => {
   const navLinks = () =>
-    Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
+    Array.from(screen.getByRole('navigation', { name: 'Main' }).querySelectorAll('a')).map((a) => (a.firstChild?.textContent ?? '').trim());
 
   it('shows an admin everything, with the number of requests waiting for approval', async () => {
     window.location.hash = '#/settings';
@@ -73,7 +73,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByTestId('approvals-count')).toBeTruthy();
     expect(screen.getByTestId('approvals-count').textContent).toBe('2');
-    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
     expect(screen.getByTestId('identity').textContent).toBe('rootadmin');
   });
 
@@ -83,9 +83,28 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByText('You may not see the audit log')).toBeTruthy();
     expect(screen.getByText('The audit log is for platform approvers and admins (it needs audit:read).')).toBeTruthy();
-    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Settings']);
     expect(screen.getByTestId('identity').textContent).toBe('anadeveloper of payments');
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/audit' || r.url.pathname === '/api/v1/approvals')).toBe(false);
+  });
+
+  it('offers New service on the catalog page too', async () => {
+    window.location.hash = '#/';
+    fakeApi({ me: DEVELOPER });
+    render(<App />);
+    await screen.findByText('500 services');
+    const toolbar = document.querySelector('.toolbar') as HTMLElement;
+    await waitFor(() => expect(toolbar.querySelector('a[href="#/new-service"]')?.textContent).toBe('New service'));
+  });
+
+  it('offers New service only to whoever may request actions for some team', async () => {
+    window.location.hash = '#/new-service';
+    const viewer = { ...DEVELOPER, permissions: DEVELOPER.permissions.filter((p) => !p.startsWith('actions:request')) };
+    fakeApi({ me: viewer });
+    render(<App />);
+    expect((await screen.findByTestId('permission-notice')).textContent).toContain('You cannot create services');
+    expect(navLinks()).not.toContain('New service');
+    expect(screen.queryByRole('link', { name: 'New service' })).toBeNull();
   });
 
   it("shows the portal's 403 when a view is refused despite what /me said", async () => {
@@ -103,7 +122,7 @@ describe('App navigation by permission', () => {
 });
 
 describe('App pages gated by the desktop\'s own feature flags', () => {
-  const navLinks = () => Array.from(document.querySelectorAll('.app-nav a')).map((a) => (a.firstChild?.textContent ?? '').trim());
+  const navLinks = () => Array.from(screen.getByRole('navigation', { name: 'Main' }).querySelectorAll('a')).map((a) => (a.firstChild?.textContent ?? '').trim());
 
   it('hides the Flags page when atrium-ui-flags-page is off, and a direct link names the flag', async () => {
     window.location.hash = '#/flags';
@@ -112,7 +131,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     const notice = await screen.findByTestId('feature-off');
     expect(notice.textContent).toContain("The Flags page is turned off by the portal's feature flag atrium-ui-flags-page in production");
     expect(notice.textContent).toContain('variant "off"');
-    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
     expect(api.requests.some((r) => r.url.pathname.startsWith('/api/v1/flags'))).toBe(false);
     // The way to turn it back on is not offered through the page that is off.
     expect(notice.querySelector('a[href^="#/flags/"]')).toBeNull();
@@ -125,7 +144,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     const notice = await screen.findByTestId('feature-off');
     expect(notice.textContent).toContain('atrium-ui-self-service');
     expect(screen.getByRole('link', { name: 'open atrium-ui-self-service' }).getAttribute('href')).toBe('#/flags/production/atrium-ui-self-service');
-    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/approvals')).toBe(false);
     window.location.hash = '#/self-service/new';
     await waitFor(() => expect(screen.getByTestId('feature-off').textContent).toContain('The Self-service page is turned off'));
@@ -144,7 +163,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     fakeApi({ override: (r) => (r.url.pathname === '/api/v1/ui/features' ? json({ error: { code: 'internal', message: 'boom' } }, 500) : undefined) });
     render(<App />);
     expect((await screen.findByTestId('feature-off')).textContent).toContain('the desktop could not read its features: boom');
-    expect(navLinks()).toEqual(['Catalog', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
   });
 
   it('shows the matrix page and its nav item when the portal turns it on', async () => {

@@ -2,16 +2,21 @@ import { useEffect, useRef, useState } from 'react';
 import { onUnauthorized, type ApiError } from './api/client';
 import { AccessNotice } from './components/AccessNotice';
 import { FeatureOffNotice } from './components/FeatureOffNotice';
+import { FleetNotices } from './components/FleetNotices';
+import { OrgLinks } from './components/OrgLinks';
 import { IdentityChip } from './components/IdentityChip';
+import { PersonaBanner } from './components/Personas';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
+import { FleetContext, useFleetLoader } from './hooks/useFleet';
 import { MeContext, useMeLoader } from './hooks/useMe';
 import { useSyncStatus } from './hooks/useSyncStatus';
 import type { Me } from './api/client';
 import { gateRoute, showInNav, type FeatureState } from './lib/features';
 import { can } from './lib/permissions';
-import { rememberFilters, SOURCES_HASH, withLastFilters } from './lib/router';
+import { landingHash } from './lib/fleet';
+import { navigate, rememberFilters, SOURCES_HASH, withLastFilters } from './lib/router';
 import { replicaKey } from './lib/syncText';
 import { reportUsage } from './lib/usage';
 import { ROUTE_NAMES, ROUTES, routeDef, routeHash, useRoute, type RouteDef, type RouteName } from './routes';
@@ -45,7 +50,20 @@ export function App() {
     wasOffline.current = offline;
   }, [offline, reloadMe]);
   const mayApprove = can(me, 'actions:approve');
-  const features = useFeaturesLoader(portalKey);
+  // The fleet configuration this install applied; its revision comes with every sync status (no restart).
+  const fleetRevision = sync.status?.fleet_revision ?? '';
+  const fleet = useFleetLoader(fleetRevision);
+  const features = useFeaturesLoader(portalKey, fleetRevision);
+  // The app opens on the configured landing page when it was opened without a page of its own (no hash).
+  const landed = useRef(false);
+  const landingPage = fleet.effective?.landing_page;
+  useEffect(() => {
+    if (landed.current || fleet.effective === null) return;
+    landed.current = true;
+    const to = landingHash(landingPage);
+    const hash = window.location.hash;
+    if (to && (hash === '' || hash === '#' || hash === '#/')) navigate(to, { replace: true });
+  }, [fleet.effective, landingPage]);
   const selfService = showInNav(features, 'atrium-ui-self-service');
   const waiting = useApprovalCount(mayApprove && selfService, `${portalKey}|${me?.subject ?? ''}`);
 
@@ -89,14 +107,15 @@ export function App() {
   };
   return (
     <MeContext.Provider value={identity}>
+      <FleetContext.Provider value={fleet}>
       <FeaturesContext.Provider value={features}>
-      <div className="app">
+      <div className={styles.app}>
         <header className={styles['app-header']}>
           <a className={styles.brand} href="#/">
             <span className={styles['brand-mark']} aria-hidden="true" />
             Atrium
           </a>
-          <nav className="app-nav" aria-label="Main">
+          <nav className={styles.nav} aria-label="Main">
             {ROUTE_NAMES.filter((name) => showNavItem(ROUTES[name] as RouteDef<unknown>, features, me)).map((name) => {
               const nav = (ROUTES[name] as RouteDef<unknown>).nav!;
               return (
@@ -111,14 +130,18 @@ export function App() {
               );
             })}
           </nav>
-          <a className="sync-link" href={SOURCES_HASH} aria-current={current('sources')} title="Sources: sync progress, errors and rate limits">
+          <a className={styles['sync-link']} href={SOURCES_HASH} aria-current={current('sources')} title="Sources: sync progress, errors and rate limits">
             <SyncStatus status={sync.status} error={sync.error} />
           </a>
+          <OrgLinks links={fleet.effective?.links ?? []} />
           <IdentityChip />
         </header>
+        <PersonaBanner />
+        {fleet.effective && <FleetNotices effective={fleet.effective} onTrusted={fleet.set} />}
         <main className={styles['app-main']}>{content}</main>
       </div>
       </FeaturesContext.Provider>
+      </FleetContext.Provider>
     </MeContext.Provider>
   );
 }

@@ -1,6 +1,8 @@
-// The shared stylesheet first: components' CSS modules come after it in the bundle, so a component's own rule wins
-// over a shared one of the same specificity, as when they were one file.
-import './styles.css';
+// The global sheets first (variables and elements, page layout, shared primitives): components' CSS modules come
+// after them in the bundle, so a component's own rule wins over a global one of the same specificity.
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/primitives.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';

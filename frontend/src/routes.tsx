@@ -5,6 +5,7 @@
 // (catalogHash, flagHash, ...) live in lib/router.ts, and each entry's format is one of them.
 import { useMemo, type ReactNode } from 'react';
 import { ActionPage } from './pages/ActionPage';
+import { AdoptionPage, WEEK_CHOICES } from './pages/AdoptionPage';
 import { ApprovalInbox } from './pages/ApprovalInbox';
 import { AuditLogTable } from './pages/AuditLogTable';
 import { CatalogTable } from './pages/CatalogTable';
@@ -12,8 +13,10 @@ import { ClustersPage } from './pages/ClustersPage';
 import { FlagEditor } from './pages/FlagEditor';
 import { FlagPage } from './pages/FlagPage';
 import { FlagsPage } from './pages/FlagsPage';
+import { FleetPage } from './pages/FleetPage';
 import { MatrixPage } from './pages/MatrixPage';
 import { MyRequests } from './pages/MyRequests';
+import { NewServicePage } from './pages/NewServicePage';
 import { PackagePage } from './pages/PackagePage';
 import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
@@ -23,11 +26,13 @@ import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
 import { TokenAdmin } from './pages/TokenAdmin';
+import { Notice, NoticeBody } from './components/Notice';
 import type { PageFeature } from './lib/features';
 import { isActionState } from './lib/actionState';
 import type { Permission } from './lib/permissions';
 import {
   actionHash,
+  adoptionHash,
   APPROVALS_HASH,
   auditHash,
   catalogHash,
@@ -42,9 +47,14 @@ import {
   flagEditHash,
   flagHash,
   flagsHash,
+  FLEET_HASH,
+  fleetHistoryHash,
+  fleetInstallsHash,
+  INSTALL_FILTERS,
   matrixHash,
   newFlagHash,
   newRequestHash,
+  newServiceHash,
   PACKAGE_SORT_KEYS,
   SECRETS_HASH,
   packageHash,
@@ -60,6 +70,8 @@ import {
   type AuditFilters,
   type CatalogFilters,
   type FlagFilters,
+  type InstallFilter,
+  type InstallFilters,
   type MatrixFilters,
   type PackageFilters,
   type RequestFilters,
@@ -74,6 +86,7 @@ type NoParams = Record<never, never>;
 interface RouteParams {
   catalog: { filters: CatalogFilters };
   service: { service: string };
+  new_service: { template: string };
   matrix: { filters: MatrixFilters };
   clusters: NoParams;
   scorecards: { filters: ScorecardFilters };
@@ -90,6 +103,10 @@ interface RouteParams {
   approvals: NoParams;
   audit: { filters: AuditFilters };
   tokens: NoParams;
+  fleet: NoParams;
+  fleet_history: { version: number };
+  fleet_installs: { filters: InstallFilters };
+  adoption: { weeks: number };
   settings: NoParams;
   sources: NoParams;
   not_found: { path: string };
@@ -157,6 +174,12 @@ export interface RouteDef<P> {
 
 const none = {} as NoParams;
 
+/** A query parameter as a whole number above 0, else 0. */
+function positiveInt(v: string | null): number {
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
 function catalogFilters(q: URLSearchParams): CatalogFilters {
   const filters: CatalogFilters = { q: q.get('q') ?? '', owner: q.get('owner') ?? '', language: q.get('language') ?? '', lifecycle: q.get('lifecycle') ?? '' };
   const sort = q.get('sort');
@@ -201,6 +224,18 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: (p) => `${p.service} — Atrium`,
     view: (p) => `service:${p.service}`,
     component: (p, ctx) => <ServicePage key={p.service} name={p.service} refreshKey={ctx.refreshKey} />,
+  },
+  new_service: {
+    // #/new-service lists the templates; #/new-service?template=NAME is the form and dry run of one.
+    path: '/new-service',
+    parse: (m) => ({ template: m.query.get('template') ?? '' }),
+    format: (p) => newServiceHash(p.template),
+    title: (p) => (p.template ? `New service from ${p.template} — Atrium` : 'New service — Atrium'),
+    // A new service is a request on the action pipeline: its run is a request's page.
+    feature: 'atrium-ui-self-service',
+    nav: { label: 'New service', home: { template: '' }, permission: 'actions:request', waitForMe: true },
+    view: () => 'new_service',
+    component: (p, ctx) => <NewServicePage key={`${ctx.portalKey}|${p.template}`} template={p.template} portalKey={ctx.portalKey} />,
   },
   matrix: {
     path: '/matrix',
@@ -255,6 +290,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: () => none,
     format: () => SECRETS_HASH,
     title: () => 'Secrets — Atrium',
+    feature: 'atrium-ui-secrets-page',
     nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
     component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
   },
@@ -358,6 +394,45 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     nav: { label: 'Tokens', home: none, permission: 'tokens:manage', waitForMe: true },
     component: () => <TokenAdmin />,
   },
+  fleet: {
+    path: '/admin/fleet',
+    parse: () => none,
+    format: () => FLEET_HASH,
+    title: () => 'Fleet — Atrium',
+    nav: { label: 'Fleet', home: none, also: ['fleet_history', 'fleet_installs'], permission: 'fleet:manage', waitForMe: true },
+    component: () => <FleetPage tab="config" />,
+  },
+  fleet_history: {
+    path: '/admin/fleet/history',
+    parse: (m) => ({ version: positiveInt(m.query.get('version')) }),
+    format: (p) => fleetHistoryHash(p.version),
+    title: (p) => (p.version > 0 ? `Fleet version ${p.version} — Atrium` : 'Fleet history — Atrium'),
+    component: (p) => <FleetPage tab="history" version={p.version} />,
+  },
+  fleet_installs: {
+    path: '/admin/fleet/installs',
+    parse: (m) => {
+      const f = m.query.get('filter') ?? '';
+      const filter: InstallFilter = (INSTALL_FILTERS as readonly string[]).includes(f) ? (f as InstallFilter) : '';
+      return { filters: { filter, team: m.query.get('team') ?? '' } };
+    },
+    format: (p) => fleetInstallsHash(p.filters),
+    title: () => 'Fleet installs — Atrium',
+    view: () => 'fleet_installs',
+    component: (p) => <FleetPage tab="installs" filters={p.filters} />,
+  },
+  adoption: {
+    path: '/adoption',
+    parse: (m) => {
+      const w = positiveInt(m.query.get('weeks'));
+      return { weeks: (WEEK_CHOICES as readonly number[]).includes(w) ? w : 26 };
+    },
+    format: (p) => adoptionHash(p.weeks),
+    title: () => 'Adoption — Atrium',
+    nav: { label: 'Adoption', home: { weeks: 26 }, permission: 'usage:read', waitForMe: true },
+    view: () => 'adoption',
+    component: (p) => <AdoptionPage weeks={p.weeks} />,
+  },
   settings: {
     path: '/settings',
     parse: () => none,
@@ -380,12 +455,11 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: () => 'Not found — Atrium',
     component: (p) => (
       <div className="page">
-        <div className="notice notice-empty" role="alert">
-          <p className="notice-title">There is no page at {p.path}</p>
-          <p className="notice-body">
+        <Notice kind="empty" role="alert" title={`There is no page at ${p.path}`}>
+          <NoticeBody>
             <a href="#/">Go to the catalog</a>.
-          </p>
-        </div>
+          </NoticeBody>
+        </Notice>
       </div>
     ),
   },

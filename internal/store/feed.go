@@ -27,6 +27,9 @@ type Change struct {
 	// (kind "scorerules") is the rule set in force.
 	Scorecard  *catalog.Scorecard  `json:"scorecard,omitempty"`
 	ScoreRules *catalog.ScoreRules `json:"score_rules,omitempty"`
+	// Fleet (kind "fleet", ID "config") is the newest fleet configuration, signed by the portal (docs/fleet.md).
+	// Replicas do not store it: the desktop checks and applies it.
+	Fleet *catalog.FleetConfig `json:"fleet,omitempty"`
 	// Secret is a secret's metadata (kind "secret"); never its value.
 	Secret *catalog.Secret `json:"secret,omitempty"`
 }
@@ -41,6 +44,9 @@ type Batch struct {
 	Changes   []Change `json:"changes"`
 	Remaining int      `json:"remaining"` // changes waiting after this batch
 	Sources   []Source `json:"sources"`   // every collector's freshness, which is not itself a change
+	// FleetKey is the portal's public ed25519 key (base64), which signs the fleet configuration: desktops pin it on
+	// first connect. Set by the portal's feed endpoint; empty from a store alone.
+	FleetKey string `json:"fleet_key,omitempty"`
 }
 
 // ErrBusy is wrapped by reads of the change feed that the portal could not answer in time, overloaded: the API
@@ -78,13 +84,13 @@ func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Du
 
 // ChangesJSON is Changes answered as the JSON of the batch (what GET /api/v1/changes sends). Long polls answered by
 // one shared read (below) share its encoding too: a change that wakes a thousand desktops waiting at the head of
-// the feed is read once and encoded once.
-func (d *DB) ChangesJSON(ctx context.Context, cursor string, limit int, wait time.Duration) ([]byte, error) {
+// the feed is read once and encoded once. fleetKey is set as the batch's FleetKey (a portal has one).
+func (d *DB) ChangesJSON(ctx context.Context, cursor string, limit int, wait time.Duration, fleetKey string) ([]byte, error) {
 	sb, err := d.changes(ctx, cursor, limit, wait)
 	if err != nil {
 		return nil, err
 	}
-	return sb.encoded()
+	return sb.encoded(fleetKey)
 }
 
 func (d *DB) changes(ctx context.Context, cursor string, limit int, wait time.Duration) (*sharedBatch, error) {
@@ -123,23 +129,34 @@ func (d *DB) changes(ctx context.Context, cursor string, limit int, wait time.Du
 	}
 }
 
-// sharedBatch is a batch read once for every long poll that asked for it, encoded at most once.
+// sharedBatch is a batch read once for every long poll that asked for it, encoded at most once for the fleet key
+// of its first reader (a portal has one key; another key, as in tests, is encoded apart).
 type sharedBatch struct {
 	b    Batch
 	once sync.Once
+	key  string
 	js   []byte
 	err  error
 }
 
-func (s *sharedBatch) encoded() ([]byte, error) {
+func (s *sharedBatch) encoded(fleetKey string) ([]byte, error) {
 	s.once.Do(func() {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		s.err = enc.Encode(s.b)
-		s.js = buf.Bytes()
+		s.key = fleetKey
+		s.js, s.err = encodeBatch(s.b, fleetKey)
 	})
+	if fleetKey != s.key {
+		return encodeBatch(s.b, fleetKey)
+	}
 	return s.js, s.err
+}
+
+func encodeBatch(b Batch, fleetKey string) ([]byte, error) {
+	b.FleetKey = fleetKey // b is a copy: the shared batch stays as read
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(b)
+	return buf.Bytes(), err
 }
 
 // feedRead is one read of the feed after a cursor, shared by every long poll asking for that cursor that was told
@@ -293,6 +310,16 @@ func (d *DB) changesIn(ctx context.Context, tx *sql.Tx, since int64, reset bool,
 				continue
 			}
 			c.ScoreRules = &r
+		case KindFleet:
+			fc, ok, err := latestFleetConfig(ctx, d.sql)
+			if err != nil {
+				return b, err
+			}
+			if !ok {
+				c.Deleted = true
+				continue
+			}
+			c.Fleet = &fc
 		case KindSecret:
 			sec, err := getSecret(ctx, tx, c.ID)
 			if errors.Is(err, catalog.ErrNotFound) {

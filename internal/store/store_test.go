@@ -519,7 +519,7 @@ func TestLongPollCoalescesABurst(t *testing.T) {
 		for i := range polls {
 			polls[i] = make(chan answer, 1)
 			go func() {
-				js, err := db.ChangesJSON(ctx, b.Cursor, 10, time.Minute)
+				js, err := db.ChangesJSON(ctx, b.Cursor, 10, time.Minute, "")
 				polls[i] <- answer{js, err}
 			}()
 			<-w // this poll found nothing and waits

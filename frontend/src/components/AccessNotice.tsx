@@ -1,13 +1,14 @@
 import type { ApiError } from '../api/client';
+import { cx } from '../lib/classNames';
+import { Notice, NoticeBody } from './Notice';
 import styles from './AccessNotice.module.css';
 
 /** Shown instead of the app when the API refuses us (401): how to get in. */
 export function AccessNotice({ error }: { error: ApiError }) {
   return (
-    <div className="page">
-      <div className="notice notice-error access-notice" role="alert">
-        <p className="notice-title">Atrium needs its launch token</p>
-        <p className="notice-body">{error.message}</p>
+    <div className={cx('page', styles.page)}>
+      <Notice kind="error" role="alert" testId="access-notice" className={styles.notice} title="Atrium needs its launch token">
+        <NoticeBody>{error.message}</NoticeBody>
         <ol className={styles['notice-steps']}>
           <li>
             Find the terminal where <code>atrium web</code> is running.
@@ -20,7 +21,7 @@ export function AccessNotice({ error }: { error: ApiError }) {
             No terminal? Start it again with <code>atrium web</code>, or use the desktop app, which needs no token.
           </li>
         </ol>
-      </div>
+      </Notice>
     </div>
   );
 }

@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { resultEntries } from '../lib/actionText';
 import { copyText } from '../lib/clipboard';
+import { CodeFigure } from './CodeBlock';
 import { ExternalLink } from './ExternalLink';
+import styles from './ActionResult.module.css';
 
 /** What an action produced: queue URL and ARNs, the pull request, or the previewed Terraform with its path. */
 export function ActionResult({ result }: { result: Record<string, string> }) {
@@ -12,7 +14,7 @@ export function ActionResult({ result }: { result: Record<string, string> }) {
   const facts = entries.filter((e) => e.kind !== 'code');
   const path = result.terraform_path;
   return (
-    <div className="action-result" data-testid="action-result">
+    <div className={styles.result} data-testid="action-result">
       <dl className="facts facts-column">
         {facts.map((e) => (
           <div key={e.key}>
@@ -24,23 +26,26 @@ export function ActionResult({ result }: { result: Record<string, string> }) {
         ))}
       </dl>
       {code.map((e) => (
-        <figure key={e.key} className="code-block">
-          <figcaption>
-            <span className="mono">{e.key === 'terraform' && path ? path : e.label}</span>
-            <button
-              type="button"
-              className="button button-link"
-              onClick={() =>
-                void copyText(e.value).then((ok) => setCopied(ok ? `${e.label} copied.` : 'Copying failed: select the text and copy it.'))
-              }
-            >
-              Copy
-            </button>
-          </figcaption>
-          <pre data-testid={`result-${e.key}`}>
-            <code>{e.value}</code>
-          </pre>
-        </figure>
+        <CodeFigure
+          key={e.key}
+          testId={`result-${e.key}`}
+          caption={
+            <>
+              <span className="mono">{e.key === 'terraform' && path ? path : e.label}</span>
+              <button
+                type="button"
+                className="button button-link"
+                onClick={() =>
+                  void copyText(e.value).then((ok) => setCopied(ok ? `${e.label} copied.` : 'Copying failed: select the text and copy it.'))
+                }
+              >
+                Copy
+              </button>
+            </>
+          }
+        >
+          <code>{e.value}</code>
+        </CodeFigure>
       ))}
       {copied && (
         <p className="muted" role="status">

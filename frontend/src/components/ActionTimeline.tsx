@@ -1,8 +1,11 @@
 import type { ActionEvent } from '../api/client';
-import { STATE_BADGES } from '../lib/actionState';
+import { isActionState, STATE_BADGES, type Tone } from '../lib/actionState';
+import { cx } from '../lib/classNames';
 import { absoluteTime, shortTime } from '../lib/format';
-import { isActionState } from '../lib/actionState';
 import styles from './ActionTimeline.module.css';
+
+/** Each step's dot is coloured by the state it reached. */
+const TONE: Record<Tone, string | undefined> = { ok: styles.ok, error: styles.error, waiting: styles.waiting, active: styles.active, neutral: undefined };
 
 function stateLabel(s: string | undefined): string {
   if (!s) return '';
@@ -17,10 +20,10 @@ export function ActionTimeline({ history, now }: { history: readonly ActionEvent
       {history.map((e, i) => {
         const to = isActionState(e.to) ? STATE_BADGES[e.to] : undefined;
         return (
-          <li key={`${e.at}-${i}`} className={`timeline-item tone-${to?.tone ?? 'neutral'}`} data-to={e.to}>
-            <span className="timeline-dot" aria-hidden="true" />
-            <div className="timeline-head">
-              <span className="timeline-transition">
+          <li key={`${e.at}-${i}`} className={cx(styles.item, TONE[to?.tone ?? 'neutral'])} data-to={e.to}>
+            <span className={styles.dot} aria-hidden="true" />
+            <div className={styles.head}>
+              <span>
                 {e.from ? (
                   <>
                     {stateLabel(e.from)} → <strong>{stateLabel(e.to)}</strong>
@@ -29,12 +32,12 @@ export function ActionTimeline({ history, now }: { history: readonly ActionEvent
                   <strong>{stateLabel(e.to)}</strong>
                 )}
               </span>
-              <span className="timeline-actor">{e.actor === 'system' ? 'by the portal' : `by ${e.actor}`}</span>
-              <time className="timeline-time" dateTime={e.at} title={absoluteTime(e.at)}>
+              <span className={styles.actor}>{e.actor === 'system' ? 'by the portal' : `by ${e.actor}`}</span>
+              <time className={styles.time} dateTime={e.at} title={absoluteTime(e.at)}>
                 {shortTime(e.at, now)}
               </time>
             </div>
-            {e.message && <p className="timeline-message">{e.message}</p>}
+            {e.message && <p className={styles.message}>{e.message}</p>}
           </li>
         );
       })}

@@ -20,7 +20,7 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, danger, onC
   useEffect(() => cancelRef.current?.focus(), []);
   return (
     <div
-      className="confirm"
+      className={styles.confirm}
       role="alertdialog"
       aria-modal="false"
       aria-labelledby="confirm-title"

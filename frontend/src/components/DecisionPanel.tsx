@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { api, asApiError, type Action, type ApiError } from '../api/client';
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { describeSubmitError } from '../lib/submitError';
+import styles from './DecisionPanel.module.css';
+import { SubmitFailure } from './SubmitFailure';
 
 interface Props {
   action: Pick<Action, 'id' | 'requester'>;
@@ -51,9 +53,9 @@ export function DecisionPanel({ action, mayDecide, reason, onDecided, compact }:
   const failure = error && !serverReason ? describeSubmitError(error, 'decision') : null;
 
   return (
-    <div className={`decision${compact ? ' decision-compact' : ''}`} data-testid="decision">
+    <div className={styles.decision} data-testid="decision">
       {blocked && (
-        <p className="decision-blocked" data-testid="decision-blocked" role="note">
+        <p className={styles.blocked} data-testid="decision-blocked" role="note">
           <strong>You cannot decide on this request:</strong> {reason || 'the portal does not allow it.'}
         </p>
       )}
@@ -77,11 +79,9 @@ export function DecisionPanel({ action, mayDecide, reason, onDecided, compact }:
         )}
       </div>
       {failure && (
-        <div className="submit-failure" role="alert">
-          <p className="submit-failure-title">{failure.title}</p>
+        <SubmitFailure title={failure.title} next={failure.next}>
           <p>{failure.body}</p>
-          {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-        </div>
+        </SubmitFailure>
       )}
       <div className="form-actions">
         <button

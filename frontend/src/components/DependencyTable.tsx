@@ -5,7 +5,10 @@ import { dependencyRows, type DependencySortKey } from '../lib/dependencies';
 import { featureOn } from '../lib/features';
 import { count } from '../lib/format';
 import { packageHash } from '../lib/router';
+import { BehindBadge } from './BehindBadge';
 import { EmptyState } from './Notice';
+import { SortButton } from './SortButton';
+import styles from './DependencyTable.module.css';
 
 interface Props {
   dependencies: Dependency[];
@@ -47,7 +50,7 @@ export function DependencyTable({ dependencies }: Props) {
   };
 
   return (
-    <div className="dependency-table">
+    <div>
       <div className="section-tools">
         <span className="muted">
           {count(dependencies.length, 'dependency', 'dependencies')}, {behindCount} behind
@@ -57,20 +60,17 @@ export function DependencyTable({ dependencies }: Props) {
           Outdated first
         </label>
       </div>
-      <table className="grid">
+      <table className={`grid ${styles.dependencies}`} aria-label="Dependencies">
         <thead>
           <tr>
             {HEADERS.map((h) => {
-              const active = h.sort !== undefined && h.sort === sort;
+              const sorted = h.sort !== undefined && h.sort === sort ? (desc ? 'descending' : 'ascending') : undefined;
               return (
-                <th key={h.label} aria-sort={active ? (desc ? 'descending' : 'ascending') : undefined}>
+                <th key={h.label} aria-sort={sorted}>
                   {h.sort ? (
-                    <button type="button" className="sort-button" onClick={() => h.sort && sortBy(h.sort)}>
+                    <SortButton sorted={sorted} onClick={() => h.sort && sortBy(h.sort)}>
                       {h.label}
-                      <span className="sort-arrow" aria-hidden="true">
-                        {active ? (desc ? '▼' : '▲') : '↕'}
-                      </span>
-                    </button>
+                    </SortButton>
                   ) : (
                     h.label
                   )}
@@ -85,7 +85,7 @@ export function DependencyTable({ dependencies }: Props) {
               <td>
                 <span className={`ecosystem ecosystem-${d.ecosystem}`}>{d.ecosystem}</span>
               </td>
-              <td className="mono package">
+              <td className={`mono ${styles.package}`}>
                 {linkPackages ? (
                   <a href={packageHash(d.ecosystem, d.name)} title={`Every service using ${d.name}`}>
                     {d.name}
@@ -100,11 +100,13 @@ export function DependencyTable({ dependencies }: Props) {
               <td className="mono">{d.latest ?? <span className="muted" title="No release information">unknown</span>}</td>
               <td>
                 {d.behind ? (
-                  <span className={`badge behind behind-${d.behind}`} title={`${d.version} → ${d.latest ?? ''}`}>
+                  <BehindBadge level={d.behind} data-behind={d.behind} title={`${d.version} → ${d.latest ?? ''}`}>
                     {d.behind}
-                  </span>
+                  </BehindBadge>
                 ) : d.latest ? (
-                  <span className="badge behind behind-none">current</span>
+                  <BehindBadge level="none" data-behind="none">
+                    current
+                  </BehindBadge>
                 ) : null}
               </td>
             </tr>

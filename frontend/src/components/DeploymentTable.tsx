@@ -2,6 +2,7 @@ import type { Deployment } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { autoscalerText, autoscalerTitle, groupByEnvironment, healthBadge, imageRepository } from '../lib/deployments';
+import { Badge, STATUS_TONE } from './Badge';
 import { EmptyState } from './Notice';
 import styles from './DeploymentTable.module.css';
 
@@ -20,7 +21,7 @@ export function DeploymentTable({ deployments }: { deployments: Deployment[] }) 
   const groups = groupByEnvironment(deployments);
   return (
     <div className={styles['table-scroll']}>
-      <table className="grid deployment-table">
+      <table className={`grid ${styles.deployments}`} aria-label="Deployments">
         <thead>
           <tr>
             {COLUMNS.map((c) => (
@@ -34,7 +35,7 @@ export function DeploymentTable({ deployments }: { deployments: Deployment[] }) 
           const clusters = new Set(g.deployments.map((d) => d.cluster)).size;
           return (
             <tbody key={g.environment} data-environment={g.environment}>
-              <tr className="group-row">
+              <tr className={styles.group}>
                 <th scope="rowgroup" colSpan={COLUMNS.length}>
                   {g.environment} <span className="muted">· {count(clusters, 'cluster')}</span>
                 </th>
@@ -61,16 +62,16 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
       <td>
         <span className="muted">{d.kind}</span> <span className="mono">{d.name}</span>
       </td>
-      <td className="deployment-image mono" title={d.image}>
+      <td className={`${styles.image} mono`} title={d.image} data-column="image">
         {imageRepository(d.image)}
       </td>
       <td className={`mono ${styles['deployment-version']}`}>{d.version}</td>
       <td>
-        <span className={`badge ${d.ready >= d.desired ? styles['badge-ok'] : 'badge-findings'}`} title={`${d.ready} of ${d.desired} replicas ready`}>
+        <Badge tone={d.ready >= d.desired ? 'ok' : 'error'} title={`${d.ready} of ${d.desired} replicas ready`}>
           {d.ready}/{d.desired}
-        </span>
+        </Badge>
       </td>
-      <td className="deployment-hpa" title={autoscalerTitle(d)}>
+      <td className={styles.autoscaler} title={autoscalerTitle(d)} data-column="autoscaler">
         {hpa || <span className="muted">none</span>}
       </td>
       <td>
@@ -83,8 +84,8 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
         )}
       </td>
       <td>
-        <span className={`badge source-state source-${health.tone}`}>{health.label}</span>
-        {d.health_detail && <span className="deployment-health-detail">{d.health_detail}</span>}
+        <Badge tone={STATUS_TONE[health.tone]}>{health.label}</Badge>
+        {d.health_detail && <span className={styles.detail} data-testid="health-detail">{d.health_detail}</span>}
       </td>
     </tr>
   );

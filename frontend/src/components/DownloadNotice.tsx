@@ -1,7 +1,9 @@
 import { useState, type ReactNode } from 'react';
 import type { DownloadState } from '../hooks/useDownload';
 import { copyText } from '../lib/clipboard';
+import { cx } from '../lib/classNames';
 import { formatBytes, inDesktopWindow } from '../lib/download';
+import styles from './DownloadNotice.module.css';
 
 interface Props {
   state: DownloadState;
@@ -14,6 +16,8 @@ interface Props {
   testId?: string;
   /** The test id of the browser download's link; default `${testId}-link`. */
   linkTestId?: string;
+  /** Where the notice sits (its margins); a failed export's line is an inline error as anywhere. */
+  className?: string;
 }
 
 /**
@@ -21,7 +25,7 @@ interface Props {
  * name as a link to save it again — or that saving was cancelled or failed, with a way to save it again or copy
  * the text instead. A failed export says what failed and to retry.
  */
-export function DownloadNotice({ state, what, copyLabel, onSaveAgain, testId = 'download-status', linkTestId = `${testId}-link` }: Props) {
+export function DownloadNotice({ state, what, copyLabel, onSaveAgain, testId = 'download-status', linkTestId = `${testId}-link`, className }: Props) {
   const [copied, setCopied] = useState('');
   if (state.kind === 'error') {
     return (
@@ -78,7 +82,7 @@ export function DownloadNotice({ state, what, copyLabel, onSaveAgain, testId = '
       break;
   }
   return (
-    <div className="export-done" role="status" data-testid={testId} data-saved={f.kind}>
+    <div className={cx(styles.done, className)} role="status" data-testid={testId} data-saved={f.kind}>
       {message}
       {f.kind === 'written' && saveAgain('Save another copy…')}
       {(f.kind === 'cancelled' || f.kind === 'failed') && saveAgain('Save…')}

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import type { FlagHistoryEntry, JsonValue } from '../api/client';
+import type { FlagHistoryEntry } from '../api/client';
 import { useNow } from '../hooks/useNow';
-import { diffLine } from '../lib/flags';
 import { absoluteTime, shortTime } from '../lib/format';
+import { FlagChange } from './FlagChange';
 import styles from './FlagHistory.module.css';
 
 const ACTION_TEXT: Record<FlagHistoryEntry['action'], string> = {
@@ -15,8 +15,8 @@ const ACTION_TEXT: Record<FlagHistoryEntry['action'], string> = {
 const PAGE = 20;
 
 /**
- * Every change of a flag, newest first: who, when, why, and a readable line per difference; the full JSON on
- * demand. Changes of different sizes do not fit a fixed-height virtual list, so older ones come 20 at a time.
+ * Every change of a flag, newest first: who, when, why, and the change in words as the editor's review and an
+ * approver saw it (FlagChange); the full JSON on demand. Changes of different sizes do not fit a fixed-height virtual list, so older ones come 20 at a time.
  */
 export function FlagHistory({ entries }: { entries: readonly FlagHistoryEntry[] }) {
   const [shown, setShown] = useState(PAGE);
@@ -39,52 +39,23 @@ export function FlagHistory({ entries }: { entries: readonly FlagHistoryEntry[] 
 
 function FlagHistoryItem({ entry: e }: { entry: FlagHistoryEntry }) {
   const now = useNow();
-  const [open, setOpen] = useState(false);
-  const before = (e.before ?? null) as JsonValue;
-  const after = (e.after ?? null) as JsonValue;
-  // A creation's diff is the whole flag; its lines are the definition itself, shown as JSON instead.
-  const lines = e.action === 'create' || e.action === 'delete' ? [] : e.diff.map((op) => diffLine(op, before, after));
   return (
-    <li className={`flag-change flag-change-${e.action}`} data-version={e.version} data-action={e.action}>
-      <div className="timeline-head">
+    <li className={styles.change} data-version={e.version} data-action={e.action}>
+      <div className={styles.head}>
         <strong>{e.action === 'delete' ? `closed at v${e.version}` : `v${e.version} ${ACTION_TEXT[e.action]}`}</strong>
-        <span className="timeline-actor">by {e.actor}</span>
+        <span className={styles.actor}>by {e.actor}</span>
         {e.team && <span className="muted">team {e.team}</span>}
-        <time className="timeline-time" dateTime={e.at} title={absoluteTime(e.at)}>
+        <time className={styles.time} dateTime={e.at} title={absoluteTime(e.at)}>
           {shortTime(e.at, now)}
         </time>
       </div>
-      {e.comment && <p className="timeline-message">“{e.comment}”</p>}
-      {lines.length > 0 ? (
-        <ul className="diff-lines" aria-label={`What changed in version ${e.version}`}>
-          {e.diff.map((op, i) => (
-            <li key={`${op.path}|${i}`} className={`diff-line diff-${op.op}`}>
-              {lines[i]}
-            </li>
-          ))}
-        </ul>
-      ) : e.action === 'update' || e.action === 'import' ? (
-        <p className="muted diff-none">No difference in the definition (team, owner or comment only).</p>
-      ) : null}
-      <button type="button" className="button button-link" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
-        {open ? 'Hide the JSON' : e.action === 'create' ? 'Show the definition' : 'Show before and after'}
-      </button>
-      {open && (
-        <div className="diff-json">
-          {e.before && (
-            <figure className="code-block">
-              <figcaption>Before</figcaption>
-              <pre>{JSON.stringify(e.before, null, 2)}</pre>
-            </figure>
-          )}
-          {e.after && (
-            <figure className="code-block">
-              <figcaption>After</figcaption>
-              <pre>{JSON.stringify(e.after, null, 2)}</pre>
-            </figure>
-          )}
-        </div>
-      )}
+      {e.comment && <p className={styles.comment}>“{e.comment}”</p>}
+      <FlagChange
+        before={e.before}
+        after={e.after}
+        label={`What changed in version ${e.version}`}
+        none="No difference in the definition (team, owner or comment only)."
+      />
     </li>
   );
 }

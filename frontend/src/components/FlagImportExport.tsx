@@ -3,13 +3,14 @@ import { api, asApiError, type ApiError, type FieldProblem, type FlagWriteResult
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { useDownload } from '../hooks/useDownload';
 import { useMe } from '../hooks/useMe';
-import { count } from '../lib/format';
+import { count, possessive } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { describeSubmitError } from '../lib/submitError';
 import { ConfirmDialog } from './ConfirmDialog';
 import { DownloadNotice } from './DownloadNotice';
 import { PendingApprovalNotice } from './PendingApprovalNotice';
-import { VirtualRows } from './VirtualRows';
+import { SubmitFailure } from './SubmitFailure';
+import { cellClass, rowClass, VirtualRows } from './VirtualRows';
 import styles from './FlagImportExport.module.css';
 
 interface Props {
@@ -40,7 +41,7 @@ function FlagExport({ environments, initial }: { environments: readonly string[]
   const [env, setEnv] = useState(initial);
   const download = useDownload();
   return (
-    <div className="flag-tool">
+    <div className={styles['flag-tool']}>
       <h2>Export</h2>
       <div className={styles['flag-tool-row']}>
         <label className="facet-filter">
@@ -62,7 +63,14 @@ function FlagExport({ environments, initial }: { environments: readonly string[]
           {download.state.kind === 'running' ? 'Exporting…' : 'Export flagd file'}
         </button>
       </div>
-      <DownloadNotice state={download.state} what={`the flag set of ${env}`} copyLabel="Copy the JSON" testId="flag-export-status" onSaveAgain={() => void download.saveAgain()} />
+      <DownloadNotice
+        state={download.state}
+        what={`the flag set of ${env}`}
+        copyLabel="Copy the JSON"
+        testId="flag-export-status"
+        onSaveAgain={() => void download.saveAgain()}
+        className={styles.notice}
+      />
     </div>
   );
 }
@@ -107,7 +115,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
   };
 
   return (
-    <form className="flag-tool" onSubmit={submit} aria-label="Import a flagd file">
+    <form className={styles['flag-tool']} onSubmit={submit} aria-label="Import a flagd file">
       <h2>Import</h2>
       <p className={`muted ${styles['flag-tool-help']}`}>
         A flagd flag-definition file replaces the whole flag set of the environment: flags missing from the file are
@@ -162,7 +170,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
       {confirming && (
         <ConfirmDialog
           title={`Replace the flag set of ${env}?`}
-          confirmLabel={`Replace ${env}'s flags`}
+          confirmLabel={`Replace ${possessive(env)} flags`}
           danger
           busy={busy}
           onConfirm={() => void run()}
@@ -194,18 +202,13 @@ function ImportResult({ outcome }: { outcome: ImportOutcome }) {
   if (e.status === 400 && e.fields.length > 0) return <ImportProblems problems={e.fields} message={e.message} />;
   const failure = describeSubmitError(e, 'import', { retrySafe: 'Importing the same file again is safe: the flag set ends up the same.' });
   return (
-    <div className="submit-failure" role="alert">
-      <p className="submit-failure-title">{failure.title}</p>
+    <SubmitFailure title={failure.title} next={failure.next}>
       <p>{failure.body}</p>
-      {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-    </div>
+    </SubmitFailure>
   );
 }
 
-const PROBLEM_COLUMNS = [
-  { label: 'Where (JSON Pointer)', className: 'col-path' },
-  { label: 'Problem', className: 'col-problem' },
-];
+const PROBLEM_COLUMNS = [{ label: 'Where (JSON Pointer)' }, { label: 'Problem' }];
 
 /** The portal's problems with a file: where each is (a JSON Pointer into the file) and what is wrong. */
 export function ImportProblems({ problems, message }: { problems: readonly FieldProblem[]; message: string }) {
@@ -216,27 +219,31 @@ export function ImportProblems({ problems, message }: { problems: readonly Field
     ref.current?.scrollIntoView?.({ block: 'nearest' });
   }, [problems]);
   return (
-    <div className={`submit-failure ${styles['import-problems']}`} role="alert" data-testid="flag-import-problems" ref={ref}>
-      <p className="submit-failure-title">Nothing was imported: the portal found {count(problems.length, 'problem')} in the file</p>
+    <SubmitFailure
+      title={`Nothing was imported: the portal found ${count(problems.length, 'problem')} in the file`}
+      testId="flag-import-problems"
+      className={styles['import-problems']}
+      ref={ref}
+    >
       <p className="muted">{headline}. Fix each place below in the file and import it again.</p>
       <VirtualRows<FieldProblem>
         label="Problems in the file"
-        className="problems-table"
+        className={styles.problems}
         columns={PROBLEM_COLUMNS}
         items={problems}
         rowHeight={32}
         rowKey={(p) => `${p.field}|${p.problem}`}
         renderRow={(p, i, style) => (
-          <div key={`${p.field}|${p.problem}`} className="tr row row-static" role="row" aria-rowindex={i + 2} style={style} data-path={p.field}>
-            <div className="td col-path mono" role="cell" title={p.field || '(the whole file)'}>
+          <div key={`${p.field}|${p.problem}`} className={rowClass({ clickable: false })} role="row" aria-rowindex={i + 2} style={style} data-path={p.field}>
+            <div className={cellClass('mono')} role="cell" title={p.field || '(the whole file)'}>
               {p.field || '(the whole file)'}
             </div>
-            <div className="td col-problem" role="cell" title={p.problem}>
+            <div className={cellClass()} role="cell" title={p.problem}>
               {p.problem}
             </div>
           </div>
         )}
       />
-    </div>
+    </SubmitFailure>
   );
 }

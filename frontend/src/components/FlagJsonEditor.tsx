@@ -1,4 +1,5 @@
 import type { FieldProblem } from '../api/client';
+import { cx } from '../lib/classNames';
 import styles from './FlagJsonEditor.module.css';
 
 /** How the expert JSON relates to the form. */
@@ -20,12 +21,15 @@ interface Props {
   onResetToForm?: () => void;
 }
 
+/** The sync line reads as a warning while the JSON and the form part ways, as an error while the JSON is not a flag. */
+const SYNC_TONE: Record<JsonSync['kind'], string | undefined> = { synced: undefined, waiting: styles.warn, 'json-only': styles.warn, invalid: styles.error };
+
 /** The flag's flagd JSON, editable; it follows the form and the form follows it wherever the form can show it. */
 export function FlagJsonEditor({ text, sync, onChange, problems, onResetToForm }: Props) {
   return (
-    <div className="flag-json-editor">
+    <div>
       <textarea
-        className="mono json-text"
+        className={`mono ${styles['json-text']}`}
         aria-label="Flag definition (flagd JSON)"
         data-testid="flag-json"
         spellCheck={false}
@@ -34,7 +38,7 @@ export function FlagJsonEditor({ text, sync, onChange, problems, onResetToForm }
         aria-invalid={sync.kind === 'invalid' || undefined}
         onChange={(e) => onChange(e.target.value)}
       />
-      <p className={`json-sync json-sync-${sync.kind}`} role="status" data-testid="json-sync">
+      <p className={cx(styles['json-sync'], SYNC_TONE[sync.kind])} role="status" data-testid="json-sync">
         {sync.kind === 'synced' && 'The form and this JSON show the same flag; edit either.'}
         {sync.kind === 'waiting' && 'This JSON follows the form again once the form’s values are valid.'}
         {sync.kind === 'json-only' && (

@@ -1,4 +1,5 @@
 import { evenShares, type Bucketing, type Rollout } from '../lib/targeting';
+import { cx } from '../lib/classNames';
 import styles from './FlagRolloutEditor.module.css';
 
 interface Props {
@@ -37,7 +38,7 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
     onChange({ ...rollout, shares: rollout.shares.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
 
   return (
-    <fieldset className="rollout" aria-label={`${label}: percentage rollout`} data-testid={`${id}-rollout`}>
+    <fieldset className={styles.rollout} aria-label={`${label}: percentage rollout`} data-testid={`${id}-rollout`}>
       <div className={styles['rollout-bucketing']}>
         <label className="facet-filter">
           <span className="facet-label">Bucket by</span>
@@ -77,9 +78,9 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
           </label>
         )}
       </div>
-      <ul className="shares">
+      <ul className={styles.shares}>
         {rollout.shares.map((s, i) => (
-          <li key={i} className="share">
+          <li key={i} className={styles.share}>
             <select aria-label={`${label}: variant of share ${i + 1}`} value={s.variant} onChange={(e) => setShare(i, { variant: e.target.value })}>
               {!variants.includes(s.variant) && <option value={s.variant}>{s.variant || '(choose)'}</option>}
               {variants.map((v) => (
@@ -116,7 +117,7 @@ export function FlagRolloutEditor({ label, id, rollout, variants, onChange, prob
         ))}
       </ul>
       <div className={styles['rollout-tools']}>
-        <span className={`rollout-total${total === 100 ? ' ok' : ' off'}`} data-testid={`${id}-total`}>
+        <span className={cx(styles['rollout-total'], total === 100 ? styles.ok : styles.off)} data-testid={`${id}-total`}>
           Total {total}%
         </span>
         {unused.length > 0 && (

@@ -1,5 +1,6 @@
 import type { FlagState } from '../api/client';
 import { changeType, FLAG_TYPES, type FlagDraft, type FlagType, type VariantDraft } from '../lib/flagForm';
+import { Segmented } from './Segmented';
 import styles from './FlagVariantsEditor.module.css';
 
 interface Props {
@@ -32,7 +33,7 @@ function ValueInput({ type, v, i, onChange, invalid }: { type: FlagType; v: Vari
         </select>
       );
     case 'object':
-      return <textarea {...common} className="mono variant-object" rows={3} spellCheck={false} value={v.text} onChange={(e) => onChange(e.target.value)} />;
+      return <textarea {...common} className="mono" rows={3} spellCheck={false} value={v.text} onChange={(e) => onChange(e.target.value)} />;
     case 'number':
       return <input {...common} type="text" inputMode="decimal" className="mono" value={v.text} onChange={(e) => onChange(e.target.value)} />;
     case 'string':
@@ -68,32 +69,24 @@ export function FlagVariantsEditor({ draft, onChange, variantProblems, serverVar
     <>
       <fieldset className="field">
         <legend>Type</legend>
-        <div className="segmented" role="radiogroup" aria-label="Type">
-          {FLAG_TYPES.map((t) => (
-            <button
-              key={t}
-              type="button"
-              role="radio"
-              aria-checked={draft.type === t}
-              className={draft.type === t ? 'selected' : ''}
-              title={TYPE_HELP[t]}
-              onClick={() => onChange(changeType(draft, t))}
-            >
-              {t}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          kind="radio"
+          label="Type"
+          options={FLAG_TYPES.map((t) => ({ value: t, label: t, title: TYPE_HELP[t] }))}
+          value={draft.type}
+          onChange={(t) => onChange(changeType(draft, t))}
+        />
       </fieldset>
-      <fieldset className="field variants">
+      <fieldset className="field">
         <legend>Variants</legend>
-        <ul className="variant-list">
+        <ul className={styles.list}>
           {draft.variants.map((v, i) => {
             const problem = variantProblems[i] ?? serverVariantProblems[v.name];
             return (
-              <li key={i} className="variant-row">
+              <li key={i} className={styles.row}>
                 <input
                   type="text"
-                  className="mono variant-name"
+                  className="mono"
                   aria-label={`Name of variant ${i + 1}`}
                   aria-invalid={Boolean(variantProblems[i]) || undefined}
                   value={v.name}

@@ -10,7 +10,7 @@ export function LinksList({ links }: { links: Link[] }) {
     return <EmptyState title="No links">Add a links section to the service&apos;s atrium.yaml.</EmptyState>;
   }
   return (
-    <ul className="links">
+    <ul className={styles.links}>
       {links.map((l) => (
         <li key={`${l.title}|${l.url}`}>
           <ExternalLink href={l.url}>{l.title}</ExternalLink>

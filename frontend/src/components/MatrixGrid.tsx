@@ -4,7 +4,9 @@ import type { MatrixCluster, MatrixRow } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { clusterDataText, clusterIsFresh, clusterState } from '../lib/clusters';
 import { cellView, groupColumns, type ColumnGroup } from '../lib/matrix';
+import { cx } from '../lib/classNames';
 import { navigate, serviceHash } from '../lib/router';
+import styles from './MatrixGrid.module.css';
 
 export const SERVICE_COL_WIDTH = 220;
 export const CELL_WIDTH = 136;
@@ -69,7 +71,7 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
   const stale = clusters.map((c) => !clusterIsFresh(c.state));
   return (
     <div
-      className={`matrix-scroll${pending ? ' pending' : ''}`}
+      className={cx(styles.scroll, pending && styles.pending)}
       ref={scrollRef}
       role="grid"
       aria-label="Services by cluster"
@@ -78,12 +80,12 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
       aria-busy={pending || undefined}
       data-testid="matrix-grid"
     >
-      <div className="matrix-canvas" style={{ width, height: rows.getTotalSize() }}>
-        <div className="matrix-head" role="rowgroup" style={{ width, height: MATRIX_HEAD_HEIGHT }}>
+      <div className={styles.canvas} style={{ width, height: rows.getTotalSize() }}>
+        <div className={styles.head} role="rowgroup" style={{ width, height: MATRIX_HEAD_HEIGHT }}>
           <MatrixGroupRow kind="environment" label="Environment" rowIndex={1} groups={header.environments} />
           <MatrixGroupRow kind="region" label="Region" rowIndex={2} groups={header.regions} />
-          <div className="matrix-head-row matrix-cluster-row" role="row" aria-rowindex={3}>
-            <div className="matrix-corner" role="columnheader" aria-colindex={1}>
+          <div className={cx(styles['head-row'], styles['cluster-row'])} role="row" aria-rowindex={3}>
+            <div className={styles.corner} role="columnheader" aria-colindex={1}>
               Service
             </div>
             {virtualCols.map((vc) => {
@@ -93,15 +95,16 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
               return (
                 <div
                   key={c.name}
-                  className={`matrix-cluster${stale[vc.index] ? ` matrix-cluster-${state.tone}` : ''}`}
+                  className={styles.cluster}
                   role="columnheader"
                   aria-colindex={vc.index + 2}
                   data-cluster={c.name}
+                  data-tone={stale[vc.index] ? state.tone : undefined}
                   title={[c.name, `${c.environment}, ${c.region}`, c.state ? clusterDataText(c, now) : '', c.message ?? ''].filter(Boolean).join('\n')}
                   style={{ left: vc.start, width: vc.size }}
                 >
-                  <span className="matrix-cluster-name">{c.name}</span>
-                  {stale[vc.index] && <span className="matrix-cluster-state">{state.label}</span>}
+                  <span className={styles['cluster-name']}>{c.name}</span>
+                  {stale[vc.index] && <span className={styles['cluster-state']}>{state.label}</span>}
                 </div>
               );
             })}
@@ -112,9 +115,9 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
           const style = { height: vr.size, width, transform: `translateY(${vr.start}px)` };
           if (!row) {
             return (
-              <div key={vr.key} className="matrix-row matrix-row-loading" role="row" aria-rowindex={vr.index + HEAD_ROWS + 1} style={style}>
-                <div className="matrix-service" role="rowheader" aria-colindex={1}>
-                  <span className="placeholder" />
+              <div key={vr.key} className={cx(styles.row, styles.loading)} role="row" aria-rowindex={vr.index + HEAD_ROWS + 1} style={style}>
+                <div className={styles.service} role="rowheader" aria-colindex={1}>
+                  <span className={styles.placeholder} />
                 </div>
               </div>
             );
@@ -122,37 +125,50 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
           return (
             <div
               key={vr.key}
-              className="matrix-row"
+              className={styles.row}
               role="row"
               aria-rowindex={vr.index + HEAD_ROWS + 1}
               data-service={row.service}
               style={style}
               onClick={() => navigate(serviceHash(row.service))}
             >
-              <div className="matrix-service" role="rowheader" aria-colindex={1}>
-                <a className="service-name" href={serviceHash(row.service)} onClick={(e) => e.stopPropagation()}>
+              <div className={styles.service} role="rowheader" aria-colindex={1}>
+                <a className={styles['service-name']} href={serviceHash(row.service)} onClick={(e) => e.stopPropagation()}>
                   {row.service}
                 </a>
-                <span className="service-title">{row.owner}</span>
+                <span className={styles['service-owner']} data-testid="matrix-owner">
+                  {row.owner}
+                </span>
               </div>
               {virtualCols.map((vc) => {
                 const c = clusters[vc.index];
                 if (!c) return null;
                 const v = cellView(row, vc.index, clusters);
-                const cls = `matrix-cell cell-${v.status}${v.behind ? ' cell-behind' : ''}${v.health ? ` cell-health-${v.health.tone}` : ''}${stale[vc.index] ? ' cell-stale' : ''}`;
                 return (
-                  <div key={c.name} className={cls} role="gridcell" aria-colindex={vc.index + 2} data-cluster={c.name} data-status={v.status} title={v.title} style={{ left: vc.start, width: vc.size }}>
-                    <span className="cell-version">
+                  <div
+                    key={c.name}
+                    className={styles.cell}
+                    role="gridcell"
+                    aria-colindex={vc.index + 2}
+                    data-cluster={c.name}
+                    data-status={v.status}
+                    data-behind={v.behind || undefined}
+                    data-stale={stale[vc.index] || undefined}
+                    data-health={v.health?.tone}
+                    title={v.title}
+                    style={{ left: vc.start, width: vc.size }}
+                  >
+                    <span className={styles.version}>
                       {v.text}
                       {v.behind && (
-                        <span className="cell-behind-mark" aria-label="behind">
+                        <span className={styles['behind-mark']} aria-label="behind">
                           {' '}
                           ↓
                         </span>
                       )}
                     </span>
                     {v.health && (
-                      <span className={`cell-health health-${v.health.tone}`}>
+                      <span className={styles.health} data-testid="cell-health">
                         {v.health.label} {v.replicas}
                       </span>
                     )}
@@ -181,21 +197,21 @@ function MatrixGroupRow({
 }) {
   const data = (g: ColumnGroup) => (kind === 'environment' ? { 'data-environment': g.label } : { 'data-region': g.label });
   return (
-    <div className={`matrix-head-row matrix-${kind === 'environment' ? 'env' : 'region'}-row`} role="row" aria-rowindex={rowIndex}>
-      <div className="matrix-corner" role="columnheader" aria-colindex={1}>
+    <div className={cx(styles['head-row'], kind === 'environment' ? styles['env-row'] : styles['region-row'])} role="row" aria-rowindex={rowIndex}>
+      <div className={styles.corner} role="columnheader" aria-colindex={1}>
         {label}
       </div>
       {groups.map((g) => (
         <div
           key={`${kind}-${g.first}`}
-          className="matrix-group"
+          className={styles.group}
           role="columnheader"
           aria-colindex={g.first + 2}
           aria-colspan={g.span}
           {...data(g)}
           style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
         >
-          <span className="matrix-group-label">{g.label}</span>
+          <span className={styles['group-label']}>{g.label}</span>
         </div>
       ))}
     </div>

@@ -2,7 +2,10 @@ import type { ReactNode } from 'react';
 import type { PackageRow, PackageSortKey } from '../api/client';
 import { behindCounts, versionsText } from '../lib/packages';
 import { navigate, packageHash, type PackageFilters } from '../lib/router';
-import { VirtualRows, type VirtualColumn } from './VirtualRows';
+import { Badge } from './Badge';
+import { BehindBadge } from './BehindBadge';
+import { cellClass, rowClass, VirtualRows, type VirtualColumn } from './VirtualRows';
+import styles from './PackagesTable.module.css';
 
 export const PACKAGE_ROW_HEIGHT = 40;
 
@@ -17,16 +20,16 @@ interface Props {
   pending?: boolean;
 }
 
-const COLUMNS: { label: string; className: string; sort?: PackageSortKey; title?: string }[] = [
-  { label: 'Package', className: 'col-package', sort: 'name' },
-  { label: 'Ecosystem', className: 'col-ecosystem', sort: 'ecosystem' },
-  { label: 'Newest', className: 'col-newest' },
-  { label: 'Versions in use', className: 'col-versions', title: 'Newest first; ×N: services on that version' },
-  { label: 'Services', className: 'col-count', sort: 'services', title: 'Services using the package (of the team, when filtered)' },
-  { label: 'Outdated', className: 'col-count', sort: 'outdated', title: 'Services behind the newest version' },
-  { label: 'Major', className: 'col-count', sort: 'major', title: 'Services a major version behind' },
-  { label: 'Minor', className: 'col-count', sort: 'minor', title: 'Services a minor version behind' },
-  { label: 'Patch', className: 'col-count', sort: 'patch', title: 'Services a patch version behind' },
+const COLUMNS: { label: string; className?: string; sort?: PackageSortKey; title?: string }[] = [
+  { label: 'Package', sort: 'name' },
+  { label: 'Ecosystem', sort: 'ecosystem' },
+  { label: 'Newest' },
+  { label: 'Versions in use', className: styles.versions, title: 'Newest first; ×N: services on that version' },
+  { label: 'Services', className: styles.count, sort: 'services', title: 'Services using the package (of the team, when filtered)' },
+  { label: 'Outdated', className: styles.count, sort: 'outdated', title: 'Services behind the newest version' },
+  { label: 'Major', className: styles.count, sort: 'major', title: 'Services a major version behind' },
+  { label: 'Minor', className: styles.count, sort: 'minor', title: 'Services a minor version behind' },
+  { label: 'Patch', className: styles.count, sort: 'patch', title: 'Services a patch version behind' },
 ];
 
 /** Every package services depend on: versions in use, how many services are behind and by how much. Sorted by the API. */
@@ -45,7 +48,8 @@ export function PackagesTable({ rows, filters, onSort, onEndReached, body, foote
   return (
     <VirtualRows<PackageRow>
       label="Packages"
-      className={`packages-table${pending ? ' pending' : ''}`}
+      className={styles.table}
+      pending={pending}
       columns={columns}
       items={rows}
       rowHeight={PACKAGE_ROW_HEIGHT}
@@ -59,7 +63,7 @@ export function PackagesTable({ rows, filters, onSort, onEndReached, body, foote
         return (
           <div
             key={`${p.ecosystem}:${p.name}`}
-            className="tr row"
+            className={rowClass()}
             role="row"
             aria-rowindex={i + 2}
             data-package={p.name}
@@ -67,31 +71,31 @@ export function PackagesTable({ rows, filters, onSort, onEndReached, body, foote
             style={style}
             onClick={() => navigate(href)}
           >
-            <div className="td col-package mono" role="cell" title={p.name}>
+            <div className={cellClass(styles.package, 'mono')} role="cell" title={p.name}>
               <a href={href} onClick={(e) => e.stopPropagation()}>
                 {p.name}
               </a>
             </div>
-            <div className="td col-ecosystem" role="cell">
+            <div className={cellClass()} role="cell">
               <span className={`ecosystem ecosystem-${p.ecosystem}`}>{p.ecosystem}</span>
             </div>
-            <div className="td col-newest mono" role="cell">
+            <div className={cellClass('mono')} role="cell">
               {p.latest || <span className="muted" title="No release information from the registry">unknown</span>}
             </div>
-            <div className="td col-versions mono" role="cell" title={p.versions.map((v) => `${v.version}: ${v.services}`).join('\n')}>
+            <div className={cellClass(styles.versions, 'mono')} role="cell" title={p.versions.map((v) => `${v.version}: ${v.services}`).join('\n')}>
               {versionsText(p)}
             </div>
-            <div className="td col-count" role="cell">
+            <div className={cellClass(styles.count)} role="cell">
               {p.services}
             </div>
-            <div className="td col-count" role="cell">
-              {p.outdated > 0 ? <span className="badge badge-outdated">{p.outdated}</span> : <span className="muted">0</span>}
+            <div className={cellClass(styles.count)} role="cell">
+              {p.outdated > 0 ? <Badge tone="warn">{p.outdated}</Badge> : <span className="muted">0</span>}
             </div>
             {(['major', 'minor', 'patch'] as const).map((level) => {
               const n = behindCounts(p).find((b) => b.level === level)?.count ?? 0;
               return (
-                <div key={level} className="td col-count" role="cell">
-                  {n > 0 ? <span className={`badge behind behind-${level}`}>{n}</span> : <span className="muted">0</span>}
+                <div key={level} className={cellClass(styles.count)} role="cell">
+                  {n > 0 ? <BehindBadge level={level}>{n}</BehindBadge> : <span className="muted">0</span>}
                 </div>
               );
             })}

@@ -1,5 +1,6 @@
 import type { PendingChange } from '../api/client';
 import { actionHash } from '../lib/router';
+import { ApprovalNote } from './ApprovalNote';
 
 /**
  * A flag change the portal holds for approval (202): nothing changed yet; the request waits in the approvers'
@@ -7,13 +8,13 @@ import { actionHash } from '../lib/router';
  */
 export function PendingApprovalNotice({ pending, what }: { pending: PendingChange; what: string }) {
   return (
-    <div className="approval-need approval-needed" role="status" data-testid="flag-pending">
+    <ApprovalNote needed role="status" testId="flag-pending">
       <p>
         <strong>{what} is waiting for approval</strong> — nothing has changed yet. {pending.message}
       </p>
       <p>
         Follow it as request <a href={actionHash(pending.id)}>{pending.id}</a>: it is applied as soon as an approver approves it.
       </p>
-    </div>
+    </ApprovalNote>
   );
 }

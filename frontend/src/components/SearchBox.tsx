@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { cx } from '../lib/classNames';
 import styles from './SearchBox.module.css';
 
 interface Props {
@@ -8,6 +9,8 @@ interface Props {
   delayMs?: number;
   label?: string;
   placeholder?: string;
+  /** Narrower, for a toolbar with many filters. */
+  narrow?: boolean;
 }
 
 /** The catalog's search field: answers as you type. */
@@ -17,6 +20,7 @@ export function SearchBox({
   delayMs = 80,
   label = 'Search services',
   placeholder = 'Search name, title, description, team, tags…',
+  narrow = false,
 }: Props) {
   const [text, setText] = useState(value);
   const sent = useRef(value);
@@ -42,7 +46,7 @@ export function SearchBox({
   };
 
   return (
-    <div className="search-box">
+    <div className={cx(styles['search-box'], narrow && styles.narrow)}>
       <svg className={styles['search-icon']} viewBox="0 0 16 16" aria-hidden="true">
         <circle cx="7" cy="7" r="4.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
         <path d="M10.5 10.5 14 14" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />

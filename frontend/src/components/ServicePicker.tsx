@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { api, isAbortError, type ServiceRow } from '../api/client';
+import { cx } from '../lib/classNames';
 import styles from './ServicePicker.module.css';
 
 interface Props {
@@ -59,7 +60,7 @@ export function ServicePicker({ id, value, onChange, mayRequestFor, invalid, des
 
   const items = results?.items ?? [];
   return (
-    <div className="combobox">
+    <div className={styles.combobox}>
       <input
         ref={inputRef}
         id={id}
@@ -110,13 +111,13 @@ export function ServicePicker({ id, value, onChange, mayRequestFor, invalid, des
                 id={`${listId}-${i}`}
                 role="option"
                 aria-selected={i === active}
-                className={`combobox-option${i === active ? ' active' : ''}${allowed ? '' : ' not-yours'}`}
+                className={cx(styles.option, i === active && styles.active, !allowed && styles['not-yours'])}
                 data-service={row.name}
                 onMouseDown={(e) => e.preventDefault()}
                 onMouseEnter={() => setActive(i)}
                 onClick={() => choose(row)}
               >
-                <span className="combobox-name">{row.name}</span>
+                <span className={styles.name}>{row.name}</span>
                 <span className={styles['combobox-owner']}>
                   {row.owner}
                   {!allowed && ' · not your team'}

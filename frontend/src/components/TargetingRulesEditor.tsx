@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { SEMVER_OPS, withOperator, type Condition, type Operator, type Outcome, type Rule, type SemverOp, type TargetingForm } from '../lib/targeting';
 import { FlagRolloutEditor, newRollout } from './FlagRolloutEditor';
+import styles from './TargetingRulesEditor.module.css';
 
 interface Props {
   form: TargetingForm;
@@ -99,7 +100,7 @@ function ConditionInputs({ n, c, onChange }: { n: number; c: Condition; onChange
     <>
       <input
         type="text"
-        className="rule-attribute"
+        className={styles.attribute}
         list="targeting-attributes"
         aria-label={`Rule ${n}: attribute`}
         placeholder="attribute"
@@ -133,7 +134,7 @@ function ConditionInputs({ n, c, onChange }: { n: number; c: Condition; onChange
       {c.op === 'in' ? (
         <input
           type="text"
-          className="rule-value"
+          className={styles.value}
           aria-label={`Rule ${n}: values`}
           placeholder="a, b, c (comma-separated)"
           value={listText}
@@ -145,7 +146,7 @@ function ConditionInputs({ n, c, onChange }: { n: number; c: Condition; onChange
       ) : (
         <input
           type="text"
-          className="rule-value"
+          className={styles.value}
           aria-label={`Rule ${n}: value`}
           placeholder={c.op === 'sem_ver' ? '4.2.0' : c.op === 'ends_with' ? '@example.com' : 'value'}
           value={c.value}
@@ -194,22 +195,22 @@ export function TargetingRulesEditor({ form, variants, defaultVariant, onChange,
     });
 
   return (
-    <div className="targeting" data-testid="targeting-rules">
+    <div className={styles.targeting} data-testid="targeting-rules">
       <datalist id="targeting-attributes">
         {ATTRIBUTES.map((a) => (
           <option key={a} value={a} />
         ))}
       </datalist>
       {form.rules.length > 0 && (
-        <ol className="rules">
+        <ol className={styles.rules}>
           {form.rules.map((r, i) => {
             const n = i + 1;
             return (
-              <li key={i} className="rule" data-rule={n}>
-                <div className="rule-line">
-                  <span className="rule-word">{i === 0 ? 'If' : 'Else if'}</span>
+              <li key={i} className={styles.rule} data-rule={n}>
+                <div className={styles.line}>
+                  <span className={styles.word}>{i === 0 ? 'If' : 'Else if'}</span>
                   <ConditionInputs n={n} c={r.when} onChange={(when) => setRule(i, { ...r, when })} />
-                  <span className="rule-word">then</span>
+                  <span className={styles.word}>then</span>
                   <OutcomePicker
                     label={`Rule ${n}: serves`}
                     outcome={r.then}
@@ -218,7 +219,7 @@ export function TargetingRulesEditor({ form, variants, defaultVariant, onChange,
                     allowVariants
                     onChange={(then) => setRule(i, { ...r, then })}
                   />
-                  <span className="rule-tools">
+                  <span className={styles.tools}>
                     <button type="button" className="button button-link" aria-label={`Move rule ${n} up`} disabled={i === 0} onClick={() => move(i, -1)}>
                       ↑
                     </button>
@@ -255,9 +256,9 @@ export function TargetingRulesEditor({ form, variants, defaultVariant, onChange,
       <button type="button" className="button" onClick={add} disabled={variants.length === 0}>
         Add a rule
       </button>
-      <div className="rule otherwise">
-        <div className="rule-line">
-          <span className="rule-word">{form.rules.length > 0 ? 'Everyone else gets' : 'Everyone gets'}</span>
+      <div className={`${styles.rule} ${styles.otherwise}`}>
+        <div className={styles.line}>
+          <span className={styles.word}>{form.rules.length > 0 ? 'Everyone else gets' : 'Everyone gets'}</span>
           <OutcomePicker
             label="Everyone else gets"
             outcome={form.otherwise}

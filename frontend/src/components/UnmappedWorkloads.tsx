@@ -4,8 +4,9 @@ import { nextOffset, useLoadMore, type MoreSource } from '../hooks/useLoadMore';
 import { count } from '../lib/format';
 import { serviceHash } from '../lib/router';
 import { ClaimWorkloadForm } from './ClaimWorkloadForm';
-import { EmptyState, ErrorState } from './Notice';
-import { VirtualRows } from './VirtualRows';
+import { EmptyState, ErrorState, LoadingState } from './Notice';
+import { cellClass, rowClass, VirtualRows } from './VirtualRows';
+import styles from './UnmappedWorkloads.module.css';
 
 export const UNMAPPED_PAGE = 200;
 
@@ -29,14 +30,7 @@ function useUnmappedPages(cluster: string, version: number) {
   };
 }
 
-const COLUMNS = [
-  { label: 'Cluster', className: 'col-cluster' },
-  { label: 'Namespace', className: 'col-namespace' },
-  { label: 'Workload', className: 'col-workload' },
-  { label: 'Version', className: 'col-version' },
-  { label: 'Why unmapped', className: 'col-reason' },
-  { label: '', className: 'col-claim' },
-];
+const COLUMNS = [{ label: 'Cluster' }, { label: 'Namespace' }, { label: 'Workload' }, { label: 'Version' }, { label: 'Why unmapped' }, { label: '' }];
 
 interface Props {
   clusters: KubeCluster[];
@@ -70,9 +64,9 @@ export function UnmappedWorkloads({ clusters, mayClaim, whyNotClaim, version, on
     body = <ErrorState title="The unmapped workloads could not be loaded" error={pages.error} onRetry={pages.reload} />;
   } else if (pages.total === null) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading unmapped workloads…
-      </div>
+      </LoadingState>
     );
   } else if (pages.total === 0) {
     body = (
@@ -85,7 +79,7 @@ export function UnmappedWorkloads({ clusters, mayClaim, whyNotClaim, version, on
   }
 
   return (
-    <section className="panel unmapped" aria-labelledby="unmapped-heading">
+    <section className={`panel ${styles.unmapped}`} aria-labelledby="unmapped-heading">
       <div className="section-tools">
         <h2 id="unmapped-heading">
           Unmapped workloads {pages.total !== null && <span className="count">{pages.total}</span>}
@@ -124,7 +118,7 @@ export function UnmappedWorkloads({ clusters, mayClaim, whyNotClaim, version, on
       ) : (
         <VirtualRows<UnmappedWorkload>
           label="Unmapped workloads"
-          className="unmapped-table"
+          className={styles.table}
           columns={COLUMNS}
           items={pages.items}
           rowHeight={40}
@@ -133,23 +127,23 @@ export function UnmappedWorkloads({ clusters, mayClaim, whyNotClaim, version, on
           busy={pages.loading}
           body={body}
           renderRow={(w, i, style) => (
-            <div key={`${w.cluster}/${w.namespace}/${w.kind}/${w.name}`} className="tr row row-static" role="row" aria-rowindex={i + 2} data-workload={w.name} style={style}>
-              <div className="td col-cluster mono" role="cell">
+            <div key={`${w.cluster}/${w.namespace}/${w.kind}/${w.name}`} className={rowClass({ clickable: false })} role="row" aria-rowindex={i + 2} data-workload={w.name} style={style}>
+              <div className={cellClass('mono')} role="cell">
                 {w.cluster}
               </div>
-              <div className="td col-namespace mono" role="cell">
+              <div className={cellClass('mono')} role="cell">
                 {w.namespace}
               </div>
-              <div className="td col-workload" role="cell" title={w.image}>
+              <div className={cellClass()} role="cell" title={w.image}>
                 <span className="muted">{w.kind}</span> <span className="mono">{w.name}</span>
               </div>
-              <div className="td col-version mono" role="cell">
+              <div className={cellClass('mono')} role="cell">
                 {w.version}
               </div>
-              <div className="td col-reason" role="cell" title={w.reason}>
+              <div className={cellClass()} role="cell" title={w.reason}>
                 {w.reason}
               </div>
-              <div className="td col-claim" role="cell">
+              <div className={cellClass()} role="cell">
                 {mayClaim && (
                   <button type="button" className="button" onClick={() => setClaiming(w)}>
                     Claim…

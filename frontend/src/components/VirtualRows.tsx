@@ -1,9 +1,12 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type CSSProperties, type ReactNode } from 'react';
+import { cx } from '../lib/classNames';
+import { SortButton } from './SortButton';
+import styles from './VirtualRows.module.css';
 
 export interface VirtualColumn {
   label: string;
-  className: string;
+  className?: string;
   /** A sortable column: how the rows are sorted by it now, and what a click does. */
   sorted?: 'ascending' | 'descending' | 'none';
   onSort?: () => void;
@@ -13,7 +16,7 @@ export interface VirtualColumn {
 
 interface Props<T> {
   label: string;
-  className: string;
+  className?: string;
   columns: VirtualColumn[];
   items: readonly T[];
   rowHeight: number;
@@ -23,13 +26,31 @@ interface Props<T> {
   onEndReached?: () => void;
   /** Shown in the body instead of rows (loading, empty, error). */
   body?: ReactNode;
-  /** Shown under the rows (e.g. "loading more…"). */
+  /** A line under the rows (e.g. "loading more…"). */
   footer?: ReactNode;
   busy?: boolean;
+  /** A new query is on its way: the rows shown are the previous query's, dimmed. */
+  pending?: boolean;
 }
 
+/**
+ * The class of a row that renderRow draws: clickable (the pointer, hover) unless said otherwise; selected rows
+ * are highlighted. More classes (the caller's own) may follow.
+ */
+export function rowClass(opts: { selected?: boolean; clickable?: boolean } = {}, ...more: Array<string | undefined>): string {
+  return cx(styles.row, opts.clickable === false && styles.still, opts.selected && styles.selected, ...more);
+}
+
+/** The class of a cell that renderRow draws, with the caller's own (its column's). */
+export function cellClass(...more: Array<string | false | undefined>): string {
+  return cx(styles.td, ...more);
+}
+
+/** The table's own classes, for a list that draws its table itself (the catalog, which pages through its own virtualizer). */
+export const tableStyles = styles;
+
 /** A table whose body renders only the rows in view, for lists of any length; same look as the catalog. */
-export function VirtualRows<T>({ label, className, columns, items, rowHeight, rowKey, renderRow, onEndReached, body, footer, busy }: Props<T>) {
+export function VirtualRows<T>({ label, className, columns, items, rowHeight, rowKey, renderRow, onEndReached, body, footer, busy, pending }: Props<T>) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: items.length,
@@ -48,42 +69,36 @@ export function VirtualRows<T>({ label, className, columns, items, rowHeight, ro
   }, [lastIndex, items.length, onEndReached]);
 
   return (
-    <div className={`table ${className}`} role="table" aria-label={label} aria-rowcount={items.length + 1} aria-busy={busy || undefined}>
-      <div className="thead" role="rowgroup">
-        <div className="tr" role="row">
-          {columns.map((c) => (
-            <div
-              key={c.label}
-              className={`th ${c.className}`}
-              role="columnheader"
-              title={c.title}
-              aria-sort={c.onSort && c.sorted && c.sorted !== 'none' ? c.sorted : undefined}
-            >
-              {c.onSort ? (
-                <button type="button" className="sort-button" onClick={c.onSort}>
-                  {c.label}
-                  <span className="sort-arrow" aria-hidden="true">
-                    {c.sorted === 'descending' ? '▼' : c.sorted === 'ascending' ? '▲' : '↕'}
-                  </span>
-                </button>
-              ) : (
-                c.label
-              )}
-            </div>
-          ))}
+    <div className={cx(styles.table, pending && styles.pending, className)} role="table" aria-label={label} aria-rowcount={items.length + 1} aria-busy={busy || undefined}>
+      <div className={styles.thead} role="rowgroup">
+        <div role="row">
+          {columns.map((c) => {
+            const sorted = c.onSort && c.sorted && c.sorted !== 'none' ? c.sorted : undefined;
+            return (
+              <div key={c.label} className={cx(styles.th, c.className)} role="columnheader" title={c.title} aria-sort={sorted}>
+                {c.onSort ? (
+                  <SortButton sorted={sorted} onClick={c.onSort}>
+                    {c.label}
+                  </SortButton>
+                ) : (
+                  c.label
+                )}
+              </div>
+            );
+          })}
         </div>
       </div>
-      <div className="tbody" role="rowgroup" ref={scrollRef}>
+      <div className={styles.tbody} role="rowgroup" ref={scrollRef}>
         {body ?? (
           <>
-            <div className="tbody-inner" style={{ height: virtualizer.getTotalSize() }}>
+            <div className={styles['tbody-inner']} style={{ height: virtualizer.getTotalSize() }}>
               {virtual.map((vi) => {
                 const item = items[vi.index];
                 if (item === undefined) return null;
                 return renderRow(item, vi.index, { height: vi.size, transform: `translateY(${vi.start}px)` });
               })}
             </div>
-            {footer}
+            {footer && <p className={cx(styles.footer, 'muted')}>{footer}</p>}
           </>
         )}
       </div>

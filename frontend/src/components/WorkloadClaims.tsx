@@ -6,6 +6,7 @@ import { absoluteTime, relativeTime } from '../lib/format';
 import { serviceHash } from '../lib/router';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorState } from './Notice';
+import styles from './WorkloadClaims.module.css';
 
 interface Props {
   mayClaim: boolean;
@@ -38,7 +39,7 @@ export function WorkloadClaims({ mayClaim, version, onRemoved }: Props) {
 
   const items = claims.data;
   return (
-    <section className="panel claims" aria-labelledby="claims-heading">
+    <section className={`panel ${styles.claims}`} aria-labelledby="claims-heading">
       <h2 id="claims-heading">Claims {items && <span className="count">{items.length}</span>}</h2>
       {!items && claims.error ? (
         <ErrorState title="The claims could not be loaded" error={claims.error} onRetry={claims.reload} />
@@ -47,7 +48,7 @@ export function WorkloadClaims({ mayClaim, version, onRemoved }: Props) {
       ) : items.length === 0 ? (
         <p className="muted">No claims: every mapping comes from workloads&apos; annotations and labels.</p>
       ) : (
-        <table className="grid claims-table">
+        <table className="grid">
           <thead>
             <tr>
               <th>Workload</th>

@@ -47,4 +47,12 @@ describe('progressSteps', () => {
     expect(view('failed', [])).toEqual(['approved:done', 'running:done', 'failed:failed']);
     expect(view('cancelled', [])).toEqual(['approved:done', 'running:done', 'cancelled:skipped']);
   });
+  it('ends a cancel where it came, as the history says', () => {
+    const cancelled = (from: string) =>
+      progressSteps({ state: 'cancelled', approvers: ['team_owner'], history: [{ at: '2026-11-26T09:00:00Z', actor: 'ana', from, to: 'cancelled' }] }).map(
+        (s) => `${s.label}:${s.status}`,
+      );
+    expect(cancelled('pending_approval')).toEqual(['pending approval:done', 'cancelled:skipped']);
+    expect(cancelled('running')).toEqual(['pending approval:done', 'approved:done', 'running:done', 'cancelled:skipped']);
+  });
 });

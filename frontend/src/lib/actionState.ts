@@ -46,9 +46,10 @@ export interface Step {
 
 /**
  * The path an action takes, with where it is now: pending approval (only when it needs one) → approved → running
- * → succeeded; a rejection stops it after pending approval, a failure at running.
+ * → succeeded; a rejection stops it after pending approval, a failure at running, a cancel wherever it came (the
+ * history says where: a request cancelled while it waited for approval never got approved).
  */
-export function progressSteps(a: Pick<Action, 'state' | 'approvers'>): Step[] {
+export function progressSteps(a: Pick<Action, 'state' | 'approvers'> & { history?: Action['history'] }): Step[] {
   const path: ActionState[] = a.approvers.length > 0 ? ['pending_approval', 'approved', 'running', 'succeeded'] : ['approved', 'running', 'succeeded'];
   const label = (s: ActionState) => STATE_BADGES[s].label;
   if (a.state === 'rejected') {
@@ -56,6 +57,16 @@ export function progressSteps(a: Pick<Action, 'state' | 'approvers'>): Step[] {
       { state: 'pending_approval', label: label('pending_approval'), status: 'done' },
       { state: 'rejected', label: label('rejected'), status: 'failed' },
     ];
+  }
+  if (a.state === 'cancelled') {
+    const from = [...(a.history ?? [])].reverse().find((e) => e.to === 'cancelled')?.from;
+    const at = from ? path.indexOf(from as ActionState) : -1;
+    if (at >= 0) {
+      return [
+        ...path.slice(0, at + 1).map((s): Step => ({ state: s, label: label(s), status: 'done' })),
+        { state: 'cancelled', label: label('cancelled'), status: 'skipped' },
+      ];
+    }
   }
   if (a.state === 'failed' || a.state === 'cancelled') {
     const end: StepStatus = a.state === 'failed' ? 'failed' : 'skipped';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries } from './actionText';
+import { actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries, runParamEntries } from './actionText';
 
 describe('approvalNeed', () => {
   it('says before submitting whether and by whom a request must be approved', () => {
@@ -58,6 +58,26 @@ describe('labels', () => {
   });
 });
 
+describe('service_create parameters', () => {
+  it('lists the template, each parameter by name (lists joined) and the plan digest, shortened', () => {
+    expect(
+      runParamEntries({
+        template: 'go-http-service',
+        template_version: 'v1',
+        parameters: { name: 'orders', environments: ['dev', 'staging'], secret_names: [], sqs_queue: false },
+        plan_digest: 'e145f26f596f9fe82a263406662054139d85eda15e7210b26bc5425a3fefc954',
+      }),
+    ).toEqual([
+      { label: 'Template', value: 'go-http-service@v1' },
+      { label: 'name', value: 'orders' },
+      { label: 'environments', value: 'dev, staging' },
+      { label: 'secret_names', value: 'none' },
+      { label: 'sqs_queue', value: 'no' },
+      { label: 'Plan digest', value: 'e145f26f596f…' },
+    ]);
+  });
+});
+
 describe('flag change actions', () => {
   it('names the change and its target', () => {
     expect(
@@ -67,5 +87,8 @@ describe('flag change actions', () => {
       'Flag change: import staging flag set',
     );
     expect(deliveryText('flags')).toContain('applies the change');
+    // A new service's preview is not a Terraform preview: its catalog entry is real.
+    expect(deliveryText('preview')).toContain('creates nothing');
+    expect(deliveryText('preview', 'service_create')).toContain('registers the catalog entry for real');
   });
 });

@@ -65,8 +65,11 @@ export function approvalNeed(env: ActionEnvironment, team?: string): ApprovalNee
   return { needed: env.approvers.length > 0, headline, detail, text: `${headline}: ${detail}` };
 }
 
-/** What delivery in env does, in a sentence. */
-export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden' | 'secrets'): string {
+/** What delivery in env does, in a sentence (for a kind of action, where it does something else). */
+export function deliveryText(delivery: ActionEnvironment['delivery'] | 'flags' | 'golden' | 'secrets', kind?: ActionKind): string {
+  if (kind === 'service_create' && delivery === 'preview') {
+    return 'Preview: the portal registers the catalog entry for real, and says for every other step what a team portal would have created.';
+  }
   switch (delivery) {
     case 'secrets':
       return 'The portal writes the value to each target in turn (a Kubernetes Secret through the cluster agent, AWS Secrets Manager per region); the value was sealed when it was sent and is never stored as it is.';
@@ -118,6 +121,31 @@ export function resultEntries(result: Record<string, string>): ResultEntry[] {
     const value = result[key];
     if (!known.has(key) && value) out.push({ key, label: key.replace(/_/g, ' '), value, kind: 'text' });
   }
+  return out;
+}
+
+function paramValue(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.length > 0 ? v.join(', ') : 'none';
+  return JSON.stringify(v);
+}
+
+/**
+ * A service_create request's parameters for display: the template and its version, each template parameter by
+ * name (lists as "dev, staging"), and the digest of the plan it stored.
+ */
+export function runParamEntries(params: Record<string, unknown>): { label: string; value: string }[] {
+  const out: { label: string; value: string }[] = [];
+  if (typeof params.template === 'string') {
+    const v = typeof params.template_version === 'string' ? `@${params.template_version}` : '';
+    out.push({ label: 'Template', value: `${params.template}${v}` });
+  }
+  const p = params.parameters;
+  if (typeof p === 'object' && p !== null && !Array.isArray(p)) {
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) out.push({ label: k, value: paramValue(v) });
+  }
+  if (typeof params.plan_digest === 'string') out.push({ label: 'Plan digest', value: `${params.plan_digest.slice(0, 12)}…` });
   return out;
 }
 

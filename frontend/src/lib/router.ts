@@ -5,6 +5,7 @@
 //   #/?q=pay&owner=payments&sort=name&order=desc    #/services/payments-api    #/settings
 // Self-service: #/self-service (my requests, ?state=&team=&all=1), #/self-service/new?service=payments-api,
 // #/self-service/ACTION_ID, #/approvals, #/audit?actor=&action=&resource=&since=&until=, #/admin/tokens.
+// The golden path: #/new-service (the templates), #/new-service?template=NAME (its form and dry run).
 // Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
 // Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
 // into one segment: @types%2Fnode). #/sources. What runs where: #/matrix?team=&environment=&region=, #/clusters.
@@ -153,10 +154,52 @@ export function serviceHash(name: string): string {
   return `#/services/${encodeURIComponent(name)}`;
 }
 
+/** Creating a service on the golden path: the templates, or the form of one. */
+export function newServiceHash(template = ''): string {
+  const params = new URLSearchParams();
+  if (template) params.set('template', template);
+  return withQuery('#/new-service', params);
+}
+
 export const SETTINGS_HASH = '#/settings';
 export const SOURCES_HASH = '#/sources';
 export const CLUSTERS_HASH = '#/clusters';
 export const SECRETS_HASH = '#/secrets';
+
+/** The Fleet page: the configuration in force, its editor and preview (admins). */
+export const FLEET_HASH = '#/admin/fleet';
+
+/** The fleet configuration's history, with one version open (0: none). */
+export function fleetHistoryHash(version = 0): string {
+  const params = new URLSearchParams();
+  if (version > 0) params.set('version', String(version));
+  return withQuery('#/admin/fleet/history', params);
+}
+
+/** Which installs the installs list shows: all, or those of one filter (GET /api/v1/fleet/installs), of a team. */
+export type InstallFilter = '' | 'stale_config' | 'below_minimum' | 'unseen';
+export const INSTALL_FILTERS: readonly Exclude<InstallFilter, ''>[] = ['stale_config', 'below_minimum', 'unseen'];
+
+export interface InstallFilters {
+  filter: InstallFilter;
+  team: string;
+}
+
+export const EMPTY_INSTALL_FILTERS: InstallFilters = { filter: '', team: '' };
+
+export function fleetInstallsHash(f: Partial<InstallFilters> = {}): string {
+  const params = new URLSearchParams();
+  if (f.filter) params.set('filter', f.filter);
+  if (f.team?.trim()) params.set('team', f.team.trim());
+  return withQuery('#/admin/fleet/installs', params);
+}
+
+/** The adoption KPI over the last weeks weeks (26 by default, left out of the hash). */
+export function adoptionHash(weeks = 26): string {
+  const params = new URLSearchParams();
+  if (weeks !== 26) params.set('weeks', String(weeks));
+  return withQuery('#/adoption', params);
+}
 
 /** The matrix with filters; empty values are left out. */
 export function matrixHash(f: Partial<MatrixFilters> = {}): string {

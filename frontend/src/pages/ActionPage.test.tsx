@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Action } from '../api/client';
 import { ADMIN, fakeApi, json, makeAction } from '../test/fakeApi';
+import { actionPortal } from '../test/actionPortal';
 import { WithMe } from '../test/withMe';
 import { ActionPage } from './ActionPage';
 
@@ -62,7 +63,7 @@ describe('ActionPage', () => {
     expect(items[2]?.querySelector('time')?.getAttribute('dateTime')).toBe('2026-11-26T09:00:02Z');
     expect(screen.getByTestId('result-terraform').textContent).toBe(terraform);
     expect(screen.getAllByText('envs/dev/eu-west-1/payments-api/sqs_payments-events.tf').length).toBeGreaterThan(0);
-    expect(screen.getByText('succeeded', { selector: '.badge' })).toBeTruthy();
+    expect(screen.getByText('succeeded', { selector: '[data-state]' })).toBeTruthy();
     // Final: no decision panel, no live marker.
     expect(screen.queryByTestId('decision')).toBeNull();
     expect(screen.queryByText('live')).toBeNull();
@@ -99,7 +100,7 @@ describe('ActionPage', () => {
     fireEvent.change(screen.getByLabelText(/^Reason/), { target: { value: 'retention fits the policy' } });
     fireEvent.click(approve);
     const alert = await screen.findByText(/needs one of the roles \[platform_approver\]/);
-    expect(alert.closest('.submit-failure')?.textContent).toContain('You may not make this decision');
+    expect(alert.closest('[role="alert"]')?.textContent).toContain('You may not make this decision');
     const post = api.requests.find((r) => r.method === 'POST');
     expect(post?.url.pathname).toBe('/api/v1/actions/act_prod/approve');
     expect(post?.body).toEqual({ reason: 'retention fits the policy' });
@@ -121,28 +122,59 @@ describe('ActionPage', () => {
     expect(api.requests.find((r) => r.method === 'POST')?.body).toEqual({ reason: 'use the shared queue' });
   });
 
-  it('refreshes while the action is moving and stops once it is final', async () => {
+  it('follows the action with the long poll: one request per version, none once it is final', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
-      let n = 0;
-      const states: Action['state'][] = ['approved', 'running', 'succeeded'];
-      const api = fakeApi({
-        override: (r) => (r.url.pathname === '/api/v1/actions/act_0123abcd' ? json(makeAction({ state: states[Math.min(n++, 2)] })) : undefined),
-      });
+      const portal = actionPortal(makeAction({ state: 'approved' }));
       render(
         <WithMe me={ADMIN}>
           <ActionPage id="act_0123abcd" />
         </WithMe>,
       );
-      await screen.findByText('approved', { selector: '.badge' });
-      await vi.advanceTimersByTimeAsync(2100);
-      await screen.findByText('running', { selector: '.badge' });
-      await vi.advanceTimersByTimeAsync(2100);
-      await screen.findByText('succeeded', { selector: '.badge' });
-      await vi.advanceTimersByTimeAsync(10_000);
-      expect(api.requests.filter((r) => r.url.pathname === '/api/v1/actions/act_0123abcd')).toHaveLength(3);
+      await screen.findByText('approved', { selector: '[data-state]' });
+      await waitFor(() => expect(portal.waiting()).toBe(1));
+      portal.change({ state: 'running' });
+      await screen.findByText('running', { selector: '[data-state]' });
+      portal.change({ state: 'succeeded' });
+      await screen.findByText('succeeded', { selector: '[data-state]' });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(portal.gets().map((u) => u.search)).toEqual(['', '?wait=30&version=1', '?wait=30&version=2']);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('asks a portal that answers the long poll without waiting no more than every 2 s', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const api = serve(makeAction({ state: 'running' }));
+      render(
+        <WithMe me={ADMIN}>
+          <ActionPage id="act_0123abcd" />
+        </WithMe>,
+      );
+      await screen.findByText('running', { selector: '[data-state]' });
+      await vi.advanceTimersByTimeAsync(10_000);
+      const n = api.requests.filter((r) => r.url.pathname === '/api/v1/actions/act_0123abcd').length;
+      // The first request, its long poll at once, then one every 2 s.
+      expect(n).toBeGreaterThanOrEqual(5);
+      expect(n).toBeLessThanOrEqual(7);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('aborts the long poll in flight when the page goes away', async () => {
+    const portal = actionPortal(makeAction({ state: 'running' }));
+    const view = render(
+      <WithMe me={ADMIN}>
+        <ActionPage id="act_0123abcd" />
+      </WithMe>,
+    );
+    await waitFor(() => expect(portal.waiting()).toBe(1));
+    const signal = portal.lastSignal();
+    expect(signal?.aborted).toBe(false);
+    view.unmount();
+    expect(signal?.aborted).toBe(true);
   });
 });

@@ -1,25 +1,36 @@
-import { api, type Action } from '../api/client';
-import { useLoad } from '../hooks/useLoad';
+import { useState } from 'react';
+import { api, asApiError, type Action, type ApiError, type Approval } from '../api/client';
+import { announceActionChange } from '../hooks/useApprovalCount';
+import { useFollowAction } from '../hooks/useFollowAction';
 import { useNow } from '../hooks/useNow';
-import { isFinal, progressSteps } from '../lib/actionState';
-import { actionTitle, approversText, deliveryText, paramEntries } from '../lib/actionText';
+import { isFinal, progressSteps, type StepStatus } from '../lib/actionState';
+import { actionTitle, approversText, deliveryText, paramEntries, runParamEntries } from '../lib/actionText';
+import { cx } from '../lib/classNames';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
+import { hasRun, runSummary } from '../lib/runProgress';
+import { ActionPlan } from '../components/ActionPlan';
+import { ActionPreview } from '../components/ActionPreview';
 import { ActionResult } from '../components/ActionResult';
 import { ActionTimeline } from '../components/ActionTimeline';
+import { CancelRun } from '../components/CancelRun';
 import { DecisionPanel } from '../components/DecisionPanel';
-import { ErrorState } from '../components/Notice';
+import { LeftBehind } from '../components/LeftBehind';
+import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageHeader, PageSubtitle } from '../components/PageHeader';
+import { RunSteps } from '../components/RunSteps';
+import { RunSummaryLine } from '../components/RunSummaryLine';
 import { StateBadge } from '../components/StateBadge';
 import styles from './ActionPage.module.css';
 
-/** How often an action that is still moving is asked for again. */
-export const ACTION_POLL_MS = 2000;
+const STEP: Record<StepStatus, string | undefined> = { done: styles.done, current: styles.current, failed: styles.failed, todo: undefined, skipped: undefined };
+const DECISION: Record<Approval['decision'], string | undefined> = { approved: styles.approved, rejected: styles.rejected };
 
 function ProgressSteps({ action }: { action: Action }) {
   return (
     <ol className={styles['progress-steps']} aria-label="Progress">
       {progressSteps(action).map((s) => (
-        <li key={s.state} className={`step step-${s.status}`} aria-current={s.status === 'current' ? 'step' : undefined}>
+        <li key={s.state} className={cx(styles.step, STEP[s.status])} aria-current={s.status === 'current' ? 'step' : undefined}>
           {s.label}
         </li>
       ))}
@@ -27,13 +38,37 @@ function ProgressSteps({ action }: { action: Action }) {
   );
 }
 
-/** One request: where it is, who decided what and why, and what it produced. Refreshes until it is final. */
+/** The subtitle's service: a link once the catalog has it (a new service's only after its run registered it). */
+function ServiceRef({ a }: { a: Action }) {
+  const registered = a.kind !== 'service_create' || a.steps.some((s) => s.id === 'register_catalog' && s.state === 'succeeded');
+  return registered ? <a href={serviceHash(a.service)}>{a.service}</a> : <strong>{a.service}</strong>;
+}
+
+/**
+ * One request: where it is, who decided what and why, and what it produced. A run (a new service) shows its steps
+ * as they go, with retry from a failed step and cancel while it runs, and the plan it executes. Followed with the
+ * portal's long poll until it is final.
+ */
 export function ActionPage({ id }: { id: string }) {
-  const now = useNow(15_000);
-  const load = useLoad((signal) => api.getAction(id, signal), id, {
-    pollMs: (a) => (isFinal(a.state) ? null : ACTION_POLL_MS),
-  });
-  const a = load.data;
+  const load = useFollowAction(id);
+  const a = load.action;
+  // Every second while a step runs (its duration counts up), else as relative times need.
+  const now = useNow(a?.state === 'running' ? 1000 : 15_000);
+  const [retrying, setRetrying] = useState(false);
+  const [retryError, setRetryError] = useState<ApiError | null>(null);
+  const retry = async () => {
+    setRetrying(true);
+    setRetryError(null);
+    try {
+      await api.retryAction(id);
+      announceActionChange();
+      load.reload();
+    } catch (err) {
+      setRetryError(asApiError(err));
+    } finally {
+      setRetrying(false);
+    }
+  };
   const back = (
     <nav className="breadcrumb">
       <a href={requestsHash()}>← My requests</a>
@@ -42,43 +77,54 @@ export function ActionPage({ id }: { id: string }) {
 
   if (!a) {
     return (
-      <div className="page action-page">
+      <div className="page">
         {back}
         {load.error?.status === 404 ? (
-          <div className="notice notice-empty" role="alert">
-            <p className="notice-title">No request {id}</p>
-            <p className="notice-body">
+          <Notice kind="empty" role="alert" title={`No request ${id}`}>
+            <NoticeBody>
               This portal has no such request; it may belong to another portal. <a href={requestsHash()}>See your requests</a>.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         ) : load.error ? (
           <ErrorState title={`Request ${id} could not be loaded`} error={load.error} onRetry={load.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading request {id}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
   }
 
   const moving = !isFinal(a.state);
+  const run = hasRun(a);
+  const summary = run ? runSummary(a) : null;
   return (
-    <div className="page action-page">
+    <div className="page">
       {back}
-      <header className="service-header action-header">
-        <div className="service-heading">
-          <h1>{actionTitle(a)}</h1>
-          <StateBadge state={a.state} />
-          {moving && (
-            <span className="live muted" title={`Refreshing every ${ACTION_POLL_MS / 1000} s until it is final`}>
-              <span className={styles['live-dot']} aria-hidden="true" /> live
-            </span>
-          )}
-        </div>
-        <p className="service-subtitle">
-          for <a href={serviceHash(a.service)}>{a.service}</a> (team {a.team}) in {a.environment} / {a.region}
-        </p>
+      <PageHeader
+        className={styles.header}
+        testId="action-header"
+        heading={
+          <>
+            <h1>{actionTitle(a)}</h1>
+            <StateBadge state={a.state} />
+            {moving && (
+              <span className={`${styles.live} muted`} title="Following it: the page changes as soon as the portal does">
+                <span className={styles['live-dot']} aria-hidden="true" /> live
+              </span>
+            )}
+            {a.may_cancel && (
+              <span className="heading-actions">
+                <CancelRun action={a} onCancelled={() => load.reload()} />
+              </span>
+            )}
+          </>
+        }
+      >
+        <PageSubtitle>
+          for <ServiceRef a={a} /> (team {a.team}) in {a.environment} / {a.region}
+        </PageSubtitle>
         <dl className="facts">
           <div>
             <dt>Requested by</dt>
@@ -98,7 +144,7 @@ export function ActionPage({ id }: { id: string }) {
           </div>
           <div className="fact-wide">
             <dt>Delivery</dt>
-            <dd>{deliveryText(a.delivery)}</dd>
+            <dd>{deliveryText(a.delivery, a.kind)}</dd>
           </div>
           <div>
             <dt>Request id</dt>
@@ -106,18 +152,27 @@ export function ActionPage({ id }: { id: string }) {
           </div>
         </dl>
         <ProgressSteps action={a} />
-      </header>
+        {summary && <RunSummaryLine summary={summary} />}
+      </PageHeader>
       {load.error && (
         <p className="inline-warning" role="status">
           Refreshing failed: {load.error.message} Showing what the portal said last; retrying.
         </p>
       )}
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
+          {a.state === 'pending_approval' && a.kind !== 'service_create' && <ActionPreview key={`${a.id}-pending`} actionId={a.id} open />}
           {a.state === 'pending_approval' && (
             <section className="panel" aria-labelledby="decide-heading">
               <h2 id="decide-heading">Decision</h2>
               <p className="muted">Waiting for {approversText(a.approvers, a.team)}.</p>
+              {a.may_approve && (
+                <p>
+                  {a.kind === 'service_create'
+                    ? 'Review the plan below — every file, the pull request and the steps — before you decide.'
+                    : 'Review what it does above before you decide.'}
+                </p>
+              )}
               <DecisionPanel
                 action={a}
                 mayDecide={a.may_approve === true}
@@ -131,11 +186,29 @@ export function ActionPage({ id }: { id: string }) {
               <h2 id="error-heading">Why it failed</h2>
               <p>{a.error || 'The portal gave no reason.'}</p>
               <p className="muted">
-                After {a.attempts} attempt{a.attempts === 1 ? '' : 's'}. Nothing more will happen to this request; fix the cause
-                and request again.
+                After {a.attempts} attempt{a.attempts === 1 ? '' : 's'}.{' '}
+                {run && a.may_retry
+                  ? 'Fix the cause if it is yours, then retry from the failed step below: the steps that succeeded are not run again.'
+                  : run
+                    ? `Only the requester, an owner of team ${a.team} or an admin may retry it.`
+                    : 'Nothing more will happen to this request; fix the cause and request again.'}
               </p>
             </section>
           )}
+          {run && (
+            <section className="panel" aria-labelledby="steps-heading">
+              <h2 id="steps-heading">
+                Steps <span className="count">{a.steps.length}</span>
+              </h2>
+              {retryError && (
+                <p className="form-error" role="alert">
+                  The retry was refused: {retryError.message}
+                </p>
+              )}
+              <RunSteps action={a} now={now} onRetry={() => void retry()} retrying={retrying} />
+            </section>
+          )}
+          <LeftBehind action={a} />
           {a.state === 'rejected' && (
             <section className={`panel ${styles['panel-error']}`} aria-labelledby="reject-heading">
               <h2 id="reject-heading">Rejected</h2>
@@ -147,24 +220,27 @@ export function ActionPage({ id }: { id: string }) {
               The last attempt failed and will be retried: {a.error}
             </p>
           )}
-          <section className="panel" aria-labelledby="result-heading">
-            <h2 id="result-heading">Result</h2>
-            {Object.keys(a.result).length === 0 && moving ? (
-              <p className="muted">{a.state === 'pending_approval' ? 'Appears here once it is approved and has run.' : 'Appears here when it has run.'}</p>
-            ) : (
-              <ActionResult result={a.result} />
-            )}
-          </section>
+          {!run && (
+            <section className="panel" aria-labelledby="result-heading">
+              <h2 id="result-heading">Result</h2>
+              {Object.keys(a.result).length === 0 && moving ? (
+                <p className="muted">{a.state === 'pending_approval' ? 'Appears here once it is approved and has run.' : 'Appears here when it has run.'}</p>
+              ) : (
+                <ActionResult result={a.result} />
+              )}
+            </section>
+          )}
+          {a.state !== 'pending_approval' && a.kind !== 'service_create' && <ActionPreview key={a.id} actionId={a.id} open={false} />}
           <section className="panel" aria-labelledby="history-heading">
             <h2 id="history-heading">Timeline</h2>
             <ActionTimeline history={a.history} now={now} />
           </section>
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="params-heading">
             <h2 id="params-heading">Parameters</h2>
             <dl className="facts facts-column">
-              {paramEntries(a.params).map((p) => (
+              {(a.kind === 'service_create' ? runParamEntries(a.params) : paramEntries(a.params)).map((p) => (
                 <div key={p.label}>
                   <dt>{p.label}</dt>
                   <dd className="mono">{p.value}</dd>
@@ -179,14 +255,14 @@ export function ActionPage({ id }: { id: string }) {
             {a.approvals.length === 0 ? (
               <p className="muted">{a.approvers.length === 0 ? 'None needed.' : 'No decision yet.'}</p>
             ) : (
-              <ul className="approvals">
+              <ul className={styles.approvals} aria-label="Decisions">
                 {a.approvals.map((ap, i) => (
-                  <li key={`${ap.approver}-${i}`} className={`approval approval-${ap.decision}`}>
+                  <li key={`${ap.approver}-${i}`} className={cx(styles.approval, DECISION[ap.decision])}>
                     <strong>{ap.decision === 'approved' ? 'Approved' : 'Rejected'}</strong> by {ap.approver}{' '}
                     <time dateTime={ap.at} title={absoluteTime(ap.at)}>
                       {relativeTime(ap.at, now)}
                     </time>
-                    {ap.reason && <p className="approval-reason">“{ap.reason}”</p>}
+                    {ap.reason && <p className={styles.reason}>“{ap.reason}”</p>}
                   </li>
                 ))}
               </ul>
@@ -194,6 +270,14 @@ export function ActionPage({ id }: { id: string }) {
           </section>
         </div>
       </div>
+      {a.kind === 'service_create' && (
+        <ActionPlan
+          key={a.id}
+          actionId={a.id}
+          digest={typeof a.params.plan_digest === 'string' ? a.params.plan_digest : ''}
+          open={a.state === 'pending_approval'}
+        />
+      )}
     </div>
   );
 }

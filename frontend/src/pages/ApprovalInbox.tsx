@@ -7,23 +7,18 @@ import { useNow } from '../hooks/useNow';
 import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
+import { cx } from '../lib/classNames';
 import { actionHash } from '../lib/router';
+import { ActionPreview } from '../components/ActionPreview';
 import { DecisionPanel } from '../components/DecisionPanel';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
-import { VirtualRows } from '../components/VirtualRows';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './ApprovalInbox.module.css';
 
 export const INBOX_POLL_MS = 10_000;
 
-const COLUMNS = [
-  { label: 'Waiting since', className: 'col-when' },
-  { label: 'What', className: 'col-what' },
-  { label: 'Service', className: 'col-service-name' },
-  { label: 'Where', className: 'col-where' },
-  { label: 'Requester', className: 'col-requester' },
-  { label: '', className: 'col-decide' },
-];
+const COLUMNS = [{ label: 'Waiting since' }, { label: 'What' }, { label: 'Service' }, { label: 'Where' }, { label: 'Requester' }, { label: '' }];
 
 /** The approver's inbox: pending requests the user may decide on, oldest first; approve or reject with a reason. */
 export function ApprovalInbox() {
@@ -52,9 +47,9 @@ export function ApprovalInbox() {
     body = <ErrorState title="The approvals inbox could not be loaded" error={list.error} onRetry={list.reload} />;
   } else if (!list.data) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading requests waiting for you…
-      </div>
+      </LoadingState>
     );
   } else if (items.length === 0) {
     body = (
@@ -65,15 +60,15 @@ export function ApprovalInbox() {
   }
 
   return (
-    <section className="catalog approvals-inbox" aria-label="Approvals">
+    <section className="list-page" aria-label="Approvals">
       <div className="toolbar">
         <h1 className="toolbar-title">Approvals</h1>
-        <span className="catalog-total" aria-live="polite" data-testid="approvals-total">
+        <span className="list-total" aria-live="polite" data-testid="approvals-total">
           {list.data ? `${count(items.length, 'request')} waiting for you` : ''}
         </span>
       </div>
       {done && (
-        <p className={`form-saved inbox-done${done.state === 'rejected' ? ' rejected' : ''}`} role="status">
+        <p className={cx('form-saved', styles.done, done.state === 'rejected' && styles.rejected)} role="status">
           {done.state === 'rejected' ? 'Rejected' : 'Approved'} {actionTitle(done)} for {done.service}.{' '}
           <a href={actionHash(done.id)}>Follow it</a>
         </p>
@@ -87,6 +82,13 @@ export function ApprovalInbox() {
             Requested by {deciding.requester} (team {deciding.team}) in {deciding.environment} / {deciding.region}.{' '}
             <a href={actionHash(deciding.id)}>Full request</a>
           </p>
+          {deciding.kind === 'service_create' && (
+            <p className="inline-note" role="note">
+              A new service: <a href={actionHash(deciding.id)}>review its plan</a> — every file, the pull request and the steps — before you
+              decide.
+            </p>
+          )}
+          {deciding.kind !== 'service_create' && <ActionPreview key={`preview-${deciding.id}`} actionId={deciding.id} open compact />}
           <DecisionPanel
             key={deciding.id}
             action={deciding}
@@ -109,32 +111,32 @@ export function ApprovalInbox() {
       )}
       <VirtualRows<Action>
         label="Requests waiting for approval"
-        className="inbox-table"
+        className={styles.table}
         columns={COLUMNS}
         items={items}
         rowHeight={44}
         rowKey={(a) => a.id}
         body={body}
         renderRow={(a, i, style) => (
-          <div key={a.id} className={`tr row${deciding?.id === a.id ? ' row-selected' : ''}`} role="row" aria-rowindex={i + 2} data-action={a.id} style={style}>
-            <div className="td col-when" role="cell">
+          <div key={a.id} className={rowClass({ selected: deciding?.id === a.id })} role="row" aria-rowindex={i + 2} data-action={a.id} style={style}>
+            <div className={cellClass()} role="cell">
               <time dateTime={a.created_at} title={absoluteTime(a.created_at)}>
                 {relativeTime(a.created_at, now)}
               </time>
             </div>
-            <div className="td col-what" role="cell">
+            <div className={cellClass()} role="cell">
               <a href={actionHash(a.id)}>{actionTitle(a)}</a>
             </div>
-            <div className="td col-service-name" role="cell">
+            <div className={cellClass()} role="cell">
               {a.service} <span className="muted">· {a.team}</span>
             </div>
-            <div className="td col-where" role="cell">
+            <div className={cellClass()} role="cell">
               {a.environment} / {a.region}
             </div>
-            <div className="td col-requester" role="cell">
+            <div className={cellClass()} role="cell">
               {a.requester}
             </div>
-            <div className="td col-decide" role="cell">
+            <div className={cellClass()} role="cell">
               <button
                 type="button"
                 className="button"

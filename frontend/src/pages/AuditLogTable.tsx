@@ -8,22 +8,20 @@ import { releaseFile, saveText, type SavedFile } from '../lib/download';
 import { absoluteTime, count, shortTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, auditHash, navigate, type AuditFilters } from '../lib/router';
+import { Badge, type BadgeTone } from '../components/Badge';
+import { CodeBlock } from '../components/CodeBlock';
 import { DownloadNotice } from '../components/DownloadNotice';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
-import { VirtualRows } from '../components/VirtualRows';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
+import styles from './AuditLogTable.module.css';
 
 export const AUDIT_ROW_HEIGHT = 36;
 export const AUDIT_PAGE = 200;
 
-const COLUMNS = [
-  { label: 'When', className: 'col-when' },
-  { label: 'Who', className: 'col-actor' },
-  { label: 'What', className: 'col-action' },
-  { label: 'Resource', className: 'col-resource' },
-  { label: 'Outcome', className: 'col-outcome' },
-  { label: 'Detail', className: 'col-detail' },
-];
+const COLUMNS = [{ label: 'When' }, { label: 'Who' }, { label: 'What' }, { label: 'Resource' }, { label: 'Outcome' }, { label: 'Detail', className: styles['detail-cell'] }];
+
+const OUTCOME_TONE: Record<AuditEvent['outcome'], BadgeTone> = { success: 'ok', denied: 'warn', failure: 'error' };
 
 const AUDIT: MoreSource<AuditFilters, AuditEvent, number> = {
   fetch: async (filters, before, signal) => {
@@ -50,7 +48,7 @@ function FilterForm({ filters }: { filters: AuditFilters }) {
   const set = (patch: Partial<AuditFilters>) => setF((x) => ({ ...x, ...patch }));
   const any = Object.values(filters).some((v) => v);
   return (
-    <form className="toolbar audit-filters" onSubmit={apply} aria-label="Filter the audit log">
+    <form className={`toolbar ${styles.filters}`} onSubmit={apply} aria-label="Filter the audit log">
       <label className="facet-filter">
         <span className="facet-label">Who</span>
         <input type="text" value={f.actor} placeholder="subject, or system" onChange={(e) => set({ actor: e.target.value })} />
@@ -141,14 +139,16 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
   }
 
   const filtered = Object.values(filters).some((v) => v);
+  // The drawer shows an event the list shows: once new filters leave it out (or while they load), it closes.
+  const open = selected && !log.stale && log.events.some((e) => e.id === selected.id) ? selected : null;
   let body;
   if (!log.stale && log.events.length === 0 && log.error) {
     body = <ErrorState title="The audit log could not be loaded" error={log.error} onRetry={log.reload} />;
   } else if (log.stale || (log.events.length === 0 && log.loading)) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading the audit log…
-      </div>
+      </LoadingState>
     );
   } else if (log.events.length === 0) {
     body = (
@@ -159,10 +159,10 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
   }
 
   return (
-    <section className="catalog audit" aria-label="Audit log">
+    <section className="list-page" aria-label="Audit log">
       <div className="toolbar">
         <h1 className="toolbar-title">Audit log</h1>
-        <span className="catalog-total" data-testid="audit-total" aria-live="polite">
+        <span className="list-total" data-testid="audit-total" aria-live="polite">
           {log.events.length > 0 ? `${count(log.events.length, 'event')}${log.nextBefore !== undefined ? '+' : ''}` : ''}
         </span>
         <button type="button" className="button" disabled={exporter.state.kind === 'running'} onClick={() => void exporter.run()}>
@@ -190,7 +190,7 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
       )}
       <VirtualRows<AuditEvent>
         label="Audit events"
-        className="audit-table"
+        className={styles.table}
         columns={COLUMNS}
         items={log.stale ? [] : log.events}
         rowHeight={AUDIT_ROW_HEIGHT}
@@ -198,30 +198,30 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
         onEndReached={log.more}
         busy={log.loading}
         body={body}
-        footer={log.loading && log.events.length > 0 ? <p className="table-footer muted">Loading older events…</p> : undefined}
+        footer={log.loading && log.events.length > 0 ? 'Loading older events…' : undefined}
         renderRow={(e, i, style) => (
           <div
             key={e.id}
-            className={`tr row${selected?.id === e.id ? ' row-selected' : ''}`}
+            className={rowClass({ selected: open?.id === e.id }, styles.event)}
             role="row"
             aria-rowindex={i + 2}
-            aria-selected={selected?.id === e.id}
+            aria-selected={open?.id === e.id}
             data-event={e.action}
             style={style}
-            onClick={() => setSelected((s) => (s?.id === e.id ? null : e))}
+            onClick={() => setSelected(open?.id === e.id ? null : e)}
           >
-            <div className="td col-when" role="cell">
+            <div className={cellClass()} role="cell">
               <time dateTime={e.at} title={absoluteTime(e.at)}>
                 {shortTime(e.at, now)}
               </time>
             </div>
-            <div className="td col-actor" role="cell" title={e.actor}>
+            <div className={cellClass()} role="cell" title={e.actor}>
               {e.actor}
             </div>
-            <div className="td col-action mono" role="cell">
+            <div className={cellClass('mono')} role="cell">
               {e.action}
             </div>
-            <div className="td col-resource mono" role="cell" title={e.resource}>
+            <div className={cellClass('mono')} role="cell" title={e.resource} data-column="resource">
               {e.resource.startsWith('action/') ? (
                 <a href={actionHash(e.resource.slice('action/'.length))} onClick={(ev) => ev.stopPropagation()}>
                   {e.resource}
@@ -230,30 +230,32 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
                 e.resource
               )}
             </div>
-            <div className="td col-outcome" role="cell">
-              <span className={`badge outcome-${e.outcome}`}>{e.outcome}</span>
+            <div className={cellClass()} role="cell">
+              <Badge tone={OUTCOME_TONE[e.outcome]} data-outcome={e.outcome}>
+                {e.outcome}
+              </Badge>
             </div>
-            <div className="td col-detail" role="cell" title={detailSummary(e.detail)}>
+            <div className={cellClass(styles['detail-cell'])} role="cell" title={detailSummary(e.detail)}>
               {detailSummary(e.detail)}
             </div>
           </div>
         )}
       />
-      {selected && (
-        <section className="panel audit-detail" aria-label={`Event ${selected.id}`}>
+      {open && (
+        <section className={`panel ${styles.detail}`} aria-label={`Event ${open.id}`}>
           <div className="section-tools">
             <h2>
-              {selected.action} · {selected.resource}
+              {open.action} · {open.resource}
             </h2>
             <button type="button" className="button button-link" onClick={() => setSelected(null)}>
               Close
             </button>
           </div>
           <p className="muted">
-            {absoluteTime(selected.at)} by {selected.actor}, {selected.outcome}
-            {selected.request_id ? ` · request ${selected.request_id}` : ''}
+            {absoluteTime(open.at)} by {open.actor}, {open.outcome}
+            {open.request_id ? ` · request ${open.request_id}` : ''}
           </p>
-          <pre className="code-block-pre">{JSON.stringify(selected.detail, null, 2)}</pre>
+          <CodeBlock className={styles.code}>{JSON.stringify(open.detail, null, 2)}</CodeBlock>
         </section>
       )}
     </section>

@@ -3,13 +3,20 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api, isAbortError, type Facets, type ServiceRow, type SortKey } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { useServicePages } from '../hooks/useServicePages';
+import { quietSignals } from '../lib/dependencies';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { catalogHash, navigate, serviceHash, type CatalogFilters } from '../lib/router';
 import { reportReadyOnce } from '../lib/usage';
+import { cx } from '../lib/classNames';
 import { ExternalLink } from '../components/ExternalLink';
 import { FacetFilter } from '../components/FacetFilter';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { LifecycleBadge } from '../components/LifecycleBadge';
+import { NewServiceButton } from '../components/NewServiceButton';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
+import { Badge } from '../components/Badge';
 import { SearchBox } from '../components/SearchBox';
+import { SortButton } from '../components/SortButton';
+import { cellClass, rowClass, tableStyles as table } from '../components/VirtualRows';
 import styles from './CatalogTable.module.css';
 
 export const ROW_HEIGHT = 44;
@@ -17,17 +24,17 @@ export const ROW_HEIGHT = 44;
 interface Column {
   label: string;
   sort?: SortKey;
-  className: string;
+  className?: string;
 }
 
 const COLUMNS: Column[] = [
-  { label: 'Service', sort: 'name', className: 'col-service' },
-  { label: 'Owner', sort: 'owner', className: 'col-owner' },
-  { label: 'Language', sort: 'language', className: 'col-language' },
-  { label: 'Lifecycle', sort: 'lifecycle', className: 'col-lifecycle' },
-  { label: 'Repository', sort: 'repository', className: 'col-repo' },
-  { label: 'Last synced', sort: 'synced_at', className: styles['col-synced'] ?? '' },
-  { label: 'Signals', className: 'col-signals' },
+  { label: 'Service', sort: 'name' },
+  { label: 'Owner', sort: 'owner' },
+  { label: 'Language', sort: 'language' },
+  { label: 'Lifecycle', sort: 'lifecycle' },
+  { label: 'Repository', sort: 'repository', className: styles['col-repo'] },
+  { label: 'Last synced', sort: 'synced_at', className: styles['col-synced'] },
+  { label: 'Signals' },
 ];
 
 /** Where the user had scrolled, per query, so coming back from a service page lands on the same rows. */
@@ -122,9 +129,9 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
     body = <ErrorState title="The catalog could not be loaded" error={error} onRetry={retry} />;
   } else if (total === null) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading services…
-      </div>
+      </LoadingState>
     );
   } else if (total === 0) {
     body = filtered ? (
@@ -149,7 +156,7 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
   }
 
   return (
-    <section className="catalog" aria-label="Service catalog">
+    <section className="list-page" aria-label="Service catalog">
       <div className="toolbar">
         <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} />
         <FacetFilter
@@ -178,9 +185,10 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="catalog-total" aria-live="polite">
+        <span className="list-total" data-testid="catalog-total" aria-live="polite" aria-busy={pending || undefined}>
           {total === null ? '' : count(total, 'service')}
         </span>
+        <NewServiceButton />
       </div>
       {error && total !== null && (
         <div className="inline-error" role="alert">
@@ -191,26 +199,23 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
         </div>
       )}
       <div
-        className={`table catalog-table${pending ? ' pending' : ''}`}
+        className={cx(table.table, pending && table.pending, styles.table)}
         role="table"
         aria-label="Services"
         aria-rowcount={(total ?? 0) + 1}
         aria-busy={pending || undefined}
       >
-        <div className="thead" role="rowgroup">
-          <div className="tr" role="row">
+        <div className={table.thead} role="rowgroup">
+          <div role="row">
             {COLUMNS.map((c) => {
               const active = c.sort !== undefined && filters.sort === c.sort;
               const ariaSort = active ? (filters.order === 'desc' ? 'descending' : 'ascending') : undefined;
               return (
-                <div key={c.label} className={`th ${c.className}`} role="columnheader" aria-sort={ariaSort}>
+                <div key={c.label} className={cx(table.th, c.className)} role="columnheader" aria-sort={ariaSort}>
                   {c.sort ? (
-                    <button type="button" className="sort-button" onClick={() => c.sort && sortBy(c.sort)}>
+                    <SortButton sorted={ariaSort} onClick={() => c.sort && sortBy(c.sort)}>
                       {c.label}
-                      <span className="sort-arrow" aria-hidden="true">
-                        {active ? (filters.order === 'desc' ? '▼' : '▲') : '↕'}
-                      </span>
-                    </button>
+                    </SortButton>
                   ) : (
                     c.label
                   )}
@@ -220,21 +225,22 @@ export function CatalogTable({ filters, refreshKey, initialSync }: Props) {
           </div>
         </div>
         <div
-          className="tbody"
+          className={table.tbody}
           role="rowgroup"
           ref={scrollRef}
+          data-testid="catalog-rows"
           onScroll={(e) => scrollMemory.set(queryKey, e.currentTarget.scrollTop)}
         >
           {body ?? (
-            <div className="tbody-inner" style={{ height: virtualizer.getTotalSize() }}>
+            <div className={table['tbody-inner']} style={{ height: virtualizer.getTotalSize() }}>
               {items.map((vi) => {
                 const row = rowAt(vi.index);
                 const style = { height: vi.size, transform: `translateY(${vi.start}px)` };
                 return row ? (
                   <ServiceRowView key={vi.key} row={row} index={vi.index} style={style} now={now} />
                 ) : (
-                  <div key={vi.key} className="tr row row-loading" role="row" aria-rowindex={vi.index + 2} style={style}>
-                    <div className="td placeholder" role="cell" />
+                  <div key={vi.key} className={rowClass({}, styles.loading)} role="row" aria-rowindex={vi.index + 2} style={style}>
+                    <div className={cellClass(styles.placeholder)} role="cell" />
                   </div>
                 );
               })}
@@ -257,31 +263,31 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
   const open = () => navigate(serviceHash(row.name));
   return (
     <div
-      className="tr row"
+      className={rowClass()}
       role="row"
       aria-rowindex={index + 2}
       data-service={row.name}
       style={style}
       onClick={open}
     >
-      <div className="td col-service" role="cell">
-        <a className="service-name" href={serviceHash(row.name)} onClick={(e) => e.stopPropagation()}>
+      <div className={cellClass(styles.service)} role="cell" data-column="service">
+        <a className={styles['service-name']} href={serviceHash(row.name)} onClick={(e) => e.stopPropagation()}>
           {row.name}
         </a>
-        <span className="service-title" title={row.description || undefined}>
+        <span className={styles['service-title']} title={row.description || undefined}>
           {row.title || row.description || '\u00a0'}
         </span>
       </div>
-      <div className="td col-owner" role="cell">
+      <div className={cellClass()} role="cell" data-column="owner">
         {row.owner}
       </div>
-      <div className="td col-language" role="cell">
+      <div className={cellClass()} role="cell" data-column="language">
         {row.language}
       </div>
-      <div className="td col-lifecycle" role="cell">
-        <span className={`lifecycle lifecycle-${row.lifecycle}`}>{row.lifecycle}</span>
+      <div className={cellClass()} role="cell" data-column="lifecycle">
+        <LifecycleBadge lifecycle={row.lifecycle} />
       </div>
-      <div className="td col-repo" role="cell">
+      <div className={cellClass(styles['col-repo'])} role="cell" data-column="repository">
         {row.repository ? (
           <ExternalLink href={row.repository} title={row.repository}>
             {repoLabel(row.repository)}
@@ -290,24 +296,34 @@ function ServiceRowView({ row, index, style, now }: RowProps) {
           <span className="muted">—</span>
         )}
       </div>
-      <div className={`td ${styles['col-synced']}`} role="cell">
+      <div className={cellClass(styles['col-synced'])} role="cell" data-column="synced">
         <time dateTime={row.synced_at} title={absoluteTime(row.synced_at)}>
           {relativeTime(row.synced_at, now)}
         </time>
       </div>
-      <div className="td col-signals" role="cell">
+      <div className={cellClass()} role="cell" data-column="signals">
         {row.findings > 0 && (
-          <span className="badge badge-findings" title={count(row.findings, 'finding')}>
+          <Badge tone="error" title={count(row.findings, 'finding')}>
             {count(row.findings, 'finding')}
-          </span>
+          </Badge>
         )}
         {row.outdated > 0 && (
-          <span className="badge badge-outdated" title={`${count(row.outdated, 'dependency', 'dependencies')} behind the newest release`}>
+          <Badge tone="warn" title={`${count(row.outdated, 'dependency', 'dependencies')} behind the newest release`}>
             {row.outdated} outdated
-          </span>
+          </Badge>
         )}
-        {row.findings === 0 && row.outdated === 0 && <span className="muted">—</span>}
+        {row.findings === 0 && row.outdated === 0 && <QuietSignals language={row.language} />}
       </div>
     </div>
+  );
+}
+
+/** The signals cell without a signal: all well, or — for a language Atrium does not read — not checked. */
+function QuietSignals({ language }: { language: string }) {
+  const q = quietSignals(language);
+  return (
+    <span className="muted" title={q.title} data-signals={q.checked ? 'none' : 'not-checked'}>
+      {q.text}
+    </span>
   );
 }

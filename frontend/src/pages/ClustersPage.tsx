@@ -3,15 +3,20 @@ import { api, type KubeCluster } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
-import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
+import { clusterDataText, clusterDataTitle, clusterState, type ClusterTone } from '../lib/clusters';
+import { cx } from '../lib/classNames';
 import { count } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { matrixHash, SETTINGS_HASH, SOURCES_HASH, withLastFilters } from '../lib/router';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { Badge, STATUS_TONE } from '../components/Badge';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { UnmappedWorkloads } from '../components/UnmappedWorkloads';
 import { WorkloadClaims } from '../components/WorkloadClaims';
 import styles from './ClustersPage.module.css';
+
+/** A cluster's message reads in its state's colour when something is wrong. */
+const MESSAGE_TONE: Partial<Record<ClusterTone, string>> = { error: styles['message-error'], warn: styles['message-warn'] };
 
 interface Props {
   portalKey: string;
@@ -42,7 +47,7 @@ export function ClustersPage({ portalKey, mode }: Props) {
 
   if (!allowed) {
     return (
-      <div className="page clusters-page">
+      <div className={`page ${styles.clusters}`}>
         <h1>Clusters</h1>
         <PermissionNotice title="You may not see the clusters" reason={whyNot(me, 'sources:read')} />
       </div>
@@ -55,9 +60,9 @@ export function ClustersPage({ portalKey, mode }: Props) {
     body = <ErrorState title="The clusters could not be loaded" error={clusters.error} onRetry={clusters.reload} />;
   } else if (!items) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading clusters…
-      </div>
+      </LoadingState>
     );
   } else if (items.length === 0) {
     body = mode === 'local' ? <NoClustersInLocalMode /> : <NoClustersRegistered />;
@@ -65,7 +70,7 @@ export function ClustersPage({ portalKey, mode }: Props) {
     body = <ClusterTable clusters={items} now={now} />;
   }
   return (
-    <div className="page clusters-page">
+    <div className={`page ${styles.clusters}`}>
       <nav className="breadcrumb">
         <a href={withLastFilters(matrixHash())}>← What runs where</a> · <a href={SOURCES_HASH}>Sources</a>
       </nav>
@@ -131,7 +136,7 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
       <h2 id="clusters-heading">
         Clusters <span className="count">{clusters.length}</span>
       </h2>
-      <table className="grid clusters-table">
+      <table className={`grid ${styles.table}`} aria-label="Clusters">
         <thead>
           <tr>
             <th>Cluster</th>
@@ -151,10 +156,10 @@ function ClusterTable({ clusters, now }: { clusters: KubeCluster[]; now: Date })
                 <td>{c.environment}</td>
                 <td>{c.region}</td>
                 <td>
-                  <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="cluster-state">
+                  <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="cluster-state">
                     {view.label}
-                  </span>
-                  {c.message && <p className={`${styles['cluster-message']} source-message-${view.tone}`}>{c.message}</p>}
+                  </Badge>
+                  {c.message && <p className={cx(styles['cluster-message'], MESSAGE_TONE[view.tone])}>{c.message}</p>}
                 </td>
                 <td title={clusterDataTitle(c)} data-testid="cluster-data">
                   {clusterDataText(c, now)}

@@ -11,10 +11,16 @@ import { can, whyNot } from '../lib/permissions';
 import { flagEditHash, flagsHash, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { parseTargeting } from '../lib/targeting';
+import { Badge } from '../components/Badge';
+import { CodeBlock } from '../components/CodeBlock';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { EnvironmentBadge, FlagStateBadge } from '../components/FlagBadges';
 import { FlagHistory } from '../components/FlagHistory';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState, Notice } from '../components/Notice';
+import { PageDescription, PageHeader } from '../components/PageHeader';
 import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
+import { SubmitFailure } from '../components/SubmitFailure';
+import styles from './FlagPage.module.css';
 
 interface Props {
   environment: string;
@@ -57,28 +63,32 @@ export function FlagPage({ environment, flagKey }: Props) {
 
   if (close.kind === 'closed' || (flag.error?.status === 404 && !flag.data)) {
     return (
-      <div className="page flag-page">
+      <div className={`page ${styles.flag}`}>
         {back}
         <h1 className="mono">{flagKey}</h1>
-        <div className={close.kind === 'closed' ? 'form-saved' : 'notice notice-empty'} role="status" data-testid="flag-gone">
-          {close.kind === 'closed'
-            ? `Closed: ${flagKey} no longer exists in ${environment}; services asking for it get their code default. Its history stays below.`
-            : `There is no flag ${flagKey} in ${environment} (any more). Its history, if it had one, is below; the flag table lists the flags there are.`}
-        </div>
+        {close.kind === 'closed' ? (
+          <div className="form-saved" role="status" data-testid="flag-gone">
+            {`Closed: ${flagKey} no longer exists in ${environment}; services asking for it get their code default. Its history stays below.`}
+          </div>
+        ) : (
+          <Notice kind="empty" role="status" testId="flag-gone">
+            {`There is no flag ${flagKey} in ${environment} (any more). Its history, if it had one, is below; the flag table lists the flags there are.`}
+          </Notice>
+        )}
         {historySection}
       </div>
     );
   }
   if (!flag.data) {
     return (
-      <div className="page flag-page">
+      <div className={`page ${styles.flag}`}>
         {back}
         {flag.error ? (
           <ErrorState title={`${flagKey} could not be loaded`} error={flag.error} onRetry={flag.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading {flagKey}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
@@ -105,41 +115,44 @@ export function FlagPage({ environment, flagKey }: Props) {
   const failure = close.kind === 'failed' ? describeSubmitError(close.error, 'change', { retrySafe: FLAG_RETRY }) : null;
 
   return (
-    <div className="page flag-page">
+    <div className={`page ${styles.flag}`}>
       {back}
-      <header className="service-header">
-        <div className="service-heading">
-          <h1 className="mono">{f.key}</h1>
-          <span className={`env env-${f.environment}`}>{f.environment}</span>
-          <span className={`badge flag-state flag-state-${f.state.toLowerCase()}`}>{f.state === 'ENABLED' ? 'enabled' : 'disabled'}</span>
-          {f.stale && (
-            <span className="badge badge-stale" title={f.stale_reason}>
-              ready to close
-            </span>
-          )}
-          <span className="service-actions">
-            {mayWrite ? (
-              <>
-                <a className="button button-primary" href={flagEditHash(f.environment, f.key)}>
-                  Edit
-                </a>
-                <button type="button" className="button button-danger-quiet" onClick={() => setClose({ kind: 'confirm' })} disabled={close.kind === 'busy'}>
-                  Close flag
-                </button>
-              </>
-            ) : (
-              <>
-                <button type="button" className="button" disabled aria-describedby="flag-why-not">
-                  Edit
-                </button>
-                <span className="why-not" id="flag-why-not">
-                  {why}
-                </span>
-              </>
+      <PageHeader
+        heading={
+          <>
+            <h1 className="mono">{f.key}</h1>
+            <EnvironmentBadge environment={f.environment} />
+            <FlagStateBadge state={f.state} />
+            {f.stale && (
+              <Badge tone="stale" title={f.stale_reason}>
+                ready to close
+              </Badge>
             )}
-          </span>
-        </div>
-        {typeof f.definition.metadata?.description === 'string' && <p className="service-description">{f.definition.metadata.description}</p>}
+            <span className="heading-actions">
+              {mayWrite ? (
+                <>
+                  <a className="button button-primary" href={flagEditHash(f.environment, f.key)}>
+                    Edit
+                  </a>
+                  <button type="button" className="button button-danger-quiet" onClick={() => setClose({ kind: 'confirm' })} disabled={close.kind === 'busy'}>
+                    Close flag
+                  </button>
+                </>
+              ) : (
+                <>
+                  <button type="button" className="button" disabled aria-describedby="flag-why-not">
+                    Edit
+                  </button>
+                  <span className="why-not" id="flag-why-not">
+                    {why}
+                  </span>
+                </>
+              )}
+            </span>
+          </>
+        }
+      >
+        {typeof f.definition.metadata?.description === 'string' && <PageDescription>{f.definition.metadata.description}</PageDescription>}
         {f.stale && f.stale_reason && <p className="inline-note">Ready to close: it {f.stale_reason}. Remove it from the code, then close it here.</p>}
         <dl className="facts">
           <div>
@@ -176,7 +189,7 @@ export function FlagPage({ environment, flagKey }: Props) {
             </dd>
           </div>
         </dl>
-      </header>
+      </PageHeader>
       {close.kind === 'confirm' || close.kind === 'busy' ? (
         <ConfirmDialog
           title={`Close ${f.key} in ${f.environment}?`}
@@ -198,26 +211,24 @@ export function FlagPage({ environment, flagKey }: Props) {
       ) : null}
       {close.kind === 'pending' && <PendingApprovalNotice pending={close.pending} what={`Closing ${f.key} in ${f.environment}`} />}
       {failure && (
-        <div className="submit-failure" role="alert">
-          <p className="submit-failure-title">{failure.title}</p>
+        <SubmitFailure title={failure.title} next={failure.next}>
           <p>{failure.body}</p>
-          {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-        </div>
+        </SubmitFailure>
       )}
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
           <section className="panel" aria-labelledby="serves-heading">
             <h2 id="serves-heading">Who gets what</h2>
             <TargetingSummary definition={f.definition} />
           </section>
           {historySection}
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="definition-heading">
             <h2 id="definition-heading">Definition (flagd JSON)</h2>
-            <pre className="code-block-pre flag-json" data-testid="flag-definition">
+            <CodeBlock className={styles.json} testId="flag-definition">
               {JSON.stringify(f.definition, null, 2)}
-            </pre>
+            </CodeBlock>
           </section>
         </div>
       </div>
@@ -241,13 +252,13 @@ export function TargetingSummary({ definition: d }: { definition: FlagDefinition
     return <p>Everyone gets {outcomeText(t.value.otherwise, def)}.</p>;
   }
   return (
-    <ol className="rule-summary">
+    <ol className={styles.rules}>
       {t.value.rules.map((r, i) => (
         <li key={i}>
           If {conditionText(r.when)}: {outcomeText(r.then, def)}
         </li>
       ))}
-      <li className="rule-summary-otherwise">Everyone else: {outcomeText(t.value.otherwise, def)}</li>
+      <li className={styles.otherwise}>Everyone else: {outcomeText(t.value.otherwise, def)}</li>
     </ol>
   );
 }

@@ -11,8 +11,12 @@ const show = (filters: Partial<MatrixFilters> = {}) => render(<MatrixPage filter
 
 const grid = () => screen.findByRole('grid', { name: 'Services by cluster' });
 
+/** The header cells of one level: environments, regions, or clusters. */
+const headers = (g: ParentNode, level: 'environment' | 'region' | 'cluster') => Array.from(g.querySelectorAll(`[role="columnheader"][data-${level}]`));
+const serviceRows = (g: ParentNode) => g.querySelectorAll('[role="row"][data-service]');
+
 function cellOf(service: string, cluster: string): HTMLElement {
-  const row = document.querySelector(`.matrix-row[data-service="${service}"]`);
+  const row = document.querySelector(`[role="row"][data-service="${service}"]`);
   const cell = row?.querySelector(`[role="gridcell"][data-cluster="${cluster}"]`);
   if (!(cell instanceof HTMLElement)) throw new Error(`no cell ${service} × ${cluster}`);
   return cell;
@@ -23,19 +27,19 @@ describe('MatrixPage header', () => {
     fakeApi();
     show();
     const g = await grid();
-    await waitFor(() => expect(g.querySelectorAll('.matrix-row[data-service]').length).toBe(4));
-    const envs = Array.from(g.querySelectorAll('.matrix-env-row .matrix-group')).map((e) => [e.textContent, e.getAttribute('aria-colspan')]);
+    await waitFor(() => expect(serviceRows(g).length).toBe(4));
+    const envs = headers(g, 'environment').map((e) => [e.textContent, e.getAttribute('aria-colspan')]);
     expect(envs).toEqual([
       ['production', '2'],
       ['staging', '1'],
     ]);
-    const regions = Array.from(g.querySelectorAll('.matrix-region-row .matrix-group')).map((e) => [e.textContent, e.getAttribute('aria-colspan')]);
+    const regions = headers(g, 'region').map((e) => [e.textContent, e.getAttribute('aria-colspan')]);
     expect(regions).toEqual([
       ['eu-west-1', '1'],
       ['us-east-1', '1'],
       ['eu-west-1', '1'],
     ]);
-    const names = Array.from(g.querySelectorAll('.matrix-cluster-row .matrix-cluster')).map((e) => e.textContent);
+    const names = headers(g, 'cluster').map((e) => e.textContent);
     expect(names).toEqual(['prod-eu-west-1', 'prod-us-east-1', 'staging-eu-west-1']);
     expect(screen.getByTestId('matrix-total').textContent).toBe('4 services × 3 clusters');
   });
@@ -50,16 +54,16 @@ describe('MatrixPage header', () => {
     show();
     const g = await grid();
     const us = await waitFor(() => {
-      const el = g.querySelector('.matrix-cluster[data-cluster="prod-us"]');
+      const el = g.querySelector('[role="columnheader"][data-cluster="prod-us"]');
       if (!el) throw new Error('no header');
       return el;
     });
     expect(us.textContent).toBe('prod-usUnreachable');
     expect(us.getAttribute('title')).toContain('Unreachable since 12 min ago — showing data from');
     expect(us.getAttribute('title')).toContain('dial tcp: i/o timeout');
-    expect(g.querySelector('.matrix-cluster[data-cluster="prod-eu"]')?.textContent).toBe('prod-eu');
-    await waitFor(() => expect(cellOf('a', 'prod-us').className).toContain('cell-stale'));
-    expect(cellOf('a', 'prod-eu').className).not.toContain('cell-stale');
+    expect(g.querySelector('[role="columnheader"][data-cluster="prod-eu"]')?.textContent).toBe('prod-eu');
+    await waitFor(() => expect(cellOf('a', 'prod-us').getAttribute('data-stale')).toBe('true'));
+    expect(cellOf('a', 'prod-eu').getAttribute('data-stale')).toBeNull();
   });
 });
 
@@ -72,12 +76,12 @@ describe('MatrixPage cells', () => {
 
     const lagging = cellOf('refund-processor', 'prod-us-east-1');
     expect(lagging.getAttribute('data-status')).toBe('differs');
-    expect(lagging.className).toContain('cell-behind');
+    expect(lagging.getAttribute('data-behind')).toBe('true');
     expect(lagging.textContent).toBe('1.1.0 ↓');
     expect(lagging.getAttribute('title')).toContain('behind 1.2.0');
     const ahead = cellOf('refund-processor', 'prod-eu-west-1');
     expect(ahead.getAttribute('data-status')).toBe('differs');
-    expect(ahead.className).not.toContain('cell-behind');
+    expect(ahead.getAttribute('data-behind')).toBeNull();
     expect(cellOf('refund-processor', 'staging-eu-west-1').getAttribute('data-status')).toBe('same');
 
     const missing = cellOf('referral-service', 'prod-us-east-1');
@@ -90,7 +94,7 @@ describe('MatrixPage cells', () => {
 
     const degraded = cellOf('payments-api', 'prod-us-east-1');
     expect(within(degraded).getByText('degraded 4/5')).toBeTruthy();
-    expect(cellOf('payments-api', 'prod-eu-west-1').querySelector('.cell-health')).toBeNull();
+    expect(within(cellOf('payments-api', 'prod-eu-west-1')).queryByTestId('cell-health')).toBeNull();
   });
 
   it('opens the service page from a row, and links the service name', async () => {
@@ -117,7 +121,7 @@ describe('MatrixPage filters', () => {
     const api = fakeApi();
     show({ team: 'payments', environment: 'production' });
     await grid();
-    await waitFor(() => expect(document.querySelectorAll('.matrix-row[data-service]').length).toBe(2));
+    await waitFor(() => expect(serviceRows(document).length).toBe(2));
     const q = api.requests.find((r) => r.url.pathname === '/api/v1/kube/matrix' && r.url.searchParams.get('team'))?.url.searchParams;
     expect(q?.get('team')).toBe('payments');
     expect(q?.get('environment')).toBe('production');
@@ -126,8 +130,8 @@ describe('MatrixPage filters', () => {
     expect((screen.getByLabelText('Team') as HTMLSelectElement).value).toBe('payments');
     expect((screen.getByLabelText('Environment') as HTMLSelectElement).value).toBe('production');
     // Only production columns; the staging-only service is no row.
-    expect(Array.from(document.querySelectorAll('.matrix-cluster')).map((e) => e.getAttribute('data-cluster'))).toEqual(['prod-eu-west-1', 'prod-us-east-1']);
-    expect(document.querySelector('.matrix-row[data-service="currency-rates"]')).toBeNull();
+    expect(headers(document, 'cluster').map((e) => e.getAttribute('data-cluster'))).toEqual(['prod-eu-west-1', 'prod-us-east-1']);
+    expect(document.querySelector('[role="row"][data-service="currency-rates"]')).toBeNull();
   });
 
   it('offers every environment and region of the fleet, and puts a choice in the URL', async () => {
@@ -184,16 +188,16 @@ describe('MatrixPage at fleet size', () => {
     const api = fakeApi({ matrix: { clusters, services } });
     show();
     const g = await grid();
-    await waitFor(() => expect(g.querySelectorAll('.matrix-row[data-service]').length).toBeGreaterThan(0));
+    await waitFor(() => expect(serviceRows(g).length).toBeGreaterThan(0));
     expect(g.getAttribute('aria-rowcount')).toBe(String(2000 + 3));
     expect(g.getAttribute('aria-colcount')).toBe('51');
-    const rows = g.querySelectorAll('.matrix-row[data-service]').length;
-    const headers = g.querySelectorAll('.matrix-cluster').length;
+    const rows = serviceRows(g).length;
+    const clusterHeaders = headers(g, 'cluster').length;
     expect(rows).toBeLessThan(60);
-    expect(headers).toBeLessThan(20);
-    expect(g.querySelectorAll('[role="gridcell"]').length).toBe(rows * headers);
+    expect(clusterHeaders).toBeLessThan(20);
+    expect(g.querySelectorAll('[role="gridcell"]').length).toBe(rows * clusterHeaders);
     // Header groups span every column, rendered or not.
-    expect(g.querySelectorAll('.matrix-env-row .matrix-group')).toHaveLength(2);
+    expect(headers(g, 'environment')).toHaveLength(2);
     const pages = api.requests.filter((r) => r.url.pathname === '/api/v1/kube/matrix' && r.url.searchParams.get('limit') === '100');
     expect(pages.map((r) => r.url.searchParams.get('offset'))).toEqual(['0']);
   });

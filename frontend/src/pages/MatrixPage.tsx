@@ -6,7 +6,7 @@ import { distinct, hasMatrixFilters } from '../lib/matrix';
 import { CLUSTERS_HASH, matrixHash, navigate, type MatrixFilters } from '../lib/router';
 import { MatrixGrid } from '../components/MatrixGrid';
 import { MatrixLegend } from '../components/MatrixLegend';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 
 interface Props {
   filters: MatrixFilters;
@@ -34,9 +34,9 @@ export function MatrixPage({ filters, refreshKey }: Props) {
     body = <ErrorState title="The matrix could not be loaded" error={error} onRetry={retry} />;
   } else if (total === null) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading the matrix…
-      </div>
+      </LoadingState>
     );
   } else if (total === 0) {
     body = filtered ? (
@@ -57,7 +57,7 @@ export function MatrixPage({ filters, refreshKey }: Props) {
   }
 
   return (
-    <section className="catalog matrix-page" aria-label="What runs where">
+    <section className="list-page" aria-label="What runs where">
       <div className="toolbar">
         <h1 className="toolbar-title">What runs where</h1>
         <ChoiceFilter label="Team" allLabel="All teams" choices={teams} value={filters.team} onChange={(team) => update({ team })} />
@@ -74,7 +74,7 @@ export function MatrixPage({ filters, refreshKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pending ? ' pending' : ''}`} data-testid="matrix-total" aria-live="polite">
+        <span className="list-total" data-testid="matrix-total" aria-live="polite" aria-busy={pending || undefined}>
           {total === null ? '' : `${count(total, 'service')} × ${count(clusters.length, 'cluster')}`}
         </span>
         <a className="button" href={CLUSTERS_HASH}>

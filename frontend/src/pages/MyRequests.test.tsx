@@ -27,7 +27,7 @@ describe('MyRequests', () => {
       </WithMe>,
     );
     await screen.findByText('SQS queue a');
-    const badges = Array.from(document.querySelectorAll('.requests-table .badge')).map((b) => `${b.getAttribute('data-state')}:${b.textContent}`);
+    const badges = Array.from(screen.getByRole('table', { name: 'Requests' }).querySelectorAll('[data-state]')).map((b) => `${b.getAttribute('data-state')}:${b.textContent}`);
     expect(badges).toEqual(['rejected:rejected', 'pending_approval:pending approval', 'succeeded:succeeded']);
     const q = api.requests.find((r) => r.url.pathname === '/api/v1/actions')?.url.searchParams;
     expect(q?.get('mine')).toBe('true');

@@ -4,27 +4,23 @@ import { useActionChanges } from '../hooks/useApprovalCount';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
+import { teamLabel } from '../lib/teams';
 import { ACTION_STATES, isFinal, STATE_BADGES } from '../lib/actionState';
 import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, navigate, newRequestHash, requestsHash, type RequestFilters } from '../lib/router';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
+import { Segmented } from '../components/Segmented';
 import { StateBadge } from '../components/StateBadge';
-import { VirtualRows } from '../components/VirtualRows';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
+import styles from './MyRequests.module.css';
 
 export const REQUEST_ROW_HEIGHT = 44;
 /** How often the list is refreshed while one of its requests is still moving. */
 export const LIST_POLL_MS = 4000;
 
-const COLUMNS = [
-  { label: 'Requested', className: 'col-when' },
-  { label: 'What', className: 'col-what' },
-  { label: 'Service', className: 'col-service-name' },
-  { label: 'Where', className: 'col-where' },
-  { label: 'State', className: 'col-state' },
-  { label: 'Requester', className: 'col-requester' },
-];
+const COLUMNS = [{ label: 'Requested' }, { label: 'What' }, { label: 'Service' }, { label: 'Where' }, { label: 'State' }, { label: 'Requester' }];
 
 /** Requests (mine, or everyone's), newest first, with state badges; refreshes while any is still moving. */
 export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; refreshKey: string }) {
@@ -49,9 +45,9 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
     body = <ErrorState title="Requests could not be loaded" error={list.error} onRetry={list.reload} />;
   } else if (!list.data) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading requests…
-      </div>
+      </LoadingState>
     );
   } else if (actions.length === 0) {
     const filtered = Boolean(filters.state || filters.team);
@@ -73,17 +69,19 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
   }
 
   return (
-    <section className="catalog requests" aria-label="Requests">
+    <section className="list-page" aria-label="Requests">
       <div className="toolbar">
         <h1 className="toolbar-title">{filters.all ? 'All requests' : 'My requests'}</h1>
-        <div className="segmented" role="group" aria-label="Whose requests">
-          <button type="button" className={!filters.all ? 'selected' : ''} aria-pressed={!filters.all} onClick={() => update({ all: false })}>
-            Mine
-          </button>
-          <button type="button" className={filters.all ? 'selected' : ''} aria-pressed={filters.all} onClick={() => update({ all: true })}>
-            Everyone&apos;s
-          </button>
-        </div>
+        <Segmented
+          kind="toggle"
+          label="Whose requests"
+          options={[
+            { value: false, label: 'Mine' },
+            { value: true, label: "Everyone's" },
+          ]}
+          value={filters.all}
+          onChange={(all) => update({ all })}
+        />
         <label className="facet-filter">
           <span className="facet-label">State</span>
           <select value={filters.state} onChange={(e) => update({ state: e.target.value as RequestFilters['state'] })}>
@@ -101,13 +99,13 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
             <option value="">All teams</option>
             {(teams.data?.items ?? []).map((t) => (
               <option key={t.name} value={t.name}>
-                {t.display_name || t.name}
+                {teamLabel(t)}
               </option>
             ))}
             {filters.team && !teams.data?.items.some((t) => t.name === filters.team) && <option value={filters.team}>{filters.team}</option>}
           </select>
         </label>
-        <span className="catalog-total" aria-live="polite" data-testid="requests-total">
+        <span className="list-total" aria-live="polite" data-testid="requests-total">
           {list.data ? count(actions.length, 'request') : ''}
         </span>
         {mayRequest ? (
@@ -131,7 +129,7 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
       {!mayRequest && me && <p className="inline-note">{whyNot(me, 'actions:request')}</p>}
       <VirtualRows<Action>
         label="Requests"
-        className="requests-table"
+        className={styles.table}
         columns={COLUMNS}
         items={actions}
         rowHeight={REQUEST_ROW_HEIGHT}
@@ -139,27 +137,27 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
         busy={list.stale}
         body={body}
         renderRow={(a, i, style) => (
-          <div key={a.id} className="tr row" role="row" aria-rowindex={i + 2} data-action={a.id} style={style} onClick={() => navigate(actionHash(a.id))}>
-            <div className="td col-when" role="cell">
+          <div key={a.id} className={rowClass()} role="row" aria-rowindex={i + 2} data-action={a.id} style={style} onClick={() => navigate(actionHash(a.id))}>
+            <div className={cellClass()} role="cell">
               <time dateTime={a.created_at} title={absoluteTime(a.created_at)}>
                 {relativeTime(a.created_at, now)}
               </time>
             </div>
-            <div className="td col-what" role="cell">
+            <div className={cellClass()} role="cell">
               <a href={actionHash(a.id)} onClick={(e) => e.stopPropagation()}>
                 {actionTitle(a)}
               </a>
             </div>
-            <div className="td col-service-name" role="cell">
+            <div className={cellClass()} role="cell">
               {a.service} <span className="muted">· {a.team}</span>
             </div>
-            <div className="td col-where" role="cell">
+            <div className={cellClass()} role="cell">
               {a.environment} / {a.region}
             </div>
-            <div className="td col-state" role="cell">
+            <div className={cellClass()} role="cell">
               <StateBadge state={a.state} />
             </div>
-            <div className="td col-requester" role="cell">
+            <div className={cellClass()} role="cell">
               {a.requester}
             </div>
           </div>

@@ -2,13 +2,17 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, isAbortError, type Facets, type PackageDetail, type PackageUse } from '../api/client';
 import { useDownload } from '../hooks/useDownload';
 import { useLoad } from '../hooks/useLoad';
+import { cx } from '../lib/classNames';
 import { count } from '../lib/format';
 import { behindCounts, sortUses, type UseSortKey } from '../lib/packages';
 import { navigate, packageHash, packagesHash, serviceHash, withLastFilters } from '../lib/router';
 import { DownloadNotice } from '../components/DownloadNotice';
 import { FacetFilter } from '../components/FacetFilter';
-import { ErrorState } from '../components/Notice';
-import { VirtualRows, type VirtualColumn } from '../components/VirtualRows';
+import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageHeader } from '../components/PageHeader';
+import { BehindBadge } from '../components/BehindBadge';
+import { cellClass, rowClass, VirtualRows, type VirtualColumn } from '../components/VirtualRows';
+import styles from './PackagePage.module.css';
 
 interface Props {
   ecosystem: string;
@@ -18,12 +22,12 @@ interface Props {
   refreshKey: string;
 }
 
-const USE_COLUMNS: { label: string; className: string; sort?: UseSortKey }[] = [
-  { label: 'Service', className: 'col-service-name', sort: 'service' },
-  { label: 'Team', className: 'col-owner', sort: 'owner' },
-  { label: 'Version', className: 'col-version', sort: 'version' },
-  { label: 'Constraint', className: 'col-constraint' },
-  { label: 'Behind', className: 'col-behind', sort: 'behind' },
+const USE_COLUMNS: { label: string; sort?: UseSortKey }[] = [
+  { label: 'Service', sort: 'service' },
+  { label: 'Team', sort: 'owner' },
+  { label: 'Version', sort: 'version' },
+  { label: 'Constraint' },
+  { label: 'Behind', sort: 'behind' },
 ];
 
 /** One package: the services that use it, the version and constraint of each, how far behind the newest. */
@@ -56,29 +60,26 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
   const notFound = pkg.error?.status === 404;
   if (!shown || notFound) {
     return (
-      <div className="page package-page">
+      <div className={`page ${styles.package}`}>
         {back}
         <h1 className="mono">{name}</h1>
         {notFound ? (
-          <div className="notice notice-empty" role="alert">
-            <p className="notice-title">
-              No {owner ? `service of ${owner}` : 'service'} uses the {ecosystem} package {name}
-            </p>
-            <p className="notice-body">
+          <Notice kind="empty" role="alert" title={`No ${owner ? `service of ${owner}` : 'service'} uses the ${ecosystem} package ${name}`}>
+            <NoticeBody>
               {owner ? (
                 <>
                   <a href={packageHash(ecosystem, name)}>See every team</a>, or{' '}
                 </>
               ) : null}
               <a href={withLastFilters(packagesHash())}>search the packages</a> for the name.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         ) : pkg.error ? (
           <ErrorState title={`${name} could not be loaded`} error={pkg.error} onRetry={pkg.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading {name}…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
@@ -87,7 +88,6 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
   const p = shown;
   const columns: VirtualColumn[] = USE_COLUMNS.map((c) => ({
     label: c.label,
-    className: c.className,
     ...(c.sort
       ? {
           sorted: sort.key === c.sort ? (sort.desc ? 'descending' : 'ascending') : 'none',
@@ -96,24 +96,27 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
       : {}),
   }));
   return (
-    <div className="page package-page">
+    <div className={`page ${styles.package}`}>
       {back}
-      <header className="service-header">
-        <div className="service-heading">
-          <h1 className="mono">{p.name}</h1>
-          <span className={`ecosystem ecosystem-${p.ecosystem}`}>{p.ecosystem}</span>
-          <span className="service-actions">
-            {ownerFilter}
-            <button
-              type="button"
-              className="button"
-              disabled={download.state.kind === 'running'}
-              onClick={() => void download.run(() => api.downloadPackageCsv(ecosystem, name, owner))}
-            >
-              {download.state.kind === 'running' ? 'Exporting…' : 'Export CSV'}
-            </button>
-          </span>
-        </div>
+      <PageHeader
+        heading={
+          <>
+            <h1 className="mono">{p.name}</h1>
+            <span className={`ecosystem ecosystem-${p.ecosystem}`}>{p.ecosystem}</span>
+            <span className="heading-actions">
+              {ownerFilter}
+              <button
+                type="button"
+                className="button"
+                disabled={download.state.kind === 'running'}
+                onClick={() => void download.run(() => api.downloadPackageCsv(ecosystem, name, owner))}
+              >
+                {download.state.kind === 'running' ? 'Exporting…' : 'Export CSV'}
+              </button>
+            </span>
+          </>
+        }
+      >
         <dl className="facts">
           <div>
             <dt>Newest</dt>
@@ -130,19 +133,19 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
             <dt>Behind</dt>
             <dd>
               {p.outdated === 0 ? (
-                <span className="badge behind behind-none">all current</span>
+                <BehindBadge level="none">all current</BehindBadge>
               ) : (
                 behindCounts(p).map((b) => (
-                  <span key={b.level} className={`badge behind behind-${b.level}`}>
+                  <BehindBadge key={b.level} level={b.level}>
                     {b.count} {b.level}
-                  </span>
+                  </BehindBadge>
                 ))
               )}
             </dd>
           </div>
           <div className="fact-wide">
             <dt>Versions in use</dt>
-            <dd className="versions-in-use">
+            <dd className={styles.versions} data-testid="versions-in-use">
               {p.versions.map((v) => (
                 <span key={v.version} className="tag mono" title={count(v.services, 'service')}>
                   {v.version} ×{v.services}
@@ -151,8 +154,15 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
             </dd>
           </div>
         </dl>
-      </header>
-      <DownloadNotice state={download.state} what={`the ${count(p.uses.length, 'service')} using ${p.name}`} copyLabel="Copy the CSV" testId="package-export" onSaveAgain={() => void download.saveAgain()} />
+      </PageHeader>
+      <DownloadNotice
+        state={download.state}
+        what={`the ${count(p.uses.length, 'service')} using ${p.name}`}
+        copyLabel="Copy the CSV"
+        testId="package-export"
+        onSaveAgain={() => void download.saveAgain()}
+        className={styles.export}
+      />
       {pkg.error && (
         <p className="inline-error" role="alert">
           {pkg.error.message}{' '}
@@ -161,20 +171,20 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
           </button>
         </p>
       )}
-      <section className={`panel package-uses${pkg.stale ? ' pending' : ''}`} aria-labelledby="uses-heading">
+      <section className={cx('panel', styles.uses, pkg.stale && styles.stale)} aria-labelledby="uses-heading">
         <h2 id="uses-heading">
           Services <span className="count">{p.uses.length}</span>
         </h2>
         <VirtualRows<PackageUse>
           label={`Services using ${p.name}`}
-          className="uses-table"
+          className={styles.table}
           columns={columns}
           items={uses}
           rowHeight={36}
           rowKey={(u) => u.service}
           renderRow={(u, i, style) => (
-            <div key={u.service} className="tr row" role="row" aria-rowindex={i + 2} style={style} data-service={u.service} onClick={() => navigate(serviceHash(u.service))}>
-              <div className="td col-service-name" role="cell">
+            <div key={u.service} className={rowClass()} role="row" aria-rowindex={i + 2} style={style} data-service={u.service} onClick={() => navigate(serviceHash(u.service))}>
+              <div className={cellClass()} role="cell">
                 <a href={serviceHash(u.service)} onClick={(e) => e.stopPropagation()}>
                   {u.service}
                 </a>
@@ -184,22 +194,22 @@ export function PackagePage({ ecosystem, name, owner, refreshKey }: Props) {
                   </span>
                 )}
               </div>
-              <div className="td col-owner" role="cell">
+              <div className={cellClass()} role="cell" data-column="owner">
                 {u.owner}
               </div>
-              <div className="td col-version mono" role="cell">
+              <div className={cellClass('mono')} role="cell" data-column="version">
                 {u.version}
               </div>
-              <div className="td col-constraint mono muted" role="cell">
+              <div className={cellClass('mono muted')} role="cell">
                 {u.constraint ?? ''}
               </div>
-              <div className="td col-behind" role="cell">
+              <div className={cellClass()} role="cell">
                 {u.behind ? (
-                  <span className={`badge behind behind-${u.behind}`} title={`${u.version} → ${p.latest}`}>
+                  <BehindBadge level={u.behind} title={`${u.version} → ${p.latest}`}>
                     {u.behind}
-                  </span>
+                  </BehindBadge>
                 ) : p.latest ? (
-                  <span className="badge behind behind-none">current</span>
+                  <BehindBadge level="none">current</BehindBadge>
                 ) : null}
               </div>
             </div>

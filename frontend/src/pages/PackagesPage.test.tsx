@@ -81,7 +81,7 @@ describe('PackagesPage', () => {
     await screen.findByText('450 packages');
     fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
     const status = await screen.findByTestId('packages-export');
-    expect(status.textContent).toContain("450 packages matching these filters of payments's services");
+    expect(status.textContent).toContain("450 packages matching these filters of payments' services");
     expect(clicks).toEqual(['packages.csv']);
     const csv = api.requests.find((r) => r.url.searchParams.get('format') === 'csv');
     expect(csv?.url.search).toBe('?ecosystem=npm&owner=payments&outdated=true&format=csv');
@@ -123,7 +123,7 @@ describe('PackagePage', () => {
     expect(call?.url.searchParams.get('owner')).toBe('payments');
     // The rows render after the virtual list has measured itself: wait for one before reading their order.
     await screen.findByRole('link', { name: 'payments-api' });
-    const services = Array.from(document.querySelectorAll('.uses-table [data-service]')).map((e) => e.getAttribute('data-service'));
+    const services = Array.from(screen.getByRole('table', { name: 'Services using @types/node' }).querySelectorAll('[data-service]')).map((e) => e.getAttribute('data-service'));
     expect(services).toEqual(['payments-api', 'checkout-web', 'ledger']);
     expect(screen.getByRole('link', { name: 'payments-api' }).getAttribute('href')).toBe('#/services/payments-api');
     fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));

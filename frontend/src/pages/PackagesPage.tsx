@@ -2,12 +2,12 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, isAbortError, type Facets } from '../api/client';
 import { useDownload } from '../hooks/useDownload';
 import { usePackagePages } from '../hooks/usePackagePages';
-import { count } from '../lib/format';
+import { count, possessive } from '../lib/format';
 import { hasPackageFilters, packageQuery, sortedBy } from '../lib/packages';
 import { EMPTY_PACKAGE_FILTERS, navigate, packagesHash, type PackageFilters } from '../lib/router';
 import { DownloadNotice } from '../components/DownloadNotice';
 import { FacetFilter } from '../components/FacetFilter';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PackagesTable } from '../components/PackagesTable';
 import { SearchBox } from '../components/SearchBox';
 
@@ -45,9 +45,9 @@ export function PackagesPage({ filters, refreshKey }: Props) {
     body = <ErrorState title="The packages could not be loaded" error={pages.error} onRetry={pages.reload} />;
   } else if (pages.total === null) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading packages…
-      </div>
+      </LoadingState>
     );
   } else if (pages.total === 0 && !pages.stale) {
     body = filtered ? (
@@ -64,12 +64,12 @@ export function PackagesPage({ filters, refreshKey }: Props) {
     );
   }
 
-  const teamLabel = filters.owner ? ` of ${filters.owner}'s services` : '';
+  const teamLabel = filters.owner ? ` of ${possessive(filters.owner)} services` : '';
   return (
-    <section className="catalog packages" aria-label="Packages">
+    <section className="list-page" aria-label="Packages">
       <div className="toolbar">
         <h1 className="toolbar-title">Packages</h1>
-        <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search packages" placeholder="Search package names…" />
+        <SearchBox value={filters.q} onSearch={(q) => update({ q }, true)} label="Search packages" placeholder="Search package names…" narrow />
         <label className={`facet-filter${filters.ecosystem ? ' facet-filter-active' : ''}`}>
           <span className="facet-label">Ecosystem</span>
           <select aria-label="Ecosystem" value={filters.ecosystem} onChange={(e) => update({ ecosystem: e.target.value === 'npm' || e.target.value === 'go' ? e.target.value : '' })}>
@@ -88,7 +88,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
             Clear filters
           </button>
         )}
-        <span className={`catalog-total${pages.stale ? ' pending' : ''}`} data-testid="packages-total" aria-live="polite">
+        <span className="list-total" data-testid="packages-total" aria-live="polite" aria-busy={pages.stale || undefined}>
           {pages.total === null ? '' : count(pages.total, 'package')}
         </span>
         <button
@@ -117,7 +117,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
         body={body}
         busy={pages.loading}
         pending={pages.stale}
-        footer={pages.loading && pages.items.length > 0 && !pages.stale ? <p className="table-footer muted">Loading more packages…</p> : undefined}
+        footer={pages.loading && pages.items.length > 0 && !pages.stale ? 'Loading more packages…' : undefined}
       />
     </section>
   );

@@ -18,11 +18,15 @@ import {
   type RequestField,
 } from '../lib/requestForm';
 import { actionHash, navigate, requestsHash } from '../lib/router';
+import { cx } from '../lib/classNames';
 import { describeSubmitError } from '../lib/submitError';
+import { ApprovalNote } from '../components/ApprovalNote';
 import { fieldAria, FormField } from '../components/FormField';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
+import { QueuePicker } from '../components/QueuePicker';
 import { ServicePicker } from '../components/ServicePicker';
+import { SubmitFailure } from '../components/SubmitFailure';
 import styles from './RequestResourceForm.module.css';
 
 interface Props {
@@ -159,7 +163,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
 
   if (me && !mayRequestAny) {
     return (
-      <div className="page request-page">
+      <div className={`page ${styles.page}`}>
         {back}
         <h1>Request a resource</h1>
         <PermissionNotice title="You cannot request resources" reason={whyNot(me, 'actions:request')} />
@@ -168,22 +172,22 @@ export function RequestResourceForm({ service, portalKey }: Props) {
   }
   if (!opts) {
     return (
-      <div className="page request-page">
+      <div className={`page ${styles.page}`}>
         {back}
         <h1>Request a resource</h1>
         {options.error ? (
           <ErrorState title="What may be requested could not be loaded" error={options.error} onRetry={options.reload} />
         ) : (
-          <div className="notice notice-loading" role="status">
+          <LoadingState>
             Loading environments and regions…
-          </div>
+          </LoadingState>
         )}
       </div>
     );
   }
   if (opts.environments.length === 0) {
     return (
-      <div className="page request-page">
+      <div className={`page ${styles.page}`}>
         {back}
         <h1>Request a resource</h1>
         <EmptyState title="This portal offers no environments for self-service yet">
@@ -206,7 +210,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
   const submitLabel = sending ? 'Sending…' : need?.needed ? 'Send for approval' : 'Send request';
 
   return (
-    <div className="page request-page">
+    <div className={`page ${styles.page}`}>
       {back}
       <h1>Request a resource</h1>
       <p className="page-lead">
@@ -218,12 +222,12 @@ export function RequestResourceForm({ service, portalKey }: Props) {
           The portal did not answer just now ({options.error.message}); the choices below are the ones it offered earlier.
         </p>
       )}
-      <form className="panel request-form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label="Request a resource">
-        <fieldset className="field kind-choice">
+      <form className={`panel ${styles.form}`} onSubmit={(e) => void onSubmit(e)} noValidate aria-label="Request a resource">
+        <fieldset className="field">
           <legend>What</legend>
           <div className={styles['radio-cards']}>
             {KINDS.filter((k) => (opts.kinds as readonly string[]).includes(k.kind)).map((k) => (
-              <label key={k.kind} className={`radio-card${draft.kind === k.kind ? ' selected' : ''}`}>
+              <label key={k.kind} className={cx(styles['radio-card'], draft.kind === k.kind && styles.selected)}>
                 <input
                   type="radio"
                   name="kind"
@@ -231,7 +235,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                   checked={draft.kind === k.kind}
                   onChange={() => update({ kind: k.kind }, 'kind')}
                 />
-                <span className="radio-card-title">{k.label}</span>
+                <span className={styles['radio-card-title']}>{k.label}</span>
                 <span className={styles['radio-card-help']}>{k.help}</span>
               </label>
             ))}
@@ -262,7 +266,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
               onChange={(e) => {
                 const next = opts.environments.find((x) => x.name === e.target.value);
                 const region = next?.regions.includes(draft.region) ? draft.region : (next?.regions[0] ?? '');
-                update({ environment: e.target.value, region }, 'environment', 'region');
+                update({ environment: e.target.value, region, subscribeQueue: '' }, 'environment', 'region');
               }}
             >
               {opts.environments.map((x) => (
@@ -274,7 +278,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
             </select>
           </FormField>
           <FormField id={fieldId('region')} label="Region" problem={problemFor('region')}>
-            <select {...fieldAria(fieldId('region'), problemFor('region'), undefined)} value={draft.region} onChange={(e) => update({ region: e.target.value }, 'region')}>
+            <select {...fieldAria(fieldId('region'), problemFor('region'), undefined)} value={draft.region} onChange={(e) => update({ region: e.target.value, subscribeQueue: '' }, 'region')}>
               {(env?.regions ?? []).map((r) => (
                 <option key={r} value={r}>
                   {r}
@@ -285,15 +289,15 @@ export function RequestResourceForm({ service, portalKey }: Props) {
         </div>
 
         {need && env && (
-          <div className={`approval-need ${need.needed ? 'approval-needed' : 'approval-none'}`} data-testid="approval-need" role="note">
+          <ApprovalNote needed={need.needed} role="note" testId="approval-need">
             <p>
               <strong>{need.headline}:</strong> {need.detail}
             </p>
             <p className="muted">{deliveryText(env.delivery)}</p>
-          </div>
+          </ApprovalNote>
         )}
 
-        <fieldset className="params">
+        <fieldset className={styles.params}>
           <legend>{KIND_LABEL[draft.kind]}</legend>
           <FormField id={fieldId('params.name')} label="Name" problem={problemFor('params.name')} help={nameHelp}>
             <input
@@ -307,7 +311,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
             />
           </FormField>
           <label className="checkbox">
-            <input type="checkbox" checked={draft.fifo} onChange={(e) => update({ fifo: e.target.checked }, 'params.name', 'params.subscribe_queue')} />
+            <input type="checkbox" checked={draft.fifo} onChange={(e) => update({ fifo: e.target.checked, subscribeQueue: '' }, 'params.name', 'params.subscribe_queue')} />
             FIFO {draft.kind === 'sqs_queue' ? 'queue' : 'topic'} (ordered, exactly-once; the name must end in .fifo)
           </label>
           {draft.kind === 'sqs_queue' ? (
@@ -359,14 +363,18 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                     id={fieldId('params.subscribe_queue')}
                     label="SQS queue to subscribe"
                     problem={problemFor('params.subscribe_queue')}
-                    help={`An existing queue in ${draft.environment || 'the environment'} / ${draft.region || 'the region'}${draft.fifo ? ' (FIFO)' : ''}.`}
+                    help={`A queue that exists or is requested in ${draft.environment || 'the environment'} / ${draft.region || 'the region'}; the topic gets the right to send to it (the queue's policy).`}
                   >
-                    <input
-                      {...fieldAria(fieldId('params.subscribe_queue'), problemFor('params.subscribe_queue'), 'help')}
-                      type="text"
-                      spellCheck={false}
+                    <QueuePicker
+                      id={fieldId('params.subscribe_queue')}
+                      environment={draft.environment}
+                      region={draft.region}
+                      fifo={draft.fifo}
+                      service={draft.service}
                       value={draft.subscribeQueue}
-                      onChange={(e) => update({ subscribeQueue: e.target.value }, 'params.subscribe_queue')}
+                      onChange={(q) => update({ subscribeQueue: q }, 'params.subscribe_queue')}
+                      invalid={Boolean(problemFor('params.subscribe_queue'))}
+                      describedBy={problemFor('params.subscribe_queue') ? `${fieldId('params.subscribe_queue')}-problem` : `${fieldId('params.subscribe_queue')}-help`}
                     />
                   </FormField>
                   <div className="field">
@@ -393,8 +401,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
         </fieldset>
 
         {failureView && (
-          <div className="submit-failure" role="alert" data-testid="submit-failure" ref={failureRef}>
-            <p className="submit-failure-title">{failureView.title}</p>
+          <SubmitFailure title={failureView.title} next={failureView.next} testId="submit-failure" ref={failureRef}>
             <p>{failureView.body}</p>
             {otherFields.length > 0 && (
               <ul>
@@ -405,8 +412,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                 ))}
               </ul>
             )}
-            {failureView.next && <p className="submit-failure-next">{failureView.next}</p>}
-          </div>
+          </SubmitFailure>
         )}
 
         <div className="form-actions">

@@ -1,8 +1,9 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Service, ServiceScorecard } from '../api/client';
+import type { Action, Service, ServiceScorecard } from '../api/client';
 import { FeaturesContext } from '../hooks/useFeatures';
-import { ALL_FEATURES_ON, DEVELOPER, fakeApi, featuresWithOff, json } from '../test/fakeApi';
+import { ALL_FEATURES_ON, DEVELOPER, fakeApi, featuresWithOff, json, makeAction } from '../test/fakeApi';
+import { PREVIEW_OUTPUTS, runSteps } from '../test/goldenFixtures';
 import { WithMe } from '../test/withMe';
 import { ServicePage } from './ServicePage';
 
@@ -153,9 +154,9 @@ describe('ServicePage deployments', () => {
 
   it('groups by environment and shows image and tag, replicas, autoscaler, last rollout and health', async () => {
     fakeApi({ services: { 'payments-api': deployed } });
-    const { container } = render(<ServicePage name="payments-api" refreshKey="" />);
+    render(<ServicePage name="payments-api" refreshKey="" />);
     await screen.findByRole('heading', { name: 'payments-api', level: 1 });
-    const table = container.querySelector('table.deployment-table');
+    const table = screen.getByRole('table', { name: 'Deployments' });
     if (!(table instanceof HTMLTableElement)) throw new Error('no deployments table');
     expect(Array.from(table.querySelectorAll('thead th')).map((th) => th.textContent)).toEqual([
       'Cluster',
@@ -203,9 +204,9 @@ describe('ServicePage deployments', () => {
     const rollout = table.querySelector('tr[data-cluster="prod-us-east-1"] time');
     expect(rollout?.getAttribute('title')).toMatch(/\d{4}/);
     expect(rollout?.getAttribute('dateTime')).toBe(deployed.deployments[1]?.rollout_at);
-    const hpa = table.querySelector('tr[data-cluster="prod-us-east-1"] .deployment-hpa');
+    const hpa = table.querySelector('tr[data-cluster="prod-us-east-1"] [data-column="autoscaler"]');
     expect(hpa?.getAttribute('title')).toBe('HorizontalPodAutoscaler: min 2, max 8, current 5, desired 5');
-    expect(table.querySelector('tr[data-cluster="prod-us-east-1"] .deployment-image')?.getAttribute('title')).toBe(
+    expect(table.querySelector('tr[data-cluster="prod-us-east-1"] [data-column="image"]')?.getAttribute('title')).toBe(
       'registry.example.com/payments/payments-api:1.1.3',
     );
   });
@@ -217,7 +218,7 @@ describe('ServicePage deployments', () => {
         <ServicePage name="payments-api" refreshKey="" />
       </FeaturesContext.Provider>,
     );
-    const link = await screen.findByRole('link', { name: "Compare with payments's other services" });
+    const link = await screen.findByRole('link', { name: "Compare with payments' other services" });
     expect(link.getAttribute('href')).toBe('#/matrix?team=payments');
   });
 });
@@ -302,5 +303,79 @@ describe('ServicePage scorecard', () => {
     await screen.findByRole('heading', { name: 'payments-api', level: 1 });
     expect(screen.queryByTestId('scorecard')).toBeNull();
     expect(screen.queryByTestId('score-notice')).toBeNull();
+  });
+});
+
+describe('ServicePage: a service the golden path created', () => {
+  const created: Service = {
+    ...service,
+    name: 'orders',
+    lifecycle: 'experimental',
+    template: 'go-http-service@v1',
+    created_by_action: 'act_run1',
+    source: 'template:go-http-service',
+    deployments: [
+      {
+        cluster: 'dev-eu-west-1',
+        region: 'eu-west-1',
+        environment: 'dev',
+        namespace: 'payments',
+        kind: 'Deployment',
+        name: 'orders',
+        image: 'hashicorp/http-echo:1.0.0',
+        version: '1.0.0',
+        ready: 1,
+        desired: 1,
+        health: 'healthy',
+        updated_at: new Date().toISOString(),
+      },
+    ],
+  };
+  const serve = (run: Action) =>
+    fakeApi({
+      services: { orders: created },
+      override: (r) => (r.url.pathname === '/api/v1/actions/act_run1' ? json(run) : undefined),
+    });
+
+  it('says which template it came from, links to its run, and where hello-world runs in dev', async () => {
+    serve(makeAction({ id: 'act_run1', kind: 'service_create', state: 'succeeded', steps: runSteps(Array.from({ length: 7 }, () => 'succeeded' as const)) }));
+    render(<ServicePage name="orders" refreshKey="" />);
+    const origin = await screen.findByTestId('service-origin');
+    expect(origin.textContent).toContain('Created from template go-http-service@v1');
+    expect(within(origin).getByRole('link', { name: 'see the run that created it' }).getAttribute('href')).toBe('#/self-service/act_run1');
+    expect((await screen.findByTestId('dev-running')).textContent).toBe(
+      'Running in dev-eu-west-1 at http://orders.payments.svc.cluster.local:8080 (1/1 ready)',
+    );
+  });
+
+  it('says a preview deployed nothing, with what a team portal would have done', async () => {
+    serve(
+      makeAction({
+        id: 'act_run1',
+        kind: 'service_create',
+        state: 'succeeded',
+        steps: runSteps(['skipped', 'skipped', 'skipped', 'succeeded', 'skipped', 'skipped', 'skipped'], {
+          wait_dev_available: { output: { preview: PREVIEW_OUTPUTS.wait_dev_available ?? '' } },
+        }),
+      }),
+    );
+    render(<ServicePage name="orders" refreshKey="" />);
+    expect((await screen.findByTestId('dev-preview')).textContent).toContain(
+      'Not deployed: this portal previews the golden path; a team portal would have waited for Deployment payments/orders in dev-eu-west-1',
+    );
+    expect(screen.queryByTestId('dev-running')).toBeNull();
+  });
+
+  it('says where a run still going is', async () => {
+    serve(makeAction({ id: 'act_run1', kind: 'service_create', state: 'running', version: 3, steps: runSteps(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'running']) }));
+    render(<ServicePage name="orders" refreshKey="" />);
+    expect((await screen.findByTestId('run-state')).textContent).toBe('Being created: Step 6 of 7: Deploy hello-world to dev-eu-west-1.');
+  });
+
+  it('shows nothing of the kind for a service made otherwise', async () => {
+    fakeApi({ services: { 'payments-api': service } });
+    render(<ServicePage name="payments-api" refreshKey="" />);
+    await screen.findByRole('heading', { name: 'payments-api', level: 1 });
+    expect(screen.queryByTestId('service-origin')).toBeNull();
   });
 });

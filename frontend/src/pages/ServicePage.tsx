@@ -4,19 +4,24 @@ import { useFeatures } from '../hooks/useFeatures';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
-import { absoluteTime, relativeTime } from '../lib/format';
+import { absoluteTime, relativeTime, possessive } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { showInNav } from '../lib/features';
 import { catalogHash, matrixHash, newRequestHash, withLastFilters } from '../lib/router';
+import { Badge } from '../components/Badge';
 import { DependencyTable } from '../components/DependencyTable';
 import { DeploymentTable } from '../components/DeploymentTable';
 import { ExternalLink } from '../components/ExternalLink';
 import { FindingsList } from '../components/FindingsList';
+import { LifecycleBadge } from '../components/LifecycleBadge';
 import { LinksList } from '../components/LinksList';
 import { ScorecardSection } from '../components/ScorecardSection';
 import { ownerNotice } from '../lib/scorecards';
 import { SecretsSection } from '../components/SecretsSection';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
+import { PageDescription, PageHeader, PageSubtitle } from '../components/PageHeader';
+import { ServiceOrigin } from '../components/ServiceOrigin';
+import styles from './ServicePage.module.css';
 
 interface Props {
   name: string;
@@ -67,31 +72,30 @@ export function ServicePage({ name, refreshKey }: Props) {
 
   if (load.kind === 'loading') {
     return (
-      <div className="page service-page">
+      <div className="page">
         {back}
-        <div className="notice notice-loading" role="status">
+        <LoadingState>
           Loading {name}…
-        </div>
+        </LoadingState>
       </div>
     );
   }
   if (load.kind === 'error') {
     if (load.error.status === 404) {
       return (
-        <div className="page service-page">
+        <div className="page">
           {back}
-          <div className="notice notice-empty" role="alert">
-            <p className="notice-title">No service named {name}</p>
-            <p className="notice-body">
+          <Notice kind="empty" role="alert" title={`No service named ${name}`}>
+            <NoticeBody>
               It may have been renamed or removed from the catalog. <a href={withLastFilters(catalogHash())}>Back to the catalog</a>{' '}
               to search for it.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         </div>
       );
     }
     return (
-      <div className="page service-page">
+      <div className="page">
         {back}
         <ErrorState title={`${name} could not be loaded`} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
       </div>
@@ -104,35 +108,39 @@ export function ServicePage({ name, refreshKey }: Props) {
   const warning = card ? ownerNotice(card) : null;
   const owned = (me?.grants ?? []).some((g) => g.team === s.owner);
   return (
-    <div className="page service-page">
+    <div className="page">
       {back}
-      <header className="service-header">
-        <div className="service-heading">
-          <h1>{s.name}</h1>
-          <span className={`lifecycle lifecycle-${s.lifecycle}`}>{s.lifecycle}</span>
-          {errors > 0 && <span className="badge badge-findings">{errors === 1 ? '1 error' : `${errors} errors`}</span>}
-          <span className="service-actions">
-            {!me || can(me, 'actions:request', s.owner) ? (
-              <a className="button" href={newRequestHash(s.name)}>
-                Request a resource for this service
-              </a>
-            ) : (
-              <>
-                <button type="button" className="button" disabled aria-describedby="request-why-not">
+      <PageHeader
+        heading={
+          <>
+            <h1>{s.name}</h1>
+            <LifecycleBadge lifecycle={s.lifecycle} />
+            {errors > 0 && <Badge tone="error">{errors === 1 ? '1 error' : `${errors} errors`}</Badge>}
+            <span className="heading-actions">
+              {!me || can(me, 'actions:request', s.owner) ? (
+                <a className="button" href={newRequestHash(s.name)}>
                   Request a resource for this service
-                </button>
-                <span className="why-not" id="request-why-not">
-                  {whyNot(me, 'actions:request', s.owner)}
-                </span>
-              </>
-            )}
-          </span>
-        </div>
-        {s.title && <p className="service-subtitle">{s.title}</p>}
+                </a>
+              ) : (
+                <>
+                  <button type="button" className="button" disabled aria-describedby="request-why-not">
+                    Request a resource for this service
+                  </button>
+                  <span className="why-not" id="request-why-not">
+                    {whyNot(me, 'actions:request', s.owner)}
+                  </span>
+                </>
+              )}
+            </span>
+          </>
+        }
+      >
+        {s.title && <PageSubtitle>{s.title}</PageSubtitle>}
+        <ServiceOrigin service={s} />
         {s.description ? (
-          <p className="service-description">{s.description}</p>
+          <PageDescription>{s.description}</PageDescription>
         ) : (
-          <p className="service-description muted">No description in the service&apos;s atrium.yaml.</p>
+          <PageDescription muted>No description in the service&apos;s atrium.yaml.</PageDescription>
         )}
         <dl className="facts">
           <div>
@@ -168,15 +176,14 @@ export function ServicePage({ name, refreshKey }: Props) {
           </div>
         </dl>
         {warning && (
-          <div className="notice notice-denied" role="status" data-testid="score-notice">
-            <p className="notice-title">{owned ? 'Your team’s service is below par' : 'Below par'}</p>
-            <p className="notice-body">
+          <Notice kind="denied" role="status" testId="score-notice" title={owned ? 'Your team’s service is below par' : 'Below par'}>
+            <NoticeBody>
               {warning} <a href="#scorecard-heading">See the scorecard</a> for what to fix.
-            </p>
-          </div>
+            </NoticeBody>
+          </Notice>
         )}
         {s.tags.length > 0 && (
-          <ul className="tags" aria-label="Tags">
+          <ul className={styles.tags} aria-label="Tags">
             {s.tags.map((t) => (
               <li key={t} className="tag">
                 {t}
@@ -184,27 +191,27 @@ export function ServicePage({ name, refreshKey }: Props) {
             ))}
           </ul>
         )}
-      </header>
+      </PageHeader>
       <section className="panel" aria-labelledby="deploy-heading">
         <div className="section-tools">
           <h2 id="deploy-heading">
             Deployments <span className="count">{s.deployments.length}</span>
           </h2>
-          {matrixOn && s.deployments.length > 0 && <a href={matrixHash({ team: s.owner })}>Compare with {s.owner}&apos;s other services</a>}
+          {matrixOn && s.deployments.length > 0 && <a href={matrixHash({ team: s.owner })}>Compare with {possessive(s.owner)} other services</a>}
         </div>
         <DeploymentTable deployments={s.deployments} />
       </section>
       {card && <ScorecardSection card={card} today={now} />}
       {scorecard.error && !card && <p className="inline-error">The scorecard could not be loaded: {scorecard.error.message}</p>}
-      <div className="service-grid">
-        <div className="service-main">
+      <div className="page-columns">
+        <div>
           <SecretsSection service={s.name} team={s.owner} me={me} refreshKey={refreshKey} />
           <section className="panel" aria-labelledby="deps-heading">
             <h2 id="deps-heading">Dependencies</h2>
             <DependencyTable dependencies={s.dependencies} />
           </section>
         </div>
-        <div className="service-side">
+        <div>
           <section className="panel" aria-labelledby="findings-heading">
             <h2 id="findings-heading">
               Findings <span className="count">{s.findings.length}</span>

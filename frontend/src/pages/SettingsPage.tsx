@@ -2,7 +2,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, isAbortError, type Settings } from '../api/client';
 import { announceSettingsSaved } from '../hooks/useFeatures';
 import { useMe } from '../hooks/useMe';
-import { ErrorState } from '../components/Notice';
+import { ErrorState, LoadingState } from '../components/Notice';
+import { PreferencesPanel } from '../components/PreferencesPanel';
 import { SignInStatus } from '../components/SignInStatus';
 import styles from './SettingsPage.module.css';
 
@@ -86,9 +87,9 @@ export function SettingsPage() {
     return (
       <div className={`page ${styles['settings-page']}`}>
         <h1>Settings</h1>
-        <div className="notice notice-loading" role="status">
+        <LoadingState>
           Loading settings…
-        </div>
+        </LoadingState>
       </div>
     );
   }
@@ -209,6 +210,7 @@ export function SettingsPage() {
           </div>
         </form>
       </section>
+      <PreferencesPanel />
     </div>
   );
 }

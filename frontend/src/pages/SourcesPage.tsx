@@ -6,11 +6,17 @@ import { useNow } from '../hooks/useNow';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
+import { cx } from '../lib/classNames';
 import { CLUSTERS_HASH } from '../lib/router';
-import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState } from '../lib/sources';
-import { EmptyState, ErrorState } from '../components/Notice';
-import { VirtualRows } from '../components/VirtualRows';
+import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourceItems, sourcesPollMs, sourceState, type SourceItems, type SourceTone } from '../lib/sources';
+import { Badge, STATUS_TONE } from '../components/Badge';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './SourcesPage.module.css';
+
+/** A source's message reads in its state's colour when something is wrong; so does a rate limit running low. */
+const MESSAGE_TONE: Partial<Record<SourceTone, string>> = { error: styles['message-error'], warn: styles['message-warn'] };
+const RATE_TONE: Partial<Record<SourceTone, string>> = { ok: styles['rate-ok'], warn: styles['rate-warn'] };
 
 /**
  * Where the catalog comes from: each source's state, repositories done/total while it syncs, when it last
@@ -24,9 +30,9 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
     body = <ErrorState title="The sources could not be loaded" error={sources.error} onRetry={sources.reload} />;
   } else if (!sources.data) {
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading sources…
-      </div>
+      </LoadingState>
     );
   } else if (sources.data.length === 0) {
     body = (
@@ -43,7 +49,7 @@ export function SourcesPage({ portalKey }: { portalKey: string }) {
     );
   }
   return (
-    <div className="page sources-page">
+    <div className={`page ${styles.sources}`}>
       <h1>Sources</h1>
       <p className="page-lead">
         Where the catalog comes from. A sync reads only what changed since the last one (conditional requests cost no GitHub rate limit); one failing
@@ -70,18 +76,18 @@ function ClusterSourceCard({ source: s }: { source: SourceStatus }) {
   // finished_at is when the cluster's data was last complete; the portal sends the zero time as 1970 when never.
   const lastOk = s.finished_at && Date.parse(s.finished_at) > 0 ? s.finished_at : undefined;
   return (
-    <section className="panel source-card" aria-label={`Source ${s.name}`} data-source={s.name}>
-      <div className="source-head">
-        <h2 className="source-name">{s.name}</h2>
+    <section className="panel" aria-label={`Source ${s.name}`} data-source={s.name}>
+      <div className={styles.head}>
+        <h2 className={styles.name}>{s.name}</h2>
         <span className="muted">Kubernetes cluster</span>
-        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+        <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
-        </span>
-        <span className="service-actions">
+        </Badge>
+        <span className="heading-actions">
           <a href={CLUSTERS_HASH}>See {cluster} on the Clusters page</a>
         </span>
       </div>
-      {s.message && <p className={`source-message source-message-${view.tone}`}>{s.message}</p>}
+      {s.message && <p className={cx(styles.message, MESSAGE_TONE[view.tone])}>{s.message}</p>}
       <dl className="facts">
         <div>
           <dt>Services</dt>
@@ -102,6 +108,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
   const [syncing, setSyncing] = useState<{ kind: 'idle' } | { kind: 'busy' } | { kind: 'failed'; error: ApiError } | { kind: 'queued' }>({ kind: 'idle' });
   const [showErrors, setShowErrors] = useState(false);
   const view = sourceState(s);
+  const nouns = sourceItems(s.kind);
   const progress = progressText(s);
   const mayTry = can(me, 'sources:sync');
   const syncable = canSyncSource(s);
@@ -118,14 +125,14 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
   };
 
   return (
-    <section className="panel source-card" aria-label={`Source ${s.name}`} data-source={s.name}>
-      <div className="source-head">
-        <h2 className="source-name">{s.name}</h2>
+    <section className="panel" aria-label={`Source ${s.name}`} data-source={s.name}>
+      <div className={styles.head}>
+        <h2 className={styles.name}>{s.name}</h2>
         <span className="muted">{s.kind}</span>
-        <span className={`badge source-state source-${view.tone}`} title={view.meaning} data-testid="source-state">
+        <Badge tone={STATUS_TONE[view.tone]} title={view.meaning} data-testid="source-state">
           {view.label}
-        </span>
-        <span className="service-actions">
+        </Badge>
+        <span className="heading-actions">
           {mayTry ? (
             <>
               <button
@@ -144,9 +151,9 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           )}
         </span>
       </div>
-      {s.message && <p className={`source-message source-message-${view.tone}`}>{s.message}</p>}
+      {s.message && <p className={cx(styles.message, MESSAGE_TONE[view.tone])}>{s.message}</p>}
       {syncing.kind === 'failed' && (
-        <p className="inline-error source-inline" role="alert">
+        <p className={`inline-error ${styles.inline}`} role="alert">
           The sync did not start: {syncing.error.message}
         </p>
       )}
@@ -156,9 +163,9 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         </p>
       )}
       {(s.state === 'syncing' || s.total > 0) && (
-        <div className="source-progress">
+        <div className={styles.progress}>
           <div
-            className={`progress${s.state === 'syncing' ? ` ${styles['progress-live']}` : ''}`}
+            className={cx(styles.bar, s.state === 'syncing' && styles.live)}
             role="progressbar"
             aria-label={`${s.name} sync progress`}
             aria-valuemin={0}
@@ -173,10 +180,12 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         </div>
       )}
       <dl className="facts">
-        <div>
-          <dt>Services</dt>
-          <dd>{s.services}</dd>
-        </div>
+        {nouns.catalog && (
+          <div>
+            <dt>Services</dt>
+            <dd>{s.services}</dd>
+          </div>
+        )}
         <div>
           <dt>{s.state === 'syncing' ? 'Started' : 'Last sync'}</dt>
           <dd>
@@ -194,11 +203,11 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           </dd>
         </div>
         <div>
-          <dt>Failed repositories</dt>
+          <dt>{nouns.errorsFact}</dt>
           <dd>
             {s.errors > 0 ? (
-              <button type="button" className="button button-link source-errors-toggle" aria-expanded={showErrors} onClick={() => setShowErrors((x) => !x)}>
-                {count(s.errors, 'repository', 'repositories')} — {showErrors ? 'hide' : 'show'}
+              <button type="button" className={`button button-link ${styles['errors-toggle']}`} aria-expanded={showErrors} onClick={() => setShowErrors((x) => !x)}>
+                {count(s.errors, nouns.one, nouns.many)} — {showErrors ? 'hide' : 'show'}
               </button>
             ) : (
               '0'
@@ -208,7 +217,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         {s.rate_limit && (
           <div className="fact-wide">
             <dt>GitHub rate limit</dt>
-            <dd className={`rate-limit rate-${rateLimitTone(s.rate_limit)}`} data-testid="rate-limit">
+            <dd className={RATE_TONE[rateLimitTone(s.rate_limit)]} data-testid="rate-limit">
               {rateLimitText(s.rate_limit, now)}
             </dd>
           </div>
@@ -226,49 +235,46 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           </div>
         )}
       </dl>
-      {showErrors && <ItemErrors name={s.name} version={`${s.finished_at ?? ''}|${s.errors}`} />}
+      {showErrors && <ItemErrors name={s.name} nouns={nouns} version={`${s.finished_at ?? ''}|${s.errors}`} />}
     </section>
   );
 }
 
-const ERROR_COLUMNS = [
-  { label: 'Repository', className: 'col-item' },
-  { label: 'Error', className: 'col-error' },
-  { label: 'When', className: 'col-when' },
-];
+const errorColumns = (nouns: SourceItems) => [{ label: nouns.column }, { label: 'Error' }, { label: 'When' }];
 
-/** The repositories whose last attempt failed, with why; one failing never stops the others. */
-function ItemErrors({ name, version }: { name: string; version: string }) {
+/** The repositories whose last attempt failed (the broken templates of a templates repository), with why; one
+ * failing never stops the others. */
+function ItemErrors({ name, nouns, version }: { name: string; nouns: SourceItems; version: string }) {
   const detail = useLoad<SourceDetail>((signal) => api.getSource(name, signal), `${name}|${version}`);
   const now = useNow();
   if (!detail.data) {
     return detail.error ? (
-      <ErrorState title="The failed repositories could not be loaded" error={detail.error} onRetry={detail.reload} />
+      <ErrorState title={`The ${nouns.errorsFact.toLowerCase()} could not be loaded`} error={detail.error} onRetry={detail.reload} />
     ) : (
-      <p className="muted">Loading the failed repositories…</p>
+      <p className="muted">Loading the {nouns.errorsFact.toLowerCase()}…</p>
     );
   }
   const items = detail.data.item_errors;
-  if (items.length === 0) return <p className="muted">No repository failed in the last attempt.</p>;
+  if (items.length === 0) return <p className="muted">{nouns.none}</p>;
   return (
     <div className={styles['item-errors']}>
-      <p className="muted">These repositories keep the services read before; fix the cause (the error says which file or permission), and the next sync picks them up.</p>
+      <p className="muted">{nouns.errorsMeaning}</p>
       <VirtualRows<ItemError>
-        label={`Failed repositories of ${name}`}
-        className="item-errors-table"
-        columns={ERROR_COLUMNS}
+        label={`${nouns.errorsFact} of ${name}`}
+        className={styles.table}
+        columns={errorColumns(nouns)}
         items={items}
         rowHeight={34}
         rowKey={(e) => e.item}
         renderRow={(e, i, style) => (
-          <div key={e.item} className="tr row row-static" role="row" aria-rowindex={i + 2} style={style}>
-            <div className="td col-item mono" role="cell" title={e.item}>
+          <div key={e.item} className={rowClass({ clickable: false })} role="row" aria-rowindex={i + 2} style={style}>
+            <div className={cellClass('mono')} role="cell" title={e.item}>
               {e.item}
             </div>
-            <div className="td col-error" role="cell" title={e.error}>
+            <div className={cellClass()} role="cell" title={e.error}>
               {e.error}
             </div>
-            <div className="td col-when" role="cell">
+            <div className={cellClass()} role="cell">
               <time dateTime={e.at} title={absoluteTime(e.at)}>
                 {relativeTime(e.at, now)}
               </time>

@@ -56,7 +56,7 @@ describe('TokenAdmin', () => {
       grants: [{ role: 'developer', team: 'payments' }],
       scopes: ['catalog:read'],
     });
-    expect(await screen.findByText('CI deploys', { selector: '.col-token-name' })).toBeTruthy();
+    expect(await screen.findByText('CI deploys', { selector: '[data-column="name"]' })).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'I have stored it — hide the secret' }));
     expect(screen.queryByTestId('token-secret')).toBeNull();
     expect(screen.queryByText('atr_secret_shown_once')).toBeNull();
@@ -79,7 +79,7 @@ describe('TokenAdmin', () => {
         <TokenAdmin />
       </WithMe>,
     );
-    const row = (await screen.findByText('CI deploys', { selector: '.col-token-name' })).closest('[role="row"]') as HTMLElement;
+    const row = (await screen.findByText('CI deploys', { selector: '[data-column="name"]' })).closest('[role="row"]') as HTMLElement;
     fireEvent.click(within(row).getByRole('button', { name: 'Revoke…' }));
     const dialog = screen.getByRole('alertdialog');
     expect(dialog.textContent).toContain('Revoke token “CI deploys” of ci-bot?');
@@ -89,7 +89,7 @@ describe('TokenAdmin', () => {
     fireEvent.click(within(row).getByRole('button', { name: 'Revoke…' }));
     fireEvent.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Revoke token' }));
     expect(await screen.findByText('Token “CI deploys” of ci-bot is revoked: it no longer works.')).toBeTruthy();
-    await waitFor(() => expect(screen.getByText('revoked', { selector: '.badge' })).toBeTruthy());
+    await waitFor(() => expect(screen.getByText('revoked', { selector: '[data-status]' })).toBeTruthy());
     expect(api.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
   });
 });

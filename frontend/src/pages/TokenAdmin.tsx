@@ -7,12 +7,14 @@ import { copyText } from '../lib/clipboard';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, grantLabel, whyNot } from '../lib/permissions';
 import { describeSubmitError } from '../lib/submitError';
-import { EMPTY_TOKEN_DRAFT, EXPIRY_CHOICES, parseScopes, tokenDraftProblems, tokenStatus, toTokenCreate, type Expiry, type TokenDraft } from '../lib/tokens';
+import { EMPTY_TOKEN_DRAFT, EXPIRY_CHOICES, parseScopes, tokenDraftProblems, tokenStatus, toTokenCreate, type Expiry, type TokenDraft, type TokenStatus } from '../lib/tokens';
+import { Badge, type BadgeTone } from '../components/Badge';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { fieldAria, FormField } from '../components/FormField';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
-import { VirtualRows } from '../components/VirtualRows';
+import { SubmitFailure } from '../components/SubmitFailure';
+import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
 import styles from './TokenAdmin.module.css';
 
 const ROLES: { value: Grant['role']; label: string }[] = [
@@ -22,22 +24,24 @@ const ROLES: { value: Grant['role']; label: string }[] = [
   { value: 'admin', label: 'admin' },
 ];
 
+const STATUS_TONE: Record<TokenStatus, BadgeTone> = { active: 'ok', expired: 'warn', revoked: 'neutral' };
+
 const COLUMNS = [
-  { label: 'Name', className: 'col-token-name' },
-  { label: 'Subject', className: 'col-actor' },
-  { label: 'Roles and scopes', className: 'col-grants' },
-  { label: 'Created', className: 'col-when' },
-  { label: 'Expires', className: 'col-when' },
-  { label: 'Last used', className: 'col-when' },
-  { label: 'Status', className: 'col-outcome' },
-  { label: '', className: 'col-decide' },
+  { label: 'Name' },
+  { label: 'Subject' },
+  { label: 'Roles and scopes' },
+  { label: 'Created' },
+  { label: 'Expires' },
+  { label: 'Last used' },
+  { label: 'Status' },
+  { label: '' },
 ];
 
 /** The secret of a new token, shown this once, with a copy button and a plain warning. */
 function SecretOnce({ created, onDone }: { created: TokenCreated; onDone: () => void }) {
   const [copied, setCopied] = useState('');
   return (
-    <section className="panel secret-once" role="alert" aria-labelledby="secret-heading" data-testid="secret-once">
+    <section className={`panel ${styles.secret}`} role="alert" aria-labelledby="secret-heading" data-testid="secret-once">
       <h2 id="secret-heading">Token “{created.token.name}” created — copy its secret now</h2>
       <p className={styles['secret-warning']}>
         <strong>This is the only time the secret is shown.</strong> Atrium stores only a hash of it. Give it to{' '}
@@ -109,7 +113,7 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
   const scopes = parseScopes(d.scopes);
 
   return (
-    <form className="panel token-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-heading">
+    <form className={`panel ${styles.form}`} onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-heading">
       <h2 id="create-heading">Create a token</h2>
       <div className="field-row">
         <FormField id="token-name" label="Name" problem={problem('name')} help="What it is for, e.g. “CI deploys” or “Ana’s laptop”.">
@@ -127,10 +131,10 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
           />
         </FormField>
       </div>
-      <fieldset className="grants" aria-describedby={problem('grants') ? 'token-grants-problem' : undefined}>
+      <fieldset className={styles.grants} aria-describedby={problem('grants') ? 'token-grants-problem' : undefined}>
         <legend>Roles</legend>
         {d.grants.map((g, i) => (
-          <div className="grant-row" key={i}>
+          <div className={styles['grant-row']} key={i}>
             <select
               aria-label={`Role ${i + 1}`}
               value={g.role}
@@ -214,11 +218,9 @@ function CreateTokenForm({ teams, suggestions, onCreated }: { teams: string[]; s
         )}
       </div>
       {failure && (
-        <div className="submit-failure" role="alert">
-          <p className="submit-failure-title">{failure.title}</p>
+        <SubmitFailure title={failure.title} next={failure.next}>
           <p>{failure.body}</p>
-          {failure.next && <p className="submit-failure-next">{failure.next}</p>}
-        </div>
+        </SubmitFailure>
       )}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={busy}>
@@ -273,9 +275,9 @@ export function TokenAdmin() {
   if (!list.data && list.error) body = <ErrorState title="Tokens could not be loaded" error={list.error} onRetry={list.reload} />;
   else if (!list.data)
     body = (
-      <div className="notice notice-loading" role="status">
+      <LoadingState>
         Loading tokens…
-      </div>
+      </LoadingState>
     );
   else if (tokens.length === 0)
     body = (
@@ -285,7 +287,7 @@ export function TokenAdmin() {
     );
 
   return (
-    <div className="page token-admin">
+    <div className={`page ${styles.admin}`}>
       <h1>API tokens</h1>
       <p className="page-lead">
         Tokens sign people and machines in to this portal. Give each the least it needs: a role on one team, or scopes. Creating and
@@ -301,7 +303,7 @@ export function TokenAdmin() {
           list.reload();
         }}
       />
-      <section className="token-list" aria-labelledby="tokens-heading">
+      <section className={styles.list} aria-labelledby="tokens-heading">
         <div className="section-tools">
           <h2 id="tokens-heading">
             Tokens <span className="count">{tokens.length}</span>
@@ -337,7 +339,7 @@ export function TokenAdmin() {
         )}
         <VirtualRows<Token>
           label="API tokens"
-          className="tokens-table"
+          className={styles.table}
           columns={COLUMNS}
           items={tokens}
           rowHeight={44}
@@ -347,32 +349,32 @@ export function TokenAdmin() {
             const status = tokenStatus(t, now);
             const grants = [...t.grants.map(grantLabel), ...t.scopes.map((s) => `scope ${s}`)].join(', ');
             return (
-              <div key={t.id} className={`tr row token-${status}`} role="row" aria-rowindex={i + 2} data-token={t.name} style={style}>
-                <div className="td col-token-name" role="cell" title={`${t.name} (${t.id})`}>
+              <div key={t.id} className={rowClass({}, status === 'revoked' ? styles.revoked : undefined)} role="row" aria-rowindex={i + 2} data-token={t.name} style={style}>
+                <div className={cellClass(styles.name)} role="cell" title={`${t.name} (${t.id})`} data-column="name">
                   {t.name}
-                  <span className="service-title mono">{t.id}</span>
+                  <span className={`${styles['token-id']} mono`}>{t.id}</span>
                 </div>
-                <div className="td col-actor" role="cell" title={t.subject}>
+                <div className={cellClass()} role="cell" title={t.subject}>
                   {t.subject}
                 </div>
-                <div className="td col-grants" role="cell" title={grants}>
+                <div className={cellClass()} role="cell" title={grants}>
                   {grants || '—'}
                 </div>
-                <div className="td col-when" role="cell" title={`${absoluteTime(t.created_at)} by ${t.created_by}`}>
+                <div className={cellClass()} role="cell" title={`${absoluteTime(t.created_at)} by ${t.created_by}`}>
                   {relativeTime(t.created_at, now)}
                 </div>
-                <div className="td col-when" role="cell" title={absoluteTime(t.expires_at)}>
+                <div className={cellClass()} role="cell" title={absoluteTime(t.expires_at)}>
                   {t.expires_at ? relativeTime(t.expires_at, now) : 'never'}
                 </div>
-                <div className="td col-when" role="cell" title={absoluteTime(t.last_used_at)}>
+                <div className={cellClass()} role="cell" title={absoluteTime(t.last_used_at)}>
                   {t.last_used_at ? relativeTime(t.last_used_at, now) : 'never'}
                 </div>
-                <div className="td col-outcome" role="cell">
-                  <span className={`badge token-status-${status}`} title={status === 'revoked' ? `Revoked ${absoluteTime(t.revoked_at)}` : undefined}>
+                <div className={cellClass()} role="cell">
+                  <Badge tone={STATUS_TONE[status]} data-status={status} title={status === 'revoked' ? `Revoked ${absoluteTime(t.revoked_at)}` : undefined}>
                     {status}
-                  </span>
+                  </Badge>
                 </div>
-                <div className="td col-decide" role="cell">
+                <div className={cellClass()} role="cell">
                   {status !== 'revoked' && (
                     <button
                       type="button"
