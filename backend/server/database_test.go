@@ -1,12 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/store"
 	"github.com/sphera/atrium/internal/store/pgtest"
 )
@@ -63,5 +68,55 @@ func TestOpenOnPostgres(t *testing.T) {
 	nb, _ := b.DB.CountServices(ctx)
 	if na == 0 || na != nb {
 		t.Errorf("the demo catalog seen by the two replicas: %d and %d services", na, nb)
+	}
+}
+
+// TestReplicasShareTheFleetKey: on PostgreSQL a replica keeps its fleet signing key in its own data directory
+// (never in a directory named after the database URL), and replicas given one key file (fleet.signing_key_file)
+// present one key to installs; a replica whose key did not sign the newest configuration says so in its log.
+func TestReplicasShareTheFleetKey(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	shared := filepath.Join(t.TempDir(), "keys", "fleet-signing.key")
+	open := func(keyFile string) (*Server, string, *bytes.Buffer) {
+		dir, logs := t.TempDir(), &bytes.Buffer{}
+		var fc FileConfig
+		fc.Fleet.SigningKeyFile = keyFile
+		s, err := Open(ctx, Config{DataDir: dir, Database: url, AdminToken: "atr_pg_admin_0123456789abcdef",
+			Demo: "off", File: fc, Log: slog.New(slog.NewTextHandler(logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return s, dir, logs
+	}
+	alone, dir, _ := open("")
+	if _, err := os.Stat(filepath.Join(dir, "fleet-signing.key")); err != nil {
+		t.Errorf("the key is not in the replica's data directory: %v", err)
+	}
+	a, _, _ := open(shared)
+	b, _, _ := open(shared)
+	if a.Fleet.PublicKey() == "" || a.Fleet.PublicKey() != b.Fleet.PublicKey() {
+		t.Fatalf("replicas sharing a key file present %q and %q", a.Fleet.PublicKey(), b.Fleet.PublicKey())
+	}
+	if alone.Fleet.PublicKey() == a.Fleet.PublicKey() {
+		t.Fatal("a replica with a key of its own presents the shared one")
+	}
+	signer, _, err := fleet.LoadOrCreateKey(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.DB.PushFleetConfig(ctx, 0, func(v int64) (catalog.FleetConfig, error) {
+		return signer.Sign(v, []byte(`{"schema":1}`)), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, logs := open("")
+	if !strings.Contains(logs.String(), "every replica must use the same key file") {
+		t.Errorf("a replica with another key started without a word:\n%s", logs.String())
 	}
 }

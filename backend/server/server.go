@@ -336,7 +336,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	s.Agents = agent.NewQueue(db.SQL(), agent.Config{}, log)
-	fl, err := newFleet(db, fc.Fleet, s)
+	fl, err := newFleet(db, fc.Fleet, cfg.DataDir, s)
 	if err != nil {
 		return nil, err
 	}

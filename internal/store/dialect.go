@@ -22,6 +22,24 @@ func Greatest(db *sql.DB, a, b string) string {
 	return "MAX(" + a + ", " + b + ")"
 }
 
+// Least is the SQL expression for the smaller of a and b: SQLite's two-argument MIN, PostgreSQL's LEAST.
+func Least(db *sql.DB, a, b string) string {
+	if IsPostgres(db) {
+		return "LEAST(" + a + ", " + b + ")"
+	}
+	return "MIN(" + a + ", " + b + ")"
+}
+
+// JoinInOrder is the join operator that keeps the tables in the order written: SQLite's CROSS JOIN (its planner
+// never reorders one, which a query may need: see fleet's KPI), a plain JOIN on PostgreSQL, whose planner chooses
+// well and which takes no ON after CROSS JOIN.
+func JoinInOrder(db *sql.DB) string {
+	if IsPostgres(db) {
+		return "JOIN"
+	}
+	return "CROSS JOIN"
+}
+
 // LikeNoCase is the operator matching a LIKE pattern with ASCII letters in either case: SQLite's LIKE already does,
 // PostgreSQL's ILIKE does on the schema's "C"-collated columns.
 func LikeNoCase(db *sql.DB) string {

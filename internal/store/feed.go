@@ -311,7 +311,7 @@ func (d *DB) changesIn(ctx context.Context, tx *sql.Tx, since int64, reset bool,
 			}
 			c.ScoreRules = &r
 		case KindFleet:
-			fc, ok, err := latestFleetConfig(ctx, d.sql)
+			fc, ok, err := latestFleetConfig(ctx, tx)
 			if err != nil {
 				return b, err
 			}
