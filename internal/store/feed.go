@@ -106,8 +106,8 @@ func (d *DB) changes(ctx context.Context, cursor string, limit int, wait time.Du
 	}
 	var timer <-chan time.Time
 	ch, gen := d.changedGen()
-	for {
-		sb, err := d.sharedChangesAfter(ctx, gen, since, reset, limit)
+	for woken := false; ; woken = true {
+		sb, err := d.sharedChangesAfter(ctx, gen, since, reset, limit, woken)
 		if err != nil || len(sb.b.Changes) > 0 || wait <= 0 {
 			return sb, err
 		}
@@ -175,12 +175,16 @@ type feedRead struct {
 // same cursor, and a change wakes every one of their long polls at once; one read of the database answers them
 // all. gen is the number of changes announced when the caller looked; it may take any read of its cursor begun
 // after that announcement (one begun before could miss the change it was told of, and it would wait for the next).
+// A read already finished is taken only by a caller woken by an announced change (woken): the thousand long polls one
+// change wakes. Any other caller (a plain read, a long poll's first look) takes a read in flight or begins one:
+// commits nobody announced here — another process writing the same SQLite file — are seen at its next read.
 // The batch is shared: callers must not change it.
-func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, reset bool, limit int) (*sharedBatch, error) {
+func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, reset bool, limit int,
+	woken bool) (*sharedBatch, error) {
 	key := fmt.Sprintf("%d/%t/%d", since, reset, limit)
 	d.readsMu.Lock()
 	r := d.reads[key]
-	if r == nil || r.gen < gen || r.failed() {
+	if r == nil || r.gen < gen || r.failed() || (!woken && r.finished()) {
 		_, cur := d.changedGen()
 		r = &feedRead{gen: cur, done: make(chan struct{})}
 		for k, old := range d.reads { // reads no caller told of the newest change wants any more

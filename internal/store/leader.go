@@ -76,6 +76,12 @@ func (d *DB) Lead(ctx context.Context, name string, cfg LeadConfig, fn func(ctx 
 		cfg.OnChange(false)
 		if ctx.Err() == nil {
 			cfg.Log.Warn("lost the lead: the connection holding it broke; the work stopped here", "work", name)
+			// The standbys try every Retry: one of them takes over before this replica, whose connection is the one
+			// in trouble, tries again (were it to retry at once it would mostly win, and keep the lead it lost).
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * cfg.Retry):
+			}
 		}
 	}
 }

@@ -87,7 +87,7 @@ func (h *Hub) extraDirs(repo string) ([]string, string) {
 	}
 	sorted := append([]string{}, dirs...)
 	sort.Strings(sorted)
-	return dirs, strings.Join(sorted, "\x00")
+	return dirs, strings.Join(sorted, "\n") // not NUL: PostgreSQL text cannot hold it
 }
 
 // ExtraFile reports whether p lies in one of dirs and is a YAML or Terraform file.
