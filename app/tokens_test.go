@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 // TestMain keeps tests off the developer's real keyring: every test sees go-keyring's in-memory provider unless
 // it installs another.
 func TestMain(m *testing.M) {
 	keyring.MockInit()
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m)) // stops the PostgreSQL of the outage test, if it started one
 }
 
 func TestTokensInKeyring(t *testing.T) {

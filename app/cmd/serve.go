@@ -39,3 +39,10 @@ func agentCommand() *cobra.Command {
 	cmd.GroupID = groupPortal
 	return cmd
 }
+
+// migrateCommand is `atrium migrate` (backend/cli), under atrium: it moves a portal's SQLite database to PostgreSQL.
+func migrateCommand() *cobra.Command {
+	cmd := cli.MigrateCommand()
+	cmd.GroupID = groupPortal
+	return cmd
+}

@@ -160,7 +160,9 @@ func (l *Loop) Run(ctx context.Context) {
 		}
 		state, msg := StateOffline, err.Error()
 		var ae *client.APIError
-		if errors.As(err, &ae) {
+		if errors.As(err, &ae) && ae.Code != "database_unavailable" && ae.Code != "busy" {
+			// A portal whose database server is down, or too busy now, answers but cannot serve: offline, like one
+			// not answering.
 			state = StateError
 			if ae.Status == 401 {
 				msg = "the portal rejected the token (" + ae.Message + "); set a valid token in Settings"

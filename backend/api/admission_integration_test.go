@@ -35,6 +35,7 @@ import (
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/sources/kube/kubetest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 var kenv *kubetest.Env
@@ -47,7 +48,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	if err := kenv.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = max(code, 1)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"github.com/sphera/atrium/backend/api/apitest"
 	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/auth"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // agentPortal is a portal whose agent queue the test holds (so it can enqueue as a job would), with tokens for the
@@ -31,7 +30,7 @@ type agentPortal struct {
 func newAgentPortal(t *testing.T) *agentPortal {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

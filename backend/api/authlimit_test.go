@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/sphera/atrium/backend/api/apitest"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // clock is a settable time for the limiter.
@@ -55,7 +55,7 @@ type limitedPortal struct {
 func newLimitedPortal(t *testing.T, limiter *api.AuthLimiter) *limitedPortal {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,7 +11,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags/flagstore"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // callers are the kinds of principal the matrix covers: every role, a token without roles, and machine tokens.
@@ -181,7 +180,7 @@ var pathParam = regexp.MustCompile(`\{[^}]+\}`)
 
 func TestEveryPrivilegedEndpointForEveryRole(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

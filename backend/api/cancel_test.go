@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/auth"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 type lockedLog struct {
@@ -32,7 +31,7 @@ func (l *lockedLog) Write(p []byte) (int, error) {
 // failure of the portal, so nothing is logged as an error (the CLI, whose sync loop stops as it exits, relies on
 // it: its standard error stays empty).
 func TestClientGoneIsNoServerError(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,6 +160,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = &Error{Code: "unsupported_media_type", Message: err.Error(), status: http.StatusUnsupportedMediaType}
 	case errors.Is(err, ErrUnavailable):
 		e = &Error{Code: "unavailable", Message: err.Error(), status: http.StatusServiceUnavailable}
+	case errors.Is(err, store.ErrBusy):
+		if log != nil {
+			log.Warn("overloaded", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		e = &Error{Code: "busy", Message: err.Error() + "; try again shortly", status: http.StatusServiceUnavailable}
+		w.Header().Set("Retry-After", "5")
 	case storageError(err) != nil:
 		// The operator's problem, said plainly: which file, and what to do. The message is the store's own,
 		// never the context the error gathered on its way (which may name queries).
@@ -168,8 +174,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			log.Error("database cannot serve", "path", r.URL.Path, "err", err)
 		}
 		e = &Error{Code: "database_unusable", Message: se.Error(), status: http.StatusServiceUnavailable}
-		if errors.Is(se, store.ErrDiskFull) {
+		switch {
+		case errors.Is(se, store.ErrDiskFull):
 			e.Code, e.status = "storage_full", http.StatusInsufficientStorage
+		case errors.Is(se, store.ErrUnavailable):
+			// PostgreSQL is down or unreachable: nothing was done, and the same request may succeed shortly.
+			e.Code = "database_unavailable"
+			w.Header().Set("Retry-After", "5")
 		}
 	case errors.Is(err, store.ErrUnusable):
 		if log != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Problems of an input, however the domain wrapped them, are answered in one way: 400, the message the wrapping
@@ -53,5 +54,28 @@ func TestProblemsAreBadRequests(t *testing.T) {
 	// Warnings alone refuse nothing: there is no error to answer.
 	if err := (problem.Problems{two[1]}).Err(); err != nil || errors.As(err, new(problem.Problems)) {
 		t.Errorf("warnings as an error: %v", err)
+	}
+}
+
+// TestTemporaryFailuresSayWhenToComeBack: a portal too busy to read the change feed in time, or whose database
+// server cannot be reached, answers 503 with Retry-After: the desktop tries again later, having lost nothing.
+func TestTemporaryFailuresSayWhenToComeBack(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{fmt.Errorf("read changes: %w", fmt.Errorf("%w: reading the change feed took longer than a minute", store.ErrBusy)), "busy"},
+		{fmt.Errorf("list: %w", &store.StorageError{Path: "postgres://portal@db/atrium", Kind: store.ErrUnavailable,
+			Reason: "PostgreSQL cannot be reached (connection refused)", Advice: "Check the server"}), "database_unavailable"},
+	} {
+		w := httptest.NewRecorder()
+		api.WriteError(w, httptest.NewRequest("GET", "/api/v1/changes", nil), nil, tc.err)
+		var body struct{ Error api.Error }
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != http.StatusServiceUnavailable || body.Error.Code != tc.code || w.Header().Get("Retry-After") == "" {
+			t.Errorf("%v: %d %+v %q", tc.err, w.Code, body.Error, w.Header().Get("Retry-After"))
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/sources/versions/registrytest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 const webhookSecret = "hook-secret"
@@ -54,7 +54,7 @@ func githubPortalLimited(t *testing.T, lim api.WebhookLimits, wrap func(http.Han
 	npm := registrytest.NewNPM(t, map[string]string{"react": "19.1.0", "@types/node": "20.1.3"})
 	proxy := registrytest.NewGoProxy(t, map[string][]string{"github.com/pkg/errors": {"v0.8.1", "v0.9.1"}})
 
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"github.com/sphera/atrium/backend/api"
 	"github.com/sphera/atrium/backend/api/apitest"
 	"github.com/sphera/atrium/internal/auth"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // issuer is a minimal OpenID provider on loopback: discovery document and JWKS, and a signer for its tokens.
@@ -88,7 +87,7 @@ func (is *issuer) token(t *testing.T, signer jose.Signer, claims map[string]any)
 func TestOIDCBearerTokens(t *testing.T) {
 	ctx := context.Background()
 	is := newIssuer(t)
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +172,7 @@ func TestOIDCBearerTokens(t *testing.T) {
 func TestOIDCIssuerDownIs503NotUnauthorized(t *testing.T) {
 	is := newIssuer(t)
 	is.down = true
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,8 @@ type Portal struct {
 	// Refused, when set, hears of every authenticated request the route-level check refuses (with the route's
 	// pattern and the reason) before it is answered 403: where refusals worth keeping are audited (Flags.Refused).
 	Refused func(r *http.Request, pattern string, p auth.Principal, reason string)
+	// Metrics, when set, counts every request by route, method and status, and times it.
+	Metrics *Metrics
 }
 
 // Handler builds the portal's HTTP handler: refuse cross-origin changes and non-JSON bodies (SameOriginJSON) →
@@ -164,7 +166,7 @@ func (p *Portal) Handler() http.Handler {
 	// Browsers may reach a portal too (a developer's, on their own machine): changes forged by pages of other
 	// origins are refused before any credential is looked at.
 	guarded := SameOriginJSON(authorized, GitHubWebhookPattern)
-	return Recover(p.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Recover(p.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rid := r.Header.Get("X-Request-Id")
 		if !validRequestID(rid) {
 			rid = audit.NewRequestID()
@@ -172,6 +174,15 @@ func (p *Portal) Handler() http.Handler {
 		w.Header().Set("X-Request-Id", rid)
 		guarded.ServeHTTP(w, r.WithContext(audit.WithRequestID(r.Context(), rid)))
 	}))
+	if p.Metrics == nil {
+		return h
+	}
+	return p.Metrics.instrument(func(r *http.Request) string {
+		if _, pattern := mux.Handler(r); perms[pattern] != "" {
+			return pattern
+		}
+		return ""
+	}, h)
 }
 
 // authenticate finds the caller of a network request: a bearer JWT is verified with OIDC when configured,

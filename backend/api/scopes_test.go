@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags/flagstore"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // scopedPortal is a portal with flags (dev, staging, production) and actions (dev and production, both approved
@@ -27,7 +26,7 @@ import (
 func scopedPortal(t *testing.T) *selfService {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

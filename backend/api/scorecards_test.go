@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // newScoredPortal is a portal on the demo catalog with scorecards on (the built-in rules, react as a core package),
@@ -43,7 +43,7 @@ func newScoredPortal(t testing.TB) (*portal, *scorecard.Engine) {
 func scoredHandler(t testing.TB) (*store.DB, *scorecard.Engine, http.Handler) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 // TestFullDatabaseAnswersWhatToDo: a write that needs space the database cannot get is answered 507 with the file
@@ -70,6 +71,9 @@ func TestFullDatabaseAnswersWhatToDo(t *testing.T) {
 // the remedy, not a bare 500.
 func TestCorruptDatabaseAtRunTimeIs503(t *testing.T) {
 	p := newPortal(t)
+	if p.db.Engine() != store.SQLite {
+		t.Skip("a SQLite file's corruption; PostgreSQL's outage is TestDatabaseUnavailableIs503")
+	}
 	path := p.db.Path()
 	if _, err := p.db.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
@@ -91,5 +95,64 @@ func TestCorruptDatabaseAtRunTimeIs503(t *testing.T) {
 	if code != http.StatusServiceUnavailable || e["code"] != "database_unusable" || !strings.Contains(msg, path) ||
 		!strings.Contains(msg, "mv ") {
 		t.Errorf("a request on a corrupt database: %d %v", code, body)
+	}
+}
+
+// TestDatabaseUnavailableIs503: while a portal's PostgreSQL server cannot be reached, requests are answered at once
+// 503 database_unavailable with Retry-After and a message naming the server (never its password, never SQL); when
+// it is back, the portal answers again by itself.
+func TestDatabaseUnavailableIs503(t *testing.T) {
+	pgtest.Shared(t) // skips without PostgreSQL
+	srv, err := pgtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close() //nolint:errcheck // test cleanup
+	ctx := context.Background()
+	url, err := srv.CreateDatabase(ctx, "unavailable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close() //nolint:errcheck // test cleanup
+	if _, err := (auth.Tokens{DB: db.SQL()}).Ensure(ctx, auth.Token{Name: "admin", Subject: "admin",
+		Grants: []auth.Grant{{Role: auth.RoleAdmin}}}, adminToken); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer((&api.Portal{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	defer hs.Close()
+	get := func(path string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, hs.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := (&http.Client{Transport: apitest.Transport(t, nil)}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, body := get("/api/v1/services"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before the outage: %d %s", resp.StatusCode, body)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/services", "/api/v1/changes?cursor=&wait=30"} {
+		resp, body := get(path)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"database_unavailable"`) ||
+			resp.Header.Get("Retry-After") == "" || !strings.Contains(body, fmt.Sprintf("127.0.0.1:%d", srv.Port)) ||
+			!strings.Contains(body, "cannot be reached") || strings.Contains(body, "SELECT") {
+			t.Errorf("%s while PostgreSQL is down: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get("/api/v1/services"); resp.StatusCode != http.StatusOK {
+		t.Errorf("after the outage: %d %s", resp.StatusCode, body)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,14 +18,14 @@ import (
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // TestTemplatesOverHTTP: the listing with parameter schemas, and the dry run's field-level problems — including the
 // name taken in the catalog or on GitHub (asked of the GitHub fake with go-github) and an unknown team.
 func TestTemplatesOverHTTP(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +148,7 @@ func TestTemplatesOverHTTP(t *testing.T) {
 // what they approve; an action of another kind has none.
 func TestActionPlanOverHTTP(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := storetest.Open(t)
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,8 @@ func ServeCommand() *cobra.Command {
 feature flags (OFREP) and the change feed desktops sync from. Every flag has an environment variable; the rest of
 the configuration is one YAML file (--config). See README.md, "Running a portal".`,
 		Example: `  ATRIUM_ADMIN_TOKEN=atr_choose_a_long_secret atrium serve --addr 0.0.0.0:8080 --data /var/lib/atrium
-  atrium serve --config atrium.yaml --kube-clusters clusters.yaml --trusted-proxies 10.0.0.0/8`,
+  atrium serve --config atrium.yaml --kube-clusters clusters.yaml --trusted-proxies 10.0.0.0/8
+  ATRIUM_DATABASE_URL=postgres://atrium:PASSWORD@db.internal:5432/atrium atrium serve --addr 0.0.0.0:8080`,
 		Args: NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = NewLogger(cmd.ErrOrStderr(), false)

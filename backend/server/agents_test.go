@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/agent"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // clusterExecutor is how an executor that changes a cluster uses the agent queue: the first run queues the work
@@ -38,7 +37,7 @@ func (e *clusterExecutor) Execute(ctx context.Context, a actions.Action) (action
 // reports, and completes.
 func TestAgentReportWakesTheWaitingAction(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,12 +25,19 @@ import (
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources/kube"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Config configures a portal server.
 type Config struct {
-	Addr    string // listen address, e.g. 127.0.0.1:8080
-	DataDir string // holds portal.db
+	Addr string // listen address, e.g. 127.0.0.1:8080
+	// MetricsAddr, when set, is where GET /metrics answers in Prometheus' format, apart from the API (no token;
+	// keep it off the load balancer). Set with --metrics-addr or $ATRIUM_METRICS_ADDR.
+	MetricsAddr string
+	DataDir     string // holds portal.db (unless Database is set) and the portal's local files
+	// Database is the URL of a PostgreSQL database (postgres://...) that several portal replicas share; "" keeps
+	// the portal in DataDir/portal.db (SQLite). Set with --database or $ATRIUM_DATABASE_URL.
+	Database string
 	// AdminToken, when set, is stored (hashed) as the seeded admin API token on start unless it already exists;
 	// a new value revokes the previous seeded admin token.
 	AdminToken string
@@ -120,7 +127,14 @@ func LoadFileConfig(path string) (FileConfig, error) {
 // RegisterFlags defines the server's flags on fs, with defaults from the environment.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", envOr("ATRIUM_ADDR", "127.0.0.1:8080"), "address to listen on ($ATRIUM_ADDR)")
-	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"), "directory of the portal database ($ATRIUM_DATA)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("ATRIUM_METRICS_ADDR"),
+		"address serving GET /metrics (Prometheus) apart from the API, e.g. :9090 (default off; $ATRIUM_METRICS_ADDR)")
+	fs.StringVar(&c.DataDir, "data", envOr("ATRIUM_DATA", "atrium-data"),
+		"directory of the portal database (SQLite) and the portal's local files ($ATRIUM_DATA)")
+	// No default from the environment here: --help prints defaults, and the URL may hold a password.
+	fs.StringVar(&c.Database, "database", "", "PostgreSQL database shared by the portal's replicas, "+
+		"postgres://USER@HOST:PORT/DB (default: SQLite in --data; $ATRIUM_DATABASE_URL; a password goes in the "+
+		"variable, PGPASSWORD or ~/.pgpass, not on the command line)")
 	fs.StringVar(&c.Demo, "demo", envOr("ATRIUM_DEMO", "auto"),
 		"seed the demo catalog: auto (when no collector is configured), on, off ($ATRIUM_DEMO)")
 	fs.StringVar(&c.ConfigFile, "config", os.Getenv("ATRIUM_CONFIG"),
@@ -203,6 +217,13 @@ func (c *Config) FromEnv() error {
 		return fmt.Errorf("--demo must be auto, on or off, not %q", c.Demo)
 	}
 	c.AdminToken = os.Getenv("ATRIUM_ADMIN_TOKEN")
+	if c.Database == "" {
+		c.Database = os.Getenv("ATRIUM_DATABASE_URL")
+	}
+	if c.Database != "" && !store.IsPostgresURL(c.Database) {
+		return fmt.Errorf("--database must be a PostgreSQL URL, postgres://USER@HOST:PORT/DB, not %q (a SQLite "+
+			"portal needs no flag: its database is portal.db in --data)", store.RedactURL(c.Database))
+	}
 	if len(c.FlagEnvironments) == 0 {
 		if v := os.Getenv("ATRIUM_FLAG_ENVIRONMENTS"); v != "" {
 			envs, err := ParseEnvironments(v)

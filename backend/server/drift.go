@@ -141,14 +141,10 @@ func (s *Server) startDrift(e *drift.Engine, fc FileConfig, p *api.Portal, hub *
 			Log: s.Log.With("component", "drift")}
 		n.Start()
 		e.Alerted = n.Wake
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); n.Run(s.ctx) }()
+		s.lead(n.Run)
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		e.Run(s.ctx, 500*time.Millisecond)
-	}()
+	// On the leader, with the collectors that feed it (a replica that does not lead has no inventories to compare).
+	s.lead(func(ctx context.Context) { e.Run(ctx, 500*time.Millisecond) })
 	s.Log.Info("drift detection on", "gitops", len(fc.Drift.GitOps), "clusters", len(e.Clusters), "aws_regions",
 		len(e.Regions), "interval", fc.Drift.Interval.String(), "webhook", e.Alert)
 	return nil

@@ -9,13 +9,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // testPortal opens a portal with admin as its seeded admin token and serves it on loopback until the test ends.
 func testPortal(t *testing.T, admin string, fc FileConfig) (*Server, string) {
 	t.Helper()
 	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), AdminToken: admin, Demo: "off", File: fc,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Database: storetest.URL(t, storetest.Default()), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

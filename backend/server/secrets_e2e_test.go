@@ -50,6 +50,7 @@ import (
 	"github.com/sphera/atrium/internal/secrets/awssm/kumotest"
 	"github.com/sphera/atrium/internal/sources/kube/kubetest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 var kubeEnv *kubetest.Env
@@ -61,7 +62,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	if err := kubeEnv.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = max(code, 1)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
@@ -61,6 +62,13 @@ type Server struct {
 	// Drift detects drift; nil when drift is off.
 	Drift   *drift.Engine
 	handler http.Handler
+	// Leading tells whether this replica runs the work one replica at a time runs (collectors, scoring): always on
+	// SQLite; on PostgreSQL while it holds the lead (store.DB.Lead).
+	Leading    atomic.Bool
+	leaderWork []func(ctx context.Context)
+	// Metrics counts requests and collects the portal's samples for GET /metrics (Config.MetricsAddr).
+	Metrics    *api.Metrics
+	collectors sources.Set
 
 	ctx    context.Context // background work runs until Close cancels it
 	cancel context.CancelFunc
@@ -75,10 +83,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "portal.db"))
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	db.Coalesce = feedCoalesce
 	// FromEnv checked a configuration read from a file; one built in code is checked (and defaulted) here.
 	if err := cfg.File.Actions.Check(); err != nil {
 		_ = db.Close() // the error below is the one to report
@@ -179,7 +188,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if kc != nil {
-		s.startKube(kc)
+		s.lead(func(ctx context.Context) { s.runKube(ctx, kc) })
 	}
 	if hub != nil {
 		s.startDirectory(hub, time.Duration(cfg.File.Fleet.DirectoryRefresh))
@@ -205,26 +214,66 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if ac != nil {
 		s.AWS = ac
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); ac.Run(s.ctx) }()
+		s.lead(ac.Run)
 		s.Log.Info("aws collector starting", "regions", len(ac.Regions()))
 	}
 	if hub != nil {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); hub.Run(s.ctx) }()
+		s.lead(hub.Run)
 	}
 	if vc != nil {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			vc.Run(s.ctx, func(ctx context.Context) {
+		s.lead(func(ctx context.Context) {
+			vc.Run(ctx, func(ctx context.Context) {
 				if err := hub.Rewrite(ctx); err != nil {
 					s.Log.Warn("rewrite services with new package versions", "err", err)
 				}
 			})
-		}()
+		})
 	}
+	s.startLeading()
 	return s, nil
+}
+
+// lead adds work that one replica at a time runs (collectors, scoring, posting warnings, watching secrets): on a
+// portal of several replicas sharing a PostgreSQL database, the one that leads (store.DB.Lead); on a SQLite portal,
+// this one. startLeading starts it.
+func (s *Server) lead(work func(ctx context.Context)) { s.leaderWork = append(s.leaderWork, work) }
+
+// startLeading runs the work added with lead while this replica leads, until Close.
+func (s *Server) startLeading() {
+	if s.DB.Engine() != store.Postgres {
+		s.Leading.Store(true) // alone with its file: it leads from the start
+	}
+	if len(s.leaderWork) == 0 {
+		return
+	}
+	work := s.leaderWork
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.DB.Lead(s.ctx, "collectors", store.LeadConfig{Log: s.Log, OnChange: s.Leading.Store},
+			func(ctx context.Context) {
+				var wg sync.WaitGroup
+				for _, w := range work {
+					wg.Add(1)
+					go func() { defer wg.Done(); w(ctx) }()
+				}
+				wg.Wait()
+			})
+	}()
+}
+
+// feedCoalesce is how long a desktop's long poll woken by a change waits for more before it is answered: a portal's
+// catalog changes in bursts (a collector's sync, a score pass), and a thousand desktops answered once per burst
+// cost the portal far less than once per change, for half a second of freshness (bench/RESULTS.md).
+const feedCoalesce = 500 * time.Millisecond
+
+// openDatabase opens the portal's database: the PostgreSQL database of cfg.Database, shared with the portal's other
+// replicas, or portal.db in the data directory.
+func openDatabase(ctx context.Context, cfg Config) (*store.DB, error) {
+	if cfg.Database != "" {
+		return store.OpenPostgres(ctx, cfg.Database)
+	}
+	return store.Open(filepath.Join(cfg.DataDir, "portal.db"))
 }
 
 // seedDemoFlags gives empty flag environments the demo's flags (the desktop's own flags among them).
@@ -289,6 +338,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		s.seedDemoDevelopers(ctx)
 	}
 	s.seedDemoDrift(ctx)
+	s.startLeading()
 	return s, nil
 }
 
@@ -329,13 +379,14 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		log = slog.Default()
 	}
 	fc := cfg.File
-	s := &Server{DB: db, Log: log}
+	s := &Server{DB: db, Log: log, Metrics: api.NewMetrics(), collectors: collectors}
+	s.Metrics.Collect = s.collect
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	flagStore := &flagstore.Store{DB: db.SQL(), InTx: flagchange.AuditTx}
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	s.Agents = agent.NewQueue(db.SQL(), agent.Config{}, log)
-	fl, err := newFleet(db, fc.Fleet, s)
+	fl, err := newFleet(db, fc.Fleet, cfg.DataDir, s)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +395,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		Agents:      s.Agents,
 		Fleet:       fl,
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
-		Refused:     s.Flags.Refused}
+		Refused:     s.Flags.Refused, Metrics: s.Metrics}
 	if fc.OIDC != nil {
 		o, err := auth.NewOIDC(*fc.OIDC, nil)
 		if err != nil {
@@ -426,9 +477,8 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); fl.RunMaintenance(s.ctx) }()
 		if secretsSvc != nil {
-			s.wg.Add(2)
-			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
-			go func() { defer s.wg.Done(); observeSecrets(s.ctx, secretsSvc, log) }()
+			s.lead(func(ctx context.Context) { sweepSecrets(ctx, secretsSvc, log) })
+			s.lead(func(ctx context.Context) { observeSecrets(ctx, secretsSvc, log) })
 		}
 		w := actions.NewWorker(p.Actions.Store, executors, fc.Actions.Worker, log)
 		p.Actions.Wake = w.Wake
@@ -462,7 +512,7 @@ func (s *Server) startScorecards(p *api.Portal, fc FileConfig, noWorker bool) er
 		return nil
 	}
 	scorer := &scorecard.Scorer{DB: s.DB, Engine: engine, Log: s.Log.With("component", "scorecards"),
-		Warn: sc.Webhook.URL != ""}
+		Warn: sc.Webhook.URL != "", Settle: feedCoalesce}
 	s.Scorer = scorer
 	if _, err := scorer.Pass(s.ctx); err != nil {
 		s.Log.Warn("scoring services failed; retrying on the next change", "err", err)
@@ -474,27 +524,21 @@ func (s *Server) startScorecards(p *api.Portal, fc FileConfig, noWorker bool) er
 		n := &scorecard.Notifier{DB: s.DB.SQL(), URL: sc.Webhook.URL, Log: s.Log.With("component", "scorecards")}
 		n.Start()
 		scorer.Wake = n.Wake
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); n.Run(s.ctx) }()
+		s.lead(n.Run)
 	}
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); scorer.Run(s.ctx) }()
+	s.lead(scorer.Run)
 	s.Log.Info("scorecards on", "rules", len(engine.Rules()), "threshold", engine.Info().Threshold,
 		"gated", engine.Info().GatedEnvironments, "webhook", sc.Webhook.URL != "")
 	return nil
 }
 
-// startKube runs the Kubernetes collector until Close.
-func (s *Server) startKube(c *kube.Collector) {
+// runKube runs the Kubernetes collector until ctx ends.
+func (s *Server) runKube(ctx context.Context, c *kube.Collector) {
 	kube.LogClientGoTo(s.Log.With("component", "client-go"))
 	s.Log.Info("kubernetes collector starting", "clusters", len(c.Config.Clusters))
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := c.Run(s.ctx); err != nil {
-			s.Log.Error("kubernetes collector stopped", "err", err)
-		}
-	}()
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		s.Log.Error("kubernetes collector stopped", "err", err)
+	}
 }
 
 // seedAdmin stores the configured admin token, or, on a server with no tokens at all, makes one and writes it to a
@@ -597,7 +641,16 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error)
 	srv := newHTTPServer(base, api.LogRequests(s.Log, s.Handler()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	if cfg.MetricsAddr != "" {
+		addr, stop, err := s.serveMetrics(base, cfg.MetricsAddr)
+		if err != nil {
+			_ = srv.Close() // the error below is the one to report
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+		defer stop()
+		s.Log.Info("metrics listening", "addr", addr, "path", "/metrics")
+	}
+	s.Log.Info("portal listening", "addr", ln.Addr().String(), "data", cfg.DataDir, "database", s.DB.Path())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -12,7 +12,7 @@ import (
 // asked for. Actions in any other state are left alone.
 func (s Store) Due(ctx context.Context, id string) error {
 	now := s.now().UnixMilli()
-	_, err := s.DB.ExecContext(ctx, `UPDATE actions SET next_run_at = CASE WHEN lease_owner = '' THEN ? ELSE -1 END
+	_, err := s.DB.ExecContext(ctx, `UPDATE actions SET next_run_at = CASE WHEN lease_owner = '' THEN CAST(? AS BIGINT) ELSE -1 END
 		WHERE id = ? AND state = 'running'`, now, id)
 	if err != nil {
 		return fmt.Errorf("wake action %s: %w", id, err)

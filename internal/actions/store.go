@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/audit"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Store keeps actions in the actions, action_approvals, action_events and action_steps tables, and audits every
@@ -208,7 +209,13 @@ func (s Store) byKey(ctx context.Context, requester, key string) (Action, bool, 
 func (s Store) Get(ctx context.Context, id string) (Action, error) { return s.get(ctx, s.DB, id) }
 
 func (s Store) get(ctx context.Context, q querier, id string) (Action, error) {
-	a, err := scanAction(q.QueryRowContext(ctx, `SELECT `+actionCols+` FROM actions WHERE id = ?`, id))
+	lock := ""
+	if _, inTx := q.(*sql.Tx); inTx {
+		// Every transaction of this package that reads an action changes it: on PostgreSQL it locks the row, so
+		// that a claim (which runs beside the writers' lock, see claim) cannot change it in between.
+		lock = store.ForUpdate(s.DB)
+	}
+	a, err := scanAction(q.QueryRowContext(ctx, `SELECT `+actionCols+` FROM actions WHERE id = ?`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("action %q: %w", id, ErrNotFound)
 	}
@@ -377,10 +384,19 @@ func (s Store) decide(ctx context.Context, id, approver string, approve bool, re
 	return a, s.commit(tx, id)
 }
 
-// claim takes the next runnable action for owner with a lease until now+lease: an approved action, or a running
-// one whose lease ran out (its worker died, or it is waiting for a pull request and is due for a check).
-func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Action, bool, error) {
-	tx, err := s.DB.BeginTx(ctx, nil)
+// claim takes the next runnable action of one of deliveries (the paths owner has executors for) with a lease until
+// now+lease: an approved action, or a running one whose lease ran out (its worker died, or it is waiting for a pull
+// request and is due for a check). An action of another delivery path is left to a worker that can run it.
+//
+// On PostgreSQL workers of several replicas claim side by side: the claim locks the row it takes (SELECT ... FOR
+// UPDATE SKIP LOCKED) instead of taking the writers' lock, so a worker skips an action another is claiming at that
+// moment and takes the next. The other transactions changing an action lock its row too (get), so none of them
+// interleaves with a claim.
+func (s Store) claim(ctx context.Context, owner string, lease time.Duration, deliveries []string) (Action, bool, error) {
+	if len(deliveries) == 0 {
+		return Action{}, false, nil
+	}
+	tx, err := s.DB.BeginTx(store.RowLocking(ctx), nil)
 	if err != nil {
 		return Action{}, false, err
 	}
@@ -388,9 +404,14 @@ func (s Store) claim(ctx context.Context, owner string, lease time.Duration) (Ac
 	now := s.now().UTC()
 	var id, leaseOwner string
 	var state State
+	args := []any{now.UnixMilli(), now.UnixMilli()}
+	ofDeliveries, err := store.In("delivery", deliveries, &args)
+	if err != nil {
+		return Action{}, false, err
+	}
 	err = tx.QueryRowContext(ctx, `SELECT id, state, lease_owner FROM actions
-		WHERE (state = 'approved' OR (state = 'running' AND lease_until < ?)) AND next_run_at <= ?
-		ORDER BY next_run_at, created_at LIMIT 1`, now.UnixMilli(), now.UnixMilli()).Scan(&id, &state, &leaseOwner)
+		WHERE (state = 'approved' OR (state = 'running' AND lease_until < ?)) AND next_run_at <= ? AND `+ofDeliveries+`
+		ORDER BY next_run_at, created_at LIMIT 1`+store.SkipLocked(s.DB), args...).Scan(&id, &state, &leaseOwner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Action{}, false, nil
 	}
@@ -513,7 +534,7 @@ func (s Store) wait(ctx context.Context, id, owner string, result map[string]str
 	now := s.now().UTC()
 	// next_run_at -1: Due was called while the executor ran (what it waits for finished already): run again now.
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET result = ?, error = ?, lease_owner = '', lease_until = 0,
-		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE ? END, version = version + 1, updated_at = ?
+		next_run_at = CASE WHEN next_run_at = -1 THEN 0 ELSE CAST(? AS BIGINT) END, version = version + 1, updated_at = ?
 		WHERE id = ? AND lease_owner = ? AND state = 'running'`,
 		string(rb), errMsg, at.UnixMilli(), now.UnixMilli(), id, owner)
 	if err != nil {

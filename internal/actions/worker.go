@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -91,18 +92,22 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce claims and executes one runnable action; false when there was none.
+// RunOnce claims and executes one runnable action of a delivery path it has an executor for; false when there was
+// none. Actions of other paths wait for a worker (of another portal sharing the database) that can run them.
 func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
-	a, ok, err := w.Store.claim(ctx, w.Owner, w.Config.Lease)
+	var deliveries []string
+	for d, ex := range w.Executors {
+		if ex != nil {
+			deliveries = append(deliveries, d)
+		}
+	}
+	slices.Sort(deliveries)
+	a, ok, err := w.Store.claim(ctx, w.Owner, w.Config.Lease, deliveries)
 	if err != nil || !ok {
 		return false, err
 	}
 	log := w.Log.With("action", a.ID, "kind", a.Kind, "attempt", a.Attempts)
 	ex := w.Executors[a.Delivery]
-	if ex == nil {
-		_, err := w.Store.finish(ctx, a.ID, w.Owner, false, nil, fmt.Sprintf("no executor for delivery %q is configured on this portal", a.Delivery))
-		return true, err
-	}
 
 	// Renew the lease while the executor works; stop the work if the lease is lost.
 	runCtx, cancel := context.WithCancel(ctx)

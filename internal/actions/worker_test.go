@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // executorFunc adapts a function to Executor: the worker's retry and failure handling is what is under test here;
@@ -44,7 +44,12 @@ func (c *clock) advance(d time.Duration) {
 
 func newTestService(t *testing.T) (*Service, *sql.DB, *clock) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	return newTestServiceOn(t, storetest.Default())
+}
+
+func newTestServiceOn(t *testing.T, e store.Engine) (*Service, *sql.DB, *clock) {
+	t.Helper()
+	db, err := storetest.Target(t, e)()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,30 +158,48 @@ func TestWorkerRetriesTransientErrorsAndFailsPermanentOnes(t *testing.T) {
 	}
 }
 
-func TestNoExecutorForDeliveryFails(t *testing.T) {
-	svc, _, clk := newTestService(t)
-	w := NewWorker(svc.Store, map[string]Executor{}, svc.Config.Worker, slog.New(slog.DiscardHandler))
-	a := runUntilFinal(t, w, svc, clk, request(t, svc, "x").ID)
-	if a.State != StateFailed || !strings.Contains(a.Error, `no executor for delivery "direct"`) {
-		t.Errorf("%+v", a)
-	}
+// TestWorkerClaimsOnlyWhatItCanRun: portals sharing one database may run different delivery paths (one has the
+// golden path or AWS credentials configured, another does not). A worker leaves an action it has no executor for
+// to a worker that has one: before, it claimed it and failed it for good ("no executor for delivery").
+func TestWorkerClaimsOnlyWhatItCanRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e store.Engine) {
+		ctx := context.Background()
+		svc, _, clk := newTestServiceOn(t, e)
+		a := request(t, svc, "elsewhere") // delivered directly
+		ran := executorFunc(func(context.Context, Action) (Outcome, error) { return Outcome{Done: true}, nil })
+		other := NewWorker(svc.Store, map[string]Executor{DeliveryFlags: ran}, svc.Config.Worker, slog.New(slog.DiscardHandler))
+		if worked, err := other.RunOnce(ctx); worked || err != nil {
+			t.Fatalf("a worker without the direct path took the action: %v %v", worked, err)
+		}
+		if got, _ := svc.Store.Get(ctx, a.ID); got.State != StateApproved || got.Attempts != 0 || len(got.History) != 1 {
+			t.Fatalf("the action was touched by a worker that cannot run it: %+v", got)
+		}
+		nobody := NewWorker(svc.Store, map[string]Executor{}, svc.Config.Worker, slog.New(slog.DiscardHandler))
+		if worked, err := nobody.RunOnce(ctx); worked || err != nil {
+			t.Fatalf("a worker without executors took the action: %v %v", worked, err)
+		}
+		direct := NewWorker(svc.Store, map[string]Executor{DeliveryDirect: ran}, svc.Config.Worker, slog.New(slog.DiscardHandler))
+		if got := runUntilFinal(t, direct, svc, clk, a.ID); got.State != StateSucceeded || got.Attempts != 1 {
+			t.Errorf("the worker with the direct path: %+v", got)
+		}
+	})
 }
 
 func TestLeaseKeepsOtherWorkersOff(t *testing.T) {
 	svc, db, _ := newTestService(t)
 	a := request(t, svc, "held")
-	got, ok, err := svc.Store.claim(context.Background(), "w1", time.Minute)
+	got, ok, err := svc.Store.claim(context.Background(), "w1", time.Minute, []string{DeliveryDirect})
 	if err != nil || !ok || got.ID != a.ID {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
-	if _, ok, _ := svc.Store.claim(context.Background(), "w2", time.Minute); ok {
+	if _, ok, _ := svc.Store.claim(context.Background(), "w2", time.Minute, []string{DeliveryDirect}); ok {
 		t.Fatal("a held action was claimed twice")
 	}
 	// The lease runs out (w1 died): w2 takes over, and w1's late result is dropped.
 	if _, err := db.Exec(`UPDATE actions SET lease_until = 1 WHERE id = ?`, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := svc.Store.claim(context.Background(), "w2", time.Minute); !ok {
+	if _, ok, _ := svc.Store.claim(context.Background(), "w2", time.Minute, []string{DeliveryDirect}); !ok {
 		t.Fatal("expired lease not taken over")
 	}
 	if _, err := svc.Store.finish(context.Background(), a.ID, "w1", true, nil, ""); !errors.Is(err, errLeaseLost) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // clock is a settable clock for lease expiry.
@@ -32,7 +32,7 @@ func (c *clock) Add(d time.Duration) {
 
 func newQueue(t *testing.T, cfg agent.Config) (*agent.Queue, *store.DB) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

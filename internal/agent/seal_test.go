@@ -6,11 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/sphera/atrium/internal/agent"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 func secretManifest(value string) json.RawMessage {
@@ -120,7 +120,7 @@ func TestSealedValueNeverReachesTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(db.Path() + suffix)
+		b, err := storetest.Dump(db, suffix)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,21 +15,11 @@ import (
 	"github.com/sphera/atrium/internal/scorecard"
 	awssrc "github.com/sphera/atrium/internal/sources/aws"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
-func testDB(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
-}
+// testDB is a portal's database of the engine under test (storetest.Default).
+func testDB(t testing.TB) *store.DB { t.Helper(); return storetest.Open(t) }
 
 func region(env, name string, queues ...string) awssrc.Inventory {
 	inv := awssrc.Inventory{Environment: env, Region: name, Listed: map[string]bool{"sqs": true, "sns": true},

@@ -9,21 +9,12 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
-func openDB(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
-}
+// openDB is a portal's database of the engine under test (storetest.Default: SQLite, or PostgreSQL in CI's second
+// pass).
+func openDB(t *testing.T) *store.DB { t.Helper(); return storetest.Open(t) }
 
 func TestSigningKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data", KeyFile)
@@ -143,7 +134,7 @@ func TestUsageKeepsWhoWhenWhichPageForTheRetention(t *testing.T) {
 	}
 	var user, page, feature string
 	var count int
-	if err := db.SQL().QueryRowContext(ctx, `SELECT user, page, feature, count FROM usage_events`).Scan(&user, &page,
+	if err := db.SQL().QueryRowContext(ctx, `SELECT "user", page, feature, count FROM usage_events`).Scan(&user, &page,
 		&feature, &count); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +155,7 @@ func TestUsageKeepsWhoWhenWhichPageForTheRetention(t *testing.T) {
 
 func TestOutboxIsBoundedAndLosesNothingSentMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
+	db := storetest.OpenEngine(t, store.SQLite) // the outbox lives in a desktop's replica, always SQLite
 	day := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	o := &Outbox{DB: db.SQL(), Now: func() time.Time { return day }}
 	for i := 0; i < 3; i++ {

@@ -112,10 +112,11 @@ func (d *Directory) Replace(ctx context.Context, source string, members []Member
 	if known == 0 {
 		since = 0
 	}
+	// Unqualified: SQLite's temp schema and PostgreSQL's pg_temp are both searched first.
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS directory_snapshot (login TEXT PRIMARY KEY)`); err != nil {
 		return ch, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.directory_snapshot`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM directory_snapshot`); err != nil {
 		return ch, err
 	}
 	for _, q := range []string{`DELETE FROM developer_teams WHERE source = ?`, `DELETE FROM developer_aliases WHERE source = ?`} {
@@ -125,12 +126,12 @@ func (d *Directory) Replace(ctx context.Context, source string, members []Member
 	}
 	for _, m := range members {
 		login := strings.ToLower(strings.TrimSpace(m.Login))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO temp.directory_snapshot(login) VALUES (?)`, login); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO directory_snapshot(login) VALUES (?)`, login); err != nil {
 			return ch, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO developers(source, login, added_at, removed_at) VALUES (?, ?, ?, 0)
-			ON CONFLICT(source, login) DO UPDATE SET added_at = CASE WHEN removed_at != 0 THEN excluded.added_at ELSE added_at END,
-			removed_at = 0 WHERE removed_at != 0`, source, login, since)
+			ON CONFLICT(source, login) DO UPDATE SET added_at = CASE WHEN developers.removed_at != 0 THEN excluded.added_at ELSE developers.added_at END,
+			removed_at = 0 WHERE developers.removed_at != 0`, source, login, since)
 		if err != nil {
 			return ch, err
 		}
@@ -138,7 +139,8 @@ func (d *Directory) Replace(ctx context.Context, source string, members []Member
 			ch.Added++
 		}
 		for _, t := range uniqueLower(m.Teams) {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO developer_teams(source, login, team) VALUES (?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO developer_teams(source, login, team) VALUES (?, ?, ?)
+				ON CONFLICT DO NOTHING`,
 				source, login, t); err != nil {
 				return ch, err
 			}
@@ -147,20 +149,21 @@ func (d *Directory) Replace(ctx context.Context, source string, members []Member
 			if a == login {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO developer_aliases(source, login, alias) VALUES (?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO developer_aliases(source, login, alias) VALUES (?, ?, ?)
+				ON CONFLICT DO NOTHING`,
 				source, login, a); err != nil {
 				return ch, err
 			}
 		}
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE developers SET removed_at = ? WHERE source = ? AND removed_at = 0
-		AND login NOT IN (SELECT login FROM temp.directory_snapshot)`, at, source)
+		AND login NOT IN (SELECT login FROM directory_snapshot)`, at, source)
 	if err != nil {
 		return ch, err
 	}
 	removed, _ := res.RowsAffected()
 	ch.Removed = int(removed)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.directory_snapshot`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM directory_snapshot`); err != nil {
 		return ch, err
 	}
 	return ch, tx.Commit()

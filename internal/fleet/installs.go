@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Report is what an install says of itself on each change-feed request; the portal adds who it is (User, the
@@ -143,11 +145,13 @@ func (g *Registry) write(ctx context.Context, batch map[string]Report) error {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT INTO fleet_installs(id, user, team, os, app_version, config_version,
+	// "user" is quoted: a reserved word on PostgreSQL.
+	st, err := tx.PrepareContext(ctx, `INSERT INTO fleet_installs(id, "user", team, os, app_version, config_version,
 		config_error, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET user = excluded.user, team = excluded.team, os = excluded.os,
+		ON CONFLICT(id) DO UPDATE SET "user" = excluded."user", team = excluded.team, os = excluded.os,
 		app_version = excluded.app_version, config_version = excluded.config_version,
-		config_error = excluded.config_error, last_seen = MAX(last_seen, excluded.last_seen)`)
+		config_error = excluded.config_error,
+		last_seen = `+store.Greatest(g.DB, "fleet_installs.last_seen", "excluded.last_seen"))
 	if err != nil {
 		return err
 	}
@@ -202,7 +206,7 @@ func (g *Registry) List(ctx context.Context, q InstallQuery, doc Document, lates
 	if err := g.Flush(ctx); err != nil {
 		return InstallList{}, err
 	}
-	rows, err := g.DB.QueryContext(ctx, `SELECT id, user, team, os, app_version, config_version, config_error,
+	rows, err := g.DB.QueryContext(ctx, `SELECT id, "user", team, os, app_version, config_version, config_error,
 		first_seen, last_seen FROM fleet_installs ORDER BY last_seen DESC, id`)
 	if err != nil {
 		return InstallList{}, err

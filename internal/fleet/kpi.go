@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/sphera/atrium/internal/store"
 )
 
 // KPI computes the adoption KPI from usage events and the directory, in SQL.
@@ -87,22 +90,29 @@ func (k *KPI) Adoption(ctx context.Context, weeks int) (Adoption, error) {
 		end := now.AddDate(0, 0, -7*(weeks-1-i))
 		a.Weeks[i] = Week{Week: Day(end.AddDate(0, 0, -6)), End: Day(end)}
 	}
-	// One pass for every week: the windows as a CTE, developers at each window's end, and the distinct members
-	// active in each window (usage_active holds one row per person and day). CROSS JOIN fixes the join order
-	// SQLite would otherwise get wrong: each window's days read by the primary key, each person looked up among the
-	// members (an automatic index on the small CTE), not an index over all usage built for every query.
-	endMS := `((unixepoch(w.e) + 86400) * 1000)`
-	q := `WITH RECURSIVE w(i, s, e) AS (
-			SELECT 0, date(?1, '-6 days'), ?1
-			UNION ALL SELECT i + 1, date(s, '-7 days'), date(e, '-7 days') FROM w WHERE i + 1 < ?2),
+	// One pass for every week: the windows as a CTE (w.i 0 the latest, e its last day, endms the end of that day),
+	// developers at each window's end, and the distinct members active in each window (usage_active holds one row
+	// per person and day). On SQLite, CROSS JOIN (store.JoinInOrder) fixes the join order it would otherwise get
+	// wrong: each window's days read by the primary key, each person looked up among the members (an automatic
+	// index on the small CTE), not an index over all usage built for every query.
+	windows := make([]string, weeks)
+	args := make([]any, 0, 4*weeks)
+	for i := range weeks {
+		end := Day(now.AddDate(0, 0, -7*i))
+		windows[i] = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"
+		args = append(args, i, Day(now.AddDate(0, 0, -7*i-6)), end, endOfDayMS(end))
+	}
+	join := store.JoinInOrder(k.DB)
+	endMS := "w.endms"
+	q := `WITH w(i, s, e, endms) AS (VALUES ` + strings.Join(windows, ", ") + `),
 		` + membersCTE + `,
 		devs AS (SELECT w.i, COUNT(DISTINCT m.login) AS n FROM w JOIN m ON m.id = m.login AND ` +
 		fmt.Sprintf(memberAt, endMS) + ` GROUP BY w.i),
-		act AS (SELECT w.i, COUNT(DISTINCT m.login) AS n FROM w CROSS JOIN usage_active u ON u.day BETWEEN w.s AND w.e
-			CROSS JOIN m ON m.id = u.user AND ` + fmt.Sprintf(memberAt, endMS) + ` GROUP BY w.i)
+		act AS (SELECT w.i, COUNT(DISTINCT m.login) AS n FROM w ` + join + ` usage_active u ON u.day BETWEEN w.s AND w.e
+			` + join + ` m ON m.id = u."user" AND ` + fmt.Sprintf(memberAt, endMS) + ` GROUP BY w.i)
 		SELECT w.i, COALESCE(devs.n, 0), COALESCE(act.n, 0) FROM w LEFT JOIN devs ON devs.i = w.i
 			LEFT JOIN act ON act.i = w.i`
-	rows, err := k.DB.QueryContext(ctx, q, today, weeks)
+	rows, err := k.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return a, err
 	}
@@ -128,8 +138,8 @@ func (k *KPI) Adoption(ctx context.Context, weeks int) (Adoption, error) {
 	if err := k.features(ctx, &a, last); err != nil {
 		return a, err
 	}
-	err = k.DB.QueryRowContext(ctx, `WITH `+membersCTE+` SELECT COUNT(DISTINCT u.user) FROM usage_active u
-		WHERE u.day BETWEEN ?1 AND ?2 AND u.user NOT IN (SELECT m.id FROM m WHERE `+fmt.Sprintf(memberAt, "?3")+`)`,
+	err = k.DB.QueryRowContext(ctx, `WITH `+membersCTE+` SELECT COUNT(DISTINCT u."user") FROM usage_active u
+		WHERE u.day BETWEEN ?1 AND ?2 AND u."user" NOT IN (SELECT m.id FROM m WHERE `+fmt.Sprintf(memberAt, "?3")+`)`,
 		last.Week, last.End, endOfDayMS(last.End)).Scan(&a.OtherActive)
 	if err != nil {
 		return a, err
@@ -161,7 +171,7 @@ func (k *KPI) teams(ctx context.Context, a *Adoption, w Week) error {
 		team(team, login) AS (SELECT DISTINCT t.team, t.login FROM developer_teams t
 			JOIN developers d ON d.source = t.source AND d.login = t.login
 			WHERE d.added_at <= ?3 AND (d.removed_at = 0 OR d.removed_at > ?3)),
-		act(login) AS (SELECT DISTINCT m.login FROM usage_active u CROSS JOIN m ON m.id = u.user AND `+
+		act(login) AS (SELECT DISTINCT m.login FROM usage_active u `+store.JoinInOrder(k.DB)+` m ON m.id = u."user" AND `+
 		fmt.Sprintf(memberAt, "?3")+` WHERE u.day BETWEEN ?1 AND ?2)
 		SELECT team.team, COUNT(*), COUNT(act.login) FROM team LEFT JOIN act ON act.login = team.login
 		GROUP BY team.team ORDER BY team.team`, w.Week, w.End, end)
@@ -183,8 +193,8 @@ func (k *KPI) teams(ctx context.Context, a *Adoption, w Week) error {
 // features fills which features the developers active in the last week used.
 func (k *KPI) features(ctx context.Context, a *Adoption, w Week) error {
 	rows, err := k.DB.QueryContext(ctx, `WITH `+membersCTE+`
-		SELECT u.feature, COUNT(DISTINCT m.login), SUM(u.count) FROM usage_events u
-			CROSS JOIN m ON m.id = u.user AND `+fmt.Sprintf(memberAt, "?3")+`
+		SELECT u.feature, COUNT(DISTINCT m.login), CAST(SUM(u.count) AS BIGINT) FROM usage_events u
+			`+store.JoinInOrder(k.DB)+` m ON m.id = u."user" AND `+fmt.Sprintf(memberAt, "?3")+`
 		WHERE u.day BETWEEN ?1 AND ?2 GROUP BY u.feature`, w.Week, w.End, endOfDayMS(w.End))
 	if err != nil {
 		return err

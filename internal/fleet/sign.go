@@ -55,8 +55,10 @@ func LoadOrCreateKey(path string) (s *Signer, created bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("read the fleet signing key %s: %w", path, err)
 	}
+	// A group-readable key this process cannot tighten is a Kubernetes secret mounted for the pod's fsGroup
+	// (docs/deploy): accepted. One readable by anyone is not.
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
+		if err := os.Chmod(path, 0o600); err != nil && fi.Mode().Perm()&0o007 != 0 {
 			return nil, false, fmt.Errorf("the fleet signing key %s is readable by other users and its mode could not be "+
 				"tightened: %w", path, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Event is one usage event as an install sends it: when, which page or action, from which client, how many
@@ -155,14 +156,18 @@ func (u *Usage) Record(ctx context.Context, user string, events []Event) (stored
 		}
 		page := Route(e.Page)
 		at := e.At.UnixMilli()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_events(day, user, feature, kind, page, client, count,
+		// "user" is quoted: a reserved word on PostgreSQL.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_events(day, "user", feature, kind, page, client, count,
 			first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(day, user, feature, kind, page, client) DO UPDATE SET count = count + excluded.count,
-			first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)`,
+			ON CONFLICT(day, "user", feature, kind, page, client) DO UPDATE
+			SET count = usage_events.count + excluded.count,
+			first_at = `+store.Least(u.DB, "usage_events.first_at", "excluded.first_at")+`,
+			last_at = `+store.Greatest(u.DB, "usage_events.last_at", "excluded.last_at"),
 			day, user, Feature(page), e.Kind, page, e.Client, e.Count, at, at); err != nil {
 			return 0, 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO usage_active(day, user) VALUES (?, ?)`, day, user); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_active(day, "user") VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, day, user); err != nil {
 			return 0, 0, err
 		}
 		stored++

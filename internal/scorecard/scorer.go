@@ -31,6 +31,9 @@ type Scorer struct {
 	Wake func()
 	// Now stamps changes and history days; nil: DB.Now.
 	Now func() time.Time
+	// Settle is how long Run waits after a change before it scores, so that a burst of changes (a collector's
+	// sync, a stream of writes) is scored in one pass and written in one transaction (0: at once).
+	Settle time.Duration
 }
 
 const (
@@ -66,6 +69,13 @@ func (s *Scorer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		}
+		if s.Settle > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.DB.After(s.Settle):
+			}
 		}
 	}
 }
@@ -227,11 +237,15 @@ func (s *Scorer) Pass(ctx context.Context) (int, error) {
 		n += m
 		writes, gone = writes[k:], nil
 	}
-	if err := s.DB.SetMeta(ctx, metaCursor, strconv.FormatInt(last, 10)); err != nil {
-		return n, err
+	if next := strconv.FormatInt(last, 10); next != cur {
+		if err := s.DB.SetMeta(ctx, metaCursor, next); err != nil {
+			return n, err
+		}
 	}
-	if err := s.DB.SetMeta(ctx, metaVersion, version); err != nil {
-		return n, err
+	if version != oldVersion {
+		if err := s.DB.SetMeta(ctx, metaVersion, version); err != nil {
+			return n, err
+		}
 	}
 	if warned > 0 && s.Wake != nil {
 		s.Wake()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 type clock struct {
@@ -33,7 +33,7 @@ func (c *clock) Add(d time.Duration) {
 
 func openDB(t *testing.T, name string, clk *clock) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), name))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

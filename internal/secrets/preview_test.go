@@ -3,13 +3,12 @@ package secrets
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/catalog"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // TestPreviewSaysWhereAndShowsTheManifestWithoutTheValue: a secret action's preview names every place it writes
@@ -17,15 +16,7 @@ import (
 // and the preview shows none.
 func TestPreviewSaysWhereAndShowsTheManifestWithoutTheValue(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := storetest.Open(t)
 	if _, err := db.PutServices(ctx, []catalog.Service{{Name: "checkout", Owner: "payments", Description: "x",
 		Lifecycle: "production", Type: "service", Language: "Go", Source: "manual"}}); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/nacl/box"
 
 	"github.com/sphera/atrium/internal/agent"
+	"github.com/sphera/atrium/internal/store"
 )
 
 // Staging holds values between their request and their write, sealed (secret_staged): to the cluster agent's
@@ -102,8 +103,8 @@ func (s *Staging) openForPortal(sealed *agent.Sealed) ([]byte, error) {
 
 // put stores a sealed value for ref and target; one already there is kept (the request was sent again).
 func (s *Staging) put(ctx context.Context, ref, target string, sealed *agent.Sealed) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT OR IGNORE INTO secret_staged(ref, target, key_id, box, created_at)
-		VALUES (?, ?, ?, ?, ?)`, ref, target, sealed.KeyID, sealed.Box, s.now().UnixMilli())
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO secret_staged(ref, target, key_id, box, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, ref, target, sealed.KeyID, sealed.Box, s.now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("stage value for %s: %w", target, err)
 	}
@@ -141,11 +142,12 @@ func (s *Staging) dropAll(ctx context.Context, ref string) error {
 // action was never stored). It returns how many it deleted.
 func (s *Staging) Sweep(ctx context.Context, retryWindow time.Duration) (int, error) {
 	now := s.now()
+	valueRef := store.JSONText(s.DB, "params", "value_ref")
 	res, err := s.DB.ExecContext(ctx, `DELETE FROM secret_staged WHERE ref IN (
-			SELECT json_extract(params, '$.value_ref') FROM actions WHERE kind IN (?, ?)
+			SELECT `+valueRef+` FROM actions WHERE kind IN (?, ?)
 			AND (state IN ('succeeded', 'rejected', 'cancelled') OR (state = 'failed' AND updated_at < ?)))
-		OR (created_at < ? AND ref NOT IN (SELECT json_extract(params, '$.value_ref') FROM actions
-			WHERE kind IN (?, ?) AND json_extract(params, '$.value_ref') IS NOT NULL))`,
+		OR (created_at < ? AND ref NOT IN (SELECT `+valueRef+` FROM actions
+			WHERE kind IN (?, ?) AND `+valueRef+` IS NOT NULL))`,
 		KindCreate, KindRotate, now.Add(-retryWindow).UnixMilli(), now.Add(-time.Hour).UnixMilli(), KindCreate, KindRotate)
 	if err != nil {
 		return 0, fmt.Errorf("sweep staged secret values: %w", err)

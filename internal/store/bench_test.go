@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sphera/atrium/internal/store/pgtest"
 	"github.com/sphera/atrium/internal/synthetic"
 )
 
@@ -30,7 +31,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m)
 	if benchDB != nil {
 		if err := errors.Join(benchDB.Close(), os.RemoveAll(benchDir)); err != nil {
 			fmt.Fprintln(os.Stderr, "clean up the benchmark catalog:", err) // the tests' outcome stands

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
@@ -50,6 +52,10 @@ type Batch struct {
 	FleetKey string `json:"fleet_key,omitempty"`
 }
 
+// ErrBusy is wrapped by reads of the change feed that the portal could not answer in time, overloaded: the API
+// answers 503 with Retry-After, and a desktop tries again later (nothing is lost: its cursor stays where it was).
+var ErrBusy = errors.New("the portal is too busy to answer now")
+
 // ErrBadCursor is returned for a cursor that is not of the form this feed hands out.
 var ErrBadCursor = errors.New("malformed cursor")
 
@@ -69,39 +75,175 @@ func (d *DB) parseCursor(c string) (since int64, reset bool, err error) {
 }
 
 // Changes returns up to limit changed entities after cursor, oldest first. When there are none and wait > 0 it
-// waits up to wait for one (long poll), returning early when ctx ends.
+// waits up to wait for one (long poll), returning early when ctx ends. A wait woken by a change lingers Coalesce
+// before reading, so that a burst of changes goes out in one answer.
 func (d *DB) Changes(ctx context.Context, cursor string, limit int, wait time.Duration) (Batch, error) {
+	sb, err := d.changes(ctx, cursor, limit, wait)
+	if sb == nil {
+		return Batch{}, err
+	}
+	return sb.b, err
+}
+
+// ChangesJSON is Changes answered as the JSON of the batch (what GET /api/v1/changes sends). Long polls answered by
+// one shared read (below) share its encoding too: a change that wakes a thousand desktops waiting at the head of
+// the feed is read once and encoded once. fleetKey is set as the batch's FleetKey (a portal has one).
+func (d *DB) ChangesJSON(ctx context.Context, cursor string, limit int, wait time.Duration, fleetKey string) ([]byte, error) {
+	sb, err := d.changes(ctx, cursor, limit, wait)
+	if err != nil {
+		return nil, err
+	}
+	return sb.encoded(fleetKey)
+}
+
+func (d *DB) changes(ctx context.Context, cursor string, limit int, wait time.Duration) (*sharedBatch, error) {
 	since, reset, err := d.parseCursor(cursor)
 	if err != nil {
-		return Batch{}, err
+		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 500
 	}
 	var timer <-chan time.Time
-	for {
-		ch := d.changedChan()
-		b, err := d.changesAfter(ctx, since, reset, limit)
-		if err != nil || len(b.Changes) > 0 || wait <= 0 {
-			return b, err
+	ch, gen := d.changedGen()
+	for woken := false; ; woken = true {
+		sb, err := d.sharedChangesAfter(ctx, gen, since, reset, limit, woken)
+		if err != nil || len(sb.b.Changes) > 0 || wait <= 0 {
+			return sb, err
 		}
 		if timer == nil {
 			timer = d.After(wait) // from the first empty answer: a change from here on wakes ch
 		}
 		select {
 		case <-ch:
+			if d.Coalesce > 0 {
+				select {
+				case <-d.After(d.Coalesce):
+				case <-ctx.Done():
+					return sb, nil
+				}
+			}
 		case <-timer:
-			return b, nil
+			return sb, nil
 		case <-ctx.Done():
-			return b, nil
+			return sb, nil
 		}
+		ch, gen = d.changedGen()
 	}
 }
 
+// sharedBatch is a batch read once for every long poll that asked for it, encoded at most once for the fleet key
+// of its first reader (a portal has one key; another key, as in tests, is encoded apart).
+type sharedBatch struct {
+	b    Batch
+	once sync.Once
+	key  string
+	js   []byte
+	err  error
+}
+
+func (s *sharedBatch) encoded(fleetKey string) ([]byte, error) {
+	s.once.Do(func() {
+		s.key = fleetKey
+		s.js, s.err = encodeBatch(s.b, fleetKey)
+	})
+	if fleetKey != s.key {
+		return encodeBatch(s.b, fleetKey)
+	}
+	return s.js, s.err
+}
+
+func encodeBatch(b Batch, fleetKey string) ([]byte, error) {
+	b.FleetKey = fleetKey // b is a copy: the shared batch stays as read
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(b)
+	return buf.Bytes(), err
+}
+
+// feedRead is one read of the feed after a cursor, shared by every long poll asking for that cursor that was told
+// of no change newer than the read: gen is how many changes had been announced when the read began.
+type feedRead struct {
+	gen  uint64
+	done chan struct{}
+	sb   *sharedBatch
+	err  error
+}
+
+// sharedChangesAfter is changesAfter, read once for many callers: desktops at the head of the feed all hold the
+// same cursor, and a change wakes every one of their long polls at once; one read of the database answers them
+// all. gen is the number of changes announced when the caller looked; it may take any read of its cursor begun
+// after that announcement (one begun before could miss the change it was told of, and it would wait for the next).
+// A read already finished is taken only by a caller woken by an announced change (woken): the thousand long polls one
+// change wakes. Any other caller (a plain read, a long poll's first look) takes a read in flight or begins one:
+// commits nobody announced here — another process writing the same SQLite file — are seen at its next read.
+// The batch is shared: callers must not change it.
+func (d *DB) sharedChangesAfter(ctx context.Context, gen uint64, since int64, reset bool, limit int,
+	woken bool) (*sharedBatch, error) {
+	key := fmt.Sprintf("%d/%t/%d", since, reset, limit)
+	d.readsMu.Lock()
+	r := d.reads[key]
+	if r == nil || r.gen < gen || r.failed() || (!woken && r.finished()) {
+		_, cur := d.changedGen()
+		r = &feedRead{gen: cur, done: make(chan struct{})}
+		for k, old := range d.reads { // reads no caller told of the newest change wants any more
+			if old.gen < cur && old.finished() {
+				delete(d.reads, k)
+			}
+		}
+		d.reads[key] = r
+		go func() {
+			defer close(r.done)
+			// Not the first caller's context: its going away must not fail the others.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			var b Batch
+			b, r.err = d.changesAfter(rctx, since, reset, limit)
+			r.sb = &sharedBatch{b: b}
+		}()
+	}
+	d.readsMu.Unlock()
+	select {
+	case <-r.done:
+		if errors.Is(r.err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return r.sb, fmt.Errorf("%w: reading the change feed took longer than a minute", ErrBusy)
+		}
+		return r.sb, r.err
+	case <-ctx.Done():
+		return &sharedBatch{b: emptyBatch(d.epoch, since, reset)}, ctx.Err()
+	}
+}
+
+func (r *feedRead) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *feedRead) failed() bool { return r.finished() && r.err != nil }
+
+func emptyBatch(epoch string, since int64, reset bool) Batch {
+	return Batch{Reset: reset, Changes: []Change{}, Cursor: epoch + "." + strconv.FormatInt(since, 10)}
+}
+
 func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit int) (Batch, error) {
+	// One snapshot for the batch (and no lock: it only reads), so the entities and the counts agree.
+	tx, err := d.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return emptyBatch(d.epoch, since, reset), d.classify(err)
+	}
+	defer tx.Rollback()
+	return d.changesIn(ctx, tx, since, reset, limit)
+}
+
+func (d *DB) changesIn(ctx context.Context, tx *sql.Tx, since int64, reset bool, limit int) (Batch, error) {
 	b := Batch{Reset: reset, Changes: []Change{}, Cursor: d.epoch + "." + strconv.FormatInt(since, 10)}
 	// A reader starting over needs no tombstones.
-	rows, err := d.sql.QueryContext(ctx, `SELECT kind, id, seq, deleted FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)
+	rows, err := tx.QueryContext(ctx, `SELECT kind, id, seq, deleted FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)
 		ORDER BY seq LIMIT ?`, since, boolInt(reset), limit)
 	if err != nil {
 		return b, d.classify(err)
@@ -118,6 +260,21 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 	if err := rows.Err(); err != nil {
 		return b, err
 	}
+	// Services, the bulk of a batch, are read together: a few queries for the batch rather than four each.
+	var names []string
+	for _, c := range b.Changes {
+		if c.Kind == KindService && !c.Deleted {
+			names = append(names, c.ID)
+		}
+	}
+	svcs, err := loadServices(ctx, tx, names)
+	if err != nil {
+		return b, err
+	}
+	byName := make(map[string]*catalog.Service, len(svcs))
+	for i := range svcs {
+		byName[svcs[i].Name] = &svcs[i]
+	}
 	for i := range b.Changes {
 		c := &b.Changes[i]
 		if c.Deleted {
@@ -125,18 +282,12 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 		}
 		switch c.Kind {
 		case KindService:
-			s, err := getService(ctx, d.sql, c.ID)
-			if errors.Is(err, catalog.ErrNotFound) {
-				c.Deleted = true // deleted after the feed row was read; a tombstone follows
-				continue
+			if c.Service = byName[c.ID]; c.Service == nil {
+				c.Deleted = true // deleted after the feed row was written; its tombstone follows
 			}
-			if err != nil {
-				return b, err
-			}
-			c.Service = &s
 		case KindTeam:
 			var t catalog.Team
-			err := d.sql.QueryRowContext(ctx, `SELECT name, display_name, description, contact FROM teams WHERE name = ?`,
+			err := tx.QueryRowContext(ctx, `SELECT name, display_name, description, contact FROM teams WHERE name = ?`,
 				c.ID).Scan(&t.Name, &t.DisplayName, &t.Description, &t.Contact)
 			if errors.Is(err, sql.ErrNoRows) {
 				c.Deleted = true
@@ -147,7 +298,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.Team = &t
 		case KindScorecard:
-			sc, err := getScorecard(ctx, d.sql, c.ID, d.Now())
+			sc, err := getScorecard(ctx, tx, c.ID, d.Now())
 			if errors.Is(err, catalog.ErrNotFound) {
 				c.Deleted = true
 				continue
@@ -157,7 +308,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.Scorecard = &sc
 		case KindScoreRules:
-			r, ok, err := d.ScoreRules(ctx)
+			r, ok, err := scoreRulesIn(ctx, tx)
 			if err != nil {
 				return b, err
 			}
@@ -167,7 +318,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.ScoreRules = &r
 		case KindFleet:
-			fc, ok, err := latestFleetConfig(ctx, d.sql)
+			fc, ok, err := latestFleetConfig(ctx, tx)
 			if err != nil {
 				return b, err
 			}
@@ -177,7 +328,7 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 			}
 			c.Fleet = &fc
 		case KindSecret:
-			sec, err := getSecret(ctx, d.sql, c.ID)
+			sec, err := getSecret(ctx, tx, c.ID)
 			if errors.Is(err, catalog.ErrNotFound) {
 				c.Deleted = true
 				continue
@@ -213,11 +364,11 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 		last = b.Changes[n-1].Seq
 		b.Cursor = d.epoch + "." + strconv.FormatInt(last, 10)
 	}
-	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)`,
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM feed WHERE seq > ? AND (? = 0 OR deleted = 0)`,
 		last, boolInt(reset)).Scan(&b.Remaining); err != nil {
 		return b, err
 	}
-	b.Sources, err = d.Sources(ctx)
+	b.Sources, err = sourcesIn(ctx, tx)
 	return b, err
 }
 

@@ -14,11 +14,14 @@ const MaxListValues = 1000
 var ErrTooManyValues = errors.New("too many values in a list")
 
 // In is the one builder of IN lists: it returns `col IN (?, …)` with a placeholder per value and appends the values
-// to args, or ErrTooManyValues. An empty list gives `col IN ()`, which SQLite reads as matching nothing; callers
-// that mean "no filter" leave the condition out.
+// to args, or ErrTooManyValues. An empty list gives a condition matching nothing; callers that mean "no filter"
+// leave the condition out.
 func In[T any](col string, vals []T, args *[]any) (string, error) {
 	if len(vals) > MaxListValues {
 		return "", fmt.Errorf("%w: %d values, at most %d", ErrTooManyValues, len(vals), MaxListValues)
+	}
+	if len(vals) == 0 {
+		return "1 = 0", nil // `col IN ()` on SQLite; PostgreSQL has no empty list
 	}
 	for _, v := range vals {
 		*args = append(*args, v)

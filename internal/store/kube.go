@@ -48,7 +48,7 @@ type workloadRow struct {
 // nothing. It returns how many services changed.
 func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []catalog.Workload) (int, error) {
 	return d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO kube_clusters(name) VALUES (?)`, cluster); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kube_clusters(name) VALUES (?) ON CONFLICT DO NOTHING`, cluster); err != nil {
 			return 0, err
 		}
 		claims, err := loadClaims(ctx, tx)
@@ -79,8 +79,11 @@ func (d *DB) ReplaceClusterWorkloads(ctx context.Context, cluster string, ws []c
 		now := d.Now().UTC().Truncate(time.Millisecond)
 		affected := map[string]bool{}
 		seen := make(map[catalog.WorkloadRef]bool, len(ws))
-		upsert, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO kube_workloads(cluster, namespace, kind, name,
-			service, mapped_by, annotation_service, label_service, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		upsert, err := tx.PrepareContext(ctx, `INSERT INTO kube_workloads(cluster, namespace, kind, name,
+			service, mapped_by, annotation_service, label_service, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(cluster, namespace, kind, name) DO UPDATE SET service = excluded.service,
+			mapped_by = excluded.mapped_by, annotation_service = excluded.annotation_service,
+			label_service = excluded.label_service, doc = excluded.doc`)
 		if err != nil {
 			return 0, err
 		}

@@ -18,92 +18,137 @@ func (d *DB) AllServices(ctx context.Context) ([]catalog.Service, error) {
 		return nil, d.classify(err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, title, description, owner, lifecycle, type, language, system,
-		tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, repo_facts
-		FROM services ORDER BY id`)
-	if err != nil {
-		return nil, d.classify(err)
-	}
+	svcs, err := loadServices(ctx, tx, nil)
+	return svcs, d.classify(err)
+}
+
+// loadServices reads the services named (all when names is nil) with all their lists, a few queries for any number
+// of them (in chunks of MaxListValues), as GetService would read each; a name without a service is left out.
+func loadServices(ctx context.Context, q querier, names []string) ([]catalog.Service, error) {
 	var svcs []catalog.Service
 	index := map[int64]int{}
-	for rows.Next() {
-		var s catalog.Service
-		var id, synced int64
-		var tags, links, facts string
-		if err := rows.Scan(&id, &s.Name, &s.Title, &s.Description, &s.Owner, &s.Lifecycle, &s.Type, &s.Language,
-			&s.System, &tags, &links, &s.Repository.URL, &s.Repository.Provider, &s.Repository.DefaultBranch,
-			&s.Repository.Path, &s.Repository.Head, &s.Source, &synced, &facts); err != nil {
-			rows.Close()
+	var ids []int64
+	chunks := [][]string{nil}
+	if names != nil {
+		chunks = nil
+		for len(names) > 0 {
+			n := min(len(names), MaxListValues)
+			chunks, names = append(chunks, names[:n]), names[n:]
+		}
+	}
+	for _, chunk := range chunks {
+		where, args := "", []any{}
+		if chunk != nil {
+			c, err := In("name", chunk, &args)
+			if err != nil {
+				return nil, err
+			}
+			where = " WHERE " + c
+		}
+		rows, err := q.QueryContext(ctx, `SELECT id, name, title, description, owner, lifecycle, type, language, system,
+			tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, template,
+			created_by_action, repo_facts FROM services`+where+` ORDER BY id`, args...)
+		if err != nil {
 			return nil, err
 		}
-		s.SyncedAt = time.UnixMilli(synced).UTC()
-		_ = json.Unmarshal([]byte(tags), &s.Tags)
-		_ = json.Unmarshal([]byte(links), &s.Links)
-		s.Repository.Facts = parseFacts(facts)
-		index[id] = len(svcs)
-		svcs = append(svcs, s)
+		for rows.Next() {
+			var s catalog.Service
+			var id, synced int64
+			var tags, links, facts string
+			if err := rows.Scan(&id, &s.Name, &s.Title, &s.Description, &s.Owner, &s.Lifecycle, &s.Type, &s.Language,
+				&s.System, &tags, &links, &s.Repository.URL, &s.Repository.Provider, &s.Repository.DefaultBranch,
+				&s.Repository.Path, &s.Repository.Head, &s.Source, &synced, &s.Template, &s.CreatedByAction,
+				&facts); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.SyncedAt = time.UnixMilli(synced).UTC()
+			_ = json.Unmarshal([]byte(tags), &s.Tags)
+			_ = json.Unmarshal([]byte(links), &s.Links)
+			s.Repository.Facts = parseFacts(facts)
+			index[id] = len(svcs)
+			ids = append(ids, id)
+			svcs = append(svcs, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// The lists, of all services or of those read (their ids in chunks).
+	idChunks := [][]int64{nil}
+	if names != nil {
+		idChunks = nil
+		for rest := ids; len(rest) > 0; {
+			n := min(len(rest), MaxListValues)
+			idChunks, rest = append(idChunks, rest[:n]), rest[n:]
+		}
+	}
+	each := func(query, order string, scan func(rows *sql.Rows) error) error {
+		for _, chunk := range idChunks {
+			where, args := "", []any{}
+			if chunk != nil {
+				c, err := In("service_id", chunk, &args)
+				if err != nil {
+					return err
+				}
+				where = " WHERE " + c
+			}
+			rows, err := q.QueryContext(ctx, query+where+" ORDER BY "+order, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := each(`SELECT service_id, ecosystem, name, version, constraint_text, latest, dev FROM dependencies`,
+		"service_id, ecosystem, name", func(rows *sql.Rows) error {
+			var id int64
+			var dp catalog.Dependency
+			if err := rows.Scan(&id, &dp.Ecosystem, &dp.Name, &dp.Version, &dp.Constraint, &dp.Latest, &dp.Dev); err != nil {
+				return err
+			}
+			if i, ok := index[id]; ok {
+				svcs[i].Dependencies = append(svcs[i].Dependencies, dp)
+			}
+			return nil
+		}); err != nil {
 		return nil, err
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT service_id, ecosystem, name, version, constraint_text, latest, dev
-		FROM dependencies ORDER BY service_id, ecosystem, name`)
-	if err != nil {
-		return nil, d.classify(err)
+	if err := each(`SELECT service_id, severity, summary, detail, source FROM findings`, "service_id, ord",
+		func(rows *sql.Rows) error {
+			var id int64
+			var f problem.Problem
+			if err := rows.Scan(&id, &f.Severity, &f.Summary, &f.Detail, &f.Source); err != nil {
+				return err
+			}
+			if i, ok := index[id]; ok {
+				svcs[i].Findings = append(svcs[i].Findings, f)
+			}
+			return nil
+		}); err != nil {
+		return nil, err
 	}
-	for rows.Next() {
-		var id int64
-		var dp catalog.Dependency
-		if err := rows.Scan(&id, &dp.Ecosystem, &dp.Name, &dp.Version, &dp.Constraint, &dp.Latest, &dp.Dev); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if i, ok := index[id]; ok {
-			svcs[i].Dependencies = append(svcs[i].Dependencies, dp)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return nil, d.classify(err)
-	}
-	rows.Close()
-	rows, err = tx.QueryContext(ctx, `SELECT service_id, severity, summary, detail, source FROM findings
-		ORDER BY service_id, ord`)
-	if err != nil {
-		return nil, d.classify(err)
-	}
-	for rows.Next() {
-		var id int64
-		var f problem.Problem
-		if err := rows.Scan(&id, &f.Severity, &f.Summary, &f.Detail, &f.Source); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if i, ok := index[id]; ok {
-			svcs[i].Findings = append(svcs[i].Findings, f)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return nil, d.classify(err)
-	}
-	rows.Close()
-	rows, err = tx.QueryContext(ctx, `SELECT service_id, cluster, namespace, kind, name, region, environment, image,
-		version, ready, desired, updated_at, hpa_min, hpa_max, hpa_current, hpa_desired, health, health_detail, rollout_at
-		FROM deployments ORDER BY service_id, cluster, namespace, kind, name`)
-	if err != nil {
-		return nil, d.classify(err)
-	}
-	for rows.Next() {
+	if err := each(`SELECT service_id, cluster, namespace, kind, name, region, environment, image, version, ready,
+		desired, updated_at, hpa_min, hpa_max, hpa_current, hpa_desired, health, health_detail, rollout_at
+		FROM deployments`, "service_id, cluster, namespace, kind, name", func(rows *sql.Rows) error {
 		var id, at, rollout int64
 		var dp catalog.Deployment
 		var hMin, hMax, hCur, hDes sql.NullInt64
 		if err := rows.Scan(&id, &dp.Cluster, &dp.Namespace, &dp.Kind, &dp.Name, &dp.Region, &dp.Environment,
 			&dp.Image, &dp.Version, &dp.Ready, &dp.Desired, &at, &hMin, &hMax, &hCur, &hDes, &dp.Health,
 			&dp.HealthDetail, &rollout); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		dp.UpdatedAt, dp.RolloutAt = time.UnixMilli(at).UTC(), timeOrZero(rollout)
 		if hMin.Valid {
@@ -113,9 +158,8 @@ func (d *DB) AllServices(ctx context.Context) ([]catalog.Service, error) {
 		if i, ok := index[id]; ok {
 			svcs[i].Deployments = append(svcs[i].Deployments, dp)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	for i := range svcs {

@@ -76,8 +76,8 @@ type PackageDetail struct {
 }
 
 // packageFilter builds the WHERE clause shared by the packages queries over dependencies d joined to services s.
-func packageFilter(q PackageQuery) (string, []any, error) {
-	where := []string{"1"}
+func packageFilter(q PackageQuery, like string) (string, []any, error) {
+	where := []string{"1 = 1"}
 	var args []any
 	for _, f := range []struct {
 		col  string
@@ -94,7 +94,7 @@ func packageFilter(q PackageQuery) (string, []any, error) {
 	}
 	if t := strings.TrimSpace(q.Q); t != "" {
 		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-		where = append(where, `d.name LIKE ? ESCAPE '\'`)
+		where = append(where, `d.name `+like+` ? ESCAPE '\'`)
 		args = append(args, "%"+r.Replace(t)+"%")
 	}
 	return strings.Join(where, " AND "), args, nil
@@ -103,21 +103,23 @@ func packageFilter(q PackageQuery) (string, []any, error) {
 // ListPackages answers the packages table. The "behind" counts read the dependencies' behind column, which the
 // store computes when a service is written.
 func (d *DB) ListPackages(ctx context.Context, q PackageQuery) (PackagePage, error) {
-	cond, args, err := packageFilter(q)
+	cond, args, err := packageFilter(q, LikeNoCase(d.sql))
 	if err != nil {
 		return PackagePage{}, err
 	}
 	having := ""
 	if q.Outdated {
-		having = " HAVING SUM(d.behind != '') > 0"
+		having = " HAVING SUM(CASE WHEN d.behind != '' THEN 1 ELSE 0 END) > 0"
 	}
 	agg := `SELECT d.ecosystem AS ecosystem, d.name AS name, MAX(d.latest) AS latest, COUNT(*) AS services,
-		SUM(d.behind != '') AS outdated, SUM(d.behind = 'major') AS major, SUM(d.behind = 'minor') AS minor,
-		SUM(d.behind = 'patch') AS patch
+		SUM(CASE WHEN d.behind != '' THEN 1 ELSE 0 END) AS outdated,
+		SUM(CASE WHEN d.behind = 'major' THEN 1 ELSE 0 END) AS major,
+		SUM(CASE WHEN d.behind = 'minor' THEN 1 ELSE 0 END) AS minor,
+		SUM(CASE WHEN d.behind = 'patch' THEN 1 ELSE 0 END) AS patch
 		FROM dependencies d JOIN services s ON s.id = d.service_id WHERE ` + cond +
 		` GROUP BY d.ecosystem, d.name` + having
 	page := PackagePage{Items: []PackageRow{}}
-	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+agg+`)`, args...).Scan(&page.Total); err != nil {
+	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+agg+`) AS agg`, args...).Scan(&page.Total); err != nil {
 		return page, d.classify(err)
 	}
 	dir := " ASC"
@@ -215,7 +217,7 @@ func sortVersions(vs []VersionCount) {
 // GetPackage lists the services using one package (only those of owners, when given); catalog.ErrNotFound when no
 // such service uses it.
 func (d *DB) GetPackage(ctx context.Context, ecosystem, name string, owners []string) (PackageDetail, error) {
-	cond, args, err := packageFilter(PackageQuery{Ecosystems: []string{ecosystem}, Owners: owners})
+	cond, args, err := packageFilter(PackageQuery{Ecosystems: []string{ecosystem}, Owners: owners}, LikeNoCase(d.sql))
 	if err != nil {
 		return PackageDetail{}, err
 	}

@@ -70,10 +70,47 @@ func ftsQuery(q string) string {
 	return strings.Join(terms, " ")
 }
 
+// searchTerms cuts typed text into terms as ftsQuery does, each term into its words as FTS5's unicode61 tokenizer
+// cuts a quoted string (at every character that is neither letter nor digit).
+func searchTerms(q string) [][]string {
+	var terms [][]string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.')
+	}) {
+		words := strings.FieldsFunc(w, func(r rune) bool { return !(unicode.IsLetter(r) || unicode.IsDigit(r)) })
+		if len(words) > 0 {
+			terms = append(terms, words)
+		}
+	}
+	return terms
+}
+
+// tsQuery is ftsQuery for PostgreSQL: the same terms, all required, each a phrase of its words whose last word is a
+// prefix (`pay api` → `'pay':* & 'api':*`, `payments-api` → `'payments' <-> 'api':*`). weight "A" restricts every
+// word to name and title (FTS5's {name title} filter). Words hold letters and digits only, so quoting them is
+// enough to make every input a valid query; diacritics are removed by the database (unaccent), as from the text.
+func tsQuery(q, weight string) string {
+	var terms []string
+	for _, words := range searchTerms(q) {
+		parts := make([]string, len(words))
+		for i, w := range words {
+			parts[i] = "'" + w + "'"
+			if i == len(words)-1 {
+				parts[i] += ":*" + weight
+			} else if weight != "" {
+				parts[i] += ":" + weight
+			}
+		}
+		terms = append(terms, strings.Join(parts, " <-> "))
+	}
+	return strings.Join(terms, " & ")
+}
+
 // ListServices answers the catalog table.
 func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
 	var where []string
 	var args []any
+	pg := d.engine == Postgres
 	from := `services s LEFT JOIN sources src ON src.name = s.source`
 	order := ""
 	fq := ftsQuery(q.Q)
@@ -84,6 +121,12 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		where = append(where, "s.name >= ? AND s.name < ?")
 		args = append(args, one, string(r+1))
 		fq = ""
+	} else if fq != "" && pg {
+		// The same contract on PostgreSQL: the tsvector of each service (migrations/postgres/0002), prefix terms,
+		// name-and-title matches first.
+		where = append(where, "s.search @@ to_tsquery('simple', unaccent(?))")
+		args = append(args, tsQuery(q.Q, ""))
+		order = "(s.search @@ to_tsquery('simple', unaccent(?))) DESC, s.name"
 	} else if fq != "" {
 		// Relevance in two tiers, cheap enough for every keystroke: services whose name or title match come
 		// first, then those matching elsewhere (description, owner, tags); alphabetical within a tier. (FTS5's
@@ -122,6 +165,8 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		order = col + dir + ", s.name" + dir
 	} else if order == "" {
 		order = "s.name"
+	} else if pg {
+		orderArgs = append(orderArgs, tsQuery(q.Q, "A"))
 	} else {
 		orderArgs = append(orderArgs, "{name title} : ("+fq+")")
 	}
@@ -132,7 +177,7 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 
 	var page ServicePage
 	count := `SELECT COUNT(*) FROM ` + from + cond
-	if fq != "" && cond == "" {
+	if fq != "" && cond == "" && !pg {
 		count = `SELECT COUNT(*) FROM services_fts WHERE services_fts MATCH ?`
 	}
 	if err := d.sql.QueryRowContext(ctx, count, args...).Scan(&page.Total); err != nil {
@@ -140,7 +185,7 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	}
 	args = append(append(args, orderArgs...), limit, q.Offset)
 	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
-		s.type, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
+		s.type, s.repo_url, s.tags, `+Greatest(d.sql, "s.synced_at", "COALESCE(src.synced_at, 0)")+` AS synced,
 		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id),
 		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '')
 		FROM `+from+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)

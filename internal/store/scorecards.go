@@ -145,8 +145,8 @@ func putScorecard(ctx context.Context, tx *sql.Tx, c catalog.Scorecard, warned, 
 		return err
 	}
 	for _, p := range history {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO scorecard_history(service, day, score, level)
-			VALUES (?, ?, ?, ?)`, c.Service, p.Day, p.Score, p.Level); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scorecard_history(service, day, score, level)
+			VALUES (?, ?, ?, ?) ON CONFLICT(service, day) DO UPDATE SET score = excluded.score, level = excluded.level`, c.Service, p.Day, p.Score, p.Level); err != nil {
 			return err
 		}
 	}
@@ -168,6 +168,10 @@ func (d *DB) PutScoreRules(ctx context.Context, r catalog.ScoreRules) (bool, err
 	b, err := json.Marshal(r)
 	if err != nil {
 		return false, err
+	}
+	// The scorer stores the rules at every pass and they rarely change: a read first spares the writers' lock.
+	if cur, err := d.Meta(ctx, scoreRulesKey); err == nil && cur == string(b) {
+		return false, nil
 	}
 	n, err := d.write(ctx, func(tx *sql.Tx, bump bumper) (int, error) {
 		var old string
@@ -192,9 +196,18 @@ const scoreRulesKey = "scorecard.rules"
 // ScoreRules is the rule set in force; ok is false when none was stored (scorecards off, or a replica that has not
 // received one).
 func (d *DB) ScoreRules(ctx context.Context) (r catalog.ScoreRules, ok bool, err error) {
-	v, err := d.Meta(ctx, scoreRulesKey)
-	if err != nil || v == "" {
-		return r, false, d.classify(err)
+	r, ok, err = scoreRulesIn(ctx, d.sql)
+	return r, ok, d.classify(err)
+}
+
+func scoreRulesIn(ctx context.Context, q querier) (r catalog.ScoreRules, ok bool, err error) {
+	var v string
+	err = q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, scoreRulesKey).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && v == "") {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
 	}
 	if err := json.Unmarshal([]byte(v), &r); err != nil {
 		return r, false, fmt.Errorf("stored score rules: %w", err)
@@ -328,7 +341,7 @@ func (d *DB) ListScorecards(ctx context.Context, q ScorecardQuery) (ScorecardPag
 	page := ScorecardPage{Items: []ScorecardRow{}}
 	var args []any
 	var err error
-	cond := "1" + andIn("owner", q.Teams, &args, &err) + andIn("level", q.Levels, &args, &err)
+	cond := "1 = 1" + andIn("owner", q.Teams, &args, &err) + andIn("level", q.Levels, &args, &err)
 	if err != nil {
 		return page, err
 	}
@@ -337,7 +350,7 @@ func (d *DB) ListScorecards(ctx context.Context, q ScorecardQuery) (ScorecardPag
 		args = append(args, boolInt(*q.Below))
 	}
 	if p := strings.TrimSpace(q.Q); p != "" {
-		cond += " AND service LIKE ? ESCAPE '\\'"
+		cond += " AND service " + LikeNoCase(d.sql) + " ? ESCAPE '\\'"
 		args = append(args, likePrefix(strings.ToLower(p)))
 	}
 	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM scorecards WHERE `+cond, args...).Scan(&page.Total); err != nil {
@@ -356,7 +369,7 @@ func (d *DB) ListScorecards(ctx context.Context, q ScorecardQuery) (ScorecardPag
 		limit = 200
 	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT service, owner, score, level, below, failing, changed_at,
-		json_extract(card, '$.previous') FROM scorecards WHERE `+cond+` ORDER BY `+col+` `+dir+`, service LIMIT ? OFFSET ?`,
+		`+JSONText(d.sql, "card", "previous")+` FROM scorecards WHERE `+cond+` ORDER BY `+col+` `+dir+`, service LIMIT ? OFFSET ?`,
 		append(args, limit, q.Offset)...)
 	if err != nil {
 		return page, d.classify(err)
@@ -396,7 +409,7 @@ type TeamScore struct {
 func (d *DB) ScorecardTeams(ctx context.Context, teams []string) ([]TeamScore, error) {
 	var args []any
 	var err error
-	cond := "1" + andIn("owner", teams, &args, &err)
+	cond := "1 = 1" + andIn("owner", teams, &args, &err)
 	if err != nil {
 		return nil, err
 	}
@@ -526,8 +539,9 @@ func (d *DB) BackfillScoreHistory(ctx context.Context, points map[string][]catal
 		for svc, ps := range points {
 			added := int64(0)
 			for _, p := range ps {
-				res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO scorecard_history(service, day, score, level)
-					SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM scorecards WHERE service = ?)`,
+				res, err := tx.ExecContext(ctx, `INSERT INTO scorecard_history(service, day, score, level)
+					SELECT ?, ?, CAST(? AS BIGINT), ? WHERE EXISTS (SELECT 1 FROM scorecards WHERE service = ?)
+					ON CONFLICT DO NOTHING`,
 					svc, p.Day, p.Score, p.Level, svc)
 				if err != nil {
 					return 0, err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
@@ -134,14 +135,25 @@ func (d *DB) PutTeams(ctx context.Context, teams []catalog.Team) (int, error) {
 type bumper func(kind, id string, deleted bool) error
 
 // write runs fn in a transaction with a bumper; subscribers are woken after commit when anything was bumped.
+//
+// The next sequence number is the highest plus one, read inside the transaction: writers never interleave (SQLite
+// serialises them; on PostgreSQL they hold the writers' lock, see pgdriver.go), so numbers are handed out in
+// commit order and a reader never sees seq N+1 committed while N is not yet — it cannot step over a change. On
+// PostgreSQL the commit also notifies the other replicas (LISTEN/NOTIFY), whose long polls wake as this one's do.
 func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx, bump bumper) (int, error)) (int, error) {
-	tx, err := d.sql.BeginTx(ctx, nil)
+	// Never a row-locking transaction: the feed's order rests on the writers' lock.
+	tx, err := d.sql.BeginTx(context.WithValue(ctx, rowLockingKey{}, false), nil)
 	if err != nil {
 		return 0, d.classify(err)
 	}
 	defer tx.Rollback()
 	bumped := false
 	bump := func(kind, id string, deleted bool) error {
+		if !bumped && d.engine == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+feedChannel+`', '')`); err != nil {
+				return err
+			}
+		}
 		bumped = true
 		_, err := tx.ExecContext(ctx, `INSERT INTO feed(kind, id, seq, deleted)
 			VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM feed), ?3)
@@ -232,17 +244,15 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 		facts = string(b)
 	}
 	if id == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO services(name, title, description, owner, lifecycle, type, language,
 			system, tags, links, repo_url, repo_provider, repo_branch, repo_path, repo_head, source, synced_at, doc_hash,
 			template, created_by_action, repo_facts)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			s.Name, s.Title, s.Description, s.Owner, s.Lifecycle, s.Type, s.Language, s.System, string(tags), string(links),
 			r.URL, r.Provider, r.DefaultBranch, r.Path, r.Head, s.Source, s.SyncedAt.UnixMilli(), hash, s.Template,
-			s.CreatedByAction, facts)
-		if err != nil {
+			s.CreatedByAction, facts).Scan(&id); err != nil {
 			return false, err
 		}
-		id, _ = res.LastInsertId()
 	} else {
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET title = ?, description = ?, owner = ?, lifecycle = ?,
 			type = ?, language = ?, system = ?, tags = ?, links = ?, repo_url = ?, repo_provider = ?, repo_branch = ?,
@@ -266,51 +276,91 @@ func putService(ctx context.Context, tx *sql.Tx, s catalog.Service, stamp bool, 
 }
 
 func insertChildren(ctx context.Context, tx *sql.Tx, id int64, s catalog.Service) error {
-	if len(s.Dependencies) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dependencies(service_id, ecosystem, name, version,
-			constraint_text, latest, dev, behind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
+	// A dependency listed twice keeps its last entry (one statement may not write a row twice).
+	deps := map[[2]string]int{}
+	var rows [][]any
+	for _, dp := range s.Dependencies {
+		row := []any{id, dp.Ecosystem, dp.Name, dp.Version, dp.Constraint, dp.Latest, dp.Dev, dp.Behind()}
+		if i, ok := deps[[2]string{dp.Ecosystem, dp.Name}]; ok {
+			rows[i] = row
+			continue
 		}
-		defer st.Close()
-		for _, dp := range s.Dependencies {
-			if _, err := st.ExecContext(ctx, id, dp.Ecosystem, dp.Name, dp.Version, dp.Constraint, dp.Latest, dp.Dev,
-				dp.Behind()); err != nil {
-				return err
-			}
-		}
+		deps[[2]string{dp.Ecosystem, dp.Name}] = len(rows)
+		rows = append(rows, row)
 	}
+	if err := insertRows(ctx, tx, `INSERT INTO dependencies(service_id, ecosystem, name, version, constraint_text,
+		latest, dev, behind) VALUES`, `ON CONFLICT(service_id, ecosystem, name) DO UPDATE SET version = excluded.version,
+		constraint_text = excluded.constraint_text, latest = excluded.latest, dev = excluded.dev,
+		behind = excluded.behind`, 8, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
 	for i, f := range s.Findings {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO findings(service_id, ord, severity, summary, detail, source)
-			VALUES (?, ?, ?, ?, ?, ?)`, id, i, string(f.Severity), f.Summary, f.Detail, f.Source); err != nil {
-			return err
-		}
+		rows = append(rows, []any{id, i, string(f.Severity), f.Summary, f.Detail, f.Source})
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO findings(service_id, ord, severity, summary, detail, source) VALUES`,
+		"", 6, rows); err != nil {
+		return err
 	}
 	return insertDeployments(ctx, tx, id, s.Deployments)
 }
 
-// insertDeployments writes deployment rows of service id.
+// insertDeployments writes deployment rows of service id; a workload listed twice keeps its last entry.
 func insertDeployments(ctx context.Context, tx *sql.Tx, id int64, ds []catalog.Deployment) error {
-	if len(ds) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO deployments(service_id, cluster, namespace, kind,
-			name, region, environment, image, version, ready, desired, updated_at, hpa_min, hpa_max, hpa_current,
-			hpa_desired, health, health_detail, rollout_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
+	seen := map[[4]string]int{}
+	var rows [][]any
+	for _, dp := range ds {
+		var hMin, hMax, hCur, hDes sql.NullInt64
+		if a := dp.Autoscaler; a != nil {
+			hMin, hMax = sql.NullInt64{Int64: int64(a.Min), Valid: true}, sql.NullInt64{Int64: int64(a.Max), Valid: true}
+			hCur, hDes = sql.NullInt64{Int64: int64(a.Current), Valid: true}, sql.NullInt64{Int64: int64(a.Desired), Valid: true}
+		}
+		row := []any{id, dp.Cluster, dp.Namespace, dp.Kind, dp.Name, dp.Region, dp.Environment, dp.Image, dp.Version,
+			dp.Ready, dp.Desired, dp.UpdatedAt.UnixMilli(), hMin, hMax, hCur, hDes, dp.Health, dp.HealthDetail,
+			unixMilliOrZero(dp.RolloutAt)}
+		k := [4]string{dp.Cluster, dp.Namespace, dp.Kind, dp.Name}
+		if i, ok := seen[k]; ok {
+			rows[i] = row
+			continue
+		}
+		seen[k] = len(rows)
+		rows = append(rows, row)
+	}
+	return insertRows(ctx, tx, `INSERT INTO deployments(service_id, cluster, namespace, kind, name, region,
+		environment, image, version, ready, desired, updated_at, hpa_min, hpa_max, hpa_current, hpa_desired, health,
+		health_detail, rollout_at) VALUES`, `ON CONFLICT(service_id, cluster, namespace, kind, name) DO UPDATE SET
+		region = excluded.region, environment = excluded.environment, image = excluded.image,
+		version = excluded.version, ready = excluded.ready, desired = excluded.desired, updated_at = excluded.updated_at,
+		hpa_min = excluded.hpa_min, hpa_max = excluded.hpa_max, hpa_current = excluded.hpa_current,
+		hpa_desired = excluded.hpa_desired, health = excluded.health, health_detail = excluded.health_detail,
+		rollout_at = excluded.rollout_at`, 19, rows)
+}
+
+// insertRows inserts rows of width values each with one statement per chunk — head is `INSERT INTO t(...) VALUES`,
+// tail what follows the values (ON CONFLICT ...) — rather than one per row: on PostgreSQL each statement is a round
+// trip to the server. Chunks stay under SQLite's limit of 32,766 bound values.
+func insertRows(ctx context.Context, tx *sql.Tx, head, tail string, width int, rows [][]any) error {
+	per := max(1, 30000/width)
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	for len(rows) > 0 {
+		n := min(len(rows), per)
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, n*width)
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(" ")
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		b.WriteString(" ")
+		b.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
-		defer st.Close()
-		for _, dp := range ds {
-			var hMin, hMax, hCur, hDes sql.NullInt64
-			if a := dp.Autoscaler; a != nil {
-				hMin, hMax = sql.NullInt64{Int64: int64(a.Min), Valid: true}, sql.NullInt64{Int64: int64(a.Max), Valid: true}
-				hCur, hDes = sql.NullInt64{Int64: int64(a.Current), Valid: true}, sql.NullInt64{Int64: int64(a.Desired), Valid: true}
-			}
-			if _, err := st.ExecContext(ctx, id, dp.Cluster, dp.Namespace, dp.Kind, dp.Name, dp.Region,
-				dp.Environment, dp.Image, dp.Version, dp.Ready, dp.Desired, dp.UpdatedAt.UnixMilli(), hMin, hMax, hCur,
-				hDes, dp.Health, dp.HealthDetail, unixMilliOrZero(dp.RolloutAt)); err != nil {
-				return err
-			}
-		}
+		rows = rows[n:]
 	}
 	return nil
 }
@@ -482,9 +532,14 @@ func (d *DB) PutSource(ctx context.Context, s Source) error {
 
 // Sources lists collectors' freshness records.
 func (d *DB) Sources(ctx context.Context) ([]Source, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT name, synced_at, status, message FROM sources ORDER BY name`)
+	out, err := sourcesIn(ctx, d.sql)
+	return out, d.classify(err)
+}
+
+func sourcesIn(ctx context.Context, q querier) ([]Source, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, synced_at, status, message FROM sources ORDER BY name`)
 	if err != nil {
-		return nil, d.classify(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []Source{}

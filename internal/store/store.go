@@ -1,5 +1,7 @@
-// Package store keeps the catalog in SQLite (modernc.org/sqlite, no cgo): the portal's database and each desktop's
-// replica share this schema. It owns migrations, full-text search and the change feed.
+// Package store keeps the catalog in SQLite (modernc.org/sqlite, no cgo) or PostgreSQL (pgx): each desktop's
+// replica, local mode and small portals use a SQLite file; portals with several replicas share one PostgreSQL
+// database. Both engines have the same schema (migrations/ and its twin migrations/postgres/) and the same API.
+// It owns migrations, full-text search and the change feed.
 package store
 
 import (
@@ -23,11 +25,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"modernc.org/sqlite"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
+
+// Engine is a database engine the store runs on.
+type Engine string
+
+// The engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
 
 // Migration is one numbered schema step.
 type Migration struct {
@@ -36,20 +48,31 @@ type Migration struct {
 	SQL     string
 }
 
-// Migrations lists the schema steps in order.
-func Migrations() []Migration {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// Migrations lists the schema steps of SQLite in order.
+func Migrations() []Migration { return MigrationsOf(SQLite) }
+
+// MigrationsOf lists the schema steps of engine e in order: SQLite's from migrations/, PostgreSQL's from their
+// twins in migrations/postgres/ (same numbers and names; a test keeps them in step).
+func MigrationsOf(e Engine) []Migration {
+	dir := "migrations"
+	if e == Postgres {
+		dir = "migrations/postgres"
+	}
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		panic(err) // embedded at build time
 	}
 	var ms []Migration
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
 			panic("migration file name must be NNNN_name.sql: " + e.Name())
 		}
-		b, _ := migrationFiles.ReadFile("migrations/" + e.Name())
+		b, _ := migrationFiles.ReadFile(dir + "/" + e.Name())
 		ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
@@ -66,13 +89,24 @@ type DB struct {
 	// out a change-feed long poll. Open sets time.Now and time.After; tests replace them before using the DB.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
+	// Coalesce is how long a long poll of the change feed woken by a change lingers before it reads, so that a
+	// burst of changes goes out in one answer rather than one answer each (0: it reads at once). Portals set it.
+	Coalesce time.Duration
 
-	sql   *sql.DB
-	path  string
-	epoch string
+	sql    *sql.DB
+	path   string // the SQLite file, or the PostgreSQL URL without its password
+	engine Engine
+	epoch  string
+	stop   func() // ends background work (PostgreSQL's listener); nil for SQLite
+	// pgConfig is how to open connections of its own to PostgreSQL (the listener, leadership); nil for SQLite.
+	pgConfig *pgx.ConnConfig
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever the feed advances
+	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced whenever the feed advances
+	generation uint64        // how often changed was closed
+
+	readsMu sync.Mutex
+	reads   map[string]*feedRead // reads of the feed shared by the long polls asking the same (feed.go)
 }
 
 // Open opens (creating if needed) the database at path, checks that it is an Atrium database, and migrates it to
@@ -114,7 +148,8 @@ func OpenAt(path string, upTo int) (*DB, error) {
 	sdb := sql.OpenDB(&connector{inner: inner, path: path})
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
-	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: path, changed: make(chan struct{})}
+	d := &DB{Now: time.Now, After: time.After, sql: sdb, path: path, engine: SQLite, changed: make(chan struct{}),
+		reads: map[string]*feedRead{}}
 	ctx := context.Background()
 	if err := d.quickCheck(ctx); err != nil {
 		_ = sdb.Close() // the error that stopped the open is the one to report
@@ -258,64 +293,78 @@ func unusable(path, why string) error {
 	return &StorageError{Path: path, Kind: ErrUnusable, Reason: why, Advice: brokenAdvice(path)}
 }
 
-// classify turns SQLite's errors that need an operator into a *StorageError naming the file (the connector does
+// classify turns errors that need an operator into a *StorageError naming the file or server (the connectors do
 // this for every statement; classify covers errors wrapped on the way).
-func (d *DB) classify(err error) error { return storageError(d.path, err) }
+func (d *DB) classify(err error) error {
+	if d.engine == Postgres {
+		return pgError(d.path, err)
+	}
+	return storageError(d.path, err)
+}
 
+// schemaMigrations creates the table recording applied migrations.
+var schemaMigrations = map[Engine]string{
+	SQLite: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))`,
+	Postgres: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, name TEXT COLLATE "C" NOT NULL,
+		applied_at TEXT COLLATE "C" NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))`,
+}
+
+// migrate applies the engine's migrations up to upTo. Each runs in a transaction of its own, which on PostgreSQL
+// holds the writers' lock: replicas starting together apply each migration once, one after the other.
 func (d *DB) migrate(ctx context.Context, upTo int) error {
-	if _, err := d.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))`); err != nil {
+	if err := d.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, schemaMigrations[d.engine])
+		return err
+	}); err != nil {
 		return d.classify(fmt.Errorf("prepare database %s: %w", d.path, err))
 	}
 	var current int
 	if err := d.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return d.classify(fmt.Errorf("read schema version of %s: %w", d.path, err))
 	}
-	all := Migrations()
+	all := MigrationsOf(d.engine)
 	if latest := LatestVersion(); current > latest {
 		return fmt.Errorf("%w: %s has schema version %d but this Atrium knows only up to %d; run a newer Atrium "+
 			"or point --data at another directory", ErrUnusable, d.path, current, latest)
 	}
 	// Apply every known migration not yet applied, not only those above the highest: a migration merged from
 	// another branch may carry a lower number than one a database already has.
-	applied := map[int]bool{}
-	rows, err := d.sql.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return d.classify(err)
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return d.classify(err)
-		}
-		applied[v] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return d.classify(err)
-	}
 	for _, m := range all {
-		if applied[m.Version] || m.Version > upTo {
+		if m.Version > upTo {
 			continue
 		}
-		tx, err := d.sql.BeginTx(ctx, nil)
+		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			var applied int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`,
+				m.Version).Scan(&applied); err != nil || applied > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migrate %s to version %d (%s): %w", d.path, m.Version, m.Name, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name) VALUES (?, ?)`, m.Version, m.Name)
+			return err
+		})
 		if err != nil {
-			return d.classify(err)
-		}
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			tx.Rollback()
-			return d.classify(fmt.Errorf("migrate %s to version %d (%s): %w", d.path, m.Version, m.Name, err))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name) VALUES (?, ?)`, m.Version, m.Name); err != nil {
-			tx.Rollback()
-			return d.classify(err)
-		}
-		if err := tx.Commit(); err != nil {
 			return d.classify(err)
 		}
 	}
 	return nil
+}
+
+// inTx runs fn in a read-write transaction and commits it unless fn fails.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // SchemaVersion is the highest migration applied.
@@ -331,10 +380,14 @@ func (d *DB) loadEpoch(ctx context.Context) error {
 		return d.classify(fmt.Errorf("read %s: %w", d.path, err))
 	}
 	if e == "" {
+		// Replicas of one PostgreSQL database starting together: the first epoch written is everyone's.
 		b := make([]byte, 8)
 		rand.Read(b)
-		e = hex.EncodeToString(b)
-		if err := d.SetMeta(ctx, "epoch", e); err != nil {
+		if _, err := d.sql.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('epoch', ?) ON CONFLICT(key) DO NOTHING`,
+			hex.EncodeToString(b)); err != nil {
+			return d.classify(err)
+		}
+		if e, err = d.Meta(ctx, "epoch"); err != nil {
 			return d.classify(err)
 		}
 	}
@@ -345,14 +398,22 @@ func (d *DB) loadEpoch(ctx context.Context) error {
 // Epoch identifies this database's change feed; a cursor from another epoch is meaningless here.
 func (d *DB) Epoch() string { return d.epoch }
 
-// Path is the database file.
+// Path is the database file, or for PostgreSQL its URL without the password: what messages name.
 func (d *DB) Path() string { return d.path }
+
+// Engine is the database engine.
+func (d *DB) Engine() Engine { return d.engine }
 
 // SQL exposes the handle for packages that keep their own tables in the same file.
 func (d *DB) SQL() *sql.DB { return d.sql }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+// Close stops the database's background work and closes it.
+func (d *DB) Close() error {
+	if d.stop != nil {
+		d.stop()
+	}
+	return d.sql.Close()
+}
 
 // Meta reads a key of the meta table; "" when absent.
 func (d *DB) Meta(ctx context.Context, key string) (string, error) {
@@ -376,11 +437,18 @@ func (d *DB) notify() {
 	d.mu.Lock()
 	close(d.changed)
 	d.changed = make(chan struct{})
+	d.generation++
 	d.mu.Unlock()
 }
 
 func (d *DB) changedChan() <-chan struct{} {
+	ch, _ := d.changedGen()
+	return ch
+}
+
+// changedGen returns the channel closed at the next change, and how many changes were announced before it.
+func (d *DB) changedGen() (<-chan struct{}, uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.changed
+	return d.changed, d.generation
 }

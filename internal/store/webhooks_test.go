@@ -2,21 +2,14 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
-func TestRecordDeliveryOnceWithinRetention(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+func TestRecordDeliveryOnceWithinRetention(t *testing.T) { eachEngine(t, testRecordDelivery) }
+
+func testRecordDelivery(t *testing.T, e Engine) {
+	db := openEngine(t, e)
 	ctx := context.Background()
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	const keep = 7 * 24 * time.Hour

@@ -15,5 +15,6 @@ func main() {
 	root.Example = strings.ReplaceAll(root.Example, "atrium serve", "atrium-server")
 	root.Version = cli.Version()
 	root.AddCommand(cli.AgentCommand()) // the agent runs from the same cgo-free image
+	root.AddCommand(cli.MigrateCommand())
 	os.Exit(cli.Main(root, os.Args[1:]))
 }

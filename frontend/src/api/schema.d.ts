@@ -3577,7 +3577,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The portal's database is corrupt, read-only or its disk fails; the message names the file and what to do. */
+        /** @description The portal's database is corrupt, read-only or its disk fails (database_unusable; the message names the file and what to do), or its PostgreSQL server cannot be reached (database_unavailable), or it is too busy to answer in time (busy); the last two come with Retry-After, and the request may be sent again. */
         DatabaseUnusable: {
             headers: {
                 [name: string]: unknown;
@@ -3912,6 +3912,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyFailures"];
+            503: components["responses"]["DatabaseUnusable"];
         };
     };
     getSyncStatus: {

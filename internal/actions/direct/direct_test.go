@@ -27,6 +27,7 @@ import (
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 func intp(i int) *int { return &i }
@@ -113,7 +114,7 @@ func newEnv(t *testing.T) *env {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	eu, us := goawstest.Start(t, "eu-west-1"), goawstest.Start(t, "us-east-1")
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ import (
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
 	"github.com/sphera/atrium/internal/sources/kube/kubetest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 var kube *kubetest.Env
@@ -54,7 +55,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	if err := kube.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = max(code, 1)

@@ -40,6 +40,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/sources/kube/kubetest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 var env *kubetest.Env
@@ -52,7 +53,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	if err := env.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "kubetest: clean up:", err) // the tests' outcome stands; this says what was left
 	}

@@ -15,7 +15,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/sphera/atrium/backend/api"
-	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 func TestRolloutState(t *testing.T) {
@@ -54,7 +54,7 @@ func TestRolloutState(t *testing.T) {
 // TestRunStopsWhenThePortalRefusesItsToken: a token the portal does not accept ends the agent with an error that
 // says what to check, rather than retrying for ever.
 func TestRunStopsWhenThePortalRefusesItsToken(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -142,7 +143,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
 // History lists a flag's changes, newest first (at most limit; 0 = all), including those before it was deleted.
 func (s *Store) History(ctx context.Context, env, key string, limit int) ([]Entry, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt32 // all: PostgreSQL takes no negative LIMIT
 	}
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, environment, key, version, action, team, actor, at, comment,
 		before, after FROM flag_history WHERE environment = ? AND key = ? ORDER BY id DESC LIMIT ?`, env, key, limit)

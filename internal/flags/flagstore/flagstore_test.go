@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +12,12 @@ import (
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 func newStore(t *testing.T) *flagstore.Store {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +241,14 @@ func TestImportIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := s.ETag(ctx, "dev")
-	if _, err := s.DB.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON flags WHEN NEW.key = 'added'
-		BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+	refuse := `CREATE TRIGGER refuse BEFORE INSERT ON flags WHEN NEW.key = 'added'
+		BEGIN SELECT RAISE(ABORT, 'refused'); END`
+	if store.IsPostgres(s.DB) {
+		refuse = `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'refused'; END $$;
+			CREATE TRIGGER refuse BEFORE INSERT ON flags FOR EACH ROW WHEN (NEW.key = 'added') EXECUTE FUNCTION refuse()`
+	}
+	if _, err := s.DB.Exec(refuse); err != nil {
 		t.Fatal(err)
 	}
 	if err := importFile(t, s, "dev", fileV2); err == nil {

@@ -201,7 +201,8 @@ func (c *Collector) Inventories() []Inventory {
 	return out
 }
 
-// Run syncs every region now, then every Interval or when triggered, until ctx ends. A Collector runs once.
+// Run syncs every region now, then every Interval or when triggered, until ctx ends. A Collector runs once at a
+// time; it may run again after.
 func (c *Collector) Run(ctx context.Context) {
 	c.mu.Lock()
 	if c.running {
@@ -210,6 +211,11 @@ func (c *Collector) Run(ctx context.Context) {
 	}
 	c.running = true
 	c.mu.Unlock()
+	defer func() { // it may run again: a replica that leads again (backend/server) starts it anew
+		c.mu.Lock()
+		c.running = false
+		c.mu.Unlock()
+	}()
 	var wg sync.WaitGroup
 	for _, r := range c.regions {
 		wg.Add(1)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 const appID = 77
@@ -59,7 +59,7 @@ func (l *syncLog) String() string {
 // level into the returned sink.
 func appHub(t *testing.T, gh *githubtest.Server, inst int64, pemKey []byte) (*github.Hub, *store.DB, *syncLog) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestGitHubAppCredentialErrorsAreClear(t *testing.T) {
 
 	// A file that is no RSA key at all is refused when the collector is built, saying so without echoing it.
 	garbage := []byte("-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbCwganVzdCBzb21lIHNlY3JldC1sb29raW5nIGJ5dGVz\n-----END RSA PRIVATE KEY-----\n")
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}

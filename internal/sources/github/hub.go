@@ -87,7 +87,7 @@ func (h *Hub) extraDirs(repo string) ([]string, string) {
 	}
 	sorted := append([]string{}, dirs...)
 	sort.Strings(sorted)
-	return dirs, strings.Join(sorted, "\x00")
+	return dirs, strings.Join(sorted, "\n") // not NUL: PostgreSQL text cannot hold it
 }
 
 // ExtraFile reports whether p lies in one of dirs and is a YAML or Terraform file.
@@ -334,7 +334,8 @@ func (h *Hub) blob(ctx context.Context, owner, repo, sha string) ([]byte, error)
 			cl.err = fmt.Errorf("blob %s: content does not match its SHA", sha)
 			return nil, cl.err
 		}
-		_, cl.err = h.store.SQL().ExecContext(ctx, `INSERT OR IGNORE INTO github_blobs(sha, content) VALUES (?, ?)`, sha, cl.data)
+		_, cl.err = h.store.SQL().ExecContext(ctx, `INSERT INTO github_blobs(sha, content) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, sha, cl.data)
 	}
 	return cl.data, cl.err
 }

@@ -2,13 +2,13 @@ package github_test
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/github/githubtest"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 // TestSecretsCommittedBecomeFindings: a repository that commits an AWS key and a GitHub token in .env and a private
@@ -61,7 +61,7 @@ func TestSecretsCommittedBecomeFindings(t *testing.T) {
 	}
 	// The scanned files are in no cache: neither the database nor its write-ahead log holds what they hold.
 	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(e.db.Path() + suffix)
+		b, err := storetest.Dump(e.db, suffix)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,6 +36,7 @@ import (
 	"github.com/sphera/atrium/internal/sources/kube"
 	"github.com/sphera/atrium/internal/sources/kube/kubetest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/pgtest"
 )
 
 var env *kubetest.Env
@@ -53,7 +54,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "kubetest: binaries ready after %v\n", d.Round(time.Second))
 	}
 	kube.LogClientGoTo(quietLog(nil))
-	code := m.Run()
+	code := pgtest.Run(m)
 	if err := env.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "kubetest: clean up:", err) // the tests' outcome stands; this says what was left
 	}

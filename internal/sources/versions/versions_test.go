@@ -13,10 +13,11 @@ import (
 	"github.com/sphera/atrium/internal/sources/versions"
 	"github.com/sphera/atrium/internal/sources/versions/registrytest"
 	"github.com/sphera/atrium/internal/store"
+	"github.com/sphera/atrium/internal/store/storetest"
 )
 
 func openDB(t *testing.T) *store.DB {
-	db, err := store.Open(filepath.Join(t.TempDir(), "portal.db"))
+	db, err := storetest.Target(t, storetest.Default())()
 	if err != nil {
 		t.Fatal(err)
 	}
