@@ -331,7 +331,7 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("service takes one name: %q", got)
 	}
 	if got := complete("services", "--sort", ""); !reflect.DeepEqual(got, []string{"name", "owner", "language", "lifecycle",
-		"repository", "synced_at"}) {
+		"repository", "synced_at", "signals"}) {
 		t.Errorf("services --sort <TAB>: %q", got)
 	}
 	if got := complete("services", "--order", ""); !reflect.DeepEqual(got, []string{"asc", "desc"}) {

@@ -3,9 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,6 +17,39 @@ var SortColumns = map[string]string{
 	"lifecycle":  "s.lifecycle",
 	"repository": "s.repo_url",
 	"synced_at":  "synced",
+	// Signals: deployments degraded or unavailable, then findings, then dependencies behind.
+	"signals": "degraded",
+}
+
+// signalSQL are the signals the catalog table can be filtered by, with their condition on searchFTS's row.
+var signalSQL = map[string]string{
+	"findings": "findings > 0",
+	"outdated": "outdated > 0",
+	"degraded": "degraded > 0",
+}
+
+// SignalNames lists the signals a ServiceQuery may filter by, for error messages.
+const SignalNames = "findings, outdated, degraded"
+
+// signalFilter is the test of q.Signals on a row: any of them (nil when none asked).
+func signalFilter(signals []string) (func(r *ServiceRow) bool, error) {
+	if len(signals) == 0 {
+		return nil, nil
+	}
+	var f, o, d bool
+	for _, s := range signals {
+		switch s {
+		case "findings":
+			f = true
+		case "outdated":
+			o = true
+		case "degraded":
+			d = true
+		default:
+			return nil, fmt.Errorf("unknown signal %q (one of %s)", s, SignalNames)
+		}
+	}
+	return func(r *ServiceRow) bool { return f && r.Findings > 0 || o && r.Outdated > 0 || d && r.Degraded > 0 }, nil
 }
 
 // ServiceQuery selects a page of the catalog table. Empty filters match everything; Q is search text, matched as
@@ -26,10 +59,13 @@ type ServiceQuery struct {
 	Owners     []string
 	Languages  []string
 	Lifecycles []string
-	Sort       string // a key of SortColumns; "" orders by search relevance, then name
-	Desc       bool
-	Limit      int
-	Offset     int
+	// Signals keeps services with any of these: "findings", "outdated" (dependencies behind), "degraded"
+	// (deployments degraded or unavailable).
+	Signals []string
+	Sort    string // a key of SortColumns; "" orders by search relevance, then name
+	Desc    bool
+	Limit   int
+	Offset  int
 }
 
 // ServiceRow is one line of the catalog table.
@@ -46,6 +82,7 @@ type ServiceRow struct {
 	SyncedAt    time.Time `json:"synced_at"`
 	Findings    int       `json:"findings"`
 	Outdated    int       `json:"outdated"`
+	Degraded    int       `json:"degraded"` // deployments degraded or unavailable
 }
 
 // ServicePage is a page of rows and how many match in all.
@@ -54,37 +91,25 @@ type ServicePage struct {
 	Total int          `json:"total"`
 }
 
-// ftsQuery turns typed text into an FTS5 query of quoted prefix terms, all required: `pay api` → `"pay"* "api"*`.
-// Quoting makes every character literal, so no input is an FTS syntax error.
-func ftsQuery(q string) string {
-	var terms []string
-	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.')
-	}) {
-		w = strings.Trim(w, "-_.")
-		if w == "" {
-			continue
-		}
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+// ListServices answers the catalog table, from the in-memory index (searchindex.go).
+func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
+	snap, err := d.search.current(ctx, d)
+	if err != nil {
+		return ServicePage{}, err
 	}
-	return strings.Join(terms, " ")
+	return snap.query(q)
 }
 
-// ListServices answers the catalog table.
-func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
+// searchFTS answers ListServices with SQL over the FTS5 table, row by row from SQLite: what ListServices did before
+// the in-memory index. It is the reference TestSearchIndexAgreesWithFTS holds the index to, and the benchmarks'
+// baseline.
+func (d *DB) searchFTS(ctx context.Context, q ServiceQuery) (ServicePage, error) {
 	var where []string
 	var args []any
 	from := `services s LEFT JOIN sources src ON src.name = s.source`
 	order := ""
 	fq := ftsQuery(q.Q)
-	if one := strings.ToLower(strings.TrimSpace(q.Q)); utf8.RuneCountInString(one) == 1 && fq != "" {
-		// The first keystroke: services whose name starts with it, straight off the name index. A one-letter
-		// prefix of every word in every description matches most of the catalog and helps nobody.
-		r, _ := utf8.DecodeRuneInString(one)
-		where = append(where, "s.name >= ? AND s.name < ?")
-		args = append(args, one, string(r+1))
-		fq = ""
-	} else if fq != "" {
+	if fq != "" {
 		// Relevance in two tiers, cheap enough for every keystroke: services whose name or title match come
 		// first, then those matching elsewhere (description, owner, tags); alphabetical within a tier. (FTS5's
 		// bm25 rank costs about 1 µs per match, too slow when a one-letter prefix matches thousands.)
@@ -119,6 +144,9 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		if q.Desc {
 			dir = " DESC"
 		}
+		if q.Sort == "signals" {
+			col = "degraded" + dir + ", findings" + dir + ", outdated"
+		}
 		order = col + dir + ", s.name" + dir
 	} else if order == "" {
 		order = "s.name"
@@ -130,6 +158,27 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		limit = 50
 	}
 
+	var signals []string
+	for _, sig := range q.Signals {
+		c, ok := signalSQL[sig]
+		if !ok {
+			return ServicePage{}, fmt.Errorf("unknown signal %q (one of %s)", sig, SignalNames)
+		}
+		signals = append(signals, c)
+	}
+	// The signals' counts are columns of the row; filtering by them needs the row as a table.
+	selectRow := `SELECT s.id, s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
+		s.type, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
+		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id) AS findings,
+		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '') AS outdated,
+		(SELECT COUNT(*) FROM deployments dl WHERE dl.service_id = s.id AND dl.health IN ('degraded', 'unavailable'))
+		AS degraded FROM ` + from + cond
+	if len(signals) > 0 {
+		from = `(` + selectRow + `) s`
+		cond = ` WHERE (` + strings.Join(signals, " OR ") + `)`
+		selectRow = `SELECT * FROM ` + from + cond
+	}
+
 	var page ServicePage
 	count := `SELECT COUNT(*) FROM ` + from + cond
 	if fq != "" && cond == "" {
@@ -139,11 +188,7 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		return page, d.classify(err)
 	}
 	args = append(append(args, orderArgs...), limit, q.Offset)
-	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
-		s.type, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
-		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id),
-		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '')
-		FROM `+from+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
+	rows, err := d.sql.QueryContext(ctx, selectRow+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return page, d.classify(err)
 	}
@@ -152,9 +197,9 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	for rows.Next() {
 		var r ServiceRow
 		var tags string
-		var synced int64
-		if err := rows.Scan(&r.Name, &r.Title, &r.Description, &r.Owner, &r.Language, &r.Lifecycle, &r.Type,
-			&r.Repository, &tags, &synced, &r.Findings, &r.Outdated); err != nil {
+		var id, synced int64
+		if err := rows.Scan(&id, &r.Name, &r.Title, &r.Description, &r.Owner, &r.Language, &r.Lifecycle, &r.Type,
+			&r.Repository, &tags, &synced, &r.Findings, &r.Outdated, &r.Degraded); err != nil {
 			return page, err
 		}
 		r.SyncedAt = time.UnixMilli(synced).UTC()

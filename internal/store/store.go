@@ -73,6 +73,8 @@ type DB struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever the feed advances
+
+	search searchIndex // the catalog table in memory (ListServices)
 }
 
 // Open opens (creating if needed) the database at path, checks that it is an Atrium database, and migrates it to

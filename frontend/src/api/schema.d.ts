@@ -1542,6 +1542,8 @@ export interface components {
             findings: number;
             /** @description Dependencies behind their newest release. */
             outdated: number;
+            /** @description Deployments degraded or unavailable (absent from portals before it was added: none). */
+            degraded?: number;
         };
         ServicePage: {
             items: components["schemas"]["ServiceRow"][];
@@ -2880,7 +2882,10 @@ export interface operations {
                 language?: string;
                 /** @description Lifecycle(s), comma-separated. */
                 lifecycle?: string;
-                sort?: "name" | "owner" | "language" | "lifecycle" | "repository" | "synced_at";
+                /** @description Services with any of these signals, comma-separated: findings, outdated (dependencies behind their newest release), degraded (deployments degraded or unavailable). */
+                signal?: string;
+                /** @description The column; signals orders by degraded deployments, then findings, then outdated dependencies. Without it, search results whose name or title match come first, then by name. */
+                sort?: "name" | "owner" | "language" | "lifecycle" | "repository" | "synced_at" | "signals";
                 order?: "asc" | "desc";
                 limit?: number;
                 offset?: number;
