@@ -32,6 +32,7 @@ import {
   actionHash,
   APPROVALS_HASH,
   auditHash,
+  CATALOG_SIGNALS,
   catalogHash,
   CLUSTERS_HASH,
   EMPTY_AUDIT_FILTERS,
@@ -62,6 +63,7 @@ import {
   useHash,
   type AuditFilters,
   type CatalogFilters,
+  type CatalogSignal,
   type FlagFilters,
   type MatrixFilters,
   type PackageFilters,
@@ -163,6 +165,8 @@ const none = {} as NoParams;
 
 function catalogFilters(q: URLSearchParams): CatalogFilters {
   const filters: CatalogFilters = { q: q.get('q') ?? '', owner: q.get('owner') ?? '', language: q.get('language') ?? '', lifecycle: q.get('lifecycle') ?? '' };
+  const signal = q.get('signal');
+  if (signal !== null && (CATALOG_SIGNALS as readonly string[]).includes(signal)) filters.signal = signal as CatalogSignal;
   const sort = q.get('sort');
   if (sort !== null && (SORT_KEYS as readonly string[]).includes(sort)) {
     filters.sort = sort as SortKey;

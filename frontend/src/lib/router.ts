@@ -13,13 +13,19 @@
 import { useSyncExternalStore } from 'react';
 import type { ActionState, Ecosystem, PackageSortKey, SortKey, SortOrder } from '../api/client';
 
-export const SORT_KEYS: readonly SortKey[] = ['name', 'owner', 'language', 'lifecycle', 'repository', 'synced_at'];
+export const SORT_KEYS: readonly SortKey[] = ['name', 'owner', 'language', 'lifecycle', 'repository', 'synced_at', 'signals'];
+
+/** The catalog's signal filter: services with findings, dependencies behind, or deployments degraded. */
+export type CatalogSignal = '' | 'findings' | 'outdated' | 'degraded';
+export const CATALOG_SIGNALS: readonly CatalogSignal[] = ['findings', 'outdated', 'degraded'];
 
 export interface CatalogFilters {
   q: string;
   owner: string;
   language: string;
   lifecycle: string;
+  /** Absent and '' mean every service. */
+  signal?: CatalogSignal;
   sort?: SortKey;
   order?: SortOrder;
 }
@@ -142,6 +148,7 @@ export function catalogHash(f: Partial<CatalogFilters> = {}): string {
   if (f.owner) params.set('owner', f.owner);
   if (f.language) params.set('language', f.language);
   if (f.lifecycle) params.set('lifecycle', f.lifecycle);
+  if (f.signal) params.set('signal', f.signal);
   if (f.sort) {
     params.set('sort', f.sort);
     params.set('order', f.order ?? 'asc');
