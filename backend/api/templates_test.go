@@ -153,14 +153,20 @@ func TestActionPlanOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	target := scaffold.Target{GitHub: scaffold.GitHubTarget{Org: "sphera"}, Infra: scaffold.InfraTarget{Repo: "sphera/infra"},
 		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"},
 			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}}, Registry: "registry.example.com/sphera"}
-	target.Check()
+	if ps := target.Check(); len(ps) > 0 { // Check also fills in the defaults
+		t.Fatal(ps)
+	}
 	owners := []string{auth.RoleTeamOwner}
 	cfg := actions.Config{Environments: map[string]actions.Environment{
 		"dev":     {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryPreview, Approvers: &owners},
