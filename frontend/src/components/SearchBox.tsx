@@ -15,6 +15,8 @@ interface Props {
   placeholder?: string;
   /** Narrower, for a toolbar with many filters. */
   narrow?: boolean;
+  /** ArrowDown in the box: e.g. move to the first result. */
+  onArrowDown?: () => void;
 }
 
 /** The catalog's search field: answers as you type. */
@@ -25,6 +27,7 @@ export function SearchBox({
   label = 'Search services',
   placeholder = 'Search name, title, description, team, tags…',
   narrow = false,
+  onArrowDown,
 }: Props) {
   const [text, setText] = useState(value);
   const sent = useRef(value);
@@ -68,6 +71,10 @@ export function SearchBox({
         onChange={(e) => change(e.target.value)}
         onKeyDown={(e) => {
           if (e.key === 'Escape' && text) change('');
+          if (e.key === 'ArrowDown' && onArrowDown) {
+            e.preventDefault();
+            onArrowDown();
+          }
         }}
       />
     </div>

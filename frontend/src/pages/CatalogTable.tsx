@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { api, isAbortError, type Facets, type ServiceRow, type SortKey } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { useServicePages } from '../hooks/useServicePages';
@@ -196,6 +196,33 @@ export function CatalogTable({ filters: located, refreshKey, initialSync }: Prop
 
   const filtered = hasFilters(filters);
 
+  // The keyboard: ArrowDown from the search box to the first row; ArrowUp/Down, PageUp/Down, Home/End between rows
+  // (each row's name is a link: Enter opens it); ArrowUp from the first row back to the box.
+  const focusRow = (i: number) => {
+    const n = total ?? 0;
+    if (n === 0) return;
+    const target = Math.max(0, Math.min(n - 1, i));
+    const link = () => scrollRef.current?.querySelector<HTMLElement>(`[aria-rowindex="${target + 2}"] a[data-row-link]`);
+    const now = link();
+    if (now) {
+      now.focus();
+      return;
+    }
+    virtualizer.scrollToIndex(target, { align: 'auto' });
+    requestAnimationFrame(() => requestAnimationFrame(() => link()?.focus()));
+  };
+  const onRowsKey = (e: KeyboardEvent) => {
+    const row = (e.target as HTMLElement).closest('[aria-rowindex]');
+    if (!row) return;
+    const i = Number(row.getAttribute('aria-rowindex')) - 2;
+    const moves: Record<string, number> = { ArrowDown: i + 1, ArrowUp: i - 1, PageDown: i + 10, PageUp: i - 10, Home: 0, End: (total ?? 1) - 1 };
+    const to = moves[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    if (to < 0) document.querySelector<HTMLInputElement>('main input[type="search"]')?.focus();
+    else focusRow(to);
+  };
+
   let body;
   if (total === null && error) {
     body = <ErrorState title="The catalog could not be loaded" error={error} onRetry={retry} />;
@@ -230,7 +257,7 @@ export function CatalogTable({ filters: located, refreshKey, initialSync }: Prop
   return (
     <section className="list-page" aria-label="Service catalog">
       <div className="toolbar">
-        <SearchBox value={filters.q} onSearch={search} />
+        <SearchBox value={filters.q} onSearch={search} onArrowDown={() => focusRow(0)} />
         <FacetFilter
           label="Team"
           allLabel="All teams"
@@ -312,6 +339,7 @@ export function CatalogTable({ filters: located, refreshKey, initialSync }: Prop
           role="rowgroup"
           ref={scrollRef}
           data-testid="catalog-rows"
+          onKeyDown={onRowsKey}
           onScroll={(e) => {
             scrolled.current = e.currentTarget.scrollTop;
             scrollMemory.set(queryKey, scrolled.current);
@@ -420,6 +448,7 @@ const ServiceRowView = memo(function ServiceRowView({ row, index, start, size, n
         <a
           className={styles['service-name']}
           href={serviceHash(row.name)}
+          data-row-link
           onClick={(e) => {
             e.stopPropagation();
             beforeOpen();
