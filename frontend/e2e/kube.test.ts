@@ -99,7 +99,7 @@ describe('the matrix in local mode', () => {
     await table.waitFor(WAIT);
     expect(await table.locator('tbody').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-environment')))).toEqual(['production', 'staging']);
     const us = table.locator('tr[data-cluster="prod-us-east-1"]');
-    expect(await us.locator('td').nth(3).textContent()).toBe('Deployment fraud-scorer');
+    expect(await us.locator('[data-column="workload"]').textContent()).toBe('Deployment fraud-scorer');
     expect(await us.locator('[data-column="autoscaler"]').textContent()).toMatch(/^\d+–\d+, now \d+/);
     expect(await us.locator('[data-column="autoscaler"]').getAttribute('title')).toMatch(/^HorizontalPodAutoscaler: min \d+, max \d+, current \d+, desired \d+$/);
     const rollout = us.locator('time');
