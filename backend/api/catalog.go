@@ -33,12 +33,13 @@ func (c *Catalog) Routes() []Route {
 // ParseServiceQuery reads the catalog table's query parameters, naming every bad one.
 func ParseServiceQuery(v url.Values) (store.ServiceQuery, error) {
 	p := newParams(v)
-	p.only("q", "owner", "language", "lifecycle", "signal", "sort", "order", "limit", "offset")
+	p.only("q", "owner", "language", "lifecycle", "system", "signal", "sort", "order", "limit", "offset")
 	q := store.ServiceQuery{
 		Q:          p.text("q", 200),
 		Owners:     p.list("owner"),
 		Languages:  p.list("language"),
 		Lifecycles: p.list("lifecycle"),
+		Systems:    p.list("system"),
 		Signals:    p.list("signal"),
 		Sort:       p.oneOf("sort", store.SortColumns, "name, owner, language, lifecycle, repository, synced_at, signals"),
 		Desc:       p.desc(),

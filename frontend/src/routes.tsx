@@ -23,6 +23,7 @@ import { SecretsPage } from './pages/SecretsPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
+import { TeamPage } from './pages/TeamPage';
 import { TokenAdmin } from './pages/TokenAdmin';
 import { Notice, NoticeBody } from './components/Notice';
 import type { PageFeature } from './lib/features';
@@ -57,6 +58,7 @@ import {
   scorecardsHash,
   serviceHash,
   SETTINGS_HASH,
+  teamHash,
   SORT_KEYS,
   SOURCES_HASH,
   TOKENS_HASH,
@@ -79,6 +81,7 @@ type NoParams = Record<never, never>;
 interface RouteParams {
   catalog: { filters: CatalogFilters };
   service: { service: string };
+  team: { team: string };
   new_service: { template: string };
   matrix: { filters: MatrixFilters };
   clusters: NoParams;
@@ -165,6 +168,8 @@ const none = {} as NoParams;
 
 function catalogFilters(q: URLSearchParams): CatalogFilters {
   const filters: CatalogFilters = { q: q.get('q') ?? '', owner: q.get('owner') ?? '', language: q.get('language') ?? '', lifecycle: q.get('lifecycle') ?? '' };
+  const system = q.get('system');
+  if (system) filters.system = system;
   const signal = q.get('signal');
   if (signal !== null && (CATALOG_SIGNALS as readonly string[]).includes(signal)) filters.signal = signal as CatalogSignal;
   const sort = q.get('sort');
@@ -198,7 +203,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: (m) => ({ filters: catalogFilters(m.query) }),
     format: (p) => catalogHash(p.filters),
     title: () => 'Atrium — Catalog',
-    nav: { label: 'Catalog', home: { filters: EMPTY_FILTERS }, also: ['service'] },
+    nav: { label: 'Catalog', home: { filters: EMPTY_FILTERS }, also: ['service', 'team'] },
     remember: true,
     component: (p, ctx) => <CatalogTable filters={p.filters} refreshKey={ctx.refreshKey} initialSync={ctx.initialSync} />,
   },
@@ -209,6 +214,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: (p) => `${p.service} — Atrium`,
     view: (p) => `service:${p.service}`,
     component: (p, ctx) => <ServicePage key={p.service} name={p.service} refreshKey={ctx.refreshKey} />,
+  },
+  team: {
+    path: '/teams/:team',
+    parse: (m) => ({ team: m.segment('team') }),
+    format: (p) => teamHash(p.team),
+    title: (p) => `Team ${p.team} — Atrium`,
+    view: (p) => `team:${p.team}`,
+    component: (p, ctx) => <TeamPage key={p.team} team={p.team} refreshKey={ctx.refreshKey} />,
   },
   new_service: {
     // #/new-service lists the templates; #/new-service?template=NAME is the form and dry run of one.
@@ -391,6 +404,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: () => none,
     format: () => SOURCES_HASH,
     title: () => 'Sources — Atrium',
+    nav: { label: 'Sources', home: none, permission: 'sources:read' },
     component: (_, ctx) => <SourcesPage portalKey={ctx.portalKey} />,
   },
   not_found: {

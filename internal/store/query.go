@@ -59,6 +59,7 @@ type ServiceQuery struct {
 	Owners     []string
 	Languages  []string
 	Lifecycles []string
+	Systems    []string
 	// Signals keeps services with any of these: "findings", "outdated" (dependencies behind), "degraded"
 	// (deployments degraded or unavailable).
 	Signals []string
@@ -77,6 +78,7 @@ type ServiceRow struct {
 	Language    string    `json:"language"`
 	Lifecycle   string    `json:"lifecycle"`
 	Type        string    `json:"type"`
+	System      string    `json:"system,omitempty"`
 	Repository  string    `json:"repository"`
 	Tags        []string  `json:"tags"`
 	SyncedAt    time.Time `json:"synced_at"`
@@ -124,7 +126,7 @@ func (d *DB) searchFTS(ctx context.Context, q ServiceQuery) (ServicePage, error)
 	for _, f := range []struct {
 		col  string
 		vals []string
-	}{{"s.owner", q.Owners}, {"s.language", q.Languages}, {"s.lifecycle", q.Lifecycles}} {
+	}{{"s.owner", q.Owners}, {"s.language", q.Languages}, {"s.lifecycle", q.Lifecycles}, {"s.system", q.Systems}} {
 		if len(f.vals) == 0 {
 			continue
 		}
@@ -168,7 +170,7 @@ func (d *DB) searchFTS(ctx context.Context, q ServiceQuery) (ServicePage, error)
 	}
 	// The signals' counts are columns of the row; filtering by them needs the row as a table.
 	selectRow := `SELECT s.id, s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
-		s.type, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
+		s.type, s.system, s.repo_url, s.tags, MAX(s.synced_at, COALESCE(src.synced_at, 0)) AS synced,
 		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id) AS findings,
 		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '') AS outdated,
 		(SELECT COUNT(*) FROM deployments dl WHERE dl.service_id = s.id AND dl.health IN ('degraded', 'unavailable'))
@@ -199,7 +201,7 @@ func (d *DB) searchFTS(ctx context.Context, q ServiceQuery) (ServicePage, error)
 		var tags string
 		var id, synced int64
 		if err := rows.Scan(&id, &r.Name, &r.Title, &r.Description, &r.Owner, &r.Language, &r.Lifecycle, &r.Type,
-			&r.Repository, &tags, &synced, &r.Findings, &r.Outdated, &r.Degraded); err != nil {
+			&r.System, &r.Repository, &tags, &synced, &r.Findings, &r.Outdated, &r.Degraded); err != nil {
 			return page, err
 		}
 		r.SyncedAt = time.UnixMilli(synced).UTC()

@@ -147,6 +147,7 @@ func TestSearchIndexAgreesWithFTS(t *testing.T) {
 		}
 		qs = append(qs,
 			store.ServiceQuery{Owners: []string{"payments", "search"}},
+			store.ServiceQuery{Systems: []string{"payments-platform"}, Q: "pay"},
 			store.ServiceQuery{Q: "s", Languages: []string{"Go"}, Lifecycles: []string{"production"}},
 			store.ServiceQuery{Signals: []string{"findings"}},
 			store.ServiceQuery{Signals: []string{"outdated", "degraded"}, Sort: "signals", Desc: true},

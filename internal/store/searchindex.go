@@ -221,7 +221,7 @@ type rowChange struct {
 // loadRows reads the index rows of the services matching where (all with ""), by name.
 func loadRows(ctx context.Context, d *DB, where string, args []any) ([]*indexRow, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
-		s.type, s.repo_url, s.tags, s.source, s.synced_at,
+		s.type, s.system, s.repo_url, s.tags, s.source, s.synced_at,
 		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id),
 		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != ''),
 		(SELECT COUNT(*) FROM deployments dl WHERE dl.service_id = s.id AND dl.health IN ('degraded', 'unavailable'))
@@ -235,7 +235,7 @@ func loadRows(ctx context.Context, d *DB, where string, args []any) ([]*indexRow
 		r := &indexRow{}
 		var tags string
 		if err := rows.Scan(&r.row.Name, &r.row.Title, &r.row.Description, &r.row.Owner, &r.row.Language,
-			&r.row.Lifecycle, &r.row.Type, &r.row.Repository, &tags, &r.source, &r.synced, &r.row.Findings,
+			&r.row.Lifecycle, &r.row.Type, &r.row.System, &r.row.Repository, &tags, &r.source, &r.synced, &r.row.Findings,
 			&r.row.Outdated, &r.row.Degraded); err != nil {
 			return nil, d.classify(err)
 		}
@@ -298,7 +298,7 @@ func sortKey(col string) func(s *indexSnapshot, a, b *indexRow) int {
 
 // query answers q from the snapshot: the same rows, order and total as searchFTS.
 func (s *indexSnapshot) query(q ServiceQuery) (ServicePage, error) {
-	for _, l := range [][]string{q.Owners, q.Languages, q.Lifecycles, q.Signals} {
+	for _, l := range [][]string{q.Owners, q.Languages, q.Lifecycles, q.Systems, q.Signals} {
 		if len(l) > MaxListValues {
 			return ServicePage{}, fmt.Errorf("%w: %d values, at most %d", ErrTooManyValues, len(l), MaxListValues)
 		}
@@ -307,17 +307,18 @@ func (s *indexSnapshot) query(q ServiceQuery) (ServicePage, error) {
 	if len(terms) == 0 && strings.TrimSpace(q.Q) != "" {
 		return ServicePage{Items: []ServiceRow{}}, nil // only punctuation typed: nothing can match
 	}
-	owners, languages, lifecycles := set(q.Owners), set(q.Languages), set(q.Lifecycles)
+	owners, languages, lifecycles, systems := set(q.Owners), set(q.Languages), set(q.Lifecycles), set(q.Systems)
 	signals, err := signalFilter(q.Signals)
 	if err != nil {
 		return ServicePage{}, err
 	}
 	all, first := s.match(terms)
-	if owners != nil || languages != nil || lifecycles != nil || signals != nil {
+	if owners != nil || languages != nil || lifecycles != nil || systems != nil || signals != nil {
 		for i := range all.each() {
 			r := &s.rows[i].row
 			if owners != nil && !owners[r.Owner] || languages != nil && !languages[r.Language] ||
-				lifecycles != nil && !lifecycles[r.Lifecycle] || signals != nil && !signals(r) {
+				lifecycles != nil && !lifecycles[r.Lifecycle] || systems != nil && !systems[r.System] ||
+				signals != nil && !signals(r) {
 				all.remove(i)
 			}
 		}

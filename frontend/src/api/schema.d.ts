@@ -1533,6 +1533,8 @@ export interface components {
             language: string;
             lifecycle: string;
             type: string;
+            /** @description The system the service belongs to; absent when none. */
+            system?: string;
             /** @description Repository URL. */
             repository: string;
             tags: string[];
@@ -2882,6 +2884,8 @@ export interface operations {
                 language?: string;
                 /** @description Lifecycle(s), comma-separated. */
                 lifecycle?: string;
+                /** @description System(s), comma-separated. */
+                system?: string;
                 /** @description Services with any of these signals, comma-separated: findings, outdated (dependencies behind their newest release), degraded (deployments degraded or unavailable). */
                 signal?: string;
                 /** @description The column; signals orders by degraded deployments, then findings, then outdated dependencies. Without it, search results whose name or title match come first, then by name. */

@@ -28,6 +28,7 @@ export function toServiceQuery(f: CatalogFilters): ServiceQuery {
   if (f.owner) q.owner = f.owner;
   if (f.language) q.language = f.language;
   if (f.lifecycle) q.lifecycle = f.lifecycle;
+  if (f.system) q.system = f.system;
   if (f.signal) q.signal = f.signal;
   if (f.sort) {
     q.sort = f.sort;

@@ -8,7 +8,7 @@
 // The golden path: #/new-service (the templates), #/new-service?template=NAME (its form and dry run).
 // Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
 // Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
-// into one segment: @types%2Fnode). #/sources. What runs where: #/matrix?team=&environment=&region=, #/clusters.
+// into one segment: @types%2Fnode). #/sources. Teams: #/teams/NAME. What runs where: #/matrix?team=&environment=&region=, #/clusters.
 // Scorecards: #/scorecards?team=&below=1.
 import { useSyncExternalStore } from 'react';
 import type { ActionState, Ecosystem, PackageSortKey, SortKey, SortOrder } from '../api/client';
@@ -24,6 +24,8 @@ export interface CatalogFilters {
   owner: string;
   language: string;
   lifecycle: string;
+  /** A system (the service page links to its system's services); absent and '' mean every system. */
+  system?: string;
   /** Absent and '' mean every service. */
   signal?: CatalogSignal;
   sort?: SortKey;
@@ -148,6 +150,7 @@ export function catalogHash(f: Partial<CatalogFilters> = {}): string {
   if (f.owner) params.set('owner', f.owner);
   if (f.language) params.set('language', f.language);
   if (f.lifecycle) params.set('lifecycle', f.lifecycle);
+  if (f.system) params.set('system', f.system);
   if (f.signal) params.set('signal', f.signal);
   if (f.sort) {
     params.set('sort', f.sort);
@@ -159,6 +162,11 @@ export function catalogHash(f: Partial<CatalogFilters> = {}): string {
 
 export function serviceHash(name: string): string {
   return `#/services/${encodeURIComponent(name)}`;
+}
+
+/** A team's page: its services, scores and requests. */
+export function teamHash(name: string): string {
+  return `#/teams/${encodeURIComponent(name)}`;
 }
 
 /** Creating a service on the golden path: the templates, or the form of one. */

@@ -103,7 +103,7 @@ export function matchRow(row: ServiceRow, terms: readonly Term[]): { matches: bo
 
 /** Whether a query filters like another apart from its search text. */
 function sameFilters(a: ServiceQuery, b: ServiceQuery): boolean {
-  const keys = ['owner', 'language', 'lifecycle', 'signal', 'sort', 'order'] as const;
+  const keys = ['owner', 'language', 'lifecycle', 'system', 'signal', 'sort', 'order'] as const;
   return keys.every((k) => (a[k] ?? '') === (b[k] ?? ''));
 }
 

@@ -4,7 +4,7 @@ import { api, isAbortError, type Facets, type ServiceRow, type SortKey } from '.
 import { useNow } from '../hooks/useNow';
 import { useServicePages } from '../hooks/useServicePages';
 import { absoluteTime, count, relativeTime } from '../lib/format';
-import { catalogHash, navigate, serviceHash, type CatalogFilters, type CatalogSignal } from '../lib/router';
+import { catalogHash, navigate, serviceHash, teamHash, type CatalogFilters, type CatalogSignal } from '../lib/router';
 import { highlight, searchTerms, type Term } from '../lib/search';
 import { reportReadyOnce } from '../lib/usage';
 import { cx } from '../lib/classNames';
@@ -65,7 +65,7 @@ function repoLabel(url: string): string {
 }
 
 function hasFilters(f: CatalogFilters): boolean {
-  return Boolean(f.q.trim() || f.owner || f.language || f.lifecycle || f.signal);
+  return Boolean(f.q.trim() || f.owner || f.language || f.lifecycle || f.system || f.signal);
 }
 
 /** How long the location waits for typing to pause before it takes the search text. */
@@ -289,6 +289,14 @@ export function CatalogTable({ filters: located, refreshKey, initialSync }: Prop
             ))}
           </select>
         </label>
+        {filters.system && (
+          <span className={styles['system-filter']} data-testid="system-filter">
+            System <strong>{filters.system}</strong>
+            <button type="button" className="button button-link" aria-label={`Show every system, not only ${filters.system}`} onClick={() => update({ system: '' })}>
+              ✕
+            </button>
+          </span>
+        )}
         {filtered && (
           <button type="button" className="button button-link" onClick={() => navigate(catalogHash({ sort: filters.sort, order: filters.order }))}>
             Clear filters
@@ -459,7 +467,9 @@ const ServiceRowView = memo(function ServiceRowView({ row, index, start, size, n
         <Subtitle row={row} terms={terms} />
       </div>
       <div className={cellClass()} role="cell" data-column="owner">
-        <Marked text={row.owner} terms={terms} />
+        <a className={styles.owner} href={teamHash(row.owner)} onClick={(e) => e.stopPropagation()} title={`Team ${row.owner}: its services, scores and requests`}>
+          <Marked text={row.owner} terms={terms} />
+        </a>
       </div>
       <div className={cellClass()} role="cell" data-column="language">
         {row.language}
