@@ -48,6 +48,12 @@ describe('the command palette and the keyboard shortcuts', () => {
     await waitFor(() => expect(window.location.hash).toBe('#/services/svc-0011'));
     expect(screen.queryByRole('dialog')).toBeNull();
 
+    // Teams by name or display name.
+    fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    fireEvent.change(screen.getByRole('combobox'), { target: { value: 'paym' } });
+    await waitFor(() => expect(options().some((o) => o.textContent === 'Paymentspayments')).toBe(true));
+    fireEvent.keyDown(screen.getByRole('combobox'), { key: 'Escape' });
+
     // Escape closes and gives the focus back.
     fireEvent.keyDown(window, { key: 'K', metaKey: true });
     fireEvent.keyDown(screen.getByRole('combobox'), { key: 'Escape' });

@@ -1,13 +1,13 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import { api, isAbortError, type ServiceRow } from '../api/client';
+import { api, isAbortError, type ServiceRow, type Team } from '../api/client';
 import { cx } from '../lib/classNames';
-import { catalogHash, navigate, serviceHash } from '../lib/router';
+import { catalogHash, navigate, serviceHash, teamHash } from '../lib/router';
 import styles from './CommandPalette.module.css';
 
-/** Something the palette offers: a page, an action, or a service. */
+/** Something the palette offers: a page, an action, a team or a service. */
 export interface Command {
   id: string;
-  group: 'Pages' | 'Actions' | 'Services';
+  group: 'Pages' | 'Actions' | 'Teams' | 'Services';
   label: string;
   /** A second line: a service's title, an action's effect. */
   hint?: string;
@@ -29,12 +29,13 @@ function matches(c: Command, text: string): boolean {
 }
 
 /**
- * Ctrl+K (⌘K): go anywhere by typing — a page, an action, or a service of the catalog (searched as the catalog
- * searches, from the replica). Arrows move, Enter opens, Escape closes and gives focus back.
+ * Ctrl+K (⌘K): go anywhere by typing — a page, an action, a team, or a service of the catalog (searched as the
+ * catalog searches, from the replica). Arrows move, Enter opens, Escape closes and gives focus back.
  */
 export function CommandPalette({ commands, onClose }: Props) {
   const [text, setText] = useState('');
   const [services, setServices] = useState<ServiceRow[]>([]);
+  const [teams, setTeams] = useState<Team[]>([]);
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
   const listId = useId();
@@ -46,6 +47,15 @@ export function CommandPalette({ commands, onClose }: Props) {
     return () => {
       if (returnTo.current instanceof HTMLElement) returnTo.current.focus();
     };
+  }, []);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api.listTeams(controller.signal).then(
+      (t) => setTeams(t.items),
+      () => setTeams([]), // teams are a help, not the point: without them the palette offers the rest
+    );
+    return () => controller.abort();
   }, []);
 
   useEffect(() => {
@@ -71,11 +81,17 @@ export function CommandPalette({ commands, onClose }: Props) {
     if (text.trim()) {
       out.push({ id: 'search', group: 'Actions', label: `Search the catalog for “${text.trim()}”`, href: catalogHash({ q: text.trim() }) });
     }
+    if (text.trim()) {
+      for (const t of teams) {
+        const c: Command = { id: `team:${t.name}`, group: 'Teams', label: t.display_name || t.name, hint: t.name, href: teamHash(t.name) };
+        if (matches(c, text)) out.push(c);
+      }
+    }
     for (const s of services) {
       out.push({ id: `service:${s.name}`, group: 'Services', label: s.name, hint: s.title || s.description, href: serviceHash(s.name) });
     }
     return out;
-  }, [commands, services, text]);
+  }, [commands, services, teams, text]);
   const current = Math.min(active, Math.max(0, items.length - 1));
 
   const open = (c: Command | undefined) => {
