@@ -71,6 +71,30 @@ func TestDesktopForwardsActions(t *testing.T) {
 	if code := c.do("GET", "/api/v1/me", "", &me); code != 200 || me.Subject != "dana" {
 		t.Fatalf("me through the desktop: %d %+v", code, me)
 	}
+	// Demo personas are local mode's: connected to a team portal there are none to choose, the portal has no such
+	// endpoint, and the user stays who their token says.
+	if code := c.do("GET", "/api/v1/local/personas", "", nil); code != http.StatusNotFound {
+		t.Errorf("personas with a team portal: %d", code)
+	}
+	if code := c.do("PUT", "/api/v1/local/persona", `{"id":"pat"}`, nil); code != http.StatusNotFound {
+		t.Errorf("choosing a persona with a team portal: %d", code)
+	}
+	for _, m := range []string{"GET", "PUT"} {
+		req, _ := http.NewRequest(m, portalURL+"/api/v1/local/persona", strings.NewReader(`{"id":"pat"}`))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s on the portal: %d", m, resp.StatusCode)
+		}
+	}
+	if code := c.do("GET", "/api/v1/me", "", &me); code != 200 || me.Subject != "dana" {
+		t.Fatalf("me after asking for a persona: %d %+v", code, me)
+	}
 	body := `{"kind":"sqs_queue","service":"payments-api","environment":"staging","region":"eu-west-1","params":{"name":"from-desktop"}}`
 	post := func() (int, actions.Action) {
 		req, _ := http.NewRequest("POST", c.url+"/api/v1/actions", strings.NewReader(body))

@@ -358,11 +358,22 @@ func TestUIFeaturesComeFromThePortalsFlags(t *testing.T) {
 	if f := v.Features["atrium-ui-flags-page"]; !f.Enabled || f.Reason != "STATIC" {
 		t.Errorf("flags page: %+v", f)
 	}
-	// An admin turns the flags page off in the portal (through the desktop, which forwards the write).
+	// An admin turns the flags page off in the portal (through the desktop, which forwards the write). A change to
+	// production waits for a platform approver, in local mode too: the demo's platform approver approves it.
 	body := `{"team":"platform","flag":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off"}}`
-	if code := c.do("PUT", "/api/v1/flags/production/atrium-ui-flags-page", body, nil); code != 200 {
-		t.Fatalf("turn the flag off: %d", code)
+	var held struct{ Pending struct{ ID string } }
+	if code := c.do("PUT", "/api/v1/flags/production/atrium-ui-flags-page", body, &held); code != 202 || held.Pending.ID == "" {
+		t.Fatalf("turn the flag off: %d %+v", code, held)
 	}
+	c.actAs("pat")
+	if code := c.do("POST", "/api/v1/actions/"+held.Pending.ID+"/approve", `{}`, nil); code != 200 {
+		t.Fatalf("approve the change: %d", code)
+	}
+	var a struct{ State string }
+	waitFor(t, "the approved change", 15*time.Second, func() bool {
+		c.do("GET", "/api/v1/actions/"+held.Pending.ID, "", &a)
+		return a.State == "succeeded"
+	})
 	rt.mu.Lock()
 	p := rt.features.provider
 	rt.mu.Unlock()

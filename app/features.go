@@ -12,6 +12,7 @@ import (
 
 	"github.com/sphera/atrium/backend/api"
 	atriumof "github.com/sphera/atrium/backend/openfeature"
+	"github.com/sphera/atrium/internal/fleet"
 )
 
 // The desktop gates its own pages with feature flags kept in the portal it is connected to, evaluated through
@@ -25,6 +26,7 @@ var uiFeatures = []struct {
 	{"atrium-ui-packages-page", true},
 	{"atrium-ui-self-service", true},
 	{"atrium-ui-matrix-page", false}, // the newest page: off unless the portal turns it on
+	{"atrium-ui-secrets-page", true},
 }
 
 // UIFlagEnvironment is the flag environment whose flags gate the desktop's pages.
@@ -71,8 +73,12 @@ func (rt *Runtime) uiFeatures(w http.ResponseWriter, r *http.Request) {
 	rt.mu.Unlock()
 	if f == nil { // a read-only runtime evaluates no flags: the code defaults
 		out := map[string]featureView{}
+		fleetPages := rt.fleetFeatures()
 		for _, uf := range uiFeatures {
 			out[uf.Key] = featureView{Enabled: uf.Default, Reason: string(of.DefaultReason)}
+			if v, ok := fleetPages[uf.Key]; ok {
+				out[uf.Key] = v
+			}
 		}
 		api.WriteJSON(w, http.StatusOK, map[string]any{
 			"environment": UIFlagEnvironment, "provider": string(of.NotReadyState), "features": out,
@@ -86,7 +92,12 @@ func (rt *Runtime) uiFeatures(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	out := map[string]featureView{}
+	fleetPages := rt.fleetFeatures()
 	for _, uf := range uiFeatures {
+		if v, ok := fleetPages[uf.Key]; ok {
+			out[uf.Key] = v
+			continue
+		}
 		d, err := client.BooleanValueDetails(ctx, uf.Key, uf.Default, ectx)
 		v := featureView{Enabled: d.Value, Variant: d.Variant, Reason: string(d.Reason)}
 		if err != nil {
@@ -114,4 +125,29 @@ func (rt *Runtime) refreshFeatures() {
 			rt.Log.Debug("refresh UI flags", "err", err)
 		}
 	}()
+}
+
+// Reasons of a page the fleet configuration decides (docs/fleet.md): it wins over the page's flag.
+const (
+	ReasonFleet     = "FLEET"      // the configuration switches the page on or off
+	ReasonFleetUser = "FLEET_USER" // the user's own choice, where the configuration allows it (or is silent)
+)
+
+// fleetFeatures are the pages the fleet configuration (or the user's preference it allows) switches, by flag key:
+// they follow that, not their flag. The variant names the version.
+func (rt *Runtime) fleetFeatures() map[string]featureView {
+	eff := rt.fleet.effective()
+	out := map[string]featureView{}
+	for page, on := range eff.Features {
+		key, ok := fleet.FeaturePages[page]
+		if !ok {
+			continue
+		}
+		v := featureView{Enabled: on, Reason: ReasonFleet, Variant: fmt.Sprintf("fleet v%d", eff.Version)}
+		if eff.From["features/"+page] == fleet.FromUser {
+			v.Reason, v.Variant = ReasonFleetUser, "your preference"
+		}
+		out[key] = v
+	}
+	return out
 }

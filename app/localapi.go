@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/problem"
 )
 
@@ -33,6 +34,11 @@ func (rt *Runtime) LocalAPI(client string) http.Handler {
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)
 	mux.HandleFunc("POST /api/v1/usage/events", func(w http.ResponseWriter, r *http.Request) { rt.usageEvent(w, r, client) })
 	mux.HandleFunc("GET /api/v1/ui/features", rt.uiFeatures)
+	mux.HandleFunc("GET /api/v1/fleet/effective", rt.fleetEffective)
+	mux.HandleFunc("POST /api/v1/fleet/trust", rt.trustFleetKey)
+	mux.HandleFunc("PUT /api/v1/preferences", rt.putPreferences)
+	mux.HandleFunc("GET /api/v1/local/personas", rt.getPersonas)
+	mux.HandleFunc("PUT /api/v1/local/persona", rt.putPersona)
 	mux.HandleFunc("POST /api/v1/auth/oidc/start", rt.oidcStart)
 	mux.HandleFunc("GET /api/v1/auth/oidc/status", rt.oidcStatus)
 	forward := func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +66,8 @@ type syncStatus struct {
 	Services    int       `json:"services"`
 	Origin      string    `json:"origin,omitempty"`
 	DataVersion string    `json:"data_version"`
+	// FleetRevision changes with the install's fleet configuration: the UI reloads it then (no restart).
+	FleetRevision string `json:"fleet_revision"`
 }
 
 func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +79,8 @@ func (rt *Runtime) syncStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, syncStatus{Mode: state.Mode, PortalURL: state.Portal, State: st.State, Done: st.Done,
-		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n, Origin: st.Origin, DataVersion: st.DataVersion})
+		Total: st.Total, AsOf: st.AsOf, Message: st.Message, Services: n, Origin: st.Origin, DataVersion: st.DataVersion,
+		FleetRevision: rt.fleet.revision()})
 }
 
 type settingsView struct {
@@ -125,12 +134,17 @@ func (rt *Runtime) usageEvent(w http.ResponseWriter, r *http.Request, client str
 		api.WriteError(w, r, rt.Log, err)
 		return
 	}
-	if ev.Kind == "" || len(ev.Kind) > 64 || len(ev.Page) > 200 {
-		api.WriteError(w, r, rt.Log, api.BadRequest("invalid usage event",
-			problem.At("kind", "required, at most 64 characters (page at most 200)")))
+	// The client is this handler's own (desktop, web, cli): only what the UI sent is checked.
+	if ps := fleet.CheckEvents([]fleet.Event{{At: time.Now(), Kind: ev.Kind, Page: ev.Page, Client: "desktop", Count: 1}}); len(ps) > 0 {
+		for i := range ps {
+			ps[i].Path = strings.TrimPrefix(ps[i].Path, "events/0/")
+		}
+		api.WriteError(w, r, rt.Log, api.BadRequest("invalid usage event", ps...))
 		return
 	}
 	rt.Log.Info("ui event", "kind", ev.Kind, "page", ev.Page, "count", ev.Count, "client", client)
+	// Forwarded to the portal for the adoption KPI: the kind and the page's route only (docs/fleet.md).
+	rt.RecordUsage(r.Context(), ev.Kind, ev.Page, client)
 	w.WriteHeader(http.StatusNoContent)
 }
 

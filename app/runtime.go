@@ -24,6 +24,7 @@ import (
 	"github.com/sphera/atrium/backend/client"
 	"github.com/sphera/atrium/backend/server"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -57,6 +58,12 @@ type Runtime struct {
 	features *features      // the UI's own flags, from the current portal; nil when readOnly
 	signin   signIn         // single sign-on in progress
 	readOnly bool           // see OpenReadOnly
+	client   *client.Client // the portal's client (usage events go through it)
+	fleet    *fleetAgent    // the fleet configuration (fleet.go)
+	outbox   *fleet.Outbox  // usage events waiting for the portal (usage.go)
+	stopUse  context.CancelFunc
+	useDone  chan struct{}
+	persona  string // the demo persona the UI acts as in local mode ("" or PersonaYou: the OS user)
 }
 
 // DefaultDataDir is where a desktop keeps its replica and settings when --data is not given.
@@ -101,7 +108,12 @@ func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log), readOnly: readOnly}
+	rt := &Runtime{DataDir: dataDir, Log: log, Replica: db, tokens: NewTokenStore(dataDir, log), readOnly: readOnly,
+		outbox: &fleet.Outbox{DB: db.SQL()}}
+	if rt.fleet, err = newFleetAgent(rt); err != nil {
+		_ = db.Close() // the fleet state's error is the one to report
+		return nil, err
+	}
 	if portalURL == "" {
 		s, err := rt.loadSettings()
 		if err != nil {
@@ -113,6 +125,11 @@ func open(ctx context.Context, dataDir, portalURL, token string, log *slog.Logge
 	if err := rt.Connect(ctx, portalURL, token); err != nil {
 		_ = rt.Close() // the connect error is the one to report
 		return nil, err
+	}
+	if !readOnly {
+		uctx, cancel := context.WithCancel(context.Background())
+		rt.stopUse, rt.useDone = cancel, make(chan struct{})
+		go func() { defer close(rt.useDone); rt.runUsage(uctx) }()
 	}
 	return rt, nil
 }
@@ -194,15 +211,17 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		} else {
 			var err error
 			local, err = server.OpenLocal(ctx, filepath.Join(rt.DataDir, "portal.db"), rt.Log,
-				server.LocalOptions{NoWorker: rt.readOnly, VaultKey: rt.vaultKey()})
+				server.LocalOptions{NoWorker: rt.readOnly, User: localPrincipal().Subject, VaultKey: rt.vaultKey()})
 			if err != nil {
 				return err
 			}
 		}
 		me := localPrincipal()
 		h := local.Handler()
+		// The UI's requests reach the portal as the demo persona chosen now (personas.go); the sync loop and the
+		// CLI below stay the OS user.
 		forward = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), me)))
+			h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), rt.actingAs())))
 		})
 		c = client.New("http://atrium.local", "")
 		c.HTTP = &http.Client{Transport: inProcess{h: h, p: me}}
@@ -220,6 +239,7 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		local = nil
 	}
 	rt.mode, rt.portal, rt.forward, rt.local = mode, portalURL, forward, local
+	rt.persona = "" // a new connection starts as the user: a persona never outlives the portal it was chosen for
 	rt.features.close()
 	rt.features = nil
 	if !rt.readOnly {
@@ -235,6 +255,8 @@ func (rt *Runtime) Connect(ctx context.Context, portalURL, token string) error {
 		loopLog = slog.New(errorsUnlessDebug{rt.Log.Handler()})
 	}
 	loop := replica.New(rt.Replica, c, origin, loopLog)
+	rt.client = c
+	rt.fleet.attach(origin, loop, c)
 	lctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rt.loop, rt.stopLoop, rt.loopDone = loop, cancel, done
@@ -254,6 +276,10 @@ func (rt *Runtime) stopLocked() {
 
 // Close stops syncing and closes the databases.
 func (rt *Runtime) Close() error {
+	if rt.stopUse != nil {
+		rt.stopUse()
+		<-rt.useDone
+	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	rt.stopLocked()

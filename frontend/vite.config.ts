@@ -43,5 +43,8 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
     restoreMocks: true,
+    // The longest form tests type, wait for debounces and round trips through the fake portal: on a loaded 2-core
+    // machine they took over vitest's 5 s default. A test that hangs still fails, after 15 s.
+    testTimeout: 15_000,
   },
 });

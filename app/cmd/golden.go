@@ -21,6 +21,7 @@ import (
 	"github.com/sphera/atrium/backend/cli"
 	"github.com/sphera/atrium/backend/client"
 	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/scaffold"
 )
 
 // The golden path on the command line: the templates, the dry run, and the run followed step by step — on the same
@@ -32,7 +33,10 @@ func (a *atrium) templatesCommand() *cobra.Command {
 		Use:   "templates",
 		Short: "List the golden path's templates",
 		Long: `List the templates a new service can start from (atrium create service --template NAME), with their
-language and parameters. --json prints the API's list of templates: [{name, title, language, parameters, ...}].`,
+language, version, source and parameters: the built-in templates ("builtin") and those the portal syncs from its
+templates repositories (owner/name@commit:path, the template's directory at the commit last synced). A broken
+template is listed with its problems. --json prints the API's list of templates: [{name, title, language, source,
+source_version, path, parameters, broken, problems, ...}].`,
 		GroupID: groupGolden,
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
@@ -56,13 +60,18 @@ language and parameters. --json prints the API's list of templates: [{name, titl
 			}
 			var b bytes.Buffer
 			tw := newTable(&b)
-			tw.row("TEMPLATE\tLANGUAGE\tVERSION\tPARAMETERS\tDESCRIPTION\n")
+			tw.row("TEMPLATE\tLANGUAGE\tVERSION\tSOURCE\tPARAMETERS\tDESCRIPTION\n")
 			for _, t := range ts {
 				desc := t.Title
 				if t.Broken {
-					desc = "BROKEN: " + t.Problems.Error()
+					desc = "BROKEN: " + strings.Join(strings.Fields(t.Problems.Error()), " ") // one row per template
 				}
-				tw.row("%s\t%s\t%s\t%s\t%s\n", t.Name, t.Language, t.Version, strings.Join(paramNames(t.Parameters), ","), desc)
+				version := t.Version
+				if version == t.SourceVersion {
+					version = shortSHA(version)
+				}
+				tw.row("%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, orDash(t.Language), version, templateOrigin(t),
+					orDash(strings.Join(paramNames(t.Parameters), ",")), desc)
 			}
 			tw.flush()
 			_, err = b.WriteTo(cmd.OutOrStdout())
@@ -71,6 +80,27 @@ language and parameters. --json prints the API's list of templates: [{name, titl
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the templates as the API lists them (listTemplates)")
 	return cmd
+}
+
+// templateOrigin says where a template was read: "builtin", or a templates repository's owner/name@commit:path
+// (git's commit:path, so that "git show COMMIT:PATH" in a clone of the repository lists the template).
+func templateOrigin(t client.TemplateSummary) string {
+	if t.Source == scaffold.BuiltinSource || t.SourceVersion == "" {
+		return t.Source
+	}
+	p := t.Path
+	if p == "" || p == "." {
+		p = "/"
+	}
+	return strings.TrimPrefix(t.Source, "github:") + "@" + shortSHA(t.SourceVersion) + ":" + p
+}
+
+// shortSHA abbreviates a commit as git does (seven characters); anything else is returned as it is.
+func shortSHA(s string) string {
+	if len(s) == 40 && strings.Trim(s, "0123456789abcdef") == "" {
+		return s[:7]
+	}
+	return s
 }
 
 // paramNames are the parameters of a template's schema, in form order.

@@ -60,7 +60,8 @@ func New(ui fs.FS) *cobra.Command {
 		"portal API token, stored for next time (default: $ATRIUM_PORTAL_TOKEN, else the stored one)")
 
 	root.AddCommand(a.webCommand(), a.servicesCommand(), a.serviceCommand(), a.scoreCommand(), a.gateCommand(),
-		serveCommand(), agentCommand(), versionCommand(), a.templatesCommand(), a.createCommand(), a.secretsCommand())
+		serveCommand(), agentCommand(), versionCommand(), a.templatesCommand(), a.createCommand(), a.secretsCommand(),
+		a.fleetCommand(), a.kpiCommand())
 	return root
 }
 

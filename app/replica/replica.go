@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -53,12 +54,43 @@ type Loop struct {
 	MaxBackoff time.Duration
 	// Origin names the portal this loop pulls from ("local" or its URL), recorded with the data it brings.
 	Origin string
+	// Fleet, when set, reports this install on every feed request and sees every batch before it is applied: the
+	// portal's signed fleet configuration rides the feed (docs/fleet.md). Set it before Run.
+	Fleet FeedHook
 
 	mu      sync.Mutex
 	status  Status
 	kick    chan struct{}
 	settled chan struct{} // closed when the first attempt has ended; made by Settled
 	isSet   bool
+}
+
+// FeedHook is the desktop's fleet configuration, as the sync loop sees it.
+type FeedHook interface {
+	// Header is what each feed request reports of the install.
+	Header() http.Header
+	// Receive is handed every batch (with the portal's key and, when it changed, the fleet configuration).
+	Receive(ctx context.Context, b store.Batch)
+}
+
+// SetTimings changes how long each request waits for a change once caught up, and the longest pause between
+// attempts while the portal is unreachable, from the next request on (zero keeps a value).
+func (l *Loop) SetTimings(wait, maxBackoff time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait > 0 {
+		l.Wait = wait
+	}
+	if maxBackoff > 0 {
+		l.MaxBackoff = maxBackoff
+	}
+}
+
+// Timings are the long poll and the longest pause between attempts in force.
+func (l *Loop) Timings() (wait, maxBackoff time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.Wait, l.MaxBackoff
 }
 
 // New returns a loop pulling from the portal named origin with default timings.
@@ -144,7 +176,8 @@ func (l *Loop) Run(ctx context.Context) {
 		case <-l.kick:
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, l.MaxBackoff)
+		_, maxBackoff := l.Timings()
+		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
@@ -157,13 +190,21 @@ func (l *Loop) pull(ctx context.Context) error {
 	}
 	done := 0
 	wait := time.Duration(0)
+	longPoll, _ := l.Timings()
 	if l.Status().State == StateUpToDate {
-		wait = l.Wait
+		wait = longPoll
 	}
 	for {
-		b, err := l.Client.Changes(ctx, cursor, l.Batch, wait)
+		var header http.Header
+		if l.Fleet != nil {
+			header = l.Fleet.Header()
+		}
+		b, err := l.Client.ChangesWith(ctx, cursor, l.Batch, wait, header)
 		if err != nil {
 			return err
+		}
+		if l.Fleet != nil {
+			l.Fleet.Receive(ctx, b)
 		}
 		if len(b.Changes) > 0 || b.Reset {
 			total := done + len(b.Changes) + b.Remaining
@@ -199,7 +240,7 @@ func (l *Loop) pull(ctx context.Context) error {
 			if wait > 0 || len(b.Changes) > 0 {
 				return nil
 			}
-			wait = l.Wait
+			wait = longPoll
 			continue
 		}
 		wait = 0

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sphera/atrium/internal/actions"
@@ -33,10 +34,12 @@ const maxActionBody = 64 << 10
 func (h *Actions) Routes() []Route {
 	return []Route{
 		{"GET /api/v1/actions/options", policy.ActionsRead, h.options},
+		{"GET /api/v1/actions/queues", policy.ActionsRead, h.queues},
 		{"POST /api/v1/actions", policy.ActionsRequest, h.request},
 		{"GET /api/v1/actions", policy.ActionsRead, h.list},
 		{"GET /api/v1/actions/{id}", policy.ActionsRead, h.get},
 		{"GET /api/v1/actions/{id}/plan", policy.ActionsRead, h.plan},
+		{"GET /api/v1/actions/{id}/preview", policy.ActionsRead, h.preview},
 		// The service checks who may: the requester, an owner of the action's team, or an admin.
 		{"POST /api/v1/actions/{id}/retry", policy.ActionsRequest, h.retry},
 		{"POST /api/v1/actions/{id}/cancel", policy.ActionsRequest, h.cancel},
@@ -55,6 +58,31 @@ func (h *Actions) options(w http.ResponseWriter, r *http.Request) {
 			Delivery: e.Delivery, Approvers: h.Svc.Config.ApproversOf(name)})
 	}
 	WriteJSON(w, http.StatusOK, out)
+}
+
+// queues lists the SQS queues a topic of an environment's region may subscribe: those that exist (made through
+// the portal, or seen in AWS where the delivery path looks) and those requested and on their way.
+func (h *Actions) queues(w http.ResponseWriter, r *http.Request) {
+	q := newParams(r.URL.Query())
+	q.only("environment", "region")
+	env, region := q.text("environment", 128), q.text("region", 64)
+	if e, ok := h.Svc.Config.Environments[env]; env == "" {
+		q.problem("environment", "required: one of %s", strings.Join(h.Svc.Config.EnvironmentNames(), ", "))
+	} else if !ok {
+		q.problem("environment", "unknown environment %q; known: %s", env, strings.Join(h.Svc.Config.EnvironmentNames(), ", "))
+	} else if !slices.Contains(e.Regions, region) {
+		q.problem("region", "required: one of %s's regions (%s)", env, strings.Join(e.Regions, ", "))
+	}
+	if err := q.err(); err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	list, err := h.Svc.Queues(r.Context(), env, region)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, Items[actions.Queue]{list})
 }
 
 func (h *Actions) request(w http.ResponseWriter, r *http.Request) {
@@ -172,6 +200,20 @@ func (h *Actions) plan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, json.RawMessage(a.Document()))
+}
+
+// preview answers what an action will do (or did), for every kind: the Terraform or manifests it applies, the
+// flag as it is and as the change makes it, in sentences — what an approver decides on. Never a secret's value.
+func (h *Actions) preview(w http.ResponseWriter, r *http.Request) {
+	p, err := h.Svc.Preview(r.Context(), r.PathValue("id"))
+	if errors.Is(err, actions.ErrNoPreview) {
+		err = Errorf(http.StatusNotFound, "no_preview", "%v", err)
+	}
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, p)
 }
 
 func (h *Actions) approve(w http.ResponseWriter, r *http.Request) { h.decide(w, r, true) }

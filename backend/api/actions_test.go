@@ -255,6 +255,7 @@ func TestActionRequestsOverHTTP(t *testing.T) {
 		{"bad queue name", `{"kind":"sqs_queue","service":"payments-api","environment":"staging","region":"eu-west-1","params":{"name":"bad name!"}}`, key("a"), 400, "params.name"},
 		{"fifo without suffix", `{"kind":"sqs_queue","service":"payments-api","environment":"staging","region":"eu-west-1","params":{"name":"q","fifo":true}}`, key("a"), 400, "params.name"},
 		{"topic name too long", `{"kind":"sns_topic","service":"payments-api","environment":"staging","region":"eu-west-1","params":{"name":"` + strings.Repeat("t", 257) + `"}}`, key("a"), 400, "params.name"},
+		{"subscription to a queue nobody has", `{"kind":"sns_topic","service":"payments-api","environment":"staging","region":"eu-west-1","params":{"name":"t","subscribe_queue":"ghost"}}`, key("a"), 400, "params.subscribe_queue"},
 		{"oversized", `{"kind":"sqs_queue","service":"` + strings.Repeat("s", 70<<10) + `"}`, key("a"), 413, ""},
 		{"other team's service", `{"kind":"sqs_queue","service":"search-api","environment":"staging","region":"eu-west-1","params":{"name":"q"}}`, key("a"), 403, ""},
 	}
@@ -423,5 +424,48 @@ func TestSignInMethodsNeedNoCredentials(t *testing.T) {
 	var m map[string]any
 	if code, _ := s.do("GET", "/api/v1/auth/methods", "", "", nil, &m); code != 200 || m["token"] != true || m["oidc"] != nil {
 		t.Errorf("%d %v", code, m)
+	}
+}
+
+// TestKnownQueuesOverHTTP: a topic may subscribe the queues that exist or are requested in its environment and
+// region — the portal lists them — and no other (400 at params.subscribe_queue, naming those there are).
+func TestKnownQueuesOverHTTP(t *testing.T) {
+	s := newSelfService(t)
+	dana := s.tok["dana"]
+	key := func(k string) map[string]string { return map[string]string{"Idempotency-Key": k} }
+	var q actions.Action
+	if code, _ := s.do("POST", "/api/v1/actions", dana, `{"kind":"sqs_queue","service":"payments-api","environment":"production","region":"eu-west-1","params":{"name":"payments-refunds"}}`, key("q"), &q); code != 201 {
+		t.Fatalf("queue request: %d", code)
+	}
+	var list struct{ Items []actions.Queue }
+	if code, _ := s.do("GET", "/api/v1/actions/queues?environment=production&region=eu-west-1", dana, "", nil, &list); code != 200 ||
+		len(list.Items) != 1 || list.Items[0] != (actions.Queue{Name: "payments-refunds", State: actions.QueueRequested, Service: "payments-api", Team: "payments", Action: q.ID}) {
+		t.Fatalf("queues: %d %+v", code, list)
+	}
+	if code, _ := s.do("GET", "/api/v1/actions/queues?environment=production&region=us-east-1", dana, "", nil, &list); code != 200 || len(list.Items) != 0 {
+		t.Errorf("another region's queues: %d %+v", code, list)
+	}
+	for query, field := range map[string]string{"environment=qa&region=eu-west-1": "environment", "environment=production": "region",
+		"environment=staging&region=us-east-1": "region", "environment=staging&region=eu-west-1&x=1": "x"} {
+		var e errBody
+		if code, _ := s.do("GET", "/api/v1/actions/queues?"+query, dana, "", nil, &e); code != 400 || e.fields() != field {
+			t.Errorf("%s: %d %+v", query, code, e)
+		}
+	}
+
+	topic := func(k, queue string) (int, errBody) {
+		var e errBody
+		code, _ := s.do("POST", "/api/v1/actions", dana, `{"kind":"sns_topic","service":"payments-api","environment":"production","region":"eu-west-1","params":{"name":"refunds-`+k+`","subscribe_queue":"`+queue+`"}}`, key(k), &e)
+		return code, e
+	}
+	if code, e := topic("a", "payments-refunds"); code != 201 {
+		t.Errorf("subscribing the requested queue: %d %+v", code, e)
+	}
+	code, e := topic("b", "payments-refunded")
+	if code != 400 || e.fields() != "params.subscribe_queue" || !strings.Contains(e.Error.Fields[0].Problem, "payments-refunds") {
+		t.Errorf("subscribing a queue nobody has: %d %+v", code, e)
+	}
+	if code, e := topic("c", "payments-refunds.fifo"); code != 400 || e.fields() != "params.subscribe_queue" {
+		t.Errorf("a FIFO queue for a standard topic: %d %+v", code, e)
 	}
 }

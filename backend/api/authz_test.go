@@ -83,10 +83,12 @@ var allowed = map[string]map[string]bool{
 	// in the handler); team owners, platform approvers and admins reach the approval endpoints (whether they may
 	// approve a given request is policy.MayApprove's answer, tested in internal/actions).
 	"GET /api/v1/actions/options":       {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/queues":        {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions":              {"developer": true, "team_owner": true, "admin": true},
 	"GET /api/v1/actions":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}":          {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"GET /api/v1/actions/{id}/plan":     {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/actions/{id}/preview":  {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/approve": {"team_owner": true, "platform_approver": true, "admin": true},
 	"POST /api/v1/actions/{id}/reject":  {"team_owner": true, "platform_approver": true, "admin": true},
 	// The route lets requesters through; the service then admits only the action's requester, an owner of its
@@ -119,6 +121,22 @@ var allowed = map[string]map[string]bool{
 	"GET /api/v1/agents/{cluster}/work":              agentWorkers,
 	"POST /api/v1/agents/{cluster}/work/{id}/renew":  agentWorkers,
 	"POST /api/v1/agents/{cluster}/work/{id}/result": agentWorkers,
+
+	// The fleet: admins push, preview, roll back and list installs (it changes every developer's app); every
+	// authenticated caller may read the public key to compare with what their install pinned; people with a role
+	// send usage; platform approvers and admins read the KPI; admins replace the developer list.
+	"GET /api/v1/fleet/config":            {"admin": true},
+	"POST /api/v1/fleet/config":           {"admin": true},
+	"POST /api/v1/fleet/preview":          {"admin": true},
+	"GET /api/v1/fleet/history":           {"admin": true},
+	"GET /api/v1/fleet/history/{version}": {"admin": true},
+	"POST /api/v1/fleet/rollback":         {"admin": true},
+	"GET /api/v1/fleet/installs":          {"admin": true},
+	"GET /api/v1/fleet/key":               {"developer": true, "team_owner": true, "platform_approver": true, "admin": true, "no_role": true, "admin_read_only_token": true, "ci_catalog_token": true, "flags_eval_token": true, "agent_token": true, "ci_gate_token": true},
+	"POST /api/v1/usage/batch":            {"developer": true, "team_owner": true, "platform_approver": true, "admin": true},
+	"GET /api/v1/kpi/adoption":            {"platform_approver": true, "admin": true},
+	"GET /api/v1/kpi/developers":          {"platform_approver": true, "admin": true},
+	"PUT /api/v1/kpi/developers":          {"admin": true},
 
 	// Secrets: every role reads the metadata (never values); developers and team owners write and reveal (their
 	// own team's, in environments the conventions allow: tested in secrets_test.go).

@@ -99,10 +99,12 @@ func (c *Catalog) teams(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, Items[catalog.Team]{t})
 }
 
-// Feed serves the change feed of the portal's store.
+// Feed serves the change feed of the portal's store. With Fleet, each batch carries the portal's signing key and
+// each request's install report is recorded (docs/fleet.md).
 type Feed struct {
-	DB  *store.DB
-	Log *slog.Logger
+	DB    *store.DB
+	Log   *slog.Logger
+	Fleet *Fleet
 }
 
 // Routes is the change feed's endpoint.
@@ -119,10 +121,12 @@ func (f *Feed) changes(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, f.Log, err)
 		return
 	}
+	f.Fleet.Report(r)
 	b, err := f.DB.Changes(r.Context(), v.Get("cursor"), limit, time.Duration(wait)*time.Second)
 	if err != nil {
 		WriteError(w, r, f.Log, err)
 		return
 	}
+	b.FleetKey = f.Fleet.PublicKey()
 	WriteJSON(w, http.StatusOK, b)
 }

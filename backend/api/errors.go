@@ -108,7 +108,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		e = BadRequest(refusal(err, ps), ps...)
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, sources.ErrNotFound), errors.Is(err, actions.ErrNotFound),
 		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound),
-		errors.Is(err, scorecard.ErrNotFound):
+		errors.Is(err, scorecard.ErrNotFound), errors.Is(err, store.ErrNoFleetConfig):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
 	case errors.Is(err, secrets.ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
@@ -136,7 +136,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.Is(err, actions.ErrIdempotencyConflict):
 		e = &Error{Code: "idempotency_key_reused", Message: err.Error() + "; use a new Idempotency-Key for a new request",
 			status: http.StatusUnprocessableEntity}
-	case errors.Is(err, actions.ErrConflict), errors.Is(err, flagstore.ErrConflict):
+	case errors.Is(err, actions.ErrConflict), errors.Is(err, flagstore.ErrConflict), errors.Is(err, store.ErrFleetConflict):
 		e = &Error{Code: "conflict", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, auth.ErrIdentityProvider):
 		e = &Error{Code: "identity_provider_unreachable", status: http.StatusServiceUnavailable,

@@ -39,6 +39,9 @@ type Flags struct {
 	Environments []string         // nil: DefaultEnvironments
 	StaleAfter   time.Duration    // 0: DefaultStaleAfter
 	Now          func() time.Time // nil: time.Now
+	// Approvers are the roles one of which approves a change in an environment (the gate's configuration), for the
+	// UI to say before saving that a change will wait; environments absent apply changes at once.
+	Approvers map[string][]string
 
 	once  sync.Once
 	cache map[string]*atomic.Pointer[compiledSet]
@@ -219,8 +222,14 @@ func (f *Flags) list(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, row)
 	}
+	approvers := map[string][]string{}
+	for _, env := range f.Environments {
+		if roles := f.Approvers[env]; len(roles) > 0 {
+			approvers[env] = roles
+		}
+	}
 	WriteJSON(w, http.StatusOK, FlagList{Items: items, Environments: f.Environments,
-		StaleAfterDays: int(f.StaleAfter / (24 * time.Hour))})
+		StaleAfterDays: int(f.StaleAfter / (24 * time.Hour)), Approvers: approvers})
 }
 
 func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
@@ -234,7 +243,11 @@ func (f *Flags) environments(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, r, f.Log, err)
 			return
 		}
-		out = append(out, FlagEnvironment{Name: env, ETag: set.ETag, Flags: len(set.File.Flags)})
+		approvers := f.Approvers[env]
+		if approvers == nil {
+			approvers = []string{}
+		}
+		out = append(out, FlagEnvironment{Name: env, ETag: set.ETag, Flags: len(set.File.Flags), Approvers: approvers})
 	}
 	WriteJSON(w, http.StatusOK, Items[FlagEnvironment]{out})
 }

@@ -104,8 +104,19 @@ func (c *Catalog) getPackage(w http.ResponseWriter, r *http.Request) {
 
 var fileSafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// writeCSV answers rows as a CSV download. Cells that a spreadsheet would run as a formula are prefixed with a
-// quote (CSV injection).
+// scopedNPMName is an npm package name with a scope (@types/node): npm allows only lower-case letters, digits and
+// - . _ ~ around the one slash.
+var scopedNPMName = regexp.MustCompile(`^@[a-z0-9~-][a-z0-9._~-]*/[a-z0-9~-][a-z0-9._~-]*$`)
+
+// formulaLike reports whether a spreadsheet could run cell as a formula: it starts with = + - @ tab or CR (CSV
+// injection). A scoped npm package name starts with @ but holds nothing a formula could call or reach out with,
+// so it is a name, written as it is.
+func formulaLike(cell string) bool {
+	return cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !scopedNPMName.MatchString(cell)
+}
+
+// writeCSV answers rows as a CSV download. Cells that a spreadsheet would run as a formula (formulaLike) are
+// prefixed with a quote (CSV injection); no other cell is changed.
 func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
@@ -114,7 +125,7 @@ func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
 	cw := csv.NewWriter(w)
 	for _, row := range rows {
 		for i, cell := range row {
-			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			if formulaLike(cell) {
 				row[i] = "'" + cell
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
@@ -75,6 +76,9 @@ type Portal struct {
 	// Gates answers the deploy gate, admission reviews and rule tries, and keeps gate exceptions; nil: one on DB
 	// with scorecards off (everything allowed).
 	Gates *Gates
+	// Fleet serves the fleet configuration, installs, usage and the KPI, and signs what the feed carries to
+	// desktops; nil: one on DB with a key kept nowhere (tests; a server passes the key of its data directory).
+	Fleet *Fleet
 	// Routes adds endpoints (collectors' webhooks, flags) to the built-in ones.
 	Routes []Route
 	// AuthLimiter limits failed authentications per client; nil: one with the defaults.
@@ -221,7 +225,14 @@ func (p *Portal) AllRoutes() []Route {
 		{"GET /api/v1/auth/methods", Public, p.signInMethods},
 	}
 	routes = append(routes, (&Catalog{DB: p.DB, Log: p.Log}).Routes()...)
-	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log}).Routes()...)
+	if p.Fleet == nil {
+		p.Fleet = NewFleet(p.DB, fleet.GenerateSigner(), 0, p.Log)
+	}
+	if p.Fleet.Log == nil {
+		p.Fleet.Log = p.Log
+	}
+	routes = append(routes, (&Feed{DB: p.DB, Log: p.Log, Fleet: p.Fleet}).Routes()...)
+	routes = append(routes, p.Fleet.Routes()...)
 	trail := audit.Log{DB: p.DB.SQL()}
 	routes = append(routes, (&Tokens{Tokens: p.Tokens, Log: p.Log}).Routes()...)
 	routes = append(routes, (&Audit{Trail: trail, Log: p.Log}).Routes()...)

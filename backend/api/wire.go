@@ -10,6 +10,7 @@ import (
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
@@ -174,6 +175,8 @@ type FlagList struct {
 	Items          []FlagRow `json:"items"`
 	Environments   []string  `json:"environments"`
 	StaleAfterDays int       `json:"stale_after_days"`
+	// Approvers are the roles one of which approves a change, for each environment whose changes wait for one.
+	Approvers map[string][]string `json:"approvers"`
 }
 
 // FlagEnvironment is a flag environment with the version (etag) and size of its flag set.
@@ -181,6 +184,8 @@ type FlagEnvironment struct {
 	Name  string `json:"name"`
 	ETag  string `json:"etag"`
 	Flags int    `json:"flags"`
+	// Approvers are the roles one of which approves a change here; empty when changes apply at once.
+	Approvers []string `json:"approvers"`
 }
 
 // FlagDetail is one flag with its definition.
@@ -317,4 +322,63 @@ type RuleTestResult struct {
 	Result   catalog.RuleResult `json:"result"`
 	Document catalog.Document   `json:"document"`
 	Platform scorecard.Platform `json:"platform"`
+}
+
+// ---- fleet ----
+
+// FleetVersion is one version of the fleet configuration (GET /api/v1/fleet/config, the history, a push): the
+// document and who pushed it when.
+type FleetVersion struct {
+	Version    int64           `json:"version"`
+	CreatedAt  time.Time       `json:"created_at,omitzero"`
+	CreatedBy  string          `json:"created_by,omitempty"`
+	Note       string          `json:"note,omitempty"`
+	RollbackOf int64           `json:"rollback_of,omitempty"`
+	KeyID      string          `json:"key_id,omitempty"`
+	Config     json.RawMessage `json:"config"`
+}
+
+// FleetPush is the body of POST /api/v1/fleet/config and /api/v1/fleet/preview: the document, a note, and
+// (optionally) the version it was made against, which must still be the newest.
+type FleetPush struct {
+	Config      json.RawMessage `json:"config"`
+	Note        string          `json:"note,omitempty"`
+	BaseVersion *int64          `json:"base_version,omitempty"`
+}
+
+// FleetRollback is the body of POST /api/v1/fleet/rollback: the version whose content becomes a new version.
+type FleetRollback struct {
+	Version     int64  `json:"version"`
+	Note        string `json:"note,omitempty"`
+	BaseVersion *int64 `json:"base_version,omitempty"`
+}
+
+// FleetPreview is what a configuration would do (POST /api/v1/fleet/preview), with the document as it would be
+// signed.
+type FleetPreview struct {
+	fleet.Preview
+	Config json.RawMessage `json:"config"`
+}
+
+// FleetKey is the portal's signing key (GET /api/v1/fleet/key), to compare with what installs pinned.
+type FleetKey struct {
+	Algorithm string `json:"algorithm"`
+	PublicKey string `json:"public_key"`
+	KeyID     string `json:"key_id"`
+}
+
+// UsageBatch is the body of POST /api/v1/usage/batch: usage events a desktop forwards.
+type UsageBatch struct {
+	Events []fleet.Event `json:"events"`
+}
+
+// UsageAccepted says what became of a usage batch.
+type UsageAccepted struct {
+	Stored  int `json:"stored"`
+	Dropped int `json:"dropped"`
+}
+
+// DeveloperUpload is the body of PUT /api/v1/kpi/developers: every developer, replacing the uploaded list.
+type DeveloperUpload struct {
+	Developers []fleet.Member `json:"developers"`
 }

@@ -119,6 +119,38 @@ func (c *Client) DoWith(ctx context.Context, method, path string, query url.Valu
 	return nil
 }
 
+// DoRaw sends a GET-like request and copies a successful answer's body to w as it is (a CSV download).
+func (c *Client) DoRaw(ctx context.Context, method, path string, query url.Values, w io.Writer) error {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, c.BaseURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return c.apiError(resp)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
 // apiError reads an error answer.
 func (c *Client) apiError(resp *http.Response) error {
 	var e struct {
@@ -203,6 +235,11 @@ func unwrapURLError(err error) error {
 
 // Changes reads the change feed after cursor, waiting up to wait for a change when there is none.
 func (c *Client) Changes(ctx context.Context, cursor string, limit int, wait time.Duration) (Batch, error) {
+	return c.ChangesWith(ctx, cursor, limit, wait, nil)
+}
+
+// ChangesWith is Changes with request headers: a desktop install reports itself with them (docs/fleet.md).
+func (c *Client) ChangesWith(ctx context.Context, cursor string, limit int, wait time.Duration, header http.Header) (Batch, error) {
 	q := url.Values{}
 	if cursor != "" {
 		q.Set("cursor", cursor)
@@ -214,7 +251,7 @@ func (c *Client) Changes(ctx context.Context, cursor string, limit int, wait tim
 		q.Set("wait", strconv.Itoa(int(wait/time.Second)))
 	}
 	var b Batch
-	err := c.Do(ctx, http.MethodGet, "/api/v1/changes", q, nil, &b)
+	err := c.DoWith(ctx, http.MethodGet, "/api/v1/changes", q, header, nil, &b)
 	return b, err
 }
 

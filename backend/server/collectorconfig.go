@@ -122,6 +122,11 @@ func (fc *FileConfig) applyEnv() error {
 // GitHubEnabled reports whether any organisation is configured.
 func (fc FileConfig) GitHubEnabled() bool { return len(fc.GitHub.Orgs) > 0 }
 
+// githubHubNeeded reports whether the portal reads GitHub: organisations to catalog, or templates repositories.
+func (fc FileConfig) githubHubNeeded() bool {
+	return fc.GitHubEnabled() || (fc.GoldenPath != nil && len(fc.GoldenPath.Templates) > 0)
+}
+
 // githubConfig resolves secrets from files and checks the GitHub part.
 func (fc FileConfig) githubConfig() (github.Config, error) {
 	g := fc.GitHub
@@ -158,7 +163,7 @@ func (fc FileConfig) githubConfig() (github.Config, error) {
 		cfg.App = &github.AppAuth{AppID: g.App.AppID, InstallationID: g.App.InstallationID, PrivateKey: key}
 	}
 	if cfg.Token == "" && cfg.App == nil {
-		return cfg, errors.New("github organisations are configured but no credentials: set ATRIUM_GITHUB_TOKEN " +
+		return cfg, errors.New("the github section has no credentials: set ATRIUM_GITHUB_TOKEN " +
 			"(or github.token / github.token_file, or a github.app installation)")
 	}
 	return cfg, nil

@@ -55,6 +55,10 @@ type Config struct {
 	// VaultKey gives local mode's secrets vault its key (the desktop's OS keyring); nil: a key file in DataDir.
 	VaultKey func() ([]byte, error)
 	Log      *slog.Logger
+
+	// templates is the golden path's template registry, which Open shares between the golden path and the
+	// templates repositories' syncs; nil: the built-in templates only.
+	templates *scaffold.Registry
 }
 
 // FileConfig is the portal's configuration file.
@@ -73,6 +77,7 @@ type Config struct {
 //	versions: ...                # see VersionsConfig
 //	golden_path: ...             # see golden.go and docs/golden-path.md
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
+//	fleet: ...                   # see FleetConfig and docs/fleet.md
 //	secrets: ...                 # see secrets.Config and docs/secrets.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
@@ -81,8 +86,10 @@ type FileConfig struct {
 	GitHub     GitHubConfig      `yaml:"github"`
 	Versions   VersionsConfig    `yaml:"versions"`
 	Scorecards scorecard.Config  `yaml:"scorecards"`
-	// GoldenPath is where the golden path puts new services; nil: no golden path on this portal.
-	GoldenPath *scaffold.Target `yaml:"golden_path"`
+	// GoldenPath is where the golden path puts new services, and the templates repositories it syncs; nil: no
+	// golden path on this portal.
+	GoldenPath *GoldenPathConfig `yaml:"golden_path"`
+	Fleet      FleetConfig       `yaml:"fleet"`
 	// Secrets are the secrets conventions (docs/secrets.md); nil: no secrets on this portal.
 	Secrets *secrets.Config `yaml:"secrets"`
 }
@@ -271,6 +278,9 @@ func (fc *FileConfig) complete() error {
 	if _, err := fc.scorecardEngine(); err != nil {
 		return err
 	}
+	if err := fc.Fleet.check(); err != nil {
+		return err
+	}
 	if err := fc.checkGoldenPath(); err != nil {
 		return err
 	}
@@ -313,10 +323,11 @@ func LocalConfig() FileConfig {
 		},
 		Worker: actions.WorkerConfig{Poll: 2 * time.Second},
 	},
-		// One user, who may not approve their own changes: flag edits apply at once in local mode.
-		Flags: flagchange.Config{Approvers: map[string][]string{}},
+		// Production's flag changes wait for a platform approver, as every production change does; the demo
+		// personas (app/personas.go) let one person request and approve them.
+		Flags: flagchange.Config{Approvers: map[string][]string{"production": {auth.RolePlatformApprover}}},
 		// The whole flow of a new service, through the real pipeline: the catalog entry is real, the rest previewed.
-		GoldenPath: localTarget(),
+		GoldenPath: &GoldenPathConfig{Target: *localTarget()},
 		// Scorecards on, with the demo's core packages: some services are below the threshold and the gate
 		// refuses them in production (docs/scorecards.md).
 		Scorecards: scorecard.Config{CorePackages: []scorecard.CorePackage{

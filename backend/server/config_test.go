@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sphera/atrium/internal/sources/github"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -56,7 +59,9 @@ actions:
 	t.Setenv("ATRIUM_GITHUB_TOKEN", "ghp_example")
 	c = Config{Demo: "auto", ConfigFile: filepath.Join("..", "..", "docs", "atrium.example.yaml")}
 	if err := c.FromEnv(); err != nil || len(c.File.Actions.Environments) != 3 || len(c.File.OIDC.Grants) != 5 ||
-		len(c.File.Actions.ApproversOf("dev")) != 0 || c.File.GoldenPath == nil || c.File.GoldenPath.GitHub.Org != "sphera" {
+		len(c.File.Actions.ApproversOf("dev")) != 0 || c.File.GoldenPath == nil || c.File.GoldenPath.GitHub.Org != "sphera" ||
+		len(c.File.GoldenPath.Templates) != 1 || c.File.GoldenPath.Templates[0].Path != "templates" ||
+		c.File.Fleet.UsageRetentionDays != 400 || time.Duration(c.File.Fleet.DirectoryRefresh) != 6*time.Hour {
 		t.Errorf("docs/atrium.example.yaml: %v %+v", err, c.File)
 	}
 	t.Setenv("ATRIUM_GITHUB_TOKEN", "")
@@ -77,6 +82,34 @@ actions:
 	if err := c.FromEnv(); err != nil || c.File.GoldenPath == nil {
 		t.Errorf("a previewed golden path needs no token: %v", err)
 	}
+
+	// Templates repositories: each checked, named once, and read with the github section's credentials.
+	previewed := strings.Replace(golden, "delivery: direct", "delivery: preview", 1)
+	withTemplates := func(entries string) string { return previewed + "  templates:\n" + entries }
+	for _, b := range []struct{ body, want string }{
+		{withTemplates("    - {repo: sphera/golden-templates}\n"), "golden_path.templates are read with the github section's credentials: the github section has no credentials"},
+		{withTemplates("    - {repo: golden-templates}\n"), `golden_path.templates[0]: repo "golden-templates/" is not owner/name`},
+		{withTemplates("    - {repo: sphera/golden/templates}\n"), `golden_path.templates[0]: repo "sphera/golden/templates" is not owner/name`},
+		{withTemplates("    - {repo: sphera/t, ref: 'main branch'}\n"), `golden_path.templates[0]: ref "main branch" is not a branch, tag or commit name`},
+		{withTemplates("    - {repo: sphera/t, path: ../other}\n"), `golden_path.templates[0]: path "../other" is not a directory of the repository`},
+		{withTemplates("    - {repo: sphera/t}\n    - {repo: Sphera/T, path: more}\n"), "golden_path.templates[1]: repo Sphera/T is listed twice"},
+		{withTemplates("    - {repo: sphera/t, branch: main}\n"), "field branch not found"},
+	} {
+		c = Config{Demo: "auto", ConfigFile: writeConfig(t, b.body)}
+		if err := c.FromEnv(); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%s: %v, want %q", b.body, err, b.want)
+		}
+	}
+	t.Setenv("ATRIUM_GITHUB_TOKEN", "ghp_example")
+	c = Config{Demo: "auto", ConfigFile: writeConfig(t, withTemplates("    - {repo: sphera/golden-templates, ref: v2, path: /templates/}\n"))}
+	if err := c.FromEnv(); err != nil {
+		t.Fatalf("a templates repository: %v", err)
+	}
+	if repos, err := c.File.templateRepos(); err != nil || len(repos) != 1 ||
+		repos[0] != (github.TemplateRepo{Owner: "sphera", Name: "golden-templates", Ref: "v2", Path: "templates"}) {
+		t.Errorf("templates repositories: %+v %v", repos, err)
+	}
+	t.Setenv("ATRIUM_GITHUB_TOKEN", "")
 
 	bad := []struct{ body, want string }{
 		{"actions:\n  environmnets: {}\n", "environmnets"},

@@ -27,6 +27,12 @@ func TestProductionFlagChangesWaitForApproval(t *testing.T) {
 		t.Helper()
 		return callAPI(t, base, token, method, path, body, out)
 	}
+	// The flag list says which environments' changes wait, and for whom, so the UI can say so before saving.
+	var list struct{ Approvers map[string][]string }
+	if code := call("GET", "/api/v1/flags", owner, "", &list); code != 200 || len(list.Approvers) != 1 ||
+		strings.Join(list.Approvers["production"], ",") != auth.RolePlatformApprover {
+		t.Fatalf("flag list approvers: %d %+v", code, list)
+	}
 	flag := `{"team":"payments","flag":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}}`
 	if code := call("PUT", "/api/v1/flags/dev/instant-payouts", owner, flag, nil); code != 200 {
 		t.Fatalf("dev change applies at once: %d", code)

@@ -10,11 +10,12 @@ import (
 	"github.com/sphera/atrium/internal/actions/golden"
 	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/scaffold"
+	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/store"
 )
 
 // The golden path's configuration and wiring. Its section of the configuration file is the template package's
-// Target (docs/golden-path.md):
+// Target, and the templates repositories the portal syncs (docs/golden-path.md, docs/templates.md):
 //
 //	golden_path:
 //	  github: {org: sphera, visibility: private, required_reviews: 1, required_checks: [security/scan]}
@@ -23,6 +24,11 @@ import (
 //	    - {name: dev, regions: [eu-west-1], clusters: [{name: dev-eu-1, region: eu-west-1}]}
 //	    - {name: staging, regions: [eu-west-1, us-east-1]}
 //	  registry: registry.sphera.example/sphera
+//	  templates:
+//	    - {repo: sphera/golden-templates, ref: main, path: templates}
+//
+// The templates repositories are read with the github section's credentials, by the GitHub collector's hub
+// (github.TemplateSource); the built-in templates are offered beside theirs.
 //
 // The repository, its commit and protection and the infrastructure pull request are written with the actions'
 // GitHub credentials (actions.github.api_url, $ATRIUM_GITHUB_TOKEN); the dev clusters are reached through their
@@ -30,14 +36,66 @@ import (
 // approvals policy; the environment's delivery decides whether the run is carried out (direct or gitops: the
 // golden delivery path) or previewed (preview).
 
+// GoldenPathConfig is the golden_path section: where new services go (the template package's Target), and the
+// templates repositories the portal syncs.
+type GoldenPathConfig struct {
+	scaffold.Target `yaml:",inline"`
+	// Templates are repositories of templates, read with the github section's credentials at start, every
+	// github.sync_interval and on a push to their ref. The built-in templates are offered beside them; a
+	// repository's template of the same name replaces the built-in one.
+	Templates []TemplatesConfig `yaml:"templates"`
+}
+
+// TemplatesConfig is one templates repository: every directory under Path holding a template.yaml is a template.
+type TemplatesConfig struct {
+	Repo string `yaml:"repo"` // owner/name
+	Ref  string `yaml:"ref"`  // branch, tag or commit; default the repository's default branch
+	Path string `yaml:"path"` // the templates' directory; default the repository's root
+}
+
+// templateRepos are the templates repositories of the golden path, checked.
+func (fc FileConfig) templateRepos() ([]github.TemplateRepo, error) {
+	if fc.GoldenPath == nil {
+		return nil, nil
+	}
+	var out []github.TemplateRepo
+	var errs []error
+	seen := map[string]bool{}
+	for i, tc := range fc.GoldenPath.Templates {
+		owner, name, _ := strings.Cut(tc.Repo, "/")
+		r := github.TemplateRepo{Owner: owner, Name: name, Ref: tc.Ref, Path: tc.Path}
+		if err := r.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("golden_path.templates[%d]: %w", i, err))
+			continue
+		}
+		if seen[r.SourceName()] {
+			errs = append(errs, fmt.Errorf("golden_path.templates[%d]: repo %s is listed twice: one entry per repository "+
+				"(put its templates under one path)", i, tc.Repo))
+			continue
+		}
+		seen[r.SourceName()] = true
+		out = append(out, r)
+	}
+	return out, errors.Join(errs...)
+}
+
 // checkGoldenPath checks the golden_path section against the rest of the configuration.
 func (fc *FileConfig) checkGoldenPath() error {
-	t := fc.GoldenPath
-	if t == nil {
+	if fc.GoldenPath == nil {
 		return nil
 	}
+	t := &fc.GoldenPath.Target
 	if ps := t.Check(); ps.HasErrors() {
 		return fmt.Errorf("golden_path: %s", strings.ReplaceAll(ps.Error(), "; ", "; golden_path."))
+	}
+	repos, err := fc.templateRepos()
+	if err != nil {
+		return err
+	}
+	if len(repos) > 0 {
+		if _, err := fc.githubConfig(); err != nil {
+			return fmt.Errorf("golden_path.templates are read with the github section's credentials: %w", err)
+		}
 	}
 	env, ok := fc.Actions.Environments[t.DevEnvironment]
 	if !ok {
@@ -53,8 +111,8 @@ func (fc *FileConfig) checkGoldenPath() error {
 
 // goldenPath builds the golden path of a portal: the requests the actions service prepares, the executor of the
 // golden delivery path (nil when the dev environment only previews), and the preview.
-func goldenPath(fc FileConfig, db *store.DB, agents *agent.Queue) (*golden.Requests, actions.Executor, golden.Preview, error) {
-	t := *fc.GoldenPath
+func goldenPath(fc FileConfig, db *store.DB, agents *agent.Queue, reg *scaffold.Registry) (*golden.Requests, actions.Executor, golden.Preview, error) {
+	t := fc.GoldenPath.Target
 	_ = t.Check() // for its defaults; its problems are reported where the configuration is loaded
 	preview := golden.Preview{Catalog: db}
 	checker := golden.CatalogChecker{Catalog: db}
@@ -67,7 +125,10 @@ func goldenPath(fc FileConfig, db *store.DB, agents *agent.Queue) (*golden.Reque
 		checker.GitHub = gh
 		ex = &golden.Executor{GitHub: gh, Catalog: db, Clusters: golden.AgentClusters{Queue: agents}}
 	}
-	req := &golden.Requests{Registry: scaffold.NewRegistry(scaffold.Builtin()), Target: t, Checker: checker}
+	if reg == nil {
+		reg = scaffold.NewRegistry(scaffold.Builtin())
+	}
+	req := &golden.Requests{Registry: reg, Target: t, Checker: checker}
 	return req, ex, preview, nil
 }
 

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
 	"github.com/sphera/atrium/internal/flags/flagstore"
+	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
@@ -40,14 +42,16 @@ type Server struct {
 	Log *slog.Logger
 	// Flags serves feature flags.
 	Flags   *api.Flags
-	GitHub  *github.Hub     // nil unless GitHub organisations are configured
+	GitHub  *github.Hub     // nil unless GitHub organisations or templates repositories are configured
 	Version *versions.Cache // newest package versions, with GitHub
 	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
 	Agents *agent.Queue
 	// Scorer keeps scorecards current; nil when scorecards are off.
 	Scorer *scorecard.Scorer
-	gates  *api.Gates
+	// Fleet is the fleet configuration, installs, usage and the KPI (docs/fleet.md).
+	Fleet *api.Fleet
+	gates *api.Gates
 	// Secrets writes, reveals and observes secrets; nil without a secrets section.
 	Secrets *secrets.Service
 	handler http.Handler
@@ -80,29 +84,63 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	var routes []api.Route
 	var hub *github.Hub
 	var vc *versions.Cache
-	if cfg.File.GitHubEnabled() {
+	if cfg.File.GoldenPath != nil {
+		// One registry for the golden path: the built-in templates, and those the templates repositories' syncs load.
+		cfg.templates = scaffold.NewRegistry(scaffold.Builtin())
+	}
+	repos, err := cfg.File.templateRepos()
+	if err != nil {
+		_ = db.Close() // the error below is the one to report
+		return nil, err
+	}
+	catalogSources := 0 // collectors that write services: without any, the demo is seeded (--demo auto)
+	if cfg.File.githubHubNeeded() {
 		ghc, err := cfg.File.githubConfig()
 		if err != nil {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
-		vcfg := cfg.File.versionsConfig()
-		vc = versions.New(db.SQL(), vcfg)
-		if hub, err = github.New(db, ghc, vc, cfg.Log); err != nil {
+		var vcfg versions.Config
+		var newest github.Versions // an interface: nil, not a nil *versions.Cache, when no organisation is cataloged
+		if cfg.File.GitHubEnabled() {
+			vcfg = cfg.File.versionsConfig()
+			vc = versions.New(db.SQL(), vcfg)
+			newest = vc
+		}
+		if hub, err = github.New(db, ghc, newest, cfg.Log); err != nil {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
 		for _, c := range hub.Collectors() {
 			collectors.Add(c)
+			catalogSources++
+		}
+		for _, r := range repos {
+			ts, err := hub.AddTemplates(r, cfg.templates, github.TemplateLimits{})
+			if err != nil {
+				_ = db.Close() // the error below is the one to report
+				return nil, err
+			}
+			collectors.Add(ts)
 		}
 		routes = append(routes, api.GitHubWebhook(hub, cfg.Log))
-		cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
-			"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+		if vc != nil {
+			cfg.Log.Info("github collector configured", "orgs", ghc.Orgs, "api", ghc.APIURL,
+				"npm_registry", vcfg.NPMRegistry, "goproxy", vcfg.GoProxy, "webhooks", ghc.WebhookSecret != "")
+		}
+		if len(repos) > 0 {
+			names := make([]string, len(repos))
+			for i, r := range repos {
+				names[i] = r.SourceName()
+			}
+			cfg.Log.Info("templates repositories configured", "repos", names, "api", ghc.APIURL, "webhooks", ghc.WebhookSecret != "")
+		}
 	}
 	var kc *kube.Collector
 	if len(cfg.Kube.Clusters) > 0 {
 		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
 		collectors.Add(kc.Clusters()...)
+		catalogSources += len(kc.Clusters())
 	}
 	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
 	if err != nil {
@@ -117,7 +155,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if kc != nil {
 		s.startKube(kc)
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && len(collectors) == 0) {
+	if hub != nil {
+		s.startDirectory(hub, time.Duration(cfg.File.Fleet.DirectoryRefresh))
+	}
+	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && catalogSources == 0) {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			_ = s.Close() // the error below is the one to report
@@ -129,6 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			_ = s.Close() // the error below is the one to report
 			return nil, err
 		}
+		s.seedDemoDevelopers(ctx)
 	} else if n, err := db.DeleteSource(ctx, demo.Source); err != nil {
 		_ = s.Close() // the error below is the one to report
 		return nil, fmt.Errorf("remove demo catalog: %w", err)
@@ -136,8 +178,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Log.Info("demo catalog removed", "services", n)
 	}
 	if hub != nil {
-		s.wg.Add(2)
+		s.wg.Add(1)
 		go func() { defer s.wg.Done(); hub.Run(s.ctx) }()
+	}
+	if vc != nil {
+		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			vc.Run(s.ctx, func(ctx context.Context) {
@@ -166,10 +211,20 @@ func (s *Server) seedDemoFlags(ctx context.Context) error {
 	return nil
 }
 
+// seedDemoDevelopers gives the demo a developer directory (plus extra logins), so that its adoption KPI has a
+// denominator.
+func (s *Server) seedDemoDevelopers(ctx context.Context, extra ...string) {
+	if _, err := demo.SeedDevelopers(ctx, s.Fleet.Directory, extra...); err != nil {
+		s.Log.Warn("seeding the demo's developers failed", "err", err)
+	}
+}
+
 // LocalOptions tune an in-process portal.
 type LocalOptions struct {
 	// NoWorker starts no action worker (see Config.NoWorker): for commands that only read.
 	NoWorker bool
+	// User is the local user, a developer of the demo's directory.
+	User string
 	// VaultKey gives the secrets vault its key (the OS keyring's); nil: a key file in the data directory.
 	VaultKey func() ([]byte, error)
 }
@@ -195,6 +250,11 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 	if err := s.seedDemoFlags(ctx); err != nil {
 		_ = s.Close() // the error below is the one to report
 		return nil, err
+	}
+	if opts.User != "" {
+		s.seedDemoDevelopers(ctx, opts.User)
+	} else {
+		s.seedDemoDevelopers(ctx)
 	}
 	return s, nil
 }
@@ -224,8 +284,14 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	s.Flags = &api.Flags{Store: flagStore, Audit: flagchange.Auditor{Trail: audit.Log{DB: db.SQL()}, Log: log}, Log: log,
 		Environments: cfg.FlagEnvironments, StaleAfter: time.Duration(cfg.FlagStaleDays) * 24 * time.Hour}
 	s.Agents = agent.NewQueue(db.SQL(), agent.Config{}, log)
+	fl, err := newFleet(db, fc.Fleet, s)
+	if err != nil {
+		return nil, err
+	}
+	s.Fleet = fl
 	p := &api.Portal{DB: db, Log: log, Collectors: collectors, Routes: append(routes, s.Flags.Routes()...),
 		Agents:      s.Agents,
+		Fleet:       fl,
 		AuthLimiter: &api.AuthLimiter{TrustedProxies: cfg.TrustedProxies, Log: log},
 		Refused:     s.Flags.Refused}
 	if fc.OIDC != nil {
@@ -238,6 +304,13 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	}
 	p.Actions = actions.NewService(db.SQL(), fc.Actions, db)
 	s.Flags.Gate = flagchange.Gate{Config: fc.Flags, Store: flagStore, Actions: p.Actions}
+	s.Flags.Approvers = fc.Flags.Approvers
+	// What each kind of request will do, for approvers to see before they decide (GET /actions/{id}/preview).
+	p.Actions.Previewers = map[actions.Kind]actions.Previewer{actions.KindFlagChange: flagchange.Previewer{Store: flagStore}}
+	if len(fc.Actions.Environments) > 0 {
+		rp := gitops.ResourcePreviewer{Config: fc.Actions}
+		p.Actions.Previewers[actions.KindSQSQueue], p.Actions.Previewers[actions.KindSNSTopic] = rp, rp
+	}
 	if err := s.startScorecards(p, fc, cfg.NoWorker); err != nil {
 		return nil, err
 	}
@@ -245,7 +318,15 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	executors := map[string]actions.Executor{actions.DeliveryFlags: flagchange.Executor{Store: flagStore,
 		Tokens: auth.Tokens{DB: db.SQL()}}}
 	if len(fc.Actions.Environments) > 0 {
-		executors[actions.DeliveryDirect] = direct.New(fc.Actions)
+		dx := direct.New(fc.Actions)
+		executors[actions.DeliveryDirect] = dx
+		// Topics subscribe queues that exist: in direct environments AWS says which do (and the portal's requests).
+		p.Actions.Observers = map[string]actions.QueueObserver{}
+		for name, env := range fc.Actions.Environments {
+			if env.Delivery == actions.DeliveryDirect {
+				p.Actions.Observers[name] = dx
+			}
+		}
 		executors[actions.DeliveryPreview] = gitops.Preview{Config: fc.Actions}
 		gh, err := gitops.New(fc.Actions)
 		if err != nil {
@@ -258,12 +339,13 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	if fc.GoldenPath != nil {
 		// The golden path: service_create requests are checked against the templates and the catalog, run by
 		// the golden delivery path, or previewed with the other previews.
-		req, ex, preview, err := goldenPath(fc, db, s.Agents)
+		req, ex, preview, err := goldenPath(fc, db, s.Agents, cfg.templates)
 		if err != nil {
 			return nil, err
 		}
 		p.Golden = req
 		p.Actions.Preparers = map[actions.Kind]actions.Preparer{actions.KindServiceCreate: req}
+		p.Actions.Previewers[actions.KindServiceCreate] = actions.PreviewerFunc(planPreview)
 		if ex != nil {
 			executors[actions.DeliveryGolden] = ex
 		}
@@ -282,8 +364,13 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 	if secretsSvc != nil {
 		p.Secrets, s.Secrets = secretsSvc, secretsSvc
 		executors[secrets.Delivery] = secretsEx
+		for _, k := range []actions.Kind{secrets.KindCreate, secrets.KindRotate, secrets.KindDelete} {
+			p.Actions.Previewers[k] = secretsSvc
+		}
 	}
 	if !cfg.NoWorker {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); fl.RunMaintenance(s.ctx) }()
 		if secretsSvc != nil {
 			s.wg.Add(2)
 			go func() { defer s.wg.Done(); sweepSecrets(s.ctx, secretsSvc, log) }()
@@ -411,7 +498,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
-	return s.DB.Close()
+	var err error
+	if s.Fleet != nil {
+		// Reports received since the last flush (a read-only process runs no flush loop).
+		err = s.Fleet.Installs.Flush(context.Background())
+	}
+	return errors.Join(err, s.DB.Close())
 }
 
 // newHTTPServer bounds what a connection may cost before a handler sees it: headers must arrive within 10 s and
@@ -467,4 +559,19 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) (err error)
 		return err
 	}
 	return nil
+}
+
+// planPreview says what a new service's run does: its stored plan holds every file, the infrastructure pull request,
+// the dev manifests and the steps (GET /actions/{id}/plan), so the preview points there.
+func planPreview(_ context.Context, a actions.Action) (actions.Preview, error) {
+	var p struct {
+		Template   string         `json:"template"`
+		Parameters map[string]any `json:"parameters"`
+	}
+	_ = json.Unmarshal(a.Params, &p) // what cannot be read is left out of the sentence
+	name, _ := p.Parameters["name"].(string)
+	return actions.Preview{Summary: []string{fmt.Sprintf("Creates the service %s from the template %s for team %s: "+
+		"its repository, catalog entry, infrastructure pull request and dev deployment, step by step, exactly as "+
+		"the plan stored with the request says (every file, the pull request, the manifests, the steps).",
+		name, p.Template, a.Team)}}, nil
 }

@@ -120,7 +120,9 @@ func TestServeSyncsGitHubFromEnvironment(t *testing.T) {
 	if d := deps[0].(map[string]any); d["name"] != "react" || d["latest"] != "19.1.0" {
 		t.Errorf("newest version from the npm registry: %v", d)
 	}
-	_, src := getJSON(t, base+"/api/v1/sources/github:acme")
+	// The services are stored before the sync ends (it goes on to the registries): wait for its end.
+	var src map[string]any
+	waitFor(t, "the sync's end", func() bool { _, src = getJSON(t, base+"/api/v1/sources/github:acme"); return src["state"] != "syncing" })
 	if src["state"] != "ok" || src["total"].(float64) != 2 {
 		t.Errorf("source: %v", src)
 	}

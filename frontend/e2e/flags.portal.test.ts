@@ -82,9 +82,10 @@ describe('feature flags through a team portal', () => {
     await page.getByLabel('Everyone else: bucket by').selectOption('account');
     await page.getByLabel('Everyone else: share of on (%)').fill('30');
     await page.getByLabel('Everyone else: share of off (%)').fill('70');
-    await page.getByRole('button', { name: 'Create flag' }).click();
+    await page.getByRole('button', { name: 'Review the new flag' }).click();
+    await page.getByTestId('flag-review').getByRole('button', { name: 'Create flag' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/flags/dev/${KEY}`);
-    await page.getByText('If email ends with "@sphera.example": "on"').waitFor(WAIT);
+    await page.getByRole('region', { name: 'Who gets what' }).getByText('If email ends with "@sphera.example": "on"').waitFor(WAIT);
 
     // The rule wins for a matching email, whatever the account.
     for (const accountId of ['acct-1', 'acct-2', 'acct-3']) {
@@ -113,7 +114,16 @@ describe('feature flags through a team portal', () => {
     await on.fill('25');
     await page.getByLabel('Everyone else: share of off (%)').fill('75');
     await page.getByLabel('Comment').fill('a few more accounts');
-    await page.getByRole('button', { name: 'Save changes' }).click();
+    // The review says, in words, what changes — and that production waits for a platform approver.
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const review = page.getByTestId('flag-review');
+    await review.waitFor(WAIT);
+    expect(await review.getByRole('list', { name: 'Changes to new-checkout-flow in production' }).getByRole('listitem').allTextContents()).toEqual([
+      'Everyone else: 20% "on" / 80% "off" by accountId → 25% "on" / 75% "off" by accountId',
+    ]);
+    expect(await review.getByTestId('flag-review-approval').textContent()).toContain('Changes in production wait for approval by a platform approver');
+    await screenshot(page, 'portal-flag-review');
+    await review.getByRole('button', { name: 'Send for approval' }).click();
     const pending = page.getByTestId('flag-pending');
     await pending.waitFor(WAIT);
     expect(await pending.textContent()).toContain('Your change of new-checkout-flow in production is waiting for approval');
@@ -129,6 +139,9 @@ describe('feature flags through a team portal', () => {
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/self-service/${actionId}`);
     await expect.poll(() => page.getByTestId('action-header').locator('[data-state]').textContent(), WAIT).toBe('pending approval');
     expect(await page.getByTestId('action-header').textContent()).toContain('new-checkout-flow');
+    // What an approver will see: the same change in words.
+    const preview = page.getByTestId('action-preview');
+    await expect.poll(() => preview.textContent(), WAIT).toContain('25% "on" / 75% "off" by accountId');
     await screenshot(page, 'portal-flag-change-request');
   });
 
@@ -156,13 +169,13 @@ describe('feature flags through a team portal', () => {
       })
       .toBe('fractional by accountId 25/75');
     await page.goto(`${atrium.base}/#/flags/production/new-checkout-flow`);
-    await page.getByText('Everyone gets 25% "on" / 75% "off" by accountId.').waitFor(WAIT);
+    await page.getByRole('region', { name: 'Who gets what' }).getByText('Everyone gets 25% "on" / 75% "off" by accountId.').waitFor(WAIT);
     const change = page.getByRole('list', { name: 'Changes', exact: true }).locator('[data-version="2"]');
     await change.waitFor(WAIT);
     expect(await change.textContent()).toContain(`a few more accounts (approved request ${actionId})`);
+    // The history shows the same change in words as the review and the approver did.
     expect(await change.getByRole('list', { name: 'What changed in version 2' }).getByRole('listitem').allTextContents()).toEqual([
-      'targeting › fractional › weight of "on": 20 → 25',
-      'targeting › fractional › weight of "off": 80 → 75',
+      'Everyone else: 20% "on" / 80% "off" by accountId → 25% "on" / 75% "off" by accountId',
     ]);
     await screenshot(page, 'portal-flag-change-applied');
   });

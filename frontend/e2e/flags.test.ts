@@ -1,7 +1,8 @@
-// Feature flags in real Chromium against a real `atrium web` in local mode (one user, admin; changes apply at
-// once): create a flag with a targeting rule and a 30/70 rollout by account, see it in the table and as JSON,
-// edit it and read the diff, close it; import a file with a bad flag; export a flag set. Last, the desktop's own
-// page flag turns the Flags page off.
+// Feature flags in real Chromium against a real `atrium web` in local mode (the user is admin; dev and staging
+// changes apply at once, production's wait for a platform approver): create a flag with a targeting rule and a 30/70
+// rollout by account, review it, see it in the table and as JSON, edit it and read the change in words, close it;
+// switch a flag off in the table; import a file with a bad flag; export a flag set. Last, the desktop's own page flag
+// turns the Flags page off — in production, so the demo's platform approver approves it first.
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -61,11 +62,15 @@ const EXPECTED: FlagDefinition = {
 };
 
 describe('feature flags in local mode', () => {
-  it('lists the demo flags of every environment, with the ones ready to close filterable', async () => {
+  it('lists the demo flags with their environments side by side, each with a switch', async () => {
     await page.goto(`${atrium.base}/#/flags`);
     await flagRows(page).first().waitFor(WAIT);
-    const envs = await flagRows(page).evaluateAll((rows) => [...new Set(rows.map((r) => r.getAttribute('data-environment')))]);
-    expect(envs.sort()).toEqual(['dev', 'production', 'staging']);
+    const headers = await flagTable(page).getByRole('columnheader').allTextContents();
+    expect(headers.slice(2, 5)).toEqual(['dev', 'staging', 'production']);
+    const row = flagTable(page).locator('[data-flag="new-checkout-flow"]');
+    for (const env of ['dev', 'staging', 'production']) {
+      expect(await row.getByRole('switch', { name: `new-checkout-flow in ${env}` }).count()).toBe(1);
+    }
     await page.getByLabel('Environment', { exact: true }).selectOption('production');
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe('#/flags?environment=production');
     await expect.poll(() => page.getByTestId('flags-total').textContent(), WAIT).toBe('11 flags');
@@ -100,10 +105,15 @@ describe('feature flags in local mode', () => {
     await screenshot(page, 'flags-editor-new');
 
     await page.getByLabel('Comment').fill('launch behind a flag');
-    await page.getByRole('button', { name: 'Create flag' }).click();
+    await page.getByRole('button', { name: 'Review the new flag' }).click();
+    const review = page.getByTestId('flag-review');
+    await review.waitFor(WAIT);
+    expect(await review.getByRole('listitem').allTextContents()).toContain('Everyone else: 30% "on" / 70% "off" by accountId');
+    expect(await review.getByTestId('flag-review-approval').textContent()).toBe('Saving applies it at once in dev.');
+    await review.getByRole('button', { name: 'Create flag' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/flags/dev/${KEY}`);
-    await page.getByText('If email ends with "@sphera.example": "on"').waitFor(WAIT);
-    expect(await page.getByText('Everyone else: 30% "on" / 70% "off" by accountId').count()).toBe(1);
+    await page.getByRole('region', { name: 'Who gets what' }).getByText('If email ends with "@sphera.example": "on"').waitFor(WAIT);
+    expect(await page.getByRole('region', { name: 'Who gets what' }).getByText('Everyone else: 30% "on" / 70% "off" by accountId').count()).toBe(1);
     const stored = JSON.parse((await page.getByTestId('flag-definition').textContent()) ?? '') as FlagDefinition;
     expect(stored.targeting).toEqual(EXPECTED.targeting);
 
@@ -115,9 +125,9 @@ describe('feature flags in local mode', () => {
     await page.goto(`${atrium.base}/#/flags?environment=dev&q=${KEY}`);
     const row = flagTable(page).locator(`[data-flag="${KEY}"]`);
     await row.waitFor(WAIT);
-    expect(await row.locator('[data-column="rollout"]').textContent()).toBe('1 rule; fractional by accountId 30/70');
+    expect(await row.locator('[data-column="env-dev"] a').textContent()).toBe('1 rule; fractional by accountId 30/70');
     expect(await row.locator('[data-column="team"]').textContent()).toBe('payments');
-    expect(await row.locator('[data-column="default"]').textContent()).toBe('off');
+    expect(await row.getByRole('switch', { name: `${KEY} in dev` }).getAttribute('aria-checked')).toBe('true');
     await screenshot(page, 'flags-table-created');
   });
 
@@ -151,16 +161,19 @@ describe('feature flags in local mode', () => {
     await on.fill('40');
     await page.getByLabel('Everyone else: share of off (%)').fill('60');
     await page.getByLabel('Comment').fill('more accounts');
-    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const review = page.getByTestId('flag-review');
+    const inWords = ['Everyone else: 30% "on" / 70% "off" by accountId → 40% "on" / 60% "off" by accountId'];
+    expect(await review.getByRole('list', { name: `Changes to ${KEY} in dev` }).getByRole('listitem').allTextContents()).toEqual(inWords);
+    await screenshot(page, 'flags-review');
+    await review.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/flags/dev/${KEY}`);
     await page.getByText('v2 changed').waitFor(WAIT);
+    // The history says the change as the review did.
     const change = page.getByRole('list', { name: 'Changes', exact: true }).locator('[data-version="2"]');
-    expect(await change.getByRole('list', { name: 'What changed in version 2' }).getByRole('listitem').allTextContents()).toEqual([
-      'targeting › if › 2 › fractional › weight of "on": 30 → 40',
-      'targeting › if › 2 › fractional › weight of "off": 70 → 60',
-    ]);
+    expect(await change.getByRole('list', { name: 'What changed in version 2' }).getByRole('listitem').allTextContents()).toEqual(inWords);
     expect(await change.textContent()).toContain('“more accounts”');
-    await change.getByRole('button', { name: 'Show before and after' }).click();
+    await change.getByRole('button', { name: 'Show the JSON before and after' }).click();
     await change.getByRole('figure').nth(1).waitFor(WAIT);
     await screenshot(page, 'flags-history-diff');
     const detail = await local<FlagDetail>('GET', `/api/v1/flags/dev/${KEY}`);
@@ -180,7 +193,8 @@ describe('feature flags in local mode', () => {
     await area.fill(JSON.stringify(broken, null, 2));
     await page.getByTestId('form-json-only').waitFor(WAIT);
     expect(await page.getByTestId('json-sync').textContent()).toContain('conditions combined with and');
-    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByTestId('flag-review').getByRole('button', { name: 'Save changes' }).click();
     const failure = page.getByTestId('flag-save-failure');
     await failure.waitFor(WAIT);
     expect(await failure.textContent()).toContain('The portal refused the change: nothing was stored');
@@ -249,6 +263,43 @@ describe('feature flags in local mode', () => {
     await screenshot(page, 'flags-export');
   });
 
+  it('switches a flag off in the table: reviewed first; in production it waits for a platform approver, who approves it', async () => {
+    await page.goto(`${atrium.base}/#/flags?q=new-checkout-flow`);
+    const row = flagTable(page).locator('[data-flag="new-checkout-flow"]');
+    const prod = row.getByRole('switch', { name: 'new-checkout-flow in production' });
+    await prod.waitFor(WAIT);
+    expect(await prod.getAttribute('aria-checked')).toBe('true');
+    await prod.click();
+    const dialog = page.getByRole('alertdialog', { name: 'Switch new-checkout-flow off in production?' });
+    await dialog.waitFor(WAIT);
+    await expect
+      .poll(() => dialog.getByRole('listitem').allTextContents(), WAIT)
+      .toEqual(['State: enabled → disabled (everyone gets the code default)']);
+    expect(await dialog.getByTestId('switch-approval').textContent()).toContain('Changes in production wait for approval by a platform approver');
+    await screenshot(page, 'flags-switch-review');
+    await dialog.getByRole('button', { name: 'Send for approval' }).click();
+    const pending = page.getByTestId('flag-pending');
+    await pending.waitFor(WAIT);
+    expect(await pending.textContent()).toContain('Switching new-checkout-flow off in production is waiting for approval');
+    const id = (await pending.getByRole('link', { name: /^act_/ }).textContent()) ?? '';
+    // Nothing changed yet.
+    expect((await local<FlagDetail>('GET', '/api/v1/flags/production/new-checkout-flow')).body.state).toBe('ENABLED');
+
+    // The demo's platform approver approves it (the admin may not approve their own request).
+    expect((await local('POST', `/api/v1/actions/${id}/approve`, { reason: 'mine' })).status).toBe(403);
+    expect((await local('PUT', '/api/v1/local/persona', { id: 'pat' })).status).toBe(200);
+    expect((await local('POST', `/api/v1/actions/${id}/approve`, { reason: 'switch it off' })).status).toBe(200);
+    expect((await local('PUT', '/api/v1/local/persona', { id: 'you' })).status).toBe(200);
+    await expect.poll(async () => (await local<FlagDetail>('GET', '/api/v1/flags/production/new-checkout-flow')).body.state, WAIT).toBe('DISABLED');
+    await page.reload();
+    await expect.poll(() => row.getByRole('switch', { name: 'new-checkout-flow in production' }).getAttribute('aria-checked'), WAIT).toBe('false');
+    // dev waits for nobody: switched there, it applies at once.
+    await row.getByRole('switch', { name: 'new-checkout-flow in dev' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Switch off in dev' }).click();
+    await expect.poll(() => row.getByRole('switch', { name: 'new-checkout-flow in dev' }).getAttribute('aria-checked'), WAIT).toBe('false');
+    await screenshot(page, 'flags-switched');
+  });
+
   it("turns its own Flags page off with the portal's flag atrium-ui-flags-page: the nav item goes after a reload", { timeout: 90_000 }, async () => {
     await page.goto(`${atrium.base}/#/`);
     const nav = async () => (await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.replace(/\d+$/, ''));
@@ -259,13 +310,18 @@ describe('feature flags in local mode', () => {
       comment: 'e2e: hide the Flags page',
       flag: { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' },
     });
-    expect(put.status).toBe(200);
+    // A production change: it waits for a platform approver, as any production change does.
+    expect(put.status).toBe(202);
+    const id = (put.body as { pending: { id: string } }).pending.id;
+    expect((await local('PUT', '/api/v1/local/persona', { id: 'pat' })).status).toBe(200);
+    expect((await local('POST', `/api/v1/actions/${id}/approve`, { reason: 'hide it' })).status).toBe(200);
+    expect((await local('PUT', '/api/v1/local/persona', { id: 'you' })).status).toBe(200);
     // The desktop's OpenFeature provider refreshes its flag set every 30 s.
     await expect
       .poll(async () => (await local<UIFeatures>('GET', '/api/v1/ui/features')).body.features['atrium-ui-flags-page']?.enabled, { timeout: 60_000, interval: 1000 })
       .toBe(false);
     await page.reload();
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings', 'Sources']);
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
     await page.goto(`${atrium.base}/#/flags`);
     const off = page.getByTestId('feature-off');
     await off.waitFor(WAIT);

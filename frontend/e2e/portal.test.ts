@@ -107,7 +107,7 @@ describe('self-service through a team portal', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText(`Now using the portal at ${portal.base}`).waitFor(WAIT);
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toBe('patplatform approver');
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Settings', 'Sources']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Adoption', 'Settings', 'Sources']);
     await expect.poll(() => page.getByTestId('approvals-count').textContent(), WAIT).toBe('1');
     await screenshot(page, 'portal-approver-badge');
 

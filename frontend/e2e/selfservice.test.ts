@@ -32,7 +32,7 @@ describe('self-service in local mode', () => {
     const chip = page.getByTestId('identity');
     await expect.poll(() => chip.textContent(), WAIT).toMatch(/admin$/);
     const nav = async () => (await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.replace(/\d+$/, ''));
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Settings', 'Sources']);
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
   });
 
   it('requests an SQS queue in dev for payments-api from its service page, and watches it succeed with the previewed Terraform', async () => {
@@ -178,16 +178,19 @@ describe('self-service in local mode', () => {
     await screenshot(page, 'audit-export');
   });
 
-  it('requests an SNS topic with an SQS subscription in dev, and previews both', async () => {
+  it('requests an SNS topic with an SQS subscription in dev — the queue picked from those there — and previews both with the queue policy', async () => {
     await page.goto(`${atrium.base}/#/self-service/new?service=payments-api`);
     await page.getByText('Owned by team payments; the request is made for that team.').waitFor(WAIT);
     await page.getByLabel(/SNS topic/).check();
     await page.getByLabel('Name', { exact: true }).fill('payments-updates');
     await page.getByLabel('Subscribe an SQS queue to the topic').check();
+    // The queue is picked, not typed: the dev queue requested above (previewed) is there; production's is not.
     const queue = page.getByLabel('SQS queue to subscribe');
-    await queue.fill('payments events');
-    await page.getByText("may contain only letters, digits, hyphens and underscores (found ' ')").waitFor(WAIT);
-    await queue.fill('payments-events');
+    await expect.poll(() => queue.locator('option').allTextContents(), WAIT).toEqual([
+      'Choose a standard queue…',
+      'payments-events — previewed: its Terraform exists, nothing was created (payments-api)',
+    ]);
+    await queue.selectOption('payments-events');
     await page.getByLabel(/Raw message delivery/).check();
     await page.getByRole('button', { name: 'Send request' }).click();
     await actionIdFromUrl(page);
@@ -196,6 +199,10 @@ describe('self-service in local mode', () => {
     expect(tf).toContain('resource "aws_sns_topic"');
     expect(tf).toContain('aws_sns_topic_subscription');
     expect(tf).toContain('raw_message_delivery');
+    // SNS delivers only where the queue's policy lets the topic send.
+    expect(tf).toContain('resource "aws_sqs_queue_policy"');
+    expect(tf).toContain('identifiers = ["sns.amazonaws.com"]');
+    expect(tf).toContain('variable = "aws:SourceArn"');
     await screenshot(page, 'selfservice-sns-succeeded');
   });
 });

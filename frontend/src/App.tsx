@@ -4,18 +4,23 @@ import { AccessNotice } from './components/AccessNotice';
 import { CommandPalette } from './components/CommandPalette';
 import { SkipLink } from './components/SkipLink';
 import { FeatureOffNotice } from './components/FeatureOffNotice';
+import { FleetNotices } from './components/FleetNotices';
+import { OrgLinks } from './components/OrgLinks';
 import { IdentityChip } from './components/IdentityChip';
+import { PersonaBanner } from './components/Personas';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
 import { useShortcuts } from './hooks/useShortcuts';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
+import { FleetContext, useFleetLoader } from './hooks/useFleet';
 import { MeContext, useMeLoader } from './hooks/useMe';
 import { useSyncStatus } from './hooks/useSyncStatus';
 import type { Me } from './api/client';
 import { gateRoute, showInNav, type FeatureState } from './lib/features';
 import { can } from './lib/permissions';
 import { paletteCommands } from './lib/commands';
-import { rememberFilters, SOURCES_HASH, withLastFilters } from './lib/router';
+import { landingHash } from './lib/fleet';
+import { navigate, rememberFilters, SOURCES_HASH, withLastFilters } from './lib/router';
 import { replicaKey } from './lib/syncText';
 import { reportUsage } from './lib/usage';
 import { ROUTE_NAMES, ROUTES, routeDef, routeHash, useRoute, type RouteDef, type RouteName } from './routes';
@@ -49,7 +54,20 @@ export function App() {
     wasOffline.current = offline;
   }, [offline, reloadMe]);
   const mayApprove = can(me, 'actions:approve');
-  const features = useFeaturesLoader(portalKey);
+  // The fleet configuration this install applied; its revision comes with every sync status (no restart).
+  const fleetRevision = sync.status?.fleet_revision ?? '';
+  const fleet = useFleetLoader(fleetRevision);
+  const features = useFeaturesLoader(portalKey, fleetRevision);
+  // The app opens on the configured landing page when it was opened without a page of its own (no hash).
+  const landed = useRef(false);
+  const landingPage = fleet.effective?.landing_page;
+  useEffect(() => {
+    if (landed.current || fleet.effective === null) return;
+    landed.current = true;
+    const to = landingHash(landingPage);
+    const hash = window.location.hash;
+    if (to && (hash === '' || hash === '#' || hash === '#/')) navigate(to, { replace: true });
+  }, [fleet.effective, landingPage]);
   const selfService = showInNav(features, 'atrium-ui-self-service');
   const waiting = useApprovalCount(mayApprove && selfService, `${portalKey}|${me?.subject ?? ''}`);
 
@@ -97,6 +115,7 @@ export function App() {
   const navNames = ROUTE_NAMES.filter((name) => showNavItem(ROUTES[name] as RouteDef<unknown>, features, me));
   return (
     <MeContext.Provider value={identity}>
+      <FleetContext.Provider value={fleet}>
       <FeaturesContext.Provider value={features}>
       <div className={styles.app}>
         <SkipLink target="main" />
@@ -126,8 +145,11 @@ export function App() {
           <button type="button" className={styles['palette-button']} onClick={openPalette} title="Go to a page, an action or a service (Ctrl+K)">
             Go to… <kbd>Ctrl K</kbd>
           </button>
+          <OrgLinks links={fleet.effective?.links ?? []} />
           <IdentityChip />
         </header>
+        <PersonaBanner />
+        {fleet.effective && <FleetNotices effective={fleet.effective} onTrusted={fleet.set} />}
         <main id="main" tabIndex={-1} className={styles['app-main']}>
           {content}
         </main>
@@ -139,6 +161,7 @@ export function App() {
         )}
       </div>
       </FeaturesContext.Provider>
+      </FleetContext.Provider>
     </MeContext.Provider>
   );
 }

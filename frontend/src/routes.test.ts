@@ -70,6 +70,16 @@ describe('parseHash', () => {
     ['#/scorecards', { name: 'scorecards', filters: { team: '', below: false } }],
     ['#/scorecards?team=payments&below=1', { name: 'scorecards', filters: { team: 'payments', below: true } }],
     ['#/clusters/x', { name: 'not_found', path: '/clusters/x' }],
+    ['#/admin/fleet', { name: 'fleet' }],
+    ['#/admin/fleet/history', { name: 'fleet_history', version: 0 }],
+    ['#/admin/fleet/history?version=7', { name: 'fleet_history', version: 7 }],
+    ['#/admin/fleet/history?version=-2', { name: 'fleet_history', version: 0 }],
+    ['#/admin/fleet/installs', { name: 'fleet_installs', filters: { filter: '', team: '' } }],
+    ['#/admin/fleet/installs?filter=unseen&team=payments', { name: 'fleet_installs', filters: { filter: 'unseen', team: 'payments' } }],
+    ['#/admin/fleet/installs?filter=bogus', { name: 'fleet_installs', filters: { filter: '', team: '' } }],
+    ['#/adoption', { name: 'adoption', weeks: 26 }],
+    ['#/adoption?weeks=52', { name: 'adoption', weeks: 52 }],
+    ['#/adoption?weeks=7', { name: 'adoption', weeks: 26 }],
   ];
   for (const [hash, want] of cases) {
     it(JSON.stringify(hash), () => expect(parseHash(hash)).toEqual(want));
@@ -101,6 +111,12 @@ describe('routeHash', () => {
       { name: 'matrix', filters: { team: '', environment: '', region: 'eu west' } },
       { name: 'clusters' },
       { name: 'scorecards', filters: { team: 'pay ments', below: true } },
+      { name: 'fleet' },
+      { name: 'fleet_history', version: 0 },
+      { name: 'fleet_history', version: 12 },
+      { name: 'fleet_installs', filters: { filter: 'below_minimum', team: 'pay ments' } },
+      { name: 'adoption', weeks: 26 },
+      { name: 'adoption', weeks: 104 },
     ];
     for (const r of routes) expect(parseHash(routeHash(r))).toEqual(r);
   });

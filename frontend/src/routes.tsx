@@ -5,6 +5,7 @@
 // (catalogHash, flagHash, ...) live in lib/router.ts, and each entry's format is one of them.
 import { useMemo, type ReactNode } from 'react';
 import { ActionPage } from './pages/ActionPage';
+import { AdoptionPage, WEEK_CHOICES } from './pages/AdoptionPage';
 import { ApprovalInbox } from './pages/ApprovalInbox';
 import { AuditLogTable } from './pages/AuditLogTable';
 import { CatalogTable } from './pages/CatalogTable';
@@ -12,6 +13,7 @@ import { ClustersPage } from './pages/ClustersPage';
 import { FlagEditor } from './pages/FlagEditor';
 import { FlagPage } from './pages/FlagPage';
 import { FlagsPage } from './pages/FlagsPage';
+import { FleetPage } from './pages/FleetPage';
 import { MatrixPage } from './pages/MatrixPage';
 import { MyRequests } from './pages/MyRequests';
 import { NewServicePage } from './pages/NewServicePage';
@@ -31,6 +33,7 @@ import { isActionState } from './lib/actionState';
 import type { Permission } from './lib/permissions';
 import {
   actionHash,
+  adoptionHash,
   APPROVALS_HASH,
   auditHash,
   CATALOG_SIGNALS,
@@ -46,6 +49,10 @@ import {
   flagEditHash,
   flagHash,
   flagsHash,
+  FLEET_HASH,
+  fleetHistoryHash,
+  fleetInstallsHash,
+  INSTALL_FILTERS,
   matrixHash,
   newFlagHash,
   newRequestHash,
@@ -67,6 +74,8 @@ import {
   type CatalogFilters,
   type CatalogSignal,
   type FlagFilters,
+  type InstallFilter,
+  type InstallFilters,
   type MatrixFilters,
   type PackageFilters,
   type RequestFilters,
@@ -99,6 +108,10 @@ interface RouteParams {
   approvals: NoParams;
   audit: { filters: AuditFilters };
   tokens: NoParams;
+  fleet: NoParams;
+  fleet_history: { version: number };
+  fleet_installs: { filters: InstallFilters };
+  adoption: { weeks: number };
   settings: NoParams;
   sources: NoParams;
   not_found: { path: string };
@@ -165,6 +178,12 @@ export interface RouteDef<P> {
 }
 
 const none = {} as NoParams;
+
+/** A query parameter as a whole number above 0, else 0. */
+function positiveInt(v: string | null): number {
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
 
 function catalogFilters(q: URLSearchParams): CatalogFilters {
   const filters: CatalogFilters = { q: q.get('q') ?? '', owner: q.get('owner') ?? '', language: q.get('language') ?? '', lifecycle: q.get('lifecycle') ?? '' };
@@ -288,6 +307,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: () => none,
     format: () => SECRETS_HASH,
     title: () => 'Secrets — Atrium',
+    feature: 'atrium-ui-secrets-page',
     nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
     component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
   },
@@ -390,6 +410,45 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: () => 'API tokens — Atrium',
     nav: { label: 'Tokens', home: none, permission: 'tokens:manage', waitForMe: true },
     component: () => <TokenAdmin />,
+  },
+  fleet: {
+    path: '/admin/fleet',
+    parse: () => none,
+    format: () => FLEET_HASH,
+    title: () => 'Fleet — Atrium',
+    nav: { label: 'Fleet', home: none, also: ['fleet_history', 'fleet_installs'], permission: 'fleet:manage', waitForMe: true },
+    component: () => <FleetPage tab="config" />,
+  },
+  fleet_history: {
+    path: '/admin/fleet/history',
+    parse: (m) => ({ version: positiveInt(m.query.get('version')) }),
+    format: (p) => fleetHistoryHash(p.version),
+    title: (p) => (p.version > 0 ? `Fleet version ${p.version} — Atrium` : 'Fleet history — Atrium'),
+    component: (p) => <FleetPage tab="history" version={p.version} />,
+  },
+  fleet_installs: {
+    path: '/admin/fleet/installs',
+    parse: (m) => {
+      const f = m.query.get('filter') ?? '';
+      const filter: InstallFilter = (INSTALL_FILTERS as readonly string[]).includes(f) ? (f as InstallFilter) : '';
+      return { filters: { filter, team: m.query.get('team') ?? '' } };
+    },
+    format: (p) => fleetInstallsHash(p.filters),
+    title: () => 'Fleet installs — Atrium',
+    view: () => 'fleet_installs',
+    component: (p) => <FleetPage tab="installs" filters={p.filters} />,
+  },
+  adoption: {
+    path: '/adoption',
+    parse: (m) => {
+      const w = positiveInt(m.query.get('weeks'));
+      return { weeks: (WEEK_CHOICES as readonly number[]).includes(w) ? w : 26 };
+    },
+    format: (p) => adoptionHash(p.weeks),
+    title: () => 'Adoption — Atrium',
+    nav: { label: 'Adoption', home: { weeks: 26 }, permission: 'usage:read', waitForMe: true },
+    view: () => 'adoption',
+    component: (p) => <AdoptionPage weeks={p.weeks} />,
   },
   settings: {
     path: '/settings',

@@ -31,6 +31,11 @@ type Service struct {
 	Wake func()
 	// Preparers check requests of the kinds this package does not check itself (service_create), by kind.
 	Preparers map[Kind]Preparer
+	// Observers list the SQS queues that exist in an environment (by name; the direct path's AWS), for topics to
+	// subscribe; environments without one know the queues requested through the portal.
+	Observers map[string]QueueObserver
+	// Previewers say what an action of a kind will do (GET /actions/{id}/preview), by kind.
+	Previewers map[Kind]Previewer
 }
 
 // Preparer checks a request of one kind and prepares what is stored for it. It is for kinds whose checking needs
@@ -84,6 +89,24 @@ func (s *Service) Request(ctx context.Context, p auth.Principal, key string, req
 			return Action{}, false, err
 		default:
 			team = svc.Owner
+		}
+	}
+	if !problems.HasErrors() && req.Kind == KindSNSTopic {
+		// The queue to subscribe must exist or be on its way — unless this is a retry of a request stored before,
+		// which is answered as it was whatever happened to the queue since.
+		var sp SNSTopicParams
+		_, stored, err := s.Store.byKey(ctx, p.Subject, key)
+		if err != nil {
+			return Action{}, false, err
+		}
+		if err := json.Unmarshal(params, &sp); err == nil && sp.SubscribeQueue != "" && !stored {
+			why, err := s.checkSubscribeQueue(ctx, req, sp)
+			if err != nil {
+				return Action{}, false, err
+			}
+			if why != "" {
+				problems.Add("params.subscribe_queue", "%s", why)
+			}
 		}
 	}
 	if problems.HasErrors() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 )
 
 // Change is a requested change of an environment's flags: the unit that approvals and the audit log deal in.
@@ -25,6 +26,9 @@ type Change struct {
 	Base    *Base  `json:"base,omitempty"`
 	Actor   string `json:"actor"`
 	Comment string `json:"comment,omitempty"`
+	// At is when the store applied the change — the time of its history entries and updated_at — set by the store
+	// for its in-transaction hook, so that the audit entry it writes says the same time. Not part of a held change.
+	At time.Time `json:"-"`
 }
 
 // Base is the state of its target a change was made against.

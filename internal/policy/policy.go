@@ -45,6 +45,9 @@ const (
 	GatesExcept Permission = "gates:except"
 	// ScorecardsTest tries a scorecard rule against a service before it is saved (platform approvers).
 	ScorecardsTest Permission = "scorecards:test"
+	// FleetManage pushes, previews and rolls back the configuration every desktop install applies, lists the
+	// installs and replaces the developer directory (admins only: it changes every developer's app).
+	FleetManage Permission = "fleet:manage"
 	// SecretsRead lists secrets' metadata (names, where they exist, who created and rotated them): never values.
 	SecretsRead Permission = "secrets:read"
 	// SecretsWrite creates, rotates and deletes the secrets of a team's services (through actions).
@@ -257,7 +260,8 @@ func Permissions(p auth.Principal) []string {
 func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
-		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, SecretsRead, SecretsWrite, SecretsReveal}
+		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, FleetManage, SecretsRead, SecretsWrite,
+		SecretsReveal}
 }
 
 // Roles lists every role.

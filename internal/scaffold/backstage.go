@@ -73,7 +73,7 @@ var specKeys = map[string]bool{"owner": true, "type": true, "parameters": true, 
 func (t *Template) loadBackstage(fsys fs.FS, def []byte) problem.Problems {
 	var f backstageFile
 	if err := yaml.Unmarshal(def, &f); err != nil {
-		return problem.Problems{loadProblem("", "%s: %s", DefinitionFile, strings.TrimPrefix(err.Error(), "yaml: "))}
+		return problem.Problems{loadProblem("", "%s: %s", DefinitionFile, yamlError(err))}
 	}
 	var ps problem.Problems
 	add := func(at, format string, args ...any) { ps = append(ps, loadProblem(at, format, args...)) }
@@ -119,7 +119,7 @@ func (t *Template) loadBackstage(fsys fs.FS, def []byte) problem.Problems {
 		Steps      []backstageStep `yaml:"steps"`
 	}
 	if err := f.Spec.Decode(&spec); err != nil {
-		add("spec", "spec: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		add("spec", "spec: %s", yamlError(err))
 		return ps
 	}
 	var keys map[string]any

@@ -3,6 +3,7 @@ package scaffold_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -102,6 +103,8 @@ func TestSkeletonErrorsNameTheFileAndLine(t *testing.T) {
 		{"object parameter", map[string]string{"template.yaml": strings.Replace(minimalTemplate,
 			"{type: string, default: hello}", "{type: object}", 1)}, "type must be string, boolean, integer, number or array"},
 		{"unknown field", map[string]string{"template.yaml": minimalTemplate + "colour: blue\n"}, "field colour not found"},
+		{"unknown fields, in the author's words, on one line", map[string]string{"template.yaml": minimalTemplate + "colour: blue\nsize: 3\n"},
+			"template.yaml: line 13: field colour not found; line 14: field size not found"},
 		{"not UTF-8", map[string]string{"skeleton/logo.png": "\x89PNG\xff\xfe"}, "not UTF-8"},
 	}
 	for _, tc := range tests {
@@ -186,5 +189,43 @@ func TestRegistryKeepsBrokenTemplatesApartAndLetsLaterSourcesReplace(t *testing.
 	r.Load(scaffold.Source{Name: "repo", FS: broken})
 	if tmpl, err := r.Get("go-http-service"); err != nil || tmpl.Source != "builtin" {
 		t.Errorf("after reload: %v %v", tmpl, err)
+	}
+}
+
+// TestSourceProblemsOfAFetch: problems a sync found while fetching a templates repository are the template's. A
+// template with an error among them is broken with those problems only (even when its directory did not reach
+// the file system); warnings are added to what loading finds; Load says what it loaded, by directory.
+func TestSourceProblemsOfAFetch(t *testing.T) {
+	fsys := tiny(nil)
+	for k, v := range tiny(nil) {
+		fsys["other/"+strings.TrimPrefix(k, "tiny/")] = v
+	}
+	fsys["other/template.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(minimalTemplate, "name: tiny", "name: other", 1))}
+	skipped := problem.Problem{Severity: problem.Error, Source: "github", Summary: "skeleton/link: a symbolic link"}
+	note := problem.Problem{Severity: problem.Warning, Source: "github", Summary: "something to know"}
+	r := scaffold.NewRegistry()
+	loaded := r.Load(scaffold.Source{Name: "repo", Version: "c0ffee", FS: fsys, Problems: map[string]problem.Problems{
+		"other": {skipped}, "tiny": {note}, "huge": {{Severity: problem.Error, Source: "github", Summary: "too large"}},
+	}})
+	var got []string
+	for _, l := range loaded {
+		got = append(got, fmt.Sprintf("%s@%s broken=%v %s", l.Name, l.Dir, l.Broken(), l.Problems.Error()))
+	}
+	want := []string{
+		"huge@huge broken=true too large",
+		"other@other broken=true skeleton/link: a symbolic link",
+		"tiny@tiny broken=false something to know",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("loaded:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := r.Get("other"); !errors.Is(err, scaffold.ErrBroken) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Get(other): %v", err)
+	}
+	if _, err := r.Get("huge"); !errors.Is(err, scaffold.ErrBroken) {
+		t.Errorf("Get(huge): %v", err)
+	}
+	if tmpl, err := r.Get("tiny"); err != nil || tmpl.Version != "v2" {
+		t.Errorf("Get(tiny): %v %v", tmpl, err)
 	}
 }

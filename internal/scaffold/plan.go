@@ -47,12 +47,14 @@ type Plan struct {
 	Digest string `json:"digest"`
 }
 
-// TemplateRef names the template a plan was made from.
+// TemplateRef names the template a plan was made from, and where it was read (Template's fields of the same names).
 type TemplateRef struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Source  string `json:"source"`
-	Format  string `json:"format"`
+	Name          string `json:"name"`
+	Version       string `json:"version"`
+	Source        string `json:"source"`
+	SourceVersion string `json:"source_version"`
+	Path          string `json:"path"`
+	Format        string `json:"format"`
 }
 
 // File is one file: a path relative to its repository's root, and its content.
@@ -264,7 +266,8 @@ func (t *Template) render(vals map[string]any, target Target) (*Plan, problem.Pr
 	}
 
 	p := &Plan{
-		Template:   TemplateRef{Name: t.Name, Version: t.Version, Source: t.Source, Format: t.Format},
+		Template: TemplateRef{Name: t.Name, Version: t.Version, Source: t.Source,
+			SourceVersion: t.SourceVersion, Path: t.Path, Format: t.Format},
 		Service:    s.name,
 		Parameters: vals,
 		Files:      files,

@@ -22,6 +22,14 @@ type Source struct {
 	// Version of the tree, e.g. its commit; a template without a version of its own has this one.
 	Version string
 	FS      fs.FS
+	// Root is the directory of FS in the source (a templates repository's path to its templates): a template's
+	// Path is its directory below Root.
+	Root string
+	// Problems were found while the tree was fetched (a sync of a templates repository), by the directory of the
+	// template they concern ("." for the root). A template with an error among them is broken, and listed with
+	// those problems only: its files were not fetched, so what loading them would say is not worth showing. A
+	// directory here that holds no template.yaml in FS is listed as a broken template named after the directory.
+	Problems map[string]problem.Problems
 }
 
 //go:embed all:builtin
@@ -63,10 +71,21 @@ func NewRegistry(sources ...Source) *Registry {
 	return r
 }
 
-// Load (re)loads the templates of src, replacing what the registry held of a source of the same name. A sync of
-// the templates repository calls it with the new tree; a source that added a template keeps its place in the
-// order of precedence.
-func (r *Registry) Load(src Source) {
+// Loaded is one template a Load found in its source: its name, its directory in the source, and its problems (a
+// template with errors among them is broken).
+type Loaded struct {
+	Name     string
+	Dir      string
+	Problems problem.Problems
+}
+
+// Broken reports whether the template cannot be used.
+func (l Loaded) Broken() bool { return l.Problems.HasErrors() }
+
+// Load (re)loads the templates of src, replacing what the registry held of a source of the same name, and says
+// what it found, sorted by directory. A sync of the templates repository calls it with the new tree; a source
+// that added a template keeps its place in the order of precedence.
+func (r *Registry) Load(src Source) []Loaded {
 	entries := loadSource(src)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -84,6 +103,12 @@ func (r *Registry) Load(src Source) {
 			r.byName[e.t.Name] = e
 		}
 	}
+	out := make([]Loaded, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, Loaded{Name: e.t.Name, Dir: e.t.dir, Problems: append(problem.Problems{}, e.problems...)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
+	return out
 }
 
 func withoutReplaces(ps problem.Problems) problem.Problems {
@@ -117,12 +142,35 @@ func loadSource(src Source) []*entry {
 	})
 	var out []*entry
 	if err != nil {
-		t := &Template{Name: src.Name, Source: src.Name, Version: src.Version, Tags: []string{}}
+		t := templateIn(src, ".")
 		out = append(out, &entry{t: t, problems: problem.Problems{loadProblem("", "read source %s: %v", src.Name, err)}})
 	}
+	found := map[string]bool{}
+	for _, d := range dirs {
+		found[d] = true
+	}
+	for d := range src.Problems {
+		if !found[d] {
+			dirs = append(dirs, d)
+		}
+	}
+	sort.Strings(dirs)
 	seen := map[string]string{}
 	for _, d := range dirs {
-		t, ps := load(src.FS, d, src)
+		var t *Template
+		var ps problem.Problems
+		pre := src.Problems[d]
+		switch {
+		case !found[d]:
+			t = templateIn(src, d)
+			ps = pre
+		case pre.HasErrors():
+			t, _ = load(src.FS, d, src)
+			ps = pre
+		default:
+			t, ps = load(src.FS, d, src)
+			ps = append(append(problem.Problems{}, pre...), ps...)
+		}
 		if other, dup := seen[t.Name]; dup {
 			ps = append(ps, loadProblem("", "%s and %s of %s both define the template %s", other, d, src.Name, t.Name))
 		}
@@ -140,9 +188,13 @@ type Summary struct {
 	Language    string   `json:"language"`
 	Tags        []string `json:"tags"`
 	Owner       string   `json:"owner"`
-	Source      string   `json:"source"`
-	Version     string   `json:"version"`
-	Format      string   `json:"format"`
+	// Source, SourceVersion and Path say where the template was read: "builtin", or a templates repository
+	// ("github:owner/name") at a commit, in a directory from the repository's root.
+	Source        string `json:"source"`
+	SourceVersion string `json:"source_version"`
+	Path          string `json:"path"`
+	Version       string `json:"version"`
+	Format        string `json:"format"`
 	// Parameters is the JSON Schema of the template's parameters for the listing's target (Template.Schema);
 	// null for a broken template.
 	Parameters map[string]any `json:"parameters"`
@@ -160,7 +212,7 @@ func (r *Registry) List(target Target) []Summary {
 	for _, e := range r.byName {
 		t := e.t
 		s := Summary{Name: t.Name, Title: t.Title, Description: t.Description, Language: t.Language,
-			Tags: append([]string{}, t.Tags...), Owner: t.Owner, Source: t.Source, Version: t.Version, Format: t.Format,
+			Tags: append([]string{}, t.Tags...), Owner: t.Owner, Source: t.Source, SourceVersion: t.SourceVersion, Path: t.Path, Version: t.Version, Format: t.Format,
 			Broken: e.problems.HasErrors(), Problems: append(problem.Problems{}, e.problems...)}
 		if !s.Broken {
 			s.Parameters = t.schema(target)

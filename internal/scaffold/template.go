@@ -20,6 +20,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +71,11 @@ type Template struct {
 	Source string `json:"source"`
 	// Version of the template: its template.yaml's version, else its source's.
 	Version string `json:"version"`
+	// SourceVersion is the version of the source it was read at: a templates repository's commit; "" for the
+	// built-in templates.
+	SourceVersion string `json:"source_version"`
+	// Path is the template's directory in its source: from the root of a templates repository.
+	Path string `json:"path"`
 	// Format is atrium or backstage.
 	Format     string     `json:"format"`
 	GoldenPath GoldenPath `json:"golden_path"`
@@ -216,13 +222,21 @@ type atriumFile struct {
 	GoldenPath  GoldenPath `yaml:"golden_path"`
 }
 
-// load reads the template in dir of fsys. It always returns a template (for the listing) and its problems; a
-// template with error problems is broken.
-func load(fsys fs.FS, dir string, src Source) (*Template, problem.Problems) {
-	t := &Template{Name: path.Base(dir), Source: src.Name, Version: src.Version, dir: dir}
+// templateIn is the template of src in dir before its definition is read: named after its directory (the
+// source's name for its root), with the source's version.
+func templateIn(src Source, dir string) *Template {
+	t := &Template{Name: path.Base(dir), Source: src.Name, Version: src.Version, SourceVersion: src.Version,
+		Path: path.Join(src.Root, dir), Tags: []string{}, dir: dir}
 	if dir == "." {
 		t.Name = src.Name
 	}
+	return t
+}
+
+// load reads the template in dir of fsys. It always returns a template (for the listing) and its problems; a
+// template with error problems is broken.
+func load(fsys fs.FS, dir string, src Source) (*Template, problem.Problems) {
+	t := templateIn(src, dir)
 	def, err := fs.ReadFile(fsys, path.Join(dir, DefinitionFile))
 	if err != nil {
 		return t, problem.Problems{loadProblem("", "read %s: %v", DefinitionFile, err)}
@@ -232,7 +246,7 @@ func load(fsys fs.FS, dir string, src Source) (*Template, problem.Problems) {
 		Kind       string `yaml:"kind"`
 	}
 	if err := yaml.Unmarshal(def, &head); err != nil {
-		return t, problem.Problems{loadProblem("", "%s: %s", DefinitionFile, strings.TrimPrefix(err.Error(), "yaml: "))}
+		return t, problem.Problems{loadProblem("", "%s: %s", DefinitionFile, yamlError(err))}
 	}
 	var ps problem.Problems
 	switch {
@@ -264,12 +278,29 @@ func loadProblem(at, format string, args ...any) problem.Problem {
 	return p
 }
 
+// yamlError is a YAML decoding error in a template author's words: one line, without "yaml: " nor the Go types
+// decoded into ("line 4: field colour not found", not "... in type scaffold.atriumFile").
+func yamlError(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = goTypeInYAMLError.ReplaceAllString(m, "")
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// goTypeInYAMLError is how yaml.v3 names the Go type an unknown field was not found in.
+var goTypeInYAMLError = regexp.MustCompile(` in type [\w.]+$`)
+
 func (t *Template) loadAtrium(fsys fs.FS, def []byte) problem.Problems {
 	var f atriumFile
 	dec := yaml.NewDecoder(bytes.NewReader(def))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return problem.Problems{loadProblem("", "%s: %s", DefinitionFile, strings.TrimPrefix(err.Error(), "yaml: "))}
+		return problem.Problems{loadProblem("", "%s: %s", DefinitionFile, yamlError(err))}
 	}
 	var ps problem.Problems
 	if f.Name != "" {

@@ -25,6 +25,9 @@ type Change struct {
 	// (kind "scorerules") is the rule set in force.
 	Scorecard  *catalog.Scorecard  `json:"scorecard,omitempty"`
 	ScoreRules *catalog.ScoreRules `json:"score_rules,omitempty"`
+	// Fleet (kind "fleet", ID "config") is the newest fleet configuration, signed by the portal (docs/fleet.md).
+	// Replicas do not store it: the desktop checks and applies it.
+	Fleet *catalog.FleetConfig `json:"fleet,omitempty"`
 	// Secret is a secret's metadata (kind "secret"); never its value.
 	Secret *catalog.Secret `json:"secret,omitempty"`
 }
@@ -39,6 +42,9 @@ type Batch struct {
 	Changes   []Change `json:"changes"`
 	Remaining int      `json:"remaining"` // changes waiting after this batch
 	Sources   []Source `json:"sources"`   // every collector's freshness, which is not itself a change
+	// FleetKey is the portal's public ed25519 key (base64), which signs the fleet configuration: desktops pin it on
+	// first connect. Set by the portal's feed endpoint; empty from a store alone.
+	FleetKey string `json:"fleet_key,omitempty"`
 }
 
 // ErrBadCursor is returned for a cursor that is not of the form this feed hands out.
@@ -157,6 +163,16 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 				continue
 			}
 			c.ScoreRules = &r
+		case KindFleet:
+			fc, ok, err := latestFleetConfig(ctx, d.sql)
+			if err != nil {
+				return b, err
+			}
+			if !ok {
+				c.Deleted = true
+				continue
+			}
+			c.Fleet = &fc
 		case KindSecret:
 			sec, err := getSecret(ctx, d.sql, c.ID)
 			if errors.Is(err, catalog.ErrNotFound) {

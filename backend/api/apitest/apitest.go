@@ -70,7 +70,9 @@ type validating struct {
 
 func (v *validating) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
-	if req.Body != nil {
+	// A request without a body stays one: replacing http.NoBody would send an empty chunked body, which the
+	// server sees as a body without Content-Type.
+	if req.Body != nil && req.Body != http.NoBody {
 		reqBody, _ = io.ReadAll(req.Body)
 		req.Body.Close()
 		req.Body = io.NopCloser(bytes.NewReader(reqBody))

@@ -31,6 +31,8 @@ export type SortOrder = NonNullable<ServiceQuery['order']>;
 export type Team = Schemas['Team'];
 
 export type Me = JsonOk<'getMe'>;
+export type PersonaList = JsonOk<'getPersonas'>;
+export type Persona = Schemas['Persona'];
 export type Grant = Schemas['Grant'];
 export type Role = Grant['role'];
 export type SignInMethods = JsonOk<'getSignInMethods'>;
@@ -51,6 +53,11 @@ export type ApproverRole = ActionEnvironment['approvers'][number];
 export type ActionRequest = Schemas['ActionRequest'];
 export type SqsQueueParams = Schemas['SqsQueueParams'];
 export type SnsTopicParams = Schemas['SnsTopicParams'];
+export type KnownQueue = Schemas['KnownQueue'];
+/** What an action will do (GET /actions/{id}/preview); a flag change's definitions are flag definitions. */
+export type ActionPreview = Omit<Schemas['ActionPreview'], 'flag'> & {
+  flag?: Omit<Schemas['FlagChangePreview'], 'before' | 'after'> & { before: FlagDefinition | null; after: FlagDefinition | null };
+};
 export type ActionQuery = NonNullable<operations['listActions']['parameters']['query']>;
 export type ActionStep = Schemas['ActionStep'];
 export type StepState = ActionStep['state'];
@@ -154,6 +161,26 @@ export type SecretCreate = Schemas['SecretCreate'];
 export type SecretRotation = Schemas['SecretRotation'];
 export type SecretRevealRequest = Schemas['SecretRevealRequest'];
 export type SecretRevealed = Schemas['SecretRevealed'];
+
+// The fleet configuration (admins), the install's own view of it, and the adoption KPI.
+export type FleetDocument = Schemas['FleetDocument'];
+export type FleetSettings = Schemas['FleetSettings'];
+export type FleetBanner = Schemas['FleetBanner'];
+export type FleetLink = Schemas['FleetLink'];
+export type FleetVersion = Schemas['FleetVersion'];
+export type FleetPreview = Schemas['FleetPreview'];
+export type FleetPreviewGroup = Schemas['FleetPreviewGroup'];
+export type FleetInstall = Schemas['FleetInstall'];
+export type FleetInstallList = Schemas['FleetInstallList'];
+export type FleetInstallQuery = NonNullable<operations['listFleetInstalls']['parameters']['query']>;
+export type FleetEffective = Schemas['FleetEffective'];
+export type Preferences = Schemas['Preferences'];
+export type Adoption = Schemas['Adoption'];
+export type AdoptionWeek = Schemas['AdoptionWeek'];
+export type AdoptionTeam = Schemas['AdoptionTeam'];
+export type AdoptionFeature = Schemas['AdoptionFeature'];
+/** Which of the KPI's tables a CSV holds. */
+export type AdoptionTable = 'weeks' | 'teams' | 'features';
 
 /** POST /api/v1/auth/oidc/start: the URL to open in the system browser. */
 export type SignInStart = JsonOk<'startSignIn'>;
@@ -377,6 +404,14 @@ export const api = {
   getMe(signal?: AbortSignal): Promise<Me> {
     return request('GET', '/api/v1/me', { signal });
   },
+  /** Local mode's demo personas (404 not_local with a team portal). */
+  getPersonas(signal?: AbortSignal): Promise<PersonaList> {
+    return request('GET', '/api/v1/local/personas', { signal });
+  },
+  /** Act as another demo persona from now on (local mode only). */
+  putPersona(id: string): Promise<PersonaList> {
+    return request('PUT', '/api/v1/local/persona', { body: { id } });
+  },
   getSignInMethods(signal?: AbortSignal): Promise<SignInMethods> {
     return request('GET', '/api/v1/auth/methods', { signal });
   },
@@ -409,6 +444,14 @@ export const api = {
 
   getActionOptions(signal?: AbortSignal): Promise<ActionOptions> {
     return request('GET', '/api/v1/actions/options', { signal });
+  },
+  /** The SQS queues a topic of env's region may subscribe: existing, previewed, or requested and on their way. */
+  /** What action id will do (or did): sentences, the files it applies, a flag's before and after; 404 no_preview. */
+  getActionPreview(id: string, signal?: AbortSignal): Promise<ActionPreview> {
+    return request('GET', `/api/v1/actions/${encodeURIComponent(id)}/preview`, { signal });
+  },
+  listKnownQueues(environment: string, region: string, signal?: AbortSignal): Promise<{ items: KnownQueue[] }> {
+    return request('GET', '/api/v1/actions/queues', { query: { environment, region }, signal });
   },
   /**
    * Requests an action. idempotencyKey must be the same for every retry of one intended request, so that the
@@ -562,6 +605,56 @@ export const api = {
   /** Shows a value once (audited with the reason); the answer is never cached, and the caller wipes it after reveal_seconds. */
   revealSecret(service: string, name: string, req: SecretRevealRequest): Promise<SecretRevealed> {
     return request('POST', `${secretPath(service, name)}/reveal`, { body: req });
+  },
+
+  // The fleet configuration (admins: fleet:manage).
+  getFleetConfig(signal?: AbortSignal): Promise<FleetVersion> {
+    return request('GET', '/api/v1/fleet/config', { signal });
+  },
+  /** Which installs would get what from config, and how it differs; nothing is pushed. 400 names every problem at /config/.... */
+  previewFleetConfig(config: unknown, signal?: AbortSignal): Promise<FleetPreview> {
+    return request('POST', '/api/v1/fleet/preview', { body: { config }, signal });
+  },
+  /**
+   * Pushes config as the next version, made against baseVersion: 409 when another push came first (preview
+   * again). The answer is the version, signed and on its way to every install.
+   */
+  pushFleetConfig(config: unknown, baseVersion: number, note: string): Promise<FleetVersion> {
+    return request('POST', '/api/v1/fleet/config', { body: { config, base_version: baseVersion, note: note || undefined } });
+  },
+  listFleetHistory(query: { limit?: number; before?: number }, signal?: AbortSignal): Promise<FleetVersion[]> {
+    return request<{ items: FleetVersion[] }>('GET', '/api/v1/fleet/history', { query: { ...query }, signal }).then((r) => r.items);
+  },
+  getFleetVersion(version: number, signal?: AbortSignal): Promise<FleetVersion> {
+    return request('GET', `/api/v1/fleet/history/${encodeURIComponent(String(version))}`, { signal });
+  },
+  /** Pushes an earlier version's content again, as a new version (made against baseVersion, like a push). */
+  rollbackFleetConfig(version: number, baseVersion: number, note: string): Promise<FleetVersion> {
+    return request('POST', '/api/v1/fleet/rollback', { body: { version, base_version: baseVersion, note: note || undefined } });
+  },
+  listFleetInstalls(query: FleetInstallQuery, signal?: AbortSignal): Promise<FleetInstallList> {
+    return request('GET', '/api/v1/fleet/installs', { query: { ...query }, signal });
+  },
+  /** What the fleet configuration makes of this install (answered by the desktop itself). */
+  getFleetEffective(signal?: AbortSignal): Promise<FleetEffective> {
+    return request('GET', '/api/v1/fleet/effective', { signal });
+  },
+  /** Pins the portal's new signing key, named by its fingerprint (after the platform team rotated it). */
+  trustFleetKey(keyId: string): Promise<FleetEffective> {
+    return request('POST', '/api/v1/fleet/trust', { body: { key_id: keyId } });
+  },
+  /** The user's own choices on this install; the fleet configuration wins where it enforces a setting. */
+  putPreferences(p: Preferences): Promise<FleetEffective> {
+    return request('PUT', '/api/v1/preferences', { body: p });
+  },
+
+  // The adoption KPI (usage:read).
+  getAdoption(weeks: number, signal?: AbortSignal): Promise<Adoption> {
+    return request('GET', '/api/v1/kpi/adoption', { query: { weeks }, signal });
+  },
+  /** One of the KPI's tables as CSV, as the portal names it (adoption-weeks-DAY.csv). */
+  downloadAdoptionCsv(weeks: number, table: AdoptionTable, signal?: AbortSignal): Promise<DownloadedFile> {
+    return download('/api/v1/kpi/adoption', { weeks, format: 'csv', table }, 'text/csv', `adoption-${table}.csv`, signal);
   },
 
   // Kubernetes: what runs where.

@@ -161,6 +161,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/local/personas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local mode's demo personas, and who the UI acts as now (desktop only).
+         * @description In local mode one person can try the flows that need other people: act as a developer to request, as a
+         *     platform approver to approve. The in-process portal decides with its real policy for the persona, and its
+         *     audit log names it (subjects "demo-..."). A desktop connected to a team portal has no personas (404
+         *     not_local), and no team portal has this endpoint.
+         */
+        get: operations["getPersonas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/local/persona": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Act as another demo persona from now on (local mode only; "you" is the user of this computer).
+         * @description A change to the local API: `atrium web` needs its launch token for it, and a page of another origin cannot
+         *     send it. The choice is kept in memory until the app stops or connects to another portal.
+         */
+        put: operations["putPersona"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/oidc/start": {
         parameters: {
             query?: never;
@@ -326,6 +370,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SQS queues an SNS topic of an environment's region may subscribe: those that exist (made by a request that succeeded, or seen in AWS where the environment's delivery path is direct), those previewed (a preview environment's request succeeded), and those requested and on their way. A topic request naming any other queue is refused (400 at params.subscribe_queue). */
+        get: operations["listKnownQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions": {
         parameters: {
             query?: never;
@@ -370,6 +431,23 @@ export interface paths {
         };
         /** The plan stored with a service_create action when it was requested — what its run executes, exactly as the requester reviewed it (its digest is the action's params.plan_digest) — so that an approver reviews what they approve. Apart from the action because a plan holds every file of the new repository, which a long poll on the action would otherwise send again at every change. 404 no_plan for an action of another kind. */
         get: operations["getActionPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an action will do (or did), for every kind, so that an approver sees it before deciding: in sentences; the files it applies as they will be applied (the Terraform of a queue or topic request in a gitops or preview environment, the Kubernetes Secret manifests of a secret action with the value replaced by a placeholder — never the value); for a flag change the flag as it is now and as the change makes it (after it succeeded: the diff its history recorded), or what an import adds, changes and removes; warnings first (the flag changed since the request, so approving applies nothing). A new service's files are in its plan (/plan). 404 no_preview for a kind this portal cannot preview. */
+        get: operations["getActionPreview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -453,7 +531,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The golden path's templates, sorted by name, each with the JSON Schema of its parameters for this portal (the form the UI renders; x-atrium-field hints at pickers: service-name, team, environments, regions). A template that did not load is listed broken, with its problems, and cannot be used. Needs templates:read. */
+        /** The golden path's templates, sorted by name, each with the JSON Schema of its parameters for this portal (the form the UI renders; x-atrium-field hints at pickers: service-name, team, environments, regions). The built-in templates and those of the portal's templates repositories (golden_path.templates) as last synced; source, source_version and path say where each was read. A template that did not load is listed broken, with its problems, and cannot be used. Needs templates:read. */
         get: operations["listTemplates"];
         put?: never;
         post?: never;
@@ -1255,6 +1333,239 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/fleet/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The fleet configuration in force (version 0 and empty settings when none was pushed). Needs fleet:manage. */
+        get: operations["getFleetConfig"];
+        put?: never;
+        /**
+         * Push a configuration to every install (a new version, signed and sent on the change feed). Needs fleet:manage.
+         * @description The document is validated against the schema (docs/fleet.md) before anything is stored: an unknown key, an
+         *     invalid value or a document over 64 KiB is refused with a 400 naming each problem by its JSON Pointer under
+         *     /config (e.g. /config/settings/banner/text). With base_version, the push is refused with 409 if another
+         *     version was pushed since.
+         */
+        post: operations["pushFleetConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which installs would get what from a configuration, without pushing it. Needs fleet:manage. */
+        post: operations["previewFleetConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Versions of the fleet configuration, newest first. Needs fleet:manage. */
+        get: operations["listFleetHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/history/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of the fleet configuration. Needs fleet:manage. */
+        get: operations["getFleetVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Push an earlier version's content again, as a new version. Needs fleet:manage. */
+        post: operations["rollbackFleetConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/installs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every desktop install as it last reported, newest seen first. Needs fleet:manage. */
+        get: operations["listFleetInstalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal's public signing key and its fingerprint, which installs pin on first connect. */
+        get: operations["getFleetKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Usage events a desktop forwards (who is the caller; when, which page or action, which client). Needs usage:write.
+         * @description At most 500 events. Events older than the portal's retention, or more than an hour in the future, are
+         *     dropped and counted; a malformed event refuses the batch with a 400 naming it (events/N/field).
+         */
+        post: operations["postUsageBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kpi/adoption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The adoption KPI: weekly active developers ÷ all developers, its trend, by team and by feature. Needs usage:read. */
+        get: operations["getAdoption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kpi/developers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All developers (the KPI's denominator), from the identity source. Needs usage:read. */
+        get: operations["listDevelopers"];
+        /** Replace the uploaded developer list (for portals whose identity source has no directory API, e.g. OIDC alone). Needs fleet:manage. */
+        put: operations["putDevelopers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the fleet configuration makes of this install now (banner, links, landing page, features, update notice), and any refusal. */
+        get: operations["getFleetEffective"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-pin the portal's signing key after its rotation — the key the portal presents now, named by its fingerprint. */
+        post: operations["trustFleetKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The user's own choices on this install (team, landing page, pages); the fleet configuration wins where it enforces a setting. */
+        put: operations["putPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1512,8 +1823,11 @@ export interface components {
         };
         Me: {
             subject: string;
-            /** @enum {string} */
-            via: "token" | "oidc" | "local";
+            /**
+             * @description persona: a demo persona of local mode (GET /api/v1/local/personas).
+             * @enum {string}
+             */
+            via: "token" | "oidc" | "local" | "persona";
             grants: components["schemas"]["Grant"][];
             scopes: string[];
             /** @description Permissions held, e.g. catalog:read; team-scoped ones as flags:write@payments. */
@@ -1629,8 +1943,13 @@ export interface components {
             tags: string[];
             /** @description The team that maintains the template. */
             owner: string;
-            /** @description Where it was loaded from: builtin, or a templates repository. */
+            /** @description Where it was loaded from: builtin, or a templates repository (github:owner/name). */
             source: string;
+            /** @description The templates repository's commit the template was read at; empty for a built-in template. */
+            source_version: string;
+            /** @description The template's directory in its source: from the templates repository's root. */
+            path: string;
+            /** @description The template's own version (template.yaml), else its source's (the commit). */
             version: string;
             /** @enum {string} */
             format: "atrium" | "backstage";
@@ -1665,10 +1984,13 @@ export interface components {
         };
         /** @description Everything creating the service does, computed before anything is created (the dry run). The same template, parameters and portal give the same plan, byte for byte (digest). */
         Plan: {
+            /** @description The template the plan was made from, and where it was read (as TemplateSummary's fields of the same names). source_version and path are absent from plans stored (GET /api/v1/actions/{id}/plan) by a portal older than templates repositories. */
             template: {
                 name: string;
                 version: string;
                 source: string;
+                source_version?: string;
+                path?: string;
                 /** @enum {string} */
                 format: "atrium" | "backstage";
             };
@@ -1787,7 +2109,7 @@ export interface components {
             /** Format: int64 */
             seq: number;
             /** @enum {string} */
-            kind: "service" | "team" | "scorecard" | "scorerules" | "secret";
+            kind: "service" | "team" | "scorecard" | "scorerules" | "secret" | "fleet";
             id: string;
             deleted?: boolean;
             service?: components["schemas"]["Service"];
@@ -1795,6 +2117,7 @@ export interface components {
             scorecard?: components["schemas"]["Scorecard"];
             score_rules?: components["schemas"]["ScoreRules"];
             secret?: components["schemas"]["Secret"];
+            fleet?: components["schemas"]["FleetConfig"];
         };
         ChangeBatch: {
             cursor: string;
@@ -1802,6 +2125,8 @@ export interface components {
             changes: components["schemas"]["Change"][];
             remaining: number;
             sources: components["schemas"]["Source"][];
+            /** @description The portal's public ed25519 key (base64), which signs the fleet configuration; installs pin it on first connect. */
+            fleet_key?: string;
         };
         SyncStatus: {
             /**
@@ -1827,6 +2152,8 @@ export interface components {
             services: number;
             /** @description Where the replica's data came from: "local" or a portal URL. After switching portals it names the previous one until the new portal's first batch arrives. */
             origin?: string;
+            /** @description Changes whenever the install's fleet configuration (applied, refused, key, preferences) does; the UI reloads GET /api/v1/fleet/effective then. */
+            fleet_revision?: string;
             /** @description Changes exactly when the replica's content changes; views refetch when it does. */
             data_version: string;
         };
@@ -1842,6 +2169,71 @@ export interface components {
             token_store?: "keyring" | "file";
             /** @enum {string} */
             mode: "local" | "remote";
+        };
+        ActionPreview: {
+            /** @description What it does, in sentences. */
+            summary: string[];
+            files: {
+                path: string;
+                /** @description hcl, yaml or json: how to read it. */
+                language: string;
+                content: string;
+            }[];
+            flag?: components["schemas"]["FlagChangePreview"];
+            /** @description What the approver should know first. */
+            warnings: string[];
+        };
+        FlagChangePreview: {
+            environment: string;
+            key?: string;
+            /** @enum {string} */
+            action: "put" | "delete" | "import";
+            comment?: string;
+            team_before?: string;
+            team_after?: string;
+            /** @description The flag's flagd definition now (null when it does not exist); after success, before the change. */
+            before: components["schemas"]["FlagdFlag"] | null;
+            /** @description The definition the change writes (null when it closes the flag). */
+            after: components["schemas"]["FlagdFlag"] | null;
+            /** @description The flag's version the change was made against (0: it did not exist). */
+            base_version: number;
+            /** @description The flag's version now (after success: the version the change wrote). */
+            current_version: number;
+            import?: {
+                added: string[];
+                changed: string[];
+                removed: string[];
+                unchanged: number;
+            };
+        };
+        KnownQueue: {
+            name: string;
+            fifo: boolean;
+            /**
+             * @description exists: made by a request that succeeded, or seen in AWS; previewed: a preview environment's request succeeded (nothing was created); requested: waiting for approval, approved or running.
+             * @enum {string}
+             */
+            state: "exists" | "previewed" | "requested";
+            /** @description The service it was requested for (absent for a queue seen in AWS). */
+            service?: string;
+            team?: string;
+            /** @description The request that made or will make it. */
+            action?: string;
+        };
+        PersonaList: {
+            /** @description The id of the persona the UI acts as now. */
+            active: string;
+            personas: components["schemas"]["Persona"][];
+        };
+        Persona: {
+            id: string;
+            /** @description Who the portal sees (and the audit log names): demo-NAME for a demo persona. */
+            subject: string;
+            label: string;
+            description: string;
+            grants: components["schemas"]["Grant"][];
+            /** @description false for the user of this computer. */
+            demo: boolean;
         };
         SettingsUpdate: {
             /** @description http(s) URL of a team portal; empty for local mode. */
@@ -1927,6 +2319,10 @@ export interface components {
             items: components["schemas"]["FlagRow"][];
             environments: string[];
             stale_after_days: number;
+            /** @description For each environment whose flag changes wait for approval, the roles one of which approves (flags.approvers of the portal's configuration); environments absent apply changes at once. */
+            approvers?: {
+                [key: string]: ("platform_approver" | "team_owner")[];
+            };
         };
         FlagDetail: components["schemas"]["FlagRow"] & {
             definition: components["schemas"]["FlagdFlag"];
@@ -2676,6 +3072,295 @@ export interface components {
                 approvers: string[];
             }[];
         };
+        /** @description A version of the fleet configuration as the portal signed it (docs/fleet.md). */
+        FleetConfig: {
+            /** Format: int64 */
+            version: number;
+            /**
+             * Format: byte
+             * @description The canonical JSON document, base64.
+             */
+            content: string;
+            /**
+             * Format: byte
+             * @description ed25519 over "atrium fleet configuration v1\n" + version + "\n" + content, base64.
+             */
+            signature: string;
+            /** @description The signing key's fingerprint (first 16 hex digits of its SHA-256). */
+            key_id: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            note?: string;
+            /** Format: int64 */
+            rollback_of?: number;
+        };
+        FleetBanner: {
+            text: string;
+            /** @enum {string} */
+            level: "info" | "warning" | "critical";
+        };
+        FleetSync: {
+            long_poll_seconds?: number;
+            retry_max_seconds?: number;
+        };
+        FleetLink: {
+            title: string;
+            url: string;
+            /** @enum {string} */
+            kind: "docs" | "oncall" | "chat" | "other";
+        };
+        /** @description One layer of settings (every install's, or a team's); an absent setting is not set by the layer. */
+        FleetSettings: {
+            banner?: components["schemas"]["FleetBanner"];
+            /** @enum {string} */
+            landing_page?: "catalog" | "scorecards" | "packages" | "flags" | "self-service" | "matrix" | "approvals" | "secrets";
+            default_team?: string;
+            /** @description Pages switched on or off: flags, packages, self_service, matrix, secrets. */
+            features?: {
+                [key: string]: boolean;
+            };
+            min_app_version?: string;
+            sync?: components["schemas"]["FleetSync"];
+            links?: components["schemas"]["FleetLink"][];
+        };
+        /**
+         * @description A fleet configuration (schema 1): settings for every install, the settings users may override (defaults;
+         *     only default_team, landing_page and features — the rest are enforced) and teams whose installs get settings
+         *     of their own over everyone's. Validated by the portal, which names every problem by its JSON Pointer.
+         */
+        FleetDocument: {
+            schema?: number;
+            settings?: components["schemas"]["FleetSettings"];
+            defaults?: ("default_team" | "landing_page" | "features")[];
+            teams?: {
+                [key: string]: components["schemas"]["FleetSettings"];
+            };
+        };
+        FleetVersion: {
+            /**
+             * Format: int64
+             * @description 0 when no configuration was pushed.
+             */
+            version: number;
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: string;
+            note?: string;
+            /**
+             * Format: int64
+             * @description The version whose content this one restores.
+             */
+            rollback_of?: number;
+            key_id?: string;
+            config: components["schemas"]["FleetDocument"];
+        };
+        FleetPush: {
+            /** @description The document (FleetDocument); checked by the portal, not by this schema, so that every problem is named. */
+            config: {
+                [key: string]: unknown;
+            };
+            note?: string;
+            /**
+             * Format: int64
+             * @description The version this was made against; refused with 409 if it is no longer the newest.
+             */
+            base_version?: number;
+        };
+        FleetRollback: {
+            /** Format: int64 */
+            version: number;
+            note?: string;
+            /** Format: int64 */
+            base_version?: number;
+        };
+        FleetPreviewGroup: {
+            /** @description A team with settings of its own; "" for every other install. */
+            team: string;
+            installs: number;
+            install_ids: string[];
+            settings: components["schemas"]["FleetSettings"];
+            changed: string[];
+        };
+        FleetPreview: {
+            /** Format: int64 */
+            version: number;
+            /** Format: int64 */
+            current: number;
+            groups: components["schemas"]["FleetPreviewGroup"][];
+            installs: number;
+            changed: number;
+            defaults_changed: boolean;
+            config: components["schemas"]["FleetDocument"];
+        };
+        FleetInstall: {
+            id: string;
+            user: string;
+            team: string;
+            os: string;
+            app_version: string;
+            /** Format: int64 */
+            config_version: number;
+            /** @description Why the install refused the newest configuration it received (a changed key, a setting it cannot apply). */
+            config_error?: string;
+            /** Format: date-time */
+            first_seen: string;
+            /** Format: date-time */
+            last_seen: string;
+            latest_config: boolean;
+            min_app_version?: string;
+            below_minimum: boolean;
+            unseen: boolean;
+        };
+        FleetInstallList: {
+            items: components["schemas"]["FleetInstall"][];
+            /** Format: int64 */
+            latest_version: number;
+            counts: {
+                [key: string]: number;
+            };
+        };
+        FleetKey: {
+            /** @enum {string} */
+            algorithm: "ed25519";
+            /** @description base64 */
+            public_key: string;
+            key_id: string;
+        };
+        UsageBatchEvent: {
+            /** Format: date-time */
+            at: string;
+            kind: string;
+            /** @description The page; only its route (before ":") is kept. */
+            page: string;
+            /** @enum {string} */
+            client: "desktop" | "web" | "cli";
+            count: number;
+        };
+        UsageBatch: {
+            events: components["schemas"]["UsageBatchEvent"][];
+        };
+        UsageAccepted: {
+            stored: number;
+            dropped: number;
+        };
+        AdoptionWeek: {
+            /**
+             * Format: date
+             * @description The first of the seven days.
+             */
+            week: string;
+            /** Format: date */
+            end: string;
+            active: number;
+            developers: number;
+            percent: number;
+        };
+        AdoptionTeam: {
+            team: string;
+            active: number;
+            developers: number;
+            percent: number;
+        };
+        AdoptionFeature: {
+            /** @enum {string} */
+            feature: "catalog" | "scorecards" | "self-service" | "flags" | "secrets" | "admin" | "other";
+            active: number;
+            /** @description Share of the week's active developers who used the feature. */
+            percent: number;
+            events: number;
+        };
+        DirectorySource: {
+            source: string;
+            developers: number;
+        };
+        Adoption: {
+            /** Format: date */
+            as_of: string;
+            weeks: components["schemas"]["AdoptionWeek"][];
+            teams: components["schemas"]["AdoptionTeam"][];
+            features: components["schemas"]["AdoptionFeature"][];
+            /** @description People active in the last seven days who are not in the directory. */
+            other_active: number;
+            sources: components["schemas"]["DirectorySource"][];
+        };
+        DeveloperMember: {
+            login: string;
+            teams?: string[];
+            aliases?: string[];
+        };
+        DeveloperUpload: {
+            developers: components["schemas"]["DeveloperMember"][];
+        };
+        DirectoryChange: {
+            source: string;
+            developers: number;
+            added: number;
+            removed: number;
+        };
+        DeveloperList: {
+            sources: components["schemas"]["DirectorySource"][];
+            items: {
+                login: string;
+                teams: string[];
+                aliases: string[];
+                sources: string[];
+            }[];
+        };
+        /** @description The user's own choices on this install. */
+        Preferences: {
+            team?: string;
+            landing_page?: string;
+            features?: {
+                [key: string]: boolean;
+            };
+        };
+        FleetEffective: {
+            /** @description Changes whenever anything here changes (also reported in the sync status). */
+            revision: string;
+            /**
+             * Format: int64
+             * @description The configuration applied; 0 none.
+             */
+            version: number;
+            team: string;
+            /** @enum {string} */
+            team_from?: "fleet" | "user" | "grant";
+            banner?: components["schemas"]["FleetBanner"];
+            landing_page?: string;
+            features: {
+                [key: string]: boolean;
+            };
+            min_app_version?: string;
+            app_version: string;
+            update_required: boolean;
+            sync: components["schemas"]["FleetSync"];
+            links: components["schemas"]["FleetLink"][];
+            modes: {
+                [key: string]: "enforced" | "default";
+            };
+            from: {
+                [key: string]: "fleet" | "user" | "grant";
+            };
+            preferences: components["schemas"]["Preferences"];
+            key?: {
+                key_id: string;
+                /** Format: date-time */
+                pinned_at?: string;
+                /** @description A new key the portal presents; configurations it signs are refused until trusted. */
+                offered_key_id?: string;
+            };
+            refused?: {
+                /** Format: int64 */
+                version: number;
+                /** @enum {string} */
+                reason: "key" | "signature" | "replay" | "invalid";
+                message: string;
+                fields?: components["schemas"]["FieldProblem"][];
+                /** Format: date-time */
+                at: string;
+            };
+        };
     };
     responses: {
         /** @description The resource is not in a state that allows this (e.g. approving a rejected action), or it changed since it was read; reload and retry. */
@@ -2998,7 +3683,17 @@ export interface operations {
                 /** @description Seconds to wait for a change when there is none (0–60). */
                 wait?: number;
             };
-            header?: never;
+            header?: {
+                /** @description A desktop install's id (stable per data directory); with it, the request reports the install (docs/fleet.md). */
+                "X-Atrium-Install"?: string;
+                "X-Atrium-App-Version"?: string;
+                "X-Atrium-Os"?: string;
+                "X-Atrium-Team"?: string;
+                /** @description The fleet configuration version the install applied. */
+                "X-Atrium-Config-Version"?: number;
+                /** @description Why the install refused the newest configuration it received. */
+                "X-Atrium-Config-Error"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3083,6 +3778,58 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getPersonas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The personas and the active one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaList"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putPersona: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A persona's id from GET /api/v1/local/personas. */
+                    id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The personas and the one now active. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
@@ -3356,6 +4103,35 @@ export interface operations {
             429: components["responses"]["TooManyFailures"];
         };
     };
+    listKnownQueues: {
+        parameters: {
+            query: {
+                environment: string;
+                region: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queues, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["KnownQueue"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
     listActions: {
         parameters: {
             query?: {
@@ -3489,6 +4265,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getActionPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionPreview"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -3819,6 +4621,8 @@ export interface operations {
                             name: string;
                             etag: string;
                             flags: number;
+                            /** @description The roles one of which approves a change here; empty when changes apply at once. */
+                            approvers: ("platform_approver" | "team_owner")[];
                         }[];
                     };
                 };
@@ -5322,6 +6126,416 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    pushFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetPush"];
+            };
+        };
+        responses: {
+            /** @description The new version. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    previewFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetPush"];
+            };
+        };
+        responses: {
+            /** @description The installs by group (a team with settings of its own, or everyone else) and what changes for them. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listFleetHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Versions older than this one (paging). */
+                before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["FleetVersion"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    rollbackFleetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetRollback"];
+            };
+        };
+        responses: {
+            /** @description The new version. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetVersion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listFleetInstalls: {
+        parameters: {
+            query?: {
+                /** @description stale_config = not on the latest configuration; below_minimum = below the minimum app version of its team; unseen = not seen for 7 days. */
+                filter?: "stale_config" | "below_minimum" | "unseen";
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The installs, the latest version and how many installs each filter selects. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetInstallList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    postUsageBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageBatch"];
+            };
+        };
+        responses: {
+            /** @description What was stored and dropped. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getAdoption: {
+        parameters: {
+            query?: {
+                weeks?: number;
+                format?: "json" | "csv";
+                /** @description With format=csv, which table to download (default weeks). */
+                table?: "weeks" | "teams" | "features";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The KPI (JSON), or one of its tables as a CSV download. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Adoption"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    listDevelopers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The developers now, and how many each source names. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeveloperList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    putDevelopers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeveloperUpload"];
+            };
+        };
+        responses: {
+            /** @description What changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getFleetEffective: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The install's effective configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEffective"];
+                };
+            };
+        };
+    };
+    trustFleetKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    key_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The install's effective configuration with the new key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEffective"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    putPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Preferences"];
+            };
+        };
+        responses: {
+            /** @description The install's effective configuration with the choices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEffective"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
-import { ErrorState } from './Notice';
+import { ErrorState, LoadingState } from './Notice';
 import { PlanView } from './PlanView';
 
 interface Props {
@@ -44,9 +44,7 @@ export function ActionPlan({ actionId, digest, open: openAtFirst }: Props) {
       ) : load.error ? (
         <ErrorState title="The plan could not be loaded" error={load.error} onRetry={load.reload} />
       ) : (
-        <div className="notice notice-loading" role="status">
-          Loading the plan…
-        </div>
+        <LoadingState>Loading the plan…</LoadingState>
       )}
     </section>
   );

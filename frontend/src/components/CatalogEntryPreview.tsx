@@ -1,4 +1,5 @@
 import type { Plan } from '../api/client';
+import { LifecycleBadge } from './LifecycleBadge';
 
 /** The catalog entry the run registers at once, before any collector has read the new repository. */
 export function CatalogEntryPreview({ entry: e, deploy }: { entry: Plan['catalog_entry']; deploy: Plan['deploy'] }) {
@@ -21,7 +22,7 @@ export function CatalogEntryPreview({ entry: e, deploy }: { entry: Plan['catalog
         <div>
           <dt>Lifecycle</dt>
           <dd>
-            <span className={`lifecycle lifecycle-${e.lifecycle}`}>{e.lifecycle}</span>
+            <LifecycleBadge lifecycle={e.lifecycle} />
           </dd>
         </div>
         {e.template && (

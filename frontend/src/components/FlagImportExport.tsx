@@ -3,7 +3,7 @@ import { api, asApiError, type ApiError, type FieldProblem, type FlagWriteResult
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { useDownload } from '../hooks/useDownload';
 import { useMe } from '../hooks/useMe';
-import { count } from '../lib/format';
+import { count, possessive } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { describeSubmitError } from '../lib/submitError';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -170,7 +170,7 @@ function FlagImport({ environments, initial, onImported }: { environments: reado
       {confirming && (
         <ConfirmDialog
           title={`Replace the flag set of ${env}?`}
-          confirmLabel={`Replace ${env}'s flags`}
+          confirmLabel={`Replace ${possessive(env)} flags`}
           danger
           busy={busy}
           onConfirm={() => void run()}

@@ -1,13 +1,26 @@
+import { useCallback, useState } from 'react';
 import { useMe } from '../hooks/useMe';
 import { grantLabel, roleSummary } from '../lib/permissions';
 import { SETTINGS_HASH } from '../lib/router';
+import { PersonaMenu, useDemoPersonas } from './Personas';
 import styles from './IdentityChip.module.css';
 
-const VIA: Record<string, string> = { local: 'the local demo (you are its admin)', token: 'an API token', oidc: 'single sign-on (OIDC)' };
+const VIA: Record<string, string> = {
+  local: 'the local demo (you are its admin)',
+  persona: 'a demo persona of the local demo (switch back with Act as)',
+  token: 'an API token',
+  oidc: 'single sign-on (OIDC)',
+};
 
-/** Who the portal thinks the user is: subject and main role, the rest on hover. */
+/**
+ * Who the portal thinks the user is: subject and main role, the rest on hover. In local mode it opens the demo
+ * personas (act as a developer, a team owner, a platform approver…), and shows plainly when one is active.
+ */
 export function IdentityChip() {
   const { me, error } = useMe();
+  const personas = useDemoPersonas();
+  const [open, setOpen] = useState(false);
+  const close = useCallback(() => setOpen(false), []);
   if (!me) {
     if (!error) {
       return (
@@ -29,13 +42,39 @@ export function IdentityChip() {
     `Roles: ${grants}`,
     me.scopes.length > 0 ? `Token scopes: ${me.scopes.join(', ')}` : '',
     `May: ${me.permissions.join(', ') || 'nothing'}`,
+    personas ? 'Click to act as another person of the local demo.' : '',
   ]
     .filter(Boolean)
     .join('\n');
-  return (
-    <span className={styles['identity-chip']} data-testid="identity" title={title}>
+  const content = (
+    <>
       <span className={styles['identity-subject']}>{me.subject}</span>
       <span className={styles['identity-roles']}>{roleSummary(me)}</span>
+    </>
+  );
+  if (!personas) {
+    return (
+      <span className={styles['identity-chip']} data-testid="identity" title={title}>
+        {content}
+      </span>
+    );
+  }
+  const demo = me.via === 'persona';
+  return (
+    <span className={styles['identity-menu']}>
+      <button
+        type="button"
+        className={`${styles['identity-chip']} ${styles['identity-button']}${demo ? ` ${styles['identity-demo']}` : ''}`}
+        data-testid="identity"
+        data-demo={demo ? 'true' : 'false'}
+        title={title}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen((o) => !o)}
+      >
+        {content}
+      </button>
+      {open && <PersonaMenu personas={personas} onClose={close} />}
     </span>
   );
 }

@@ -25,6 +25,7 @@ import {
 import { ParameterForm } from './ParameterForm';
 import { PlanView } from './PlanView';
 import styles from './NewServiceForm.module.css';
+import { SubmitFailure } from './SubmitFailure';
 
 /** How long typing must pause before the portal is asked about the parameters. */
 export const VALIDATE_DEBOUNCE_MS = 400;
@@ -233,8 +234,7 @@ export function NewServiceForm({ template, portalKey }: Props) {
       <form className={`panel ${styles.form}`} onSubmit={(e) => void review(e)} noValidate aria-label="Parameters">
         <ParameterForm fields={fields} values={values} problems={shown} onChange={change} onLeave={leave} teams={teams} nameStatus={nameStatus} />
         {otherProblems.length > 0 && (
-          <div className="submit-failure" role="alert">
-            <p className="submit-failure-title">The portal also says</p>
+          <SubmitFailure title="The portal also says">
             <ul>
               {otherProblems.map((p, i) => (
                 <li key={i}>
@@ -243,13 +243,12 @@ export function NewServiceForm({ template, portalKey }: Props) {
                 </li>
               ))}
             </ul>
-          </div>
+          </SubmitFailure>
         )}
         {planError && (
-          <div className="submit-failure" role="alert" data-testid="plan-failure">
-            <p className="submit-failure-title">{planError.code === 'not_configured' ? 'This portal has no golden path' : 'The dry run failed: nothing was created'}</p>
+          <SubmitFailure testId="plan-failure" title={planError.code === 'not_configured' ? 'This portal has no golden path' : 'The dry run failed: nothing was created'}>
             <p>{planError.message}</p>
-          </div>
+          </SubmitFailure>
         )}
         <div className={`form-actions ${styles.actions}`}>
           <button type="submit" className="button button-primary" disabled={planning}>
@@ -274,11 +273,9 @@ export function NewServiceForm({ template, portalKey }: Props) {
           </div>
           <div className={`panel ${styles.create}`}>
             {failureView && (
-              <div className="submit-failure" role="alert" data-testid="submit-failure">
-                <p className="submit-failure-title">{failureView.title}</p>
+              <SubmitFailure testId="submit-failure" title={failureView.title} next={failureView.next}>
                 <p>{failureView.body}</p>
-                {failureView.next && <p className="submit-failure-next">{failureView.next}</p>}
-              </div>
+              </SubmitFailure>
             )}
             <div className={styles['create-row']}>
               <button

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { Team } from '../api/client';
+import { teamLabel } from '../lib/teams';
 import { groupFields, type FieldProblems, type FieldValue, type FormField, type FormValues, type MultiField } from '../lib/templateForm';
 import styles from './ParameterForm.module.css';
 
@@ -92,7 +93,7 @@ function Field({ f, props }: { f: FormField; props: Props }) {
               <option value="">Choose a team…</option>
               {teams.map((t) => (
                 <option key={t.name} value={t.name}>
-                  {t.display_name && t.display_name !== t.name ? `${t.display_name} (${t.name})` : t.name}
+                  {teamLabel(t)}
                 </option>
               ))}
             </select>

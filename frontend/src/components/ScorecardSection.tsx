@@ -2,6 +2,7 @@ import type { ServiceScorecard } from '../api/client';
 import { nextLevelText, rulesInOrder, weeklyPoints } from '../lib/scorecards';
 import { scorecardsHash } from '../lib/router';
 import { LevelBadge, ScoreBar } from './LevelBadge';
+import { possessive } from '../lib/format';
 import { ScoreTrend } from './ScoreTrend';
 import styles from './ScorecardSection.module.css';
 
@@ -17,7 +18,7 @@ export function ScorecardSection({ card, today }: { card: ServiceScorecard; toda
     <section className="panel" aria-labelledby="scorecard-heading" data-testid="scorecard">
       <div className="section-tools">
         <h2 id="scorecard-heading">Scorecard</h2>
-        <a href={scorecardsHash({ team: card.owner })}>{card.owner}&apos;s scorecards</a>
+        <a href={scorecardsHash({ team: card.owner })}>{possessive(card.owner)} scorecards</a>
       </div>
       <div className={styles.summary}>
         <ScoreBar score={card.score} below={card.below} />

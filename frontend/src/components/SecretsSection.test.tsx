@@ -119,6 +119,6 @@ describe('SecretsSection', () => {
     await screen.findByText('db-password');
     expect(screen.queryByRole('button', { name: 'New secret' })).toBeNull();
     expect(screen.queryByRole('button', { name: /Reveal/ })).toBeNull();
-    expect(document.body.textContent).toContain("Setting secrets of team payments's services needs a developer or team owner role on payments");
+    expect(document.body.textContent).toContain("Setting secrets of team payments' services needs a developer or team owner role on payments");
   });
 });

@@ -8,6 +8,7 @@ import { mayReveal, placeLabel, whereLabel, whyNoReveal, environmentsOf } from '
 import { SecretReveal } from './SecretReveal';
 import { SecretRequestSent, SecretWriteForm } from './SecretWriteForm';
 import styles from './Secrets.module.css';
+import { ErrorState } from './Notice';
 
 interface Props {
   service: string;
@@ -59,7 +60,7 @@ export function SecretsSection({ service, team, me, refreshKey }: Props) {
       {open?.kind === 'create' && conventions && (
         <SecretWriteForm service={service} mode="create" conventions={conventions} onSent={done} onCancel={() => setOpen(null)} />
       )}
-      {list.error && <p className="notice notice-error">Secrets could not be loaded: {list.error.message}</p>}
+      {list.error && <ErrorState title="Secrets could not be loaded" error={list.error} onRetry={list.reload} />}
       {list.data && secrets.length === 0 && <p className="muted">No secrets yet. Values never go in code: add one here.</p>}
       <ul className={styles.list} aria-label={`Secrets of ${service}`}>
         {secrets.map((s) => (

@@ -1,5 +1,6 @@
 import type { TemplateSummary } from '../api/client';
 import { newServiceHash } from '../lib/router';
+import { shortSHA, templateOrigin } from '../lib/templateOrigin';
 import styles from './TemplatePicker.module.css';
 
 /**
@@ -28,7 +29,7 @@ export function TemplatePicker({ templates, current }: { templates: readonly Tem
               </span>
             )}
             <span className={styles.source}>
-              {t.name}@{t.version} · {t.source === 'builtin' ? 'built in' : t.source} · maintained by {t.owner || 'nobody named'}
+              {t.name}@{shortSHA(t.version)} · <span title={t.source_version || undefined}>{templateOrigin(t)}</span> · maintained by {t.owner || 'nobody named'}
             </span>
           </>
         );

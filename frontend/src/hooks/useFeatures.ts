@@ -23,10 +23,10 @@ export function notReadyRetryMs(attempt: number): number {
 
 /**
  * Loads GET /api/v1/ui/features once per portal (key: mode and portal URL, "" while unknown), again when Settings
- * saves, and — while the desktop's provider is not READY yet (its answers are then the code defaults) — again
+ * saves or the install's fleet configuration changes (revision: the fleet configuration may switch pages), and — while the desktop's provider is not READY yet (its answers are then the code defaults) — again
  * after 1, 2, 4 … 30 s until it is. A failed load leaves every page at its code default.
  */
-export function useFeaturesLoader(portalKey: string): FeatureState {
+export function useFeaturesLoader(portalKey: string, revision = ''): FeatureState {
   const [state, setState] = useState<{ key: string; value: FeatureState }>({ key: '', value: { kind: 'loading' } });
   const [saved, setSaved] = useState(0);
   useEffect(() => {
@@ -56,7 +56,7 @@ export function useFeaturesLoader(portalKey: string): FeatureState {
       controller.abort();
       window.clearTimeout(timer);
     };
-  }, [portalKey, saved]);
+  }, [portalKey, saved, revision]);
   // A new portal keeps the previous answer on screen until its own arrives, so nav items do not blink.
   return state.key === '' ? { kind: 'loading' } : state.value;
 }

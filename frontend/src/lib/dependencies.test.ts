@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Dependency } from '../api/client';
-import { dependencyRows } from './dependencies';
+import { dependencyRows, quietSignals } from './dependencies';
 
 const deps: Dependency[] = [
   { ecosystem: 'npm', name: 'request', version: '2.88.2', latest: '2.88.2' },
@@ -26,5 +26,19 @@ describe('dependencyRows', () => {
   });
   it('sorts by ecosystem', () => {
     expect(dependencyRows(deps, 'ecosystem', false, false)[0]?.name).toBe('go.uber.org/zap');
+  });
+});
+
+describe('quietSignals', () => {
+  it('tells all-well from not-checked by whether Atrium reads the language\'s dependencies', () => {
+    expect(quietSignals('Go')).toMatchObject({ text: '—', checked: true });
+    expect(quietSignals('TypeScript').checked).toBe(true);
+    expect(quietSignals('javascript').checked).toBe(true);
+    for (const lang of ['Python', 'Java', 'Kotlin', '']) {
+      const q = quietSignals(lang);
+      expect(q).toMatchObject({ text: 'deps not checked', checked: false });
+      expect(q.title).toContain('Atrium reads Go (go.mod) and npm (package.json) dependencies');
+    }
+    expect(quietSignals('Java').title).toContain('Java dependencies are not read yet');
   });
 });

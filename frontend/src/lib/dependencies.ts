@@ -37,3 +37,23 @@ export function dependencyRows(
     return byKey(a, b);
   });
 }
+
+/** The languages whose dependencies Atrium reads (go.mod; package.json and its lockfile) and compares with releases. */
+const READ_LANGUAGES = new Set(['go', 'typescript', 'javascript']);
+
+/**
+ * What the catalog's signals cell says when it has no finding and no outdated dependency: for a Go or TypeScript
+ * service, that all is well; for a language whose dependencies Atrium does not read (Python, Java, Kotlin…), that
+ * nothing was checked — an empty cell there would claim a health nobody measured.
+ */
+export function quietSignals(language: string): { text: string; title: string; checked: boolean } {
+  if (READ_LANGUAGES.has(language.trim().toLowerCase())) {
+    return { text: '—', title: 'No findings, and no dependency behind its newest release.', checked: true };
+  }
+  const lang = language.trim() || 'its language';
+  return {
+    text: 'deps not checked',
+    title: `No findings. Atrium reads Go (go.mod) and npm (package.json) dependencies; ${lang} dependencies are not read yet, so whether they are behind is unknown.`,
+    checked: false,
+  };
+}

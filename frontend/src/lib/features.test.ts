@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UIFeatures } from '../api/client';
 import { ROUTES, type RouteName } from '../routes';
-import { CODE_DEFAULTS, featureOn, gateRoute, offReason, showInNav, type FeatureState } from './features';
+import { CODE_DEFAULTS, decidedBy, featureOn, gateRoute, offReason, showInNav, type FeatureState } from './features';
 
 function loaded(features: UIFeatures['features'], provider = 'READY'): FeatureState {
   return { kind: 'loaded', features: { environment: 'production', provider, features } };
@@ -31,12 +31,15 @@ describe("the route table's feature gates", () => {
     ['action', 'atrium-ui-self-service'],
     ['approvals', 'atrium-ui-self-service'],
     ['matrix', 'atrium-ui-matrix-page'],
+    ['secrets', 'atrium-ui-secrets-page'],
     ['catalog', undefined],
     ['service', undefined],
     ['sources', undefined],
     ['audit', undefined],
     ['tokens', undefined],
     ['settings', undefined],
+    ['fleet', undefined],
+    ['adoption', undefined],
     ['not_found', undefined],
   ];
   for (const [name, want] of cases) it(name, () => expect(ROUTES[name].feature).toBe(want));
@@ -83,6 +86,17 @@ describe('offReason names the flag', () => {
   it('when evaluating failed', () => {
     const s = loaded({ 'atrium-ui-flags-page': { enabled: false, reason: 'ERROR', error: 'TYPE_MISMATCH' } });
     expect(offReason(s, 'atrium-ui-flags-page')).toContain('evaluating it failed with TYPE_MISMATCH');
+  });
+  it('when the fleet configuration turned it off', () => {
+    const s = loaded({ 'atrium-ui-secrets-page': { enabled: false, variant: 'fleet v7', reason: 'FLEET' } });
+    expect(offReason(s, 'atrium-ui-secrets-page')).toBe("The Secrets page is turned off by your platform team's fleet configuration (version 7).");
+    expect(decidedBy(s, 'atrium-ui-secrets-page')).toBe('fleet');
+  });
+  it('when the user turned it off where the configuration allows', () => {
+    const s = loaded({ 'atrium-ui-packages-page': { enabled: false, variant: 'your preference', reason: 'FLEET_USER' } });
+    expect(offReason(s, 'atrium-ui-packages-page')).toBe('You turned the Packages page off in your preferences (Settings).');
+    expect(decidedBy(s, 'atrium-ui-packages-page')).toBe('user');
+    expect(decidedBy(flagsOff, 'atrium-ui-flags-page')).toBe('flag');
   });
   it('when the features could not be read', () => {
     expect(offReason({ kind: 'failed', message: 'Could not reach the Atrium API' }, 'atrium-ui-matrix-page')).toContain(

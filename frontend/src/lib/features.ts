@@ -3,7 +3,12 @@
 // from that answer, which pages and nav items to show.
 import type { UIFeatures } from '../api/client';
 
-export type PageFeature = 'atrium-ui-flags-page' | 'atrium-ui-packages-page' | 'atrium-ui-self-service' | 'atrium-ui-matrix-page';
+export type PageFeature =
+  | 'atrium-ui-flags-page'
+  | 'atrium-ui-packages-page'
+  | 'atrium-ui-self-service'
+  | 'atrium-ui-matrix-page'
+  | 'atrium-ui-secrets-page';
 
 /**
  * Each page's code default, the same as the desktop's (app/features.go): used while the portal's flag set has not
@@ -14,6 +19,7 @@ export const CODE_DEFAULTS: Readonly<Record<PageFeature, boolean>> = {
   'atrium-ui-packages-page': true,
   'atrium-ui-self-service': true,
   'atrium-ui-matrix-page': false,
+  'atrium-ui-secrets-page': true,
 };
 
 /** What users call each gated page. */
@@ -22,7 +28,22 @@ export const PAGE_NAMES: Readonly<Record<PageFeature, string>> = {
   'atrium-ui-packages-page': 'Packages',
   'atrium-ui-self-service': 'Self-service',
   'atrium-ui-matrix-page': 'Matrix',
+  'atrium-ui-secrets-page': 'Secrets',
 };
+
+/**
+ * Reasons of a page the fleet configuration decides (app/features.go), which wins over the page's flag: the
+ * configuration itself, or the user's own preference where the configuration allows one.
+ */
+export const REASON_FLEET = 'FLEET';
+export const REASON_FLEET_USER = 'FLEET_USER';
+
+/** Who decided that a page is on or off: its feature flag, the fleet configuration, or the user's preference. */
+export function decidedBy(state: FeatureState, feature: PageFeature): 'flag' | 'fleet' | 'user' {
+  if (state.kind !== 'loaded') return 'flag';
+  const reason = state.features.features[feature]?.reason;
+  return reason === REASON_FLEET ? 'fleet' : reason === REASON_FLEET_USER ? 'user' : 'flag';
+}
 
 /**
  * What the app knows of its features: nothing yet (the first answer is one loopback round trip away), the local
@@ -64,6 +85,13 @@ export function showInNav(state: FeatureState, feature: PageFeature): boolean {
  */
 export function offReason(state: FeatureState, feature: PageFeature): string {
   const page = PAGE_NAMES[feature];
+  const by = decidedBy(state, feature);
+  if (state.kind === 'loaded' && by !== 'flag') {
+    const variant = state.features.features[feature]?.variant ?? '';
+    if (by === 'user') return `You turned the ${page} page off in your preferences (Settings).`;
+    const version = /^fleet v(\d+)$/.exec(variant)?.[1];
+    return `The ${page} page is turned off by your platform team's fleet configuration${version ? ` (version ${version})` : ''}.`;
+  }
   const base = `The ${page} page is turned off by the portal's feature flag ${feature}`;
   if (state.kind === 'failed') return `${base} (its code default; the desktop could not read its features: ${state.message}).`;
   if (state.kind === 'loading') return `${base}.`;

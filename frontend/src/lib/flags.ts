@@ -1,30 +1,69 @@
 // The flag table's logic: filtering and ordering the rows GET /api/v1/flags answers (every flag of every
 // environment, in one answer, so filters apply as the user types), the team choices, and short texts for the
-// columns and the history.
-import type { FlagDiffOp, FlagRow, JsonValue } from '../api/client';
+// columns and the changes (lib/flagChanges.ts says a change in words).
+import type { FlagDefinition, FlagRow, JsonValue } from '../api/client';
 import type { FlagFilters } from './router';
 
 export type FlagSortKey = 'key' | 'updated_at';
 
-/** Rows matching filters, by key (then environment in the portal's order) or newest change first. */
-export function filterFlags(rows: readonly FlagRow[], f: FlagFilters, environments: readonly string[], sort: FlagSortKey = 'key'): FlagRow[] {
+/** One flag key across environments: a row of the flag table, with a cell per environment. */
+export interface FlagGroup {
+  key: string;
+  /** The flag in each environment it exists in (among the columns shown). */
+  byEnvironment: Record<string, FlagRow>;
+  /** The teams and owners it has, in the columns' order, each once. */
+  teams: string[];
+  owners: string[];
+  /** Its latest change in any of those environments. */
+  last: FlagRow;
+  stale: boolean;
+}
+
+/** The environments the table shows as columns: the filtered one, or all in the portal's order. */
+export function flagColumns(f: FlagFilters, environments: readonly string[]): string[] {
+  return f.environment ? [f.environment] : [...environments];
+}
+
+/**
+ * The flag table's rows: one per key, its environments side by side (as LaunchDarkly and Unleash show them). A key
+ * matches the search, the team (in any environment) and "ready to close" (stale in one of the environments shown);
+ * sorted by key, or by its newest change.
+ */
+export function groupFlags(rows: readonly FlagRow[], f: FlagFilters, environments: readonly string[], sort: FlagSortKey = 'key'): FlagGroup[] {
+  const columns = flagColumns(f, environments);
   const q = f.q.trim().toLowerCase();
-  const envRank = (e: string) => {
-    const i = environments.indexOf(e);
-    return i < 0 ? environments.length : i;
-  };
-  const out = rows.filter(
-    (r) =>
-      (!f.environment || r.environment === f.environment) &&
-      (!f.team || r.team === f.team) &&
-      (!f.stale || r.stale) &&
-      (!q || r.key.toLowerCase().includes(q)),
+  const byKey = new Map<string, FlagRow[]>();
+  for (const r of rows) {
+    if (!columns.includes(r.environment)) continue;
+    const list = byKey.get(r.key);
+    if (list) list.push(r);
+    else byKey.set(r.key, [r]);
+  }
+  const groups: FlagGroup[] = [];
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => columns.indexOf(a.environment) - columns.indexOf(b.environment));
+    const teams = [...new Set(list.map((r) => r.team).filter(Boolean))];
+    const g: FlagGroup = {
+      key,
+      byEnvironment: Object.fromEntries(list.map((r) => [r.environment, r])),
+      teams,
+      owners: [...new Set(list.map((r) => r.owner).filter(Boolean))],
+      last: list.reduce((a, b) => (b.updated_at > a.updated_at ? b : a)),
+      stale: list.some((r) => r.stale),
+    };
+    if (q && !key.toLowerCase().includes(q)) continue;
+    if (f.team && !list.some((r) => r.team === f.team)) continue;
+    if (f.stale && !g.stale) continue;
+    groups.push(g);
+  }
+  return groups.sort((a, b) =>
+    sort === 'updated_at' ? b.last.updated_at.localeCompare(a.last.updated_at) || a.key.localeCompare(b.key) : a.key.localeCompare(b.key),
   );
-  return out.sort((a, b) =>
-    sort === 'updated_at'
-      ? b.updated_at.localeCompare(a.updated_at) || a.key.localeCompare(b.key)
-      : a.key.localeCompare(b.key) || envRank(a.environment) - envRank(b.environment),
-  );
+}
+
+/** The flag's definition with its state switched: what a table switch sends. */
+export function switched(d: FlagDefinition): FlagDefinition {
+  return { ...d, state: d.state === 'ENABLED' ? 'DISABLED' : 'ENABLED' };
 }
 
 /** The teams that own flags, with how many flags each, for the team filter. */
@@ -44,63 +83,4 @@ export function shortValue(v: JsonValue | undefined, max = 80): string {
   if (v === undefined) return '—';
   const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
-
-function unescape(token: string): string {
-  return token.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
-/**
- * A diff path for people: "/targeting/if/2/fractional/1/1" → "targeting › if › 2 › fractional › 1 › 1", with the
- * common places named: variants › on, the default variant, the weight of a rollout entry when the document says
- * which variant it is.
- */
-export function diffLabel(op: FlagDiffOp, doc: JsonValue | null): string {
-  if (op.path === '') return 'the whole flag';
-  const tokens = op.path.split('/').slice(1).map(unescape);
-  if (tokens.length === 1) {
-    switch (tokens[0]) {
-      case 'defaultVariant':
-        return 'default variant';
-      case 'state':
-        return 'state';
-      case 'targeting':
-        return 'targeting';
-    }
-  }
-  if (tokens[0] === 'variants' && tokens.length === 2) return `variant "${tokens[1]}"`;
-  if (tokens[0] === 'metadata' && tokens.length === 2) return `metadata ${tokens[1]}`;
-  // [variant, weight] inside a fractional: name the variant.
-  const n = tokens.length;
-  if (n >= 3 && tokens[n - 1] === '1' && /^\d+$/.test(tokens[n - 2] ?? '')) {
-    const entry = at(doc, tokens.slice(0, n - 1));
-    if (Array.isArray(entry) && typeof entry[0] === 'string' && tokens.includes('fractional')) {
-      return `${tokens.slice(0, n - 2).join(' › ')} › weight of "${entry[0]}"`;
-    }
-  }
-  return tokens.join(' › ');
-}
-
-/** The value at a path of tokens in a JSON document. */
-function at(doc: JsonValue | null | undefined, tokens: string[]): JsonValue | undefined {
-  let cur: JsonValue | undefined = doc ?? undefined;
-  for (const t of tokens) {
-    if (Array.isArray(cur)) cur = cur[Number(t)];
-    else if (cur && typeof cur === 'object') cur = cur[t];
-    else return undefined;
-  }
-  return cur;
-}
-
-/** One line per change of a diff: what changed and how ("default variant: "off" → "on""). */
-export function diffLine(op: FlagDiffOp, before: JsonValue | null, after: JsonValue | null): string {
-  const label = diffLabel(op, op.op === 'add' ? after : before);
-  switch (op.op) {
-    case 'add':
-      return `${label}: added ${shortValue(op.after)}`;
-    case 'remove':
-      return `${label}: removed (was ${shortValue(op.before)})`;
-    case 'replace':
-      return `${label}: ${shortValue(op.before)} → ${shortValue(op.after)}`;
-  }
 }

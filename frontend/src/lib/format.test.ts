@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { absoluteTime, count, relativeTime, shortTime } from './format';
+import { absoluteTime, count, possessive, relativeTime, shortTime } from './format';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
@@ -50,5 +50,14 @@ describe('count', () => {
     expect(count(75, 'service')).toBe('75 services');
     expect(count(10000, 'service')).toBe('10,000 services');
     expect(count(2, 'dependency', 'dependencies')).toBe('2 dependencies');
+  });
+});
+
+describe('possessive', () => {
+  it("writes a name's possessive without \"s's\"", () => {
+    expect(possessive('payments')).toBe("payments'");
+    expect(possessive('Logistics')).toBe("Logistics'");
+    expect(possessive('search')).toBe("search's");
+    expect(possessive('production')).toBe("production's");
   });
 });

@@ -92,3 +92,8 @@ export function shortTime(value: string | Date | undefined | null, now: Date, op
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${numberFormat.format(n)} ${n === 1 ? singular : plural}`;
 }
+
+/** A name's possessive: "search's", and "payments'" for a name ending in s (never "payments's"). */
+export function possessive(name: string): string {
+  return /s$/i.test(name) ? `${name}'` : `${name}'s`;
+}

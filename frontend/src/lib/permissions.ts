@@ -3,6 +3,7 @@
 // only — "flags:write:dev" or "flags:write:dev@payments". The UI uses these answers to offer, disable or hide
 // things and to say why; the portal checks again on every request, and its 403 messages are shown when they happen.
 import type { Grant, Me } from '../api/client';
+import { possessive } from './format';
 
 export type Permission =
   | 'catalog:read'
@@ -19,7 +20,9 @@ export type Permission =
   | 'kube:claim'
   | 'secrets:read'
   | 'secrets:write'
-  | 'secrets:reveal';
+  | 'secrets:reveal'
+  | 'fleet:manage'
+  | 'usage:read';
 
 /** One entry of me.permissions: the permission, and the environment and team it is limited to (if any). */
 interface Held {
@@ -132,12 +135,16 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       const teams = teamsWith(me, perm);
       const yours = teams === 'all' ? '' : teams.length > 0 ? ` You may for: ${teams.join(', ')}.` : '';
       return team
-        ? `Setting secrets of team ${team}'s services needs a developer or team owner role on ${team}.${yours}`
+        ? `Setting secrets of team ${possessive(team)} services needs a developer or team owner role on ${team}.${yours}`
         : `Setting secrets needs a developer or team owner role on a team.${yours}`;
     }
     case 'secrets:reveal':
       return team
-        ? `Revealing values of team ${team}'s secrets needs a developer or team owner role on ${team}, where the conventions allow it.`
+        ? `Revealing values of team ${possessive(team)} secrets needs a developer or team owner role on ${team}, where the conventions allow it.`
         : 'Revealing values needs a developer or team owner role, where the conventions allow it.';
+    case 'fleet:manage':
+      return 'The fleet configuration is for admins: it changes every developer\'s app (it needs fleet:manage).';
+    case 'usage:read':
+      return 'The adoption KPI is for platform approvers and admins (it needs usage:read).';
   }
 }

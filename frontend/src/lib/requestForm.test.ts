@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionOptions } from '../api/client';
-import { draftProblems, emptyDraft, fieldId, toActionRequest } from './requestForm';
+import type { ActionOptions, KnownQueue } from '../api/client';
+import { draftProblems, emptyDraft, fieldId, queueOptionText, subscribableQueues, toActionRequest } from './requestForm';
 
 const options: ActionOptions = {
   kinds: ['sqs_queue', 'sns_topic'],
@@ -42,6 +42,21 @@ describe('draftProblems', () => {
       'params.subscribe_queue': "a FIFO queue's name must end in .fifo (a FIFO topic delivers only to FIFO queues)",
     });
     expect(draftProblems({ ...d, name: 'events', subscribe: true, subscribeQueue: 'orders' }, options)).toEqual({});
+    expect(draftProblems({ ...d, name: 'events', subscribe: true, subscribeQueue: '' }, options)).toEqual({ 'params.subscribe_queue': 'choose the queue to subscribe' });
+  });
+  it('offers the queues a topic of a kind can subscribe, by name, and says how many of the other kind there are', () => {
+    const qs: KnownQueue[] = [
+      { name: 'b-events', fifo: false, state: 'requested', service: 'payments-api' },
+      { name: 'a.fifo', fifo: true, state: 'exists' },
+      { name: 'a-events', fifo: false, state: 'previewed', service: 'ledger' },
+    ];
+    expect(subscribableQueues(qs, false)).toEqual({ queues: [qs[2], qs[0]], otherKind: 1 });
+    expect(subscribableQueues(qs, true).queues.map((q) => q.name)).toEqual(['a.fifo']);
+    expect(qs.map(queueOptionText)).toEqual([
+      'b-events — requested, not yet created (payments-api)',
+      'a.fifo — exists',
+      'a-events — previewed: its Terraform exists, nothing was created (ledger)',
+    ]);
   });
 });
 

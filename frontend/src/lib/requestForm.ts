@@ -1,7 +1,7 @@
 // The request form's model: what the user typed, the request it becomes, and the problems found before sending.
 // Problems are keyed by the portal's field names (params.name, region, ...) so the portal's 400 answer and the
 // form's own checks land next to the same inputs.
-import type { ActionKind, ActionOptions, ActionRequest } from '../api/client';
+import type { ActionKind, ActionOptions, ActionRequest, KnownQueue } from '../api/client';
 import { MESSAGE_RETENTION, parseSeconds, queueNameProblem, secondsProblem, topicNameProblem, VISIBILITY_TIMEOUT } from './awsNames';
 
 export interface RequestDraft {
@@ -91,7 +91,7 @@ export function draftProblems(d: RequestDraft, options: ActionOptions | undefine
     if (name) p['params.name'] = name;
     if (d.subscribe) {
       // An SNS FIFO topic delivers only to FIFO queues, a standard topic only to standard ones.
-      const q = queueNameProblem(d.subscribeQueue, d.fifo);
+      const q = d.subscribeQueue === '' ? 'choose the queue to subscribe' : queueNameProblem(d.subscribeQueue, d.fifo);
       if (q) p['params.subscribe_queue'] = d.fifo && q.includes('must end in .fifo') ? `${q} (a FIFO topic delivers only to FIFO queues)` : q;
     }
   }
@@ -117,4 +117,25 @@ export function toActionRequest(d: RequestDraft): ActionRequest {
     if (d.rawMessageDelivery) params.raw_message_delivery = true;
   }
   return { ...base, kind: 'sns_topic', params: params as ActionRequest['params'] };
+}
+
+const QUEUE_STATE: Record<KnownQueue['state'], string> = {
+  exists: 'exists',
+  previewed: 'previewed: its Terraform exists, nothing was created',
+  requested: 'requested, not yet created',
+};
+
+/** A queue in the subscription picker: "orders-events — exists (payments-api)". */
+export function queueOptionText(q: KnownQueue): string {
+  const of = q.service ? ` (${q.service})` : '';
+  return `${q.name} — ${QUEUE_STATE[q.state]}${of}`;
+}
+
+/**
+ * The queues a topic may subscribe, for the picker: those of its kind (FIFO topics deliver only to FIFO queues, and
+ * standard ones only to standard queues), by name, and how many of the other kind were left out.
+ */
+export function subscribableQueues(queues: readonly KnownQueue[], fifo: boolean): { queues: KnownQueue[]; otherKind: number } {
+  const fits = queues.filter((q) => q.fifo === fifo);
+  return { queues: [...fits].sort((a, b) => a.name.localeCompare(b.name)), otherKind: queues.length - fits.length };
 }

@@ -181,6 +181,41 @@ export const SOURCES_HASH = '#/sources';
 export const CLUSTERS_HASH = '#/clusters';
 export const SECRETS_HASH = '#/secrets';
 
+/** The Fleet page: the configuration in force, its editor and preview (admins). */
+export const FLEET_HASH = '#/admin/fleet';
+
+/** The fleet configuration's history, with one version open (0: none). */
+export function fleetHistoryHash(version = 0): string {
+  const params = new URLSearchParams();
+  if (version > 0) params.set('version', String(version));
+  return withQuery('#/admin/fleet/history', params);
+}
+
+/** Which installs the installs list shows: all, or those of one filter (GET /api/v1/fleet/installs), of a team. */
+export type InstallFilter = '' | 'stale_config' | 'below_minimum' | 'unseen';
+export const INSTALL_FILTERS: readonly Exclude<InstallFilter, ''>[] = ['stale_config', 'below_minimum', 'unseen'];
+
+export interface InstallFilters {
+  filter: InstallFilter;
+  team: string;
+}
+
+export const EMPTY_INSTALL_FILTERS: InstallFilters = { filter: '', team: '' };
+
+export function fleetInstallsHash(f: Partial<InstallFilters> = {}): string {
+  const params = new URLSearchParams();
+  if (f.filter) params.set('filter', f.filter);
+  if (f.team?.trim()) params.set('team', f.team.trim());
+  return withQuery('#/admin/fleet/installs', params);
+}
+
+/** The adoption KPI over the last weeks weeks (26 by default, left out of the hash). */
+export function adoptionHash(weeks = 26): string {
+  const params = new URLSearchParams();
+  if (weeks !== 26) params.set('weeks', String(weeks));
+  return withQuery('#/adoption', params);
+}
+
 /** The matrix with filters; empty values are left out. */
 export function matrixHash(f: Partial<MatrixFilters> = {}): string {
   const params = new URLSearchParams();

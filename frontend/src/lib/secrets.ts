@@ -2,6 +2,7 @@
 // every request; these only decide what the UI offers and how it says it.
 import type { Me, Secret, SecretConventions, SecretEnvironment, SecretPlace } from '../api/client';
 import { can } from './permissions';
+import { possessive } from './format';
 
 const BACKEND: Record<SecretPlace['backend'], string> = {
   kubernetes: 'Kubernetes Secret',
@@ -44,7 +45,7 @@ export function mayReveal(me: Me | null | undefined, conv: SecretConventions | u
 export function whyNoReveal(conv: SecretConventions | undefined, team: string, env: string): string {
   const e = environment(conv, env);
   if (!e || e.reveal.length === 0) return `The conventions allow no reveal in ${env}: read the value where it is used.`;
-  return `In ${env}, values of ${team}'s secrets are revealed to the team's ${e.reveal.join(' or ').replace('_', ' ')}s only.`;
+  return `In ${env}, values of ${possessive(team)} secrets are revealed to the team's ${e.reveal.join(' or ').replace('_', ' ')}s only.`;
 }
 
 /** A count with its noun: "1 secret", "3 secrets". */

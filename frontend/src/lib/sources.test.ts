@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourceState, sourcesPollMs } from './sources';
+import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourceItems, sourceState, sourcesPollMs } from './sources';
 
 const now = new Date('2026-11-26T10:00:00Z');
 
@@ -15,6 +15,18 @@ describe('sourceState', () => {
   for (const [state, errors, label, tone] of cases) {
     it(state || '(none)', () => expect(sourceState({ state, errors })).toMatchObject({ label, tone }));
   }
+});
+
+describe('a templates repository', () => {
+  it('has broken templates, not failed repositories, and no services', () => {
+    expect(sourceState({ kind: 'templates', state: 'partial', errors: 2 })).toMatchObject({ label: '2 broken', tone: 'warn' });
+    expect(sourceState({ kind: 'templates', state: 'error', errors: 0 }).meaning).toBe('The sync could not run; the templates of the last good sync are still offered.');
+    expect(sourceState({ kind: 'templates', state: 'idle', errors: 0 })).toMatchObject({ label: 'idle', tone: 'neutral' });
+    expect(sourceItems('templates')).toMatchObject({ one: 'template', errorsFact: 'Broken templates', catalog: false });
+    expect(sourceItems('github')).toMatchObject({ one: 'repository', errorsFact: 'Failed repositories', catalog: true });
+    expect(progressText({ kind: 'templates', state: 'syncing', done: 0, total: 0 })).toBe('reading the templates…');
+    expect(progressText({ kind: 'templates', state: 'ok', done: 0, total: 0 })).toBe('');
+  });
 });
 
 describe('progress', () => {

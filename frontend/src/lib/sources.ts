@@ -12,8 +12,61 @@ export interface SourceStateView {
   meaning: string;
 }
 
-/** The state badge: idle, syncing, ok, partial (some repositories failed), error (the sync could not run). */
-export function sourceState(s: Pick<SourceStatus, 'state' | 'errors'>): SourceStateView {
+/** What a source's items are: the repositories of a GitHub organisation, or the templates of a templates repository
+ * (kind `templates`, docs/templates.md), which have no services and are broken rather than failed. */
+export interface SourceItems {
+  one: string;
+  many: string;
+  /** The fact that counts the item errors, and its column in their table. */
+  errorsFact: string;
+  column: string;
+  /** What the item errors mean for the user. */
+  errorsMeaning: string;
+  none: string;
+  /** Whether the source writes services to the catalog. */
+  catalog: boolean;
+}
+
+export function sourceItems(kind: string): SourceItems {
+  if (kind === 'templates') {
+    return {
+      one: 'template',
+      many: 'templates',
+      errorsFact: 'Broken templates',
+      column: 'Template',
+      errorsMeaning: 'These templates cannot be used until a push fixes them (the error says which file and line); the other templates are offered.',
+      none: 'No template is broken.',
+      catalog: false,
+    };
+  }
+  return {
+    one: 'repository',
+    many: 'repositories',
+    errorsFact: 'Failed repositories',
+    column: 'Repository',
+    errorsMeaning: 'These repositories keep the services read before; fix the cause (the error says which file or permission), and the next sync picks them up.',
+    none: 'No repository failed in the last attempt.',
+    catalog: true,
+  };
+}
+
+/** The state badge: idle, syncing, ok, partial (some repositories failed, some templates are broken), error (the
+ * sync could not run). */
+export function sourceState(s: Pick<SourceStatus, 'state' | 'errors'> & { kind?: string }): SourceStateView {
+  if (s.kind === 'templates') {
+    switch (s.state) {
+      case 'ok':
+        return { label: 'up to date', tone: 'ok', meaning: 'The last sync read every template of the repository.' };
+      case 'partial':
+        return {
+          label: `${s.errors} broken`,
+          tone: 'warn',
+          meaning: 'The last sync read the repository, but some templates are broken: they are listed with their problems and cannot be used.',
+        };
+      case 'error':
+        return { label: 'error', tone: 'error', meaning: 'The sync could not run; the templates of the last good sync are still offered.' };
+    }
+  }
   switch (s.state) {
     case 'syncing':
       return { label: 'syncing', tone: 'busy', meaning: 'A sync is running; progress updates below.' };
@@ -41,7 +94,8 @@ export function progressPercent(s: Pick<SourceStatus, 'done' | 'total'>): number
 }
 
 /** "120 / 2,000 repositories" during a sync, "2,000 repositories" after one, "" when nothing is counted. */
-export function progressText(s: Pick<SourceStatus, 'state' | 'done' | 'total'>): string {
+export function progressText(s: Pick<SourceStatus, 'state' | 'done' | 'total'> & { kind?: string }): string {
+  if (s.kind === 'templates') return s.state === 'syncing' ? 'reading the templates…' : '';
   const n = (x: number) => x.toLocaleString('en-US');
   const unit = (x: number) => (x === 1 ? 'repository' : 'repositories');
   if (s.state === 'syncing') return s.total > 0 ? `${n(s.done)} / ${n(s.total)} ${unit(s.total)}` : 'listing repositories…';

@@ -10,6 +10,7 @@ import { absoluteTime, relativeTime } from '../lib/format';
 import { requestsHash, serviceHash } from '../lib/router';
 import { hasRun, runSummary } from '../lib/runProgress';
 import { ActionPlan } from '../components/ActionPlan';
+import { ActionPreview } from '../components/ActionPreview';
 import { ActionResult } from '../components/ActionResult';
 import { ActionTimeline } from '../components/ActionTimeline';
 import { CancelRun } from '../components/CancelRun';
@@ -160,11 +161,18 @@ export function ActionPage({ id }: { id: string }) {
       )}
       <div className="page-columns">
         <div>
+          {a.state === 'pending_approval' && a.kind !== 'service_create' && <ActionPreview key={`${a.id}-pending`} actionId={a.id} open />}
           {a.state === 'pending_approval' && (
             <section className="panel" aria-labelledby="decide-heading">
               <h2 id="decide-heading">Decision</h2>
               <p className="muted">Waiting for {approversText(a.approvers, a.team)}.</p>
-              {a.kind === 'service_create' && a.may_approve && <p>Review the plan below — every file, the pull request and the steps — before you decide.</p>}
+              {a.may_approve && (
+                <p>
+                  {a.kind === 'service_create'
+                    ? 'Review the plan below — every file, the pull request and the steps — before you decide.'
+                    : 'Review what it does above before you decide.'}
+                </p>
+              )}
               <DecisionPanel
                 action={a}
                 mayDecide={a.may_approve === true}
@@ -222,6 +230,7 @@ export function ActionPage({ id }: { id: string }) {
               )}
             </section>
           )}
+          {a.state !== 'pending_approval' && a.kind !== 'service_create' && <ActionPreview key={a.id} actionId={a.id} open={false} />}
           <section className="panel" aria-labelledby="history-heading">
             <h2 id="history-heading">Timeline</h2>
             <ActionTimeline history={a.history} now={now} />

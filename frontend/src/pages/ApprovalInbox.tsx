@@ -9,6 +9,7 @@ import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { cx } from '../lib/classNames';
 import { actionHash } from '../lib/router';
+import { ActionPreview } from '../components/ActionPreview';
 import { DecisionPanel } from '../components/DecisionPanel';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
@@ -87,6 +88,7 @@ export function ApprovalInbox() {
               decide.
             </p>
           )}
+          {deciding.kind !== 'service_create' && <ActionPreview key={`preview-${deciding.id}`} actionId={deciding.id} open compact />}
           <DecisionPanel
             key={deciding.id}
             action={deciding}

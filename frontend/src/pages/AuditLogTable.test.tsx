@@ -107,4 +107,32 @@ describe('AuditLogTable export in the desktop window', () => {
       delete window.runtime;
     }
   });
+
+  it('closes the event drawer when the filters no longer list its event, and keeps it while they do', async () => {
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname !== '/api/v1/audit') return undefined;
+        const actor = r.url.searchParams.get('actor');
+        return json({ events: events.filter((e) => !actor || e.actor === actor) });
+      },
+    });
+    const view = (actor: string) => (
+      <WithMe me={ADMIN}>
+        <AuditLogTable filters={{ ...EMPTY_AUDIT_FILTERS, actor }} />
+      </WithMe>
+    );
+    const { rerender } = render(view(''));
+    fireEvent.click(await screen.findByText('action.succeeded'));
+    expect(screen.getByRole('region', { name: 'Event 3' })).toBeTruthy();
+    rerender(view('root')); // the system's event is filtered out
+    await screen.findByText('token.created');
+    expect(screen.queryByText('action.succeeded')).toBeNull();
+    expect(screen.queryByRole('region', { name: 'Event 3' })).toBeNull();
+
+    fireEvent.click(screen.getByText('token.created'));
+    expect(screen.getByRole('region', { name: 'Event 1' })).toBeTruthy();
+    rerender(view('')); // still listed under the wider filters
+    await screen.findByText('action.succeeded');
+    expect(screen.getByRole('region', { name: 'Event 1' })).toBeTruthy();
+  });
 });

@@ -139,6 +139,8 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
   }
 
   const filtered = Object.values(filters).some((v) => v);
+  // The drawer shows an event the list shows: once new filters leave it out (or while they load), it closes.
+  const open = selected && !log.stale && log.events.some((e) => e.id === selected.id) ? selected : null;
   let body;
   if (!log.stale && log.events.length === 0 && log.error) {
     body = <ErrorState title="The audit log could not be loaded" error={log.error} onRetry={log.reload} />;
@@ -200,13 +202,13 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
         renderRow={(e, i, style) => (
           <div
             key={e.id}
-            className={rowClass({ selected: selected?.id === e.id }, styles.event)}
+            className={rowClass({ selected: open?.id === e.id }, styles.event)}
             role="row"
             aria-rowindex={i + 2}
-            aria-selected={selected?.id === e.id}
+            aria-selected={open?.id === e.id}
             data-event={e.action}
             style={style}
-            onClick={() => setSelected((s) => (s?.id === e.id ? null : e))}
+            onClick={() => setSelected(open?.id === e.id ? null : e)}
           >
             <div className={cellClass()} role="cell">
               <time dateTime={e.at} title={absoluteTime(e.at)}>
@@ -239,21 +241,21 @@ export function AuditLogTable({ filters }: { filters: AuditFilters }) {
           </div>
         )}
       />
-      {selected && (
-        <section className={`panel ${styles.detail}`} aria-label={`Event ${selected.id}`}>
+      {open && (
+        <section className={`panel ${styles.detail}`} aria-label={`Event ${open.id}`}>
           <div className="section-tools">
             <h2>
-              {selected.action} · {selected.resource}
+              {open.action} · {open.resource}
             </h2>
             <button type="button" className="button button-link" onClick={() => setSelected(null)}>
               Close
             </button>
           </div>
           <p className="muted">
-            {absoluteTime(selected.at)} by {selected.actor}, {selected.outcome}
-            {selected.request_id ? ` · request ${selected.request_id}` : ''}
+            {absoluteTime(open.at)} by {open.actor}, {open.outcome}
+            {open.request_id ? ` · request ${open.request_id}` : ''}
           </p>
-          <CodeBlock className={styles.code}>{JSON.stringify(selected.detail, null, 2)}</CodeBlock>
+          <CodeBlock className={styles.code}>{JSON.stringify(open.detail, null, 2)}</CodeBlock>
         </section>
       )}
     </section>

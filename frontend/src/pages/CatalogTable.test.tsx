@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { EMPTY_FILTERS } from '../lib/router';
-import { fakeApi } from '../test/fakeApi';
+import { fakeApi, makeRows } from '../test/fakeApi';
 import { CatalogTable } from './CatalogTable';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -27,6 +27,19 @@ describe('CatalogTable', () => {
     const time = row0.querySelector('time');
     expect(time?.textContent).toBe('5 min ago');
     expect(time?.getAttribute('title')).toMatch(/\d{4}/);
+  });
+
+  it('says why a service has no signal: all well for Go and TypeScript, not checked for languages whose dependencies Atrium does not read', async () => {
+    const rows = makeRows(3).map((r, i) => ({ ...r, findings: 0, outdated: 0, language: ['Go', 'Python', 'TypeScript'][i] ?? 'Go' }));
+    fakeApi({ rows });
+    render(<CatalogTable filters={EMPTY_FILTERS} refreshKey="" initialSync={false} />);
+    await screen.findByText('3 services');
+    const cell = (name: string) => screen.getByRole('table', { name: 'Services' }).querySelector(`[data-service="${name}"] [data-column="signals"] span`) as HTMLElement;
+    expect(cell('svc-0000').textContent).toBe('—');
+    expect(cell('svc-0000').getAttribute('title')).toBe('No findings, and no dependency behind its newest release.');
+    expect(cell('svc-0001').textContent).toBe('deps not checked');
+    expect(cell('svc-0001').getAttribute('title')).toContain('Python dependencies are not read yet');
+    expect(cell('svc-0002').textContent).toBe('—');
   });
 
   it('fetches the next page when scrolled to it', async () => {

@@ -4,6 +4,7 @@ import { api, isAbortError, type Facets, type ServiceRow, type SortKey } from '.
 import { useNow } from '../hooks/useNow';
 import { afterPaint } from '../hooks/usePagedWindow';
 import { useServicePages } from '../hooks/useServicePages';
+import { quietSignals } from '../lib/dependencies';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { catalogHash, navigate, serviceHash, teamHash, type CatalogFilters, type CatalogSignal } from '../lib/router';
 import { highlight, searchTerms, type Term } from '../lib/search';
@@ -509,8 +510,18 @@ const ServiceRowView = memo(function ServiceRowView({ row, index, start, size, n
             {row.outdated} outdated
           </Badge>
         )}
-        {row.findings === 0 && row.outdated === 0 && !row.degraded && <span className="muted">—</span>}
+        {row.findings === 0 && row.outdated === 0 && !row.degraded && <QuietSignals language={row.language} />}
       </div>
     </div>
   );
 });
+
+/** The signals cell without a signal: all well, or — for a language Atrium does not read — not checked. */
+function QuietSignals({ language }: { language: string }) {
+  const q = quietSignals(language);
+  return (
+    <span className="muted" title={q.title} data-signals={q.checked ? 'none' : 'not-checked'}>
+      {q.text}
+    </span>
+  );
+}

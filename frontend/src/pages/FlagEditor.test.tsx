@@ -8,7 +8,15 @@ import { FlagEditor } from './FlagEditor';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const ENVS = { items: ['dev', 'staging', 'production'].map((name) => ({ name, etag: '"x"', flags: 3 })) };
+const ENVS = { items: ['dev', 'staging', 'production'].map((name) => ({ name, etag: '"x"', flags: 3, approvers: name === 'production' ? ['platform_approver'] : [] })) };
+
+/** The form's submit shows the change for review; the review's button sends it. */
+async function reviewThenSave(review: 'Review the new flag' | 'Review changes', save: 'Create flag' | 'Save changes' | 'Send for approval') {
+  fireEvent.click(await screen.findByRole('button', { name: review }));
+  const panel = await screen.findByTestId('flag-review');
+  fireEvent.click(within(panel).getByRole('button', { name: save }));
+  return panel;
+}
 
 interface Setup {
   me?: typeof ADMIN;
@@ -44,7 +52,8 @@ function renderEditor(props: { environment: string; flagKey: string | null }, me
 const jsonView = () => JSON.parse((screen.getByTestId('flag-json') as HTMLTextAreaElement).value) as unknown;
 
 describe('FlagEditor: a new flag', () => {
-  it('builds a boolean flag with a rule and a 30/70 rollout by account, shows its JSON, and saves it', async () => {
+  // Many steps of a whole form: given room on a busy machine (it measures nothing).
+  it('builds a boolean flag with a rule and a 30/70 rollout by account, shows its JSON, and saves it', { timeout: 20_000 }, async () => {
     const { puts } = setup();
     renderEditor({ environment: 'dev', flagKey: null });
     await screen.findByRole('option', { name: 'payments' });
@@ -63,7 +72,8 @@ describe('FlagEditor: a new flag', () => {
     // 30 + 50: the form says so and will not save.
     expect(screen.getByTestId('otherwise-total').textContent).toBe('Total 80%');
     expect(screen.getByText('The shares add up to 80%; they must add up to 100%.')).toBeTruthy();
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Review the new flag' }));
+    expect(screen.queryByTestId('flag-review')).toBeNull();
     expect(puts()).toHaveLength(0);
     fireEvent.change(screen.getByLabelText('Everyone else: share of off (%)'), { target: { value: '70' } });
     expect(screen.getByTestId('otherwise-total').textContent).toBe('Total 100%');
@@ -85,7 +95,21 @@ describe('FlagEditor: a new flag', () => {
     expect(screen.getByTestId('json-sync').textContent).toContain('The form and this JSON show the same flag');
 
     fireEvent.change(screen.getByLabelText('Comment'), { target: { value: 'launch' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    // Nothing is sent before the review: the new flag in words, and that dev applies it at once.
+    fireEvent.click(screen.getByRole('button', { name: 'Review the new flag' }));
+    const review = await screen.findByTestId('flag-review');
+    expect(puts()).toHaveLength(0);
+    expect(within(review).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      'State: enabled',
+      'Default variant: "off"',
+      'Variant "off": false',
+      'Variant "on": true',
+      'Rule 1: if email ends with "@sphera.example": "on"',
+      'Everyone else: 30% "on" / 70% "off" by accountId',
+      'Team: payments',
+    ]);
+    expect(within(review).getByTestId('flag-review-approval').textContent).toBe('Saving applies it at once in dev.');
+    fireEvent.click(within(review).getByRole('button', { name: 'Create flag' }));
     await waitFor(() => expect(puts()).toHaveLength(1));
     const put = puts()[0];
     expect(put?.url.pathname).toBe('/api/v1/flags/dev/checkout-v2');
@@ -97,12 +121,12 @@ describe('FlagEditor: a new flag', () => {
     const { puts } = setup({ existing: flagDetail({ environment: 'dev', key: 'taken' }) });
     renderEditor({ environment: 'dev', flagKey: null });
     await screen.findByRole('option', { name: 'payments' });
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Review the new flag' }));
     expect(screen.getByText('Give the flag a key, e.g. new-checkout-flow.')).toBeTruthy();
     expect(screen.getByText('Choose the team that owns the flag.')).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Key'), { target: { value: 'taken' } });
     fireEvent.change(screen.getByLabelText('Team'), { target: { value: 'payments' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Review the new flag' }));
     expect(await screen.findByText('A flag taken already exists in dev: open it to change it, or choose another key.')).toBeTruthy();
     expect(puts()).toHaveLength(0);
   });
@@ -152,11 +176,12 @@ describe('FlagEditor: a new flag', () => {
 
     fireEvent.change(area, { target: { value: '{"state": ' } });
     expect(screen.getByTestId('json-sync').textContent).toMatch(/^Not a flag definition yet: Not valid JSON/);
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Review the new flag' }));
     expect(puts()).toHaveLength(0);
 
     fireEvent.change(area, { target: { value: JSON.stringify(combined) } });
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    const review = await reviewThenSave('Review the new flag', 'Create flag');
+    expect(review.textContent).toContain('Targeting: JSON rules the form does not show (conditions combined with and');
     await waitFor(() => expect(puts()).toHaveLength(1));
     expect((puts()[0]?.body as FlagPut).flag).toEqual(combined);
   });
@@ -186,7 +211,7 @@ describe('FlagEditor: a new flag', () => {
     fireEvent.change(screen.getByLabelText('Rule 1: attribute'), { target: { value: 'email' } });
     fireEvent.change(screen.getByLabelText('Rule 1: operator'), { target: { value: 'ends_with' } });
     fireEvent.change(screen.getByLabelText('Rule 1: value'), { target: { value: '@x' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    await reviewThenSave('Review the new flag', 'Create flag');
     const rule = (await screen.findByText('suffix too long')).closest('[data-rule]') as HTMLElement;
     expect(rule.getAttribute('data-rule')).toBe('1');
     expect(screen.getByTestId('flag-save-failure').textContent).toContain('The portal refused the change: nothing was stored');
@@ -205,7 +230,19 @@ describe('FlagEditor: an existing flag', () => {
     expect((screen.getByLabelText('Everyone else: share of on (%)') as HTMLInputElement).value).toBe('30');
     fireEvent.change(screen.getByLabelText('Everyone else: share of on (%)'), { target: { value: '40' } });
     fireEvent.change(screen.getByLabelText('Everyone else: share of off (%)'), { target: { value: '60' } });
-    fireEvent.click(await screen.findByRole('button', { name: 'Save changes' }));
+    // The review says what changes in words, and that production waits for a platform approver.
+    fireEvent.click(screen.getByRole('button', { name: 'Review changes' }));
+    const review = await screen.findByTestId('flag-review');
+    expect(within(review).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      'Everyone else: 30% "on" / 70% "off" by accountId → 40% "on" / 60% "off" by accountId',
+    ]);
+    expect(within(review).getByTestId('flag-review-approval').textContent).toBe(
+      'Changes in production wait for approval by a platform approver. Saving sends a request; nothing changes until it is approved.',
+    );
+    // Editing again ends the review: it was of what the form held.
+    fireEvent.change(screen.getByLabelText('Comment'), { target: { value: 'more' } });
+    expect(screen.queryByTestId('flag-review')).toBeNull();
+    await reviewThenSave('Review changes', 'Send for approval');
     await waitFor(() => expect(puts()).toHaveLength(1));
     const body = puts()[0]?.body as FlagPut;
     expect(body.version).toBe(2);
@@ -218,12 +255,13 @@ describe('FlagEditor: an existing flag', () => {
     setup({ existing: flagDetail(), put: () => json({ pending: { id: 'act_42', message: 'production flag changes need a platform approver' } }, 202) });
     renderEditor({ environment: 'production', flagKey: 'new-checkout-flow' }, OWNER);
     await screen.findByText('Edit new-checkout-flow', { selector: 'h1' });
-    fireEvent.click(await screen.findByRole('button', { name: 'Save changes' }));
+    await reviewThenSave('Review changes', 'Send for approval');
     const pending = await screen.findByTestId('flag-pending');
     expect(pending.textContent).toContain('is waiting for approval');
     expect(pending.textContent).toContain('production flag changes need a platform approver');
     expect(within(pending).getByRole('link', { name: 'act_42' }).getAttribute('href')).toBe('#/self-service/act_42');
-    expect(screen.queryByRole('button', { name: 'Save changes' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Send for approval' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Review changes' })).toBeNull();
   });
 
   it('says plainly when the flag changed meanwhile (409)', async () => {
@@ -233,7 +271,7 @@ describe('FlagEditor: an existing flag', () => {
     });
     renderEditor({ environment: 'production', flagKey: 'new-checkout-flow' });
     await screen.findByText('Edit new-checkout-flow', { selector: 'h1' });
-    fireEvent.click(await screen.findByRole('button', { name: 'Save changes' }));
+    await reviewThenSave('Review changes', 'Send for approval');
     const failure = await screen.findByTestId('flag-save-failure');
     expect(failure.textContent).toContain('The flag changed since you opened it: nothing was saved');
     expect(failure.textContent).toContain('Open the flag again to see the change');
@@ -270,7 +308,7 @@ describe('FlagEditor: environments', () => {
     fireEvent.change(screen.getByLabelText('Environment'), { target: { value: 'staging' } });
     fireEvent.change(screen.getByLabelText('Key'), { target: { value: 'k1' } });
     fireEvent.change(screen.getByLabelText('Team'), { target: { value: 'payments' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Create flag' }));
+    await reviewThenSave('Review the new flag', 'Create flag');
     await waitFor(() => expect(puts()[0]?.url.pathname).toBe('/api/v1/flags/staging/k1'));
   });
 });

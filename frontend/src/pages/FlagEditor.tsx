@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState, type FormEvent } from 'react';
-import { api, asApiError, type ApiError, type FlagDefinition, type FlagDetail, type FlagEnvironment, type PendingChange, type Team } from '../api/client';
+import { api, asApiError, type ApiError, type ApproverRole, type FlagDefinition, type FlagDetail, type FlagEnvironment, type PendingChange, type Team } from '../api/client';
 import { announceActionChange } from '../hooks/useApprovalCount';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
@@ -18,10 +18,13 @@ import {
   type FlagDraft,
   type ServerProblems,
 } from '../lib/flagForm';
+import { approversText } from '../lib/actionText';
 import { can, teamsWith, whyNot } from '../lib/permissions';
 import { flagHash, flagsHash, navigate, withLastFilters } from '../lib/router';
 import { describeSubmitError } from '../lib/submitError';
 import { NO_TARGETING } from '../lib/targeting';
+import { ApprovalNote } from '../components/ApprovalNote';
+import { FlagChange } from '../components/FlagChange';
 import { FlagJsonEditor, type JsonSync } from '../components/FlagJsonEditor';
 import { FlagVariantsEditor } from '../components/FlagVariantsEditor';
 import { fieldAria, FormField } from '../components/FormField';
@@ -95,6 +98,7 @@ export function FlagEditor({ environment, flagKey, portalKey }: Props) {
         existing={existing.data ?? null}
         environment={environments.includes(environment) ? environment : (environments[0] ?? environment)}
         environments={environments}
+        approvers={Object.fromEntries((envs.data ?? []).map((e) => [e.name, e.approvers]))}
         teams={teams.data?.map((t) => t.name) ?? []}
       />
     </div>
@@ -107,6 +111,8 @@ interface FormProps {
   existing: FlagDetail | null;
   environment: string;
   environments: readonly string[];
+  /** The roles one of which approves a change, by environment (none: changes apply at once). */
+  approvers: Readonly<Record<string, readonly string[]>>;
   teams: readonly string[];
 }
 
@@ -123,7 +129,7 @@ function initialState(existing: FlagDetail | null, environment: string, team: st
   return { draft, text: definitionText(existing.definition), sync: { kind: 'json-only', reason: parsed.reason, path: parsed.path } };
 }
 
-function FlagEditorForm({ existing, environment, environments, teams }: FormProps) {
+function FlagEditorForm({ existing, environment, environments, approvers, teams }: FormProps) {
   const { me } = useMe();
   const isNew = existing === null;
   const writable = teamsWith(me, 'flags:write');
@@ -139,7 +145,10 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
   const [sending, setSending] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'none' });
   const [server, setServer] = useState<ServerProblems | null>(null);
+  // The change under review: what will be sent, for the form exactly as it was when review began.
+  const [review, setReview] = useState<{ flag: FlagDefinition; of: string } | null>(null);
   const failureRef = useRef<HTMLDivElement>(null);
+  const reviewRef = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
 
   const problems = useMemo(() => draftProblems(draft, { newFlag: isNew }), [draft, isNew]);
@@ -212,6 +221,11 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
     return buildDefinition(draft);
   };
 
+  // What the form holds now: a review is of this, and editing anything ends it.
+  const formState = JSON.stringify([draft, text, sync.kind, comment]);
+  const reviewing = review !== null && review.of === formState ? review.flag : null;
+
+  /** The form is submitted: after its checks, the change is shown for review — nothing is sent yet. */
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
     if (sending) return;
@@ -224,11 +238,11 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
       window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .field-problem')?.scrollIntoView?.({ block: 'center' }), 0);
       return;
     }
-    setSending(true);
     setOutcome({ kind: 'none' });
-    try {
-      if (isNew) {
-        // Say it plainly before sending; If-None-Match: * below makes the portal refuse a replacement anyway.
+    if (isNew) {
+      // Say it plainly before the review; If-None-Match: * below makes the portal refuse a replacement anyway.
+      setSending(true);
+      try {
         const taken = await api.getFlag(draft.environment, draft.key).then(
           () => true,
           (err: unknown) => {
@@ -240,7 +254,23 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
           setServer({ ...placeServerProblems([], draft.targeting), key: `A flag ${draft.key} already exists in ${draft.environment}: open it to change it, or choose another key.` });
           return;
         }
+      } catch (err) {
+        setOutcome({ kind: 'failed', error: asApiError(err) });
+        return;
+      } finally {
+        setSending(false);
       }
+    }
+    setReview({ flag, of: formState });
+    window.setTimeout(() => reviewRef.current?.scrollIntoView?.({ block: 'nearest' }), 0);
+  };
+
+  /** The reviewed change is saved: applied at once, or held for approval where the environment says so. */
+  const save = async (flag: FlagDefinition) => {
+    if (sending) return;
+    setSending(true);
+    setOutcome({ kind: 'none' });
+    try {
       const out = await api.putFlag(draft.environment, draft.key, {
         flag,
         team: draft.team,
@@ -248,6 +278,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
         version: existing?.version,
         comment: comment.trim() || undefined,
       }, isNew);
+      setReview(null);
       if (out.kind === 'pending') {
         announceActionChange();
         setOutcome({ kind: 'pending', pending: out.pending });
@@ -256,6 +287,7 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
       }
     } catch (err) {
       const apiErr = asApiError(err);
+      setReview(null);
       setOutcome({ kind: 'failed', error: apiErr });
       if (apiErr.status === 400 && apiErr.fields.length > 0) {
         // With the JSON alone in charge, the form's rules are not what was sent: every problem goes with its path.
@@ -276,7 +308,8 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
   const otherwiseProblems = [...problems.targeting.otherwise, ...(server?.otherwise ?? [])];
   const failure = outcome.kind === 'failed' ? describeSubmitError(outcome.error, 'change', { retrySafe: FLAG_RETRY }) : null;
   const conflict = outcome.kind === 'failed' && outcome.error.status === 409;
-  const approvalHint = draft.environment === 'production' ? ' Changes in production may need approval; the portal says so when you save.' : '';
+  const roles = approvers[draft.environment] ?? [];
+  const approvalHint = roles.length > 0 ? `Changes in ${draft.environment} wait for approval by ${approversText(roles as ApproverRole[], draft.team || undefined)}.` : '';
 
   return (
     <form className={`panel ${styles.form}`} ref={formRef} onSubmit={(e) => void onSubmit(e)} noValidate aria-label={isNew ? 'New flag' : `Edit ${draft.key}`}>
@@ -427,14 +460,47 @@ function FlagEditorForm({ existing, environment, environments, teams }: FormProp
               </p>
             </SubmitFailure>
           )}
-          <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={sending}>
-              {sending ? 'Saving…' : isNew ? 'Create flag' : 'Save changes'}
-            </button>
-            <a className="button" href={existing ? flagHash(existing.environment, existing.key) : withLastFilters(flagsHash())}>
-              Cancel
-            </a>
-          </div>
+          {reviewing ? (
+            <div className={`panel ${styles.review}`} ref={reviewRef} role="region" aria-labelledby="flag-review-heading" data-testid="flag-review">
+              <h2 id="flag-review-heading">{isNew ? `Review the new flag ${draft.key}` : 'Review changes'}</h2>
+              <p className="muted">
+                {isNew ? `What ${draft.key} will be in ${draft.environment}` : `What changes in ${draft.key} in ${draft.environment}`}
+                {comment.trim() ? `, because “${comment.trim()}”` : ''}:
+              </p>
+              <FlagChange
+                before={existing?.definition ?? null}
+                after={reviewing}
+                teamBefore={existing?.team}
+                teamAfter={draft.team}
+                label={`Changes to ${draft.key || 'the new flag'} in ${draft.environment}`}
+                none="No difference in the definition: saving changes only the owner or the comment."
+              />
+              <ApprovalNote needed={roles.length > 0} role="note" testId="flag-review-approval">
+                <p>
+                  {roles.length > 0
+                    ? `${approvalHint} Saving sends a request; nothing changes until it is approved.`
+                    : `Saving applies it at once in ${draft.environment}.`}
+                </p>
+              </ApprovalNote>
+              <div className="form-actions">
+                <button type="button" className="button button-primary" disabled={sending} onClick={() => void save(reviewing)}>
+                  {sending ? 'Saving…' : roles.length > 0 ? 'Send for approval' : isNew ? 'Create flag' : 'Save changes'}
+                </button>
+                <button type="button" className="button" disabled={sending} onClick={() => setReview(null)}>
+                  Back to editing
+                </button>
+              </div>
+            </div>
+          ) : (
+            <div className="form-actions">
+              <button type="submit" className="button button-primary" disabled={sending}>
+                {sending ? 'Checking…' : isNew ? 'Review the new flag' : 'Review changes'}
+              </button>
+              <a className="button" href={existing ? flagHash(existing.environment, existing.key) : withLastFilters(flagsHash())}>
+                Cancel
+              </a>
+            </div>
+          )}
         </>
       )}
     </form>

@@ -34,7 +34,10 @@ describe('FlagPage', () => {
     expect(await screen.findByText('If email ends with "@sphera.example": "on"')).toBeTruthy();
     expect(screen.getByText('Everyone else: 30% "on" / 70% "off" by accountId')).toBeTruthy();
     expect(JSON.parse(screen.getByTestId('flag-definition').textContent ?? '')).toMatchObject({ defaultVariant: 'off' });
-    expect(await screen.findByText('targeting › if › 2 › fractional › weight of "on": 20 → 30')).toBeTruthy();
+    const v2 = await screen.findByRole('list', { name: 'What changed in version 2' });
+    expect([...v2.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
+      'Everyone else: 20% "on" / 80% "off" by accountId → 30% "on" / 70% "off" by accountId',
+    ]);
     expect(screen.getByText('“more accounts”')).toBeTruthy();
     expect(screen.getByText('v1 created')).toBeTruthy();
     expect(screen.getByRole('link', { name: 'Edit' }).getAttribute('href')).toBe('#/flags/production/new-checkout-flow/edit');

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EMPTY_FLAG_FILTERS, type FlagFilters } from '../lib/router';
 import { ADMIN, DEVELOPER, fakeApi, json } from '../test/fakeApi';
-import { FLAG_LIST } from '../test/flagFixtures';
+import { CHECKOUT_DEFINITION, FLAG_LIST, flagDetail } from '../test/flagFixtures';
 import { WithMe } from '../test/withMe';
 import { FlagsPage } from './FlagsPage';
 
@@ -11,7 +11,15 @@ beforeEach(() => {
 });
 afterEach(() => vi.unstubAllGlobals());
 
-const rowsShown = () => Array.from(screen.getByRole('table', { name: 'Feature flags' }).querySelectorAll('[data-flag]')).map((r) => `${r.getAttribute('data-flag')}@${r.getAttribute('data-environment')}`);
+/** Each row as its key and the environments it has cells in: "new-checkout-flow:dev+production". */
+const rowsShown = () =>
+  Array.from(screen.getByRole('table', { name: 'Feature flags' }).querySelectorAll('[data-flag]')).map(
+    (r) =>
+      `${r.getAttribute('data-flag')}:${Array.from(r.querySelectorAll('[data-column^="env-"]:not([data-state="absent"])'))
+        .map((c) => c.getAttribute('data-column')?.slice(4))
+        .join('+')}`,
+  );
+const columnsShown = () => Array.from(screen.getByRole('table', { name: 'Feature flags' }).querySelectorAll('[role="columnheader"]')).map((h) => h.textContent);
 
 function show(filters: Partial<FlagFilters>, me = ADMIN) {
   const api = fakeApi({ me, override: (r) => (r.url.pathname === '/api/v1/flags' ? json(FLAG_LIST) : undefined) });
@@ -24,33 +32,29 @@ function show(filters: Partial<FlagFilters>, me = ADMIN) {
 }
 
 describe('FlagsPage', () => {
-  it('lists every flag of every environment with state, variants, default, rollout, owner and last change', async () => {
+  it('lists every flag on one row, its environments side by side with a switch and the rollout each', async () => {
     show({});
-    expect(await screen.findByText('5 flags')).toBeTruthy();
-    expect(rowsShown()).toEqual([
-      'legacy-sso-fallback@production',
-      'new-checkout-flow@dev',
-      'new-checkout-flow@production',
-      'orphan-flag@staging',
-      'search-ranking-model@production',
-    ]);
-    const checkout = document.querySelector('[data-flag="new-checkout-flow"][data-environment="production"]') as HTMLElement;
-    expect(within(checkout).getByText('fractional by accountId 20/80')).toBeTruthy();
-    expect(within(checkout).getByText('enabled')).toBeTruthy();
-    expect(within(checkout).getByText('off, on')).toBeTruthy();
+    expect(await screen.findByText('4 flags')).toBeTruthy();
+    expect(columnsShown()).toEqual(['Flag▲', 'Team', 'dev', 'staging', 'production', 'Owner', 'Last change↕']);
+    expect(rowsShown()).toEqual(['legacy-sso-fallback:production', 'new-checkout-flow:dev+production', 'orphan-flag:staging', 'search-ranking-model:production']);
+    const checkout = document.querySelector('[data-flag="new-checkout-flow"]') as HTMLElement;
+    const prod = checkout.querySelector('[data-column="env-production"]') as HTMLElement;
+    expect(within(prod).getByRole('switch', { name: 'new-checkout-flow in production' }).getAttribute('aria-checked')).toBe('true');
+    expect(within(prod).getByRole('link', { name: 'fractional by accountId 20/80' }).getAttribute('href')).toBe('#/flags/production/new-checkout-flow');
+    expect((checkout.querySelector('[data-column="env-staging"]') as HTMLElement).textContent).toBe('not in staging');
     const stale = document.querySelector('[data-flag="legacy-sso-fallback"]') as HTMLElement;
     expect(within(stale).getByTestId('stale-badge').textContent).toBe('ready to close');
-    expect(within(stale).getByTestId('stale-badge').getAttribute('title')).toContain('disabled and unchanged for more than 30 days');
-    const orphan = document.querySelector('[data-flag="orphan-flag"]') as HTMLElement;
-    expect(within(orphan).getByText('code default')).toBeTruthy();
-    expect(within(checkout).getByRole('link', { name: 'new-checkout-flow' }).getAttribute('href')).toBe('#/flags/production/new-checkout-flow');
+    expect(within(stale).getByTestId('stale-badge').getAttribute('title')).toContain('production: disabled and unchanged for more than 30 days');
+    expect(within(stale).getByRole('switch').getAttribute('aria-checked')).toBe('false');
+    expect(within(stale).getByText('off: code default')).toBeTruthy();
+    expect(within(checkout).getByRole('link', { name: 'new-checkout-flow' }).getAttribute('href')).toBe('#/flags/dev/new-checkout-flow');
   });
 
   const cases: [string, Partial<FlagFilters>, string[]][] = [
-    ['by environment', { environment: 'production' }, ['legacy-sso-fallback@production', 'new-checkout-flow@production', 'search-ranking-model@production']],
-    ['by team', { team: 'payments' }, ['new-checkout-flow@dev', 'new-checkout-flow@production']],
-    ['ready to close only', { stale: true }, ['legacy-sso-fallback@production']],
-    ['by key', { q: 'search' }, ['search-ranking-model@production']],
+    ['by environment (its only column)', { environment: 'production' }, ['legacy-sso-fallback:production', 'new-checkout-flow:production', 'search-ranking-model:production']],
+    ['by team', { team: 'payments' }, ['new-checkout-flow:dev+production']],
+    ['ready to close only', { stale: true }, ['legacy-sso-fallback:production']],
+    ['by key', { q: 'search' }, ['search-ranking-model:production']],
   ];
   for (const [name, filters, want] of cases) {
     it(`filters ${name}, from the URL`, async () => {
@@ -60,9 +64,70 @@ describe('FlagsPage', () => {
     });
   }
 
+  it('reviews a switch before sending it: the change in words, that production waits for approval, then a request', async () => {
+    const api = fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        if (r.url.pathname === '/api/v1/flags/production/new-checkout-flow' && r.method === 'GET') return json(flagDetail());
+        if (r.method === 'PUT') return json({ pending: { id: 'act_7', message: 'Changes to flags in production wait for approval by a platform approver.' } }, 202);
+        return undefined;
+      },
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+      </WithMe>,
+    );
+    fireEvent.click(await screen.findByRole('switch', { name: 'new-checkout-flow in production' }));
+    const dialog = await screen.findByRole('alertdialog', { name: 'Switch new-checkout-flow off in production?' });
+    const changes = await within(dialog).findByRole('list', { name: 'Changes to new-checkout-flow in production' });
+    expect(within(changes).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['State: enabled → disabled (everyone gets the code default)']);
+    expect(within(dialog).getByTestId('switch-approval').textContent).toContain('Changes in production wait for approval by a platform approver');
+    expect(api.requests.filter((r) => r.method === 'PUT')).toHaveLength(0);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Send for approval' }));
+    const notice = await screen.findByTestId('flag-pending');
+    expect(notice.textContent).toContain('Switching new-checkout-flow off in production is waiting for approval');
+    const put = api.requests.find((r) => r.method === 'PUT');
+    expect(put?.url.pathname).toBe('/api/v1/flags/production/new-checkout-flow');
+    expect(put?.body).toMatchObject({ flag: { ...CHECKOUT_DEFINITION, state: 'DISABLED' }, team: 'payments', version: 2 });
+  });
+
+  it('applies a switch at once where the environment waits for nobody, and reads the flags again', async () => {
+    let listed = 0;
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') {
+          listed++;
+          return json(FLAG_LIST);
+        }
+        if (r.url.pathname === '/api/v1/flags/dev/new-checkout-flow' && r.method === 'GET') return json(flagDetail({ environment: 'dev' }));
+        if (r.method === 'PUT') return json(flagDetail({ environment: 'dev', state: 'DISABLED' }));
+        return undefined;
+      },
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+      </WithMe>,
+    );
+    fireEvent.click(await screen.findByRole('switch', { name: 'new-checkout-flow in dev' }));
+    const dialog = await screen.findByRole('alertdialog');
+    expect(within(dialog).getByTestId('switch-approval').textContent).toBe('It applies at once in dev.');
+    fireEvent.click(await within(dialog).findByRole('button', { name: 'Switch off in dev' }));
+    await waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
+    await waitFor(() => expect(listed).toBe(2));
+  });
+
+  it('disables the switch, with the reason, for whoever may not change the flag', async () => {
+    show({}, DEVELOPER);
+    const sw = await screen.findByRole('switch', { name: 'new-checkout-flow in production' });
+    expect((sw as HTMLButtonElement).disabled).toBe(true);
+    expect(sw.getAttribute('title')).toContain('payments');
+  });
+
   it('puts filter changes into the URL', async () => {
     show({});
-    await screen.findByText('5 flags');
+    await screen.findByText('4 flags');
     fireEvent.change(screen.getByLabelText('Environment'), { target: { value: 'production' } });
     expect(window.location.hash).toBe('#/flags?environment=production');
     fireEvent.click(screen.getByLabelText(/Ready to close only/));
@@ -81,9 +146,9 @@ describe('FlagsPage', () => {
         <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
       </WithMe>,
     );
-    await screen.findByText('5 flags');
+    await screen.findByText('4 flags');
     fireEvent.click(screen.getByRole('button', { name: /Last change/ }));
-    expect(rowsShown()[0]).toBe('orphan-flag@staging');
+    expect(rowsShown()[0]).toBe('orphan-flag:staging');
   });
 
   it('says what to do when nothing matches', async () => {
@@ -99,7 +164,7 @@ describe('FlagsPage', () => {
   });
   it('does not offer New flag to a developer', async () => {
     show({}, DEVELOPER);
-    await screen.findByText('5 flags');
+    await screen.findByText('4 flags');
     expect(screen.queryByRole('link', { name: 'New flag' })).toBeNull();
   });
 
@@ -168,7 +233,7 @@ describe('FlagsPage', () => {
 
   it('offers importing to admins only', async () => {
     show({}, DEVELOPER);
-    await screen.findByText('5 flags');
+    await screen.findByText('4 flags');
     fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
     expect(screen.getByText('Importing a whole flag set is for admins (it needs flags:import).')).toBeTruthy();
     expect(screen.queryByRole('button', { name: /Import into/ })).toBeNull();
@@ -193,7 +258,7 @@ describe('downloads in the desktop window', () => {
           <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
         </WithMe>,
       );
-      await screen.findByText('5 flags');
+      await screen.findByText('4 flags');
       fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
       fireEvent.click(screen.getByRole('button', { name: 'Export flagd file' }));
       const status = await screen.findByTestId('flag-export-status');
@@ -208,7 +273,7 @@ describe('downloads in the desktop window', () => {
 
 describe('downloads with the desktop save dialog', () => {
   async function exportFlags() {
-    await screen.findByText('5 flags');
+    await screen.findByText('4 flags');
     fireEvent.click(screen.getByRole('button', { name: 'Import / export' }));
     fireEvent.click(screen.getByRole('button', { name: 'Export flagd file' }));
     return screen.findByTestId('flag-export-status');

@@ -1,14 +1,16 @@
 import { useMemo, useState } from 'react';
-import { api, type FlagList } from '../api/client';
+import { api, type FlagList, type FlagRow, type PendingChange } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
-import { filterFlags, flagTeams, type FlagSortKey } from '../lib/flags';
+import { flagColumns, flagTeams, groupFlags, type FlagSortKey } from '../lib/flags';
 import { count } from '../lib/format';
 import { can } from '../lib/permissions';
 import { EMPTY_FLAG_FILTERS, flagsHash, navigate, newFlagHash, type FlagFilters } from '../lib/router';
 import { FacetFilter } from '../components/FacetFilter';
 import { FlagImportExport } from '../components/FlagImportExport';
+import { FlagSwitchDialog } from '../components/FlagSwitchDialog';
 import { FlagTable } from '../components/FlagTable';
+import { PendingApprovalNotice } from '../components/PendingApprovalNotice';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { SearchBox } from '../components/SearchBox';
 
@@ -19,23 +21,30 @@ interface Props {
 }
 
 /**
- * Every flag of every environment in one table: filter by environment and team, show only flags ready to close,
- * search by key. The API answers all rows at once, so filters apply as the user types; the list is virtualised.
+ * Every flag in one table, its environments side by side with an on/off switch each: filter by environment (then
+ * the only column) and team, show only flags ready to close, search by key. The API answers all rows at once, so
+ * filters apply as the user types; the list is virtualised. A switch is reviewed before it is sent, and waits for
+ * approval where the environment's changes do.
  */
 export function FlagsPage({ filters, portalKey }: Props) {
   const { me } = useMe();
   const list = useLoad<FlagList>((signal) => api.listFlags({}, signal), portalKey);
   const [sort, setSort] = useState<FlagSortKey>('key');
   const [tools, setTools] = useState(false);
+  const [switching, setSwitching] = useState<FlagRow | null>(null);
+  const [pending, setPending] = useState<{ pending: PendingChange; what: string } | null>(null);
   const data = list.data;
   const environments = useMemo(() => data?.environments ?? [], [data]);
-  const rows = useMemo(() => (data ? filterFlags(data.items, filters, environments, sort) : []), [data, filters, environments, sort]);
+  const columns = useMemo(() => flagColumns(filters, environments), [filters, environments]);
+  const rows = useMemo(() => (data ? groupFlags(data.items, filters, environments, sort) : []), [data, filters, environments, sort]);
+  const approvers = data?.approvers ?? {};
   const teams = useMemo(() => (data ? flagTeams(data.items) : []), [data]);
   const envFacets = useMemo(
     () => environments.map((e) => ({ value: e, count: data?.items.filter((r) => r.environment === e).length ?? 0 })),
     [environments, data],
   );
-  const staleCount = data?.items.filter((r) => r.stale).length ?? 0;
+  // Flags (not flag-environments) ready to close, in the columns shown.
+  const staleCount = new Set(data?.items.filter((r) => r.stale && columns.includes(r.environment)).map((r) => r.key)).size;
   const update = (patch: Partial<FlagFilters>, replace = false) => navigate(flagsHash({ ...filters, ...patch }), { replace });
   const filtered = Boolean(filters.environment || filters.team || filters.stale || filters.q.trim());
 
@@ -100,7 +109,38 @@ export function FlagsPage({ filters, portalKey }: Props) {
         </div>
       )}
       {tools && data && <FlagImportExport environments={environments} environment={filters.environment} onImported={list.reload} />}
-      <FlagTable rows={rows} sort={sort} onSort={setSort} staleAfterDays={data?.stale_after_days ?? 30} body={body} busy={!data} />
+      {pending && <PendingApprovalNotice pending={pending.pending} what={pending.what} />}
+      {switching && (
+        <FlagSwitchDialog
+          key={`${switching.environment}/${switching.key}`}
+          row={switching}
+          approvers={approvers[switching.environment] ?? []}
+          onCancel={() => setSwitching(null)}
+          onApplied={() => {
+            setSwitching(null);
+            setPending(null);
+            list.reload();
+          }}
+          onPending={(p, what) => {
+            setSwitching(null);
+            setPending({ pending: p, what });
+          }}
+        />
+      )}
+      <FlagTable
+        groups={rows}
+        environments={columns}
+        approvers={approvers}
+        sort={sort}
+        onSort={setSort}
+        onSwitch={(r) => {
+          setPending(null);
+          setSwitching(r);
+        }}
+        staleAfterDays={data?.stale_after_days ?? 30}
+        body={body}
+        busy={!data}
+      />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { useActionChanges } from '../hooks/useApprovalCount';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
+import { teamLabel } from '../lib/teams';
 import { ACTION_STATES, isFinal, STATE_BADGES } from '../lib/actionState';
 import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
@@ -98,7 +99,7 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
             <option value="">All teams</option>
             {(teams.data?.items ?? []).map((t) => (
               <option key={t.name} value={t.name}>
-                {t.display_name || t.name}
+                {teamLabel(t)}
               </option>
             ))}
             {filters.team && !teams.data?.items.some((t) => t.name === filters.team) && <option value={filters.team}>{filters.team}</option>}

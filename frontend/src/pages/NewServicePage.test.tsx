@@ -83,6 +83,9 @@ describe('NewServicePage: templates', () => {
     expect(broken.getAttribute('aria-disabled')).toBe('true');
     expect(within(broken).queryByRole('link')).toBeNull();
     expect(broken.textContent).toContain('filter "shout" is not supported');
+    // Where each was read: built in, or the templates repository at its commit and the template's directory.
+    expect(go.textContent).toContain('go-http-service@v1 · built in');
+    expect(broken.textContent).toContain('java-service@3f9c2e1 · sphera/templates@3f9c2e1:templates/java-service');
   });
 
   it('says so when the portal has no golden path, and when the user may request nothing', async () => {
@@ -304,6 +307,9 @@ describe('NewServicePage: dry run and create', () => {
     });
     page();
     await fillIn();
+    // The name's own check (after the typing pause) answers first, as it does for a user who reads the form:
+    // otherwise its "no problem" could land after the refusal below.
+    await waitFor(() => expect(screen.getByTestId('name-status').textContent).toBe('✓ No service in the catalog and no repository is named orders.'));
     fireEvent.click(screen.getByRole('button', { name: 'Review plan' }));
     fireEvent.click(await screen.findByRole('button', { name: 'Create orders' }));
     await waitFor(() => expect(problemOf(/Service name/)).toBe('the catalog already has a service named orders'));

@@ -4,7 +4,7 @@ import { useMe } from '../hooks/useMe';
 import { can, whyNot } from '../lib/permissions';
 import { catalogHash, newServiceHash, withLastFilters } from '../lib/router';
 import { NewServiceForm } from '../components/NewServiceForm';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
 import { TemplatePicker } from '../components/TemplatePicker';
 import styles from './NewServicePage.module.css';
@@ -48,9 +48,7 @@ export function NewServicePage({ template, portalKey }: Props) {
       ) : list.error ? (
         <ErrorState title="The templates could not be loaded" error={list.error} onRetry={list.reload} />
       ) : (
-        <div className="notice notice-loading" role="status">
-          Loading the templates…
-        </div>
+        <LoadingState>Loading the templates…</LoadingState>
       );
   } else if (!template) {
     body = (
@@ -72,12 +70,11 @@ export function NewServicePage({ template, portalKey }: Props) {
   } else if (!picked || picked.broken) {
     body = (
       <>
-        <div className="notice notice-empty" role="alert">
-          <p className="notice-title">{picked ? `The template ${template} cannot be used` : `There is no template named ${template}`}</p>
-          <p className="notice-body">
+        <Notice kind="empty" role="alert" title={picked ? `The template ${template} cannot be used` : `There is no template named ${template}`}>
+          <NoticeBody>
             {picked ? 'It did not load; its card below lists why.' : 'It may have been renamed or removed.'} Pick another one.
-          </p>
-        </div>
+          </NoticeBody>
+        </Notice>
         <TemplatePicker templates={templates} />
       </>
     );

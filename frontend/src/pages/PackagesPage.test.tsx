@@ -81,7 +81,7 @@ describe('PackagesPage', () => {
     await screen.findByText('450 packages');
     fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
     const status = await screen.findByTestId('packages-export');
-    expect(status.textContent).toContain("450 packages matching these filters of payments's services");
+    expect(status.textContent).toContain("450 packages matching these filters of payments' services");
     expect(clicks).toEqual(['packages.csv']);
     const csv = api.requests.find((r) => r.url.searchParams.get('format') === 'csv');
     expect(csv?.url.search).toBe('?ecosystem=npm&owner=payments&outdated=true&format=csv');

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, isAbortError, type Facets } from '../api/client';
 import { useDownload } from '../hooks/useDownload';
 import { usePackagePages } from '../hooks/usePackagePages';
-import { count } from '../lib/format';
+import { count, possessive } from '../lib/format';
 import { hasPackageFilters, packageQuery, sortedBy } from '../lib/packages';
 import { EMPTY_PACKAGE_FILTERS, navigate, packagesHash, type PackageFilters } from '../lib/router';
 import { DownloadNotice } from '../components/DownloadNotice';
@@ -64,7 +64,7 @@ export function PackagesPage({ filters, refreshKey }: Props) {
     );
   }
 
-  const teamLabel = filters.owner ? ` of ${filters.owner}'s services` : '';
+  const teamLabel = filters.owner ? ` of ${possessive(filters.owner)} services` : '';
   return (
     <section className="list-page" aria-label="Packages">
       <div className="toolbar">

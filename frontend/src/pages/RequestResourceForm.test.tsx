@@ -205,6 +205,57 @@ describe('RequestResourceForm service picker', () => {
     expect((picker as HTMLInputElement).value).toBe('payments-ap');
   });
 
+  it("picks the topic's queue from those that exist or are requested in its environment and region, of the topic's kind, and sends it", async () => {
+    const asked: string[] = [];
+    const api = fakeApi({
+      services,
+      override: (r) => {
+        if (r.url.pathname !== '/api/v1/actions/queues') return undefined;
+        asked.push(`${r.url.searchParams.get('environment')}/${r.url.searchParams.get('region')}`);
+        if (r.url.searchParams.get('region') !== 'eu-west-1') return json({ items: [] });
+        return json({
+          items: [
+            { name: 'ledger-inbox', fifo: false, state: 'exists', service: 'ledger-service', team: 'payments', action: 'act_1' },
+            { name: 'orders.fifo', fifo: true, state: 'exists' },
+            { name: 'payments-events', fifo: false, state: 'requested', service: 'payments-api', team: 'payments', action: 'act_2' },
+          ],
+        });
+      },
+    });
+    renderForm();
+    await ready();
+    fireEvent.click(screen.getByLabelText(/SNS topic/));
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'payments-updates' } });
+    fireEvent.click(screen.getByLabelText('Subscribe an SQS queue to the topic'));
+    const picker = (await screen.findByLabelText('SQS queue to subscribe')) as HTMLSelectElement;
+    expect(asked).toEqual(['dev/eu-west-1']);
+    expect([...picker.options].map((o) => o.textContent)).toEqual([
+      'Choose a standard queue…',
+      'ledger-inbox — exists (ledger-service)',
+      'payments-events — requested, not yet created (payments-api)',
+    ]);
+    fireEvent.click(screen.getByRole('button', { name: 'Send request' }));
+    expect(await screen.findByText('choose the queue to subscribe')).toBeTruthy();
+    expect(posts(api.requests)).toHaveLength(0);
+    fireEvent.change(picker, { target: { value: 'payments-events' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send request' }));
+    await waitFor(() => expect(posts(api.requests)).toHaveLength(1));
+    expect((posts(api.requests)[0]?.body as { params: unknown }).params).toEqual({ name: 'payments-updates', subscribe_queue: 'payments-events' });
+  });
+
+  it('says when no queue of the kind can be subscribed there, and leads to requesting one', async () => {
+    fakeApi({ services, override: (r) => (r.url.pathname === '/api/v1/actions/queues' ? json({ items: [{ name: 'orders.fifo', fifo: true, state: 'exists' }] }) : undefined) });
+    renderForm();
+    await ready();
+    fireEvent.click(screen.getByLabelText(/SNS topic/));
+    fireEvent.click(screen.getByLabelText('Subscribe an SQS queue to the topic'));
+    const none = await screen.findByTestId('no-queues');
+    expect(none.textContent).toBe(
+      'No standard SQS queue exists or is requested in dev / eu-west-1 (1 of the other kind cannot be subscribed to a standard topic). Request a queue first, then subscribe it.',
+    );
+    expect(screen.getByRole('link', { name: 'Request a queue first' }).getAttribute('href')).toBe('#/self-service/new?service=payments-api');
+  });
+
   it('says when the service in the URL is not in the catalog', async () => {
     fakeApi({ services });
     renderForm(ADMIN, 'no-such-service');

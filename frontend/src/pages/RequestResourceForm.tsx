@@ -24,6 +24,7 @@ import { ApprovalNote } from '../components/ApprovalNote';
 import { fieldAria, FormField } from '../components/FormField';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PermissionNotice } from '../components/PermissionNotice';
+import { QueuePicker } from '../components/QueuePicker';
 import { ServicePicker } from '../components/ServicePicker';
 import { SubmitFailure } from '../components/SubmitFailure';
 import styles from './RequestResourceForm.module.css';
@@ -265,7 +266,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
               onChange={(e) => {
                 const next = opts.environments.find((x) => x.name === e.target.value);
                 const region = next?.regions.includes(draft.region) ? draft.region : (next?.regions[0] ?? '');
-                update({ environment: e.target.value, region }, 'environment', 'region');
+                update({ environment: e.target.value, region, subscribeQueue: '' }, 'environment', 'region');
               }}
             >
               {opts.environments.map((x) => (
@@ -277,7 +278,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
             </select>
           </FormField>
           <FormField id={fieldId('region')} label="Region" problem={problemFor('region')}>
-            <select {...fieldAria(fieldId('region'), problemFor('region'), undefined)} value={draft.region} onChange={(e) => update({ region: e.target.value }, 'region')}>
+            <select {...fieldAria(fieldId('region'), problemFor('region'), undefined)} value={draft.region} onChange={(e) => update({ region: e.target.value, subscribeQueue: '' }, 'region')}>
               {(env?.regions ?? []).map((r) => (
                 <option key={r} value={r}>
                   {r}
@@ -310,7 +311,7 @@ export function RequestResourceForm({ service, portalKey }: Props) {
             />
           </FormField>
           <label className="checkbox">
-            <input type="checkbox" checked={draft.fifo} onChange={(e) => update({ fifo: e.target.checked }, 'params.name', 'params.subscribe_queue')} />
+            <input type="checkbox" checked={draft.fifo} onChange={(e) => update({ fifo: e.target.checked, subscribeQueue: '' }, 'params.name', 'params.subscribe_queue')} />
             FIFO {draft.kind === 'sqs_queue' ? 'queue' : 'topic'} (ordered, exactly-once; the name must end in .fifo)
           </label>
           {draft.kind === 'sqs_queue' ? (
@@ -362,14 +363,18 @@ export function RequestResourceForm({ service, portalKey }: Props) {
                     id={fieldId('params.subscribe_queue')}
                     label="SQS queue to subscribe"
                     problem={problemFor('params.subscribe_queue')}
-                    help={`An existing queue in ${draft.environment || 'the environment'} / ${draft.region || 'the region'}${draft.fifo ? ' (FIFO)' : ''}.`}
+                    help={`A queue that exists or is requested in ${draft.environment || 'the environment'} / ${draft.region || 'the region'}; the topic gets the right to send to it (the queue's policy).`}
                   >
-                    <input
-                      {...fieldAria(fieldId('params.subscribe_queue'), problemFor('params.subscribe_queue'), 'help')}
-                      type="text"
-                      spellCheck={false}
+                    <QueuePicker
+                      id={fieldId('params.subscribe_queue')}
+                      environment={draft.environment}
+                      region={draft.region}
+                      fifo={draft.fifo}
+                      service={draft.service}
                       value={draft.subscribeQueue}
-                      onChange={(e) => update({ subscribeQueue: e.target.value }, 'params.subscribe_queue')}
+                      onChange={(q) => update({ subscribeQueue: q }, 'params.subscribe_queue')}
+                      invalid={Boolean(problemFor('params.subscribe_queue'))}
+                      describedBy={problemFor('params.subscribe_queue') ? `${fieldId('params.subscribe_queue')}-problem` : `${fieldId('params.subscribe_queue')}-help`}
                     />
                   </FormField>
                   <div className="field">

@@ -3,14 +3,15 @@ import { api, isAbortError, type Facets, type ScorecardQuery, type ScorecardRow,
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useScorecardPages } from '../hooks/useScorecardPages';
+import { cx } from '../lib/classNames';
 import { count } from '../lib/format';
 import { levelLabel } from '../lib/scorecards';
 import { navigate, scorecardsHash, serviceHash, type ScorecardFilters } from '../lib/router';
 import { FacetFilter } from '../components/FacetFilter';
 import { LevelBadge, ScoreBar } from '../components/LevelBadge';
-import { EmptyState, ErrorState } from '../components/Notice';
+import { EmptyState, ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
 import { ScoreTrend } from '../components/ScoreTrend';
-import { VirtualRows, type VirtualColumn } from '../components/VirtualRows';
+import { cellClass, rowClass, VirtualRows, type VirtualColumn } from '../components/VirtualRows';
 import styles from './ScorecardsPage.module.css';
 
 interface Props {
@@ -70,11 +71,7 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
   if (pages.total === null && pages.error) {
     body = <ErrorState title="The scorecards could not be loaded" error={pages.error} onRetry={pages.reload} />;
   } else if (pages.total === null) {
-    body = (
-      <div className="notice notice-loading" role="status">
-        Loading scorecards…
-      </div>
-    );
+    body = <LoadingState>Loading scorecards…</LoadingState>;
   } else if (pages.total === 0 && !pages.stale) {
     body = (
       <EmptyState title={filters.below ? 'No service is below the threshold here' : 'No scorecards here yet'}>
@@ -84,7 +81,7 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
   }
 
   return (
-    <section className={`page ${styles.page}`} aria-label="Scorecards">
+    <section className="list-page" aria-label="Scorecards">
       <div className="toolbar">
         <h1 className="toolbar-title">Scorecards</h1>
         <FacetFilter label="Team" allLabel="All teams" facets={facets?.owners} value={filters.team} onChange={(team) => update({ team })} />
@@ -92,7 +89,7 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
           <input type="checkbox" checked={filters.below} onChange={(e) => update({ below: e.target.checked })} />
           Below the threshold only
         </label>
-        <span className={`catalog-total${pages.stale ? ' pending' : ''}`} data-testid="scorecards-total" aria-live="polite">
+        <span className="list-total" data-testid="scorecards-total" aria-live="polite" aria-busy={pages.stale || undefined}>
           {pages.total === null ? '' : count(pages.total, 'service')}
         </span>
       </div>
@@ -103,12 +100,11 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
         </p>
       )}
       {mine.length > 0 && (
-        <div className="notice notice-denied" role="status" data-testid="my-teams-below">
-          <p className="notice-title">Your team&apos;s services below par</p>
-          <p className="notice-body">
+        <Notice kind="denied" role="status" testId="my-teams-below" className={styles.notice} title="Your team’s services below par">
+          <NoticeBody>
             {mine.map((t) => `${t.team}: ${count(t.below, 'service')} below the threshold`).join('; ')} — open a service for what to fix.
-          </p>
-        </div>
+          </NoticeBody>
+        </Notice>
       )}
       <div className={styles.overview}>
         <section className="panel" aria-labelledby="teams-heading">
@@ -144,7 +140,8 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
       )}
       <VirtualRows<ScorecardRow>
         label="Scorecards"
-        className={`scorecards-table ${styles.table}${pages.stale ? ' pending' : ''}`}
+        className={cx('scorecards-table', styles.table)}
+        pending={pages.stale}
         columns={COLUMNS}
         items={pages.stale && pages.total === null ? [] : pages.items}
         rowHeight={ROW_HEIGHT}
@@ -152,11 +149,11 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
         onEndReached={pages.more}
         body={body}
         busy={pages.loading}
-        footer={pages.loading && pages.items.length > 0 && !pages.stale ? <p className="table-footer muted">Loading more…</p> : undefined}
+        footer={pages.loading && pages.items.length > 0 && !pages.stale ? 'Loading more…' : undefined}
         renderRow={(r, i, style) => (
           <div
             key={r.service}
-            className="tr row scorecard-row"
+            className={rowClass({}, 'scorecard-row')}
             role="row"
             aria-rowindex={i + 2}
             data-service={r.service}
@@ -164,21 +161,21 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
             style={style}
             onClick={() => navigate(serviceHash(r.service))}
           >
-            <div className={`td ${styles.colService}`} role="cell">
+            <div className={cellClass(styles.colService)} role="cell">
               <a href={serviceHash(r.service)} onClick={(e) => e.stopPropagation()}>
                 {r.service}
               </a>
             </div>
-            <div className="td col-team" role="cell">
+            <div className={cellClass()} role="cell">
               {r.owner}
             </div>
-            <div className="td col-score" role="cell">
+            <div className={cellClass()} role="cell">
               <ScoreBar score={r.score} below={r.below} />
             </div>
-            <div className="td col-level" role="cell">
+            <div className={cellClass()} role="cell">
               <LevelBadge level={r.level} />
             </div>
-            <div className={`td ${styles.colFailing}`} role="cell">
+            <div className={cellClass(styles.colFailing)} role="cell">
               {r.failing}
             </div>
           </div>

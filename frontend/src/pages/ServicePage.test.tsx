@@ -218,7 +218,7 @@ describe('ServicePage deployments', () => {
         <ServicePage name="payments-api" refreshKey="" />
       </FeaturesContext.Provider>,
     );
-    const link = await screen.findByRole('link', { name: "Compare with payments's other services" });
+    const link = await screen.findByRole('link', { name: "Compare with payments' other services" });
     expect(link.getAttribute('href')).toBe('#/matrix?team=payments');
   });
 });

@@ -4,7 +4,7 @@ import { useFeatures } from '../hooks/useFeatures';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
-import { absoluteTime, relativeTime } from '../lib/format';
+import { absoluteTime, relativeTime, possessive } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { showInNav } from '../lib/features';
 import { catalogHash, matrixHash, newRequestHash, teamHash, withLastFilters } from '../lib/router';
@@ -199,7 +199,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           <h2 id="deploy-heading">
             Deployments <span className="count">{s.deployments.length}</span>
           </h2>
-          {matrixOn && s.deployments.length > 0 && <a href={matrixHash({ team: s.owner })}>Compare with {s.owner}&apos;s other services</a>}
+          {matrixOn && s.deployments.length > 0 && <a href={matrixHash({ team: s.owner })}>Compare with {possessive(s.owner)} other services</a>}
         </div>
         <DeploymentTable deployments={s.deployments} />
       </section>

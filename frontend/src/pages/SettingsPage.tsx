@@ -3,6 +3,7 @@ import { api, ApiError, isAbortError, type Settings } from '../api/client';
 import { announceSettingsSaved } from '../hooks/useFeatures';
 import { useMe } from '../hooks/useMe';
 import { ErrorState, LoadingState } from '../components/Notice';
+import { PreferencesPanel } from '../components/PreferencesPanel';
 import { SignInStatus } from '../components/SignInStatus';
 import styles from './SettingsPage.module.css';
 
@@ -209,6 +210,7 @@ export function SettingsPage() {
           </div>
         </form>
       </section>
+      <PreferencesPanel />
     </div>
   );
 }

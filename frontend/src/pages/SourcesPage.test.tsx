@@ -23,10 +23,26 @@ const github: SourceStatus = {
   versions: 'npm from https://npm.mirror.sphera.internal, Go from https://goproxy.sphera.internal',
 };
 
+const templates: SourceStatus = {
+  name: 'github:sphera/golden-templates',
+  kind: 'templates',
+  state: 'partial',
+  message: '4 templates at 3f9c2e1 of sphera/golden-templates@main, templates/; 1 broken (see their problems)',
+  syncable: true,
+  done: 0,
+  total: 0,
+  errors: 1,
+  services: 0,
+  finished_at: new Date(Date.now() - 60_000).toISOString(),
+};
+
 function setup(items: SourceStatus[]) {
   return fakeApi({
     override: (r) => {
       if (r.url.pathname === '/api/v1/sources') return json({ items });
+      if (r.url.pathname === '/api/v1/sources/github%3Asphera%2Fgolden-templates') {
+        return json({ ...templates, items: 4, item_errors: [{ item: 'templates/half-done', error: 'template.yaml: line 4: field colour not found', at: new Date().toISOString() }] });
+      }
       if (r.url.pathname === '/api/v1/sources/github%3Aacme' || r.url.pathname === '/api/v1/sources/github:acme') {
         if (r.method === 'POST') return json(github, 202);
         return json({ ...github, item_errors: [{ item: 'acme/broken', error: 'package.json: unexpected end of JSON input', at: new Date().toISOString() }] });
@@ -82,6 +98,24 @@ describe('SourcesPage', () => {
     );
     fireEvent.click(await screen.findByRole('button', { name: 'Sync now' }));
     await waitFor(() => expect(api.requests.some((r) => r.method === 'POST' && r.url.pathname.endsWith('/sync'))).toBe(true));
+  });
+
+  it('shows a templates repository: its broken templates with their problems, and no services', async () => {
+    setup([templates]);
+    render(
+      <WithMe me={ADMIN}>
+        <SourcesPage portalKey="local|" />
+      </WithMe>,
+    );
+    const card = (await screen.findByRole('region', { name: 'Source github:sphera/golden-templates' })) as HTMLElement;
+    expect(within(card).getByTestId('source-state').textContent).toBe('1 broken');
+    expect(within(card).getByText(/4 templates at 3f9c2e1/)).toBeTruthy();
+    expect(within(card).queryByText('Services')).toBeNull();
+    expect(within(card).getByText('Broken templates')).toBeTruthy();
+    fireEvent.click(within(card).getByRole('button', { name: /1 template — show/ }));
+    expect(await within(card).findByText('templates/half-done')).toBeTruthy();
+    expect(within(card).getByText('template.yaml: line 4: field colour not found')).toBeTruthy();
+    expect(within(card).getByRole('columnheader', { name: 'Template' })).toBeTruthy();
   });
 
   it('says why a developer cannot start a sync', async () => {

@@ -8,7 +8,7 @@ import { can, whyNot } from '../lib/permissions';
 import { clusterDataText, clusterDataTitle, clusterState } from '../lib/clusters';
 import { cx } from '../lib/classNames';
 import { CLUSTERS_HASH } from '../lib/router';
-import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourcesPollMs, sourceState, type SourceTone } from '../lib/sources';
+import { canSyncSource, progressPercent, progressText, rateLimitText, rateLimitTone, requestsText, sourceItems, sourcesPollMs, sourceState, type SourceItems, type SourceTone } from '../lib/sources';
 import { Badge, STATUS_TONE } from '../components/Badge';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { cellClass, rowClass, VirtualRows } from '../components/VirtualRows';
@@ -108,6 +108,7 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
   const [syncing, setSyncing] = useState<{ kind: 'idle' } | { kind: 'busy' } | { kind: 'failed'; error: ApiError } | { kind: 'queued' }>({ kind: 'idle' });
   const [showErrors, setShowErrors] = useState(false);
   const view = sourceState(s);
+  const nouns = sourceItems(s.kind);
   const progress = progressText(s);
   const mayTry = can(me, 'sources:sync');
   const syncable = canSyncSource(s);
@@ -179,10 +180,12 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
         </div>
       )}
       <dl className="facts">
-        <div>
-          <dt>Services</dt>
-          <dd>{s.services}</dd>
-        </div>
+        {nouns.catalog && (
+          <div>
+            <dt>Services</dt>
+            <dd>{s.services}</dd>
+          </div>
+        )}
         <div>
           <dt>{s.state === 'syncing' ? 'Started' : 'Last sync'}</dt>
           <dd>
@@ -200,11 +203,11 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           </dd>
         </div>
         <div>
-          <dt>Failed repositories</dt>
+          <dt>{nouns.errorsFact}</dt>
           <dd>
             {s.errors > 0 ? (
               <button type="button" className={`button button-link ${styles['errors-toggle']}`} aria-expanded={showErrors} onClick={() => setShowErrors((x) => !x)}>
-                {count(s.errors, 'repository', 'repositories')} — {showErrors ? 'hide' : 'show'}
+                {count(s.errors, nouns.one, nouns.many)} — {showErrors ? 'hide' : 'show'}
               </button>
             ) : (
               '0'
@@ -232,33 +235,34 @@ function SourceCard({ source: s, onSynced }: { source: SourceStatus; onSynced: (
           </div>
         )}
       </dl>
-      {showErrors && <ItemErrors name={s.name} version={`${s.finished_at ?? ''}|${s.errors}`} />}
+      {showErrors && <ItemErrors name={s.name} nouns={nouns} version={`${s.finished_at ?? ''}|${s.errors}`} />}
     </section>
   );
 }
 
-const ERROR_COLUMNS = [{ label: 'Repository' }, { label: 'Error' }, { label: 'When' }];
+const errorColumns = (nouns: SourceItems) => [{ label: nouns.column }, { label: 'Error' }, { label: 'When' }];
 
-/** The repositories whose last attempt failed, with why; one failing never stops the others. */
-function ItemErrors({ name, version }: { name: string; version: string }) {
+/** The repositories whose last attempt failed (the broken templates of a templates repository), with why; one
+ * failing never stops the others. */
+function ItemErrors({ name, nouns, version }: { name: string; nouns: SourceItems; version: string }) {
   const detail = useLoad<SourceDetail>((signal) => api.getSource(name, signal), `${name}|${version}`);
   const now = useNow();
   if (!detail.data) {
     return detail.error ? (
-      <ErrorState title="The failed repositories could not be loaded" error={detail.error} onRetry={detail.reload} />
+      <ErrorState title={`The ${nouns.errorsFact.toLowerCase()} could not be loaded`} error={detail.error} onRetry={detail.reload} />
     ) : (
-      <p className="muted">Loading the failed repositories…</p>
+      <p className="muted">Loading the {nouns.errorsFact.toLowerCase()}…</p>
     );
   }
   const items = detail.data.item_errors;
-  if (items.length === 0) return <p className="muted">No repository failed in the last attempt.</p>;
+  if (items.length === 0) return <p className="muted">{nouns.none}</p>;
   return (
     <div className={styles['item-errors']}>
-      <p className="muted">These repositories keep the services read before; fix the cause (the error says which file or permission), and the next sync picks them up.</p>
+      <p className="muted">{nouns.errorsMeaning}</p>
       <VirtualRows<ItemError>
-        label={`Failed repositories of ${name}`}
+        label={`${nouns.errorsFact} of ${name}`}
         className={styles.table}
-        columns={ERROR_COLUMNS}
+        columns={errorColumns(nouns)}
         items={items}
         rowHeight={34}
         rowKey={(e) => e.item}

@@ -1,7 +1,7 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
-import type { Secret, SecretConventions } from '../api/client';
+import type { FleetEffective, Secret, SecretConventions } from '../api/client';
 import type { Action, ActionOptions, Facets, Matrix, MatrixCell, MatrixCluster, MatrixRow, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
 
 export interface Recorded {
@@ -28,6 +28,7 @@ export const ADMIN: Me = {
     'flags:import',
     'flags:read',
     'flags:write',
+    'fleet:manage',
     'kube:claim',
     'secrets:read',
     'secrets:reveal',
@@ -98,8 +99,27 @@ export const ALL_FEATURES_ON: UIFeatures = {
     'atrium-ui-packages-page': { enabled: true, variant: 'on', reason: 'STATIC' },
     'atrium-ui-self-service': { enabled: true, variant: 'on', reason: 'STATIC' },
     'atrium-ui-matrix-page': { enabled: true, variant: 'on', reason: 'SPLIT' },
+    'atrium-ui-secrets-page': { enabled: true, variant: 'on', reason: 'STATIC' },
   },
 };
+
+/** An install with no fleet configuration applied yet; tests override what they are about. */
+export function makeEffective(patch: Partial<FleetEffective> = {}): FleetEffective {
+  return {
+    revision: '0.1',
+    version: 0,
+    team: '',
+    features: {},
+    sync: {},
+    links: [],
+    modes: {},
+    from: {},
+    app_version: '1.0.0',
+    update_required: false,
+    preferences: { features: {} },
+    ...patch,
+  };
+}
 
 /** The features with one page turned off, as the portal answers when its flag serves "off". */
 export function featuresWithOff(key: string): UIFeatures {
@@ -138,6 +158,8 @@ export interface FakeApiOptions {
   secrets?: Secret[];
   /** GET /api/v1/secrets/conventions; default SECRET_CONVENTIONS. */
   secretConventions?: SecretConventions;
+  /** GET /api/v1/fleet/effective, and its revision in the sync status; default none (no fleet_revision). */
+  fleet?: FleetEffective;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
@@ -214,8 +236,10 @@ export function fakeApi(opts: FakeApiOptions = {}) {
           as_of: new Date().toISOString(),
           origin: 'local',
           data_version: 'test.1',
+          ...(opts.fleet ? { fleet_revision: opts.fleet.revision } : {}),
         },
       );
+    if (p === '/api/v1/fleet/effective' && opts.fleet) return json(opts.fleet);
     if (p === '/api/v1/usage/events') return new Response(null, { status: 204 });
     if (p === '/api/v1/settings') return json({ portal_url: '', token_set: false, token_store: 'file', mode: 'local' });
     if (p === '/api/v1/me') return json(opts.me ?? ADMIN);

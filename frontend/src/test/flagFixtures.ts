@@ -24,6 +24,7 @@ export function flagRow(key: string, environment: string, team: string, patch: P
 export const FLAG_LIST: FlagList = {
   environments: ['dev', 'staging', 'production'],
   stale_after_days: 30,
+  approvers: { production: ['platform_approver'] },
   items: [
     flagRow('new-checkout-flow', 'dev', 'payments', { rollout: 'fractional by accountId 100/0' }),
     flagRow('new-checkout-flow', 'production', 'payments', { rollout: 'fractional by accountId 20/80', reachable: ['off', 'on'] }),
@@ -77,9 +78,21 @@ export const CHECKOUT_HISTORY: FlagHistoryEntry[] = [
     actor: 'olga',
     at: '2026-11-20T09:00:00Z',
     comment: 'more accounts',
-    before: { ...CHECKOUT_DEFINITION, defaultVariant: 'off' },
+    before: {
+      ...CHECKOUT_DEFINITION,
+      targeting: {
+        if: [
+          { ends_with: [{ var: 'email' }, '@sphera.example'] },
+          'on',
+          { fractional: [{ cat: [{ var: '$flagd.flagKey' }, { var: 'accountId' }] }, ['on', 20], ['off', 80]] },
+        ],
+      },
+    },
     after: CHECKOUT_DEFINITION,
-    diff: [{ path: '/targeting/if/2/fractional/1/1', op: 'replace', before: 20, after: 30 }],
+    diff: [
+      { path: '/targeting/if/2/fractional/1/1', op: 'replace', before: 20, after: 30 },
+      { path: '/targeting/if/2/fractional/2/1', op: 'replace', before: 80, after: 70 },
+    ],
   },
   {
     id: 1,

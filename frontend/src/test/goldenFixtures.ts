@@ -14,6 +14,8 @@ export const GO_TEMPLATE: TemplateSummary = {
   ],
   "owner": "platform",
   "source": "builtin",
+  "source_version": "",
+  "path": "go-http-service",
   "version": "v1",
   "format": "atrium",
   "parameters": {
@@ -151,6 +153,8 @@ export const NODE_TEMPLATE: TemplateSummary = {
   ],
   "owner": "platform",
   "source": "builtin",
+  "source_version": "",
+  "path": "node-service",
   "version": "v1",
   "format": "atrium",
   "parameters": {
@@ -285,7 +289,9 @@ export const BROKEN_TEMPLATE: TemplateSummary = {
   ],
   "owner": "platform",
   "source": "github:sphera/templates",
-  "version": "3f9c2e1",
+  "source_version": "3f9c2e1a7b04d5e6f708192a3b4c5d6e7f809112",
+  "path": "templates/java-service",
+  "version": "3f9c2e1a7b04d5e6f708192a3b4c5d6e7f809112",
   "format": "backstage",
   "parameters": null,
   "broken": true,
@@ -306,6 +312,8 @@ export const ORDERS_PLAN: Plan = {
     "name": "go-http-service",
     "version": "v1",
     "source": "builtin",
+    "source_version": "",
+    "path": "go-http-service",
     "format": "atrium"
   },
   "service": "orders",

@@ -86,6 +86,31 @@ func (e *Executor) clients(ctx context.Context, a actions.Action) (*sqs.Client, 
 	return q, t, nil
 }
 
+// maxObservedQueues bounds how many queues ObservedQueues reads from one region.
+const maxObservedQueues = 2000
+
+// ObservedQueues lists the SQS queues of env's region in AWS (actions.QueueObserver), at most maxObservedQueues:
+// the queues a topic may subscribe, whether the portal made them or not.
+func (e *Executor) ObservedQueues(ctx context.Context, env, region string) ([]actions.Queue, error) {
+	q, _, err := e.clients(ctx, actions.Action{Environment: env, Region: region})
+	if err != nil {
+		return nil, err
+	}
+	var out []actions.Queue
+	pager := sqs.NewListQueuesPaginator(q, &sqs.ListQueuesInput{MaxResults: aws.Int32(1000)})
+	for pager.HasMorePages() && len(out) < maxObservedQueues {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list queues: %w", err)
+		}
+		for _, u := range page.QueueUrls {
+			name := u[strings.LastIndex(u, "/")+1:]
+			out = append(out, actions.Queue{Name: name, FIFO: strings.HasSuffix(name, ".fifo"), State: actions.QueueExists})
+		}
+	}
+	return out, nil
+}
+
 // Execute implements actions.Executor.
 func (e *Executor) Execute(ctx context.Context, a actions.Action) (actions.Outcome, error) {
 	q, t, err := e.clients(ctx, a)

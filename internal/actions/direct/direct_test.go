@@ -25,6 +25,7 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -301,3 +302,52 @@ func TestTeamOwnerApprovesNonProductionWhenConfigured(t *testing.T) {
 }
 
 func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestSubscribeOnlyToQueuesThatExist: with the direct path observing AWS, a topic may subscribe a queue that exists
+// there (made outside the portal too) or that was requested; any other queue is refused with a 400 at
+// params.subscribe_queue naming those there are, and nothing is stored.
+func TestSubscribeOnlyToQueuesThatExist(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ex := direct.New(e.svc.Config)
+	e.svc.Observers = map[string]actions.QueueObserver{"staging": ex, "production": ex}
+	if _, err := e.regions["eu-west-1"].SQS().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("made-by-hand")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.Request(ctx, dev, "q", actions.Request{Kind: actions.KindSQSQueue, Service: "checkout",
+		Environment: "production", Region: "eu-west-1", Params: json.RawMessage(`{"name":"on-its-way"}`)}); err != nil {
+		t.Fatal(err)
+	}
+
+	qs, err := e.svc.Queues(ctx, "staging", "eu-west-1")
+	if err != nil || len(qs) != 1 || qs[0].Name != "made-by-hand" || qs[0].State != actions.QueueExists {
+		t.Fatalf("staging's queues: %+v %v", qs, err)
+	}
+	if qs, _ := e.svc.Queues(ctx, "production", "eu-west-1"); len(qs) != 2 || qs[1].Name != "on-its-way" || qs[1].State != actions.QueueRequested {
+		t.Errorf("production's queues (goaws is one account: the hand-made queue is seen there too): %+v", qs)
+	}
+	if qs, _ := e.svc.Queues(ctx, "production", "us-east-1"); len(qs) != 0 {
+		t.Errorf("us-east-1's queues: %+v", qs)
+	}
+
+	topic := func(key, env, queue string) error {
+		_, _, err := e.svc.Request(ctx, dev, key, actions.Request{Kind: actions.KindSNSTopic, Service: "checkout",
+			Environment: env, Region: "eu-west-1", Params: json.RawMessage(`{"name":"t-` + key + `","subscribe_queue":"` + queue + `"}`)})
+		return err
+	}
+	if err := topic("a", "staging", "made-by-hand"); err != nil {
+		t.Errorf("a queue AWS has: %v", err)
+	}
+	if err := topic("b", "production", "on-its-way"); err != nil {
+		t.Errorf("a requested queue: %v", err)
+	}
+	err = topic("c", "staging", "ghost")
+	var ps problem.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "params.subscribe_queue" ||
+		!strings.Contains(ps[0].Summary, `"ghost"`) || !strings.Contains(ps[0].Summary, "made-by-hand") {
+		t.Fatalf("a queue nobody has: %v", err)
+	}
+	if _, found, _ := e.svc.Store.ByKey(ctx, dev.Subject, "c"); found {
+		t.Error("the refused request was stored")
+	}
+}

@@ -39,7 +39,8 @@ func AuditTx(ctx context.Context, tx *sql.Tx, c flags.Change) error {
 	if c.File != nil {
 		detail["flags"] = len(c.File.Flags)
 	}
-	return audit.RecordTx(ctx, tx, audit.Event{Actor: c.Actor, Action: "flag." + c.Action,
+	// The change's own time (the flag's history and updated_at), not the clock's: one event, one time.
+	return audit.RecordTx(ctx, tx, audit.Event{At: c.At, Actor: c.Actor, Action: "flag." + c.Action,
 		Resource: flagResource(c.Environment, c.Key), Outcome: audit.Success, Detail: detail})
 }
 

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -243,4 +244,148 @@ func (e Executor) mayStill(ctx context.Context, held heldChange) error {
 		}
 	}
 	return nil
+}
+
+// Previewer says what a held flag change will do (actions.Previewer): the flag as it is now and as the change
+// makes it — the diff an approver decides on, in the same shape the flag's history shows — or, for an import, the
+// flags it adds, changes and removes; with a warning when the target moved on since the request (approving then
+// applies nothing: the executor fails it with a conflict).
+type Previewer struct {
+	Store *flagstore.Store
+}
+
+var _ actions.Previewer = Previewer{}
+
+// Preview implements actions.Previewer.
+func (p Previewer) Preview(ctx context.Context, a actions.Action) (actions.Preview, error) {
+	var held heldChange
+	if err := json.Unmarshal(a.Params, &held); err != nil {
+		return actions.Preview{}, fmt.Errorf("flag change of %s is unreadable: %w", a.ID, err)
+	}
+	c := held.Change
+	fp := &actions.FlagPreview{Environment: c.Environment, Key: c.Key, Action: c.Action, Comment: c.Comment,
+		Before: json.RawMessage("null"), After: json.RawMessage("null")}
+	out := actions.Preview{Flag: fp}
+	if c.Action == flags.ActionImport {
+		return p.previewImport(ctx, c, out)
+	}
+	if c.Base != nil && c.Base.Flag != nil {
+		fp.BaseVersion, fp.TeamBefore = c.Base.Flag.Version, c.Base.Flag.Team
+	}
+	now, err := p.Store.Get(ctx, c.Environment, c.Key)
+	switch {
+	case err == nil:
+		fp.Before, fp.CurrentVersion = now.Definition, now.Version
+		if fp.TeamBefore == "" {
+			fp.TeamBefore = now.Team
+		}
+	case !errors.Is(err, flagstore.ErrNotFound):
+		return actions.Preview{}, err
+	}
+	switch c.Action {
+	case flags.ActionPut:
+		fp.TeamAfter = c.Team
+		if c.Flag != nil {
+			fp.After = c.Flag.Canonical()
+		}
+		verb := "Changes"
+		if fp.BaseVersion == 0 {
+			verb = "Creates"
+		}
+		out.Summary = append(out.Summary, fmt.Sprintf("%s the flag %s in %s (team %s).", verb, c.Key, c.Environment, c.Team))
+	case flags.ActionDelete:
+		fp.TeamAfter = fp.TeamBefore
+		out.Summary = append(out.Summary, fmt.Sprintf("Closes the flag %s in %s: services asking for it get their "+
+			"code default.", c.Key, c.Environment))
+	}
+	switch {
+	case a.State == actions.StateSucceeded:
+		// Applied: the diff is the one the flag's history recorded for it, not against the flag as it is now.
+		if e, ok, err := p.applied(ctx, c, a.ID); err != nil {
+			return actions.Preview{}, err
+		} else if ok {
+			fp.Before, fp.After, fp.CurrentVersion = orNull(e.Before), orNull(e.After), e.Version
+		}
+	case !a.State.Final() && fp.CurrentVersion != fp.BaseVersion:
+		out.Warnings = append(out.Warnings, movedOn(fp.BaseVersion, fp.CurrentVersion))
+	}
+	return out, nil
+}
+
+// applied finds the history entry an approved change wrote: the executor notes the request in its comment.
+func (p Previewer) applied(ctx context.Context, c flags.Change, id string) (flagstore.Entry, bool, error) {
+	entries, err := p.Store.History(ctx, c.Environment, c.Key, 500)
+	if err != nil {
+		return flagstore.Entry{}, false, err
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Comment, "(approved request "+id+")") {
+			return e, true, nil
+		}
+	}
+	return flagstore.Entry{}, false, nil
+}
+
+func orNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+// movedOn is the warning for a flag whose version is no longer the one a held change was made against.
+func movedOn(base, now int) string {
+	switch {
+	case base == 0:
+		return fmt.Sprintf("The flag was created (version %d) after this change was requested: approving it applies "+
+			"nothing — it fails with a conflict. Ask for the change again on the flag as it is.", now)
+	case now == 0:
+		return fmt.Sprintf("The flag was deleted after this change was requested (at version %d): approving it "+
+			"applies nothing — it fails with a conflict.", base)
+	}
+	return fmt.Sprintf("The flag changed after this change was requested (version %d → %d): approving it applies "+
+		"nothing — it fails with a conflict. The diff below is against the flag as it is now.", base, now)
+}
+
+func (p Previewer) previewImport(ctx context.Context, c flags.Change, out actions.Preview) (actions.Preview, error) {
+	set, err := p.Store.Load(ctx, c.Environment)
+	if err != nil {
+		return actions.Preview{}, err
+	}
+	d := &actions.ImportDelta{Added: []string{}, Changed: []string{}, Removed: []string{}}
+	var incoming map[string]*flags.Flag
+	if c.File != nil {
+		incoming = c.File.Flags
+	}
+	current := map[string]*flags.Flag{}
+	if set.File != nil {
+		current = set.File.Flags
+	}
+	for key, f := range incoming {
+		old, ok := current[key]
+		switch {
+		case !ok:
+			d.Added = append(d.Added, key)
+		case string(old.Canonical()) != string(f.Canonical()):
+			d.Changed = append(d.Changed, key)
+		default:
+			d.Unchanged++
+		}
+	}
+	for key := range current {
+		if _, ok := incoming[key]; !ok {
+			d.Removed = append(d.Removed, key)
+		}
+	}
+	sort.Strings(d.Added)
+	sort.Strings(d.Changed)
+	sort.Strings(d.Removed)
+	out.Flag.Import = d
+	out.Summary = append(out.Summary, fmt.Sprintf("Replaces the flags of %s with the imported file: %d added, %d "+
+		"changed, %d removed, %d unchanged.", c.Environment, len(d.Added), len(d.Changed), len(d.Removed), d.Unchanged))
+	if c.Base != nil && c.Base.ETag != "" && c.Base.ETag != set.ETag {
+		out.Warnings = append(out.Warnings, "The flags of "+c.Environment+" changed after this import was requested: "+
+			"approving it applies nothing — it fails with a conflict.")
+	}
+	return out, nil
 }

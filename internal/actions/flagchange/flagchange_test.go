@@ -319,3 +319,68 @@ func TestFlagExecutorAppliesOnce(t *testing.T) {
 		t.Errorf("an unpinned change: %v", err)
 	}
 }
+
+// TestPreviewShowsTheFlagBeforeAndAfter: an approver sees the flag as it is and as the held change makes it; when
+// the flag moved on since the request, a warning says approving applies nothing; once applied, the preview is the
+// diff the flag's history recorded; an import says what it adds, changes and removes.
+func TestPreviewShowsTheFlagBeforeAndAfter(t *testing.T) {
+	a := newApprovals(t)
+	ctx := context.Background()
+	a.svc.Previewers = map[actions.Kind]actions.Previewer{actions.KindFlagChange: Previewer{Store: a.flags}}
+	if err := a.flags.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "production", Key: "checkout",
+		Team: "payments", Flag: flagDef(t, "ENABLED", "off"), Actor: "olga"}); err != nil {
+		t.Fatal(err)
+	}
+	id := a.request("olga", put("checkout", "payments", flagDef(t, "ENABLED", "on")))
+	p, err := a.svc.Preview(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := p.Flag
+	if f == nil || f.Action != "put" || f.Key != "checkout" || f.BaseVersion != 1 || f.CurrentVersion != 1 ||
+		f.TeamBefore != "payments" || f.TeamAfter != "payments" || len(p.Warnings) != 0 ||
+		!strings.Contains(string(f.Before), `"defaultVariant":"off"`) || !strings.Contains(string(f.After), `"defaultVariant":"on"`) {
+		t.Fatalf("preview of a pending change: %+v %s %s", p, f.Before, f.After)
+	}
+	if len(p.Summary) != 1 || p.Summary[0] != "Changes the flag checkout in production (team payments)." {
+		t.Errorf("summary: %q", p.Summary)
+	}
+
+	// Someone changes the flag meanwhile: the approver is told before deciding.
+	if err := a.flags.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "production", Key: "checkout",
+		Team: "payments", Flag: flagDef(t, "DISABLED", "off"), Actor: "oscar"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = a.svc.Preview(ctx, id); len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "version 1 → 2") ||
+		!strings.Contains(string(p.Flag.Before), `"DISABLED"`) {
+		t.Errorf("moved on: %+v", p)
+	}
+
+	// Applied: the diff is the one it made, whatever happens to the flag afterwards.
+	other := a.request("olga", put("payouts", "payments", flagDef(t, "ENABLED", "on")))
+	if got := a.approve(other); got.State != actions.StateSucceeded {
+		t.Fatalf("approve: %+v", got)
+	}
+	if err := a.flags.Apply(ctx, flags.Change{Action: flags.ActionPut, Environment: "production", Key: "payouts",
+		Team: "payments", Flag: flagDef(t, "DISABLED", "off"), Actor: "oscar"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = a.svc.Preview(ctx, other)
+	if err != nil || string(p.Flag.Before) != "null" || !strings.Contains(string(p.Flag.After), `"ENABLED"`) ||
+		p.Flag.CurrentVersion != 1 || len(p.Warnings) != 0 || p.Summary[0] != "Creates the flag payouts in production (team payments)." {
+		t.Errorf("after success: %+v %v", p, err)
+	}
+
+	// An import: the flags it adds, changes and removes.
+	file, ps := flags.ValidateJSON([]byte(`{"flags":{"checkout":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"},` +
+		`"fresh":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"}}}`))
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	imp := a.request("admin", flags.Change{Action: flags.ActionImport, Environment: "production", File: file, Team: "payments"})
+	p, err = a.svc.Preview(ctx, imp)
+	if err != nil || p.Flag.Import == nil || strings.Join(p.Flag.Import.Added, ",") != "fresh" ||
+		strings.Join(p.Flag.Import.Changed, ",") != "checkout" || strings.Join(p.Flag.Import.Removed, ",") != "payouts" {
+		t.Errorf("import: %+v %v", p.Flag, err)
+	}
+}

@@ -68,6 +68,24 @@ func traversal(t *testing.T, b *hclsyntax.Block, name string) string {
 	if diags.HasErrors() {
 		t.Fatalf("attribute %s is not a reference: %v", name, diags)
 	}
+	return traversalString(tr)
+}
+
+// listRef reads an attribute that is a list of one reference.
+func listRef(t *testing.T, b *hclsyntax.Block, name string) string {
+	t.Helper()
+	tuple, ok := b.Body.Attributes[name].Expr.(*hclsyntax.TupleConsExpr)
+	if !ok || len(tuple.Exprs) != 1 {
+		t.Fatalf("attribute %s is not a list of one element", name)
+	}
+	tr, diags := hcl.AbsTraversalForExpr(tuple.Exprs[0])
+	if diags.HasErrors() {
+		t.Fatalf("attribute %s does not hold a reference: %v", name, diags)
+	}
+	return traversalString(tr)
+}
+
+func traversalString(tr hcl.Traversal) string {
 	var parts []string
 	for _, s := range tr {
 		switch s := s.(type) {
@@ -123,6 +141,47 @@ func TestGeneratedTerraformParsesBack(t *testing.T) {
 	}
 	if got := traversal(t, sub, "endpoint"); got != "data.aws_sqs_queue.payments-settled_ledger-inbox.arn" {
 		t.Errorf("endpoint = %s", got)
+	}
+	// SNS delivers only to a queue whose policy lets the topic send: sns.amazonaws.com may sqs:SendMessage to this
+	// queue when the message comes from this topic (aws:SourceArn), the statement the direct path adds.
+	doc := blocks["data.aws_iam_policy_document.payments-settled_ledger-inbox"]
+	qp := blocks["resource.aws_sqs_queue_policy.payments-settled_ledger-inbox"]
+	if doc == nil || qp == nil {
+		t.Fatalf("no queue policy: blocks %v:\n%s", blocks, s.Content)
+	}
+	if got := traversal(t, qp, "queue_url"); got != "data.aws_sqs_queue.payments-settled_ledger-inbox.url" {
+		t.Errorf("queue_url = %s", got)
+	}
+	if got := traversal(t, qp, "policy"); got != "data.aws_iam_policy_document.payments-settled_ledger-inbox.json" {
+		t.Errorf("policy = %s", got)
+	}
+	var st *hclsyntax.Block
+	for _, b := range doc.Body.Blocks {
+		if b.Type == "statement" {
+			st = b
+		}
+	}
+	if st == nil || attr(t, st, "sid").AsString() != "atrium-sns-payments-settled" || attr(t, st, "effect").AsString() != "Allow" ||
+		attr(t, st, "actions").Index(cty.NumberIntVal(0)).AsString() != "sqs:SendMessage" {
+		t.Fatalf("statement:\n%s", s.Content)
+	}
+	inner := map[string]*hclsyntax.Block{}
+	for _, b := range st.Body.Blocks {
+		inner[b.Type] = b
+	}
+	if p := inner["principals"]; p == nil || attr(t, p, "type").AsString() != "Service" ||
+		attr(t, p, "identifiers").Index(cty.NumberIntVal(0)).AsString() != "sns.amazonaws.com" {
+		t.Errorf("principals:\n%s", s.Content)
+	}
+	c := inner["condition"]
+	if c == nil || attr(t, c, "test").AsString() != "ArnEquals" || attr(t, c, "variable").AsString() != "aws:SourceArn" {
+		t.Fatalf("condition:\n%s", s.Content)
+	}
+	if got := listRef(t, c, "values"); got != "aws_sns_topic.payments-settled.arn" {
+		t.Errorf("condition values = [%s]", got)
+	}
+	if got := listRef(t, st, "resources"); got != "data.aws_sqs_queue.payments-settled_ledger-inbox.arn" {
+		t.Errorf("resources = [%s]", got)
 	}
 
 	// Names that need quoting in HCL stay data, never code; names that would leave the directory are refused.
@@ -347,6 +406,12 @@ func TestGitOpsActionEndToEnd(t *testing.T) {
 	dev := auth.Principal{Subject: "dana", Grants: []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}}
 	approver := auth.Principal{Subject: "pat", Grants: []auth.Grant{{Role: auth.RolePlatformApprover}}}
 
+	// The queue the topic subscribes is requested first (it stays pending here): a topic may subscribe only a
+	// queue that exists or is on its way.
+	if _, _, err := svc.Request(ctx, dev, "q", actions.Request{Kind: actions.KindSQSQueue, Service: "checkout",
+		Environment: "production", Region: "eu-west-1", Params: json.RawMessage(`{"name":"ledger"}`)}); err != nil {
+		t.Fatal(err)
+	}
 	a, _, err := svc.Request(ctx, dev, "k", actions.Request{Kind: actions.KindSNSTopic, Service: "checkout",
 		Environment: "production", Region: "eu-west-1", Params: json.RawMessage(`{"name":"checkout-done","subscribe_queue":"ledger"}`)})
 	if err != nil {
@@ -433,5 +498,43 @@ func TestProposeASetOfFiles(t *testing.T) {
 	bad.Files = []gitops.File{{Path: "../escape.tf", Content: []byte("x")}}
 	if _, err := gitops.Propose(ctx, c, bad); err == nil || !actions.IsPermanent(err) {
 		t.Errorf("a path outside the repository: %v", err)
+	}
+}
+
+// TestResourcePreview: what an approver sees before deciding is the Terraform the pull request will add — the same
+// generator's file — with the pull request named; in a direct environment, the AWS calls in words.
+func TestResourcePreview(t *testing.T) {
+	ctx := context.Background()
+	cfg := actions.Config{Environments: map[string]actions.Environment{
+		"production": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryGitOps, GitOps: gitopsEnv()},
+		"staging":    {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryDirect},
+	}}
+	pv := gitops.ResourcePreviewer{Config: cfg}
+	a := action(actions.KindSNSTopic, `{"name":"payments-settled","fifo":false,"subscribe_queue":"ledger-inbox"}`)
+	p, err := pv.Preview(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := gitops.Generate(gitopsEnv(), a)
+	if len(p.Files) != 1 || p.Files[0].Path != f.Path || p.Files[0].Content != string(f.Content) || p.Files[0].Language != "hcl" {
+		t.Errorf("files: %+v", p.Files)
+	}
+	want := []string{
+		"Creates the standard SNS topic payments-settled in production / eu-west-1, for checkout (team payments).",
+		"Subscribes the SQS queue ledger-inbox to it, and lets the topic send to the queue: the queue's policy allows sns.amazonaws.com to sqs:SendMessage when aws:SourceArn is the topic.",
+		"Delivered as a pull request to sphera/infra (into main) adding envs/production/eu-west-1/checkout/sns_payments-settled.tf; it exists once the pull request is merged and applied.",
+	}
+	if strings.Join(p.Summary, "\n") != strings.Join(want, "\n") {
+		t.Errorf("summary:\n%s", strings.Join(p.Summary, "\n"))
+	}
+
+	a.Environment = "staging"
+	if p, err = pv.Preview(ctx, a); err != nil || len(p.Files) != 0 || len(p.Summary) != 4 ||
+		!strings.Contains(p.Summary[2], "calls AWS itself") || !strings.Contains(p.Summary[3], "atrium-sns-payments-settled") {
+		t.Errorf("direct: %+v %v", p, err)
+	}
+	a.Environment = "qa"
+	if _, err := pv.Preview(ctx, a); err == nil {
+		t.Error("an environment that is not configured was previewed")
 	}
 }

@@ -131,11 +131,39 @@ func Generate(g actions.GitOps, a actions.Action) (File, error) {
 			if p.RawMessageDelivery {
 				s.SetAttributeValue("raw_message_delivery", cty.True)
 			}
+			writeQueuePolicy(body, topic, q, p.Name)
 		}
 	default:
 		return File{}, actions.Permanentf("kind %q is not supported by the gitops path", a.Kind)
 	}
 	return File{Path: path.Join(dir, name), Content: hclwrite.Format(f.Bytes())}, nil
+}
+
+// writeQueuePolicy appends the policy that lets the topic deliver to the subscribed queue — SNS sends nothing to
+// a queue whose policy does not allow it — with the statement the direct path adds (Sid atrium-sns-<topic>):
+// sns.amazonaws.com may sqs:SendMessage to the queue when the message comes from this topic (aws:SourceArn).
+func writeQueuePolicy(body *hclwrite.Body, topic, q, topicName string) {
+	body.AppendNewline()
+	body.AppendUnstructuredTokens(hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte(
+		"# SNS delivers to the queue only if the queue's policy lets the topic send to it. This policy is the\n" +
+			"# queue's whole policy: if the queue has one elsewhere, add this statement there instead.\n")}})
+	doc := body.AppendNewBlock("data", []string{"aws_iam_policy_document", q}).Body()
+	st := doc.AppendNewBlock("statement", nil).Body()
+	st.SetAttributeValue("sid", cty.StringVal("atrium-sns-"+strings.ReplaceAll(topicName, ".", "-")))
+	st.SetAttributeValue("effect", cty.StringVal("Allow"))
+	st.SetAttributeValue("actions", cty.ListVal([]cty.Value{cty.StringVal("sqs:SendMessage")}))
+	st.SetAttributeRaw("resources", hclwrite.TokensForTuple([]hclwrite.Tokens{ref("data", "aws_sqs_queue", q, "arn")}))
+	pr := st.AppendNewBlock("principals", nil).Body()
+	pr.SetAttributeValue("type", cty.StringVal("Service"))
+	pr.SetAttributeValue("identifiers", cty.ListVal([]cty.Value{cty.StringVal("sns.amazonaws.com")}))
+	c := st.AppendNewBlock("condition", nil).Body()
+	c.SetAttributeValue("test", cty.StringVal("ArnEquals"))
+	c.SetAttributeValue("variable", cty.StringVal("aws:SourceArn"))
+	c.SetAttributeRaw("values", hclwrite.TokensForTuple([]hclwrite.Tokens{ref("aws_sns_topic", topic, "arn")}))
+	body.AppendNewline()
+	qp := body.AppendNewBlock("resource", []string{"aws_sqs_queue_policy", q}).Body()
+	qp.SetAttributeRaw("queue_url", ref("data", "aws_sqs_queue", q, "url"))
+	qp.SetAttributeRaw("policy", ref("data", "aws_iam_policy_document", q, "json"))
 }
 
 // writeSQSQueue appends the aws_sqs_queue resource of p to body and returns its label.

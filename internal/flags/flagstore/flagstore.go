@@ -299,7 +299,8 @@ func (s *Store) Apply(ctx context.Context, c flags.Change) error {
 			return nil
 		}
 	}
-	now := s.now().UnixMilli()
+	c.At = s.now()
+	now := c.At.UnixMilli()
 	switch c.Action {
 	case flags.ActionPut:
 		err = s.put(ctx, tx, set, c, now)

@@ -56,26 +56,11 @@ func (c *Collector) Trigger() {
 }
 
 func (c *Collector) run(ctx context.Context, interval time.Duration) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-c.trigger:
-		}
+	every(ctx, interval, c.trigger, func(ctx context.Context) {
 		if err := c.Sync(ctx); err != nil && ctx.Err() == nil {
 			c.hub.log.Warn("github sync failed", "source", c.source, "err", err)
 		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
-			}
-		}
-		t.Reset(interval)
-	}
+	})
 }
 
 // Status implements sources.Collector.
@@ -300,18 +285,13 @@ func (c *Collector) explain(err error) string {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "sync interrupted (the portal is stopping)"
 	case errors.As(err, &ae) && c.hub.cfg.App != nil:
-		return c.explainApp(ae)
+		return c.hub.explainApp(ae)
 	case errors.As(err, &rle):
 		return fmt.Sprintf("GitHub rate limit exhausted until %s; the sync resumes then", rle.Rate.Reset.UTC().Format(time.RFC3339))
 	case errors.As(err, &er) && er.Response != nil:
 		switch er.Response.StatusCode {
 		case http.StatusUnauthorized:
-			if app := c.hub.cfg.App; app != nil {
-				return fmt.Sprintf("GitHub rejected the installation token of GitHub App %d (401 %s): the App may have "+
-					"been uninstalled from the organisation or suspended", app.AppID, er.Message)
-			}
-			return fmt.Sprintf("GitHub rejected the credentials (401 %s): the token was revoked, has expired or is "+
-				"mistyped; set a valid one (ATRIUM_GITHUB_TOKEN, or github.token in the config file)", er.Message)
+			return c.hub.credentialsRejected(er.Message)
 		case http.StatusNotFound:
 			return fmt.Sprintf("organisation %q not found at %s (404): check its name in ATRIUM_GITHUB_ORGS; an "+
 				"organisation the token may not see also answers 404", c.org, api)
@@ -326,13 +306,23 @@ func (c *Collector) explain(err error) string {
 	return err.Error()
 }
 
+// credentialsRejected says what to do when GitHub answered 401 with message.
+func (h *Hub) credentialsRejected(message string) string {
+	if app := h.cfg.App; app != nil {
+		return fmt.Sprintf("GitHub rejected the installation token of GitHub App %d (401 %s): the App may have "+
+			"been uninstalled from the organisation or suspended", app.AppID, message)
+	}
+	return fmt.Sprintf("GitHub rejected the credentials (401 %s): the token was revoked, has expired or is "+
+		"mistyped; set a valid one (ATRIUM_GITHUB_TOKEN, or github.token in the config file)", message)
+}
+
 // explainApp says why GitHub gave no installation token. GitHub's message is shown; neither the JWT nor the key
 // ever is.
-func (c *Collector) explainApp(ae *ghinstallation.HTTPError) string {
-	app := c.hub.cfg.App
+func (h *Hub) explainApp(ae *ghinstallation.HTTPError) string {
+	app := h.cfg.App
 	if ae.Response == nil {
 		return fmt.Sprintf("cannot reach GitHub at %s to get an installation token for GitHub App %d: %v",
-			c.hub.client.BaseURL.String(), app.AppID, ae.RootCause)
+			h.client.BaseURL.String(), app.AppID, ae.RootCause)
 	}
 	msg := http.StatusText(ae.Response.StatusCode)
 	if ae.Response.Body != nil {

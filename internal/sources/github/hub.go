@@ -73,7 +73,8 @@ type Versions interface {
 	Describe() string
 }
 
-// Hub runs one Collector per organisation over one GitHub client, one rate-limit budget and one blob cache.
+// Hub runs one Collector per organisation, and one TemplateSource per templates repository (AddTemplates), over
+// one GitHub client, one rate-limit budget and one blob cache. A hub without organisations syncs templates only.
 type Hub struct {
 	cfg      Config
 	store    *store.DB
@@ -83,6 +84,7 @@ type Hub struct {
 	tr       *Transport
 
 	collectors map[string]*Collector // by lower-case organisation
+	templates  []*TemplateSource
 
 	blobMu   sync.Mutex
 	inflight map[string]*blobCall
@@ -102,9 +104,6 @@ type blobCall struct {
 func New(db *store.DB, cfg Config, versions Versions, log *slog.Logger) (*Hub, error) {
 	if log == nil {
 		log = slog.Default()
-	}
-	if len(cfg.Orgs) == 0 {
-		return nil, errors.New("github: no organisations configured")
 	}
 	if cfg.Token == "" && cfg.App == nil {
 		return nil, errors.New("github: configure a token or a GitHub App installation")
@@ -185,7 +184,8 @@ func (h *Hub) Collectors() []*Collector {
 // Collector returns the collector of org, or nil.
 func (h *Hub) Collector(org string) *Collector { return h.collectors[strings.ToLower(org)] }
 
-// Run syncs every organisation now and then every Interval (or when triggered) until ctx ends.
+// Run syncs every organisation and templates repository now and then every Interval (or when triggered) until
+// ctx ends.
 func (h *Hub) Run(ctx context.Context) {
 	h.ctxMu.Lock()
 	h.ctx = ctx
@@ -194,6 +194,10 @@ func (h *Hub) Run(ctx context.Context) {
 	for _, c := range h.collectors {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.run(ctx, h.cfg.Interval) }()
+	}
+	for _, t := range h.templates {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.run(ctx, h.cfg.Interval) }()
 	}
 	wg.Wait()
 	h.wg.Wait()

@@ -148,9 +148,10 @@ func (h *Hub) VerifyWebhook(r *http.Request) (*Delivery, error) {
 	return d, nil
 }
 
-// ActOnWebhook acts on a verified delivery: a push to a repository's default branch refreshes that repository;
-// repository events (created, renamed, archived, unarchived, deleted, transferred, edited) update or remove it.
-// The work runs in the background; the answer comes at once, as GitHub expects within ten seconds.
+// ActOnWebhook acts on a verified delivery: a push to a repository's default branch refreshes that repository, a
+// push to the ref of a templates repository syncs its templates, and repository events (created, renamed,
+// archived, unarchived, deleted, transferred, edited) update or remove the repository. The work runs in the
+// background (Wait waits for it); the answer comes at once, as GitHub expects within ten seconds.
 //
 // A push or repository delivery is recorded first, and one already recorded within DeliveryRetention — by its
 // X-GitHub-Delivery id, or by its body under any id — is answered "duplicate delivery, ignored" and not acted on
@@ -199,7 +200,50 @@ func readBody(r io.Reader, n int64) ([]byte, error) {
 	return b, nil
 }
 
+// onPush refreshes a templates repository pushed to at its ref, and the repository in its organisation's catalog.
 func (h *Hub) onPush(ev *gh.PushEvent) (bool, string) {
+	tmplHandled, tmplDetail := h.onTemplatesPush(ev)
+	handled, detail := h.onCatalogPush(ev)
+	switch {
+	case tmplHandled && handled:
+		return true, tmplDetail + "; " + detail
+	case tmplHandled:
+		return true, tmplDetail
+	}
+	return handled, detail
+}
+
+// onTemplatesPush syncs the templates repositories whose ref the push moved. The sync asks GitHub for the ref's
+// commit rather than taking the payload's: deliveries may be acted on out of order, the ref's answer is the latest.
+func (h *Hub) onTemplatesPush(ev *gh.PushEvent) (bool, string) {
+	m := metaFromPush(ev.GetRepo())
+	var details []string
+	for _, t := range h.templates {
+		if !t.pushedTo(m, ev.GetRef()) {
+			continue
+		}
+		if ev.GetDeleted() || strings.Trim(ev.GetAfter(), "0") == "" {
+			details = append(details, fmt.Sprintf("templates of %s: ref deleted, the last good set is kept", t.repo.FullName()))
+			continue
+		}
+		details = append(details, fmt.Sprintf("refreshing the templates of %s at %s", t.repo.FullName(), ev.GetAfter()))
+		h.background(t.Sync)
+	}
+	return len(details) > 0, strings.Join(details, "; ")
+}
+
+// pushedTo reports whether a push of ref to the repository m moved the ref the source reads.
+func (t *TemplateSource) pushedTo(m repoMeta, ref string) bool {
+	if !strings.EqualFold(m.Owner, t.repo.Owner) || !strings.EqualFold(m.Name, t.repo.Name) {
+		return false
+	}
+	if t.repo.Ref == "" {
+		return ref == "refs/heads/"+m.DefaultBranch
+	}
+	return ref == "refs/heads/"+t.repo.Ref || ref == "refs/tags/"+t.repo.Ref || ref == t.repo.Ref
+}
+
+func (h *Hub) onCatalogPush(ev *gh.PushEvent) (bool, string) {
 	repo := ev.GetRepo()
 	m := metaFromPush(repo)
 	c := h.Collector(m.Owner)

@@ -27,15 +27,27 @@ func BlobSHA(content []byte) string { return objectSHA("blob", content) }
 // treeEntry is one entry of a tree as the REST API lists it.
 type treeEntry struct {
 	Path string
-	Mode string // 100644 or 040000
-	Type string // blob or tree
+	Mode string // 100644, 040000, 120000 (a symbolic link) or 160000 (a submodule)
+	Type string // blob, tree or commit (a submodule)
 	SHA  string
 	Size int
+}
+
+// Special are tree entries that are not regular files: symbolic links (slash path → the link's target, stored as
+// the blob git stores) and submodules (slash path → the commit SHA they pin, an object of another repository).
+type Special struct {
+	Symlinks   map[string]string
+	Submodules map[string]string
 }
 
 // buildTrees hashes every directory of files (slash paths → content) bottom-up. It returns the root tree's SHA and
 // each tree's direct entries by SHA.
 func buildTrees(files map[string][]byte) (string, map[string][]treeEntry) {
+	return buildTreesSpecial(files, Special{})
+}
+
+// buildTreesSpecial is buildTrees with the special entries of sp besides the files.
+func buildTreesSpecial(files map[string][]byte, sp Special) (string, map[string][]treeEntry) {
 	children := map[string]map[string]treeEntry{"": {}} // dir → name → entry
 	var ensureDir func(dir string)
 	ensureDir = func(dir string) {
@@ -58,6 +70,21 @@ func buildTrees(files map[string][]byte) (string, map[string][]treeEntry) {
 		ensureDir(dir)
 		children[dir][path.Base(p)] = treeEntry{Path: path.Base(p), Mode: "100644", Type: "blob",
 			SHA: BlobSHA(content), Size: len(content)}
+	}
+	special := func(p string, e treeEntry) {
+		dir := path.Dir(p)
+		if dir == "." {
+			dir = ""
+		}
+		ensureDir(dir)
+		e.Path = path.Base(p)
+		children[dir][e.Path] = e
+	}
+	for p, target := range sp.Symlinks {
+		special(p, treeEntry{Mode: "120000", Type: "blob", SHA: BlobSHA([]byte(target)), Size: len(target)})
+	}
+	for p, sha := range sp.Submodules {
+		special(p, treeEntry{Mode: "160000", Type: "commit", SHA: sha})
 	}
 	trees := map[string][]treeEntry{}
 	var hash func(dir string) string
@@ -164,9 +191,10 @@ func (s *Server) files(commitSHA string) map[string][]byte {
 	var walk func(prefix, tree string)
 	walk = func(prefix, tree string) {
 		for _, e := range s.trees[tree] {
-			if e.Type == "tree" {
+			switch e.Type {
+			case "tree":
 				walk(prefix+e.Path+"/", e.SHA)
-			} else {
+			case "blob":
 				out[prefix+e.Path] = s.blobs[e.SHA]
 			}
 		}

@@ -323,9 +323,10 @@ func (s *Server) treeFiles(tree string) map[string][]byte {
 	var walk func(prefix, tree string)
 	walk = func(prefix, tree string) {
 		for _, e := range s.trees[tree] {
-			if e.Type == "tree" {
+			switch e.Type {
+			case "tree":
 				walk(prefix+e.Path+"/", e.SHA)
-			} else {
+			case "blob":
 				out[prefix+e.Path] = s.blobs[e.SHA]
 			}
 		}
@@ -429,9 +430,10 @@ func (s *Server) treeJSON(api, sha string) map[string]any {
 	entries := []map[string]any{}
 	for _, e := range s.trees[sha] {
 		m := map[string]any{"path": e.Path, "mode": e.Mode, "type": e.Type, "sha": e.SHA}
-		if e.Type == "blob" {
+		switch e.Type {
+		case "blob":
 			m["size"], m["url"] = e.Size, api+"/git/blobs/"+e.SHA
-		} else {
+		case "tree":
 			m["url"] = api + "/git/trees/" + e.SHA
 		}
 		entries = append(entries, m)

@@ -153,6 +153,9 @@ type Server struct {
 	tokenTTL time.Duration
 
 	hiddenProtection map[string]bool // branches whose protection a test made unreadable (protection.go)
+
+	treeLimit int                   // entries a recursive tree listing holds before it is truncated (SetTreeLimit)
+	members   map[string]*orgPeople // by lower-case organisation (members.go)
 }
 
 // New starts a fake GitHub on 127.0.0.1, closed when the test ends.
@@ -194,6 +197,9 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
 	mux.HandleFunc("PUT /repos/{owner}/{repo}/branches/{branch}/protection", s.putProtection)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/branches/{branch}/protection", s.getProtection)
+	mux.HandleFunc("GET /orgs/{org}/members", s.listMembers)
+	mux.HandleFunc("GET /orgs/{org}/teams", s.listTeams)
+	mux.HandleFunc("GET /orgs/{org}/teams/{slug}/members", s.listTeamMembers)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.srv = httptest.NewServer(s.middleware(mux))
 	s.URL = s.srv.URL
@@ -242,12 +248,20 @@ func (s *Server) AddRepo(org string, r Repo) int64 {
 
 // commitFiles stores the objects of a commit holding files and returns its SHA; s.mu is held.
 func (s *Server) commitFiles(files map[string]string, parents []string, message string) string {
+	return s.commitSpecial(files, Special{}, parents, message)
+}
+
+// commitSpecial is commitFiles with the special entries of sp in the tree; s.mu is held.
+func (s *Server) commitSpecial(files map[string]string, sp Special, parents []string, message string) string {
 	bs := map[string][]byte{}
 	for p, c := range files {
 		bs[p] = []byte(c)
 		s.blobs[BlobSHA([]byte(c))] = []byte(c)
 	}
-	root, trees := buildTrees(bs)
+	for _, target := range sp.Symlinks {
+		s.blobs[BlobSHA([]byte(target))] = []byte(target)
+	}
+	root, trees := buildTreesSpecial(bs, sp)
 	for k, v := range trees {
 		s.trees[k] = v
 	}
@@ -276,6 +290,26 @@ func (s *Server) Push(org, name string, files map[string]string) {
 	r.head = s.commitFiles(files, parentsOf(r.head), "Update "+now.Format(time.RFC3339))
 	r.Files = files
 	r.pushedAt, r.updatedAt = now, now
+}
+
+// PushSpecial is Push with symbolic links and submodules in the commit's tree besides the files.
+func (s *Server) PushSpecial(org, name string, files map[string]string, sp Special) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.find(org, name)
+	now := s.tick()
+	r.prevHead = r.head
+	r.head = s.commitSpecial(files, sp, parentsOf(r.head), "Update "+now.Format(time.RFC3339))
+	r.Files = files
+	r.pushedAt, r.updatedAt = now, now
+}
+
+// SetTreeLimit makes recursive tree listings of more than n entries list the first n and say "truncated": true, as
+// GitHub does past 100,000 entries or 7 MB (0: no limit).
+func (s *Server) SetTreeLimit(n int) {
+	s.mu.Lock()
+	s.treeLimit = n
+	s.mu.Unlock()
 }
 
 // PushOtherBranch records a push to a branch other than the default: pushed_at moves, the default head does not.
@@ -418,6 +452,10 @@ func kindOf(method, p string) string {
 		return KindCreateRepo
 	case len(parts) == 3 && parts[0] == "orgs" && parts[2] == "repos":
 		return KindList
+	case len(parts) == 3 && parts[0] == "orgs" && parts[2] == "members":
+		return KindMembers
+	case len(parts) >= 3 && parts[0] == "orgs" && parts[2] == "teams":
+		return KindTeams
 	case len(parts) == 3 && parts[0] == "repos", len(parts) == 2 && parts[0] == "repositories":
 		return KindRepo
 	case len(parts) >= 5 && parts[0] == "repos" && parts[3] == "commits":
@@ -874,13 +912,19 @@ func (s *Server) getTree(w http.ResponseWriter, req *http.Request) {
 	recursive := req.URL.Query().Get("recursive") != ""
 	entries := []map[string]any{}
 	var walk func(prefix string, es []treeEntry)
+	truncated := false
 	walk = func(prefix string, es []treeEntry) {
 		for _, e := range es {
+			if recursive && s.treeLimit > 0 && len(entries) >= s.treeLimit {
+				truncated = true
+				return
+			}
 			m := map[string]any{"path": prefix + e.Path, "mode": e.Mode, "type": e.Type, "sha": e.SHA}
-			if e.Type == "blob" {
+			switch e.Type {
+			case "blob":
 				m["size"] = e.Size
 				m["url"] = api + "/git/blobs/" + e.SHA
-			} else {
+			case "tree":
 				m["url"] = api + "/git/trees/" + e.SHA
 			}
 			entries = append(entries, m)
@@ -890,7 +934,7 @@ func (s *Server) getTree(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	walk("", root)
-	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "url": api + "/git/trees/" + sha, "tree": entries, "truncated": false})
+	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "url": api + "/git/trees/" + sha, "tree": entries, "truncated": truncated})
 }
 
 func (s *Server) getBlob(w http.ResponseWriter, req *http.Request) {
