@@ -32,6 +32,7 @@ export NO_AT_BRIDGE=1
 # session bus, dbus-run-session, exits with it).
 one() {
   local data=$1 log=$2 start ready session
+  : >"$log"
   start=$(date +%s%N)
   dbus-run-session -- "$bin" --data "$data" >"$log" 2>&1 &
   session=$!
@@ -43,7 +44,8 @@ one() {
     sleep 0.02
   done
   [ -n "$ready" ] || { echo "desktop-coldstart: no ui.ready within 12 s; log:" >&2; cat "$log" >&2; exit 1; }
-  app=$(pgrep -P "$session" | head -n1)
+  # The window, not the session's dbus-daemon (also a child of dbus-run-session).
+  app=$(pgrep -P "$session" -x "$(basename "$bin" | cut -c1-15)")
   kill "$app"
   wait "$session" 2>/dev/null || true
   app=""

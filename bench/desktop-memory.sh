@@ -2,8 +2,9 @@
 # Idle memory of the desktop window in local mode: launches the Wails binary under Xvfb on an empty data
 # directory, waits for the first catalog rows (ui.ready), leaves it idle for SECONDS (default 600), then reads
 #   - the Go process (the window's UI process, which also links GTK and WebKit): VmRSS split into anonymous and
-#     file-backed (its binary and shared libraries), PSS, and the Go runtime's own figures (heap in use, total
-#     obtained from the OS) from its profiles ($ATRIUM_PPROF), whose heap profile is kept as heap.pb.gz;
+#     file-backed (its binary and shared libraries), PSS, the live heap after the last garbage collection
+#     (GODEBUG=gctrace=1, which any build prints: a baseline without profiles is measured the same way) and, from
+#     builds that serve profiles ($ATRIUM_PPROF), the Go runtime's own figures, its heap profile kept as heap.pb.gz;
 #   - WebKit's web and network processes (its children): RSS and PSS;
 #   - the whole app: the sum of PSS (shared pages counted once across the processes).
 # Writes everything to OUTDIR (default bench/out/memory) and prints a summary line.
@@ -35,6 +36,7 @@ for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$disp" ] && break; sleep 0.1; done
 export DISPLAY=":$disp"
 port=$((20000 + RANDOM % 20000))
 export ATRIUM_PPROF="127.0.0.1:$port"
+export GODEBUG=gctrace=1
 
 log="$out/app.log"
 # A private session bus (dbus-run-session) for the window; the window is its child, WebKit's processes are the
@@ -56,13 +58,21 @@ sleep "$secs"
 
 kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
-curl -sf "http://$ATRIUM_PPROF/debug/pprof/heap?gc=1" -o "$out/heap.pb.gz"
-curl -sf "http://$ATRIUM_PPROF/debug/pprof/heap?debug=1" | grep -E '^# (HeapInuse|HeapAlloc|HeapSys|HeapReleased|Sys|Stack|NumGC) ' >"$out/memstats.txt"
+# The last collection's line: "gc N @Ts P%: ... before->after->live MB, goal MB, ..." (live = marked heap).
+lastgc=$(grep -E '^gc [0-9]+ @' "$log" | tail -n1 || true)
+: >"$out/memstats.txt"
+if curl -sf "http://$ATRIUM_PPROF/debug/pprof/heap?debug=1" -o "$out/heap.txt"; then
+  grep -E '^# (HeapInuse|HeapAlloc|HeapSys|HeapReleased|Sys|Stack|NumGC) ' "$out/heap.txt" >"$out/memstats.txt" || true
+  curl -sf "http://$ATRIUM_PPROF/debug/pprof/heap" -o "$out/heap.pb.gz" || true
+else
+  echo "# (this build serves no profiles: the gctrace line only)" >"$out/memstats.txt"
+fi
 # Where the window's resident pages are, by mapping (its binary, each shared library, anonymous memory).
 awk '/^[0-9a-f]+-[0-9a-f]+ /{name=($6 == "" ? "[anon]" : $6)} /^Rss:/{rss[name]+=$2} END{for (n in rss) if (rss[n] >= 1024) printf "%8d kB  %s\n", rss[n], n}' \
   "/proc/$app/smaps" | sort -rn >"$out/go-process-mappings.txt"
 {
   echo "go process $app: rss $(kb "$app" VmRSS) kB (anon $(kb "$app" RssAnon), file $(kb "$app" RssFile)), pss $(pss "$app") kB"
+  echo "  last gc: $lastgc"
   sed 's/^# /  go runtime /' "$out/memstats.txt"
   total=$(pss "$app")
   for child in $(pgrep -P "$app" || true); do
