@@ -29,6 +29,7 @@ func (rt *Runtime) LocalAPI(client string) http.Handler {
 	api.Mount(mux, (&api.Scorecards{DB: rt.Replica, Log: rt.Log}).ReadRoutes()) // scorecards and trends, offline too
 	// Secrets' metadata, offline too; writes and reveals go to the portal, and nothing of a reveal is kept here.
 	api.Mount(mux, (&api.Secrets{DB: rt.Replica, Log: rt.Log}).ReadRoutes())
+	api.Mount(mux, (&api.Drift{DB: rt.Replica, Log: rt.Log}).ReadRoutes()) // drift items, offline too
 	mux.HandleFunc("GET /api/v1/sync/status", rt.syncStatus)
 	mux.HandleFunc("GET /api/v1/settings", rt.getSettings)
 	mux.HandleFunc("PUT /api/v1/settings", rt.putSettings)

@@ -61,7 +61,7 @@ func New(ui fs.FS) *cobra.Command {
 
 	root.AddCommand(a.webCommand(), a.servicesCommand(), a.serviceCommand(), a.scoreCommand(), a.gateCommand(),
 		serveCommand(), agentCommand(), versionCommand(), a.templatesCommand(), a.createCommand(), a.secretsCommand(),
-		a.fleetCommand(), a.kpiCommand())
+		a.fleetCommand(), a.kpiCommand(), a.driftCommand())
 	return root
 }
 

@@ -147,7 +147,18 @@ var allowed = map[string]map[string]bool{
 	"POST /api/v1/secrets/{service}/{name}/versions": secretWriters,
 	"DELETE /api/v1/secrets/{service}/{name}":        secretWriters,
 	"POST /api/v1/secrets/{service}/{name}/reveal":   secretWriters,
+
+	// Drift: every role reads the items; developers and team owners acknowledge, silence and fix their own team's
+	// (the item's team is checked by the service: drift_test.go), platform approvers acknowledge and silence any;
+	// fixing is the owning team's or an admin's.
+	"GET /api/v1/drift":                         driftReaders,
+	"GET /api/v1/drift/{id}":                    driftReaders,
+	"POST /api/v1/drift/{id}/acknowledge":       driftReaders,
+	"DELETE /api/v1/drift/{id}/acknowledgement": driftReaders,
+	"POST /api/v1/drift/{id}/fix":               secretWriters,
 }
+
+var driftReaders = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true}
 
 var (
 	secretReaders = map[string]bool{"developer": true, "team_owner": true, "platform_approver": true, "admin": true}

@@ -17,6 +17,7 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/catalog"
+	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/problem"
 	"github.com/sphera/atrium/internal/scorecard"
@@ -110,8 +111,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		errors.Is(err, auth.ErrTokenNotFound), errors.Is(err, flagstore.ErrNotFound), errors.Is(err, agent.ErrNotFound),
 		errors.Is(err, scorecard.ErrNotFound), errors.Is(err, store.ErrNoFleetConfig):
 		e = &Error{Code: "not_found", Message: err.Error(), status: http.StatusNotFound}
-	case errors.Is(err, secrets.ErrForbidden):
+	case errors.Is(err, secrets.ErrForbidden), errors.Is(err, drift.ErrForbidden):
 		e = &Error{Code: "forbidden", Message: err.Error(), status: http.StatusForbidden}
+	case errors.Is(err, drift.ErrNoFix):
+		e = &Error{Code: "fix_unavailable", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, secrets.ErrNotRevealable):
 		e = &Error{Code: "not_revealable", Message: err.Error(), status: http.StatusConflict}
 	case errors.Is(err, secrets.ErrNotConfigured):

@@ -16,6 +16,7 @@ import (
 	"github.com/sphera/atrium/internal/agent"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/fleet"
 	"github.com/sphera/atrium/internal/policy"
 	"github.com/sphera/atrium/internal/scorecard"
@@ -71,6 +72,8 @@ type Portal struct {
 	Agents *agent.Queue
 	// Secrets writes and reveals secrets; nil: the metadata is served, writes and reveals answer not_configured.
 	Secrets *secrets.Service
+	// Drift acknowledges and fixes drift; nil: items are served, the rest answers not_configured.
+	Drift *drift.Service
 	// Golden is the golden path (templates, target, checker); nil: the templates endpoints answer not_configured.
 	Golden *golden.Requests
 	// Gates answers the deploy gate, admission reviews and rule tries, and keeps gate exceptions; nil: one on DB
@@ -250,6 +253,7 @@ func (p *Portal) AllRoutes() []Route {
 	}
 	routes = append(routes, p.Gates.Routes()...)
 	routes = append(routes, (&Secrets{DB: p.DB, Svc: p.Secrets, Log: p.Log}).Routes()...)
+	routes = append(routes, (&Drift{DB: p.DB, Svc: p.Drift, Log: p.Log}).Routes()...)
 	return append(routes, p.Routes...)
 }
 

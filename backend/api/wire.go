@@ -382,3 +382,11 @@ type UsageAccepted struct {
 type DeveloperUpload struct {
 	Developers []fleet.Member `json:"developers"`
 }
+
+// ---- drift ----
+
+// DriftList is the drift items and what the last detection could and could not see (GET /api/v1/drift).
+type DriftList struct {
+	Items  []catalog.DriftItem `json:"items"`
+	Status catalog.DriftStatus `json:"status"`
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/flagchange"
 	"github.com/sphera/atrium/internal/auth"
+	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/flags"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
@@ -79,6 +80,8 @@ type Config struct {
 //	scorecards: ...              # see scorecard.Config and docs/scorecards.md
 //	fleet: ...                   # see FleetConfig and docs/fleet.md
 //	secrets: ...                 # see secrets.Config and docs/secrets.md
+//	aws: ...                     # see AWSConfig and docs/drift.md
+//	drift: ...                   # see drift.Config and docs/drift.md
 type FileConfig struct {
 	OIDC       *auth.OIDCConfig  `yaml:"oidc"`
 	Actions    actions.Config    `yaml:"actions"`
@@ -92,6 +95,10 @@ type FileConfig struct {
 	Fleet      FleetConfig       `yaml:"fleet"`
 	// Secrets are the secrets conventions (docs/secrets.md); nil: no secrets on this portal.
 	Secrets *secrets.Config `yaml:"secrets"`
+	// AWS is the AWS collector (awsconfig.go, docs/drift.md).
+	AWS AWSConfig `yaml:"aws"`
+	// Drift is drift detection (drift.go, docs/drift.md).
+	Drift drift.Config `yaml:"drift"`
 }
 
 // LoadFileConfig reads and checks a configuration file; unknown keys are errors, so a typo is not ignored.
@@ -282,6 +289,12 @@ func (fc *FileConfig) complete() error {
 		return err
 	}
 	if err := fc.checkGoldenPath(); err != nil {
+		return err
+	}
+	if err := fc.checkAWS(); err != nil {
+		return err
+	}
+	if err := fc.checkDrift(); err != nil {
 		return err
 	}
 	return fc.checkSecrets()

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sphera/atrium/internal/actions"
+	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources/github"
 )
 
@@ -183,5 +186,54 @@ func TestParseProxies(t *testing.T) {
 	t.Setenv("ATRIUM_TRUSTED_PROXIES", "nope")
 	if err := (&Config{Demo: "auto"}).FromEnv(); err == nil || !strings.Contains(err.Error(), "ATRIUM_TRUSTED_PROXIES") {
 		t.Errorf("a bad $ATRIUM_TRUSTED_PROXIES: %v", err)
+	}
+}
+
+// The AWS collector lists every region the portal writes to — the actions' direct and gitops environments (SQS,
+// SNS), the secrets' aws environments (Secrets Manager) — and the aws section's regions, each service through the
+// endpoint its section names; preview environments create nothing and are not listed.
+func TestAWSTargetsFollowActionsAndSecrets(t *testing.T) {
+	fc := FileConfig{
+		AWS: AWSConfig{Regions: []AWSRegion{{Environment: "production", Region: "ap-south-1", Services: []string{"sqs"}}}},
+		Actions: actions.Config{Environments: map[string]actions.Environment{
+			"production": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryDirect,
+				AWS: actions.AWSConfig{Endpoints: map[string]string{"eu-west-1": "http://127.0.0.1:4100"}}},
+			"dev": {Regions: []string{"eu-west-1"}, Delivery: actions.DeliveryPreview},
+		}},
+		Secrets: &secrets.Config{Environments: map[string]secrets.Environment{
+			"production": {Backend: "aws", Regions: []string{"eu-west-1"},
+				AWS: secrets.AWSConfig{Endpoints: map[string]string{"eu-west-1": "http://127.0.0.1:4200"}}},
+		}},
+	}
+	if err := fc.checkAWS(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := newAWSCollector(&fc, nil, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range c.Regions() {
+		names = append(names, r.Name())
+	}
+	if strings.Join(names, ",") != "aws:production/ap-south-1,aws:production/eu-west-1" {
+		t.Fatalf("regions: %v", names)
+	}
+	eu := c.Region("production", "eu-west-1")
+	if got := strings.Join(eu.Target().Services, ","); got != "sqs,sns,secretsmanager" ||
+		eu.Endpoint("sqs") != "http://127.0.0.1:4100" || eu.Endpoint("secretsmanager") != "http://127.0.0.1:4200" {
+		t.Fatalf("eu-west-1: %v %q %q", got, eu.Endpoint("sqs"), eu.Endpoint("secretsmanager"))
+	}
+	fc.AWS.Regions = append(fc.AWS.Regions, AWSRegion{Environment: "production", Region: "ap-south-1"})
+	if err := fc.checkAWS(); err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Fatalf("a region twice: %v", err)
+	}
+	fc.AWS = AWSConfig{Regions: []AWSRegion{{Environment: "production", Region: "x", Services: []string{"s3"}}}}
+	if err := fc.checkAWS(); err == nil || !strings.Contains(err.Error(), `"s3" is not sqs, sns or secretsmanager`) {
+		t.Fatalf("unknown service: %v", err)
+	}
+	fc.AWS = AWSConfig{Off: true}
+	if c, err := newAWSCollector(&fc, nil, slog.Default()); c != nil || err != nil {
+		t.Fatalf("off: %v %v", c, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/secrets/awssm"
 	"github.com/sphera/atrium/internal/secrets/vault"
+	awssrc "github.com/sphera/atrium/internal/sources/aws"
 	"github.com/sphera/atrium/internal/store"
 )
 
@@ -39,6 +40,8 @@ type secretsOptions struct {
 	dataDir string
 	// vaultKey gives local mode's vault its key (the OS keyring's); nil: a key file in dataDir.
 	vaultKey func() ([]byte, error)
+	// aws is the AWS collector, through which Secrets Manager is compared with the metadata.
+	aws *awssrc.Collector
 }
 
 // newSecrets builds a portal's secrets service and its executor; nil when no secrets are configured.
@@ -90,6 +93,9 @@ func newSecrets(ctx context.Context, fc FileConfig, db *store.DB, acts *actions.
 	svc := &secrets.Service{Config: c, DB: db, Actions: acts, Agents: agents, Backends: backends, Log: log,
 		Staging: &secrets.Staging{DB: db.SQL(), Key: key}, Approvers: fc.Actions.ApproversOf,
 		Audit: audit.Log{DB: db.SQL()}}
+	if opts.aws != nil && backends[catalog.SecretBackendAWS] != nil {
+		svc.Observer = awssm.Observer{Collector: opts.aws}
+	}
 	if err := svc.RefreshAll(ctx); err != nil {
 		return nil, nil, fmt.Errorf("secrets: %w", err)
 	}
@@ -116,13 +122,7 @@ func sweepSecrets(ctx context.Context, svc *secrets.Service, log *slog.Logger) {
 // observeSecrets compares, every ObserveInterval until ctx ends, the secrets' metadata with what the listable
 // backends (AWS Secrets Manager) hold.
 func observeSecrets(ctx context.Context, svc *secrets.Service, log *slog.Logger) {
-	listable := false
-	for _, b := range svc.Backends {
-		if _, ok := b.(secrets.Lister); ok {
-			listable = true
-		}
-	}
-	if !listable {
+	if !svc.Observes() {
 		return
 	}
 	for {

@@ -25,11 +25,13 @@ import (
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/auth"
 	"github.com/sphera/atrium/internal/demo"
+	"github.com/sphera/atrium/internal/drift"
 	"github.com/sphera/atrium/internal/flags/flagstore"
 	"github.com/sphera/atrium/internal/scaffold"
 	"github.com/sphera/atrium/internal/scorecard"
 	"github.com/sphera/atrium/internal/secrets"
 	"github.com/sphera/atrium/internal/sources"
+	awssrc "github.com/sphera/atrium/internal/sources/aws"
 	"github.com/sphera/atrium/internal/sources/github"
 	"github.com/sphera/atrium/internal/sources/kube"
 	"github.com/sphera/atrium/internal/sources/versions"
@@ -41,8 +43,10 @@ type Server struct {
 	DB  *store.DB
 	Log *slog.Logger
 	// Flags serves feature flags.
-	Flags   *api.Flags
-	GitHub  *github.Hub     // nil unless GitHub organisations or templates repositories are configured
+	Flags  *api.Flags
+	GitHub *github.Hub // nil unless GitHub organisations or templates repositories are configured
+	// AWS lists the regions the portal writes to or is told to observe; nil when there are none.
+	AWS     *awssrc.Collector
 	Version *versions.Cache // newest package versions, with GitHub
 	// Agents is the work queue of cluster agents (docs/agent.md): executors that change a cluster enqueue work
 	// here with Ref "action/ID", return not done, and run again when the agent reports.
@@ -54,6 +58,8 @@ type Server struct {
 	gates *api.Gates
 	// Secrets writes, reveals and observes secrets; nil without a secrets section.
 	Secrets *secrets.Service
+	// Drift detects drift; nil when drift is off.
+	Drift   *drift.Engine
 	handler http.Handler
 
 	ctx    context.Context // background work runs until Close cancels it
@@ -84,6 +90,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	var routes []api.Route
 	var hub *github.Hub
 	var vc *versions.Cache
+	// Drift's engine exists before the collectors: each reports to it.
+	if err := cfg.File.checkDrift(); err != nil {
+		_ = db.Close() // the error below is the one to report
+		return nil, err
+	}
+	eng := newDriftEngine(&cfg.File)
 	if cfg.File.GoldenPath != nil {
 		// One registry for the golden path: the built-in templates, and those the templates repositories' syncs load.
 		cfg.templates = scaffold.NewRegistry(scaffold.Builtin())
@@ -100,6 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			_ = db.Close() // the error below is the one to report
 			return nil, err
 		}
+		wireGitHubForDrift(&ghc, eng)
 		var vcfg versions.Config
 		var newest github.Versions // an interface: nil, not a nil *versions.Cache, when no organisation is cataloged
 		if cfg.File.GitHubEnabled() {
@@ -139,10 +152,23 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	var kc *kube.Collector
 	if len(cfg.Kube.Clusters) > 0 {
 		kc = &kube.Collector{DB: db, Config: cfg.Kube, Log: cfg.Log.With("collector", "kube")}
+		wireKubeForDrift(kc, eng)
 		collectors.Add(kc.Clusters()...)
 		catalogSources += len(kc.Clusters())
 	}
-	s, err := newServer(db, cfg.Log, cfg, collectors, routes)
+	// The demo fills a portal that collects no services; AWS regions provide none (they follow from the actions'
+	// and secrets' environments), so they do not count.
+	demoOn := cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && catalogSources == 0)
+	ac, err := newAWSCollector(&cfg.File, db, cfg.Log)
+	if err != nil {
+		_ = db.Close() // the error below is the one to report
+		return nil, err
+	}
+	if ac != nil {
+		wireAWSForDrift(ac, eng)
+		collectors.Add(ac.Regions()...)
+	}
+	s, err := newServer(db, cfg.Log, cfg, collectors, routes, ac, serverExtras{drift: eng, hub: hub})
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -158,7 +184,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if hub != nil {
 		s.startDirectory(hub, time.Duration(cfg.File.Fleet.DirectoryRefresh))
 	}
-	if cfg.Demo == "on" || ((cfg.Demo == "auto" || cfg.Demo == "") && catalogSources == 0) {
+	if demoOn {
 		n, err := demo.Seed(ctx, db)
 		if err != nil {
 			_ = s.Close() // the error below is the one to report
@@ -176,6 +202,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("remove demo catalog: %w", err)
 	} else if n > 0 {
 		cfg.Log.Info("demo catalog removed", "services", n)
+	}
+	if ac != nil {
+		s.AWS = ac
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); ac.Run(s.ctx) }()
+		s.Log.Info("aws collector starting", "regions", len(ac.Regions()))
 	}
 	if hub != nil {
 		s.wg.Add(1)
@@ -241,7 +273,7 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 		return nil, fmt.Errorf("seed demo catalog: %w", err)
 	}
 	s, err := newServer(db, log, Config{File: LocalConfig(), NoWorker: opts.NoWorker, VaultKey: opts.VaultKey,
-		DataDir: filepath.Dir(dbPath)}, nil, nil)
+		DataDir: filepath.Dir(dbPath)}, nil, nil, nil, serverExtras{drift: localDrift(ctx, db)})
 	if err != nil {
 		_ = db.Close() // the error below is the one to report
 		return nil, err
@@ -256,7 +288,19 @@ func OpenLocal(ctx context.Context, dbPath string, log *slog.Logger, opts LocalO
 	} else {
 		s.seedDemoDevelopers(ctx)
 	}
+	s.seedDemoDrift(ctx)
 	return s, nil
+}
+
+// seedDemoDrift runs local mode's drift detection once now, so that the demo's drift is there for a command that
+// only reads (its portal runs no background work) as for the window.
+func (s *Server) seedDemoDrift(ctx context.Context) {
+	if s.Drift == nil {
+		return
+	}
+	if _, err := s.Drift.Detect(ctx); err != nil {
+		s.Log.Warn("detecting the demo's drift failed", "err", err)
+	}
 }
 
 // seedDemoScores scores the demo catalog now and gives its scorecards a past, so that the trends show weeks.
@@ -273,7 +317,14 @@ func (s *Server) seedDemoScores(ctx context.Context) {
 	}
 }
 
-func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route) (*Server, error) {
+// serverExtras are parts Open builds before the server that the server wires further.
+type serverExtras struct {
+	drift *drift.Engine
+	hub   *github.Hub
+}
+
+func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Set, routes []api.Route,
+	ac *awssrc.Collector, x serverExtras) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -357,7 +408,7 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		dataDir = filepath.Dir(db.Path())
 	}
 	secretsSvc, secretsEx, err := newSecrets(s.ctx, fc, db, p.Actions, s.Agents, log,
-		secretsOptions{dataDir: dataDir, vaultKey: cfg.VaultKey})
+		secretsOptions{dataDir: dataDir, vaultKey: cfg.VaultKey, aws: ac})
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +418,9 @@ func newServer(db *store.DB, log *slog.Logger, cfg Config, collectors sources.Se
 		for _, k := range []actions.Kind{secrets.KindCreate, secrets.KindRotate, secrets.KindDelete} {
 			p.Actions.Previewers[k] = secretsSvc
 		}
+	}
+	if err := s.startDrift(x.drift, fc, p, x.hub, cfg.NoWorker); err != nil {
+		return nil, err
 	}
 	if !cfg.NoWorker {
 		s.wg.Add(1)

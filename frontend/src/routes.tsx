@@ -22,6 +22,7 @@ import { PackagesPage } from './pages/PackagesPage';
 import { RequestResourceForm } from './pages/RequestResourceForm';
 import { ScorecardsPage } from './pages/ScorecardsPage';
 import { SecretsPage } from './pages/SecretsPage';
+import { DriftPage } from './pages/DriftPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
@@ -39,6 +40,7 @@ import {
   CATALOG_SIGNALS,
   catalogHash,
   CLUSTERS_HASH,
+  DRIFT_HASH,
   EMPTY_AUDIT_FILTERS,
   EMPTY_FILTERS,
   EMPTY_FLAG_FILTERS,
@@ -98,6 +100,7 @@ interface RouteParams {
   packages: { filters: PackageFilters };
   package: { ecosystem: string; package: string; owner: string };
   secrets: NoParams;
+  drift: NoParams;
   flags: { filters: FlagFilters };
   flag_new: { environment: string };
   flag: { environment: string; key: string };
@@ -310,6 +313,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     feature: 'atrium-ui-secrets-page',
     nav: { label: 'Secrets', home: none, permission: 'secrets:read' },
     component: (_, ctx) => <SecretsPage refreshKey={ctx.refreshKey} />,
+  },
+  drift: {
+    path: '/drift',
+    parse: () => none,
+    format: () => DRIFT_HASH,
+    title: () => 'Drift — Atrium',
+    nav: { label: 'Drift', home: none, permission: 'drift:read' },
+    component: (_, ctx) => <DriftPage refreshKey={ctx.refreshKey} />,
   },
   flags: {
     path: '/flags',

@@ -298,6 +298,34 @@ func (s Store) List(ctx context.Context, f Filter) ([]Action, error) {
 	return out, rows.Err()
 }
 
+// Succeeded lists every succeeded action of the given kinds, oldest first, without approvals and history: what
+// the portal created, which drift detection compares with what exists.
+func (s Store) Succeeded(ctx context.Context, kinds ...Kind) ([]Action, error) {
+	if len(kinds) == 0 {
+		return []Action{}, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")
+	args := []any{string(StateSucceeded)}
+	for _, k := range kinds {
+		args = append(args, string(k))
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+actionCols+` FROM actions WHERE state = ? AND kind IN (`+marks+`)
+		ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list succeeded actions: %w", err)
+	}
+	defer rows.Close()
+	out := []Action{}
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
 // decide records an approver's decision on a pending action. check runs inside the transaction on the current
 // row and may refuse (the policy question).
 func (s Store) decide(ctx context.Context, id, approver string, approve bool, reason string, check func(Action) error) (Action, error) {

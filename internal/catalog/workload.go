@@ -42,6 +42,20 @@ type Workload struct {
 	// AnnotationService and LabelService are the service names the workload carries, if any.
 	AnnotationService string
 	LabelService      string
+	// Live and AutoscalerLive are what drift compares with a declaration: a projection of the workload's (and its
+	// HorizontalPodAutoscaler's) declared fields, with who changed it last. Not stored with the catalog.
+	Live           *LiveObject
+	AutoscalerLive *LiveObject
+}
+
+// LiveObject is a projection of a Kubernetes object as drift compares it (the fields of DriftFields): apiVersion,
+// kind, metadata (name, namespace, labels) and the spec fields a collector keeps, as unstructured JSON values.
+type LiveObject struct {
+	Object map[string]any
+	// Manager is the field manager of the object's last change (kubectl-edit, argocd-controller, atrium-agent),
+	// and ChangedAt its time, from the object's managed fields; "" when unknown.
+	Manager   string
+	ChangedAt time.Time
 }
 
 // Ref is the workload's identity.

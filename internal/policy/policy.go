@@ -55,6 +55,15 @@ const (
 	// SecretsReveal shows a value once; the conventions of the environment (secrets.environments.ENV.reveal) must
 	// also allow the caller.
 	SecretsReveal Permission = "secrets:reveal"
+	// DriftRead lists drift items (docs/drift.md): what differs between installations, for everyone with a role.
+	DriftRead Permission = "drift:read"
+	// DriftAcknowledge acknowledges or silences a drift item of a team's service, with a reason (audited).
+	// Items no service owns are the platform's: only roles that hold it on every team act on them.
+	DriftAcknowledge Permission = "drift:acknowledge"
+	// DriftFix asks for the fix of a team's drift in an environment: a pull request to the gitops repository, the
+	// cluster's agent applying the declaration again (where drift.reapply allows), or the missing copy (an action,
+	// under the environment's approvals, which also needs actions:request).
+	DriftFix Permission = "drift:fix"
 )
 
 // scope of a grant: on the resource's own team only, or on any team.
@@ -74,11 +83,13 @@ var rules = map[string]map[Permission]scope{
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
 		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
+		DriftRead: anyTeam, DriftAcknowledge: ownTeam, DriftFix: ownTeam,
 	},
 	auth.RoleTeamOwner: {
 		CatalogRead: anyTeam, TemplatesRead: anyTeam, SourcesRead: anyTeam, FlagsRead: anyTeam, FlagsEvaluate: anyTeam, ActionsRead: anyTeam,
 		ActionsRequest: ownTeam, FlagsWrite: ownTeam, UsageWrite: anyTeam, GatesCheck: anyTeam,
 		SecretsRead: anyTeam, SecretsWrite: ownTeam, SecretsReveal: ownTeam,
+		DriftRead: anyTeam, DriftAcknowledge: ownTeam, DriftFix: ownTeam,
 		// Reaches the approval endpoints; which requests a team owner may approve is MayApprove's question.
 		ActionsApprove: ownTeam,
 	},
@@ -87,6 +98,9 @@ var rules = map[string]map[Permission]scope{
 		ActionsApprove: anyTeam, AuditRead: anyTeam, UsageWrite: anyTeam, UsageRead: anyTeam, GatesCheck: anyTeam,
 		ScorecardsTest: anyTeam,
 		SecretsRead:    anyTeam,
+		// Platform approvers watch every team's drift and may acknowledge or silence any of it; fixing is the
+		// owning team's (or an admin's).
+		DriftRead: anyTeam, DriftAcknowledge: anyTeam,
 	},
 }
 
@@ -99,7 +113,7 @@ var scopeGrantable = map[Permission]bool{FlagsEvaluate: true, CatalogRead: true,
 // a token scope ("flags:write:dev", "agent:work:eu-1"); a qualifier on any other permission is refused when a
 // token is created, and allows nothing on a token stored before that check existed.
 var inEnvironment = map[Permission]bool{FlagsRead: true, FlagsWrite: true, FlagsImport: true, FlagsEvaluate: true,
-	ActionsRequest: true, ActionsApprove: true, AgentWork: true, SecretsWrite: true, SecretsReveal: true}
+	ActionsRequest: true, ActionsApprove: true, AgentWork: true, SecretsWrite: true, SecretsReveal: true, DriftFix: true}
 
 // TakesEnvironment reports whether perm acts in an environment, so that a token scope may qualify it with one.
 func TakesEnvironment(perm Permission) bool { return inEnvironment[perm] }
@@ -261,7 +275,7 @@ func All() []Permission {
 	return []Permission{CatalogRead, SourcesRead, SourcesSync, FlagsRead, FlagsWrite, FlagsImport, FlagsEvaluate,
 		ActionsRead, ActionsRequest, ActionsApprove, AuditRead, TokensManage, UsageWrite, UsageRead, KubeClaim,
 		AgentWork, TemplatesRead, GatesCheck, GatesExcept, ScorecardsTest, FleetManage, SecretsRead, SecretsWrite,
-		SecretsReveal}
+		SecretsReveal, DriftRead, DriftAcknowledge, DriftFix}
 }
 
 // Roles lists every role.

@@ -16,17 +16,20 @@ var roleMatrix = map[string]map[policy.Permission]string{
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.UsageWrite: "all", policy.TemplatesRead: "all", policy.GatesCheck: "all",
 		policy.SecretsRead: "all", policy.SecretsWrite: "own", policy.SecretsReveal: "own",
+		policy.DriftRead: "all", policy.DriftAcknowledge: "own", policy.DriftFix: "own",
 	},
 	auth.RoleTeamOwner: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsRequest: "own", policy.FlagsWrite: "own", policy.UsageWrite: "all",
 		policy.ActionsApprove: "own", policy.TemplatesRead: "all", policy.GatesCheck: "all",
 		policy.SecretsRead: "all", policy.SecretsWrite: "own", policy.SecretsReveal: "own",
+		policy.DriftRead: "all", policy.DriftAcknowledge: "own", policy.DriftFix: "own",
 	},
 	auth.RolePlatformApprover: {
 		policy.CatalogRead: "all", policy.SourcesRead: "all", policy.FlagsRead: "all", policy.FlagsEvaluate: "all",
 		policy.ActionsRead: "all", policy.ActionsApprove: "all", policy.AuditRead: "all", policy.UsageWrite: "all",
 		policy.UsageRead: "all", policy.TemplatesRead: "all", policy.GatesCheck: "all", policy.ScorecardsTest: "all", policy.SecretsRead: "all",
+		policy.DriftRead: "all", policy.DriftAcknowledge: "all",
 	},
 }
 
@@ -210,7 +213,8 @@ func TestPermissions(t *testing.T) {
 	}{
 		{"admin", []auth.Grant{{Role: auth.RoleAdmin}}, nil, all},
 		{"developer", []auth.Grant{{Role: auth.RoleDeveloper, Team: "payments"}}, nil, []string{"actions:read",
-			"actions:request@payments", "catalog:read", "flags:evaluate", "flags:read", "gates:check", "secrets:read",
+			"actions:request@payments", "catalog:read", "drift:acknowledge@payments", "drift:fix@payments", "drift:read",
+			"flags:evaluate", "flags:read", "gates:check", "secrets:read",
 			"secrets:reveal@payments", "secrets:write@payments", "sources:read", "templates:read", "usage:write"}},
 		{"CI asking the deploy gate", nil, []string{"gates:check"}, []string{"gates:check"}},
 		{"team owner, flags:write:dev and flags:read", owner, []string{"flags:write:dev", "flags:read"},
@@ -248,7 +252,9 @@ func TestCheckScope(t *testing.T) {
 		{"catalog:read:dev", "catalog:read acts in no environment"},
 		{"tokens:manage:x", "tokens:manage acts in no environment"},
 		{"agent:work:eu-1", ""},
-		{"kube:claim:prod", "flags:read, flags:write, flags:import, flags:evaluate, actions:request, actions:approve, agent:work, secrets:write, secrets:reveal take one"},
+		{"kube:claim:prod", "flags:read, flags:write, flags:import, flags:evaluate, actions:request, actions:approve, agent:work, secrets:write, secrets:reveal, drift:fix take one"},
+		{"drift:fix:staging", ""},
+		{"drift:read:staging", "drift:read acts in no environment"},
 		{"flags:write:", "not an environment name"},
 		{"flags:write:-dev", "not an environment name"},
 		{"flags:write:bad env", "not an environment name"},

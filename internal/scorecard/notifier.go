@@ -47,12 +47,17 @@ func Message(c catalog.Scorecard, what string) string {
 }
 
 // Notifier posts queued warnings (scorecard_outbox) to the owners' webhook: each once, retried with backoff when
-// the receiver fails, dropped after maxAttempts with a log line. The URL is never logged (it holds a secret).
+// the receiver fails, dropped after maxAttempts with a log line. The URL is never logged (it holds a secret). Drift
+// alerts go through one too (Table drift_outbox, the same columns).
 type Notifier struct {
 	DB     *sql.DB
 	URL    string
 	Client *http.Client
 	Log    *slog.Logger
+	// Table is the outbox (default scorecard_outbox); What names its messages in logs (default "scorecard
+	// warnings").
+	Table string
+	What  string
 	// Now and After are the clock (nil: the real one); tests step them.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
@@ -97,7 +102,7 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 	for {
 		if _, err := n.Send(ctx); err != nil && ctx.Err() == nil {
-			n.log().Warn("scorecard warnings not sent", "err", err)
+			n.log().Warn(n.what()+" not sent", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -106,6 +111,20 @@ func (n *Notifier) Run(ctx context.Context) {
 		case <-after(notifyPeriod):
 		}
 	}
+}
+
+func (n *Notifier) table() string {
+	if n.Table != "" {
+		return n.Table
+	}
+	return "scorecard_outbox"
+}
+
+func (n *Notifier) what() string {
+	if n.What != "" {
+		return n.What
+	}
+	return "scorecard warnings"
 }
 
 func (n *Notifier) log() *slog.Logger {
@@ -117,7 +136,7 @@ func (n *Notifier) log() *slog.Logger {
 
 // Send posts every warning that is due and returns how many were delivered.
 func (n *Notifier) Send(ctx context.Context) (int, error) {
-	rows, err := n.DB.QueryContext(ctx, `SELECT id, service, payload, attempts FROM scorecard_outbox
+	rows, err := n.DB.QueryContext(ctx, `SELECT id, service, payload, attempts FROM `+n.table()+`
 		WHERE next_at <= ? ORDER BY id LIMIT 100`, n.now().UnixMilli())
 	if err != nil {
 		return 0, err
@@ -147,7 +166,7 @@ func (n *Notifier) Send(ctx context.Context) (int, error) {
 		err := n.post(ctx, it.payload)
 		if err == nil {
 			sent++
-			if _, err := n.DB.ExecContext(ctx, `DELETE FROM scorecard_outbox WHERE id = ?`, it.id); err != nil {
+			if _, err := n.DB.ExecContext(ctx, `DELETE FROM `+n.table()+` WHERE id = ?`, it.id); err != nil {
 				return sent, err
 			}
 			continue
@@ -156,17 +175,17 @@ func (n *Notifier) Send(ctx context.Context) (int, error) {
 			return sent, ctx.Err()
 		}
 		if it.attempts+1 >= maxAttempts {
-			n.log().Error("scorecard warning dropped after repeated failures", "service", it.service,
+			n.log().Error("webhook message dropped after repeated failures", "messages", n.what(), "service", it.service,
 				"attempts", it.attempts+1, "err", err)
-			if _, err := n.DB.ExecContext(ctx, `DELETE FROM scorecard_outbox WHERE id = ?`, it.id); err != nil {
+			if _, err := n.DB.ExecContext(ctx, `DELETE FROM `+n.table()+` WHERE id = ?`, it.id); err != nil {
 				return sent, err
 			}
 			continue
 		}
 		backoff := time.Minute << it.attempts // 1, 2, 4 ... 64 minutes
-		n.log().Warn("scorecard warning not accepted by the webhook; will retry", "service", it.service,
+		n.log().Warn("webhook message not accepted; will retry", "messages", n.what(), "service", it.service,
 			"retry_in", backoff.String(), "err", err)
-		if _, err := n.DB.ExecContext(ctx, `UPDATE scorecard_outbox SET attempts = attempts + 1, next_at = ?,
+		if _, err := n.DB.ExecContext(ctx, `UPDATE `+n.table()+` SET attempts = attempts + 1, next_at = ?,
 			last_error = ? WHERE id = ?`, n.now().Add(backoff).UnixMilli(), err.Error(), it.id); err != nil {
 			return sent, err
 		}

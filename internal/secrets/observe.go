@@ -21,9 +21,29 @@ type Observed struct {
 	LastReadAt time.Time
 }
 
-// Lister is a Backend that can list the secrets of an environment's region (AWS Secrets Manager).
+// Lister lists the secrets of an environment's region (AWS Secrets Manager): the AWS collector does
+// (awssm.Observer), and so may a Backend.
 type Lister interface {
 	List(ctx context.Context, env, region string) ([]Observed, error)
+}
+
+// lister is what lists backend's secrets: the Observer for AWS, else the backend itself if it lists; nil for none.
+func (s *Service) lister(backend string) Lister {
+	if backend == catalog.SecretBackendAWS && s.Observer != nil {
+		return s.Observer
+	}
+	l, _ := s.Backends[backend].(Lister)
+	return l
+}
+
+// Observes reports whether some environment's backend can be listed, so that Observe has something to do.
+func (s *Service) Observes() bool {
+	for _, name := range s.Config.EnvironmentNames() {
+		if s.lister(s.Config.Environments[name].Backend) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Observe compares the metadata with what each listable backend holds: a location the backend no longer lists was
@@ -34,8 +54,8 @@ func (s *Service) Observe(ctx context.Context) error {
 	var errs []error
 	for _, envName := range s.Config.EnvironmentNames() {
 		env := s.Config.Environments[envName]
-		l, ok := s.Backends[env.Backend].(Lister)
-		if !ok {
+		l := s.lister(env.Backend)
+		if l == nil {
 			continue
 		}
 		for _, region := range env.Regions {

@@ -33,6 +33,9 @@ type Service struct {
 	Agents *agent.Queue
 	// Backends writes and reads the values of the aws and local backends, by backend name.
 	Backends map[string]Backend
+	// Observer lists what AWS Secrets Manager holds (the AWS collector, through awssm.Observer); nil: the aws
+	// backend's own listing if it has one (Lister), else AWS is not compared with the metadata.
+	Observer Lister
 	// Approvers is the actions section's approvers of an environment, for environments that name none.
 	Approvers func(env string) []string
 	Audit     audit.Auditor

@@ -30,6 +30,9 @@ type Change struct {
 	Fleet *catalog.FleetConfig `json:"fleet,omitempty"`
 	// Secret is a secret's metadata (kind "secret"); never its value.
 	Secret *catalog.Secret `json:"secret,omitempty"`
+	// Drift is a drift item (kind "drift"); DriftStatus what the last detection could see (kind "driftstatus").
+	Drift       *catalog.DriftItem   `json:"drift,omitempty"`
+	DriftStatus *catalog.DriftStatus `json:"drift_status,omitempty"`
 }
 
 // Batch is one page of the change feed.
@@ -183,6 +186,26 @@ func (d *DB) changesAfter(ctx context.Context, since int64, reset bool, limit in
 				return b, err
 			}
 			c.Secret = &sec
+		case KindDrift:
+			it, err := getDrift(ctx, d.sql, c.ID, d.Now())
+			if errors.Is(err, catalog.ErrNotFound) {
+				c.Deleted = true
+				continue
+			}
+			if err != nil {
+				return b, err
+			}
+			c.Drift = &it
+		case KindDriftStatus:
+			st, ok, err := d.DriftStatus(ctx)
+			if err != nil {
+				return b, err
+			}
+			if !ok {
+				c.Deleted = true
+				continue
+			}
+			c.DriftStatus = &st
 		}
 	}
 	last := since
@@ -215,7 +238,7 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 		if b.Reset {
 			for _, q := range []string{`DELETE FROM services`, `DELETE FROM teams`, `DELETE FROM sources`,
 				`DELETE FROM scorecards`, `DELETE FROM scorecard_history`, `DELETE FROM meta WHERE key = '` + scoreRulesKey + `'`,
-				`DELETE FROM secrets`} {
+				`DELETE FROM secrets`, `DELETE FROM drift_items`, `DELETE FROM meta WHERE key = '` + driftStatusKey + `'`} {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return 0, err
 				}
@@ -260,6 +283,18 @@ func (d *DB) ApplyBatch(ctx context.Context, b Batch) error {
 				err = deleteSecretRow(ctx, tx, c.ID, bump)
 			case c.Kind == KindSecret && c.Secret != nil:
 				err = applySecret(ctx, tx, *c.Secret, bump)
+			case c.Kind == KindDrift && c.Deleted:
+				if _, err = tx.ExecContext(ctx, `DELETE FROM drift_items WHERE id = ?`, c.ID); err == nil {
+					err = bump(KindDrift, c.ID, true)
+				}
+			case c.Kind == KindDrift && c.Drift != nil:
+				err = applyDrift(ctx, tx, *c.Drift, bump)
+			case c.Kind == KindDriftStatus && c.Deleted:
+				if _, err = tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, driftStatusKey); err == nil {
+					err = bump(KindDriftStatus, c.ID, true)
+				}
+			case c.Kind == KindDriftStatus && c.DriftStatus != nil:
+				err = applyDriftStatus(ctx, tx, *c.DriftStatus, bump)
 			}
 			if err != nil {
 				return 0, fmt.Errorf("apply %s %q: %w", c.Kind, c.ID, err)

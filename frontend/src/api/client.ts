@@ -161,6 +161,15 @@ export type SecretCreate = Schemas['SecretCreate'];
 export type SecretRotation = Schemas['SecretRotation'];
 export type SecretRevealRequest = Schemas['SecretRevealRequest'];
 export type SecretRevealed = Schemas['SecretRevealed'];
+export type DriftItem = Schemas['DriftItem'];
+export type DriftKind = DriftItem['kind'];
+export type DriftState = DriftItem['state'];
+export type DriftFixKind = Schemas['DriftFixRequest']['kind'];
+export type DriftList = JsonOk<'listDrift'>;
+export type DriftStatus = Schemas['DriftStatus'];
+export type DriftPlace = Schemas['DriftPlace'];
+export type DriftFixResult = JsonOk<'fixDrift'>;
+export type DriftQuery = NonNullable<operations['listDrift']['parameters']['query']>;
 
 // The fleet configuration (admins), the install's own view of it, and the adoption KPI.
 export type FleetDocument = Schemas['FleetDocument'];
@@ -655,6 +664,21 @@ export const api = {
   /** One of the KPI's tables as CSV, as the portal names it (adoption-weeks-DAY.csv). */
   downloadAdoptionCsv(weeks: number, table: AdoptionTable, signal?: AbortSignal): Promise<DownloadedFile> {
     return download('/api/v1/kpi/adoption', { weeks, format: 'csv', table }, 'text/csv', `adoption-${table}.csv`, signal);
+  },
+  // Drift: items for everyone (from the replica, offline too); acknowledging, silencing and fixing on the portal.
+  listDrift(query: DriftQuery, signal?: AbortSignal): Promise<DriftList> {
+    return request('GET', '/api/v1/drift', { query: { ...query }, signal });
+  },
+  /** Acknowledges an item (until it resolves) or, with until, silences it until then; the reason is audited. */
+  acknowledgeDrift(id: string, reason: string, until?: string): Promise<DriftItem> {
+    return request('POST', `/api/v1/drift/${encodeURIComponent(id)}/acknowledge`, { body: until ? { reason, until } : { reason } });
+  },
+  unacknowledgeDrift(id: string): Promise<DriftItem> {
+    return request('DELETE', `/api/v1/drift/${encodeURIComponent(id)}/acknowledgement`);
+  },
+  /** Starts one of an item's fixes: a pull request, a re-apply by the cluster's agent, or the missing copy (an action). */
+  fixDrift(id: string, kind: DriftFixKind, idempotencyKey: string): Promise<DriftFixResult> {
+    return request('POST', `/api/v1/drift/${encodeURIComponent(id)}/fix`, { body: { kind }, headers: { 'Idempotency-Key': idempotencyKey } });
   },
 
   // Kubernetes: what runs where.

@@ -1179,6 +1179,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every drift item, newest first, and what the last detection could and could not see. Needs drift:read. The desktop answers it from its replica, offline too. */
+        get: operations["listDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One drift item. Needs drift:read. */
+        get: operations["getDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge a drift item (until it resolves), or silence it until a time (at most 90 days), with a reason; audited (drift.acknowledged, drift.silenced), refusals too. Needs drift:acknowledge on the item's team; items of no known service are the platform's (platform approvers, admins). */
+        post: operations["acknowledgeDrift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/acknowledgement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take an acknowledgement or silence back (audited drift.unacknowledged). Needs drift:acknowledge on the item's team. */
+        delete: operations["unacknowledgeDrift"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start one of the item's fixes (its `fixes`): `pull_request` opens a pull request to the gitops repository bringing the declaration in line with live (its fields' live values, in the file or the kustomization override that sets them); `reapply` asks the cluster's agent to apply the declaration again (only in environments drift.reapply lists); `create` requests the missing copy through the same action as the original (or one made from a sibling's attributes), under the environment's approvals and actions:request. The same Idempotency-Key (or, without one, the same drift) starts one fix. Audited (drift.fix_requested). Needs drift:fix on the item's team in its environment. */
+        post: operations["fixDrift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scorecards": {
         parameters: {
             query?: never;
@@ -2109,7 +2194,7 @@ export interface components {
             /** Format: int64 */
             seq: number;
             /** @enum {string} */
-            kind: "service" | "team" | "scorecard" | "scorerules" | "secret" | "fleet";
+            kind: "service" | "team" | "scorecard" | "scorerules" | "secret" | "fleet" | "drift" | "driftstatus";
             id: string;
             deleted?: boolean;
             service?: components["schemas"]["Service"];
@@ -2118,6 +2203,8 @@ export interface components {
             score_rules?: components["schemas"]["ScoreRules"];
             secret?: components["schemas"]["Secret"];
             fleet?: components["schemas"]["FleetConfig"];
+            drift?: components["schemas"]["DriftItem"];
+            drift_status?: components["schemas"]["DriftStatus"];
         };
         ChangeBatch: {
             cursor: string;
@@ -2987,6 +3074,119 @@ export interface components {
             /** Format: date-time */
             seen_at?: string;
         };
+        /** @description One field that differs: spec.maxReplicas 10 → 25 (desired is the declaration's; (absent) when a side has none). */
+        DriftField: {
+            path: string;
+            desired: string;
+            live: string;
+        };
+        DriftAck: {
+            by: string;
+            /** Format: date-time */
+            at: string;
+            reason: string;
+            /**
+             * Format: date-time
+             * @description A silence's end; absent for an acknowledgement (until the drift resolves).
+             */
+            until?: string;
+        };
+        DriftFix: {
+            /** @enum {string} */
+            kind: "pull_request" | "reapply" | "create";
+            by: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The action creating the missing copy. */
+            action?: string;
+            /** @description The pull request. */
+            url?: string;
+            /** @description The cluster agent's work item. */
+            work?: string;
+        };
+        DriftItem: {
+            id: string;
+            /** @enum {string} */
+            kind: "missing" | "unmanaged" | "changed";
+            /** @description The owning service; empty when none is known. */
+            service: string;
+            team: string;
+            /** @description For a person: sqs_queue orders-events, Deployment payments/payments-api. */
+            resource: string;
+            /** @description sqs_queue, sns_topic, secret, or a Kubernetes kind. */
+            resource_type: string;
+            name: string;
+            namespace?: string;
+            environment: string;
+            region: string;
+            cluster?: string;
+            /** @description The fields of a changed resource that differ. */
+            fields?: components["schemas"]["DriftField"][];
+            summary: string;
+            /** @description Where a missing resource's siblings exist (ENVIRONMENT/REGION). */
+            exists_in?: string[];
+            /**
+             * @description Where the desired state comes from.
+             * @enum {string}
+             */
+            source: "gitops" | "portal" | "siblings";
+            /** @description The declaration: REPO@COMMIT PATH, or action ID. */
+            declared_in?: string;
+            /** Format: date-time */
+            since: string;
+            /** @description Who last changed the live resource, where known (a Kubernetes field manager). */
+            last_changed_by?: string;
+            /** Format: date-time */
+            last_changed_at?: string;
+            acknowledgement?: components["schemas"]["DriftAck"];
+            /** Format: date-time */
+            resolved_at?: string;
+            fixes: ("pull_request" | "reapply" | "create")[];
+            fix?: components["schemas"]["DriftFix"];
+            /** Format: date-time */
+            updated_at: string;
+            /** @enum {string} */
+            state: "open" | "acknowledged" | "silenced" | "resolved";
+        };
+        DriftPlace: {
+            environment: string;
+            region: string;
+            cluster?: string;
+            /** @enum {string} */
+            kind: "aws" | "kubernetes";
+            /** @enum {string} */
+            state: "ok" | "unknown";
+            reason?: string;
+        };
+        DriftStatus: {
+            /** Format: date-time */
+            checked_at?: string;
+            places: components["schemas"]["DriftPlace"][];
+            declarations: number;
+        };
+        DriftList: {
+            items: components["schemas"]["DriftItem"][];
+            status: components["schemas"]["DriftStatus"];
+        };
+        DriftAcknowledge: {
+            /** @description Why; kept in the audit log. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description Silence until then (at most 90 days); absent: acknowledge until it resolves.
+             */
+            until?: string;
+        };
+        DriftFixRequest: {
+            /** @enum {string} */
+            kind: "pull_request" | "reapply" | "create";
+        };
+        DriftFixResult: {
+            item: components["schemas"]["DriftItem"];
+            pull_request?: string;
+            work?: components["schemas"]["WorkItem"];
+            action?: components["schemas"]["Action"];
+        };
         /** @description A secret's metadata. No field ever holds its value. */
         Secret: {
             /** @description SERVICE/NAME */
@@ -3497,6 +3697,15 @@ export interface components {
         };
         /** @description The secrets backend refused (code `backend_refused`); the message says what it answered, never the value. */
         BackendRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The fix does not apply to the drift item now, is not configured on this portal, or the item is resolved (code `fix_unavailable`); the message says why. */
+        FixUnavailable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -5832,6 +6041,159 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailures"];
             502: components["responses"]["BackendRefused"];
+        };
+    };
+    listDrift: {
+        parameters: {
+            query?: {
+                /** @description Only this service's items. */
+                service?: string;
+                /** @description Only this team's items. */
+                team?: string;
+                kind?: "missing" | "unmanaged" | "changed";
+                /** @description Include resolved items (kept a week). */
+                resolved?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    getDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    acknowledgeDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftAcknowledge"];
+            };
+        };
+        responses: {
+            /** @description The item, acknowledged or silenced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["FixUnavailable"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    unacknowledgeDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item, open again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyFailures"];
+        };
+    };
+    fixDrift: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftFixRequest"];
+            };
+        };
+        responses: {
+            /** @description What the fix started. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftFixResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["FixUnavailable"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyFailures"];
         };
     };
     listScorecards: {

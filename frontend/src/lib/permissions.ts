@@ -22,7 +22,16 @@ export type Permission =
   | 'secrets:write'
   | 'secrets:reveal'
   | 'fleet:manage'
-  | 'usage:read';
+  | 'usage:read'
+  | 'drift:read'
+  | 'drift:acknowledge'
+  | 'drift:fix';
+
+/**
+ * The team a decision about an item of no known service is taken on: a team no grant names, so only permissions
+ * held on every team allow it (the portal decides the same way).
+ */
+export const PLATFORM_TEAM = '(platform)';
 
 /** One entry of me.permissions: the permission, and the environment and team it is limited to (if any). */
 interface Held {
@@ -146,5 +155,15 @@ export function whyNot(me: Me | null | undefined, perm: Permission, team?: strin
       return 'The fleet configuration is for admins: it changes every developer\'s app (it needs fleet:manage).';
     case 'usage:read':
       return 'The adoption KPI is for platform approvers and admins (it needs usage:read).';
+    case 'drift:read':
+      return 'Seeing drift needs a role on a team (it needs drift:read).';
+    case 'drift:acknowledge':
+      return team && team !== PLATFORM_TEAM
+        ? `Acknowledging team ${team}'s drift needs a developer or team owner role on ${team}, or platform approver.`
+        : 'Drift of no known service is the platform\'s: acknowledging it needs the platform approver role, or admin.';
+    case 'drift:fix':
+      return team && team !== PLATFORM_TEAM
+        ? `Fixing team ${team}'s drift needs a developer or team owner role on ${team}, or admin.`
+        : 'Fixing drift of no known service is for admins.';
   }
 }

@@ -180,6 +180,7 @@ export const SETTINGS_HASH = '#/settings';
 export const SOURCES_HASH = '#/sources';
 export const CLUSTERS_HASH = '#/clusters';
 export const SECRETS_HASH = '#/secrets';
+export const DRIFT_HASH = '#/drift';
 
 /** The Fleet page: the configuration in force, its editor and preview (admins). */
 export const FLEET_HASH = '#/admin/fleet';

@@ -18,6 +18,7 @@ import { LinksList } from '../components/LinksList';
 import { ScorecardSection } from '../components/ScorecardSection';
 import { ownerNotice } from '../lib/scorecards';
 import { SecretsSection } from '../components/SecretsSection';
+import { DriftSection } from '../components/DriftSection';
 import { ErrorState, LoadingState, Notice, NoticeBody } from '../components/Notice';
 import { PageDescription, PageHeader, PageSubtitle } from '../components/PageHeader';
 import { ServiceOrigin } from '../components/ServiceOrigin';
@@ -203,6 +204,7 @@ export function ServicePage({ name, refreshKey }: Props) {
         </div>
         <DeploymentTable deployments={s.deployments} />
       </section>
+      <DriftSection service={s.name} me={me} refreshKey={refreshKey} />
       {card && <ScorecardSection card={card} today={now} />}
       {scorecard.error && !card && <p className="inline-error">The scorecard could not be loaded: {scorecard.error.message}</p>}
       <div className="page-columns">

@@ -1,7 +1,7 @@
 // A stand-in for the Atrium API in component tests: a fetch that answers like the real endpoints over a
 // generated catalog, records every request, and honours AbortSignal.
 import { vi } from 'vitest';
-import type { FleetEffective, Secret, SecretConventions } from '../api/client';
+import type { DriftList, FleetEffective, Secret, SecretConventions } from '../api/client';
 import type { Action, ActionOptions, Facets, Matrix, MatrixCell, MatrixCluster, MatrixRow, Me, Service, ServiceRow, SyncStatus, UIFeatures } from '../api/client';
 
 export interface Recorded {
@@ -24,6 +24,9 @@ export const ADMIN: Me = {
     'actions:request',
     'audit:read',
     'catalog:read',
+    'drift:acknowledge',
+    'drift:fix',
+    'drift:read',
     'flags:evaluate',
     'flags:import',
     'flags:read',
@@ -51,6 +54,9 @@ export const DEVELOPER: Me = {
     'actions:read',
     'actions:request@payments',
     'catalog:read',
+    'drift:acknowledge@payments',
+    'drift:fix@payments',
+    'drift:read',
     'flags:evaluate',
     'flags:read',
     'secrets:read',
@@ -160,6 +166,8 @@ export interface FakeApiOptions {
   secretConventions?: SecretConventions;
   /** GET /api/v1/fleet/effective, and its revision in the sync status; default none (no fleet_revision). */
   fleet?: FleetEffective;
+  /** GET /api/v1/drift (filtered by service and kind); default none. */
+  drift?: DriftList;
   /** Answer a request yourself (return undefined to fall through). */
   override?: (r: Recorded) => Response | Promise<Response> | undefined;
 }
@@ -253,6 +261,12 @@ export function fakeApi(opts: FakeApiOptions = {}) {
       return json({ secrets: (opts.secrets ?? []).filter((x) => !svc || x.service === svc) });
     }
     if (p === '/api/v1/secrets/conventions') return json(opts.secretConventions ?? SECRET_CONVENTIONS);
+    if (p === '/api/v1/drift' && r.method === 'GET') {
+      const svc = url.searchParams.get('service');
+      const kind = url.searchParams.get('kind');
+      const list = opts.drift ?? { items: [], status: { places: [], declarations: 0 } };
+      return json({ ...list, items: list.items.filter((x) => (!svc || x.service === svc) && (!kind || x.kind === kind)) });
+    }
     if (p === '/api/v1/teams')
       return json({ items: ['payments', 'platform', 'search'].map((name) => ({ name, display_name: name[0]?.toUpperCase() + name.slice(1) })) });
     return json({ error: { code: 'not_found', message: `no API endpoint ${r.method} ${p}` } }, 404);

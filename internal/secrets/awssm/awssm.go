@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sphera/atrium/internal/secrets"
+	awssrc "github.com/sphera/atrium/internal/sources/aws"
 )
 
 // Tags of the secrets the portal creates.
@@ -142,34 +143,37 @@ func (b *Backend) Read(ctx context.Context, t secrets.Target) ([]byte, error) {
 	return out.SecretBinary, nil
 }
 
-// List implements secrets.Lister: the secrets of env's region that Atrium manages (tagged managed-by: atrium),
-// with their tags, dates and AWS's last access (a day).
-func (b *Backend) List(ctx context.Context, env, region string) ([]secrets.Observed, error) {
-	c, err := b.Client(ctx, env, region)
+// Observer lists the secrets of an environment's region through the AWS collector (secrets.Lister): the secrets
+// Atrium manages (tagged managed-by: atrium), with their tags, dates and AWS's last access (a day). The portal
+// lists AWS once, in one place, for every feature that observes it: the collector's region of the environment
+// must list Secrets Manager (the portal's wiring makes it so for every aws environment of the secrets section).
+type Observer struct{ Collector *awssrc.Collector }
+
+// List implements secrets.Lister.
+func (o Observer) List(ctx context.Context, env, region string) ([]secrets.Observed, error) {
+	r := o.Collector.Region(env, region)
+	if r == nil {
+		return nil, fmt.Errorf("the AWS collector has no region %s/%s", env, region)
+	}
+	list, err := r.ListSecrets(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return Observed(list), nil
+}
+
+// Observed keeps of a region's secrets those Atrium manages, as secrets' metadata sees them.
+func Observed(list []awssrc.Secret) []secrets.Observed {
 	var out []secrets.Observed
-	p := sm.NewListSecretsPaginator(c, &sm.ListSecretsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, b.wrap("list secrets in "+region, err)
+	for _, e := range list {
+		if e.Tags[TagManagedBy] != "atrium" {
+			continue
 		}
-		for _, e := range page.SecretList {
-			tags := map[string]string{}
-			for _, t := range e.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
-			if tags[TagManagedBy] != "atrium" {
-				continue
-			}
-			out = append(out, secrets.Observed{Object: aws.ToString(e.Name), Service: tags[TagService], Name: tags[TagName],
-				Team: tags[TagTeam], Environment: tags[TagEnvironment], CreatedAt: aws.ToTime(e.CreatedDate).UTC(),
-				ChangedAt: aws.ToTime(e.LastChangedDate).UTC(), LastReadAt: aws.ToTime(e.LastAccessedDate).UTC()})
-		}
+		out = append(out, secrets.Observed{Object: e.Name, Service: e.Tags[TagService], Name: e.Tags[TagName],
+			Team: e.Tags[TagTeam], Environment: e.Tags[TagEnvironment], CreatedAt: e.CreatedAt, ChangedAt: e.ChangedAt,
+			LastReadAt: e.LastAccessedAt})
 	}
-	return out, nil
+	return out
 }
 
 // code is the AWS error code of err, "" for none.

@@ -156,7 +156,7 @@ func (c *Collector) Sync(ctx context.Context) error {
 			continue
 		}
 		keep[m.ID] = true
-		if needsWork(stored[m.ID], m) {
+		if c.needsWork(stored[m.ID], m) {
 			work = append(work, m)
 		}
 	}
@@ -235,9 +235,10 @@ func (c *Collector) Sync(ctx context.Context) error {
 	return nil
 }
 
-func needsWork(row *repoRow, m repoMeta) bool {
+func (c *Collector) needsWork(row *repoRow, m repoMeta) bool {
+	_, extra := c.hub.extraDirs(m.fullName())
 	return row == nil || row.Error != "" || row.Tree == nil || row.PushedAt != m.PushedAt || row.DefaultBranch != m.DefaultBranch ||
-		row.MetaHash != m.hash() || row.FullName != m.fullName()
+		row.MetaHash != m.hash() || row.FullName != m.fullName() || row.Extra != extra
 }
 
 // list reads every repository of the organisation, 100 per page, following the Link header.
@@ -415,7 +416,8 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 	var risky map[string]fileRef // nil: the tree was not listed, the last secrets scan stands
 	var notes problem.Problems
 	repoTree := catalog.ScanTree(nil)
-	if row != nil && head == row.Head && row.Error == "" && row.Tree != nil {
+	extraDirs, extraKey := c.hub.extraDirs(m.fullName())
+	if row != nil && head == row.Head && row.Error == "" && row.Tree != nil && row.Extra == extraKey {
 		files, notes, repoTree = row.Files, row.Notes, *row.Tree
 	} else if head != "" {
 		tree, _, err := call(ctx, func() (*gh.Tree, *gh.Response, error) {
@@ -426,18 +428,31 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 		}
 		risky = map[string]fileRef{}
 		paths := make([]string, 0, len(tree.Entries))
+		extras := 0
 		for _, e := range tree.Entries {
 			if e.GetType() != "blob" {
 				continue
 			}
 			paths = append(paths, e.GetPath())
-			if !catalog.WantedFile(e.GetPath()) && leak.Risky(e.GetPath()) {
+			extra := len(extraDirs) > 0 && ExtraFile(extraDirs, e.GetPath())
+			if extra && !catalog.WantedFile(e.GetPath()) {
+				if extras++; extras > maxExtraFiles {
+					continue
+				}
+			}
+			wanted := catalog.WantedFile(e.GetPath()) || extra
+			if !wanted && leak.Risky(e.GetPath()) {
 				risky[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
 			}
-			if !catalog.WantedFile(e.GetPath()) {
+			if !wanted {
 				continue
 			}
 			files[e.GetPath()] = fileRef{SHA: e.GetSHA(), Size: e.GetSize()}
+		}
+		if extras > maxExtraFiles {
+			notes = append(notes, problem.Problem{Severity: problem.Warning, Source: "github",
+				Summary: fmt.Sprintf("%d gitops files, %d read", extras, maxExtraFiles),
+				Detail:  "Drift reads at most this many YAML and Terraform files of one repository; narrow the layout."})
 		}
 		repoTree = catalog.ScanTree(paths)
 		if tree.GetTruncated() {
@@ -469,10 +484,16 @@ func (c *Collector) read(ctx context.Context, m repoMeta, row *repoRow, head str
 	setFacts(svcs, repoTree, protection)
 	if err := c.saveRow(ctx, &repoRow{ID: m.ID, FullName: m.fullName(), DefaultBranch: m.DefaultBranch, PushedAt: m.PushedAt,
 		Head: head, MetaHash: m.hash(), Files: files, Notes: notes, Services: svcs, Tree: &repoTree,
-		Protection: protection, ProtectionAt: c.hub.cfg.Clock.now()}); err != nil {
+		Protection: protection, ProtectionAt: c.hub.cfg.Clock.now(), Extra: extraKey}); err != nil {
 		return err
 	}
-	return c.saveScans(ctx, m.ID, scans)
+	if err := c.saveScans(ctx, m.ID, scans); err != nil {
+		return err
+	}
+	if extraKey != "" && c.hub.cfg.OnRead != nil {
+		c.hub.cfg.OnRead(m.fullName())
+	}
+	return nil
 }
 
 // setFacts gives each service of a repository its facts: the tree's, for the service's directory, and the

@@ -7,12 +7,15 @@ package github
 import (
 	"context"
 	"crypto/sha1"
+	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +65,43 @@ type Config struct {
 	// ProtectionInterval is how often a repository nobody pushed to has its default branch's protection read
 	// again (a push reads it at once); default 6 hours.
 	ProtectionInterval time.Duration
+	// Extra names, per repository (owner/name), directories whose YAML and Terraform files are read besides
+	// descriptors and manifests — drift's gitops repositories (Hub.Files hands them over). nil: none.
+	Extra func(repo string) []string
+	// OnRead is called after a repository with Extra directories was read anew (a push, a sync) or forgotten, in
+	// the collector's goroutine: drift detects again.
+	OnRead func(repo string)
+}
+
+// maxExtraFiles bounds the extra files read of one repository.
+const maxExtraFiles = 10000
+
+// extraDirs are repo's extra directories, and their fingerprint ("" for none).
+func (h *Hub) extraDirs(repo string) ([]string, string) {
+	if h.cfg.Extra == nil {
+		return nil, ""
+	}
+	dirs := h.cfg.Extra(repo)
+	if len(dirs) == 0 {
+		return nil, ""
+	}
+	sorted := append([]string{}, dirs...)
+	sort.Strings(sorted)
+	return dirs, strings.Join(sorted, "\x00")
+}
+
+// ExtraFile reports whether p lies in one of dirs and is a YAML or Terraform file.
+func ExtraFile(dirs []string, p string) bool {
+	if !strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".yml") && !strings.HasSuffix(p, ".tf") &&
+		path.Base(p) != "Kustomization" {
+		return false
+	}
+	for _, d := range dirs {
+		if d == "" || strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Versions supplies newest package versions to the services the collector writes.
@@ -305,4 +345,56 @@ func BlobSHA(content []byte) string {
 	fmt.Fprintf(h, "blob %d\x00", len(content))
 	h.Write(content)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// RepoFiles is a repository's extra files as the collector last read them.
+type RepoFiles struct {
+	FullName      string
+	DefaultBranch string
+	Head          string
+	Files         map[string][]byte
+}
+
+// ErrNotRead is returned (wrapped) for a repository the collector has not read: not in a configured
+// organisation, not synced yet, or its last read failed before any succeeded.
+var ErrNotRead = errors.New("not read by the GitHub collector")
+
+// Files hands over the extra files (Config.Extra) of repo (owner/name) under dirs, from what the last sync read:
+// no request to GitHub. A repository whose last read failed is handed over as it was last read well.
+func (h *Hub) Files(ctx context.Context, repo string, dirs []string) (RepoFiles, error) {
+	var out RepoFiles
+	var files, errMsg string
+	err := h.store.SQL().QueryRowContext(ctx, `SELECT full_name, default_branch, head, files, error FROM github_repos
+		WHERE lower(full_name) = lower(?) ORDER BY synced_at DESC LIMIT 1`, repo).
+		Scan(&out.FullName, &out.DefaultBranch, &out.Head, &files, &errMsg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, fmt.Errorf("repository %s: %w (is its organisation configured?)", repo, ErrNotRead)
+	}
+	if err != nil {
+		return out, err
+	}
+	if out.Head == "" && errMsg != "" {
+		return out, fmt.Errorf("repository %s: %w: %s", repo, ErrNotRead, errMsg)
+	}
+	var refs map[string]fileRef
+	if err := json.Unmarshal([]byte(files), &refs); err != nil {
+		return out, fmt.Errorf("repository %s: stored files: %w", repo, err)
+	}
+	var shas []string
+	for p, f := range refs {
+		if ExtraFile(dirs, p) {
+			shas = append(shas, f.SHA)
+		}
+	}
+	blobs, err := blobsFromStore(ctx, h.store.SQL(), shas)
+	if err != nil {
+		return out, err
+	}
+	out.Files = map[string][]byte{}
+	for p, f := range refs {
+		if b, ok := blobs[f.SHA]; ok && ExtraFile(dirs, p) {
+			out.Files[p] = b
+		}
+	}
+	return out, nil
 }

@@ -88,11 +88,13 @@ type repoRow struct {
 	Tree         *catalog.RepoTree
 	Protection   *catalog.BranchProtection
 	ProtectionAt time.Time
+	// Extra fingerprints the extra directories (Config.Extra) the files were chosen with.
+	Extra string
 }
 
 func (c *Collector) loadRows(ctx context.Context) (map[int64]*repoRow, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT id, full_name, default_branch, pushed_at, head, meta_hash, files, notes,
-		services, error, error_at, tree, protection, protection_at FROM github_repos WHERE source = ?`, c.source)
+		services, error, error_at, tree, protection, protection_at, extra FROM github_repos WHERE source = ?`, c.source)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func (c *Collector) loadRows(ctx context.Context) (map[int64]*repoRow, error) {
 
 func (c *Collector) loadRow(ctx context.Context, id int64) (*repoRow, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT id, full_name, default_branch, pushed_at, head, meta_hash, files, notes,
-		services, error, error_at, tree, protection, protection_at FROM github_repos WHERE source = ? AND id = ?`, c.source, id)
+		services, error, error_at, tree, protection, protection_at, extra FROM github_repos WHERE source = ? AND id = ?`, c.source, id)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +128,7 @@ func scanRow(rows *sql.Rows) (*repoRow, error) {
 	var files, notes, svcs, tree, protection string
 	var errAt, protAt int64
 	if err := rows.Scan(&r.ID, &r.FullName, &r.DefaultBranch, &r.PushedAt, &r.Head, &r.MetaHash, &files, &notes, &svcs,
-		&r.Error, &errAt, &tree, &protection, &protAt); err != nil {
+		&r.Error, &errAt, &tree, &protection, &protAt, &r.Extra); err != nil {
 		return nil, err
 	}
 	if protAt > 0 {
@@ -171,15 +173,15 @@ func (c *Collector) saveRow(ctx context.Context, r *repoRow) error {
 		errAt = r.ErrorAt.UnixMilli()
 	}
 	_, err := c.db.ExecContext(ctx, `INSERT INTO github_repos(source, id, full_name, default_branch, pushed_at, head,
-		meta_hash, files, notes, services, error, error_at, synced_at, tree, protection, protection_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		meta_hash, files, notes, services, error, error_at, synced_at, tree, protection, protection_at, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(source, id) DO UPDATE SET full_name = excluded.full_name, default_branch = excluded.default_branch,
 		pushed_at = excluded.pushed_at, head = excluded.head, meta_hash = excluded.meta_hash, files = excluded.files,
 		notes = excluded.notes, services = excluded.services, error = excluded.error, error_at = excluded.error_at,
 		synced_at = excluded.synced_at, tree = excluded.tree, protection = excluded.protection,
-		protection_at = excluded.protection_at`,
+		protection_at = excluded.protection_at, extra = excluded.extra`,
 		c.source, r.ID, r.FullName, r.DefaultBranch, r.PushedAt, r.Head, r.MetaHash, string(files), string(notes),
-		string(svcs), r.Error, errAt, time.Now().UnixMilli(), tree, protection, unixMilli(r.ProtectionAt))
+		string(svcs), r.Error, errAt, time.Now().UnixMilli(), tree, protection, unixMilli(r.ProtectionAt), r.Extra)
 	return err
 }
 

@@ -336,6 +336,9 @@ func (cl *cluster) flush(ctx context.Context, stores map[string]cache.Store) {
 	}
 	cl.log.Debug("workloads written", "workloads", len(ws), "services_changed", n, "ms", time.Since(start).Milliseconds())
 	cl.publish(ctx, false)
+	if cl.c.Observe != nil {
+		cl.c.Observe(ctx, Snapshot{Cluster: cl.cfg, OK: true, State: StateOK, Workloads: ws})
+	}
 }
 
 // snapshot turns the caches into workloads with their autoscalers.
@@ -455,9 +458,13 @@ func (cl *cluster) publish(ctx context.Context, force bool) {
 		switch {
 		case state == StateOK:
 			cl.log.Info("cluster ok", "was", prev.State)
+			cl.markDirty() // a snapshot of what it holds now, for drift
 		case state != StateConnecting:
 			cl.log.Warn("cluster not ok; keeping its last data", "state", state, "message", msg,
 				"last_ok_at", next.LastOKAt)
+		}
+		if state != StateOK && cl.c.Observe != nil {
+			cl.c.Observe(ctx, Snapshot{Cluster: cl.cfg, State: state, Message: msg})
 		}
 	}
 	if err := cl.c.DB.PutCluster(context.WithoutCancel(ctx), next); err != nil {

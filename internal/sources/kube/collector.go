@@ -23,6 +23,7 @@ import (
 	autoscalingclient "k8s.io/client-go/kubernetes/typed/autoscaling/v2"
 	"k8s.io/client-go/rest"
 
+	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/sources"
 	"github.com/sphera/atrium/internal/store"
 )
@@ -45,6 +46,10 @@ type Collector struct {
 	ProbeInterval time.Duration
 	// Reload is how often a kubeconfig is re-read: a broken one is retried, a changed one reconnects.
 	Reload time.Duration
+	// Observe, when set, receives each cluster's snapshot for drift detection: its workloads every time they are
+	// written (after a burst of watch events), and OK false with the reason when the cluster is not ok — its data
+	// is then old, and what it holds now is unknown. It is called from the cluster's goroutines; it must not block.
+	Observe func(ctx context.Context, s Snapshot)
 
 	// clients replaces the client of a cluster in tests that use client-go's fake clientset.
 	clients func(ClusterConfig) (Client, error)
@@ -52,6 +57,16 @@ type Collector struct {
 
 	once     sync.Once
 	clusters []*cluster
+}
+
+// Snapshot is what a cluster holds as its informers see it.
+type Snapshot struct {
+	Cluster ClusterConfig
+	// OK is true when the informers are synced and current; Workloads are then all the cluster's workloads (with
+	// their drift projections). When false, State and Message say why, and there are no workloads.
+	OK             bool
+	State, Message string
+	Workloads      []catalog.Workload
 }
 
 // Defaults of a Collector's timings.

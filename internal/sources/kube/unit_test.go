@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
@@ -77,12 +79,19 @@ func fullDeployment(ns, name, image string, labels map[string]string) *appsv1.De
 			Annotations: map[string]string{
 				"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("{}", 500),
 				ServiceAnnotation: labels["svc"]},
-			ManagedFields:     []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: "Apply"}},
+			ManagedFields: []metav1.ManagedFieldsEntry{
+				{Manager: "argocd-controller", Operation: "Apply", Time: &metav1.Time{Time: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}},
+				{Manager: "kubectl-edit", Operation: "Update", Time: &metav1.Time{Time: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}},
+				{Manager: "kube-controller-manager", Operation: "Update", Time: &metav1.Time{Time: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}},
+				{Manager: "kube-controller-manager", Operation: "Update", Subresource: "status", Time: &metav1.Time{Time: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC)}},
+			},
 			CreationTimestamp: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))},
 		Spec: appsv1.DeploymentSpec{Replicas: &three, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 			Containers: []corev1.Container{
 				{Name: "istio-proxy", Image: "istio/proxyv2:1.20"},
-				{Name: name, Image: image, Env: []corev1.EnvVar{{Name: "A", Value: "b"}}}}}}},
+				{Name: name, Image: image, Env: []corev1.EnvVar{{Name: "A", Value: "b"}},
+					Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{
+						corev1.ResourceMemory: apiresource.MustParse("512Mi")}}}}}}},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 3, ReadyReplicas: 3, UpdatedReplicas: 3,
 			AvailableReplicas: 3, Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing,
 				Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable",
@@ -101,8 +110,13 @@ func TestTransformKeepsOnlyWhatAtriumShows(t *testing.T) {
 	if !ok {
 		t.Fatalf("transform returned %T", out)
 	}
-	if w.Annotations != nil || w.Labels != nil || w.ManagedFields != nil {
+	// Labels stay (drift compares them with declarations); annotations and managed fields go, but who made the
+	// last change is kept: the newest entry that is not the controller's or the status subresource's.
+	if w.Annotations != nil || w.ManagedFields != nil || w.ObjectMeta.Labels != nil || len(w.Labels) != 2 {
 		t.Errorf("metadata not stripped: %+v", w.ObjectMeta)
+	}
+	if w.Manager != "kubectl-edit" || !w.ChangedAt.Equal(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)) {
+		t.Errorf("last change: %s at %s", w.Manager, w.ChangedAt)
 	}
 	if w.Name != "payments-api" || w.Namespace != "pay" || w.ResourceVersion != "7" || w.Service != "payments-api" ||
 		w.Label != "payments" || w.Desired != 3 || w.Ready != 3 || len(w.Containers) != 2 {
@@ -118,6 +132,22 @@ func TestTransformKeepsOnlyWhatAtriumShows(t *testing.T) {
 		dp.Health != catalog.HealthHealthy || !dp.RolloutAt.Equal(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) ||
 		sw.AnnotationService != "payments-api" || sw.LabelService != "payments" {
 		t.Errorf("deployment: %+v", sw)
+	}
+	// What drift compares: a projection of the declared fields, in the shape of a manifest.
+	live, err := json.Marshal(sw.Live.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"labels":{"app.kubernetes.io/name":"payments",` +
+		`"svc":"payments-api"},"name":"payments-api","namespace":"pay"},"spec":{"replicas":3,"template":{"spec":` +
+		`{"containers":[{"image":"istio/proxyv2:1.20","name":"istio-proxy"},{"image":"r.example/payments-api:1.4.2",` +
+		`"name":"payments-api","resources":{"limits":{"memory":"512Mi"}}}]}}}}`
+	if string(live) != want || sw.Live.Manager != "kubectl-edit" {
+		t.Errorf("live projection:\n%s\nwant\n%s", live, want)
+	}
+	hpa, _ := json.Marshal(sw.AutoscalerLive.Object)
+	if !strings.Contains(string(hpa), `"maxReplicas":9`) || !strings.Contains(string(hpa), `"kind":"HorizontalPodAutoscaler"`) {
+		t.Errorf("autoscaler projection: %s", hpa)
 	}
 }
 
@@ -229,6 +259,14 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		Config: Config{Clusters: []ClusterConfig{{Name: "eu", Region: "eu-west-1", Environment: "production",
 			Timeout: time.Second, Resync: time.Minute, ExcludeNamespaces: DefaultExcludeNamespaces}}},
 		clients: func(ClusterConfig) (Client, error) { return cs, nil }}
+	// Drift hears every snapshot the collector writes, with the workloads' projections.
+	snaps := make(chan Snapshot, 64)
+	c.Observe = func(_ context.Context, s Snapshot) {
+		select {
+		case snaps <- s:
+		default:
+		}
+	}
 	// Each cluster is a source of the portal's sources.Set, reporting before the collector runs.
 	srcs := c.Clusters()
 	if len(srcs) != 1 || srcs[0].Name() != "kube:eu" || srcs[0].Status().State != StateConnecting {
@@ -279,6 +317,24 @@ func TestCollectorOverFakeClientset(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the new version in the store", 5*time.Second, func() bool { return version() == "1.5.0" })
+	deadline := time.After(10 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case s := <-snaps:
+			if s.Cluster.Name != "eu" || (!s.OK && (s.State != StateConnecting || len(s.Workloads) > 0)) {
+				t.Fatalf("snapshot: %+v", s)
+			}
+			for _, w := range s.Workloads {
+				if w.Deployment.Name != "payments-api" || w.Live == nil || w.AutoscalerLive == nil {
+					continue
+				}
+				cs := w.Live.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+				seen = cs[1].(map[string]any)["image"] == "r.example/payments-api:1.5.0"
+			}
+		case <-deadline:
+			t.Fatal("no snapshot with the new image for drift")
+		}
+	}
 	cancel()
 	<-done
 }

@@ -18,8 +18,71 @@ func toWorkload(c ClusterConfig, w *workload, hpa *autoscaler) catalog.Workload 
 		dp.Autoscaler = &catalog.Autoscaler{Min: int(hpa.Min), Max: int(hpa.Max), Current: int(hpa.Current),
 			Desired: int(hpa.Desired)}
 	}
-	return catalog.Workload{Deployment: dp, CreatedAt: w.CreationTimestamp.Time, AnnotationService: w.Service,
-		LabelService: w.Label}
+	out := catalog.Workload{Deployment: dp, CreatedAt: w.CreationTimestamp.Time, AnnotationService: w.Service,
+		LabelService: w.Label, Live: liveWorkload(w)}
+	if hpa != nil {
+		out.AutoscalerLive = liveAutoscaler(hpa)
+	}
+	return out
+}
+
+// liveWorkload is the projection of w drift compares with a declaration (catalog.LiveObject): labels,
+// spec.replicas as set, and each container's image and resources.
+func liveWorkload(w *workload) *catalog.LiveObject {
+	md := map[string]any{"name": w.Name, "namespace": w.Namespace}
+	if len(w.Labels) > 0 {
+		md["labels"] = w.Labels.object()
+	}
+	cs := make([]any, len(w.Containers))
+	for i, c := range w.Containers {
+		m := map[string]any{"name": c.Name, "image": c.Image}
+		res := map[string]any{}
+		if len(c.Requests) > 0 {
+			res["requests"] = c.Requests.object()
+		}
+		if len(c.Limits) > 0 {
+			res["limits"] = c.Limits.object()
+		}
+		if len(res) > 0 {
+			m["resources"] = res
+		}
+		cs[i] = m
+	}
+	spec := map[string]any{"template": map[string]any{"spec": map[string]any{"containers": cs}}}
+	if w.Replicas != nil {
+		spec["replicas"] = float64(*w.Replicas)
+	}
+	return &catalog.LiveObject{Object: map[string]any{"apiVersion": "apps/v1", "kind": w.Kind, "metadata": md,
+		"spec": spec}, Manager: w.Manager, ChangedAt: w.ChangedAt}
+}
+
+// liveAutoscaler is the projection of a HorizontalPodAutoscaler: its target, range and resource metrics.
+func liveAutoscaler(a *autoscaler) *catalog.LiveObject {
+	md := map[string]any{"name": a.Name, "namespace": a.Namespace}
+	if len(a.Labels) > 0 {
+		md["labels"] = a.Labels.object()
+	}
+	spec := map[string]any{"maxReplicas": float64(a.Max),
+		"scaleTargetRef": map[string]any{"apiVersion": a.TargetAPIVersion, "kind": a.TargetKind, "name": a.TargetName}}
+	if a.MinSet {
+		spec["minReplicas"] = float64(a.Min)
+	}
+	if len(a.Metrics) > 0 {
+		ms := make([]any, len(a.Metrics))
+		for i, m := range a.Metrics {
+			target := map[string]any{"type": m.TargetType}
+			if m.Utilization != nil {
+				target["averageUtilization"] = float64(*m.Utilization)
+			}
+			if m.Value != "" {
+				target["averageValue"] = m.Value
+			}
+			ms[i] = map[string]any{"type": "Resource", "resource": map[string]any{"name": m.Name, "target": target}}
+		}
+		spec["metrics"] = ms
+	}
+	return &catalog.LiveObject{Object: map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+		"metadata": md, "spec": spec}, Manager: a.Manager, ChangedAt: a.ChangedAt}
 }
 
 // mainContainer is the container whose version the workload is known by: the one named like the workload or its
