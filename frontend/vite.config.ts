@@ -35,6 +35,8 @@ export default defineConfig({
   server: {
     // `npm run dev` against a running `atrium web`: ATRIUM_URL='<the URL it printed, with ?token=>' npm run dev
     proxy: atrium ? { '/api': atrium, '/healthz': atrium } : undefined,
+    // The unit tests read one fixture the Go tests share: internal/store/testdata/search-cases.json.
+    fs: { allow: ['.', '../internal/store/testdata'] },
   },
   test: {
     environment: 'jsdom',

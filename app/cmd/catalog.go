@@ -105,14 +105,14 @@ owners and tags. Answered from the local replica, after it caught up with the po
 	f.StringVar(&q.Owner, "owner", "", "owner team(s), comma-separated")
 	f.StringVar(&q.Language, "language", "", "language(s), comma-separated")
 	f.StringVar(&q.Lifecycle, "lifecycle", "", "lifecycle(s), comma-separated")
-	f.StringVar(&q.Sort, "sort", "", "name, owner, language, lifecycle, repository or synced_at (default: relevance, then name)")
+	f.StringVar(&q.Sort, "sort", "", "name, owner, language, lifecycle, repository, synced_at or signals (default: relevance, then name)")
 	f.StringVar(&q.Order, "order", "", "asc or desc")
 	f.IntVar(&q.Limit, "limit", 1000, "at most this many (1 to 1000)")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON (listServices)")
 	// RegisterFlagCompletionFunc fails only for a flag that does not exist or has a completion already; TestCompletion
 	// completes both.
 	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(
-		[]string{"name", "owner", "language", "lifecycle", "repository", "synced_at"}, cobra.ShellCompDirectiveNoFileComp))
+		[]string{"name", "owner", "language", "lifecycle", "repository", "synced_at", "signals"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -32,7 +32,7 @@ import (
 // portal settings.
 func TestMain(m *testing.M) {
 	keyring.MockInit()
-	for _, k := range []string{"ATRIUM_PORTAL", "ATRIUM_PORTAL_TOKEN", "ATRIUM_DATA", "ATRIUM_LOG", "ATRIUM_CONFIG"} {
+	for _, k := range []string{"ATRIUM_PORTAL", "ATRIUM_PORTAL_TOKEN", "ATRIUM_DATA", "ATRIUM_LOG", "ATRIUM_CONFIG", "ATRIUM_PPROF"} {
 		if err := os.Unsetenv(k); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -331,7 +331,7 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("service takes one name: %q", got)
 	}
 	if got := complete("services", "--sort", ""); !reflect.DeepEqual(got, []string{"name", "owner", "language", "lifecycle",
-		"repository", "synced_at"}) {
+		"repository", "synced_at", "signals"}) {
 		t.Errorf("services --sort <TAB>: %q", got)
 	}
 	if got := complete("services", "--order", ""); !reflect.DeepEqual(got, []string{"asc", "desc"}) {
@@ -531,6 +531,31 @@ func TestLongRunningCommands(t *testing.T) {
 			t.Errorf("hiding them for serve hid them for good:\n%s", r.out)
 		}
 	})
+}
+
+// TestProfiles: $ATRIUM_PPROF serves Go's profiles on a loopback address for as long as the command runs, and an
+// address off the loopback interface is refused before anything starts.
+func TestProfiles(t *testing.T) {
+	t.Setenv("ATRIUM_PPROF", "0.0.0.0:0")
+	if r := atriumRun(t, "web", "--addr", "127.0.0.1:0", "--data", t.TempDir()); r.code != 1 || !strings.Contains(r.stderr, "$ATRIUM_PPROF") {
+		t.Errorf("a profile address off loopback: %+v", r)
+	}
+	t.Setenv("ATRIUM_PPROF", "127.0.0.1:0")
+	out, stderr, stop := running(t, "web", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	m := stderr.await(t, regexp.MustCompile(`msg="profiles served" addr=(127\.0\.0\.1:\d+)`))
+	out.await(t, regexp.MustCompile(`^Atrium is running at`))
+	resp, err := http.Get("http://" + m[1] + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "# HeapInuse = ") {
+		t.Errorf("the heap profile: %d %.200s", resp.StatusCode, b)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
 }
 
 func TestScoreAndGateContract(t *testing.T) {

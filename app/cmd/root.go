@@ -73,9 +73,14 @@ func (a *atrium) tokenOrEnv() string {
 	return os.Getenv("ATRIUM_PORTAL_TOKEN")
 }
 
-// open opens the runtime for a command that keeps running (the window, atrium web): it logs from INFO up.
+// open opens the runtime for a command that keeps running (the window, atrium web): it logs from INFO up, and
+// serves Go's profiles on $ATRIUM_PPROF when set (startProfiler).
 func (a *atrium) open(cmd *cobra.Command) (*app.Runtime, error) {
-	return app.Open(cmd.Context(), a.data, a.portal, a.tokenOrEnv(), cli.NewLogger(cmd.ErrOrStderr(), false))
+	log := cli.NewLogger(cmd.ErrOrStderr(), false)
+	if err := startProfiler(cmd.Context(), log); err != nil {
+		return nil, err
+	}
+	return app.Open(cmd.Context(), a.data, a.portal, a.tokenOrEnv(), log)
 }
 
 // openReadOnly opens the runtime for a command that answers and exits: warnings only, no action worker.

@@ -33,14 +33,22 @@ func (c *Catalog) Routes() []Route {
 // ParseServiceQuery reads the catalog table's query parameters, naming every bad one.
 func ParseServiceQuery(v url.Values) (store.ServiceQuery, error) {
 	p := newParams(v)
-	p.only("q", "owner", "language", "lifecycle", "sort", "order", "limit", "offset")
+	p.only("q", "owner", "language", "lifecycle", "system", "signal", "sort", "order", "limit", "offset")
 	q := store.ServiceQuery{
 		Q:          p.text("q", 200),
 		Owners:     p.list("owner"),
 		Languages:  p.list("language"),
 		Lifecycles: p.list("lifecycle"),
-		Sort:       p.oneOf("sort", store.SortColumns, "name, owner, language, lifecycle, repository, synced_at"),
+		Systems:    p.list("system"),
+		Signals:    p.list("signal"),
+		Sort:       p.oneOf("sort", store.SortColumns, "name, owner, language, lifecycle, repository, synced_at, signals"),
 		Desc:       p.desc(),
+	}
+	for _, s := range q.Signals {
+		if s != "findings" && s != "outdated" && s != "degraded" {
+			p.problem("signal", "must be %s (comma-separated)", store.SignalNames)
+			break
+		}
 	}
 	q.Limit, q.Offset = p.page(50)
 	return q, p.err()

@@ -155,7 +155,7 @@ func TestActionPlanOverHTTP(t *testing.T) {
 	target := scaffold.Target{GitHub: scaffold.GitHubTarget{Org: "sphera"}, Infra: scaffold.InfraTarget{Repo: "sphera/infra"},
 		Environments: []scaffold.Environment{{Name: "dev", Regions: []string{"eu-west-1"},
 			Clusters: []scaffold.Cluster{{Name: "dev-1", Region: "eu-west-1"}}}}, Registry: "registry.example.com/sphera"}
-	if ps := target.Check(); len(ps) > 0 {
+	if ps := target.Check(); len(ps) > 0 { // Check also fills in the defaults
 		t.Fatal(ps)
 	}
 	owners := []string{auth.RoleTeamOwner}

@@ -97,7 +97,13 @@ describe('atrium web in Chromium', () => {
     const names = await rowNames(page);
     expect(names).toHaveLength(narrowed);
     expect(names).not.toContain('warehouse-loader');
-    expect(new URL(page.url()).hash).toBe('#/?q=pay');
+    // Why each row matched: the words the search matched are marked (in the name, title, owner or the text that
+    // matched).
+    const marked = await catalogRows(page).evaluateAll((rows) => rows.filter((r) => r.querySelector('mark')).length);
+    expect(marked).toBe(names.length);
+    expect(await page.locator('[data-service="payments-api"] mark').first().textContent()).toBe('pay');
+    // The location takes the text once typing pauses.
+    await expect.poll(() => new URL(page.url()).hash, WAIT).toBe('#/?q=pay');
     await screenshot(page, 'search');
 
     await page.reload();
@@ -106,7 +112,7 @@ describe('atrium web in Chromium', () => {
 
     await box.fill('');
     await expect.poll(() => total(page), WAIT).toBe(allServices);
-    expect(new URL(page.url()).hash).toBe('#/');
+    await expect.poll(() => new URL(page.url()).hash, WAIT).toBe('#/');
   });
 
   it('filters by team and by language with counted options', async () => {

@@ -321,7 +321,7 @@ describe('feature flags in local mode', () => {
       .poll(async () => (await local<UIFeatures>('GET', '/api/v1/ui/features')).body.features['atrium-ui-flags-page']?.enabled, { timeout: 60_000, interval: 1000 })
       .toBe(false);
     await page.reload();
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
     await page.goto(`${atrium.base}/#/flags`);
     const off = page.getByTestId('feature-off');
     await off.waitFor(WAIT);

@@ -86,7 +86,7 @@ describe('the fleet configuration through a team portal', () => {
       .poll(async () => (await portalApi<FleetInstallList>(portal.base, portal.token, 'GET', '/api/v1/fleet/installs')).items.map((i) => i.user).sort(), WAIT)
       .toEqual(['admin', 'payments-dev-1']);
     // A developer has neither Fleet nor Adoption.
-    await expect.poll(() => navItems(dev), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings']);
+    await expect.poll(() => navItems(dev), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings', 'Sources']);
     expect(await dev.getByTestId('fleet-banner').count()).toBe(0);
   });
 
@@ -121,7 +121,7 @@ describe('the fleet configuration through a team portal', () => {
     expect(await text(dev, 'fleet-update')).toBe(`This is Atrium ${health.version}; your platform team asks for 1.0.0 or newer. Please update Atrium.`);
     await dev.getByTestId('fleet-links').locator('summary').click();
     expect(await dev.getByTestId('fleet-links').getByRole('link').allTextContents()).toEqual(['Engineering docs', 'On-call']);
-    await expect.poll(() => navItems(dev), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings']);
+    await expect.poll(() => navItems(dev), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings', 'Sources']);
     // The admin is on no team: everyone's banner, and no update notice (no minimum for everyone).
     await expect.poll(() => text(admin, 'fleet-banner'), WAIT).toBe('Portal maintenance on Friday 18:00');
     expect(await admin.getByTestId('fleet-update').count()).toBe(0);

@@ -176,10 +176,17 @@ export async function startPortal(opts: PortalOptions = {}): Promise<Portal> {
   return { base, token, stop };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Chromium's own refusal of every host but 127.0.0.1, for benchmarks: newContext's interception sends each request
+ * through this process (a round trip of 20–60 ms on a loaded machine) that a user's browser does not make.
+ */
+export const LOOPBACK_ONLY_ARG = '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1';
+
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
+      ...extraArgs,
       '--headless=new',
       '--no-sandbox',
       '--disable-gpu',
@@ -198,16 +205,28 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export const cspViolations: string[] = [];
 
-/** A browser context at 1280×800 whose requests to anything but 127.0.0.1 are refused. */
-export async function newContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+export interface ContextOptions {
+  /** Default 1280×800. */
+  viewport?: { width: number; height: number };
+  /**
+   * Refuse requests to anything but 127.0.0.1 by intercepting them here (default). Benchmarks turn it off and launch
+   * Chromium with LOOPBACK_ONLY_ARG instead.
+   */
+  intercept?: boolean;
+}
+
+/** A browser context (1280×800 unless told) whose requests to anything but 127.0.0.1 are refused. */
+export async function newContext(browser: Browser, opts: ContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, acceptDownloads: true });
   context.on('console', (msg) => {
     if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${msg.location().url}: ${msg.text()}`);
   });
-  await context.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    return host === '127.0.0.1' ? route.continue() : route.abort('blockedbyclient');
-  });
+  if (opts.intercept ?? true) {
+    await context.route('**/*', (route) => {
+      const host = new URL(route.request().url()).hostname;
+      return host === '127.0.0.1' ? route.continue() : route.abort('blockedbyclient');
+    });
+  }
   return context;
 }
 
@@ -243,13 +262,16 @@ export interface Session {
  * nothing. prepare runs on the context before the page opens (permissions, init scripts). The fields are set when
  * the file's tests run.
  */
-export function localSession(prepare?: (context: BrowserContext, atrium: Atrium) => Promise<void>): Session {
+export function localSession(
+  prepare?: (context: BrowserContext, atrium: Atrium) => Promise<void>,
+  opts: { viewport?: { width: number; height: number }; benchmark?: boolean } = {},
+): Session {
   const s = {} as Session;
   const pageErrors: string[] = [];
   beforeAll(async () => {
     s.atrium = await startAtrium();
-    s.browser = await launchBrowser();
-    s.context = await newContext(s.browser);
+    s.browser = await launchBrowser(opts.benchmark ? [LOOPBACK_ONLY_ARG] : []);
+    s.context = await newContext(s.browser, { viewport: opts.viewport, intercept: !opts.benchmark });
     if (prepare) await prepare(s.context, s.atrium);
     s.page = await s.context.newPage();
     s.page.on('pageerror', (e) => pageErrors.push(String(e) + (process.env.E2E_STACKS ? `\n${e.stack ?? ''}` : '')));

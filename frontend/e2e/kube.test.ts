@@ -1,5 +1,5 @@
 // What runs where, in real Chromium against a real `atrium web` in local mode. The demo has deployments in three
-// clusters (prod-eu-west-1, prod-us-east-1, staging-eu-west-1): some services a version behind in us-east-1, some
+// clusters (dev-eu-west-1, prod-eu-west-1, prod-us-east-1, staging-eu-west-1): some services a version behind in us-east-1, some
 // missing there, one degraded, experimental ones only in staging; local mode reads no live cluster.
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,14 +33,19 @@ describe('the matrix in local mode', () => {
     await page.getByRole('link', { name: 'Matrix', exact: true }).click();
     await expect.poll(() => hash(page), WAIT).toBe('#/matrix');
     await rows(page).first().waitFor(WAIT);
-    expect(await columnHeaders(page, 'environment').allTextContents()).toEqual(['production', 'staging']);
-    expect(await columnHeaders(page, 'region').allTextContents()).toEqual(['eu-west-1', 'us-east-1', 'eu-west-1']);
+    // A dev column where dev exists: the demo runs some services in a dev cluster.
+    expect(await columnHeaders(page, 'environment').allTextContents()).toEqual(['dev', 'production', 'staging']);
+    expect(await columnHeaders(page, 'region').allTextContents()).toEqual(['eu-west-1', 'eu-west-1', 'us-east-1', 'eu-west-1']);
     expect(await columnHeaders(page, 'cluster').evaluateAll((els) => els.map((e) => e.getAttribute('data-cluster')))).toEqual([
+      'dev-eu-west-1',
       'prod-eu-west-1',
       'prod-us-east-1',
       'staging-eu-west-1',
     ]);
-    await expect.poll(() => total(page), WAIT).toMatch(/^\d+ services × 3 clusters$/);
+    await expect.poll(() => total(page), WAIT).toMatch(/^\d+ services × 4 clusters$/);
+    // The columns share the window's width (1280 px: wider than their minimum of 136 px).
+    const cellWidth = await columnHeaders(page, 'cluster').first().evaluate((el) => el.getBoundingClientRect().width);
+    expect(cellWidth).toBeGreaterThan(200);
     await screenshot(page, 'matrix-all');
   });
 
@@ -54,7 +59,13 @@ describe('the matrix in local mode', () => {
     expect(await lagging.getAttribute('data-status')).toBe('differs');
     expect(await lagging.getAttribute('data-behind')).toBe('true');
     expect(await lagging.textContent()).toBe('1.1.0 ↓');
-    expect(await lagging.getAttribute('title')).toContain('behind 1.2.0');
+    expect(await lagging.getAttribute('aria-label')).toContain('behind 1.2.0');
+    // Hovering shows the cell's details in a card.
+    await lagging.hover();
+    const card = page.getByTestId('matrix-cell-card');
+    await card.waitFor(WAIT);
+    expect(await card.getByTestId('card-runs').textContent()).toBe('1.1.0 ↓ behind');
+    expect(await card.textContent()).toContain('refund-processor in prod-us-east-1');
     const highlighted = await lagging.evaluate((el) => getComputedStyle(el).backgroundColor);
     const plain = await cell(page, 'refund-processor', 'staging-eu-west-1').evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(highlighted).not.toBe(plain);
@@ -97,9 +108,9 @@ describe('the matrix in local mode', () => {
     await expect.poll(() => hash(page), WAIT).toBe('#/services/fraud-scorer');
     const table = page.getByRole('table', { name: 'Deployments', exact: true });
     await table.waitFor(WAIT);
-    expect(await table.locator('tbody').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-environment')))).toEqual(['production', 'staging']);
+    expect(await table.locator('tbody').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-environment')))).toEqual(['dev', 'production', 'staging']);
     const us = table.locator('tr[data-cluster="prod-us-east-1"]');
-    expect(await us.locator('td').nth(3).textContent()).toBe('Deployment fraud-scorer');
+    expect(await us.locator('[data-column="workload"]').textContent()).toBe('Deployment fraud-scorer');
     expect(await us.locator('[data-column="autoscaler"]').textContent()).toMatch(/^\d+–\d+, now \d+/);
     expect(await us.locator('[data-column="autoscaler"]').getAttribute('title')).toMatch(/^HorizontalPodAutoscaler: min \d+, max \d+, current \d+, desired \d+$/);
     const rollout = us.locator('time');
@@ -125,7 +136,7 @@ describe('the clusters page in local mode', () => {
     await notice.waitFor(WAIT);
     await expect
       .poll(() => notice.textContent(), WAIT)
-      .toContain('demo clusters prod-eu-west-1, prod-us-east-1 and staging-eu-west-1');
+      .toContain('demo clusters dev-eu-west-1, prod-eu-west-1, prod-us-east-1 and staging-eu-west-1');
     await screenshot(page, 'clusters-local-mode');
 
     await page.goto(`${atrium.base}/#/sources`);

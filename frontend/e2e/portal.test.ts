@@ -69,7 +69,7 @@ describe('self-service through a team portal', () => {
   it("signs in with the developer's token and offers only what a developer may do", async () => {
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toBe('anadeveloper of payments');
     await expect.poll(() => page.getByTestId('sync-status').textContent(), WAIT).toMatch(/up to date/);
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings', 'Sources']);
     // The audit log is not offered; going there anyway says why.
     await page.goto(`${atrium.base}/#/audit`);
     await page.getByText('You may not see the audit log').waitFor(WAIT);
@@ -107,7 +107,7 @@ describe('self-service through a team portal', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText(`Now using the portal at ${portal.base}`).waitFor(WAIT);
     await expect.poll(() => page.getByTestId('identity').textContent(), WAIT).toBe('patplatform approver');
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Adoption', 'Settings']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Adoption', 'Settings', 'Sources']);
     await expect.poll(() => page.getByTestId('approvals-count').textContent(), WAIT).toBe('1');
     await screenshot(page, 'portal-approver-badge');
 
@@ -166,7 +166,7 @@ describe('self-service through a team portal', () => {
     expect(await page.getByTestId('signin-status').textContent()).toContain('invalid or revoked token');
     expect(await page.getByText('Atrium needs its launch token').count()).toBe(0);
     // The desktop cannot read the portal's flags with a refused token: pages follow their code defaults (matrix off).
-    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings']);
+    await expect.poll(() => navItems(page), WAIT).toEqual(['Catalog', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings', 'Sources']);
     await screenshot(page, 'portal-token-refused');
 
     await page.getByLabel('Token').fill(developerSecret);

@@ -49,7 +49,7 @@ describe('scorecards in local mode', () => {
     const teams = page.getByRole('table', { name: 'Teams' });
     await expect.poll(() => teams.locator('tbody tr').count(), WAIT).toBe(1);
     const trend = page.getByTestId('score-trend');
-    await expect.poll(() => trend.textContent(), WAIT).toContain("payments's average score, weekly");
+    await expect.poll(() => trend.textContent(), WAIT).toContain("payments' average score, weekly");
     await trend.locator('svg .recharts-line-curve').waitFor(WAIT);
     expect(await trend.getAttribute('data-points')).toBe('12');
     expect(await trend.locator('svg .recharts-line-dot, svg .recharts-dot').count()).toBe(12);

@@ -32,7 +32,7 @@ describe('self-service in local mode', () => {
     const chip = page.getByTestId('identity');
     await expect.poll(() => chip.textContent(), WAIT).toMatch(/admin$/);
     const nav = async () => (await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.replace(/\d+$/, ''));
-    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
+    await expect.poll(nav, WAIT).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
   });
 
   it('requests an SQS queue in dev for payments-api from its service page, and watches it succeed with the previewed Terraform', async () => {

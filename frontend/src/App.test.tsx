@@ -73,7 +73,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByTestId('approvals-count')).toBeTruthy();
     expect(screen.getByTestId('approvals-count').textContent).toBe('2');
-    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
     expect(screen.getByTestId('identity').textContent).toBe('rootadmin');
   });
 
@@ -83,7 +83,7 @@ describe('App navigation by permission', () => {
     render(<App />);
     expect(await screen.findByText('You may not see the audit log')).toBeTruthy();
     expect(screen.getByText('The audit log is for platform approvers and admins (it needs audit:read).')).toBeTruthy();
-    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Settings', 'Sources']);
     expect(screen.getByTestId('identity').textContent).toBe('anadeveloper of payments');
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/audit' || r.url.pathname === '/api/v1/approvals')).toBe(false);
   });
@@ -131,7 +131,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     const notice = await screen.findByTestId('feature-off');
     expect(notice.textContent).toContain("The Flags page is turned off by the portal's feature flag atrium-ui-flags-page in production");
     expect(notice.textContent).toContain('variant "off"');
-    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
     expect(api.requests.some((r) => r.url.pathname.startsWith('/api/v1/flags'))).toBe(false);
     // The way to turn it back on is not offered through the page that is off.
     expect(notice.querySelector('a[href^="#/flags/"]')).toBeNull();
@@ -144,7 +144,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     const notice = await screen.findByTestId('feature-off');
     expect(notice.textContent).toContain('atrium-ui-self-service');
     expect(screen.getByRole('link', { name: 'open atrium-ui-self-service' }).getAttribute('href')).toBe('#/flags/production/atrium-ui-self-service');
-    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'Matrix', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/approvals')).toBe(false);
     window.location.hash = '#/self-service/new';
     await waitFor(() => expect(screen.getByTestId('feature-off').textContent).toContain('The Self-service page is turned off'));
@@ -163,7 +163,7 @@ describe('App pages gated by the desktop\'s own feature flags', () => {
     fakeApi({ override: (r) => (r.url.pathname === '/api/v1/ui/features' ? json({ error: { code: 'internal', message: 'boom' } }, 500) : undefined) });
     render(<App />);
     expect((await screen.findByTestId('feature-off')).textContent).toContain('the desktop could not read its features: boom');
-    expect(navLinks()).toEqual(['Catalog', 'New service', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings']);
+    expect(navLinks()).toEqual(['Catalog', 'New service', 'Scorecards', 'Packages', 'Secrets', 'Drift', 'Flags', 'Self-service', 'Approvals', 'Audit', 'Tokens', 'Fleet', 'Adoption', 'Settings', 'Sources']);
   });
 
   it('shows the matrix page and its nav item when the portal turns it on', async () => {

@@ -1,6 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { onUnauthorized, type ApiError } from './api/client';
 import { AccessNotice } from './components/AccessNotice';
+import { CommandPalette } from './components/CommandPalette';
+import { SkipLink } from './components/SkipLink';
 import { FeatureOffNotice } from './components/FeatureOffNotice';
 import { FleetNotices } from './components/FleetNotices';
 import { OrgLinks } from './components/OrgLinks';
@@ -8,6 +10,7 @@ import { IdentityChip } from './components/IdentityChip';
 import { PersonaBanner } from './components/Personas';
 import { SyncStatus } from './components/SyncStatus';
 import { useApprovalCount } from './hooks/useApprovalCount';
+import { useShortcuts } from './hooks/useShortcuts';
 import { FeaturesContext, useFeaturesLoader } from './hooks/useFeatures';
 import { FleetContext, useFleetLoader } from './hooks/useFleet';
 import { MeContext, useMeLoader } from './hooks/useMe';
@@ -15,6 +18,7 @@ import { useSyncStatus } from './hooks/useSyncStatus';
 import type { Me } from './api/client';
 import { gateRoute, showInNav, type FeatureState } from './lib/features';
 import { can } from './lib/permissions';
+import { paletteCommands } from './lib/commands';
 import { landingHash } from './lib/fleet';
 import { navigate, rememberFilters, SOURCES_HASH, withLastFilters } from './lib/router';
 import { replicaKey } from './lib/syncText';
@@ -68,6 +72,9 @@ export function App() {
   const waiting = useApprovalCount(mayApprove && selfService, `${portalKey}|${me?.subject ?? ''}`);
 
   useEffect(() => onUnauthorized(setDenied), []);
+  const [palette, setPalette] = useState(false);
+  const openPalette = useCallback(() => setPalette(true), []);
+  useShortcuts(openPalette);
 
   const def = routeDef(route);
   // One page view per route (not per filter change): "catalog", "service:NAME", "settings", ...
@@ -105,18 +112,20 @@ export function App() {
     const home = d.format(d.nav?.home);
     return d.remember ? withLastFilters(home) : home;
   };
+  const navNames = ROUTE_NAMES.filter((name) => showNavItem(ROUTES[name] as RouteDef<unknown>, features, me));
   return (
     <MeContext.Provider value={identity}>
       <FleetContext.Provider value={fleet}>
       <FeaturesContext.Provider value={features}>
       <div className={styles.app}>
+        <SkipLink target="main" />
         <header className={styles['app-header']}>
           <a className={styles.brand} href="#/">
             <span className={styles['brand-mark']} aria-hidden="true" />
             Atrium
           </a>
           <nav className={styles.nav} aria-label="Main">
-            {ROUTE_NAMES.filter((name) => showNavItem(ROUTES[name] as RouteDef<unknown>, features, me)).map((name) => {
+            {navNames.map((name) => {
               const nav = (ROUTES[name] as RouteDef<unknown>).nav!;
               return (
                 <a key={name} href={navHref(name)} aria-current={current(name, nav.also)}>
@@ -133,12 +142,23 @@ export function App() {
           <a className={styles['sync-link']} href={SOURCES_HASH} aria-current={current('sources')} title="Sources: sync progress, errors and rate limits">
             <SyncStatus status={sync.status} error={sync.error} />
           </a>
+          <button type="button" className={styles['palette-button']} onClick={openPalette} title="Go to a page, an action or a service (Ctrl+K)">
+            Go to… <kbd>Ctrl K</kbd>
+          </button>
           <OrgLinks links={fleet.effective?.links ?? []} />
           <IdentityChip />
         </header>
         <PersonaBanner />
         {fleet.effective && <FleetNotices effective={fleet.effective} onTrusted={fleet.set} />}
-        <main className={styles['app-main']}>{content}</main>
+        <main id="main" tabIndex={-1} className={styles['app-main']}>
+          {content}
+        </main>
+        {palette && (
+          <CommandPalette
+            commands={paletteCommands(navNames.map((name) => ({ name, label: (ROUTES[name] as RouteDef<unknown>).nav!.label, href: navHref(name) })))}
+            onClose={() => setPalette(false)}
+          />
+        )}
       </div>
       </FeaturesContext.Provider>
       </FleetContext.Provider>

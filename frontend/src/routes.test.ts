@@ -14,6 +14,12 @@ describe('parseHash', () => {
     ['#/?sort=bogus&order=desc', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '' } }],
     ['#/?sort=name', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '', sort: 'name', order: 'asc' } }],
     ['#/?q=a%20b%26c', { name: 'catalog', filters: { q: 'a b&c', owner: '', language: '', lifecycle: '' } }],
+    [
+      '#/?system=payments-platform&signal=degraded&sort=signals&order=desc',
+      { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '', system: 'payments-platform', signal: 'degraded', sort: 'signals', order: 'desc' } },
+    ],
+    ['#/?signal=bogus', { name: 'catalog', filters: { q: '', owner: '', language: '', lifecycle: '' } }],
+    ['#/teams/payments', { name: 'team', team: 'payments' }],
     ['#/services/payments-api', { name: 'service', service: 'payments-api' }],
     ['#/services/odd%2Fname', { name: 'service', service: 'odd/name' }],
     ['#/services/', { name: 'not_found', path: '/services/' }],

@@ -26,6 +26,7 @@ import { DriftPage } from './pages/DriftPage';
 import { ServicePage } from './pages/ServicePage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcesPage } from './pages/SourcesPage';
+import { TeamPage } from './pages/TeamPage';
 import { TokenAdmin } from './pages/TokenAdmin';
 import { Notice, NoticeBody } from './components/Notice';
 import type { PageFeature } from './lib/features';
@@ -36,6 +37,7 @@ import {
   adoptionHash,
   APPROVALS_HASH,
   auditHash,
+  CATALOG_SIGNALS,
   catalogHash,
   CLUSTERS_HASH,
   DRIFT_HASH,
@@ -65,12 +67,14 @@ import {
   scorecardsHash,
   serviceHash,
   SETTINGS_HASH,
+  teamHash,
   SORT_KEYS,
   SOURCES_HASH,
   TOKENS_HASH,
   useHash,
   type AuditFilters,
   type CatalogFilters,
+  type CatalogSignal,
   type FlagFilters,
   type InstallFilter,
   type InstallFilters,
@@ -88,6 +92,7 @@ type NoParams = Record<never, never>;
 interface RouteParams {
   catalog: { filters: CatalogFilters };
   service: { service: string };
+  team: { team: string };
   new_service: { template: string };
   matrix: { filters: MatrixFilters };
   clusters: NoParams;
@@ -185,6 +190,10 @@ function positiveInt(v: string | null): number {
 
 function catalogFilters(q: URLSearchParams): CatalogFilters {
   const filters: CatalogFilters = { q: q.get('q') ?? '', owner: q.get('owner') ?? '', language: q.get('language') ?? '', lifecycle: q.get('lifecycle') ?? '' };
+  const system = q.get('system');
+  if (system) filters.system = system;
+  const signal = q.get('signal');
+  if (signal !== null && (CATALOG_SIGNALS as readonly string[]).includes(signal)) filters.signal = signal as CatalogSignal;
   const sort = q.get('sort');
   if (sort !== null && (SORT_KEYS as readonly string[]).includes(sort)) {
     filters.sort = sort as SortKey;
@@ -216,7 +225,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: (m) => ({ filters: catalogFilters(m.query) }),
     format: (p) => catalogHash(p.filters),
     title: () => 'Atrium — Catalog',
-    nav: { label: 'Catalog', home: { filters: EMPTY_FILTERS }, also: ['service'] },
+    nav: { label: 'Catalog', home: { filters: EMPTY_FILTERS }, also: ['service', 'team'] },
     remember: true,
     component: (p, ctx) => <CatalogTable filters={p.filters} refreshKey={ctx.refreshKey} initialSync={ctx.initialSync} />,
   },
@@ -227,6 +236,14 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     title: (p) => `${p.service} — Atrium`,
     view: (p) => `service:${p.service}`,
     component: (p, ctx) => <ServicePage key={p.service} name={p.service} refreshKey={ctx.refreshKey} />,
+  },
+  team: {
+    path: '/teams/:team',
+    parse: (m) => ({ team: m.segment('team') }),
+    format: (p) => teamHash(p.team),
+    title: (p) => `Team ${p.team} — Atrium`,
+    view: (p) => `team:${p.team}`,
+    component: (p, ctx) => <TeamPage key={p.team} team={p.team} refreshKey={ctx.refreshKey} />,
   },
   new_service: {
     // #/new-service lists the templates; #/new-service?template=NAME is the form and dry run of one.
@@ -458,6 +475,7 @@ export const ROUTES: { readonly [N in RouteName]: RouteDef<RouteParams[N]> } = {
     parse: () => none,
     format: () => SOURCES_HASH,
     title: () => 'Sources — Atrium',
+    nav: { label: 'Sources', home: none, permission: 'sources:read' },
     component: (_, ctx) => <SourcesPage portalKey={ctx.portalKey} />,
   },
   not_found: {

@@ -8,11 +8,13 @@ import (
 	"github.com/sphera/atrium/internal/catalog"
 )
 
-// The demo's clusters: production in two regions and a staging cluster, as a mid-size company runs them.
+// The demo's clusters: production in two regions, a staging cluster and a dev cluster, as a mid-size company runs
+// them.
 var demoClusters = []struct{ name, region, env string }{
 	{"prod-eu-west-1", "eu-west-1", "production"},
 	{"prod-us-east-1", "us-east-1", "production"},
 	{"staging-eu-west-1", "eu-west-1", "staging"},
+	{"dev-eu-west-1", "eu-west-1", "dev"},
 }
 
 // demoEpoch anchors the demo's rollout times, so that seeding the same demo again changes nothing.
@@ -21,7 +23,8 @@ var demoEpoch = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 // addDeployments gives the demo's services deployments in the demo clusters, derived from their names so that
 // the demo is the same on every machine: most services run the same version in both production regions and a
 // newer one in staging; some lag in us-east-1, a few are missing there, one is degraded; experimental services
-// run in staging only; libraries run nowhere.
+// run in staging only; a quarter of the services (and the experimental ones) run the next version in dev;
+// libraries run nowhere.
 func addDeployments(svcs []catalog.Service) {
 	for i := range svcs {
 		s := &svcs[i]
@@ -36,6 +39,10 @@ func addDeployments(svcs []catalog.Service) {
 		for _, c := range demoClusters {
 			version := prod
 			switch {
+			case c.env == "dev" && n%4 != 0 && s.Lifecycle != catalog.LifecycleExperimental:
+				continue // not every team runs a shared dev cluster
+			case c.env == "dev":
+				version = fmt.Sprintf("1.%d.1", minor+1)
 			case c.env == "staging":
 				version = fmt.Sprintf("1.%d.0", minor+1)
 			case s.Lifecycle == catalog.LifecycleExperimental:
@@ -46,7 +53,7 @@ func addDeployments(svcs []catalog.Service) {
 				version = fmt.Sprintf("1.%d.%d", max(minor-1, 0), patch) // a region behind
 			}
 			replicas := 2 + int(n%4)
-			if c.env == "staging" {
+			if c.env == "staging" || c.env == "dev" {
 				replicas = 1
 			}
 			d := catalog.Deployment{

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/store/pgtest"
 	"github.com/sphera/atrium/internal/synthetic"
 )
@@ -95,12 +96,57 @@ func reportLatency(b *testing.B, queries []string, fn func(q string) error) {
 	b.ReportMetric(ms(0.99), "p99-ms")
 }
 
-// BenchmarkSearch is the search box: FTS5 prefix search, first page of 50, with the total count.
+// BenchmarkSearch is the search box: the first page of 50 and the total count, from the in-memory index
+// (ListServices), with its check that the database has not changed.
 func BenchmarkSearch(b *testing.B) {
 	db := replicaForBench(b)
 	ctx := context.Background()
+	warmIndex(b, db)
 	reportLatency(b, searchQueries, func(q string) error {
 		_, err := db.ListServices(ctx, ServiceQuery{Q: q, Limit: 50})
+		return err
+	})
+}
+
+// BenchmarkSearchFTSBaseline is the same search with SQL over the FTS5 table (searchFTS, what ListServices did
+// before the index), one-letter queries included.
+func BenchmarkSearchFTSBaseline(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	reportLatency(b, searchQueries, func(q string) error {
+		_, err := db.searchFTS(ctx, ServiceQuery{Q: q, Limit: 50})
+		return err
+	})
+}
+
+// BenchmarkSearchAfterChange is a search right after one service changed: the index reads that service again.
+func BenchmarkSearchAfterChange(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	warmIndex(b, db)
+	_, svcs, _ := synthetic.Catalog(benchServices, benchDepsPer, 120, 1)
+	i := 0
+	reportLatency(b, searchQueries, func(q string) error {
+		b.StopTimer()
+		s := svcs[i%len(svcs)]
+		s.Title = fmt.Sprintf("changed %d", i)
+		i++
+		if _, err := db.PutServices(ctx, []catalog.Service{s}); err != nil {
+			return err
+		}
+		b.StartTimer()
+		_, err := db.ListServices(ctx, ServiceQuery{Q: q, Limit: 50})
+		return err
+	})
+}
+
+// BenchmarkSearchIndexBuild reads the whole catalog into a new index: a process's first search.
+func BenchmarkSearchIndexBuild(b *testing.B) {
+	db := replicaForBench(b)
+	ctx := context.Background()
+	reportLatency(b, []string{""}, func(string) error {
+		var ix searchIndex
+		_, err := ix.current(ctx, db)
 		return err
 	})
 }
@@ -136,6 +182,26 @@ func BenchmarkSearchLikeBaseline(b *testing.B) {
 // sortable column, and filtered by a team.
 func BenchmarkFirstPage(b *testing.B) {
 	db := replicaForBench(b)
+	warmIndex(b, db)
+	benchFirstPage(b, db.ListServices)
+}
+
+// warmIndex builds the index (BenchmarkSearchIndexBuild measures that) and the sort orders before timing.
+func warmIndex(b *testing.B, db *DB) {
+	b.Helper()
+	for col := range SortColumns {
+		if _, err := db.ListServices(context.Background(), ServiceQuery{Sort: col, Limit: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFirstPageFTSBaseline is the same with SQL (searchFTS).
+func BenchmarkFirstPageFTSBaseline(b *testing.B) {
+	benchFirstPage(b, replicaForBench(b).searchFTS)
+}
+
+func benchFirstPage(b *testing.B, list func(context.Context, ServiceQuery) (ServicePage, error)) {
 	ctx := context.Background()
 	owners := []string{"payments-team-0"}
 	queries := []ServiceQuery{
@@ -147,7 +213,7 @@ func BenchmarkFirstPage(b *testing.B) {
 	}
 	i := 0
 	reportLatency(b, []string{""}, func(string) error {
-		_, err := db.ListServices(ctx, queries[i%len(queries)])
+		_, err := list(ctx, queries[i%len(queries)])
 		i++
 		return err
 	})

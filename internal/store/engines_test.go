@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sphera/atrium/internal/store/pgtest"
 )
@@ -44,5 +45,14 @@ func openEngine(t *testing.T, e Engine) *DB {
 			t.Error(err)
 		}
 	})
+	if db.listening != nil {
+		// The listener's first LISTEN wakes every long poll once (for what was committed before it held): the
+		// tests that count their polls' wakes start after it.
+		select {
+		case <-db.listening:
+		case <-time.After(30 * time.Second):
+			t.Fatal("PostgreSQL's LISTEN did not hold within 30 s")
+		}
+	}
 	return db
 }

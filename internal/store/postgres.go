@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -104,6 +105,7 @@ func OpenPostgresAt(ctx context.Context, url string, upTo int) (*DB, error) {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	d.listening = make(chan struct{})
 	go func() { defer close(done); d.listen(lctx, listenCfg, lost) }()
 	d.stop = func() { cancel(); <-done }
 	return d, nil
@@ -149,6 +151,7 @@ func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
 func (d *DB) listen(ctx context.Context, cfg *pgx.ConnConfig, lost *lostClock) {
 	backoff := 100 * time.Millisecond
 	down := false
+	var first sync.Once
 	for {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
@@ -161,6 +164,7 @@ func (d *DB) listen(ctx context.Context, cfg *pgx.ConnConfig, lost *lostClock) {
 			}
 			backoff = 100 * time.Millisecond
 			d.notify() // whatever was committed while nobody listened
+			first.Do(func() { close(d.listening) })
 			for {
 				if _, err = conn.WaitForNotification(ctx); err != nil {
 					break

@@ -3,9 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,6 +17,39 @@ var SortColumns = map[string]string{
 	"lifecycle":  "s.lifecycle",
 	"repository": "s.repo_url",
 	"synced_at":  "synced",
+	// Signals: deployments degraded or unavailable, then findings, then dependencies behind.
+	"signals": "degraded",
+}
+
+// signalSQL are the signals the catalog table can be filtered by, with their condition on searchFTS's row.
+var signalSQL = map[string]string{
+	"findings": "EXISTS (SELECT 1 FROM findings fi WHERE fi.service_id = s.id)",
+	"outdated": "EXISTS (SELECT 1 FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '')",
+	"degraded": "EXISTS (SELECT 1 FROM deployments dl WHERE dl.service_id = s.id AND dl.health IN ('degraded', 'unavailable'))",
+}
+
+// SignalNames lists the signals a ServiceQuery may filter by, for error messages.
+const SignalNames = "findings, outdated, degraded"
+
+// signalFilter is the test of q.Signals on a row: any of them (nil when none asked).
+func signalFilter(signals []string) (func(r *ServiceRow) bool, error) {
+	if len(signals) == 0 {
+		return nil, nil
+	}
+	var f, o, d bool
+	for _, s := range signals {
+		switch s {
+		case "findings":
+			f = true
+		case "outdated":
+			o = true
+		case "degraded":
+			d = true
+		default:
+			return nil, fmt.Errorf("unknown signal %q (one of %s)", s, SignalNames)
+		}
+	}
+	return func(r *ServiceRow) bool { return f && r.Findings > 0 || o && r.Outdated > 0 || d && r.Degraded > 0 }, nil
 }
 
 // ServiceQuery selects a page of the catalog table. Empty filters match everything; Q is search text, matched as
@@ -26,10 +59,14 @@ type ServiceQuery struct {
 	Owners     []string
 	Languages  []string
 	Lifecycles []string
-	Sort       string // a key of SortColumns; "" orders by search relevance, then name
-	Desc       bool
-	Limit      int
-	Offset     int
+	Systems    []string
+	// Signals keeps services with any of these: "findings", "outdated" (dependencies behind), "degraded"
+	// (deployments degraded or unavailable).
+	Signals []string
+	Sort    string // a key of SortColumns; "" orders by search relevance, then name
+	Desc    bool
+	Limit   int
+	Offset  int
 }
 
 // ServiceRow is one line of the catalog table.
@@ -41,11 +78,13 @@ type ServiceRow struct {
 	Language    string    `json:"language"`
 	Lifecycle   string    `json:"lifecycle"`
 	Type        string    `json:"type"`
+	System      string    `json:"system,omitempty"`
 	Repository  string    `json:"repository"`
 	Tags        []string  `json:"tags"`
 	SyncedAt    time.Time `json:"synced_at"`
 	Findings    int       `json:"findings"`
 	Outdated    int       `json:"outdated"`
+	Degraded    int       `json:"degraded"` // deployments degraded or unavailable
 }
 
 // ServicePage is a page of rows and how many match in all.
@@ -54,41 +93,25 @@ type ServicePage struct {
 	Total int          `json:"total"`
 }
 
-// ftsQuery turns typed text into an FTS5 query of quoted prefix terms, all required: `pay api` → `"pay"* "api"*`.
-// Quoting makes every character literal, so no input is an FTS syntax error.
-func ftsQuery(q string) string {
-	var terms []string
-	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.')
-	}) {
-		w = strings.Trim(w, "-_.")
-		if w == "" {
-			continue
-		}
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+// ListServices answers the catalog table: on SQLite (every desktop's replica, local mode, a small portal) from the
+// in-memory index (searchindex.go); on PostgreSQL with SQL over its full-text search (searchFTS), which every
+// replica of a portal answers from the database they share.
+func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
+	if d.engine == Postgres {
+		return d.searchFTS(ctx, q)
 	}
-	return strings.Join(terms, " ")
+	snap, err := d.search.current(ctx, d)
+	if err != nil {
+		return ServicePage{}, err
+	}
+	return snap.query(q)
 }
 
-// searchTerms cuts typed text into terms as ftsQuery does, each term into its words as FTS5's unicode61 tokenizer
-// cuts a quoted string (at every character that is neither letter nor digit).
-func searchTerms(q string) [][]string {
-	var terms [][]string
-	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.')
-	}) {
-		words := strings.FieldsFunc(w, func(r rune) bool { return !(unicode.IsLetter(r) || unicode.IsDigit(r)) })
-		if len(words) > 0 {
-			terms = append(terms, words)
-		}
-	}
-	return terms
-}
-
-// tsQuery is ftsQuery for PostgreSQL: the same terms, all required, each a phrase of its words whose last word is a
-// prefix (`pay api` → `'pay':* & 'api':*`, `payments-api` → `'payments' <-> 'api':*`). weight "A" restricts every
-// word to name and title (FTS5's {name title} filter). Words hold letters and digits only, so quoting them is
-// enough to make every input a valid query; diacritics are removed by the database (unaccent), as from the text.
+// tsQuery is ftsQuery for PostgreSQL: the same terms (searchTerms, folded as FTS5 folds them), all required, each a
+// phrase of its words whose last word is a prefix (`pay api` → `'pay':* & 'api':*`, `payments-api` →
+// `'payments' <-> 'api':*`). weight "A" restricts every word to name and title (FTS5's {name title} filter). Words
+// hold letters and digits only, so quoting them is enough to make every input a valid query; the database removes
+// diacritics from the text (unaccent) as searchTerms does from the query.
 func tsQuery(q, weight string) string {
 	var terms []string
 	for _, words := range searchTerms(q) {
@@ -106,22 +129,17 @@ func tsQuery(q, weight string) string {
 	return strings.Join(terms, " & ")
 }
 
-// ListServices answers the catalog table.
-func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
+// searchFTS answers ListServices with SQL: over the FTS5 table on SQLite (what ListServices did there before the
+// in-memory index, now the reference TestSearchIndexAgreesWithFTS holds the index to, and the benchmarks'
+// baseline), over each service's tsvector on PostgreSQL (how a portal on PostgreSQL searches).
+func (d *DB) searchFTS(ctx context.Context, q ServiceQuery) (ServicePage, error) {
 	var where []string
 	var args []any
 	pg := d.engine == Postgres
 	from := `services s LEFT JOIN sources src ON src.name = s.source`
 	order := ""
 	fq := ftsQuery(q.Q)
-	if one := strings.ToLower(strings.TrimSpace(q.Q)); utf8.RuneCountInString(one) == 1 && fq != "" {
-		// The first keystroke: services whose name starts with it, straight off the name index. A one-letter
-		// prefix of every word in every description matches most of the catalog and helps nobody.
-		r, _ := utf8.DecodeRuneInString(one)
-		where = append(where, "s.name >= ? AND s.name < ?")
-		args = append(args, one, string(r+1))
-		fq = ""
-	} else if fq != "" && pg {
+	if fq != "" && pg {
 		// The same contract on PostgreSQL: the tsvector of each service (migrations/postgres/0002), prefix terms,
 		// name-and-title matches first.
 		where = append(where, "s.search @@ to_tsquery('simple', unaccent(?))")
@@ -142,7 +160,7 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	for _, f := range []struct {
 		col  string
 		vals []string
-	}{{"s.owner", q.Owners}, {"s.language", q.Languages}, {"s.lifecycle", q.Lifecycles}} {
+	}{{"s.owner", q.Owners}, {"s.language", q.Languages}, {"s.lifecycle", q.Lifecycles}, {"s.system", q.Systems}} {
 		if len(f.vals) == 0 {
 			continue
 		}
@@ -151,6 +169,17 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 			return ServicePage{}, err
 		}
 		where = append(where, c)
+	}
+	var signals []string
+	for _, sig := range q.Signals {
+		c, ok := signalSQL[sig]
+		if !ok {
+			return ServicePage{}, fmt.Errorf("unknown signal %q (one of %s)", sig, SignalNames)
+		}
+		signals = append(signals, c)
+	}
+	if len(signals) > 0 {
+		where = append(where, "("+strings.Join(signals, " OR ")+")")
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -161,6 +190,9 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		dir := " ASC"
 		if q.Desc {
 			dir = " DESC"
+		}
+		if q.Sort == "signals" {
+			col = "degraded" + dir + ", findings" + dir + ", outdated"
 		}
 		order = col + dir + ", s.name" + dir
 	} else if order == "" {
@@ -175,6 +207,13 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		limit = 50
 	}
 
+	selectRow := `SELECT s.id, s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
+		s.type, s.system, s.repo_url, s.tags, ` + Greatest(d.sql, "s.synced_at", "COALESCE(src.synced_at, 0)") + ` AS synced,
+		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id) AS findings,
+		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '') AS outdated,
+		(SELECT COUNT(*) FROM deployments dl WHERE dl.service_id = s.id AND dl.health IN ('degraded', 'unavailable'))
+		AS degraded FROM ` + from + cond
+
 	var page ServicePage
 	count := `SELECT COUNT(*) FROM ` + from + cond
 	if fq != "" && cond == "" && !pg {
@@ -184,11 +223,7 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 		return page, d.classify(err)
 	}
 	args = append(append(args, orderArgs...), limit, q.Offset)
-	rows, err := d.sql.QueryContext(ctx, `SELECT s.name, s.title, s.description, s.owner, s.language, s.lifecycle,
-		s.type, s.repo_url, s.tags, `+Greatest(d.sql, "s.synced_at", "COALESCE(src.synced_at, 0)")+` AS synced,
-		(SELECT COUNT(*) FROM findings fi WHERE fi.service_id = s.id),
-		(SELECT COUNT(*) FROM dependencies dp WHERE dp.service_id = s.id AND dp.behind != '')
-		FROM `+from+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
+	rows, err := d.sql.QueryContext(ctx, selectRow+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return page, d.classify(err)
 	}
@@ -197,9 +232,9 @@ func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, err
 	for rows.Next() {
 		var r ServiceRow
 		var tags string
-		var synced int64
-		if err := rows.Scan(&r.Name, &r.Title, &r.Description, &r.Owner, &r.Language, &r.Lifecycle, &r.Type,
-			&r.Repository, &tags, &synced, &r.Findings, &r.Outdated); err != nil {
+		var id, synced int64
+		if err := rows.Scan(&id, &r.Name, &r.Title, &r.Description, &r.Owner, &r.Language, &r.Lifecycle, &r.Type,
+			&r.System, &r.Repository, &tags, &synced, &r.Findings, &r.Outdated, &r.Degraded); err != nil {
 			return page, err
 		}
 		r.SyncedAt = time.UnixMilli(synced).UTC()

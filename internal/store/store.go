@@ -107,6 +107,12 @@ type DB struct {
 
 	readsMu sync.Mutex
 	reads   map[string]*feedRead // reads of the feed shared by the long polls asking the same (feed.go)
+
+	search searchIndex // the catalog table in memory (ListServices, on SQLite)
+
+	// listening is closed once PostgreSQL's LISTEN first holds (and its wake for what came before was sent); nil
+	// on SQLite. Tests whose long polls count their wakes wait for it, so that this wake falls before them.
+	listening chan struct{}
 }
 
 // Open opens (creating if needed) the database at path, checks that it is an Atrium database, and migrates it to

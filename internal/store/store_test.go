@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sphera/atrium/internal/catalog"
 	"github.com/sphera/atrium/internal/problem"
+	"github.com/sphera/atrium/internal/synthetic"
 )
 
 func openTemp(t *testing.T) *DB {
@@ -269,8 +271,8 @@ func TestSearchFilterSort(t *testing.T) {
 			{ServiceQuery{Q: "index"}, "search-indexer"},
 			{ServiceQuery{Q: `"); DROP TABLE services; --`}, ""},
 			{ServiceQuery{Q: "*"}, ""},
-			{ServiceQuery{Q: "s"}, "search-indexer"}, // one letter: name prefix only
-			{ServiceQuery{Q: " L "}, "ledger"},       // case and spaces ignored
+			{ServiceQuery{Q: "s"}, "search-indexer,payments-api"}, // one letter: a prefix like any other ("The payments-api service")
+			{ServiceQuery{Q: " L "}, "ledger"},                    // case and spaces ignored
 			{ServiceQuery{Q: "p", Owners: []string{"search"}}, ""},
 			{ServiceQuery{Owners: []string{"payments"}}, "ledger,payments-api"},
 			{ServiceQuery{Languages: []string{"Go"}, Lifecycles: []string{"experimental"}}, "search-indexer"},
@@ -581,4 +583,58 @@ func TestRepeatedListEntriesKeepTheLast(t *testing.T) {
 			t.Errorf("%d dependencies (react %q), deployments %+v", len(got.Dependencies), react, got.Deployments)
 		}
 	})
+}
+
+// The words' inverted index and a scan of the rows (what searches do while the index is rebuilt after a change)
+// find the same services.
+func TestSearchPostingsAgreeWithScan(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	_, svcs, _ := synthetic.Catalog(1500, 2, 30, 3)
+	extra := svc("payments-api", "payments", "Go")
+	extra.Title = "Café payments-api v1.2"
+	if _, err := db.PutServices(ctx, append(svcs, extra)); err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.search.current(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.post.Load() == nil {
+		t.Fatal("a full load builds the words' index")
+	}
+	// Services changed in place: the words' index is patched, not rebuilt.
+	extra.Title = "Crème brûlée payments-api v2"
+	moved := svcs[7]
+	moved.Description = "quince zebra payments-api"
+	if _, err := db.PutServices(ctx, []catalog.Service{extra, moved}); err != nil {
+		t.Fatal(err)
+	}
+	indexed, err := db.search.current(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if indexed == first || indexed.post.Load() == nil {
+		t.Fatal("services changed in place: the words' index is patched")
+	}
+	scanned := &indexSnapshot{seq: indexed.seq, sources: indexed.sources, synced: indexed.synced, rows: indexed.rows}
+	var queries []string
+	for _, w := range []string{"payments api", "payments-api", "cafe pay", "creme brulee", "quince", "zebra", "v1.2", "v2",
+		"ledger", "fraud sc", "team-1", "zzz", "stream"} {
+		for i := 1; i <= len(w); i++ {
+			queries = append(queries, w[:i])
+		}
+	}
+	for _, q := range queries {
+		for _, sq := range []ServiceQuery{{Q: q, Limit: 2000}, {Q: q, Sort: "owner", Desc: true, Limit: 2000}} {
+			a, errA := indexed.query(sq)
+			b, errB := scanned.query(sq)
+			if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+				t.Errorf("%+v: postings %d %v, scan %d %v", sq, a.Total, errA, b.Total, errB)
+			}
+			if q == "cafe" && a.Total != 0 || q == "quince" && a.Total != 1 {
+				t.Errorf("%q after the change: %d services", q, a.Total)
+			}
+		}
+	}
 }

@@ -1932,6 +1932,8 @@ export interface components {
             language: string;
             lifecycle: string;
             type: string;
+            /** @description The system the service belongs to; absent when none. */
+            system?: string;
             /** @description Repository URL. */
             repository: string;
             tags: string[];
@@ -1941,6 +1943,8 @@ export interface components {
             findings: number;
             /** @description Dependencies behind their newest release. */
             outdated: number;
+            /** @description Deployments degraded or unavailable (absent from portals before it was added: none). */
+            degraded?: number;
         };
         ServicePage: {
             items: components["schemas"]["ServiceRow"][];
@@ -3774,7 +3778,12 @@ export interface operations {
                 language?: string;
                 /** @description Lifecycle(s), comma-separated. */
                 lifecycle?: string;
-                sort?: "name" | "owner" | "language" | "lifecycle" | "repository" | "synced_at";
+                /** @description System(s), comma-separated. */
+                system?: string;
+                /** @description Services with any of these signals, comma-separated: findings, outdated (dependencies behind their newest release), degraded (deployments degraded or unavailable). */
+                signal?: string;
+                /** @description The column; signals orders by degraded deployments, then findings, then outdated dependencies. Without it, search results whose name or title match come first, then by name. */
+                sort?: "name" | "owner" | "language" | "lifecycle" | "repository" | "synced_at" | "signals";
                 order?: "asc" | "desc";
                 limit?: number;
                 offset?: number;

@@ -6,7 +6,8 @@ import { Badge, STATUS_TONE } from './Badge';
 import { EmptyState } from './Notice';
 import styles from './DeploymentTable.module.css';
 
-const COLUMNS = ['Cluster', 'Region', 'Namespace', 'Workload', 'Image', 'Version', 'Ready', 'Autoscaler', 'Last rollout', 'Health'];
+// Health right after where: on a narrow window the columns at the end may need scrolling to, never it.
+const COLUMNS = ['Cluster', 'Region', 'Health', 'Version', 'Ready', 'Workload', 'Namespace', 'Image', 'Autoscaler', 'Last rollout'];
 
 /** Where a service runs: one row per workload in a cluster, grouped by environment. */
 export function DeploymentTable({ deployments }: { deployments: Deployment[] }) {
@@ -57,19 +58,23 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
   return (
     <tr data-cluster={d.cluster} data-workload={d.name}>
       <td className="mono">{d.cluster}</td>
-      <td>{d.region}</td>
-      <td className="mono">{d.namespace}</td>
-      <td>
-        <span className="muted">{d.kind}</span> <span className="mono">{d.name}</span>
-      </td>
-      <td className={`${styles.image} mono`} title={d.image} data-column="image">
-        {imageRepository(d.image)}
+      <td className={styles.nowrap}>{d.region}</td>
+      <td className={styles.health} data-column="health">
+        <Badge tone={STATUS_TONE[health.tone]}>{health.label}</Badge>
+        {d.health_detail && <span className={styles.detail} data-testid="health-detail">{d.health_detail}</span>}
       </td>
       <td className={`mono ${styles['deployment-version']}`}>{d.version}</td>
       <td>
         <Badge tone={d.ready >= d.desired ? 'ok' : 'error'} title={`${d.ready} of ${d.desired} replicas ready`}>
           {d.ready}/{d.desired}
         </Badge>
+      </td>
+      <td className={styles.nowrap} data-column="workload">
+        <span className="muted">{d.kind}</span> <span className="mono">{d.name}</span>
+      </td>
+      <td className="mono">{d.namespace}</td>
+      <td className={`${styles.image} mono`} title={d.image} data-column="image">
+        {imageRepository(d.image)}
       </td>
       <td className={styles.autoscaler} title={autoscalerTitle(d)} data-column="autoscaler">
         {hpa || <span className="muted">none</span>}
@@ -82,10 +87,6 @@ function DeploymentRow({ d, now }: { d: Deployment; now: Date }) {
         ) : (
           <span className="muted">unknown</span>
         )}
-      </td>
-      <td>
-        <Badge tone={STATUS_TONE[health.tone]}>{health.label}</Badge>
-        {d.health_detail && <span className={styles.detail} data-testid="health-detail">{d.health_detail}</span>}
       </td>
     </tr>
   );

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { MatrixCluster, MatrixRow } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { clusterDataText, clusterIsFresh, clusterState } from '../lib/clusters';
@@ -9,7 +9,9 @@ import { navigate, serviceHash } from '../lib/router';
 import styles from './MatrixGrid.module.css';
 
 export const SERVICE_COL_WIDTH = 220;
+/** The narrowest a cluster's column gets; wider when the window has room for every column. */
 export const CELL_WIDTH = 136;
+const MAX_CELL_WIDTH = 320;
 export const MATRIX_ROW_HEIGHT = 40;
 /** Environment, region and cluster rows of the column header. */
 const HEAD_ROWS = 3;
@@ -33,6 +35,21 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow();
   const header = useMemo(() => groupColumns(clusters), [clusters]);
+  // The columns share the window's width when it has room for all of them, else each is CELL_WIDTH and the grid
+  // scrolls sideways.
+  const [viewWidth, setViewWidth] = useState(0);
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const measure = () => setViewWidth(el.clientWidth);
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const cellWidth = clusters.length === 0 ? CELL_WIDTH : Math.min(MAX_CELL_WIDTH, Math.max(CELL_WIDTH, Math.floor((viewWidth - SERVICE_COL_WIDTH) / clusters.length)));
+  const [hovered, setHovered] = useState<{ row: number; col: number } | null>(null);
   const rows = useVirtualizer({
     count: total,
     getScrollElement: () => scrollRef.current,
@@ -44,10 +61,11 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
     horizontal: true,
     count: clusters.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => CELL_WIDTH,
+    estimateSize: () => cellWidth,
     paddingStart: SERVICE_COL_WIDTH,
     overscan: 4,
   });
+  useEffect(() => columns.measure(), [cellWidth, columns]);
   const virtualRows = rows.getVirtualItems();
   const virtualCols = columns.getVirtualItems();
   const firstIndex = virtualRows[0]?.index ?? 0;
@@ -82,8 +100,8 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
     >
       <div className={styles.canvas} style={{ width, height: rows.getTotalSize() }}>
         <div className={styles.head} role="rowgroup" style={{ width, height: MATRIX_HEAD_HEIGHT }}>
-          <MatrixGroupRow kind="environment" label="Environment" rowIndex={1} groups={header.environments} />
-          <MatrixGroupRow kind="region" label="Region" rowIndex={2} groups={header.regions} />
+          <MatrixGroupRow kind="environment" label="Environment" rowIndex={1} groups={header.environments} cellWidth={cellWidth} />
+          <MatrixGroupRow kind="region" label="Region" rowIndex={2} groups={header.regions} cellWidth={cellWidth} />
           <div className={cx(styles['head-row'], styles['cluster-row'])} role="row" aria-rowindex={3}>
             <div className={styles.corner} role="columnheader" aria-colindex={1}>
               Service
@@ -155,8 +173,10 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
                     data-behind={v.behind || undefined}
                     data-stale={stale[vc.index] || undefined}
                     data-health={v.health?.tone}
-                    title={v.title}
+                    aria-label={v.title}
                     style={{ left: vc.start, width: vc.size }}
+                    onMouseEnter={() => setHovered({ row: vr.index, col: vc.index })}
+                    onMouseLeave={() => setHovered(null)}
                   >
                     <span className={styles.version}>
                       {v.text}
@@ -178,7 +198,80 @@ export function MatrixGrid({ clusters, total, rowAt, ensureRange, queryKey, pend
             </div>
           );
         })}
+        {hovered && <CellCard grid={{ rows, columns, clusters, rowAt, width, now, scroller: scrollRef.current }} at={hovered} />}
       </div>
+    </div>
+  );
+}
+
+const CARD_WIDTH = 300;
+const CARD_HEIGHT = 150;
+
+/** The details of the cell under the mouse, in a card below it (above, near the window's bottom edge). */
+function CellCard({
+  grid,
+  at,
+}: {
+  grid: {
+    rows: { getVirtualItems(): { index: number; start: number; size: number }[] };
+    columns: { getVirtualItems(): { index: number; start: number; size: number }[] };
+    clusters: MatrixCluster[];
+    rowAt: (index: number) => MatrixRow | undefined;
+    width: number;
+    now: Date;
+    scroller: HTMLDivElement | null;
+  };
+  at: { row: number; col: number };
+}) {
+  const row = grid.rowAt(at.row);
+  const c = grid.clusters[at.col];
+  const vr = grid.rows.getVirtualItems().find((r) => r.index === at.row);
+  const vc = grid.columns.getVirtualItems().find((x) => x.index === at.col);
+  if (!row || !c || !vr || !vc) return null;
+  const cell = row.cells[at.col];
+  const v = cellView(row, at.col, grid.clusters);
+  const bottom = (grid.scroller?.scrollTop ?? 0) + (grid.scroller?.clientHeight ?? Infinity);
+  const top = vr.start + vr.size + CARD_HEIGHT > bottom ? vr.start - CARD_HEIGHT : vr.start + vr.size;
+  const left = Math.max(0, Math.min(vc.start, grid.width - CARD_WIDTH));
+  const runs =
+    v.status === 'absent' ? `not in ${c.environment}` : v.status === 'missing' ? 'missing here' : cell && cell.versions.length > 0 ? cell.versions.join(', ') : 'an unknown version';
+  return (
+    <div className={styles.card} role="tooltip" data-testid="matrix-cell-card" style={{ left, top, width: CARD_WIDTH, minHeight: CARD_HEIGHT - 8 }}>
+      <p className={styles['card-title']}>
+        {row.service} <span className="muted">in</span> {c.name}
+      </p>
+      <dl className={styles['card-facts']}>
+        <dt>Where</dt>
+        <dd>
+          {c.environment} · {c.region}
+        </dd>
+        <dt>Runs</dt>
+        <dd data-testid="card-runs">
+          {runs}
+          {v.behind && <span className={styles['behind-mark']}> ↓ behind</span>}
+        </dd>
+        {cell?.expected && cell.expected.length > 0 && (
+          <>
+            <dt>Most of {c.environment}</dt>
+            <dd>{cell.expected.join(', ')}</dd>
+          </>
+        )}
+        {cell && (v.status === 'same' || v.status === 'differs') && (
+          <>
+            <dt>Replicas</dt>
+            <dd>
+              {cell.ready}/{cell.desired} ready{cell.workloads > 1 ? ` · ${cell.workloads} workloads` : ''}
+              {v.health ? ` · ${v.health.label}` : ''}
+            </dd>
+          </>
+        )}
+        {c.state && !clusterIsFresh(c.state) && (
+          <>
+            <dt>Cluster</dt>
+            <dd>{clusterDataText(c, grid.now)}</dd>
+          </>
+        )}
+      </dl>
     </div>
   );
 }
@@ -189,11 +282,13 @@ function MatrixGroupRow({
   label,
   rowIndex,
   groups,
+  cellWidth,
 }: {
   kind: 'environment' | 'region';
   label: string;
   rowIndex: number;
   groups: readonly ColumnGroup[];
+  cellWidth: number;
 }) {
   const data = (g: ColumnGroup) => (kind === 'environment' ? { 'data-environment': g.label } : { 'data-region': g.label });
   return (
@@ -209,7 +304,7 @@ function MatrixGroupRow({
           aria-colindex={g.first + 2}
           aria-colspan={g.span}
           {...data(g)}
-          style={{ left: SERVICE_COL_WIDTH + g.first * CELL_WIDTH, width: g.span * CELL_WIDTH }}
+          style={{ left: SERVICE_COL_WIDTH + g.first * cellWidth, width: g.span * cellWidth }}
         >
           <span className={styles['group-label']}>{g.label}</span>
         </div>

@@ -1,6 +1,6 @@
 // Pages of a long list fetched as a virtualised view scrolls: the catalog (useServicePages) and the matrix
 // (useMatrixPages) share this; each says how to fetch one page.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { asApiError, isAbortError, type ApiError } from '../api/client';
 
 /** One page's answer: the total, the rows, and what the page says about every row (the matrix's columns). */
@@ -21,6 +21,11 @@ export interface WindowSource<Q, Row, Meta> {
    * again when in view), so rows of different shapes never show together. Without it, meta is the last answer's.
    */
   metaKey?(meta: Meta): string;
+  /**
+   * The first page of query worked out, without asking, from an earlier query's complete answer (all its rows in
+   * its first page), or null when that answer cannot say. The request is made anyway; its answer replaces this.
+   */
+  refine?(query: Q, from: { query: Q; total: number; rows: readonly Row[] }): { total: number; rows: Row[] } | null;
 }
 
 export interface PagedWindow<Row, Meta> {
@@ -52,13 +57,49 @@ interface PageState<Row, Meta> {
 
 interface Generation<Q> {
   key: string;
+  /** The query and the replica version: the first pages' cache key. */
+  cacheKey: string;
+  refreshKey: string;
   query: Q;
   controller: AbortController;
   inflight: Set<number>;
 }
 
+/** How many first pages a list keeps, by query and replica version. */
+const FIRST_PAGES = 32;
+
 function emptyState<Row, Meta>(meta: Meta): PageState<Row, Meta> {
   return { forQuery: '', total: null, meta, pages: new Map(), stale: new Set(), error: null };
+}
+
+/** Runs fn after the browser painted the next frame; returns a cancel. */
+export function afterPaint(fn: () => void): () => void {
+  let timer: number | undefined;
+  const frame = requestAnimationFrame(() => {
+    timer = window.setTimeout(fn, 0);
+  });
+  return () => {
+    cancelAnimationFrame(frame);
+    window.clearTimeout(timer);
+  };
+}
+
+/** The first page of g's query from the cache: its own answer, else one refined from a complete earlier answer. */
+function knownFirstPage<Q, Row, Meta>(
+  cache: ReadonlyMap<string, { refreshKey: string; query: Q; page: WindowPage<Row, Meta> }>,
+  g: Pick<Generation<Q>, 'cacheKey' | 'refreshKey' | 'query'>,
+  source: WindowSource<Q, Row, Meta>,
+): WindowPage<Row, Meta> | null {
+  const own = cache.get(g.cacheKey);
+  if (own) return own.page;
+  if (!source.refine) return null;
+  // The most recent answers first: the query typed just before is the likeliest to hold this one's rows.
+  for (const e of [...cache.values()].reverse()) {
+    if (e.refreshKey !== g.refreshKey) continue;
+    const got = source.refine(g.query, { query: e.query, total: e.page.total, rows: e.page.rows });
+    if (got) return { ...got, meta: e.page.meta };
+  }
+  return null;
 }
 
 /**
@@ -66,6 +107,8 @@ function emptyState<Row, Meta>(meta: Meta): PageState<Row, Meta> {
  * rows on screen (pending) until its first page answers, and cancels requests in flight (AbortController), so stale
  * answers never show. A new refreshKey (the replica changed) keeps the rows on screen and refetches the pages in
  * view in the background, so scroll position and filters stay; the other pages are refetched when scrolled to.
+ * The first pages of the last few queries are kept: going back to one (Backspace in a search box) shows its rows at
+ * once, while the request made anyway replaces them.
  */
 export function usePagedWindow<Q, Row, Meta>(source: WindowSource<Q, Row, Meta>, query: Q, refreshKey: string): PagedWindow<Row, Meta> {
   const queryKey = JSON.stringify(query);
@@ -73,6 +116,7 @@ export function usePagedWindow<Q, Row, Meta>(source: WindowSource<Q, Row, Meta>,
   const gen = useRef<Generation<Q> | null>(null);
   const wanted = useRef<[number, number]>([0, 0]);
   const last = useRef<{ queryKey: string; refreshKey: string } | null>(null);
+  const firstPages = useRef(new Map<string, { refreshKey: string; query: Q; page: WindowPage<Row, Meta> }>());
   const { pageSize } = source;
 
   const fetchPage = useCallback(
@@ -84,6 +128,12 @@ export function usePagedWindow<Q, Row, Meta>(source: WindowSource<Q, Row, Meta>,
         (res) => {
           if (gen.current !== g) return;
           g.inflight.delete(page);
+          if (page === 0) {
+            const cache = firstPages.current;
+            cache.delete(g.cacheKey);
+            cache.set(g.cacheKey, { refreshKey: g.refreshKey, query: g.query, page: res });
+            if (cache.size > FIRST_PAGES) cache.delete(cache.keys().next().value as string);
+          }
           setState((s) => {
             const fresh = { forQuery: g.key, total: res.total, meta: res.meta, error: null };
             const otherShape = source.metaKey !== undefined && source.metaKey(s.meta) !== source.metaKey(res.meta);
@@ -112,20 +162,40 @@ export function usePagedWindow<Q, Row, Meta>(source: WindowSource<Q, Row, Meta>,
   useEffect(() => {
     const prev = last.current;
     last.current = { queryKey, refreshKey };
-    const g: Generation<Q> = { key: queryKey, query: JSON.parse(queryKey) as Q, controller: new AbortController(), inflight: new Set() };
+    const g: Generation<Q> = {
+      key: queryKey,
+      cacheKey: `${refreshKey}|${queryKey}`,
+      refreshKey,
+      query: JSON.parse(queryKey) as Q,
+      controller: new AbortController(),
+      inflight: new Set(),
+    };
     gen.current = g;
-    setState((s) => ({ ...s, stale: new Set(s.pages.keys()), error: null }));
+    const known = !prev || prev.queryKey !== queryKey ? knownFirstPage(firstPages.current, g, source) : null;
+    if (known) {
+      // A query answered before on this replica, or one an earlier complete answer holds: its first page at once
+      // (committed before the browser paints), marked stale so that the request below replaces it.
+      setState({ forQuery: queryKey, total: known.total, meta: known.meta, pages: new Map([[0, known.rows]]), stale: new Set([0]), error: null });
+    } else {
+      setState((s) => ({ ...s, stale: new Set(s.pages.keys()), error: null }));
+    }
+    let cancel = () => {};
     if (!prev || prev.queryKey !== queryKey) {
       // New query: the previous rows stay (dimmed) until its first page answers, so typing does not flash.
       wanted.current = [0, 0];
-      fetchPage(0);
+      // Rows already known are painted first; asking (a few ms of the main thread) waits until they are.
+      if (known) cancel = afterPaint(() => fetchPage(0));
+      else fetchPage(0);
     } else {
       // Same query, newer replica: keep showing what we have, refetch what is on screen.
       const [first, lastPage] = wanted.current;
       for (let p = first; p <= lastPage; p++) fetchPage(p);
     }
-    return () => g.controller.abort();
-  }, [queryKey, refreshKey, fetchPage]);
+    return () => {
+      cancel();
+      g.controller.abort();
+    };
+  }, [queryKey, refreshKey, fetchPage, source]);
 
   const { pages, stale, error } = state;
 
@@ -149,6 +219,18 @@ export function usePagedWindow<Q, Row, Meta>(source: WindowSource<Q, Row, Meta>,
   }, [fetchPage]);
 
   const rowAt = useCallback((index: number) => pages.get(Math.floor(index / pageSize))?.[index % pageSize], [pages, pageSize]);
+
+  // A new query whose first page is known shows it in the very render that asks for it (the effect above stores
+  // it a moment later): no frame shows the previous rows.
+  const known = useMemo(
+    () =>
+      state.forQuery === queryKey
+        ? null
+        : knownFirstPage(firstPages.current, { cacheKey: `${refreshKey}|${queryKey}`, refreshKey, query: JSON.parse(queryKey) as Q }, source),
+    [state.forQuery, queryKey, refreshKey, source],
+  );
+  const knownRowAt = useCallback((index: number) => (known && index < known.rows.length ? known.rows[index] : undefined), [known]);
+  if (known) return { total: known.total, meta: known.meta, rowAt: knownRowAt, error: null, ensureRange, retry, queryKey, pending: false };
 
   const pending = state.forQuery !== queryKey;
   return { total: state.total, meta: state.meta, rowAt, error: pending ? null : error, ensureRange, retry, queryKey, pending };

@@ -1,6 +1,7 @@
 // The catalog table's data: pages of GET /api/v1/services fetched as the user scrolls, for any number of rows.
 import { api, type ApiError, type ServiceQuery, type ServiceRow } from '../api/client';
 import type { CatalogFilters } from '../lib/router';
+import { refineServices } from '../lib/search';
 import { usePagedWindow, type WindowSource } from './usePagedWindow';
 
 export const PAGE_SIZE = 200;
@@ -27,6 +28,8 @@ export function toServiceQuery(f: CatalogFilters): ServiceQuery {
   if (f.owner) q.owner = f.owner;
   if (f.language) q.language = f.language;
   if (f.lifecycle) q.lifecycle = f.lifecycle;
+  if (f.system) q.system = f.system;
+  if (f.signal) q.signal = f.signal;
   if (f.sort) {
     q.sort = f.sort;
     q.order = f.order ?? 'asc';
@@ -41,6 +44,8 @@ const SERVICES: WindowSource<ServiceQuery, ServiceRow, null> = {
     return { total: res.total, rows: res.items, meta: null };
   },
   initialMeta: null,
+  // Typing on from a query whose every row is on hand (the demo's whole catalog is one page) needs no round trip.
+  refine: refineServices,
 };
 
 /**

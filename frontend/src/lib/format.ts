@@ -35,11 +35,27 @@ export interface FormatOptions {
   timeZone?: string;
 }
 
+// Making an Intl formatter costs about as much as rendering a table row (a catalog page formats a time per row, at
+// every keystroke), so each one is made once per locale, time zone and options.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
+  let f = dateFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, options);
+    dateFormats.set(key, f);
+  }
+  return f;
+}
+
+const numberFormat = new Intl.NumberFormat('en-US');
+
 /** The full date and time, for title attributes: "26 Nov 2026, 09:33:08 UTC". */
 export function absoluteTime(value: string | Date | undefined | null, opts: FormatOptions = {}): string {
   const d = toDate(value);
   if (!d) return '';
-  return new Intl.DateTimeFormat(opts.locale, {
+  return dateFormat(opts.locale, {
     year: 'numeric',
     month: 'short',
     day: 'numeric',
@@ -52,7 +68,7 @@ export function absoluteTime(value: string | Date | undefined | null, opts: Form
 }
 
 function dayKey(d: Date, timeZone: string | undefined): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
 /** A short time: "09:33" today, "25 Nov, 09:33" on another day of this year, "25 Nov 2025, 09:33" before. */
@@ -61,10 +77,10 @@ export function shortTime(value: string | Date | undefined | null, now: Date, op
   if (!d) return '';
   const time: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', timeZone: opts.timeZone };
   if (dayKey(d, opts.timeZone) === dayKey(now, opts.timeZone)) {
-    return new Intl.DateTimeFormat(opts.locale, time).format(d);
+    return dateFormat(opts.locale, time).format(d);
   }
   const sameYear = dayKey(d, opts.timeZone).slice(0, 4) === dayKey(now, opts.timeZone).slice(0, 4);
-  return new Intl.DateTimeFormat(opts.locale, {
+  return dateFormat(opts.locale, {
     ...time,
     day: 'numeric',
     month: 'short',
@@ -74,7 +90,7 @@ export function shortTime(value: string | Date | undefined | null, now: Date, op
 
 /** "1 service", "75 services", "2 dependencies". */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? singular : plural}`;
+  return `${numberFormat.format(n)} ${n === 1 ? singular : plural}`;
 }
 
 /** A name's possessive: "search's", and "payments'" for a name ending in s (never "payments's"). */

@@ -8,18 +8,26 @@
 // The golden path: #/new-service (the templates), #/new-service?template=NAME (its form and dry run).
 // Flags: #/flags?environment=&team=&stale=1&q=, #/flags/ENV/KEY, #/flags/ENV/KEY/edit, #/flags/new?environment=.
 // Packages: #/packages?q=&ecosystem=&owner=&outdated=1&sort=&order=, #/packages/ECOSYSTEM/NAME?owner= (NAME encoded
-// into one segment: @types%2Fnode). #/sources. What runs where: #/matrix?team=&environment=&region=, #/clusters.
+// into one segment: @types%2Fnode). #/sources. Teams: #/teams/NAME. What runs where: #/matrix?team=&environment=&region=, #/clusters.
 // Scorecards: #/scorecards?team=&below=1.
 import { useSyncExternalStore } from 'react';
 import type { ActionState, Ecosystem, PackageSortKey, SortKey, SortOrder } from '../api/client';
 
-export const SORT_KEYS: readonly SortKey[] = ['name', 'owner', 'language', 'lifecycle', 'repository', 'synced_at'];
+export const SORT_KEYS: readonly SortKey[] = ['name', 'owner', 'language', 'lifecycle', 'repository', 'synced_at', 'signals'];
+
+/** The catalog's signal filter: services with findings, dependencies behind, or deployments degraded. */
+export type CatalogSignal = '' | 'findings' | 'outdated' | 'degraded';
+export const CATALOG_SIGNALS: readonly CatalogSignal[] = ['findings', 'outdated', 'degraded'];
 
 export interface CatalogFilters {
   q: string;
   owner: string;
   language: string;
   lifecycle: string;
+  /** A system (the service page links to its system's services); absent and '' mean every system. */
+  system?: string;
+  /** Absent and '' mean every service. */
+  signal?: CatalogSignal;
   sort?: SortKey;
   order?: SortOrder;
 }
@@ -142,6 +150,8 @@ export function catalogHash(f: Partial<CatalogFilters> = {}): string {
   if (f.owner) params.set('owner', f.owner);
   if (f.language) params.set('language', f.language);
   if (f.lifecycle) params.set('lifecycle', f.lifecycle);
+  if (f.system) params.set('system', f.system);
+  if (f.signal) params.set('signal', f.signal);
   if (f.sort) {
     params.set('sort', f.sort);
     params.set('order', f.order ?? 'asc');
@@ -152,6 +162,11 @@ export function catalogHash(f: Partial<CatalogFilters> = {}): string {
 
 export function serviceHash(name: string): string {
   return `#/services/${encodeURIComponent(name)}`;
+}
+
+/** A team's page: its services, scores and requests. */
+export function teamHash(name: string): string {
+  return `#/teams/${encodeURIComponent(name)}`;
 }
 
 /** Creating a service on the golden path: the templates, or the form of one. */

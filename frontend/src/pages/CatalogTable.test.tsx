@@ -105,8 +105,48 @@ describe('App catalog flow', () => {
     expect(await screen.findByText('10 services')).toBeTruthy();
     const slow = api.serviceRequests().find((r) => r.url.searchParams.get('q') === 'svc-00');
     expect(slow?.signal?.aborted).toBe(true);
-    expect(window.location.hash).toBe('#/?q=svc-001');
-    expect(screen.getByText('svc-0019')).toBeTruthy();
+    // The location follows once the rows are painted.
+    await waitFor(() => expect(window.location.hash).toBe('#/?q=svc-001'));
+    // Why a row matched: the words of its name that the typed "svc-001" matched are marked.
+    const name = document.querySelector('[data-service="svc-0019"] a[href="#/services/svc-0019"]') as HTMLElement;
+    expect(name.textContent).toBe('svc-0019');
+    expect([...name.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['svc', '001']);
+  });
+
+  it('answers a keystroke from rows at hand: a narrower query from a complete answer, a query typed before from its answer', async () => {
+    window.location.hash = '#/';
+    const held: string[] = [];
+    const api = fakeApi({
+      override: (r) => {
+        const q = r.url.searchParams.get('q');
+        if (r.url.pathname === '/api/v1/services' && (q === 'svc-001' || (q === 'svc-00' && held.includes('svc-001')))) {
+          // The portal does not answer these: what the table shows comes from what it holds.
+          held.push(q);
+          return new Promise<Response>(() => {});
+        }
+        return undefined;
+      },
+    });
+    render(<App />);
+    expect(await screen.findByText('500 services')).toBeTruthy();
+    const box = screen.getByRole('searchbox', { name: 'Search services' });
+    fireEvent.change(box, { target: { value: 'svc-00' } });
+    expect(await screen.findByText('100 services')).toBeTruthy(); // answered: all 100 in its first page
+    const table = screen.getByRole('table', { name: 'Services' });
+    // Typing on: the 100 rows hold the answer; shown in the render of the keystroke, not dimmed as pending.
+    fireEvent.change(box, { target: { value: 'svc-001' } });
+    expect(screen.getByTestId('catalog-total').textContent).toBe('10 services');
+    expect(table.getAttribute('aria-busy')).toBeNull();
+    expect(table.getAttribute('data-rows-for')).toBe('svc-001');
+    expect([...table.querySelectorAll('[data-service]')].map((e) => e.getAttribute('data-service'))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `svc-001${i}`),
+    );
+    // It asked anyway (the answer would replace these rows).
+    expect(api.serviceRequests().some((r) => r.url.searchParams.get('q') === 'svc-001')).toBe(true);
+    // Backspace: the answer to "svc-00" from before, while the portal is asked again.
+    fireEvent.change(box, { target: { value: 'svc-00' } });
+    expect(screen.getByTestId('catalog-total').textContent).toBe('100 services');
+    await waitFor(() => expect(held).toContain('svc-00'));
   });
 
   it('restores filters from the URL, sorts by header, opens a row, and reports page views', async () => {

@@ -67,6 +67,28 @@ describe('MatrixPage header', () => {
   });
 });
 
+describe('MatrixPage width and details', () => {
+  it("shares the window's width among the clusters, and shows a cell's details in a card on hover", async () => {
+    fakeApi();
+    show();
+    const g = await grid();
+    await waitFor(() => cellOf('refund-processor', 'prod-us-east-1'));
+    // The test window is 1200 px wide: three clusters after the 220 px service column get 320 px each (the most),
+    // not the 136 px minimum.
+    expect(cellOf('refund-processor', 'prod-us-east-1').style.width).toBe('320px');
+    expect((headers(g, 'environment')[0] as HTMLElement).style.width).toBe('640px');
+
+    fireEvent.mouseEnter(cellOf('refund-processor', 'prod-us-east-1'));
+    const card = screen.getByTestId('matrix-cell-card');
+    expect(card.getAttribute('role')).toBe('tooltip');
+    expect(card.textContent).toContain('refund-processor in prod-us-east-1');
+    expect(within(card).getByTestId('card-runs').textContent).toBe('1.1.0 ↓ behind');
+    expect(card.textContent).toContain('production · us-east-1');
+    fireEvent.mouseLeave(cellOf('refund-processor', 'prod-us-east-1'));
+    expect(screen.queryByTestId('matrix-cell-card')).toBeNull();
+  });
+});
+
 describe('MatrixPage cells', () => {
   it('shows versions, highlights the lagging region, says "missing here", keeps absent quiet and marks health', async () => {
     fakeApi();
@@ -78,7 +100,7 @@ describe('MatrixPage cells', () => {
     expect(lagging.getAttribute('data-status')).toBe('differs');
     expect(lagging.getAttribute('data-behind')).toBe('true');
     expect(lagging.textContent).toBe('1.1.0 ↓');
-    expect(lagging.getAttribute('title')).toContain('behind 1.2.0');
+    expect(lagging.getAttribute('aria-label')).toContain('behind 1.2.0');
     const ahead = cellOf('refund-processor', 'prod-eu-west-1');
     expect(ahead.getAttribute('data-status')).toBe('differs');
     expect(ahead.getAttribute('data-behind')).toBeNull();
@@ -86,7 +108,7 @@ describe('MatrixPage cells', () => {
 
     const missing = cellOf('referral-service', 'prod-us-east-1');
     expect(missing.textContent).toBe('missing here');
-    expect(missing.getAttribute('title')).toContain('it runs 1.6.2 elsewhere in production');
+    expect(missing.getAttribute('aria-label')).toContain('it runs 1.6.2 elsewhere in production');
 
     const absent = cellOf('currency-rates', 'prod-eu-west-1');
     expect(absent.getAttribute('data-status')).toBe('absent');

@@ -111,7 +111,7 @@ describe('ScorecardsPage', () => {
     show({ team: 'payments' });
     const fig = await screen.findByTestId('score-trend');
     expect(fig.dataset.points).toBe('3');
-    expect(fig.textContent).toContain("payments's average score, weekly: from 50 on Aug 18 to 66 on Sep 1");
+    expect(fig.textContent).toContain("payments' average score, weekly: from 50 on Aug 18 to 66 on Sep 1");
     await waitFor(() => expect(fig.querySelector('svg .recharts-line')).toBeTruthy());
   });
 

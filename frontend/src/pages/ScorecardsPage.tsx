@@ -4,7 +4,7 @@ import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useScorecardPages } from '../hooks/useScorecardPages';
 import { cx } from '../lib/classNames';
-import { count } from '../lib/format';
+import { count, possessive } from '../lib/format';
 import { levelLabel } from '../lib/scorecards';
 import { navigate, scorecardsHash, serviceHash, type ScorecardFilters } from '../lib/router';
 import { FacetFilter } from '../components/FacetFilter';
@@ -121,7 +121,7 @@ export function ScorecardsPage({ filters, refreshKey }: Props) {
             <ErrorState title="The trend could not be loaded" error={trend.error} onRetry={trend.reload} />
           ) : trend.data ? (
             <ScoreTrend
-              title={filters.team ? `${filters.team}'s average score, weekly` : 'Average score of every service, weekly'}
+              title={filters.team ? `${possessive(filters.team)} average score, weekly` : 'Average score of every service, weekly'}
               points={trend.data.points}
               threshold={rules?.threshold}
             />

@@ -161,14 +161,14 @@ describe('ServicePage deployments', () => {
     expect(Array.from(table.querySelectorAll('thead th')).map((th) => th.textContent)).toEqual([
       'Cluster',
       'Region',
-      'Namespace',
-      'Workload',
-      'Image',
+      'Health',
       'Version',
       'Ready',
+      'Workload',
+      'Namespace',
+      'Image',
       'Autoscaler',
       'Last rollout',
-      'Health',
     ]);
     const groups = Array.from(table.tBodies).map((b) => [b.getAttribute('data-environment'), b.rows[0]?.textContent]);
     expect(groups).toEqual([
@@ -180,26 +180,26 @@ describe('ServicePage deployments', () => {
     expect(cells('prod-us-east-1')).toEqual([
       'prod-us-east-1',
       'us-east-1',
-      'payments',
-      'Deployment payments-api',
-      'registry.example.com/payments/payments-api',
+      'degraded4 of 5 replicas ready',
       '1.1.3',
       '4/5',
+      'Deployment payments-api',
+      'payments',
+      'registry.example.com/payments/payments-api',
       '2–8, now 5',
       '3 days ago',
-      'degraded4 of 5 replicas ready',
     ]);
     expect(cells('prod-eu-west-1')).toEqual([
       'prod-eu-west-1',
       'eu-west-1',
-      'payments',
-      'StatefulSet payments-db',
-      'postgres',
+      'healthy',
       'sha256:0123456789ab',
       '3/3',
+      'StatefulSet payments-db',
+      'payments',
+      'postgres',
       'none',
       'unknown',
-      'healthy',
     ]);
     const rollout = table.querySelector('tr[data-cluster="prod-us-east-1"] time');
     expect(rollout?.getAttribute('title')).toMatch(/\d{4}/);

@@ -7,7 +7,7 @@ import { useNow } from '../hooks/useNow';
 import { absoluteTime, relativeTime, possessive } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { showInNav } from '../lib/features';
-import { catalogHash, matrixHash, newRequestHash, withLastFilters } from '../lib/router';
+import { catalogHash, matrixHash, newRequestHash, teamHash, withLastFilters } from '../lib/router';
 import { Badge } from '../components/Badge';
 import { DependencyTable } from '../components/DependencyTable';
 import { DeploymentTable } from '../components/DeploymentTable';
@@ -146,7 +146,9 @@ export function ServicePage({ name, refreshKey }: Props) {
         <dl className="facts">
           <div>
             <dt>Owner</dt>
-            <dd>{s.owner}</dd>
+            <dd>
+              <a href={teamHash(s.owner)}>{s.owner}</a>
+            </dd>
           </div>
           <div>
             <dt>Type</dt>
@@ -158,7 +160,7 @@ export function ServicePage({ name, refreshKey }: Props) {
           </div>
           <div>
             <dt>System</dt>
-            <dd>{s.system || '—'}</dd>
+            <dd>{s.system ? <a href={catalogHash({ system: s.system })} title={`Every service of ${s.system}`}>{s.system}</a> : '—'}</dd>
           </div>
           <div className="fact-wide">
             <dt>Repository</dt>
