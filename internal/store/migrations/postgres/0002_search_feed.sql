@@ -12,13 +12,18 @@ CREATE FUNCTION atrium_search_words(t TEXT) RETURNS TEXT LANGUAGE sql STABLE PAR
     SELECT unaccent(translate(t, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', repeat(' ', 32)))
 $$;
 
+-- Each field is its own run of positions, as FTS5's columns are: concatenating tsvectors continues the positions,
+-- so a phrase could join the last word of one field to the first of the next ("payments" the owner, "accounting"
+-- a tag, found by "payments-a"). A separator word between fields, deleted afterwards, leaves a gap no phrase spans.
 CREATE FUNCTION atrium_services_search() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gap CONSTANT tsvector := to_tsvector('simple', 'atriumfieldgap');
 BEGIN
-    NEW.search := setweight(to_tsvector('simple', atrium_search_words(NEW.name)), 'A')
-        || setweight(to_tsvector('simple', atrium_search_words(NEW.title)), 'A')
-        || to_tsvector('simple', atrium_search_words(NEW.description))
-        || to_tsvector('simple', atrium_search_words(NEW.owner))
-        || to_tsvector('simple', atrium_search_words(NEW.tags));
+    NEW.search := ts_delete(setweight(to_tsvector('simple', atrium_search_words(NEW.name)), 'A') || gap
+        || setweight(to_tsvector('simple', atrium_search_words(NEW.title)), 'A') || gap
+        || to_tsvector('simple', atrium_search_words(NEW.description)) || gap
+        || to_tsvector('simple', atrium_search_words(NEW.owner)) || gap
+        || to_tsvector('simple', atrium_search_words(NEW.tags)), 'atriumfieldgap');
     RETURN NEW;
 END
 $$;
