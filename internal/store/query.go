@@ -93,13 +93,9 @@ type ServicePage struct {
 	Total int          `json:"total"`
 }
 
-// ListServices answers the catalog table: on SQLite (every desktop's replica, local mode, a small portal) from the
-// in-memory index (searchindex.go); on PostgreSQL with SQL over its full-text search (searchFTS), which every
-// replica of a portal answers from the database they share.
+// ListServices answers the catalog table from the in-memory index (searchindex.go), on both engines: each portal
+// replica keeps its own, brought up to date from the change feed they share before every answer.
 func (d *DB) ListServices(ctx context.Context, q ServiceQuery) (ServicePage, error) {
-	if d.engine == Postgres {
-		return d.searchFTS(ctx, q)
-	}
 	snap, err := d.search.current(ctx, d)
 	if err != nil {
 		return ServicePage{}, err
@@ -129,9 +125,9 @@ func tsQuery(q, weight string) string {
 	return strings.Join(terms, " & ")
 }
 
-// searchFTS answers ListServices with SQL: over the FTS5 table on SQLite (what ListServices did there before the
-// in-memory index, now the reference TestSearchIndexAgreesWithFTS holds the index to, and the benchmarks'
-// baseline), over each service's tsvector on PostgreSQL (how a portal on PostgreSQL searches).
+// searchFTS answers ListServices with SQL: over the FTS5 table on SQLite, over each service's tsvector on
+// PostgreSQL. It is what ListServices did before the in-memory index: the reference the index is held to
+// (TestSearchIndexAgreesWithFTS, TestSearchCases) and the benchmarks' and the load test's baseline.
 func (d *DB) searchFTS(ctx context.Context, q ServiceQuery) (ServicePage, error) {
 	var where []string
 	var args []any

@@ -66,7 +66,7 @@ func (ix *searchIndex) current(ctx context.Context, d *DB) (*indexSnapshot, erro
 	var seq int64
 	var sources string
 	if err := d.sql.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM feed), 0),
-		COALESCE((SELECT group_concat(name || '=' || synced_at, ',') FROM (SELECT name, synced_at FROM sources ORDER BY name)), '')`).
+		COALESCE((SELECT `+concatSources(d)+`), '')`).
 		Scan(&seq, &sources); err != nil {
 		return nil, d.classify(err)
 	}
@@ -104,6 +104,14 @@ func (ix *searchIndex) current(ctx context.Context, d *DB) (*indexSnapshot, erro
 	}
 	ix.snap = next
 	return next, nil
+}
+
+// concatSources is a subquery's select list joining every source's name and sync time in name order.
+func concatSources(d *DB) string {
+	if d.engine == Postgres {
+		return `string_agg(name || '=' || synced_at, ',' ORDER BY name) FROM sources`
+	}
+	return `group_concat(name || '=' || synced_at, ',') FROM (SELECT name, synced_at FROM sources ORDER BY name)`
 }
 
 func sourceTimes(ctx context.Context, d *DB) (map[string]int64, error) {
