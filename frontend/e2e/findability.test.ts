@@ -27,8 +27,9 @@ describe('finding things', () => {
     await row.waitFor(WAIT);
     await row.locator('[data-column="owner"] a').click();
     await expect.poll(() => hash(page), WAIT).toBe('#/teams/payments');
-    await page.getByRole('heading', { name: 'Payments', level: 1 }).waitFor(WAIT);
-    expect(await page.getByTestId('team-contact').textContent()).toBe('#team-payments');
+    // The heading shows the team's name at once, its display name and contact when the teams have loaded.
+    await page.getByRole('heading', { name: 'Payments', exact: true, level: 1 }).waitFor(WAIT);
+    await expect.poll(() => page.getByTestId('team-contact').textContent(), WAIT).toBe('#team-payments');
     const services = page.getByRole('table', { name: 'Services of the team' });
     await services.locator('[data-service="payments-api"]').waitFor(WAIT);
     // Those with the most signals first: payments-api has a degraded deployment.
