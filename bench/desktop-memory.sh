@@ -68,6 +68,11 @@ else
   echo "# (this build serves no profiles: the gctrace line only)" >"$out/memstats.txt"
 fi
 # Where the window's resident pages are, by mapping (its binary, each shared library, anonymous memory).
+cp "/proc/$app/smaps" "$out/go-process-smaps.txt"
+# The binary's resident pages by ELF section (text, rodata, pclntab, data), from the kernel's page map.
+if [ -r "/proc/$app/pagemap" ] && command -v python3 >/dev/null; then
+  python3 "$(dirname "$0")/resident-sections.py" "$app" "$(readlink -f "/proc/$app/exe")" >"$out/binary-sections.txt" 2>&1 || true
+fi
 awk '/^[0-9a-f]+-[0-9a-f]+ /{name=($6 == "" ? "[anon]" : $6)} /^Rss:/{rss[name]+=$2} END{for (n in rss) if (rss[n] >= 1024) printf "%8d kB  %s\n", rss[n], n}' \
   "/proc/$app/smaps" | sort -rn >"$out/go-process-mappings.txt"
 {
