@@ -1,8 +1,8 @@
 //go:build integration
 
-// The executor against goaws, an SQS and SNS emulator (installed by `task deps:goaws`, or by goawstest when
-// missing): these tests build with the integration tag, which `task test` sets, so that `go test ./...` installs
-// and starts no emulator.
+// The executor against goaws, an SQS and SNS emulator (built by goawstest on first use, listening on 127.0.0.1):
+// these tests build with the integration tag, which `task test` sets, so that `go test ./...` builds and starts
+// no emulator.
 
 package direct_test
 

@@ -1,13 +1,14 @@
-// Package goawstest runs goaws, an SQS and SNS emulator, for tests: one process per region on a free loopback
-// port, installed with `go install` into the user's cache directory (outside the repository) when missing.
+// Package goawstest runs goaws, an SQS and SNS emulator, for tests: one process per region on a free port of
+// 127.0.0.1, built from the Go module proxy by the module in bin/ — kept apart so that goaws's dependencies never
+// enter Atrium's go.mod — into the user's cache directory (outside the repository) when missing.
 //
-// goaws listens on all interfaces; tests only ever send it traffic on 127.0.0.1. It answers errors with the old
-// query-protocol codes (AWS.SimpleQueueService.NonExistentQueue), so code under test matches on
-// smithy.APIError.ErrorCode() with both spellings.
+// bin/ builds goaws's own command with one change: it listens on 127.0.0.1 only, where goaws's cmd listens on
+// every interface. goaws answers errors with the old query-protocol codes
+// (AWS.SimpleQueueService.NonExistentQueue), so code under test matches on smithy.APIError.ErrorCode() with both
+// spellings.
 package goawstest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,13 +23,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sphera/atrium/internal/testbin"
 )
 
-// Module and Version of goaws that the tests run.
-const (
-	Module  = "github.com/Admiral-Piett/goaws/app/cmd"
-	Version = "v0.5.4"
-)
+// Version of goaws that the tests run (bin/go.mod pins it).
+const Version = "v0.5.4"
 
 // AccountID of the emulated account.
 const AccountID = "100010001000"
@@ -40,59 +39,17 @@ var (
 	installErr  error
 )
 
-// Dir is where the goaws binary is kept: $ATRIUM_TOOLS_DIR/goaws-<version>, or the user cache directory's
-// atrium/tools/goaws-<version>.
-func Dir() string {
-	base := os.Getenv("ATRIUM_TOOLS_DIR")
-	if base == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			c = os.TempDir()
-		}
-		base = filepath.Join(c, "atrium", "tools")
-	}
-	return filepath.Join(base, "goaws-"+Version)
-}
-
-// Install makes sure the goaws binary exists and returns its path. Test packages run as parallel processes, so
-// the install holds a file lock.
+// Install returns the goaws binary, building it from bin/ into the user's cache when this build is not there yet
+// (seconds; see package testbin). Concurrent test binaries wait for one build.
 func Install() (string, error) {
 	installOnce.Do(func() {
-		dir := Dir()
-		bin := filepath.Join(dir, "cmd") // go install names the binary after the package directory
-		if _, err := os.Stat(bin); err == nil {
-			installPath = bin
-			return
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			installErr = err
-			return
-		}
-		lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+		mod, err := testbin.ModuleNextTo("bin")
 		if err != nil {
 			installErr = err
 			return
 		}
-		defer lock.Close() //nolint:errcheck // a lock file, never written: closing it loses nothing
-		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-			installErr = err
-			return
-		}
-		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases the lock anyway
-		if _, err := os.Stat(bin); err == nil {
-			installPath = bin
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "install", Module+"@"+Version)
-		cmd.Dir = dir // outside any module, so the repository's go.mod is not involved
-		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=", "GO111MODULE=on")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			installErr = fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, out)
-			return
-		}
-		installPath = bin
+		p := testbin.Program{Name: "goaws", Module: mod, Files: []string{"go.mod", "go.sum", "goaws/main.go"}, Pkg: "./goaws"}
+		installPath, installErr = p.Binary()
 	})
 	return installPath, installErr
 }
@@ -105,14 +62,14 @@ type Server struct {
 	log    string
 }
 
-// Start installs goaws if needed and starts it for region; the process is stopped when the test ends. A test
-// that needs goaws fails when it cannot be installed: the tests using it build with the integration tag, which
-// `task test` and CI set after installing goaws (`task deps:goaws`), and must never pass by being skipped there.
+// Start builds goaws if needed and starts it for region; the process is stopped when the test ends. A test that
+// needs goaws fails when it cannot be built: the tests using it build with the integration tag, which `task test`
+// and CI set, and must never pass by being skipped there.
 func Start(t testing.TB, region string) *Server {
 	t.Helper()
 	bin, err := Install()
 	if err != nil {
-		t.Fatalf("goaws %s is not installed and could not be installed (task deps:goaws installs it): %v", Version, err)
+		t.Fatalf("goaws %s is not built and could not be built (it is built from the Go module proxy): %v", Version, err)
 	}
 	dir := t.TempDir()
 	port := freePort(t)

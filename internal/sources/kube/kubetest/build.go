@@ -8,16 +8,14 @@
 package kubetest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/sphera/atrium/internal/testbin"
 )
 
 // Binaries are the programs a cluster runs. The controllers' are empty unless built (SetupControllers).
@@ -35,18 +33,7 @@ type Binaries struct {
 func (b Binaries) HasControllers() bool { return b.ControllerManager != "" && b.Kwok != "" }
 
 // moduleDir is the bin/ module next to this file.
-func moduleDir() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", errors.New("kubetest: cannot locate its own source")
-	}
-	dir := filepath.Join(filepath.Dir(file), "bin")
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		return "", fmt.Errorf("kubetest: the module that builds the test binaries is missing (%v); tests must run "+
-			"from a source checkout (not -trimpath)", err)
-	}
-	return dir, nil
-}
+func moduleDir() (string, error) { return testbin.ModuleNextTo("bin") }
 
 // CacheDir is where binaries built from the bin/ module of this hash live: $ATRIUM_KUBE_BIN_CACHE, else the
 // user's cache directory ($XDG_CACHE_HOME or ~/.cache) under atrium/kube-HASH.
@@ -55,25 +42,15 @@ func CacheDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	for _, f := range []string{"go.mod", "go.sum", "etcd/main.go", "../kwok/go.mod", "../kwok/go.sum", "../kwok/stages/main.go"} {
-		b, err := os.ReadFile(filepath.Join(mod, f))
-		if err != nil {
-			return "", fmt.Errorf("kubetest: %w", err)
-		}
-		fmt.Fprintf(h, "%s %d\n", f, len(b))
-		h.Write(b)
+	sum, err := testbin.ContentHash(mod, []string{"go.mod", "go.sum", "etcd/main.go", "../kwok/go.mod", "../kwok/go.sum", "../kwok/stages/main.go"})
+	if err != nil {
+		return "", err
 	}
-	fmt.Fprintf(h, "%s/%s\n", runtime.GOOS, runtime.GOARCH)
-	root := os.Getenv("ATRIUM_KUBE_BIN_CACHE")
-	if root == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("kubetest: no cache directory (%w); set ATRIUM_KUBE_BIN_CACHE", err)
-		}
-		root = filepath.Join(c, "atrium")
+	root, err := testbin.CacheRoot("ATRIUM_KUBE_BIN_CACHE", "atrium")
+	if err != nil {
+		return "", err
 	}
-	return filepath.Join(root, "kube-"+hex.EncodeToString(h.Sum(nil))[:16]), nil
+	return filepath.Join(root, "kube-"+sum), nil
 }
 
 // target is one program to build: its file in the cache, its package, and the module building it.
