@@ -38,12 +38,24 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) {
 	}
 }
 
+// requireToolchains names the variable that turns a missing toolchain (go, TypeScript, node) into a failure
+// instead of a skip: `task test` sets it to "require", so the rendered services are always built there.
+const requireToolchains = "ATRIUM_TEST_TOOLCHAINS"
+
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv(requireToolchains) == "require" {
+		t.Fatalf("%s (%s=require)", why, requireToolchains)
+	}
+	t.Skip(why)
+}
+
 // The rendered Go service is real: gofmt-clean, vetted, built and its own tests pass, offline (its go.mod has no
 // dependencies).
 func TestRenderedGoServiceBuildsAndPassesItsTests(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go is not on PATH")
+		missing(t, "go is not on PATH")
 	}
 	p, ps := get(t, registry(t), "go-http-service").Plan(context.Background(), validParams["go-http-service"], target(), nil)
 	if p == nil {
@@ -82,7 +94,7 @@ func tsc(t *testing.T) (bin, nodeModules string) {
 			return filepath.Join(root, ".bin", "tsc"), root
 		}
 	}
-	t.Skip("TypeScript is not installed: run `cd frontend && npm ci` (task test does) to type-check the rendered Node service")
+	missing(t, "TypeScript is not installed: run `cd frontend && npm ci` (task test does) to type-check the rendered Node service")
 	return "", ""
 }
 
@@ -122,7 +134,7 @@ func TestRenderedNodeServiceTypeChecksAndPassesItsTests(t *testing.T) {
 	run(t, dir, nil, bin, "-p", "tsconfig.json")
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not on PATH: compiled, not run")
+		missing(t, "node is not on PATH: compiled, not run")
 	}
 	run(t, dir, nil, node, "--test", filepath.Join("dist", "app.test.js"))
 }
