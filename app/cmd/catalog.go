@@ -92,7 +92,11 @@ owners and tags. Answered from the local replica, after it caught up with the po
 			tw := newTable(&b)
 			tw.row("SERVICE\tOWNER\tLANGUAGE\tLIFECYCLE\tFINDINGS\tOUTDATED\n")
 			for _, s := range page.Items {
-				tw.row("%s\t%s\t%s\t%s\t%d\t%d\n", s.Name, s.Owner, s.Language, s.Lifecycle, s.Findings, s.Outdated)
+				outdated := fmt.Sprint(s.Outdated)
+				if s.Outdated == 0 && !catalog.DependenciesRead(s.Language) {
+					outdated = "not checked"
+				}
+				tw.row("%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Owner, s.Language, s.Lifecycle, s.Findings, outdated)
 			}
 			tw.flush()
 			fmt.Fprintf(&b, "%d of %d services\n", len(page.Items), page.Total)
@@ -324,6 +328,12 @@ func printService(w io.Writer, s client.Service) error {
 			tw.row("  %s\t%s\t%s\t%s\n", d.Ecosystem, d.Name, d.Version, behind)
 		}
 		tw.flush()
+	} else if !catalog.DependenciesRead(s.Language) {
+		lang := s.Language
+		if lang == "" {
+			lang = "its language"
+		}
+		fmt.Fprintf(&b, "\ndependencies: not checked (Atrium reads Go and npm dependencies; %s dependencies are not read yet)\n", lang)
 	} else {
 		section(&b, "dependencies", 0)
 	}

@@ -613,3 +613,44 @@ func TestScoreAndGateContract(t *testing.T) {
 		}
 	})
 }
+
+// A service whose language Atrium does not read the dependencies of says so: "not checked", never "none" or 0
+// outdated, as the catalog's signals cell does. A Go service without outdated dependencies still says 0.
+func TestDependenciesNotCheckedAreNotNone(t *testing.T) {
+	dir := demoData(t)
+	r := atriumRun(t, "services", "--data", dir)
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	var checked, unchecked int
+	for _, line := range strings.Split(r.out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[0] == "SERVICE" {
+			continue
+		}
+		lang := f[2]
+		notChecked := strings.HasSuffix(line, "not checked")
+		switch {
+		case catalog.DependenciesRead(lang) && notChecked:
+			t.Errorf("a %s service reads as not checked: %q", lang, line)
+		case !catalog.DependenciesRead(lang) && !notChecked:
+			t.Errorf("a %s service claims a count of outdated dependencies: %q", lang, line)
+		case notChecked:
+			unchecked++
+		default:
+			checked++
+		}
+	}
+	if checked == 0 || unchecked == 0 {
+		t.Fatalf("the demo should list services of both kinds (checked %d, not checked %d):\n%s", checked, unchecked, r.out)
+	}
+
+	py := atriumRun(t, "service", "fraud-scorer", "--data", dir)
+	if py.code != 0 || !strings.Contains(py.out, "dependencies: not checked") || strings.Contains(py.out, "dependencies: none") {
+		t.Errorf("fraud-scorer (Python):\n%+v", py)
+	}
+	goSvc := atriumRun(t, "service", "payments-api", "--data", dir)
+	if goSvc.code != 0 || strings.Contains(goSvc.out, "not checked") {
+		t.Errorf("payments-api (Go):\n%+v", goSvc)
+	}
+}

@@ -26,6 +26,17 @@ const (
 	EcosystemGo  = "go"
 )
 
+// dependencyLanguages are the languages whose dependencies the GitHub collector reads (go.mod; package.json and its
+// lockfile). The UI's frontend/src/lib/dependencies.ts holds the same list (TestDependencyLanguagesMatchTheUI).
+var dependencyLanguages = map[string]bool{"go": true, "typescript": true, "javascript": true}
+
+// DependenciesRead reports whether Atrium reads the dependencies of a service written in language. For any other
+// language (Python, Java, Kotlin…) a service without dependencies was not checked: "none" would claim what nobody
+// measured.
+func DependenciesRead(language string) bool {
+	return dependencyLanguages[strings.ToLower(strings.TrimSpace(language))]
+}
+
 // ErrNotFound is returned by lookups of an entity that does not exist.
 var ErrNotFound = errors.New("not found")
 
