@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -76,6 +77,15 @@ owners and tags. Answered from the local replica, after it caught up with the po
 			if q.Q == "" && len(args) > 0 {
 				q.Q = strings.Join(args, " ")
 			}
+			if q.Sort != "" && !slices.Contains(serviceSorts, q.Sort) {
+				return cli.Usagef("--sort %q: must be one of %s", q.Sort, strings.Join(serviceSorts, ", "))
+			}
+			if q.Order != "" && q.Order != "asc" && q.Order != "desc" {
+				return cli.Usagef("--order %q: must be asc or desc", q.Order)
+			}
+			if q.Limit < 1 || q.Limit > 1000 {
+				return cli.Usagef("--limit %d: must be 1 to 1000", q.Limit)
+			}
 			c, rt, err := a.reader(cmd)
 			if err != nil {
 				return err
@@ -109,17 +119,19 @@ owners and tags. Answered from the local replica, after it caught up with the po
 	f.StringVar(&q.Owner, "owner", "", "owner team(s), comma-separated")
 	f.StringVar(&q.Language, "language", "", "language(s), comma-separated")
 	f.StringVar(&q.Lifecycle, "lifecycle", "", "lifecycle(s), comma-separated")
-	f.StringVar(&q.Sort, "sort", "", "name, owner, language, lifecycle, repository, synced_at or signals (default: relevance, then name)")
+	f.StringVar(&q.Sort, "sort", "", strings.Join(serviceSorts, ", ")+" (default: relevance, then name)")
 	f.StringVar(&q.Order, "order", "", "asc or desc")
 	f.IntVar(&q.Limit, "limit", 1000, "at most this many (1 to 1000)")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON (listServices)")
 	// RegisterFlagCompletionFunc fails only for a flag that does not exist or has a completion already; TestCompletion
 	// completes both.
-	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(
-		[]string{"name", "owner", "language", "lifecycle", "repository", "synced_at", "signals"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(serviceSorts, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
+
+// serviceSorts are the orders listServices takes (openapi.yaml's sort parameter; TestServicesFlagsAreChecked).
+var serviceSorts = []string{"name", "owner", "language", "lifecycle", "repository", "synced_at", "signals"}
 
 // servicesQuery is q as the API's query parameters.
 func servicesQuery(q client.ServiceQuery) url.Values {

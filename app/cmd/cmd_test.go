@@ -654,3 +654,22 @@ func TestDependenciesNotCheckedAreNotNone(t *testing.T) {
 		t.Errorf("payments-api (Go):\n%+v", goSvc)
 	}
 }
+
+// A wrong value of services' --sort, --order or --limit is a wrong command line (exit 2, saying what is allowed),
+// found before the portal is asked; every --sort the CLI offers, the API takes.
+func TestServicesFlagsAreChecked(t *testing.T) {
+	dir := demoData(t)
+	for _, args := range [][]string{{"--sort", "bogus"}, {"--order", "up"}, {"--limit", "0"}, {"--limit", "1001"}} {
+		r := atriumRun(t, append([]string{"services", "--data", dir}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, args[0]) || !strings.Contains(r.stderr, "must be") || r.out != "" {
+			t.Errorf("services %v: %+v", args, r)
+		}
+	}
+	for _, s := range serviceSorts {
+		for _, o := range []string{"asc", "desc"} {
+			if r := atriumRun(t, "services", "--data", dir, "--sort", s, "--order", o, "--limit", "3"); r.code != 0 || !strings.Contains(r.out, "3 of ") {
+				t.Errorf("services --sort %s --order %s: %+v", s, o, r)
+			}
+		}
+	}
+}
