@@ -67,10 +67,13 @@ func (a Auditor) Record(ctx context.Context, e flags.AuditEntry) {
 	if e.Team != "" {
 		detail["team"] = e.Team
 	}
+	action := "flag." + actionVerb(e.Action)
 	if e.Outcome == "pending" {
-		outcome = audit.Success
+		// The request was made, nothing changed yet: "flag.put.requested", so that the trail does not read as two
+		// successful changes when the approved change is recorded as flag.put.
+		outcome, action = audit.Success, action+".requested"
 	}
-	if err := a.Trail.Record(ctx, audit.Event{Actor: e.Actor, Action: "flag." + actionVerb(e.Action),
+	if err := a.Trail.Record(ctx, audit.Event{Actor: e.Actor, Action: action,
 		Resource: flagResource(e.Environment, e.Key), Outcome: outcome, Detail: detail}); err != nil {
 		a.Log.Error("audit flag decision", "action", e.Action, "resource", flagResource(e.Environment, e.Key), "err", err)
 	}
