@@ -176,3 +176,39 @@ func TestLocalModeSelfServicePreview(t *testing.T) {
 		t.Errorf("self-approval: status %d", code)
 	}
 }
+
+// TestLocalModeTopicsSubscribeQueuesThatExist: the SNS form's queue picker offers the queues that exist in the
+// region — in the demo's production, whose requests are previewed, the ones the AWS inventory holds (the drift
+// engine's, as the AWS collector would feed it) — beside those requested through the portal; a region the
+// inventory does not cover offers only the requested ones.
+func TestLocalModeTopicsSubscribeQueuesThatExist(t *testing.T) {
+	rt, err := Open(context.Background(), t.TempDir(), "", "", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	c := newLocalClient(t, rt)
+	queues := func(env, region string) map[string]actions.Queue {
+		t.Helper()
+		var list struct{ Items []actions.Queue }
+		if code := c.do("GET", "/api/v1/actions/queues?environment="+env+"&region="+region, "", &list); code != 200 {
+			t.Fatalf("queues of %s/%s: status %d", env, region, code)
+		}
+		out := map[string]actions.Queue{}
+		for _, q := range list.Items {
+			out[q.Name] = q
+		}
+		return out
+	}
+	eu := queues("production", "eu-west-1")
+	if q, ok := eu["payment-events"]; !ok || q.State != actions.QueueExists {
+		t.Errorf("production/eu-west-1 lacks the queue that exists there (payment-events): %+v", eu)
+	}
+	if dev := queues("dev", "eu-west-1"); len(dev) != 0 {
+		t.Errorf("dev/eu-west-1 has no inventory and no request, yet offers %+v", dev)
+	}
+}

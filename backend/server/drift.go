@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sphera/atrium/backend/api"
+	"github.com/sphera/atrium/internal/actions"
 	"github.com/sphera/atrium/internal/actions/gitops"
 	"github.com/sphera/atrium/internal/audit"
 	"github.com/sphera/atrium/internal/demo"
@@ -122,6 +123,16 @@ func (s *Server) startDrift(e *drift.Engine, fc FileConfig, p *api.Portal, hub *
 	}
 	e.Alert = fc.Drift.Webhook.URL != ""
 	s.Drift = e
+	// Topics subscribe queues that exist: where the delivery path does not ask AWS (gitops, preview), the AWS
+	// collector's inventory says which do.
+	for name := range fc.Actions.Environments {
+		if acts.Observers == nil {
+			acts.Observers = map[string]actions.QueueObserver{}
+		}
+		if acts.Observers[name] == nil {
+			acts.Observers[name] = e
+		}
+	}
 	svc := &drift.Service{DB: s.DB, Engine: e, Actions: acts, Agents: s.Agents, Audit: audit.Log{DB: s.DB.SQL()},
 		Log: e.Log}
 	if tok := fc.Actions.GitHub.Token; tok != "" {

@@ -133,6 +133,27 @@ func (e *Engine) ObserveRegion(inv awssrc.Inventory) {
 	e.Trigger()
 }
 
+// ObservedQueues lists the SQS queues of env's region in the AWS collector's last inventory
+// (actions.QueueObserver): the queues that exist there, whoever made them, for topics to subscribe in the
+// environments whose delivery path does not ask AWS itself (gitops, preview). It lists none while this process
+// holds no complete SQS listing of the region: not listed yet, SQS failed there, or a replica that does not lead
+// (the collectors run on the leader).
+func (e *Engine) ObservedQueues(_ context.Context, env, region string) ([]actions.Queue, error) {
+	e.init()
+	e.mu.Lock()
+	inv, ok := e.regions[env+"/"+region]
+	e.mu.Unlock()
+	if !ok || !inv.Known(awssrc.ServiceSQS) {
+		return nil, nil
+	}
+	out := make([]actions.Queue, 0, len(inv.Queues))
+	for _, q := range inv.Queues {
+		out = append(out, actions.Queue{Name: q.Name, State: actions.QueueExists,
+			FIFO: strings.HasSuffix(q.Name, ".fifo") || q.Attributes["FifoQueue"] == "true"})
+	}
+	return out, nil
+}
+
 // Trigger asks for a detection soon; it returns at once.
 func (e *Engine) Trigger() {
 	e.init()

@@ -204,3 +204,34 @@ spec:
 		t.Fatalf("back as declared: %v", got)
 	}
 }
+
+// The engine answers the SNS form's "which queues exist here" from the last inventory: every queue of a region
+// whose SQS listing was complete (FIFO from its name or attribute), none where SQS failed or nothing was listed —
+// an unknown region offers nothing rather than a partial list.
+func TestObservedQueuesFromTheInventory(t *testing.T) {
+	e := &Engine{}
+	ctx := context.Background()
+	e.ObserveRegion(awssrc.Inventory{Environment: "production", Region: "eu-west-1", Listed: map[string]bool{"sqs": true},
+		Queues: []awssrc.Queue{{Name: "orders"}, {Name: "ledger.fifo"}, {Name: "odd", Attributes: map[string]string{"FifoQueue": "true"}}}})
+	e.ObserveRegion(awssrc.Inventory{Environment: "production", Region: "us-east-1", Listed: map[string]bool{"sns": true},
+		Failed: map[string]string{"sqs": "AccessDenied"}, Queues: []awssrc.Queue{{Name: "half"}}})
+	got, err := e.ObservedQueues(ctx, "production", "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, q := range got {
+		if q.State != "exists" {
+			t.Errorf("%s: state %q", q.Name, q.State)
+		}
+		names = append(names, q.Name+map[bool]string{true: " fifo", false: ""}[q.FIFO])
+	}
+	if strings.Join(names, ",") != "orders,ledger.fifo fifo,odd fifo" {
+		t.Errorf("eu-west-1: %v", names)
+	}
+	for _, region := range []string{"us-east-1", "ap-south-1"} {
+		if got, err := e.ObservedQueues(ctx, "production", region); err != nil || len(got) != 0 {
+			t.Errorf("%s: %v %v", region, got, err)
+		}
+	}
+}
