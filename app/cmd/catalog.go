@@ -91,6 +91,9 @@ owners and tags. Answered from the local replica, after it caught up with the po
 				return err
 			}
 			defer closeAfter(rt, &err)
+			if err := spellFilters(cmd.Context(), c, &q); err != nil {
+				return err
+			}
 			if asJSON {
 				return printRaw(cmd.Context(), cmd.OutOrStdout(), c, "/api/v1/services", servicesQuery(q))
 			}
@@ -128,6 +131,40 @@ owners and tags. Answered from the local replica, after it caught up with the po
 	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(serviceSorts, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("order", cobra.FixedCompletions([]string{"asc", "desc"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// spellFilters writes q's owner, language and lifecycle values as the catalog spells them, matching without
+// regard to case: `--language go` finds the catalog's "Go" services. A value the catalog does not hold stays as
+// typed (and finds nothing). It asks the portal for the catalog's values only when a filter is given.
+func spellFilters(ctx context.Context, c *client.Client, q *client.ServiceQuery) error {
+	if q.Owner == "" && q.Language == "" && q.Lifecycle == "" {
+		return nil
+	}
+	var f struct{ Owners, Languages, Lifecycles []struct{ Value string } }
+	if err := c.Do(ctx, http.MethodGet, "/api/v1/facets", nil, nil, &f); err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		list  *string
+		known []struct{ Value string }
+	}{{&q.Owner, f.Owners}, {&q.Language, f.Languages}, {&q.Lifecycle, f.Lifecycles}} {
+		if *x.list == "" {
+			continue
+		}
+		vals := strings.Split(*x.list, ",")
+		for i, v := range vals {
+			v = strings.TrimSpace(v)
+			for _, k := range x.known {
+				if strings.EqualFold(k.Value, v) {
+					v = k.Value
+					break
+				}
+			}
+			vals[i] = v
+		}
+		*x.list = strings.Join(vals, ",")
+	}
+	return nil
 }
 
 // serviceSorts are the orders listServices takes (openapi.yaml's sort parameter; TestServicesFlagsAreChecked).

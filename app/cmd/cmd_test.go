@@ -673,3 +673,30 @@ func TestServicesFlagsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// Filter values match the catalog's without regard to case, as the README's `--language go` example expects.
+func TestServicesFiltersIgnoreCase(t *testing.T) {
+	dir := demoData(t)
+	count := func(args ...string) string {
+		t.Helper()
+		r := atriumRun(t, append([]string{"services", "--data", dir}, args...)...)
+		lines := strings.Split(strings.TrimSpace(r.out), "\n")
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("services %v: %+v", args, r)
+		}
+		return lines[len(lines)-1]
+	}
+	for _, c := range [][2][]string{
+		{{"--language", "Go"}, {"--language", "go"}},
+		{{"--language", "Go,Python"}, {"--language", " GO , python"}},
+		{{"--owner", "payments", "--lifecycle", "production"}, {"--owner", "Payments", "--lifecycle", "PRODUCTION"}},
+	} {
+		exact, folded := count(c[0]...), count(c[1]...)
+		if exact != folded || strings.HasPrefix(exact, "0 of") {
+			t.Errorf("%v: %q, %v: %q", c[0], exact, c[1], folded)
+		}
+	}
+	if got := count("--language", "cobol"); got != "0 of 0 services" {
+		t.Errorf("an unknown language: %q", got)
+	}
+}
