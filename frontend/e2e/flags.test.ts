@@ -306,7 +306,7 @@ describe('feature flags in local mode', () => {
     await expect.poll(nav, WAIT).toContain('Flags');
     const put = await local('PUT', '/api/v1/flags/production/atrium-ui-flags-page', {
       team: 'platform',
-      owner: 'platform-devex',
+      owner: 'platform',
       comment: 'e2e: hide the Flags page',
       flag: { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' },
     });

@@ -124,3 +124,29 @@ func TestDemoDeployments(t *testing.T) {
 		t.Errorf("deployed %d, missing in a region %d, differing %d, degraded %d", deployed, missing, differ, degraded)
 	}
 }
+
+// Every demo flag names a team of the demo as its team and its owner: a name found nowhere else in the app (the
+// owner "platform-devex" once) reads as a second team.
+func TestDemoFlagsNameDemoTeams(t *testing.T) {
+	teams, _, err := Catalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, tm := range teams {
+		known[tm.Name] = true
+	}
+	for _, env := range []string{"dev", "staging", "production"} {
+		f, err := FlagFile(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key, fl := range f.Flags {
+			for _, field := range []string{"team", "owner"} {
+				if v, _ := fl.Metadata[field].(string); !known[v] {
+					t.Errorf("%s/%s: %s %q is not a demo team", env, key, field, v)
+				}
+			}
+		}
+	}
+}
