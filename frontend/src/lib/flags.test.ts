@@ -34,11 +34,22 @@ const rows = [
 
 describe('flagTeams', () => {
   it('counts flags per team, without the flags of no team', () => {
-    expect(flagTeams(rows)).toEqual([
+    expect(flagTeams(rows, envs)).toEqual([
       { value: 'identity', count: 1 },
-      { value: 'payments', count: 2 },
+      { value: 'payments', count: 1 },
       { value: 'search', count: 1 },
     ]);
+  });
+  it('counts each flag once, as many as the rows the team filter shows, in the columns shown', () => {
+    const many = [...rows, row('legacy-sso-fallback', 'dev', 'identity'), row('sso-v2', 'dev', 'identity'), row('sso-v2', 'staging', 'identity')];
+    for (const columns of [envs, ['dev'], ['production']]) {
+      const f = { ...EMPTY_FLAG_FILTERS, environment: columns.length === 1 ? (columns[0] ?? '') : '' };
+      for (const { value, count } of flagTeams(many, columns)) {
+        expect(count, `${value} in ${columns.join(',')}`).toBe(groupFlags(many, { ...f, team: value }, envs).length);
+      }
+    }
+    expect(flagTeams(many, envs).find((t) => t.value === 'identity')?.count).toBe(2);
+    expect(flagTeams(many, ['production']).map((t) => t.value)).toEqual(['identity', 'payments']);
   });
 });
 

@@ -66,11 +66,19 @@ export function switched(d: FlagDefinition): FlagDefinition {
   return { ...d, state: d.state === 'ENABLED' ? 'DISABLED' : 'ENABLED' };
 }
 
-/** The teams that own flags, with how many flags each, for the team filter. */
-export function flagTeams(rows: readonly FlagRow[]): { value: string; count: number }[] {
-  const counts = new Map<string, number>();
-  for (const r of rows) if (r.team) counts.set(r.team, (counts.get(r.team) ?? 0) + 1);
-  return [...counts.entries()].map(([value, count]) => ({ value, count })).sort((a, b) => a.value.localeCompare(b.value));
+/**
+ * The teams that own flags, with how many flags each for the team filter: flags, not flag-environments — the rows
+ * choosing the team shows (a key owned by the team in any of the columns shown counts once).
+ */
+export function flagTeams(rows: readonly FlagRow[], columns: readonly string[]): { value: string; count: number }[] {
+  const keys = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (!r.team || !columns.includes(r.environment)) continue;
+    const set = keys.get(r.team);
+    if (set) set.add(r.key);
+    else keys.set(r.team, new Set([r.key]));
+  }
+  return [...keys.entries()].map(([value, set]) => ({ value, count: set.size })).sort((a, b) => a.value.localeCompare(b.value));
 }
 
 /** The default column: a variant, or that the caller's code default applies. */

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EMPTY_FLAG_FILTERS, type FlagFilters } from '../lib/router';
 import { ADMIN, DEVELOPER, fakeApi, json } from '../test/fakeApi';
@@ -63,6 +63,17 @@ describe('FlagsPage', () => {
       expect(rowsShown()).toEqual(want);
     });
   }
+
+  it('counts flags, not flag-environments, in the team filter: as many as the rows choosing the team shows', async () => {
+    show({});
+    await screen.findByText('4 flags');
+    const options = () => Array.from(screen.getByLabelText<HTMLSelectElement>('Team').options).map((o) => o.textContent);
+    // new-checkout-flow is payments' in dev and in production: one flag.
+    expect(options()).toContain('payments (1)');
+    cleanup();
+    show({ team: 'payments' });
+    expect(await screen.findByText('1 flag')).toBeTruthy();
+  });
 
   it('reviews a switch before sending it: the change in words, that production waits for approval, then a request', async () => {
     const api = fakeApi({

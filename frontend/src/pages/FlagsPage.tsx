@@ -38,7 +38,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
   const columns = useMemo(() => flagColumns(filters, environments), [filters, environments]);
   const rows = useMemo(() => (data ? groupFlags(data.items, filters, environments, sort) : []), [data, filters, environments, sort]);
   const approvers = data?.approvers ?? {};
-  const teams = useMemo(() => (data ? flagTeams(data.items) : []), [data]);
+  const teams = useMemo(() => (data ? flagTeams(data.items, columns) : []), [data, columns]);
   const envFacets = useMemo(
     () => environments.map((e) => ({ value: e, count: data?.items.filter((r) => r.environment === e).length ?? 0 })),
     [environments, data],
