@@ -103,6 +103,36 @@ describe('FlagsPage', () => {
     expect(put?.body).toMatchObject({ flag: { ...CHECKOUT_DEFINITION, state: 'DISABLED' }, team: 'payments', version: 2 });
   });
 
+  it('takes focus into a switch\'s confirmation from the keyboard, and Escape gives it back to the switch', async () => {
+    let answer: (r: Response) => void = () => {};
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        // The flag is read only when the test lets it: meanwhile the confirmation's buttons wait.
+        if (r.url.pathname === '/api/v1/flags/production/new-checkout-flow' && r.method === 'GET') return new Promise<Response>((ok) => (answer = ok));
+        return undefined;
+      },
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+      </WithMe>,
+    );
+    const sw = await screen.findByRole('switch', { name: 'new-checkout-flow in production' });
+    sw.focus();
+    fireEvent.click(sw);
+    const dialog = await screen.findByRole('alertdialog', { name: 'Switch new-checkout-flow off in production?' });
+    // While the flag is read, the buttons are disabled: focus waits on the dialog, so Escape and Tab work from there.
+    expect(document.activeElement).toBe(dialog);
+    answer(json(flagDetail()));
+    await within(dialog).findByRole('list', { name: 'Changes to new-checkout-flow in production' });
+    await waitFor(() => expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Cancel' })));
+    expect(within(dialog).getByRole('button', { name: 'Send for approval' })).toBeTruthy();
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('switch', { name: 'new-checkout-flow in production' }));
+  });
+
   it('applies a switch at once where the environment waits for nobody, and reads the flags again', async () => {
     let listed = 0;
     fakeApi({
