@@ -190,6 +190,18 @@ describe('FlagsPage', () => {
     await screen.findByText('4 flags');
     fireEvent.click(screen.getByRole('button', { name: /Last change/ }));
     expect(rowsShown()[0]).toBe('orphan-flag:staging');
+    const header = (name: RegExp) => screen.getByRole('columnheader', { name });
+    expect(header(/Last change/).getAttribute('aria-sort')).toBe('descending');
+    // A second click turns the order, as the catalog's headers do.
+    const newestFirst = rowsShown();
+    fireEvent.click(screen.getByRole('button', { name: /Last change/ }));
+    expect(header(/Last change/).getAttribute('aria-sort')).toBe('ascending');
+    expect(rowsShown()).toEqual([...newestFirst].reverse());
+    fireEvent.click(screen.getByRole('button', { name: /^Flag/ }));
+    expect(header(/^Flag/).getAttribute('aria-sort')).toBe('ascending');
+    fireEvent.click(screen.getByRole('button', { name: /^Flag/ }));
+    expect(header(/^Flag/).getAttribute('aria-sort')).toBe('descending');
+    expect(rowsShown()[0]).toBe('search-ranking-model:production');
   });
 
   it('says what to do when nothing matches', async () => {

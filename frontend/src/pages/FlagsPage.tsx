@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, type FlagList, type FlagRow, type PendingChange } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
-import { flagColumns, flagTeams, groupFlags, type FlagSortKey } from '../lib/flags';
+import { FLAG_SORT, flagColumns, flagSortedBy, flagTeams, groupFlags, type FlagSort } from '../lib/flags';
 import { count } from '../lib/format';
 import { can } from '../lib/permissions';
 import { EMPTY_FLAG_FILTERS, flagsHash, navigate, newFlagHash, type FlagFilters } from '../lib/router';
@@ -29,7 +29,7 @@ interface Props {
 export function FlagsPage({ filters, portalKey }: Props) {
   const { me } = useMe();
   const list = useLoad<FlagList>((signal) => api.listFlags({}, signal), portalKey);
-  const [sort, setSort] = useState<FlagSortKey>('key');
+  const [sort, setSort] = useState<FlagSort>(FLAG_SORT);
   const [tools, setTools] = useState(false);
   const [switching, setSwitching] = useState<FlagRow | null>(null);
   const [pending, setPending] = useState<{ pending: PendingChange; what: string } | null>(null);
@@ -132,7 +132,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
         environments={columns}
         approvers={approvers}
         sort={sort}
-        onSort={setSort}
+        onSort={(key) => setSort((s) => flagSortedBy(s, key))}
         onSwitch={(r) => {
           setPending(null);
           setSwitching(r);
