@@ -2,7 +2,7 @@ import type { CSSProperties, ReactNode } from 'react';
 import type { FlagRow } from '../api/client';
 import { useNow } from '../hooks/useNow';
 import { useMe } from '../hooks/useMe';
-import { type FlagGroup, type FlagSortKey } from '../lib/flags';
+import { type FlagGroup, type FlagSort, type FlagSortKey } from '../lib/flags';
 import { absoluteTime, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { flagHash, navigate } from '../lib/router';
@@ -18,7 +18,7 @@ interface Props {
   environments: readonly string[];
   /** The roles that approve a change, for environments whose changes wait (the switch says so). */
   approvers: Readonly<Record<string, readonly string[]>>;
-  sort: FlagSortKey;
+  sort: FlagSort;
   onSort: (key: FlagSortKey) => void;
   /** A switch was flipped: the caller reviews the change with the user and sends it. */
   onSwitch: (row: FlagRow) => void;
@@ -36,14 +36,14 @@ interface Props {
 export function FlagTable({ groups, environments, approvers, sort, onSort, onSwitch, staleAfterDays, body, busy }: Props) {
   const now = useNow();
   const columns: VirtualColumn[] = [
-    { label: 'Flag', sorted: sort === 'key' ? 'ascending' : 'none', onSort: () => onSort('key') },
+    { label: 'Flag', sorted: ariaSort(sort, 'key'), onSort: () => onSort('key') },
     { label: 'Team', className: styles.text },
     ...environments.map((env) => ({
       label: env,
       title: approvers[env]?.length ? `Changes in ${env} wait for approval` : `Changes in ${env} apply at once`,
     })),
     { label: 'Owner', className: styles.text },
-    { label: 'Last change', sorted: sort === 'updated_at' ? 'descending' : 'none', onSort: () => onSort('updated_at') },
+    { label: 'Last change', sorted: ariaSort(sort, 'updated_at'), onSort: () => onSort('updated_at') },
   ];
   // The environments' columns share what the fixed columns leave.
   const grid = { '--flag-environments': environments.length } as CSSProperties;
@@ -118,6 +118,12 @@ export function FlagTable({ groups, environments, approvers, sort, onSort, onSwi
       />
     </div>
   );
+}
+
+/** A sortable column's aria-sort: the way the table is sorted by it, or none. */
+function ariaSort(sort: FlagSort, key: FlagSortKey): 'ascending' | 'descending' | 'none' {
+  if (sort.key !== key) return 'none';
+  return sort.order === 'desc' ? 'descending' : 'ascending';
 }
 
 /** One environment of a flag: its on/off switch and its rollout in short. */

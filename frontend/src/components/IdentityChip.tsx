@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { useMe } from '../hooks/useMe';
 import { grantLabel, roleSummary } from '../lib/permissions';
 import { SETTINGS_HASH } from '../lib/router';
@@ -21,6 +21,12 @@ export function IdentityChip() {
   const personas = useDemoPersonas();
   const [open, setOpen] = useState(false);
   const close = useCallback(() => setOpen(false), []);
+  const chip = useRef<HTMLButtonElement>(null);
+  // Closed from the keyboard: focus returns to the chip, not to the page's start.
+  const dismiss = useCallback(() => {
+    setOpen(false);
+    chip.current?.focus();
+  }, []);
   if (!me) {
     if (!error) {
       return (
@@ -65,6 +71,7 @@ export function IdentityChip() {
       <button
         type="button"
         className={`${styles['identity-chip']} ${styles['identity-button']}${demo ? ` ${styles['identity-demo']}` : ''}`}
+        ref={chip}
         data-testid="identity"
         data-demo={demo ? 'true' : 'false'}
         title={title}
@@ -74,7 +81,7 @@ export function IdentityChip() {
       >
         {content}
       </button>
-      {open && <PersonaMenu personas={personas} onClose={close} />}
+      {open && <PersonaMenu personas={personas} onClose={close} onDismiss={dismiss} />}
     </span>
   );
 }

@@ -48,8 +48,15 @@ describe('demo personas', () => {
     const items = within(menu).getAllByRole('menuitemradio');
     expect(items.map((i) => i.getAttribute('aria-checked'))).toEqual(['true', 'false', 'false']);
     expect(items[1]?.textContent).toBe('Dana — developer, paymentsdemoA developer of team payments.');
+    expect(document.activeElement).toBe(items[0]);
     fireEvent.keyDown(menu, { key: 'Escape' });
     expect(screen.queryByRole('menu')).toBeNull();
+    // Escape hands focus back to the chip that opened the menu, not to the page's start.
+    expect(document.activeElement).toBe(chip);
+    fireEvent.click(chip);
+    fireEvent.click(within(screen.getByRole('menu', { name: 'Act as' })).getAllByRole('menuitemradio')[0]!);
+    expect(screen.queryByRole('menu')).toBeNull();
+    expect(document.activeElement).toBe(chip);
   });
 
   it('switch: the choice is sent, then the app loads again as the persona', async () => {

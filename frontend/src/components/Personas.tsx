@@ -47,7 +47,10 @@ export function useDemoPersonas(): PersonaList | null {
 
 interface MenuProps extends Props {
   personas: PersonaList;
+  /** Closed by clicking elsewhere: focus goes where the click put it. */
   onClose: () => void;
+  /** Closed from within (Escape, or the persona already active): focus goes back to what opened it. Default onClose. */
+  onDismiss?: () => void;
 }
 
 /**
@@ -56,7 +59,7 @@ interface MenuProps extends Props {
  * portal's real policy decides for the persona, and its audit log names it. A team portal knows the user by their
  * own token and has no personas; the chip then opens nothing.
  */
-export function PersonaMenu({ personas: { active, personas }, onClose, onSwitched = reloadApp }: MenuProps) {
+export function PersonaMenu({ personas: { active, personas }, onClose, onDismiss = onClose, onSwitched = reloadApp }: MenuProps) {
   const { busy, error, choose } = useChoosePersona(onSwitched);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -70,7 +73,7 @@ export function PersonaMenu({ personas: { active, personas }, onClose, onSwitche
   const move = (e: ReactKeyboardEvent<HTMLDivElement>) => {
     const items = [...(ref.current?.querySelectorAll<HTMLElement>('[role="menuitemradio"]') ?? [])];
     const i = items.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape') onClose();
+    if (e.key === 'Escape') onDismiss();
     else if (e.key === 'ArrowDown') items[(i + 1) % items.length]?.focus();
     else if (e.key === 'ArrowUp') items[(i - 1 + items.length) % items.length]?.focus();
     else return;
@@ -87,7 +90,7 @@ export function PersonaMenu({ personas: { active, personas }, onClose, onSwitche
           aria-checked={p.id === active}
           className={styles.item}
           disabled={busy}
-          onClick={() => (p.id === active ? onClose() : void choose(p.id))}
+          onClick={() => (p.id === active ? onDismiss() : void choose(p.id))}
         >
           <span className={styles['item-label']}>
             {p.label}

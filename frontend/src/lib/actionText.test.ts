@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries, runParamEntries } from './actionText';
+import { actionSubject, actionTitle, approvalNeed, deliveryText, paramEntries, resultEntries, runParamEntries } from './actionText';
 
 describe('approvalNeed', () => {
   it('says before submitting whether and by whom a request must be approved', () => {
@@ -80,12 +80,30 @@ describe('service_create parameters', () => {
 
 describe('flag change actions', () => {
   it('names the change and its target', () => {
+    // The change's verb in words, never the API's "put": a put updates a flag that existed, else creates it.
     expect(
       actionTitle({ kind: 'flag_change', params: { action: 'put', environment: 'production', key: 'new-checkout' } }),
-    ).toBe('Flag change: put production/new-checkout');
+    ).toBe('Flag change: update production/new-checkout');
+    expect(
+      actionTitle({
+        kind: 'flag_change',
+        params: { action: 'put', environment: 'production', key: 'new-checkout', base: { flag: { version: 2, team: 'payments' } } },
+      }),
+    ).toBe('Flag change: update production/new-checkout');
+    expect(actionTitle({ kind: 'flag_change', params: { action: 'put', environment: 'dev', key: 'fresh', base: {} } })).toBe(
+      'Flag change: create dev/fresh',
+    );
+    expect(actionTitle({ kind: 'flag_change', params: { action: 'delete', environment: 'dev', key: 'old' } })).toBe(
+      'Flag change: delete dev/old',
+    );
     expect(actionTitle({ kind: 'flag_change', params: { action: 'import', environment: 'staging' } })).toBe(
       'Flag change: import staging flag set',
     );
+    // A flag change belongs to a team, not a service: no dangling "for".
+    expect(actionSubject({ kind: 'flag_change', service: '', params: { action: 'delete', environment: 'dev', key: 'old' } })).toBe(
+      'Flag change: delete dev/old',
+    );
+    expect(actionSubject({ kind: 'sqs_queue', service: 'payments-api', params: { name: 'orders' } })).toBe('SQS queue orders for payments-api');
     expect(deliveryText('flags')).toContain('applies the change');
     // A new service's preview is not a Terraform preview: its catalog entry is real.
     expect(deliveryText('preview')).toContain('creates nothing');

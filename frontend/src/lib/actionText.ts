@@ -11,11 +11,30 @@ export const KIND_LABEL: Record<ActionKind, string> = {
   secret_delete: 'Secret deletion',
 };
 
-/** "SQS queue orders-events", or "Flag change put production/new-checkout", from an action's kind and params. */
+/**
+ * The verb of a flag change's params.action in words: a put creates the flag when it did not exist when the change
+ * was made (its base names no flag) and updates it otherwise.
+ */
+function flagChangeVerb(p: Record<string, unknown>): string {
+  switch (p.action) {
+    case 'put': {
+      const base = p.base as { flag?: unknown } | undefined;
+      return p.create_only === true || (base !== undefined && base !== null && !base.flag) ? 'create' : 'update';
+    }
+    case 'delete':
+      return 'delete';
+    case 'import':
+      return 'import';
+    default:
+      return 'change';
+  }
+}
+
+/** "SQS queue orders-events", or "Flag change: update production/new-checkout", from an action's kind and params. */
 export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
   if (a.kind === 'flag_change') {
     const p = a.params;
-    const verb = typeof p.action === 'string' ? p.action : 'change';
+    const verb = flagChangeVerb(p);
     const env = typeof p.environment === 'string' ? p.environment : '';
     const target = typeof p.key === 'string' && p.key !== '' ? `${env}/${p.key}` : `${env} flag set`;
     return `${KIND_LABEL.flag_change}: ${verb} ${target}`;
@@ -32,6 +51,12 @@ export function actionTitle(a: Pick<Action, 'kind' | 'params'>): string {
   }
   const name = typeof a.params.name === 'string' ? a.params.name : '';
   return name ? `${KIND_LABEL[a.kind] ?? a.kind} ${name}` : (KIND_LABEL[a.kind] ?? a.kind);
+}
+
+/** "SQS queue orders for payments-api"; a flag change belongs to a team, not a service, and says no "for". */
+export function actionSubject(a: Pick<Action, 'kind' | 'params' | 'service'>): string {
+  const title = actionTitle(a);
+  return a.service ? `${title} for ${a.service}` : title;
 }
 
 function approverWords(role: ApproverRole, team: string | undefined): string {

@@ -1,10 +1,30 @@
 // The flag table's logic: filtering and ordering the rows GET /api/v1/flags answers (every flag of every
 // environment, in one answer, so filters apply as the user types), the team choices, and short texts for the
 // columns and the changes (lib/flagChanges.ts says a change in words).
-import type { FlagDefinition, FlagRow, JsonValue } from '../api/client';
+import type { FlagDefinition, FlagRow, JsonValue, SortOrder } from '../api/client';
 import type { FlagFilters } from './router';
 
 export type FlagSortKey = 'key' | 'updated_at';
+
+/** How the flag table is sorted: by a column, one way or the other. */
+export interface FlagSort {
+  key: FlagSortKey;
+  order: SortOrder;
+}
+
+/** The table's first order: by key, A to Z. */
+export const FLAG_SORT: FlagSort = { key: 'key', order: 'asc' };
+
+/** Keys read best A to Z; changes newest first. */
+function firstOrder(key: FlagSortKey): SortOrder {
+  return key === 'updated_at' ? 'desc' : 'asc';
+}
+
+/** The sort after clicking a column header (as the catalog's): that column in its first order, or the other order when it is on. */
+export function flagSortedBy(s: FlagSort, key: FlagSortKey): FlagSort {
+  if (s.key === key) return { key, order: s.order === 'desc' ? 'asc' : 'desc' };
+  return { key, order: firstOrder(key) };
+}
 
 /** One flag key across environments: a row of the flag table, with a cell per environment. */
 export interface FlagGroup {
@@ -27,9 +47,9 @@ export function flagColumns(f: FlagFilters, environments: readonly string[]): st
 /**
  * The flag table's rows: one per key, its environments side by side (as LaunchDarkly and Unleash show them). A key
  * matches the search, the team (in any environment) and "ready to close" (stale in one of the environments shown);
- * sorted by key, or by its newest change.
+ * sorted by key, or by its newest change, either way.
  */
-export function groupFlags(rows: readonly FlagRow[], f: FlagFilters, environments: readonly string[], sort: FlagSortKey = 'key'): FlagGroup[] {
+export function groupFlags(rows: readonly FlagRow[], f: FlagFilters, environments: readonly string[], sort: FlagSort = FLAG_SORT): FlagGroup[] {
   const columns = flagColumns(f, environments);
   const q = f.q.trim().toLowerCase();
   const byKey = new Map<string, FlagRow[]>();
@@ -56,8 +76,10 @@ export function groupFlags(rows: readonly FlagRow[], f: FlagFilters, environment
     if (f.stale && !g.stale) continue;
     groups.push(g);
   }
+  const dir = sort.order === 'desc' ? -1 : 1;
+  // Flags changed at the same time stay A to Z either way.
   return groups.sort((a, b) =>
-    sort === 'updated_at' ? b.last.updated_at.localeCompare(a.last.updated_at) || a.key.localeCompare(b.key) : a.key.localeCompare(b.key),
+    sort.key === 'updated_at' ? dir * a.last.updated_at.localeCompare(b.last.updated_at) || a.key.localeCompare(b.key) : dir * a.key.localeCompare(b.key),
   );
 }
 
@@ -66,11 +88,19 @@ export function switched(d: FlagDefinition): FlagDefinition {
   return { ...d, state: d.state === 'ENABLED' ? 'DISABLED' : 'ENABLED' };
 }
 
-/** The teams that own flags, with how many flags each, for the team filter. */
-export function flagTeams(rows: readonly FlagRow[]): { value: string; count: number }[] {
-  const counts = new Map<string, number>();
-  for (const r of rows) if (r.team) counts.set(r.team, (counts.get(r.team) ?? 0) + 1);
-  return [...counts.entries()].map(([value, count]) => ({ value, count })).sort((a, b) => a.value.localeCompare(b.value));
+/**
+ * The teams that own flags, with how many flags each for the team filter: flags, not flag-environments — the rows
+ * choosing the team shows (a key owned by the team in any of the columns shown counts once).
+ */
+export function flagTeams(rows: readonly FlagRow[], columns: readonly string[]): { value: string; count: number }[] {
+  const keys = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (!r.team || !columns.includes(r.environment)) continue;
+    const set = keys.get(r.team);
+    if (set) set.add(r.key);
+    else keys.set(r.team, new Set([r.key]));
+  }
+  return [...keys.entries()].map(([value, set]) => ({ value, count: set.size })).sort((a, b) => a.value.localeCompare(b.value));
 }
 
 /** The default column: a variant, or that the caller's code default applies. */

@@ -178,3 +178,25 @@ describe('ActionPage', () => {
     expect(signal?.aborted).toBe(true);
   });
 });
+
+describe('ActionPage of a flag change', () => {
+  it('names the team it belongs to, not an empty service', async () => {
+    const flagChange = makeAction({
+      id: 'act_flag',
+      kind: 'flag_change',
+      service: '',
+      environment: 'production',
+      params: { action: 'delete', environment: 'production', key: 'old-banner' },
+    });
+    serve(flagChange);
+    render(
+      <WithMe me={ADMIN}>
+        <ActionPage id={flagChange.id} />
+      </WithMe>,
+    );
+    const header = await screen.findByTestId('action-header');
+    await waitFor(() => expect(header.textContent).toContain('Flag change: delete production/old-banner'));
+    expect(header.textContent).toContain('for team payments in production');
+    expect(header.textContent).not.toMatch(/for\s+\(team/);
+  });
+});

@@ -123,7 +123,14 @@ export function ActionPage({ id }: { id: string }) {
         }
       >
         <PageSubtitle>
-          for <ServiceRef a={a} /> (team {a.team}) in {a.environment} / {a.region}
+          {a.service ? (
+            <>
+              for <ServiceRef a={a} /> (team {a.team})
+            </>
+          ) : (
+            <>for team {a.team}</>
+          )}{' '}
+          in {a.environment} / {a.region}
         </PageSubtitle>
         <dl className="facts">
           <div>

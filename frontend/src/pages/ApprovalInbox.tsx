@@ -4,11 +4,12 @@ import { useActionChanges } from '../hooks/useApprovalCount';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
 import { useNow } from '../hooks/useNow';
-import { actionTitle } from '../lib/actionText';
+import { actionSubject, actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { cx } from '../lib/classNames';
 import { actionHash } from '../lib/router';
+import { ActionOwner } from '../components/ActionOwner';
 import { ActionPreview } from '../components/ActionPreview';
 import { DecisionPanel } from '../components/DecisionPanel';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
@@ -69,14 +70,14 @@ export function ApprovalInbox() {
       </div>
       {done && (
         <p className={cx('form-saved', styles.done, done.state === 'rejected' && styles.rejected)} role="status">
-          {done.state === 'rejected' ? 'Rejected' : 'Approved'} {actionTitle(done)} for {done.service}.{' '}
+          {done.state === 'rejected' ? 'Rejected' : 'Approved'} {actionSubject(done)}.{' '}
           <a href={actionHash(done.id)}>Follow it</a>
         </p>
       )}
       {deciding && (
         <div className={`panel ${styles['decide-panel']}`} aria-labelledby="deciding-heading">
           <h2 id="deciding-heading">
-            Decide: {actionTitle(deciding)} for {deciding.service}
+            Decide: {actionSubject(deciding)}
           </h2>
           <p className="muted">
             Requested by {deciding.requester} (team {deciding.team}) in {deciding.environment} / {deciding.region}.{' '}
@@ -128,7 +129,7 @@ export function ApprovalInbox() {
               <a href={actionHash(a.id)}>{actionTitle(a)}</a>
             </div>
             <div className={cellClass()} role="cell">
-              {a.service} <span className="muted">· {a.team}</span>
+              <ActionOwner action={a} />
             </div>
             <div className={cellClass()} role="cell">
               {a.environment} / {a.region}

@@ -4,7 +4,6 @@ import { api, isAbortError, type Facets, type ServiceRow, type SortKey } from '.
 import { useNow } from '../hooks/useNow';
 import { afterPaint } from '../hooks/usePagedWindow';
 import { useServicePages } from '../hooks/useServicePages';
-import { quietSignals } from '../lib/dependencies';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { catalogHash, navigate, serviceHash, teamHash, type CatalogFilters, type CatalogSignal } from '../lib/router';
 import { highlight, searchTerms, type Term } from '../lib/search';
@@ -15,8 +14,8 @@ import { FacetFilter } from '../components/FacetFilter';
 import { LifecycleBadge } from '../components/LifecycleBadge';
 import { NewServiceButton } from '../components/NewServiceButton';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
-import { Badge } from '../components/Badge';
 import { SearchBox } from '../components/SearchBox';
+import { ServiceSignals } from '../components/ServiceSignals';
 import { SortButton } from '../components/SortButton';
 import { cellClass, rowClass, tableStyles as table } from '../components/VirtualRows';
 import styles from './CatalogTable.module.css';
@@ -495,33 +494,9 @@ const ServiceRowView = memo(function ServiceRowView({ row, index, start, size, n
         </time>
       </div>
       <div className={cellClass(styles.signals)} role="cell" data-column="signals">
-        {(row.degraded ?? 0) > 0 && (
-          <Badge tone="error" title={`${count(row.degraded ?? 0, 'deployment')} degraded or unavailable`}>
-            {row.degraded} degraded
-          </Badge>
-        )}
-        {row.findings > 0 && (
-          <Badge tone="error" title={count(row.findings, 'finding')}>
-            {count(row.findings, 'finding')}
-          </Badge>
-        )}
-        {row.outdated > 0 && (
-          <Badge tone="warn" title={`${count(row.outdated, 'dependency', 'dependencies')} behind the newest release`}>
-            {row.outdated} outdated
-          </Badge>
-        )}
-        {row.findings === 0 && row.outdated === 0 && !row.degraded && <QuietSignals language={row.language} />}
+        <ServiceSignals service={row} />
       </div>
     </div>
   );
 });
 
-/** The signals cell without a signal: all well, or — for a language Atrium does not read — not checked. */
-function QuietSignals({ language }: { language: string }) {
-  const q = quietSignals(language);
-  return (
-    <span className="muted" title={q.title} data-signals={q.checked ? 'none' : 'not-checked'}>
-      {q.text}
-    </span>
-  );
-}

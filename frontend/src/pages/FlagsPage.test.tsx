@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EMPTY_FLAG_FILTERS, type FlagFilters } from '../lib/router';
 import { ADMIN, DEVELOPER, fakeApi, json } from '../test/fakeApi';
@@ -64,6 +64,17 @@ describe('FlagsPage', () => {
     });
   }
 
+  it('counts flags, not flag-environments, in the team filter: as many as the rows choosing the team shows', async () => {
+    show({});
+    await screen.findByText('4 flags');
+    const options = () => Array.from(screen.getByLabelText<HTMLSelectElement>('Team').options).map((o) => o.textContent);
+    // new-checkout-flow is payments' in dev and in production: one flag.
+    expect(options()).toContain('payments (1)');
+    cleanup();
+    show({ team: 'payments' });
+    expect(await screen.findByText('1 flag')).toBeTruthy();
+  });
+
   it('reviews a switch before sending it: the change in words, that production waits for approval, then a request', async () => {
     const api = fakeApi({
       override: (r) => {
@@ -90,6 +101,36 @@ describe('FlagsPage', () => {
     const put = api.requests.find((r) => r.method === 'PUT');
     expect(put?.url.pathname).toBe('/api/v1/flags/production/new-checkout-flow');
     expect(put?.body).toMatchObject({ flag: { ...CHECKOUT_DEFINITION, state: 'DISABLED' }, team: 'payments', version: 2 });
+  });
+
+  it('takes focus into a switch\'s confirmation from the keyboard, and Escape gives it back to the switch', async () => {
+    let answer: (r: Response) => void = () => {};
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/flags') return json(FLAG_LIST);
+        // The flag is read only when the test lets it: meanwhile the confirmation's buttons wait.
+        if (r.url.pathname === '/api/v1/flags/production/new-checkout-flow' && r.method === 'GET') return new Promise<Response>((ok) => (answer = ok));
+        return undefined;
+      },
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <FlagsPage filters={EMPTY_FLAG_FILTERS} portalKey="k" />
+      </WithMe>,
+    );
+    const sw = await screen.findByRole('switch', { name: 'new-checkout-flow in production' });
+    sw.focus();
+    fireEvent.click(sw);
+    const dialog = await screen.findByRole('alertdialog', { name: 'Switch new-checkout-flow off in production?' });
+    // While the flag is read, the buttons are disabled: focus waits on the dialog, so Escape and Tab work from there.
+    expect(document.activeElement).toBe(dialog);
+    answer(json(flagDetail()));
+    await within(dialog).findByRole('list', { name: 'Changes to new-checkout-flow in production' });
+    await waitFor(() => expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Cancel' })));
+    expect(within(dialog).getByRole('button', { name: 'Send for approval' })).toBeTruthy();
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('switch', { name: 'new-checkout-flow in production' }));
   });
 
   it('applies a switch at once where the environment waits for nobody, and reads the flags again', async () => {
@@ -149,6 +190,18 @@ describe('FlagsPage', () => {
     await screen.findByText('4 flags');
     fireEvent.click(screen.getByRole('button', { name: /Last change/ }));
     expect(rowsShown()[0]).toBe('orphan-flag:staging');
+    const header = (name: RegExp) => screen.getByRole('columnheader', { name });
+    expect(header(/Last change/).getAttribute('aria-sort')).toBe('descending');
+    // A second click turns the order, as the catalog's headers do.
+    const newestFirst = rowsShown();
+    fireEvent.click(screen.getByRole('button', { name: /Last change/ }));
+    expect(header(/Last change/).getAttribute('aria-sort')).toBe('ascending');
+    expect(rowsShown()).toEqual([...newestFirst].reverse());
+    fireEvent.click(screen.getByRole('button', { name: /^Flag/ }));
+    expect(header(/^Flag/).getAttribute('aria-sort')).toBe('ascending');
+    fireEvent.click(screen.getByRole('button', { name: /^Flag/ }));
+    expect(header(/^Flag/).getAttribute('aria-sort')).toBe('descending');
+    expect(rowsShown()[0]).toBe('search-ranking-model:production');
   });
 
   it('says what to do when nothing matches', async () => {

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, type FlagList, type FlagRow, type PendingChange } from '../api/client';
 import { useLoad } from '../hooks/useLoad';
 import { useMe } from '../hooks/useMe';
-import { flagColumns, flagTeams, groupFlags, type FlagSortKey } from '../lib/flags';
+import { FLAG_SORT, flagColumns, flagSortedBy, flagTeams, groupFlags, type FlagSort } from '../lib/flags';
 import { count } from '../lib/format';
 import { can } from '../lib/permissions';
 import { EMPTY_FLAG_FILTERS, flagsHash, navigate, newFlagHash, type FlagFilters } from '../lib/router';
@@ -29,7 +29,7 @@ interface Props {
 export function FlagsPage({ filters, portalKey }: Props) {
   const { me } = useMe();
   const list = useLoad<FlagList>((signal) => api.listFlags({}, signal), portalKey);
-  const [sort, setSort] = useState<FlagSortKey>('key');
+  const [sort, setSort] = useState<FlagSort>(FLAG_SORT);
   const [tools, setTools] = useState(false);
   const [switching, setSwitching] = useState<FlagRow | null>(null);
   const [pending, setPending] = useState<{ pending: PendingChange; what: string } | null>(null);
@@ -38,7 +38,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
   const columns = useMemo(() => flagColumns(filters, environments), [filters, environments]);
   const rows = useMemo(() => (data ? groupFlags(data.items, filters, environments, sort) : []), [data, filters, environments, sort]);
   const approvers = data?.approvers ?? {};
-  const teams = useMemo(() => (data ? flagTeams(data.items) : []), [data]);
+  const teams = useMemo(() => (data ? flagTeams(data.items, columns) : []), [data, columns]);
   const envFacets = useMemo(
     () => environments.map((e) => ({ value: e, count: data?.items.filter((r) => r.environment === e).length ?? 0 })),
     [environments, data],
@@ -132,7 +132,7 @@ export function FlagsPage({ filters, portalKey }: Props) {
         environments={columns}
         approvers={approvers}
         sort={sort}
-        onSort={setSort}
+        onSort={(key) => setSort((s) => flagSortedBy(s, key))}
         onSwitch={(r) => {
           setPending(null);
           setSwitching(r);

@@ -65,4 +65,37 @@ describe('ApprovalInbox', () => {
     await waitFor(() => expect(screen.getByText('Nothing waits for your approval')).toBeTruthy());
     expect(api.requests.find((r) => r.method === 'POST')?.body).toEqual({ reason: 'ok for prod' });
   });
+
+  it('names a flag change, which has no service, without a dangling "for" and shows its team alone', async () => {
+    const waiting = makeAction({
+      id: 'act_f',
+      kind: 'flag_change',
+      service: '',
+      team: 'payments',
+      state: 'pending_approval',
+      approvers: ['platform_approver'],
+      environment: 'production',
+      params: { action: 'put', environment: 'production', key: 'new-checkout-flow', base: { flag: { version: 2, team: 'payments' } } },
+    });
+    fakeApi({
+      override: (r) => {
+        if (r.url.pathname === '/api/v1/approvals') return json({ actions: [waiting] });
+        if (r.url.pathname === '/api/v1/actions/act_f/approve') return json({ ...waiting, state: 'approved' });
+        return undefined;
+      },
+    });
+    render(
+      <WithMe me={ADMIN}>
+        <ApprovalInbox />
+      </WithMe>,
+    );
+    const row = (await screen.findByText('Flag change: update production/new-checkout-flow')).closest('[role="row"]');
+    expect(row?.querySelectorAll('[role="cell"]')[2]?.textContent).toBe('payments');
+    fireEvent.click(screen.getByRole('button', { name: 'Decide…' }));
+    expect(screen.getByRole('heading', { name: 'Decide: Flag change: update production/new-checkout-flow' })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText(/^Reason/), { target: { value: 'ok' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Approve' }));
+    const status = await screen.findByText(/^Approved Flag change/);
+    expect(status.textContent).toBe('Approved Flag change: update production/new-checkout-flow. Follow it');
+  });
 });

@@ -10,6 +10,7 @@ import { actionTitle } from '../lib/actionText';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can, whyNot } from '../lib/permissions';
 import { actionHash, navigate, newRequestHash, requestsHash, type RequestFilters } from '../lib/router';
+import { ActionOwner } from '../components/ActionOwner';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { Segmented } from '../components/Segmented';
 import { StateBadge } from '../components/StateBadge';
@@ -149,7 +150,7 @@ export function MyRequests({ filters, refreshKey }: { filters: RequestFilters; r
               </a>
             </div>
             <div className={cellClass()} role="cell">
-              {a.service} <span className="muted">· {a.team}</span>
+              <ActionOwner action={a} />
             </div>
             <div className={cellClass()} role="cell">
               {a.environment} / {a.region}

@@ -1,7 +1,7 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
-import { DEVELOPER, fakeApi, json, makeAction } from '../test/fakeApi';
+import { DEVELOPER, fakeApi, json, makeAction, makeRows } from '../test/fakeApi';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -43,6 +43,20 @@ describe('TeamPage', () => {
     expect(within(requests).getAllByRole('listitem')).toHaveLength(1);
     expect(screen.getByRole('link', { name: "All the team's requests" }).getAttribute('href')).toBe('#/self-service?team=payments&all=1');
     expect(api.requests.some((r) => r.url.pathname === '/api/v1/actions' && r.url.searchParams.get('team') === 'payments')).toBe(true);
+  });
+
+  it("says, as the catalog does, that a service's dependencies were not checked where Atrium does not read its language", async () => {
+    window.location.hash = '#/teams/payments';
+    const quiet = { findings: 0, outdated: 0, owner: 'payments' };
+    const [py, go] = makeRows(2);
+    fakeApi({ rows: [{ ...py!, ...quiet, name: 'py-svc', language: 'Python' }, { ...go!, ...quiet, name: 'go-svc', language: 'Go' }] });
+    render(<App />);
+    const services = await screen.findByRole('table', { name: 'Services of the team' });
+    const signals = (name: string) => within(services).getByRole('link', { name }).closest('tr')?.querySelector('[data-signals]');
+    await waitFor(() => expect(signals('py-svc')).toBeTruthy());
+    expect(signals('py-svc')?.textContent).toBe('deps not checked');
+    expect(signals('py-svc')?.getAttribute('title')).toContain('Python dependencies are not read yet');
+    expect(signals('go-svc')?.getAttribute('data-signals')).toBe('none');
   });
 
   it('leaves out the requests of a team whose requests the user may not read', async () => {

@@ -8,11 +8,11 @@ import { showInNav } from '../lib/features';
 import { absoluteTime, count, relativeTime } from '../lib/format';
 import { can } from '../lib/permissions';
 import { actionHash, catalogHash, requestsHash, scorecardsHash, serviceHash, withLastFilters } from '../lib/router';
-import { Badge } from '../components/Badge';
 import { LevelBadge } from '../components/LevelBadge';
 import { LifecycleBadge } from '../components/LifecycleBadge';
 import { EmptyState, ErrorState, LoadingState } from '../components/Notice';
 import { PageDescription, PageHeader, PageSubtitle } from '../components/PageHeader';
+import { ServiceSignals } from '../components/ServiceSignals';
 import { StateBadge } from '../components/StateBadge';
 import styles from './TeamPage.module.css';
 
@@ -120,10 +120,7 @@ export function TeamPage({ team, refreshKey }: { team: string; refreshKey: strin
                   </td>
                   <td>{s.language}</td>
                   <td className={styles.signals}>
-                    {(s.degraded ?? 0) > 0 && <Badge tone="error">{s.degraded} degraded</Badge>}
-                    {s.findings > 0 && <Badge tone="error">{count(s.findings, 'finding')}</Badge>}
-                    {s.outdated > 0 && <Badge tone="warn">{s.outdated} outdated</Badge>}
-                    {!s.degraded && s.findings === 0 && s.outdated === 0 && <span className="muted">—</span>}
+                    <ServiceSignals service={s} />
                   </td>
                 </tr>
               ))}
