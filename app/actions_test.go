@@ -182,16 +182,7 @@ func TestLocalModeSelfServicePreview(t *testing.T) {
 // engine's, as the AWS collector would feed it) — beside those requested through the portal; a region the
 // inventory does not cover offers only the requested ones.
 func TestLocalModeTopicsSubscribeQueuesThatExist(t *testing.T) {
-	rt, err := Open(context.Background(), t.TempDir(), "", "", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := rt.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	c := newLocalClient(t, rt)
+	c := newLocalClient(t, openLocal(t))
 	queues := func(env, region string) map[string]actions.Queue {
 		t.Helper()
 		var list struct{ Items []actions.Queue }

@@ -125,10 +125,10 @@ func (s *Server) startDrift(e *drift.Engine, fc FileConfig, p *api.Portal, hub *
 	s.Drift = e
 	// Topics subscribe queues that exist: where the delivery path does not ask AWS (gitops, preview), the AWS
 	// collector's inventory says which do.
+	if acts.Observers == nil {
+		acts.Observers = map[string]actions.QueueObserver{}
+	}
 	for name := range fc.Actions.Environments {
-		if acts.Observers == nil {
-			acts.Observers = map[string]actions.QueueObserver{}
-		}
 		if acts.Observers[name] == nil {
 			acts.Observers[name] = e
 		}
